@@ -1,0 +1,42 @@
+/* k8s/kubeconfig — where the API server is and who we are: kubeconfig files and in-cluster.
+ *
+ * Owns: mg_rest_config, a plain description (server URL, TLS material in memory, credentials)
+ * produced from a kubeconfig (current-context or an explicit context) or from the in-cluster
+ * service-account environment. Inline *-data fields are decoded into memory; file fields are read
+ * at load time, except token files, which the client re-reads when they change (rotation).
+ * Errors name the file and the field. Not shared across threads while being loaded. */
+#ifndef MG_K8S_KUBECONFIG_H
+#define MG_K8S_KUBECONFIG_H
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/error.h"
+
+typedef struct mg_rest_config {
+    char *server;          /* https://host:port (IPv6 hosts in brackets) */
+    char *tls_server_name; /* SNI / verification name override, or NULL */
+    char *ca_pem;          /* CA bundle PEM bytes, or NULL for the system store */
+    size_t ca_pem_len;
+    char *client_cert_pem; /* client certificate PEM, or NULL */
+    size_t client_cert_pem_len;
+    char *client_key_pem;  /* client key PEM, or NULL */
+    size_t client_key_pem_len;
+    char *token;           /* static bearer token, or NULL */
+    char *token_file;      /* bearer token file re-read on change, or NULL */
+    bool insecure_skip_tls_verify;
+    char *namespace;       /* context namespace or in-cluster namespace file, or NULL */
+    char *context;         /* name of the context used, or NULL in-cluster */
+    char *user;            /* name of the kubeconfig user entry, or NULL */
+} mg_rest_config;
+
+/* Loads path (NULL: $KUBECONFIG's first entry, else ~/.kube/config); context NULL means the
+ * current-context. Fills *cfg (caller calls mg_rest_config_free). */
+int mg_kubeconfig_load(const char *path, const char *context, mg_rest_config *cfg, mg_error *err);
+/* In-cluster: KUBERNETES_SERVICE_HOST/PORT and /var/run/secrets/kubernetes.io/serviceaccount/
+ * (root overridable for tests; NULL means the real path). */
+int mg_incluster_load(const char *sa_dir, mg_rest_config *cfg, mg_error *err);
+/* kubeconfig path/context if given or $KUBECONFIG set or ~/.kube/config exists; else in-cluster. */
+int mg_rest_config_auto(const char *kubeconfig, const char *context, mg_rest_config *cfg, mg_error *err);
+void mg_rest_config_free(mg_rest_config *cfg);
+
+#endif

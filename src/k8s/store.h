@@ -1,0 +1,42 @@
+/* k8s/store — thread-safe cache of API objects: "namespace/name" (or "name") → immutable JSON.
+ *
+ * Owns: its objects. Objects put into the store must never be modified afterwards (they are
+ * shared by reference count with readers); copy (json_deep_copy) before mutating. Readers get
+ * new references they must json_decref. Secondary indexes are functions that map an object to
+ * zero or more index values ("by digest", "by model"); mg_store_by_index returns the objects
+ * under one value. All calls take an internal read/write lock; callbacks never run under it. */
+#ifndef MG_K8S_STORE_H
+#define MG_K8S_STORE_H
+#include <jansson.h>
+#include <stddef.h>
+
+typedef struct mg_store mg_store;
+
+/* Index function: appends up to max values (borrowed pointers into obj, or strings that live
+ * as long as obj) to out and returns how many. */
+typedef size_t (*mg_index_fn)(const json_t *obj, const char **out, size_t max);
+
+mg_store *mg_store_new(void);
+void mg_store_free(mg_store *s);
+/* Registers an index before the first put. name is copied. Returns 0 or MG_EINVAL. */
+int mg_store_add_index(mg_store *s, const char *name, mg_index_fn fn);
+
+/* Key of an object: "ns/name", or "name" when cluster-scoped. Writes into out (NUL-terminated,
+ * truncated at outlen). */
+void mg_store_key_of(const json_t *obj, char *out, size_t outlen);
+
+/* Inserts or replaces; takes a new reference to obj (the caller keeps its own). */
+void mg_store_put(mg_store *s, json_t *obj);
+/* Removes key; returns the removed object (new reference, caller decrefs) or NULL. */
+json_t *mg_store_remove(mg_store *s, const char *key);
+/* Returns a new reference or NULL. */
+json_t *mg_store_get(mg_store *s, const char *key);
+size_t mg_store_len(mg_store *s);
+/* Snapshot of every object as a new JSON array (references shared, array owned by caller). */
+json_t *mg_store_list(mg_store *s);
+/* Snapshot of the objects whose index `index` holds `value`; a new array, caller owns. */
+json_t *mg_store_by_index(mg_store *s, const char *index, const char *value);
+/* Snapshot of every key, a new JSON array of strings. */
+json_t *mg_store_keys(mg_store *s);
+
+#endif

@@ -1,0 +1,38 @@
+/* k8s/workqueue — rate-limited work queue of string keys (client-go's workqueue semantics).
+ *
+ * Owns: copies of the keys queued. A key is at most once in the queue; a key added while it is
+ * being processed is marked dirty and queued again when mg_wq_done is called. Per-item
+ * exponential backoff (base 5 ms, cap 1000 s) combined with a global token bucket (10 qps,
+ * burst 100) decides the delay of mg_wq_add_rate_limited; mg_wq_forget resets an item's
+ * backoff. mg_wq_add_after queues after a delay. mg_wq_shutdown wakes all getters, which then
+ * get NULL. Thread-safe. */
+#ifndef MG_K8S_WORKQUEUE_H
+#define MG_K8S_WORKQUEUE_H
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct mg_workqueue mg_workqueue;
+
+typedef struct mg_wq_opts {
+    long base_delay_ms;   /* default 5 */
+    long max_delay_ms;    /* default 1000000 */
+    double qps;           /* default 10 */
+    int burst;            /* default 100 */
+} mg_wq_opts;
+
+mg_workqueue *mg_wq_new(const mg_wq_opts *opts); /* opts may be NULL: defaults */
+void mg_wq_free(mg_workqueue *q);                /* after shutdown and after workers joined */
+void mg_wq_add(mg_workqueue *q, const char *key);
+void mg_wq_add_after(mg_workqueue *q, const char *key, long delay_ms);
+void mg_wq_add_rate_limited(mg_workqueue *q, const char *key);
+void mg_wq_forget(mg_workqueue *q, const char *key);
+int mg_wq_num_requeues(mg_workqueue *q, const char *key);
+/* Blocks until a key is available; returns a new heap string the caller frees after
+ * mg_wq_done(q, key), or NULL after shutdown. */
+char *mg_wq_get(mg_workqueue *q);
+void mg_wq_done(mg_workqueue *q, const char *key);
+size_t mg_wq_len(mg_workqueue *q);
+void mg_wq_shutdown(mg_workqueue *q);
+bool mg_wq_shutting_down(mg_workqueue *q);
+
+#endif
