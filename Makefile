@@ -24,8 +24,10 @@ PLUGIN_SRCS   := $(wildcard src/plugin/*.c)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+BENCH_SRCS := $(wildcard tests/bench/bench_*.c)
+BENCH_BINS := $(BENCH_SRCS:tests/bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all deps test unit unit-asan integration fuzz bench fmt lint clean demo
+.PHONY: all deps bench-bins test unit unit-asan integration fuzz bench fmt lint clean demo
 all: bin/modelgov-operator bin/modelgov-webhook bin/kubectl-modelgov
 
 deps:
@@ -55,6 +57,13 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(LIB) $(LDLIBS) -lcmocka
 
+# Benchmark programs: every tests/bench/bench_*.c, linked with the library.
+$(BUILD)/bench/%: tests/bench/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Itests/bench -o $@ $< $(LIB) $(LDLIBS)
+
+bench-bins: $(BENCH_BINS)
+
 unit: $(UNIT_BINS)
 	@tests/run-unit.sh $(UNIT_BINS)
 
@@ -74,7 +83,7 @@ test: deps
 	@$(MAKE) --no-print-directory all
 	@tests/run-all.sh
 
-bench: deps all
+bench: deps all bench-bins
 	@hack/bench/run.sh
 
 demo: deps all
