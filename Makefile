@@ -21,6 +21,9 @@ LIB       := $(BUILD)/libmodelgov.a
 OPERATOR_SRCS := $(wildcard operator/*.c)
 WEBHOOK_SRCS  := $(wildcard webhook/*.c)
 PLUGIN_SRCS   := $(wildcard src/plugin/*.c)
+# The daemons' own code minus main.c, archived so unit tests can link it too.
+OPERATOR_LIB := $(BUILD)/liboperator.a
+WEBHOOK_LIB  := $(BUILD)/libwebhook.a
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
@@ -41,6 +44,13 @@ $(LIB): $(LIB_OBJS)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
+$(OPERATOR_LIB): $(filter-out $(BUILD)/operator/main.o,$(OPERATOR_SRCS:%.c=$(BUILD)/%.o))
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+$(WEBHOOK_LIB): $(filter-out $(BUILD)/webhook/main.o,$(WEBHOOK_SRCS:%.c=$(BUILD)/%.o))
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
 bin/modelgov-operator: $(OPERATOR_SRCS:%.c=$(BUILD)/%.o) $(LIB)
 	@mkdir -p bin
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
@@ -53,9 +63,9 @@ bin/kubectl-modelgov: $(PLUGIN_SRCS:%.c=$(BUILD)/%.o) $(LIB)
 
 # Unit tests may reach a module's static functions by #including its .c file; they then
 # define MG_UNIT_TEST_INCLUDES_SOURCE and the linker still takes the rest from the library.
-$(BUILD)/tests/%: tests/unit/%.c $(LIB)
+$(BUILD)/tests/%: tests/unit/%.c $(LIB) $(OPERATOR_LIB) $(WEBHOOK_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(LIB) $(LDLIBS) -lcmocka
+	$(CC) $(ALL_CFLAGS) -Itests/unit -I. -o $@ $< $(OPERATOR_LIB) $(WEBHOOK_LIB) $(LIB) $(LDLIBS) -lcmocka
 
 # Benchmark programs: every tests/bench/bench_*.c, linked with the library.
 $(BUILD)/bench/%: tests/bench/%.c $(LIB)
