@@ -11,7 +11,7 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 WARN      := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-unused-parameter -Wno-format-truncation
 CFLAGS    ?= -O2 -g
-ALL_CFLAGS = -std=c17 -D_GNU_SOURCE -DMG_VERSION='"$(VERSION)"' $(WARN) $(CFLAGS) -Isrc $(PKG_CFLAGS) -pthread
+ALL_CFLAGS = -std=c17 -D_GNU_SOURCE -DMG_VERSION='"$(VERSION)"' $(WARN) $(CFLAGS) -Isrc -I. $(PKG_CFLAGS) -pthread
 LDLIBS    := $(PKG_LIBS) -lcsv -lm -pthread
 
 BUILD     ?= build/release
@@ -38,39 +38,45 @@ deps:
 
 $(BUILD)/%.o: %.c $(wildcard src/*/*.h operator/*.h webhook/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c $< -o $@
+	@echo "  CC      $<"
+	@$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 $(LIB): $(LIB_OBJS)
 	@mkdir -p $(dir $@)
-	rm -f $@ && ar rcs $@ $^
+	@rm -f $@ && ar rcs $@ $^
 
 $(OPERATOR_LIB): $(filter-out $(BUILD)/operator/main.o,$(OPERATOR_SRCS:%.c=$(BUILD)/%.o))
 	@mkdir -p $(dir $@)
-	rm -f $@ && ar rcs $@ $^
+	@rm -f $@ && ar rcs $@ $^
 $(WEBHOOK_LIB): $(filter-out $(BUILD)/webhook/main.o,$(WEBHOOK_SRCS:%.c=$(BUILD)/%.o))
 	@mkdir -p $(dir $@)
-	rm -f $@ && ar rcs $@ $^
+	@rm -f $@ && ar rcs $@ $^
 
 bin/modelgov-operator: $(OPERATOR_SRCS:%.c=$(BUILD)/%.o) $(LIB)
 	@mkdir -p bin
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+	@echo "  LD      $@"
+	@$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
 bin/modelgov-webhook: $(WEBHOOK_SRCS:%.c=$(BUILD)/%.o) $(LIB)
 	@mkdir -p bin
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+	@echo "  LD      $@"
+	@$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
 bin/kubectl-modelgov: $(PLUGIN_SRCS:%.c=$(BUILD)/%.o) $(LIB)
 	@mkdir -p bin
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+	@echo "  LD      $@"
+	@$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
 
 # Unit tests may reach a module's static functions by #including its .c file; they then
 # define MG_UNIT_TEST_INCLUDES_SOURCE and the linker still takes the rest from the library.
 $(BUILD)/tests/%: tests/unit/%.c $(LIB) $(OPERATOR_LIB) $(WEBHOOK_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Itests/unit -I. -o $@ $< $(OPERATOR_LIB) $(WEBHOOK_LIB) $(LIB) $(LDLIBS) -lcmocka
+	@echo "  LD      $@"
+	@$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(OPERATOR_LIB) $(WEBHOOK_LIB) $(LIB) $(LDLIBS) -lcmocka
 
 # Benchmark programs: every tests/bench/bench_*.c, linked with the library.
 $(BUILD)/bench/%: tests/bench/%.c $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Itests/bench -o $@ $< $(LIB) $(LDLIBS)
+	@echo "  LD      $@"
+	@$(CC) $(ALL_CFLAGS) -Itests/bench -o $@ $< $(LIB) $(LDLIBS)
 
 bench-bins: $(BENCH_BINS)
 
