@@ -1,0 +1,160 @@
+#include "operator/mdstate.h"
+
+#include <string.h>
+
+#include "core/json.h"
+#include "core/mem.h"
+#include "k8s/conditions.h"
+
+static void add_event(mg_md_decision *d, const char *type, const char *reason, char *message) {
+    if (d->n_events >= (int)(sizeof(d->events) / sizeof(d->events[0]))) {
+        free(message);
+        return;
+    }
+    d->events[d->n_events++] = (mg_md_event){type, reason, message};
+}
+
+static const char *name_of(const json_t *obj) { return obj ? mg_json_str(obj, "metadata", "name", NULL) : NULL; }
+
+/* Closes the open history entry (if any) and opens one for mv_name when it differs. The
+ * history is bounded: the oldest entries are dropped beyond MG_HISTORY_MAX. */
+static void update_history(json_t *history, const char *serving_mv, const char *reason, const char *now) {
+    size_t n = json_array_size(history);
+    json_t *last = n ? json_array_get(history, n - 1) : NULL;
+    bool last_open = last && !json_object_get(last, "to");
+    const char *last_mv = last_open ? mg_json_str(last, "modelVersion", NULL) : NULL;
+    if (last_open && serving_mv && last_mv && !strcmp(last_mv, serving_mv)) return;
+    if (!last_open && !serving_mv) return;
+    if (last_open) {
+        json_object_set_new(last, "to", json_string(now));
+        json_object_set_new(last, "endReason", json_string(reason));
+    }
+    if (serving_mv)
+        json_array_append_new(history,
+                              json_pack("{s:s, s:s, s:s}", "modelVersion", serving_mv, "from", now, "reason", reason));
+    while (json_array_size(history) > MG_HISTORY_MAX) json_array_remove(history, 0);
+}
+
+void mg_md_decide(const mg_md_inputs *in, mg_md_decision *out) {
+    memset(out, 0, sizeof(*out));
+    const json_t *md = in->md;
+    long long generation = mg_json_int(md, 0, "metadata", "generation", NULL);
+    long long spec_replicas = mg_json_int(md, 1, "spec", "replicas", NULL);
+    const char *mv_ref = mg_json_str(md, "spec", "modelVersion", NULL);
+    json_t *old_status = mg_json_get(md, "status", NULL);
+    json_t *status = json_is_object(old_status) ? json_deep_copy(old_status) : json_object();
+    /* borrowed from the input, which outlives this call (status itself is rewritten below) */
+    const char *old_phase = mg_json_str(old_status, "phase", NULL);
+    json_t *conds = json_object_get(status, "conditions");
+    if (!json_is_array(conds)) {
+        conds = json_array();
+        json_object_set_new(status, "conditions", conds);
+    }
+    json_t *history = json_object_get(status, "history");
+    if (!json_is_array(history)) {
+        history = json_array();
+        json_object_set_new(status, "history", history);
+    }
+
+    const char *phase;
+    const char *history_reason;
+    char *approved_msg = NULL;
+    if (!in->mv) {
+        approved_msg = mg_xasprintf("ModelVersion %s not found", mv_ref ? mv_ref : "(unset)");
+        mg_condition_set(conds, "Approved", "False", "ModelVersionNotFound", approved_msg, generation, in->now);
+        mg_condition_set(conds, "Quarantined", "False", "NotQuarantined", "", generation, in->now);
+        phase = "Pending";
+        history_reason = "ModelVersionNotFound";
+    } else if (!in->mv_approved) {
+        approved_msg = mg_xstrdup(in->approval_message ? in->approval_message : "not approved");
+        mg_condition_set(conds, "Approved", "False", "NotApproved", approved_msg, generation, in->now);
+        mg_condition_set(conds, "Quarantined", in->mv_quarantined ? "True" : "False",
+                         in->mv_quarantined ? "Quarantined" : "NotQuarantined",
+                         in->mv_quarantined && in->quarantine_reason ? in->quarantine_reason : "", generation,
+                         in->now);
+        phase = in->mv_quarantined ? "Quarantined" : "Pending";
+        history_reason = "NotApproved";
+    } else {
+        mg_condition_set(conds, "Approved", "True", "Approved", "", generation, in->now);
+        if (in->mv_quarantined) {
+            mg_condition_set(conds, "Quarantined", "True", "Quarantined",
+                             in->quarantine_reason ? in->quarantine_reason : "", generation, in->now);
+            phase = "Quarantined";
+            history_reason = "Quarantined";
+            if (in->fallback_mv && in->fallback_usable) {
+                out->run_mv = in->fallback_mv;
+                out->replicas = spec_replicas;
+                history_reason = "FallbackAfterQuarantine";
+            }
+        } else {
+            mg_condition_set(conds, "Quarantined", "False", "NotQuarantined", "", generation, in->now);
+            out->run_mv = in->mv;
+            out->replicas = spec_replicas;
+            phase = "Progressing";
+            history_reason = "Deployed";
+        }
+    }
+    if (!out->run_mv) out->run_mv = in->mv; /* keep the image pinned; only replicas drop */
+    out->create_deployment = out->replicas > 0 && !in->deployment;
+
+    /* Readiness comes from the Deployment the API server and kubelet report. */
+    long long ready = mg_json_int(in->deployment, 0, "status", "readyReplicas", NULL);
+    long long current = mg_json_int(in->deployment, 0, "status", "replicas", NULL);
+    long long dep_gen = mg_json_int(in->deployment, 0, "metadata", "generation", NULL);
+    long long dep_observed = mg_json_int(in->deployment, -1, "status", "observedGeneration", NULL);
+    const char *dep_image = json_string_value(json_object_get(
+        json_array_get(mg_json_get(in->deployment, "spec", "template", "spec", "containers", NULL), 0), "image"));
+    char *want_image = out->run_mv ? mg_xasprintf("%s@%s", mg_json_str(out->run_mv, "spec", "image", NULL),
+                                                  mg_json_str(out->run_mv, "spec", "digest", NULL))
+                                   : NULL;
+    bool rolled_out = in->deployment && dep_observed >= dep_gen && dep_image && want_image &&
+                      !strcmp(dep_image, want_image) &&
+                      mg_json_int(in->deployment, -1, "spec", "replicas", NULL) == out->replicas;
+    free(want_image);
+    bool ready_all = out->replicas > 0 && rolled_out && ready >= out->replicas;
+    if (!strcmp(phase, "Progressing") && ready_all) phase = "Serving";
+    if (!strcmp(phase, "Serving") && in->monitor_phase) phase = in->monitor_phase;
+    if (!strcmp(phase, "Progressing") && in->monitor_phase && !strcmp(in->monitor_phase, "Retraining"))
+        phase = in->monitor_phase;
+
+    char *ready_msg = mg_xasprintf("%lld/%lld replicas ready", ready, out->replicas);
+    mg_condition_set(conds, "Ready", ready_all ? "True" : "False",
+                     ready_all ? "Available" : (out->replicas ? "Progressing" : "ScaledToZero"), ready_msg,
+                     generation, in->now);
+    free(ready_msg);
+
+    const char *serving = out->replicas > 0 && out->run_mv ? name_of(out->run_mv) : NULL;
+    update_history(history, serving, history_reason, in->now);
+
+    json_object_set_new(status, "phase", json_string(phase));
+    json_object_set_new(status, "observedGeneration", json_integer(generation));
+    json_object_set_new(status, "replicas", json_integer(current));
+    json_object_set_new(status, "readyReplicas", json_integer(ready));
+    char *selector = mg_xasprintf("mlops.modelgov.io/modeldeployment=%s", name_of(md));
+    json_object_set_new(status, "selector", json_string(selector));
+    free(selector);
+    if (out->run_mv && out->replicas > 0)
+        json_object_set_new(status, "servingModelVersion", json_string(name_of(out->run_mv)));
+    else
+        json_object_del(status, "servingModelVersion");
+
+    if (!old_phase || strcmp(old_phase, phase)) {
+        bool warn = !strcmp(phase, "Quarantined") || !strcmp(phase, "AwaitingReview");
+        char *msg = !strcmp(phase, "Quarantined")
+                        ? mg_xasprintf("ModelVersion %s quarantined: %s%s", mv_ref ? mv_ref : "",
+                                       in->quarantine_reason ? in->quarantine_reason : "",
+                                       out->replicas ? "; serving the fallback" : "; scaled to zero")
+                    : approved_msg && !strcmp(phase, "Pending") ? mg_xstrdup(approved_msg)
+                                                                : mg_xasprintf("phase %s -> %s",
+                                                                               old_phase ? old_phase : "(new)", phase);
+        add_event(out, warn ? "Warning" : "Normal", phase, msg);
+    }
+    free(approved_msg);
+    out->status = status;
+}
+
+void mg_md_decision_free(mg_md_decision *d) {
+    for (int i = 0; i < d->n_events; i++) free(d->events[i].message);
+    json_decref(d->status);
+    memset(d, 0, sizeof(*d));
+}

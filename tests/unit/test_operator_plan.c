@@ -1,0 +1,153 @@
+/* Unit tests for operator/plan (desired objects) and operator/mdstate (phase, conditions,
+ * history, events). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <string.h>
+
+#include "core/json.h"
+#include "k8s/conditions.h"
+#include "operator/mdstate.h"
+#include "operator/plan.h"
+
+static const char *MD = "{\"metadata\":{\"name\":\"fraud\",\"namespace\":\"ml\",\"uid\":\"u-1\",\"generation\":2},"
+                        "\"spec\":{\"modelVersion\":\"fraud-1-4-0\",\"replicas\":3,\"port\":9000,"
+                        "\"env\":[{\"name\":\"A\",\"value\":\"1\"}]}}";
+static const char *MV = "{\"metadata\":{\"name\":\"fraud-1-4-0\",\"namespace\":\"ml\"},\"spec\":{\"model\":\"fraud-detector\","
+                        "\"version\":\"1.4.0\",\"image\":\"registry.example.com/models/fraud\","
+                        "\"digest\":\"sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}}";
+static const char *FB = "{\"metadata\":{\"name\":\"fraud-1-3-0\",\"namespace\":\"ml\"},\"spec\":{\"model\":\"fraud-detector\","
+                        "\"version\":\"1.3.0\",\"image\":\"registry.example.com/models/fraud\","
+                        "\"digest\":\"sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\"}}";
+
+static void test_deployment_shape(void **state) {
+    (void)state;
+    json_t *md = json_loads(MD, 0, NULL), *mv = json_loads(MV, 0, NULL);
+    json_t *d = mg_plan_deployment(md, mv, 3);
+    json_t *c = json_array_get(mg_json_get(d, "spec", "template", "spec", "containers", NULL), 0);
+    assert_string_equal(mg_json_str(c, "image", NULL),
+                        "registry.example.com/models/fraud@sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+    assert_int_equal(mg_json_int(d, 0, "spec", "replicas", NULL), 3);
+    assert_int_equal(mg_json_int(json_array_get(json_object_get(c, "ports"), 0), 0, "containerPort", NULL), 9000);
+    assert_string_equal(mg_json_str(json_array_get(json_object_get(c, "env"), 0), "name", NULL), "A");
+    json_t *owner = json_array_get(mg_json_get(d, "metadata", "ownerReferences", NULL), 0);
+    assert_string_equal(mg_json_str(owner, "uid", NULL), "u-1");
+    assert_true(mg_json_bool(owner, false, "controller", NULL));
+    assert_string_equal(mg_json_str(d, "spec", "template", "metadata", "labels", MG_LABEL_MODEL, NULL), "fraud-detector");
+    assert_string_equal(mg_json_str(d, "spec", "selector", "matchLabels", MG_LABEL_MODELDEPLOYMENT, NULL), "fraud");
+    assert_string_equal(mg_json_str(c, "readinessProbe", "httpGet", "path", NULL), "/healthz");
+    json_t *svc = mg_plan_service(md);
+    assert_int_equal(mg_json_int(json_array_get(mg_json_get(svc, "spec", "ports", NULL), 0), 0, "port", NULL), 9000);
+    /* a desired object is a subset of itself as the server returns it with defaults */
+    json_t *server = json_deep_copy(d);
+    json_object_set_new(mg_json_get(server, "spec", NULL), "revisionHistoryLimit", json_integer(10));
+    assert_true(mg_json_subset(d, server));
+    json_decref(server), json_decref(svc), json_decref(d), json_decref(md), json_decref(mv);
+}
+
+static void test_pinned_image_strips_tag(void **state) {
+    (void)state;
+    json_t *mv = json_loads("{\"spec\":{\"image\":\"localhost:5000/m/x:1.0\",\"digest\":\"sha256:ab\"}}", 0, NULL);
+    char *img = mg_plan_pinned_image(mv);
+    assert_string_equal(img, "localhost:5000/m/x@sha256:ab");
+    free(img);
+    json_decref(mv);
+    json_t *mv2 = json_loads("{\"spec\":{\"image\":\"localhost:5000/m/x\"}}", 0, NULL);
+    assert_null(mg_plan_pinned_image(mv2));
+    json_decref(mv2);
+}
+
+static json_t *deployment_with(long long spec_replicas, long long ready, const char *image) {
+    return json_pack("{s:{s:i}, s:{s:I, s:{s:{s:[{s:s}]}}}, s:{s:i, s:I, s:I}}", "metadata", "generation", 1, "spec",
+                     "replicas", (json_int_t)spec_replicas, "template", "spec", "containers", "image", image,
+                     "status", "observedGeneration", 1, "replicas", (json_int_t)ready, "readyReplicas",
+                     (json_int_t)ready);
+}
+
+static void test_phases(void **state) {
+    (void)state;
+    json_t *md = json_loads(MD, 0, NULL), *mv = json_loads(MV, 0, NULL), *fb = json_loads(FB, 0, NULL);
+    mg_md_decision d;
+
+    /* not approved: nothing runs, Approved=False with the reason, event says why */
+    mg_md_inputs in = {.md = md, .mv = mv, .mv_approved = false,
+                       .approval_message = "bias review missing", .now = "T1"};
+    mg_md_decide(&in, &d);
+    assert_int_equal(d.replicas, 0);
+    assert_false(d.create_deployment);
+    assert_string_equal(mg_json_str(d.status, "phase", NULL), "Pending");
+    json_t *ap = mg_condition_find(json_object_get(d.status, "conditions"), "Approved");
+    assert_string_equal(mg_json_str(ap, "message", NULL), "bias review missing");
+    assert_int_equal(d.n_events, 1);
+    assert_string_equal(d.events[0].message, "bias review missing");
+    mg_md_decision_free(&d);
+
+    /* missing MV */
+    in.mv = NULL;
+    mg_md_decide(&in, &d);
+    assert_string_equal(mg_json_str(mg_condition_find(json_object_get(d.status, "conditions"), "Approved"), "reason", NULL),
+                        "ModelVersionNotFound");
+    mg_md_decision_free(&d);
+
+    /* approved, no deployment yet → create, Progressing */
+    in.mv = mv;
+    in.mv_approved = true;
+    mg_md_decide(&in, &d);
+    assert_true(d.create_deployment);
+    assert_int_equal(d.replicas, 3);
+    assert_string_equal(mg_json_str(d.status, "phase", NULL), "Progressing");
+    assert_int_equal(json_array_size(mg_json_get(d.status, "history", NULL)), 1);
+    /* feed the status back: same inputs → same status (idempotent, no event) */
+    json_object_set(md, "status", d.status);
+    mg_md_decision_free(&d);
+    mg_md_decide(&in, &d);
+    assert_true(json_equal(d.status, json_object_get(md, "status")));
+    assert_int_equal(d.n_events, 0);
+    mg_md_decision_free(&d);
+
+    /* ready → Serving */
+    json_t *dep = deployment_with(3, 3, "registry.example.com/models/fraud@sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+    in.deployment = dep;
+    in.now = "T2";
+    mg_md_decide(&in, &d);
+    assert_string_equal(mg_json_str(d.status, "phase", NULL), "Serving");
+    assert_true(mg_condition_is_true(json_object_get(d.status, "conditions"), "Ready"));
+    json_object_set(md, "status", d.status);
+    mg_md_decision_free(&d);
+
+    /* quarantined without fallback → 0 replicas, Warning event, history closed */
+    in.mv_quarantined = true;
+    in.quarantine_reason = "psi 0.31 > 0.25";
+    in.now = "T3";
+    mg_md_decide(&in, &d);
+    assert_int_equal(d.replicas, 0);
+    assert_string_equal(mg_json_str(d.status, "phase", NULL), "Quarantined");
+    assert_string_equal(d.events[0].type, "Warning");
+    json_t *h0 = json_array_get(mg_json_get(d.status, "history", NULL), 0);
+    assert_string_equal(mg_json_str(h0, "to", NULL), "T3");
+    mg_md_decision_free(&d);
+
+    /* quarantined with a usable fallback → fallback runs, history opens a new entry */
+    in.fallback_mv = fb;
+    in.fallback_usable = true;
+    mg_md_decide(&in, &d);
+    assert_ptr_equal(d.run_mv, fb);
+    assert_int_equal(d.replicas, 3);
+    json_t *hist = mg_json_get(d.status, "history", NULL);
+    assert_int_equal(json_array_size(hist), 2);
+    assert_string_equal(mg_json_str(json_array_get(hist, 1), "modelVersion", NULL), "fraud-1-3-0");
+    mg_md_decision_free(&d);
+
+    json_decref(dep), json_decref(md), json_decref(mv), json_decref(fb);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_deployment_shape),
+        cmocka_unit_test(test_pinned_image_strips_tag),
+        cmocka_unit_test(test_phases),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
