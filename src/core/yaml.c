@@ -30,12 +30,12 @@ typedef struct anchor {
 typedef struct frame {
     json_t *container; /* own reference until attached to its parent */
     bool is_map;
-    char *key;         /* map: pending key, or NULL when the next scalar is a key */
+    char *key; /* map: pending key, or NULL when the next scalar is a key */
     size_t key_len;
     bool key_is_merge; /* pending key is a plain "<<" */
     yaml_mark_t key_mark;
-    char *anchor;      /* anchor of this container, registered at its end */
-    json_t *merges;    /* array of objects from "<<" keys, or NULL */
+    char *anchor;   /* anchor of this container, registered at its end */
+    json_t *merges; /* array of objects from "<<" keys, or NULL */
 } frame;
 
 typedef struct loader {
@@ -65,8 +65,8 @@ static bool all_in(const char *s, size_t n, const char *set) {
 }
 
 static bool is_null_text(const char *s, size_t n) {
-    return n == 0 || (n == 1 && s[0] == '~') || (n == 4 && (!memcmp(s, "null", 4) || !memcmp(s, "Null", 4) ||
-                                                              !memcmp(s, "NULL", 4)));
+    return n == 0 || (n == 1 && s[0] == '~') ||
+           (n == 4 && (!memcmp(s, "null", 4) || !memcmp(s, "Null", 4) || !memcmp(s, "NULL", 4)));
 }
 
 static int bool_text(const char *s, size_t n) {
@@ -122,17 +122,20 @@ static bool float_text(const char *s, size_t n, double *out) {
     size_t i = 0;
     if (i < n && (s[i] == '-' || s[i] == '+')) i++;
     size_t digits = 0;
-    while (i < n && s[i] >= '0' && s[i] <= '9') i++, digits++;
+    while (i < n && s[i] >= '0' && s[i] <= '9')
+        i++, digits++;
     if (i < n && s[i] == '.') {
         i++;
-        while (i < n && s[i] >= '0' && s[i] <= '9') i++, digits++;
+        while (i < n && s[i] >= '0' && s[i] <= '9')
+            i++, digits++;
     }
     if (digits == 0) return false;
     if (i < n && (s[i] == 'e' || s[i] == 'E')) {
         i++;
         if (i < n && (s[i] == '-' || s[i] == '+')) i++;
         size_t ed = 0;
-        while (i < n && s[i] >= '0' && s[i] <= '9') i++, ed++;
+        while (i < n && s[i] >= '0' && s[i] <= '9')
+            i++, ed++;
         if (ed == 0) return false;
     }
     if (i != n || n > 400) return false;
@@ -187,8 +190,10 @@ static int scalar_value(loader *L, const yaml_event_t *ev, json_t **out) {
         return 0;
     }
     /* Quoted, block, and "!"-tagged scalars are strings; other local tags are ignored. */
-    if (!plain || (tag && !strcmp(tag, "!"))) *out = json_stringn(s, n);
-    else *out = resolve_plain(s, n);
+    if (!plain || (tag && !strcmp(tag, "!")))
+        *out = json_stringn(s, n);
+    else
+        *out = resolve_plain(s, n);
     if (!*out) return fail_at(L, ev->start_mark, MG_EPARSE, "invalid scalar", NULL);
     return 0;
 }
@@ -379,14 +384,15 @@ static int on_event(loader *L, yaml_event_t *ev) {
     }
     case YAML_SEQUENCE_START_EVENT:
     case YAML_MAPPING_START_EVENT: {
-        if (expecting_key(L)) return fail_at(L, ev->start_mark, MG_EPARSE, "mapping keys must be scalars", NULL);
-        if (L->depth >= YAML_MAX_DEPTH) return fail_at(L, ev->start_mark, MG_ETOOBIG, "nesting too deep", NULL);
+        if (expecting_key(L))
+            return fail_at(L, ev->start_mark, MG_EPARSE, "mapping keys must be scalars", NULL);
+        if (L->depth >= YAML_MAX_DEPTH)
+            return fail_at(L, ev->start_mark, MG_ETOOBIG, "nesting too deep", NULL);
         frame *f = &L->stack[L->depth++];
         memset(f, 0, sizeof(*f));
         f->is_map = ev->type == YAML_MAPPING_START_EVENT;
         f->container = f->is_map ? json_object() : json_array();
-        const yaml_char_t *a =
-            f->is_map ? ev->data.mapping_start.anchor : ev->data.sequence_start.anchor;
+        const yaml_char_t *a = f->is_map ? ev->data.mapping_start.anchor : ev->data.sequence_start.anchor;
         if (a) f->anchor = mg_xstrdup((const char *)a);
         return 0;
     }
@@ -410,7 +416,8 @@ static int on_event(loader *L, yaml_event_t *ev) {
 }
 
 static void loader_free(loader *L) {
-    while (L->depth > 0) frame_free(&L->stack[--L->depth]);
+    while (L->depth > 0)
+        frame_free(&L->stack[--L->depth]);
     anchors_clear(L);
     free(L->anchors);
     json_decref(L->root);
@@ -559,8 +566,10 @@ static int emit_scalar(yaml_emitter_t *e, const char *s, size_t n, bool quote_if
     yaml_event_t ev;
     yaml_scalar_style_t style = YAML_ANY_SCALAR_STYLE;
     if (is_string) {
-        if (quote_if_needed && needs_quotes(s, n)) style = YAML_DOUBLE_QUOTED_SCALAR_STYLE;
-        else if (memchr(s, '\n', n) && !memchr(s, '\r', n)) style = YAML_LITERAL_SCALAR_STYLE;
+        if (quote_if_needed && needs_quotes(s, n))
+            style = YAML_DOUBLE_QUOTED_SCALAR_STYLE;
+        else if (memchr(s, '\n', n) && !memchr(s, '\r', n))
+            style = YAML_LITERAL_SCALAR_STYLE;
     }
     /* Plain output is only allowed when the text reads back the same; for non-strings it
      * always does. For strings libyaml may still pick quotes when plain is impossible. */
@@ -574,9 +583,8 @@ static int emit_value(yaml_emitter_t *e, const json_t *v, int depth) {
     if (depth > YAML_MAX_DEPTH) return 0;
     switch (json_typeof(v)) {
     case JSON_OBJECT: {
-        yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1,
-                                            json_object_size(v) ? YAML_BLOCK_MAPPING_STYLE
-                                                                : YAML_FLOW_MAPPING_STYLE);
+        yaml_mapping_start_event_initialize(
+            &ev, NULL, NULL, 1, json_object_size(v) ? YAML_BLOCK_MAPPING_STYLE : YAML_FLOW_MAPPING_STYLE);
         if (!yaml_emitter_emit(e, &ev)) return 0;
         const char *k;
         size_t klen;
@@ -590,9 +598,8 @@ static int emit_value(yaml_emitter_t *e, const json_t *v, int depth) {
         return yaml_emitter_emit(e, &ev);
     }
     case JSON_ARRAY: {
-        yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1,
-                                             json_array_size(v) ? YAML_BLOCK_SEQUENCE_STYLE
-                                                                : YAML_FLOW_SEQUENCE_STYLE);
+        yaml_sequence_start_event_initialize(
+            &ev, NULL, NULL, 1, json_array_size(v) ? YAML_BLOCK_SEQUENCE_STYLE : YAML_FLOW_SEQUENCE_STYLE);
         if (!yaml_emitter_emit(e, &ev)) return 0;
         size_t i;
         json_t *c;

@@ -49,7 +49,8 @@ static void expect_err(const char *text, int code, const char *msg_part) {
 
 static void test_core_schema(void **state) {
     (void)state;
-    expect("a: ~\nb: null\nc: Null\nd: NULL\ne:\n", "{\"a\":null,\"b\":null,\"c\":null,\"d\":null,\"e\":null}");
+    expect("a: ~\nb: null\nc: Null\nd: NULL\ne:\n",
+           "{\"a\":null,\"b\":null,\"c\":null,\"d\":null,\"e\":null}");
     expect("[true, True, TRUE, false, False, FALSE]", "[true,true,true,false,false,false]");
     expect("[yes, no, on, off, y, n]", "[\"yes\",\"no\",\"on\",\"off\",\"y\",\"n\"]");
     expect("[0, -12, +7, 0o17, 0x1F, 0xff]", "[0,-12,7,15,31,255]");
@@ -59,14 +60,16 @@ static void test_core_schema(void **state) {
     expect("[99999999999999999999]", "[1e20]");
     expect("[0b101, 1_000, 12:30, 0x, 1e, 0o8, 2001-12-14]",
            "[\"0b101\",\"1_000\",\"12:30\",\"0x\",\"1e\",\"0o8\",\"2001-12-14\"]");
-    expect("[hello world, 'it''s', \"a\\tb\", \"\\u00e9\"]", "[\"hello world\",\"it's\",\"a\\tb\",\"\\u00e9\"]");
+    expect("[hello world, 'it''s', \"a\\tb\", \"\\u00e9\"]",
+           "[\"hello world\",\"it's\",\"a\\tb\",\"\\u00e9\"]");
 }
 
 static void test_quoted_stay_strings(void **state) {
     (void)state;
     expect("a: 'true'\nb: \"123\"\nc: 'null'\nd: \"\"\ne: '1.5'\n",
            "{\"a\":\"true\",\"b\":\"123\",\"c\":\"null\",\"d\":\"\",\"e\":\"1.5\"}");
-    expect("s: |\n  line1\n  line2\nf: >\n  folded\n  text\n", "{\"s\":\"line1\\nline2\\n\",\"f\":\"folded text\\n\"}");
+    expect("s: |\n  line1\n  line2\nf: >\n  folded\n  text\n",
+           "{\"s\":\"line1\\nline2\\n\",\"f\":\"folded text\\n\"}");
     expect("b: |-\n  123\n", "{\"b\":\"123\"}");
 }
 
@@ -228,13 +231,15 @@ static void test_dump(void **state) {
     json_t *v = json_pack("{s:s,s:{s:s,s:i},s:[s,b,n,f]}", "apiVersion", "v1", "metadata", "name", "x",
                           "generation", 3, "list", "a", 1, 1.5);
     char *y = mg_yaml_dump(v);
-    assert_string_equal(y, "apiVersion: v1\nmetadata:\n  name: x\n  generation: 3\nlist:\n- a\n- true\n- null\n"
-                           "- 1.5\n");
+    assert_string_equal(y,
+                        "apiVersion: v1\nmetadata:\n  name: x\n  generation: 3\nlist:\n- a\n- true\n- null\n"
+                        "- 1.5\n");
     free(y);
     json_decref(v);
-    roundtrip("{\"s\":[\"true\",\"123\",\"null\",\"\",\"~\",\"1.5\",\"yes\",\"no\",\"0x10\",\".inf\",\"<<\","
-              "\"-\",\"a: b\",\"#c\",\"- x\",\"multi\\nline\\n\",\"trail \",\" lead\",\"\\u00e9t\\u00e9\","
-              "\"tab\\there\",\"cr\\r\\n\",\"*x\",\"&y\",\"!z\",\"'q'\",\"\\\"dq\\\"\",\"%p\",\"@a\",\"`b\"]}");
+    roundtrip(
+        "{\"s\":[\"true\",\"123\",\"null\",\"\",\"~\",\"1.5\",\"yes\",\"no\",\"0x10\",\".inf\",\"<<\","
+        "\"-\",\"a: b\",\"#c\",\"- x\",\"multi\\nline\\n\",\"trail \",\" lead\",\"\\u00e9t\\u00e9\","
+        "\"tab\\there\",\"cr\\r\\n\",\"*x\",\"&y\",\"!z\",\"'q'\",\"\\\"dq\\\"\",\"%p\",\"@a\",\"`b\"]}");
     roundtrip("{\"empty\":{},\"arr\":[],\"n\":[0,-1,9223372036854775807,0.1,1e300,-2.5,1.0],"
               "\"deep\":[[[{\"a\":[{}]}]]],\"123\":\"key\",\"true\":1}");
     roundtrip("\"scalar\"");
@@ -245,11 +250,11 @@ static void test_dump(void **state) {
 int main(void) {
     mg_mem_init();
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_core_schema),    cmocka_unit_test(test_quoted_stay_strings),
-        cmocka_unit_test(test_tags),           cmocka_unit_test(test_nested_and_keys),
-        cmocka_unit_test(test_errors),         cmocka_unit_test(test_anchors),
-        cmocka_unit_test(test_alias_bomb),     cmocka_unit_test(test_multi_document),
-        cmocka_unit_test(test_files),          cmocka_unit_test(test_dump),
+        cmocka_unit_test(test_core_schema), cmocka_unit_test(test_quoted_stay_strings),
+        cmocka_unit_test(test_tags),        cmocka_unit_test(test_nested_and_keys),
+        cmocka_unit_test(test_errors),      cmocka_unit_test(test_anchors),
+        cmocka_unit_test(test_alias_bomb),  cmocka_unit_test(test_multi_document),
+        cmocka_unit_test(test_files),       cmocka_unit_test(test_dump),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
