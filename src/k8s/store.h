@@ -4,7 +4,13 @@
  * shared by reference count with readers); copy (json_deep_copy) before mutating. Readers get
  * new references they must json_decref. Secondary indexes are functions that map an object to
  * zero or more index values ("by digest", "by model"); mg_store_by_index returns the objects
- * under one value. All calls take an internal read/write lock; callbacks never run under it. */
+ * under one value. All calls take an internal read/write lock; callbacks never run under it
+ * (index functions run on the putting thread before the lock is taken).
+ *
+ * Changes by k8s-informer: mg_store_replace (put that returns the previous object),
+ * mg_store_snapshot (key → object map, what the informer's relist diff takes) and
+ * mg_store_index_values. Index values are copied, so index functions may return strings that
+ * live only as long as obj. At most 16 indexes and 64 values per object per index. */
 #ifndef MG_K8S_STORE_H
 #define MG_K8S_STORE_H
 #include <jansson.h>
@@ -27,6 +33,8 @@ void mg_store_key_of(const json_t *obj, char *out, size_t outlen);
 
 /* Inserts or replaces; takes a new reference to obj (the caller keeps its own). */
 void mg_store_put(mg_store *s, json_t *obj);
+/* Same as put, and returns the object it replaced (new reference, caller decrefs) or NULL. */
+json_t *mg_store_replace(mg_store *s, json_t *obj);
 /* Removes key; returns the removed object (new reference, caller decrefs) or NULL. */
 json_t *mg_store_remove(mg_store *s, const char *key);
 /* Returns a new reference or NULL. */
@@ -38,5 +46,10 @@ json_t *mg_store_list(mg_store *s);
 json_t *mg_store_by_index(mg_store *s, const char *index, const char *value);
 /* Snapshot of every key, a new JSON array of strings. */
 json_t *mg_store_keys(mg_store *s);
+/* Snapshot as a new JSON object key → object (references shared, object owned by caller). */
+json_t *mg_store_snapshot(mg_store *s);
+/* Every value currently present in index `index` (a new array of strings; empty when the index
+ * does not exist). */
+json_t *mg_store_index_values(mg_store *s, const char *index);
 
 #endif

@@ -4,8 +4,11 @@
  * being processed is marked dirty and queued again when mg_wq_done is called. Per-item
  * exponential backoff (base 5 ms, cap 1000 s) combined with a global token bucket (10 qps,
  * burst 100) decides the delay of mg_wq_add_rate_limited; mg_wq_forget resets an item's
- * backoff. mg_wq_add_after queues after a delay. mg_wq_shutdown wakes all getters, which then
- * get NULL. Thread-safe. */
+ * backoff. mg_wq_add_after queues after a delay (a key already waiting keeps the earlier time).
+ * mg_wq_shutdown wakes all getters; adds are ignored from then on; keys already queued are
+ * still handed out (client-go drains them too), after which mg_wq_get returns NULL. Delayed
+ * keys are moved into the queue by getters' timed waits (no timer thread). Thread-safe.
+ * Added by k8s-informer: mg_wq_when (the rate limiter's next delay, for tests and logs). */
 #ifndef MG_K8S_WORKQUEUE_H
 #define MG_K8S_WORKQUEUE_H
 #include <stdbool.h>
@@ -26,6 +29,9 @@ void mg_wq_add(mg_workqueue *q, const char *key);
 void mg_wq_add_after(mg_workqueue *q, const char *key, long delay_ms);
 void mg_wq_add_rate_limited(mg_workqueue *q, const char *key);
 void mg_wq_forget(mg_workqueue *q, const char *key);
+/* Counts a failure of key and returns the delay in ms that mg_wq_add_rate_limited would use now
+ * (max of the item's backoff and the token bucket; consumes a token like it). */
+long mg_wq_when(mg_workqueue *q, const char *key);
 int mg_wq_num_requeues(mg_workqueue *q, const char *key);
 /* Blocks until a key is available; returns a new heap string the caller frees after
  * mg_wq_done(q, key), or NULL after shutdown. */

@@ -1,0 +1,36 @@
+/* k8s/strmap — string-keyed hash map (chained, power-of-two buckets, FNV-1a) used by the store,
+ * the workqueue and the informer.
+ *
+ * Owns: a copy of every key; values are opaque pointers the caller owns (mg_strmap_free can
+ * call a destructor on each). A value may be NULL, so use mg_strmap_has to test membership.
+ * Not thread-safe: the owning module locks around it. Iteration order is unspecified and an
+ * iterator is invalidated by any put or del. */
+#ifndef MG_K8S_STRMAP_H
+#define MG_K8S_STRMAP_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct mg_strmap mg_strmap;
+typedef struct mg_strmap_iter {
+    size_t bucket;
+    void *node;
+} mg_strmap_iter;
+
+mg_strmap *mg_strmap_new(void);
+/* Frees the map and its keys; calls free_val(value) for each entry when free_val is not NULL. */
+void mg_strmap_free(mg_strmap *m, void (*free_val)(void *));
+bool mg_strmap_has(const mg_strmap *m, const char *key);
+/* The value under key, or NULL when absent (or stored as NULL). */
+void *mg_strmap_get(const mg_strmap *m, const char *key);
+/* The map's own copy of key (valid while the key stays in the map), or NULL when absent. */
+const char *mg_strmap_key(const mg_strmap *m, const char *key);
+/* Inserts or replaces; returns the previous value (NULL when the key was new). */
+void *mg_strmap_put(mg_strmap *m, const char *key, void *val);
+/* Removes key; returns its value (NULL when absent). */
+void *mg_strmap_del(mg_strmap *m, const char *key);
+size_t mg_strmap_len(const mg_strmap *m);
+/* Iteration: mg_strmap_iter it = {0}; while (mg_strmap_next(m, &it, &k, &v)) ... */
+bool mg_strmap_next(const mg_strmap *m, mg_strmap_iter *it, const char **key, void **val);
+
+#endif

@@ -1,0 +1,283 @@
+/* Unit tests for k8s/store and k8s/strmap: keys, replace/remove, secondary indexes kept in step
+ * with updates and deletes, snapshots, and readers racing a writer. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "core/mem.h"
+#include "k8s/store.h"
+#include "k8s/strmap.h"
+
+static json_t *mkobj(const char *ns, const char *name, const char *model, const char *rv) {
+    json_t *md = json_pack("{s:s, s:s}", "name", name, "resourceVersion", rv);
+    if (ns) json_object_set_new(md, "namespace", json_string(ns));
+    return json_pack("{s:s, s:o, s:{s:s, s:[s, s]}}", "kind", "ModelVersion", "metadata", md, "spec", "model",
+                     model, "tags", "t1", model);
+}
+
+static size_t by_model(const json_t *obj, const char **out, size_t max) {
+    const char *m = json_string_value(json_object_get(json_object_get(obj, "spec"), "model"));
+    if (!m || !max) return 0;
+    out[0] = m;
+    return 1;
+}
+
+/* Several values per object, with a duplicate the store must file once. */
+static size_t by_tag(const json_t *obj, const char **out, size_t max) {
+    const json_t *tags = json_object_get(json_object_get(obj, "spec"), "tags");
+    size_t n = 0, i;
+    const json_t *v;
+    json_array_foreach(tags, i, v) {
+        if (n < max) out[n++] = json_string_value(v);
+    }
+    if (n < max) out[n++] = "t1";
+    return n;
+}
+
+static size_t count_array(json_t *a) {
+    size_t n = json_array_size(a);
+    json_decref(a);
+    return n;
+}
+
+static void test_key_of(void **state) {
+    (void)state;
+    char key[64];
+    json_t *o = mkobj("ns1", "a", "m", "1");
+    mg_store_key_of(o, key, sizeof(key));
+    assert_string_equal(key, "ns1/a");
+    json_decref(o);
+    o = mkobj(NULL, "cluster-thing", "m", "1");
+    mg_store_key_of(o, key, sizeof(key));
+    assert_string_equal(key, "cluster-thing");
+    json_decref(o);
+    o = json_object();
+    mg_store_key_of(o, key, sizeof(key));
+    assert_string_equal(key, "");
+    json_decref(o);
+}
+
+static void test_put_get_replace_remove(void **state) {
+    (void)state;
+    mg_store *s = mg_store_new();
+    json_t *a1 = mkobj("ns", "a", "fraud", "1");
+    mg_store_put(s, a1);
+    assert_int_equal(mg_store_len(s), 1);
+    json_t *got = mg_store_get(s, "ns/a");
+    assert_ptr_equal(got, a1); /* shared, not copied */
+    json_decref(got);
+    assert_null(mg_store_get(s, "ns/b"));
+    assert_null(mg_store_get(s, "a"));
+
+    json_t *a2 = mkobj("ns", "a", "fraud", "2");
+    json_t *old = mg_store_replace(s, a2);
+    assert_ptr_equal(old, a1);
+    json_decref(old);
+    assert_int_equal(mg_store_len(s), 1);
+    got = mg_store_get(s, "ns/a");
+    assert_ptr_equal(got, a2);
+    json_decref(got);
+
+    json_t *removed = mg_store_remove(s, "ns/a");
+    assert_ptr_equal(removed, a2);
+    json_decref(removed);
+    assert_null(mg_store_remove(s, "ns/a"));
+    assert_int_equal(mg_store_len(s), 0);
+    json_decref(a1);
+    json_decref(a2);
+    mg_store_free(s);
+}
+
+static void test_indexes(void **state) {
+    (void)state;
+    mg_store *s = mg_store_new();
+    assert_int_equal(mg_store_add_index(s, "model", by_model), 0);
+    assert_int_equal(mg_store_add_index(s, "tag", by_tag), 0);
+    assert_int_equal(mg_store_add_index(s, "model", by_model), MG_EINVAL);
+    assert_int_equal(mg_store_add_index(s, NULL, by_model), MG_EINVAL);
+    json_t *o;
+    o = mkobj("ns", "a", "fraud", "1");
+    mg_store_put(s, o);
+    json_decref(o);
+    o = mkobj("ns", "b", "fraud", "1");
+    mg_store_put(s, o);
+    json_decref(o);
+    o = mkobj("other", "c", "churn", "1");
+    mg_store_put(s, o);
+    json_decref(o);
+    /* indexes cannot be added once objects are in */
+    assert_int_equal(mg_store_add_index(s, "late", by_model), MG_EINVAL);
+
+    assert_int_equal(count_array(mg_store_by_index(s, "model", "fraud")), 2);
+    assert_int_equal(count_array(mg_store_by_index(s, "model", "churn")), 1);
+    assert_int_equal(count_array(mg_store_by_index(s, "model", "nope")), 0);
+    assert_int_equal(count_array(mg_store_by_index(s, "nope", "fraud")), 0);
+    /* "t1" is returned twice per object but filed once */
+    assert_int_equal(count_array(mg_store_by_index(s, "tag", "t1")), 3);
+    assert_int_equal(count_array(mg_store_by_index(s, "tag", "churn")), 1);
+
+    /* an update moves b from fraud to churn */
+    o = mkobj("ns", "b", "churn", "2");
+    mg_store_put(s, o);
+    json_decref(o);
+    assert_int_equal(count_array(mg_store_by_index(s, "model", "fraud")), 1);
+    json_t *churn = mg_store_by_index(s, "model", "churn");
+    assert_int_equal(json_array_size(churn), 2);
+    size_t i;
+    json_t *v;
+    json_array_foreach(churn, i, v) {
+        assert_string_equal(json_string_value(json_object_get(json_object_get(v, "spec"), "model")), "churn");
+    }
+    json_decref(churn);
+
+    /* deleting the last object of a value drops the value */
+    json_decref(mg_store_remove(s, "ns/a"));
+    assert_int_equal(count_array(mg_store_by_index(s, "model", "fraud")), 0);
+    json_t *vals = mg_store_index_values(s, "model");
+    assert_int_equal(json_array_size(vals), 1);
+    assert_string_equal(json_string_value(json_array_get(vals, 0)), "churn");
+    json_decref(vals);
+    mg_store_free(s);
+}
+
+static void test_snapshots(void **state) {
+    (void)state;
+    mg_store *s = mg_store_new();
+    char name[32];
+    for (int i = 0; i < 1000; i++) {
+        snprintf(name, sizeof(name), "obj-%d", i);
+        json_t *o = mkobj("ns", name, i % 2 ? "odd" : "even", "1");
+        mg_store_put(s, o);
+        json_decref(o);
+    }
+    assert_int_equal(mg_store_len(s), 1000);
+    json_t *list = mg_store_list(s);
+    assert_int_equal(json_array_size(list), 1000);
+    json_t *keys = mg_store_keys(s);
+    assert_int_equal(json_array_size(keys), 1000);
+    json_t *snap = mg_store_snapshot(s);
+    assert_int_equal(json_object_size(snap), 1000);
+    assert_non_null(json_object_get(snap, "ns/obj-999"));
+    /* every key from keys() is in the snapshot */
+    size_t i;
+    json_t *k;
+    json_array_foreach(keys, i, k) { assert_non_null(json_object_get(snap, json_string_value(k))); }
+    /* snapshots survive the store */
+    mg_store_free(s);
+    assert_string_equal(json_string_value(json_object_get(
+                            json_object_get(json_object_get(snap, "ns/obj-7"), "metadata"), "name")),
+                        "obj-7");
+    json_decref(list);
+    json_decref(keys);
+    json_decref(snap);
+}
+
+static void test_strmap(void **state) {
+    (void)state;
+    mg_strmap *m = mg_strmap_new();
+    char k[32];
+    for (long i = 0; i < 5000; i++) {
+        snprintf(k, sizeof(k), "k%ld", i);
+        assert_null(mg_strmap_put(m, k, (void *)(i + 1)));
+    }
+    assert_int_equal(mg_strmap_len(m), 5000);
+    assert_ptr_equal(mg_strmap_put(m, "k10", (void *)99), (void *)11);
+    assert_ptr_equal(mg_strmap_get(m, "k10"), (void *)99);
+    for (long i = 0; i < 5000; i += 2) {
+        snprintf(k, sizeof(k), "k%ld", i);
+        assert_true(mg_strmap_has(m, k));
+        mg_strmap_del(m, k);
+        assert_false(mg_strmap_has(m, k));
+    }
+    assert_int_equal(mg_strmap_len(m), 2500);
+    mg_strmap_iter it = {0};
+    const char *key;
+    size_t n = 0;
+    while (mg_strmap_next(m, &it, &key, NULL)) {
+        long v;
+        assert_int_equal(sscanf(key, "k%ld", &v), 1);
+        assert_true(v % 2 == 1);
+        n++;
+    }
+    assert_int_equal(n, 2500);
+    assert_string_equal(mg_strmap_key(m, "k1"), "k1");
+    assert_null(mg_strmap_key(m, "k0"));
+    mg_strmap_free(m, NULL);
+}
+
+typedef struct race {
+    mg_store *s;
+    volatile int stop;
+    long reads;
+    long errors; /* cmocka asserts only on the main thread: readers count failures */
+} race;
+
+static void *reader(void *p) {
+    race *r = p;
+    while (!r->stop) {
+        json_t *o = mg_store_get(r->s, "ns/obj-3");
+        if (o) {
+            /* an object read is complete and consistent with its index */
+            if (strcmp(json_string_value(json_object_get(json_object_get(o, "metadata"), "name")), "obj-3"))
+                __atomic_fetch_add(&r->errors, 1, __ATOMIC_SEQ_CST);
+            json_decref(o);
+        }
+        json_t *arr = mg_store_by_index(r->s, "model", "m1");
+        size_t i;
+        json_t *v;
+        json_array_foreach(arr, i, v) {
+            if (strcmp(json_string_value(json_object_get(json_object_get(v, "spec"), "model")), "m1"))
+                __atomic_fetch_add(&r->errors, 1, __ATOMIC_SEQ_CST);
+        }
+        json_decref(arr);
+        __atomic_fetch_add(&r->reads, 1, __ATOMIC_SEQ_CST);
+    }
+    return NULL;
+}
+
+static void test_concurrent(void **state) {
+    (void)state;
+    race r = {.s = mg_store_new()};
+    mg_store_add_index(r.s, "model", by_model);
+    pthread_t th[3];
+    for (int i = 0; i < 3; i++)
+        pthread_create(&th[i], NULL, reader, &r);
+    char name[32];
+    for (int round = 0; round < 200; round++) {
+        for (int i = 0; i < 20; i++) {
+            snprintf(name, sizeof(name), "obj-%d", i);
+            json_t *o = mkobj("ns", name, (round + i) % 2 ? "m1" : "m2", "1");
+            mg_store_put(r.s, o);
+            json_decref(o);
+        }
+        if (round % 7 == 0) json_decref(mg_store_remove(r.s, "ns/obj-3"));
+    }
+    while (__atomic_load_n(&r.reads, __ATOMIC_SEQ_CST) < 3)
+        sched_yield(); /* readers did run */
+    r.stop = 1;
+    for (int i = 0; i < 3; i++)
+        pthread_join(th[i], NULL);
+    assert_int_equal(r.errors, 0);
+    assert_true(r.reads > 0);
+    assert_int_equal(mg_store_len(r.s), 20);
+    /* the last round (199) put obj-i under m1 when i is even */
+    assert_int_equal(count_array(mg_store_by_index(r.s, "model", "m1")), 10);
+    mg_store_free(r.s);
+}
+
+int main(void) {
+    mg_mem_init();
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_key_of),  cmocka_unit_test(test_put_get_replace_remove),
+        cmocka_unit_test(test_indexes), cmocka_unit_test(test_snapshots),
+        cmocka_unit_test(test_strmap),  cmocka_unit_test(test_concurrent),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
