@@ -1,0 +1,310 @@
+/* policy/imageref — see imageref.h for the grammar and the normalisation rules. */
+#include "policy/imageref.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#define DEFAULT_DOMAIN "docker.io"
+#define LEGACY_DOMAIN "index.docker.io"
+#define OFFICIAL_PREFIX "library/"
+
+static bool is_lower_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
+static bool is_alnum(char c) { return is_lower_alnum(c) || (c >= 'A' && c <= 'Z'); }
+static bool is_word(char c) { return is_alnum(c) || c == '_'; }
+static bool is_digit(char c) { return c >= '0' && c <= '9'; }
+static bool is_xdigit(char c) { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+static bool is_lower_xdigit(char c) { return is_digit(c) || (c >= 'a' && c <= 'f'); }
+static bool is_upper(char c) { return c >= 'A' && c <= 'Z'; }
+
+static bool has_upper(const char *s, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if (is_upper(s[i])) return true;
+    return false;
+}
+
+/* pathComponent = [a-z0-9]+ ( ( "." | "_" | "__" | "-"+ ) [a-z0-9]+ )* */
+static bool valid_path_component(const char *s, size_t n) {
+    size_t i = 0;
+    if (n == 0 || !is_lower_alnum(s[0])) return false;
+    while (i < n) {
+        if (is_lower_alnum(s[i])) {
+            i++;
+            continue;
+        }
+        size_t start = i;
+        if (s[i] == '.') {
+            i++;
+        } else if (s[i] == '_') {
+            i++;
+            if (i < n && s[i] == '_') i++;
+        } else if (s[i] == '-') {
+            while (i < n && s[i] == '-') i++;
+        } else {
+            return false;
+        }
+        if (i == start || i >= n || !is_lower_alnum(s[i])) return false;
+    }
+    return true;
+}
+
+/* remoteName = pathComponent ( "/" pathComponent )* ; an empty string is not a path. */
+static bool valid_path(const char *s, size_t n) {
+    size_t start = 0;
+    if (n == 0) return false;
+    for (size_t i = 0; i <= n; i++) {
+        if (i == n || s[i] == '/') {
+            if (!valid_path_component(s + start, i - start)) return false;
+            start = i + 1;
+        }
+    }
+    return true;
+}
+
+/* domainNameComponent = [a-zA-Z0-9] | [a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9] */
+static bool valid_domain_component(const char *s, size_t n) {
+    if (n == 0 || !is_alnum(s[0]) || !is_alnum(s[n - 1])) return false;
+    for (size_t i = 0; i < n; i++)
+        if (!is_alnum(s[i]) && s[i] != '-') return false;
+    return true;
+}
+
+/* domainAndPort = ( domainName | "[" [a-fA-F0-9:]+ "]" ) ( ":" [0-9]+ )? */
+static bool valid_domain(const char *s, size_t n) {
+    size_t hostlen;
+    if (n == 0) return false;
+    if (s[0] == '[') {
+        const char *close = memchr(s, ']', n);
+        if (!close || close == s + 1) return false;
+        for (const char *p = s + 1; p < close; p++)
+            if (!is_xdigit(*p) && *p != ':') return false;
+        hostlen = (size_t)(close - s) + 1;
+    } else {
+        const char *colon = memchr(s, ':', n);
+        hostlen = colon ? (size_t)(colon - s) : n;
+        size_t start = 0;
+        if (hostlen == 0) return false;
+        for (size_t i = 0; i <= hostlen; i++) {
+            if (i == hostlen || s[i] == '.') {
+                if (!valid_domain_component(s + start, i - start)) return false;
+                start = i + 1;
+            }
+        }
+    }
+    if (hostlen == n) return true;
+    if (s[hostlen] != ':' || hostlen + 1 == n) return false;
+    for (size_t i = hostlen + 1; i < n; i++)
+        if (!is_digit(s[i])) return false;
+    return true;
+}
+
+/* tag = [\w][\w.-]{0,127} */
+static bool valid_tag(const char *s, size_t n) {
+    if (n == 0 || n > MG_IMAGEREF_TAG_MAX || !is_word(s[0])) return false;
+    for (size_t i = 1; i < n; i++)
+        if (!is_word(s[i]) && s[i] != '.' && s[i] != '-') return false;
+    return true;
+}
+
+/* digest grammar: [A-Za-z][A-Za-z0-9]*([-_+.][A-Za-z][A-Za-z0-9]*)* ":" [[:xdigit:]]{32,}; then the
+ * algorithm must be one we know, with its exact lowercase hex length (go-digest's Validate). */
+static int check_digest(const char *s, size_t n, mg_error *err) {
+    const char *colon = memchr(s, ':', n);
+    if (!colon) return mg_error_set(err, MG_EINVAL, "invalid reference format: digest has no algorithm");
+    size_t alen = (size_t)(colon - s), hlen = n - alen - 1;
+    const char *hex = colon + 1;
+    bool need_alpha = true;
+    for (size_t i = 0; i < alen; i++) {
+        char c = s[i];
+        if (need_alpha) {
+            if (!((c >= 'a' && c <= 'z') || is_upper(c))) goto bad;
+            need_alpha = false;
+        } else if (c == '-' || c == '_' || c == '+' || c == '.') {
+            need_alpha = true;
+        } else if (!is_alnum(c)) {
+            goto bad;
+        }
+    }
+    if (alen == 0 || need_alpha || hlen < 32) goto bad;
+    for (size_t i = 0; i < hlen; i++)
+        if (!is_xdigit(hex[i])) goto bad;
+    size_t want;
+    if (alen == 6 && memcmp(s, "sha256", 6) == 0) want = 64;
+    else if (alen == 6 && memcmp(s, "sha384", 6) == 0) want = 96;
+    else if (alen == 6 && memcmp(s, "sha512", 6) == 0) want = 128;
+    else return mg_error_set(err, MG_EINVAL, "unsupported digest algorithm '%.*s'", (int)alen, s);
+    if (hlen != want)
+        return mg_error_set(err, MG_EINVAL, "invalid digest length: %.*s needs %zu hex digits, got %zu",
+                            (int)alen, s, want, hlen);
+    for (size_t i = 0; i < hlen; i++)
+        if (!is_lower_xdigit(hex[i]))
+            return mg_error_set(err, MG_EINVAL, "invalid digest: hex digits must be lowercase");
+    return 0;
+bad:
+    return mg_error_set(err, MG_EINVAL, "invalid reference format: malformed digest '%.*s'", (int)(n > 80 ? 80 : n), s);
+}
+
+/* Copies n bytes of s into a fixed buffer of size cap (n < cap is checked by the caller). */
+static void put(char *dst, size_t cap, const char *s, size_t n) {
+    if (n >= cap) n = cap - 1;
+    memcpy(dst, s, n);
+    dst[n] = '\0';
+}
+
+/* Docker's splitDockerDomain: decides whether the first component is a registry domain. */
+static bool looks_like_domain(const char *s, size_t n) {
+    if (n == 9 && memcmp(s, "localhost", 9) == 0) return true;
+    if (memchr(s, '.', n) || memchr(s, ':', n)) return true;
+    return has_upper(s, n);
+}
+
+static bool is_hex64(const char *s) {
+    size_t n = strlen(s);
+    if (n != 64) return false;
+    for (size_t i = 0; i < n; i++)
+        if (!is_lower_xdigit(s[i])) return false;
+    return true;
+}
+
+int mg_imageref_parse(const char *s, mg_imageref *out, mg_error *err) {
+    memset(out, 0, sizeof(*out));
+    if (!s || !*s) return mg_error_set(err, MG_EINVAL, "repository name must have at least one component");
+    size_t len = strlen(s);
+    if (len > MG_IMAGEREF_INPUT_MAX) return mg_error_set(err, MG_EINVAL, "image reference is longer than %d bytes", MG_IMAGEREF_INPUT_MAX);
+    if (is_hex64(s))
+        return mg_error_set(err, MG_EINVAL, "invalid repository name (%s), cannot specify 64-byte hexadecimal strings", s);
+
+    const char *domain = DEFAULT_DOMAIN, *rest = s;
+    size_t dlen = strlen(DEFAULT_DOMAIN);
+    bool add_library;
+    const char *slash = strchr(s, '/');
+    if (slash && looks_like_domain(s, (size_t)(slash - s))) {
+        domain = s;
+        dlen = (size_t)(slash - s);
+        rest = slash + 1;
+        if (dlen == strlen(LEGACY_DOMAIN) && memcmp(s, LEGACY_DOMAIN, dlen) == 0) {
+            domain = DEFAULT_DOMAIN;
+            dlen = strlen(DEFAULT_DOMAIN);
+        }
+    }
+
+    /* rest = path [":" tag] ["@" digest] */
+    const char *at = strchr(rest, '@');
+    size_t before = at ? (size_t)(at - rest) : strlen(rest);
+    const char *colon = memchr(rest, ':', before);
+    size_t plen = colon ? (size_t)(colon - rest) : before;
+    const char *tag = colon ? colon + 1 : NULL;
+    size_t tlen = colon ? before - plen - 1 : 0;
+
+    if (has_upper(rest, plen)) {
+        mg_error_set(err, MG_EINVAL, "invalid reference format: repository name (%.*s) must be lowercase", (int)plen, rest);
+        goto fail;
+    }
+    if (!valid_path(rest, plen)) {
+        mg_error_set(err, MG_EINVAL, "invalid reference format: bad repository path '%.*s'", (int)(plen > 80 ? 80 : plen), rest);
+        goto fail;
+    }
+    if (!valid_domain(domain, dlen)) {
+        mg_error_set(err, MG_EINVAL, "invalid reference format: bad registry domain '%.*s'", (int)(dlen > 80 ? 80 : dlen), domain);
+        goto fail;
+    }
+    /* a single component on Docker Hub is an official image: library/NAME */
+    add_library = dlen == strlen(DEFAULT_DOMAIN) && memcmp(domain, DEFAULT_DOMAIN, dlen) == 0 && !memchr(rest, '/', plen);
+    size_t full_path = plen + (add_library ? strlen(OFFICIAL_PREFIX) : 0);
+    if (dlen + 1 + full_path > MG_IMAGEREF_NAME_MAX) {
+        mg_error_set(err, MG_EINVAL, "repository name must not be more than %d characters", MG_IMAGEREF_NAME_MAX);
+        goto fail;
+    }
+    if (colon && !valid_tag(tag, tlen)) {
+        mg_error_set(err, MG_EINVAL, "invalid reference format: bad tag '%.*s'", (int)(tlen > 140 ? 140 : tlen), tag);
+        goto fail;
+    }
+    if (at) {
+        const char *dg = at + 1;
+        size_t glen = strlen(dg);
+        if (memchr(dg, '@', glen)) {
+            mg_error_set(err, MG_EINVAL, "invalid reference format: more than one '@'");
+            goto fail;
+        }
+        if (check_digest(dg, glen, err) != 0) goto fail;
+        put(out->digest, sizeof(out->digest), dg, glen);
+    }
+    put(out->domain, sizeof(out->domain), domain, dlen);
+    snprintf(out->path, sizeof(out->path), "%s%.*s", add_library ? OFFICIAL_PREFIX : "", (int)plen, rest);
+    snprintf(out->name, sizeof(out->name), "%s/%s", out->domain, out->path);
+    if (colon) put(out->tag, sizeof(out->tag), tag, tlen);
+    if (strcmp(out->domain, DEFAULT_DOMAIN) == 0) {
+        const char *p = out->path;
+        if (strncmp(p, OFFICIAL_PREFIX, strlen(OFFICIAL_PREFIX)) == 0 && !strchr(p + strlen(OFFICIAL_PREFIX), '/'))
+            p += strlen(OFFICIAL_PREFIX);
+        snprintf(out->familiar, sizeof(out->familiar), "%s", p);
+    } else {
+        snprintf(out->familiar, sizeof(out->familiar), "%s", out->name);
+    }
+    return 0;
+fail:
+    memset(out, 0, sizeof(*out));
+    return MG_EINVAL;
+}
+
+size_t mg_imageref_format(const mg_imageref *ref, bool familiar, char *out, size_t outlen) {
+    int n = snprintf(out, outlen, "%s%s%s%s%s", familiar ? ref->familiar : ref->name, ref->tag[0] ? ":" : "",
+                     ref->tag, ref->digest[0] ? "@" : "", ref->digest);
+    return n < 0 ? 0 : (size_t)n;
+}
+
+int mg_imageref_normalize_repo(const char *repo, char *out, size_t outlen, mg_error *err) {
+    mg_imageref r;
+    int rc = mg_imageref_parse(repo, &r, err);
+    if (rc != 0) return rc;
+    if (r.tag[0] || r.digest[0])
+        return mg_error_set(err, MG_EINVAL, "repository '%s' must not carry a tag or digest", repo);
+    if ((size_t)snprintf(out, outlen, "%s", r.name) >= outlen) return mg_error_set(err, MG_ETOOBIG, "buffer too small");
+    return 0;
+}
+
+bool mg_imageref_is_sha256_digest(const char *d) {
+    if (!d || strncmp(d, "sha256:", 7) != 0) return false;
+    return is_hex64(d + 7);
+}
+
+/* Splits a modelRepositories prefix into domain and path prefix (see the header). */
+static bool split_prefix(const char *prefix, char *domain, size_t dcap, char *path, size_t pcap) {
+    if (!prefix) return false;
+    size_t n = strlen(prefix);
+    while (n > 0 && prefix[n - 1] == '/') n--;
+    if (n == 0 || n > MG_IMAGEREF_NAME_MAX) return false;
+    const char *slash = memchr(prefix, '/', n);
+    size_t first = slash ? (size_t)(slash - prefix) : n;
+    const char *d = DEFAULT_DOMAIN, *p = prefix;
+    size_t dl = strlen(DEFAULT_DOMAIN), pl = n;
+    if (looks_like_domain(prefix, first)) {
+        d = prefix;
+        dl = first;
+        p = slash ? slash + 1 : prefix + n;
+        pl = slash ? n - first - 1 : 0;
+        if (dl == strlen(LEGACY_DOMAIN) && memcmp(d, LEGACY_DOMAIN, dl) == 0) {
+            d = DEFAULT_DOMAIN;
+            dl = strlen(DEFAULT_DOMAIN);
+        }
+    }
+    if (!valid_domain(d, dl)) return false;
+    if (pl > 0 && !valid_path(p, pl)) return false;
+    put(domain, dcap, d, dl);
+    put(path, pcap, p, pl);
+    return true;
+}
+
+bool mg_imageref_prefix_valid(const char *prefix) {
+    char d[MG_IMAGEREF_NAME_MAX + 1], p[MG_IMAGEREF_NAME_MAX + 1];
+    return split_prefix(prefix, d, sizeof(d), p, sizeof(p));
+}
+
+bool mg_imageref_under_prefix(const mg_imageref *ref, const char *prefix) {
+    char d[MG_IMAGEREF_NAME_MAX + 1], p[MG_IMAGEREF_NAME_MAX + 1];
+    if (!ref || !ref->name[0] || !split_prefix(prefix, d, sizeof(d), p, sizeof(p))) return false;
+    if (strcasecmp(d, ref->domain) != 0) return false;
+    size_t pl = strlen(p);
+    if (pl == 0) return true;
+    return strncmp(ref->path, p, pl) == 0 && (ref->path[pl] == '\0' || ref->path[pl] == '/');
+}
