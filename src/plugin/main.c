@@ -1,29 +1,115 @@
-/* kubectl-modelgov entry point. See README.md. */
+/* kubectl-modelgov entry point: finds the (sub)command word among kubectl-style global flags
+ * and hands the remaining arguments to it. See `kubectl modelgov --help`. */
 #include <stdio.h>
 #include <string.h>
 
 #include "core/mem.h"
+#include "plugin/cli.h"
+#include "plugin/commands.h"
 
-static void usage(FILE *f) {
-    fprintf(f, "Usage: kubectl-modelgov [flags]\n"
-               "  --help       show this help\n"
-               "  --version    print the version\n");
+static const char top_help[] =
+    "kubectl modelgov — ML model governance: the data steward's and reviewer's tool.\n"
+    "\n"
+    "Usage: kubectl modelgov COMMAND [flags] [operands]\n"
+    "\n"
+    "Data commands (local files, no cluster needed):\n"
+    "  dataset hash FILE...          sha256 digest and size of files (streamed)\n"
+    "  pseudonymize IN OUT           replace columns by keyed HMAC-SHA256 tokens, drop columns,\n"
+    "                                write a report and print its digest\n"
+    "  anonymity IN                  k-anonymity over quasi-identifier columns\n"
+    "  bias-scan IN                  per-group positive rates, disparate impact, four-fifths rule;\n"
+    "                                --apply dsv/NAME records it on a DatasetVersion\n"
+    "  baseline IN                   a ModelVersion baseline (quantile bins, group rates)\n"
+    "  drift                         PSI, KS, JS distance, Wasserstein, chi-square between two files\n"
+    "\n"
+    "Other:\n"
+    "  version                       print the version (also --version)\n"
+    "\n"
+    "Run 'kubectl modelgov COMMAND --help' for a command's flags.\n";
+
+static const char dataset_help[] = "Usage: kubectl modelgov dataset SUBCOMMAND ...\n"
+                                   "\n"
+                                   "Subcommands:\n"
+                                   "  hash FILE...     sha256 digest and size of files\n";
+
+int mg_cmd_find_word(int argc, char **argv, int from) {
+    for (int i = from; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--")) return i + 1 < argc ? i + 1 : -1;
+        if (a[0] != '-' || a[1] == '\0') return i;
+        /* global flags that take a separate value */
+        if (!strcmp(a, "--kubeconfig") || !strcmp(a, "--context") || !strcmp(a, "--namespace") ||
+            !strcmp(a, "-n") || !strcmp(a, "--output") || !strcmp(a, "-o"))
+            i++;
+    }
+    return -1;
+}
+
+int mg_cmd_shift(int argc, char **argv, int idx, char *name) {
+    for (int i = idx; i + 1 < argc; i++) argv[i] = argv[i + 1];
+    argc--;
+    argv[0] = name;
+    return argc;
+}
+
+static bool has_flag(int argc, char **argv, const char *a, const char *b) {
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--")) return false;
+        if (!strcmp(argv[i], a) || (b && !strcmp(argv[i], b))) return true;
+    }
+    return false;
 }
 
 int main(int argc, char **argv) {
     mg_mem_init();
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            usage(stdout);
-            return 0;
-        }
-        if (!strcmp(argv[i], "--version")) {
+    int w = mg_cmd_find_word(argc, argv, 1);
+    if (w < 0) {
+        if (has_flag(argc, argv, "--version", NULL)) {
             printf("kubectl-modelgov %s\n", MG_VERSION);
             return 0;
         }
-        fprintf(stderr, "kubectl-modelgov: unknown flag %s\n", argv[i]);
-        usage(stderr);
-        return 2;
+        if (has_flag(argc, argv, "--help", "-h")) {
+            mg_cli_help(stdout, top_help);
+            return 0;
+        }
+        mg_cli_help(stderr, top_help);
+        return MG_EXIT_USAGE;
     }
-    return 0;
+    char *cmd = argv[w];
+    if (!strcmp(cmd, "version")) {
+        printf("kubectl-modelgov %s\n", MG_VERSION);
+        return 0;
+    }
+    if (!strcmp(cmd, "dataset")) {
+        int s = mg_cmd_find_word(argc, argv, w + 1);
+        if (s < 0) {
+            bool help = has_flag(argc, argv, "--help", "-h");
+            mg_cli_help(help ? stdout : stderr, dataset_help);
+            return help ? 0 : MG_EXIT_USAGE;
+        }
+        char *sub = argv[s];
+        if (!strcmp(sub, "hash")) {
+            argc = mg_cmd_shift(argc, argv, s, "dataset hash");
+            argc = mg_cmd_shift(argc, argv, w, "dataset hash");
+            return mg_cmd_dataset_hash(argc, argv);
+        }
+        fprintf(stderr, "kubectl-modelgov: unknown command \"dataset %s\"\n", sub);
+        mg_cli_help(stderr, dataset_help);
+        return MG_EXIT_USAGE;
+    }
+    static const struct {
+        const char *name;
+        int (*fn)(int, char **);
+    } cmds[] = {
+        {"pseudonymize", mg_cmd_pseudonymize}, {"anonymity", mg_cmd_anonymity},
+        {"bias-scan", mg_cmd_bias_scan},       {"baseline", mg_cmd_baseline},
+        {"drift", mg_cmd_drift},
+    };
+    for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++) {
+        if (strcmp(cmd, cmds[i].name)) continue;
+        argc = mg_cmd_shift(argc, argv, w, cmd);
+        return cmds[i].fn(argc, argv);
+    }
+    fprintf(stderr, "kubectl-modelgov: unknown command \"%s\"\nRun 'kubectl modelgov --help' for usage.\n", cmd);
+    return MG_EXIT_USAGE;
 }

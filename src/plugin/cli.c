@@ -1,0 +1,470 @@
+#include "plugin/cli.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <openssl/evp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/buf.h"
+#include "core/mem.h"
+
+void mg_strvec_push(mg_strvec *s, const char *str) {
+    if (s->n == s->cap) {
+        s->cap = s->cap ? s->cap * 2 : 8;
+        s->v = mg_xrealloc(s->v, s->cap * sizeof *s->v);
+    }
+    s->v[s->n++] = s->owned ? mg_xstrdup(str) : str;
+}
+
+int mg_strvec_split(mg_strvec *s, const char *csv) {
+    s->owned = true;
+    const char *p = csv;
+    for (;;) {
+        const char *e = strchr(p, ',');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        if (n == 0) return -1;
+        char *item = mg_xstrndup(p, n);
+        mg_strvec_push(s, item);
+        free(item);
+        if (!e) break;
+        p = e + 1;
+    }
+    return 0;
+}
+
+void mg_strvec_free(mg_strvec *s) {
+    if (s->owned)
+        for (size_t i = 0; i < s->n; i++) free((char *)s->v[i]);
+    free(s->v);
+    s->v = NULL;
+    s->n = s->cap = 0;
+}
+
+static const mg_opt global_opts[] = {
+    {"kubeconfig", 0, MG_OPT_VALUE, NULL}, {"context", 0, MG_OPT_VALUE, NULL},
+    {"namespace", 'n', MG_OPT_VALUE, NULL}, {"output", 'o', MG_OPT_VALUE, NULL},
+    {"help", 'h', MG_OPT_FLAG, NULL},       {NULL, 0, 0, NULL},
+};
+
+static void *global_dest(mg_global *g, size_t i) {
+    switch (i) {
+    case 0: return &g->kubeconfig;
+    case 1: return &g->context;
+    case 2: return &g->namespace_;
+    case 3: return &g->output;
+    default: return &g->help;
+    }
+}
+
+int mg_cli_usage_error(const char *cmd, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "kubectl-modelgov %s: ", cmd);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nSee 'kubectl modelgov %s --help'.\n", cmd);
+    return MG_EXIT_USAGE;
+}
+
+/* Finds the option: by long name (nlen bytes of name) or short letter. */
+static int find_opt(const mg_opt *opts, const char *name, size_t nlen, char sh, const mg_opt **out,
+                    void **dest, mg_global *g) {
+    for (int pass = 0; pass < 2; pass++) {
+        const mg_opt *tab = pass ? global_opts : opts;
+        for (size_t i = 0; tab && tab[i].name; i++) {
+            bool hit = sh ? tab[i].short_name == sh
+                          : (strlen(tab[i].name) == nlen && !strncmp(tab[i].name, name, nlen));
+            if (!hit) continue;
+            *out = &tab[i];
+            *dest = pass ? global_dest(g, i) : tab[i].dest;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+static void store(const mg_opt *o, void *dest, const char *val) {
+    switch (o->kind) {
+    case MG_OPT_FLAG: *(bool *)dest = true; break;
+    case MG_OPT_VALUE: *(const char **)dest = val; break;
+    case MG_OPT_LIST: mg_strvec_push(dest, val); break;
+    }
+}
+
+int mg_cli_parse(int argc, char **argv, const mg_opt *opts, mg_global *g, mg_strvec *operands,
+                 const char *cmd) {
+    bool only_operands = false;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (only_operands || a[0] != '-' || a[1] == '\0') { /* "-" alone is an operand (stdin) */
+            mg_strvec_push(operands, a);
+            continue;
+        }
+        if (!strcmp(a, "--")) {
+            only_operands = true;
+            continue;
+        }
+        const mg_opt *o = NULL;
+        void *dest = NULL;
+        const char *val = NULL;
+        if (a[1] == '-') {
+            const char *name = a + 2, *eq = strchr(name, '=');
+            size_t nlen = eq ? (size_t)(eq - name) : strlen(name);
+            if (find_opt(opts, name, nlen, 0, &o, &dest, g))
+                return mg_cli_usage_error(cmd, "unknown flag: --%.*s", (int)nlen, name);
+            if (o->kind == MG_OPT_FLAG) {
+                if (eq) {
+                    if (!strcmp(eq + 1, "true")) {
+                    } else if (!strcmp(eq + 1, "false")) {
+                        *(bool *)dest = false;
+                        continue;
+                    } else {
+                        return mg_cli_usage_error(cmd, "flag --%s takes no value (or =true/=false)", o->name);
+                    }
+                }
+            } else if (eq) {
+                val = eq + 1;
+            } else if (i + 1 < argc) {
+                val = argv[++i];
+            } else {
+                return mg_cli_usage_error(cmd, "flag needs an argument: --%s", o->name);
+            }
+        } else {
+            if (find_opt(opts, NULL, 0, a[1], &o, &dest, g))
+                return mg_cli_usage_error(cmd, "unknown shorthand flag: '%c' in %s", a[1], a);
+            if (o->kind == MG_OPT_FLAG) {
+                if (a[2]) return mg_cli_usage_error(cmd, "flag -%c takes no value", a[1]);
+            } else if (a[2]) {
+                val = a[2] == '=' ? a + 3 : a + 2;
+            } else if (i + 1 < argc) {
+                val = argv[++i];
+            } else {
+                return mg_cli_usage_error(cmd, "flag needs an argument: '%c' in -%c", a[1], a[1]);
+            }
+        }
+        store(o, dest, val);
+    }
+    if (g->help) return 0;
+    if (!g->output || !strcmp(g->output, "table") || !strcmp(g->output, "wide")) {
+        g->out = MG_OUT_TABLE;
+    } else if (!strcmp(g->output, "json")) {
+        g->out = MG_OUT_JSON;
+    } else if (!strcmp(g->output, "yaml")) {
+        g->out = MG_OUT_YAML;
+    } else {
+        return mg_cli_usage_error(cmd, "unknown output format %s (table, json or yaml)", g->output);
+    }
+    return 0;
+}
+
+void mg_cli_help(FILE *f, const char *text) {
+    fputs(text, f);
+    fputs("\nGlobal flags (every command):\n"
+          "      --kubeconfig FILE     kubeconfig to use (default $KUBECONFIG, ~/.kube/config)\n"
+          "      --context NAME        kubeconfig context to use\n"
+          "  -n, --namespace NS        namespace (default: the context's)\n"
+          "  -o, --output FORMAT       table (default), json or yaml\n"
+          "  -h, --help                show help for this command\n"
+          "Options may come before or after operands; '--' ends the options.\n"
+          "\nExit codes:\n"
+          "  0  success\n"
+          "  1  a policy check failed (k below --k, bias scan failed, drift over a threshold)\n"
+          "  2  usage error (unknown flag, missing operand)\n"
+          "  3  input/data error (unreadable or malformed CSV, bad key file)\n"
+          "  4  cluster/API error (kubeconfig, Kubernetes API refused or unreachable)\n",
+          f);
+}
+
+int mg_cli_fail(const char *cmd, const mg_error *err, int exit_code) {
+    fprintf(stderr, "kubectl-modelgov %s: error: %s\n", cmd, err->message[0] ? err->message : mg_strerror(err->code));
+    return exit_code;
+}
+
+void mg_cli_print_json(const json_t *v) {
+    json_dumpf(v, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(15) | JSON_ENCODE_ANY);
+    fputc('\n', stdout);
+}
+
+/* YAML: JSON strings are valid YAML double-quoted scalars, so strings that could be read as
+ * something else are written JSON-quoted; plain-safe strings are written bare. */
+static bool plain_safe(const char *s) {
+    if (!*s) return false;
+    static const char *const reserved[] = {"true", "false", "null", "yes", "no", "on", "off", "~", "y", "n"};
+    for (size_t i = 0; i < sizeof reserved / sizeof *reserved; i++)
+        if (!strcasecmp(s, reserved[i])) return false;
+    if (strchr("-?:,[]{}#&*!|>'\"%@` ", s[0])) return false;
+    char *end;
+    errno = 0;
+    (void)strtod(s, &end);
+    if (*end == '\0') return false; /* looks like a number */
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p < 0x20 || *p == 0x7f) return false;
+        if (*p == '#' || (*p == ':' && (p[1] == ' ' || p[1] == '\0'))) return false;
+    }
+    size_t n = strlen(s);
+    if (s[n - 1] == ' ') return false;
+    return true;
+}
+
+static void yaml_scalar(const json_t *v) {
+    if (json_is_string(v)) {
+        const char *s = json_string_value(v);
+        if (plain_safe(s)) {
+            fputs(s, stdout);
+        } else {
+            json_dumpf(v, stdout, JSON_ENCODE_ANY);
+        }
+    } else {
+        json_dumpf(v, stdout, JSON_ENCODE_ANY | JSON_REAL_PRECISION(15));
+    }
+}
+
+static bool is_container_nonempty(const json_t *v) {
+    return (json_is_object(v) && json_object_size(v)) || (json_is_array(v) && json_array_size(v));
+}
+
+static void yaml_node(const json_t *v, int indent, bool inline_first);
+
+static void yaml_key(const char *k) {
+    json_t *s = json_string(k);
+    yaml_scalar(s);
+    json_decref(s);
+}
+
+/* Writes v at the given indent. When inline_first, the first line continues the current one
+ * (after "- "). */
+static void yaml_node(const json_t *v, int indent, bool inline_first) {
+    if (json_is_object(v) && json_object_size(v)) {
+        const char *k;
+        json_t *x;
+        bool first = true;
+        json_object_foreach((json_t *)v, k, x) {
+            if (!(first && inline_first)) printf("%*s", indent, "");
+            first = false;
+            yaml_key(k);
+            if (is_container_nonempty(x)) {
+                fputs(":\n", stdout);
+                yaml_node(x, json_is_array(x) ? indent : indent + 2, false);
+            } else {
+                fputs(": ", stdout);
+                if (json_is_object(x)) fputs("{}", stdout);
+                else if (json_is_array(x)) fputs("[]", stdout);
+                else yaml_scalar(x);
+                fputc('\n', stdout);
+            }
+        }
+    } else if (json_is_array(v) && json_array_size(v)) {
+        size_t i;
+        json_t *x;
+        bool first = true;
+        json_array_foreach(v, i, x) {
+            if (!(first && inline_first)) printf("%*s", indent, "");
+            first = false;
+            fputs("- ", stdout);
+            if (is_container_nonempty(x)) {
+                yaml_node(x, indent + 2, true);
+            } else {
+                if (json_is_object(x)) fputs("{}", stdout);
+                else if (json_is_array(x)) fputs("[]", stdout);
+                else yaml_scalar(x);
+                fputc('\n', stdout);
+            }
+        }
+    } else {
+        if (!inline_first) printf("%*s", indent, "");
+        if (json_is_object(v)) fputs("{}", stdout);
+        else if (json_is_array(v)) fputs("[]", stdout);
+        else yaml_scalar(v);
+        fputc('\n', stdout);
+    }
+}
+
+void mg_cli_print_yaml(const json_t *v) { yaml_node(v, 0, false); }
+
+void mg_cli_print(const json_t *v, mg_outfmt f) {
+    if (f == MG_OUT_JSON) mg_cli_print_json(v);
+    else mg_cli_print_yaml(v);
+}
+
+void mg_table_init(mg_table *t, size_t ncols, const char *const *headers) {
+    memset(t, 0, sizeof *t);
+    t->ncols = ncols;
+    t->cells.owned = true;
+    mg_table_add(t, headers);
+}
+
+void mg_table_add(mg_table *t, const char *const *cells) {
+    for (size_t i = 0; i < t->ncols; i++) mg_strvec_push(&t->cells, cells[i] ? cells[i] : "");
+}
+
+/* Display width: counts UTF-8 code points, not bytes, so UTF-8 values align. Control bytes
+ * (e.g. newlines inside a CSV value) are shown escaped by the caller's choice; here they count 1. */
+static size_t disp_width(const char *s) {
+    size_t w = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if ((*p & 0xc0) != 0x80) w++;
+    return w;
+}
+
+void mg_table_print(mg_table *t, FILE *f) {
+    size_t *w = mg_xcalloc(t->ncols, sizeof *w);
+    size_t rows = t->cells.n / t->ncols;
+    for (size_t r = 0; r < rows; r++)
+        for (size_t c = 0; c < t->ncols; c++) {
+            size_t x = disp_width(t->cells.v[r * t->ncols + c]);
+            if (x > w[c]) w[c] = x;
+        }
+    for (size_t r = 0; r < rows; r++) {
+        for (size_t c = 0; c < t->ncols; c++) {
+            const char *s = t->cells.v[r * t->ncols + c];
+            if (r == 0) {
+                for (const char *p = s; *p; p++) fputc(*p >= 'a' && *p <= 'z' ? *p - 32 : *p, f);
+            } else {
+                /* escape control characters so one value stays on one line */
+                for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+                    if (*p == '\n') fputs("\\n", f);
+                    else if (*p == '\r') fputs("\\r", f);
+                    else if (*p < 0x20) fprintf(f, "\\x%02x", *p);
+                    else fputc(*p, f);
+                }
+            }
+            if (c + 1 < t->ncols) {
+                size_t x = disp_width(s);
+                for (size_t k = x; k < w[c] + 3; k++) fputc(' ', f);
+            }
+        }
+        fputc('\n', f);
+    }
+    free(w);
+}
+
+void mg_table_free(mg_table *t) { mg_strvec_free(&t->cells); }
+
+void mg_hex(const unsigned char *in, size_t n, char *out) {
+    static const char hx[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = hx[in[i] >> 4];
+        out[2 * i + 1] = hx[in[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
+const char *mg_fmt_num(double x, char *buf, size_t n) {
+    if (isnan(x)) snprintf(buf, n, "NaN");
+    else if (isinf(x)) snprintf(buf, n, x > 0 ? "+Inf" : "-Inf");
+    else snprintf(buf, n, "%.4f", x);
+    return buf;
+}
+
+static uint64_t fnv1a(const char *p, size_t n) {
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < n; i++) {
+        h ^= (unsigned char)p[i];
+        h *= 1099511628211ull;
+    }
+    return h ? h : 1;
+}
+
+void mg_cmap_init(mg_cmap *m) { memset(m, 0, sizeof *m); }
+
+static void cmap_grow(mg_cmap *m) {
+    size_t ncap = m->cap ? m->cap * 2 : 64;
+    mg_cmap_entry *ns = mg_xcalloc(ncap, sizeof *ns);
+    for (size_t i = 0; i < m->cap; i++) {
+        if (!m->slots[i].hash) continue;
+        size_t j = m->slots[i].hash & (ncap - 1);
+        while (ns[j].hash) j = (j + 1) & (ncap - 1);
+        ns[j] = m->slots[i];
+    }
+    free(m->slots);
+    m->slots = ns;
+    m->cap = ncap;
+}
+
+mg_cmap_entry *mg_cmap_get(mg_cmap *m, const char *key, size_t klen) {
+    if ((m->n + 1) * 4 > m->cap * 3) cmap_grow(m);
+    uint64_t h = fnv1a(key, klen);
+    size_t j = h & (m->cap - 1);
+    for (;;) {
+        mg_cmap_entry *e = &m->slots[j];
+        if (!e->hash) {
+            e->hash = h;
+            e->key = mg_xmalloc(klen + 1);
+            memcpy(e->key, key, klen);
+            e->key[klen] = '\0';
+            e->klen = klen;
+            m->n++;
+            return e;
+        }
+        if (e->hash == h && e->klen == klen && !memcmp(e->key, key, klen)) return e;
+        j = (j + 1) & (m->cap - 1);
+    }
+}
+
+void mg_cmap_free(mg_cmap *m) {
+    for (size_t i = 0; i < m->cap; i++) free(m->slots[i].key);
+    free(m->slots);
+    memset(m, 0, sizeof *m);
+}
+
+int mg_file_sha256(const char *path, char digest[72], uint64_t *size, mg_error *err) {
+    int fd = strcmp(path, "-") ? open(path, O_RDONLY | O_CLOEXEC) : 0;
+    if (fd < 0) return mg_error_set(err, MG_EIO, "%s: %s", path, strerror(errno));
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    if (!md || !EVP_DigestInit_ex(md, EVP_sha256(), NULL)) abort();
+    size_t cap = 1u << 20;
+    char *buf = mg_xmalloc(cap);
+    uint64_t total = 0;
+    int rc = 0;
+    for (;;) {
+        ssize_t n = read(fd, buf, cap);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            rc = mg_error_set(err, MG_EIO, "%s: read: %s", path, strerror(errno));
+            break;
+        }
+        if (n == 0) break;
+        EVP_DigestUpdate(md, buf, (size_t)n);
+        total += (uint64_t)n;
+    }
+    if (!rc) {
+        unsigned char d[EVP_MAX_MD_SIZE];
+        unsigned int dl = 0;
+        EVP_DigestFinal_ex(md, d, &dl);
+        memcpy(digest, "sha256:", 7);
+        mg_hex(d, dl, digest + 7);
+        if (size) *size = total;
+    }
+    EVP_MD_CTX_free(md);
+    free(buf);
+    if (fd > 0) close(fd);
+    return rc;
+}
+
+json_t *mg_json_bytes(const char *p, size_t n) {
+    json_t *s = json_stringn(p, n);
+    if (s) return s;
+    mg_buf b;
+    mg_buf_init(&b, n * 3 + 16);
+    const unsigned char *u = (const unsigned char *)p;
+    for (size_t i = 0; i < n;) {
+        size_t len = u[i] < 0x80 ? 1 : (u[i] >> 5) == 6 ? 2 : (u[i] >> 4) == 14 ? 3 : (u[i] >> 3) == 30 ? 4 : 0;
+        json_t *t = len && i + len <= n ? json_stringn(p + i, len) : NULL;
+        if (t) {
+            mg_buf_append(&b, p + i, len);
+            json_decref(t);
+            i += len;
+        } else {
+            mg_buf_append(&b, "\xef\xbf\xbd", 3);
+            i++;
+        }
+    }
+    s = json_stringn(b.data ? b.data : "", b.len);
+    mg_buf_free(&b);
+    return s;
+}

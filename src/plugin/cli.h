@@ -1,0 +1,112 @@
+/* plugin/cli — kubectl-style command-line parsing, output formats and shared helpers of
+ * kubectl-modelgov.
+ *
+ * Owns: option parsing (cobra/kubectl rules: options and operands in any order, "--flag value",
+ * "--flag=value", "-n value", "-nvalue", "--" ends options; the global flags --kubeconfig,
+ * --context, -n/--namespace, -o/--output and -h/--help are accepted by every command), the
+ * exit codes, output of JSON/YAML/tables on stdout, small string vectors and a string-keyed
+ * hash map of counters. Every string a parser stores is borrowed from argv. Everything here is
+ * single-threaded (the plugin is a one-shot CLI). */
+#ifndef MG_PLUGIN_CLI_H
+#define MG_PLUGIN_CLI_H
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/error.h"
+
+/* Exit codes (documented in every --help). */
+enum {
+    MG_EXIT_OK = 0,
+    MG_EXIT_POLICY = 1,  /* a check failed: k below --k, bias scan failed, drift over threshold */
+    MG_EXIT_USAGE = 2,   /* bad command line */
+    MG_EXIT_DATA = 3,    /* unreadable or malformed input, bad key file */
+    MG_EXIT_CLUSTER = 4, /* kubeconfig or Kubernetes API error */
+};
+
+typedef enum { MG_OUT_TABLE = 0, MG_OUT_JSON, MG_OUT_YAML } mg_outfmt;
+
+typedef struct mg_strvec {
+    const char **v; /* heap array of borrowed (or owned, see owned) strings */
+    size_t n, cap;
+    bool owned;     /* true: the strings are heap copies freed by mg_strvec_free */
+} mg_strvec;
+
+void mg_strvec_push(mg_strvec *s, const char *str);
+/* Splits "a,b,c" and pushes heap copies (sets owned); empty items are refused (returns -1). */
+int mg_strvec_split(mg_strvec *s, const char *csv);
+void mg_strvec_free(mg_strvec *s);
+
+typedef enum { MG_OPT_FLAG, MG_OPT_VALUE, MG_OPT_LIST } mg_optkind;
+
+typedef struct mg_opt {
+    const char *name; /* long name without "--" */
+    char short_name;  /* 0 when none */
+    mg_optkind kind;  /* FLAG: bool *; VALUE: const char ** (last wins); LIST: mg_strvec * (repeatable) */
+    void *dest;
+} mg_opt;
+
+typedef struct mg_global {
+    const char *kubeconfig, *context, *namespace_, *output;
+    mg_outfmt out;
+    bool help;
+} mg_global;
+
+/* Parses argv[1..argc) (argv[0] is the command name). opts ends with a {NULL} entry. Operands
+ * go to operands (borrowed). Returns 0, or MG_EXIT_USAGE after printing the problem and a hint
+ * to stderr. When --help was given, g->help is set (and nothing else is validated). */
+int mg_cli_parse(int argc, char **argv, const mg_opt *opts, mg_global *g, mg_strvec *operands,
+                 const char *cmd);
+
+/* Prints help text plus the global flags and exit codes. */
+void mg_cli_help(FILE *f, const char *text);
+/* Prints "kubectl-modelgov CMD: msg" and the --help hint to stderr; returns MG_EXIT_USAGE. */
+int mg_cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prints the error to stderr and maps its code to an exit code (data errors → 3). */
+int mg_cli_fail(const char *cmd, const mg_error *err, int exit_code);
+
+/* Writes v (borrowed) to stdout as JSON (indent 2) or YAML. */
+void mg_cli_print_json(const json_t *v);
+void mg_cli_print_yaml(const json_t *v);
+void mg_cli_print(const json_t *v, mg_outfmt f); /* JSON or YAML (TABLE prints YAML) */
+
+/* A text table: columns aligned, header in capitals. */
+typedef struct mg_table {
+    size_t ncols;
+    mg_strvec cells; /* owned, row-major, header first */
+} mg_table;
+void mg_table_init(mg_table *t, size_t ncols, const char *const *headers);
+void mg_table_add(mg_table *t, const char *const *cells); /* copies */
+void mg_table_print(mg_table *t, FILE *f);
+void mg_table_free(mg_table *t);
+
+/* A JSON string of n bytes: valid UTF-8 is kept, each invalid byte becomes U+FFFD. New ref. */
+json_t *mg_json_bytes(const char *p, size_t n);
+
+/* Hex helpers. out must hold 2*n+1 bytes. */
+void mg_hex(const unsigned char *in, size_t n, char *out);
+/* Formats a double for tables ("%.4f" style without trailing noise); returns buf. */
+const char *mg_fmt_num(double x, char *buf, size_t n);
+
+/* Counter map: byte-string key → two counters; open addressing, grows by doubling.
+ * Memory is proportional to the number of distinct keys. */
+typedef struct mg_cmap_entry {
+    char *key; /* heap, NUL-terminated (key may contain NULs; klen is authoritative) */
+    size_t klen;
+    uint64_t hash;
+    uint64_t a, b;
+} mg_cmap_entry;
+typedef struct mg_cmap {
+    mg_cmap_entry *slots;
+    size_t cap, n;
+} mg_cmap;
+void mg_cmap_init(mg_cmap *m);
+/* Returns the entry for key, inserting a zeroed one when absent. */
+mg_cmap_entry *mg_cmap_get(mg_cmap *m, const char *key, size_t klen);
+void mg_cmap_free(mg_cmap *m);
+
+/* Streams a file through SHA-256: "sha256:<hex>" into digest (72 bytes) and its size. */
+int mg_file_sha256(const char *path, char digest[72], uint64_t *size, mg_error *err);
+
+#endif

@@ -1,0 +1,55 @@
+/* plugin/csvstream — streaming, bounded-memory CSV reader on top of libcsv (RFC 4180).
+ *
+ * Owns: one parse of one file (or stdin for "-"). The file is read in fixed 256 KiB chunks
+ * and handed to libcsv in strict mode (a quote inside an unquoted field, text after a closing
+ * quote and an unterminated quoted field are errors); spaces are kept as field content (libcsv
+ * trims them by default, RFC 4180 does not). LF, CRLF and CR line ends are accepted, also inside
+ * quoted fields (kept verbatim). Blank lines are skipped. Bytes pass through unchanged (UTF-8 or
+ * not). The first record is the header; every later record must have as many fields as it.
+ *
+ * Memory: the read chunk plus one record (fields copied into a per-record arena); one field is
+ * capped at MG_CSV_MAX_FIELD bytes and one record at MG_CSV_MAX_RECORD bytes, so memory never
+ * depends on the file size. Errors name the 1-based line where the offending record starts.
+ *
+ * Ownership: the mg_csv_row handed to the callback and every string in it are borrowed and valid
+ * only during that callback. Optionally the reader computes the SHA-256 and size of the raw
+ * bytes it read (the file's digest) in the same pass. Not thread-safe; one reader per thread. */
+#ifndef MG_PLUGIN_CSVSTREAM_H
+#define MG_PLUGIN_CSVSTREAM_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/error.h"
+
+#define MG_CSV_CHUNK (256u * 1024u)
+#define MG_CSV_MAX_FIELD (1u << 20)  /* 1 MiB */
+#define MG_CSV_MAX_RECORD (4u << 20) /* 4 MiB */
+
+typedef struct mg_csv_row {
+    size_t n;              /* number of fields */
+    const char *const *field; /* NUL-terminated copies (a field may itself contain NUL bytes) */
+    const size_t *len;     /* byte length of each field */
+    uint64_t line;         /* 1-based line where the record starts */
+    uint64_t record;       /* 0 for the header, then 1, 2, ... for data records */
+} mg_csv_row;
+
+/* Called once per record, header first. Return 0 to go on; a non-zero return stops the parse
+ * and is returned by mg_csv_stream (fill err before returning MG_E*). */
+typedef int (*mg_csv_row_fn)(const mg_csv_row *row, void *ud, mg_error *err);
+
+typedef struct mg_csv_result {
+    uint64_t records;  /* data records (header excluded) */
+    uint64_t bytes;    /* bytes read */
+    char digest[72];   /* "sha256:<64 hex>" when want_digest, else "" */
+} mg_csv_result;
+
+/* Parses path ("-": stdin). Returns 0, the callback's non-zero value, MG_EIO (cannot read),
+ * MG_EPARSE (malformed CSV, wrong field count, no header) or MG_ETOOBIG (field/record cap). */
+int mg_csv_stream(const char *path, bool want_digest, mg_csv_row_fn fn, void *ud, mg_csv_result *res,
+                  mg_error *err);
+
+/* Index of name in the header row, or -1. */
+int mg_csv_find_column(const mg_csv_row *header, const char *name);
+
+#endif
