@@ -9,7 +9,7 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 
-from tc import errors, selectors  # noqa: E402
+from tc import errors, selectors, patch  # noqa: E402
 
 
 class ErrorsTest(unittest.TestCase):
@@ -171,6 +171,119 @@ class SelectorsTest(unittest.TestCase):
         f = selectors.object_fields('', 'pods', pod)
         self.assertTrue(selectors.parse_field_selector('status.phase=Running,spec.nodeName=n1',
                                                        selectors.supported_fields('', 'pods')).matches(f))
+
+
+
+class PatchTest(unittest.TestCase):
+    def test_merge_patch(self):
+        o = {'a': 1, 'b': {'c': 2, 'd': 3}, 'l': [1, 2]}
+        r = patch.merge_patch(o, {'b': {'c': None, 'e': 4}, 'l': [3], 'a': None})
+        self.assertEqual(r, {'b': {'d': 3, 'e': 4}, 'l': [3]})
+        self.assertEqual(o['b'], {'c': 2, 'd': 3})  # input untouched
+        self.assertEqual(patch.merge_patch(o, [1]), [1])
+        # status-and-generation block: merge patch of spec.weight
+        g = {'spec': {'weight': 0.5, 'mode': 'slow'}}
+        self.assertEqual(patch.merge_patch(g, {'spec': {'weight': 0.9}})['spec'], {'weight': 0.9, 'mode': 'slow'})
+
+    def test_json_patch_ops(self):
+        o = {'metadata': {'labels': {'a/b': 'x'}}, 'spec': {'l': [1, 2, 3]}}
+        r = patch.json_patch(o, [
+            {'op': 'add', 'path': '/spec/l/-', 'value': 4},
+            {'op': 'add', 'path': '/spec/l/0', 'value': 0},
+            {'op': 'remove', 'path': '/spec/l/1'},
+            {'op': 'replace', 'path': '/metadata/labels/a~1b', 'value': 'y'},
+            {'op': 'copy', 'from': '/metadata/labels', 'path': '/spec/copied'},
+            {'op': 'move', 'from': '/spec/copied', 'path': '/spec/moved'},
+            {'op': 'test', 'path': '/spec/l', 'value': [0, 2, 3, 4]},
+            {'op': 'test', 'path': '/spec/l/0', 'value': 0.0},
+        ])
+        self.assertEqual(r, {'metadata': {'labels': {'a/b': 'y'}},
+                             'spec': {'l': [0, 2, 3, 4], 'moved': {'a/b': 'y'}}})
+
+    def test_json_patch_failures(self):
+        o = {'spec': {'x': 1, 'b': True}}
+        for ops in ([{'op': 'test', 'path': '/spec/x', 'value': 2}],
+                    [{'op': 'test', 'path': '/spec/b', 'value': 1}],
+                    [{'op': 'remove', 'path': '/spec/nope'}],
+                    [{'op': 'replace', 'path': '/spec/nope', 'value': 1}],
+                    [{'op': 'add', 'path': '/nope/x', 'value': 1}],
+                    [{'op': 'frobnicate', 'path': '/spec'}]):
+            with self.assertRaises(errors.ApiError) as cm:
+                patch.json_patch(o, ops)
+            self.assertEqual(cm.exception.code, 422, ops)
+            self.assertEqual(cm.exception.status, {
+                'kind': 'Status', 'apiVersion': 'v1', 'metadata': {}, 'status': 'Failure',
+                'message': 'the server rejected our request due to an error in our request',
+                'reason': 'Invalid', 'details': {}, 'code': 422})
+        with self.assertRaises(errors.ApiError) as cm:
+            patch.json_patch(o, {'op': 'add'})
+        self.assertEqual((cm.exception.code, cm.exception.status['message']),
+                         (400, 'json: cannot unmarshal object into Go value of type jsonpatch.Patch'))
+
+    def deploy(self):
+        return {'apiVersion': 'apps/v1', 'kind': 'Deployment', 'metadata': {'name': 'api', 'finalizers': ['a']},
+                'spec': {'template': {'spec': {'containers': [
+                    {'name': 'main', 'image': 'registry.example.com/models/api:1.0',
+                     'env': [{'name': 'A', 'value': '1'}],
+                     'ports': [{'containerPort': 80}, {'containerPort': 81}]},
+                    {'name': 'side', 'image': 'busybox:latest'}]}}}}
+
+    def test_strategic_recorded_flow(self):
+        # deployment-defaults-and-strategic-merge: kubectl set env, then kubectl patch
+        d = self.deploy()
+        set_env = {'spec': {'template': {'spec': {
+            '$setElementOrder/containers': [{'name': 'main'}, {'name': 'side'}],
+            'containers': [{'$setElementOrder/env': [{'name': 'A'}, {'name': 'B'}],
+                            'env': [{'name': 'B', 'value': '2'}], 'name': 'main'}]}}}}
+        d = patch.strategic_merge_patch(d, set_env, 'apps', 'v1', 'Deployment')
+        d = patch.strategic_merge_patch(d, {'spec': {'template': {'spec': {'containers': [
+            {'name': 'main', 'image': 'registry.example.com/models/api:1.1'}]}}}}, 'apps', 'v1', 'Deployment')
+        got = [(c['name'], c['image'], [(e['name'], e.get('value')) for e in c.get('env', [])])
+               for c in d['spec']['template']['spec']['containers']]
+        self.assertEqual(got, [('main', 'registry.example.com/models/api:1.1', [('A', '1'), ('B', '2')]),
+                               ('side', 'busybox:latest', [])])
+
+    def test_strategic_directives(self):
+        d = self.deploy()
+        K = ('apps', 'v1', 'Deployment')
+        r = patch.strategic_merge_patch(d, {'spec': {'template': {'spec': {'containers': [
+            {'name': 'side', '$patch': 'delete'}]}}}}, *K)
+        self.assertEqual([c['name'] for c in r['spec']['template']['spec']['containers']], ['main'])
+        r = patch.strategic_merge_patch(d, {'spec': {'template': {'spec': {'containers': [
+            {'name': 'only', 'image': 'x'}, {'$patch': 'replace'}]}}}}, *K)
+        self.assertEqual(r['spec']['template']['spec']['containers'], [{'name': 'only', 'image': 'x'}])
+        r = patch.strategic_merge_patch(d, {'spec': {'template': {'spec': {'containers': [
+            {'name': 'main', 'ports': [{'containerPort': 81, 'name': 'm'}, {'containerPort': 82}]}]}}}}, *K)
+        self.assertEqual(r['spec']['template']['spec']['containers'][0]['ports'],
+                         [{'containerPort': 80}, {'containerPort': 81, 'name': 'm'}, {'containerPort': 82}])
+        r = patch.strategic_merge_patch(d, {'metadata': {'finalizers': ['b', 'a']}}, *K)
+        self.assertEqual(r['metadata']['finalizers'], ['a', 'b'])
+        r = patch.strategic_merge_patch(d, {'metadata': {'$deleteFromPrimitiveList/finalizers': ['a']}}, *K)
+        self.assertEqual(r['metadata']['finalizers'], [])
+        r = patch.strategic_merge_patch({'spec': {'strategy': {'type': 'RollingUpdate', 'rollingUpdate': {'maxSurge': 1}}}},
+                                        {'spec': {'strategy': {'$retainKeys': ['type'], 'type': 'Recreate'}}}, *K)
+        self.assertEqual(r['spec']['strategy'], {'type': 'Recreate'})
+        r = patch.strategic_merge_patch(d, {'spec': {'template': {'$patch': 'replace', 'spec': {}}}}, *K)
+        self.assertEqual(r['spec']['template'], {'spec': {}})
+        # lists without a strategy are replaced (tolerations), service ports merge by port
+        r = patch.strategic_merge_patch({'spec': {'ports': [{'port': 80, 'targetPort': 8080}]}},
+                                        {'spec': {'ports': [{'port': 443}]}}, '', 'v1', 'Service')
+        self.assertEqual(r['spec']['ports'], [{'port': 80, 'targetPort': 8080}, {'port': 443}])
+        r = patch.strategic_merge_patch({'spec': {'tolerations': [{'key': 'a'}]}},
+                                        {'spec': {'tolerations': [{'key': 'b'}]}}, '', 'v1', 'Pod')
+        self.assertEqual(r['spec']['tolerations'], [{'key': 'b'}])
+
+    def test_dispatch(self):
+        with self.assertRaises(errors.ApiError) as cm:
+            patch.apply_patch('application/strategic-merge-patch+json', {}, {}, 'conformance.example.io',
+                              'v1beta1', 'Gadget', True)
+        self.assertEqual(cm.exception.code, 415)
+        self.assertEqual(cm.exception.status['message'],
+                         'the body of the request was in an unknown format - accepted media types include: '
+                         'application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml')
+        r = patch.apply_patch('application/merge-patch+json; charset=utf-8', {'a': 1}, {'b': 2}, '', 'v1',
+                              'ConfigMap', False)
+        self.assertEqual(r, {'a': 1, 'b': 2})
 
 
 if __name__ == '__main__':
