@@ -9,7 +9,7 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 
-from tc import errors, selectors, patch  # noqa: E402
+from tc import errors, selectors, patch, schema  # noqa: E402
 
 
 class ErrorsTest(unittest.TestCase):
@@ -284,6 +284,141 @@ class PatchTest(unittest.TestCase):
         r = patch.apply_patch('application/merge-patch+json; charset=utf-8', {'a': 1}, {'b': 2}, '', 'v1',
                               'ConfigMap', False)
         self.assertEqual(r, {'a': 1, 'b': 2})
+
+
+
+GADGET_SCHEMA = {'type': 'object', 'properties': {
+    'spec': {'type': 'object', 'properties': {
+        'mode': {'type': 'string', 'enum': ['fast', 'slow'], 'default': 'slow'},
+        'weight': {'type': 'number', 'minimum': 0, 'maximum': 1},
+        'owner': {'type': 'string', 'maxLength': 8},
+        'note': {'type': 'string', 'nullable': True},
+        'tags': {'type': 'array', 'maxItems': 3, 'items': {'type': 'string'}},
+        'limits': {'type': 'object', 'additionalProperties': {'type': 'integer'}},
+        'extra': {'type': 'object', 'x-kubernetes-preserve-unknown-fields': True}}},
+    'status': {'type': 'object', 'properties': {'ready': {'type': 'boolean'}}}}}
+
+
+def gadget_crd():
+    return {'apiVersion': 'apiextensions.k8s.io/v1', 'kind': 'CustomResourceDefinition',
+            'metadata': {'name': 'gadgets.conformance.example.io'},
+            'spec': {'group': 'conformance.example.io', 'scope': 'Namespaced',
+                     'names': {'plural': 'gadgets', 'singular': 'gadget', 'kind': 'Gadget',
+                               'listKind': 'GadgetList', 'shortNames': ['gd', 'gdt'],
+                               'categories': ['conformance']},
+                     'versions': [{'name': 'v1beta1', 'served': True, 'storage': True,
+                                   'subresources': {'status': {}},
+                                   'additionalPrinterColumns': [
+                                       {'name': 'Mode', 'type': 'string', 'jsonPath': '.spec.mode'},
+                                       {'name': 'Weight', 'type': 'number', 'jsonPath': '.spec.weight'},
+                                       {'name': 'Tags', 'type': 'string', 'jsonPath': '.spec.tags', 'priority': 1},
+                                       {'name': 'Age', 'type': 'date', 'jsonPath': '.metadata.creationTimestamp'}],
+                                   'schema': {'openAPIV3Schema': copy.deepcopy(GADGET_SCHEMA)}}]}}
+
+
+class SchemaTest(unittest.TestCase):
+    def gadget(self, name, spec):
+        return {'apiVersion': 'conformance.example.io/v1beta1', 'kind': 'Gadget',
+                'metadata': {'name': name, 'namespace': 'conf-a'}, 'spec': spec}
+
+    def admit(self, obj):
+        s = schema.Schema(GADGET_SCHEMA)
+        pruned = s.prune(obj)
+        s.apply_defaults(obj)
+        return pruned, schema.validate_custom_object(s, obj, True)
+
+    def test_defaults_pruning_preserve(self):
+        o = self.gadget('g1', {'weight': 0.5, 'bogus': 1, 'extra': {'anything': {'goes': [1, 2]}},
+                               'limits': {'cpu': 2}})
+        o['metadata']['junk'] = 1
+        pruned, causes = self.admit(o)
+        self.assertEqual(sorted(pruned), ['metadata.junk', 'spec.bogus'])
+        self.assertEqual(causes, [])
+        self.assertEqual(json.dumps(o['spec'], sort_keys=True),
+                         '{"extra": {"anything": {"goes": [1, 2]}}, "limits": {"cpu": 2}, "mode": "slow", "weight": 0.5}')
+
+    def test_validation_errors_recorded(self):
+        o = self.gadget('g-bad', {'weight': 2, 'owner': 'far-too-long-owner', 'tags': ['a', 'b', 'c', 'd'],
+                                  'limits': {'cpu': 'two'}, 'mode': 'medium'})
+        _, causes = self.admit(o)
+        lines = sorted('* %s: %s' % (c['field'], c['message']) for c in causes)
+        self.assertEqual(lines, [
+            '* spec.limits.cpu: Invalid value: "string": spec.limits.cpu in body must be of type integer: "string"',
+            '* spec.mode: Unsupported value: "medium": supported values: "fast", "slow"',
+            '* spec.owner: Too long: may not be longer than 8',
+            '* spec.tags: Too many: 4: must have at most 3 items',
+            '* spec.weight: Invalid value: 2: spec.weight in body should be less than or equal to 1'])
+        e = errors.invalid('conformance.example.io', 'Gadget', 'g-bad', causes)
+        self.assertTrue(e.status['message'].startswith('Gadget.conformance.example.io "g-bad" is invalid: ['))
+
+    def test_nullable(self):
+        o = self.gadget('g-null', {'note': None, 'weight': 0})
+        _, causes = self.admit(o)
+        self.assertEqual(causes, [])
+        self.assertEqual(json.dumps(o['spec'], sort_keys=True), '{"mode": "slow", "note": null, "weight": 0}')
+        # non-nullable null without default is pruned; with default it is defaulted
+        o = self.gadget('g-n2', {'owner': None, 'mode': None})
+        _, causes = self.admit(o)
+        self.assertEqual((causes, o['spec']), ([], {'mode': 'slow'}))
+
+    def test_more_keywords(self):
+        s = schema.Schema({'type': 'object', 'required': ['spec'], 'properties': {'spec': {
+            'type': 'object', 'required': ['modelVersion'], 'minProperties': 1, 'properties': {
+                'modelVersion': {'type': 'string', 'minLength': 2, 'pattern': '^[a-z0-9-]+$'},
+                'replicas': {'type': 'integer', 'minimum': 0, 'default': 1, 'format': 'int32'},
+                'ratio': {'type': 'number', 'exclusiveMaximum': True, 'maximum': 1},
+                'port': {'x-kubernetes-int-or-string': True},
+                'when': {'type': 'string', 'format': 'date-time'},
+                'uniq': {'type': 'array', 'uniqueItems': True, 'minItems': 2, 'items': {'type': 'integer', 'default': 5}},
+                'list': {'type': 'array', 'items': {'type': 'object', 'properties': {'a': {'type': 'string', 'default': 'x'}}}}}}}})
+        o = {'spec': {'modelVersion': 'A', 'replicas': -1, 'ratio': 1, 'port': True, 'when': 'yesterday',
+                      'uniq': [1], 'list': [{}, {'a': 'b'}]}}
+        s.apply_defaults(o)
+        self.assertEqual(o['spec']['list'], [{'a': 'x'}, {'a': 'b'}])
+        msgs = sorted('%s: %s' % (c['field'], c['message']) for c in s.validate(o))
+        self.assertEqual(msgs, [
+            'spec.modelVersion: Invalid value: "A": spec.modelVersion in body should be at least 2 chars long',
+            'spec.modelVersion: Invalid value: "A": spec.modelVersion in body should match \'^[a-z0-9-]+$\'',
+            'spec.port: Invalid value: "boolean": spec.port in body must be of type integer,string: "boolean"',
+            'spec.ratio: Invalid value: 1: spec.ratio in body should be less than 1',
+            'spec.replicas: Invalid value: -1: spec.replicas in body should be greater than or equal to 0',
+            'spec.uniq: Invalid value: 1: spec.uniq in body should have at least 2 items',
+            'spec.when: Invalid value: "yesterday": spec.when in body must be of type date-time: "yesterday"'])
+        self.assertEqual([c['message'] for c in s.validate({'spec': {}})],
+                         ['Invalid value: 0: spec in body should have at least 1 properties'])
+        self.assertEqual([(c['field'], c['message']) for c in s.validate({'spec': {'replicas': 1}})],
+                         [('spec.modelVersion', 'Required value')])
+        self.assertEqual([c['field'] for c in s.validate({})], ['spec'])
+        o = {'spec': {'modelVersion': 'ab', 'uniq': [1, 1]}}
+        self.assertEqual([c['message'] for c in s.validate(o)],
+                         ['Invalid value: "": spec.uniq in body shouldn\'t contain duplicates'])
+        s.apply_defaults(o)
+        self.assertEqual(o['spec']['replicas'], 1)
+
+    def test_metadata_name(self):
+        o = self.gadget('Bad_Name', {})
+        _, causes = self.admit(o)
+        self.assertEqual(causes[0]['field'], 'metadata.name')
+        self.assertTrue(causes[0]['message'].startswith('Invalid value: "Bad_Name": a lowercase RFC 1123 subdomain'))
+
+    def test_crd_validation(self):
+        self.assertEqual(schema.validate_crd(gadget_crd()), [])
+        bad = gadget_crd()
+        bad['metadata']['name'] = 'gadgets.other.io'
+        bad['spec']['versions'][0]['schema']['openAPIV3Schema']['properties']['spec']['properties']['x'] = {}
+        bad['spec']['versions'][0]['additionalPrinterColumns'][0]['type'] = 'text'
+        fields = sorted(c['field'] for c in schema.validate_crd(bad))
+        self.assertEqual(fields, ['metadata.name',
+                                  'spec.versions[0].additionalPrinterColumns[0].type',
+                                  'spec.versions[0].schema.openAPIV3Schema.properties[spec].properties[x].type'])
+        crd = {'spec': {'names': {'kind': 'Gadget'}}}
+        schema.crd_defaults(crd)
+        self.assertEqual(crd['spec']['names'], {'kind': 'Gadget', 'singular': 'gadget', 'listKind': 'GadgetList'})
+
+    def test_scale(self):
+        self.assertEqual(schema.scale_replicas_causes(3), [])
+        self.assertEqual(schema.scale_replicas_causes(-1)[0]['message'],
+                         'Invalid value: -1: must be greater than or equal to 0')
 
 
 if __name__ == '__main__':

@@ -1,0 +1,619 @@
+"""CRD structural schemas as apiextensions-apiserver 1.28 applies them: pruning of unknown fields,
+pruning of non-nullable nulls, defaulting, and OpenAPI v3 validation (k8s.io/kube-openapi
+validate + kubeOpenAPIResultToFieldErrors wording).  Also CRD object validation/defaulting and the
+scale subresource's replicas check.
+"""
+import copy
+import datetime
+import re
+
+from . import errors
+from .errors import go_float, go_quote
+from .validation import (is_dns1123_subdomain, is_dns1035_label, is_dns1123_label,
+                         name_is_dns_subdomain)
+from . import selectors
+
+OBJECT_META_FIELDS = {
+    'name', 'generateName', 'namespace', 'selfLink', 'uid', 'resourceVersion', 'generation',
+    'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'labels',
+    'annotations', 'ownerReferences', 'finalizers', 'managedFields'}
+
+
+def _json_type(v):
+    if v is None:
+        return 'null'
+    if isinstance(v, bool):
+        return 'boolean'
+    if isinstance(v, int):
+        return 'integer'
+    if isinstance(v, float):
+        return 'number'
+    if isinstance(v, str):
+        return 'string'
+    if isinstance(v, list):
+        return 'array'
+    if isinstance(v, dict):
+        return 'object'
+    return ''
+
+
+def _join(path, name):
+    return name if not path else path + '.' + name
+
+
+class Schema(object):
+    """A CRD version's openAPIV3Schema (a JSON dict)."""
+
+    def __init__(self, openapi_v3_schema):
+        self.root = openapi_v3_schema or {}
+
+    # ---------------------------------------------------------------- pruning
+    def prune(self, obj):
+        """Remove unknown fields in place (root apiVersion/kind/metadata kept, metadata reduced to
+        ObjectMeta fields).  Returns the removed paths, e.g. ["spec.bogus", "metadata.foo"]."""
+        removed = []
+        if not isinstance(obj, dict):
+            return removed
+        self._prune_node(obj, self.root, '', removed, root=True)
+        return removed
+
+    def _prune_node(self, x, s, path, removed, root=False):
+        if s is None:
+            return
+        if isinstance(x, dict):
+            if root or s.get('x-kubernetes-embedded-resource'):
+                md = x.get('metadata')
+                if isinstance(md, dict):
+                    for k in list(md):
+                        if k not in OBJECT_META_FIELDS:
+                            del md[k]
+                            removed.append(_join(path, 'metadata.' + k))
+            props = s.get('properties') or {}
+            addl = s.get('additionalProperties')
+            preserve = s.get('x-kubernetes-preserve-unknown-fields') is True
+            for k in list(x):
+                if (root or s.get('x-kubernetes-embedded-resource')) and k in ('apiVersion', 'kind', 'metadata'):
+                    continue
+                if k in props:
+                    self._prune_node(x[k], props[k], _join(path, k), removed)
+                elif isinstance(addl, dict):
+                    self._prune_node(x[k], addl, _join(path, k), removed)
+                elif addl is True or preserve:
+                    continue
+                else:
+                    del x[k]
+                    removed.append(_join(path, k))
+        elif isinstance(x, list):
+            items = s.get('items')
+            if isinstance(items, dict):
+                for i, v in enumerate(x):
+                    self._prune_node(v, items, '%s[%d]' % (path, i), removed)
+
+    # ---------------------------------------------------------------- nulls and defaults
+    def prune_nulls(self, obj):
+        """PruneNonNullableNullsWithoutDefaults: drop null values of non-nullable fields that
+        have no default."""
+        self._nulls(obj, self.root)
+
+    def _nulls(self, x, s):
+        if s is None:
+            return
+        if isinstance(x, dict):
+            props = s.get('properties') or {}
+            addl = s.get('additionalProperties') if isinstance(s.get('additionalProperties'), dict) else None
+            for k in list(x):
+                ps = props.get(k, addl if k not in props else None)
+                if ps is None:
+                    continue
+                if x[k] is None:
+                    if not ps.get('nullable') and 'default' not in ps:
+                        del x[k]
+                else:
+                    self._nulls(x[k], ps)
+        elif isinstance(x, list):
+            items = s.get('items') if isinstance(s.get('items'), dict) else None
+            for v in x:
+                self._nulls(v, items)
+
+    def apply_defaults(self, obj):
+        """structuraldefaulting.Default, in place (non-nullable nulls are pruned first)."""
+        self.prune_nulls(obj)
+        self._default(obj, self.root)
+
+    def _default(self, x, s):
+        if s is None:
+            return
+        if isinstance(x, dict):
+            props = s.get('properties') or {}
+            for k, ps in props.items():
+                if 'default' not in ps:
+                    continue
+                if k not in x or (x[k] is None and not ps.get('nullable')):
+                    x[k] = copy.deepcopy(ps['default'])
+            addl = s.get('additionalProperties') if isinstance(s.get('additionalProperties'), dict) else None
+            for k in list(x):
+                if k in props:
+                    self._default(x[k], props[k])
+                elif addl is not None:
+                    if x[k] is None and not addl.get('nullable') and 'default' in addl:
+                        x[k] = copy.deepcopy(addl['default'])
+                    self._default(x[k], addl)
+        elif isinstance(x, list):
+            items = s.get('items') if isinstance(s.get('items'), dict) else None
+            if items is None:
+                return
+            for i in range(len(x)):
+                if x[i] is None and not items.get('nullable') and 'default' in items:
+                    x[i] = copy.deepcopy(items['default'])
+                self._default(x[i], items)
+
+    # ---------------------------------------------------------------- validation
+    def validate(self, obj):
+        """Causes for obj against the schema (message/field as kube-apiserver words them)."""
+        out = []
+        self._validate(obj, self.root, '', out, root=True)
+        return out
+
+    def _validate(self, x, s, path, out, root=False):
+        if not isinstance(s, dict):
+            return
+        types = []
+        if s.get('x-kubernetes-int-or-string'):
+            types = ['integer', 'string']
+        elif s.get('type'):
+            types = [s['type']]
+        fmt = s.get('format', '')
+        # type validator
+        if x is None:
+            if types and 'null' not in types and not s.get('nullable'):
+                out.append(_type_err(path, ','.join(types), 'null'))
+            return
+        jt = _json_type(x)
+        type_ok = True
+        if types:
+            is_float_int = jt == 'number' and float(x).is_integer() and 'integer' in types
+            is_int_float = jt == 'integer' and 'number' in types
+            if not (jt in types or is_float_int or is_int_float):
+                out.append(_type_err(path, ','.join(types), jt))
+                type_ok = False
+        # string validator
+        if isinstance(x, str):
+            ml = s.get('maxLength')
+            if ml is not None and len(x) > ml:
+                out.append(errors.c_too_long(path, int(ml)))
+            mn = s.get('minLength')
+            if mn is not None and len(x) < mn:
+                out.append(errors.c_invalid(path, x, '%s in body should be at least %d chars long' % (path, mn)))
+            pat = s.get('pattern')
+            if pat is not None:
+                try:
+                    ok = re.search(_ecma_to_py(pat), x) is not None
+                except re.error:
+                    ok = True
+                if not ok:
+                    out.append(errors.c_invalid(path, x, "%s in body should match '%s'" % (path, pat)))
+            if fmt and type_ok:
+                ferr = _check_format(fmt, x)
+                if ferr:
+                    out.append(errors.c_type_invalid(path, x, '%s in body must be of type %s: %s' % (
+                        path, fmt, go_quote(x))))
+        # number validator
+        if isinstance(x, (int, float)) and not isinstance(x, bool):
+            self._numbers(x, s, path, out)
+        # enum (common validator)
+        enum = s.get('enum')
+        if enum is not None:
+            from .patch import json_equal
+            if not any(json_equal(x, e) for e in enum):
+                vals = [e if isinstance(e, str) else _json_compact(e) for e in enum]
+                out.append(errors.c_not_supported(path, x, vals))
+        # slice validator
+        if isinstance(x, list):
+            items = s.get('items')
+            if isinstance(items, dict):
+                for i, v in enumerate(x):
+                    self._validate(v, items, '%s[%d]' % (path, i), out)
+            mi = s.get('minItems')
+            if mi is not None and len(x) < mi:
+                out.append(errors.c_invalid(path, len(x), '%s in body should have at least %d items' % (path, mi)))
+            ma = s.get('maxItems')
+            if ma is not None and len(x) > ma:
+                out.append(errors.c_too_many(path, len(x), int(ma)))
+            if s.get('uniqueItems'):
+                from .patch import json_equal
+                if any(json_equal(x[i], x[j]) for i in range(len(x)) for j in range(i)):
+                    out.append(errors.c_invalid(path, '', "%s in body shouldn't contain duplicates" % path))
+        # object validator
+        if isinstance(x, dict):
+            mp = s.get('minProperties')
+            if mp is not None and len(x) < mp:
+                out.append(errors.c_invalid(path, len(x), '%s in body should have at least %d properties' % (path, mp)))
+                return
+            xp = s.get('maxProperties')
+            if xp is not None and len(x) > xp:
+                out.append(errors.c_too_many(path, len(x), int(xp)))
+                return
+            props = s.get('properties') or {}
+            addl = s.get('additionalProperties')
+            for k in sorted(x):
+                if k in props:
+                    continue
+                if root and k in ('apiVersion', 'kind', 'metadata'):
+                    continue
+                if isinstance(addl, dict):
+                    self._validate(x[k], addl, _join(path, k), out)
+                elif addl is False:
+                    out.append(errors.c_invalid(path, k, '%s.%s in body is a forbidden property' % (path, k)))
+            for k in sorted(props):
+                if k in x:
+                    if root and k == 'metadata':
+                        continue
+                    self._validate(x[k], props[k], _join(path, k), out)
+            for k in s.get('required') or []:
+                if k not in x:
+                    out.append(errors.c_required(_join(path, k)))
+        # allOf/anyOf/oneOf/not (value validations only in structural schemas)
+        for sub in s.get('allOf') or []:
+            self._validate(x, sub, path, out)
+        if s.get('anyOf'):
+            res = []
+            for sub in s['anyOf']:
+                r = []
+                self._validate(x, sub, path, r)
+                res.append(r)
+            if all(res):
+                out.append(errors.c_invalid(path, x if not isinstance(x, (dict, list)) else '',
+                                            'must validate at least one schema (anyOf)'))
+                out.extend(res[0])
+        if s.get('oneOf'):
+            oks = 0
+            first = None
+            for sub in s['oneOf']:
+                r = []
+                self._validate(x, sub, path, r)
+                if not r:
+                    oks += 1
+                elif first is None:
+                    first = r
+            if oks != 1:
+                out.append(errors.c_invalid(path, x if not isinstance(x, (dict, list)) else '',
+                                            'must validate one and only one schema (oneOf)' +
+                                            ('. Found none valid' if oks == 0 else '')))
+                if oks == 0 and first:
+                    out.extend(first)
+        if isinstance(s.get('not'), dict):
+            r = []
+            self._validate(x, s['not'], path, r)
+            if not r:
+                out.append(errors.c_invalid(path, x if not isinstance(x, (dict, list)) else '',
+                                            'must not validate the schema (not)'))
+
+    def _numbers(self, x, s, path, out):
+        is_int = isinstance(x, int)
+        mo = s.get('multipleOf')
+        if mo:
+            q = x / mo
+            if abs(q - round(q)) > 1e-9:
+                out.append(errors.c_invalid(path, x, '%s in body should be a multiple of %s' % (path, _num(mo))))
+        mx = s.get('maximum')
+        if mx is not None:
+            lim = int(mx) if is_int else mx
+            exc = bool(s.get('exclusiveMaximum'))
+            if (x >= lim) if exc else (x > lim):
+                out.append(errors.c_invalid(path, x, '%s in body should be less than %s%s' % (
+                    path, '' if exc else 'or equal to ', _num(lim))))
+        mn = s.get('minimum')
+        if mn is not None:
+            lim = int(mn) if is_int else mn
+            exc = bool(s.get('exclusiveMinimum'))
+            if (x <= lim) if exc else (x < lim):
+                out.append(errors.c_invalid(path, x, '%s in body should be greater than %s%s' % (
+                    path, '' if exc else 'or equal to ', _num(lim))))
+        fmt = s.get('format')
+        if fmt == 'int32' and is_int and not (-2 ** 31 <= x < 2 ** 31):
+            out.append(errors.c_type_invalid(path, x, '%s in body must be of type int32' % path))
+
+
+def _num(v):
+    if isinstance(v, float):
+        return go_float(v)
+    return str(v)
+
+
+def _json_compact(v):
+    import json
+    return json.dumps(v, separators=(',', ':'), sort_keys=True)
+
+
+def _type_err(path, want, got):
+    return errors.c_type_invalid(path, got, '%s in body must be of type %s: %s' % (path, want, go_quote(got)))
+
+
+def _ecma_to_py(p):
+    return p.replace('\\d', '[0-9]').replace('(?<', '(?P<') if '(?<' in p and '(?<=' not in p and '(?<!' not in p else p
+
+
+_DATE_TIME = re.compile(r'^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$')
+_DATE = re.compile(r'^\d{4}-\d{2}-\d{2}$')
+_UUID = re.compile(r'^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$')
+
+
+def _check_format(fmt, s):
+    """Returns True when s is NOT valid for a known format (unknown formats pass)."""
+    try:
+        if fmt == 'date-time':
+            if not _DATE_TIME.match(s):
+                return True
+            datetime.datetime.strptime(s[:19].replace('t', 'T').replace(' ', 'T'), '%Y-%m-%dT%H:%M:%S')
+            return False
+        if fmt == 'date':
+            if not _DATE.match(s):
+                return True
+            datetime.date.fromisoformat(s)
+            return False
+    except ValueError:
+        return True
+    if fmt == 'uuid':
+        return not _UUID.match(s)
+    if fmt == 'byte':
+        import base64
+        import binascii
+        try:
+            base64.b64decode(s, validate=True)
+            return False
+        except (binascii.Error, ValueError):
+            return True
+    if fmt in ('ipv4',):
+        parts = s.split('.')
+        return not (len(parts) == 4 and all(p.isdigit() and 0 <= int(p) <= 255 for p in parts))
+    if fmt == 'hostname':
+        return bool(is_dns1123_subdomain(s.lower())) if s else True
+    return False
+
+
+# -------------------------------------------------------------------- custom objects
+
+def validate_object_meta(obj, namespaced, name_fn=name_is_dns_subdomain, path='metadata'):
+    """ValidateObjectMeta (the parts a client can get wrong)."""
+    md = obj.get('metadata') or {}
+    causes = []
+    name = md.get('name', '')
+    gen = md.get('generateName', '')
+    if gen:
+        for m in name_fn(gen, True):
+            causes.append(errors.c_invalid(path + '.generateName', gen, m))
+    if not name:
+        causes.append(errors.c_required(path + '.name', 'name or generateName is required'))
+    else:
+        for m in name_fn(name, False):
+            causes.append(errors.c_invalid(path + '.name', name, m))
+    ns = md.get('namespace', '')
+    if namespaced:
+        if not ns:
+            causes.append(errors.c_required(path + '.namespace', ''))
+        else:
+            for m in is_dns1123_label(ns):
+                causes.append(errors.c_invalid(path + '.namespace', ns, m))
+    elif ns:
+        causes.append(errors.c_forbidden(path + '.namespace', 'not allowed on this type'))
+    causes.extend(selectors.labels_causes(md.get('labels'), path + '.labels'))
+    ann = md.get('annotations') or {}
+    total = 0
+    for k, v in ann.items():
+        for m in _qualified_lower(k):
+            causes.append(errors.c_invalid(path + '.annotations', k, m))
+        total += len(k) + len(v if isinstance(v, str) else '')
+    if total > 256 * 1024:
+        causes.append(errors.c_too_long_bytes(path + '.annotations', 256 * 1024))
+    for i, ref in enumerate(md.get('ownerReferences') or []):
+        p = '%s.ownerReferences[%d]' % (path, i)
+        if not ref.get('apiVersion'):
+            causes.append(errors.c_invalid(p + '.apiVersion', ref.get('apiVersion', ''), 'version must not be empty'))
+        if not ref.get('kind'):
+            causes.append(errors.c_invalid(p + '.kind', ref.get('kind', ''), 'kind must not be empty'))
+        if not ref.get('name'):
+            causes.append(errors.c_invalid(p + '.name', ref.get('name', ''), 'name must not be empty'))
+        if not ref.get('uid'):
+            causes.append(errors.c_invalid(p + '.uid', ref.get('uid', ''), 'uid must not be empty'))
+    for i, f in enumerate(md.get('finalizers') or []):
+        from .validation import is_qualified_name
+        for m in is_qualified_name(f):
+            causes.append(errors.c_invalid('%s.finalizers[%d]' % (path, i), f, m))
+    return causes
+
+
+def _qualified_lower(k):
+    from .validation import is_qualified_name
+    return is_qualified_name(k.lower())
+
+
+def validate_custom_object(schema, obj, namespaced):
+    causes = validate_object_meta(obj, namespaced)
+    if schema is not None:
+        causes.extend(schema.validate(obj))
+    return causes
+
+
+def scale_replicas_causes(value, path='spec.replicas'):
+    """autoscaling/v1 Scale validation as the scale subresource applies it."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return [errors.c_invalid(path, value, 'must be an integer')]
+    if value < 0:
+        return [errors.c_invalid(path, value, 'must be greater than or equal to 0')]
+    return []
+
+
+# -------------------------------------------------------------------- CRD objects
+
+PRINTER_TYPES = ['boolean', 'date', 'integer', 'number', 'string']
+
+
+def crd_defaults(crd):
+    """v1 defaulting of a CustomResourceDefinition (in place)."""
+    spec = crd.setdefault('spec', {})
+    names = spec.setdefault('names', {})
+    if not names.get('singular') and names.get('kind'):
+        names['singular'] = names['kind'].lower()
+    if not names.get('listKind') and names.get('kind'):
+        names['listKind'] = names['kind'] + 'List'
+    spec.setdefault('conversion', {'strategy': 'None'})
+    return crd
+
+
+def validate_crd(crd, old=None):
+    causes = []
+    md = crd.get('metadata') or {}
+    spec = crd.get('spec') or {}
+    names = spec.get('names') or {}
+    group = spec.get('group', '')
+    name = md.get('name', '')
+    if not name:
+        causes.append(errors.c_required('metadata.name', 'name or generateName is required'))
+    else:
+        for m in is_dns1123_subdomain(name):
+            causes.append(errors.c_invalid('metadata.name', name, m))
+        want = '%s.%s' % (names.get('plural', ''), group)
+        if name != want:
+            causes.append(errors.c_invalid('metadata.name', name, 'must be spec.names.plural+"."+spec.group'))
+    if not group:
+        causes.append(errors.c_required('spec.group', ''))
+    else:
+        for m in is_dns1123_subdomain(group):
+            causes.append(errors.c_invalid('spec.group', group, m))
+        if '.' not in group:
+            causes.append(errors.c_invalid('spec.group', group, 'should be a domain with at least one dot'))
+    scope = spec.get('scope', '')
+    if scope not in ('Namespaced', 'Cluster'):
+        if not scope:
+            causes.append(errors.c_required('spec.scope', ''))
+        else:
+            causes.append(errors.c_not_supported('spec.scope', scope, ['Cluster', 'Namespaced']))
+    for f in ('plural', 'singular'):
+        v = names.get(f, '')
+        if not v:
+            causes.append(errors.c_required('spec.names.' + f, ''))
+        else:
+            for m in is_dns1035_label(v):
+                causes.append(errors.c_invalid('spec.names.' + f, v, m))
+    for f in ('kind', 'listKind'):
+        v = names.get(f, '')
+        if not v:
+            causes.append(errors.c_required('spec.names.' + f, ''))
+        else:
+            for m in is_dns1035_label(v.lower()):
+                causes.append(errors.c_invalid('spec.names.' + f, v, m))
+    if names.get('kind') and names.get('kind') == names.get('listKind'):
+        causes.append(errors.c_invalid('spec.names.listKind', names['listKind'], 'kind and listKind may not be the same'))
+    for i, sn in enumerate(names.get('shortNames') or []):
+        for m in is_dns1035_label(sn):
+            causes.append(errors.c_invalid('spec.names.shortNames[%d]' % i, sn, m))
+    versions = spec.get('versions') or []
+    if not versions:
+        causes.append(errors.c_invalid('spec.versions', versions, 'must have exactly one version marked as storage version'))
+    storage = sum(1 for v in versions if v.get('storage'))
+    if versions and storage != 1:
+        causes.append(errors.c_invalid('spec.versions', versions, 'must have exactly one version marked as storage version'))
+    seen = set()
+    for i, v in enumerate(versions):
+        p = 'spec.versions[%d]' % i
+        vn = v.get('name', '')
+        if vn in seen:
+            causes.append(errors.c_invalid(p + '.name', vn, 'must be unique'))
+        seen.add(vn)
+        for m in is_dns1035_label(vn):
+            causes.append(errors.c_invalid(p + '.name', vn, m))
+        sch = ((v.get('schema') or {}).get('openAPIV3Schema'))
+        if sch is None:
+            causes.append(errors.c_required(p + '.schema.openAPIV3Schema', 'schemas are required'))
+        else:
+            causes.extend(structural_causes(sch, p + '.schema.openAPIV3Schema'))
+        for j, c in enumerate(v.get('additionalPrinterColumns') or []):
+            cp = '%s.additionalPrinterColumns[%d]' % (p, j)
+            if not c.get('name'):
+                causes.append(errors.c_required(cp + '.name', ''))
+            t = c.get('type', '')
+            if not t:
+                causes.append(errors.c_required(cp + '.type', ''))
+            elif t not in PRINTER_TYPES:
+                causes.append(errors.c_not_supported(cp + '.type', t, PRINTER_TYPES))
+            f = c.get('format', '')
+            if f and f not in ('int32', 'int64', 'float', 'double', 'byte', 'date', 'date-time', 'password'):
+                causes.append(errors.c_not_supported(cp + '.format', f, ['byte', 'date', 'date-time', 'double', 'float', 'int32', 'int64', 'password']))
+            if not c.get('jsonPath'):
+                causes.append(errors.c_required(cp + '.jsonPath', ''))
+        sc = (v.get('subresources') or {}).get('scale')
+        if sc is not None:
+            sp = p + '.subresources.scale'
+            srp = sc.get('specReplicasPath', '')
+            if not srp:
+                causes.append(errors.c_required(sp + '.specReplicasPath', ''))
+            elif not srp.startswith('.spec.'):
+                causes.append(errors.c_invalid(sp + '.specReplicasPath', srp, 'should be a json path under .spec'))
+            st = sc.get('statusReplicasPath', '')
+            if not st:
+                causes.append(errors.c_required(sp + '.statusReplicasPath', ''))
+            elif not st.startswith('.status.'):
+                causes.append(errors.c_invalid(sp + '.statusReplicasPath', st, 'should be a json path under .status'))
+    if old is not None:
+        os_ = old.get('spec') or {}
+        if os_.get('group') != group:
+            causes.append(errors.c_invalid('spec.group', group, 'field is immutable'))
+        if (os_.get('names') or {}).get('plural') != names.get('plural'):
+            causes.append(errors.c_invalid('spec.names.plural', names.get('plural', ''), 'field is immutable'))
+    return causes
+
+
+_VALID_TYPES = ['array', 'boolean', 'integer', 'number', 'object', 'string']
+
+
+def structural_causes(s, path, root=True):
+    """The structural-schema rules kubectl users hit most (not the full rule set)."""
+    causes = []
+    if root:
+        t = s.get('type')
+        if t != 'object':
+            if not t:
+                causes.append(errors.c_required(path + '.type', 'must not be empty at the root'))
+            else:
+                causes.append(errors.c_invalid(path + '.type', t, 'must be object at the root'))
+    causes.extend(_structural_walk(s, path))
+    return causes
+
+
+def _structural_walk(s, path):
+    causes = []
+    t = s.get('type')
+    if t and t not in _VALID_TYPES:
+        causes.append(errors.c_not_supported(path + '.type', t, _VALID_TYPES))
+    for k, ps in (s.get('properties') or {}).items():
+        p = '%s.properties[%s]' % (path, k)
+        if not ps.get('type') and not ps.get('x-kubernetes-int-or-string') and \
+                not ps.get('x-kubernetes-preserve-unknown-fields'):
+            causes.append(errors.c_required(p + '.type', 'must not be empty for specified object fields'))
+        causes.extend(_structural_walk(ps, p))
+    it = s.get('items')
+    if isinstance(it, dict):
+        p = path + '.items'
+        if not it.get('type') and not it.get('x-kubernetes-int-or-string') and \
+                not it.get('x-kubernetes-preserve-unknown-fields'):
+            causes.append(errors.c_required(p + '.type', 'must not be empty for specified array items'))
+        causes.extend(_structural_walk(it, p))
+    elif t == 'array' and it is None:
+        causes.append(errors.c_required(path + '.items', 'must be specified'))
+    ap = s.get('additionalProperties')
+    if isinstance(ap, dict):
+        if s.get('properties'):
+            causes.append(errors.c_forbidden(path + '.additionalProperties',
+                                             'additionalProperties and properties are mutual exclusive'))
+        p = path + '.additionalProperties'
+        if not ap.get('type') and not ap.get('x-kubernetes-int-or-string') and \
+                not ap.get('x-kubernetes-preserve-unknown-fields'):
+            causes.append(errors.c_required(p + '.type', 'must not be empty for specified additionalProperties'))
+        causes.extend(_structural_walk(ap, p))
+    if 'default' in s and t and s['default'] is not None:
+        r = []
+        Schema(s)._validate(s['default'], s, path + '.default', r)
+        for c in r:
+            # defaults are validated against their schema at CRD creation time
+            causes.append(errors.c_invalid(path + '.default', s['default'], c['message']))
+    return causes
