@@ -39,14 +39,15 @@ int mg_strvec_split(mg_strvec *s, const char *csv) {
 
 void mg_strvec_free(mg_strvec *s) {
     if (s->owned)
-        for (size_t i = 0; i < s->n; i++) free((char *)s->v[i]);
+        for (size_t i = 0; i < s->n; i++)
+            free((char *)s->v[i]);
     free(s->v);
     s->v = NULL;
     s->n = s->cap = 0;
 }
 
 static const mg_opt global_opts[] = {
-    {"kubeconfig", 0, MG_OPT_VALUE, NULL}, {"context", 0, MG_OPT_VALUE, NULL},
+    {"kubeconfig", 0, MG_OPT_VALUE, NULL},  {"context", 0, MG_OPT_VALUE, NULL},
     {"namespace", 'n', MG_OPT_VALUE, NULL}, {"output", 'o', MG_OPT_VALUE, NULL},
     {"help", 'h', MG_OPT_FLAG, NULL},       {NULL, 0, 0, NULL},
 };
@@ -181,7 +182,8 @@ void mg_cli_help(FILE *f, const char *text) {
 }
 
 int mg_cli_fail(const char *cmd, const mg_error *err, int exit_code) {
-    fprintf(stderr, "kubectl-modelgov %s: error: %s\n", cmd, err->message[0] ? err->message : mg_strerror(err->code));
+    fprintf(stderr, "kubectl-modelgov %s: error: %s\n", cmd,
+            err->message[0] ? err->message : mg_strerror(err->code));
     return exit_code;
 }
 
@@ -197,7 +199,7 @@ static bool plain_safe(const char *s) {
     static const char *const reserved[] = {"true", "false", "null", "yes", "no", "on", "off", "~", "y", "n"};
     for (size_t i = 0; i < sizeof reserved / sizeof *reserved; i++)
         if (!strcasecmp(s, reserved[i])) return false;
-    if (strchr("-?:,[]{}#&*!|>'\"%@` ", s[0])) return false;
+    if (strchr("-?:,[]{}#&*!|>'\"%@` .+0123456789=<", s[0])) return false;
     char *end;
     errno = 0;
     (void)strtod(s, &end);
@@ -252,9 +254,12 @@ static void yaml_node(const json_t *v, int indent, bool inline_first) {
                 yaml_node(x, json_is_array(x) ? indent : indent + 2, false);
             } else {
                 fputs(": ", stdout);
-                if (json_is_object(x)) fputs("{}", stdout);
-                else if (json_is_array(x)) fputs("[]", stdout);
-                else yaml_scalar(x);
+                if (json_is_object(x))
+                    fputs("{}", stdout);
+                else if (json_is_array(x))
+                    fputs("[]", stdout);
+                else
+                    yaml_scalar(x);
                 fputc('\n', stdout);
             }
         }
@@ -269,17 +274,23 @@ static void yaml_node(const json_t *v, int indent, bool inline_first) {
             if (is_container_nonempty(x)) {
                 yaml_node(x, indent + 2, true);
             } else {
-                if (json_is_object(x)) fputs("{}", stdout);
-                else if (json_is_array(x)) fputs("[]", stdout);
-                else yaml_scalar(x);
+                if (json_is_object(x))
+                    fputs("{}", stdout);
+                else if (json_is_array(x))
+                    fputs("[]", stdout);
+                else
+                    yaml_scalar(x);
                 fputc('\n', stdout);
             }
         }
     } else {
         if (!inline_first) printf("%*s", indent, "");
-        if (json_is_object(v)) fputs("{}", stdout);
-        else if (json_is_array(v)) fputs("[]", stdout);
-        else yaml_scalar(v);
+        if (json_is_object(v))
+            fputs("{}", stdout);
+        else if (json_is_array(v))
+            fputs("[]", stdout);
+        else
+            yaml_scalar(v);
         fputc('\n', stdout);
     }
 }
@@ -287,8 +298,10 @@ static void yaml_node(const json_t *v, int indent, bool inline_first) {
 void mg_cli_print_yaml(const json_t *v) { yaml_node(v, 0, false); }
 
 void mg_cli_print(const json_t *v, mg_outfmt f) {
-    if (f == MG_OUT_JSON) mg_cli_print_json(v);
-    else mg_cli_print_yaml(v);
+    if (f == MG_OUT_JSON)
+        mg_cli_print_json(v);
+    else
+        mg_cli_print_yaml(v);
 }
 
 void mg_table_init(mg_table *t, size_t ncols, const char *const *headers) {
@@ -299,7 +312,8 @@ void mg_table_init(mg_table *t, size_t ncols, const char *const *headers) {
 }
 
 void mg_table_add(mg_table *t, const char *const *cells) {
-    for (size_t i = 0; i < t->ncols; i++) mg_strvec_push(&t->cells, cells[i] ? cells[i] : "");
+    for (size_t i = 0; i < t->ncols; i++)
+        mg_strvec_push(&t->cells, cells[i] ? cells[i] : "");
 }
 
 /* Display width: counts UTF-8 code points, not bytes, so UTF-8 values align. Control bytes
@@ -323,19 +337,25 @@ void mg_table_print(mg_table *t, FILE *f) {
         for (size_t c = 0; c < t->ncols; c++) {
             const char *s = t->cells.v[r * t->ncols + c];
             if (r == 0) {
-                for (const char *p = s; *p; p++) fputc(*p >= 'a' && *p <= 'z' ? *p - 32 : *p, f);
+                for (const char *p = s; *p; p++)
+                    fputc(*p >= 'a' && *p <= 'z' ? *p - 32 : *p, f);
             } else {
                 /* escape control characters so one value stays on one line */
                 for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-                    if (*p == '\n') fputs("\\n", f);
-                    else if (*p == '\r') fputs("\\r", f);
-                    else if (*p < 0x20) fprintf(f, "\\x%02x", *p);
-                    else fputc(*p, f);
+                    if (*p == '\n')
+                        fputs("\\n", f);
+                    else if (*p == '\r')
+                        fputs("\\r", f);
+                    else if (*p < 0x20)
+                        fprintf(f, "\\x%02x", *p);
+                    else
+                        fputc(*p, f);
                 }
             }
             if (c + 1 < t->ncols) {
                 size_t x = disp_width(s);
-                for (size_t k = x; k < w[c] + 3; k++) fputc(' ', f);
+                for (size_t k = x; k < w[c] + 3; k++)
+                    fputc(' ', f);
             }
         }
         fputc('\n', f);
@@ -355,9 +375,12 @@ void mg_hex(const unsigned char *in, size_t n, char *out) {
 }
 
 const char *mg_fmt_num(double x, char *buf, size_t n) {
-    if (isnan(x)) snprintf(buf, n, "NaN");
-    else if (isinf(x)) snprintf(buf, n, x > 0 ? "+Inf" : "-Inf");
-    else snprintf(buf, n, "%.4f", x);
+    if (isnan(x))
+        snprintf(buf, n, "NaN");
+    else if (isinf(x))
+        snprintf(buf, n, x > 0 ? "+Inf" : "-Inf");
+    else
+        snprintf(buf, n, "%.4f", x);
     return buf;
 }
 
@@ -378,7 +401,8 @@ static void cmap_grow(mg_cmap *m) {
     for (size_t i = 0; i < m->cap; i++) {
         if (!m->slots[i].hash) continue;
         size_t j = m->slots[i].hash & (ncap - 1);
-        while (ns[j].hash) j = (j + 1) & (ncap - 1);
+        while (ns[j].hash)
+            j = (j + 1) & (ncap - 1);
         ns[j] = m->slots[i];
     }
     free(m->slots);
@@ -407,7 +431,8 @@ mg_cmap_entry *mg_cmap_get(mg_cmap *m, const char *key, size_t klen) {
 }
 
 void mg_cmap_free(mg_cmap *m) {
-    for (size_t i = 0; i < m->cap; i++) free(m->slots[i].key);
+    for (size_t i = 0; i < m->cap; i++)
+        free(m->slots[i].key);
     free(m->slots);
     memset(m, 0, sizeof *m);
 }
@@ -453,7 +478,11 @@ json_t *mg_json_bytes(const char *p, size_t n) {
     mg_buf_init(&b, n * 3 + 16);
     const unsigned char *u = (const unsigned char *)p;
     for (size_t i = 0; i < n;) {
-        size_t len = u[i] < 0x80 ? 1 : (u[i] >> 5) == 6 ? 2 : (u[i] >> 4) == 14 ? 3 : (u[i] >> 3) == 30 ? 4 : 0;
+        size_t len = u[i] < 0x80         ? 1
+                     : (u[i] >> 5) == 6  ? 2
+                     : (u[i] >> 4) == 14 ? 3
+                     : (u[i] >> 3) == 30 ? 4
+                                         : 0;
         json_t *t = len && i + len <= n ? json_stringn(p + i, len) : NULL;
         if (t) {
             mg_buf_append(&b, p + i, len);

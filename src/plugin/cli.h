@@ -30,7 +30,7 @@ typedef enum { MG_OUT_TABLE = 0, MG_OUT_JSON, MG_OUT_YAML } mg_outfmt;
 typedef struct mg_strvec {
     const char **v; /* heap array of borrowed (or owned, see owned) strings */
     size_t n, cap;
-    bool owned;     /* true: the strings are heap copies freed by mg_strvec_free */
+    bool owned; /* true: the strings are heap copies freed by mg_strvec_free */
 } mg_strvec;
 
 void mg_strvec_push(mg_strvec *s, const char *str);

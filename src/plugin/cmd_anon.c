@@ -42,12 +42,14 @@ static int on_row(const mg_csv_row *row, void *ud, mg_error *err) {
         a->idx = mg_xcalloc(a->quasi->n, sizeof *a->idx);
         for (size_t i = 0; i < a->quasi->n; i++) {
             a->idx[i] = mg_csv_find_column(row, a->quasi->v[i]);
-            if (a->idx[i] < 0) return mg_error_set(err, MG_EINVAL, "column %s is not in the header", a->quasi->v[i]);
+            if (a->idx[i] < 0)
+                return mg_error_set(err, MG_EINVAL, "column %s is not in the header", a->quasi->v[i]);
         }
         return 0;
     }
     size_t need = 0;
-    for (size_t i = 0; i < a->quasi->n; i++) need += 4 + row->len[a->idx[i]];
+    for (size_t i = 0; i < a->quasi->n; i++)
+        need += 4 + row->len[a->idx[i]];
     if (need > a->kcap) {
         a->kcap = need * 2;
         a->key = mg_xrealloc(a->key, a->kcap);
@@ -140,7 +142,8 @@ int mg_cmd_anonymity(int argc, char **argv) {
     qsort(list, n, sizeof *list, cmp_class);
     uint64_t k = list[0]->a;
     json_t *qs = json_array(), *classes = json_array();
-    for (size_t i = 0; i < quasi.n; i++) json_array_append_new(qs, json_string(quasi.v[i]));
+    for (size_t i = 0; i < quasi.n; i++)
+        json_array_append_new(qs, json_string(quasi.v[i]));
     for (size_t i = 0; i < n && i < (size_t)show; i++) {
         json_t *vals = json_object();
         size_t off = 0;
@@ -150,7 +153,8 @@ int mg_cmd_anonymity(int argc, char **argv) {
             json_object_set_new(vals, quasi.v[q], mg_json_bytes(list[i]->key + off + 4, l));
             off += 4 + l;
         }
-        json_array_append_new(classes, json_pack("{s:o,s:I}", "values", vals, "count", (json_int_t)list[i]->a));
+        json_array_append_new(classes,
+                              json_pack("{s:o,s:I}", "values", vals, "count", (json_int_t)list[i]->a));
     }
     o = json_pack("{s:o,s:I,s:I,s:I,s:o}", "quasiIdentifiers", qs, "rows", (json_int_t)res.records, "classes",
                   (json_int_t)n, "k", (json_int_t)k, "smallestClasses", classes);
@@ -161,7 +165,8 @@ int mg_cmd_anonymity(int argc, char **argv) {
     }
     if (g.out == MG_OUT_TABLE) {
         printf("k = %llu over (", (unsigned long long)k);
-        for (size_t i = 0; i < quasi.n; i++) printf("%s%s", i ? ", " : "", quasi.v[i]);
+        for (size_t i = 0; i < quasi.n; i++)
+            printf("%s%s", i ? ", " : "", quasi.v[i]);
         printf("): %llu rows in %zu classes", (unsigned long long)res.records, n);
         if (want_k >= 0) printf("; required k >= %lld: %s", want_k, passed ? "PASS" : "FAIL");
         printf("\n");
@@ -169,7 +174,8 @@ int mg_cmd_anonymity(int argc, char **argv) {
             printf("\nsmallest classes:\n");
             const char **hdr = mg_xmalloc((quasi.n + 1) * sizeof *hdr);
             hdr[0] = "count";
-            for (size_t i = 0; i < quasi.n; i++) hdr[i + 1] = quasi.v[i];
+            for (size_t i = 0; i < quasi.n; i++)
+                hdr[i + 1] = quasi.v[i];
             mg_table t;
             mg_table_init(&t, quasi.n + 1, hdr);
             size_t i;

@@ -186,13 +186,16 @@ static int on_row(const mg_csv_row *row, void *ud, mg_error *err) {
         }
         first = false;
         kept++;
-        if (c->action[i] == PSEUDO && row->record > 0) put_token(c, row->field[i], row->len[i]);
-        else put_field(c, row->field[i], row->len[i]);
+        if (c->action[i] == PSEUDO && row->record > 0)
+            put_token(c, row->field[i], row->len[i]);
+        else
+            put_field(c, row->field[i], row->len[i]);
     }
     /* a record made of one empty field must not become a blank line (readers skip those) */
     if (kept == 1) {
         size_t k = 0;
-        while (k < row->n && c->action[k] == DROP) k++;
+        while (k < row->n && c->action[k] == DROP)
+            k++;
         if (k < row->n && (row->len[k] == 0)) {
             reserve(c, 2);
             c->buf[c->blen++] = '"';
@@ -251,10 +254,12 @@ static void hmac_init(pctx *c, const unsigned char *key, size_t klen) {
         memcpy(block, key, klen);
     }
     unsigned char pad[SHA256_CBLOCK];
-    for (int i = 0; i < SHA256_CBLOCK; i++) pad[i] = block[i] ^ 0x36;
+    for (int i = 0; i < SHA256_CBLOCK; i++)
+        pad[i] = block[i] ^ 0x36;
     SHA256_Init(&c->inner);
     SHA256_Update(&c->inner, pad, sizeof pad);
-    for (int i = 0; i < SHA256_CBLOCK; i++) pad[i] = block[i] ^ 0x5c;
+    for (int i = 0; i < SHA256_CBLOCK; i++)
+        pad[i] = block[i] ^ 0x5c;
     SHA256_Init(&c->outer);
     SHA256_Update(&c->outer, pad, sizeof pad);
     OPENSSL_cleanse(block, sizeof block);
@@ -275,7 +280,8 @@ static void key_fingerprint(const unsigned char *key, size_t klen, char out[72])
 
 static json_t *strvec_json(const mg_strvec *s) {
     json_t *a = json_array();
-    for (size_t i = 0; i < s->n; i++) json_array_append_new(a, json_string(s->v[i]));
+    for (size_t i = 0; i < s->n; i++)
+        json_array_append_new(a, json_string(s->v[i]));
     return a;
 }
 
@@ -308,7 +314,8 @@ int mg_cmd_pseudonymize(int argc, char **argv) {
         mg_cli_help(stdout, help);
         goto out;
     }
-    if ((rc = split_lists(cmd, &rawcols, &cols, "columns")) || (rc = split_lists(cmd, &rawdrop, &drop, "drop")))
+    if ((rc = split_lists(cmd, &rawcols, &cols, "columns")) ||
+        (rc = split_lists(cmd, &rawdrop, &drop, "drop")))
         goto out;
     if (!key_file) {
         rc = mg_cli_usage_error(cmd, "--key-file is required");
@@ -349,7 +356,8 @@ int mg_cmd_pseudonymize(int argc, char **argv) {
     key_fingerprint(key, klen, fingerprint);
     OPENSSL_cleanse(key, klen);
 
-    for (int i = 0; i < 256; i++) needs_quote[i] = (i == ',' || i == '"' || i == '\r' || i == '\n');
+    for (int i = 0; i < 256; i++)
+        needs_quote[i] = (i == ',' || i == '"' || i == '\r' || i == '\n');
     tmp = mg_xasprintf("%s.tmp.XXXXXX", outp);
     c.fd = mkstemp(tmp);
     if (c.fd < 0) {
@@ -367,7 +375,8 @@ int mg_cmd_pseudonymize(int argc, char **argv) {
     if (!c.md || !EVP_DigestInit_ex(c.md, EVP_sha256(), NULL)) abort();
     mg_csv_result res;
     int src = mg_csv_stream(in, true, on_row, &c, &res, &err);
-    if (!src && (flush_out(&c) || fsync(c.fd) != 0)) src = mg_error_set(&err, MG_EIO, "writing %s: %s", outp, strerror(c.io_errno ? c.io_errno : errno));
+    if (!src && (flush_out(&c) || fsync(c.fd) != 0))
+        src = mg_error_set(&err, MG_EIO, "writing %s: %s", outp, strerror(c.io_errno ? c.io_errno : errno));
     if (src) {
         rc = mg_cli_fail(cmd, &err, MG_EXIT_DATA);
         goto out;
@@ -391,11 +400,12 @@ int mg_cmd_pseudonymize(int argc, char **argv) {
     json_t *rep = json_pack(
         "{s:{s:s,s:s},s:s,s:s,s:s,s:s,s:{s:s,s:s,s:I},s:{s:s,s:s,s:I},s:o,s:o,s:I}", "tool", "name",
         "kubectl-modelgov", "version", MG_VERSION, "createdAt", now, "algorithm", "HMAC-SHA256",
-        "tokenFormat", "lowercase hex of HMAC-SHA256(key, field bytes after CSV unquoting); empty fields stay empty",
+        "tokenFormat",
+        "lowercase hex of HMAC-SHA256(key, field bytes after CSV unquoting); empty fields stay empty",
         "keyFingerprint", fingerprint, "input", "file", in, "digest", res.digest, "sizeBytes",
-        (json_int_t)res.bytes, "output", "file", outp, "digest", out_digest, "sizeBytes", (json_int_t)c.written,
-        "columnsPseudonymized", strvec_json(&cols), "columnsDropped", strvec_json(&drop), "rows",
-        (json_int_t)res.records);
+        (json_int_t)res.bytes, "output", "file", outp, "digest", out_digest, "sizeBytes",
+        (json_int_t)c.written, "columnsPseudonymized", strvec_json(&cols), "columnsDropped",
+        strvec_json(&drop), "rows", (json_int_t)res.records);
     char *text = json_dumps(rep, JSON_INDENT(2));
     json_decref(rep);
     size_t tlen = strlen(text);

@@ -16,12 +16,12 @@ typedef struct reader {
     mg_csv_row_fn fn;
     void *ud;
     mg_error *err;
-    int rc;               /* first non-zero result; later callbacks are ignored */
-    uint64_t nl;          /* line breaks consumed by completed fields/records */
-    uint64_t rec_line;    /* line where the current record starts */
-    bool pending_cr;      /* the last record ended with CR: a following LF is its partner */
-    uint64_t record;      /* next record number (0 = header) */
-    size_t header_n;      /* field count of the header */
+    int rc;            /* first non-zero result; later callbacks are ignored */
+    uint64_t nl;       /* line breaks consumed by completed fields/records */
+    uint64_t rec_line; /* line where the current record starts */
+    bool pending_cr;   /* the last record ended with CR: a following LF is its partner */
+    uint64_t record;   /* next record number (0 = header) */
+    size_t header_n;   /* field count of the header */
     /* the current record */
     char *arena;
     size_t arena_len, arena_cap;
@@ -49,13 +49,14 @@ static void on_field(void *s, size_t n, void *data) {
             if (f[i] == '\n') r->nl++;
     }
     if (r->arena_len + n + 1 > MG_CSV_MAX_RECORD) {
-        r->rc = mg_error_set(r->err, MG_ETOOBIG, "%s: line %llu: record larger than %u bytes",
-                             r->path, (unsigned long long)r->rec_line, MG_CSV_MAX_RECORD);
+        r->rc = mg_error_set(r->err, MG_ETOOBIG, "%s: line %llu: record larger than %u bytes", r->path,
+                             (unsigned long long)r->rec_line, MG_CSV_MAX_RECORD);
         return;
     }
     if (r->arena_len + n + 1 > r->arena_cap) {
         size_t c = r->arena_cap ? r->arena_cap : 4096;
-        while (c < r->arena_len + n + 1) c *= 2;
+        while (c < r->arena_len + n + 1)
+            c *= 2;
         r->arena = mg_xrealloc(r->arena, c);
         r->arena_cap = c;
     }
@@ -87,11 +88,13 @@ static void on_row(int c, void *data) {
         if (r->record == 0) {
             r->header_n = r->nf;
         } else if (r->nf != r->header_n) {
-            r->rc = mg_error_set(r->err, MG_EPARSE, "%s: line %llu: record has %zu fields, the header has %zu",
-                                 r->path, (unsigned long long)r->rec_line, r->nf, r->header_n);
+            r->rc =
+                mg_error_set(r->err, MG_EPARSE, "%s: line %llu: record has %zu fields, the header has %zu",
+                             r->path, (unsigned long long)r->rec_line, r->nf, r->header_n);
             return;
         }
-        for (size_t i = 0; i < r->nf; i++) r->ptr[i] = r->arena + r->off[i];
+        for (size_t i = 0; i < r->nf; i++)
+            r->ptr[i] = r->arena + r->off[i];
         mg_csv_row row = {.n = r->nf,
                           .field = (const char *const *)r->ptr,
                           .len = r->len,
@@ -194,7 +197,8 @@ int mg_csv_stream(const char *path, bool want_digest, mg_csv_row_fn fn, void *ud
         unsigned int dl = 0;
         EVP_DigestFinal_ex(md, d, &dl);
         memcpy(res->digest, "sha256:", 7);
-        for (unsigned i = 0; i < dl; i++) snprintf(res->digest + 7 + 2 * i, 3, "%02x", d[i]);
+        for (unsigned i = 0; i < dl; i++)
+            snprintf(res->digest + 7 + 2 * i, 3, "%02x", d[i]);
     }
 out:
     csv_free(&p);

@@ -27,11 +27,11 @@
 #define MG_CSV_MAX_RECORD (4u << 20) /* 4 MiB */
 
 typedef struct mg_csv_row {
-    size_t n;              /* number of fields */
+    size_t n;                 /* number of fields */
     const char *const *field; /* NUL-terminated copies (a field may itself contain NUL bytes) */
-    const size_t *len;     /* byte length of each field */
-    uint64_t line;         /* 1-based line where the record starts */
-    uint64_t record;       /* 0 for the header, then 1, 2, ... for data records */
+    const size_t *len;        /* byte length of each field */
+    uint64_t line;            /* 1-based line where the record starts */
+    uint64_t record;          /* 0 for the header, then 1, 2, ... for data records */
 } mg_csv_row;
 
 /* Called once per record, header first. Return 0 to go on; a non-zero return stops the parse
@@ -39,9 +39,9 @@ typedef struct mg_csv_row {
 typedef int (*mg_csv_row_fn)(const mg_csv_row *row, void *ud, mg_error *err);
 
 typedef struct mg_csv_result {
-    uint64_t records;  /* data records (header excluded) */
-    uint64_t bytes;    /* bytes read */
-    char digest[72];   /* "sha256:<64 hex>" when want_digest, else "" */
+    uint64_t records; /* data records (header excluded) */
+    uint64_t bytes;   /* bytes read */
+    char digest[72];  /* "sha256:<64 hex>" when want_digest, else "" */
 } mg_csv_result;
 
 /* Parses path ("-": stdin). Returns 0, the callback's non-zero value, MG_EIO (cannot read),

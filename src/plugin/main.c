@@ -46,7 +46,8 @@ int mg_cmd_find_word(int argc, char **argv, int from) {
 }
 
 int mg_cmd_shift(int argc, char **argv, int idx, char *name) {
-    for (int i = idx; i + 1 < argc; i++) argv[i] = argv[i + 1];
+    for (int i = idx; i + 1 < argc; i++)
+        argv[i] = argv[i + 1];
     argc--;
     argv[0] = name;
     return argc;
@@ -101,8 +102,10 @@ int main(int argc, char **argv) {
         const char *name;
         int (*fn)(int, char **);
     } cmds[] = {
-        {"pseudonymize", mg_cmd_pseudonymize}, {"anonymity", mg_cmd_anonymity},
-        {"bias-scan", mg_cmd_bias_scan},       {"baseline", mg_cmd_baseline},
+        {"pseudonymize", mg_cmd_pseudonymize},
+        {"anonymity", mg_cmd_anonymity},
+        {"bias-scan", mg_cmd_bias_scan},
+        {"baseline", mg_cmd_baseline},
         {"drift", mg_cmd_drift},
     };
     for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++) {
@@ -110,6 +113,7 @@ int main(int argc, char **argv) {
         argc = mg_cmd_shift(argc, argv, w, cmd);
         return cmds[i].fn(argc, argv);
     }
-    fprintf(stderr, "kubectl-modelgov: unknown command \"%s\"\nRun 'kubectl modelgov --help' for usage.\n", cmd);
+    fprintf(stderr, "kubectl-modelgov: unknown command \"%s\"\nRun 'kubectl modelgov --help' for usage.\n",
+            cmd);
     return MG_EXIT_USAGE;
 }

@@ -1,0 +1,121 @@
+#!/bin/bash
+# kubectl-modelgov data commands against the golden files of tests/plugin/ (inputs in in/,
+# expected outputs in expected/, generated independently by hack/gen-plugin-golden.py with
+# Python's csv/hmac/hashlib, numpy and scipy). Exits non-zero on any mismatch and prints
+# "N passed, N failed" last.
+set -u
+cd "$(dirname "$0")/../plugin"
+K=${KUBECTL_MODELGOV:-../../bin/kubectl-modelgov}
+PY=/usr/bin/python3
+T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
+pass=0; fail=0
+ok() { pass=$((pass+1)); echo "ok   $1"; }
+no() { fail=$((fail+1)); echo "FAIL $1${2:+: $2}"; }
+
+# check NAME EXPECTED_RC CMD... : runs CMD with stdout in $T/out and stderr in $T/err
+check_rc() {
+  local name=$1 want=$2; shift 2
+  "$@" >"$T/out" 2>"$T/err"; local rc=$?
+  if [ "$rc" -eq "$want" ]; then ok "$name (exit $rc)"; return 0; fi
+  no "$name" "exit $rc, want $want; stderr: $(head -c 300 "$T/err")"; return 1
+}
+json_eq() { # NAME EXPECTED_FILE ACTUAL_FILE [--yaml]
+  local d; if d=$($PY jsoncmp.py "$2" "$3" ${4:-} 2>&1); then ok "$1"; else no "$1" "$d"; fi
+}
+file_eq() { if cmp -s "$2" "$3"; then ok "$1"; else no "$1" "$(cmp "$2" "$3" 2>&1 | head -1)"; fi; }
+has() { if grep -q -- "$3" "$2"; then ok "$1"; else no "$1" "'$3' not in $(head -c 300 "$2")"; fi; }
+
+# ---- help, version, usage errors ----
+for c in "dataset hash" pseudonymize anonymity bias-scan baseline drift; do
+  check_rc "help: $c" 0 $K $c --help && has "help: $c lists exit codes" "$T/out" "Exit codes"
+done
+check_rc "top-level --help" 0 $K --help
+check_rc "--version" 0 $K --version && has "--version names the tool" "$T/out" "kubectl-modelgov"
+check_rc "no command is a usage error" 2 $K
+check_rc "unknown command" 2 $K frobnicate
+check_rc "unknown flag" 2 $K anonymity --quasi age --bogus in/people.csv
+check_rc "missing flag value" 2 $K anonymity in/people.csv --quasi
+check_rc "bad -o" 2 $K dataset hash -o xml in/people.csv
+check_rc "missing operand" 2 $K anonymity --quasi age
+check_rc "missing input file" 3 $K anonymity --quasi age in/nope.csv
+
+# ---- dataset hash ----
+check_rc "hash -o json" 0 $K dataset hash in/people.csv in/people_lf.csv in/single.csv -o json &&
+  json_eq "hash digests" expected/hash.json "$T/out"
+check_rc "hash table" 0 $K -n default dataset hash in/people.csv &&
+  has "hash table shows the digest" "$T/out" "$($PY -c 'import json;print(json.load(open("expected/hash.json"))[0]["digest"])')"
+
+# ---- pseudonymize ----
+for c in pseudo1 pseudo1lf pseudo2 pseudolong pseudosingle; do
+  eval "$($PY -c "
+import json,shlex; m=json.load(open('expected/pseudo-cases.json'))['$c']
+print('IN='+shlex.quote(m['input']), 'KEY='+shlex.quote(m['key']), 'COLS='+shlex.quote(m['columns']), 'DROP='+shlex.quote(m['drop']))
+json.dump(m['report'], open('$T/$c.report.expected','w'))")"
+  args=(--key-file "in/$KEY" --columns "$COLS"); [ -n "$DROP" ] && args+=(--drop "$DROP")
+  # options after the operands, --flag=value form, to exercise permutation
+  check_rc "pseudonymize $c" 0 $K pseudonymize "in/$IN" "$T/$c.csv" "${args[@]}" --report="$T/$c.report.json" || continue
+  file_eq "pseudonymize $c output bytes" "expected/$c.csv" "$T/$c.csv"
+  json_eq "pseudonymize $c report" "$T/$c.report.expected" "$T/$c.report.json"
+  printed=$(cat "$T/out"); actual="sha256:$(sha256sum "$T/$c.report.json" | cut -d' ' -f1)"
+  [ "$printed" = "$actual" ] && ok "pseudonymize $c prints the report digest" || no "pseudonymize $c digest" "$printed vs $actual"
+  keyhex=$(od -An -tx1 "in/$KEY" | tr -d ' \n')
+  if grep -q "$keyhex" "$T/$c.report.json" "$T/out" "$T/err"; then no "pseudonymize $c leaks the key"; else ok "pseudonymize $c does not print the key"; fi
+done
+# same key: same tokens whatever the input's line ends; different key: different tokens
+file_eq "same key, same tokens (CRLF vs LF input)" "$T/pseudo1.csv" "$T/pseudo1lf.csv"
+if [ -s "$T/pseudo1.csv" ] && [ -s "$T/pseudo2.csv" ]; then
+  common=$(comm -12 <(tail -n +2 "$T/pseudo1.csv" | cut -d, -f2 | sort -u) <(tail -n +2 "$T/pseudo2.csv" | cut -d, -f2 | sort -u) | grep -c '^[0-9a-f]\{64\}')
+  [ "$common" -eq 0 ] && ok "different key, different tokens" || no "different key, different tokens" "$common tokens shared"
+fi
+check_rc "pseudonymize default report path, -o json" 0 $K pseudonymize --key-file in/key1.bin --columns name in/people.csv "$T/d.csv" -o json &&
+  [ -f "$T/d.csv.report.json" ] && ok "report written to OUT.report.json" || no "report written to OUT.report.json"
+check_rc "key under 32 bytes refused" 3 $K pseudonymize --key-file in/short.bin --columns name in/people.csv "$T/s.csv" &&
+  has "short key message" "$T/err" "at least 32 bytes"
+[ ! -e "$T/s.csv" ] && ok "no output with a short key" || no "no output with a short key"
+check_rc "unknown column" 3 $K pseudonymize --key-file in/key1.bin --columns nope in/people.csv "$T/u.csv"
+check_rc "column both pseudonymized and dropped" 2 $K pseudonymize --key-file in/key1.bin --columns name --drop name in/people.csv "$T/u.csv"
+check_rc "IN == OUT refused" 2 $K pseudonymize --key-file in/key1.bin --columns name in/people.csv in/people.csv
+check_rc "malformed input" 3 $K pseudonymize --key-file in/key1.bin --columns a in/bad_quote.csv "$T/m.csv"
+[ ! -e "$T/m.csv" ] && ok "no partial output on malformed input" || no "no partial output on malformed input"
+
+# ---- anonymity ----
+check_rc "anonymity age,zip" 0 $K anonymity --quasi age,zip -o json in/people.csv && json_eq "anonymity age,zip" expected/anon_age_zip.json "$T/out"
+check_rc "anonymity sex --show 3 (yaml)" 0 $K anonymity in/people.csv -o yaml --quasi sex --show 3 && json_eq "anonymity sex (yaml)" expected/anon_sex.json "$T/out" --yaml
+k=$($PY -c 'import json;print(json.load(open("expected/anon_age_zip.json"))["k"])')
+check_rc "anonymity --k k passes" 0 $K anonymity --quasi age --quasi zip --k "$k" in/people.csv
+check_rc "anonymity --k k+1 fails with exit 1" 1 $K anonymity --quasi age,zip --k $((k+1)) in/people.csv
+check_rc "anonymity -- ends options" 0 $K anonymity --quasi age -- in/people.csv
+
+# ---- bias-scan ----
+want=$($PY -c 'import json;print(0 if json.load(open("expected/bias_sex_race.json"))["passed"] else 1)')
+check_rc "bias-scan sex,race" "$want" $K bias-scan --protected sex,race --label approved in/people.csv -o json &&
+  json_eq "bias-scan sex,race" expected/bias_sex_race.json "$T/out"
+want=$($PY -c 'import json;print(0 if json.load(open("expected/bias_pred0.json"))["passed"] else 1)')
+check_rc "bias-scan --positive 0" "$want" $K bias-scan in/people.csv --protected race --label pred --positive 0 -o json &&
+  json_eq "bias-scan --positive 0" expected/bias_pred0.json "$T/out"
+check_rc "bias-scan table" "$want" $K bias-scan in/people.csv --protected race --label pred --positive 0 && has "bias-scan table header" "$T/out" "DISPARATE-IMPACT"
+
+# ---- baseline ----
+check_rc "baseline full" 0 $K baseline --features age,income --bins 5 --label approved --prediction pred --protected sex,race in/people.csv -o json &&
+  json_eq "baseline full" expected/baseline_full.json "$T/out"
+check_rc "baseline plain (yaml)" 0 $K baseline --features age --bins 4 in/people.csv && json_eq "baseline plain (yaml)" expected/baseline_plain.json "$T/out" --yaml
+check_rc "baseline on text column" 3 $K baseline --features name in/people.csv && has "baseline names line and column" "$T/err" "line 2: column name"
+
+# ---- drift ----
+check_rc "drift x,y,z" 0 $K drift --reference in/ref.csv --current in/cur.csv --features x,y,z -o json && json_eq "drift x,y,z" expected/drift_xyz.json "$T/out"
+check_rc "drift y, 4 bins" 0 $K drift -o json --bins 4 --features y --current in/cur.csv --reference in/ref.csv && json_eq "drift y 4 bins" expected/drift_y4.json "$T/out"
+check_rc "drift all numeric columns" 0 $K drift --reference in/ref.csv --current in/cur.csv -o json &&
+  [ "$($PY -c 'import json,sys;print(",".join(f["name"] for f in json.load(open(sys.argv[1]))["features"]))' "$T/out")" = "x,y,z" ] &&
+  ok "drift picks numeric columns x,y,z" || no "drift picks numeric columns"
+check_rc "drift over --max-psi exits 1" 1 $K drift --reference in/ref.csv --current in/cur.csv --max-psi 0.1 && has "drift names the breach" "$T/out" "BREACH"
+check_rc "drift under thresholds exits 0" 0 $K drift --reference in/ref.csv --current in/cur.csv --max-psi 5 --max-ks 1 --max-js 1
+check_rc "drift identical files" 0 $K drift --reference in/ref.csv --current in/ref.csv --max-psi 0 --max-ks 0 --max-wasserstein 0
+
+# ---- malformed CSV: the error names the line ----
+while read -r f line; do
+  check_rc "malformed $f" 3 $K anonymity --quasi a "in/$f" && has "malformed $f names line $line" "$T/err" "line $line[:,]"
+done < expected/errors.txt
+check_rc "malformed via bias-scan" 3 $K bias-scan --protected a --label b in/bad_fields.csv
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
