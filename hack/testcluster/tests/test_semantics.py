@@ -9,7 +9,7 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 
-from tc import errors, selectors, patch, schema  # noqa: E402
+from tc import errors, selectors, patch, schema, table  # noqa: E402
 
 
 class ErrorsTest(unittest.TestCase):
@@ -419,6 +419,72 @@ class SchemaTest(unittest.TestCase):
         self.assertEqual(schema.scale_replicas_causes(3), [])
         self.assertEqual(schema.scale_replicas_causes(-1)[0]['message'],
                          'Invalid value: -1: must be greater than or equal to 0')
+
+
+
+class TableTest(unittest.TestCase):
+    MD_COLS = {'additionalPrinterColumns': [{'name': 'Version', 'type': 'string', 'jsonPath': '.spec.modelVersion'},
+                                            {'name': 'Phase', 'type': 'string', 'jsonPath': '.status.phase'}]}
+
+    def test_recorded_tables(self):
+        with open(os.path.join(SHARED, 'discovery', 'table-modeldeployments.json')) as f:
+            rec = json.load(f)
+        obj = {'apiVersion': 'mlops.example.io/v1alpha1', 'kind': 'ModelDeployment',
+               'metadata': rec['rows'][0]['object']['metadata'],
+               'spec': {'modelVersion': 'credit-scorer-1-0-0', 'replicas': 2}}
+        self.assertEqual(table.to_table([obj], table.crd_columns(self.MD_COLS), '880'), rec)
+        with open(os.path.join(SHARED, 'discovery', 'table-modeldeployments-empty.json')) as f:
+            rec = json.load(f)
+        self.assertEqual(table.to_table([], table.crd_columns(self.MD_COLS), '879'), rec)
+
+    def test_gadget_columns(self):
+        cols = table.crd_columns(gadget_crd()['spec']['versions'][0])
+        self.assertEqual([(c['name'], c['type'], c['priority']) for c in cols],
+                         [('Name', 'string', 0), ('Mode', 'string', 0), ('Weight', 'number', 0),
+                          ('Tags', 'string', 1), ('Age', 'date', 0)])
+        g2 = {'metadata': {'name': 'g2', 'creationTimestamp': '2020-01-01T00:00:00Z'},
+              'spec': {'mode': 'fast', 'tags': ['a'], 'weight': 0.2}}
+        gnull = {'metadata': {'name': 'g-null'}, 'spec': {'mode': 'slow', 'weight': 0, 'note': None}}
+        t = table.to_table([g2, gnull], cols, '10', include_object='None')
+        self.assertEqual(t['rows'][0]['cells'][:4], ['g2', 'fast', 0.2, '["a"]'])
+        self.assertRegex(t['rows'][0]['cells'][4], r'^[0-9]+y[0-9]*d?$')
+        self.assertEqual(t['rows'][1]['cells'], ['g-null', 'slow', 0, None, None])
+        self.assertIsNone(t['rows'][1]['object'])
+        self.assertEqual(json.dumps(t['rows'][1]['cells'][2]), '0')
+        default = table.crd_columns({})
+        self.assertEqual([c['name'] for c in default], ['Name', 'Age'])
+
+    def test_jsonpath(self):
+        o = {'spec': {'a': [{'b': 1}, {'b': 2}], 'm': {'x.y': 'z'}}}
+        self.assertEqual(table.jsonpath(o, '.spec.a[*].b'), [1, 2])
+        self.assertEqual(table.jsonpath(o, '{.spec.a[1].b}'), [2])
+        self.assertEqual(table.jsonpath(o, ".spec.m['x.y']"), ['z'])
+        self.assertEqual(table.jsonpath(o, '.spec.m.x\\.y'), ['z'])
+        self.assertEqual(table.jsonpath(o, '.spec.nope'), [])
+
+    def test_human_duration(self):
+        for secs, want in [(5, '5s'), (119, '119s'), (125, '2m5s'), (600, '10m'), (3 * 3600 + 60, '3h1m'),
+                           (9 * 3600, '9h'), (3 * 86400 + 3600, '3d1h'), (30 * 86400, '30d'), (-5, '<invalid>')]:
+            self.assertEqual(table.human_duration(secs), want)
+
+    def test_builtin_columns(self):
+        names = lambda g, r: [c['name'] for c in table.builtin_columns(g, r)]
+        self.assertEqual(names('apps', 'deployments'),
+                         ['Name', 'Ready', 'Up-to-date', 'Available', 'Age', 'Containers', 'Images', 'Selector'])
+        self.assertEqual(names('', 'pods'), ['Name', 'Ready', 'Status', 'Restarts', 'Age', 'IP', 'Node',
+                                             'Nominated Node', 'Readiness Gates'])
+        self.assertEqual(names('apiextensions.k8s.io', 'customresourcedefinitions'), ['Name', 'Created At'])
+        svc = {'metadata': {'name': 'web'}, 'spec': {'type': 'ClusterIP', 'clusterIP': '10.96.0.10',
+                                                     'ports': [{'port': 80, 'protocol': 'TCP'}], 'selector': {'app': 'web'}}}
+        t = table.to_table([svc], table.builtin_columns('', 'services'), '5')
+        self.assertEqual(t['rows'][0]['cells'][:5], ['web', 'ClusterIP', '10.96.0.10', '<none>', '80/TCP'])
+        self.assertEqual(t['rows'][0]['cells'][6], 'app=web')
+        dep = {'metadata': {'name': 'api'}, 'spec': {'replicas': 2, 'selector': {'matchLabels': {'app': 'api'}},
+                                                     'template': {'spec': {'containers': [{'name': 'main', 'image': 'a:1'}]}}},
+               'status': {'readyReplicas': 1, 'updatedReplicas': 2, 'availableReplicas': 1}}
+        t = table.to_table([dep], table.builtin_columns('apps', 'deployments'), '5')
+        c = t['rows'][0]['cells']
+        self.assertEqual(c[:4] + c[5:], ['api', '1/2', 2, 1, 'main', 'a:1', 'app=api'])
 
 
 if __name__ == '__main__':
