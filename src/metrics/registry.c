@@ -13,8 +13,7 @@
 #include "core/log.h"
 #include "core/mem.h"
 
-const double mg_metrics_default_buckets[11] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
-                                               0.5,   1.0,  2.5,   5.0,  10.0};
+const double mg_metrics_default_buckets[11] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0};
 
 /* A double kept as its bit pattern so it can be updated with compare-and-swap. */
 typedef _Atomic uint64_t atomic_f64;
@@ -39,8 +38,8 @@ static void f64_add(atomic_f64 *a, double v) {
         memcpy(&cur, &old, sizeof cur);
         cur += v;
         memcpy(&nbits, &cur, sizeof nbits);
-    } while (!atomic_compare_exchange_weak_explicit(a, &old, nbits, memory_order_relaxed,
-                                                    memory_order_relaxed));
+    } while (
+        !atomic_compare_exchange_weak_explicit(a, &old, nbits, memory_order_relaxed, memory_order_relaxed));
 }
 
 struct mg_metric {
@@ -78,7 +77,8 @@ mg_metrics *mg_metrics_new(void) {
 }
 
 static void free_series(mg_metric *m, size_t nlabels) {
-    for (size_t i = 0; i < nlabels; i++) free(m->values[i]);
+    for (size_t i = 0; i < nlabels; i++)
+        free(m->values[i]);
     free(m->values);
     free((void *)m->hist);
     free(m);
@@ -91,7 +91,8 @@ static void free_family(mg_metric_family *f) {
         free_series(m, f->nlabels);
         m = next;
     }
-    for (size_t i = 0; i < f->nlabels; i++) free(f->labels[i]);
+    for (size_t i = 0; i < f->nlabels; i++)
+        free(f->labels[i]);
     free(f->labels);
     free(f->buckets);
     free(f->name);
@@ -168,10 +169,12 @@ static mg_metric_family *new_family(mg_metric_type type, const char *name, const
     f->type = type;
     f->name = mg_xstrdup(name ? name : "");
     f->help = mg_xstrdup(help ? help : "");
-    while (label_names && label_names[f->nlabels]) f->nlabels++;
+    while (label_names && label_names[f->nlabels])
+        f->nlabels++;
     if (f->nlabels) {
         f->labels = mg_xcalloc(f->nlabels, sizeof *f->labels);
-        for (size_t i = 0; i < f->nlabels; i++) f->labels[i] = mg_xstrdup(label_names[i]);
+        for (size_t i = 0; i < f->nlabels; i++)
+            f->labels[i] = mg_xstrdup(label_names[i]);
     }
     pthread_mutex_init(&f->mu, NULL);
     return f;
@@ -218,7 +221,8 @@ mg_metric *mg_metric_withv(mg_metric_family *f, const char *const *values) {
     mg_metric *m;
     for (m = f->head; m; m = m->next) {
         size_t i = 0;
-        while (i < f->nlabels && !strcmp(m->values[i], values[i])) i++;
+        while (i < f->nlabels && !strcmp(m->values[i], values[i]))
+            i++;
         if (i == f->nlabels) break;
     }
     if (!m) {
@@ -226,12 +230,14 @@ mg_metric *mg_metric_withv(mg_metric_family *f, const char *const *values) {
         m->family = f;
         if (f->nlabels) {
             m->values = mg_xcalloc(f->nlabels, sizeof *m->values);
-            for (size_t i = 0; i < f->nlabels; i++) m->values[i] = mg_xstrdup(values[i]);
+            for (size_t i = 0; i < f->nlabels; i++)
+                m->values[i] = mg_xstrdup(values[i]);
         }
         f64_store(&m->value, 0.0);
         if (f->type == MG_METRIC_HISTOGRAM) {
             m->hist = mg_xcalloc(f->nbuckets + 1, sizeof *m->hist);
-            for (size_t i = 0; i <= f->nbuckets; i++) atomic_init(&m->hist[i], 0);
+            for (size_t i = 0; i <= f->nbuckets; i++)
+                atomic_init(&m->hist[i], 0);
         }
         if (f->tail)
             f->tail->next = m;
@@ -279,7 +285,8 @@ void mg_metric_observe(mg_metric *m, double v) {
     if (!m || m->family->type != MG_METRIC_HISTOGRAM || isnan(v)) return;
     const mg_metric_family *f = m->family;
     size_t i = 0;
-    while (i < f->nbuckets && v > f->buckets[i]) i++;
+    while (i < f->nbuckets && v > f->buckets[i])
+        i++;
     f64_add(&m->value, v);
     atomic_fetch_add_explicit(&m->hist[i], 1, memory_order_relaxed);
 }
@@ -330,8 +337,8 @@ static int append_escaped(mg_buf *out, const char *s, bool quote) {
 }
 
 /* Writes `name{l1="v1",...,extra}` (braces omitted when there are no labels at all). */
-static int append_series_name(mg_buf *out, const mg_metric_family *f, const char *suffix,
-                              const mg_metric *m, const char *extra_name, const char *extra_val) {
+static int append_series_name(mg_buf *out, const mg_metric_family *f, const char *suffix, const mg_metric *m,
+                              const char *extra_name, const char *extra_val) {
     int rc = mg_buf_append_str(out, f->name);
     if (!rc && suffix) rc = mg_buf_append_str(out, suffix);
     size_t n = m ? f->nlabels : 0;
@@ -396,7 +403,8 @@ static int render_family(mg_buf *out, mg_metric_family *f) {
 int mg_metrics_render(mg_metrics *r, mg_buf *out) {
     int rc = 0;
     pthread_mutex_lock(&r->mu);
-    for (mg_metric_family *f = r->head; f && !rc; f = f->next) rc = render_family(out, f);
+    for (mg_metric_family *f = r->head; f && !rc; f = f->next)
+        rc = render_family(out, f);
     pthread_mutex_unlock(&r->mu);
     return rc;
 }

@@ -31,11 +31,11 @@ static void test_counter_gauge_labels(void **state) {
     mg_metric *b = mg_metric_with(req, "denied", "pods", NULL);
     assert_ptr_equal(a, mg_metric_with(req, "allowed", "pods", NULL));
     assert_ptr_not_equal(a, b);
-    assert_null(mg_metric_with(req, "allowed", NULL));                 /* too few values */
+    assert_null(mg_metric_with(req, "allowed", NULL));                  /* too few values */
     assert_null(mg_metric_with(req, "allowed", "pods", "extra", NULL)); /* too many */
     mg_metric_inc(a);
     mg_metric_add(a, 2.5);
-    mg_metric_add(a, -1); /* counters never go down */
+    mg_metric_add(a, -1);  /* counters never go down */
     mg_metric_set(a, 100); /* not a gauge: ignored */
     assert_true(mg_metric_value(a) == 3.5);
 
@@ -162,7 +162,8 @@ static void test_func_metrics(void **state) {
 static void test_render_cap(void **state) {
     (void)state;
     mg_metrics *r = mg_metrics_new();
-    mg_metric_inc(mg_metric_with(mg_metrics_counter(r, "mg_x_total", "A counter with a long help.", NULL), NULL));
+    mg_metric_inc(
+        mg_metric_with(mg_metrics_counter(r, "mg_x_total", "A counter with a long help.", NULL), NULL));
     mg_buf b;
     mg_buf_init(&b, 16);
     assert_int_equal(mg_metrics_render(r, &b), MG_ETOOBIG);
@@ -189,11 +190,15 @@ static void test_concurrency(void **state) {
     (void)state;
     mg_metrics *r = mg_metrics_new();
     const char *labels[] = {"l", NULL};
-    thr_arg a = {mg_metrics_counter(r, "mg_c_total", "c", labels), mg_metrics_histogram(r, "mg_h", "h", NULL, NULL, 0)};
+    thr_arg a = {mg_metrics_counter(r, "mg_c_total", "c", labels),
+                 mg_metrics_histogram(r, "mg_h", "h", NULL, NULL, 0)};
     pthread_t t[4];
-    for (int i = 0; i < 4; i++) pthread_create(&t[i], NULL, hammer, &a);
-    for (int i = 0; i < 3; i++) free(render(r)); /* renders race with updates */
-    for (int i = 0; i < 4; i++) pthread_join(t[i], NULL);
+    for (int i = 0; i < 4; i++)
+        pthread_create(&t[i], NULL, hammer, &a);
+    for (int i = 0; i < 3; i++)
+        free(render(r)); /* renders race with updates */
+    for (int i = 0; i < 4; i++)
+        pthread_join(t[i], NULL);
     double total = 0;
     for (int i = 0; i < 4; i++) {
         char label[8];
@@ -207,9 +212,12 @@ static void test_concurrency(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_counter_gauge_labels), cmocka_unit_test(test_registration_rules),
-        cmocka_unit_test(test_histogram),            cmocka_unit_test(test_escaping_and_numbers),
-        cmocka_unit_test(test_func_metrics),         cmocka_unit_test(test_render_cap),
+        cmocka_unit_test(test_counter_gauge_labels),
+        cmocka_unit_test(test_registration_rules),
+        cmocka_unit_test(test_histogram),
+        cmocka_unit_test(test_escaping_and_numbers),
+        cmocka_unit_test(test_func_metrics),
+        cmocka_unit_test(test_render_cap),
         cmocka_unit_test(test_concurrency),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
