@@ -9,7 +9,16 @@
  * metav1.Status and err gets http_status, reason and the Status message verbatim; 429 (with
  * Retry-After), 5xx and connection failures are retryable, other 4xx are not. 404 → MG_ENOTFOUND,
  * 409 → MG_ECONFLICT, 410 → MG_EGONE. Responses above max_response_bytes fail with MG_ETOOBIG.
- * Returned json_t objects are new references owned by the caller. */
+ * Returned json_t objects are new references owned by the caller; on failure *out is NULL.
+ *
+ * TLS: verification is always on (cluster CA only when one is configured, else the system
+ * store) unless the config says insecure-skip-tls-verify; tls_server_name is used for SNI and
+ * verification (the request still goes to the configured host). Client certificate and key are
+ * passed from memory. Requests use HTTP/1.1 with keep-alive and send User-Agent
+ * "modelgov/VERSION". A token file wins over a static token (client-go's rule); it is re-read
+ * when its inode/size/mtime/ctime change, at least every minute, and after a 401; if a re-read
+ * fails the last good token is kept. create/update take the namespace (and update the name)
+ * from obj's metadata when the arguments are NULL. */
 #ifndef MG_K8S_CLIENT_H
 #define MG_K8S_CLIENT_H
 #include <jansson.h>
@@ -32,7 +41,7 @@ typedef struct mg_gvr {
 typedef struct mg_list_opts {
     const char *label_selector; /* NULL: none */
     const char *field_selector;
-    long limit;                  /* 0: server default */
+    long limit; /* 0: server default */
     const char *continue_token;
     const char *resource_version;
 } mg_list_opts;
@@ -50,17 +59,17 @@ const char *mg_client_server(const mg_client *c);
  * segment percent-encoded. ns/name/subresource may be NULL. Returns a new heap string. */
 char *mg_k8s_path(const mg_gvr *gvr, const char *ns, const char *name, const char *subresource);
 
-int mg_k8s_get(mg_client *c, const mg_gvr *gvr, const char *ns, const char *name,
-               const char *subresource, json_t **out, mg_error *err);
+int mg_k8s_get(mg_client *c, const mg_gvr *gvr, const char *ns, const char *name, const char *subresource,
+               json_t **out, mg_error *err);
 /* One page of a LIST. out is the List object (items, metadata.continue, resourceVersion). */
-int mg_k8s_list(mg_client *c, const mg_gvr *gvr, const char *ns, const mg_list_opts *opts,
-                json_t **out, mg_error *err);
-int mg_k8s_create(mg_client *c, const mg_gvr *gvr, const char *ns, const json_t *obj,
-                  json_t **out, mg_error *err);
+int mg_k8s_list(mg_client *c, const mg_gvr *gvr, const char *ns, const mg_list_opts *opts, json_t **out,
+                mg_error *err);
+int mg_k8s_create(mg_client *c, const mg_gvr *gvr, const char *ns, const json_t *obj, json_t **out,
+                  mg_error *err);
 /* PUT of obj (its metadata.resourceVersion makes it a compare-and-swap). subresource may be
  * NULL, "status" or "scale". */
-int mg_k8s_update(mg_client *c, const mg_gvr *gvr, const char *ns, const char *name,
-                  const char *subresource, const json_t *obj, json_t **out, mg_error *err);
+int mg_k8s_update(mg_client *c, const mg_gvr *gvr, const char *ns, const char *name, const char *subresource,
+                  const json_t *obj, json_t **out, mg_error *err);
 /* PATCH with application/merge-patch+json (RFC 7386). */
 int mg_k8s_merge_patch(mg_client *c, const mg_gvr *gvr, const char *ns, const char *name,
                        const char *subresource, const json_t *patch, json_t **out, mg_error *err);
@@ -68,36 +77,41 @@ int mg_k8s_merge_patch(mg_client *c, const mg_gvr *gvr, const char *ns, const ch
 int mg_k8s_json_patch(mg_client *c, const mg_gvr *gvr, const char *ns, const char *name,
                       const char *subresource, const json_t *patch, json_t **out, mg_error *err);
 /* DELETE; propagation is NULL (server default), "Background", "Foreground" or "Orphan". */
-int mg_k8s_delete(mg_client *c, const mg_gvr *gvr, const char *ns, const char *name,
-                  const char *propagation, mg_error *err);
+int mg_k8s_delete(mg_client *c, const mg_gvr *gvr, const char *ns, const char *name, const char *propagation,
+                  mg_error *err);
 
-/* Streaming WATCH. on_line is called once per complete newline-framed event (the JSON text,
- * NUL-terminated, without the newline); returning non-zero stops the watch. Lines longer than
- * max_line_bytes end the watch with MG_ETOOBIG. The call returns when the server closes the
- * stream (0), on error, or when *stop becomes true (checked at least every idle_check_ms; the
- * watchdog ends a stream that has been silent for stall_timeout_ms with MG_ETIMEOUT). */
+/* Streaming WATCH (?watch=1 plus the options below, all percent-encoded). on_line is called
+ * once per complete newline-framed event (the JSON text, NUL-terminated, without the newline;
+ * framing survives any chunk boundary, see k8s/linesplit.h). on_line returning > 0 ends the
+ * watch and the call returns 0; returning < 0 ends it and the call returns that code.
+ * Returns 0 when the server ends the stream cleanly; MG_ETOOBIG for a line longer than
+ * max_line_bytes; MG_ECANCELED when *stop becomes non-zero (polled every 100 ms and before the
+ * request); MG_ETIMEOUT (retryable) when the stream stays
+ * silent for stall_timeout_ms; MG_EIO (retryable) when the connection drops, also mid-event;
+ * a non-2xx answer is parsed like any other (410 → MG_EGONE). No overall deadline applies:
+ * use timeout_seconds to have the server end the stream. */
 typedef int (*mg_watch_line_fn)(const char *line, size_t len, void *ud);
 typedef struct mg_watch_opts {
     const char *label_selector;
     const char *field_selector;
     const char *resource_version;
     bool allow_bookmarks;
-    long timeout_seconds;     /* server-side timeoutSeconds; 0: omit */
-    long stall_timeout_ms;    /* 0: no watchdog */
-    size_t max_line_bytes;    /* 0: 16 MiB */
-    volatile int *stop;       /* may be NULL */
+    long timeout_seconds;  /* server-side timeoutSeconds; 0: omit */
+    long stall_timeout_ms; /* 0: no watchdog */
+    size_t max_line_bytes; /* 0: 16 MiB */
+    volatile int *stop;    /* may be NULL */
 } mg_watch_opts;
 int mg_k8s_watch(mg_client *c, const mg_gvr *gvr, const char *ns, const mg_watch_opts *opts,
                  mg_watch_line_fn on_line, void *ud, mg_error *err);
 
-/* Low level: any method/path(+query)/body; body may be NULL. content_type defaults to JSON. */
-int mg_k8s_request(mg_client *c, const char *method, const char *path_and_query,
-                   const char *content_type, const char *body, size_t body_len, json_t **out,
-                   mg_error *err);
+/* Low level: any method/path(+query)/body; body may be NULL. content_type defaults to JSON.
+ * path_and_query must already be encoded (mg_k8s_path does the path part). out may be NULL;
+ * an empty 2xx body gives an empty object. */
+int mg_k8s_request(mg_client *c, const char *method, const char *path_and_query, const char *content_type,
+                   const char *body, size_t body_len, json_t **out, mg_error *err);
 
 /* Parses a non-2xx answer (status code + body bytes + Retry-After seconds or -1) into err
  * and returns the matching MG_E* code. Exposed for tests and other HTTP clients. */
-int mg_k8s_status_to_error(long http_status, const char *body, size_t len, long retry_after_s,
-                           mg_error *err);
+int mg_k8s_status_to_error(long http_status, const char *body, size_t len, long retry_after_s, mg_error *err);
 
 #endif
