@@ -9,7 +9,7 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 
-from tc import errors, selectors, patch, schema, table  # noqa: E402
+from tc import errors, selectors, patch, schema, table, builtins  # noqa: E402
 
 
 class ErrorsTest(unittest.TestCase):
@@ -485,6 +485,144 @@ class TableTest(unittest.TestCase):
         t = table.to_table([dep], table.builtin_columns('apps', 'deployments'), '5')
         c = t['rows'][0]['cells']
         self.assertEqual(c[:4] + c[5:], ['api', '1/2', 2, 1, 'main', 'a:1', 'app=api'])
+
+
+
+class BuiltinsTest(unittest.TestCase):
+    def test_service_defaults_recorded(self):
+        svc = {'apiVersion': 'v1', 'kind': 'Service', 'metadata': {'name': 'web', 'namespace': 'conf-a'},
+               'spec': {'ports': [{'name': '80-8080', 'port': 80, 'protocol': 'TCP', 'targetPort': 8080}],
+                        'selector': {'app': 'web'}, 'type': 'ClusterIP'}}
+        alloc = builtins.IPAllocator()
+        builtins.apply_defaults('', 'v1', 'Service', svc, alloc)
+        s = svc['spec']
+        self.assertTrue(s.pop('clusterIP').startswith('10.96.'))
+        self.assertEqual(len(s.pop('clusterIPs')), 1)
+        self.assertEqual(json.dumps(s, sort_keys=True),
+                         '{"internalTrafficPolicy": "Cluster", "ipFamilies": ["IPv4"], "ipFamilyPolicy": "SingleStack", '
+                         '"ports": [{"name": "80-8080", "port": 80, "protocol": "TCP", "targetPort": 8080}], '
+                         '"selector": {"app": "web"}, "sessionAffinity": "None", "type": "ClusterIP"}')
+        self.assertEqual(builtins.validate('', 'Service', svc), [])
+        bad = copy.deepcopy(svc)
+        bad['spec']['ports'].append({'port': 70000})
+        fields = sorted(c['field'] for c in builtins.validate('', 'Service', bad))
+        self.assertEqual(fields, ['spec.ports[1].name', 'spec.ports[1].port'])
+
+    def deployment(self):
+        return {'apiVersion': 'apps/v1', 'kind': 'Deployment', 'metadata': {'name': 'api', 'namespace': 'conf-a'},
+                'spec': {'replicas': 1, 'selector': {'matchLabels': {'app': 'api'}},
+                         'template': {'metadata': {'labels': {'app': 'api'}}, 'spec': {'containers': [
+                             {'name': 'main', 'image': 'registry.example.com/models/api:1.0', 'env': [{'name': 'A', 'value': '1'}]},
+                             {'name': 'side', 'image': 'busybox:latest'}]}}}}
+
+    def test_deployment_defaults_recorded(self):
+        d = self.deployment()
+        builtins.apply_defaults('apps', 'v1', 'Deployment', d)
+        s = d['spec']
+        t = s['template']['spec']
+        self.assertEqual(json.dumps({k: s[k] for k in ('strategy', 'revisionHistoryLimit', 'progressDeadlineSeconds')}, sort_keys=True),
+                         '{"progressDeadlineSeconds": 600, "revisionHistoryLimit": 10, "strategy": {"rollingUpdate": '
+                         '{"maxSurge": "25%", "maxUnavailable": "25%"}, "type": "RollingUpdate"}}')
+        self.assertEqual(json.dumps({k: t[k] for k in ('restartPolicy', 'dnsPolicy', 'terminationGracePeriodSeconds',
+                                                        'schedulerName', 'securityContext')}, sort_keys=True),
+                         '{"dnsPolicy": "ClusterFirst", "restartPolicy": "Always", "schedulerName": "default-scheduler", '
+                         '"securityContext": {}, "terminationGracePeriodSeconds": 30}')
+        self.assertEqual([(c['name'], c['imagePullPolicy'], c['terminationMessagePath'], c['terminationMessagePolicy'])
+                          for c in t['containers']],
+                         [('main', 'IfNotPresent', '/dev/termination-log', 'File'),
+                          ('side', 'Always', '/dev/termination-log', 'File')])
+        self.assertEqual(builtins.validate('apps', 'Deployment', d), [])
+
+    def test_image_pull_policy(self):
+        for image, want in [('nginx', 'Always'), ('nginx:latest', 'Always'), ('nginx:1.25', 'IfNotPresent'),
+                            ('localhost:5000/x', 'Always'), ('localhost:5000/x:2', 'IfNotPresent'),
+                            ('r.io/x@sha256:abcd', 'IfNotPresent')]:
+            self.assertEqual(builtins._image_pull_policy(image), want, image)
+
+    def test_deployment_validation(self):
+        d = self.deployment()
+        d['spec']['template']['metadata']['labels'] = {'app': 'other'}
+        d['spec']['template']['spec']['containers'][1].pop('image')
+        builtins.apply_defaults('apps', 'v1', 'Deployment', d)
+        causes = builtins.validate('apps', 'Deployment', d)
+        self.assertEqual(sorted('%s: %s' % (c['field'], c['message']) for c in causes), [
+            'spec.template.metadata.labels: Invalid value: map[string]string{"app":"other"}: `selector` does not match template `labels`',
+            'spec.template.spec.containers[1].image: Required value'])
+        d2 = self.deployment()
+        del d2['spec']['selector']
+        builtins.apply_defaults('apps', 'v1', 'Deployment', d2)
+        self.assertEqual([c['field'] for c in builtins.validate('apps', 'Deployment', d2)], ['spec.selector'])
+        old = self.deployment()
+        new = self.deployment()
+        new['spec']['selector']['matchLabels']['x'] = 'y'
+        new['spec']['template']['metadata']['labels']['x'] = 'y'
+        builtins.apply_defaults('apps', 'v1', 'Deployment', new)
+        causes = builtins.validate('apps', 'Deployment', new, old)
+        self.assertEqual([(c['field'], c['message'].endswith('field is immutable')) for c in causes],
+                         [('spec.selector', True)])
+
+    def test_job_defaults_recorded(self):
+        job = {'apiVersion': 'batch/v1', 'kind': 'Job', 'metadata': {'name': 'train', 'namespace': 'conf-a',
+                                                                     'uid': '0b6f0a8e-0000-4000-8000-000000000001'},
+               'spec': {'template': {'metadata': {}, 'spec': {'containers': [{'name': 'train', 'image': 'registry.example.com/train:1'}],
+                                                              'restartPolicy': 'Never'}}}}
+        builtins.apply_defaults('batch', 'v1', 'Job', job)
+        s = job['spec']
+        self.assertEqual(json.dumps({k: s.get(k) for k in ('completions', 'parallelism', 'backoffLimit', 'completionMode', 'suspend')},
+                                    sort_keys=True),
+                         '{"backoffLimit": 6, "completionMode": "NonIndexed", "completions": 1, "parallelism": 1, "suspend": false}')
+        self.assertEqual(sorted(s['template']['metadata']['labels']),
+                         ['batch.kubernetes.io/controller-uid', 'batch.kubernetes.io/job-name', 'controller-uid', 'job-name'])
+        self.assertIsNone(s.get('manualSelector'))
+        self.assertEqual(s['selector'], {'matchLabels': {'batch.kubernetes.io/controller-uid': '0b6f0a8e-0000-4000-8000-000000000001'}})
+        self.assertEqual(builtins.validate('batch', 'Job', job), [])
+        new = copy.deepcopy(job)
+        new['spec']['template']['spec']['containers'][0]['image'] = 'x:2'
+        self.assertEqual([c['field'] for c in builtins.validate('batch', 'Job', new, job)], ['spec.template'])
+        bad = copy.deepcopy(job)
+        bad['spec']['template']['spec']['restartPolicy'] = 'Always'
+        self.assertEqual([c['message'] for c in builtins.validate('batch', 'Job', bad)],
+                         ['Unsupported value: "Always": supported values: "OnFailure", "Never"'])
+
+    def test_misc_defaults(self):
+        sec = {'metadata': {'name': 's1', 'namespace': 'n'}, 'data': {'user': 'YWRtaW4='}}
+        builtins.apply_defaults('', 'v1', 'Secret', sec)
+        self.assertEqual(sec['type'], 'Opaque')
+        ns = {'metadata': {'name': 'conf-a'}}
+        builtins.apply_defaults('', 'v1', 'Namespace', ns)
+        self.assertEqual((ns['status'], ns['spec'], ns['metadata']['labels']),
+                         ({'phase': 'Active'}, {'finalizers': ['kubernetes']}, {'kubernetes.io/metadata.name': 'conf-a'}))
+        self.assertEqual(builtins.validate('', 'Namespace', ns), [])
+        ns['metadata']['name'] = 'a.b'
+        self.assertEqual([c['field'] for c in builtins.validate('', 'Namespace', ns)], ['metadata.name'])
+        pod = {'metadata': {'name': 'p', 'namespace': 'n'}, 'spec': {'containers': [{'name': 'c', 'image': 'i'}]}}
+        builtins.apply_defaults('', 'v1', 'Pod', pod)
+        builtins.apply_pod_admission(pod, 'abcde')
+        self.assertEqual(pod['spec']['enableServiceLinks'], True)
+        self.assertEqual(pod['spec']['serviceAccountName'], 'default')
+        self.assertEqual(pod['spec']['volumes'][0]['name'], 'kube-api-access-abcde')
+        self.assertEqual(len(pod['spec']['tolerations']), 2)
+        self.assertEqual(builtins.validate('', 'Pod', pod), [])
+
+    def test_webhook_configuration(self):
+        vwc = {'metadata': {'name': 'conformance-hook'}, 'webhooks': [{
+            'name': 'strict.conformance.example.io', 'admissionReviewVersions': ['v1'], 'sideEffects': 'None',
+            'failurePolicy': 'Fail', 'timeoutSeconds': 3, 'clientConfig': {'url': 'https://127.0.0.1:1/strict'},
+            'rules': [{'apiGroups': [''], 'apiVersions': ['v1'], 'operations': ['CREATE'], 'resources': ['configmaps']}]}]}
+        builtins.apply_defaults('admissionregistration.k8s.io', 'v1', 'ValidatingWebhookConfiguration', vwc)
+        w = vwc['webhooks'][0]
+        self.assertEqual((w['matchPolicy'], w['namespaceSelector'], w['objectSelector'], w['rules'][0]['scope']),
+                         ('Equivalent', {}, {}, '*'))
+        self.assertEqual(builtins.validate('admissionregistration.k8s.io', 'ValidatingWebhookConfiguration', vwc), [])
+        del w['sideEffects']
+        self.assertEqual([c['field'] for c in builtins.validate('admissionregistration.k8s.io',
+                                                                'ValidatingWebhookConfiguration', vwc)],
+                         ['webhooks[0].sideEffects'])
+
+    def test_dns_names(self):
+        self.assertEqual(builtins.is_dns1123_subdomain('gadgets.conformance.example.io'), [])
+        self.assertTrue(builtins.is_dns1123_label('a.b'))
+        self.assertEqual(builtins.is_dns1123_label('conf-a'), [])
 
 
 if __name__ == '__main__':
