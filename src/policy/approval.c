@@ -29,7 +29,9 @@ mg_review_verdict mg_review_verdict_parse(const char *s) {
     return MG_VERDICT_INVALID;
 }
 
-const char *mg_review_verdict_name(mg_review_verdict v) { return (v >= 0 && v <= 3) ? verdict_names[v] : "invalid"; }
+const char *mg_review_verdict_name(mg_review_verdict v) {
+    return (v >= 0 && v <= 3) ? verdict_names[v] : "invalid";
+}
 
 bool mg_review_verdict_fits(mg_review_kind k, mg_review_verdict v) {
     if (k == MG_REVIEW_INCIDENT) return v == MG_VERDICT_CONFIRM || v == MG_VERDICT_RELEASE;
@@ -38,7 +40,9 @@ bool mg_review_verdict_fits(mg_review_kind k, mg_review_verdict v) {
 }
 
 /* Stricter verdicts rank higher so they win a same-second tie. */
-static int verdict_rank(mg_review_verdict v) { return (v == MG_VERDICT_REJECT || v == MG_VERDICT_CONFIRM) ? 1 : 0; }
+static int verdict_rank(mg_review_verdict v) {
+    return (v == MG_VERDICT_REJECT || v == MG_VERDICT_CONFIRM) ? 1 : 0;
+}
 
 /* True when a is later than b in the total order (time, rank, name). */
 static bool later(const mg_review *a, const mg_review *b) {
@@ -71,7 +75,8 @@ void mg_approval_compute(const mg_review *reviews, size_t n, mg_approval *out) {
     if (!out->approved) out->approved_at_ms = 0;
     const mg_review *inc = out->latest[MG_REVIEW_INCIDENT];
     if (inc) {
-        out->quarantine = inc->verdict == MG_VERDICT_CONFIRM ? MG_QUARANTINE_CONFIRMED : MG_QUARANTINE_RELEASED;
+        out->quarantine =
+            inc->verdict == MG_VERDICT_CONFIRM ? MG_QUARANTINE_CONFIRMED : MG_QUARANTINE_RELEASED;
         out->quarantine_time_ms = inc->time_ms;
     }
 }
@@ -96,7 +101,8 @@ int mg_review_from_json(const json_t *mrev, mg_review *out, mg_error *err) {
     out->kind = mg_review_kind_parse(kind);
     out->verdict = mg_review_verdict_parse(verdict);
     if (out->kind == MG_REVIEW_KIND_INVALID)
-        return mg_error_set(err, MG_EINVAL, "ModelReview %s: spec.kind '%s' is not security|performance|bias|incident",
+        return mg_error_set(err, MG_EINVAL,
+                            "ModelReview %s: spec.kind '%s' is not security|performance|bias|incident",
                             out->name ? out->name : "?", kind ? kind : "");
     if (!mg_review_verdict_fits(out->kind, out->verdict))
         return mg_error_set(err, MG_EINVAL, "ModelReview %s: spec.verdict '%s' does not fit kind %s",
@@ -107,7 +113,8 @@ int mg_review_from_json(const json_t *mrev, mg_review *out, mg_error *err) {
 void mg_approval_compute_json(const json_t *reviews, mg_approval *out, mg_review **reviews_out) {
     size_t n = json_is_array(reviews) ? json_array_size(reviews) : 0;
     mg_review *arr = mg_xcalloc(n ? n : 1, sizeof(*arr));
-    for (size_t i = 0; i < n; i++) mg_review_from_json(json_array_get(reviews, i), &arr[i], NULL);
+    for (size_t i = 0; i < n; i++)
+        mg_review_from_json(json_array_get(reviews, i), &arr[i], NULL);
     mg_approval_compute(arr, n, out);
     if (reviews_out) {
         *reviews_out = arr;
@@ -119,13 +126,15 @@ void mg_approval_compute_json(const json_t *reviews, mg_approval *out, mg_review
 
 static void verdict_phrase(mg_buf *b, const mg_review *r) {
     const char *who = r->reviewer && *r->reviewer ? r->reviewer : "(unknown reviewer)";
-    mg_buf_printf(b, "%s %s by %s", kind_names[r->kind], r->verdict == MG_VERDICT_APPROVE ? "approved" : "rejected", who);
+    mg_buf_printf(b, "%s %s by %s", kind_names[r->kind],
+                  r->verdict == MG_VERDICT_APPROVE ? "approved" : "rejected", who);
 }
 
 char *mg_approval_message(const mg_approval *a, const char *model, const char *version) {
     mg_buf b;
     mg_buf_init(&b, 4096);
-    mg_buf_printf(&b, "model %s:%s is %s", model ? model : "?", version ? version : "?", a->approved ? "approved" : "not approved");
+    mg_buf_printf(&b, "model %s:%s is %s", model ? model : "?", version ? version : "?",
+                  a->approved ? "approved" : "not approved");
     if (!a->approved) {
         mg_buf_append_str(&b, ": ");
         bool first = true;
@@ -134,8 +143,10 @@ char *mg_approval_message(const mg_approval *a, const char *model, const char *v
             if (r && r->verdict == MG_VERDICT_APPROVE) continue;
             if (!first) mg_buf_append_str(&b, ", ");
             first = false;
-            if (!r) mg_buf_printf(&b, "%s review missing", kind_names[k]);
-            else verdict_phrase(&b, r);
+            if (!r)
+                mg_buf_printf(&b, "%s review missing", kind_names[k]);
+            else
+                verdict_phrase(&b, r);
         }
     }
     bool any = false;
@@ -157,8 +168,8 @@ json_t *mg_approval_summary_json(const mg_approval *a) {
         if (!r) continue;
         char ts[40] = "";
         if (r->time_ms > 0) mg_clock_rfc3339(r->time_ms, ts, sizeof(ts));
-        json_t *o = json_pack("{s:s, s:s, s:s}", "kind", kind_names[k], "verdict", mg_review_verdict_name(r->verdict),
-                              "reviewer", r->reviewer ? r->reviewer : "");
+        json_t *o = json_pack("{s:s, s:s, s:s}", "kind", kind_names[k], "verdict",
+                              mg_review_verdict_name(r->verdict), "reviewer", r->reviewer ? r->reviewer : "");
         if (ts[0]) json_object_set_new(o, "time", json_string(ts));
         if (r->name) json_object_set_new(o, "name", json_string(r->name));
         json_array_append_new(arr, o);
@@ -182,7 +193,8 @@ bool mg_modelversion_quarantined(const json_t *mv, const mg_approval *a, const c
             mg_clock_parse_rfc3339(ltt, &ms) == 0)
             since = ms;
     }
-    if (a && a->quarantine == MG_QUARANTINE_RELEASED && since >= 0 && a->quarantine_time_ms > since) return false;
+    if (a && a->quarantine == MG_QUARANTINE_RELEASED && since >= 0 && a->quarantine_time_ms > since)
+        return false;
     if (reason) *reason = jstr(status, "quarantineReason");
     return true;
 }

@@ -10,14 +10,15 @@
 #include "core/yaml.h"
 #include "policy/imageref.h"
 
-static void strlist_free(mg_strlist *l) {
-    for (size_t i = 0; i < l->len; i++) free(l->items[i]);
+void mg_strlist_free(mg_strlist *l) {
+    for (size_t i = 0; i < l->len; i++)
+        free(l->items[i]);
     free(l->items);
     l->items = NULL;
     l->len = 0;
 }
 
-static void strlist_push(mg_strlist *l, const char *s) {
+void mg_strlist_push(mg_strlist *l, const char *s) {
     l->items = mg_xrealloc(l->items, (l->len + 1) * sizeof(char *));
     l->items[l->len++] = mg_xstrdup(s);
 }
@@ -33,16 +34,17 @@ void mg_policy_config_defaults(mg_policy_config *cfg) {
     memset(cfg, 0, sizeof(*cfg));
     cfg->mode = MG_POLICY_ENFORCE;
     cfg->cache_ttl_seconds = 300;
-    strlist_push(&cfg->approved_scan_tools, "kubectl-modelgov");
+    mg_strlist_push(&cfg->approved_scan_tools, "kubectl-modelgov");
 }
 
 void mg_policy_config_free(mg_policy_config *cfg) {
     if (!cfg) return;
-    strlist_free(&cfg->model_repositories);
-    strlist_free(&cfg->exempt_namespaces);
-    strlist_free(&cfg->exempt_service_accounts);
-    strlist_free(&cfg->approved_scan_tools);
-    for (int k = 0; k < MG_REVIEW_KIND_COUNT; k++) strlist_free(&cfg->reviewer_groups[k]);
+    mg_strlist_free(&cfg->model_repositories);
+    mg_strlist_free(&cfg->exempt_namespaces);
+    mg_strlist_free(&cfg->exempt_service_accounts);
+    mg_strlist_free(&cfg->approved_scan_tools);
+    for (int k = 0; k < MG_REVIEW_KIND_COUNT; k++)
+        mg_strlist_free(&cfg->reviewer_groups[k]);
     for (size_t i = 0; i < cfg->n_registries; i++) {
         free(cfg->registries[i].host);
         free(cfg->registries[i].ca_file);
@@ -54,7 +56,8 @@ void mg_policy_config_free(mg_policy_config *cfg) {
 }
 
 static int want_bool(const json_t *v, const char *name, const char *key, bool *out, mg_error *err) {
-    if (!json_is_boolean(v)) return mg_error_set(err, MG_EINVAL, "%s: %s: expected a boolean (true or false)", name, key);
+    if (!json_is_boolean(v))
+        return mg_error_set(err, MG_EINVAL, "%s: %s: expected a boolean (true or false)", name, key);
     *out = json_is_true(v);
     return 0;
 }
@@ -67,29 +70,34 @@ static int want_string(const json_t *v, const char *name, const char *key, const
 }
 
 /* A list of non-empty strings (a single string is accepted when single_ok). */
-static int want_strlist(const json_t *v, const char *name, const char *key, bool single_ok, mg_strlist *out, mg_error *err) {
-    strlist_free(out);
+static int want_strlist(const json_t *v, const char *name, const char *key, bool single_ok, mg_strlist *out,
+                        mg_error *err) {
+    mg_strlist_free(out);
     if (single_ok && json_is_string(v)) {
         const char *s = NULL;
         if (want_string(v, name, key, &s, err) != 0) return MG_EINVAL;
-        strlist_push(out, s);
+        mg_strlist_push(out, s);
         return 0;
     }
     if (json_is_null(v)) return 0;
-    if (!json_is_array(v)) return mg_error_set(err, MG_EINVAL, "%s: %s: expected a list of strings", name, key);
+    if (!json_is_array(v))
+        return mg_error_set(err, MG_EINVAL, "%s: %s: expected a list of strings", name, key);
     size_t i;
     const json_t *e;
     json_array_foreach(v, i, e) {
         if (!json_is_string(e) || json_string_length(e) == 0)
             return mg_error_set(err, MG_EINVAL, "%s: %s[%zu]: expected a non-empty string", name, key, i);
-        strlist_push(out, json_string_value(e));
+        mg_strlist_push(out, json_string_value(e));
     }
     return 0;
 }
 
 static int parse_registries(const json_t *v, const char *name, mg_policy_config *cfg, mg_error *err) {
     if (json_is_null(v)) return 0;
-    if (!json_is_array(v)) return mg_error_set(err, MG_EINVAL, "%s: registries: expected a list of {host, caFile, plainHTTP, credentialsFile}", name);
+    if (!json_is_array(v))
+        return mg_error_set(err, MG_EINVAL,
+                            "%s: registries: expected a list of {host, caFile, plainHTTP, credentialsFile}",
+                            name);
     cfg->registries = mg_xcalloc(json_array_size(v) + 1, sizeof(*cfg->registries));
     size_t i;
     const json_t *e;
@@ -116,7 +124,9 @@ static int parse_registries(const json_t *v, const char *name, mg_policy_config 
             } else if (strcmp(k, "plainHTTP") == 0) {
                 if (want_bool(f, name, fk, &r->plain_http, err) != 0) return MG_EINVAL;
             } else {
-                return mg_error_set(err, MG_EINVAL, "%s: %s: unknown key (expected host, caFile, plainHTTP, credentialsFile)", name, fk);
+                return mg_error_set(err, MG_EINVAL,
+                                    "%s: %s: unknown key (expected host, caFile, plainHTTP, credentialsFile)",
+                                    name, fk);
             }
         }
         if (!r->host) return mg_error_set(err, MG_EINVAL, "%s: %s.host: required", name, key);
@@ -127,7 +137,8 @@ static int parse_registries(const json_t *v, const char *name, mg_policy_config 
 static int parse_reviewer_groups(const json_t *v, const char *name, mg_policy_config *cfg, mg_error *err) {
     if (json_is_null(v)) return 0;
     if (!json_is_object(v))
-        return mg_error_set(err, MG_EINVAL, "%s: reviewerGroups: expected a mapping of review kind to group", name);
+        return mg_error_set(err, MG_EINVAL, "%s: reviewerGroups: expected a mapping of review kind to group",
+                            name);
     const char *k;
     const json_t *f;
     json_object_foreach((json_t *)v, k, f) {
@@ -135,7 +146,9 @@ static int parse_reviewer_groups(const json_t *v, const char *name, mg_policy_co
         snprintf(fk, sizeof(fk), "reviewerGroups.%s", k);
         mg_review_kind kind = mg_review_kind_parse(k);
         if (kind == MG_REVIEW_KIND_INVALID)
-            return mg_error_set(err, MG_EINVAL, "%s: %s: unknown review kind (expected security, performance, bias, incident)", name, fk);
+            return mg_error_set(
+                err, MG_EINVAL,
+                "%s: %s: unknown review kind (expected security, performance, bias, incident)", name, fk);
         if (want_strlist(f, name, fk, true, &cfg->reviewer_groups[kind], err) != 0) return MG_EINVAL;
     }
     return 0;
@@ -143,7 +156,8 @@ static int parse_reviewer_groups(const json_t *v, const char *name, mg_policy_co
 
 static int parse_doc(const json_t *doc, const char *name, mg_policy_config *cfg, mg_error *err) {
     if (json_is_null(doc) || !doc) return 0;
-    if (!json_is_object(doc)) return mg_error_set(err, MG_EINVAL, "%s: the configuration must be a mapping", name);
+    if (!json_is_object(doc))
+        return mg_error_set(err, MG_EINVAL, "%s: the configuration must be a mapping", name);
     const char *k;
     const json_t *v;
     json_object_foreach((json_t *)doc, k, v) {
@@ -152,21 +166,27 @@ static int parse_doc(const json_t *doc, const char *name, mg_policy_config *cfg,
             rc = want_strlist(v, name, k, false, &cfg->model_repositories, err);
             for (size_t i = 0; rc == 0 && i < cfg->model_repositories.len; i++)
                 if (!mg_imageref_prefix_valid(cfg->model_repositories.items[i]))
-                    rc = mg_error_set(err, MG_EINVAL, "%s: modelRepositories[%zu]: '%s' is not a registry/path prefix", name, i,
-                                      cfg->model_repositories.items[i]);
+                    rc = mg_error_set(err, MG_EINVAL,
+                                      "%s: modelRepositories[%zu]: '%s' is not a registry/path prefix", name,
+                                      i, cfg->model_repositories.items[i]);
         } else if (strcmp(k, "requireDigest") == 0) {
             rc = want_bool(v, name, k, &cfg->require_digest, err);
         } else if (strcmp(k, "mode") == 0) {
             const char *s = json_string_value(v);
-            if (s && strcmp(s, "enforce") == 0) cfg->mode = MG_POLICY_ENFORCE;
-            else if (s && strcmp(s, "audit") == 0) cfg->mode = MG_POLICY_AUDIT;
-            else rc = mg_error_set(err, MG_EINVAL, "%s: mode: expected enforce or audit", name);
+            if (s && strcmp(s, "enforce") == 0)
+                cfg->mode = MG_POLICY_ENFORCE;
+            else if (s && strcmp(s, "audit") == 0)
+                cfg->mode = MG_POLICY_AUDIT;
+            else
+                rc = mg_error_set(err, MG_EINVAL, "%s: mode: expected enforce or audit", name);
         } else if (strcmp(k, "registries") == 0) {
             rc = parse_registries(v, name, cfg, err);
         } else if (strcmp(k, "cacheTTLSeconds") == 0) {
             if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 86400 * 7)
-                rc = mg_error_set(err, MG_EINVAL, "%s: cacheTTLSeconds: expected an integer from 0 to 604800", name);
-            else cfg->cache_ttl_seconds = (int)json_integer_value(v);
+                rc = mg_error_set(err, MG_EINVAL, "%s: cacheTTLSeconds: expected an integer from 0 to 604800",
+                                  name);
+            else
+                cfg->cache_ttl_seconds = (int)json_integer_value(v);
         } else if (strcmp(k, "exemptNamespaces") == 0) {
             rc = want_strlist(v, name, k, false, &cfg->exempt_namespaces, err);
         } else if (strcmp(k, "exemptServiceAccounts") == 0) {
@@ -178,11 +198,12 @@ static int parse_doc(const json_t *doc, const char *name, mg_policy_config *cfg,
         } else if (strcmp(k, "approvedScanTools") == 0) {
             rc = want_strlist(v, name, k, false, &cfg->approved_scan_tools, err);
         } else {
-            rc = mg_error_set(err, MG_EINVAL,
-                              "%s: %s: unknown key (known: modelRepositories, requireDigest, mode, registries, "
-                              "cacheTTLSeconds, exemptNamespaces, exemptServiceAccounts, reviewerGroups, "
-                              "requireModelDeployment, approvedScanTools)",
-                              name, k);
+            rc = mg_error_set(
+                err, MG_EINVAL,
+                "%s: %s: unknown key (known: modelRepositories, requireDigest, mode, registries, "
+                "cacheTTLSeconds, exemptNamespaces, exemptServiceAccounts, reviewerGroups, "
+                "requireModelDeployment, approvedScanTools)",
+                name, k);
         }
         if (rc != 0) return rc;
     }
@@ -219,7 +240,8 @@ bool mg_policy_config_sa_exempt(const mg_policy_config *cfg, const char *usernam
         size_t n = strlen(e);
         if (strlen(u) != n) continue;
         bool same = true;
-        for (size_t j = 0; j < n && same; j++) same = (e[j] == '/' ? ':' : e[j]) == u[j];
+        for (size_t j = 0; j < n && same; j++)
+            same = (e[j] == '/' ? ':' : e[j]) == u[j];
         if (same) return true;
     }
     return false;

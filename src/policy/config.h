@@ -68,7 +68,9 @@ int mg_policy_config_from_json(const json_t *doc, const char *name, mg_policy_co
 int mg_policy_config_load_file(const char *path, mg_policy_config *cfg, mg_error *err);
 void mg_policy_config_free(mg_policy_config *cfg);
 
-/* Lookups used by the admission rules. */
+/* A list of heap strings: push copies s; free frees every item and empties the list. */
+void mg_strlist_push(mg_strlist *l, const char *s);
+void mg_strlist_free(mg_strlist *l);
 bool mg_strlist_contains(const mg_strlist *l, const char *s);
 /* True when username is one of exemptServiceAccounts (all three spellings accepted). */
 bool mg_policy_config_sa_exempt(const mg_policy_config *cfg, const char *username);

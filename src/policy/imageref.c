@@ -39,7 +39,8 @@ static bool valid_path_component(const char *s, size_t n) {
             i++;
             if (i < n && s[i] == '_') i++;
         } else if (s[i] == '-') {
-            while (i < n && s[i] == '-') i++;
+            while (i < n && s[i] == '-')
+                i++;
         } else {
             return false;
         }
@@ -129,10 +130,14 @@ static int check_digest(const char *s, size_t n, mg_error *err) {
     for (size_t i = 0; i < hlen; i++)
         if (!is_xdigit(hex[i])) goto bad;
     size_t want;
-    if (alen == 6 && memcmp(s, "sha256", 6) == 0) want = 64;
-    else if (alen == 6 && memcmp(s, "sha384", 6) == 0) want = 96;
-    else if (alen == 6 && memcmp(s, "sha512", 6) == 0) want = 128;
-    else return mg_error_set(err, MG_EINVAL, "unsupported digest algorithm '%.*s'", (int)alen, s);
+    if (alen == 6 && memcmp(s, "sha256", 6) == 0)
+        want = 64;
+    else if (alen == 6 && memcmp(s, "sha384", 6) == 0)
+        want = 96;
+    else if (alen == 6 && memcmp(s, "sha512", 6) == 0)
+        want = 128;
+    else
+        return mg_error_set(err, MG_EINVAL, "unsupported digest algorithm '%.*s'", (int)alen, s);
     if (hlen != want)
         return mg_error_set(err, MG_EINVAL, "invalid digest length: %.*s needs %zu hex digits, got %zu",
                             (int)alen, s, want, hlen);
@@ -141,7 +146,8 @@ static int check_digest(const char *s, size_t n, mg_error *err) {
             return mg_error_set(err, MG_EINVAL, "invalid digest: hex digits must be lowercase");
     return 0;
 bad:
-    return mg_error_set(err, MG_EINVAL, "invalid reference format: malformed digest '%.*s'", (int)(n > 80 ? 80 : n), s);
+    return mg_error_set(err, MG_EINVAL, "invalid reference format: malformed digest '%.*s'",
+                        (int)(n > 80 ? 80 : n), s);
 }
 
 /* Copies n bytes of s into a fixed buffer of size cap (n < cap is checked by the caller). */
@@ -170,9 +176,11 @@ int mg_imageref_parse(const char *s, mg_imageref *out, mg_error *err) {
     memset(out, 0, sizeof(*out));
     if (!s || !*s) return mg_error_set(err, MG_EINVAL, "repository name must have at least one component");
     size_t len = strlen(s);
-    if (len > MG_IMAGEREF_INPUT_MAX) return mg_error_set(err, MG_EINVAL, "image reference is longer than %d bytes", MG_IMAGEREF_INPUT_MAX);
+    if (len > MG_IMAGEREF_INPUT_MAX)
+        return mg_error_set(err, MG_EINVAL, "image reference is longer than %d bytes", MG_IMAGEREF_INPUT_MAX);
     if (is_hex64(s))
-        return mg_error_set(err, MG_EINVAL, "invalid repository name (%s), cannot specify 64-byte hexadecimal strings", s);
+        return mg_error_set(err, MG_EINVAL,
+                            "invalid repository name (%s), cannot specify 64-byte hexadecimal strings", s);
 
     const char *domain = DEFAULT_DOMAIN, *rest = s;
     size_t dlen = strlen(DEFAULT_DOMAIN);
@@ -197,26 +205,32 @@ int mg_imageref_parse(const char *s, mg_imageref *out, mg_error *err) {
     size_t tlen = colon ? before - plen - 1 : 0;
 
     if (has_upper(rest, plen)) {
-        mg_error_set(err, MG_EINVAL, "invalid reference format: repository name (%.*s) must be lowercase", (int)plen, rest);
+        mg_error_set(err, MG_EINVAL, "invalid reference format: repository name (%.*s) must be lowercase",
+                     (int)plen, rest);
         goto fail;
     }
     if (!valid_path(rest, plen)) {
-        mg_error_set(err, MG_EINVAL, "invalid reference format: bad repository path '%.*s'", (int)(plen > 80 ? 80 : plen), rest);
+        mg_error_set(err, MG_EINVAL, "invalid reference format: bad repository path '%.*s'",
+                     (int)(plen > 80 ? 80 : plen), rest);
         goto fail;
     }
     if (!valid_domain(domain, dlen)) {
-        mg_error_set(err, MG_EINVAL, "invalid reference format: bad registry domain '%.*s'", (int)(dlen > 80 ? 80 : dlen), domain);
+        mg_error_set(err, MG_EINVAL, "invalid reference format: bad registry domain '%.*s'",
+                     (int)(dlen > 80 ? 80 : dlen), domain);
         goto fail;
     }
     /* a single component on Docker Hub is an official image: library/NAME */
-    add_library = dlen == strlen(DEFAULT_DOMAIN) && memcmp(domain, DEFAULT_DOMAIN, dlen) == 0 && !memchr(rest, '/', plen);
+    add_library = dlen == strlen(DEFAULT_DOMAIN) && memcmp(domain, DEFAULT_DOMAIN, dlen) == 0 &&
+                  !memchr(rest, '/', plen);
     size_t full_path = plen + (add_library ? strlen(OFFICIAL_PREFIX) : 0);
     if (dlen + 1 + full_path > MG_IMAGEREF_NAME_MAX) {
-        mg_error_set(err, MG_EINVAL, "repository name must not be more than %d characters", MG_IMAGEREF_NAME_MAX);
+        mg_error_set(err, MG_EINVAL, "repository name must not be more than %d characters",
+                     MG_IMAGEREF_NAME_MAX);
         goto fail;
     }
     if (colon && !valid_tag(tag, tlen)) {
-        mg_error_set(err, MG_EINVAL, "invalid reference format: bad tag '%.*s'", (int)(tlen > 140 ? 140 : tlen), tag);
+        mg_error_set(err, MG_EINVAL, "invalid reference format: bad tag '%.*s'",
+                     (int)(tlen > 140 ? 140 : tlen), tag);
         goto fail;
     }
     if (at) {
@@ -235,7 +249,8 @@ int mg_imageref_parse(const char *s, mg_imageref *out, mg_error *err) {
     if (colon) put(out->tag, sizeof(out->tag), tag, tlen);
     if (strcmp(out->domain, DEFAULT_DOMAIN) == 0) {
         const char *p = out->path;
-        if (strncmp(p, OFFICIAL_PREFIX, strlen(OFFICIAL_PREFIX)) == 0 && !strchr(p + strlen(OFFICIAL_PREFIX), '/'))
+        if (strncmp(p, OFFICIAL_PREFIX, strlen(OFFICIAL_PREFIX)) == 0 &&
+            !strchr(p + strlen(OFFICIAL_PREFIX), '/'))
             p += strlen(OFFICIAL_PREFIX);
         snprintf(out->familiar, sizeof(out->familiar), "%s", p);
     } else {
@@ -259,7 +274,8 @@ int mg_imageref_normalize_repo(const char *repo, char *out, size_t outlen, mg_er
     if (rc != 0) return rc;
     if (r.tag[0] || r.digest[0])
         return mg_error_set(err, MG_EINVAL, "repository '%s' must not carry a tag or digest", repo);
-    if ((size_t)snprintf(out, outlen, "%s", r.name) >= outlen) return mg_error_set(err, MG_ETOOBIG, "buffer too small");
+    if ((size_t)snprintf(out, outlen, "%s", r.name) >= outlen)
+        return mg_error_set(err, MG_ETOOBIG, "buffer too small");
     return 0;
 }
 
@@ -272,7 +288,8 @@ bool mg_imageref_is_sha256_digest(const char *d) {
 static bool split_prefix(const char *prefix, char *domain, size_t dcap, char *path, size_t pcap) {
     if (!prefix) return false;
     size_t n = strlen(prefix);
-    while (n > 0 && prefix[n - 1] == '/') n--;
+    while (n > 0 && prefix[n - 1] == '/')
+        n--;
     if (n == 0 || n > MG_IMAGEREF_NAME_MAX) return false;
     const char *slash = memchr(prefix, '/', n);
     size_t first = slash ? (size_t)(slash - prefix) : n;

@@ -33,50 +33,136 @@ typedef struct {
 } approval_case;
 
 static const approval_case cases[] = {
-    {"no reviews", {{0}}, 0, false, 0, MG_QUARANTINE_NONE,
-     "model fraud-detector:1.4.0 is not approved: security review missing, performance review missing, bias review missing"},
+    {"no reviews",
+     {{0}},
+     0,
+     false,
+     0,
+     MG_QUARANTINE_NONE,
+     "model fraud-detector:1.4.0 is not approved: security review missing, performance review missing, bias "
+     "review missing"},
     {"bias missing",
-     {{"r1", SEC, OK, "alice", 1000}, {"r2", PERF, OK, "carol", 2000}}, 2, false, 0, MG_QUARANTINE_NONE,
-     "model fraud-detector:1.4.0 is not approved: bias review missing (security approved by alice, performance approved by carol)"},
+     {{"r1", SEC, OK, "alice", 1000}, {"r2", PERF, OK, "carol", 2000}},
+     2,
+     false,
+     0,
+     MG_QUARANTINE_NONE,
+     "model fraud-detector:1.4.0 is not approved: bias review missing (security approved by alice, "
+     "performance approved by carol)"},
     {"all three approve",
-     {{"r1", SEC, OK, "alice", 1000}, {"r2", PERF, OK, "carol", 3000}, {"r3", BIAS, OK, "alice", 2000}}, 3, true, 3000,
+     {{"r1", SEC, OK, "alice", 1000}, {"r2", PERF, OK, "carol", 3000}, {"r3", BIAS, OK, "alice", 2000}},
+     3,
+     true,
+     3000,
      MG_QUARANTINE_NONE,
-     "model fraud-detector:1.4.0 is approved (security approved by alice, performance approved by carol, bias approved by alice)"},
+     "model fraud-detector:1.4.0 is approved (security approved by alice, performance approved by carol, "
+     "bias approved by alice)"},
     {"a reject blocks",
-     {{"r1", SEC, NO, "dave", 1000}, {"r2", PERF, OK, "carol", 3000}, {"r3", BIAS, OK, "alice", 2000}}, 3, false, 0,
+     {{"r1", SEC, NO, "dave", 1000}, {"r2", PERF, OK, "carol", 3000}, {"r3", BIAS, OK, "alice", 2000}},
+     3,
+     false,
+     0,
      MG_QUARANTINE_NONE,
-     "model fraud-detector:1.4.0 is not approved: security rejected by dave (performance approved by carol, bias approved by alice)"},
+     "model fraud-detector:1.4.0 is not approved: security rejected by dave (performance approved by carol, "
+     "bias approved by alice)"},
     {"later approve supersedes reject",
-     {{"r1", SEC, NO, "dave", 1000}, {"r4", SEC, OK, "dave", 5000}, {"r2", PERF, OK, "carol", 3000}, {"r3", BIAS, OK, "alice", 2000}},
-     4, true, 5000, MG_QUARANTINE_NONE, NULL},
+     {{"r1", SEC, NO, "dave", 1000},
+      {"r4", SEC, OK, "dave", 5000},
+      {"r2", PERF, OK, "carol", 3000},
+      {"r3", BIAS, OK, "alice", 2000}},
+     4,
+     true,
+     5000,
+     MG_QUARANTINE_NONE,
+     NULL},
     {"later reject supersedes approve",
-     {{"r1", SEC, OK, "alice", 1000}, {"r4", SEC, NO, "dave", 5000}, {"r2", PERF, OK, "carol", 3000}, {"r3", BIAS, OK, "alice", 2000}},
-     4, false, 0, MG_QUARANTINE_NONE, NULL},
+     {{"r1", SEC, OK, "alice", 1000},
+      {"r4", SEC, NO, "dave", 5000},
+      {"r2", PERF, OK, "carol", 3000},
+      {"r3", BIAS, OK, "alice", 2000}},
+     4,
+     false,
+     0,
+     MG_QUARANTINE_NONE,
+     NULL},
     {"same-second tie: reject wins",
-     {{"zz", SEC, OK, "alice", 1000}, {"aa", SEC, NO, "dave", 1000}, {"r2", PERF, OK, "carol", 1000}, {"r3", BIAS, OK, "erin", 1000}},
-     4, false, 0, MG_QUARANTINE_NONE, NULL},
+     {{"zz", SEC, OK, "alice", 1000},
+      {"aa", SEC, NO, "dave", 1000},
+      {"r2", PERF, OK, "carol", 1000},
+      {"r3", BIAS, OK, "erin", 1000}},
+     4,
+     false,
+     0,
+     MG_QUARANTINE_NONE,
+     NULL},
     {"same-second same verdict: greater name wins, approval holds",
-     {{"a", SEC, OK, "alice", 1000}, {"b", SEC, OK, "bob", 1000}, {"r2", PERF, OK, "carol", 1000}, {"r3", BIAS, OK, "erin", 1000}},
-     4, true, 1000, MG_QUARANTINE_NONE, NULL},
+     {{"a", SEC, OK, "alice", 1000},
+      {"b", SEC, OK, "bob", 1000},
+      {"r2", PERF, OK, "carol", 1000},
+      {"r3", BIAS, OK, "erin", 1000}},
+     4,
+     true,
+     1000,
+     MG_QUARANTINE_NONE,
+     NULL},
     {"mismatched verdicts ignored",
-     {{"r1", SEC, CONF, "alice", 1000}, {"r2", PERF, OK, "carol", 3000}, {"r3", BIAS, OK, "alice", 2000}, {"r4", INC, OK, "x", 9000}},
-     4, false, 0, MG_QUARANTINE_NONE,
-     "model fraud-detector:1.4.0 is not approved: security review missing (performance approved by carol, bias approved by alice)"},
+     {{"r1", SEC, CONF, "alice", 1000},
+      {"r2", PERF, OK, "carol", 3000},
+      {"r3", BIAS, OK, "alice", 2000},
+      {"r4", INC, OK, "x", 9000}},
+     4,
+     false,
+     0,
+     MG_QUARANTINE_NONE,
+     "model fraud-detector:1.4.0 is not approved: security review missing (performance approved by carol, "
+     "bias approved by alice)"},
     {"invalid kind ignored",
-     {{"r1", MG_REVIEW_KIND_INVALID, OK, "alice", 1000}, {"r2", PERF, NO, "carol", 3000}}, 2, false, 0, MG_QUARANTINE_NONE,
-     "model fraud-detector:1.4.0 is not approved: security review missing, performance rejected by carol, bias review missing"},
+     {{"r1", MG_REVIEW_KIND_INVALID, OK, "alice", 1000}, {"r2", PERF, NO, "carol", 3000}},
+     2,
+     false,
+     0,
+     MG_QUARANTINE_NONE,
+     "model fraud-detector:1.4.0 is not approved: security review missing, performance rejected by carol, "
+     "bias review missing"},
     {"incident confirm quarantines an approved model",
-     {{"r1", SEC, OK, "alice", 1000}, {"r2", PERF, OK, "carol", 3000}, {"r3", BIAS, OK, "alice", 2000}, {"i1", INC, CONF, "ops", 7000}},
-     4, true, 3000, MG_QUARANTINE_CONFIRMED, NULL},
+     {{"r1", SEC, OK, "alice", 1000},
+      {"r2", PERF, OK, "carol", 3000},
+      {"r3", BIAS, OK, "alice", 2000},
+      {"i1", INC, CONF, "ops", 7000}},
+     4,
+     true,
+     3000,
+     MG_QUARANTINE_CONFIRMED,
+     NULL},
     {"incident release after confirm",
-     {{"i2", INC, REL, "ops", 8000}, {"i1", INC, CONF, "ops", 7000}}, 2, false, 0, MG_QUARANTINE_RELEASED, NULL},
+     {{"i2", INC, REL, "ops", 8000}, {"i1", INC, CONF, "ops", 7000}},
+     2,
+     false,
+     0,
+     MG_QUARANTINE_RELEASED,
+     NULL},
     {"confirm after release",
-     {{"i2", INC, REL, "ops", 8000}, {"i1", INC, CONF, "ops", 9000}}, 2, false, 0, MG_QUARANTINE_CONFIRMED, NULL},
+     {{"i2", INC, REL, "ops", 8000}, {"i1", INC, CONF, "ops", 9000}},
+     2,
+     false,
+     0,
+     MG_QUARANTINE_CONFIRMED,
+     NULL},
     {"same-second incident tie: confirm wins",
-     {{"i2", INC, REL, "ops", 8000}, {"i1", INC, CONF, "ops", 8000}}, 2, false, 0, MG_QUARANTINE_CONFIRMED, NULL},
+     {{"i2", INC, REL, "ops", 8000}, {"i1", INC, CONF, "ops", 8000}},
+     2,
+     false,
+     0,
+     MG_QUARANTINE_CONFIRMED,
+     NULL},
     {"unknown reviewer and time",
-     {{NULL, SEC, NO, NULL, 0}}, 1, false, 0, MG_QUARANTINE_NONE,
-     "model fraud-detector:1.4.0 is not approved: security rejected by (unknown reviewer), performance review missing, bias review missing"},
+     {{NULL, SEC, NO, NULL, 0}},
+     1,
+     false,
+     0,
+     MG_QUARANTINE_NONE,
+     "model fraud-detector:1.4.0 is not approved: security rejected by (unknown reviewer), performance "
+     "review missing, bias review missing"},
 };
 
 static void test_table(void **state) {
@@ -89,8 +175,8 @@ static void test_table(void **state) {
         char *msg = mg_approval_message(&a, "fraud-detector", "1.4.0");
         if (a.approved != c->approved || a.approved_at_ms != c->approved_at || a.quarantine != c->q ||
             (c->message && strcmp(msg, c->message) != 0)) {
-            printf("case '%s': approved=%d at=%lld q=%d msg=%s\n", c->what, a.approved, (long long)a.approved_at_ms,
-                   (int)a.quarantine, msg);
+            printf("case '%s': approved=%d at=%lld q=%d msg=%s\n", c->what, a.approved,
+                   (long long)a.approved_at_ms, (int)a.quarantine, msg);
             failures++;
         }
         free(msg);
@@ -104,7 +190,8 @@ static void test_order_independent(void **state) {
     const approval_case *c = &cases[6];
     mg_review r[8];
     for (size_t rot = 0; rot < c->n; rot++) {
-        for (size_t i = 0; i < c->n; i++) r[i] = c->reviews[(i + rot) % c->n];
+        for (size_t i = 0; i < c->n; i++)
+            r[i] = c->reviews[(i + rot) % c->n];
         mg_approval a;
         mg_approval_compute(r, c->n, &a);
         assert_false(a.approved);
@@ -112,10 +199,11 @@ static void test_order_independent(void **state) {
     }
 }
 
-static json_t *review(const char *name, const char *ts, const char *kind, const char *verdict, const char *reviewer) {
-    return json_pack("{s:s, s:{s:s, s:s}, s:{s:s, s:s, s:s, s:s}}", "kind", "ModelReview", "metadata", "name", name,
-                     "creationTimestamp", ts, "spec", "modelVersion", "fraud-detector-1-4-0", "kind", kind, "verdict",
-                     verdict, "reviewer", reviewer);
+static json_t *review(const char *name, const char *ts, const char *kind, const char *verdict,
+                      const char *reviewer) {
+    return json_pack("{s:s, s:{s:s, s:s}, s:{s:s, s:s, s:s, s:s}}", "kind", "ModelReview", "metadata", "name",
+                     name, "creationTimestamp", ts, "spec", "modelVersion", "fraud-detector-1-4-0", "kind",
+                     kind, "verdict", verdict, "reviewer", reviewer);
 }
 
 static void test_json(void **state) {
@@ -128,8 +216,9 @@ static void test_json(void **state) {
     mg_approval_compute_json(arr, &a, &rs);
     assert_false(a.approved);
     char *msg = mg_approval_message(&a, "fraud-detector", "1.4.0");
-    assert_string_equal(msg, "model fraud-detector:1.4.0 is not approved: bias review missing (security approved by "
-                             "alice, performance approved by carol)");
+    assert_string_equal(
+        msg, "model fraud-detector:1.4.0 is not approved: bias review missing (security approved by "
+             "alice, performance approved by carol)");
     free(msg);
     free(rs);
     json_array_append_new(arr, review("bias", "2026-11-26T10:07:30Z", "bias", "approve", "erin"));
@@ -170,9 +259,9 @@ static void test_quarantined(void **state) {
     (void)state;
     mg_approval none = {0};
     const char *reason;
-    json_t *mv = json_pack("{s:{s:s}, s:{s:b, s:s, s:[{s:s, s:s, s:s}]}}", "spec", "model", "m", "status", "quarantined", 1,
-                           "quarantineReason", "PSI 0.31 > 0.25", "conditions", "type", "Quarantined", "status", "True",
-                           "lastTransitionTime", "2026-11-26T10:00:00Z");
+    json_t *mv = json_pack("{s:{s:s}, s:{s:b, s:s, s:[{s:s, s:s, s:s}]}}", "spec", "model", "m", "status",
+                           "quarantined", 1, "quarantineReason", "PSI 0.31 > 0.25", "conditions", "type",
+                           "Quarantined", "status", "True", "lastTransitionTime", "2026-11-26T10:00:00Z");
     assert_true(mg_modelversion_quarantined(mv, &none, &reason));
     assert_string_equal(reason, "PSI 0.31 > 0.25");
     mg_approval rel = {0};
@@ -212,8 +301,9 @@ static void test_names(void **state) {
 int main(void) {
     mg_mem_init();
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_table),       cmocka_unit_test(test_order_independent), cmocka_unit_test(test_json),
-        cmocka_unit_test(test_quarantined), cmocka_unit_test(test_names),
+        cmocka_unit_test(test_table), cmocka_unit_test(test_order_independent),
+        cmocka_unit_test(test_json),  cmocka_unit_test(test_quarantined),
+        cmocka_unit_test(test_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

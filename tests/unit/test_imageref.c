@@ -43,10 +43,13 @@ static const ref_case cases[] = {
     {"lowercase:Uppercase", "docker.io/library/lowercase", "Uppercase", "", "lowercase", NULL},
     {"aa/asdf$$^/aa", NULL, "", "", NULL, NULL},
     {"sub-dom1.foo.com/bar/baz/quux", "sub-dom1.foo.com/bar/baz/quux", "", "", NULL, "sub-dom1.foo.com"},
-    {"sub-dom1.foo.com/bar/baz/quux:some-long-tag", "sub-dom1.foo.com/bar/baz/quux", "some-long-tag", "", NULL, NULL},
-    {"b.gcr.io/test.example.com/my-app:test.example.com", "b.gcr.io/test.example.com/my-app", "test.example.com", "", NULL, "b.gcr.io"},
+    {"sub-dom1.foo.com/bar/baz/quux:some-long-tag", "sub-dom1.foo.com/bar/baz/quux", "some-long-tag", "",
+     NULL, NULL},
+    {"b.gcr.io/test.example.com/my-app:test.example.com", "b.gcr.io/test.example.com/my-app",
+     "test.example.com", "", NULL, "b.gcr.io"},
     {"xn--n3h.com/myimage:xn--n3h.com", "xn--n3h.com/myimage", "xn--n3h.com", "", NULL, "xn--n3h.com"},
-    {"xn--7o8h.com/myimage:xn--7o8h.com@sha512:" F64 F64, "xn--7o8h.com/myimage", "xn--7o8h.com", "sha512:" F64 F64, NULL, NULL},
+    {"xn--7o8h.com/myimage:xn--7o8h.com@sha512:" F64 F64, "xn--7o8h.com/myimage", "xn--7o8h.com",
+     "sha512:" F64 F64, NULL, NULL},
     {"foo_bar.com:8080", "docker.io/library/foo_bar.com", "8080", "", "foo_bar.com", NULL},
     {"foo/foo_bar.com:8080", "docker.io/foo/foo_bar.com", "8080", "", "foo/foo_bar.com", "docker.io"},
     {"192.168.1.1", "docker.io/library/192.168.1.1", "", "", NULL, NULL},
@@ -78,19 +81,24 @@ static const ref_case cases[] = {
     {"index.docker.io/docker/docker", "docker.io/docker/docker", "", "", NULL, "docker.io"},
     {"index.docker.io/library/debian", "docker.io/library/debian", "", "", "debian", NULL},
     {"index.docker.io/debian", "docker.io/library/debian", "", "", "debian", NULL},
-    {"127.0.0.1:5000/docker/docker", "127.0.0.1:5000/docker/docker", "", "", "127.0.0.1:5000/docker/docker", NULL},
-    {"127.0.0.1:5000/library/debian", "127.0.0.1:5000/library/debian", "", "", "127.0.0.1:5000/library/debian", NULL},
+    {"127.0.0.1:5000/docker/docker", "127.0.0.1:5000/docker/docker", "", "", "127.0.0.1:5000/docker/docker",
+     NULL},
+    {"127.0.0.1:5000/library/debian", "127.0.0.1:5000/library/debian", "", "",
+     "127.0.0.1:5000/library/debian", NULL},
     {"127.0.0.1:5000/debian", "127.0.0.1:5000/debian", "", "", NULL, NULL},
     {"192.168.0.1", "docker.io/library/192.168.0.1", "", "", NULL, NULL},
     {"192.168.0.1:80", "docker.io/library/192.168.0.1", "80", "", NULL, NULL},
     {"192.168.0.1:8/debian", "192.168.0.1:8/debian", "", "", NULL, NULL},
     {"thisisthesongthatneverendsitgoesonandonandonthisisthesongthatnev",
-     "docker.io/library/thisisthesongthatneverendsitgoesonandonandonthisisthesongthatnev", "", "", NULL, NULL},
+     "docker.io/library/thisisthesongthatneverendsitgoesonandonandonthisisthesongthatnev", "", "", NULL,
+     NULL},
     {"[fc00::1]:5000/docker", "[fc00::1]:5000/docker", "", "", NULL, NULL},
     {"[fc00::1]:5000/docker/docker", "[fc00::1]:5000/docker/docker", "", "", NULL, NULL},
-    {"[fc00:1:2:3:4:5:6:7]:5000/library/debian", "[fc00:1:2:3:4:5:6:7]:5000/library/debian", "", "", NULL, NULL},
+    {"[fc00:1:2:3:4:5:6:7]:5000/library/debian", "[fc00:1:2:3:4:5:6:7]:5000/library/debian", "", "", NULL,
+     NULL},
     {"docker.io/1a3f5e7d9c1b3a5f7e9d1c3b5a7f9e1d3c5b7a9f1e3d5d7c9b1a3f5e7d9c1b3a",
-     "docker.io/library/1a3f5e7d9c1b3a5f7e9d1c3b5a7f9e1d3c5b7a9f1e3d5d7c9b1a3f5e7d9c1b3a", "", "", NULL, NULL},
+     "docker.io/library/1a3f5e7d9c1b3a5f7e9d1c3b5a7f9e1d3c5b7a9f1e3d5d7c9b1a3f5e7d9c1b3a", "", "", NULL,
+     NULL},
     {"Docker/docker", "Docker/docker", "", "", "Docker/docker", "Docker"},
     {"DOCKER/docker", "DOCKER/docker", "", "", NULL, "DOCKER"},
     {"https://github.com/docker/docker", NULL, "", "", NULL, NULL},
@@ -122,8 +130,10 @@ static const ref_case cases[] = {
     {"dock-.er/docker", NULL, "", "", NULL, NULL},
     {"dock___er/docker", NULL, "", "", NULL, NULL},
     {"docker/", NULL, "", "", NULL, NULL},
-    {"this_is_not_a_valid_namespace_because_its_lenth_is_greater_than_255_this_is_not_a_valid_namespace_because_"
-     "its_lenth_is_greater_than_255_this_is_not_a_valid_namespace_because_its_lenth_is_greater_than_255_this_is_"
+    {"this_is_not_a_valid_namespace_because_its_lenth_is_greater_than_255_this_is_not_a_valid_namespace_"
+     "because_"
+     "its_lenth_is_greater_than_255_this_is_not_a_valid_namespace_because_its_lenth_is_greater_than_255_this_"
+     "is_"
      "not_a_valid_namespace_because_its_lenth_is_greater_than_255/docker",
      NULL, "", "", NULL, NULL},
     /* TestParseRepositoryInfo / ParseAnyReference */
@@ -133,23 +143,27 @@ static const ref_case cases[] = {
     {"other/library", "docker.io/other/library", "", "", "other/library", NULL},
     {"store/foo/bar", "docker.io/store/foo/bar", "", "", "store/foo/bar", NULL},
     {"Foo/bar", "Foo/bar", "", "", "Foo/bar", "Foo"},
-    {"example.com:8000/privatebasee", "example.com:8000/privatebasee", "", "", "example.com:8000/privatebasee", NULL},
+    {"example.com:8000/privatebasee", "example.com:8000/privatebasee", "", "",
+     "example.com:8000/privatebasee", NULL},
     {"busybox:latest@sha256:86e0e091d0da6bde2456dbb48306f3956bbeb2eae1b5b9a43045843f69fe4aaa",
-     "docker.io/library/busybox", "latest", "sha256:86e0e091d0da6bde2456dbb48306f3956bbeb2eae1b5b9a43045843f69fe4aaa",
-     "busybox", NULL},
+     "docker.io/library/busybox", "latest",
+     "sha256:86e0e091d0da6bde2456dbb48306f3956bbeb2eae1b5b9a43045843f69fe4aaa", "busybox", NULL},
     {"redis@sha256:" D64, "docker.io/library/redis", "", "sha256:" D64, "redis", NULL},
     {"dmcgowan/myapp:latest", "docker.io/dmcgowan/myapp", "latest", "", "dmcgowan/myapp", NULL},
     {"dbcc1c35ac38df41fd2f5e4130b32ffdb93ebae8b3dbe638c23575912276fc9",
      "docker.io/library/dbcc1c35ac38df41fd2f5e4130b32ffdb93ebae8b3dbe638c23575912276fc9", "", "", NULL, NULL},
-    {"sha256:" D64, "docker.io/library/sha256", D64, "", NULL, NULL}, /* as ParseNormalizedNamed: a name and tag */
+    {"sha256:" D64, "docker.io/library/sha256", D64, "", NULL,
+     NULL}, /* as ParseNormalizedNamed: a name and tag */
     {"localhost/foo", "localhost/foo", "", "", "localhost/foo", "localhost"},
     {"localhost:5000/foo/bar:1.0", "localhost:5000/foo/bar", "1.0", "", NULL, "localhost:5000"},
     {"localhost", "docker.io/library/localhost", "", "", "localhost", NULL},
     {"test-com:8080/foo", "test-com:8080/foo", "", "", NULL, "test-com:8080"},
     /* digests and tags at their limits */
     {"repo@sha256:" F64 "f", NULL, "", "", NULL, NULL},
-    {"repo@sha256:FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF", NULL, "", "", NULL, NULL},
-    {"repo@sha384:" F64 "ffffffffffffffffffffffffffffffff", "docker.io/library/repo", "", "sha384:" F64 "ffffffffffffffffffffffffffffffff", NULL, NULL},
+    {"repo@sha256:FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF", NULL, "", "", NULL,
+     NULL},
+    {"repo@sha384:" F64 "ffffffffffffffffffffffffffffffff", "docker.io/library/repo", "",
+     "sha384:" F64 "ffffffffffffffffffffffffffffffff", NULL, NULL},
     {"repo@sha256:" F64 "@sha256:" F64, NULL, "", "", NULL, NULL},
     {"repo@", NULL, "", "", NULL, NULL},
     {"repo:", NULL, "", "", NULL, NULL},
@@ -159,10 +173,10 @@ static const ref_case cases[] = {
     {"repo:a:b", NULL, "", "", NULL, NULL},
     {"repo:tag/x", NULL, "", "", NULL, NULL},
     {"repo :tag", NULL, "", "", NULL, NULL},
-    {"registry.example.com/models/fraud-detector:1.4.0", "registry.example.com/models/fraud-detector", "1.4.0", "",
-     "registry.example.com/models/fraud-detector", "registry.example.com"},
-    {"registry.example.com:443/models/fraud-detector@sha256:" D64, "registry.example.com:443/models/fraud-detector", "",
-     "sha256:" D64, NULL, "registry.example.com:443"},
+    {"registry.example.com/models/fraud-detector:1.4.0", "registry.example.com/models/fraud-detector",
+     "1.4.0", "", "registry.example.com/models/fraud-detector", "registry.example.com"},
+    {"registry.example.com:443/models/fraud-detector@sha256:" D64,
+     "registry.example.com:443/models/fraud-detector", "", "sha256:" D64, NULL, "registry.example.com:443"},
     {"foo_bar.com/x", NULL, "", "", NULL, NULL}, /* Go drops the domain here; we refuse */
     {"example.com./x", NULL, "", "", NULL, NULL},
     {"example.com:/x", NULL, "", "", NULL, NULL},
@@ -198,8 +212,8 @@ static void test_table(void **state) {
         }
         if (strcmp(r.name, c->name) || strcmp(r.tag, c->tag) || strcmp(r.digest, c->digest) ||
             (c->familiar && strcmp(r.familiar, c->familiar)) || (c->domain && strcmp(r.domain, c->domain))) {
-            printf("case %zu '%s': got name=%s tag=%s digest=%s familiar=%s domain=%s\n", i, c->in, r.name, r.tag,
-                   r.digest, r.familiar, r.domain);
+            printf("case %zu '%s': got name=%s tag=%s digest=%s familiar=%s domain=%s\n", i, c->in, r.name,
+                   r.tag, r.digest, r.familiar, r.domain);
             failures++;
         }
     }
@@ -212,17 +226,20 @@ static void test_lengths(void **state) {
     mg_imageref r;
     /* "a/" * 128 + "a:tag": 257 characters of name -> too long */
     size_t n = 0;
-    for (int i = 0; i < 128; i++) n += (size_t)snprintf(buf + n, sizeof(buf) - n, "a/");
+    for (int i = 0; i < 128; i++)
+        n += (size_t)snprintf(buf + n, sizeof(buf) - n, "a/");
     snprintf(buf + n, sizeof(buf) - n, "a:tag");
     assert_int_equal(mg_imageref_parse(buf, &r, NULL), MG_EINVAL);
     /* "a/" * 127 + "a" is 255 characters on docker.io: docker.io/ pushes it over */
     n = 0;
-    for (int i = 0; i < 122; i++) n += (size_t)snprintf(buf + n, sizeof(buf) - n, "a/");
+    for (int i = 0; i < 122; i++)
+        n += (size_t)snprintf(buf + n, sizeof(buf) - n, "a/");
     snprintf(buf + n, sizeof(buf) - n, "a:tag-puts-this-over-max");
     assert_int_equal(mg_imageref_parse(buf, &r, NULL), 0); /* 10 + 245 = 255 */
     assert_int_equal(strlen(r.name), 255);
     n = 0;
-    for (int i = 0; i < 123; i++) n += (size_t)snprintf(buf + n, sizeof(buf) - n, "a/");
+    for (int i = 0; i < 123; i++)
+        n += (size_t)snprintf(buf + n, sizeof(buf) - n, "a/");
     snprintf(buf + n, sizeof(buf) - n, "a");
     assert_int_equal(mg_imageref_parse(buf, &r, NULL), MG_EINVAL);
     /* tag of 128 is fine, 129 is not */

@@ -34,25 +34,27 @@ static void test_defaults(void **state) {
     assert_int_equal(c.model_repositories.len, 0);
     assert_int_equal(c.approved_scan_tools.len, 1);
     assert_string_equal(c.approved_scan_tools.items[0], "kubectl-modelgov");
-    for (int k = 0; k < MG_REVIEW_KIND_COUNT; k++) assert_int_equal(c.reviewer_groups[k].len, 0);
+    for (int k = 0; k < MG_REVIEW_KIND_COUNT; k++)
+        assert_int_equal(c.reviewer_groups[k].len, 0);
     mg_policy_config_free(&c);
     assert_int_equal(load("{}", &c, &e), 0);
     mg_policy_config_free(&c);
 }
 
-static const char full[] = "modelRepositories: [registry.example.com/models/, 'localhost:5000/m']\n"
-                           "requireDigest: true\n"
-                           "mode: audit\n"
-                           "registries:\n"
-                           "- host: localhost:5000\n"
-                           "  plainHTTP: true\n"
-                           "- {host: registry.example.com, caFile: /etc/ca.pem, credentialsFile: /etc/docker.json}\n"
-                           "cacheTTLSeconds: 60\n"
-                           "exemptNamespaces: [kube-system, modelgov-system]\n"
-                           "exemptServiceAccounts: ['modelgov-system:modelgov-operator', 'ci/deployer']\n"
-                           "reviewerGroups: {security: sec-team, bias: [ethics, modelgov:reviewers]}\n"
-                           "requireModelDeployment: true\n"
-                           "approvedScanTools: [kubectl-modelgov, fairlearn]\n";
+static const char full[] =
+    "modelRepositories: [registry.example.com/models/, 'localhost:5000/m']\n"
+    "requireDigest: true\n"
+    "mode: audit\n"
+    "registries:\n"
+    "- host: localhost:5000\n"
+    "  plainHTTP: true\n"
+    "- {host: registry.example.com, caFile: /etc/ca.pem, credentialsFile: /etc/docker.json}\n"
+    "cacheTTLSeconds: 60\n"
+    "exemptNamespaces: [kube-system, modelgov-system]\n"
+    "exemptServiceAccounts: ['modelgov-system:modelgov-operator', 'ci/deployer']\n"
+    "reviewerGroups: {security: sec-team, bias: [ethics, modelgov:reviewers]}\n"
+    "requireModelDeployment: true\n"
+    "approvedScanTools: [kubectl-modelgov, fairlearn]\n";
 
 static void test_full(void **state) {
     (void)state;
@@ -129,8 +131,10 @@ static void test_errors(void **state) {
             printf("bad case '%s': rc=%d message=%s\n", bad[i].yaml, rc, e.message);
             failures++;
         }
-        if (rc == 0) mg_policy_config_free(&c);
-        else assert_null(c.approved_scan_tools.items); /* nothing leaks, nothing dangles */
+        if (rc == 0)
+            mg_policy_config_free(&c);
+        else
+            assert_null(c.approved_scan_tools.items); /* nothing leaks, nothing dangles */
     }
     assert_int_equal(failures, 0);
 }

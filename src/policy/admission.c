@@ -1,0 +1,796 @@
+/* policy/admission — see admission.h for the rules. */
+#include "policy/admission.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "core/json.h"
+#include "core/mem.h"
+#include "policy/approval.h"
+
+typedef struct actx {
+    const mg_admission_input *in;
+    const mg_admission_request *req;
+    const mg_policy_config *cfg;
+    const mg_admission_index *ix;
+    const char *group;
+    const char *ns;
+    json_t *keep; /* every reference the index handed us, released at the end */
+    mg_admission_decision *d;
+    bool denied;
+} actx;
+
+/* ---- small helpers --------------------------------------------------------------------------- */
+
+static bool streq(const char *a, const char *b) { return a && b && strcmp(a, b) == 0; }
+
+static const json_t *kept(actx *c, json_t *v) {
+    if (v) json_array_append_new(c->keep, v);
+    return v;
+}
+
+__attribute__((format(printf, 3, 4))) static void deny(actx *c, const char *rule, const char *fmt, ...) {
+    if (c->denied) return;
+    va_list ap;
+    va_start(ap, fmt);
+    char *msg = NULL;
+    if (vasprintf(&msg, fmt, ap) < 0) abort();
+    va_end(ap);
+    c->denied = true;
+    c->d->allowed = false;
+    c->d->code = 403;
+    snprintf(c->d->reason, sizeof(c->d->reason), "Forbidden");
+    free(c->d->message);
+    c->d->message = msg;
+    c->d->rule = rule;
+}
+
+static void allow(actx *c, const char *rule) {
+    if (!c->denied) c->d->rule = rule;
+}
+
+static const json_t *arr_or_empty(const json_t *a) { return json_is_array(a) ? a : NULL; }
+
+#define IXCALL(c, fn, ...) ((c)->ix && (c)->ix->fn ? kept((c), (c)->ix->fn((c)->ix->ctx, __VA_ARGS__)) : NULL)
+
+static const char *ann(const json_t *obj, const char *key) {
+    return mg_json_str(obj, "metadata", "annotations", key, NULL);
+}
+static const char *label(const json_t *meta, const char *key) {
+    return mg_json_str(meta, "labels", key, NULL);
+}
+static const char *mvname(const json_t *mv) { return mg_json_str(mv, "metadata", "name", NULL); }
+
+/* replicas with the Kubernetes default when absent */
+static long long replicas_of(const json_t *obj, long long dflt) {
+    const json_t *r = mg_json_get(obj, "spec", "replicas", NULL);
+    return json_is_integer(r) ? json_integer_value(r) : dflt;
+}
+
+/* ---- ModelVersion usability ------------------------------------------------------------------ */
+
+static bool mv_usable_keep(actx *c, const json_t *mv, char **message) {
+    const char *name = mvname(mv);
+    json_t *reviews =
+        c->ix && c->ix->reviews_of ? c->ix->reviews_of(c->ix->ctx, c->ns, name ? name : "") : NULL;
+    mg_approval a;
+    mg_review *rs = NULL;
+    mg_approval_compute_json(reviews, &a, &rs);
+    const char *model = mg_json_str(mv, "spec", "model", NULL),
+               *version = mg_json_str(mv, "spec", "version", NULL);
+    const char *reason = NULL;
+    bool ok = true;
+    *message = NULL;
+    if (mg_modelversion_quarantined(mv, &a, &reason)) {
+        const mg_review *inc = a.latest[MG_REVIEW_INCIDENT];
+        if (a.quarantine == MG_QUARANTINE_CONFIRMED && inc)
+            *message = mg_xasprintf("model %s:%s (ModelVersion %s) is quarantined: incident confirmed by %s",
+                                    model ? model : "?", version ? version : "?", name ? name : "?",
+                                    inc->reviewer ? inc->reviewer : "?");
+        else
+            *message = mg_xasprintf("model %s:%s (ModelVersion %s) is quarantined%s%s", model ? model : "?",
+                                    version ? version : "?", name ? name : "?", reason ? ": " : "",
+                                    reason ? reason : "");
+        ok = false;
+    } else if (!a.approved) {
+        *message = mg_approval_message(&a, model, version);
+        ok = false;
+    }
+    free(rs);
+    json_decref(reviews);
+    return ok;
+}
+
+bool mg_admission_mv_usable(const mg_admission_index *ix, const char *ns, const json_t *mv, char **message) {
+    actx c = {0};
+    c.ix = ix;
+    c.ns = ns;
+    return mv_usable_keep(&c, mv, message);
+}
+
+static bool mv_quarantined(actx *c, const json_t *mv, const char **reason_out) {
+    const char *name = mvname(mv);
+    json_t *reviews =
+        c->ix && c->ix->reviews_of ? c->ix->reviews_of(c->ix->ctx, c->ns, name ? name : "") : NULL;
+    mg_approval a;
+    mg_approval_compute_json(reviews, &a, NULL);
+    const char *reason = NULL;
+    bool q = mg_modelversion_quarantined(mv, &a, &reason);
+    if (reason_out)
+        *reason_out = reason
+                          ? reason
+                          : (a.quarantine == MG_QUARANTINE_CONFIRMED ? "incident confirmed" : "quarantined");
+    json_decref(reviews);
+    return q;
+}
+
+/* ---- model images ---------------------------------------------------------------------------- */
+
+typedef struct image_result {
+    bool model;       /* it is a model image */
+    const json_t *mv; /* the ModelVersion it maps to (borrowed from keep) */
+} image_result;
+
+static bool under_any_prefix(const mg_policy_config *cfg, const mg_imageref *ref) {
+    for (size_t i = 0; i < cfg->model_repositories.len; i++)
+        if (mg_imageref_under_prefix(ref, cfg->model_repositories.items[i])) return true;
+    return false;
+}
+
+/* Among candidate ModelVersions, picks a usable one (preferring model `want`); on failure denies
+ * with the first candidate's explanation. */
+static const json_t *pick_usable(actx *c, const json_t *mvs, const char *want, const char *what) {
+    const json_t *best_fail = NULL;
+    char *fail_msg = NULL;
+    for (int pass = 0; pass < 2; pass++) {
+        size_t i;
+        const json_t *mv;
+        json_array_foreach(mvs, i, mv) {
+            bool wanted = !want || streq(mg_json_str(mv, "spec", "model", NULL), want);
+            if ((pass == 0) != wanted) continue;
+            char *msg = NULL;
+            if (mv_usable_keep(c, mv, &msg)) {
+                free(fail_msg);
+                return mv;
+            }
+            if (!best_fail) {
+                best_fail = mv;
+                fail_msg = msg;
+            } else {
+                free(msg);
+            }
+        }
+    }
+    if (fail_msg) {
+        deny(c, "model-image", "%s: %s", what, fail_msg);
+        free(fail_msg);
+    }
+    return NULL;
+}
+
+static image_result check_image(actx *c, const char *image, const char *what, const char *want_model) {
+    image_result res = {0};
+    mg_imageref ref;
+    mg_error err;
+    if (!image || mg_imageref_parse(image, &ref, &err) != 0) {
+        deny(c, "model-image", "%s: image '%s' is not a valid image reference: %s", what, image ? image : "",
+             image ? err.message : "missing");
+        return res;
+    }
+    bool known = c->ix && c->ix->repo_known && c->ix->repo_known(c->ix->ctx, c->ns, ref.name);
+    if (!known && !under_any_prefix(c->cfg, &ref)) return res;
+    res.model = true;
+    char shown[MG_IMAGEREF_NAME_MAX * 2];
+    mg_imageref_format(&ref, true, shown, sizeof(shown));
+    if (ref.digest[0]) {
+        const json_t *mvs = arr_or_empty(IXCALL(c, mv_by_digest, c->ns, ref.name, ref.digest));
+        if (!mvs || json_array_size(mvs) == 0) {
+            deny(c, "model-image",
+                 "%s: model image %s is not registered: no ModelVersion in namespace %s has image %s and "
+                 "digest %s",
+                 what, shown, c->ns, ref.familiar, ref.digest);
+            return res;
+        }
+        res.mv = pick_usable(c, mvs, want_model, what);
+        return res;
+    }
+    if (!ref.tag[0]) {
+        deny(c, "model-image",
+             "%s: model image %s has no tag or digest: pin it by digest (%s@sha256:...) or by the version "
+             "tag of an approved ModelVersion",
+             what, shown, ref.familiar);
+        return res;
+    }
+    if (strcmp(ref.tag, "latest") == 0) {
+        deny(c, "model-image",
+             "%s: model image %s uses the tag 'latest': pin it by digest or by the version tag of an "
+             "approved ModelVersion",
+             what, shown);
+        return res;
+    }
+    const json_t *mvs = arr_or_empty(IXCALL(c, mv_by_version, c->ns, ref.name, ref.tag));
+    if (!mvs || json_array_size(mvs) == 0) {
+        deny(c, "model-image",
+             "%s: model image %s has an unknown tag: no ModelVersion in namespace %s has image %s and "
+             "version %s",
+             what, shown, c->ns, ref.familiar, ref.tag);
+        return res;
+    }
+    if (c->cfg->require_digest) {
+        const char *dg = mg_json_str(json_array_get(mvs, 0), "spec", "digest", NULL);
+        deny(c, "model-image", "%s: model image %s must be pinned by digest (requireDigest): use %s@%s", what,
+             shown, ref.familiar, dg ? dg : "sha256:...");
+        return res;
+    }
+    const json_t *mv = pick_usable(c, mvs, want_model, what);
+    if (!mv) return res;
+    const char *want_digest = mg_json_str(mv, "spec", "digest", NULL);
+    char got[MG_IMAGEREF_DIGEST_MAX + 1] = "";
+    int rc = MG_ECONNECT;
+    mg_error_clear(&err);
+    snprintf(err.message, sizeof(err.message), "no registry resolver");
+    if (c->ix && c->ix->resolve_tag) rc = c->ix->resolve_tag(c->ix->ctx, &ref, got, sizeof(got), &err);
+    if (rc == MG_ENOTFOUND) {
+        deny(c, "model-image",
+             "%s: model image %s: tag %s does not exist in registry %s (ModelVersion %s expects digest %s)",
+             what, shown, ref.tag, ref.domain, mvname(mv), want_digest ? want_digest : "?");
+        return res;
+    }
+    if (rc != 0) {
+        deny(c, "model-image",
+             "%s: model image %s: cannot resolve tag %s in registry %s (%s); pin the image by digest (%s@%s)",
+             what, shown, ref.tag, ref.domain, err.message, ref.familiar,
+             want_digest ? want_digest : "sha256:...");
+        return res;
+    }
+    if (!streq(got, want_digest)) {
+        deny(c, "model-image",
+             "%s: model image %s now resolves to %s, not to digest %s of ModelVersion %s: the tag was "
+             "re-pushed; pin the image by digest",
+             what, shown, got, want_digest ? want_digest : "?", mvname(mv));
+        return res;
+    }
+    res.mv = mv;
+    return res;
+}
+
+/* ---- pod specs ------------------------------------------------------------------------------- */
+
+static const char *const container_lists[] = {"initContainers", "containers", "ephemeralContainers"};
+static const char *const container_words[] = {"init container", "container", "ephemeral container"};
+
+static bool spec_has_image(const json_t *spec, const char *image) {
+    for (int l = 0; l < 3; l++) {
+        size_t i;
+        const json_t *ct;
+        json_array_foreach(json_object_get(spec, container_lists[l]), i,
+                           ct) if (streq(json_string_value(json_object_get(ct, "image")), image)) return true;
+    }
+    return false;
+}
+
+typedef struct podcheck {
+    size_t n_model;
+    const json_t *mvs[64]; /* distinct ModelVersions the model images map to */
+    size_t n_mvs;
+} podcheck;
+
+/* Checks every (new) image of a pod spec. kindname/objname describe the object for messages. */
+static void check_podspec(actx *c, const char *kindname, const char *objname, const json_t *meta,
+                          const json_t *spec, const json_t *old_spec, bool creating, podcheck *pc) {
+    memset(pc, 0, sizeof(*pc));
+    const char *want = label(meta, MG_LABEL_MODEL);
+    for (int l = 0; l < 3 && !c->denied; l++) {
+        size_t i;
+        const json_t *ct;
+        json_array_foreach(json_object_get(spec, container_lists[l]), i, ct) {
+            const char *image = json_string_value(json_object_get(ct, "image"));
+            if (old_spec && image && spec_has_image(old_spec, image)) continue;
+            char what[256];
+            const char *cname = json_string_value(json_object_get(ct, "name"));
+            snprintf(what, sizeof(what), "%s %s, %s '%s'", kindname, objname, container_words[l],
+                     cname ? cname : "?");
+            image_result r = check_image(c, image, what, want);
+            if (c->denied) return;
+            if (!r.model) continue;
+            pc->n_model++;
+            if (r.mv) {
+                const char *model = mg_json_str(r.mv, "spec", "model", NULL);
+                if (want && !streq(model, want)) {
+                    deny(c, "model-label", "%s: image %s belongs to model %s, but the pod is labelled %s=%s",
+                         what, image, model ? model : "?", MG_LABEL_MODEL, want);
+                    return;
+                }
+                bool seen = false;
+                for (size_t k = 0; k < pc->n_mvs; k++)
+                    seen = seen || pc->mvs[k] == r.mv;
+                if (!seen && pc->n_mvs < 64) pc->mvs[pc->n_mvs++] = r.mv;
+            }
+        }
+    }
+    if (want && creating && pc->n_model == 0)
+        deny(c, "model-label",
+             "%s %s is labelled %s=%s but runs no model image (none under modelRepositories or of a "
+             "registered ModelVersion)",
+             kindname, objname, MG_LABEL_MODEL, want);
+}
+
+/* The first quarantined ModelVersion among the model images of spec (no registry calls). */
+static const json_t *quarantined_in(actx *c, const json_t *spec, const char **reason) {
+    for (int l = 0; l < 3; l++) {
+        size_t i;
+        const json_t *ct;
+        json_array_foreach(json_object_get(spec, container_lists[l]), i, ct) {
+            mg_imageref ref;
+            if (mg_imageref_parse(json_string_value(json_object_get(ct, "image")), &ref, NULL) != 0) continue;
+            const json_t *mvs = NULL;
+            if (ref.digest[0])
+                mvs = IXCALL(c, mv_by_digest, c->ns, ref.name, ref.digest);
+            else if (ref.tag[0])
+                mvs = IXCALL(c, mv_by_version, c->ns, ref.name, ref.tag);
+            size_t k;
+            const json_t *mv;
+            json_array_foreach(arr_or_empty(mvs), k, mv) if (mv_quarantined(c, mv, reason)) return mv;
+        }
+    }
+    return NULL;
+}
+
+static const json_t *controller_owner(const json_t *obj) {
+    size_t i;
+    const json_t *o;
+    json_array_foreach(mg_json_get(obj, "metadata", "ownerReferences", NULL), i,
+                       o) if (json_is_true(json_object_get(o, "controller"))) return o;
+    return NULL;
+}
+
+static bool owner_is_md(actx *c, const json_t *owner) {
+    const char *api = json_string_value(json_object_get(owner, "apiVersion"));
+    size_t gl = strlen(c->group);
+    return streq(json_string_value(json_object_get(owner, "kind")), "ModelDeployment") && api &&
+           strncmp(api, c->group, gl) == 0 && api[gl] == '/';
+}
+
+static void require_md(actx *c, const char *kind, const json_t *obj, const podcheck *pc) {
+    if (!c->cfg->require_model_deployment || pc->n_model == 0 || c->denied) return;
+    const json_t *owner = controller_owner(obj);
+    const char *name = c->req->name[0] ? c->req->name : mg_json_str(obj, "metadata", "name", NULL);
+    if (!name) name = "(generated)";
+    if (strcmp(kind, "Deployment") != 0) {
+        if (!owner)
+            deny(c, "require-model-deployment",
+                 "%s %s runs a model image without an owner: models must be deployed through a "
+                 "ModelDeployment (requireModelDeployment)",
+                 kind, name);
+        return;
+    }
+    if (!owner || !owner_is_md(c, owner)) {
+        deny(c, "require-model-deployment",
+             "Deployment %s runs a model image but is not controlled by a ModelDeployment: deploy models "
+             "through a ModelDeployment (requireModelDeployment)",
+             name);
+        return;
+    }
+    const char *mdname = json_string_value(json_object_get(owner, "name"));
+    const json_t *md = IXCALL(c, modeldeployment, c->ns, mdname ? mdname : "");
+    if (!md) {
+        deny(c, "require-model-deployment",
+             "Deployment %s is owned by ModelDeployment %s, which does not exist in namespace %s", name,
+             mdname ? mdname : "?", c->ns);
+        return;
+    }
+    const char *runs = mg_json_str(md, "spec", "modelVersion", NULL),
+               *fb = mg_json_str(md, "spec", "fallbackModelVersion", NULL);
+    for (size_t i = 0; i < pc->n_mvs; i++) {
+        const char *n = mvname(pc->mvs[i]);
+        if (!streq(n, runs) && !streq(n, fb)) {
+            deny(c, "require-model-deployment",
+                 "Deployment %s runs ModelVersion %s, but its ModelDeployment %s runs %s", name, n ? n : "?",
+                 mdname, runs ? runs : "?");
+            return;
+        }
+    }
+}
+
+/* Where the pod template lives for each workload resource. */
+static const json_t *template_of(const char *resource, const json_t *obj) {
+    if (!obj) return NULL;
+    if (streq(resource, "cronjobs")) return mg_json_get(obj, "spec", "jobTemplate", "spec", "template", NULL);
+    return mg_json_get(obj, "spec", "template", NULL);
+}
+
+static const char *kind_of_resource(const char *resource) {
+    static const char *const map[][2] = {{"deployments", "Deployment"},
+                                         {"replicasets", "ReplicaSet"},
+                                         {"statefulsets", "StatefulSet"},
+                                         {"daemonsets", "DaemonSet"},
+                                         {"jobs", "Job"},
+                                         {"cronjobs", "CronJob"},
+                                         {"pods", "Pod"}};
+    for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+        if (streq(resource, map[i][0])) return map[i][1];
+    return NULL;
+}
+
+static const char *objname(actx *c, const json_t *obj) {
+    if (c->req->name[0]) return c->req->name;
+    const char *n = mg_json_str(obj, "metadata", "name", NULL);
+    if (n) return n;
+    n = mg_json_str(obj, "metadata", "generateName", NULL);
+    return n ? n : "(unnamed)";
+}
+
+static void judge_pod(actx *c) {
+    const mg_admission_request *r = c->req;
+    if (r->op == MG_OP_CREATE && r->subresource[0] == '\0') {
+        podcheck pc;
+        check_podspec(c, "Pod", objname(c, r->object), mg_json_get(r->object, "metadata", NULL),
+                      mg_json_get(r->object, "spec", NULL), NULL, true, &pc);
+        require_md(c, "Pod", r->object, &pc);
+        allow(c, pc.n_model ? "model-image" : "no-model-image");
+    } else if (r->op == MG_OP_UPDATE &&
+               (r->subresource[0] == '\0' || streq(r->subresource, "ephemeralcontainers"))) {
+        podcheck pc;
+        check_podspec(c, "Pod", objname(c, r->object), mg_json_get(r->object, "metadata", NULL),
+                      mg_json_get(r->object, "spec", NULL), mg_json_get(r->old_object, "spec", NULL), false,
+                      &pc);
+        allow(c, pc.n_model ? "model-image" : "no-model-image");
+    } else {
+        allow(c, r->subresource[0] ? "subresource" : "no-model-image");
+    }
+}
+
+static void judge_deployment_scale(actx *c) {
+    const mg_admission_request *r = c->req;
+    long long want = replicas_of(r->object, 0), had = replicas_of(r->old_object, 0);
+    if (!r->old_object) {
+        const json_t *dep = IXCALL(c, deployment, c->ns, r->name);
+        had = dep ? replicas_of(dep, 1) : 0;
+    }
+    if (want <= had) return allow(c, "scale-down");
+    const json_t *dep = IXCALL(c, deployment, c->ns, r->name);
+    if (!dep) {
+        mg_admission_decision_warn(
+            c->d, "modelgov: Deployment %s/%s is not in the webhook's cache yet; scale-up not checked", c->ns,
+            r->name);
+        return allow(c, "quarantine-scale");
+    }
+    const char *reason = NULL;
+    const json_t *mv = quarantined_in(c, mg_json_get(template_of("deployments", dep), "spec", NULL), &reason);
+    if (mv)
+        return deny(c, "quarantine-scale",
+                    "scale-up of Deployment %s from %lld to %lld refused: model %s:%s (ModelVersion %s) is "
+                    "quarantined: %s",
+                    r->name, had, want, mg_json_str(mv, "spec", "model", NULL),
+                    mg_json_str(mv, "spec", "version", NULL), mvname(mv), reason);
+    allow(c, "quarantine-scale");
+}
+
+static void judge_workload(actx *c, const char *kind) {
+    const mg_admission_request *r = c->req;
+    if (streq(r->subresource, "scale")) {
+        if (streq(r->resource, "deployments") && r->op == MG_OP_UPDATE) return judge_deployment_scale(c);
+        return allow(c, "subresource");
+    }
+    if (r->subresource[0]) return allow(c, "subresource");
+    if (r->op != MG_OP_CREATE && r->op != MG_OP_UPDATE) return allow(c, "no-model-image");
+    const json_t *tpl = template_of(r->resource, r->object),
+                 *old_tpl = template_of(r->resource, r->old_object);
+    bool creating = r->op == MG_OP_CREATE;
+    podcheck pc;
+    check_podspec(c, kind, objname(c, r->object), mg_json_get(tpl, "metadata", NULL),
+                  mg_json_get(tpl, "spec", NULL), creating ? NULL : mg_json_get(old_tpl, "spec", NULL),
+                  creating, &pc);
+    if (c->denied) return;
+    /* ownership matters when the object is new or gains model images (pc counts only new ones) */
+    require_md(c, kind, r->object, &pc);
+    if (c->denied) return;
+    if (!creating && streq(r->resource, "deployments")) {
+        long long want = replicas_of(r->object, 1), had = replicas_of(r->old_object, 1);
+        if (want > had) {
+            const char *reason = NULL;
+            const json_t *mv = quarantined_in(c, mg_json_get(tpl, "spec", NULL), &reason);
+            if (mv)
+                return deny(c, "quarantine-scale",
+                            "scale-up of Deployment %s from %lld to %lld refused: model %s:%s (ModelVersion "
+                            "%s) is quarantined: %s",
+                            r->name, had, want, mg_json_str(mv, "spec", "model", NULL),
+                            mg_json_str(mv, "spec", "version", NULL), mvname(mv), reason);
+        }
+    }
+    allow(c, pc.n_model ? "model-image" : "no-model-image");
+}
+
+/* ---- ModelDeployment ------------------------------------------------------------------------- */
+
+static void md_quarantine_check(actx *c, const char *mdname, const char *mv_name, long long had,
+                                long long want) {
+    if (!mv_name) return allow(c, "quarantine-scale");
+    const json_t *mv = IXCALL(c, mv_by_name, c->ns, mv_name);
+    if (!mv) return allow(c, "quarantine-scale");
+    const char *reason = NULL;
+    if (mv_quarantined(c, mv, &reason))
+        return deny(c, "quarantine-scale",
+                    "scale-up of ModelDeployment %s from %lld to %lld refused: model %s:%s (ModelVersion %s) "
+                    "is quarantined: %s",
+                    mdname, had, want, mg_json_str(mv, "spec", "model", NULL),
+                    mg_json_str(mv, "spec", "version", NULL), mv_name, reason);
+    allow(c, "quarantine-scale");
+}
+
+static void judge_modeldeployment(actx *c) {
+    const mg_admission_request *r = c->req;
+    if (streq(r->subresource, "scale")) {
+        if (r->op != MG_OP_UPDATE) return allow(c, "subresource");
+        long long want = replicas_of(r->object, 0), had = replicas_of(r->old_object, 0);
+        if (want <= had) return allow(c, "scale-down");
+        const json_t *md = IXCALL(c, modeldeployment, c->ns, r->name);
+        if (!md) {
+            mg_admission_decision_warn(
+                c->d,
+                "modelgov: ModelDeployment %s/%s is not in the webhook's cache yet; scale-up not checked",
+                c->ns, r->name);
+            return allow(c, "quarantine-scale");
+        }
+        return md_quarantine_check(c, r->name, mg_json_str(md, "spec", "modelVersion", NULL), had, want);
+    }
+    if (r->subresource[0]) return allow(c, "subresource");
+    if (r->op == MG_OP_CREATE) {
+        long long want = replicas_of(r->object, 1);
+        if (want <= 0) return allow(c, "quarantine-scale");
+        return md_quarantine_check(c, objname(c, r->object),
+                                   mg_json_str(r->object, "spec", "modelVersion", NULL), 0, want);
+    }
+    if (r->op == MG_OP_UPDATE) {
+        long long want = replicas_of(r->object, 1), had = replicas_of(r->old_object, 1);
+        const char *mvn = mg_json_str(r->object, "spec", "modelVersion", NULL);
+        if (!streq(mvn, mg_json_str(r->old_object, "spec", "modelVersion", NULL)))
+            had = 0; /* a new model starts from zero */
+        if (want <= had) return allow(c, "scale-down");
+        return md_quarantine_check(c, r->name, mvn, had, want);
+    }
+    allow(c, "default-allow");
+}
+
+/* ---- governance records ---------------------------------------------------------------------- */
+
+static void judge_immutable(actx *c, const char *kind) {
+    const mg_admission_request *r = c->req;
+    const json_t *a = json_object_get(r->old_object, "spec"), *b = json_object_get(r->object, "spec");
+    if (!r->old_object || json_equal((json_t *)a, (json_t *)b) || (!a && !b))
+        return allow(c, "immutable-spec");
+    mg_buf keys;
+    mg_buf_init(&keys, 512);
+    const char *k;
+    const json_t *v;
+    json_object_foreach((json_t *)b, k, v) {
+        if (!json_equal((json_t *)v, json_object_get(a, k)))
+            mg_buf_printf(&keys, "%sspec.%s", keys.len ? ", " : "", k);
+    }
+    json_object_foreach((json_t *)a, k, v) {
+        if (!json_object_get(b, k)) mg_buf_printf(&keys, "%sspec.%s", keys.len ? ", " : "", k);
+    }
+    deny(c, "immutable-spec", "the spec of %s %s is immutable (changed: %s); create a new %s instead", kind,
+         r->name, keys.len ? keys.data : "spec", kind);
+    mg_buf_free(&keys);
+}
+
+static void judge_modelversion_create(actx *c) {
+    const mg_admission_request *r = c->req;
+    const char *author = ann(r->object, MG_ANNOTATION_AUTHOR);
+    const char *name = objname(c, r->object);
+    if (!author || !streq(author, r->username))
+        return deny(c, "modelversion-author",
+                    "ModelVersion %s must carry the annotation %s=%s (the requesting user)%s%s%s", name,
+                    MG_ANNOTATION_AUTHOR, r->username[0] ? r->username : "(anonymous)",
+                    author ? ", not '" : "", author ? author : "", author ? "'" : "");
+    const char *model = mg_json_str(r->object, "spec", "model", NULL),
+               *version = mg_json_str(r->object, "spec", "version", NULL);
+    if (!model || !version)
+        return deny(c, "modelversion-unique", "ModelVersion %s needs spec.model and spec.version", name);
+    const json_t *same = arr_or_empty(IXCALL(c, mv_by_model, c->ns, model));
+    size_t i;
+    const json_t *mv;
+    json_array_foreach(same, i, mv) {
+        if (streq(mg_json_str(mv, "spec", "version", NULL), version) && !streq(mvname(mv), name))
+            return deny(c, "modelversion-unique",
+                        "model %s version %s is already registered in namespace %s as ModelVersion %s: "
+                        "versions are immutable, pick a new version",
+                        model, version, c->ns, mvname(mv));
+    }
+    allow(c, "modelversion-create");
+}
+
+static void judge_review_create(actx *c) {
+    const mg_admission_request *r = c->req;
+    const json_t *o = r->object;
+    const char *name = objname(c, o);
+    const char *reviewer = mg_json_str(o, "spec", "reviewer", NULL);
+    const char *kind_s = mg_json_str(o, "spec", "kind", NULL),
+               *verdict_s = mg_json_str(o, "spec", "verdict", NULL);
+    if (!streq(reviewer, r->username))
+        return deny(c, "review-identity",
+                    "ModelReview %s: spec.reviewer '%s' must be the requesting user '%s'", name,
+                    reviewer ? reviewer : "", r->username);
+    mg_review_kind kind = mg_review_kind_parse(kind_s);
+    mg_review_verdict verdict = mg_review_verdict_parse(verdict_s);
+    if (kind == MG_REVIEW_KIND_INVALID)
+        return deny(c, "review-identity",
+                    "ModelReview %s: spec.kind '%s' is not security, performance, bias or incident", name,
+                    kind_s ? kind_s : "");
+    if (!mg_review_verdict_fits(kind, verdict))
+        return deny(c, "review-identity", "ModelReview %s: verdict '%s' does not fit a %s review (use %s)",
+                    name, verdict_s ? verdict_s : "", kind_s,
+                    kind == MG_REVIEW_INCIDENT ? "confirm or release" : "approve or reject");
+    const mg_strlist *groups = &c->cfg->reviewer_groups[kind];
+    if (groups->len > 0) {
+        bool in = false;
+        for (size_t i = 0; i < groups->len && !in; i++)
+            in = mg_admission_user_in_group(r, groups->items[i]);
+        if (!in) {
+            mg_buf b;
+            mg_buf_init(&b, 512);
+            for (size_t i = 0; i < groups->len; i++)
+                mg_buf_printf(&b, "%s%s", i ? ", " : "", groups->items[i]);
+            deny(c, "review-identity", "user %s may not make %s reviews: not in the reviewer group(s) %s",
+                 r->username, kind_s, b.data);
+            mg_buf_free(&b);
+            return;
+        }
+    }
+    const char *mvn = mg_json_str(o, "spec", "modelVersion", NULL),
+               *mdn = mg_json_str(o, "spec", "modelDeployment", NULL);
+    if (!mvn && mdn) {
+        const json_t *md = IXCALL(c, modeldeployment, c->ns, mdn);
+        if (!md)
+            return deny(c, "review-identity", "ModelReview %s: ModelDeployment %s not found in namespace %s",
+                        name, mdn, c->ns);
+        mvn = mg_json_str(md, "spec", "modelVersion", NULL);
+    }
+    if (!mvn)
+        return deny(c, "review-identity",
+                    "ModelReview %s names neither spec.modelVersion nor spec.modelDeployment", name);
+    const json_t *mv = IXCALL(c, mv_by_name, c->ns, mvn);
+    if (!mv)
+        return deny(c, "review-identity", "ModelReview %s: ModelVersion %s not found in namespace %s", name,
+                    mvn, c->ns);
+    const char *author = ann(mv, MG_ANNOTATION_AUTHOR);
+    if (!author) {
+        mg_admission_decision_warn(
+            c->d, "modelgov: ModelVersion %s has no %s annotation; separation of duties not checked", mvn,
+            MG_ANNOTATION_AUTHOR);
+    } else if (streq(author, reviewer)) {
+        return deny(c, "review-identity",
+                    "separation of duties: %s registered ModelVersion %s and cannot review it", reviewer,
+                    mvn);
+    }
+    allow(c, "review-identity");
+}
+
+static void judge_trainingrun(actx *c) {
+    const mg_admission_request *r = c->req;
+    const char *dsn = mg_json_str(r->object, "spec", "datasetVersion", NULL);
+    if (r->op == MG_OP_UPDATE && streq(dsn, mg_json_str(r->old_object, "spec", "datasetVersion", NULL)))
+        return allow(c, "training-dataset");
+    const char *name = objname(c, r->object);
+    if (!dsn) return deny(c, "training-dataset", "TrainingRun %s has no spec.datasetVersion", name);
+    const json_t *ds = IXCALL(c, dataset, c->ns, dsn);
+    if (!ds)
+        return deny(c, "training-dataset", "TrainingRun %s: DatasetVersion %s not found in namespace %s",
+                    name, dsn, c->ns);
+    const char *method = mg_json_str(ds, "spec", "privacy", "method", NULL);
+    if (!streq(method, "anonymized") && !streq(method, "pseudonymized"))
+        return deny(c, "training-dataset",
+                    "TrainingRun %s: DatasetVersion %s has no privacy attestation (spec.privacy.method is "
+                    "'%s'): anonymize or pseudonymize it first",
+                    name, dsn, method ? method : "");
+    const json_t *scan = mg_json_get(ds, "status", "biasScan", NULL);
+    if (!json_is_object(scan))
+        return deny(c, "training-dataset",
+                    "TrainingRun %s: DatasetVersion %s has no bias scan (run kubectl modelgov bias-scan)",
+                    name, dsn);
+    if (!json_is_true(json_object_get(scan, "passed")))
+        return deny(c, "training-dataset", "TrainingRun %s: the bias scan of DatasetVersion %s did not pass",
+                    name, dsn);
+    const char *tool = mg_json_str(scan, "tool", "name", NULL);
+    if (!mg_strlist_contains(&c->cfg->approved_scan_tools, tool))
+        return deny(c, "training-dataset",
+                    "TrainingRun %s: the bias scan of DatasetVersion %s was made by '%s', which is not an "
+                    "approved scan tool",
+                    name, dsn, tool ? tool : "");
+    allow(c, "training-dataset");
+}
+
+static void judge_dataset_delete(actx *c) {
+    const mg_admission_request *r = c->req;
+    const json_t *refs = arr_or_empty(IXCALL(c, dataset_referrers, c->ns, r->name));
+    if (!refs || json_array_size(refs) == 0) return allow(c, "dataset-in-use");
+    mg_buf b;
+    mg_buf_init(&b, 1024);
+    size_t i;
+    const json_t *o;
+    json_array_foreach(refs, i, o) {
+        if (i == 5) {
+            mg_buf_printf(&b, " and %zu more", json_array_size(refs) - 5);
+            break;
+        }
+        const char *k = mg_json_str(o, "kind", NULL);
+        mg_buf_printf(&b, "%s%s %s", i ? ", " : "", k ? k : "object", mvname(o) ? mvname(o) : "?");
+    }
+    deny(c, "dataset-in-use", "DatasetVersion %s is referenced by %s and cannot be deleted", r->name, b.data);
+    mg_buf_free(&b);
+}
+
+static void judge_governance(actx *c) {
+    const mg_admission_request *r = c->req;
+    const char *res = r->resource;
+    if (r->op == MG_OP_DELETE && !streq(res, "datasetversions")) return allow(c, "delete");
+    if (streq(res, "modeldeployments")) return judge_modeldeployment(c);
+    if (r->subresource[0]) return allow(c, "subresource");
+    if (r->op == MG_OP_UPDATE) {
+        if (streq(res, "datasetversions")) return judge_immutable(c, "DatasetVersion");
+        if (streq(res, "modelversions")) return judge_immutable(c, "ModelVersion");
+        if (streq(res, "modelreviews")) return judge_immutable(c, "ModelReview");
+        if (streq(res, "trainingruns")) return judge_trainingrun(c);
+    } else if (r->op == MG_OP_CREATE) {
+        if (streq(res, "modelversions")) return judge_modelversion_create(c);
+        if (streq(res, "modelreviews")) return judge_review_create(c);
+        if (streq(res, "trainingruns")) return judge_trainingrun(c);
+    } else if (r->op == MG_OP_DELETE) {
+        if (streq(res, "datasetversions")) return judge_dataset_delete(c);
+        return allow(c, "delete");
+    }
+    allow(c, "default-allow");
+}
+
+/* ---- entry ----------------------------------------------------------------------------------- */
+
+void mg_admission_decide(const mg_admission_input *in, mg_admission_decision *out) {
+    actx c = {0};
+    c.in = in;
+    c.req = in->req;
+    c.cfg = in->cfg;
+    c.ix = in->index;
+    c.group = in->group && *in->group ? in->group : MG_GROUP_DEFAULT;
+    c.ns = in->req->namespace_;
+    c.d = out;
+    c.keep = json_array();
+    const mg_admission_request *r = in->req;
+    const char *kind;
+
+    if (mg_strlist_contains(&c.cfg->exempt_namespaces, r->namespace_)) {
+        allow(&c, "exempt-namespace");
+    } else if (mg_policy_config_sa_exempt(c.cfg, r->username)) {
+        allow(&c, "exempt-service-account");
+    } else if (r->op == MG_OP_CONNECT) {
+        allow(&c, "connect");
+    } else if (streq(r->group, c.group)) {
+        if (streq(r->subresource, "status"))
+            allow(&c, "status-subresource");
+        else
+            judge_governance(&c);
+    } else if (r->op == MG_OP_DELETE) {
+        allow(&c, "delete");
+    } else if (streq(r->subresource, "status")) {
+        allow(&c, "status-subresource");
+    } else if (streq(r->group, "") && streq(r->resource, "pods")) {
+        judge_pod(&c);
+    } else if (((streq(r->group, "apps") && !streq(r->resource, "controllerrevisions")) ||
+                streq(r->group, "batch")) &&
+               (kind = kind_of_resource(r->resource)) != NULL) {
+        judge_workload(&c, kind);
+    } else {
+        allow(&c, "default-allow");
+    }
+
+    if (c.denied && c.cfg->mode == MG_POLICY_AUDIT) {
+        mg_admission_decision_warn(out, "audit: would deny: %s", out->message ? out->message : "");
+        out->allowed = true;
+        out->code = 0;
+        out->reason[0] = '\0';
+    }
+    json_decref(c.keep);
+}

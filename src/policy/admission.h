@@ -1,0 +1,115 @@
+/* policy/admission — the webhook's decisions, as a pure function.
+ *
+ * Owns: every admission rule of issue 5 (items 3, 4 and 5). No I/O: all state comes through the
+ * lookups of mg_admission_index (backed by informer stores in the webhook and by in-memory fakes
+ * in tests) and the tag resolver callback (backed by the registry client and its cache).
+ * Thread-safe when the index is.
+ *
+ * Rules (the first that applies decides; `rule` in the decision names it):
+ *  - exempt-namespace / exempt-service-account: request namespace in exemptNamespaces, or user in
+ *    exemptServiceAccounts → allowed.
+ *  - status-subresource and any other subresource except `scale` (and pods/ephemeralcontainers) →
+ *    allowed. CONNECT → allowed. DELETE → allowed except DatasetVersion (dataset-in-use).
+ *  - model-image: Pods (CREATE; UPDATE only for images not already in oldObject, e.g.
+ *    ephemeralcontainers) and the pod templates of Deployments, ReplicaSets, StatefulSets,
+ *    DaemonSets, Jobs and CronJobs (CREATE; UPDATE for images not in the old template): every
+ *    container, initContainer and ephemeralContainer image is parsed (an invalid reference is
+ *    refused). It is a model image when it lies under a modelRepositories prefix or its
+ *    repository is the spec.image of some ModelVersion of the namespace (repo_known). A model
+ *    image is admitted only when it maps to an approved (mg_approval_compute over its reviews),
+ *    non-quarantined (mg_modelversion_quarantined) ModelVersion: `@digest` equal to spec.digest,
+ *    or (requireDigest off) a tag equal to spec.version that the resolver maps to spec.digest
+ *    (unreachable registry → refused; resolver says tag absent → refused). No tag, `latest`, and
+ *    unknown tags are refused.
+ *  - model-label: a pod (template) labelled mlops.modelgov.io/model=NAME must run at least one
+ *    model image (CREATE) and all its model images must be ModelVersions of model NAME.
+ *  - require-model-deployment (requireModelDeployment): a Deployment running a model image must
+ *    have a controller ownerReference to a ModelDeployment (apiVersion GROUP/...) that exists and
+ *    whose spec.modelVersion (or fallbackModelVersion) is the ModelVersion of the image; Pods and
+ *    ReplicaSets (and other workloads) with a model image need some controller ownerReference.
+ *  - quarantine-scale: refuses raising replicas of a quarantined model: Deployment UPDATE with
+ *    more spec.replicas (default 1), deployments/scale (image taken from the Deployment index;
+ *    unknown Deployment → allowed with a warning), ModelDeployment CREATE/UPDATE with replicas > 0
+ *    (CREATE, or modelVersion changed) or more replicas, and the modeldeployments/scale
+ *    subresource (kind autoscaling/v1 Scale).
+ *  - immutable-spec: UPDATE of DatasetVersion, ModelVersion, ModelReview whose spec changed.
+ *  - modelversion-author / modelversion-unique: ModelVersion CREATE needs annotation
+ *    mlops.modelgov.io/author equal to the requesting user; (spec.model, spec.version) unique in
+ *    the namespace.
+ *  - review-identity: ModelReview CREATE: spec.reviewer equals the requesting user; the user is in
+ *    one of reviewerGroups[kind] (when configured); the verdict fits the kind; the target
+ *    ModelVersion (spec.modelVersion, else the ModelVersion of spec.modelDeployment) exists and
+ *    its author is not the reviewer (separation of duties).
+ *  - training-dataset: TrainingRun CREATE (or UPDATE changing spec.datasetVersion): the
+ *    DatasetVersion exists, spec.privacy.method is anonymized|pseudonymized, status.biasScan.passed
+ *    is true and status.biasScan.tool.name is in approvedScanTools.
+ *  - dataset-in-use: DatasetVersion DELETE while TrainingRuns/ModelVersions reference it.
+ * Audit mode turns a denial into allowed + a warning "audit: would deny: <message>" (rule kept).
+ * Dry-run requests are judged exactly like real ones.
+ *
+ * Memory: every index lookup returns a NEW reference (or NULL) that this module releases before
+ * mg_admission_decide returns; the index must keep whatever it hands out valid and immutable. */
+#ifndef MG_POLICY_ADMISSION_H
+#define MG_POLICY_ADMISSION_H
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/error.h"
+#include "policy/config.h"
+#include "policy/imageref.h"
+#include "policy/review.h"
+
+#define MG_GROUP_DEFAULT "mlops.modelgov.io"
+#define MG_LABEL_MODEL "mlops.modelgov.io/model"
+#define MG_ANNOTATION_AUTHOR "mlops.modelgov.io/author"
+
+/* Lookups over the watch-fed caches. Any function may be NULL (= "nothing known"). Arrays and
+ * objects are new references (NULL = none). `repo` is always a full normalised repository name
+ * (mg_imageref.name; index ModelVersions by mg_imageref_normalize_repo(spec.image)). */
+typedef struct mg_admission_index {
+    void *ctx;
+    /* ModelVersions in ns with that repository and spec.digest. */
+    json_t *(*mv_by_digest)(void *ctx, const char *ns, const char *repo, const char *digest);
+    /* ModelVersions in ns with that repository and spec.version == version. */
+    json_t *(*mv_by_version)(void *ctx, const char *ns, const char *repo, const char *version);
+    /* True when some ModelVersion in ns has that repository. */
+    bool (*repo_known)(void *ctx, const char *ns, const char *repo);
+    /* ModelVersions in ns with spec.model == model (array). */
+    json_t *(*mv_by_model)(void *ctx, const char *ns, const char *model);
+    /* The ModelVersion named name in ns (object). */
+    json_t *(*mv_by_name)(void *ctx, const char *ns, const char *name);
+    /* ModelReviews in ns whose spec.modelVersion == mv_name (array). */
+    json_t *(*reviews_of)(void *ctx, const char *ns, const char *mv_name);
+    /* The DatasetVersion named name (object). */
+    json_t *(*dataset)(void *ctx, const char *ns, const char *name);
+    /* TrainingRuns and ModelVersions in ns whose spec.datasetVersion == name (array; items should
+     * carry "kind" for messages). */
+    json_t *(*dataset_referrers)(void *ctx, const char *ns, const char *name);
+    /* The ModelDeployment / apps/v1 Deployment named name (object). */
+    json_t *(*modeldeployment)(void *ctx, const char *ns, const char *name);
+    json_t *(*deployment)(void *ctx, const char *ns, const char *name);
+    /* Tag → digest via the registry (cached). 0 and digest filled ("sha256:..."); MG_ENOTFOUND when
+     * the registry says the tag does not exist; any other negative code when it cannot tell
+     * (unreachable, auth): err->message says why. Called only for a tag that names an approved,
+     * non-quarantined ModelVersion. */
+    int (*resolve_tag)(void *ctx, const mg_imageref *ref, char *digest, size_t digest_len, mg_error *err);
+} mg_admission_index;
+
+typedef struct mg_admission_input {
+    const mg_admission_request *req;
+    const mg_policy_config *cfg;
+    const mg_admission_index *index;
+    const char *group; /* the CRD group; NULL = MG_GROUP_DEFAULT */
+} mg_admission_input;
+
+/* Decides. *out must be initialised (mg_admission_decision_init) and is freed by the caller
+ * (mg_admission_decision_free). Never fails: missing data means "deny" for model images and
+ * governance checks, "allow" for unrelated objects. */
+void mg_admission_decide(const mg_admission_input *in, mg_admission_decision *out);
+
+/* The approval/quarantine view of one ModelVersion, as the webhook computes it (reviews from the
+ * index). *message is a new heap string explaining a refusal, or NULL when usable. */
+bool mg_admission_mv_usable(const mg_admission_index *ix, const char *ns, const json_t *mv, char **message);
+
+#endif
