@@ -247,8 +247,9 @@ def raw():
         if i == 3:
             a = np.array([1.0])
             b = np.array([2.0])
+        r = scipy.stats.ks_2samp(a, b)
         case = {"a": fl(a), "b": fl(b),
-                "ks": f(scipy.stats.ks_2samp(a, b).statistic),
+                "ks": f(r.statistic), "ks_p": f(r.pvalue),
                 "wasserstein": f(scipy.stats.wasserstein_distance(a, b))}
         qs = [0.0, 0.1, 0.25, 0.333, 0.5, 0.9, 0.999, 1.0]
         case["quantile_q"] = qs
@@ -261,6 +262,32 @@ def raw():
         case["histogram"] = fl(np.bincount(idx, minlength=len(edges) + 1))
         cases.append(case)
     dump("raw.json", {"cases": cases})
+
+
+def ks_pvalues():
+    """Exact-mode p-values for sizes up to 10000 (scipy's own exact code path, which ks_2samp
+    takes for them with method='auto'), and the Kolmogorov distribution's sf."""
+    from math import gcd
+    from scipy.stats._stats_py import _attempt_exact_2kssamp
+    cases = []
+    sizes = [(5, 5), (40, 40), (300, 300), (7, 5), (30, 20), (250, 97), (1000, 1500), (3000, 2000),
+             (10000, 9999), (10000, 10000), (1, 10000), (8000, 60)]
+    for n1, n2 in sizes:
+        g = gcd(n1, n2)
+        lcm = (n1 // g) * n2
+        for frac in [0.0, 0.3, 1.0, 2.0, 4.0, 8.0]:
+            # d around the interesting range: frac / sqrt(en)
+            en = n1 * n2 / (n1 + n2)
+            d = min(1.0, frac / np.sqrt(en))
+            h = int(np.round(d * lcm))
+            d = h / lcm
+            ok, d2, p = _attempt_exact_2kssamp(n1, n2, g, d, "two-sided")
+            if not ok:
+                continue
+            cases.append({"n1": n1, "n2": n2, "d": f(d2), "p": f(np.clip(p, 0, 1))})
+    kol = [{"y": f(y), "sf": f(scipy.special.kolmogorov(y))}
+           for y in [0.05, 0.2, 0.5, 0.8, 0.99, 1.0, 1.3, 2.0, 3.0, 5.0]]
+    dump("ks.json", {"cases": cases, "kolmogorov": kol})
 
 
 def fairness():
@@ -299,6 +326,7 @@ def main():
     contingency()
     gamma()
     raw()
+    ks_pvalues()
     fairness()
 
 

@@ -456,6 +456,125 @@ int mg_stats_wasserstein_sorted(const double *u, size_t nu, const double *v, siz
     return 0;
 }
 
+/* ---- KS p-values ------------------------------------------------------------------------ */
+
+/* scipy's _compute_prob_outside_square(n, h): Pr(D_{n,n} >= h/n) by a Horner-like scheme. */
+static double prob_outside_square(int64_t n, int64_t h) {
+    double P = 0;
+    for (int64_t k = n / h; k >= 0; k--) {
+        double p1 = 1;
+        for (int64_t j = 0; j < h; j++)
+            p1 = (double)(n - k * h - j) * p1 / (double)(n + k * h + j + 1);
+        P = p1 * (1 - P);
+    }
+    return 2 * P;
+}
+
+static int64_t floordiv(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
+static int64_t ceildiv(int64_t a, int64_t b) { return -floordiv(-a, b); }
+
+/* scipy's _compute_outer_prob_inside_method(m, n, g, h) (Hodges' inside method with
+ * Viehmann's recursion for 1 - p): the proportion of lattice paths that leave the band
+ * |x/m - y/n| < h/lcm. Returns NaN when an index would leave scipy's window (never expected). */
+static double outer_prob_inside(int64_t m, int64_t n, int64_t g, int64_t h) {
+    if (m < n) {
+        int64_t t = m;
+        m = n;
+        n = t;
+    }
+    int64_t mg = m / g, ng = n / g;
+    int64_t minj = 0, maxj = ceildiv(h, mg);
+    if (maxj > n + 1) maxj = n + 1;
+    int64_t curlen = maxj - minj;
+    int64_t lenA = 2 * maxj + 2 < n + 1 ? 2 * maxj + 2 : n + 1;
+    double *A = mg_xmalloc((size_t)lenA * sizeof(double));
+    for (int64_t i = 0; i < lenA; i++)
+        A[i] = i < maxj ? 0.0 : 1.0;
+    double result = NAN;
+    for (int64_t i = 1; i <= m; i++) {
+        int64_t lastminj = minj, lastlen = curlen;
+        minj = floordiv(ng * i - h, mg) + 1;
+        if (minj < 0) minj = 0;
+        if (minj > n) minj = n;
+        maxj = ceildiv(ng * i + h, mg);
+        if (maxj > n + 1) maxj = n + 1;
+        if (maxj <= minj) {
+            result = 1.0;
+            goto out;
+        }
+        double val = minj == 0 ? 0.0 : 1.0;
+        for (int64_t jj = 0; jj < maxj - minj; jj++) {
+            int64_t j = jj + minj, src = jj + minj - lastminj;
+            if (src < 0 || src >= lenA || jj >= lenA) goto out;
+            val = (A[src] * (double)i + val * (double)j) / (double)(i + j);
+            A[jj] = val;
+        }
+        curlen = maxj - minj;
+        for (int64_t k = maxj - minj; lastlen > curlen && k < maxj - minj + (lastlen - curlen) && k < lenA;
+             k++)
+            A[k] = 1;
+    }
+    if (maxj - minj - 1 >= 0 && maxj - minj - 1 < lenA) result = A[maxj - minj - 1];
+out:
+    free(A);
+    return result;
+}
+
+double mg_stats_kolmogorov_sf(double y) {
+    if (isnan(y)) return NAN;
+    if (y <= 0) return 1;
+    if (y < 1) {
+        /* theta form of the CDF converges fast for small y */
+        const double pi = 3.14159265358979323846;
+        double s = 0, f = -pi * pi / (8 * y * y);
+        for (int k = 1; k < 100; k++) {
+            double t = exp(f * (double)((2 * k - 1) * (2 * k - 1)));
+            s += t;
+            if (t < 1e-17 * s) break;
+        }
+        return 1 - sqrt(2 * pi) / y * s;
+    }
+    double s = 0;
+    for (int k = 1; k < 100; k++) {
+        double t = exp(-2.0 * k * k * y * y);
+        s += (k % 2 ? t : -t);
+        if (t < 1e-17 * s) break;
+    }
+    s *= 2;
+    return s < 0 ? 0 : (s > 1 ? 1 : s);
+}
+
+int mg_stats_ks_2samp_pvalue(size_t na, size_t nb, double d, double *out) {
+    if (na == 0 || nb == 0 || !(d >= 0 && d <= 1) || na > UINT32_MAX || nb > UINT32_MAX) return MG_EINVAL;
+    double p = NAN;
+    if (na <= MG_STATS_KS_EXACT_MAX && nb <= MG_STATS_KS_EXACT_MAX) {
+        int64_t g = (int64_t)gcd_u64(na, nb), lcm = ((int64_t)na / g) * (int64_t)nb;
+        int64_t h = (int64_t)nearbyint(d * (double)lcm);
+        if (h == 0)
+            p = 1.0;
+        else if (na == nb)
+            p = prob_outside_square((int64_t)na, h);
+        else
+            p = outer_prob_inside((int64_t)na, (int64_t)nb, g, h);
+        if (!(p >= 0 && p <= 1)) p = NAN; /* scipy then falls back to the asymptotic form */
+    }
+    if (isnan(p)) {
+        double en = (double)na * (double)nb / ((double)na + (double)nb);
+        p = mg_stats_kolmogorov_sf(sqrt(en) * d);
+    }
+    *out = p < 0 ? 0 : (p > 1 ? 1 : p);
+    return 0;
+}
+
+int mg_stats_ks_2samp_test_sorted(const double *a, size_t na, const double *b, size_t nb, double *stat,
+                                  double *pvalue) {
+    double d;
+    int rc = mg_stats_ks_2samp_sorted(a, na, b, nb, &d);
+    if (!rc && pvalue) rc = mg_stats_ks_2samp_pvalue(na, nb, d, pvalue);
+    if (!rc && stat) *stat = d;
+    return rc;
+}
+
 typedef int (*sorted_fn)(const double *, size_t, const double *, size_t, double *);
 
 static int sort_then(sorted_fn fn, const double *a, size_t na, const double *b, size_t nb, double *out) {
@@ -476,6 +595,26 @@ static int sort_then(sorted_fn fn, const double *a, size_t na, const double *b, 
 
 int mg_stats_ks_2samp(const double *a, size_t na, const double *b, size_t nb, double *out) {
     return sort_then(mg_stats_ks_2samp_sorted, a, na, b, nb, out);
+}
+
+static double *sorted_copy(const double *x, size_t n, double *tmp, int *rc) {
+    double *c = mg_xmalloc(n * sizeof(double));
+    memcpy(c, x, n * sizeof(double));
+    if (!*rc) *rc = mg_stats_sort(c, n, tmp);
+    return c;
+}
+
+int mg_stats_ks_2samp_test(const double *a, size_t na, const double *b, size_t nb, double *stat,
+                           double *pvalue) {
+    if (na == 0 || nb == 0 || !a || !b) return MG_EINVAL;
+    int rc = 0;
+    double *tmp = mg_xmalloc((na > nb ? na : nb) * sizeof(double));
+    double *ca = sorted_copy(a, na, tmp, &rc), *cb = sorted_copy(b, nb, tmp, &rc);
+    if (!rc) rc = mg_stats_ks_2samp_test_sorted(ca, na, cb, nb, stat, pvalue);
+    free(ca);
+    free(cb);
+    free(tmp);
+    return rc;
 }
 
 int mg_stats_wasserstein(const double *u, size_t nu, const double *v, size_t nv, double *out) {

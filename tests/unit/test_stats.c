@@ -202,6 +202,10 @@ static void test_raw(void **state) {
         assert_true(v == field(c, "ks"));
         assert_int_equal(mg_stats_ks_2samp(b, nb, a, na, &v), 0);
         assert_true(v == field(c, "ks"));
+        double st, pv;
+        assert_int_equal(mg_stats_ks_2samp_test(a, na, b, nb, &st, &pv), 0);
+        assert_true(st == field(c, "ks"));
+        rel_close(pv, field(c, "ks_p"), "ks p-value", i);
         assert_int_equal(mg_stats_wasserstein(a, na, b, nb, &v), 0);
         close_to(v, field(c, "wasserstein"), "wasserstein", i);
         double *sa = malloc(na * sizeof(double));
@@ -234,6 +238,36 @@ static void test_raw(void **state) {
         free(myedges);
         free(counts);
     }
+    json_decref(j);
+}
+
+static void test_ks_pvalues(void **state) {
+    (void)state;
+    json_t *j = load("ks.json");
+    json_t *cases = json_object_get(j, "cases"), *c;
+    size_t i, square = 0, inside = 0;
+    assert_true(json_array_size(cases) >= 50);
+    json_array_foreach(cases, i, c) {
+        size_t n1 = (size_t)field(c, "n1"), n2 = (size_t)field(c, "n2");
+        double p;
+        assert_int_equal(mg_stats_ks_2samp_pvalue(n1, n2, field(c, "d"), &p), 0);
+        rel_close(p, field(c, "p"), "ks exact p", i);
+        if (n1 == n2)
+            square++;
+        else
+            inside++;
+    }
+    assert_true(square >= 10 && inside >= 10);
+    json_t *kol = json_object_get(j, "kolmogorov");
+    json_array_foreach(kol, i, c) {
+        rel_close(mg_stats_kolmogorov_sf(field(c, "y")), field(c, "sf"), "kolmogorov sf", i);
+    }
+    /* above the exact limit: the Kolmogorov limit form */
+    double p;
+    assert_int_equal(mg_stats_ks_2samp_pvalue(20000, 20000, 0.01, &p), 0);
+    close_to(p, mg_stats_kolmogorov_sf(sqrt(10000.0) * 0.01), "ks asymptotic p", 0);
+    assert_int_equal(mg_stats_ks_2samp_pvalue(10, 10, 1.5, &p), MG_EINVAL);
+    assert_int_equal(mg_stats_ks_2samp_pvalue(0, 10, 0.5, &p), MG_EINVAL);
     json_decref(j);
 }
 
@@ -422,6 +456,7 @@ int main(void) {
         cmocka_unit_test(test_contingency),
         cmocka_unit_test(test_gamma),
         cmocka_unit_test(test_raw),
+        cmocka_unit_test(test_ks_pvalues),
         cmocka_unit_test(test_fairness),
         cmocka_unit_test(test_edge_empty_and_nan),
         cmocka_unit_test(test_edge_all_equal_and_zero_bins),
