@@ -122,10 +122,25 @@ def bad_request(message):
     return status(400, 'BadRequest', message)
 
 
-def strict_decoding(paths):
-    """fieldValidation=Strict with unknown fields (apiserver: 400 BadRequest)."""
-    return bad_request('strict decoding error: ' +
-                       ', '.join('unknown field %s' % go_quote(p) for p in paths))
+def strict_decoding(paths, kind=None, version=None):
+    """fieldValidation=Strict with unknown fields on create/update (400 BadRequest).  With kind
+    and version, worded as the apiserver's transformDecodeError does:
+    'Gadget in version "v1beta1" cannot be handled as a Gadget: strict decoding error: ...'."""
+    msg = strict_decoding_text(paths)
+    if kind:
+        msg = '%s in version %s cannot be handled as a %s: %s' % (kind, go_quote(version or ''), kind, msg)
+    return bad_request(msg)
+
+
+def strict_decoding_text(paths):
+    return 'strict decoding error: ' + ', '.join('unknown field %s' % go_quote(p) for p in paths)
+
+
+def strict_decoding_patch(patched_json, paths):
+    """fieldValidation=Strict with unknown fields in a JSON/merge PATCH result: the apiserver
+    answers 422 NewInvalid(GroupKind{}, "", patch: Invalid value: "<patched object JSON>": ...).
+    patched_json: the patched object as compact JSON text with sorted keys (Go's encoding)."""
+    return invalid('', '', '', [c_invalid('patch', patched_json, strict_decoding_text(paths))])
 
 
 def expired(message):

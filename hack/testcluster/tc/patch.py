@@ -495,7 +495,7 @@ def apply_patch(content_type, original, patch_doc, group, version, kind, is_crd)
     if ct == JSON_PATCH:
         return json_patch(original, patch_doc)
     if ct == MERGE_PATCH:
-        if not isinstance(patch_doc, (dict, list)) and patch_doc is not None:
+        if not isinstance(patch_doc, (dict, list)):  # null or a scalar: ErrBadJSONPatch
             raise errors.bad_request('Invalid JSON Patch')
         return merge_patch(original, patch_doc)
     if ct == STRATEGIC_PATCH:

@@ -79,6 +79,15 @@ class ErrorsTest(unittest.TestCase):
                           'message': 'name must be provided', 'reason': 'BadRequest', 'code': 400})
         self.assertEqual(errors.strict_decoding(['spec.bogus']).status['message'],
                          'strict decoding error: unknown field "spec.bogus"')
+        self.assertEqual(errors.strict_decoding(['spec.bogus', 'spec.x'], 'Gadget', 'v1beta1').status['message'],
+                         'Gadget in version "v1beta1" cannot be handled as a Gadget: strict decoding error: '
+                         'unknown field "spec.bogus", unknown field "spec.x"')
+        e = errors.strict_decoding_patch('{"spec":{"bogus":1}}', ['spec.bogus'])
+        self.assertEqual((e.code, e.status['reason']), (422, 'Invalid'))
+        self.assertEqual(e.status['message'], ' "" is invalid: patch: Invalid value: "{\\"spec\\":{\\"bogus\\":1}}": '
+                         'strict decoding error: unknown field "spec.bogus"')
+        self.assertEqual(e.status['details'], {'causes': [{'reason': 'FieldValueInvalid', 'field': 'patch', 'message':
+                         'Invalid value: "{\\"spec\\":{\\"bogus\\":1}}": strict decoding error: unknown field "spec.bogus"'}]})
 
     def test_watch_410_recorded(self):
         with open(os.path.join(SHARED, 'watch', 'watch-410.jsonl')) as f:
@@ -284,6 +293,10 @@ class PatchTest(unittest.TestCase):
         r = patch.apply_patch('application/merge-patch+json; charset=utf-8', {'a': 1}, {'b': 2}, '', 'v1',
                               'ConfigMap', False)
         self.assertEqual(r, {'a': 1, 'b': 2})
+        for bad in (None, 5):
+            with self.assertRaises(errors.ApiError) as cm:
+                patch.apply_patch('application/merge-patch+json', {'a': 1}, bad, '', 'v1', 'ConfigMap', False)
+            self.assertEqual((cm.exception.code, cm.exception.status['message']), (400, 'Invalid JSON Patch'))
 
 
 
