@@ -1,0 +1,327 @@
+/* Integration driver for k8s/client against the test API server (hack/testcluster): loads its
+ * kubeconfig and exercises CRUD, selectors, pagination, optimistic concurrency, both patch
+ * types, the scale subresource, watch and the Status errors through the real interfaces.
+ * Usage: k8s-client-driver KUBECONFIG. Prints "ok NAME" / "FAIL NAME: why" and
+ * "N passed, N failed"; exits 1 when anything failed. Built by tests/integration/k8s-client.sh. */
+#include <jansson.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/clock.h"
+#include "core/error.h"
+#include "core/mem.h"
+#include "k8s/client.h"
+#include "k8s/kubeconfig.h"
+
+static const mg_gvr NS = {"", "v1", "namespaces", false};
+static const mg_gvr CM = {"", "v1", "configmaps", true};
+static const mg_gvr DEPLOY = {"apps", "v1", "deployments", true};
+
+static int passed, failed;
+
+static void check(bool cond, const char *name, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void check(bool cond, const char *name, const char *fmt, ...) {
+    if (cond) {
+        passed++;
+        printf("ok   %s\n", name);
+        return;
+    }
+    failed++;
+    printf("FAIL %s: ", name);
+    va_list ap;
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+    printf("\n");
+}
+
+static const char *str_at(const json_t *o, const char *a, const char *b) {
+    json_t *v = json_object_get(o, a);
+    if (b) v = json_object_get(v, b);
+    return json_string_value(v);
+}
+
+static json_t *configmap(const char *name, const char *app, const char *n, const char *value) {
+    json_t *labels = json_object();
+    if (app) json_object_set_new(labels, "app", json_string(app));
+    if (n) json_object_set_new(labels, "n", json_string(n));
+    return json_pack("{s:s,s:s,s:{s:s,s:o},s:{s:s}}", "apiVersion", "v1", "kind", "ConfigMap", "metadata",
+                     "name", name, "labels", labels, "data", "k", value);
+}
+
+/* ---- watch in a thread ---- */
+
+typedef struct watcher {
+    mg_client *c;
+    const char *ns;
+    char rv[64];
+    volatile int stop;
+    pthread_mutex_t mu;
+    char events[4096]; /* "ADDED cfg-w,MODIFIED cfg-w,..." */
+    int rc;
+    mg_error err;
+    bool started;
+} watcher;
+
+static int on_line(const char *line, size_t len, void *ud) {
+    watcher *w = ud;
+    json_t *ev = json_loadb(line, len, 0, NULL);
+    const char *type = json_string_value(json_object_get(ev, "type"));
+    const char *name = str_at(json_object_get(ev, "object"), "metadata", "name");
+    if (type && strcmp(type, "BOOKMARK")) {
+        pthread_mutex_lock(&w->mu);
+        size_t l = strlen(w->events);
+        snprintf(w->events + l, sizeof(w->events) - l, "%s%s %s", l ? "," : "", type, name ? name : "?");
+        pthread_mutex_unlock(&w->mu);
+    }
+    json_decref(ev);
+    return 0;
+}
+
+static void *watch_main(void *p) {
+    watcher *w = p;
+    mg_watch_opts wo = {.resource_version = w->rv,
+                        .allow_bookmarks = true,
+                        .timeout_seconds = 60,
+                        .stall_timeout_ms = 90000,
+                        .stop = &w->stop};
+    w->rc = mg_k8s_watch(w->c, &CM, w->ns, &wo, on_line, w, &w->err);
+    return NULL;
+}
+
+static bool events_have(watcher *w, const char *want) {
+    pthread_mutex_lock(&w->mu);
+    bool ok = strstr(w->events, want) != NULL;
+    pthread_mutex_unlock(&w->mu);
+    return ok;
+}
+
+int main(int argc, char **argv) {
+    if (argc != 2) {
+        fprintf(stderr, "usage: %s KUBECONFIG\n", argv[0]);
+        return 2;
+    }
+    mg_mem_init();
+    const char *kc = argv[1];
+    mg_rest_config cfg;
+    mg_error e;
+    if (mg_kubeconfig_load(kc, NULL, &cfg, &e)) {
+        printf("FAIL load kubeconfig: %s\n", e.message);
+        return 1;
+    }
+    check(cfg.context && !strcmp(cfg.context, "admin"), "current-context is admin", "got %s",
+          cfg.context ? cfg.context : "(null)");
+    mg_client *c;
+    if (mg_client_new(&cfg, &c, &e)) {
+        printf("FAIL client: %s\n", e.message);
+        return 1;
+    }
+    json_t *out = NULL, *obj;
+    int rc;
+    char ns[64];
+    snprintf(ns, sizeof(ns), "mgc-%d", (int)getpid());
+
+    obj = json_pack("{s:s,s:s,s:{s:s}}", "apiVersion", "v1", "kind", "Namespace", "metadata", "name", ns);
+    rc = mg_k8s_create(c, &NS, NULL, obj, &out, &e);
+    check(rc == 0, "create namespace", "%s", e.message);
+    json_decref(obj);
+    json_decref(out);
+
+    /* create, duplicate create, get, missing get */
+    obj = configmap("cfg-1", "mgc", "1", "v");
+    rc = mg_k8s_create(c, &CM, ns, obj, &out, &e);
+    check(rc == 0 && str_at(out, "metadata", "uid") && str_at(out, "metadata", "resourceVersion"),
+          "create configmap", "rc %d %s", rc, e.message);
+    char rv1[64] = "";
+    snprintf(rv1, sizeof(rv1), "%s", rc == 0 ? str_at(out, "metadata", "resourceVersion") : "");
+    json_decref(out);
+    rc = mg_k8s_create(c, &CM, ns, obj, &out, &e);
+    check(rc == MG_ECONFLICT && e.http_status == 409 && !strcmp(e.reason, "AlreadyExists") &&
+              !strcmp(e.message, "configmaps \"cfg-1\" already exists"),
+          "duplicate create is 409 AlreadyExists", "rc %d status %d reason %s message %s", rc, e.http_status,
+          e.reason, e.message);
+    json_decref(obj);
+    rc = mg_k8s_get(c, &CM, ns, "cfg-1", NULL, &out, &e);
+    check(rc == 0 && str_at(out, "data", "k") && !strcmp(str_at(out, "data", "k"), "v"), "get configmap",
+          "%s", e.message);
+    json_t *got = out;
+    rc = mg_k8s_get(c, &CM, ns, "nope", NULL, &out, &e);
+    check(rc == MG_ENOTFOUND && e.http_status == 404 && !strcmp(e.reason, "NotFound") &&
+              !strcmp(e.message, "configmaps \"nope\" not found") && !e.retryable,
+          "missing get is 404 NotFound", "rc %d reason %s message %s", rc, e.reason, e.message);
+
+    /* selectors and pagination */
+    obj = configmap("cfg-2", "mgc", "2", "v");
+    mg_k8s_create(c, &CM, ns, obj, NULL, &e);
+    json_decref(obj);
+    obj = configmap("cfg-3", "other", NULL, "v");
+    mg_k8s_create(c, &CM, ns, obj, NULL, &e);
+    json_decref(obj);
+    mg_list_opts lo = {.label_selector = "app=mgc"};
+    rc = mg_k8s_list(c, &CM, ns, &lo, &out, &e);
+    check(rc == 0 && json_array_size(json_object_get(out, "items")) == 2, "list app=mgc", "rc %d n %zu %s",
+          rc, json_array_size(json_object_get(out, "items")), e.message);
+    json_decref(out);
+    lo.label_selector = "app in (mgc,other),n!=2";
+    rc = mg_k8s_list(c, &CM, ns, &lo, &out, &e);
+    json_t *items = json_object_get(out, "items");
+    check(rc == 0 && json_array_size(items) == 2 &&
+              !strcmp(str_at(json_array_get(items, 0), "metadata", "name"), "cfg-1") &&
+              !strcmp(str_at(json_array_get(items, 1), "metadata", "name"), "cfg-3"),
+          "list with set-based selector (encoded)", "rc %d n %zu %s", rc, json_array_size(items), e.message);
+    json_decref(out);
+    mg_list_opts fo = {.field_selector = "metadata.name=cfg-2"};
+    rc = mg_k8s_list(c, &CM, ns, &fo, &out, &e);
+    check(rc == 0 && json_array_size(json_object_get(out, "items")) == 1, "list by field selector",
+          "rc %d %s", rc, e.message);
+    json_decref(out);
+    char seen[256] = "";
+    char cont[2048] = "";
+    int pages = 0;
+    do {
+        mg_list_opts po = {.label_selector = "app", .limit = 1, .continue_token = cont[0] ? cont : NULL};
+        rc = mg_k8s_list(c, &CM, ns, &po, &out, &e);
+        if (rc) break;
+        pages++;
+        size_t i;
+        json_t *it;
+        json_array_foreach(json_object_get(out, "items"), i, it) {
+            size_t l = strlen(seen);
+            snprintf(seen + l, sizeof(seen) - l, "%s ", str_at(it, "metadata", "name"));
+        }
+        const char *next = str_at(out, "metadata", "continue");
+        snprintf(cont, sizeof(cont), "%s", next ? next : "");
+        json_decref(out);
+    } while (cont[0] && pages < 10);
+    check(rc == 0 && pages == 3 && !strcmp(seen, "cfg-1 cfg-2 cfg-3 "), "paginated list (limit/continue)",
+          "rc %d pages %d seen '%s' %s", rc, pages, seen, e.message);
+
+    /* update and optimistic concurrency */
+    json_t *upd = json_deep_copy(got);
+    json_object_set_new(json_object_get(upd, "data"), "k", json_string("v2"));
+    rc = mg_k8s_update(c, &CM, ns, NULL, NULL, upd, &out, &e);
+    check(rc == 0 && !strcmp(str_at(out, "data", "k"), "v2") &&
+              strcmp(str_at(out, "metadata", "resourceVersion"), rv1),
+          "update with resourceVersion", "rc %d %s", rc, e.message);
+    json_decref(out);
+    rc = mg_k8s_update(c, &CM, ns, "cfg-1", NULL, upd, &out, &e);
+    check(rc == MG_ECONFLICT && e.http_status == 409 && !strcmp(e.reason, "Conflict") &&
+              strstr(e.message, "the object has been modified"),
+          "stale update is 409 Conflict", "rc %d reason %s message %s", rc, e.reason, e.message);
+    json_decref(upd);
+    json_decref(got);
+
+    /* patches */
+    json_t *mp = json_pack("{s:{s:s,s:n}}", "data", "k2", "x", "k");
+    rc = mg_k8s_merge_patch(c, &CM, ns, "cfg-1", NULL, mp, &out, &e);
+    check(rc == 0 && !json_object_get(json_object_get(out, "data"), "k") &&
+              !strcmp(str_at(out, "data", "k2"), "x"),
+          "merge patch", "rc %d %s", rc, e.message);
+    json_decref(out);
+    json_decref(mp);
+    json_t *jp = json_pack("[{s:s,s:s,s:s},{s:s,s:s,s:s}]", "op", "test", "path", "/data/k2", "value", "x",
+                           "op", "replace", "path", "/data/k2", "value", "y");
+    rc = mg_k8s_json_patch(c, &CM, ns, "cfg-1", NULL, jp, &out, &e);
+    check(rc == 0 && !strcmp(str_at(out, "data", "k2"), "y"), "json patch", "rc %d %s", rc, e.message);
+    json_decref(out);
+    rc = mg_k8s_json_patch(c, &CM, ns, "cfg-1", NULL, jp, &out, &e); /* the test op now fails */
+    check(rc == MG_EHTTP && e.http_status == 422 && !e.retryable, "failed json-patch test is 422",
+          "rc %d status %d %s", rc, e.http_status, e.message);
+    json_decref(jp);
+
+    /* scale subresource */
+    json_t *dep =
+        json_loads("{\"apiVersion\":\"apps/v1\",\"kind\":\"Deployment\",\"metadata\":{\"name\":\"web\"},"
+                   "\"spec\":{\"replicas\":1,\"selector\":{\"matchLabels\":{\"app\":\"web\"}},"
+                   "\"template\":{\"metadata\":{\"labels\":{\"app\":\"web\"}},\"spec\":{\"containers\":"
+                   "[{\"name\":\"web\",\"image\":\"nginx:1.25\"}]}}}}",
+                   0, NULL);
+    rc = mg_k8s_create(c, &DEPLOY, ns, dep, NULL, &e);
+    check(rc == 0, "create deployment", "%s", e.message);
+    json_decref(dep);
+    rc = mg_k8s_get(c, &DEPLOY, ns, "web", "scale", &out, &e);
+    check(rc == 0 && !strcmp(str_at(out, "kind", NULL), "Scale"), "get scale", "rc %d %s", rc, e.message);
+    if (rc == 0) {
+        json_object_set_new(json_object_get(out, "spec"), "replicas", json_integer(3));
+        json_t *s2 = NULL;
+        rc = mg_k8s_update(c, &DEPLOY, ns, "web", "scale", out, &s2, &e);
+        check(rc == 0 && json_integer_value(json_object_get(json_object_get(s2, "spec"), "replicas")) == 3,
+              "update scale", "rc %d %s", rc, e.message);
+        json_decref(s2);
+        json_decref(out);
+        rc = mg_k8s_get(c, &DEPLOY, ns, "web", NULL, &out, &e);
+        check(rc == 0 && json_integer_value(json_object_get(json_object_get(out, "spec"), "replicas")) == 3,
+              "scale reached the deployment", "rc %d %s", rc, e.message);
+    }
+    json_decref(out);
+
+    /* watch from the list's resourceVersion */
+    watcher w;
+    memset(&w, 0, sizeof(w));
+    pthread_mutex_init(&w.mu, NULL);
+    w.c = c;
+    w.ns = ns;
+    rc = mg_k8s_list(c, &CM, ns, NULL, &out, &e);
+    snprintf(w.rv, sizeof(w.rv), "%s", rc == 0 ? str_at(out, "metadata", "resourceVersion") : "0");
+    json_decref(out);
+    pthread_t th;
+    pthread_create(&th, NULL, watch_main, &w);
+    mg_sleep_ms(300);
+    obj = configmap("cfg-w", "mgc", "w", "1");
+    rc = mg_k8s_create(c, &CM, ns, obj, NULL, &e);
+    json_decref(obj);
+    mp = json_pack("{s:{s:s}}", "data", "k", "2");
+    if (!rc) rc = mg_k8s_merge_patch(c, &CM, ns, "cfg-w", NULL, mp, NULL, &e);
+    json_decref(mp);
+    if (!rc) rc = mg_k8s_delete(c, &CM, ns, "cfg-w", "Background", &e);
+    check(rc == 0, "create, patch, delete cfg-w", "%s", e.message);
+    const char *want = "ADDED cfg-w,MODIFIED cfg-w,DELETED cfg-w";
+    for (int i = 0; i < 100 && !events_have(&w, want); i++)
+        mg_sleep_ms(100);
+    w.stop = 1;
+    pthread_join(th, NULL);
+    check(events_have(&w, want), "watch saw ADDED, MODIFIED, DELETED in order", "events: %s", w.events);
+    check(w.rc == MG_ECANCELED, "watch ends on stop", "rc %d %s", w.rc, w.err.message);
+
+    /* delete */
+    rc = mg_k8s_delete(c, &CM, ns, "cfg-1", "Background", &e);
+    check(rc == 0, "delete configmap", "%s", e.message);
+    rc = mg_k8s_get(c, &CM, ns, "cfg-1", NULL, &out, &e);
+    check(rc == MG_ENOTFOUND, "deleted configmap is gone", "rc %d", rc);
+    rc = mg_k8s_delete(c, &CM, ns, "cfg-1", NULL, &e);
+    check(rc == MG_ENOTFOUND, "second delete is 404", "rc %d", rc);
+
+    /* other users: token auth, and a wrong token */
+    mg_rest_config acfg;
+    rc = mg_kubeconfig_load(kc, "alice", &acfg, &e);
+    check(rc == 0 && (acfg.token || acfg.token_file), "load context alice", "%s", e.message);
+    if (rc == 0) {
+        mg_client *ac;
+        mg_client_new(&acfg, &ac, &e);
+        rc = mg_k8s_get(ac, &CM, ns, "cfg-2", NULL, &out, &e);
+        check(rc == 0, "alice reads a configmap", "%s", e.message);
+        json_decref(out);
+        mg_client_free(ac);
+        free(acfg.token);
+        free(acfg.token_file);
+        acfg.token_file = NULL;
+        acfg.token = mg_xstrdup("not-a-valid-token");
+        mg_client_new(&acfg, &ac, &e);
+        rc = mg_k8s_get(ac, &CM, ns, "cfg-2", NULL, &out, &e);
+        check(rc == MG_EHTTP && e.http_status == 401 && !e.retryable, "wrong token is 401", "rc %d status %d",
+              rc, e.http_status);
+        mg_client_free(ac);
+        mg_rest_config_free(&acfg);
+    }
+
+    mg_k8s_delete(c, &NS, NULL, ns, NULL, NULL);
+    mg_client_free(c);
+    mg_rest_config_free(&cfg);
+    pthread_mutex_destroy(&w.mu);
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed ? 1 : 0;
+}
