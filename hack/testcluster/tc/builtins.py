@@ -2,6 +2,7 @@
 k8s.io/kubernetes/pkg/apis/*/v1/defaults.go, the registries' PrepareForCreate and
 pkg/apis/*/validation (1.28 wording for the rules implemented; see INTERFACE.md for the list).
 """
+import base64
 import copy
 import ipaddress
 import random
@@ -266,6 +267,14 @@ def apply_defaults(group, version, kind, obj, ip_allocator=None, port_allocator=
     elif kind == 'Secret' and group == '':
         if not obj.get('type'):
             obj['type'] = 'Opaque'
+        sd = obj.pop('stringData', None)
+        if isinstance(sd, dict) and sd:
+            # conversion v1 -> internal: stringData is write-only, merged over data
+            data = obj.get('data')
+            if not isinstance(data, dict):
+                data = obj['data'] = {}
+            for k, v in sd.items():
+                data[k] = base64.b64encode(str(v).encode('utf-8')).decode('ascii')
     elif kind == 'Namespace' and group == '':
         md = obj.setdefault('metadata', {})
         if md.get('name'):

@@ -9,7 +9,7 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 
-from tc import errors, selectors, patch, schema, table, builtins  # noqa: E402
+from tc import errors, selectors, patch, schema, table, builtins, fields  # noqa: E402
 
 
 class ErrorsTest(unittest.TestCase):
@@ -601,6 +601,11 @@ class BuiltinsTest(unittest.TestCase):
         sec = {'metadata': {'name': 's1', 'namespace': 'n'}, 'data': {'user': 'YWRtaW4='}}
         builtins.apply_defaults('', 'v1', 'Secret', sec)
         self.assertEqual(sec['type'], 'Opaque')
+        sec = {'metadata': {'name': 's2', 'namespace': 'n'}, 'data': {'a': 'eA==', 'user': 'x'},
+               'stringData': {'user': 'admin', 'pass': 'p@ss w0rd'}}
+        builtins.apply_defaults('', 'v1', 'Secret', sec)
+        self.assertEqual(sec['data'], {'a': 'eA==', 'user': 'YWRtaW4=', 'pass': 'cEBzcyB3MHJk'})
+        self.assertNotIn('stringData', sec)
         ns = {'metadata': {'name': 'conf-a'}}
         builtins.apply_defaults('', 'v1', 'Namespace', ns)
         self.assertEqual((ns['status'], ns['spec'], ns['metadata']['labels']),
@@ -636,6 +641,24 @@ class BuiltinsTest(unittest.TestCase):
         self.assertEqual(builtins.is_dns1123_subdomain('gadgets.conformance.example.io'), [])
         self.assertTrue(builtins.is_dns1123_label('a.b'))
         self.assertEqual(builtins.is_dns1123_label('conf-a'), [])
+
+
+
+class FieldsTest(unittest.TestCase):
+    def test_prune_unknown_builtin(self):
+        d = {'apiVersion': 'apps/v1', 'kind': 'Deployment', 'metadata': {'name': 'x', 'junk': 1},
+             'spec': {'foo': 1, 'replicas': 1, 'template': {'metadata': {'labels': {'a': 'b'}}, 'spec': {
+                 'containers': [{'name': 'a', 'imagee': 'x', 'ports': [{'containerPort': 1, 'bad': 2}],
+                                 'securityContext': {'anything': True}}]}}}}
+        self.assertEqual(fields.prune_unknown('apps', 'Deployment', d),
+                         ['metadata.junk', 'spec.foo', 'spec.template.spec.containers[0].imagee',
+                          'spec.template.spec.containers[0].ports[0].bad'])
+        self.assertEqual(d['spec']['template']['spec']['containers'][0],
+                         {'name': 'a', 'ports': [{'containerPort': 1}], 'securityContext': {'anything': True}})
+        self.assertEqual(fields.prune_unknown('mlops.example.io', 'ModelDeployment', {'x': 1}), [])
+        cm = {'apiVersion': 'v1', 'kind': 'ConfigMap', 'metadata': {'name': 'c'}, 'data': {'k': 'v'}, 'spec': {}}
+        self.assertEqual(fields.prune_unknown('', 'ConfigMap', cm), ['spec'])
+        self.assertTrue(fields.known('', 'Secret'))
 
 
 if __name__ == '__main__':
