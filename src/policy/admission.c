@@ -591,6 +591,24 @@ static void judge_modelversion_create(actx *c) {
                *version = mg_json_str(r->object, "spec", "version", NULL);
     if (!model || !version)
         return deny(c, "modelversion-unique", "ModelVersion %s needs spec.model and spec.version", name);
+    const char *image = mg_json_str(r->object, "spec", "image", NULL),
+               *digest = mg_json_str(r->object, "spec", "digest", NULL);
+    char repo[MG_IMAGEREF_NAME_MAX + 1];
+    mg_error err;
+    if (!image || mg_imageref_normalize_repo(image, repo, sizeof(repo), &err) != 0)
+        return deny(c, "modelversion-unique",
+                    "ModelVersion %s: spec.image '%s' must be an image repository without tag or digest: %s",
+                    name, image ? image : "", image ? err.message : "missing");
+    if (!mg_imageref_is_sha256_digest(digest))
+        return deny(c, "modelversion-unique",
+                    "ModelVersion %s: spec.digest '%s' must be sha256:<64 lowercase hex>", name,
+                    digest ? digest : "");
+    char tagref[MG_IMAGEREF_NAME_MAX + MG_IMAGEREF_TAG_MAX + 2];
+    mg_imageref tmp;
+    snprintf(tagref, sizeof(tagref), "%s:%s", repo, version);
+    if (mg_imageref_parse(tagref, &tmp, NULL) != 0 || strcmp(tmp.tag, version) != 0)
+        return deny(c, "modelversion-unique", "ModelVersion %s: spec.version '%s' is not a valid image tag",
+                    name, version);
     const json_t *same = arr_or_empty(IXCALL(c, mv_by_model, c->ns, model));
     size_t i;
     const json_t *mv;

@@ -425,6 +425,21 @@ static const dcase dcases[] = {
      "{metadata: {name: new-mv}, spec: {model: m, version: '1'}}", NULL, 0, "modelversion-author", NULL},
     {"mv duplicate version", 0, "CREATE", G, "modelversions", "", "new-mv", "bob", NEWMV(bob, 1.3.0), NULL, 0,
      "modelversion-unique", "already registered in namespace ml as ModelVersion fraud-1-3-0"},
+    {"mv image with tag", 0, "CREATE", G, "modelversions", "", "new-mv", "bob",
+     "{metadata: {name: new-mv, annotations: {mlops.modelgov.io/author: bob}}, spec: {model: m, version: "
+     "'1', image: 'r.io/m:1', "
+     "digest: '" DOK "'}}",
+     NULL, 0, "modelversion-unique", "without tag or digest"},
+    {"mv bad digest", 0, "CREATE", G, "modelversions", "", "new-mv", "bob",
+     "{metadata: {name: new-mv, annotations: {mlops.modelgov.io/author: bob}}, spec: {model: m, version: "
+     "'1', image: 'r.io/m', "
+     "digest: 'sha256:ABC'}}",
+     NULL, 0, "modelversion-unique", "sha256:<64 lowercase hex>"},
+    {"mv bad version", 0, "CREATE", G, "modelversions", "", "new-mv", "bob",
+     "{metadata: {name: new-mv, annotations: {mlops.modelgov.io/author: bob}}, spec: {model: m, version: "
+     "'-1', image: 'r.io/m', "
+     "digest: '" DOK "'}}",
+     NULL, 0, "modelversion-unique", "not a valid image tag"},
     /* ModelReview create */
     {"review ok", 0, "CREATE", G, "modelreviews", "", "r", "erin", NEWREV("fraud-1-4-0", bias, approve, erin),
      NULL, 1, "review-identity", NULL},
