@@ -161,7 +161,7 @@ class Schema(object):
         if s.get('x-kubernetes-int-or-string'):
             types = ['integer', 'string']
         elif s.get('type'):
-            types = [s['type']]
+            types = [str(s['type'])]
         fmt = s.get('format', '')
         # type validator
         if x is None:
@@ -515,6 +515,8 @@ def validate_crd(crd, old=None):
         causes.append(errors.c_invalid('spec.versions', versions, 'must have exactly one version marked as storage version'))
     seen = set()
     for i, v in enumerate(versions):
+        if not isinstance(v, dict):
+            continue
         p = 'spec.versions[%d]' % i
         vn = v.get('name', '')
         if vn in seen:
@@ -528,6 +530,8 @@ def validate_crd(crd, old=None):
         else:
             causes.extend(structural_causes(sch, p + '.schema.openAPIV3Schema'))
         for j, c in enumerate(v.get('additionalPrinterColumns') or []):
+            if not isinstance(c, dict):
+                continue
             cp = '%s.additionalPrinterColumns[%d]' % (p, j)
             if not c.get('name'):
                 causes.append(errors.c_required(cp + '.name', ''))

@@ -273,7 +273,10 @@ def to_table(objects, columns, list_rv, continue_token=None, include_object='Met
         cells = []
         for c in columns:
             fn = c.get('cell')
-            cells.append(fn(o) if fn else None)
+            try:
+                cells.append(fn(o) if fn else None)
+            except (TypeError, ValueError, AttributeError, KeyError, IndexError):
+                cells.append(None)  # malformed (e.g. schemaless) data: an empty cell, not a 500
         row = {'cells': cells}
         if include_object == 'Object':
             row['object'] = o

@@ -644,6 +644,10 @@ class BuiltinsTest(unittest.TestCase):
 
 
 
+def self_deploy():
+    return BuiltinsTest().deployment()
+
+
 class FieldsTest(unittest.TestCase):
     def test_prune_unknown_builtin(self):
         d = {'apiVersion': 'apps/v1', 'kind': 'Deployment', 'metadata': {'name': 'x', 'junk': 1},
@@ -659,6 +663,36 @@ class FieldsTest(unittest.TestCase):
         cm = {'apiVersion': 'v1', 'kind': 'ConfigMap', 'metadata': {'name': 'c'}, 'data': {'k': 'v'}, 'spec': {}}
         self.assertEqual(fields.prune_unknown('', 'ConfigMap', cm), ['spec'])
         self.assertTrue(fields.known('', 'Secret'))
+        # nulls decode as zero values
+        d = {'spec': {'template': None, 'selector': {'matchLabels': {'a': None}}}}
+        self.assertEqual(fields.prune_unknown('apps', 'Deployment', d), [])
+        self.assertEqual(d, {'spec': {'selector': {'matchLabels': {'a': ''}}}})
+        crd = gadget_crd()
+        crd['spec']['versions'][0]['schema']['openAPIV3Schema']['properties']['spec']['x-bogus'] = 1
+        self.assertEqual(fields.prune_unknown('apiextensions.k8s.io', 'CustomResourceDefinition', crd),
+                         ['spec.versions[0].schema.openAPIV3Schema.properties[spec].x-bogus'])
+        self.assertEqual(crd, gadget_crd())
+
+    def test_decode_type_errors(self):
+        d = {'apiVersion': 'apps/v1', 'kind': 'Deployment', 'metadata': {'name': 'x'}, 'spec': {'replicas': 'two'}}
+        with self.assertRaises(errors.ApiError) as cm:
+            fields.check_types('apps', 'Deployment', 'v1', d)
+        self.assertEqual((cm.exception.code, cm.exception.status['message']), (400,
+                         'Deployment in version "v1" cannot be handled as a Deployment: json: cannot unmarshal '
+                         'string into Go struct field DeploymentSpec.spec.replicas of type int32'))
+        cases = [
+            ({'metadata': 'x'}, 'json: cannot unmarshal string into Go struct field Deployment.metadata of type v1.ObjectMeta'),
+            ({'metadata': {'labels': {'a': 1}}}, 'json: cannot unmarshal number into Go struct field ObjectMeta.metadata.labels of type string'),
+            ({'spec': {'replicas': 1.5}}, 'json: cannot unmarshal number 1.5 into Go struct field DeploymentSpec.spec.replicas of type int32'),
+            ({'spec': {'template': {'spec': {'containers': {}}}}},
+             'json: cannot unmarshal object into Go struct field PodSpec.spec.template.spec.containers of type []v1.Container'),
+            ({'spec': {'template': {'spec': {'containers': [{'name': True}]}}}},
+             'json: cannot unmarshal bool into Go struct field Container.spec.template.spec.containers.name of type string'),
+        ]
+        for body, msg in cases:
+            self.assertEqual(fields.decode_errors('apps', 'Deployment', body), [msg])
+        self.assertEqual(fields.decode_errors('apps', 'Deployment', self_deploy()), [])
+        self.assertEqual(fields.decode_errors('x.io', 'Thing', {'spec': 1}), [])
 
 
 if __name__ == '__main__':
