@@ -21,6 +21,7 @@
 
 #include "core/clock.h"
 #include "core/mem.h"
+#include "plugin/bgq.h"
 #include "plugin/cli.h"
 #include "plugin/commands.h"
 #include "plugin/csvstream.h"
@@ -28,6 +29,7 @@
 #define KEY_MIN 32
 #define KEY_MAX (1u << 20)
 #define OUT_BUF (256u * 1024u)
+#define SIDE_BUF (128u * 1024u)
 #define FINGERPRINT_LABEL "modelgov-key-fingerprint-v1:"
 
 static const char help[] =
@@ -49,7 +51,8 @@ static const char help[] =
     "label separates it from a plain sha256sum of the key file and from HMAC tokens.\n"
     "\n"
     "OUT is written as CSV with CRLF line ends, fields quoted only when needed (comma, quote, CR\n"
-    "or LF inside); it is written to a temporary file and renamed into place.\n"
+    "or LF inside); it is written to a temporary file next to OUT and renamed into place when\n"
+    "complete (a failed run leaves no partial OUT).\n"
     "\n"
     "Report: JSON written to OUT.report.json (or --report FILE): tool {name, version}, createdAt,\n"
     "algorithm, tokenFormat, keyFingerprint, input/output {file, digest, sizeBytes},\n"
@@ -72,33 +75,68 @@ typedef struct pctx {
     size_t ncols;
     SHA256_CTX inner, outer; /* keyed midstates */
     int fd;
-    unsigned char *buf;
-    size_t blen;
-    EVP_MD_CTX *md;
-    uint64_t written;
-    int io_errno;
+    mg_bgq *q;          /* output worker */
+    unsigned char *buf; /* the buffer being filled (owned by q): OUT_BUF output, then the side area */
+    size_t blen, slen;
+    EVP_MD_CTX *md;   /* output digest: used by the worker only until mg_bgq_finish */
+    uint64_t written; /* worker only */
+    int io_errno;     /* worker only */
 } pctx;
 
-static int flush_out(pctx *c) {
-    size_t off = 0;
-    if (c->blen) EVP_DigestUpdate(c->md, c->buf, c->blen);
-    while (off < c->blen) {
-        ssize_t n = write(c->fd, c->buf + off, c->blen - off);
-        if (n < 0) {
+/* Output worker (plugin/bgq): hashes and writes each full buffer on its own thread. */
+static void hmac_hex(const pctx *c, const char *f, size_t n, unsigned char *o);
+
+static int out_fn(void *ud, const char *p, size_t n) {
+    pctx *c = ud;
+    uint64_t sl;
+    memcpy(&sl, p + OUT_BUF, 8);
+    for (const char *e = p + OUT_BUF + 8, *end = e + sl; e < end;) {
+        uint32_t off, len;
+        memcpy(&off, e, 4);
+        memcpy(&len, e + 4, 4);
+        hmac_hex(c, e + 8, len, (unsigned char *)p + off);
+        e += 8 + len;
+    }
+    EVP_DigestUpdate(c->md, p, n);
+    for (size_t off = 0; off < n;) {
+        ssize_t w = write(c->fd, p + off, n - off);
+        if (w < 0) {
             if (errno == EINTR) continue;
             c->io_errno = errno;
             return -1;
         }
-        off += (size_t)n;
+        off += (size_t)w;
     }
-    c->written += c->blen;
-    c->blen = 0;
+    c->written += n;
     return 0;
 }
 
-static inline int reserve(pctx *c, size_t n) {
-    if (c->blen + n > OUT_BUF) return flush_out(c);
-    return 0;
+static void submit_buf(pctx *c) {
+    uint64_t sl = c->slen;
+    memcpy(c->buf + OUT_BUF, &sl, 8);
+    mg_bgq_submit(c->q, (char *)c->buf, c->blen);
+}
+
+static void next_buf(pctx *c) {
+    submit_buf(c);
+    c->buf = (unsigned char *)mg_bgq_acquire(c->q);
+    c->blen = 0;
+    c->slen = 0;
+}
+
+static inline void reserve(pctx *c, size_t n) {
+    if (c->blen + n > OUT_BUF) next_buf(c);
+}
+
+static void out_bytes(pctx *c, const char *p, size_t n) {
+    while (n) {
+        if (c->blen == OUT_BUF) next_buf(c);
+        size_t k = OUT_BUF - c->blen < n ? OUT_BUF - c->blen : n;
+        memcpy(c->buf + c->blen, p, k);
+        c->blen += k;
+        p += k;
+        n -= k;
+    }
 }
 
 /* 1 for bytes that force quoting. */
@@ -112,24 +150,7 @@ static void put_field(pctx *c, const char *f, size_t n) {
             break;
         }
     if (!q) {
-        if (n > OUT_BUF / 2) { /* very large field: write through */
-            flush_out(c);
-            EVP_DigestUpdate(c->md, f, n);
-            for (size_t off = 0; off < n;) {
-                ssize_t w = write(c->fd, f + off, n - off);
-                if (w < 0) {
-                    if (errno == EINTR) continue;
-                    c->io_errno = errno;
-                    return;
-                }
-                off += (size_t)w;
-            }
-            c->written += n;
-            return;
-        }
-        reserve(c, n);
-        memcpy(c->buf + c->blen, f, n);
-        c->blen += n;
+        out_bytes(c, f, n);
         return;
     }
     reserve(c, 1);
@@ -143,8 +164,7 @@ static void put_field(pctx *c, const char *f, size_t n) {
     c->buf[c->blen++] = '"';
 }
 
-static void put_token(pctx *c, const char *f, size_t n) {
-    if (n == 0) return;
+static void hmac_hex(const pctx *c, const char *f, size_t n, unsigned char *o) {
     unsigned char ih[SHA256_DIGEST_LENGTH], oh[SHA256_DIGEST_LENGTH];
     SHA256_CTX x = c->inner;
     SHA256_Update(&x, f, n);
@@ -152,13 +172,32 @@ static void put_token(pctx *c, const char *f, size_t n) {
     x = c->outer;
     SHA256_Update(&x, ih, sizeof ih);
     SHA256_Final(oh, &x);
-    reserve(c, 64);
     static const char hx[] = "0123456789abcdef";
-    unsigned char *o = c->buf + c->blen;
     for (int i = 0; i < 32; i++) {
         o[2 * i] = (unsigned char)hx[oh[i] >> 4];
         o[2 * i + 1] = (unsigned char)hx[oh[i] & 15];
     }
+}
+
+/* Tokens are computed by the output worker: the row gets a 64-byte placeholder and the field
+ * goes to the buffer's side area as {uint32 offset, uint32 length, bytes}; the worker fills
+ * the placeholders before hashing and writing the buffer. Huge fields are done inline. */
+static void put_token(pctx *c, const char *f, size_t n) {
+    if (n == 0) return;
+    if (n > SIDE_BUF / 4) {
+        reserve(c, 64);
+        hmac_hex(c, f, n, c->buf + c->blen);
+        c->blen += 64;
+        return;
+    }
+    if (c->slen + 8 + n > SIDE_BUF - 8) next_buf(c);
+    reserve(c, 64);
+    unsigned char *side = c->buf + OUT_BUF + 8 + c->slen;
+    uint32_t off = (uint32_t)c->blen, len = (uint32_t)n;
+    memcpy(side, &off, 4);
+    memcpy(side + 4, &len, 4);
+    memcpy(side + 8, f, n);
+    c->slen += 8 + n;
     c->blen += 64;
 }
 
@@ -205,7 +244,7 @@ static int on_row(const mg_csv_row *row, void *ud, mg_error *err) {
     reserve(c, 2);
     c->buf[c->blen++] = '\r';
     c->buf[c->blen++] = '\n';
-    if (c->io_errno) return mg_error_set(err, MG_EIO, "writing output: %s", strerror(c->io_errno));
+    if ((row->record & 1023) == 0 && mg_bgq_failed(c->q)) return MG_EIO; /* message set after finish */
     return 0;
 }
 
@@ -370,13 +409,17 @@ int mg_cmd_pseudonymize(int argc, char **argv) {
     mode_t um = umask(0);
     umask(um);
     (void)fchmod(c.fd, 0666 & ~um);
-    c.buf = mg_xmalloc(OUT_BUF);
     c.md = EVP_MD_CTX_new();
     if (!c.md || !EVP_DigestInit_ex(c.md, EVP_sha256(), NULL)) abort();
+    c.q = mg_bgq_new(4, OUT_BUF + SIDE_BUF, out_fn, &c);
+    c.buf = (unsigned char *)mg_bgq_acquire(c.q);
     mg_csv_result res;
     int src = mg_csv_stream(in, true, on_row, &c, &res, &err);
-    if (!src && (flush_out(&c) || fsync(c.fd) != 0))
-        src = mg_error_set(&err, MG_EIO, "writing %s: %s", outp, strerror(c.io_errno ? c.io_errno : errno));
+    if (!src) submit_buf(&c);
+    c.buf = NULL;
+    int qrc = mg_bgq_finish(c.q);
+    c.q = NULL;
+    if (qrc || c.io_errno) src = mg_error_set(&err, MG_EIO, "writing %s: %s", outp, strerror(c.io_errno));
     if (src) {
         rc = mg_cli_fail(cmd, &err, MG_EXIT_DATA);
         goto out;
@@ -447,8 +490,8 @@ out:
     }
     OPENSSL_cleanse(&c.inner, sizeof c.inner);
     OPENSSL_cleanse(&c.outer, sizeof c.outer);
+    if (c.q) mg_bgq_finish(c.q);
     EVP_MD_CTX_free(c.md);
-    free(c.buf);
     free(c.action);
     free(report_default);
     mg_strvec_free(&ops);

@@ -10,18 +10,18 @@
 #include <unistd.h>
 
 #include "core/mem.h"
+#include "plugin/bgq.h"
+
+#define NBUFS 4
 
 typedef struct reader {
     const char *path;
     mg_csv_row_fn fn;
     void *ud;
     mg_error *err;
-    int rc;            /* first non-zero result; later callbacks are ignored */
-    uint64_t nl;       /* line breaks consumed by completed fields/records */
-    uint64_t rec_line; /* line where the current record starts */
-    bool pending_cr;   /* the last record ended with CR: a following LF is its partner */
-    uint64_t record;   /* next record number (0 = header) */
-    size_t header_n;   /* field count of the header */
+    int rc;          /* first non-zero result; later callbacks are ignored */
+    uint64_t record; /* next record number (0 = header) */
+    size_t header_n; /* field count of the header */
     /* the current record */
     char *arena;
     size_t arena_len, arena_cap;
@@ -35,81 +35,70 @@ static void *capped_realloc(void *p, size_t n) {
     return realloc(p, n);
 }
 
+/* RFC 4180: spaces are part of a field (libcsv trims them unless told otherwise). */
 static int keep_spaces(unsigned char c) {
     (void)c;
     return 0;
 }
 
-static void on_field(void *s, size_t n, void *data) {
-    reader *r = data;
-    if (r->rc) return;
-    const char *f = s;
-    if (n && memchr(f, '\n', n)) {
-        for (size_t i = 0; i < n; i++)
-            if (f[i] == '\n') r->nl++;
-    }
-    if (r->arena_len + n + 1 > MG_CSV_MAX_RECORD) {
-        r->rc = mg_error_set(r->err, MG_ETOOBIG, "%s: line %llu: record larger than %u bytes", r->path,
-                             (unsigned long long)r->rec_line, MG_CSV_MAX_RECORD);
-        return;
-    }
-    if (r->arena_len + n + 1 > r->arena_cap) {
-        size_t c = r->arena_cap ? r->arena_cap : 4096;
-        while (c < r->arena_len + n + 1)
-            c *= 2;
-        r->arena = mg_xrealloc(r->arena, c);
-        r->arena_cap = c;
-    }
-    if (r->nf == r->fcap) {
-        r->fcap = r->fcap ? r->fcap * 2 : 32;
-        r->off = mg_xrealloc(r->off, r->fcap * sizeof *r->off);
-        r->len = mg_xrealloc(r->len, r->fcap * sizeof *r->len);
-        r->ptr = mg_xrealloc(r->ptr, r->fcap * sizeof *r->ptr);
-    }
-    if (n) memcpy(r->arena + r->arena_len, f, n);
-    r->arena[r->arena_len + n] = '\0';
-    r->off[r->nf] = r->arena_len;
-    r->len[r->nf] = n;
-    r->nf++;
-    r->arena_len += n + 1;
+/* repall: report every line end (the line scanner needs them; the streaming parse does not). */
+static void init_parser(struct csv_parser *p, bool repall) {
+    csv_init(p, CSV_STRICT | CSV_STRICT_FINI | (repall ? CSV_REPALL_NL : 0));
+    csv_set_space_func(p, keep_spaces);
+    csv_set_realloc_func(p, capped_realloc);
+    csv_set_blk_size(p, 4096);
 }
 
-static void on_row(int c, void *data) {
-    reader *r = data;
-    if (r->rc) return;
-    if (c == '\n' && r->pending_cr && r->nf == 0) { /* the LF of a CRLF */
-        r->pending_cr = false;
-        r->rec_line = r->nl + 1;
+/* ---- exact line numbers, on demand (error paths) ---- */
+
+typedef struct lscan {
+    uint64_t nl, rec_line, record, target, found;
+    bool pending_cr;
+    size_t nf;
+} lscan;
+
+static void ls_field(void *s, size_t n, void *d) {
+    lscan *l = d;
+    const char *f = s;
+    l->nf++;
+    for (size_t i = 0; i < n; i++)
+        l->nl += f[i] == '\n';
+}
+
+static void ls_row(int c, void *d) {
+    lscan *l = d;
+    if (c == '\n' && l->pending_cr && l->nf == 0) { /* the LF of a CRLF */
+        l->pending_cr = false;
+        l->rec_line = l->nl + 1;
         return;
     }
-    r->pending_cr = (c == '\r');
-    if (c == '\r' || c == '\n') r->nl++;
-    if (r->nf > 0) {
-        if (r->record == 0) {
-            r->header_n = r->nf;
-        } else if (r->nf != r->header_n) {
-            r->rc =
-                mg_error_set(r->err, MG_EPARSE, "%s: line %llu: record has %zu fields, the header has %zu",
-                             r->path, (unsigned long long)r->rec_line, r->nf, r->header_n);
-            return;
-        }
-        for (size_t i = 0; i < r->nf; i++)
-            r->ptr[i] = r->arena + r->off[i];
-        mg_csv_row row = {.n = r->nf,
-                          .field = (const char *const *)r->ptr,
-                          .len = r->len,
-                          .line = r->rec_line,
-                          .record = r->record};
-        int rc = r->fn(&row, r->ud, r->err);
-        if (rc) {
-            r->rc = rc;
-            return;
-        }
-        r->record++;
+    l->pending_cr = (c == '\r');
+    if (c == '\r' || c == '\n') l->nl++;
+    if (l->nf > 0) {
+        if (l->record == l->target && !l->found) l->found = l->rec_line;
+        l->record++;
     }
-    r->nf = 0;
-    r->arena_len = 0;
-    r->rec_line = r->nl + 1;
+    l->nf = 0;
+    l->rec_line = l->nl + 1;
+}
+
+/* Line where record `target` starts (or where the unfinished last record starts); 0 for stdin
+ * or an unreadable file. */
+static uint64_t line_of_record(const char *path, uint64_t target) {
+    if (!strcmp(path, "-")) return 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 0;
+    struct csv_parser p;
+    init_parser(&p, true);
+    lscan l = {.rec_line = 1, .target = target};
+    char *buf = mg_xmalloc(MG_CSV_CHUNK);
+    ssize_t n;
+    while (!l.found && (n = read(fd, buf, MG_CSV_CHUNK)) > 0)
+        if (csv_parse(&p, buf, (size_t)n, ls_field, ls_row, &l) < (size_t)n) break;
+    free(buf);
+    csv_free(&p);
+    close(fd);
+    return l.found ? l.found : l.rec_line;
 }
 
 /* Line number (1-based) of absolute byte offset off in path, by counting LFs; 0 if unknown. */
@@ -127,6 +116,84 @@ static uint64_t line_of_offset(const char *path, uint64_t off) {
     return line;
 }
 
+static void where(const char *path, uint64_t record, char *buf, size_t n) {
+    uint64_t line = line_of_record(path, record);
+    if (line)
+        snprintf(buf, n, "line %llu", (unsigned long long)line);
+    else
+        snprintf(buf, n, "record %llu", (unsigned long long)record + 1);
+}
+
+void mg_csv_row_where(const mg_csv_row *row, char *buf, size_t n) { where(row->path, row->record, buf, n); }
+
+/* ---- the streaming parse ---- */
+
+static void on_field(void *s, size_t n, void *data) {
+    reader *r = data;
+    if (r->rc) return;
+    if (r->arena_len + n + 1 > MG_CSV_MAX_RECORD) {
+        char w[64];
+        where(r->path, r->record, w, sizeof w);
+        r->rc = mg_error_set(r->err, MG_ETOOBIG, "%s: %s: record larger than %u bytes", r->path, w,
+                             MG_CSV_MAX_RECORD);
+        return;
+    }
+    if (r->arena_len + n + 1 > r->arena_cap) {
+        size_t c = r->arena_cap ? r->arena_cap : 4096;
+        while (c < r->arena_len + n + 1)
+            c *= 2;
+        r->arena = mg_xrealloc(r->arena, c);
+        r->arena_cap = c;
+    }
+    if (r->nf == r->fcap) {
+        r->fcap = r->fcap ? r->fcap * 2 : 32;
+        r->off = mg_xrealloc(r->off, r->fcap * sizeof *r->off);
+        r->len = mg_xrealloc(r->len, r->fcap * sizeof *r->len);
+        r->ptr = mg_xrealloc(r->ptr, r->fcap * sizeof *r->ptr);
+    }
+    if (n) memcpy(r->arena + r->arena_len, s, n);
+    r->arena[r->arena_len + n] = '\0';
+    r->off[r->nf] = r->arena_len;
+    r->len[r->nf] = n;
+    r->nf++;
+    r->arena_len += n + 1;
+}
+
+static void on_row(int c, void *data) {
+    reader *r = data;
+    (void)c;
+    if (r->rc || r->nf == 0) return; /* blank lines (and the LF of CRLF) */
+    if (r->record == 0) {
+        r->header_n = r->nf;
+    } else if (r->nf != r->header_n) {
+        char w[64];
+        where(r->path, r->record, w, sizeof w);
+        r->rc = mg_error_set(r->err, MG_EPARSE, "%s: %s: record has %zu fields, the header has %zu", r->path,
+                             w, r->nf, r->header_n);
+        return;
+    }
+    for (size_t i = 0; i < r->nf; i++)
+        r->ptr[i] = r->arena + r->off[i];
+    mg_csv_row row = {.n = r->nf,
+                      .field = (const char *const *)r->ptr,
+                      .len = r->len,
+                      .record = r->record,
+                      .path = r->path};
+    int rc = r->fn(&row, r->ud, r->err);
+    if (rc) {
+        r->rc = rc;
+        return;
+    }
+    r->record++;
+    r->nf = 0;
+    r->arena_len = 0;
+}
+
+static int digest_fn(void *ud, const char *p, size_t n) {
+    EVP_DigestUpdate(ud, p, n);
+    return 0;
+}
+
 int mg_csv_stream(const char *path, bool want_digest, mg_csv_row_fn fn, void *ud, mg_csv_result *res,
                   mg_error *err) {
     mg_csv_result local;
@@ -138,49 +205,60 @@ int mg_csv_stream(const char *path, bool want_digest, mg_csv_row_fn fn, void *ud
     if (fd > 0) (void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 #endif
     struct csv_parser p;
-    csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_REPALL_NL);
-    csv_set_space_func(&p, keep_spaces);
-    csv_set_realloc_func(&p, capped_realloc);
-    csv_set_blk_size(&p, 4096);
-    reader r = {.path = path, .fn = fn, .ud = ud, .err = err, .rec_line = 1};
+    init_parser(&p, false);
+    reader r = {.path = path, .fn = fn, .ud = ud, .err = err};
     EVP_MD_CTX *md = NULL;
+    mg_bgq *q = NULL;
+    char *single = NULL;
     if (want_digest) {
         md = EVP_MD_CTX_new();
         if (!md || !EVP_DigestInit_ex(md, EVP_sha256(), NULL)) abort();
+        q = mg_bgq_new(NBUFS, MG_CSV_CHUNK, digest_fn, md);
+    } else {
+        single = mg_xmalloc(MG_CSV_CHUNK);
     }
-    char *buf = mg_xmalloc(MG_CSV_CHUNK);
     int rc = 0;
     for (;;) {
-        ssize_t n = read(fd, buf, MG_CSV_CHUNK);
+        char *buf = q ? mg_bgq_acquire(q) : single;
+        ssize_t n;
+        do
+            n = read(fd, buf, MG_CSV_CHUNK);
+        while (n < 0 && errno == EINTR);
         if (n < 0) {
-            if (errno == EINTR) continue;
             rc = mg_error_set(err, MG_EIO, "%s: read: %s", path, strerror(errno));
             goto out;
         }
         if (n == 0) break;
-        if (md) EVP_DigestUpdate(md, buf, (size_t)n);
+        if (q) mg_bgq_submit(q, buf, (size_t)n);
         size_t done = csv_parse(&p, buf, (size_t)n, on_field, on_row, &r);
         if (r.rc) {
             rc = r.rc;
             goto out;
         }
         if (done < (size_t)n) {
-            int e = csv_error(&p);
-            if (e == CSV_EPARSE) {
+            if (csv_error(&p) == CSV_EPARSE) {
                 uint64_t line = line_of_offset(path, res->bytes + done);
-                rc = mg_error_set(err, MG_EPARSE, "%s: line %llu: malformed CSV (stray or unescaped quote)",
-                                  path, (unsigned long long)(line ? line : r.rec_line));
+                char w[64];
+                if (line)
+                    snprintf(w, sizeof w, "line %llu", (unsigned long long)line);
+                else
+                    snprintf(w, sizeof w, "record %llu", (unsigned long long)r.record + 1);
+                rc =
+                    mg_error_set(err, MG_EPARSE, "%s: %s: malformed CSV (stray or unescaped quote)", path, w);
             } else {
-                rc = mg_error_set(err, MG_ETOOBIG, "%s: line %llu: field larger than %u bytes", path,
-                                  (unsigned long long)r.rec_line, MG_CSV_MAX_FIELD);
+                char w[64];
+                where(path, r.record, w, sizeof w);
+                rc = mg_error_set(err, MG_ETOOBIG, "%s: %s: field larger than %u bytes", path, w,
+                                  MG_CSV_MAX_FIELD);
             }
             goto out;
         }
         res->bytes += (uint64_t)n;
     }
     if (csv_fini(&p, on_field, on_row, &r) != 0) {
-        rc = mg_error_set(err, MG_EPARSE, "%s: line %llu: unterminated quoted field", path,
-                          (unsigned long long)r.rec_line);
+        char w[64];
+        where(path, r.record, w, sizeof w);
+        rc = mg_error_set(err, MG_EPARSE, "%s: %s: unterminated quoted field", path, w);
         goto out;
     }
     if (r.rc) {
@@ -192,7 +270,9 @@ int mg_csv_stream(const char *path, bool want_digest, mg_csv_row_fn fn, void *ud
         goto out;
     }
     res->records = r.record - 1;
-    if (md) {
+out:
+    if (q) mg_bgq_finish(q);
+    if (md && !rc) {
         unsigned char d[EVP_MAX_MD_SIZE];
         unsigned int dl = 0;
         EVP_DigestFinal_ex(md, d, &dl);
@@ -200,10 +280,9 @@ int mg_csv_stream(const char *path, bool want_digest, mg_csv_row_fn fn, void *ud
         for (unsigned i = 0; i < dl; i++)
             snprintf(res->digest + 7 + 2 * i, 3, "%02x", d[i]);
     }
-out:
     csv_free(&p);
     EVP_MD_CTX_free(md);
-    free(buf);
+    free(single);
     free(r.arena);
     free(r.off);
     free(r.len);

@@ -7,13 +7,20 @@
  * quoted fields (kept verbatim). Blank lines are skipped. Bytes pass through unchanged (UTF-8 or
  * not). The first record is the header; every later record must have as many fields as it.
  *
- * Memory: the read chunk plus one record (fields copied into a per-record arena); one field is
- * capped at MG_CSV_MAX_FIELD bytes and one record at MG_CSV_MAX_RECORD bytes, so memory never
- * depends on the file size. Errors name the 1-based line where the offending record starts.
+ * Memory: a few read chunks plus one record (fields copied into a per-record arena); one field
+ * is capped at MG_CSV_MAX_FIELD bytes and one record at MG_CSV_MAX_RECORD bytes, so memory never
+ * depends on the file size.
+ *
+ * Line numbers: errors name the 1-based line where the offending record starts (or, for a
+ * stray quote, the line of the quote). Counting lines inside every field would cost ~15% of a
+ * parse, so they are computed only when needed: mg_csv_row_where() re-reads the file up to the
+ * record (error paths only). For standard input, which cannot be re-read, the record number is
+ * named instead.
  *
  * Ownership: the mg_csv_row handed to the callback and every string in it are borrowed and valid
  * only during that callback. Optionally the reader computes the SHA-256 and size of the raw
- * bytes it read (the file's digest) in the same pass. Not thread-safe; one reader per thread. */
+ * bytes it read (the file's digest) in the same pass, on a second thread (plugin/bgq). The
+ * callback always runs on the calling thread; one reader per thread. */
 #ifndef MG_PLUGIN_CSVSTREAM_H
 #define MG_PLUGIN_CSVSTREAM_H
 #include <stdbool.h>
@@ -30,8 +37,8 @@ typedef struct mg_csv_row {
     size_t n;                 /* number of fields */
     const char *const *field; /* NUL-terminated copies (a field may itself contain NUL bytes) */
     const size_t *len;        /* byte length of each field */
-    uint64_t line;            /* 1-based line where the record starts */
     uint64_t record;          /* 0 for the header, then 1, 2, ... for data records */
+    const char *path;         /* the file being read (for mg_csv_row_where) */
 } mg_csv_row;
 
 /* Called once per record, header first. Return 0 to go on; a non-zero return stops the parse
@@ -48,6 +55,10 @@ typedef struct mg_csv_result {
  * MG_EPARSE (malformed CSV, wrong field count, no header) or MG_ETOOBIG (field/record cap). */
 int mg_csv_stream(const char *path, bool want_digest, mg_csv_row_fn fn, void *ud, mg_csv_result *res,
                   mg_error *err);
+
+/* Writes "line N" (the line where the record starts; re-reads the file) or, for stdin,
+ * "record N" into buf. */
+void mg_csv_row_where(const mg_csv_row *row, char *buf, size_t n);
 
 /* Index of name in the header row, or -1. */
 int mg_csv_find_column(const mg_csv_row *header, const char *name);

@@ -68,8 +68,10 @@ static int on_row(const mg_csv_row *row, void *ud, mg_error *err) {
                     col->n = col->cap = 0;
                     continue;
                 }
-                return mg_error_set(err, MG_EPARSE, "line %llu: column %s: \"%.*s\" is not a number",
-                                    (unsigned long long)row->line, col->name,
+                char where[64];
+                mg_csv_row_where(row, where, sizeof where);
+                return mg_error_set(err, MG_EPARSE, "%s: %s: column %s: \"%.*s\" is not a number", row->path,
+                                    where, col->name,
                                     (int)(row->len[c->idx[i]] > 40 ? 40 : row->len[c->idx[i]]),
                                     row->field[c->idx[i]]);
             }
