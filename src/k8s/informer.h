@@ -8,8 +8,15 @@
  * (managedFields and the last-applied annotation are always stripped).
  *
  * Handlers run on the informer's thread, in event order, never under the store lock; they get
- * borrowed objects (old is NULL for add; for delete obj is the last known state). Handlers must
- * be quick: typically they enqueue a key into a workqueue. */
+ * borrowed objects (old is NULL for add; for delete obj is the last known state: the DELETED
+ * event's object, or the cached object when a relist finds it gone). The store already holds
+ * the new state when a handler runs. Handlers must be quick: typically they enqueue a key into
+ * a workqueue. A relist (after 410) delivers only differences: adds, updates whose
+ * resourceVersion changed, and deletes. Resync calls on_update(obj, obj) for every cached
+ * object; it ends the open watch and resumes it from the last resourceVersion.
+ *
+ * Objects from LIST pages get kind/apiVersion filled in from the list when missing, so cached
+ * objects look the same whether they came from a LIST or a WATCH. */
 #ifndef MG_K8S_INFORMER_H
 #define MG_K8S_INFORMER_H
 #include <jansson.h>
@@ -27,17 +34,20 @@ typedef struct mg_informer_handlers {
     void *ud;
 } mg_informer_handlers;
 
-/* Returns a new JSON object to cache instead of obj (may return json_incref(obj) after
- * in-place edits are NOT allowed: build a copy). */
+/* Returns a new JSON object to cache instead of obj. obj is the informer's own fresh parse
+ * (already stripped) and not yet shared, so the transform may also edit it in place and return
+ * json_incref(obj). Returning NULL keeps obj as it is. */
 typedef json_t *(*mg_transform_fn)(json_t *obj, void *ud);
 
 typedef struct mg_informer_opts {
-    const char *namespace;       /* NULL: all namespaces */
-    const char *label_selector;  /* NULL: none */
+    const char *namespace;      /* NULL: all namespaces */
+    const char *label_selector; /* NULL: none */
     const char *field_selector;
-    long page_size;              /* default 500 */
-    long resync_ms;              /* periodic on_update(obj, obj) for every object; 0: none */
-    long stall_timeout_ms;       /* watchdog; default 5 min (bookmarks arrive ~every minute) */
+    long page_size;        /* default 500 */
+    long resync_ms;        /* periodic on_update(obj, obj) for every object; 0: none */
+    long stall_timeout_ms; /* watchdog; default 5 min (bookmarks arrive ~every minute) */
+    long watch_timeout_s;  /* server-side timeoutSeconds; 0: random in [300, 600) as client-go */
+    long backoff_base_ms;  /* reconnect backoff: base (default 200), cap 30 s, jitter 50% */
     mg_transform_fn transform;
     void *transform_ud;
 } mg_informer_opts;
@@ -56,7 +66,51 @@ mg_store *mg_informer_store(mg_informer *inf);
 /* Counters for /metrics. */
 unsigned long mg_informer_watch_restarts(mg_informer *inf);
 unsigned long mg_informer_relists(mg_informer *inf);
-/* Stops the thread (ends an open watch promptly) and frees everything. */
+/* The resourceVersion the informer would watch from now ("" before the first list); a new
+ * heap string. */
+char *mg_informer_last_rv(mg_informer *inf);
+/* Stops the thread (ends an open watch promptly; a LIST in flight finishes first, bounded by
+ * the client's request timeout) and frees everything. */
 void mg_informer_free(mg_informer *inf);
+
+/* ---- Pure helpers (exposed for tests and for other watchers) ---- */
+
+/* Removes metadata.managedFields and the kubectl.kubernetes.io/last-applied-configuration
+ * annotation (and the annotations object if that leaves it empty). Edits obj in place: only
+ * for objects nobody else holds yet. */
+void mg_k8s_strip(json_t *obj);
+
+typedef enum {
+    MG_WATCH_ADDED,
+    MG_WATCH_MODIFIED,
+    MG_WATCH_DELETED,
+    MG_WATCH_BOOKMARK,
+    MG_WATCH_ERROR
+} mg_watch_event_type;
+
+typedef struct mg_watch_event {
+    mg_watch_event_type type;
+    json_t *object;               /* new reference (the Status for ERROR); caller decrefs */
+    int code;                     /* ERROR: the Status code (410 for Expired/Gone), else 0 */
+    const char *resource_version; /* borrowed from object; NULL when absent */
+} mg_watch_event;
+
+/* Parses one watch line {"type":...,"object":{...}}. Returns 0, or MG_EPARSE for bad JSON, a
+ * missing or unknown type, or an object that is not a JSON object (err says which). */
+int mg_watch_event_parse(const char *line, size_t len, mg_watch_event *ev, mg_error *err);
+
+/* The relist diff. cached: JSON object key → cached object (mg_store_snapshot); listed: JSON
+ * array of freshly listed (prepared) objects. Produces, in list order, ADD for keys not cached
+ * and UPDATE for keys whose resourceVersion differs (content when either has none), then
+ * DELETE for cached keys that were not listed. Objects are borrowed from the inputs. */
+typedef enum { MG_DELTA_ADD, MG_DELTA_UPDATE, MG_DELTA_DELETE } mg_delta_type;
+typedef struct mg_delta {
+    mg_delta_type type;
+    char *key;       /* owned by the array */
+    json_t *old_obj; /* borrowed; NULL for ADD */
+    json_t *new_obj; /* borrowed; NULL for DELETE */
+} mg_delta;
+size_t mg_informer_diff(const json_t *cached, const json_t *listed, mg_delta **out);
+void mg_deltas_free(mg_delta *d, size_t n);
 
 #endif

@@ -1,0 +1,546 @@
+/* k8s/informer — see informer.h. One thread runs the reflector loop:
+ *
+ *   list (all pages; 410 on a continue token → start the list again) → diff against the store →
+ *   deliver → watch from the list's resourceVersion → on each event update store, RV, handlers →
+ *   stream ends: normal/error → jittered backoff, watch again from the last RV;
+ *                410 (HTTP or ERROR event) → relist.
+ *
+ * A second thread exists only when resync is on: it raises resync_due and interrupts the watch,
+ * so resync handlers still run on the informer thread. Flags shared between threads are read
+ * and written with __atomic builtins; rv and the sync state are guarded by mu. */
+#include "k8s/informer.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/clock.h"
+#include "core/log.h"
+#include "core/mem.h"
+
+#define MAX_CONTINUE_RESTARTS 5
+
+struct mg_informer {
+    mg_client *c;
+    mg_gvr gvr;
+    char *group, *version, *resource;
+    char *ns, *label_selector, *field_selector;
+    long page_size, resync_ms, stall_timeout_ms, watch_timeout_s, backoff_base_ms;
+    mg_transform_fn transform;
+    void *transform_ud;
+    mg_informer_handlers h;
+    mg_store *store;
+
+    pthread_t thread, ticker;
+    bool started, ticker_started;
+    pthread_mutex_t mu;
+    pthread_cond_t cond;
+    int interrupt; /* the watch's stop flag: stopping or resync_due */
+    int stopping;
+    int resync_due;
+    bool synced;
+    char *rv;
+    unsigned long restarts, relists;
+    mg_backoff backoff;
+
+    /* state of the stream in progress (informer thread only) */
+    unsigned long stream_events;
+    bool stream_gone, stream_error;
+};
+
+static int aload(int *p) { return __atomic_load_n(p, __ATOMIC_SEQ_CST); }
+static void astore(int *p, int v) { __atomic_store_n(p, v, __ATOMIC_SEQ_CST); }
+
+/* ---------------------------------------------------------------- pure helpers */
+
+void mg_k8s_strip(json_t *obj) {
+    json_t *md = json_object_get(obj, "metadata");
+    if (!json_is_object(md)) return;
+    json_object_del(md, "managedFields");
+    json_t *ann = json_object_get(md, "annotations");
+    if (json_is_object(ann)) {
+        json_object_del(ann, "kubectl.kubernetes.io/last-applied-configuration");
+        if (!json_object_size(ann)) json_object_del(md, "annotations");
+    }
+}
+
+static const char *rv_of(const json_t *obj) {
+    return json_string_value(json_object_get(json_object_get(obj, "metadata"), "resourceVersion"));
+}
+
+int mg_watch_event_parse(const char *line, size_t len, mg_watch_event *ev, mg_error *err) {
+    memset(ev, 0, sizeof(*ev));
+    json_error_t jerr;
+    json_t *root = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!root)
+        return mg_error_set(err, MG_EPARSE, "watch event is not JSON: %s (column %d)", jerr.text,
+                            jerr.column);
+    int rc = 0;
+    const char *type = json_string_value(json_object_get(root, "type"));
+    json_t *obj = json_object_get(root, "object");
+    if (!type) {
+        rc = mg_error_set(err, MG_EPARSE, "watch event has no \"type\"");
+    } else if (!json_is_object(obj)) {
+        rc = mg_error_set(err, MG_EPARSE, "watch event %s has no \"object\" object", type);
+    } else if (!strcmp(type, "ADDED")) {
+        ev->type = MG_WATCH_ADDED;
+    } else if (!strcmp(type, "MODIFIED")) {
+        ev->type = MG_WATCH_MODIFIED;
+    } else if (!strcmp(type, "DELETED")) {
+        ev->type = MG_WATCH_DELETED;
+    } else if (!strcmp(type, "BOOKMARK")) {
+        ev->type = MG_WATCH_BOOKMARK;
+    } else if (!strcmp(type, "ERROR")) {
+        ev->type = MG_WATCH_ERROR;
+        json_int_t code = json_integer_value(json_object_get(obj, "code"));
+        const char *reason = json_string_value(json_object_get(obj, "reason"));
+        /* an Expired/Gone Status without a code still means "relist" */
+        if (!code && reason && (!strcmp(reason, "Expired") || !strcmp(reason, "Gone"))) code = 410;
+        ev->code = (int)code;
+    } else {
+        rc = mg_error_set(err, MG_EPARSE, "watch event has unknown type \"%.40s\"", type);
+    }
+    if (!rc) {
+        ev->object = json_incref(obj);
+        ev->resource_version = rv_of(obj);
+    }
+    json_decref(root);
+    return rc;
+}
+
+static bool same_version(const json_t *a, const json_t *b) {
+    const char *ra = rv_of(a), *rb = rv_of(b);
+    if (ra && rb) return !strcmp(ra, rb);
+    return json_equal((json_t *)a, (json_t *)b);
+}
+
+size_t mg_informer_diff(const json_t *cached, const json_t *listed, mg_delta **out) {
+    size_t n = 0, cap = 16;
+    mg_delta *d = mg_xmalloc(cap * sizeof(*d));
+    json_t *seen = json_object();
+    size_t i;
+    json_t *obj;
+    char key[512];
+    json_array_foreach(listed, i, obj) {
+        mg_store_key_of(obj, key, sizeof(key));
+        json_object_set_new(seen, key, json_null());
+        json_t *old = json_object_get(cached, key);
+        if (old && same_version(old, obj)) continue;
+        if (n == cap) d = mg_xrealloc(d, (cap *= 2) * sizeof(*d));
+        d[n++] = (mg_delta){.type = old ? MG_DELTA_UPDATE : MG_DELTA_ADD,
+                            .key = mg_xstrdup(key),
+                            .old_obj = old,
+                            .new_obj = obj};
+    }
+    const char *k;
+    json_object_foreach((json_t *)cached, k, obj) {
+        if (json_object_get(seen, k)) continue;
+        if (n == cap) d = mg_xrealloc(d, (cap *= 2) * sizeof(*d));
+        d[n++] = (mg_delta){.type = MG_DELTA_DELETE, .key = mg_xstrdup(k), .old_obj = obj, .new_obj = NULL};
+    }
+    json_decref(seen);
+    *out = d;
+    return n;
+}
+
+void mg_deltas_free(mg_delta *d, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        free(d[i].key);
+    free(d);
+}
+
+/* ---------------------------------------------------------------- informer */
+
+mg_informer *mg_informer_new(mg_client *c, const mg_gvr *gvr, const mg_informer_opts *opts,
+                             const mg_informer_handlers *handlers) {
+    mg_informer *inf = mg_xcalloc(1, sizeof(*inf));
+    inf->c = c;
+    inf->group = mg_xstrdup(gvr->group ? gvr->group : "");
+    inf->version = mg_xstrdup(gvr->version);
+    inf->resource = mg_xstrdup(gvr->resource);
+    inf->gvr = (mg_gvr){inf->group, inf->version, inf->resource, gvr->namespaced};
+    mg_informer_opts o = opts ? *opts : (mg_informer_opts){0};
+    inf->ns = mg_xstrdup(o.namespace);
+    inf->label_selector = mg_xstrdup(o.label_selector);
+    inf->field_selector = mg_xstrdup(o.field_selector);
+    inf->page_size = o.page_size > 0 ? o.page_size : 500;
+    inf->resync_ms = o.resync_ms > 0 ? o.resync_ms : 0;
+    inf->stall_timeout_ms = o.stall_timeout_ms > 0 ? o.stall_timeout_ms : 5 * 60 * 1000;
+    inf->watch_timeout_s = o.watch_timeout_s;
+    inf->backoff_base_ms = o.backoff_base_ms > 0 ? o.backoff_base_ms : 200;
+    inf->transform = o.transform;
+    inf->transform_ud = o.transform_ud;
+    if (handlers) inf->h = *handlers;
+    inf->store = mg_store_new();
+    inf->rv = mg_xstrdup("");
+    pthread_mutex_init(&inf->mu, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&inf->cond, &ca);
+    pthread_condattr_destroy(&ca);
+    mg_backoff_init(&inf->backoff, inf->backoff_base_ms, 30000, 2.0, 0.5);
+    return inf;
+}
+
+int mg_informer_add_index(mg_informer *inf, const char *name, mg_index_fn fn) {
+    if (inf->started) return MG_EINVAL;
+    return mg_store_add_index(inf->store, name, fn);
+}
+
+mg_store *mg_informer_store(mg_informer *inf) { return inf->store; }
+
+bool mg_informer_has_synced(mg_informer *inf) {
+    pthread_mutex_lock(&inf->mu);
+    bool s = inf->synced;
+    pthread_mutex_unlock(&inf->mu);
+    return s;
+}
+
+bool mg_informer_wait_synced(mg_informer *inf, long timeout_ms) {
+    int64_t deadline = mg_clock_mono_ms() + timeout_ms;
+    pthread_mutex_lock(&inf->mu);
+    while (!inf->synced && !aload(&inf->stopping)) {
+        if (timeout_ms < 0) {
+            pthread_cond_wait(&inf->cond, &inf->mu);
+        } else {
+            int64_t now = mg_clock_mono_ms();
+            if (now >= deadline) break;
+            struct timespec ts;
+            clock_gettime(CLOCK_MONOTONIC, &ts);
+            int64_t ns = ts.tv_nsec + (deadline - now) % 1000 * 1000000;
+            ts.tv_sec += (deadline - now) / 1000 + ns / 1000000000;
+            ts.tv_nsec = ns % 1000000000;
+            pthread_cond_timedwait(&inf->cond, &inf->mu, &ts);
+        }
+    }
+    bool s = inf->synced;
+    pthread_mutex_unlock(&inf->mu);
+    return s;
+}
+
+unsigned long mg_informer_watch_restarts(mg_informer *inf) {
+    return __atomic_load_n(&inf->restarts, __ATOMIC_SEQ_CST);
+}
+unsigned long mg_informer_relists(mg_informer *inf) {
+    return __atomic_load_n(&inf->relists, __ATOMIC_SEQ_CST);
+}
+
+char *mg_informer_last_rv(mg_informer *inf) {
+    pthread_mutex_lock(&inf->mu);
+    char *rv = mg_xstrdup(inf->rv);
+    pthread_mutex_unlock(&inf->mu);
+    return rv;
+}
+
+static void set_rv(mg_informer *inf, const char *rv) {
+    if (!rv || !*rv) return;
+    pthread_mutex_lock(&inf->mu);
+    free(inf->rv);
+    inf->rv = mg_xstrdup(rv);
+    pthread_mutex_unlock(&inf->mu);
+}
+
+/* Sleeps ms or until stop; returns false when stopping. */
+static bool pause_ms(mg_informer *inf, int64_t ms) {
+    int64_t deadline = mg_clock_mono_ms() + ms;
+    pthread_mutex_lock(&inf->mu);
+    while (!aload(&inf->stopping)) {
+        int64_t now = mg_clock_mono_ms();
+        if (now >= deadline) break;
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        int64_t ns = ts.tv_nsec + (deadline - now) % 1000 * 1000000;
+        ts.tv_sec += (deadline - now) / 1000 + ns / 1000000000;
+        ts.tv_nsec = ns % 1000000000;
+        pthread_cond_timedwait(&inf->cond, &inf->mu, &ts);
+    }
+    pthread_mutex_unlock(&inf->mu);
+    return !aload(&inf->stopping);
+}
+
+/* Strip, then the caller's transform. Takes obj (a reference the informer owns, not shared)
+ * and returns the reference to cache. */
+static json_t *prepare(mg_informer *inf, json_t *obj) {
+    mg_k8s_strip(obj);
+    if (inf->transform) {
+        json_t *t = inf->transform(obj, inf->transform_ud);
+        if (t) {
+            json_decref(obj);
+            obj = t;
+        }
+    }
+    return obj;
+}
+
+static void deliver_upsert(mg_informer *inf, json_t *obj) {
+    json_t *old = mg_store_replace(inf->store, obj);
+    if (old) {
+        if (inf->h.on_update) inf->h.on_update(old, obj, inf->h.ud);
+        json_decref(old);
+    } else if (inf->h.on_add) {
+        inf->h.on_add(obj, inf->h.ud);
+    }
+}
+
+/* LISTs every page, then applies the differences to the store. On 410 for an expired continue
+ * token the list starts again from the first page. */
+static int do_list(mg_informer *inf, mg_error *err) {
+    json_t *items = json_array();
+    char *cont = NULL, *list_rv = NULL;
+    int restarts = 0, rc = 0;
+    for (;;) {
+        if (aload(&inf->stopping)) {
+            rc = MG_ECANCELED;
+            break;
+        }
+        mg_list_opts lo = {.label_selector = inf->label_selector,
+                           .field_selector = inf->field_selector,
+                           .limit = inf->page_size,
+                           .continue_token = cont};
+        json_t *page = NULL;
+        rc = mg_k8s_list(inf->c, &inf->gvr, inf->gvr.namespaced ? inf->ns : NULL, &lo, &page, err);
+        if (rc == MG_EGONE && cont && restarts < MAX_CONTINUE_RESTARTS) {
+            mg_log(MG_LOG_INFO, "list continue token expired; listing again", "resource", inf->resource,
+                   NULL);
+            restarts++;
+            json_array_clear(items);
+            free(cont);
+            cont = NULL;
+            continue;
+        }
+        if (rc) break;
+        const char *kind = json_string_value(json_object_get(page, "kind"));
+        const char *api_version = json_string_value(json_object_get(page, "apiVersion"));
+        char item_kind[128] = "";
+        if (kind) {
+            size_t kl = strlen(kind);
+            if (kl > 4 && kl < sizeof(item_kind) && !strcmp(kind + kl - 4, "List")) {
+                memcpy(item_kind, kind, kl - 4);
+                item_kind[kl - 4] = '\0';
+            }
+        }
+        json_t *arr = json_object_get(page, "items");
+        size_t i;
+        json_t *item;
+        json_array_foreach(arr, i, item) {
+            if (!json_is_object(item)) continue;
+            if (*item_kind && !json_object_get(item, "kind"))
+                json_object_set_new(item, "kind", json_string(item_kind));
+            if (api_version && !json_object_get(item, "apiVersion"))
+                json_object_set_new(item, "apiVersion", json_string(api_version));
+            json_array_append_new(items, prepare(inf, json_incref(item)));
+        }
+        json_t *lmd = json_object_get(page, "metadata");
+        free(list_rv);
+        list_rv = mg_xstrdup(json_string_value(json_object_get(lmd, "resourceVersion")));
+        const char *next = json_string_value(json_object_get(lmd, "continue"));
+        free(cont);
+        cont = next && *next ? mg_xstrdup(next) : NULL;
+        json_decref(page);
+        if (!cont) break;
+    }
+    if (!rc) {
+        json_t *cached = mg_store_snapshot(inf->store);
+        mg_delta *d;
+        size_t n = mg_informer_diff(cached, items, &d);
+        for (size_t i = 0; i < n; i++) {
+            if (d[i].type == MG_DELTA_DELETE) {
+                json_t *gone = mg_store_remove(inf->store, d[i].key);
+                if (inf->h.on_delete) inf->h.on_delete(d[i].old_obj, inf->h.ud);
+                json_decref(gone);
+            } else {
+                deliver_upsert(inf, d[i].new_obj);
+            }
+        }
+        mg_deltas_free(d, n);
+        json_decref(cached);
+        set_rv(inf, list_rv);
+    }
+    json_decref(items);
+    free(cont);
+    free(list_rv);
+    return rc;
+}
+
+static int on_line(const char *line, size_t len, void *ud) {
+    mg_informer *inf = ud;
+    mg_watch_event ev;
+    mg_error err;
+    if (mg_watch_event_parse(line, len, &ev, &err)) {
+        mg_log(MG_LOG_WARN, "bad watch event; restarting the watch", "resource", inf->resource, "error",
+               err.message, NULL);
+        inf->stream_error = true;
+        return 1;
+    }
+    inf->stream_events++;
+    int stop = 0;
+    switch (ev.type) {
+    case MG_WATCH_BOOKMARK: set_rv(inf, ev.resource_version); break;
+    case MG_WATCH_ERROR: {
+        const char *msg = json_string_value(json_object_get(ev.object, "message"));
+        if (ev.code == 410) {
+            mg_log(MG_LOG_INFO, "watch expired (410); relisting", "resource", inf->resource, "message",
+                   msg ? msg : "", NULL);
+            inf->stream_gone = true;
+        } else {
+            mg_log(MG_LOG_WARN, "watch ERROR event; restarting the watch", "resource", inf->resource,
+                   "message", msg ? msg : "", NULL);
+            inf->stream_error = true;
+        }
+        stop = 1;
+        break;
+    }
+    case MG_WATCH_ADDED:
+    case MG_WATCH_MODIFIED: {
+        char *rv = mg_xstrdup(ev.resource_version);
+        json_t *obj = prepare(inf, json_incref(ev.object));
+        deliver_upsert(inf, obj);
+        json_decref(obj);
+        set_rv(inf, rv);
+        free(rv);
+        break;
+    }
+    case MG_WATCH_DELETED: {
+        char *rv = mg_xstrdup(ev.resource_version);
+        json_t *obj = prepare(inf, json_incref(ev.object));
+        char key[512];
+        mg_store_key_of(obj, key, sizeof(key));
+        json_t *gone = mg_store_remove(inf->store, key);
+        if (inf->h.on_delete) inf->h.on_delete(obj, inf->h.ud);
+        json_decref(gone);
+        json_decref(obj);
+        set_rv(inf, rv);
+        free(rv);
+        break;
+    }
+    }
+    json_decref(ev.object);
+    return stop || aload(&inf->interrupt);
+}
+
+static void do_resync(mg_informer *inf) {
+    json_t *all = mg_store_list(inf->store);
+    size_t i;
+    json_t *obj;
+    json_array_foreach(all, i, obj) {
+        if (inf->h.on_update) inf->h.on_update(obj, obj, inf->h.ud);
+    }
+    json_decref(all);
+}
+
+static void *run(void *p) {
+    mg_informer *inf = p;
+    bool need_list = true, watched = false, listed = false;
+    while (!aload(&inf->stopping)) {
+        mg_error err;
+        mg_error_clear(&err);
+        if (need_list) {
+            if (listed) __atomic_fetch_add(&inf->relists, 1, __ATOMIC_SEQ_CST);
+            listed = true;
+            int rc = do_list(inf, &err);
+            if (rc) {
+                if (aload(&inf->stopping)) break;
+                int64_t delay = mg_backoff_next(&inf->backoff);
+                if (err.retry_after_ms > delay) delay = err.retry_after_ms;
+                mg_log(MG_LOG_WARN, "list failed; retrying", "resource", inf->resource, "error", err.message,
+                       NULL);
+                pause_ms(inf, delay);
+                continue;
+            }
+            need_list = false;
+            mg_backoff_reset(&inf->backoff);
+            pthread_mutex_lock(&inf->mu);
+            if (!inf->synced) {
+                inf->synced = true;
+                pthread_cond_broadcast(&inf->cond);
+            }
+            pthread_mutex_unlock(&inf->mu);
+        }
+        astore(&inf->interrupt, 0);
+        if (aload(&inf->stopping)) break;
+        if (aload(&inf->resync_due)) {
+            astore(&inf->resync_due, 0);
+            do_resync(inf);
+            continue;
+        }
+        if (watched) __atomic_fetch_add(&inf->restarts, 1, __ATOMIC_SEQ_CST);
+        watched = true;
+        char *rv = mg_informer_last_rv(inf);
+        long timeout_s = inf->watch_timeout_s;
+        if (timeout_s <= 0) {
+            /* client-go: minWatchTimeout * (1 + rand), spreading reconnects of many clients */
+            struct timespec ts;
+            clock_gettime(CLOCK_MONOTONIC, &ts);
+            timeout_s = 300 + (long)((ts.tv_nsec / 1000) % 300);
+        }
+        mg_watch_opts wo = {.label_selector = inf->label_selector,
+                            .field_selector = inf->field_selector,
+                            .resource_version = rv,
+                            .allow_bookmarks = true,
+                            .timeout_seconds = timeout_s,
+                            .stall_timeout_ms = inf->stall_timeout_ms,
+                            .stop = &inf->interrupt};
+        inf->stream_events = 0;
+        inf->stream_gone = inf->stream_error = false;
+        int rc =
+            mg_k8s_watch(inf->c, &inf->gvr, inf->gvr.namespaced ? inf->ns : NULL, &wo, on_line, inf, &err);
+        free(rv);
+        if (aload(&inf->stopping)) break;
+        if (inf->stream_gone || rc == MG_EGONE) {
+            need_list = true;
+            continue;
+        }
+        if (aload(&inf->resync_due)) continue;
+        if (!rc && !inf->stream_error && inf->stream_events)
+            mg_backoff_reset(&inf->backoff);
+        else if (rc)
+            mg_log(MG_LOG_WARN, "watch failed; reconnecting", "resource", inf->resource, "error", err.message,
+                   NULL);
+        int64_t delay = mg_backoff_next(&inf->backoff);
+        if (err.retry_after_ms > delay) delay = err.retry_after_ms;
+        pause_ms(inf, delay);
+    }
+    return NULL;
+}
+
+static void *tick(void *p) {
+    mg_informer *inf = p;
+    while (pause_ms(inf, inf->resync_ms)) {
+        astore(&inf->resync_due, 1);
+        astore(&inf->interrupt, 1);
+    }
+    return NULL;
+}
+
+int mg_informer_start(mg_informer *inf, mg_error *err) {
+    if (inf->started) return mg_error_set(err, MG_EINVAL, "informer for %s already started", inf->resource);
+    if (pthread_create(&inf->thread, NULL, run, inf))
+        return mg_error_set(err, MG_EIO, "cannot start the informer thread for %s", inf->resource);
+    inf->started = true;
+    if (inf->resync_ms > 0 && !pthread_create(&inf->ticker, NULL, tick, inf)) inf->ticker_started = true;
+    return 0;
+}
+
+void mg_informer_free(mg_informer *inf) {
+    if (!inf) return;
+    pthread_mutex_lock(&inf->mu);
+    astore(&inf->stopping, 1);
+    astore(&inf->interrupt, 1);
+    pthread_cond_broadcast(&inf->cond);
+    pthread_mutex_unlock(&inf->mu);
+    if (inf->started) pthread_join(inf->thread, NULL);
+    if (inf->ticker_started) pthread_join(inf->ticker, NULL);
+    mg_store_free(inf->store);
+    pthread_cond_destroy(&inf->cond);
+    pthread_mutex_destroy(&inf->mu);
+    free(inf->group);
+    free(inf->version);
+    free(inf->resource);
+    free(inf->ns);
+    free(inf->label_selector);
+    free(inf->field_selector);
+    free(inf->rv);
+    free(inf);
+}
