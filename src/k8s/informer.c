@@ -18,6 +18,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include "k8s/jsonparse.h"
 
 #define MAX_CONTINUE_RESTARTS 5
 
@@ -71,11 +72,15 @@ static const char *rv_of(const json_t *obj) {
 
 int mg_watch_event_parse(const char *line, size_t len, mg_watch_event *ev, mg_error *err) {
     memset(ev, 0, sizeof(*ev));
-    json_error_t jerr;
-    json_t *root = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
-    if (!root)
-        return mg_error_set(err, MG_EPARSE, "watch event is not JSON: %s (column %d)", jerr.text,
-                            jerr.column);
+    json_t *root = mg_k8s_json_parse(line, len, MG_JSON_STRIP_EVENT, err);
+    if (!root) {
+        if (err) mg_error_wrap(err, "watch event");
+        return MG_EPARSE;
+    }
+    if (!json_is_object(root)) {
+        json_decref(root);
+        return mg_error_set(err, MG_EPARSE, "watch event is not a JSON object");
+    }
     int rc = 0;
     const char *type = json_string_value(json_object_get(root, "type"));
     json_t *obj = json_object_get(root, "object");
@@ -109,39 +114,68 @@ int mg_watch_event_parse(const char *line, size_t len, mg_watch_event *ev, mg_er
     return rc;
 }
 
-static bool same_version(const json_t *a, const json_t *b) {
-    const char *ra = rv_of(a), *rb = rv_of(b);
-    if (ra && rb) return !strcmp(ra, rb);
-    return json_equal((json_t *)a, (json_t *)b);
+/* cached values are either the cached object or its resourceVersion string. */
+static bool unchanged(const json_t *cached, const json_t *obj) {
+    const char *rc = json_is_string(cached) ? json_string_value(cached) : rv_of(cached);
+    const char *ro = rv_of(obj);
+    if (rc && *rc && ro && *ro) return !strcmp(rc, ro);
+    return json_is_object(cached) && json_equal((json_t *)cached, (json_t *)obj);
 }
 
-size_t mg_informer_diff(const json_t *cached, const json_t *listed, mg_delta **out) {
-    size_t n = 0, cap = 16;
-    mg_delta *d = mg_xmalloc(cap * sizeof(*d));
-    json_t *seen = json_object();
+static void push_delta(mg_delta **d, size_t *n, size_t *cap, mg_delta x) {
+    if (*n == *cap) *d = mg_xrealloc(*d, (*cap = *cap ? *cap * 2 : 16) * sizeof(**d));
+    (*d)[(*n)++] = x;
+}
+
+size_t mg_informer_diff_page(const json_t *cached, const json_t *listed, json_t *seen, mg_delta **out) {
+    size_t n = 0, cap = 0;
+    mg_delta *d = NULL;
     size_t i;
     json_t *obj;
     char key[512];
     json_array_foreach(listed, i, obj) {
         mg_store_key_of(obj, key, sizeof(key));
-        json_object_set_new(seen, key, json_null());
+        json_object_set_new(seen, key, json_true());
         json_t *old = json_object_get(cached, key);
-        if (old && same_version(old, obj)) continue;
-        if (n == cap) d = mg_xrealloc(d, (cap *= 2) * sizeof(*d));
-        d[n++] = (mg_delta){.type = old ? MG_DELTA_UPDATE : MG_DELTA_ADD,
-                            .key = mg_xstrdup(key),
-                            .old_obj = old,
-                            .new_obj = obj};
+        if (old && unchanged(old, obj)) continue;
+        push_delta(&d, &n, &cap,
+                   (mg_delta){.type = old ? MG_DELTA_UPDATE : MG_DELTA_ADD,
+                              .key = mg_xstrdup(key),
+                              .old_obj = json_is_object(old) ? old : NULL,
+                              .new_obj = obj});
     }
-    const char *k;
-    json_object_foreach((json_t *)cached, k, obj) {
-        if (json_object_get(seen, k)) continue;
-        if (n == cap) d = mg_xrealloc(d, (cap *= 2) * sizeof(*d));
-        d[n++] = (mg_delta){.type = MG_DELTA_DELETE, .key = mg_xstrdup(k), .old_obj = obj, .new_obj = NULL};
-    }
-    json_decref(seen);
     *out = d;
     return n;
+}
+
+size_t mg_informer_diff_deletes(const json_t *cached, const json_t *seen, mg_delta **out) {
+    size_t n = 0, cap = 0;
+    mg_delta *d = NULL;
+    const char *k;
+    json_t *obj;
+    json_object_foreach((json_t *)cached, k, obj) {
+        if (json_object_get(seen, k)) continue;
+        push_delta(&d, &n, &cap,
+                   (mg_delta){.type = MG_DELTA_DELETE,
+                              .key = mg_xstrdup(k),
+                              .old_obj = json_is_object(obj) ? obj : NULL,
+                              .new_obj = NULL});
+    }
+    *out = d;
+    return n;
+}
+
+size_t mg_informer_diff(const json_t *cached, const json_t *listed, mg_delta **out) {
+    json_t *seen = json_object();
+    mg_delta *a, *b;
+    size_t na = mg_informer_diff_page(cached, listed, seen, &a);
+    size_t nb = mg_informer_diff_deletes(cached, seen, &b);
+    json_decref(seen);
+    a = mg_xrealloc(a, (na + nb + 1) * sizeof(*a));
+    if (nb) memcpy(a + na, b, nb * sizeof(*b));
+    free(b);
+    *out = a;
+    return na + nb;
 }
 
 void mg_deltas_free(mg_delta *d, size_t n) {
@@ -172,7 +206,7 @@ mg_informer *mg_informer_new(mg_client *c, const mg_gvr *gvr, const mg_informer_
     inf->transform = o.transform;
     inf->transform_ud = o.transform_ud;
     if (handlers) inf->h = *handlers;
-    inf->store = mg_store_new();
+    inf->store = o.compact_store ? mg_store_new_compact() : mg_store_new();
     inf->rv = mg_xstrdup("");
     pthread_mutex_init(&inf->mu, NULL);
     pthread_condattr_t ca;
@@ -275,8 +309,8 @@ static json_t *prepare(mg_informer *inf, json_t *obj) {
 }
 
 static void deliver_upsert(mg_informer *inf, json_t *obj) {
-    json_t *old = mg_store_replace(inf->store, obj);
-    if (old) {
+    json_t *old = NULL;
+    if (mg_store_upsert(inf->store, obj, inf->h.on_update ? &old : NULL)) {
         if (inf->h.on_update) inf->h.on_update(old, obj, inf->h.ud);
         json_decref(old);
     } else if (inf->h.on_add) {
@@ -284,10 +318,26 @@ static void deliver_upsert(mg_informer *inf, json_t *obj) {
     }
 }
 
-/* LISTs every page, then applies the differences to the store. On 410 for an expired continue
- * token the list starts again from the first page. */
+static void apply_deltas(mg_informer *inf, mg_delta *d, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        if (d[i].type != MG_DELTA_DELETE) {
+            deliver_upsert(inf, d[i].new_obj);
+            continue;
+        }
+        json_t *gone = mg_store_remove(inf->store, d[i].key);
+        if (gone && inf->h.on_delete) inf->h.on_delete(gone, inf->h.ud);
+        json_decref(gone);
+    }
+}
+
+/* LISTs page by page, delivering each page's adds and updates against the versions cached when
+ * the list began (so only one page is in memory at a time), then deletes what no page listed.
+ * On 410 for an expired continue token the list starts again from the first page; what was
+ * already delivered stays (it was a consistent read too) and the final deletes use the keys of
+ * the complete list only. */
 static int do_list(mg_informer *inf, mg_error *err) {
-    json_t *items = json_array();
+    json_t *versions = mg_store_versions(inf->store);
+    json_t *seen = json_object();
     char *cont = NULL, *list_rv = NULL;
     int restarts = 0, rc = 0;
     for (;;) {
@@ -305,7 +355,7 @@ static int do_list(mg_informer *inf, mg_error *err) {
             mg_log(MG_LOG_INFO, "list continue token expired; listing again", "resource", inf->resource,
                    NULL);
             restarts++;
-            json_array_clear(items);
+            json_object_clear(seen);
             free(cont);
             cont = NULL;
             continue;
@@ -321,6 +371,7 @@ static int do_list(mg_informer *inf, mg_error *err) {
                 item_kind[kl - 4] = '\0';
             }
         }
+        json_t *prepared = json_array();
         json_t *arr = json_object_get(page, "items");
         size_t i;
         json_t *item;
@@ -330,7 +381,7 @@ static int do_list(mg_informer *inf, mg_error *err) {
                 json_object_set_new(item, "kind", json_string(item_kind));
             if (api_version && !json_object_get(item, "apiVersion"))
                 json_object_set_new(item, "apiVersion", json_string(api_version));
-            json_array_append_new(items, prepare(inf, json_incref(item)));
+            json_array_append_new(prepared, prepare(inf, json_incref(item)));
         }
         json_t *lmd = json_object_get(page, "metadata");
         free(list_rv);
@@ -339,26 +390,27 @@ static int do_list(mg_informer *inf, mg_error *err) {
         free(cont);
         cont = next && *next ? mg_xstrdup(next) : NULL;
         json_decref(page);
+
+        mg_delta *d;
+        size_t n = mg_informer_diff_page(versions, prepared, seen, &d);
+        apply_deltas(inf, d, n);
+        for (size_t j = 0; j < n; j++) { /* a restarted list compares with what it delivered */
+            const char *rv = rv_of(d[j].new_obj);
+            json_object_set_new(versions, d[j].key, json_string(rv ? rv : ""));
+        }
+        mg_deltas_free(d, n);
+        json_decref(prepared);
         if (!cont) break;
     }
     if (!rc) {
-        json_t *cached = mg_store_snapshot(inf->store);
         mg_delta *d;
-        size_t n = mg_informer_diff(cached, items, &d);
-        for (size_t i = 0; i < n; i++) {
-            if (d[i].type == MG_DELTA_DELETE) {
-                json_t *gone = mg_store_remove(inf->store, d[i].key);
-                if (inf->h.on_delete) inf->h.on_delete(d[i].old_obj, inf->h.ud);
-                json_decref(gone);
-            } else {
-                deliver_upsert(inf, d[i].new_obj);
-            }
-        }
+        size_t n = mg_informer_diff_deletes(versions, seen, &d);
+        apply_deltas(inf, d, n);
         mg_deltas_free(d, n);
-        json_decref(cached);
         set_rv(inf, list_rv);
     }
-    json_decref(items);
+    json_decref(versions);
+    json_decref(seen);
     free(cont);
     free(list_rv);
     return rc;
@@ -407,9 +459,8 @@ static int on_line(const char *line, size_t len, void *ud) {
         json_t *obj = prepare(inf, json_incref(ev.object));
         char key[512];
         mg_store_key_of(obj, key, sizeof(key));
-        json_t *gone = mg_store_remove(inf->store, key);
+        mg_store_delete(inf->store, key);
         if (inf->h.on_delete) inf->h.on_delete(obj, inf->h.ud);
-        json_decref(gone);
         json_decref(obj);
         set_rv(inf, rv);
         free(rv);

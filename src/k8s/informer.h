@@ -50,6 +50,8 @@ typedef struct mg_informer_opts {
     long backoff_base_ms;  /* reconnect backoff: base (default 200), cap 30 s, jitter 50% */
     mg_transform_fn transform;
     void *transform_ud;
+    bool compact_store; /* cache compact JSON text (mg_store_new_compact): ~6x less
+                           memory, reads parse */
 } mg_informer_opts;
 
 /* The client is borrowed and must outlive the informer. gvr is copied. */
@@ -95,22 +97,30 @@ typedef struct mg_watch_event {
     const char *resource_version; /* borrowed from object; NULL when absent */
 } mg_watch_event;
 
-/* Parses one watch line {"type":...,"object":{...}}. Returns 0, or MG_EPARSE for bad JSON, a
+/* Parses one watch line {"type":...,"object":{...}} with the fast parser (k8s/jsonparse); the
+ * object comes out already stripped (as mg_k8s_strip). Returns 0, or MG_EPARSE for bad JSON, a
  * missing or unknown type, or an object that is not a JSON object (err says which). */
 int mg_watch_event_parse(const char *line, size_t len, mg_watch_event *ev, mg_error *err);
 
-/* The relist diff. cached: JSON object key → cached object (mg_store_snapshot); listed: JSON
- * array of freshly listed (prepared) objects. Produces, in list order, ADD for keys not cached
- * and UPDATE for keys whose resourceVersion differs (content when either has none), then
- * DELETE for cached keys that were not listed. Objects are borrowed from the inputs. */
+/* The relist diff. cached: JSON object key → the cached object OR its resourceVersion string
+ * (mg_store_snapshot or mg_store_versions); listed: JSON array of freshly listed (prepared)
+ * objects. Produces, in list order, ADD for keys not cached and UPDATE for keys whose
+ * resourceVersion differs (with no resourceVersion on either side: whose content differs when
+ * the cached object is at hand, else always), then DELETE for cached keys that were not listed.
+ * old_obj is the cached object when cached holds objects, else NULL; objects are borrowed. */
 typedef enum { MG_DELTA_ADD, MG_DELTA_UPDATE, MG_DELTA_DELETE } mg_delta_type;
 typedef struct mg_delta {
     mg_delta_type type;
     char *key;       /* owned by the array */
-    json_t *old_obj; /* borrowed; NULL for ADD */
+    json_t *old_obj; /* borrowed or NULL (see above); NULL for ADD */
     json_t *new_obj; /* borrowed; NULL for DELETE */
 } mg_delta;
 size_t mg_informer_diff(const json_t *cached, const json_t *listed, mg_delta **out);
+/* The same in two steps, for a list that arrives in pages: diff_page for each page (adds and
+ * updates; records the listed keys in seen, a JSON object shared by all pages), then
+ * diff_deletes once. *out may be NULL when the count is 0. */
+size_t mg_informer_diff_page(const json_t *cached, const json_t *listed, json_t *seen, mg_delta **out);
+size_t mg_informer_diff_deletes(const json_t *cached, const json_t *seen, mg_delta **out);
 void mg_deltas_free(mg_delta *d, size_t n);
 
 #endif

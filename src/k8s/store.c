@@ -4,12 +4,14 @@
 #include "k8s/store.h"
 
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/error.h"
 #include "core/mem.h"
+#include "k8s/jsonparse.h"
 #include "k8s/strmap.h"
 
 #define MAX_INDEXES 16
@@ -21,7 +23,10 @@ typedef struct index_val {
 } index_val;
 
 typedef struct entry {
-    json_t *obj;
+    json_t *obj; /* tree mode */
+    char *text;  /* compact mode: the object's compact JSON */
+    size_t len;
+    char *rv; /* metadata.resourceVersion or NULL */
     size_t nvals;
     index_val *vals; /* the index values obj was filed under */
 } entry;
@@ -34,6 +39,7 @@ typedef struct store_index {
 
 struct mg_store {
     pthread_rwlock_t lock;
+    bool compact;
     mg_strmap *objects; /* key → entry * */
     store_index idx[MAX_INDEXES];
     int nidx;
@@ -46,6 +52,22 @@ mg_store *mg_store_new(void) {
     return s;
 }
 
+mg_store *mg_store_new_compact(void) {
+    mg_store *s = mg_store_new();
+    s->compact = true;
+    return s;
+}
+
+bool mg_store_is_compact(const mg_store *s) { return s->compact; }
+
+/* A new reference to the entry's object: shared in tree mode, a fresh parse in compact mode. */
+static json_t *materialize(const entry *e) {
+    if (e->obj) return json_incref(e->obj);
+    json_t *o = mg_k8s_json_parse(e->text, e->len, MG_JSON_STRIP_NONE, NULL);
+    if (!o) abort(); /* we wrote this text ourselves: unparsable means memory corruption */
+    return o;
+}
+
 static void free_vals(index_val *vals, size_t n) {
     for (size_t i = 0; i < n; i++)
         free(vals[i].val);
@@ -56,6 +78,8 @@ static void free_entry(void *p) {
     entry *e = p;
     if (!e) return;
     json_decref(e->obj);
+    free(e->text);
+    free(e->rv);
     free_vals(e->vals, e->nvals);
     free(e);
 }
@@ -156,39 +180,62 @@ static void reindex(mg_store *s, const char *key, entry *e) {
     }
 }
 
-json_t *mg_store_replace(mg_store *s, json_t *obj) {
+bool mg_store_upsert(mg_store *s, json_t *obj, json_t **old_out) {
     char key[512];
     mg_store_key_of(obj, key, sizeof(key));
     size_t nvals;
     index_val *vals = compute_vals(s, obj, &nvals);
-    json_incref(obj);
+    char *text = NULL;
+    size_t len = 0;
+    if (s->compact) {
+        mg_buf b;
+        mg_buf_init(&b, SIZE_MAX);
+        mg_k8s_json_dump(obj, &b);
+        len = b.len;
+        text = mg_buf_steal(&b);
+    } else {
+        json_incref(obj);
+    }
 
-    json_t *old = NULL;
-    index_val *old_vals = NULL;
-    size_t old_n = 0;
+    char *rv =
+        mg_xstrdup(json_string_value(json_object_get(json_object_get(obj, "metadata"), "resourceVersion")));
+    entry old = {0};
     pthread_rwlock_wrlock(&s->lock);
     entry *e = mg_strmap_get(s->objects, key);
+    bool existed = e != NULL;
     if (e) {
         unindex(s, key, e);
-        old = e->obj;
-        old_vals = e->vals;
-        old_n = e->nvals;
+        old = *e;
     } else {
         e = mg_xcalloc(1, sizeof(*e));
         mg_strmap_put(s->objects, key, e);
     }
-    e->obj = obj;
+    e->obj = s->compact ? NULL : obj;
+    e->text = text;
+    e->len = len;
+    e->rv = rv;
     e->vals = vals;
     e->nvals = nvals;
     reindex(s, key, e);
     pthread_rwlock_unlock(&s->lock);
-    free_vals(old_vals, old_n);
+
+    if (old_out) *old_out = existed ? materialize(&old) : NULL;
+    json_decref(old.obj);
+    free(old.text);
+    free(old.rv);
+    free_vals(old.vals, old.nvals);
+    return existed;
+}
+
+json_t *mg_store_replace(mg_store *s, json_t *obj) {
+    json_t *old = NULL;
+    mg_store_upsert(s, obj, &old);
     return old;
 }
 
-void mg_store_put(mg_store *s, json_t *obj) { json_decref(mg_store_replace(s, obj)); }
+void mg_store_put(mg_store *s, json_t *obj) { mg_store_upsert(s, obj, NULL); }
 
-json_t *mg_store_remove(mg_store *s, const char *key) {
+static entry *take(mg_store *s, const char *key) {
     pthread_rwlock_wrlock(&s->lock);
     entry *e = mg_strmap_get(s->objects, key);
     if (e) {
@@ -196,17 +243,27 @@ json_t *mg_store_remove(mg_store *s, const char *key) {
         mg_strmap_del(s->objects, key);
     }
     pthread_rwlock_unlock(&s->lock);
+    return e;
+}
+
+json_t *mg_store_remove(mg_store *s, const char *key) {
+    entry *e = take(s, key);
     if (!e) return NULL;
-    json_t *obj = e->obj;
-    free_vals(e->vals, e->nvals);
-    free(e);
+    json_t *obj = materialize(e);
+    free_entry(e);
     return obj;
+}
+
+bool mg_store_delete(mg_store *s, const char *key) {
+    entry *e = take(s, key);
+    free_entry(e);
+    return e != NULL;
 }
 
 json_t *mg_store_get(mg_store *s, const char *key) {
     pthread_rwlock_rdlock(&s->lock);
     entry *e = mg_strmap_get(s->objects, key);
-    json_t *obj = e ? json_incref(e->obj) : NULL;
+    json_t *obj = e ? materialize(e) : NULL;
     pthread_rwlock_unlock(&s->lock);
     return obj;
 }
@@ -224,7 +281,7 @@ json_t *mg_store_list(mg_store *s) {
     mg_strmap_iter it = {0};
     void *v;
     while (mg_strmap_next(s->objects, &it, NULL, &v))
-        json_array_append(arr, ((entry *)v)->obj);
+        json_array_append_new(arr, materialize(v));
     pthread_rwlock_unlock(&s->lock);
     return arr;
 }
@@ -239,7 +296,7 @@ json_t *mg_store_by_index(mg_store *s, const char *index, const char *value) {
         mg_strmap_iter it = {0};
         void *v;
         while (mg_strmap_next(set, &it, NULL, &v))
-            json_array_append(arr, ((entry *)v)->obj);
+            json_array_append_new(arr, materialize(v));
         break;
     }
     pthread_rwlock_unlock(&s->lock);
@@ -279,7 +336,21 @@ json_t *mg_store_snapshot(mg_store *s) {
     const char *k;
     void *v;
     while (mg_strmap_next(s->objects, &it, &k, &v))
-        json_object_set(snap, k, ((entry *)v)->obj);
+        json_object_set_new(snap, k, materialize(v));
+    pthread_rwlock_unlock(&s->lock);
+    return snap;
+}
+
+json_t *mg_store_versions(mg_store *s) {
+    json_t *snap = json_object();
+    pthread_rwlock_rdlock(&s->lock);
+    mg_strmap_iter it = {0};
+    const char *k;
+    void *v;
+    while (mg_strmap_next(s->objects, &it, &k, &v)) {
+        const char *rv = ((entry *)v)->rv;
+        json_object_set_new(snap, k, json_string(rv ? rv : ""));
+    }
     pthread_rwlock_unlock(&s->lock);
     return snap;
 }

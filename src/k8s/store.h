@@ -8,12 +8,14 @@
  * (index functions run on the putting thread before the lock is taken).
  *
  * Changes by k8s-informer: mg_store_replace (put that returns the previous object),
- * mg_store_snapshot (key → object map, what the informer's relist diff takes) and
- * mg_store_index_values. Index values are copied, so index functions may return strings that
- * live only as long as obj. At most 16 indexes and 64 values per object per index. */
+ * mg_store_snapshot (key → object map, what the informer's relist diff takes),
+ * mg_store_index_values, mg_store_upsert, mg_store_delete and the compact mode. Index values are copied, so
+ * index functions may return strings that live only as long as obj. At most 16 indexes and 64 values per
+ * object per index. */
 #ifndef MG_K8S_STORE_H
 #define MG_K8S_STORE_H
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 typedef struct mg_store mg_store;
@@ -23,6 +25,12 @@ typedef struct mg_store mg_store;
 typedef size_t (*mg_index_fn)(const json_t *obj, const char **out, size_t max);
 
 mg_store *mg_store_new(void);
+/* A store that keeps each object as compact JSON text instead of a jansson tree: about 6× less
+ * memory for typical objects (a jansson tree costs ~9 bytes per byte of JSON), but every read
+ * parses (~3 µs per KB) and returns a fresh tree that is not shared with other readers (still
+ * treat it as read-only). Same interface otherwise. */
+mg_store *mg_store_new_compact(void);
+bool mg_store_is_compact(const mg_store *s);
 void mg_store_free(mg_store *s);
 /* Registers an index before the first put. name is copied. Returns 0 or MG_EINVAL. */
 int mg_store_add_index(mg_store *s, const char *name, mg_index_fn fn);
@@ -35,8 +43,13 @@ void mg_store_key_of(const json_t *obj, char *out, size_t outlen);
 void mg_store_put(mg_store *s, json_t *obj);
 /* Same as put, and returns the object it replaced (new reference, caller decrefs) or NULL. */
 json_t *mg_store_replace(mg_store *s, json_t *obj);
+/* Put that says whether the key existed; *old_out (when old_out is not NULL) gets the replaced
+ * object (new reference) or NULL. Passing NULL spares the compact store a parse. */
+bool mg_store_upsert(mg_store *s, json_t *obj, json_t **old_out);
 /* Removes key; returns the removed object (new reference, caller decrefs) or NULL. */
 json_t *mg_store_remove(mg_store *s, const char *key);
+/* Removes key without returning the object; true when it was there. */
+bool mg_store_delete(mg_store *s, const char *key);
 /* Returns a new reference or NULL. */
 json_t *mg_store_get(mg_store *s, const char *key);
 size_t mg_store_len(mg_store *s);
@@ -48,6 +61,9 @@ json_t *mg_store_by_index(mg_store *s, const char *index, const char *value);
 json_t *mg_store_keys(mg_store *s);
 /* Snapshot as a new JSON object key → object (references shared, object owned by caller). */
 json_t *mg_store_snapshot(mg_store *s);
+/* key → metadata.resourceVersion ("" when absent) of every object: a new JSON object. Cheap
+ * in both modes (what the informer's relist compares with). */
+json_t *mg_store_versions(mg_store *s);
 /* Every value currently present in index `index` (a new array of strings; empty when the index
  * does not exist). */
 json_t *mg_store_index_values(mg_store *s, const char *index);

@@ -204,6 +204,52 @@ static void test_diff(void **state) {
     assert_int_equal(d[0].type, MG_DELTA_UPDATE);
     mg_deltas_free(d, n);
 
+    /* against a versions map (what the informer uses): same deltas, no old objects, and an
+     * object without resourceVersion always counts as updated */
+    json_t *versions = json_object();
+    json_object_set_new(versions, "ns/a", json_string("1"));
+    json_object_set_new(versions, "ns/b", json_string("1"));
+    json_object_set_new(versions, "ns/c", json_string("1"));
+    json_object_set_new(versions, "other/a", json_string("1"));
+    json_object_set_new(versions, "x", json_string(""));
+    n = mg_informer_diff(versions, listed, &d);
+    assert_int_equal(n, 4);
+    assert_int_equal(d[0].type, MG_DELTA_UPDATE);
+    assert_string_equal(d[0].key, "ns/b");
+    assert_null(d[0].old_obj);
+    assert_int_equal(d[1].type, MG_DELTA_ADD);
+    assert_int_equal(d[2].type, MG_DELTA_DELETE);
+    assert_string_equal(d[2].key, "ns/c");
+    assert_null(d[2].old_obj);
+    assert_int_equal(d[3].type, MG_DELTA_DELETE);
+    assert_string_equal(d[3].key, "x");
+    mg_deltas_free(d, n);
+
+    /* page by page gives the same result as all at once */
+    json_t *seen = json_object();
+    json_t *p1 = json_array(), *p2 = json_array();
+    json_array_append(p1, json_array_get(listed, 0));
+    json_array_append(p1, json_array_get(listed, 1));
+    json_array_append(p2, json_array_get(listed, 2));
+    json_array_append(p2, json_array_get(listed, 3));
+    size_t n1 = mg_informer_diff_page(versions, p1, seen, &d);
+    assert_int_equal(n1, 1);
+    assert_string_equal(d[0].key, "ns/b");
+    mg_deltas_free(d, n1);
+    size_t n2 = mg_informer_diff_page(versions, p2, seen, &d);
+    assert_int_equal(n2, 1);
+    assert_string_equal(d[0].key, "ns/d");
+    mg_deltas_free(d, n2);
+    size_t n3 = mg_informer_diff_deletes(versions, seen, &d);
+    assert_int_equal(n3, 2);
+    assert_string_equal(d[0].key, "ns/c");
+    assert_string_equal(d[1].key, "x");
+    mg_deltas_free(d, n3);
+    json_decref(seen);
+    json_decref(p1);
+    json_decref(p2);
+    json_decref(versions);
+
     json_decref(c2);
     json_decref(l2);
     json_decref(none);

@@ -15,6 +15,28 @@
 #include "k8s/store.h"
 #include "k8s/strmap.h"
 
+/* Every store test runs twice: tree mode (shared objects) and compact mode (text, parsed on
+ * read). */
+static bool g_compact;
+static mg_store *new_store(void) { return g_compact ? mg_store_new_compact() : mg_store_new(); }
+static int setup_tree(void **state) {
+    (void)state;
+    g_compact = false;
+    return 0;
+}
+static int setup_compact(void **state) {
+    (void)state;
+    g_compact = true;
+    return 0;
+}
+/* Same object: the very one in tree mode, an equal copy in compact mode. */
+static void assert_same(json_t *got, json_t *want) {
+    if (g_compact)
+        assert_true(json_equal(got, want));
+    else
+        assert_ptr_equal(got, want);
+}
+
 static json_t *mkobj(const char *ns, const char *name, const char *model, const char *rv) {
     json_t *md = json_pack("{s:s, s:s}", "name", name, "resourceVersion", rv);
     if (ns) json_object_set_new(md, "namespace", json_string(ns));
@@ -66,27 +88,27 @@ static void test_key_of(void **state) {
 
 static void test_put_get_replace_remove(void **state) {
     (void)state;
-    mg_store *s = mg_store_new();
+    mg_store *s = new_store();
     json_t *a1 = mkobj("ns", "a", "fraud", "1");
     mg_store_put(s, a1);
     assert_int_equal(mg_store_len(s), 1);
     json_t *got = mg_store_get(s, "ns/a");
-    assert_ptr_equal(got, a1); /* shared, not copied */
+    assert_same(got, a1); /* shared, not copied, in tree mode */
     json_decref(got);
     assert_null(mg_store_get(s, "ns/b"));
     assert_null(mg_store_get(s, "a"));
 
     json_t *a2 = mkobj("ns", "a", "fraud", "2");
     json_t *old = mg_store_replace(s, a2);
-    assert_ptr_equal(old, a1);
+    assert_same(old, a1);
     json_decref(old);
     assert_int_equal(mg_store_len(s), 1);
     got = mg_store_get(s, "ns/a");
-    assert_ptr_equal(got, a2);
+    assert_same(got, a2);
     json_decref(got);
 
     json_t *removed = mg_store_remove(s, "ns/a");
-    assert_ptr_equal(removed, a2);
+    assert_same(removed, a2);
     json_decref(removed);
     assert_null(mg_store_remove(s, "ns/a"));
     assert_int_equal(mg_store_len(s), 0);
@@ -97,7 +119,7 @@ static void test_put_get_replace_remove(void **state) {
 
 static void test_indexes(void **state) {
     (void)state;
-    mg_store *s = mg_store_new();
+    mg_store *s = new_store();
     assert_int_equal(mg_store_add_index(s, "model", by_model), 0);
     assert_int_equal(mg_store_add_index(s, "tag", by_tag), 0);
     assert_int_equal(mg_store_add_index(s, "model", by_model), MG_EINVAL);
@@ -149,7 +171,7 @@ static void test_indexes(void **state) {
 
 static void test_snapshots(void **state) {
     (void)state;
-    mg_store *s = mg_store_new();
+    mg_store *s = new_store();
     char name[32];
     for (int i = 0; i < 1000; i++) {
         snprintf(name, sizeof(name), "obj-%d", i);
@@ -212,6 +234,38 @@ static void test_strmap(void **state) {
     mg_strmap_free(m, NULL);
 }
 
+static void test_upsert_delete_versions(void **state) {
+    (void)state;
+    mg_store *s = new_store();
+    assert_int_equal(mg_store_is_compact(s), g_compact);
+    json_t *a = mkobj("ns", "a", "m", "7");
+    json_t *old = (json_t *)1;
+    assert_false(mg_store_upsert(s, a, &old));
+    assert_null(old);
+    json_t *a2 = mkobj("ns", "a", "m", "8");
+    assert_true(mg_store_upsert(s, a2, NULL));
+    json_t *b = mkobj(NULL, "b", "m", "");
+    json_object_del(json_object_get(b, "metadata"), "resourceVersion");
+    mg_store_put(s, b);
+    json_t *v = mg_store_versions(s);
+    assert_int_equal(json_object_size(v), 2);
+    assert_string_equal(json_string_value(json_object_get(v, "ns/a")), "8");
+    assert_string_equal(json_string_value(json_object_get(v, "b")), "");
+    json_decref(v);
+    assert_true(mg_store_delete(s, "ns/a"));
+    assert_false(mg_store_delete(s, "ns/a"));
+    assert_int_equal(mg_store_len(s), 1);
+    /* compact copies are independent of what was put: changing the caller's object later does
+     * not reach the store (tree mode shares it, which is why objects must not be changed) */
+    json_t *got = mg_store_get(s, "b");
+    assert_true(json_equal(got, b));
+    json_decref(got);
+    json_decref(a);
+    json_decref(a2);
+    json_decref(b);
+    mg_store_free(s);
+}
+
 typedef struct race {
     mg_store *s;
     volatile int stop;
@@ -244,7 +298,7 @@ static void *reader(void *p) {
 
 static void test_concurrent(void **state) {
     (void)state;
-    race r = {.s = mg_store_new()};
+    race r = {.s = new_store()};
     mg_store_add_index(r.s, "model", by_model);
     pthread_t th[3];
     for (int i = 0; i < 3; i++)
@@ -274,10 +328,15 @@ static void test_concurrent(void **state) {
 
 int main(void) {
     mg_mem_init();
+#define BOTH(t) cmocka_unit_test_setup(t, setup_tree), cmocka_unit_test_setup(t, setup_compact)
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_key_of),  cmocka_unit_test(test_put_get_replace_remove),
-        cmocka_unit_test(test_indexes), cmocka_unit_test(test_snapshots),
-        cmocka_unit_test(test_strmap),  cmocka_unit_test(test_concurrent),
+        cmocka_unit_test(test_key_of),
+        cmocka_unit_test(test_strmap),
+        BOTH(test_put_get_replace_remove),
+        BOTH(test_indexes),
+        BOTH(test_snapshots),
+        BOTH(test_concurrent),
+        BOTH(test_upsert_delete_versions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
