@@ -135,11 +135,11 @@ static void test_invalid(void **state) {
     assert_null(mg_k8s_json_parse("\"a\0b\"", 5, MG_JSON_STRIP_NONE, NULL));
 }
 
-static const char *OBJ =
-    "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"a\",\"namespace\":\"n\","
-    "\"managedFields\":[{\"manager\":\"kubectl\",\"fieldsV1\":{\"f:data\":{}}}],"
-    "\"annotations\":{\"kubectl.kubernetes.io/last-applied-configuration\":\"{\\\"x\\\":1}\\n\"%s}},"
-    "\"data\":{\"metadata\":{\"managedFields\":\"not an object's metadata: kept\"}}}";
+#define OBJ                                                                                                  \
+    "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"a\",\"namespace\":\"n\","        \
+    "\"managedFields\":[{\"manager\":\"kubectl\",\"fieldsV1\":{\"f:data\":{}}}],"                            \
+    "\"annotations\":{\"kubectl.kubernetes.io/last-applied-configuration\":\"{\\\"x\\\":1}\\n\"%s}},"        \
+    "\"data\":{\"metadata\":{\"managedFields\":\"not an object's metadata: kept\"}}}"
 
 static char *obj_text(bool other_annotation) {
     return mg_xasprintf(OBJ, other_annotation ? ",\"keep\":\"me\"" : "");
