@@ -3,8 +3,16 @@
  * Owns: mg_rest_config, a plain description (server URL, TLS material in memory, credentials)
  * produced from a kubeconfig (current-context or an explicit context) or from the in-cluster
  * service-account environment. Inline *-data fields are decoded into memory; file fields are read
- * at load time, except token files, which the client re-reads when they change (rotation).
- * Errors name the file and the field. Not shared across threads while being loaded. */
+ * at load time, except token files, which the client re-reads when they change (rotation; the
+ * file must be readable and non-empty at load). Relative paths resolve against the directory of
+ * the kubeconfig that defines the entry. Several $KUBECONFIG entries are merged as kubectl does
+ * (first current-context, first definition of each name; missing files skipped). exec and
+ * auth-provider plugins and basic auth are not supported (an error when they are the only
+ * credential). Errors name the file and the field, e.g.
+ *   kubeconfig /x/config: context "foo" not found
+ *   kubeconfig /x/config: users[0].user.client-key-data: invalid base64
+ * Codes: MG_ENOTFOUND (no such context/cluster/user, no kubeconfig), MG_EPARSE (malformed),
+ * MG_EIO (unreadable file), MG_EINVAL. On failure *cfg is left zeroed. Not shared across threads while being loaded. */
 #ifndef MG_K8S_KUBECONFIG_H
 #define MG_K8S_KUBECONFIG_H
 #include <stdbool.h>
