@@ -12,7 +12,8 @@
  *   kubeconfig /x/config: context "foo" not found
  *   kubeconfig /x/config: users[0].user.client-key-data: invalid base64
  * Codes: MG_ENOTFOUND (no such context/cluster/user, no kubeconfig), MG_EPARSE (malformed),
- * MG_EIO (unreadable file), MG_EINVAL. On failure *cfg is left zeroed. Not shared across threads while being loaded. */
+ * MG_EIO (unreadable file), MG_EINVAL. On failure *cfg is left zeroed. Not shared across
+ * threads while being loaded. */
 #ifndef MG_K8S_KUBECONFIG_H
 #define MG_K8S_KUBECONFIG_H
 #include <stdbool.h>
