@@ -86,9 +86,10 @@ int mg_k8s_delete(mg_client *c, const mg_gvr *gvr, const char *ns, const char *n
  * watch and the call returns 0; returning < 0 ends it and the call returns that code.
  * Returns 0 when the server ends the stream cleanly; MG_ETOOBIG for a line longer than
  * max_line_bytes; MG_ECANCELED when *stop becomes non-zero (polled every 100 ms and before the
- * request); MG_ETIMEOUT (retryable) when the stream stays silent for stall_timeout_ms; MG_EIO (retryable) when the connection drops, also mid-event;
- * a non-2xx answer is parsed like any other (410 → MG_EGONE). No overall deadline applies:
- * use timeout_seconds to have the server end the stream. */
+ * request); MG_ETIMEOUT (retryable) when the stream stays silent for stall_timeout_ms;
+ * MG_EIO (retryable) when the connection drops, also mid-event; a non-2xx answer is parsed like
+ * any other (410 → MG_EGONE). No overall deadline applies: use timeout_seconds to have the
+ * server end the stream. */
 typedef int (*mg_watch_line_fn)(const char *line, size_t len, void *ud);
 typedef struct mg_watch_opts {
     const char *label_selector;
