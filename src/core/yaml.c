@@ -171,7 +171,7 @@ static int scalar_value(loader *L, const yaml_event_t *ev, json_t **out) {
         json_t *v = NULL;
         if (!strcmp(t, "str") || !strcmp(t, "binary") || !strcmp(t, "timestamp")) {
             *out = json_stringn(s, n);
-            return 0;
+            return *out ? 0 : fail_at(L, ev->start_mark, MG_EPARSE, "invalid string", NULL);
         }
         v = resolve_plain(s, n);
         bool ok = (!strcmp(t, "null") && json_is_null(v)) || (!strcmp(t, "bool") && json_is_boolean(v)) ||

@@ -673,6 +673,53 @@ static void test_kubeconfig_inline_client_cert(void **state) {
     free(key);
 }
 
+/* In-cluster: service-account files laid out as the kubelet does (token -> ..data/token, and
+ * ..data a symlink swapped atomically on rotation); the next request carries the new token. */
+static void test_incluster_token_rotation(void **state) {
+    (void)state;
+    script("[{\"path\":\"/\",\"body\":{}}]");
+    char *sa = mg_xasprintf("%s/sa", R.dir);
+    char *cmd =
+        mg_xasprintf("set -e; mkdir -p '%s/..v1'; cd '%s'; printf 'sa-token-1\\n' > ..v1/token; "
+                     "cp ../ca.crt ..v1/ca.crt; printf 'ns1' > ..v1/namespace; ln -s ..v1 ..data; "
+                     "ln -s ..data/token token; ln -s ..data/ca.crt ca.crt; ln -s ..data/namespace namespace",
+                     sa, sa);
+    assert_int_equal(system(cmd), 0);
+    free(cmd);
+    char port[16];
+    snprintf(port, sizeof(port), "%d", R.port);
+    setenv("KUBERNETES_SERVICE_HOST", "127.0.0.1", 1);
+    setenv("KUBERNETES_SERVICE_PORT", port, 1);
+    mg_rest_config cfg;
+    mg_error e;
+    assert_int_equal(mg_incluster_load(sa, &cfg, &e), 0);
+    assert_string_equal(cfg.namespace, "ns1");
+    mg_client *c;
+    assert_int_equal(mg_client_new(&cfg, &c, &e), 0);
+    json_t *out;
+    assert_int_equal(mg_k8s_get(c, &CM, cfg.namespace, "a", NULL, &out, &e), 0);
+    json_decref(out);
+    cmd = mg_xasprintf(
+        "set -e; cd '%s'; mkdir ..v2; printf 'sa-token-2\\n' > ..v2/token; cp ..v1/ca.crt ..v2/; "
+        "ln -s ..v2 ..data_tmp; mv -T ..data_tmp ..data",
+        sa);
+    assert_int_equal(system(cmd), 0);
+    free(cmd);
+    assert_int_equal(mg_k8s_get(c, &CM, cfg.namespace, "a", NULL, &out, &e), 0);
+    json_decref(out);
+    json_t *reqs = requests();
+    assert_int_equal(json_array_size(reqs), 2);
+    assert_string_equal(req_str(reqs, 0, "path"), "/api/v1/namespaces/ns1/configmaps/a");
+    assert_string_equal(req_header(reqs, 0, "authorization"), "Bearer sa-token-1");
+    assert_string_equal(req_header(reqs, 1, "authorization"), "Bearer sa-token-2");
+    json_decref(reqs);
+    mg_client_free(c);
+    mg_rest_config_free(&cfg);
+    unsetenv("KUBERNETES_SERVICE_HOST");
+    unsetenv("KUBERNETES_SERVICE_PORT");
+    free(sa);
+}
+
 static void test_connect_failure(void **state) {
     (void)state;
     /* a port that was free a moment ago */
@@ -881,6 +928,7 @@ int main(void) {
         cmocka_unit_test(test_response_cap),
         cmocka_unit_test(test_token_file_rotation),
         cmocka_unit_test(test_kubeconfig_inline_client_cert),
+        cmocka_unit_test(test_incluster_token_rotation),
         cmocka_unit_test(test_connect_failure),
         cmocka_unit_test(test_concurrent_requests),
         cmocka_unit_test(test_watch_framing),
