@@ -269,9 +269,10 @@ def go_float(f):
 
 
 def format_value(v):
-    """How field.Error.ErrorBody prints a bad value (after 'Invalid value: ')."""
+    """How field.Error.ErrorBody prints a bad value (after 'Invalid value: ').  In 1.28 a nil
+    value is replaced by the string "null" and printed quoted."""
     if v is None:
-        return 'null'
+        return '"null"'
     if isinstance(v, bool):
         return 'true' if v else 'false'
     if isinstance(v, int):

@@ -252,41 +252,189 @@ class Schema(object):
             for k in s.get('required') or []:
                 if k not in x:
                     out.append(errors.c_required(_join(path, k)))
-        # allOf/anyOf/oneOf/not (value validations only in structural schemas)
-        for sub in s.get('allOf') or []:
-            self._validate(x, sub, path, out)
+        # allOf/anyOf/oneOf/not (kube-openapi schemaPropsValidator; these composite errors are not
+        # field errors, so kubeOpenAPIResultToFieldErrors reports them on the nil path "<nil>")
         if s.get('anyOf'):
-            res = []
+            best, ok = None, False
             for sub in s['anyOf']:
                 r = []
                 self._validate(x, sub, path, r)
-                res.append(r)
-            if all(res):
-                out.append(errors.c_invalid(path, x if not isinstance(x, (dict, list)) else '',
-                                            'must validate at least one schema (anyOf)'))
-                out.extend(res[0])
+                if not r:
+                    ok = True
+                    break
+                if best is None:
+                    best = r
+            if not ok:
+                out.append(errors.c_invalid('<nil>', '', '%s must validate at least one schema (anyOf)' % go_quote(path)))
+                out.extend(best or [])
         if s.get('oneOf'):
-            oks = 0
-            first = None
+            valid, best = 0, None
             for sub in s['oneOf']:
                 r = []
                 self._validate(x, sub, path, r)
                 if not r:
-                    oks += 1
-                elif first is None:
-                    first = r
-            if oks != 1:
-                out.append(errors.c_invalid(path, x if not isinstance(x, (dict, list)) else '',
-                                            'must validate one and only one schema (oneOf)' +
-                                            ('. Found none valid' if oks == 0 else '')))
-                if oks == 0 and first:
-                    out.extend(first)
+                    valid += 1
+                elif valid == 0 and best is None:
+                    best = r
+            if valid != 1:
+                extra = 'Found none valid' if valid == 0 else 'Found %d valid alternatives' % valid
+                out.append(errors.c_invalid('<nil>', '', '%s must validate one and only one schema (oneOf). %s'
+                                            % (go_quote(path), extra)))
+                if valid == 0:
+                    out.extend(best or [])
+        if s.get('allOf'):
+            validated = 0
+            for sub in s['allOf']:
+                r = []
+                self._validate(x, sub, path, r)
+                if not r:
+                    validated += 1
+                out.extend(r)
+            if validated != len(s['allOf']):
+                out.append(errors.c_invalid('<nil>', '', '%s must validate all the schemas (allOf)%s' % (
+                    go_quote(path), '. None validated' if validated == 0 else '')))
         if isinstance(s.get('not'), dict):
             r = []
             self._validate(x, s['not'], path, r)
             if not r:
-                out.append(errors.c_invalid(path, x if not isinstance(x, (dict, list)) else '',
-                                            'must not validate the schema (not)'))
+                out.append(errors.c_invalid('<nil>', '', '%s must not validate the schema (not)' % go_quote(path)))
+
+    # ---------------------------------------------------------------- list types
+    def validate_list_types(self, obj):
+        """structurallisttype.ValidateListSetsAndMaps: x-kubernetes-list-type set/map uniqueness."""
+        out = []
+        self._lists(obj, self.root, '', out)
+        return out
+
+    def _lists(self, x, s, path, out):
+        if not isinstance(s, dict):
+            return
+        if isinstance(x, dict):
+            props = s.get('properties') or {}
+            addl = s.get('additionalProperties') if isinstance(s.get('additionalProperties'), dict) else None
+            for k, v in x.items():
+                sub = props.get(k, addl if k not in props else None)
+                if sub is not None:
+                    self._lists(v, sub, _join(path, k), out)
+        elif isinstance(x, list):
+            lt = s.get('x-kubernetes-list-type')
+            items = s.get('items') if isinstance(s.get('items'), dict) else None
+            if lt == 'set':
+                from .patch import json_equal
+                for i in range(len(x)):
+                    if any(json_equal(x[i], x[j]) for j in range(i)):
+                        out.append(errors.c_duplicate('%s[%d]' % (path, i), x[i]))
+            elif lt == 'map':
+                keys = s.get('x-kubernetes-list-map-keys') or []
+                bad = next((i for i, v in enumerate(x) if v is not None and not isinstance(v, dict)), None)
+                if bad is not None:
+                    out.append(errors.c_invalid('%s[%d]' % (path, bad), x[bad],
+                                                'must be an object for an array of list-type map'))
+                elif len(x) > 1:
+                    seen = []
+                    for i, v in enumerate(x):
+                        kv = {}
+                        for k in keys:
+                            if isinstance(v, dict) and k in v:
+                                kv[k] = v[k]
+                            elif items and 'default' in ((items.get('properties') or {}).get(k) or {}):
+                                kv[k] = items['properties'][k]['default']
+                        from .patch import json_equal
+                        if any(json_equal(kv, o) for o in seen):
+                            out.append(errors.c_duplicate('%s[%d]' % (path, i), kv))
+                        else:
+                            seen.append(kv)
+            if items is not None:
+                for i, v in enumerate(x):
+                    self._lists(v, items, '%s[%d]' % (path, i), out)
+
+    # ---------------------------------------------------------------- CEL rules
+    def has_rules(self):
+        if not hasattr(self, '_has_rules'):
+            self._has_rules = 'x-kubernetes-validations' in _json_compact(self.root)
+        return self._has_rules
+
+    def validate_rules(self, obj, old=None):
+        """x-kubernetes-validations (CEL) rules; transition rules (oldSelf) only with an old value."""
+        out = []
+        self._rules(obj, old, old is not None, self.root, '', out)
+        return out
+
+    def _rules(self, x, old, has_old, s, path, out):
+        if not isinstance(s, dict) or x is None:
+            return
+        rules = s.get('x-kubernetes-validations') or []
+        if rules:
+            types = ['integer', 'string'] if s.get('x-kubernetes-int-or-string') else ([s['type']] if s.get('type') else [])
+            jt = _json_type(x)
+            if not types or jt in types or (jt == 'integer' and 'number' in types):
+                for r in rules:
+                    self._rule(r, x, old, has_old, s, path, out)
+        if isinstance(x, dict):
+            props = s.get('properties') or {}
+            addl = s.get('additionalProperties') if isinstance(s.get('additionalProperties'), dict) else None
+            for k, v in x.items():
+                sub = props.get(k, addl if k not in props else None)
+                if sub is None:
+                    continue
+                o_has = has_old and isinstance(old, dict) and k in old
+                self._rules(v, old.get(k) if o_has else None, o_has, sub, _join(path, k), out)
+        elif isinstance(x, list):
+            items = s.get('items') if isinstance(s.get('items'), dict) else None
+            if items is None:
+                return
+            keys = s.get('x-kubernetes-list-map-keys') or []
+            for i, v in enumerate(x):
+                o, o_has = None, False
+                if has_old and isinstance(old, list) and s.get('x-kubernetes-list-type') == 'map' and isinstance(v, dict):
+                    for ov in old:
+                        if isinstance(ov, dict) and all(ov.get(k) == v.get(k) for k in keys):
+                            o, o_has = ov, True
+                            break
+                self._rules(v, o, o_has, items, '%s[%d]' % (path, i), out)
+
+    def _rule(self, r, x, old, has_old, s, path, out):
+        from . import cel
+        src = (r.get('rule') or '').strip()
+        if not src or (cel.uses_old_self(src) and not has_old):
+            return
+        fld = path if path else '<nil>'
+        fp = r.get('fieldPath')
+        if fp:
+            fld = _join(path, fp.lstrip('.'))
+        stype = 'integer,string' if s.get('x-kubernetes-int-or-string') else s.get('type', '')
+        try:
+            ok = cel.run(src, x, old, has_old)
+        except cel.CelError as e:
+            msg = str(e)
+            if msg.startswith('no such overload'):
+                out.append(errors.c_invalid(fld, stype, "'%s': call arguments did not match a supported operator, "
+                                            "function or macro signature for rule: %s" % (msg, src)))
+            else:
+                out.append(errors.c_invalid(fld, stype, '%s evaluating rule: %s' % (msg, src)))
+            return
+        if ok:
+            return
+        detail = None
+        if r.get('messageExpression'):
+            try:
+                m = cel.evaluate(cel.compile_rule(r['messageExpression']), dict(
+                    {'self': x}, **({'oldSelf': old} if has_old else {})))
+                if isinstance(m, str) and m.strip() and '\n' not in m:
+                    detail = m.strip()
+            except cel.CelError:
+                detail = None
+        if detail is None:
+            detail = (r.get('message') or '').strip() or 'failed rule: %s' % src
+        reason = r.get('reason')
+        if reason == 'FieldValueForbidden':
+            out.append(errors.c_forbidden(fld, detail))
+        elif reason == 'FieldValueRequired':
+            out.append(errors.c_required(fld, detail))
+        elif reason == 'FieldValueDuplicate':
+            out.append(errors.c_duplicate(fld, stype))
+        else:
+            out.append(errors.c_invalid(fld, stype, detail))
 
     def _numbers(self, x, s, path, out):
         is_int = isinstance(x, int)
@@ -427,11 +575,25 @@ def _qualified_lower(k):
     return is_qualified_name(k.lower())
 
 
-def validate_custom_object(schema, obj, namespaced):
+def validate_custom_object(schema, obj, namespaced, old=None):
+    """customResourceStrategy.Validate/ValidateUpdate: metadata, OpenAPI schema, list types and
+    x-kubernetes-validations (transition rules need old)."""
     causes = validate_object_meta(obj, namespaced)
     if schema is not None:
+        causes.extend(schema.validate_list_types(obj))
         causes.extend(schema.validate(obj))
+        if schema.has_rules():
+            if any(c['reason'] in BLOCKING for c in causes):
+                causes.append(errors.c_invalid('<nil>', None, 'some validation rules were not checked because the '
+                                               'object was invalid; correct the existing errors to complete validation'))
+            else:
+                causes.extend(schema.validate_rules(obj, old))
     return causes
+
+
+# OpenAPI failures that make the apiserver skip CEL rules (hasBlockingErr)
+BLOCKING = ('FieldValueNotSupported', 'FieldValueRequired', 'FieldValueTooLong', 'FieldValueTooMany',
+            'FieldValueTypeInvalid')
 
 
 def scale_replicas_causes(value, path='spec.replicas'):

@@ -9,7 +9,7 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 
-from tc import errors, selectors, patch, schema, table, builtins, fields  # noqa: E402
+from tc import errors, selectors, patch, schema, table, builtins, fields, cel  # noqa: E402
 
 
 class ErrorsTest(unittest.TestCase):
@@ -61,7 +61,7 @@ class ErrorsTest(unittest.TestCase):
                          'Unsupported value: "medium": supported values: "fast", "slow"')
         self.assertEqual(errors.c_invalid('spec.weight', 2, 'x')['message'], 'Invalid value: 2: x')
         self.assertEqual(errors.c_invalid('a', 0.5, '')['message'], 'Invalid value: 0.5')
-        self.assertEqual(errors.c_invalid('a', None, '')['message'], 'Invalid value: null')
+        self.assertEqual(errors.c_invalid('a', None, '')['message'], 'Invalid value: "null"')  # 1.28 quotes it
         self.assertEqual(errors.c_required('a')['message'], 'Required value')
         self.assertEqual(errors.c_required('a', 'd')['message'], 'Required value: d')
         self.assertEqual(errors.go_float(1e6), '1e+06')
@@ -427,6 +427,61 @@ class SchemaTest(unittest.TestCase):
         crd = {'spec': {'names': {'kind': 'Gadget'}}}
         schema.crd_defaults(crd)
         self.assertEqual(crd['spec']['names'], {'kind': 'Gadget', 'singular': 'gadget', 'listKind': 'GadgetList'})
+
+    REVIEW = {'type': 'object', 'required': ['spec'], 'properties': {'spec': {
+        'type': 'object', 'required': ['kind', 'verdict', 'reviewer'],
+        'anyOf': [{'required': ['modelVersion']}, {'required': ['modelDeployment']}],
+        'x-kubernetes-validations': [{
+            'rule': "self.kind == 'incident' ? (self.verdict == 'release' || self.verdict == 'confirm') : "
+                    "(self.verdict == 'approve' || self.verdict == 'reject')",
+            'message': 'security, performance and bias reviews approve or reject; incident reviews confirm or release'}],
+        'properties': {'modelVersion': {'type': 'string'}, 'modelDeployment': {'type': 'string'},
+                       'kind': {'type': 'string'}, 'verdict': {'type': 'string'}, 'reviewer': {'type': 'string'},
+                       'tag': {'type': 'string', 'x-kubernetes-validations': [{'rule': 'self == oldSelf', 'message': 'tag is immutable'}]},
+                       'conds': {'type': 'array', 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['type'],
+                                 'items': {'type': 'object', 'properties': {'type': {'type': 'string'}}}},
+                       'set': {'type': 'array', 'x-kubernetes-list-type': 'set', 'items': {'type': 'string'}}}}}}
+
+    def review_causes(self, spec, old=None):
+        s = schema.Schema(self.REVIEW)
+        o = {'metadata': {'name': 'r', 'namespace': 'n'}, 'spec': spec}
+        return ['%s: %s' % (c['field'], c['message']) for c in schema.validate_custom_object(
+            s, o, True, None if old is None else {'metadata': {'name': 'r', 'namespace': 'n'}, 'spec': old})]
+
+    def test_cel_rules_and_composites(self):
+        ok = {'kind': 'security', 'verdict': 'approve', 'reviewer': 'alice', 'modelVersion': 'mv'}
+        self.assertEqual(self.review_causes(ok), [])
+        self.assertEqual(self.review_causes(dict(ok, verdict='release')), [
+            'spec: Invalid value: "object": security, performance and bias reviews approve or reject; incident reviews confirm or release'])
+        bad = dict(ok)
+        del bad['modelVersion']
+        self.assertEqual(self.review_causes(bad), [
+            '<nil>: Invalid value: "": "spec" must validate at least one schema (anyOf)',
+            'spec.modelVersion: Required value',
+            '<nil>: Invalid value: "null": some validation rules were not checked because the object was invalid; '
+            'correct the existing errors to complete validation'])
+        # transition rule only on update
+        self.assertEqual(self.review_causes(dict(ok, tag='a')), [])
+        self.assertEqual(self.review_causes(dict(ok, tag='b'), dict(ok, tag='a')),
+                         ['spec.tag: Invalid value: "string": tag is immutable'])
+        self.assertEqual(self.review_causes(dict(ok, tag='b'), dict(ok)), [])
+        # list types
+        self.assertEqual(self.review_causes(dict(ok, conds=[{'type': 'A'}, {'type': 'B'}, {'type': 'A'}],
+                                                 set=['x', 'y', 'x'])), [
+            'spec.conds[2]: Duplicate value: map[string]interface {}{"type":"A"}',
+            'spec.set[2]: Duplicate value: "x"'])
+
+    def test_cel_interpreter(self):
+        self.assertTrue(cel.run('self.all(x, x.size() < 3) && size(self) == 2', ['a', 'bb']))
+        self.assertTrue(cel.run('self.x in [1, 2, 3] && self.y.startsWith("ab") && !has(self.z)', {'x': 2, 'y': 'abc'}))
+        self.assertTrue(cel.run('self.replicas <= self.max || !has(self.max)', {'replicas': 3}))
+        self.assertTrue(cel.run("self.map(x, x * 2) == [2, 4] && self.exists_one(x, x == 1)", [1, 2]))
+        self.assertTrue(cel.run("self.matches('^[a-z]+$') && self.lowerAscii() == 'abc'", 'abc'))
+        with self.assertRaises(cel.CelError) as cm:
+            cel.run('self.missing == 1', {})
+        self.assertEqual(str(cm.exception), 'no such key: missing')
+        with self.assertRaises(cel.CelSyntaxError):
+            cel.compile_rule('self.x ==')
 
     def test_scale(self):
         self.assertEqual(schema.scale_replicas_causes(3), [])
