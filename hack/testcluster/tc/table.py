@@ -305,23 +305,13 @@ def _age_col():
 
 
 def _sel_string(sel):
-    if not sel:
-        return '<none>'
-    parts = []
-    for k in sorted(sel.get('matchLabels') or {}):
-        parts.append('%s=%s' % (k, sel['matchLabels'][k]))
-    for e in sel.get('matchExpressions') or []:
-        op = e.get('operator')
-        vals = ','.join(sorted(e.get('values') or []))
-        if op == 'In':
-            parts.append('%s in (%s)' % (e['key'], vals))
-        elif op == 'NotIn':
-            parts.append('%s notin (%s)' % (e['key'], vals))
-        elif op == 'Exists':
-            parts.append(e['key'])
-        elif op == 'DoesNotExist':
-            parts.append('!' + e['key'])
-    return ','.join(sorted(parts)) if parts else '<none>'
+    """metav1.FormatLabelSelector."""
+    from . import selectors, errors
+    try:
+        text = str(selectors.label_selector_from_object(sel))
+    except errors.ApiError:
+        return '<error>'
+    return text or '<none>'
 
 
 def _containers(o):
@@ -400,22 +390,51 @@ def _job_duration(j):
     return human_duration((end - start).total_seconds())
 
 
-def _event_object(e):
-    io_ = e.get('involvedObject') or e.get('regarding') or {}
-    return '%s/%s' % ((io_.get('kind') or '').lower(), io_.get('name', ''))
+def _event_core(e):
+    """events.k8s.io/v1 Event -> the core fields the printer reads (the internal type is shared)."""
+    if 'regarding' in e or 'note' in e or 'deprecatedSource' in e or 'reportingController' in e and 'involvedObject' not in e:
+        return {'involvedObject': e.get('regarding') or {}, 'message': e.get('note', ''),
+                'source': e.get('deprecatedSource') or {}, 'firstTimestamp': e.get('deprecatedFirstTimestamp'),
+                'lastTimestamp': e.get('deprecatedLastTimestamp'), 'count': e.get('deprecatedCount', 0),
+                'eventTime': e.get('eventTime'), 'series': e.get('series'), 'type': e.get('type', ''),
+                'reason': e.get('reason', ''), 'reportingComponent': e.get('reportingController', ''),
+                'reportingInstance': e.get('reportingInstance', ''), 'metadata': _md(e)}
+    return e
+
+
+def _event_first(e):
+    e = _event_core(e)
+    return age(e.get('firstTimestamp') or e.get('eventTime'))
 
 
 def _event_last(e):
-    ts = e.get('lastTimestamp') or (e.get('series') or {}).get('lastObservedTime') or e.get('eventTime') \
-        or _md(e).get('creationTimestamp')
-    return age(ts)
+    e = _event_core(e)
+    if e.get('series'):
+        return age((e['series'] or {}).get('lastObservedTime'))
+    if e.get('lastTimestamp'):
+        return age(e['lastTimestamp'])
+    return _event_first(e)
+
+
+def _event_count(e):
+    e = _event_core(e)
+    if e.get('series'):
+        return int((e['series'] or {}).get('count', 0) or 0)
+    return int(e.get('count') or 0) or 1
+
+
+def _event_object(e):
+    io_ = _event_core(e).get('involvedObject') or {}
+    kind = (io_.get('kind') or '').lower()
+    return '%s/%s' % (kind, io_['name']) if io_.get('name') else kind
 
 
 def _event_source(e):
+    e = _event_core(e)
     src = e.get('source') or {}
-    comp = src.get('component') or e.get('reportingComponent') or e.get('reportingController') or ''
-    host = src.get('host', '')
-    return comp + (', ' + host if host else '')
+    comp = src.get('component') or e.get('reportingComponent') or ''
+    inst = src.get('host') or e.get('reportingInstance') or ''
+    return comp + (', ' + inst if inst else '')
 
 
 def builtin_columns(group, resource):
@@ -465,17 +484,19 @@ def builtin_columns(group, resource):
                           cell=lambda o: len(o.get('secrets') or [])), A]
     if key in (('', 'events'), ('events.k8s.io', 'events')):
         return [column('Last Seen', 'string', 'The time at which the most recent occurrence of this event was recorded.', cell=_event_last),
-                column('Type', 'string', 'Type of this event (Normal, Warning), new types could be added in the future', cell=lambda o: o.get('type', '')),
-                column('Reason', 'string', 'This should be a short, machine understandable string that gives the reason for the transition into the object\'s current status.', cell=lambda o: o.get('reason', '')),
+                column('Type', 'string', 'Type of this event (Normal, Warning), new types could be added in the future',
+                       cell=lambda o: _event_core(o).get('type', '')),
+                column('Reason', 'string', 'This should be a short, machine understandable string that gives the reason for the transition into the object\'s current status.',
+                       cell=lambda o: _event_core(o).get('reason', '')),
                 column('Object', 'string', 'The object that this event is about.', cell=_event_object),
                 column('Subobject', 'string', 'If referring to a piece of an object instead of an entire object, this string should contain a valid JSON/Go field access statement.', priority=1,
-                       cell=lambda o: (o.get('involvedObject') or o.get('regarding') or {}).get('fieldPath', '')),
+                       cell=lambda o: (_event_core(o).get('involvedObject') or {}).get('fieldPath', '')),
                 column('Source', 'string', 'The component reporting this event. Should be a short machine understandable string.', priority=1, cell=_event_source),
-                column('Message', 'string', 'A human-readable description of the status of this operation.', cell=lambda o: o.get('message', o.get('note', ''))),
+                column('Message', 'string', 'A human-readable description of the status of this operation.',
+                       cell=lambda o: (_event_core(o).get('message') or '').strip()),
                 column('First Seen', 'string', 'The time at which the event was first recorded. (Time of server receipt is in TypeMeta.)', priority=1,
-                       cell=lambda o: age(o.get('firstTimestamp') or o.get('eventTime') or _md(o).get('creationTimestamp'))),
-                column('Count', 'string', 'The number of times this event has occurred.', priority=1,
-                       cell=lambda o: o.get('count', (o.get('series') or {}).get('count', 1)) or 1),
+                       cell=_event_first),
+                column('Count', 'string', 'The number of times this event has occurred.', priority=1, cell=_event_count),
                 column('Name', 'string', NAME_DESC, fmt='name', priority=1, cell=lambda o: _md(o).get('name', ''))]
     if key == ('apps', 'deployments'):
         return [N,
