@@ -70,10 +70,11 @@ typedef struct svc_thread {
     pthread_t tid;
     bool started;
     atomic_bool exited;
-    int inflight;         /* requests being read or answered; this thread only */
-    int listen_fd;        /* this thread's SO_REUSEPORT listening socket, -1 when none */
-    struct lws *listener; /* the listening socket adopted into lws as a raw file */
-    bool listen_adopted;  /* lws owns (and closes) listen_fd */
+    int inflight;          /* requests being read or answered; this thread only */
+    int listen_fd;         /* this thread's SO_REUSEPORT listening socket, -1 when none */
+    struct lws *listener;  /* the listening socket adopted into lws as a raw file */
+    bool listen_adopted;   /* lws owns (and closes) listen_fd */
+    mg_metric *m_requests; /* requests answered by this thread */
     struct lws_vhost *vh;
 } svc_thread;
 
@@ -453,6 +454,7 @@ static void queue_response(struct lws *wsi, svc_thread *t, conn *c, mg_http_resp
         resp->status = 500;
     }
     count_response(t, resp->status);
+    mg_metric_inc(t->m_requests);
     c->wpos = 0;
     c->responding = true;
     lws_callback_on_writable(wsi);
@@ -472,6 +474,7 @@ static void dispatch(struct lws *wsi, svc_thread *t, conn *c) {
     mg_http_response resp;
     response_init(&resp, s->max_response);
     lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
+    lws_set_timer_usecs(wsi, LWS_SET_TIMER_USEC_CANCEL);
     if (c->reject_status) {
         mg_http_response_set(&resp, c->reject_status, "text/plain; charset=utf-8", c->reject_reason,
                              strlen(c->reject_reason));
@@ -642,7 +645,10 @@ static int on_http(struct lws *wsi, svc_thread *t, conn *c, const char *in, size
             memcpy(buf + LWS_PRE, cont, sizeof cont - 1);
             if (lws_write(wsi, buf + LWS_PRE, sizeof cont - 1, LWS_WRITE_HTTP) < 0) return -1;
         }
+        /* lws re-arms its content timeout on every chunk, so a client trickling bytes would
+         * never time out: a one-shot timer bounds the whole body instead. */
         lws_set_timeout(wsi, PENDING_TIMEOUT_HTTP_CONTENT, s->body_timeout_s);
+        lws_set_timer_usecs(wsi, (lws_usec_t)s->body_timeout_s * LWS_US_PER_SEC);
         return 0; /* the body arrives in LWS_CALLBACK_HTTP_BODY */
     }
     dispatch(wsi, t, c);
@@ -678,6 +684,14 @@ static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void
             c->discard_body = true;
             dispatch(wsi, t, c);
         }
+        return 0;
+    case LWS_CALLBACK_TIMER: /* the body deadline passed */
+        if (!t || !c || !c->active || c->responding) return 0;
+        c->reject_status = 0;
+        reject(c, 408, "request body not received within %d s", t->srv->body_timeout_s);
+        c->close_after = true;
+        c->discard_body = true;
+        dispatch(wsi, t, c);
         return 0;
     case LWS_CALLBACK_HTTP_BODY_COMPLETION:
         if (!t || !c || !c->active || c->responding) return 0;
@@ -824,6 +838,15 @@ int mg_http_server_new(const mg_http_server_config *cfg, mg_http_server **out, m
         mg_metrics_func(s->metrics, MG_METRIC_GAUGE, name, "HTTP service threads (one event loop each).",
                         threads_metric, s);
         const char *codes[] = {"code", NULL};
+        const char *thr[] = {"thread", NULL};
+        snprintf(name, sizeof name, "%s_http_server_requests_total", s->ns);
+        mg_metric_family *per =
+            mg_metrics_counter(s->metrics, name, "HTTP requests answered, by service thread.", thr);
+        for (int i = 0; i < s->nthreads; i++) {
+            char idx[12];
+            snprintf(idx, sizeof idx, "%d", i);
+            s->threads[i].m_requests = mg_metric_with(per, idx, NULL);
+        }
         snprintf(name, sizeof name, "%s_http_responses_total", s->ns);
         s->m_responses = mg_metrics_counter(s->metrics, name, "HTTP responses sent, by status code.", codes);
         if (s->tls) {

@@ -1,0 +1,261 @@
+#include "webhook/webhook.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "core/clock.h"
+#include "core/log.h"
+#include "core/mem.h"
+
+#define NS "modelgov_webhook"
+
+struct mg_webhook {
+    mg_http_server *srv;
+    mg_metrics *metrics;
+    atomic_bool ready;
+    mg_metric_family *m_requests, *m_duration, *m_lookups;
+    mg_metric *m_ready;
+    mg_metric *m_cache_hit, *m_cache_miss;
+};
+
+/* Latency buckets for an in-memory decision: 100 µs .. 1 s. */
+static const double duration_buckets[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
+                                          0.01,   0.025,   0.05,   0.1,   0.25,   1.0};
+
+/* ---------------------------------------------------------------- /validate */
+
+static void count(mg_webhook *wh, const char *decision, const char *resource, int64_t start_ns) {
+    mg_metric_inc(mg_metric_with(wh->m_requests, decision, resource, NULL));
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    int64_t now = (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+    mg_metric_observe(mg_metric_with(wh->m_duration, resource, NULL), (double)(now - start_ns) / 1e9);
+}
+
+static const char *str_at(const json_t *obj, const char *key) {
+    const char *s = json_string_value(json_object_get(obj, key));
+    return s ? s : "";
+}
+
+/* Answers a malformed review: HTTP 400 and an AdmissionReview that says why. */
+static void bad_request(mg_http_response *resp, const char *uid, const char *why) {
+    json_t *out = json_pack("{s:s,s:s,s:{s:s,s:b,s:{s:i,s:s,s:s}}}", "apiVersion", "admission.k8s.io/v1",
+                            "kind", "AdmissionReview", "response", "uid", uid ? uid : "", "allowed", 0,
+                            "status", "code", 400, "reason", "BadRequest", "message", why);
+    char *text = json_dumps(out, JSON_COMPACT);
+    json_decref(out);
+    mg_http_response_set(resp, 400, "application/json", text, strlen(text));
+    free(text);
+}
+
+/* Content-Type must be application/json (parameters such as charset allowed). */
+static bool json_content_type(const char *ct) {
+    size_t n = strlen("application/json");
+    return !strncasecmp(ct, "application/json", n) && (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
+}
+
+static void handle_validate(const mg_http_request *req, mg_http_response *resp, void *arg) {
+    mg_webhook *wh = arg;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    int64_t start_ns = (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+    char why[512];
+    const char *uid = NULL;
+    json_t *root = NULL;
+    const json_t *request = NULL;
+
+    if (!json_content_type(req->content_type)) {
+        snprintf(why, sizeof why, "Content-Type %s is not accepted: send application/json",
+                 req->content_type[0] ? req->content_type : "(none)");
+        goto malformed;
+    }
+    if (req->body_len == 0) {
+        snprintf(why, sizeof why, "request body is empty: expected an AdmissionReview");
+        goto malformed;
+    }
+    json_error_t jerr;
+    root = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!root) {
+        snprintf(why, sizeof why, "request body is not valid JSON (line %d, column %d): %s", jerr.line,
+                 jerr.column, jerr.text);
+        goto malformed;
+    }
+    if (!json_is_object(root)) {
+        snprintf(why, sizeof why, "request body is not a JSON object: expected an AdmissionReview");
+        goto malformed;
+    }
+    request = json_object_get(root, "request");
+    if (json_is_object(request)) uid = json_string_value(json_object_get(request, "uid"));
+    if (strcmp(str_at(root, "kind"), "AdmissionReview") != 0) {
+        snprintf(why, sizeof why, "kind is \"%.64s\": expected AdmissionReview", str_at(root, "kind"));
+        goto malformed;
+    }
+    if (strcmp(str_at(root, "apiVersion"), "admission.k8s.io/v1") != 0) {
+        snprintf(why, sizeof why, "apiVersion is \"%.64s\": expected admission.k8s.io/v1",
+                 str_at(root, "apiVersion"));
+        goto malformed;
+    }
+    if (!json_is_object(request)) {
+        snprintf(why, sizeof why, "AdmissionReview has no request object");
+        goto malformed;
+    }
+    if (!uid || !uid[0]) {
+        snprintf(why, sizeof why, "request.uid is missing or empty");
+        goto malformed;
+    }
+    const json_t *res = json_object_get(request, "resource");
+    const char *resource = str_at(res, "resource");
+    if (!resource[0]) {
+        snprintf(why, sizeof why, "request.resource.resource is missing");
+        goto malformed;
+    }
+    const char *op = str_at(request, "operation");
+    if (strcmp(op, "CREATE") && strcmp(op, "UPDATE") && strcmp(op, "DELETE") && strcmp(op, "CONNECT")) {
+        snprintf(why, sizeof why, "request.operation \"%.32s\" is not CREATE, UPDATE, DELETE or CONNECT", op);
+        goto malformed;
+    }
+    char rlabel[160];
+    const char *sub = str_at(request, "subResource");
+    snprintf(rlabel, sizeof rlabel, "%.64s%s%.64s", resource, sub[0] ? "/" : "", sub);
+    const char *user = str_at(json_object_get(request, "userInfo"), "username");
+
+    /* Decision: allowed until the policy module is wired in. */
+    json_t *out = json_pack("{s:s,s:s,s:{s:s,s:b}}", "apiVersion", "admission.k8s.io/v1", "kind",
+                            "AdmissionReview", "response", "uid", uid, "allowed", 1);
+    char *text = json_dumps(out, JSON_COMPACT);
+    json_decref(out);
+    mg_http_response_set(resp, 200, "application/json", text, strlen(text));
+    free(text);
+    count(wh, "allowed", rlabel, start_ns);
+    mg_log(MG_LOG_INFO, "admission", "uid", uid, "user", user, "operation", op, "resource", rlabel,
+           "namespace", str_at(request, "namespace"), "name", str_at(request, "name"), "decision", "allowed",
+           "reason", "", "dryRun", json_is_true(json_object_get(request, "dryRun")) ? "true" : "false", NULL);
+    json_decref(root);
+    return;
+
+malformed:
+    bad_request(resp, uid, why);
+    count(wh, "error", "unknown", start_ns);
+    mg_log(MG_LOG_WARN, "admission: malformed review", "uid", uid ? uid : "", "decision", "error", "reason",
+           why, NULL);
+    json_decref(root);
+}
+
+/* ---------------------------------------------------------------- health and metrics */
+
+static void handle_healthz(const mg_http_request *req, mg_http_response *resp, void *arg) {
+    (void)req;
+    (void)arg;
+    mg_http_response_set(resp, 200, "text/plain; charset=utf-8", "ok\n", 3);
+}
+
+static void handle_readyz(const mg_http_request *req, mg_http_response *resp, void *arg) {
+    (void)req;
+    mg_webhook *wh = arg;
+    if (atomic_load(&wh->ready))
+        mg_http_response_set(resp, 200, "text/plain; charset=utf-8", "ok\n", 3);
+    else
+        mg_http_response_set(resp, 503, "text/plain; charset=utf-8", "caches not synced yet\n", 22);
+}
+
+static void handle_metrics(const mg_http_request *req, mg_http_response *resp, void *arg) {
+    (void)req;
+    mg_webhook *wh = arg;
+    snprintf(resp->content_type, sizeof resp->content_type, "%s", MG_METRICS_CONTENT_TYPE);
+    if (mg_metrics_render(wh->metrics, &resp->body) != 0)
+        mg_http_response_set(resp, 500, "text/plain; charset=utf-8", "metrics too large\n", 18);
+}
+
+static double hit_ratio(void *arg) {
+    mg_webhook *wh = arg;
+    double h = mg_metric_value(wh->m_cache_hit), m = mg_metric_value(wh->m_cache_miss);
+    return h + m > 0 ? h / (h + m) : NAN;
+}
+
+/* ---------------------------------------------------------------- lifecycle */
+
+int mg_webhook_new(const mg_webhook_options *opt, mg_webhook **out, mg_error *err) {
+    *out = NULL;
+    mg_webhook *wh = mg_xcalloc(1, sizeof *wh);
+    wh->metrics = mg_metrics_new();
+    const char *req_labels[] = {"decision", "resource", NULL};
+    const char *res_labels[] = {"resource", NULL};
+    const char *result[] = {"result", NULL};
+    wh->m_requests =
+        mg_metrics_counter(wh->metrics, NS "_admission_requests_total",
+                           "AdmissionReview requests answered, by decision and resource.", req_labels);
+    wh->m_duration =
+        mg_metrics_histogram(wh->metrics, NS "_admission_duration_seconds",
+                             "Time to decide one AdmissionReview, from body to response.", res_labels,
+                             duration_buckets, sizeof duration_buckets / sizeof duration_buckets[0]);
+    wh->m_lookups = mg_metrics_counter(wh->metrics, NS "_registry_lookups_total",
+                                       "Registry tag-to-digest lookups, by result.", result);
+    mg_metric_family *cache = mg_metrics_counter(wh->metrics, NS "_tag_cache_requests_total",
+                                                 "Tag-to-digest cache requests, by result.", result);
+    wh->m_cache_hit = mg_metric_with(cache, "hit", NULL);
+    wh->m_cache_miss = mg_metric_with(cache, "miss", NULL);
+    mg_metrics_func(wh->metrics, MG_METRIC_GAUGE, NS "_tag_cache_hit_ratio",
+                    "Share of tag-to-digest cache requests answered from the cache.", hit_ratio, wh);
+    wh->m_ready =
+        mg_metric_with(mg_metrics_gauge(wh->metrics, NS "_ready",
+                                        "1 when the caches have synced and decisions are served.", NULL),
+                       NULL);
+    mg_http_server_config cfg = {
+        .listen = opt->listen,
+        .tls_cert_file = opt->tls_cert,
+        .tls_key_file = opt->tls_key,
+        .threads = opt->threads,
+        .max_body_bytes = opt->max_body ? opt->max_body : MG_WEBHOOK_MAX_BODY,
+        .cert_poll_ms = opt->cert_poll_ms,
+        .metrics = wh->metrics,
+        .metrics_namespace = NS,
+    };
+    int rc = mg_http_server_new(&cfg, &wh->srv, err);
+    if (!rc) rc = mg_http_server_route(wh->srv, "POST", "/validate", handle_validate, wh);
+    if (!rc) rc = mg_http_server_route(wh->srv, "GET", "/healthz", handle_healthz, wh);
+    if (!rc) rc = mg_http_server_route(wh->srv, "GET", "/readyz", handle_readyz, wh);
+    if (!rc) rc = mg_http_server_route(wh->srv, "GET", "/metrics", handle_metrics, wh);
+    if (rc) {
+        mg_webhook_free(wh);
+        return rc;
+    }
+    *out = wh;
+    return 0;
+}
+
+int mg_webhook_start(mg_webhook *wh, mg_error *err) { return mg_http_server_start(wh->srv, err); }
+int mg_webhook_port(const mg_webhook *wh) { return mg_http_server_port(wh->srv); }
+
+void mg_webhook_set_ready(mg_webhook *wh, bool ready) {
+    atomic_store(&wh->ready, ready);
+    mg_metric_set(wh->m_ready, ready ? 1 : 0);
+}
+
+bool mg_webhook_ready(const mg_webhook *wh) { return atomic_load(&wh->ready); }
+
+void mg_webhook_count_registry_lookup(mg_webhook *wh, const char *result) {
+    mg_metric_inc(mg_metric_with(wh->m_lookups, result, NULL));
+}
+
+void mg_webhook_count_tag_cache(mg_webhook *wh, bool hit) {
+    mg_metric_inc(hit ? wh->m_cache_hit : wh->m_cache_miss);
+}
+
+mg_metrics *mg_webhook_metrics(mg_webhook *wh) { return wh->metrics; }
+
+void mg_webhook_stop(mg_webhook *wh, int grace_ms) {
+    if (wh) mg_http_server_stop(wh->srv, grace_ms);
+}
+
+void mg_webhook_free(mg_webhook *wh) {
+    if (!wh) return;
+    mg_http_server_free(wh->srv);
+    mg_metrics_free(wh->metrics);
+    free(wh);
+}

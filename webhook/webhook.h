@@ -1,0 +1,66 @@
+/* webhook/webhook — the serving side of modelgov-webhook: the HTTPS server with POST /validate,
+ * /healthz, /readyz and /metrics, the admission metrics, and the readiness flag.
+ *
+ * Owns: the http server (src/http/server.h), the metrics registry, the readiness flag and the
+ * metric families below. Decisions: until the policy module (src/policy/) is wired in, every
+ * well-formed review is allowed; the decision step then takes the policy configuration and the
+ * admission index (the interface over the watch-fed caches), both borrowed.
+ *
+ * /validate answers an AdmissionReview (admission.k8s.io/v1) with HTTP 200 and a review whose
+ * response.uid echoes request.uid. A body that is not a well-formed AdmissionReview (not JSON,
+ * wrong kind/apiVersion, no request or uid, wrong Content-Type, empty) is answered 400 with an
+ * AdmissionReview whose response.status.message says why (and the uid when it could be read); a
+ * body above max_body is answered 413 by the server before it is read. Any query string is
+ * accepted (the API server adds ?timeout=10s).
+ *
+ * Metrics (namespace modelgov_webhook):
+ *   _admission_requests_total{decision="allowed|denied|error", resource}  resource is
+ *       "<resource>[/<subresource>]" of the request, "unknown" when unreadable;
+ *   _admission_duration_seconds{resource}  time to decide, parse to response built;
+ *   _registry_lookups_total{result="found|not_found|error"}  (mg_webhook_count_registry_lookup);
+ *   _tag_cache_requests_total{result="hit|miss"} and _tag_cache_hit_ratio
+ *       (mg_webhook_count_tag_cache);
+ *   _ready (1 when caches synced), plus the server's _http_* and _tls_certificate_* metrics.
+ *
+ * Thread rules: handlers run on the server's service threads concurrently; the readiness flag
+ * and the counting hooks are atomic and may be called from any thread. Every decision is logged
+ * as one JSON audit line (msg "admission"; uid, user, operation, resource, decision, reason). */
+#ifndef MG_WEBHOOK_WEBHOOK_H
+#define MG_WEBHOOK_WEBHOOK_H
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/error.h"
+#include "http/server.h"
+#include "metrics/registry.h"
+
+/* The body cap: the API server sends at most 3 MiB, plus room for the envelope. */
+#define MG_WEBHOOK_MAX_BODY (3u * 1024u * 1024u + 64u * 1024u)
+
+typedef struct mg_webhook mg_webhook;
+
+typedef struct mg_webhook_options {
+    const char *listen;   /* HOST:PORT; port 0 picks a free port */
+    const char *tls_cert; /* NULL with tls_key: plain HTTP (for local tests only) */
+    const char *tls_key;
+    int threads;      /* 0: one per CPU */
+    int cert_poll_ms; /* 0: server default */
+    size_t max_body;  /* 0: MG_WEBHOOK_MAX_BODY */
+} mg_webhook_options;
+
+int mg_webhook_new(const mg_webhook_options *opt, mg_webhook **out, mg_error *err);
+int mg_webhook_start(mg_webhook *wh, mg_error *err);
+int mg_webhook_port(const mg_webhook *wh);
+/* /readyz answers 200 only after this was set true (caches synced). Thread-safe. */
+void mg_webhook_set_ready(mg_webhook *wh, bool ready);
+bool mg_webhook_ready(const mg_webhook *wh);
+/* Counting hooks for the registry client and its tag cache. Thread-safe. result: "found",
+ * "not_found" or "error". */
+void mg_webhook_count_registry_lookup(mg_webhook *wh, const char *result);
+void mg_webhook_count_tag_cache(mg_webhook *wh, bool hit);
+mg_metrics *mg_webhook_metrics(mg_webhook *wh);
+/* Graceful stop (in-flight requests finish, up to grace_ms), then free. NULL is fine. */
+void mg_webhook_stop(mg_webhook *wh, int grace_ms);
+void mg_webhook_free(mg_webhook *wh);
+
+#endif
