@@ -1,0 +1,117 @@
+"""In-memory storage with one global resourceVersion counter and a per-resource watch history.
+
+Owner: tc-core. Thread rules: every mutation and every read of `Bucket.objs` happens under
+`Store.lock` (an RLock). Stored objects are never mutated after they are committed: a write
+replaces the dict, so a reader may serialize an object it fetched after releasing the lock.
+Each bucket (one per group/resource) has a Condition on the global lock that watchers wait on.
+"""
+import collections
+import json
+import threading
+
+
+class Event:
+    __slots__ = ('rv', 'type', 'obj', 'old', '_line')
+
+    def __init__(self, rv, type_, obj, old):
+        self.rv, self.type, self.obj, self.old = rv, type_, obj, old
+        self._line = None
+
+    def line(self):
+        if self._line is None:
+            self._line = ('{"type":"%s","object":%s}\n' % (
+                self.type, json.dumps(self.obj, separators=(',', ':')))).encode()
+        return self._line
+
+
+class Bucket:
+    def __init__(self, store, key, window):
+        self.key = key
+        self.objs = {}                  # (namespace, name) -> obj
+        self.events = collections.deque(maxlen=window)
+        self.start_rv = store.rv        # history begins here (the cache's list resourceVersion)
+        self.evicted = False
+        self.cond = threading.Condition(store.lock)
+        self.generation = 0             # bumped to wake watchers for drop/compact
+        self.serving = True
+
+    def oldest(self):
+        """The resourceVersion a watch may start from (inclusive): 'too old' below it."""
+        if not self.evicted:
+            return self.start_rv
+        if self.events:
+            return self.events[0].rv - 1
+        return self.start_rv
+
+    def add_event(self, ev):
+        if len(self.events) == self.events.maxlen:
+            self.evicted = True
+        self.events.append(ev)
+        self.cond.notify_all()
+
+
+class Store:
+    def __init__(self, window=1000):
+        self.lock = threading.RLock()
+        self.rv = 1
+        self.window = window
+        self.buckets = {}
+        self.drop_generation = 0
+
+    def bucket(self, key):
+        b = self.buckets.get(key)
+        if b is None:
+            with self.lock:
+                b = self.buckets.get(key)
+                if b is None:
+                    b = Bucket(self, key, self.window)
+                    self.buckets[key] = b
+        return b
+
+    def reset_bucket(self, key):
+        """A resource (re)starts being served: its history starts now."""
+        with self.lock:
+            b = self.buckets.get(key)
+            if b is None:
+                return self.bucket(key)
+            b.start_rv = self.rv
+            b.events.clear()
+            b.evicted = False
+            return b
+
+    def next_rv(self):
+        self.rv += 1
+        return self.rv
+
+    def compact(self):
+        with self.lock:
+            for b in self.buckets.values():
+                b.events.clear()
+                b.start_rv = self.rv
+                b.evicted = False
+                b.generation += 1
+                b.cond.notify_all()
+
+    def drop_watches(self):
+        with self.lock:
+            self.drop_generation += 1
+            for b in self.buckets.values():
+                b.cond.notify_all()
+
+    # ---- primitive writes (caller holds the lock and has prepared the object)
+    def put(self, bucket, key, obj, old):
+        """Commit obj (a fresh dict); sets its resourceVersion. Returns obj."""
+        rv = self.next_rv()
+        obj['metadata']['resourceVersion'] = str(rv)
+        bucket.objs[key] = obj
+        bucket.add_event(Event(rv, 'MODIFIED' if old is not None else 'ADDED', obj, old))
+        return obj
+
+    def remove(self, bucket, key, old):
+        rv = self.next_rv()
+        final = dict(old)
+        final['metadata'] = dict(old['metadata'])
+        final['metadata']['resourceVersion'] = str(rv)
+        del bucket.objs[key]
+        bucket.add_event(Event(rv, 'DELETED', final, old))
+        return final
