@@ -11,7 +11,7 @@ import gzip
 import http.client
 import json
 import ssl
-import tempfile
+import threading
 import urllib.parse
 import uuid
 
@@ -89,6 +89,7 @@ class Admission:
             return
         if res.group == 'authentication.k8s.io' or res.group == 'authorization.k8s.io':
             return
+        matched = []
         for cfg in cfgs:
             for wh in cfg.get('webhooks') or []:
                 if not any(_rule_matches(r, op, res, sub) for r in wh.get('rules') or []):
@@ -106,7 +107,33 @@ class Admission:
                     m2 = self._selector_matches(osel, lold) if old is not None else False
                     if not (m1 or m2):
                         continue
-                self._call(ctx, wh, op, res, sub, ns, name, obj, old, options, kind)
+                matched.append(wh)
+        if not matched:
+            return
+        # like kube-apiserver, every matching webhook is called (in parallel); the first error
+        # (in configuration order here, so answers are deterministic) is returned
+        errs = [None] * len(matched)
+        warns = [[] for _ in matched]
+
+        def one(i, wh):
+            sub_ctx = _WarnCtx(ctx, warns[i])
+            try:
+                self._call(sub_ctx, wh, op, res, sub, ns, name, obj, old, options, kind)
+            except errors.ApiError as e:
+                errs[i] = e
+        if len(matched) == 1:
+            one(0, matched[0])
+        else:
+            ts = [threading.Thread(target=one, args=(i, wh)) for i, wh in enumerate(matched)]
+            for t in ts:
+                t.start()
+            for t in ts:
+                t.join()
+        for w in warns:
+            ctx.warnings.extend(w)
+        for e in errs:
+            if e is not None:
+                raise e
 
     def _ns_match(self, wh, res, ns, obj, old):
         sel = wh.get('namespaceSelector')
@@ -249,6 +276,13 @@ class Admission:
             s['details'] = st['details']
         s['code'] = code
         raise errors.ApiError(s)
+
+
+class _WarnCtx:
+    def __init__(self, ctx, warnings):
+        self.user = ctx.user
+        self.dry_run = ctx.dry_run
+        self.warnings = warnings
 
 
 def _go_err(e, host, port):

@@ -200,6 +200,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         pq = q.get('pretty')
         self.pretty = (pq.lower() in ('true', '1')) if pq is not None else (ua.startswith('curl') or ua.startswith('Wget'))
         req = None
+        self.req = None
         verb = VERB_OF.get(method, method.lower())
         try:
             if path.startswith('/_testcluster/'):
@@ -234,6 +235,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 self.close_connection = True
         finally:
             if not path.startswith('/_testcluster/'):
+                if req is None and self.req is not None:
+                    req = self.req
+                    verb = self.resource_verb(method, req, q)
                 self.log_request_entry(method, path, q, req, verb)
 
     def anon_forbidden(self, path):
@@ -357,6 +361,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 self.not_found_page()
             return None, 'get'
         req = Request()
+        self.req = req
         req.kind = 'resource'
         req.group, req.version = group, version
         reg = cl.registry
