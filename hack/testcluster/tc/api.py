@@ -34,6 +34,10 @@ try:
     from . import builtins as builtinsmod
 except ImportError:  # pragma: no cover
     builtinsmod = None
+try:
+    from . import fields as fieldsmod
+except ImportError:  # pragma: no cover
+    fieldsmod = None
 
 NAME_CHARS = 'bcdfghjklmnpqrstvwxz2456789'
 FINALIZER_ORPHAN = 'orphan'
@@ -157,6 +161,12 @@ class Cluster:
         self.gc_cond = threading.Condition(self.store.lock)
         self.ns_deleting = set()
         self.ip_allocator = builtinsmod.IPAllocator() if builtinsmod and hasattr(builtinsmod, 'IPAllocator') else None
+        if self.ip_allocator is not None:
+            try:
+                self.ip_allocator.allocate('10.96.0.1')
+            except Exception:
+                pass
+        self.port_allocator = builtinsmod.NodePortAllocator() if builtinsmod and hasattr(builtinsmod, 'NodePortAllocator') else None
         self.log = log or (lambda *a: None)
         self.stopping = False
         for ns in ('default', 'kube-system', 'kube-public', 'kube-node-lease'):
@@ -257,29 +267,41 @@ class Cluster:
         obj['apiVersion'] = gv
         obj['kind'] = kind
 
-    def _strict(self, ctx, res, obj, status_only=False):
-        """Unknown fields: pruned (custom resources) and a 400 strict decoding error under
-        fieldValidation=Strict, a warning under Warn."""
-        if res.schema is None:
+    def _strict(self, ctx, res, obj, mode='create', patched=None):
+        """Unknown fields: pruned (custom resources by their schema, built-ins like the typed
+        decoder) and a 400 strict decoding error under fieldValidation=Strict (422 for PATCH, as
+        the real server), a warning under Warn."""
+        if res.schema is not None:
+            probe = deep(obj)
+            unknown = res.schema.prune(probe) or []
+            md = obj.get('metadata') or {}
+            probe['metadata'] = md
+        elif fieldsmod is not None and fieldsmod.known(res.group, res.kind):
+            probe = obj
+            before = deep(obj) if mode == 'patch' and (ctx.field_validation == 'Strict') else None
+            unknown = fieldsmod.prune_unknown(res.group, res.kind, probe) or []
+            if before is not None:
+                patched = before
+        else:
             return
-        probe = deep(obj)
-        unknown = res.schema.prune(probe) or []
-        md = obj.get('metadata') or {}
         if unknown:
-            mode = ctx.field_validation or 'Ignore'
-            if mode == 'Strict':
-                raise errors.strict_decoding(unknown)
-            if mode == 'Warn':
+            mode_v = ctx.field_validation or 'Ignore'
+            if mode_v == 'Strict':
+                if mode == 'patch':
+                    src = patched if patched is not None else obj
+                    raise errors.strict_decoding_patch(
+                        json.dumps(src, separators=(',', ':'), sort_keys=True), unknown)
+                raise errors.strict_decoding(unknown, res.kind, res.version)
+            if mode_v == 'Warn':
                 for u in unknown:
                     ctx.warnings.append('unknown field "%s"' % u)
-        pruned = probe
-        pruned['metadata'] = md
-        obj.clear()
-        obj.update(pruned)
+        if probe is not obj:
+            obj.clear()
+            obj.update(probe)
 
-    def _validate_and_default(self, ctx, res, obj, old, sub=None):
+    def _validate_and_default(self, ctx, res, obj, old, sub=None, mode='create'):
+        self._strict(ctx, res, obj, mode)
         if not res.builtin:
-            self._strict(ctx, res, obj)
             res.schema.apply_defaults(obj)
             causes = []
             if schemamod is not None and hasattr(schemamod, 'validate_custom_object'):
@@ -291,7 +313,10 @@ class Cluster:
         else:
             if builtinsmod is not None:
                 if old is None:
-                    builtinsmod.apply_defaults(res.group, res.version, res.kind, obj, self.ip_allocator)
+                    builtinsmod.apply_defaults(res.group, res.version, res.kind, obj, self.ip_allocator,
+                                               self.port_allocator)
+                    if res.bucket == ('', 'pods') and hasattr(builtinsmod, 'apply_pod_admission'):
+                        builtinsmod.apply_pod_admission(obj)
                 else:
                     builtinsmod.apply_defaults(res.group, res.version, res.kind, obj, None)
                 causes = builtinsmod.validate(res.group, res.kind, obj, old)
@@ -421,8 +446,7 @@ class Cluster:
                     ('apps', 'replicasets'), ('apps', 'daemonsets')):
             obj['status'] = {}
         elif bk == ('', 'pods'):
-            st = obj.get('status') or {}
-            obj['status'] = {'phase': 'Pending', 'qosClass': st.get('qosClass', 'BestEffort')}
+            obj.pop('status', None)
         elif bk == ('apiextensions.k8s.io', 'customresourcedefinitions'):
             obj['status'] = {'conditions': [], 'acceptedNames': {'plural': '', 'kind': ''},
                              'storedVersions': []}
@@ -488,9 +512,9 @@ class Cluster:
                 raise errors.conflict(res.group, res.plural, name)
             new = self._merge_update(res, cur, new, sub)
             if sub != 'status':
-                self._validate_and_default(ctx, res, new, cur, sub)
+                self._validate_and_default(ctx, res, new, cur, sub, 'update' if put else 'patch')
             elif not res.builtin:
-                self._strict(ctx, res, new)
+                self._strict(ctx, res, new, 'update' if put else 'patch')
                 causes = []
                 if schemamod is not None and hasattr(schemamod, 'validate_custom_object'):
                     causes = schemamod.validate_custom_object(res.schema, new, res.namespaced)

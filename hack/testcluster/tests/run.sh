@@ -22,6 +22,10 @@ count() {  # adds the "N passed, N failed" line of a sub-suite's output file
   if [ -z "$line" ]; then fail=$((fail+1)); echo "FAIL: $2 printed no summary"; return; fi
   pass=$((pass + $(echo "$line" | cut -d' ' -f1))); fail=$((fail + $(echo "$line" | cut -d' ' -f3)))
 }
+echo "=== semantic modules (unit tests)"
+if (cd "$here/.." && python3 -m unittest -q tests.test_semantics); then pass=$((pass+1)); echo "ok: tests.test_semantics"
+else fail=$((fail+1)); echo "FAIL: tests.test_semantics"; fi
+
 "$tc" up --dir "$W/c1" >/dev/null || { echo "FAIL: testcluster up"; cat "$W/c1/server.log"; echo "0 passed, 1 failed"; exit 1; }
 "$tc" up --dir "$W/c2" --kubelet --jobs=manual >/dev/null || { echo "FAIL: testcluster up --kubelet"; echo "0 passed, 1 failed"; exit 1; }
 
