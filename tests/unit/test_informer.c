@@ -6,10 +6,17 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <pthread.h>
+#include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include "core/buf.h"
+#include "core/clock.h"
 #include "core/error.h"
 #include "core/mem.h"
 #include "k8s/informer.h"
@@ -258,6 +265,513 @@ static void test_diff(void **state) {
     json_decref(listed);
 }
 
+/* ---------------------------------------------------------------- informer over HTTPS */
+
+extern char **environ;
+
+static struct {
+    char dir[64];
+    char script[128];
+    char log[128];
+    pid_t pid;
+    int port;
+    char *ca;
+    size_t ca_len;
+} R;
+
+static char *slurp(const char *path, size_t *len) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    mg_buf b;
+    mg_buf_init(&b, (size_t)64 << 20);
+    char chunk[4096];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        mg_buf_append(&b, chunk, n);
+    fclose(f);
+    if (len) *len = b.len;
+    return mg_buf_steal(&b);
+}
+
+static void write_text(const char *path, const char *text) {
+    char *tmp = mg_xasprintf("%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+    assert_int_equal(rename(tmp, path), 0);
+    free(tmp);
+}
+
+/* Installs a script (steals it) and empties the request log. */
+static void script(json_t *rules) {
+    char *text = json_dumps(rules, JSON_INDENT(1));
+    json_decref(rules);
+    FILE *f = fopen(R.log, "w");
+    if (f) fclose(f);
+    write_text(R.script, text);
+    free(text);
+}
+
+static json_t *requests(void) {
+    char *text = slurp(R.log, NULL);
+    json_t *arr = json_array();
+    char *save = NULL;
+    for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+        json_array_append_new(arr, json_loads(line, 0, NULL));
+    free(text);
+    return arr;
+}
+
+static int group_setup(void **state) {
+    (void)state;
+    signal(SIGPIPE, SIG_IGN);
+    snprintf(R.dir, sizeof(R.dir), "/tmp/mg-informer-XXXXXX");
+    if (!mkdtemp(R.dir)) return -1;
+    snprintf(R.script, sizeof(R.script), "%s/script.json", R.dir);
+    snprintf(R.log, sizeof(R.log), "%s/log.jsonl", R.dir);
+    write_text(R.script, "[]");
+    const char *src = getenv("MG_SRCDIR") ? getenv("MG_SRCDIR") : ".";
+    char *responder = mg_xasprintf("%s/tests/support/responder.py", src);
+    char *argv[] = {"python3", responder, "--dir", R.dir, "--script", R.script, "--log", R.log, NULL};
+    int rc = posix_spawnp(&R.pid, "python3", NULL, NULL, argv, environ);
+    free(responder);
+    if (rc) return -1;
+    char *port_file = mg_xasprintf("%s/port", R.dir);
+    for (int i = 0; i < 600 && !R.port; i++) { /* up to 30 s on a busy machine */
+        char *p = slurp(port_file, NULL);
+        if (p && *p) R.port = atoi(p);
+        free(p);
+        int status;
+        if (!R.port && waitpid(R.pid, &status, WNOHANG) == R.pid) {
+            R.pid = 0;
+            break;
+        }
+        if (!R.port) usleep(50000);
+    }
+    free(port_file);
+    char *ca = mg_xasprintf("%s/ca.crt", R.dir);
+    R.ca = slurp(ca, &R.ca_len);
+    free(ca);
+    return R.port && R.ca ? 0 : -1;
+}
+
+static int group_teardown(void **state) {
+    (void)state;
+    if (R.pid > 0) {
+        kill(R.pid, SIGTERM);
+        waitpid(R.pid, NULL, 0);
+    }
+    free(R.ca);
+    char *cmd = mg_xasprintf("rm -rf '%s'", R.dir);
+    int rc = system(cmd);
+    free(cmd);
+    return rc ? -1 : 0;
+}
+
+static mg_client *new_client(void) {
+    mg_rest_config cfg;
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.server = mg_xasprintf("https://127.0.0.1:%d", R.port);
+    cfg.ca_pem = R.ca;
+    cfg.ca_pem_len = R.ca_len;
+    mg_client *c = NULL;
+    mg_error e;
+    assert_int_equal(mg_client_new(&cfg, &c, &e), 0);
+    free(cfg.server);
+    return c;
+}
+
+/* A ConfigMap as the server sends it: with managedFields; list items without kind. */
+static json_t *cm(const char *name, const char *rv, bool typed) {
+    json_t *o =
+        json_pack("{s:{s:s, s:s, s:s, s:[{s:s}]}, s:{s:s}}", "metadata", "name", name, "namespace", "ns",
+                  "resourceVersion", rv, "managedFields", "manager", "kubectl", "data", "rv", rv);
+    if (typed) {
+        json_object_set_new(o, "apiVersion", json_string("v1"));
+        json_object_set_new(o, "kind", json_string("ConfigMap"));
+    }
+    return o;
+}
+
+static json_t *list_body(const char *rv, const char *cont, json_t *items) {
+    json_t *md = json_pack("{s:s}", "resourceVersion", rv);
+    if (cont) json_object_set_new(md, "continue", json_string(cont));
+    return json_pack("{s:s, s:s, s:o, s:o}", "kind", "ConfigMapList", "apiVersion", "v1", "metadata", md,
+                     "items", items);
+}
+
+static char *event_line(const char *type, json_t *obj) {
+    json_t *ev = json_pack("{s:s, s:o}", "type", type, "object", obj);
+    char *s = json_dumps(ev, JSON_COMPACT);
+    json_decref(ev);
+    char *line = mg_xasprintf("%s\n", s);
+    free(s);
+    return line;
+}
+
+static json_t *bookmark(const char *rv) {
+    return json_pack("{s:s, s:s, s:{s:s}}", "kind", "ConfigMap", "apiVersion", "v1", "metadata",
+                     "resourceVersion", rv);
+}
+
+static json_t *status410(void) {
+    return json_pack("{s:s, s:s, s:{}, s:s, s:s, s:s, s:i}", "kind", "Status", "apiVersion", "v1", "metadata",
+                     "status", "Failure", "message", "too old resource version: 10 (40)", "reason", "Expired",
+                     "code", 410);
+}
+
+/* Splits text into chunks at the given offsets (so events straddle chunk boundaries). */
+static json_t *chunks(const char *text, const size_t *cuts, size_t ncuts) {
+    json_t *arr = json_array();
+    size_t len = strlen(text), at = 0;
+    for (size_t i = 0; i <= ncuts; i++) {
+        size_t to = i < ncuts && cuts[i] < len ? cuts[i] : len;
+        if (to <= at) continue;
+        json_array_append_new(arr, json_pack("{s:s%}", "data", text + at, to - at));
+        at = to;
+    }
+    if (at < len) json_array_append_new(arr, json_pack("{s:s}", "data", text + at));
+    return arr;
+}
+
+static json_t *rule(const char *path_re, int times) {
+    return json_pack("{s:s, s:s, s:i}", "method", "GET", "path", path_re, "times", times);
+}
+
+#define LIST_FIRST "^/api/v1/namespaces/ns/configmaps\\?limit=2$"
+#define WATCH_RV(rv)                                                                                         \
+    "^/api/v1/namespaces/ns/configmaps\\?watch=1&resourceVersion=" rv                                        \
+    "&allowWatchBookmarks=true&timeoutSeconds="
+
+typedef struct record {
+    pthread_mutex_t mu;
+    json_t *log; /* array of strings "add ns/a 1" */
+    mg_store *store;
+    long consistency_errors;
+} record;
+
+static const char *rv_str(const json_t *o) {
+    const char *rv = json_string_value(json_object_get(json_object_get(o, "metadata"), "resourceVersion"));
+    return rv ? rv : "?";
+}
+
+static void note(record *r, char *line) {
+    pthread_mutex_lock(&r->mu);
+    json_array_append_new(r->log, json_string(line));
+    pthread_mutex_unlock(&r->mu);
+    free(line);
+}
+
+/* Handlers also check that they do not run under the store lock (a read here would deadlock)
+ * and that the store already holds the new state. */
+static void h_add(const json_t *obj, void *ud) {
+    record *r = ud;
+    char key[256];
+    mg_store_key_of(obj, key, sizeof(key));
+    json_t *now = mg_store_get(r->store, key);
+    if (!now || strcmp(rv_str(now), rv_str(obj))) r->consistency_errors++;
+    if (json_object_get(json_object_get(obj, "metadata"), "managedFields")) r->consistency_errors++;
+    if (!json_object_get(obj, "kind")) r->consistency_errors++;
+    json_decref(now);
+    note(r, mg_xasprintf("add %s %s", key, rv_str(obj)));
+}
+static void h_update(const json_t *old, const json_t *obj, void *ud) {
+    record *r = ud;
+    char key[256];
+    mg_store_key_of(obj, key, sizeof(key));
+    json_t *now = mg_store_get(r->store, key);
+    if (!now || strcmp(rv_str(now), rv_str(obj))) r->consistency_errors++;
+    json_decref(now);
+    if (old == obj)
+        note(r, mg_xasprintf("resync %s %s", key, rv_str(obj)));
+    else
+        note(r, mg_xasprintf("update %s %s->%s", key, rv_str(old), rv_str(obj)));
+}
+static void h_delete(const json_t *obj, void *ud) {
+    record *r = ud;
+    char key[256];
+    mg_store_key_of(obj, key, sizeof(key));
+    json_t *now = mg_store_get(r->store, key);
+    if (now) r->consistency_errors++;
+    json_decref(now);
+    note(r, mg_xasprintf("delete %s %s", key, rv_str(obj)));
+}
+
+static size_t log_len(record *r) {
+    pthread_mutex_lock(&r->mu);
+    size_t n = json_array_size(r->log);
+    pthread_mutex_unlock(&r->mu);
+    return n;
+}
+
+/* Waits (bounded, so a broken informer fails instead of hanging) until cond holds. */
+#define WAIT_FOR(cond)                                                                                       \
+    do {                                                                                                     \
+        int64_t until_ = mg_clock_mono_ms() + 30000;                                                         \
+        while (!(cond) && mg_clock_mono_ms() < until_)                                                       \
+            mg_sleep_ms(10);                                                                                 \
+        if (!(cond)) fail_msg("timed out waiting for %s", #cond);                                            \
+    } while (0)
+
+static bool requested(const char *needle) {
+    json_t *reqs = requests();
+    size_t i;
+    json_t *r;
+    bool found = false;
+    json_array_foreach(reqs, i, r) {
+        if (strstr(json_string_value(json_object_get(r, "path")), needle)) found = true;
+    }
+    json_decref(reqs);
+    return found;
+}
+
+static void run_scenario(bool compact) {
+    json_t *rules = json_array();
+    json_t *r;
+    /* 1-4: first list; the continue token expires (410) on page 2, so the list starts over */
+    r = rule(LIST_FIRST, 1);
+    json_object_set_new(r, "body",
+                        list_body("10", "c1", json_pack("[o, o]", cm("a", "1", false), cm("b", "2", false))));
+    json_array_append_new(rules, r);
+    r = rule("^/api/v1/namespaces/ns/configmaps\\?limit=2&continue=c1$", 1);
+    json_object_set_new(r, "status", json_integer(410));
+    json_object_set_new(r, "body", status410());
+    json_array_append_new(rules, r);
+    r = rule(LIST_FIRST, 1);
+    json_object_set_new(r, "body",
+                        list_body("10", "c2", json_pack("[o, o]", cm("a", "1", false), cm("b", "2", false))));
+    json_array_append_new(rules, r);
+    r = rule("^/api/v1/namespaces/ns/configmaps\\?limit=2&continue=c2$", 1);
+    json_object_set_new(r, "body", list_body("10", NULL, json_pack("[o]", cm("c", "3", false))));
+    json_array_append_new(rules, r);
+    /* 5: watch from 10: add d, modify a, delete b, bookmark 20, split anywhere; clean end */
+    char *e1 = event_line("ADDED", cm("d", "11", true));
+    char *e2 = event_line("MODIFIED", cm("a", "12", true));
+    char *e3 = event_line("DELETED", cm("b", "13", true));
+    char *e4 = event_line("BOOKMARK", bookmark("20"));
+    char *all = mg_xasprintf("%s%s%s%s", e1, e2, e3, e4);
+    size_t cuts[] = {1, 7, strlen(e1) - 1, strlen(e1), strlen(e1) + 1, strlen(e1) + 40, strlen(all) - 2};
+    r = rule(WATCH_RV("10"), 1);
+    json_object_set_new(r, "chunks", chunks(all, cuts, sizeof(cuts) / sizeof(cuts[0])));
+    json_array_append_new(rules, r);
+    free(e1), free(e2), free(e3), free(e4), free(all);
+    /* 6-8: from 20: a 500, a 429, then modify c and an ERROR 410 event */
+    r = rule(WATCH_RV("20"), 1);
+    json_object_set_new(r, "status", json_integer(500));
+    json_object_set_new(r, "body",
+                        json_pack("{s:s, s:i, s:s}", "kind", "Status", "code", 500, "message", "boom"));
+    json_array_append_new(rules, r);
+    r = rule(WATCH_RV("20"), 1);
+    json_object_set_new(r, "status", json_integer(429));
+    json_object_set_new(r, "headers", json_pack("{s:s}", "Retry-After", "1"));
+    json_object_set_new(r, "body",
+                        json_pack("{s:s, s:i, s:s}", "kind", "Status", "code", 429, "message", "slow down"));
+    json_array_append_new(rules, r);
+    e1 = event_line("MODIFIED", cm("c", "21", true));
+    e2 = event_line("ERROR", status410());
+    all = mg_xasprintf("%s%s", e1, e2);
+    size_t cuts2[] = {strlen(e1) + 5};
+    r = rule(WATCH_RV("20"), 1);
+    json_object_set_new(r, "chunks", chunks(all, cuts2, 1));
+    json_object_set_new(r, "hold_ms", json_integer(5000)); /* the client must end it itself */
+    json_array_append_new(rules, r);
+    free(e1), free(e2), free(all);
+    /* 9: relist: a unchanged, c changed, d gone, e new */
+    r = rule(LIST_FIRST, 1);
+    json_object_set_new(
+        r, "body",
+        list_body("30", NULL,
+                  json_pack("[o, o, o]", cm("a", "12", false), cm("c", "25", false), cm("e", "30", false))));
+    json_array_append_new(rules, r);
+    /* 10-11: HTTP 410 on the watch → relist with no differences */
+    r = rule(WATCH_RV("30"), 1);
+    json_object_set_new(r, "status", json_integer(410));
+    json_object_set_new(r, "body", status410());
+    json_array_append_new(rules, r);
+    r = rule(LIST_FIRST, 1);
+    json_object_set_new(
+        r, "body",
+        list_body("31", NULL,
+                  json_pack("[o, o, o]", cm("a", "12", false), cm("c", "25", false), cm("e", "30", false))));
+    json_array_append_new(rules, r);
+    /* 12: add f, then the connection drops mid-line */
+    e1 = event_line("ADDED", cm("f", "32", true));
+    all = mg_xasprintf("%s{\"type\":\"MODIF", e1);
+    r = rule(WATCH_RV("31"), 1);
+    json_object_set_new(r, "chunks", chunks(all, NULL, 0));
+    json_object_set_new(r, "close", json_true());
+    json_array_append_new(rules, r);
+    free(e1), free(all);
+    /* 13: resumed from the last resourceVersion; stays open */
+    r = rule(WATCH_RV("32"), 0);
+    json_object_del(r, "times");
+    json_object_set_new(r, "chunks", json_array());
+    json_object_set_new(r, "hold_ms", json_integer(60000));
+    json_array_append_new(rules, r);
+    script(rules);
+
+    mg_client *c = new_client();
+    mg_gvr gvr = {"", "v1", "configmaps", true};
+    record rec = {.log = json_array()};
+    pthread_mutex_init(&rec.mu, NULL);
+    mg_informer_handlers h = {.on_add = h_add, .on_update = h_update, .on_delete = h_delete, .ud = &rec};
+    mg_informer_opts o = {.namespace = "ns", .page_size = 2, .backoff_base_ms = 20, .compact_store = compact};
+    mg_informer *inf = mg_informer_new(c, &gvr, &o, &h);
+    rec.store = mg_informer_store(inf);
+    assert_false(mg_informer_has_synced(inf));
+    mg_error err;
+    assert_int_equal(mg_informer_start(inf, &err), 0);
+    assert_true(mg_informer_wait_synced(inf, 30000));
+    assert_true(mg_informer_has_synced(inf));
+    WAIT_FOR(log_len(&rec) >= 11 && requested("resourceVersion=32"));
+
+    const char *want[] = {"add ns/a 1",        "add ns/b 2",     "add ns/c 3",        "add ns/d 11",
+                          "update ns/a 1->12", "delete ns/b 13", "update ns/c 3->21", "update ns/c 21->25",
+                          "add ns/e 30",       "delete ns/d 11", "add ns/f 32"};
+    pthread_mutex_lock(&rec.mu);
+    size_t n = json_array_size(rec.log);
+    bool same = n == sizeof(want) / sizeof(want[0]);
+    for (size_t i = 0; same && i < n; i++)
+        same = !strcmp(json_string_value(json_array_get(rec.log, i)), want[i]);
+    if (!same) {
+        for (size_t i = 0; i < n; i++)
+            fprintf(stderr, "  got %zu: %s\n", i, json_string_value(json_array_get(rec.log, i)));
+        fail_msg("handler calls differ from the expected sequence");
+    }
+    pthread_mutex_unlock(&rec.mu);
+    assert_int_equal(rec.consistency_errors, 0);
+
+    /* the cache converged: a, c, e, f with their latest versions, stripped and typed */
+    mg_store *st = mg_informer_store(inf);
+    json_t *keys = mg_store_keys(st);
+    assert_int_equal(json_array_size(keys), 4);
+    json_decref(keys);
+    const char *final[][2] = {{"ns/a", "12"}, {"ns/c", "25"}, {"ns/e", "30"}, {"ns/f", "32"}};
+    for (int i = 0; i < 4; i++) {
+        json_t *obj = mg_store_get(st, final[i][0]);
+        assert_non_null(obj);
+        assert_string_equal(rv_str(obj), final[i][1]);
+        assert_null(json_object_get(json_object_get(obj, "metadata"), "managedFields"));
+        assert_string_equal(json_string_value(json_object_get(obj, "kind")), "ConfigMap");
+        assert_string_equal(json_string_value(json_object_get(obj, "apiVersion")), "v1");
+        json_decref(obj);
+    }
+    char *rv = mg_informer_last_rv(inf);
+    assert_string_equal(rv, "32");
+    free(rv);
+    /* list 1 (restarted after the expired continue token) + relist after ERROR 410 + relist
+     * after HTTP 410; watches from 10, 20 (500), 20 (429), 20, 30 (410), 31, 32 */
+    assert_int_equal(mg_informer_relists(inf), 2);
+    assert_int_equal(mg_informer_watch_restarts(inf), 6);
+
+    /* requests: pages with limit and continue; watches with bookmarks from the right versions */
+    json_t *reqs = requests();
+    const char *order[] = {"limit=2",
+                           "continue=c1",
+                           "limit=2",
+                           "continue=c2",
+                           "resourceVersion=10",
+                           "resourceVersion=20",
+                           "resourceVersion=20",
+                           "resourceVersion=20",
+                           "limit=2",
+                           "resourceVersion=30",
+                           "limit=2",
+                           "resourceVersion=31",
+                           "resourceVersion=32"};
+    assert_true(json_array_size(reqs) >= sizeof(order) / sizeof(order[0]));
+    for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+        const char *path = json_string_value(json_object_get(json_array_get(reqs, i), "path"));
+        if (!strstr(path, order[i])) fail_msg("request %zu is %s, wanted %s", i, path, order[i]);
+        if (strstr(path, "watch=1") && !strstr(path, "allowWatchBookmarks=true"))
+            fail_msg("no bookmarks: %s", path);
+    }
+    json_decref(reqs);
+
+    mg_informer_free(inf); /* ends the open (held) watch */
+    mg_client_free(c);
+    json_decref(rec.log);
+    pthread_mutex_destroy(&rec.mu);
+}
+
+static void test_informer_scenario_tree(void **state) {
+    (void)state;
+    run_scenario(false);
+}
+
+static void test_informer_scenario_compact(void **state) {
+    (void)state;
+    run_scenario(true);
+}
+
+/* A stream that goes silent is ended by the watchdog and resumed from the last version
+ * (no relist); resync delivers on_update(obj, obj) on the informer thread. */
+static void stall_or_resync(bool resync) {
+    json_t *rules = json_array();
+    json_t *r = rule(LIST_FIRST, 0);
+    json_object_del(r, "times");
+    json_object_set_new(r, "body", list_body("50", NULL, json_pack("[o]", cm("s", "50", false))));
+    json_array_append_new(rules, r);
+    r = rule(WATCH_RV("50"), 0);
+    json_object_del(r, "times");
+    json_object_set_new(r, "chunks", json_array());
+    json_object_set_new(r, "hold_ms", json_integer(60000));
+    json_array_append_new(rules, r);
+    script(rules);
+
+    mg_client *c = new_client();
+    mg_gvr gvr = {"", "v1", "configmaps", true};
+    record rec = {.log = json_array()};
+    pthread_mutex_init(&rec.mu, NULL);
+    mg_informer_handlers h = {.on_add = h_add, .on_update = h_update, .on_delete = h_delete, .ud = &rec};
+    mg_informer_opts o = {.namespace = "ns",
+                          .page_size = 2,
+                          .backoff_base_ms = 20,
+                          .stall_timeout_ms = resync ? 600000 : 300,
+                          .resync_ms = resync ? 200 : 0};
+    mg_informer *inf = mg_informer_new(c, &gvr, &o, &h);
+    rec.store = mg_informer_store(inf);
+    mg_error err;
+    assert_int_equal(mg_informer_start(inf, &err), 0);
+    if (resync) {
+        WAIT_FOR(log_len(&rec) >= 3);
+        pthread_mutex_lock(&rec.mu);
+        assert_string_equal(json_string_value(json_array_get(rec.log, 0)), "add ns/s 50");
+        assert_string_equal(json_string_value(json_array_get(rec.log, 1)), "resync ns/s 50");
+        assert_string_equal(json_string_value(json_array_get(rec.log, 2)), "resync ns/s 50");
+        pthread_mutex_unlock(&rec.mu);
+    } else {
+        WAIT_FOR(mg_informer_watch_restarts(inf) >= 2);
+        assert_int_equal(log_len(&rec), 1); /* no relist, no repeated add */
+    }
+    assert_int_equal(mg_informer_relists(inf), 0);
+    mg_informer_free(inf);
+    mg_client_free(c);
+    assert_int_equal(rec.consistency_errors, 0);
+    json_decref(rec.log);
+    pthread_mutex_destroy(&rec.mu);
+    /* every watch resumed from the list's version */
+    json_t *reqs = requests();
+    size_t i;
+    json_t *q;
+    json_array_foreach(reqs, i, q) {
+        const char *path = json_string_value(json_object_get(q, "path"));
+        if (strstr(path, "watch=1")) assert_non_null(strstr(path, "resourceVersion=50&"));
+    }
+    json_decref(reqs);
+}
+
+static void test_informer_stall_watchdog(void **state) {
+    (void)state;
+    stall_or_resync(false);
+}
+
+static void test_informer_resync(void **state) {
+    (void)state;
+    stall_or_resync(true);
+}
+
 int main(void) {
     mg_mem_init();
     const struct CMUnitTest tests[] = {
@@ -266,5 +780,13 @@ int main(void) {
         cmocka_unit_test(test_parse_broken),
         cmocka_unit_test(test_diff),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    const struct CMUnitTest live[] = {
+        cmocka_unit_test(test_informer_scenario_tree),
+        cmocka_unit_test(test_informer_scenario_compact),
+        cmocka_unit_test(test_informer_stall_watchdog),
+        cmocka_unit_test(test_informer_resync),
+    };
+    int failed = cmocka_run_group_tests(tests, NULL, NULL);
+    return failed +
+           cmocka_run_group_tests_name("informer over HTTPS (responder)", live, group_setup, group_teardown);
 }
