@@ -371,7 +371,7 @@ def _meta_causes(kind, obj, namespaced=None):
     return validate_object_meta(obj, namespaced, _NAME_FN.get(kind, name_is_dns_subdomain))
 
 
-def _container_causes(containers, path, required=True):
+def _container_causes(containers, path, required=True, volumes=None):
     causes = []
     if not containers:
         if required:
@@ -406,18 +406,103 @@ def _container_causes(containers, path, required=True):
             if (cp, proto) in ports:
                 pass
             ports.add((cp, proto))
+        pnames = set()
+        for j, port in enumerate(c.get('ports') or []):
+            n = port.get('name')
+            if n:
+                for m in is_valid_port_name(n):
+                    causes.append(errors.c_invalid('%s.ports[%d].name' % (p, j), n, m))
+                if n in pnames:
+                    causes.append(errors.c_duplicate('%s.ports[%d].name' % (p, j), n))
+                pnames.add(n)
         envs = c.get('env') or []
         for j, e in enumerate(envs):
             if not e.get('name'):
                 causes.append(errors.c_required('%s.env[%d].name' % (p, j), ''))
+            else:
+                for m in is_env_var_name(e['name']):
+                    causes.append(errors.c_invalid('%s.env[%d].name' % (p, j), e['name'], m))
+        mounts = set()
+        for j, vm in enumerate(c.get('volumeMounts') or []):
+            mp = '%s.volumeMounts[%d]' % (p, j)
+            if not vm.get('name'):
+                causes.append(errors.c_required(mp + '.name', ''))
+            elif volumes is not None and vm['name'] not in volumes:
+                causes.append(errors.c_not_found(mp + '.name', vm['name']))
+            if not vm.get('mountPath'):
+                causes.append(errors.c_required(mp + '.mountPath', ''))
+            elif vm['mountPath'] in mounts:
+                causes.append(errors.c_invalid(mp + '.mountPath', vm['mountPath'], 'must be unique'))
+            else:
+                mounts.add(vm['mountPath'])
+        causes.extend(_resources_causes(c.get('resources') or {}, p + '.resources'))
     return causes
+
+
+def _resources_causes(res, path):
+    from . import quantity
+    causes = []
+    limits, requests = res.get('limits') or {}, res.get('requests') or {}
+    for kind, vals in (('limits', limits), ('requests', requests)):
+        for name, v in vals.items():
+            try:
+                q = quantity.parse(v)
+            except quantity.QuantityError:
+                continue
+            if q < 0:
+                causes.append(errors.c_invalid('%s.%s[%s]' % (path, kind, name), quantity.text(v),
+                                               'must be greater than or equal to 0'))
+    for name, v in requests.items():
+        if name in limits:
+            try:
+                if quantity.parse(v) > quantity.parse(limits[name]):
+                    causes.append(errors.c_invalid('%s.requests[%s]' % (path, name), quantity.text(v),
+                                                   'must be less than or equal to %s limit of %s' % (
+                                                       name, quantity.text(limits[name]))))
+            except quantity.QuantityError:
+                pass
+    return causes
+
+
+ENV_VAR_FMT = '[-._a-zA-Z][-._a-zA-Z0-9]*'
+
+
+def is_env_var_name(v):
+    from .validation import regex_error
+    errs = []
+    if not re.match('^' + ENV_VAR_FMT + '$', v):
+        errs.append(regex_error("a valid environment variable name must consist of alphabetic characters, "
+                                "digits, '_', '-', or '.', and must not start with a digit", ENV_VAR_FMT,
+                                'my.env-name', 'MY_ENV.NAME', 'MyEnvName1'))
+    if v in ('.', '..'):
+        errs.append("must not be '%s'" % v)
+    elif v.startswith('..'):
+        errs.append("must not start with '..'")
+    return errs
+
+
+def is_valid_port_name(port):
+    errs = []
+    if len(port) > 15:
+        errs.append('must be no more than 15 characters')
+    if not re.match(r'^[-a-z0-9]+$', port):
+        errs.append('must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)')
+    if not re.search(r'[a-z]', port):
+        errs.append('must contain at least one letter (a-z)')
+    if '--' in port:
+        errs.append('must not contain consecutive hyphens')
+    if port and (port[0] == '-' or port[-1] == '-'):
+        errs.append('must not begin or end with a hyphen')
+    return errs
 
 
 def _pod_spec_causes(spec, path, restart_values=None):
     causes = []
     spec = spec or {}
-    causes.extend(_container_causes(spec.get('containers'), path + '.containers'))
-    causes.extend(_container_causes(spec.get('initContainers'), path + '.initContainers', required=False))
+    vols = set(v.get('name') for v in spec.get('volumes') or [] if isinstance(v, dict))
+    causes.extend(_container_causes(spec.get('containers'), path + '.containers', volumes=vols))
+    causes.extend(_container_causes(spec.get('initContainers'), path + '.initContainers', required=False,
+                                    volumes=vols))
     rp = spec.get('restartPolicy', '')
     valid = ['Always', 'OnFailure', 'Never']
     if rp not in valid:
@@ -511,6 +596,7 @@ def validate(group, kind, obj, old=None):
         causes.extend(_nonneg(spec.get('replicas'), 'spec.replicas'))
         causes.extend(_selector_matches_template(spec, 'spec'))
         tspec = ((spec.get('template') or {}).get('spec')) or {}
+        causes.extend(_template_meta_causes(spec.get('template'), 'spec.template'))
         causes.extend(_pod_spec_causes(tspec, 'spec.template.spec', ['Always']))
         st = (spec.get('strategy') or {}).get('type', 'RollingUpdate')
         if st not in ('Recreate', 'RollingUpdate'):
@@ -525,6 +611,7 @@ def validate(group, kind, obj, old=None):
         for f in ('parallelism', 'completions', 'backoffLimit', 'activeDeadlineSeconds', 'ttlSecondsAfterFinished'):
             causes.extend(_nonneg(spec.get(f), 'spec.' + f))
         tspec = ((spec.get('template') or {}).get('spec')) or {}
+        causes.extend(_template_meta_causes(spec.get('template'), 'spec.template'))
         rp = tspec.get('restartPolicy', '')
         if rp not in ('OnFailure', 'Never'):
             causes.append(errors.c_not_supported('spec.template.spec.restartPolicy', rp, ['OnFailure', 'Never']))
@@ -591,6 +678,16 @@ def validate(group, kind, obj, old=None):
             causes.append(errors.c_invalid('spec.leaseTransitions', t, 'must be greater than or equal to 0'))
     elif kind == 'ValidatingWebhookConfiguration':
         causes.extend(_webhook_causes(obj))
+    return causes
+
+
+def _template_meta_causes(tmpl, path):
+    """ValidatePodTemplateSpec: labels/annotations of the template (reported as spec.template.labels)."""
+    md = (tmpl or {}).get('metadata') or {}
+    causes = selectors.labels_causes(md.get('labels'), path + '.labels')
+    for k in (md.get('annotations') or {}):
+        for m in is_qualified_name(k.lower()):
+            causes.append(errors.c_invalid(path + '.annotations', k, m))
     return causes
 
 

@@ -299,9 +299,15 @@ def _check(x, t, path, struct_name, errs):
     elif t == ARR:
         if not isinstance(x, list):
             bad(_json_kind(x))
-    elif t in (INTSTR, QTY):
+    elif t == INTSTR:
         if isinstance(x, bool) or not isinstance(x, (int, float, str)):
             bad(_json_kind(x))
+    elif t == QTY:
+        from .quantity import QuantityError, parse
+        try:
+            parse(x)  # Quantity.UnmarshalJSON parses any JSON text, so every failure is this one
+        except QuantityError as e:
+            errs.append(str(e))
     else:
         st = T[t]
         if not isinstance(x, dict):

@@ -222,11 +222,14 @@ def crd_columns(crd_version):
         pcs = [{'name': 'Age', 'type': 'date', 'description': CREATED_DESC,
                 'jsonPath': '.metadata.creationTimestamp'}]
     for pc in pcs:
-        cols.append(column(pc['name'], pc.get('type', 'string'),
+        if not isinstance(pc, dict):
+            continue
+        jp = pc.get('jsonPath', '')
+        cols.append(column(pc.get('name', ''), pc.get('type', 'string'),
                            pc.get('description') or
-                           'Custom resource definition column (in JSONPath format): %s' % pc['jsonPath'],
+                           'Custom resource definition column (in JSONPath format): %s' % jp,
                            fmt=pc.get('format', ''), priority=pc.get('priority', 0) or 0,
-                           cell=_jsonpath_cell(pc['jsonPath'], pc.get('type', 'string'))))
+                           cell=_jsonpath_cell(jp, pc.get('type', 'string'))))
     return cols
 
 

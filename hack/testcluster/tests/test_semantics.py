@@ -601,6 +601,40 @@ class BuiltinsTest(unittest.TestCase):
                           ('side', 'Always', '/dev/termination-log', 'File')])
         self.assertEqual(builtins.validate('apps', 'Deployment', d), [])
 
+    def test_pod_spec_rules(self):
+        d = self.deployment()
+        c = d['spec']['template']['spec']['containers'][0]
+        c['env'].append({'name': '1BAD', 'value': 'x'})
+        c['ports'] = [{'containerPort': 80, 'name': 'http'}, {'containerPort': 81, 'name': 'http'},
+                      {'containerPort': 82, 'name': 'Not_Valid'}]
+        c['volumeMounts'] = [{'name': 'data', 'mountPath': '/d'}, {'name': 'nope', 'mountPath': '/d'}]
+        c['resources'] = {'limits': {'cpu': '1'}, 'requests': {'cpu': '1500m', 'memory': '1Gi'}}
+        d['spec']['template']['spec']['volumes'] = [{'name': 'data', 'emptyDir': {}}]
+        d['spec']['template']['metadata']['labels']['bad key!'] = 'x'
+        d['spec']['selector']['matchLabels'] = {'app': 'api'}
+        builtins.apply_defaults('apps', 'v1', 'Deployment', d)
+        got = sorted('%s: %s' % (x['field'], x['message']) for x in builtins.validate('apps', 'Deployment', d))
+        P = 'spec.template.spec.containers[0].'
+        want = sorted([
+            P + 'env[1].name: Invalid value: "1BAD": a valid environment variable name must consis',
+            P + 'ports[1].name: Duplicate value: "http"',
+            P + 'ports[2].name: Invalid value: "Not_Valid": must contain only alpha-numeric charact',
+            P + 'resources.requests[cpu]: Invalid value: "1500m": must be less than or equal to cpu limit',
+            P + 'volumeMounts[1].mountPath: Invalid value: "/d": must be unique',
+            P + 'volumeMounts[1].name: Not found: "nope"',
+            'spec.template.labels: Invalid value: "bad key!": name part must consist of alphanumeric c',
+        ])
+        self.assertEqual(len(got), len(want), got)
+        for g, w in zip(got, want):
+            self.assertTrue(g.startswith(w), (g, w))
+        from tc import quantity
+        self.assertEqual(quantity.parse('1500m'), quantity.parse('1.5'))
+        self.assertEqual(quantity.parse('1Gi'), 1073741824)
+        self.assertEqual(quantity.parse('1e3'), 1000)
+        bad = self.deployment()
+        bad['spec']['template']['spec']['containers'][0]['resources'] = {'limits': {'cpu': 'lots'}}
+        self.assertEqual(fields.decode_errors('apps', 'Deployment', bad), [quantity.FORMAT_ERROR])
+
     def test_image_pull_policy(self):
         for image, want in [('nginx', 'Always'), ('nginx:latest', 'Always'), ('nginx:1.25', 'IfNotPresent'),
                             ('localhost:5000/x', 'Always'), ('localhost:5000/x:2', 'IfNotPresent'),
