@@ -784,5 +784,74 @@ class FieldsTest(unittest.TestCase):
         self.assertEqual(fields.decode_errors('x.io', 'Thing', {'spec': 1}), [])
 
 
+
+class RobustnessTest(unittest.TestCase):
+    """Random type/shape mutations of each served kind must give ApiErrors or causes, never a
+    Python exception (the server would answer 500 where kube answers 400/422)."""
+
+    def rv(self, rng, depth=0):
+        c = rng.randrange(9 if depth < 3 else 6)
+        if c < 6:
+            return [None, True, 3, -1.5, 'x', 'Bad_Name'][c]
+        if c == 6:
+            return [self.rv(rng, depth + 1) for _ in range(rng.randrange(3))]
+        keys = ['spec', 'metadata', 'name', 'labels', 'containers', 'selector', 'matchLabels', 'ports', 'a',
+                'type', 'template', 'webhooks', 'data', 'replicas', 'resources', 'limits']
+        return {rng.choice(keys): self.rv(rng, depth + 1) for _ in range(rng.randrange(4))}
+
+    def mutate(self, rng, o, depth=0):
+        if isinstance(o, dict) and o:
+            k = rng.choice(sorted(o))
+            if rng.random() < 0.3 or depth > 6:
+                o[k] = self.rv(rng)
+            else:
+                self.mutate(rng, o[k], depth + 1)
+        elif isinstance(o, list) and o:
+            i = rng.randrange(len(o))
+            if rng.random() < 0.3:
+                o[i] = self.rv(rng)
+            else:
+                self.mutate(rng, o[i], depth + 1)
+
+    def test_malformed_inputs(self):
+        import random
+        rng = random.Random(20261126)
+        bases = [('apps', 'Deployment', 'deployments', BuiltinsTest().deployment()),
+                 ('', 'Service', 'services', {'metadata': {'name': 'web', 'namespace': 'n'},
+                                              'spec': {'ports': [{'port': 80}], 'selector': {'a': 'b'}}}),
+                 ('batch', 'Job', 'jobs', {'metadata': {'name': 'j', 'namespace': 'n', 'uid': 'u'}, 'spec': {
+                     'template': {'spec': {'restartPolicy': 'Never', 'containers': [{'name': 'c', 'image': 'i'}]}}}}),
+                 ('', 'Pod', 'pods', {'metadata': {'name': 'p', 'namespace': 'n'},
+                                      'spec': {'containers': [{'name': 'c', 'image': 'i', 'resources': {'limits': {'cpu': '1'}}}]}}),
+                 ('', 'Secret', 'secrets', {'metadata': {'name': 's', 'namespace': 'n'}, 'stringData': {'a': 'b'}}),
+                 ('apiextensions.k8s.io', 'CustomResourceDefinition', 'customresourcedefinitions', gadget_crd())]
+        for _ in range(600):
+            g, k, r, base = rng.choice(bases)
+            o = copy.deepcopy(base)
+            for _ in range(rng.randrange(1, 4)):
+                self.mutate(rng, o)
+            try:
+                o2 = copy.deepcopy(o)
+                fields.check_types(g, k, 'v1', o2)
+                fields.prune_unknown(g, k, o2)
+                builtins.apply_defaults(g, 'v1', k, o2, builtins.IPAllocator())
+                builtins.validate(g, k, o2, copy.deepcopy(o2))
+                table.to_table([o2], table.builtin_columns(g, r), '1')
+                if k == 'CustomResourceDefinition':
+                    schema.validate_crd(o2)
+                    for v in o2['spec'].get('versions') or []:
+                        sch = (v.get('schema') or {}).get('openAPIV3Schema')
+                        if isinstance(sch, dict):
+                            s = schema.Schema(sch)
+                            x = {'metadata': {'name': 'x', 'namespace': 'n'}, 'spec': self.rv(rng)}
+                            s.prune(x)
+                            s.apply_defaults(x)
+                            schema.validate_custom_object(s, x, True, copy.deepcopy(x))
+                            table.to_table([x], table.crd_columns(v), '1')
+                patch.strategic_merge_patch(o, o2, g, 'v1', k)
+            except errors.ApiError:
+                pass
+
+
 if __name__ == '__main__':
     unittest.main()
