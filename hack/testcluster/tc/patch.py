@@ -373,7 +373,8 @@ def _smp_map(orig, patch, tname):
         if isinstance(v, list) and isinstance(fs, tuple) and fs[0] == 'list' and fs[1] and 'merge' in fs[1]:
             order = patch.get(SET_ORDER + k)
             base = out.get(k) if isinstance(out.get(k), list) else []
-            out[k] = _smp_list(base, v, fs[2], fs[3], order)
+            merged = _smp_list(base, v, fs[2], fs[3], None)
+            out[k] = _reorder(merged, order, fs[2], base) if order is not None else merged
             continue
         out[k] = _strip(v)
     # $setElementOrder for a list that the patch did not touch
@@ -383,7 +384,7 @@ def _smp_map(orig, patch, tname):
             if f not in patch and isinstance(out.get(f), list):
                 fs = _field_schema(tname, f)
                 mk = fs[2] if isinstance(fs, tuple) and fs[0] == 'list' else None
-                out[f] = _reorder(out[f], v, mk)
+                out[f] = _reorder(out[f], v, mk, out[f])
     return out
 
 
@@ -405,8 +406,6 @@ def _smp_list(orig, patch, key, elem, order):
         for x in patch:
             if not any(json_equal(x, y) for y in out):
                 out.append(x)
-        if order is not None:
-            out = _reorder(out, order, None)
         return out
     if key is None:
         # list of maps without a merge key: replace
@@ -437,8 +436,6 @@ def _smp_list(orig, patch, key, elem, order):
                 out.pop(idx)
             else:
                 out[idx] = r
-    if order is not None:
-        out = _reorder(out, order, key)
     return out
 
 
@@ -446,33 +443,58 @@ def _go_map(x):
     return 'map[' + ' '.join('%s:%s' % (k, x[k]) for k in sorted(x)) + ']'
 
 
-def _reorder(items, order, key):
-    """Approximation of normalizeElementOrder: items named in $setElementOrder come in that order;
-    items the order does not name keep their position relative to the item before them."""
+def _reorder(items, order, key, original=None):
+    """mergePatchIntoOriginal's ordering: items named by $setElementOrder ("patch items") are
+    sorted by it, the others ("server-only") by their order in the live list, then the two are
+    merged with mergeSortedSlice (a server-only item goes first only when both are in the live
+    list and it comes earlier there)."""
     if not isinstance(order, list):
         raise _bad('invalid patch: $setElementOrder must be a list')
+    original = original if isinstance(original, list) else []
 
     def ident(x):
         return x.get(key) if (key is not None and isinstance(x, dict)) else x
 
-    wanted = [ident(o) if isinstance(o, dict) else o for o in order]
-
-    def rank(x):
+    def index(lst, x):
         v = ident(x)
-        for i, w in enumerate(wanted):
-            if json_equal(v, w):
+        for i, w in enumerate(lst):
+            if json_equal(ident(w), v):
                 return i
-        return None
+        return -1
 
-    named = sorted([x for x in items if rank(x) is not None], key=rank)
-    result, ni = [], 0
-    for x in items:
-        if rank(x) is None:
-            result.append(x)
+    patch_items = [x for x in items if index(order, x) >= 0]
+    server_only = [x for x in items if index(order, x) < 0]
+    patch_items = _stable_sort_by(patch_items, lambda x: index(order, x))
+    server_only = _stable_sort_by(server_only, lambda x: index(original, x))
+    out, i, j = [], 0, 0
+    while i < len(server_only) or j < len(patch_items):
+        if i >= len(server_only):
+            out.append(patch_items[j])
+            j += 1
+        elif j >= len(patch_items):
+            out.append(server_only[i])
+            i += 1
         else:
-            result.append(named[ni])
-            ni += 1
-    return result
+            li, ri = index(original, server_only[i]), index(original, patch_items[j])
+            if li >= 0 and ri >= 0 and li < ri:
+                out.append(server_only[i])
+                i += 1
+            else:
+                out.append(patch_items[j])
+                j += 1
+    return out
+
+
+def _stable_sort_by(lst, idx):
+    """sort.SliceStable with 'less = both found ? ii < ij : true' (items not found float first)."""
+    import functools
+
+    def cmp(a, b):
+        ia, ib = idx(a), idx(b)
+        if ia >= 0 and ib >= 0:
+            return -1 if ia < ib else (1 if ia > ib else 0)
+        return 0
+    return sorted(lst, key=functools.cmp_to_key(cmp))
 
 
 # ------------------------------------------------------------------ dispatcher

@@ -252,6 +252,22 @@ class PatchTest(unittest.TestCase):
         self.assertEqual(got, [('main', 'registry.example.com/models/api:1.1', [('A', '1'), ('B', '2')]),
                                ('side', 'busybox:latest', [])])
 
+    def test_set_element_order(self):
+        K = ('apps', 'v1', 'Deployment')
+        o = {'spec': {'template': {'spec': {'containers': [{'name': 'a'}, {'name': 'b'}, {'name': 'c'}]}}}}
+        p = {'spec': {'template': {'spec': {'$setElementOrder/containers': [{'name': 'c'}, {'name': 'a'}],
+                                            'containers': [{'name': 'c', 'image': 'x'}]}}}}
+        r = patch.strategic_merge_patch(o, p, *K)
+        self.assertEqual([c['name'] for c in r['spec']['template']['spec']['containers']], ['b', 'c', 'a'])
+        # order only (no list in the patch) and a new item placed by the order
+        p = {'spec': {'template': {'spec': {'$setElementOrder/containers': [{'name': 'd'}, {'name': 'a'}, {'name': 'b'}, {'name': 'c'}],
+                                            'containers': [{'name': 'd'}]}}}}
+        r = patch.strategic_merge_patch(o, p, *K)
+        self.assertEqual([c['name'] for c in r['spec']['template']['spec']['containers']], ['d', 'a', 'b', 'c'])
+        r = patch.strategic_merge_patch({'metadata': {'finalizers': ['x', 'y']}},
+                                        {'metadata': {'$setElementOrder/finalizers': ['y', 'x', 'z'], 'finalizers': ['z']}}, *K)
+        self.assertEqual(r['metadata']['finalizers'], ['y', 'x', 'z'])
+
     def test_strategic_directives(self):
         d = self.deploy()
         K = ('apps', 'v1', 'Deployment')
