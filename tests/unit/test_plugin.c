@@ -1,0 +1,202 @@
+/* Unit tests for kubectl-modelgov's shared pieces (src/plugin is not in the library, so its
+ * sources are included here): kubectl-style option parsing (permutation, --flag=value, -nVALUE,
+ * "--", unknown flags), the streaming CSV reader (RFC 4180 quoting, CRLF, embedded newlines,
+ * NUL bytes, spaces kept, blank lines, field-count and quote errors naming the line, digest),
+ * the counter map and the background queue. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "src/plugin/bgq.c"
+#include "src/plugin/cli.c"
+#include "src/plugin/csvstream.c"
+
+static void test_parse_permuted(void **state) {
+    (void)state;
+    const char *kc = NULL, *v = NULL;
+    bool flag = false;
+    mg_strvec list = {0}, ops = {0};
+    mg_opt opts[] = {{"key", 0, MG_OPT_VALUE, &v},
+                     {"flag", 0, MG_OPT_FLAG, &flag},
+                     {"col", 'c', MG_OPT_LIST, &list},
+                     {NULL, 0, 0, NULL}};
+    char *argv[] = {"cmd",     "in.csv", "--key=K", "-nns1", "--kubeconfig", "kc",           "-c", "a",
+                    "--col=b", "--flag", "-o",      "json",  "--",           "--not-a-flag", "-"};
+    mg_global g = {0};
+    assert_int_equal(mg_cli_parse(15, argv, opts, &g, &ops, "cmd"), 0);
+    kc = g.kubeconfig;
+    assert_string_equal(v, "K");
+    assert_string_equal(kc, "kc");
+    assert_string_equal(g.namespace_, "ns1");
+    assert_int_equal(g.out, MG_OUT_JSON);
+    assert_true(flag);
+    assert_int_equal(list.n, 2);
+    assert_string_equal(list.v[1], "b");
+    assert_int_equal(ops.n, 3);
+    assert_string_equal(ops.v[0], "in.csv");
+    assert_string_equal(ops.v[1], "--not-a-flag");
+    assert_string_equal(ops.v[2], "-");
+    mg_strvec_free(&list);
+    mg_strvec_free(&ops);
+}
+
+static void test_parse_errors(void **state) {
+    (void)state;
+    mg_opt opts[] = {{NULL, 0, 0, NULL}};
+    char *a1[] = {"cmd", "--bogus"};
+    char *a2[] = {"cmd", "--namespace"};
+    char *a3[] = {"cmd", "-o", "xml"};
+    mg_strvec ops = {0};
+    mg_global g = {0};
+    assert_int_equal(mg_cli_parse(2, a1, opts, &g, &ops, "cmd"), MG_EXIT_USAGE);
+    memset(&g, 0, sizeof g);
+    assert_int_equal(mg_cli_parse(2, a2, opts, &g, &ops, "cmd"), MG_EXIT_USAGE);
+    memset(&g, 0, sizeof g);
+    assert_int_equal(mg_cli_parse(3, a3, opts, &g, &ops, "cmd"), MG_EXIT_USAGE);
+    mg_strvec_free(&ops);
+    mg_strvec split = {0};
+    assert_int_equal(mg_strvec_split(&split, "a,b"), 0);
+    assert_int_equal(split.n, 2);
+    assert_int_equal(mg_strvec_split(&split, "a,,b"), -1);
+    mg_strvec_free(&split);
+}
+
+static char *write_tmp(const void *data, size_t n) {
+    char *path = mg_xstrdup("/tmp/test_plugin_XXXXXX");
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, data, n), (ssize_t)n);
+    close(fd);
+    return path;
+}
+
+typedef struct collected {
+    mg_strvec cells; /* "record:field=value" */
+} collected;
+
+static int collect(const mg_csv_row *row, void *ud, mg_error *err) {
+    collected *c = ud;
+    c->cells.owned = true;
+    for (size_t i = 0; i < row->n; i++) {
+        char *s = mg_xasprintf("%llu:%zu=%.*s", (unsigned long long)row->record, i, (int)row->len[i],
+                               row->field[i]);
+        mg_strvec_push(&c->cells, s);
+        free(s);
+    }
+    return 0;
+}
+
+static void test_csv_rfc4180(void **state) {
+    (void)state;
+    static const char text[] = "a,b,c\r\n"
+                               "\"x, y\",\"say \"\"hi\"\"\",\"l1\r\nl2\"\r\n"
+                               "\r\n"
+                               " sp ,,Zo\xc3\xab\n"
+                               "q,\"\",last"; /* no final newline */
+    char *p = write_tmp(text, sizeof text - 1);
+    collected c = {0};
+    mg_csv_result res;
+    mg_error err;
+    assert_int_equal(mg_csv_stream(p, true, collect, &c, &res, &err), 0);
+    assert_int_equal(res.records, 3);
+    assert_int_equal(res.bytes, sizeof text - 1);
+    assert_int_equal(strncmp(res.digest, "sha256:", 7), 0);
+    assert_int_equal(c.cells.n, 12);
+    assert_string_equal(c.cells.v[3], "1:0=x, y");
+    assert_string_equal(c.cells.v[4], "1:1=say \"hi\"");
+    assert_string_equal(c.cells.v[5], "1:2=l1\r\nl2");
+    assert_string_equal(c.cells.v[6], "2:0= sp "); /* spaces are data */
+    assert_string_equal(c.cells.v[7], "2:1=");
+    assert_string_equal(c.cells.v[8], "2:2=Zo\xc3\xab");
+    assert_string_equal(c.cells.v[11], "3:2=last");
+    mg_strvec_free(&c.cells);
+    unlink(p);
+    free(p);
+}
+
+static void expect_error(const char *text, int code, const char *needle) {
+    char *p = write_tmp(text, strlen(text));
+    collected c = {0};
+    mg_error err;
+    assert_int_equal(mg_csv_stream(p, false, collect, &c, NULL, &err), code);
+    if (!strstr(err.message, needle)) fail_msg("\"%s\" not in \"%s\"", needle, err.message);
+    mg_strvec_free(&c.cells);
+    unlink(p);
+    free(p);
+}
+
+static void test_csv_errors(void **state) {
+    (void)state;
+    expect_error("a,b\n\"x\ny\nz\",1\n2,3,4\n", MG_EPARSE, "line 5: record has 3 fields");
+    expect_error("a,b\r\n1,2\r\n\"m\r\nl\",3\r\n4,x\"y\r\n", MG_EPARSE, "line 5: malformed");
+    expect_error("a,b\n1,2\n3,\"open\n4,5\n", MG_EPARSE, "line 3: unterminated");
+    expect_error("a,b\n\"ab\"c,1\n", MG_EPARSE, "line 2: malformed");
+    expect_error("", MG_EPARSE, "no header");
+    expect_error("a\n", 0, ""); /* header only: fine, 0 records */
+}
+
+static void test_csv_nul_bytes(void **state) {
+    (void)state;
+    static const char text[] = "k,v\n\"a\0b\",2\n";
+    char *p = write_tmp(text, sizeof text - 1);
+    collected c = {0};
+    mg_error err;
+    assert_int_equal(mg_csv_stream(p, false, collect, &c, NULL, &err), 0);
+    assert_int_equal(c.cells.n, 4);
+    assert_int_equal(memcmp(c.cells.v[2], "1:0=a", 6), 0); /* the field holds a NUL */
+    mg_strvec_free(&c.cells);
+    unlink(p);
+    free(p);
+}
+
+static void test_cmap(void **state) {
+    (void)state;
+    mg_cmap m;
+    mg_cmap_init(&m);
+    char key[16];
+    for (int i = 0; i < 1000; i++) {
+        int n = snprintf(key, sizeof key, "k%d", i % 100);
+        mg_cmap_get(&m, key, (size_t)n)->a++;
+    }
+    assert_int_equal(m.n, 100);
+    assert_int_equal(mg_cmap_get(&m, "k7", 2)->a, 10);
+    assert_int_equal(mg_cmap_get(&m, "k7\0x", 4)->a, 0); /* binary keys differ by length */
+    mg_cmap_free(&m);
+}
+
+static int sum_fn(void *ud, const char *p, size_t n) {
+    uint64_t *s = ud;
+    for (size_t i = 0; i < n; i++)
+        *s += (unsigned char)p[i];
+    return 0;
+}
+
+static void test_bgq_order(void **state) {
+    (void)state;
+    uint64_t sum = 0, want = 0;
+    mg_bgq *q = mg_bgq_new(3, 64, sum_fn, &sum);
+    for (int i = 0; i < 1000; i++) {
+        char *b = mg_bgq_acquire(q);
+        memset(b, i & 0x7f, 64);
+        mg_bgq_submit(q, b, 64);
+        want += 64u * (unsigned)(i & 0x7f);
+    }
+    assert_int_equal(mg_bgq_finish(q), 0);
+    assert_int_equal(sum, want);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_parse_permuted), cmocka_unit_test(test_parse_errors),
+        cmocka_unit_test(test_csv_rfc4180),    cmocka_unit_test(test_csv_errors),
+        cmocka_unit_test(test_csv_nul_bytes),  cmocka_unit_test(test_cmap),
+        cmocka_unit_test(test_bgq_order),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
