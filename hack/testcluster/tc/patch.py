@@ -400,22 +400,43 @@ def _strip(v):
 
 
 def _smp_list(orig, patch, key, elem, order):
-    # primitive list with merge strategy: union (new values appended)
+    """mergeSlice: merge, then enforce the order (patch items in patch order, server-only items
+    in live order, interleaved by mergeSortedSlice)."""
+    if not orig and not patch:
+        return list(orig)
     if not any(isinstance(x, dict) for x in patch) and not any(isinstance(x, dict) for x in orig):
-        out = list(orig)
-        for x in patch:
+        # primitives: union, deduplicated
+        out = []
+        for x in list(orig) + list(patch):
             if not any(json_equal(x, y) for y in out):
                 out.append(x)
-        return out
+        return _reorder(out, list(patch), None, list(orig))
     if key is None:
         # list of maps without a merge key: replace
         return _strip(patch)
-    # special elements
+    # special elements: $patch delete / replace
+    orig = copy.deepcopy(orig)
+    plain, replace = [], False
     for x in patch:
-        if isinstance(x, dict) and x.get(DIRECTIVE) == 'replace':
-            return [_strip(y) for y in patch if not (isinstance(y, dict) and DIRECTIVE in y)]
-    out = copy.deepcopy(orig)
-    for x in patch:
+        if isinstance(x, dict) and DIRECTIVE in x:
+            d = x[DIRECTIVE]
+            if d == 'delete':
+                if key not in x:
+                    raise _SMPError(errors.internal('map: %s does not contain declared merge key: %s' % (
+                        _go_map(x), key)))
+                orig = [y for y in orig if not (isinstance(y, dict) and json_equal(y.get(key), x[key]))]
+            elif d == 'replace':
+                replace = True
+            elif d == 'merge':
+                raise _SMPError(errors.internal('merging lists cannot yet be specified in the patch'))
+            else:
+                raise _bad('Unable to find unsupported directive in $patch %s' % d)
+        else:
+            plain.append(x)
+    if replace:
+        return [_strip(y) for y in plain]
+    out = list(orig)
+    for x in plain:
         if not isinstance(x, dict):
             continue
         if key not in x:
@@ -423,9 +444,6 @@ def _smp_list(orig, patch, key, elem, order):
                 _go_map(x), key)))
         kv = x[key]
         idx = next((i for i, y in enumerate(out) if isinstance(y, dict) and json_equal(y.get(key), kv)), None)
-        if x.get(DIRECTIVE) == 'delete':
-            out = [y for y in out if not (isinstance(y, dict) and json_equal(y.get(key), kv))]
-            continue
         if idx is None:
             r = _smp_map({}, x, elem)
             if r is not None:
@@ -436,7 +454,7 @@ def _smp_list(orig, patch, key, elem, order):
                 out.pop(idx)
             else:
                 out[idx] = r
-    return out
+    return _reorder(out, plain, key, orig)
 
 
 def _go_map(x):

@@ -282,7 +282,14 @@ class PatchTest(unittest.TestCase):
         self.assertEqual(r['spec']['template']['spec']['containers'][0]['ports'],
                          [{'containerPort': 80}, {'containerPort': 81, 'name': 'm'}, {'containerPort': 82}])
         r = patch.strategic_merge_patch(d, {'metadata': {'finalizers': ['b', 'a']}}, *K)
-        self.assertEqual(r['metadata']['finalizers'], ['a', 'b'])
+        self.assertEqual(r['metadata']['finalizers'], ['b', 'a'])  # patch items keep the patch's order
+        r = patch.strategic_merge_patch(d, {'metadata': {'finalizers': ['c']}}, *K)
+        # mergeSortedSlice takes a patch item absent from the live list first: new items go in front
+        self.assertEqual(r['metadata']['finalizers'], ['c', 'a'])
+        # without $setElementOrder the patch's own order still wins over the live order
+        o = {'spec': {'template': {'spec': {'containers': [{'name': 'a'}, {'name': 'b'}, {'name': 'c'}]}}}}
+        r = patch.strategic_merge_patch(o, {'spec': {'template': {'spec': {'containers': [{'name': 'c'}, {'name': 'a'}]}}}}, *K)
+        self.assertEqual([c['name'] for c in r['spec']['template']['spec']['containers']], ['b', 'c', 'a'])
         r = patch.strategic_merge_patch(d, {'metadata': {'$deleteFromPrimitiveList/finalizers': ['a']}}, *K)
         self.assertEqual(r['metadata']['finalizers'], [])
         r = patch.strategic_merge_patch({'spec': {'strategy': {'type': 'RollingUpdate', 'rollingUpdate': {'maxSurge': 1}}}},
@@ -293,7 +300,7 @@ class PatchTest(unittest.TestCase):
         # lists without a strategy are replaced (tolerations), service ports merge by port
         r = patch.strategic_merge_patch({'spec': {'ports': [{'port': 80, 'targetPort': 8080}]}},
                                         {'spec': {'ports': [{'port': 443}]}}, '', 'v1', 'Service')
-        self.assertEqual(r['spec']['ports'], [{'port': 80, 'targetPort': 8080}, {'port': 443}])
+        self.assertEqual(r['spec']['ports'], [{'port': 443}, {'port': 80, 'targetPort': 8080}])
         r = patch.strategic_merge_patch({'spec': {'tolerations': [{'key': 'a'}]}},
                                         {'spec': {'tolerations': [{'key': 'b'}]}}, '', 'v1', 'Pod')
         self.assertEqual(r['spec']['tolerations'], [{'key': 'b'}])
