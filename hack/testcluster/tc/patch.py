@@ -333,9 +333,9 @@ def _smp_map(orig, patch, tname):
         if d == 'replace':
             return _strip(dict((k, v) for k, v in patch.items() if k != DIRECTIVE))
         if d == 'delete':
-            return None
-        if d != 'merge':
-            raise _bad('Unable to find unsupported directive in $patch %s' % d)
+            return {}  # handleDirectiveInMergeMap: an empty map, the key stays
+        # handleDirectiveInMergeMap accepts only replace and delete in a map
+        raise _SMPError(_generic_500('unknown patch type: %s in map: %s' % (d, _go_map(patch))))
     out = copy.deepcopy(orig)
     retain = patch.get(RETAIN_KEYS)
     if retain is not None:
@@ -422,15 +422,15 @@ def _smp_list(orig, patch, key, elem, order):
             d = x[DIRECTIVE]
             if d == 'delete':
                 if key not in x:
-                    raise _SMPError(errors.internal('map: %s does not contain declared merge key: %s' % (
+                    raise _SMPError(_generic_500('map: %s does not contain declared merge key: %s' % (
                         _go_map(x), key)))
                 orig = [y for y in orig if not (isinstance(y, dict) and json_equal(y.get(key), x[key]))]
             elif d == 'replace':
                 replace = True
             elif d == 'merge':
-                raise _SMPError(errors.internal('merging lists cannot yet be specified in the patch'))
+                raise _SMPError(_generic_500('merging lists cannot yet be specified in the patch'))
             else:
-                raise _bad('Unable to find unsupported directive in $patch %s' % d)
+                raise _SMPError(_generic_500('unknown patch type: %s in map: %s' % (d, _go_map(x))))
         else:
             plain.append(x)
     if replace:
@@ -440,7 +440,7 @@ def _smp_list(orig, patch, key, elem, order):
         if not isinstance(x, dict):
             continue
         if key not in x:
-            raise _SMPError(errors.internal('map: %s does not contain declared merge key: %s' % (
+            raise _SMPError(_generic_500('map: %s does not contain declared merge key: %s' % (
                 _go_map(x), key)))
         kv = x[key]
         idx = next((i for i, y in enumerate(out) if isinstance(y, dict) and json_equal(y.get(key), kv)), None)
@@ -455,6 +455,11 @@ def _smp_list(orig, patch, key, elem, order):
             else:
                 out[idx] = r
     return _reorder(out, plain, key, orig)
+
+
+def _generic_500(message):
+    """A plain Go error reaching the handler: ErrorToAPIStatus makes it 500 with no reason."""
+    return errors.status(500, '', message)
 
 
 def _go_map(x):
