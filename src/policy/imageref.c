@@ -252,6 +252,11 @@ int mg_imageref_parse(const char *s, mg_imageref *out, mg_error *err) {
         if (strncmp(p, OFFICIAL_PREFIX, strlen(OFFICIAL_PREFIX)) == 0 &&
             !strchr(p + strlen(OFFICIAL_PREFIX), '/'))
             p += strlen(OFFICIAL_PREFIX);
+        /* stay unambiguous: "docker.io/example.com/x" must not shorten to "example.com/x" (Go's
+         * FamiliarName does; its result then parses as another registry) */
+        const char *slash2 = strchr(p, '/');
+        size_t first = slash2 ? (size_t)(slash2 - p) : strlen(p);
+        if (slash2 && looks_like_domain(p, first)) p = out->name;
         snprintf(out->familiar, sizeof(out->familiar), "%s", p);
     } else {
         snprintf(out->familiar, sizeof(out->familiar), "%s", out->name);

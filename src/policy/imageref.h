@@ -9,6 +9,8 @@
  * `docker.io`, and a single-component path on docker.io gains `library/`. `index.docker.io` is
  * rewritten to `docker.io`. The full name (domain/path) is at most 255 characters.
  *
+ * Familiar names drop "docker.io/" (and "library/" for official images) unless the result would
+ * read as another registry ("docker.io/example.com/x" stays full; Go shortens it ambiguously).
  * Deliberate difference from Go: a first component that is chosen as a domain but does not match
  * the domain grammar (e.g. `foo_bar.com/x`) is an error here, where Go silently drops the domain.
  *

@@ -177,6 +177,8 @@ static const ref_case cases[] = {
      "1.4.0", "", "registry.example.com/models/fraud-detector", "registry.example.com"},
     {"registry.example.com:443/models/fraud-detector@sha256:" D64,
      "registry.example.com:443/models/fraud-detector", "", "sha256:" D64, NULL, "registry.example.com:443"},
+    {"docker.io/registry.example.com/x", "docker.io/registry.example.com/x", "", "",
+     "docker.io/registry.example.com/x", NULL},
     {"foo_bar.com/x", NULL, "", "", NULL, NULL}, /* Go drops the domain here; we refuse */
     {"example.com./x", NULL, "", "", NULL, NULL},
     {"example.com:/x", NULL, "", "", NULL, NULL},
