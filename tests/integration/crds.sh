@@ -329,8 +329,11 @@ if [ -x "$tc" ] && command -v kubectl >/dev/null; then
   kubectl apply -f crds/samples/ >/dev/null
   kubectl get modelgov -o name | sort > "$dir/names"
   [ "$(wc -l < "$dir/names")" -eq 7 ] || { cat "$dir/names"; echo "crds: expected 7 objects"; exit 1; }
-  kubectl get md fraud-detector | head -1 | grep -q 'MODEL *VERSION *PHASE *READY *AGE' || { kubectl get md; echo "crds: md columns"; exit 1; }
-  kubectl get mv fraud-detector-1-4-0 | head -1 | grep -q 'MODEL *VERSION *APPROVED *QUARANTINED *AGE' || { echo "crds: mv columns"; exit 1; }
+  out=$(kubectl get md fraud-detector)
+  [[ "$out" =~ NAME\ +MODEL\ +VERSION\ +PHASE\ +READY\ +AGE ]] || { echo "$out"; echo "crds: md columns"; exit 1; }
+  out=$(kubectl get mv fraud-detector-1-4-0)
+  [[ "$out" =~ NAME\ +MODEL\ +VERSION\ +APPROVED\ +QUARANTINED\ +AGE ]] || { echo "$out"; echo "crds: mv columns"; exit 1; }
+  [[ "$out" =~ fraud-detector-1-4-0\ +fraud-detector\ +1\.4\.0 ]] || { echo "$out"; echo "crds: mv cells"; exit 1; }
   kubectl scale md fraud-detector --replicas=3 >/dev/null
   [ "$(kubectl get md fraud-detector -o jsonpath='{.spec.replicas}')" = 3 ] || { echo "crds: scale subresource"; exit 1; }
   if kubectl apply -f - >/dev/null 2>&1 <<'YAML'
@@ -340,5 +343,13 @@ metadata: {name: bad}
 spec: {model: m, version: "-x", image: r.io/m, digest: "sha256:abc"}
 YAML
   then echo "crds: an invalid ModelVersion was accepted by the API server"; exit 1; fi
+  if out=$(kubectl apply -f - 2>&1 <<'YAML'
+apiVersion: mlops.modelgov.io/v1alpha1
+kind: ModelReview
+metadata: {name: bad-verdict}
+spec: {modelVersion: fraud-detector-1-4-0, kind: incident, verdict: approve, reviewer: alice}
+YAML
+  ); then echo "crds: an incident review with verdict approve was accepted (CEL rule)"; exit 1; fi
+  [[ "$out" == *"incident reviews confirm or release"* ]] || { echo "$out"; echo "crds: CEL message"; exit 1; }
   echo "crds: applied to the test API server"
 fi
