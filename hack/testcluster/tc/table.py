@@ -281,6 +281,14 @@ def to_table(objects, columns, list_rv, continue_token=None, include_object='Met
             except (TypeError, ValueError, AttributeError, KeyError, IndexError):
                 cells.append(None)  # malformed (e.g. schemaless) data: an empty cell, not a 500
         row = {'cells': cells}
+        rc = columns[0].get('row_conditions') if columns else None
+        if rc is not None:
+            try:
+                conds = rc(o)
+            except (TypeError, ValueError, AttributeError, KeyError, IndexError):
+                conds = None
+            if conds:
+                row['conditions'] = conds
         if include_object == 'Object':
             row['object'] = o
         elif include_object == 'None':
@@ -322,31 +330,126 @@ def _containers(o):
     return cs
 
 
-def _pod_status(p):
-    st = p.get('status') or {}
+def _pod_cells(p):
+    """printPod (1.28): ready count, status reason and restarts."""
+    spec, st = p.get('spec') or {}, p.get('status') or {}
+    inits = spec.get('initContainers') or []
+    restartable = set(c.get('name') for c in inits if (c or {}).get('restartPolicy') == 'Always')
+    total = len(spec.get('containers') or []) + len(restartable)
+    ready = restarts = 0
+    r_restarts = 0
+    last = r_last = None
     reason = st.get('phase', '') or ''
     if st.get('reason'):
         reason = st['reason']
-    for cs in reversed(st.get('containerStatuses') or []):
-        state = cs.get('state') or {}
-        if (state.get('waiting') or {}).get('reason'):
-            reason = state['waiting']['reason']
-        elif (state.get('terminated') or {}).get('reason'):
-            reason = state['terminated']['reason']
+    for c in st.get('conditions') or []:
+        if c.get('type') == 'PodScheduled' and c.get('reason') == 'SchedulingGated':
+            reason = 'SchedulingGated'
+
+    def later(a, b):
+        return b if a is None or (b is not None and b > a) else a
+
+    initializing = False
+    ics = st.get('initContainerStatuses') or []
+    for i, c in enumerate(ics):
+        restarts += int(c.get('restartCount', 0) or 0)
+        term_at = parse_time(((c.get('lastState') or {}).get('terminated') or {}).get('finishedAt'))
+        last = later(last, term_at)
+        if c.get('name') in restartable:
+            r_restarts += int(c.get('restartCount', 0) or 0)
+            r_last = later(r_last, term_at)
+        state = c.get('state') or {}
+        term, wait = state.get('terminated'), state.get('waiting')
+        if term is not None and (term.get('exitCode', 0) or 0) == 0:
+            continue
+        if c.get('name') in restartable and c.get('started'):
+            if c.get('ready'):
+                ready += 1
+            continue
+        if term is not None:
+            if not term.get('reason'):
+                reason = ('Init:Signal:%d' % term['signal']) if term.get('signal') else \
+                    'Init:ExitCode:%d' % (term.get('exitCode', 0) or 0)
+            else:
+                reason = 'Init:' + term['reason']
+        elif wait is not None and wait.get('reason') and wait['reason'] != 'PodInitializing':
+            reason = 'Init:' + wait['reason']
+        else:
+            reason = 'Init:%d/%d' % (i, len(inits))
+        initializing = True
+        break
+    initialized = any(c.get('type') == 'Initialized' and c.get('status') == 'True' for c in st.get('conditions') or [])
+    if not initializing or initialized:
+        restarts, last = r_restarts, r_last
+        has_running = False
+        for c in reversed(st.get('containerStatuses') or []):
+            restarts += int(c.get('restartCount', 0) or 0)
+            last = later(last, parse_time(((c.get('lastState') or {}).get('terminated') or {}).get('finishedAt')))
+            state = c.get('state') or {}
+            wait, term = state.get('waiting'), state.get('terminated')
+            if wait is not None and wait.get('reason'):
+                reason = wait['reason']
+            elif term is not None and term.get('reason'):
+                reason = term['reason']
+            elif term is not None:
+                reason = ('Signal:%d' % term['signal']) if term.get('signal') else \
+                    'ExitCode:%d' % (term.get('exitCode', 0) or 0)
+            elif c.get('ready') and state.get('running') is not None:
+                has_running = True
+                ready += 1
+        if reason == 'Completed' and has_running:
+            ready_cond = any(c.get('type') == 'Ready' and c.get('status') == 'True' for c in st.get('conditions') or [])
+            reason = 'Running' if ready_cond else 'NotReady'
     if _md(p).get('deletionTimestamp'):
-        reason = 'Terminating'
-    return reason
+        reason = 'Unknown' if st.get('reason') == 'NodeLost' else 'Terminating'
+    rs = str(restarts)
+    if restarts and last is not None:
+        rs = '%d (%s ago)' % (restarts, human_duration((_now() - last).total_seconds()))
+    return '%d/%d' % (ready, total), reason, rs
 
 
 def _pod_ready(p):
-    cs = (p.get('status') or {}).get('containerStatuses') or []
-    total = len((p.get('spec') or {}).get('containers') or [])
-    ready = sum(1 for c in cs if c.get('ready'))
-    return '%d/%d' % (ready, total)
+    return _pod_cells(p)[0]
+
+
+def _pod_status(p):
+    return _pod_cells(p)[1]
 
 
 def _pod_restarts(p):
-    return str(sum(int(c.get('restartCount', 0)) for c in (p.get('status') or {}).get('containerStatuses') or []))
+    return _pod_cells(p)[2]
+
+
+def _pod_ip(p):
+    st = p.get('status') or {}
+    ips = st.get('podIPs') or []
+    ip = (ips[0] or {}).get('ip', '') if ips else ''
+    return ip or '<none>'
+
+
+def _pod_gates(p):
+    gates = (p.get('spec') or {}).get('readinessGates') or []
+    if not gates:
+        return '<none>'
+    conds = (p.get('status') or {}).get('conditions') or []
+    true = 0
+    for g in gates:
+        for c in conds:
+            if c.get('type') == g.get('conditionType'):
+                if c.get('status') == 'True':
+                    true += 1
+                break
+    return '%d/%d' % (true, len(gates))
+
+
+def _pod_row_conditions(p):
+    phase = (p.get('status') or {}).get('phase')
+    if phase == 'Succeeded':
+        return [{'type': 'Completed', 'status': 'True', 'reason': 'Succeeded',
+                 'message': 'The pod has completed successfully.'}]
+    if phase == 'Failed':
+        return [{'type': 'Completed', 'status': 'True', 'reason': 'Failed', 'message': 'The pod failed.'}]
+    return None
 
 
 def _svc_ports(s):
@@ -448,20 +551,20 @@ def builtin_columns(group, resource):
         return [N, column('Status', 'string', 'The status of the namespace',
                           cell=lambda o: (o.get('status') or {}).get('phase', '')), A]
     if key == ('', 'pods'):
+        N['row_conditions'] = _pod_row_conditions
         return [N,
                 column('Ready', 'string', 'The aggregate readiness state of this pod for accepting traffic.', cell=_pod_ready),
                 column('Status', 'string', 'The aggregate status of the containers in this pod.', cell=_pod_status),
                 column('Restarts', 'string', 'The number of times the containers in this pod have been restarted and '
                        'when the last container in this pod has restarted.', cell=_pod_restarts),
                 A,
-                column('IP', 'string', 'podIP address allocated to the pod.', priority=1,
-                       cell=lambda o: (o.get('status') or {}).get('podIP') or '<none>'),
+                column('IP', 'string', 'podIP address allocated to the pod.', priority=1, cell=_pod_ip),
                 column('Node', 'string', 'NodeName is a request to schedule this pod onto a specific node.', priority=1,
                        cell=lambda o: (o.get('spec') or {}).get('nodeName') or '<none>'),
                 column('Nominated Node', 'string', 'nominatedNodeName is set only when this pod preempts other pods on the node.',
                        priority=1, cell=lambda o: (o.get('status') or {}).get('nominatedNodeName') or '<none>'),
                 column('Readiness Gates', 'string', 'If specified, all readiness gates will be evaluated for pod readiness.',
-                       priority=1, cell=lambda o: '<none>')]
+                       priority=1, cell=_pod_gates)]
     if key == ('', 'services'):
         return [N,
                 column('Type', 'string', 'type determines how the Service is exposed.',

@@ -558,6 +558,22 @@ class TableTest(unittest.TestCase):
                            (9 * 3600, '9h'), (3 * 86400 + 3600, '3d1h'), (30 * 86400, '30d'), (-5, '<invalid>')]:
             self.assertEqual(table.human_duration(secs), want)
 
+    def test_pod_cells(self):
+        p = {'metadata': {'name': 'p1'}, 'spec': {'containers': [{'name': 'a'}, {'name': 'b'}]},
+             'status': {'phase': 'Running', 'podIP': '127.0.0.1', 'podIPs': [{'ip': '127.0.0.1'}],
+                        'containerStatuses': [{'name': 'a', 'ready': True, 'state': {'running': {}}},
+                                              {'name': 'b', 'ready': False, 'state': {'waiting': {'reason': 'CrashLoopBackOff'}}}]}}
+        row = table.to_table([p], table.builtin_columns('', 'pods'), '1')['rows'][0]
+        self.assertEqual(row['cells'][:4] + row['cells'][5:], ['p1', '1/2', 'CrashLoopBackOff', '0', '127.0.0.1', '<none>', '<none>', '<none>'])
+        self.assertNotIn('conditions', row)
+        p['status'] = {'phase': 'Succeeded', 'containerStatuses': [
+            {'name': 'a', 'state': {'terminated': {'reason': 'Completed', 'exitCode': 0}}}]}
+        row = table.to_table([p], table.builtin_columns('', 'pods'), '1')['rows'][0]
+        self.assertEqual(row['cells'][1:3], ['0/2', 'Completed'])
+        self.assertEqual(row['conditions'][0]['reason'], 'Succeeded')
+        p['metadata']['deletionTimestamp'] = '2026-01-01T00:00:00Z'
+        self.assertEqual(table.to_table([p], table.builtin_columns('', 'pods'), '1')['rows'][0]['cells'][2], 'Terminating')
+
     def test_builtin_columns(self):
         names = lambda g, r: [c['name'] for c in table.builtin_columns(g, r)]
         self.assertEqual(names('apps', 'deployments'),
