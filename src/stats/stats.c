@@ -37,7 +37,7 @@ static int check_weights(const double *w, size_t n, double *sum) {
         ksum_add(&s, w[i]);
     }
     *sum = ksum_get(&s);
-    return 0;
+    return isfinite(*sum) ? 0 : MG_EINVAL; /* finite parts may still overflow in the sum */
 }
 
 static int check_dist(const double *w, size_t n, double *sum) {
@@ -194,16 +194,18 @@ int mg_stats_bin_positions(const double *edges, size_t k, double *positions) {
 /* log of x^a e^-x / Gamma(a), the common prefactor. */
 static double gamma_prefactor_log(double a, double x) { return a * log(x) - x - lgamma(a); }
 
-/* P(a,x) by the series sum x^n / (a (a+1) ... (a+n)); converges fast for x < a+1. */
+/* P(a,x) by the series x^a e^-x / Gamma(a+1) * sum_n x^n / ((a+1)...(a+n)); converges fast
+ * for x < a+1. Written with Gamma(a+1) rather than a*Gamma(a) so that a subnormal a does not
+ * overflow 1/a. */
 static double gamma_p_series(double a, double x) {
-    double ap = a, del = 1.0 / a, sum = del;
+    double ap = a, del = 1.0, sum = 1.0;
     for (int n = 0; n < GAMMA_MAXIT; n++) {
         ap += 1;
         del *= x / ap;
         sum += del;
         if (fabs(del) < fabs(sum) * GAMMA_EPS) break;
     }
-    return sum * exp(gamma_prefactor_log(a, x));
+    return sum * exp(a * log(x) - x - lgamma(a + 1));
 }
 
 /* Q(a,x) by the continued fraction (modified Lentz); converges fast for x >= a+1. */
@@ -225,20 +227,20 @@ static double gamma_q_cf(double a, double x) {
     return exp(gamma_prefactor_log(a, x)) * h;
 }
 
+static double clamp01(double v) { return v < 0 ? 0 : (v > 1 ? 1 : v); }
+
 double mg_stats_gamma_p(double a, double x) {
     if (!(a > 0) || !(x >= 0) || isinf(a)) return NAN;
     if (x == 0) return 0;
     if (isinf(x)) return 1;
-    if (x < a + 1) return gamma_p_series(a, x);
-    return 1 - gamma_q_cf(a, x);
+    return clamp01(x < a + 1 ? gamma_p_series(a, x) : 1 - gamma_q_cf(a, x));
 }
 
 double mg_stats_gamma_q(double a, double x) {
     if (!(a > 0) || !(x >= 0) || isinf(a)) return NAN;
     if (x == 0) return 1;
     if (isinf(x)) return 0;
-    if (x < a + 1) return 1 - gamma_p_series(a, x);
-    return gamma_q_cf(a, x);
+    return clamp01(x < a + 1 ? 1 - gamma_p_series(a, x) : gamma_q_cf(a, x));
 }
 
 double mg_stats_chi2_sf(double x, double dof) {
@@ -255,9 +257,12 @@ int mg_stats_chisquare(const double *f_obs, const double *f_exp, size_t n, doubl
     ksum s = {0, 0};
     for (size_t i = 0; i < n; i++) {
         double e = f_exp[i] * (so / se), diff = f_obs[i] - e;
+        /* extreme magnitudes can overflow or underflow the rescaled expectation */
+        if (!isfinite(e) || !(e > 0)) return MG_EINVAL;
         ksum_add(&s, diff * diff / e);
     }
     double chi = ksum_get(&s);
+    if (isnan(chi)) return MG_EINVAL;
     if (stat) *stat = chi;
     if (pvalue) *pvalue = mg_stats_chi2_sf(chi, (double)(n - 1));
     return 0;
@@ -294,6 +299,7 @@ int mg_stats_chi2_contingency(const double *table, size_t r, size_t c, double *s
                 for (size_t j = 0; j < c; j++) {
                     /* scipy.stats.contingency.expected_freq: outer product of the sums / total */
                     double e = rows[i] * cols[j] / total, diff = table[i * c + j] - e;
+                    if (!isfinite(e) || !(e > 0)) rc = MG_EINVAL;
                     if (df == 1) {
                         /* Yates: move each observed value 0.5 towards its expectation */
                         double adj = fabs(diff) < 0.5 ? fabs(diff) : 0.5;
@@ -302,11 +308,14 @@ int mg_stats_chi2_contingency(const double *table, size_t r, size_t c, double *s
                     ksum_add(&s, diff * diff / e);
                 }
             chi = ksum_get(&s);
+            if (isnan(chi)) rc = MG_EINVAL;
             p = mg_stats_chi2_sf(chi, df);
         }
-        if (stat) *stat = chi;
-        if (pvalue) *pvalue = p;
-        if (dof) *dof = df;
+        if (!rc) {
+            if (stat) *stat = chi;
+            if (pvalue) *pvalue = p;
+            if (dof) *dof = df;
+        }
     }
     if (rows != rowbuf) free(rows);
     if (cols != colbuf) free(cols);
@@ -633,7 +642,10 @@ int mg_stats_quantile_sorted(const double *sorted, size_t n, double q, double *o
     }
     double t = h - (double)lo, a = sorted[lo], b = sorted[lo + 1], diff = b - a;
     /* numpy's _lerp: interpolate from the nearer end for accuracy */
-    *out = t >= 0.5 ? b - diff * (1 - t) : a + diff * t;
+    double r = t >= 0.5 ? b - diff * (1 - t) : a + diff * t;
+    /* b - a overflows for values near +-DBL_MAX: blend instead (numpy would give inf/nan) */
+    if (!isfinite(diff)) r = a * (1 - t) + b * t;
+    *out = r < a ? a : (r > b ? b : r);
     return 0;
 }
 
@@ -705,7 +717,7 @@ static int group_rate_range(const double *num, const double *den, size_t groups,
     size_t used = 0;
     double lo = 0, hi = 0;
     for (size_t g = 0; g < groups; g++) {
-        if (!isfinite(num[g]) || !isfinite(den[g]) || num[g] < 0 || den[g] < 0) return MG_EINVAL;
+        if (!isfinite(num[g]) || !isfinite(den[g]) || num[g] < 0 || num[g] > den[g]) return MG_EINVAL;
         if (den[g] == 0) continue;
         double r = num[g] / den[g];
         if (used == 0 || r < lo) lo = r;

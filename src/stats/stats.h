@@ -103,7 +103,8 @@ int mg_stats_bin_positions(const double *edges, size_t k, double *positions);
 /* Pearson's chi-square goodness-of-fit test as scipy.stats.chisquare(f_obs, f_exp) with
  * ddof=0: f_exp is first rescaled to the total of f_obs (so baseline proportions can be
  * passed), statistic = sum (o-e)^2/e, dof = n-1, p = Q((n-1)/2, stat/2) (chi2.sf). n >= 2;
- * an expected entry of 0 is MG_EINVAL (scipy would return inf). */
+ * an expected entry of 0, or one that under/overflows when rescaled, is MG_EINVAL (scipy would
+ * return inf or nan). */
 int mg_stats_chisquare(const double *f_obs, const double *f_exp, size_t n, double *stat, double *pvalue);
 
 /* Chi-square test of independence on an r x c contingency table (row-major) as
@@ -197,7 +198,8 @@ int mg_stats_normalize(const double *counts, size_t n, double *out);
 /* ---- Fairness (Fairlearn definitions, between_groups) ---------------------------------- */
 
 /* Per-group rates are num[i]/den[i]; groups with den[i] == 0 carry no information and are
- * skipped. MG_EINVAL when no group is left, or for NaN/negative/inf entries. */
+ * skipped. MG_EINVAL when no group is left, for NaN/negative/inf entries, or num[i] > den[i]
+ * (a rate above 1). */
 
 /* max - min of the selection rate P(prediction=1) over groups (num = positive predictions,
  * den = all predictions): fairlearn.metrics.demographic_parity_difference. */
