@@ -776,6 +776,16 @@ def _structural_walk(s, path):
                 not ap.get('x-kubernetes-preserve-unknown-fields'):
             causes.append(errors.c_required(p + '.type', 'must not be empty for specified additionalProperties'))
         causes.extend(_structural_walk(ap, p))
+    for i, r in enumerate(s.get('x-kubernetes-validations') or []):
+        rp = '%s.x-kubernetes-validations[%d]' % (path, i)
+        if not isinstance(r, dict) or not (r.get('rule') or '').strip():
+            causes.append(errors.c_required(rp + '.rule', ''))
+            continue
+        from . import cel
+        try:
+            cel.compile_rule(r['rule'])
+        except cel.CelError as e:
+            causes.append(errors.c_invalid(rp + '.rule', r['rule'], 'compilation failed: ERROR: <input>: %s' % e))
     if 'default' in s and t and s['default'] is not None:
         r = []
         Schema(s)._validate(s['default'], s, path + '.default', r)
