@@ -594,6 +594,7 @@ static long retry_after_seconds(CURL *h) {
 static int perform(mg_client *c, const char *method, const char *path_and_query, const char *content_type,
                    const char *body, size_t body_len, json_t **out, mg_error *err) {
     if (out) *out = NULL;
+    mg_error_clear(err);
     char *url = mg_xasprintf("%s%s", c->base_url, path_and_query);
     char errbuf[CURL_ERROR_SIZE] = "";
     xfer x;
@@ -789,6 +790,7 @@ int mg_k8s_watch(mg_client *c, const mg_gvr *gvr, const char *ns, const mg_watch
                  mg_watch_line_fn on_line, void *ud, mg_error *err) {
     mg_watch_opts none;
     memset(&none, 0, sizeof(none));
+    mg_error_clear(err);
     if (!opts) opts = &none;
     mg_buf q;
     mg_buf_init(&q, (size_t)1 << 20);

@@ -10,6 +10,7 @@
  * Retry-After), 5xx and connection failures are retryable, other 4xx are not. 404 → MG_ENOTFOUND,
  * 409 → MG_ECONFLICT, 410 → MG_EGONE. Responses above max_response_bytes fail with MG_ETOOBIG.
  * Returned json_t objects are new references owned by the caller; on failure *out is NULL.
+ * err (optional) is cleared at the start of every call, so it is all zero after a success.
  *
  * TLS: verification is always on (cluster CA only when one is configured, else the system
  * store) unless the config says insecure-skip-tls-verify; tls_server_name is used for SNI and
