@@ -1,0 +1,46 @@
+/* operator/controller — the operator's informers, work queues and reconcilers.
+ *
+ * Owns: one informer per resource it reads (the five modelgov kinds plus the Deployments and
+ * Services it manages, label-filtered), two work queues (ModelVersions: approval status;
+ * ModelDeployments: desired objects and status) and the worker threads. The client is
+ * borrowed. Reconcilers read only from the informers' caches, never mutate cached objects
+ * (they copy), and write only what differs from the cache, so a resync with nothing changed
+ * writes nothing. A failed reconcile is retried with the queue's per-item backoff.
+ *
+ * Lifecycle: new → start_informers → wait synced → run_workers (only while leading) → stop →
+ * free. Metrics go to the registry given in the config (thread-safe). */
+#ifndef MG_OPERATOR_CONTROLLER_H
+#define MG_OPERATOR_CONTROLLER_H
+#include <stdbool.h>
+
+#include "core/error.h"
+#include "k8s/client.h"
+#include "metrics/registry.h"
+
+typedef struct mg_operator mg_operator;
+
+typedef struct mg_operator_config {
+    const char *namespace; /* NULL: all namespaces */
+    int workers;           /* worker threads per queue, default 2 */
+    const char *identity;  /* reportingInstance of events */
+    long resync_ms;        /* periodic resync of every object; 0: none */
+    mg_metrics *metrics;   /* borrowed registry for the operator's metrics, or NULL */
+} mg_operator_config;
+
+/* API writes so far (create/update/patch/events); tests and benchmarks read it. */
+unsigned long mg_operator_writes(mg_operator *op);
+/* Sets the gauges that are derived from the caches (models by phase, quarantined models, queue
+ * depths, watch restarts); the /metrics handler calls it before rendering. */
+void mg_operator_refresh_metrics(mg_operator *op);
+
+int mg_operator_new(mg_client *c, const mg_operator_config *cfg, mg_operator **out, mg_error *err);
+int mg_operator_start_informers(mg_operator *op, mg_error *err);
+bool mg_operator_wait_synced(mg_operator *op, long timeout_ms);
+bool mg_operator_synced(mg_operator *op);
+/* Starts the worker threads (idempotent). */
+void mg_operator_run_workers(mg_operator *op);
+/* Stops workers (drains nothing: queued keys are dropped; the next leader resyncs). */
+void mg_operator_stop_workers(mg_operator *op);
+void mg_operator_free(mg_operator *op);
+
+#endif
