@@ -133,6 +133,11 @@ void mg_md_decide(const mg_md_inputs *in, mg_md_decision *out) {
     char *selector = mg_xasprintf("mlops.modelgov.io/modeldeployment=%s", name_of(md));
     json_object_set_new(status, "selector", json_string(selector));
     free(selector);
+    const char *model = in->mv ? mg_json_str(in->mv, "spec", "model", NULL) : NULL;
+    if (model)
+        json_object_set_new(status, "model", json_string(model));
+    else
+        json_object_del(status, "model");
     if (out->run_mv && out->replicas > 0)
         json_object_set_new(status, "servingModelVersion", json_string(name_of(out->run_mv)));
     else
