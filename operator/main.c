@@ -156,8 +156,8 @@ static mg_http_server *start_server(const char *what, const char *addr, app *a, 
 
 int main(int argc, char **argv) {
     mg_mem_init();
-    options o = {.metrics_addr = "127.0.0.1:8080",
-                 .health_addr = "127.0.0.1:8081",
+    options o = {.metrics_addr = ":8080",
+                 .health_addr = ":8081",
                  .log_format = "text",
                  .log_level = "info",
                  .leader_election_id = "modelgov-operator",

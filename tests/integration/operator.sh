@@ -1,0 +1,182 @@
+#!/bin/bash
+# Integration test of bin/modelgov-operator against the test API server (with its kubelet):
+# approvals from reviews, ModelDeployment → Deployment/Service, replicas, quarantine and release,
+# idle resync without writes, API faults and dropped/compacted watches, garbage collection,
+# SIGTERM, and leader failover between two processes. Written against the real API's behaviour
+# only (kubectl and the API), so it would run unchanged on a real cluster, except for the
+# fault-injection and request-log endpoints of the test server.
+source "$(dirname "$0")/lib.sh"
+cd "$IT_ROOT"
+it_start_cluster --kubelet
+kubectl apply -f crds/ >/dev/null
+kubectl wait --for condition=established --timeout=30s crd --all >/dev/null
+kubectl create ns ml >/dev/null
+
+DIGEST=sha256:$(printf 'fraud-1.4.0' | sha256sum | cut -d' ' -f1)
+FB_DIGEST=sha256:$(printf 'fraud-1.3.0' | sha256sum | cut -d' ' -f1)
+
+start_operator() { # NAME [flags]
+  local name=$1; shift
+  it_bg "$name" bin/modelgov-operator --metrics-addr 127.0.0.1:0 --health-addr 127.0.0.1:0 "$@"
+}
+port_of() { # LOGNAME SERVER
+  sed -n "s/.*listening server=$2 .*port=\([0-9]*\).*/\1/p" "$IT_DIR/$1.log" | head -1
+}
+ready() { curl -sf "http://127.0.0.1:$(port_of "$1" health)/readyz" >/dev/null; }
+
+start_operator op1 --resync-seconds 2
+it_wait "operator reports ready (caches synced)" 20 ready op1
+
+# --- a model version authored by bob, not yet reviewed --------------------------------------
+kubectl --context bob -n ml apply -f - >/dev/null <<YAML
+apiVersion: mlops.modelgov.io/v1alpha1
+kind: ModelVersion
+metadata: {name: fraud-1-4-0, annotations: {mlops.modelgov.io/author: bob}}
+spec: {model: fraud-detector, version: 1.4.0, image: registry.example.com/models/fraud, digest: "$DIGEST"}
+---
+apiVersion: mlops.modelgov.io/v1alpha1
+kind: ModelVersion
+metadata: {name: fraud-1-3-0, annotations: {mlops.modelgov.io/author: bob}}
+spec: {model: fraud-detector, version: 1.3.0, image: registry.example.com/models/fraud, digest: "$FB_DIGEST"}
+YAML
+kubectl -n ml apply -f - >/dev/null <<YAML
+apiVersion: mlops.modelgov.io/v1alpha1
+kind: ModelDeployment
+metadata: {name: fraud}
+spec: {modelVersion: fraud-1-4-0, replicas: 2, port: 9000}
+YAML
+it_wait "unapproved model: Approved=False with the missing reviews named" 15 \
+  bash -c "kubectl get md fraud -n ml -o jsonpath='{.status.conditions[?(@.type==\"Approved\")].message}' | grep -q 'security review missing'"
+it_eq "unapproved model: phase Pending" Pending "$(it_jp md/fraud '{.status.phase}' -n ml)"
+it_check "unapproved model: no Deployment exists" bash -c "! kubectl get deploy fraud -n ml >/dev/null 2>&1"
+
+review() { # NAME MV KIND VERDICT USER
+  kubectl --context "$5" -n ml apply -f - >/dev/null <<YAML
+apiVersion: mlops.modelgov.io/v1alpha1
+kind: ModelReview
+metadata: {name: $1}
+spec: {modelVersion: $2, kind: $3, verdict: $4, reviewer: $5, comment: integration test}
+YAML
+}
+review sec-140 fraud-1-4-0 security approve alice
+review perf-140 fraud-1-4-0 performance approve carol
+it_wait "two of three reviews: still not approved, bias named" 15 \
+  bash -c "kubectl get mv fraud-1-4-0 -n ml -o jsonpath='{.status.conditions[?(@.type==\"Approved\")].message}' | grep -q 'bias review missing'"
+review bias-140 fraud-1-4-0 bias approve alice
+it_wait "three approving reviews: ModelVersion approved" 15 \
+  bash -c "[ \"\$(kubectl get mv fraud-1-4-0 -n ml -o jsonpath='{.status.approved}')\" = true ]"
+it_check "approvedAt and reviews summary recorded" \
+  bash -c "[ -n \"\$(kubectl get mv fraud-1-4-0 -n ml -o jsonpath='{.status.approvedAt}')\" ] && [ \"\$(kubectl get mv fraud-1-4-0 -n ml -o jsonpath='{.status.reviews[*].reviewer}')\" = 'alice carol alice' ]"
+it_wait "approved model: ModelDeployment Serving" 30 \
+  bash -c "[ \"\$(kubectl get md fraud -n ml -o jsonpath='{.status.phase}')\" = Serving ]"
+it_eq "Deployment image pinned to the digest" "registry.example.com/models/fraud@$DIGEST" \
+  "$(it_jp deploy/fraud '{.spec.template.spec.containers[0].image}' -n ml)"
+it_eq "Deployment controlled by the ModelDeployment" "ModelDeployment/fraud/true/$(it_jp md/fraud '{.metadata.uid}' -n ml)" \
+  "$(it_jp deploy/fraud '{.metadata.ownerReferences[0].kind}/{.metadata.ownerReferences[0].name}/{.metadata.ownerReferences[0].controller}/{.metadata.ownerReferences[0].uid}' -n ml)"
+it_eq "Deployment replicas from spec" 2 "$(it_jp deploy/fraud '{.spec.replicas}' -n ml)"
+it_eq "Service on the model port" 9000 "$(it_jp svc/fraud '{.spec.ports[0].port}' -n ml)"
+it_eq "status.readyReplicas from the Deployment" 2 "$(it_jp md/fraud '{.status.readyReplicas}' -n ml)"
+it_check "Events recorded for the transitions" bash -c "kubectl get events -n ml --field-selector involvedObject.name=fraud -o jsonpath='{.items[*].reason}' | grep -q Serving"
+
+kubectl scale md fraud -n ml --replicas=3 >/dev/null
+it_wait "scale subresource: Deployment follows to 3 replicas" 15 \
+  bash -c "[ \"\$(kubectl get deploy fraud -n ml -o jsonpath='{.spec.replicas}')\" = 3 ]"
+it_wait "3/3 ready and Serving" 20 \
+  bash -c "[ \"\$(kubectl get md fraud -n ml -o jsonpath='{.status.readyReplicas}/{.status.phase}')\" = 3/Serving ]"
+
+# --- idle: resyncs (every 2 s here) must not write -------------------------------------------
+sleep 1
+seq0=$(it_request_seq)
+sleep 5
+writes=$(it_requests_since "$seq0" | grep -cE '"verb": "(create|update|patch|delete)"' || true)
+it_eq "idle resync for 5 s made no API write" 0 "$writes"
+
+# --- quarantine by an incident review, release ------------------------------------------------
+review inc-1 fraud-1-4-0 incident confirm carol
+it_wait "confirmed incident: Deployment scaled to 0" 15 \
+  bash -c "[ \"\$(kubectl get deploy fraud -n ml -o jsonpath='{.spec.replicas}')\" = 0 ]"
+it_wait "confirmed incident: phase Quarantined, ModelVersion quarantined" 15 \
+  bash -c "[ \"\$(kubectl get md fraud -n ml -o jsonpath='{.status.phase}')/\$(kubectl get mv fraud-1-4-0 -n ml -o jsonpath='{.status.quarantined}')\" = Quarantined/true ]"
+it_check "Warning event for the quarantine" bash -c "kubectl get events -n ml --field-selector involvedObject.name=fraud,type=Warning -o name | grep -q ."
+sleep 1.1 # creationTimestamp has second precision: the release must be visibly later
+review rel-1 fraud-1-4-0 incident release alice
+it_wait "release: replicas restored and Serving" 25 \
+  bash -c "[ \"\$(kubectl get deploy fraud -n ml -o jsonpath='{.spec.replicas}')/\$(kubectl get md fraud -n ml -o jsonpath='{.status.phase}')\" = 3/Serving ]"
+
+# --- fallback: quarantine with an approved fallback runs the fallback ------------------------
+review sec-130 fraud-1-3-0 security approve alice
+review perf-130 fraud-1-3-0 performance approve carol
+review bias-130 fraud-1-3-0 bias approve alice
+kubectl patch md fraud -n ml --type=merge -p '{"spec":{"fallbackModelVersion":"fraud-1-3-0"}}' >/dev/null
+sleep 1.1
+review inc-2 fraud-1-4-0 incident confirm carol
+it_wait "quarantine with fallback: Deployment runs the fallback's digest" 15 \
+  bash -c "[ \"\$(kubectl get deploy fraud -n ml -o jsonpath='{.spec.template.spec.containers[0].image}/{.spec.replicas}')\" = 'registry.example.com/models/fraud@$FB_DIGEST/3' ]"
+it_check "history records the switch to the fallback" \
+  bash -c "kubectl get md fraud -n ml -o jsonpath='{.status.history[*].reason}' | grep -q FallbackAfterQuarantine"
+sleep 1.1
+review rel-2 fraud-1-4-0 incident release alice
+it_wait "release: back to the main version" 15 \
+  bash -c "[ \"\$(kubectl get deploy fraud -n ml -o jsonpath='{.spec.template.spec.containers[0].image}')\" = 'registry.example.com/models/fraud@$DIGEST' ]"
+
+# --- faults: conflicts and server errors on the operator's writes ----------------------------
+kubectl get --raw /_testcluster/faults >/dev/null
+curl_faults() { kubectl create --raw /_testcluster/faults -f - >/dev/null; }
+echo '[{"match": "/modeldeployments/fraud/status$", "method": "PUT", "count": 2, "code": 409},
+       {"match": "/deployments/fraud$", "method": "PATCH", "count": 3, "code": 500},
+       {"match": "/deployments/fraud$", "method": "PATCH", "count": 1, "code": 429, "retryAfter": 1}]' | curl_faults
+kubectl scale md fraud -n ml --replicas=1 >/dev/null
+it_wait "after 409s, 500s and a 429: Deployment converges to 1 replica" 30 \
+  bash -c "[ \"\$(kubectl get deploy fraud -n ml -o jsonpath='{.spec.replicas}')\" = 1 ]"
+it_wait "after faults: status converges (1/1 Serving)" 30 \
+  bash -c "[ \"\$(kubectl get md fraud -n ml -o jsonpath='{.status.readyReplicas}/{.status.phase}')\" = 1/Serving ]"
+
+echo '[{"action": "dropWatches"}]' | curl_faults
+kubectl scale md fraud -n ml --replicas=2 >/dev/null
+it_wait "after dropped watches: converges to 2 replicas" 30 \
+  bash -c "[ \"\$(kubectl get md fraud -n ml -o jsonpath='{.status.readyReplicas}/{.status.phase}')\" = 2/Serving ]"
+echo '[{"action": "dropWatches"}, {"action": "compact"}]' | curl_faults
+kubectl scale md fraud -n ml --replicas=1 >/dev/null
+it_wait "after compaction (410 on re-watch): converges to 1 replica" 30 \
+  bash -c "[ \"\$(kubectl get md fraud -n ml -o jsonpath='{.status.readyReplicas}/{.status.phase}')\" = 1/Serving ]"
+
+# --- garbage collection ---------------------------------------------------------------------
+kubectl delete md fraud -n ml >/dev/null
+it_wait "deleted ModelDeployment: Deployment and Service collected" 20 \
+  bash -c "! kubectl get deploy fraud -n ml >/dev/null 2>&1 && ! kubectl get svc fraud -n ml >/dev/null 2>&1"
+
+# --- SIGTERM: exit 0 ------------------------------------------------------------------------
+kill -TERM "$IT_PID_op1"
+rc=0; wait "$IT_PID_op1" || rc=$?
+it_eq "SIGTERM: operator exits 0" 0 "$rc"
+
+# --- leader election: two replicas, failover --------------------------------------------------
+kubectl create ns modelgov-system >/dev/null
+start_operator lead1 --leader-elect --leader-election-namespace modelgov-system
+it_wait "replica 1 acquires the lease" 20 \
+  bash -c "kubectl get lease modelgov-operator -n modelgov-system -o jsonpath='{.spec.holderIdentity}' | grep -q _$IT_PID_lead1\$"
+start_operator lead2 --leader-elect --leader-election-namespace modelgov-system
+it_wait "replica 2 is ready as a standby" 20 ready lead2
+leader_gauge() { curl -sf "http://127.0.0.1:$(port_of "$1" metrics)/metrics" | sed -n 's/^modelgov_operator_leader \(.*\)$/\1/p'; }
+it_eq "replica 2 does not lead" 0 "$(leader_gauge lead2)"
+kubectl -n ml apply -f - >/dev/null <<YAML
+apiVersion: mlops.modelgov.io/v1alpha1
+kind: ModelDeployment
+metadata: {name: fraud2}
+spec: {modelVersion: fraud-1-3-0, replicas: 1}
+YAML
+it_wait "leader reconciles a new ModelDeployment" 20 \
+  bash -c "[ \"\$(kubectl get md fraud2 -n ml -o jsonpath='{.status.phase}')\" = Serving ]"
+kill -KILL "$IT_PID_lead1"
+t0=$SECONDS
+it_wait "after the leader is killed, replica 2 takes over within the lease duration" 25 \
+  bash -c "kubectl get lease modelgov-operator -n modelgov-system -o jsonpath='{.spec.holderIdentity}' | grep -q _$IT_PID_lead2\$"
+echo "     (takeover after $((SECONDS - t0)) s; lease duration 15 s)"
+kubectl scale md fraud2 -n ml --replicas=2 >/dev/null
+it_wait "new leader reconciles" 20 \
+  bash -c "[ \"\$(kubectl get deploy fraud2 -n ml -o jsonpath='{.spec.replicas}')\" = 2 ]"
+kill -TERM "$IT_PID_lead2"
+rc=0; wait "$IT_PID_lead2" || rc=$?
+it_eq "leader exits 0 on SIGTERM" 0 "$rc"
+it_eq "and releases the lease" "" "$(it_jp lease/modelgov-operator '{.spec.holderIdentity}' -n modelgov-system)"
+it_finish
