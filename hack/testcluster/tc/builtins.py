@@ -366,9 +366,11 @@ _CLUSTER_SCOPED = {'Namespace', 'ValidatingWebhookConfiguration', 'MutatingWebho
 
 
 def _meta_causes(kind, obj, namespaced=None):
+    from .schema import kube_finalizer_causes
     if namespaced is None:
         namespaced = kind not in _CLUSTER_SCOPED
-    return validate_object_meta(obj, namespaced, _NAME_FN.get(kind, name_is_dns_subdomain))
+    return (validate_object_meta(obj, namespaced, _NAME_FN.get(kind, name_is_dns_subdomain)) +
+            kube_finalizer_causes(obj))
 
 
 def _container_causes(containers, path, required=True, volumes=None):

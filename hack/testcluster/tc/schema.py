@@ -553,9 +553,15 @@ def validate_object_meta(obj, namespaced, name_fn=name_is_dns_subdomain, path='m
         total += len(k) + len(v if isinstance(v, str) else '')
     if total > 256 * 1024:
         causes.append(errors.c_too_long_bytes(path + '.annotations', 256 * 1024))
-    for i, ref in enumerate(md.get('ownerReferences') or []):
-        p = '%s.ownerReferences[%d]' % (path, i)
-        if not ref.get('apiVersion'):
+    # ValidateOwnerReferences / ValidateFinalizers report on the list path, without an index
+    controllers = []
+    for ref in md.get('ownerReferences') or []:
+        if not isinstance(ref, dict):
+            continue
+        p = path + '.ownerReferences'
+        av = ref.get('apiVersion', '') or ''
+        version = av.split('/')[-1] if av else ''
+        if not version:
             causes.append(errors.c_invalid(p + '.apiVersion', ref.get('apiVersion', ''), 'version must not be empty'))
         if not ref.get('kind'):
             causes.append(errors.c_invalid(p + '.kind', ref.get('kind', ''), 'kind must not be empty'))
@@ -563,10 +569,41 @@ def validate_object_meta(obj, namespaced, name_fn=name_is_dns_subdomain, path='m
             causes.append(errors.c_invalid(p + '.name', ref.get('name', ''), 'name must not be empty'))
         if not ref.get('uid'):
             causes.append(errors.c_invalid(p + '.uid', ref.get('uid', ''), 'uid must not be empty'))
-    for i, f in enumerate(md.get('finalizers') or []):
-        from .validation import is_qualified_name
-        for m in is_qualified_name(f):
-            causes.append(errors.c_invalid('%s.finalizers[%d]' % (path, i), f, m))
+        if ref.get('controller'):
+            controllers.append('%s/%s' % (ref.get('kind', ''), ref.get('name', '')))
+    if len(controllers) > 1:
+        causes.append(errors.c_invalid(path + '.ownerReferences', _RawText('[]v1.OwnerReference{...}'),
+                                       'Only one reference can have Controller set to true. Found "true" in '
+                                       'references for %s' % ' and '.join(controllers)))
+    fins = md.get('finalizers') or []
+    from .validation import is_qualified_name
+    for f in fins:
+        for m in is_qualified_name(f if isinstance(f, str) else ''):
+            causes.append(errors.c_invalid(path + '.finalizers', f, m))
+    if 'orphan' in fins and 'foregroundDeletion' in fins:
+        causes.append(errors.c_invalid(path + '.finalizers', fins,
+                                       'finalizer orphan and foregroundDeletion cannot be both set'))
+    return causes
+
+
+class _RawText(object):
+    def __init__(self, s):
+        self.s = s
+
+    def __str__(self):
+        return self.s
+
+
+STANDARD_FINALIZERS = ('kubernetes', 'orphan', 'foregroundDeletion')
+
+
+def kube_finalizer_causes(obj, path='metadata'):
+    """validateKubeFinalizerName: built-in objects only (custom resources get no such error)."""
+    causes = []
+    for i, f in enumerate((obj.get('metadata') or {}).get('finalizers') or []):
+        if isinstance(f, str) and '/' not in f and f not in STANDARD_FINALIZERS:
+            causes.append(errors.c_invalid('%s.finalizers[%d]' % (path, i), f,
+                                           'name is neither a standard finalizer name nor is it fully qualified'))
     return causes
 
 

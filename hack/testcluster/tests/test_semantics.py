@@ -750,6 +750,17 @@ class BuiltinsTest(unittest.TestCase):
         self.assertEqual(len(pod['spec']['tolerations']), 2)
         self.assertEqual(builtins.validate('', 'Pod', pod), [])
 
+    def test_metadata_lists(self):
+        cm = {'metadata': {'name': 'c', 'namespace': 'n', 'finalizers': ['mlops.modelgov.io/cleanup', 'cleanup'],
+                           'ownerReferences': [{'apiVersion': 'v1', 'kind': 'ConfigMap', 'name': 'o'}]}}
+        got = sorted('%s: %s' % (c['field'], c['message']) for c in builtins.validate('', 'ConfigMap', cm))
+        self.assertEqual(got, ['metadata.finalizers[1]: Invalid value: "cleanup": name is neither a standard '
+                               'finalizer name nor is it fully qualified',
+                               'metadata.ownerReferences.uid: Invalid value: "": uid must not be empty'])
+        # custom resources: no kube finalizer rule
+        g = {'metadata': {'name': 'g', 'namespace': 'n', 'finalizers': ['cleanup']}}
+        self.assertEqual(schema.validate_custom_object(schema.Schema(GADGET_SCHEMA), g, True), [])
+
     def test_webhook_configuration(self):
         vwc = {'metadata': {'name': 'conformance-hook'}, 'webhooks': [{
             'name': 'strict.conformance.example.io', 'admissionReviewVersions': ['v1'], 'sideEffects': 'None',
