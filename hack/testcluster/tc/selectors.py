@@ -496,6 +496,8 @@ _EXTRA_FIELDS = {
 
 
 def supported_fields(group, resource):
+    if (group, resource) == ('', 'namespaces'):  # its conversion func knows only these two
+        return set(['metadata.name', 'status.phase'])
     return set(['metadata.name', 'metadata.namespace'] + _EXTRA_FIELDS.get((group, resource), []))
 
 
