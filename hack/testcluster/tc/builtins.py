@@ -574,6 +574,38 @@ def _go_label_selector(sel):
                 % (str(_go_string_map(sel.get('matchLabels') or {})) if sel.get('matchLabels') else 'map[string]string(nil)'))
 
 
+PERCENT_FMT = '[0-9]+%'
+
+
+def _intstr_value(v):
+    if isinstance(v, str):
+        return int(v[:-1]) if re.match('^' + PERCENT_FMT + '$', v) else None
+    return v
+
+
+def _rolling_update_causes(ru, path):
+    """ValidateRollingUpdateDeployment (IntOrString values print via their String())."""
+    from .validation import regex_error
+    causes = []
+    for f in ('maxUnavailable', 'maxSurge'):
+        v = ru.get(f)
+        if isinstance(v, str):
+            if not re.match('^' + PERCENT_FMT + '$', v):
+                causes.append(errors.c_invalid('%s.%s' % (path, f), _Raw(v), regex_error(
+                    "a valid percent string must be a numeric string followed by an ending '%'",
+                    PERCENT_FMT, '1%', '93%')))
+        elif isinstance(v, int) and v < 0:
+            causes.append(errors.c_invalid('%s.%s' % (path, f), v, 'must be greater than or equal to 0'))
+    mu, ms = _intstr_value(ru.get('maxUnavailable')), _intstr_value(ru.get('maxSurge'))
+    if mu == 0 and ms == 0:
+        causes.append(errors.c_invalid(path + '.maxUnavailable', _Raw(str(ru.get('maxUnavailable'))),
+                                       'may not be 0 when `maxSurge` is 0'))
+    v = ru.get('maxUnavailable')
+    if isinstance(v, str) and _intstr_value(v) is not None and _intstr_value(v) > 100:
+        causes.append(errors.c_invalid(path + '.maxUnavailable', _Raw(v), 'must not be greater than 100%'))
+    return causes
+
+
 def _immutable(path, value):
     return errors.c_invalid(path, value, 'field is immutable')
 
@@ -600,6 +632,14 @@ def validate(group, kind, obj, old=None):
         tspec = ((spec.get('template') or {}).get('spec')) or {}
         causes.extend(_template_meta_causes(spec.get('template'), 'spec.template'))
         causes.extend(_pod_spec_causes(tspec, 'spec.template.spec', ['Always']))
+        for f in ('minReadySeconds', 'revisionHistoryLimit', 'progressDeadlineSeconds'):
+            causes.extend(_nonneg(spec.get(f), 'spec.' + f))
+        pds = spec.get('progressDeadlineSeconds')
+        if isinstance(pds, int) and pds <= (spec.get('minReadySeconds') or 0):
+            causes.append(errors.c_invalid('spec.progressDeadlineSeconds', pds, 'must be greater than minReadySeconds'))
+        ru = (spec.get('strategy') or {}).get('rollingUpdate')
+        if isinstance(ru, dict):
+            causes.extend(_rolling_update_causes(ru, 'spec.strategy.rollingUpdate'))
         st = (spec.get('strategy') or {}).get('type', 'RollingUpdate')
         if st not in ('Recreate', 'RollingUpdate'):
             causes.append(errors.c_not_supported('spec.strategy.type', st, ['Recreate', 'RollingUpdate']))

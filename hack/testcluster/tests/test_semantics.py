@@ -750,6 +750,20 @@ class BuiltinsTest(unittest.TestCase):
         self.assertEqual(len(pod['spec']['tolerations']), 2)
         self.assertEqual(builtins.validate('', 'Pod', pod), [])
 
+    def test_deployment_strategy_rules(self):
+        d = self.deployment()
+        d['spec']['strategy'] = {'type': 'RollingUpdate', 'rollingUpdate': {'maxUnavailable': '110%', 'maxSurge': 'x'}}
+        d['spec']['minReadySeconds'] = 700
+        builtins.apply_defaults('apps', 'v1', 'Deployment', d)
+        got = sorted('%s: %s' % (c['field'], c['message']) for c in builtins.validate('apps', 'Deployment', d))
+        self.assertEqual(got[0], 'spec.progressDeadlineSeconds: Invalid value: 600: must be greater than minReadySeconds')
+        self.assertTrue(got[1].startswith("spec.strategy.rollingUpdate.maxSurge: Invalid value: x: a valid percent string"))
+        self.assertEqual(got[2], 'spec.strategy.rollingUpdate.maxUnavailable: Invalid value: 110%: must not be greater than 100%')
+        d['spec']['strategy']['rollingUpdate'] = {'maxUnavailable': 0, 'maxSurge': '0%'}
+        d['spec']['minReadySeconds'] = 0
+        self.assertEqual(['%s: %s' % (c['field'], c['message']) for c in builtins.validate('apps', 'Deployment', d)],
+                         ['spec.strategy.rollingUpdate.maxUnavailable: Invalid value: 0: may not be 0 when `maxSurge` is 0'])
+
     def test_metadata_lists(self):
         cm = {'metadata': {'name': 'c', 'namespace': 'n', 'finalizers': ['mlops.modelgov.io/cleanup', 'cleanup'],
                            'ownerReferences': [{'apiVersion': 'v1', 'kind': 'ConfigMap', 'name': 'o'}]}}
