@@ -319,7 +319,7 @@ static json_t *parse_object(parser *ps, enum role role, bool build) {
             break;
         }
         if (key) {
-            if (r == R_ANN && json_object_size(v) == 0)
+            if (r == R_ANN && json_is_object(v) && json_object_size(v) == 0)
                 json_decref(v); /* nothing left to keep */
             else
                 json_object_setn_new_nocheck(obj, key, klen, v);
