@@ -21,6 +21,7 @@ typedef struct actx {
     json_t *keep; /* every reference the index handed us, released at the end */
     mg_admission_decision *d;
     bool denied;
+    bool zero_replicas; /* the workload asks for 0 replicas: a quarantined (approved) model may stay */
 } actx;
 
 /* ---- small helpers --------------------------------------------------------------------------- */
@@ -84,7 +85,14 @@ static bool mv_usable_keep(actx *c, const json_t *mv, char **message) {
     const char *reason = NULL;
     bool ok = true;
     *message = NULL;
-    if (mg_modelversion_quarantined(mv, &a, &reason)) {
+    bool quarantined = mg_modelversion_quarantined(mv, &a, &reason);
+    if (quarantined && a.approved && c->zero_replicas) {
+        /* e.g. the operator (re)creating a quarantined model's Deployment scaled to zero */
+        if (c->d)
+            mg_admission_decision_warn(
+                c->d, "modelgov: model %s:%s is quarantined; admitted only because replicas is 0",
+                model ? model : "?", version ? version : "?");
+    } else if (quarantined) {
         const mg_review *inc = a.latest[MG_REVIEW_INCIDENT];
         if (a.quarantine == MG_QUARANTINE_CONFIRMED && inc)
             *message = mg_xasprintf("model %s:%s (ModelVersion %s) is quarantined: incident confirmed by %s",
@@ -480,6 +488,9 @@ static void judge_workload(actx *c, const char *kind) {
     const json_t *tpl = template_of(r->resource, r->object),
                  *old_tpl = template_of(r->resource, r->old_object);
     bool creating = r->op == MG_OP_CREATE;
+    if (streq(r->resource, "deployments") || streq(r->resource, "replicasets") ||
+        streq(r->resource, "statefulsets"))
+        c->zero_replicas = replicas_of(r->object, 1) == 0;
     podcheck pc;
     check_podspec(c, kind, objname(c, r->object), mg_json_get(tpl, "metadata", NULL),
                   mg_json_get(tpl, "spec", NULL), creating ? NULL : mg_json_get(old_tpl, "spec", NULL),

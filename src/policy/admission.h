@@ -20,7 +20,8 @@
  *    non-quarantined (mg_modelversion_quarantined) ModelVersion: `@digest` equal to spec.digest,
  *    or (requireDigest off) a tag equal to spec.version that the resolver maps to spec.digest
  *    (unreachable registry → refused; resolver says tag absent → refused). No tag, `latest`, and
- *    unknown tags are refused.
+ *    unknown tags are refused. A Deployment, ReplicaSet or StatefulSet asking for 0 replicas may
+ *    carry an approved but quarantined model (with a warning): the operator parks models so.
  *  - model-label: a pod (template) labelled mlops.modelgov.io/model=NAME must run at least one
  *    model image (CREATE) and all its model images must be ModelVersions of model NAME.
  *  - require-model-deployment (requireModelDeployment): a Deployment running a model image must
