@@ -281,6 +281,15 @@ static json_t *get_lease(void) {
     return out;
 }
 
+/* Compact text of a JSON value for messages (static buffer). */
+static const char *text_of(const json_t *v) {
+    static char buf[1024];
+    char *s = json_dumps(v, JSON_COMPACT);
+    snprintf(buf, sizeof(buf), "%s", s ? s : "(null)");
+    free(s);
+    return buf;
+}
+
 static bool micro_time(const char *s) {
     /* 2026-11-26T11:40:09.123456Z */
     return s && strlen(s) == 27 && s[10] == 'T' && s[19] == '.' && s[26] == 'Z';
@@ -314,7 +323,7 @@ static void leader_tests(void) {
               json_integer_value(json_object_get(spec, "leaseDurationSeconds")) == 3 &&
               micro_time(json_string_value(json_object_get(spec, "renewTime"))) &&
               micro_time(json_string_value(json_object_get(spec, "acquireTime"))),
-          "lease records holder, duration and MicroTimes", "spec %s", json_dumps(spec, JSON_COMPACT));
+          "lease records holder, duration and MicroTimes", "spec %s", text_of(spec));
     json_int_t transitions = json_integer_value(json_object_get(spec, "leaseTransitions"));
     json_decref(lease);
 
@@ -330,7 +339,7 @@ static void leader_tests(void) {
     spec = json_object_get(lease, "spec");
     check(!strcmp(json_string_value(json_object_get(spec, "holderIdentity")) ?: "", "replica-b") &&
               json_integer_value(json_object_get(spec, "leaseTransitions")) == transitions + 1,
-          "lease now held by b, one more transition", "spec %s", json_dumps(spec, JSON_COMPACT));
+          "lease now held by b, one more transition", "spec %s", text_of(spec));
     json_decref(lease);
     mg_leader_stop(b.l);
     check(b.started == 1 && b.stopped == 1, "callbacks on the second elector", "started %d stopped %d",
@@ -339,7 +348,7 @@ static void leader_tests(void) {
     spec = json_object_get(lease, "spec");
     check(!strcmp(json_string_value(json_object_get(spec, "holderIdentity")) ?: "x", "") &&
               json_integer_value(json_object_get(spec, "leaseDurationSeconds")) == 1,
-          "stop releases the lease (empty holder, 1 s)", "spec %s", json_dumps(spec, JSON_COMPACT));
+          "stop releases the lease (empty holder, 1 s)", "spec %s", text_of(spec));
     json_decref(lease);
 }
 

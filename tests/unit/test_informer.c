@@ -705,6 +705,15 @@ static void test_informer_scenario_compact(void **state) {
     run_scenario(true);
 }
 
+/* A transform that keeps a copy with one extra label (what the cache should hold). */
+static json_t *add_label(json_t *obj, void *ud) {
+    (void)ud;
+    json_t *copy = json_deep_copy(obj);
+    json_t *md = json_object_get(copy, "metadata");
+    json_object_set_new(md, "labels", json_pack("{s:s}", "transformed", "yes"));
+    return copy;
+}
+
 /* A stream that goes silent is ended by the watchdog and resumed from the last version
  * (no relist); resync delivers on_update(obj, obj) on the informer thread. */
 static void stall_or_resync(bool resync) {
@@ -729,7 +738,8 @@ static void stall_or_resync(bool resync) {
                           .page_size = 2,
                           .backoff_base_ms = 20,
                           .stall_timeout_ms = resync ? 600000 : 300,
-                          .resync_ms = resync ? 200 : 0};
+                          .resync_ms = resync ? 200 : 0,
+                          .transform = resync ? add_label : NULL};
     mg_informer *inf = mg_informer_new(c, &gvr, &o, &h);
     rec.store = mg_informer_store(inf);
     mg_error err;
@@ -746,6 +756,15 @@ static void stall_or_resync(bool resync) {
         assert_int_equal(log_len(&rec), 1); /* no relist, no repeated add */
     }
     assert_int_equal(mg_informer_relists(inf), 0);
+    json_t *cached = mg_store_get(mg_informer_store(inf), "ns/s");
+    assert_non_null(cached);
+    const char *label = json_string_value(
+        json_object_get(json_object_get(json_object_get(cached, "metadata"), "labels"), "transformed"));
+    if (resync)
+        assert_string_equal(label, "yes"); /* the transform's copy is what is cached */
+    else
+        assert_null(label);
+    json_decref(cached);
     mg_informer_free(inf);
     mg_client_free(c);
     assert_int_equal(rec.consistency_errors, 0);
