@@ -38,6 +38,24 @@ Log (--log, JSON lines, one per request, written before answering):
      "body": "raw request body text", "client_cn": "alice" | null, "rule": index | null}
 "conn" numbers TCP connections 1, 2, ... in accept order, so a test can check that several
 requests shared one connection (keep-alive reuse).
+
+Examples (rules):
+    LIST then a WATCH split mid-event, then a 410 as an ERROR event, then 410 as HTTP:
+    {"method": "GET", "path": "/api/v1/configmaps?limit", "body": {"kind": "ConfigMapList",
+     "apiVersion": "v1", "metadata": {"resourceVersion": "10"}, "items": []}}
+    {"path": "^/api/v1/configmaps\\?watch=1.*resourceVersion=10", "times": 1, "chunks": [
+       {"data": "{\"type\":\"ADDED\",\"object\":{\"metadata\":{\"na"},
+       {"data": "me\":\"a\",\"resourceVersion\":\"11\"}}}\n", "delay_ms": 50}]}
+    {"path": "^/api/v1/configmaps\\?watch=1", "times": 1, "chunks": [{"data":
+       "{\"type\":\"ERROR\",\"object\":{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"status\":\"Failure\",
+        \"message\":\"too old resource version: 10 (20)\",\"reason\":\"Expired\",\"code\":410}}\n"}]}
+    {"path": "^/api/v1/configmaps\\?watch=1", "status": 410, "body": {"kind": "Status", ...}}
+    429 with Retry-After:  {"path": "/api/v1/configmaps", "times": 2, "status": 429,
+                            "headers": {"Retry-After": "1"}, "body": {"kind": "Status", ...}}
+    a silent watch (stall): {"path": "^/api.*watch=1", "chunks": [], "hold_ms": 5000}
+    a dropped watch:        {"path": "^/api.*watch=1", "chunks": [...], "close": true}
+How a C test drives it: tests/unit/test_client.c (group_setup starts it with posix_spawnp and
+waits for DIR/port; script() rewrites the script and empties the log; requests() reads the log).
 """
 import argparse
 import json
