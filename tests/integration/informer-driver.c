@@ -255,9 +255,9 @@ static void start_elector(elector *x) {
     mg_leader_opts o = {.namespace = NSNAME,
                         .name = "modelgov-operator",
                         .identity = x->id,
-                        .lease_duration_ms = 3000,
-                        .renew_deadline_ms = 2000,
-                        .retry_period_ms = 200,
+                        .lease_duration_ms = 5000,
+                        .renew_deadline_ms = 3500,
+                        .retry_period_ms = 250,
                         .on_started_leading = started,
                         .on_stopped_leading = stopped,
                         .ud = x};
@@ -312,7 +312,7 @@ static void leader_tests(void) {
     start_elector(&b);
     /* b keeps trying for longer than a lease duration while a renews: it must never lead */
     bool b_led = false;
-    for (int i = 0; i < 200; i++) {
+    for (int i = 0; i < 300; i++) {
         if (mg_leader_is_leader(b.l)) b_led = true;
         mg_sleep_ms(20);
     }
@@ -320,30 +320,60 @@ static void leader_tests(void) {
     json_t *lease = get_lease();
     const json_t *spec = json_object_get(lease, "spec");
     check(!strcmp(json_string_value(json_object_get(spec, "holderIdentity")) ?: "", "replica-a") &&
-              json_integer_value(json_object_get(spec, "leaseDurationSeconds")) == 3 &&
+              json_integer_value(json_object_get(spec, "leaseDurationSeconds")) == 5 &&
               micro_time(json_string_value(json_object_get(spec, "renewTime"))) &&
               micro_time(json_string_value(json_object_get(spec, "acquireTime"))),
           "lease records holder, duration and MicroTimes", "spec %s", text_of(spec));
     json_int_t transitions = json_integer_value(json_object_get(spec, "leaseTransitions"));
     json_decref(lease);
 
+    /* lease writes fail: the leader gives up after the renew deadline and nobody leads */
+    char fault[256];
+    snprintf(fault, sizeof(fault),
+             "{\"match\":\"^/apis/coordination.k8s.io/v1/namespaces/%s/leases/"
+             "modelgov-operator\",\"method\":\"PUT\","
+             "\"code\":500,\"count\":-1}",
+             NSNAME);
+    testcluster("POST", fault);
+    for (int i = 0; i < 500 && mg_leader_is_leader(a.l); i++)
+        mg_sleep_ms(20);
+    check(!mg_leader_is_leader(a.l) && !mg_leader_is_leader(b.l) && a.stopped == 1,
+          "renewals failing past the deadline stop the leader", "a leader %d, b leader %d, a stopped %d",
+          mg_leader_is_leader(a.l), mg_leader_is_leader(b.l), a.stopped);
+    testcluster("DELETE", NULL);
+    /* writes work again: the unrenewed lease expires by each elector's own clock and exactly one
+     * of them takes it (the other's write conflicts) */
+    for (int i = 0; i < 750 && !mg_leader_is_leader(a.l) && !mg_leader_is_leader(b.l); i++)
+        mg_sleep_ms(20);
+    mg_sleep_ms(500);
+    bool al = mg_leader_is_leader(a.l), bl = mg_leader_is_leader(b.l);
+    check(al != bl, "after the outage exactly one elector leads", "a %d b %d", al, bl);
+    elector *lead = al ? &a : &b, *other = al ? &b : &a;
+    lease = get_lease();
+    spec = json_object_get(lease, "spec");
+    check(!strcmp(json_string_value(json_object_get(spec, "holderIdentity")) ?: "", lead->id) &&
+              json_integer_value(json_object_get(spec, "leaseTransitions")) == transitions + 1,
+          "expired lease taken over: holder and transitions", "spec %s", text_of(spec));
+    transitions = json_integer_value(json_object_get(spec, "leaseTransitions"));
+    json_decref(lease);
+
     int64_t t0 = mg_clock_mono_ms();
-    mg_leader_stop(a.l);
-    check(a.started == 1 && a.stopped == 1, "leader callbacks on the stopped elector",
-          "started %d stopped %d", a.started, a.stopped);
-    check(wait_leader(&b, 10000), "failover: the other elector takes over after release", "not leader");
+    mg_leader_stop(lead->l);
+    check(lead->started == lead->stopped && lead->started >= 1, "leader callbacks on the stopped elector",
+          "started %d stopped %d", lead->started, lead->stopped);
+    check(wait_leader(other, 10000), "failover: the other elector takes over after release", "not leader");
     /* released leases are taken on the next retry, well before a lease duration */
     int64_t took = mg_clock_mono_ms() - t0;
     printf("info failover after release took %lld ms\n", (long long)took);
     lease = get_lease();
     spec = json_object_get(lease, "spec");
-    check(!strcmp(json_string_value(json_object_get(spec, "holderIdentity")) ?: "", "replica-b") &&
+    check(!strcmp(json_string_value(json_object_get(spec, "holderIdentity")) ?: "", other->id) &&
               json_integer_value(json_object_get(spec, "leaseTransitions")) == transitions + 1,
-          "lease now held by b, one more transition", "spec %s", text_of(spec));
+          "lease now held by the other, one more transition", "spec %s", text_of(spec));
     json_decref(lease);
-    mg_leader_stop(b.l);
-    check(b.started == 1 && b.stopped == 1, "callbacks on the second elector", "started %d stopped %d",
-          b.started, b.stopped);
+    mg_leader_stop(other->l);
+    check(other->started == other->stopped && other->started >= 1, "callbacks on the second elector",
+          "started %d stopped %d", other->started, other->stopped);
     lease = get_lease();
     spec = json_object_get(lease, "spec");
     check(!strcmp(json_string_value(json_object_get(spec, "holderIdentity")) ?: "x", "") &&
