@@ -188,8 +188,9 @@ static image_result check_image(actx *c, const char *image, const char *what, co
              image ? err.message : "missing");
         return res;
     }
-    bool known = c->ix && c->ix->repo_known && c->ix->repo_known(c->ix->ctx, c->ns, ref.name);
-    if (!known && !under_any_prefix(c->cfg, &ref)) return res;
+    /* the prefix test is free; the index is asked only for images outside every prefix */
+    if (!under_any_prefix(c->cfg, &ref) && !(c->ix && c->ix->repo_known && c->ix->repo_known(c->ix->ctx, c->ns, ref.name)))
+        return res;
     res.model = true;
     char shown[MG_IMAGEREF_NAME_MAX * 2];
     mg_imageref_format(&ref, true, shown, sizeof(shown));
