@@ -433,10 +433,7 @@ static CURL *handle_get(mg_client *c) {
     pthread_mutex_lock(&c->pool_lock);
     if (c->npool > 0) h = c->pool[--c->npool];
     pthread_mutex_unlock(&c->pool_lock);
-    if (h)
-        curl_easy_reset(h);
-    else
-        h = curl_easy_init();
+    if (!h) h = curl_easy_init();
     if (!h) {
         fprintf(stderr, "modelgov: curl_easy_init failed\n");
         abort();
@@ -444,7 +441,10 @@ static CURL *handle_get(mg_client *c) {
     return h;
 }
 
+/* Handles go back reset, so none keeps pointers to a finished request's stack buffers or
+ * header lists; the connection it used stays in the shared cache. */
 static void handle_put(mg_client *c, CURL *h) {
+    curl_easy_reset(h);
     pthread_mutex_lock(&c->pool_lock);
     if (c->npool < POOL_MAX) {
         c->pool[c->npool++] = h;
