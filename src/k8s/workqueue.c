@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "core/clock.h"
+#include "core/error.h"
 #include "core/mem.h"
 #include "k8s/strmap.h"
 
@@ -308,4 +309,63 @@ bool mg_wq_shutting_down(mg_workqueue *q) {
     bool s = q->shutting_down;
     pthread_mutex_unlock(&q->mu);
     return s;
+}
+
+/* ------------------------------------------------------------------ worker pool */
+
+struct mg_wq_workers {
+    mg_workqueue *q;
+    mg_wq_process_fn fn;
+    void *ud;
+    int n;
+    pthread_t *threads;
+};
+
+static void *worker_main(void *p) {
+    mg_wq_workers *w = p;
+    char *key;
+    while ((key = mg_wq_get(w->q))) {
+        int rc = w->fn(key, w->ud);
+        if (rc < 0) {
+            mg_wq_add_rate_limited(w->q, key);
+        } else {
+            mg_wq_forget(w->q, key);
+            if (rc > 0) mg_wq_add_after(w->q, key, rc);
+        }
+        mg_wq_done(w->q, key);
+        free(key);
+    }
+    return NULL;
+}
+
+int mg_wq_workers_start(mg_workqueue *q, int n, mg_wq_process_fn fn, void *ud, mg_wq_workers **out) {
+    *out = NULL;
+    if (n < 1 || !fn) return MG_EINVAL;
+    mg_wq_workers *w = mg_xcalloc(1, sizeof(*w));
+    w->q = q;
+    w->fn = fn;
+    w->ud = ud;
+    w->threads = mg_xcalloc((size_t)n, sizeof(pthread_t));
+    for (int i = 0; i < n; i++) {
+        if (pthread_create(&w->threads[i], NULL, worker_main, w)) {
+            mg_wq_shutdown(q);
+            for (int j = 0; j < i; j++)
+                pthread_join(w->threads[j], NULL);
+            free(w->threads);
+            free(w);
+            return MG_EIO;
+        }
+        w->n++;
+    }
+    *out = w;
+    return 0;
+}
+
+void mg_wq_workers_stop(mg_wq_workers *w) {
+    if (!w) return;
+    mg_wq_shutdown(w->q);
+    for (int i = 0; i < w->n; i++)
+        pthread_join(w->threads[i], NULL);
+    free(w->threads);
+    free(w);
 }

@@ -17,10 +17,10 @@
 typedef struct mg_workqueue mg_workqueue;
 
 typedef struct mg_wq_opts {
-    long base_delay_ms;   /* default 5 */
-    long max_delay_ms;    /* default 1000000 */
-    double qps;           /* default 10 */
-    int burst;            /* default 100 */
+    long base_delay_ms; /* default 5 */
+    long max_delay_ms;  /* default 1000000 */
+    double qps;         /* default 10 */
+    int burst;          /* default 100 */
 } mg_wq_opts;
 
 mg_workqueue *mg_wq_new(const mg_wq_opts *opts); /* opts may be NULL: defaults */
@@ -40,5 +40,19 @@ void mg_wq_done(mg_workqueue *q, const char *key);
 size_t mg_wq_len(mg_workqueue *q);
 void mg_wq_shutdown(mg_workqueue *q);
 bool mg_wq_shutting_down(mg_workqueue *q);
+
+/* ---- Worker pool (client-go's processNextWorkItem loop), added by k8s-informer ----
+ * fn is called with each key, never with the same key on two workers at once. Its result:
+ *   0   success: the key's backoff is forgotten;
+ *   < 0 failure: the key is re-added with mg_wq_add_rate_limited (per-key backoff + bucket);
+ *   > 0 success, and look again after that many ms (mg_wq_forget + mg_wq_add_after), like
+ *       controller-runtime's RequeueAfter. */
+typedef int (*mg_wq_process_fn)(const char *key, void *ud);
+typedef struct mg_wq_workers mg_wq_workers;
+/* Starts n (>= 1) threads on q. Returns 0 or MG_EINVAL/MG_EIO (then no thread runs). */
+int mg_wq_workers_start(mg_workqueue *q, int n, mg_wq_process_fn fn, void *ud, mg_wq_workers **out);
+/* Shuts q down, lets the workers finish (keys already queued are still processed), joins them
+ * and frees the pool (not the queue). */
+void mg_wq_workers_stop(mg_wq_workers *w);
 
 #endif

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "core/clock.h"
+#include "core/error.h"
 #include "core/mem.h"
 #include "k8s/workqueue.h"
 
@@ -270,6 +271,64 @@ static void test_concurrent_workers(void **state) {
     free(c);
 }
 
+/* The pool: failures are retried with backoff until they succeed, successes are forgotten,
+ * a positive result requeues after a delay. */
+typedef struct pool_state {
+    pthread_mutex_t mu;
+    int calls_fail; /* "flaky" fails twice, then succeeds */
+    int calls_ok;
+    int calls_repeat; /* "repeat" asks to be looked at again twice */
+    int concurrent, max_concurrent;
+} pool_state;
+
+static int process(const char *key, void *ud) {
+    pool_state *p = ud;
+    pthread_mutex_lock(&p->mu);
+    if (++p->concurrent > p->max_concurrent) p->max_concurrent = p->concurrent;
+    int rc = 0;
+    if (!strcmp(key, "flaky"))
+        rc = ++p->calls_fail <= 2 ? -1 : 0;
+    else if (!strcmp(key, "repeat"))
+        rc = ++p->calls_repeat < 3 ? 5 : 0;
+    else
+        p->calls_ok++;
+    p->concurrent--;
+    pthread_mutex_unlock(&p->mu);
+    return rc;
+}
+
+static void test_worker_pool(void **state) {
+    (void)state;
+    mg_workqueue *q = mg_wq_new(NULL);
+    pool_state p = {.mu = PTHREAD_MUTEX_INITIALIZER};
+    mg_wq_workers *w = NULL;
+    assert_int_equal(mg_wq_workers_start(q, 0, process, &p, &w), MG_EINVAL);
+    assert_null(w);
+    assert_int_equal(mg_wq_workers_start(q, 3, process, &p, &w), 0);
+    mg_wq_add(q, "flaky");
+    mg_wq_add(q, "repeat");
+    char key[16];
+    for (int i = 0; i < 50; i++) {
+        snprintf(key, sizeof(key), "k%d", i);
+        mg_wq_add(q, key);
+    }
+    for (int i = 0; i < 2000; i++) {
+        pthread_mutex_lock(&p.mu);
+        bool done = p.calls_fail >= 3 && p.calls_repeat >= 3 && p.calls_ok >= 50;
+        pthread_mutex_unlock(&p.mu);
+        if (done) break;
+        mg_sleep_ms(5);
+    }
+    mg_wq_workers_stop(w);
+    assert_int_equal(p.calls_fail, 3);
+    assert_int_equal(p.calls_repeat, 3);
+    assert_int_equal(p.calls_ok, 50);
+    assert_int_equal(mg_wq_num_requeues(q, "flaky"), 0); /* forgotten after success */
+    assert_true(p.max_concurrent <= 3);
+    assert_true(mg_wq_shutting_down(q));
+    mg_wq_free(q);
+}
+
 int main(void) {
     mg_mem_init();
     const struct CMUnitTest tests[] = {
@@ -281,6 +340,7 @@ int main(void) {
         cmocka_unit_test(test_rate_limited_delivers),
         cmocka_unit_test(test_shutdown_wakes_getters),
         cmocka_unit_test(test_concurrent_workers),
+        cmocka_unit_test(test_worker_pool),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
