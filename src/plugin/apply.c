@@ -12,22 +12,11 @@
 #include "k8s/client.h"
 #include "k8s/kubeconfig.h"
 #include "plugin/cli.h"
+#include "plugin/commands.h"
 
 int mg_plugin_apply_bias_scan(const mg_global *g, const char *target, json_t *scan, const char *cmd);
 
 static const mg_gvr dsv_gvr = {"mlops.modelgov.io", "v1alpha1", "datasetversions", true};
-
-/* Connects with the global flags (--kubeconfig, --context, -n). On success *ns is the
- * namespace to use (borrowed from g or cfg). */
-static int connect(const mg_global *g, mg_rest_config *cfg, mg_client **c, const char **ns, mg_error *err) {
-    memset(cfg, 0, sizeof *cfg);
-    int rc = mg_rest_config_auto(g->kubeconfig, g->context, cfg, err);
-    if (rc) return rc;
-    rc = mg_client_new(cfg, c, err);
-    if (rc) return rc;
-    *ns = g->namespace_ ? g->namespace_ : cfg->namespace ? cfg->namespace : "default";
-    return 0;
-}
 
 int mg_plugin_apply_bias_scan(const mg_global *g, const char *target, json_t *scan, const char *cmd) {
     const char *name = strchr(target, '/') + 1;
@@ -37,7 +26,7 @@ int mg_plugin_apply_bias_scan(const mg_global *g, const char *target, json_t *sc
     mg_error err = {0};
     json_t *dsv = NULL, *patch = NULL, *out = NULL;
     int rc = MG_EXIT_CLUSTER;
-    if (connect(g, &cfg, &c, &ns, &err)) {
+    if (mg_plugin_connect(g, &cfg, &c, &ns, &err)) {
         mg_cli_fail(cmd, &err, MG_EXIT_CLUSTER);
         goto done;
     }

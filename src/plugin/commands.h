@@ -12,6 +12,22 @@ int mg_cmd_anonymity(int argc, char **argv);
 int mg_cmd_bias_scan(int argc, char **argv);
 int mg_cmd_baseline(int argc, char **argv);
 int mg_cmd_drift(int argc, char **argv);
+int mg_cmd_dataset_register(int argc, char **argv);
+int mg_cmd_review(int argc, char **argv);
+int mg_cmd_quarantine(int argc, char **argv);
+int mg_cmd_release(int argc, char **argv);
+int mg_cmd_status(int argc, char **argv);
+int mg_cmd_lineage(int argc, char **argv);
+int mg_cmd_history(int argc, char **argv);
+
+struct mg_rest_config;
+struct mg_client;
+struct mg_global;
+struct mg_error;
+/* Loads the rest config from the global flags, creates the client and picks the namespace
+ * (-n, else the context's, else "default"; borrowed). The caller frees cfg and c. */
+int mg_plugin_connect(const struct mg_global *g, struct mg_rest_config *cfg, struct mg_client **c,
+                      const char **ns, struct mg_error *err);
 
 /* Removes argv[idx] (the command word) and puts `name` in argv[0]; returns the new argc.
  * argv is modified in place. */

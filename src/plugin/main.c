@@ -22,15 +22,27 @@ static const char top_help[] =
     "  baseline IN                   a ModelVersion baseline (quantile bins, group rates)\n"
     "  drift                         PSI, KS, JS distance, Wasserstein, chi-square between two files\n"
     "\n"
+    "Governance commands (cluster; kubeconfig, --context, -n):\n"
+    "  dataset register FILE         create a DatasetVersion with the file's digest\n"
+    "  review MV --kind K --approve|--reject -m TEXT\n"
+    "                                a ModelReview (security, performance, bias) as yourself\n"
+    "  quarantine MV --reason TEXT   incident review (confirm): quarantine a model version\n"
+    "  release MD -m TEXT            incident review (release): lift a quarantine/AwaitingReview\n"
+    "  status [MD]                   model, version, phase, accuracy, worst PSI, fairness, quarantined\n"
+    "  lineage MV                    model version -> training run -> dataset versions (tree)\n"
+    "  history MD                    versions served over time, breaches, incident reviews\n"
+    "\n"
     "Other:\n"
     "  version                       print the version (also --version)\n"
     "\n"
     "Run 'kubectl modelgov COMMAND --help' for a command's flags.\n";
 
-static const char dataset_help[] = "Usage: kubectl modelgov dataset SUBCOMMAND ...\n"
-                                   "\n"
-                                   "Subcommands:\n"
-                                   "  hash FILE...     sha256 digest and size of files\n";
+static const char dataset_help[] =
+    "Usage: kubectl modelgov dataset SUBCOMMAND ...\n"
+    "\n"
+    "Subcommands:\n"
+    "  hash FILE...     sha256 digest and size of files\n"
+    "  register FILE    create a DatasetVersion with the file's digest (cluster)\n";
 
 int mg_cmd_find_word(int argc, char **argv, int from) {
     for (int i = from; i < argc; i++) {
@@ -94,6 +106,11 @@ int main(int argc, char **argv) {
             argc = mg_cmd_shift(argc, argv, w, "dataset hash");
             return mg_cmd_dataset_hash(argc, argv);
         }
+        if (!strcmp(sub, "register")) {
+            argc = mg_cmd_shift(argc, argv, s, "dataset register");
+            argc = mg_cmd_shift(argc, argv, w, "dataset register");
+            return mg_cmd_dataset_register(argc, argv);
+        }
         fprintf(stderr, "kubectl-modelgov: unknown command \"dataset %s\"\n", sub);
         mg_cli_help(stderr, dataset_help);
         return MG_EXIT_USAGE;
@@ -107,6 +124,12 @@ int main(int argc, char **argv) {
         {"bias-scan", mg_cmd_bias_scan},
         {"baseline", mg_cmd_baseline},
         {"drift", mg_cmd_drift},
+        {"review", mg_cmd_review},
+        {"quarantine", mg_cmd_quarantine},
+        {"release", mg_cmd_release},
+        {"status", mg_cmd_status},
+        {"lineage", mg_cmd_lineage},
+        {"history", mg_cmd_history},
     };
     for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++) {
         if (strcmp(cmd, cmds[i].name)) continue;

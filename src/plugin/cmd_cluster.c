@@ -1,0 +1,647 @@
+/* Governance (cluster) commands: dataset register, review, quarantine, release, status, lineage,
+ * history. Each connects with the global flags (--kubeconfig, --context, -n), reads or creates
+ * modelgov resources (group mlops.modelgov.io/v1alpha1) through k8s/client, and keeps the API
+ * server's Status message in its errors (exit code 4). */
+#include <ctype.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/json.h"
+#include "core/mem.h"
+#include "k8s/client.h"
+#include "k8s/kubeconfig.h"
+#include "plugin/cli.h"
+#include "plugin/commands.h"
+
+static const mg_gvr gvr_dsv = {"mlops.modelgov.io", "v1alpha1", "datasetversions", true};
+static const mg_gvr gvr_tr = {"mlops.modelgov.io", "v1alpha1", "trainingruns", true};
+static const mg_gvr gvr_mv = {"mlops.modelgov.io", "v1alpha1", "modelversions", true};
+static const mg_gvr gvr_mrev = {"mlops.modelgov.io", "v1alpha1", "modelreviews", true};
+static const mg_gvr gvr_md = {"mlops.modelgov.io", "v1alpha1", "modeldeployments", true};
+static const mg_gvr gvr_ssr = {"authentication.k8s.io", "v1", "selfsubjectreviews", false};
+
+int mg_plugin_connect(const mg_global *g, mg_rest_config *cfg, mg_client **c, const char **ns,
+                      mg_error *err) {
+    memset(cfg, 0, sizeof *cfg);
+    *c = NULL;
+    int rc = mg_rest_config_auto(g->kubeconfig, g->context, cfg, err);
+    if (rc) return rc;
+    rc = mg_client_new(cfg, c, err);
+    if (rc) return rc;
+    *ns = g->namespace_ ? g->namespace_ : cfg->namespace ? cfg->namespace : "default";
+    return 0;
+}
+
+/* The user the API server sees (SelfSubjectReview, GA in 1.28); falls back to the kubeconfig
+ * user entry's name when the server does not offer it. Returns a heap string or NULL. */
+static char *whoami(mg_client *c, const mg_rest_config *cfg) {
+    json_t *req =
+        json_pack("{s:s,s:s}", "apiVersion", "authentication.k8s.io/v1", "kind", "SelfSubjectReview");
+    json_t *out = NULL;
+    char *who = NULL;
+    if (mg_k8s_create(c, &gvr_ssr, NULL, req, &out, NULL) == 0) {
+        const char *u = mg_json_str(out, "status", "userInfo", "username", NULL);
+        if (u && *u) who = mg_xstrdup(u);
+    }
+    json_decref(req);
+    json_decref(out);
+    if (!who && cfg->user) who = mg_xstrdup(cfg->user);
+    return who;
+}
+
+typedef struct session {
+    const char *cmd;
+    mg_global g;
+    mg_strvec ops;
+    mg_rest_config cfg;
+    mg_client *c;
+    const char *ns;
+    mg_error err;
+} session;
+
+/* Parses and checks the operand count. Returns -1 to go on, else the exit code (help, usage). */
+static int start(session *s, int argc, char **argv, const mg_opt *opts, const char *help, size_t min_ops,
+                 size_t max_ops, const char *ops_text) {
+    memset(s, 0, sizeof *s);
+    s->cmd = argv[0];
+    int rc = mg_cli_parse(argc, argv, opts, &s->g, &s->ops, s->cmd);
+    if (rc) return rc;
+    if (s->g.help) {
+        mg_cli_help(stdout, help);
+        return 0;
+    }
+    if (s->ops.n < min_ops || s->ops.n > max_ops)
+        return mg_cli_usage_error(s->cmd, "expected %s, got %zu operand(s)", ops_text, s->ops.n);
+    return -1;
+}
+
+/* Connects after the command has validated its flags. Returns -1 to go on, else the exit code. */
+static int sconnect(session *s) {
+    if (mg_plugin_connect(&s->g, &s->cfg, &s->c, &s->ns, &s->err))
+        return mg_cli_fail(s->cmd, &s->err, MG_EXIT_CLUSTER);
+    return -1;
+}
+
+static void finish(session *s) {
+    mg_client_free(s->c);
+    mg_rest_config_free(&s->cfg);
+    mg_strvec_free(&s->ops);
+}
+
+static int api_fail(session *s, const char *what) {
+    mg_error_wrap(&s->err, "%s", what);
+    return mg_cli_fail(s->cmd, &s->err, MG_EXIT_CLUSTER);
+}
+
+/* ---- dataset register ---- */
+
+static const char register_help[] =
+    "Usage: kubectl modelgov dataset register --name DATASET --version V --source-type TYPE\n"
+    "       [--license L] [--origin TEXT] [--uri URI] [--parent DSV]... [--privacy METHOD]\n"
+    "       [--report-digest sha256:...] [--quasi a,b] [--k N] [--label COL] [--object-name NAME] FILE\n"
+    "\n"
+    "Hashes FILE (sha256, streamed) and creates a DatasetVersion with that spec.digest and\n"
+    "sizeBytes in the namespace. The object is named DATASET-VERSION (lowercased, other characters\n"
+    "replaced by '-') unless --object-name is given, and labelled mlops.modelgov.io/dataset=DATASET.\n"
+    "--source-type: anonymized-client|licensed-public|synthetic|internal. --privacy:\n"
+    "anonymized|pseudonymized|none (default none; a TrainingRun needs a privacy attestation, so use\n"
+    "the digest printed by `pseudonymize` with --report-digest). -o json|yaml prints the object.\n";
+
+static char *dns_name(const char *a, const char *b) {
+    char *s = mg_xasprintf("%s-%s", a, b);
+    for (char *p = s; *p; p++)
+        *p = isalnum((unsigned char)*p) ? (char)tolower((unsigned char)*p) : '-';
+    return s;
+}
+
+int mg_cmd_dataset_register(int argc, char **argv) {
+    const char *name = NULL, *version = NULL, *stype = NULL, *license = NULL, *origin = NULL, *uri = NULL;
+    const char *privacy = "none", *rdigest = NULL, *kstr = NULL, *label = NULL, *objname = NULL;
+    mg_strvec parents = {0}, quasi_raw = {0}, quasi = {0};
+    const mg_opt opts[] = {
+        {"name", 0, MG_OPT_VALUE, &name},
+        {"version", 0, MG_OPT_VALUE, &version},
+        {"source-type", 0, MG_OPT_VALUE, &stype},
+        {"license", 0, MG_OPT_VALUE, &license},
+        {"origin", 0, MG_OPT_VALUE, &origin},
+        {"uri", 0, MG_OPT_VALUE, &uri},
+        {"parent", 0, MG_OPT_LIST, &parents},
+        {"privacy", 0, MG_OPT_VALUE, &privacy},
+        {"report-digest", 0, MG_OPT_VALUE, &rdigest},
+        {"quasi", 0, MG_OPT_LIST, &quasi_raw},
+        {"k", 0, MG_OPT_VALUE, &kstr},
+        {"label", 0, MG_OPT_VALUE, &label},
+        {"object-name", 0, MG_OPT_VALUE, &objname},
+        {NULL, 0, 0, NULL},
+    };
+    session s;
+    json_t *obj = NULL, *out = NULL;
+    char *oname = NULL;
+    int rc = start(&s, argc, argv, opts, register_help, 1, 1, "one FILE");
+    if (rc >= 0) goto done;
+    if (!name || !version || !stype) {
+        rc = mg_cli_usage_error(s.cmd, "--name, --version and --source-type are required");
+        goto done;
+    }
+    for (size_t i = 0; i < quasi_raw.n; i++)
+        if (mg_strvec_split(&quasi, quasi_raw.v[i])) {
+            rc = mg_cli_usage_error(s.cmd, "--quasi: empty column name");
+            goto done;
+        }
+    char digest[72];
+    uint64_t size = 0;
+    if (mg_file_sha256(s.ops.v[0], digest, &size, &s.err)) {
+        rc = mg_cli_fail(s.cmd, &s.err, MG_EXIT_DATA);
+        goto done;
+    }
+    if ((rc = sconnect(&s)) >= 0) goto done;
+    oname = objname ? mg_xstrdup(objname) : dns_name(name, version);
+    json_t *source = json_pack("{s:s}", "type", stype);
+    if (license) json_object_set_new(source, "license", json_string(license));
+    if (origin) json_object_set_new(source, "origin", json_string(origin));
+    json_t *priv = json_pack("{s:s}", "method", privacy);
+    if (rdigest) json_object_set_new(priv, "reportDigest", json_string(rdigest));
+    if (quasi.n) {
+        json_t *q = json_array();
+        for (size_t i = 0; i < quasi.n; i++)
+            json_array_append_new(q, json_string(quasi.v[i]));
+        json_object_set_new(priv, "quasiIdentifiers", q);
+    }
+    if (kstr) json_object_set_new(priv, "k", json_integer(atoll(kstr)));
+    json_t *par = json_array();
+    for (size_t i = 0; i < parents.n; i++) {
+        const char *p = strchr(parents.v[i], '/');
+        json_array_append_new(par, json_string(p ? p + 1 : parents.v[i]));
+    }
+    obj =
+        json_pack("{s:s,s:s,s:{s:s,s:{s:s}},s:{s:s,s:s,s:s,s:I,s:o,s:o,s:o}}", "apiVersion",
+                  "mlops.modelgov.io/v1alpha1", "kind", "DatasetVersion", "metadata", "name", oname, "labels",
+                  "mlops.modelgov.io/dataset", name, "spec", "dataset", name, "version", version, "digest",
+                  digest, "sizeBytes", (json_int_t)size, "source", source, "parents", par, "privacy", priv);
+    if (uri) json_object_set_new(json_object_get(obj, "spec"), "uri", json_string(uri));
+    if (label) json_object_set_new(json_object_get(obj, "spec"), "label", json_string(label));
+    if (mg_k8s_create(s.c, &gvr_dsv, s.ns, obj, &out, &s.err)) {
+        rc = api_fail(&s, "creating datasetversion");
+        goto done;
+    }
+    if (s.g.out == MG_OUT_TABLE)
+        printf("datasetversion/%s created (%s, %llu bytes)\n", oname, digest, (unsigned long long)size);
+    else
+        mg_cli_print(out, s.g.out);
+    rc = 0;
+done:
+    json_decref(obj);
+    json_decref(out);
+    free(oname);
+    mg_strvec_free(&parents);
+    mg_strvec_free(&quasi_raw);
+    mg_strvec_free(&quasi);
+    finish(&s);
+    return rc;
+}
+
+/* ---- review / quarantine / release: ModelReviews ---- */
+
+static int create_review(session *s, const char *mv, const char *md, const char *kind, const char *verdict,
+                         const char *comment, const char *reviewer_flag) {
+    char *who = reviewer_flag ? mg_xstrdup(reviewer_flag) : whoami(s->c, &s->cfg);
+    if (!who) {
+        fprintf(
+            stderr,
+            "kubectl-modelgov %s: error: cannot tell who you are (no SelfSubjectReview, no kubeconfig user); "
+            "pass --reviewer\n",
+            s->cmd);
+        return MG_EXIT_CLUSTER;
+    }
+    char *gen = dns_name(mv ? mv : md, kind);
+    char *gen2 = mg_xasprintf("%.200s-", gen);
+    json_t *spec = json_pack("{s:s,s:s,s:s}", "kind", kind, "verdict", verdict, "reviewer", who);
+    if (mv) json_object_set_new(spec, "modelVersion", json_string(mv));
+    if (md) json_object_set_new(spec, "modelDeployment", json_string(md));
+    if (comment) json_object_set_new(spec, "comment", json_string(comment));
+    json_t *obj = json_pack("{s:s,s:s,s:{s:s},s:o}", "apiVersion", "mlops.modelgov.io/v1alpha1", "kind",
+                            "ModelReview", "metadata", "generateName", gen2, "spec", spec);
+    json_t *out = NULL;
+    int rc = 0;
+    if (mg_k8s_create(s->c, &gvr_mrev, s->ns, obj, &out, &s->err)) {
+        rc = api_fail(s, "creating modelreview");
+    } else if (s->g.out == MG_OUT_TABLE) {
+        printf("modelreview/%s created: %s %s of %s%s by %s\n", mg_json_str(out, "metadata", "name", NULL),
+               kind, verdict, mv ? "modelversion/" : "modeldeployment/", mv ? mv : md, who);
+    } else {
+        mg_cli_print(out, s->g.out);
+    }
+    json_decref(obj);
+    json_decref(out);
+    free(gen);
+    free(gen2);
+    free(who);
+    return rc;
+}
+
+static const char review_help[] =
+    "Usage: kubectl modelgov review MODELVERSION --kind security|performance|bias (--approve|--reject)\n"
+    "       -m TEXT [--reviewer NAME]\n"
+    "\n"
+    "Creates a ModelReview of the ModelVersion as the current user: the reviewer is the user the API\n"
+    "server authenticates (SelfSubjectReview), else the kubeconfig user name, or --reviewer. The\n"
+    "webhook refuses a review whose reviewer is not the requesting user, and one by the model's\n"
+    "author. The ModelVersion is approved when the latest security, performance and bias reviews\n"
+    "all approve.\n";
+
+int mg_cmd_review(int argc, char **argv) {
+    const char *kind = NULL, *msg = NULL, *reviewer = NULL;
+    bool approve = false, reject = false;
+    const mg_opt opts[] = {{"kind", 0, MG_OPT_VALUE, &kind},         {"approve", 0, MG_OPT_FLAG, &approve},
+                           {"reject", 0, MG_OPT_FLAG, &reject},      {"message", 'm', MG_OPT_VALUE, &msg},
+                           {"reviewer", 0, MG_OPT_VALUE, &reviewer}, {NULL, 0, 0, NULL}};
+    session s;
+    int rc = start(&s, argc, argv, opts, review_help, 1, 1, "one MODELVERSION");
+    if (rc >= 0) goto done;
+    if (!kind || (strcmp(kind, "security") && strcmp(kind, "performance") && strcmp(kind, "bias"))) {
+        rc = mg_cli_usage_error(s.cmd, "--kind must be security, performance or bias");
+        goto done;
+    }
+    if (approve == reject) {
+        rc = mg_cli_usage_error(s.cmd, "give exactly one of --approve and --reject");
+        goto done;
+    }
+    if (!msg) {
+        rc = mg_cli_usage_error(s.cmd, "-m TEXT is required (the review's comment)");
+        goto done;
+    }
+    if ((rc = sconnect(&s)) >= 0) goto done;
+    const char *mv = strchr(s.ops.v[0], '/') ? strchr(s.ops.v[0], '/') + 1 : s.ops.v[0];
+    rc = create_review(&s, mv, NULL, kind, approve ? "approve" : "reject", msg, reviewer);
+done:
+    finish(&s);
+    return rc;
+}
+
+static const char quarantine_help[] =
+    "Usage: kubectl modelgov quarantine MODELVERSION --reason TEXT [--reviewer NAME]\n"
+    "\n"
+    "Creates an incident ModelReview with verdict confirm: the operator quarantines the ModelVersion\n"
+    "(its deployments scale to zero and the webhook blocks scale-up) until a release.\n";
+
+int mg_cmd_quarantine(int argc, char **argv) {
+    const char *reason = NULL, *reviewer = NULL;
+    const mg_opt opts[] = {{"reason", 0, MG_OPT_VALUE, &reason},
+                           {"message", 'm', MG_OPT_VALUE, &reason},
+                           {"reviewer", 0, MG_OPT_VALUE, &reviewer},
+                           {NULL, 0, 0, NULL}};
+    session s;
+    int rc = start(&s, argc, argv, opts, quarantine_help, 1, 1, "one MODELVERSION");
+    if (rc >= 0) goto done;
+    if (!reason) {
+        rc = mg_cli_usage_error(s.cmd, "--reason TEXT is required");
+        goto done;
+    }
+    if ((rc = sconnect(&s)) >= 0) goto done;
+    const char *mv = strchr(s.ops.v[0], '/') ? strchr(s.ops.v[0], '/') + 1 : s.ops.v[0];
+    rc = create_review(&s, mv, NULL, "incident", "confirm", reason, reviewer);
+done:
+    finish(&s);
+    return rc;
+}
+
+static const char release_help[] =
+    "Usage: kubectl modelgov release MODELDEPLOYMENT -m TEXT [--reviewer NAME]\n"
+    "\n"
+    "Creates an incident ModelReview with verdict release for the ModelDeployment: lifts its\n"
+    "quarantine or its AwaitingReview phase (human-in-the-loop).\n";
+
+int mg_cmd_release(int argc, char **argv) {
+    const char *msg = NULL, *reviewer = NULL;
+    const mg_opt opts[] = {
+        {"message", 'm', MG_OPT_VALUE, &msg}, {"reviewer", 0, MG_OPT_VALUE, &reviewer}, {NULL, 0, 0, NULL}};
+    session s;
+    int rc = start(&s, argc, argv, opts, release_help, 1, 1, "one MODELDEPLOYMENT");
+    if (rc >= 0) goto done;
+    if (!msg) {
+        rc = mg_cli_usage_error(s.cmd, "-m TEXT is required");
+        goto done;
+    }
+    if ((rc = sconnect(&s)) >= 0) goto done;
+    const char *md = strchr(s.ops.v[0], '/') ? strchr(s.ops.v[0], '/') + 1 : s.ops.v[0];
+    rc = create_review(&s, NULL, md, "incident", "release", msg, reviewer);
+done:
+    finish(&s);
+    return rc;
+}
+
+/* ---- status ---- */
+
+static const char status_help[] =
+    "Usage: kubectl modelgov status [MODELDEPLOYMENT]\n"
+    "\n"
+    "One line per ModelDeployment of the namespace (or the one named): model, version, phase,\n"
+    "accuracy and worst PSI of the last evaluation, fairness figures, quarantined.\n"
+    "-o json|yaml: [{name, model, version, modelVersion, phase, accuracy, maxPSI, worstFeature,\n"
+    "fairness, quarantined}].\n";
+
+static void num_cell(json_t *v, char *buf, size_t n) {
+    if (json_is_number(v))
+        snprintf(buf, n, "%.4g", json_number_value(v));
+    else
+        snprintf(buf, n, "-");
+}
+
+int mg_cmd_status(int argc, char **argv) {
+    const mg_opt opts[] = {{NULL, 0, 0, NULL}};
+    session s;
+    json_t *list = NULL, *rows = json_array();
+    int rc = start(&s, argc, argv, opts, status_help, 0, 1, "at most one MODELDEPLOYMENT");
+    if (rc >= 0 || (rc = sconnect(&s)) >= 0) goto done;
+    if (s.ops.n) {
+        json_t *one = NULL;
+        const char *md = strchr(s.ops.v[0], '/') ? strchr(s.ops.v[0], '/') + 1 : s.ops.v[0];
+        if (mg_k8s_get(s.c, &gvr_md, s.ns, md, NULL, &one, &s.err)) {
+            rc = api_fail(&s, "getting modeldeployment");
+            goto done;
+        }
+        list = json_pack("{s:[o]}", "items", one);
+    } else if (mg_k8s_list(s.c, &gvr_md, s.ns, NULL, &list, &s.err)) {
+        rc = api_fail(&s, "listing modeldeployments");
+        goto done;
+    }
+    size_t i;
+    json_t *md;
+    json_array_foreach(json_object_get(list, "items"), i, md) {
+        const char *mvname = mg_json_str(md, "spec", "modelVersion", NULL);
+        json_t *mv = NULL;
+        if (mvname) mg_k8s_get(s.c, &gvr_mv, s.ns, mvname, NULL, &mv, NULL);
+        json_t *ev = mg_json_get(md, "status", "lastEvaluation", NULL);
+        json_t *fair = json_object();
+        const char *keys[] = {"fairness", NULL};
+        json_t *f = ev ? json_object_get(ev, keys[0]) : NULL;
+        if (json_is_object(f)) json_object_update(fair, f);
+        static const char *const known[] = {"demographicParityDiff", "disparateImpact",
+                                            "equalOpportunityDiff"};
+        for (size_t k = 0; ev && k < 3; k++)
+            if (json_is_number(json_object_get(ev, known[k])))
+                json_object_set(fair, known[k], json_object_get(ev, known[k]));
+        json_t *row = json_pack(
+            "{s:s?,s:s?,s:s?,s:s?,s:s?,s:O?,s:O?,s:s?,s:o,s:b}", "name",
+            mg_json_str(md, "metadata", "name", NULL), "model",
+            mv ? mg_json_str(mv, "spec", "model", NULL) : NULL, "version",
+            mv ? mg_json_str(mv, "spec", "version", NULL) : NULL, "modelVersion", mvname, "phase",
+            mg_json_str(md, "status", "phase", NULL), "accuracy", ev ? json_object_get(ev, "accuracy") : NULL,
+            "maxPSI", ev ? json_object_get(ev, "maxPSI") : NULL, "worstFeature",
+            ev ? mg_json_str(ev, "worstFeature", NULL) : NULL, "fairness", fair, "quarantined",
+            mv ? mg_json_bool(mv, false, "status", "quarantined", NULL) : false);
+        json_array_append_new(rows, row);
+        json_decref(mv);
+    }
+    if (s.g.out == MG_OUT_TABLE) {
+        static const char *const hdr[] = {"name",     "model",     "version",  "phase",
+                                          "accuracy", "worst-psi", "fairness", "quarantined"};
+        mg_table t;
+        mg_table_init(&t, 8, hdr);
+        json_t *r;
+        json_array_foreach(rows, i, r) {
+            char acc[32], psi[96], fair[256] = "";
+            num_cell(json_object_get(r, "accuracy"), acc, sizeof acc);
+            num_cell(json_object_get(r, "maxPSI"), psi, sizeof psi);
+            if (json_is_number(json_object_get(r, "maxPSI")) && json_object_get(r, "worstFeature")) {
+                size_t l = strlen(psi);
+                snprintf(psi + l, sizeof psi - l, " (%s)",
+                         json_string_value(json_object_get(r, "worstFeature")));
+            }
+            const char *k;
+            json_t *v;
+            json_object_foreach(json_object_get(r, "fairness"), k, v) {
+                if (!json_is_number(v)) continue;
+                size_t l = strlen(fair);
+                snprintf(fair + l, sizeof fair - l, "%s%s=%.3g", l ? " " : "", k, json_number_value(v));
+            }
+            const char *cells[] = {json_string_value(json_object_get(r, "name")),
+                                   json_string_value(json_object_get(r, "model")),
+                                   json_string_value(json_object_get(r, "version")),
+                                   json_string_value(json_object_get(r, "phase")),
+                                   acc,
+                                   psi,
+                                   fair[0] ? fair : "-",
+                                   json_is_true(json_object_get(r, "quarantined")) ? "yes" : "no"};
+            for (int c = 0; c < 8; c++)
+                if (!cells[c]) cells[c] = "-";
+            mg_table_add(&t, cells);
+        }
+        mg_table_print(&t, stdout);
+        mg_table_free(&t);
+    } else {
+        mg_cli_print(rows, s.g.out);
+    }
+    rc = 0;
+done:
+    json_decref(list);
+    json_decref(rows);
+    finish(&s);
+    return rc;
+}
+
+/* ---- lineage ---- */
+
+static const char lineage_help[] =
+    "Usage: kubectl modelgov lineage MODELVERSION\n"
+    "\n"
+    "Prints the lineage tree: model version (image@digest) -> training run (experiment, code\n"
+    "revision) -> dataset version (digest, source, license) -> its parents, recursively.\n"
+    "-o json|yaml: nested {kind, name, ..., children: [...]}.\n";
+
+static json_t *dsv_node(session *s, const char *name, int depth, json_t *seen) {
+    json_t *n = json_pack("{s:s,s:s}", "kind", "DatasetVersion", "name", name);
+    if (depth > 32 || json_object_get(seen, name)) {
+        json_object_set_new(n, "cycleOrTooDeep", json_true());
+        return n;
+    }
+    json_object_set_new(seen, name, json_true());
+    json_t *d = NULL;
+    if (mg_k8s_get(s->c, &gvr_dsv, s->ns, name, NULL, &d, NULL)) {
+        json_object_set_new(n, "missing", json_true());
+        return n;
+    }
+    json_t *spec = json_object_get(d, "spec");
+    json_object_set_new(n, "dataset", json_string(mg_json_str(spec, "dataset", NULL) ?: ""));
+    json_object_set_new(n, "version", json_string(mg_json_str(spec, "version", NULL) ?: ""));
+    json_object_set_new(n, "digest", json_string(mg_json_str(spec, "digest", NULL) ?: ""));
+    if (json_object_get(spec, "source")) json_object_set(n, "source", json_object_get(spec, "source"));
+    if (json_object_get(spec, "privacy")) json_object_set(n, "privacy", json_object_get(spec, "privacy"));
+    json_t *kids = json_array();
+    size_t i;
+    json_t *p;
+    json_array_foreach(json_object_get(spec, "parents"), i, p) {
+        if (json_is_string(p))
+            json_array_append_new(kids, dsv_node(s, json_string_value(p), depth + 1, seen));
+    }
+    json_object_set_new(n, "children", kids);
+    json_decref(d);
+    return n;
+}
+
+static void print_tree(const json_t *n, const char *prefix, bool last, bool root) {
+    const char *kind = json_string_value(json_object_get(n, "kind"));
+    printf("%s%s%s %s", prefix,
+           root   ? ""
+           : last ? "└─ "
+                  : "├─ ",
+           kind, json_string_value(json_object_get(n, "name")));
+    if (json_is_true(json_object_get(n, "missing"))) printf("  (not found)");
+    if (json_is_true(json_object_get(n, "cycleOrTooDeep"))) printf("  (cycle or too deep)");
+    if (!strcmp(kind, "ModelVersion"))
+        printf("  %s %s  %s@%s", mg_json_str(n, "model", NULL) ?: "", mg_json_str(n, "version", NULL) ?: "",
+               mg_json_str(n, "image", NULL) ?: "", mg_json_str(n, "digest", NULL) ?: "");
+    else if (!strcmp(kind, "TrainingRun") && !json_object_get(n, "missing"))
+        printf("  experiment %s  code %s", mg_json_str(n, "experiment", NULL) ?: "-",
+               mg_json_str(n, "codeRevision", NULL) ?: "-");
+    else if (!strcmp(kind, "DatasetVersion") && json_object_get(n, "digest"))
+        printf("  %s %s  %s  source %s%s%s  license %s  privacy %s", mg_json_str(n, "dataset", NULL),
+               mg_json_str(n, "version", NULL), mg_json_str(n, "digest", NULL),
+               mg_json_str(n, "source", "type", NULL) ?: "-",
+               mg_json_str(n, "source", "origin", NULL) ? " / " : "",
+               mg_json_str(n, "source", "origin", NULL) ?: "",
+               mg_json_str(n, "source", "license", NULL) ?: "-",
+               mg_json_str(n, "privacy", "method", NULL) ?: "-");
+    printf("\n");
+    char *np = mg_xasprintf("%s%s", prefix, root ? "" : last ? "   " : "│  ");
+    json_t *kids = json_object_get(n, "children");
+    size_t i;
+    json_t *k;
+    json_array_foreach(kids, i, k) print_tree(k, np, i + 1 == json_array_size(kids), false);
+    free(np);
+}
+
+int mg_cmd_lineage(int argc, char **argv) {
+    const mg_opt opts[] = {{NULL, 0, 0, NULL}};
+    session s;
+    json_t *mv = NULL, *root = NULL, *seen = json_object();
+    int rc = start(&s, argc, argv, opts, lineage_help, 1, 1, "one MODELVERSION");
+    if (rc >= 0 || (rc = sconnect(&s)) >= 0) goto done;
+    const char *name = strchr(s.ops.v[0], '/') ? strchr(s.ops.v[0], '/') + 1 : s.ops.v[0];
+    if (mg_k8s_get(s.c, &gvr_mv, s.ns, name, NULL, &mv, &s.err)) {
+        rc = api_fail(&s, "getting modelversion");
+        goto done;
+    }
+    json_t *spec = json_object_get(mv, "spec");
+    root =
+        json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:[]}", "kind", "ModelVersion", "name", name, "model",
+                  mg_json_str(spec, "model", NULL) ?: "", "version", mg_json_str(spec, "version", NULL) ?: "",
+                  "image", mg_json_str(spec, "image", NULL) ?: "", "digest",
+                  mg_json_str(spec, "digest", NULL) ?: "", "children");
+    const char *trn = mg_json_str(spec, "trainingRun", NULL),
+               *dsvn = mg_json_str(spec, "datasetVersion", NULL);
+    json_t *attach = json_object_get(root, "children");
+    json_t *tr = NULL;
+    if (trn) {
+        json_t *tnode = json_pack("{s:s,s:s,s:[]}", "kind", "TrainingRun", "name", trn, "children");
+        if (mg_k8s_get(s.c, &gvr_tr, s.ns, trn, NULL, &tr, NULL) == 0) {
+            json_t *ts = json_object_get(tr, "spec");
+            if (mg_json_str(ts, "experiment", NULL))
+                json_object_set_new(tnode, "experiment", json_string(mg_json_str(ts, "experiment", NULL)));
+            if (mg_json_str(ts, "codeRevision", NULL))
+                json_object_set_new(tnode, "codeRevision",
+                                    json_string(mg_json_str(ts, "codeRevision", NULL)));
+            if (json_object_get(ts, "params"))
+                json_object_set(tnode, "params", json_object_get(ts, "params"));
+            if (!dsvn) dsvn = mg_json_str(ts, "datasetVersion", NULL);
+        } else {
+            json_object_set_new(tnode, "missing", json_true());
+        }
+        json_array_append_new(attach, tnode);
+        attach = json_object_get(tnode, "children");
+    }
+    if (dsvn) json_array_append_new(attach, dsv_node(&s, dsvn, 0, seen));
+    if (s.g.out == MG_OUT_TABLE)
+        print_tree(root, "", true, true);
+    else
+        mg_cli_print(root, s.g.out);
+    json_decref(tr);
+    rc = 0;
+done:
+    json_decref(mv);
+    json_decref(root);
+    json_decref(seen);
+    finish(&s);
+    return rc;
+}
+
+/* ---- history ---- */
+
+static const char history_help[] =
+    "Usage: kubectl modelgov history MODELDEPLOYMENT\n"
+    "\n"
+    "Which ModelVersion served from when to when and why (status.history), breaches, and the\n"
+    "incident reviews of the ModelDeployment, oldest first.\n"
+    "-o json|yaml: {history: [...], breaches: [...], incidents: [{name, verdict, reviewer, comment, "
+    "time}]}.\n";
+
+int mg_cmd_history(int argc, char **argv) {
+    const mg_opt opts[] = {{NULL, 0, 0, NULL}};
+    session s;
+    json_t *md = NULL, *revs = NULL, *o = NULL;
+    int rc = start(&s, argc, argv, opts, history_help, 1, 1, "one MODELDEPLOYMENT");
+    if (rc >= 0 || (rc = sconnect(&s)) >= 0) goto done;
+    const char *name = strchr(s.ops.v[0], '/') ? strchr(s.ops.v[0], '/') + 1 : s.ops.v[0];
+    if (mg_k8s_get(s.c, &gvr_md, s.ns, name, NULL, &md, &s.err)) {
+        rc = api_fail(&s, "getting modeldeployment");
+        goto done;
+    }
+    json_t *inc = json_array();
+    if (mg_k8s_list(s.c, &gvr_mrev, s.ns, NULL, &revs, NULL) == 0) {
+        size_t i;
+        json_t *r;
+        json_array_foreach(json_object_get(revs, "items"), i, r) {
+            const char *target = mg_json_str(r, "spec", "modelDeployment", NULL);
+            if (!target || strcmp(target, name)) continue;
+            json_array_append_new(inc, json_pack("{s:s?,s:s?,s:s?,s:s?,s:s?}", "name",
+                                                 mg_json_str(r, "metadata", "name", NULL), "verdict",
+                                                 mg_json_str(r, "spec", "verdict", NULL), "reviewer",
+                                                 mg_json_str(r, "spec", "reviewer", NULL), "comment",
+                                                 mg_json_str(r, "spec", "comment", NULL), "time",
+                                                 mg_json_str(r, "metadata", "creationTimestamp", NULL)));
+        }
+    }
+    json_t *hist = mg_json_get(md, "status", "history", NULL),
+           *br = mg_json_get(md, "status", "breaches", NULL);
+    o = json_pack("{s:o,s:o,s:o}", "history", hist ? json_incref(hist) : json_array(), "breaches",
+                  br ? json_incref(br) : json_array(), "incidents", inc);
+    if (s.g.out == MG_OUT_TABLE) {
+        static const char *const hdr[] = {"from", "to", "model-version", "reason"};
+        mg_table t;
+        mg_table_init(&t, 4, hdr);
+        size_t i;
+        json_t *h;
+        json_array_foreach(json_object_get(o, "history"), i, h) {
+            const char *c[] = {mg_json_str(h, "from", NULL) ?: "-", mg_json_str(h, "to", NULL) ?: "(now)",
+                               mg_json_str(h, "modelVersion", NULL) ?: "-",
+                               mg_json_str(h, "reason", NULL) ?: ""};
+            mg_table_add(&t, c);
+        }
+        mg_table_print(&t, stdout);
+        mg_table_free(&t);
+        if (json_array_size(inc)) {
+            static const char *const h2[] = {"time", "incident-review", "verdict", "reviewer", "comment"};
+            mg_table_init(&t, 5, h2);
+            json_array_foreach(inc, i, h) {
+                const char *c[] = {mg_json_str(h, "time", NULL), mg_json_str(h, "name", NULL),
+                                   mg_json_str(h, "verdict", NULL), mg_json_str(h, "reviewer", NULL),
+                                   mg_json_str(h, "comment", NULL)};
+                mg_table_add(&t, c);
+            }
+            printf("\n");
+            mg_table_print(&t, stdout);
+            mg_table_free(&t);
+        }
+    } else {
+        mg_cli_print(o, s.g.out);
+    }
+    rc = 0;
+done:
+    json_decref(md);
+    json_decref(revs);
+    json_decref(o);
+    finish(&s);
+    return rc;
+}

@@ -1,0 +1,90 @@
+#!/bin/bash
+# kubectl-modelgov governance commands against the test API server, as different users (bob
+# authors, alice and carol review): dataset register, bias-scan --apply (status subresource,
+# digest check), review, quarantine, release, status, lineage, history. Skips (exit 0, with a
+# message) when hack/testcluster/testcluster or kubectl is missing. Exits non-zero on any
+# failure; prints "N passed, N failed" last; stops the server it started.
+set -u
+cd "$(dirname "$0")/../.."
+TC=hack/testcluster/testcluster
+K=$PWD/bin/kubectl-modelgov
+if [ ! -x "$TC" ] || ! command -v kubectl >/dev/null 2>&1; then
+  echo "SKIP plugin-cluster: needs $TC and kubectl"; exit 0
+fi
+T=$(mktemp -d)
+cleanup() { "$TC" down --dir "$T/tc" >/dev/null 2>&1; rm -rf "$T"; }
+trap cleanup EXIT
+"$TC" up --dir "$T/tc" >"$T/up.log" 2>&1 || { echo "FAIL testcluster up"; cat "$T/up.log"; exit 1; }
+export KUBECONFIG=$T/tc/kubeconfig
+pass=0; fail=0
+ok() { pass=$((pass+1)); echo "ok   $1"; }
+no() { fail=$((fail+1)); echo "FAIL $1${2:+: $2}"; }
+check_rc() {
+  local name=$1 want=$2; shift 2
+  "$@" >"$T/out" 2>"$T/err"; local rc=$?
+  if [ "$rc" -eq "$want" ]; then ok "$name (exit $rc)"; return 0; fi
+  no "$name" "exit $rc, want $want; $(head -c 400 "$T/err")"; return 1
+}
+eq() { if [ "$2" = "$3" ]; then ok "$1"; else no "$1" "got '$2', want '$3'"; fi; }
+has() { if grep -q -- "$3" "$2"; then ok "$1"; else no "$1" "'$3' not in $(head -c 400 "$2")"; fi; }
+kc() { kubectl --context admin -n ml "$@"; }
+
+kubectl --context admin apply -f crds/ >/dev/null && kubectl --context admin create namespace ml >/dev/null ||
+  { echo "FAIL installing CRDs"; exit 1; }
+P=tests/plugin/in
+digest="sha256:$(sha256sum $P/people.csv | cut -d' ' -f1)"
+
+# ---- dataset register (bob) ----
+check_rc "dataset register as bob" 0 $K dataset register --context bob -n ml --name people --version 2026-11 \
+  --source-type synthetic --license cc0 --privacy pseudonymized --report-digest "sha256:$(printf '%064d' 0)" \
+  --quasi age,zip --k 2 --parent dsv/raw-people $P/people.csv
+eq "registered digest" "$(kc get dsv people-2026-11 -o jsonpath='{.spec.digest}')" "$digest"
+eq "registered size" "$(kc get dsv people-2026-11 -o jsonpath='{.spec.sizeBytes}')" "$(stat -c %s $P/people.csv)"
+eq "registered parents" "$(kc get dsv people-2026-11 -o jsonpath='{.spec.parents[0]}')" "raw-people"
+check_rc "dataset register twice: API error" 4 $K dataset register --context bob -n ml --name people --version 2026-11 --source-type synthetic $P/people.csv
+has "API Status message kept" "$T/err" "already exists"
+
+# ---- bias-scan --apply ----
+check_rc "bias-scan --apply (scan fails: exit 1, still recorded)" 1 $K bias-scan --context bob -n ml --protected sex --label approved --apply dsv/people-2026-11 $P/people.csv
+eq "status.biasScan.passed" "$(kc get dsv people-2026-11 -o jsonpath='{.status.biasScan.passed}')" "false"
+eq "status.biasScan.fileDigest" "$(kc get dsv people-2026-11 -o jsonpath='{.status.biasScan.fileDigest}')" "$digest"
+eq "status.biasScan.tool.name" "$(kc get dsv people-2026-11 -o jsonpath='{.status.biasScan.tool.name}')" "kubectl-modelgov"
+eq "status.biasScan groups" "$(kc get dsv people-2026-11 -o jsonpath='{.status.biasScan.groups[*].group}')" "f m x"
+at=$(kc get dsv people-2026-11 -o jsonpath='{.status.biasScan.scannedAt}'); [ -n "$at" ] && ok "scannedAt set ($at)" || no "scannedAt set"
+eq "spec untouched by the status write" "$(kc get dsv people-2026-11 -o jsonpath='{.spec.digest}')" "$digest"
+check_rc "bias-scan --apply of another file refused" 3 $K bias-scan --context bob -n ml --protected sex --label approved --apply dsv/people-2026-11 $P/people_lf.csv
+has "refusal names both digests" "$T/err" "differs from its spec.digest"
+check_rc "bias-scan --apply to a missing dsv" 4 $K bias-scan --context bob -n ml --protected sex --label approved --apply dsv/nope $P/people.csv
+has "not found message" "$T/err" "not found"
+
+# ---- reviews (alice, carol), quarantine, release ----
+sed 's/loans-2026-10/people-2026-11/' crds/samples/02-trainingrun.yaml | kubectl --context bob -n ml create -f - >/dev/null
+sed 's/loans-2026-10/people-2026-11/' crds/samples/03-modelversion.yaml | kubectl --context bob -n ml create -f - >/dev/null
+kubectl --context bob -n ml create -f crds/samples/05-modeldeployment.yaml >/dev/null
+check_rc "review as alice" 0 $K review fraud-detector-1-4-0 --kind security --approve -m "image scanned" --context alice -n ml
+check_rc "review as carol (-o json)" 0 $K review mv/fraud-detector-1-4-0 --context carol -n ml --kind performance --reject -m "F1 below champion" -o json
+eq "reviewer is the authenticated user" "$(python3 -c 'import json,sys;print(json.load(open(sys.argv[1]))["spec"]["reviewer"])' "$T/out")" "carol"
+eq "reviews recorded" "$(kc get mrev -o jsonpath='{range .items[*]}{.spec.kind}/{.spec.verdict}/{.spec.reviewer}{"\n"}{end}' | sort | tr '\n' ' ')" "performance/reject/carol security/approve/alice "
+check_rc "review needs --approve or --reject" 2 $K review fraud-detector-1-4-0 --kind bias -m x --context alice -n ml
+check_rc "quarantine as alice" 0 $K quarantine fraud-detector-1-4-0 --reason "PSI 0.4 on income" --context alice -n ml
+check_rc "release as carol" 0 $K release md/fraud-detector -m "retrained, checked" --context carol -n ml
+eq "incident reviews" "$(kc get mrev -o jsonpath='{range .items[?(@.spec.kind=="incident")]}{.spec.verdict}/{.spec.reviewer}{"\n"}{end}' | sort | tr '\n' ' ')" "confirm/alice release/carol "
+
+# ---- status, lineage, history ----
+check_rc "status" 0 $K status --context bob -n ml
+has "status shows the deployment" "$T/out" "fraud-detector"
+check_rc "status -o json" 0 $K status fraud-detector --context bob -n ml -o json
+eq "status json" "$(python3 -c 'import json,sys;r=json.load(open(sys.argv[1]))[0];print(r["model"],r["version"],r["quarantined"])' "$T/out")" "fraud-detector 1.4.0 False"
+check_rc "lineage" 0 $K lineage fraud-detector-1-4-0 --context bob -n ml
+has "lineage shows the training run" "$T/out" "TrainingRun fraud-detector-train-0142"
+has "lineage shows the dataset digest" "$T/out" "$digest"
+has "lineage shows the missing parent" "$T/out" "DatasetVersion raw-people  (not found)"
+check_rc "lineage -o json" 0 $K lineage fraud-detector-1-4-0 --context bob -n ml -o json
+eq "lineage json path" "$(python3 -c 'import json,sys;r=json.load(open(sys.argv[1]));d=r["children"][0]["children"][0];print(d["kind"],d["digest"],d["children"][0]["name"])' "$T/out")" "DatasetVersion $digest raw-people"
+check_rc "history" 0 $K history fraud-detector --context bob -n ml
+has "history lists the release" "$T/out" "release"
+check_rc "lineage of a missing model version" 4 $K lineage nope --context bob -n ml
+check_rc "bad kubeconfig" 4 $K status --kubeconfig "$T/none"
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
