@@ -130,8 +130,11 @@ int main(int argc, char **argv) {
     sigaddset(&set, SIGINT);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
 
-    mg_webhook_options opt = {
-        .listen = f.listen, .tls_cert = f.tls_cert, .tls_key = f.tls_key, .threads = f.threads};
+    mg_webhook_options opt = {.listen = f.listen,
+                              .tls_cert = f.tls_cert,
+                              .tls_key = f.tls_key,
+                              .threads = f.threads,
+                              .audit_json = fmt == MG_LOG_JSON};
     mg_webhook *wh = NULL;
     if (mg_webhook_new(&opt, &wh, &err) != 0 || mg_webhook_start(wh, &err) != 0) {
         mg_log(MG_LOG_ERROR, "cannot start", "error", err.message, NULL);

@@ -8,10 +8,12 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include "webhook/review_load.h"
 
 #define NS "modelgov_webhook"
 
@@ -19,6 +21,7 @@ struct mg_webhook {
     mg_http_server *srv;
     mg_metrics *metrics;
     atomic_bool ready;
+    bool audit_json;
     mg_metric_family *m_requests, *m_duration, *m_lookups;
     mg_metric *m_ready;
     mg_metric *m_cache_hit, *m_cache_miss;
@@ -27,6 +30,67 @@ struct mg_webhook {
 /* Latency buckets for an in-memory decision: 100 µs .. 1 s. */
 static const double duration_buckets[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
                                           0.01,   0.025,   0.05,   0.1,   0.25,   1.0};
+
+/* ---------------------------------------------------------------- audit lines */
+
+/* Appends s JSON-escaped (without quotes) to out[*n..cap); false when it does not fit. */
+static bool esc(char *out, size_t *n, size_t cap, const char *s) {
+    size_t o = *n;
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        const unsigned char *run = p;
+        while (*p >= 0x20 && *p != '"' && *p != '\\')
+            p++;
+        size_t len = (size_t)(p - run);
+        if (o + len + 8 > cap) return false;
+        memcpy(out + o, run, len);
+        o += len;
+        if (!*p) break;
+        if (*p == '"' || *p == '\\') {
+            out[o++] = '\\';
+            out[o++] = (char)*p;
+        } else {
+            o += (size_t)snprintf(out + o, cap - o, "\\u%04x", *p);
+        }
+        p++;
+    }
+    *n = o;
+    return true;
+}
+
+/* One audit line per decision. With JSON logs it is formatted here (the same shape as
+ * mg_log's JSON, one write(2)) because mg_log's generic escaping costs more than the decision;
+ * text logs go through mg_log. */
+static void audit(const mg_webhook *wh, const char *uid, const char *user, const char *op,
+                  const char *resource, const char *ns, const char *name, const char *decision,
+                  const char *reason, bool dry_run) {
+    const char *dr = dry_run ? "true" : "false";
+    if (wh->audit_json) {
+        char line[4096], ts[40];
+        mg_clock_rfc3339_ms(mg_clock_wall_ms(), ts, sizeof ts);
+        size_t n = (size_t)snprintf(line, sizeof line,
+                                    "{\"ts\":\"%s\",\"level\":\"info\",\"msg\":\"admission\"", ts);
+        const char *kv[][2] = {{"uid", uid},           {"user", user},     {"operation", op},
+                               {"resource", resource}, {"namespace", ns},  {"name", name},
+                               {"decision", decision}, {"reason", reason}, {"dryRun", dr}};
+        bool fits = true;
+        for (size_t i = 0; fits && i < sizeof kv / sizeof kv[0]; i++) {
+            fits = n + strlen(kv[i][0]) + 8 < sizeof line;
+            if (!fits) break;
+            n += (size_t)snprintf(line + n, sizeof line - n, ",\"%s\":\"", kv[i][0]);
+            fits = esc(line, &n, sizeof line - 4, kv[i][1] ? kv[i][1] : "");
+            if (fits) line[n++] = '"';
+        }
+        if (fits) {
+            line[n++] = '}';
+            line[n++] = '\n';
+            ssize_t ignored = write(STDERR_FILENO, line, n);
+            (void)ignored; /* nowhere left to report a failed write to stderr */
+            return;
+        }
+    }
+    mg_log(MG_LOG_INFO, "admission", "uid", uid, "user", user, "operation", op, "resource", resource,
+           "namespace", ns, "name", name, "decision", decision, "reason", reason, "dryRun", dr, NULL);
+}
 
 /* ---------------------------------------------------------------- /validate */
 
@@ -79,11 +143,9 @@ static void handle_validate(const mg_http_request *req, mg_http_response *resp, 
         snprintf(why, sizeof why, "request body is empty: expected an AdmissionReview");
         goto malformed;
     }
-    json_error_t jerr;
-    root = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
-    if (!root) {
-        snprintf(why, sizeof why, "request body is not valid JSON (line %d, column %d): %s", jerr.line,
-                 jerr.column, jerr.text);
+    mg_error perr;
+    if (mg_review_load(req->body, req->body_len, &root, &perr) != 0) {
+        snprintf(why, sizeof why, "request body is not valid JSON: %s", perr.message);
         goto malformed;
     }
     if (!json_is_object(root)) {
@@ -133,9 +195,8 @@ static void handle_validate(const mg_http_request *req, mg_http_response *resp, 
     mg_http_response_set(resp, 200, "application/json", text, strlen(text));
     free(text);
     count(wh, "allowed", rlabel, start_ns);
-    mg_log(MG_LOG_INFO, "admission", "uid", uid, "user", user, "operation", op, "resource", rlabel,
-           "namespace", str_at(request, "namespace"), "name", str_at(request, "name"), "decision", "allowed",
-           "reason", "", "dryRun", json_is_true(json_object_get(request, "dryRun")) ? "true" : "false", NULL);
+    audit(wh, uid, user, op, rlabel, str_at(request, "namespace"), str_at(request, "name"), "allowed", "",
+          json_is_true(json_object_get(request, "dryRun")));
     json_decref(root);
     return;
 
@@ -183,6 +244,7 @@ static double hit_ratio(void *arg) {
 int mg_webhook_new(const mg_webhook_options *opt, mg_webhook **out, mg_error *err) {
     *out = NULL;
     mg_webhook *wh = mg_xcalloc(1, sizeof *wh);
+    wh->audit_json = opt->audit_json;
     wh->metrics = mg_metrics_new();
     const char *req_labels[] = {"decision", "resource", NULL};
     const char *res_labels[] = {"resource", NULL};

@@ -46,6 +46,7 @@ typedef struct mg_webhook_options {
     int threads;      /* 0: one per CPU */
     int cert_poll_ms; /* 0: server default */
     size_t max_body;  /* 0: MG_WEBHOOK_MAX_BODY */
+    bool audit_json;  /* logs are JSON (--log-format json): audit lines take a fast path */
 } mg_webhook_options;
 
 int mg_webhook_new(const mg_webhook_options *opt, mg_webhook **out, mg_error *err);
