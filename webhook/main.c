@@ -9,7 +9,7 @@
 
 #include "core/log.h"
 #include "core/mem.h"
-#include "core/yaml.h"
+#include "policy/config.h"
 #include "webhook/webhook.h"
 
 static void usage(FILE *f) {
@@ -112,14 +112,19 @@ int main(int argc, char **argv) {
         return 2;
     }
     mg_error err;
+    mg_policy_config policy;
     if (f.config) {
-        json_t *doc = NULL;
-        if (mg_yaml_load_file(f.config, &doc, &err) != 0) {
+        if (mg_policy_config_load_file(f.config, &policy, &err) != 0) {
             mg_log(MG_LOG_ERROR, "cannot load configuration", "config", f.config, "error", err.message, NULL);
             return 1;
         }
-        json_decref(doc);
+    } else {
+        mg_policy_config_defaults(&policy);
     }
+    /* The admission index: the informer-fed stores are not wired in yet, so every lookup finds
+     * nothing (model images are then refused: fail closed). */
+    mg_admission_index index;
+    memset(&index, 0, sizeof index);
     if (!f.tls_cert)
         mg_log(MG_LOG_WARN, "serving plain HTTP: the API server needs --tls-cert and --tls-key", NULL);
 
@@ -134,11 +139,14 @@ int main(int argc, char **argv) {
                               .tls_cert = f.tls_cert,
                               .tls_key = f.tls_key,
                               .threads = f.threads,
-                              .audit_json = fmt == MG_LOG_JSON};
+                              .audit_json = fmt == MG_LOG_JSON,
+                              .policy = &policy,
+                              .index = &index};
     mg_webhook *wh = NULL;
     if (mg_webhook_new(&opt, &wh, &err) != 0 || mg_webhook_start(wh, &err) != 0) {
         mg_log(MG_LOG_ERROR, "cannot start", "error", err.message, NULL);
         mg_webhook_free(wh);
+        mg_policy_config_free(&policy);
         return 1;
     }
     char port[16];
@@ -153,6 +161,7 @@ int main(int argc, char **argv) {
     mg_log(MG_LOG_INFO, "shutting down", "signal", sig == SIGTERM ? "SIGTERM" : "SIGINT", NULL);
     mg_webhook_stop(wh, 5000);
     mg_webhook_free(wh);
+    mg_policy_config_free(&policy);
     mg_log(MG_LOG_INFO, "stopped", NULL);
     return 0;
 }

@@ -13,6 +13,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include "policy/review.h"
 #include "webhook/review_load.h"
 
 #define NS "modelgov_webhook"
@@ -22,6 +23,8 @@ struct mg_webhook {
     mg_metrics *metrics;
     atomic_bool ready;
     bool audit_json;
+    const mg_policy_config *policy;  /* borrowed */
+    const mg_admission_index *index; /* borrowed */
     mg_metric_family *m_requests, *m_duration, *m_lookups;
     mg_metric *m_ready;
     mg_metric *m_cache_hit, *m_cache_miss;
@@ -62,7 +65,7 @@ static bool esc(char *out, size_t *n, size_t cap, const char *s) {
  * text logs go through mg_log. */
 static void audit(const mg_webhook *wh, const char *uid, const char *user, const char *op,
                   const char *resource, const char *ns, const char *name, const char *decision,
-                  const char *reason, bool dry_run) {
+                  const char *reason, const char *rule, bool dry_run) {
     const char *dr = dry_run ? "true" : "false";
     if (wh->audit_json) {
         char line[4096], ts[40];
@@ -71,7 +74,8 @@ static void audit(const mg_webhook *wh, const char *uid, const char *user, const
                                     "{\"ts\":\"%s\",\"level\":\"info\",\"msg\":\"admission\"", ts);
         const char *kv[][2] = {{"uid", uid},           {"user", user},     {"operation", op},
                                {"resource", resource}, {"namespace", ns},  {"name", name},
-                               {"decision", decision}, {"reason", reason}, {"dryRun", dr}};
+                               {"decision", decision}, {"reason", reason}, {"rule", rule},
+                               {"dryRun", dr}};
         bool fits = true;
         for (size_t i = 0; fits && i < sizeof kv / sizeof kv[0]; i++) {
             fits = n + strlen(kv[i][0]) + 8 < sizeof line;
@@ -102,11 +106,6 @@ static void count(mg_webhook *wh, const char *decision, const char *resource, in
     mg_metric_observe(mg_metric_with(wh->m_duration, resource, NULL), (double)(now - start_ns) / 1e9);
 }
 
-static const char *str_at(const json_t *obj, const char *key) {
-    const char *s = json_string_value(json_object_get(obj, key));
-    return s ? s : "";
-}
-
 /* Answers a malformed review: HTTP 400 and an AdmissionReview that says why. */
 static void bad_request(mg_http_response *resp, const char *uid, const char *why) {
     json_t *out = json_pack("{s:s,s:s,s:{s:s,s:b,s:{s:i,s:s,s:s}}}", "apiVersion", "admission.k8s.io/v1",
@@ -129,10 +128,9 @@ static void handle_validate(const mg_http_request *req, mg_http_response *resp, 
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     int64_t start_ns = (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-    char why[512];
-    const char *uid = NULL;
-    json_t *root = NULL;
-    const json_t *request = NULL;
+    char why[600];
+    mg_admission_request ar;
+    memset(&ar, 0, sizeof ar);
 
     if (!json_content_type(req->content_type)) {
         snprintf(why, sizeof why, "Content-Type %s is not accepted: send application/json",
@@ -143,69 +141,41 @@ static void handle_validate(const mg_http_request *req, mg_http_response *resp, 
         snprintf(why, sizeof why, "request body is empty: expected an AdmissionReview");
         goto malformed;
     }
+    json_t *root = NULL;
     mg_error perr;
     if (mg_review_load(req->body, req->body_len, &root, &perr) != 0) {
         snprintf(why, sizeof why, "request body is not valid JSON: %s", perr.message);
         goto malformed;
     }
-    if (!json_is_object(root)) {
-        snprintf(why, sizeof why, "request body is not a JSON object: expected an AdmissionReview");
-        goto malformed;
-    }
-    request = json_object_get(root, "request");
-    if (json_is_object(request)) uid = json_string_value(json_object_get(request, "uid"));
-    if (strcmp(str_at(root, "kind"), "AdmissionReview") != 0) {
-        snprintf(why, sizeof why, "kind is \"%.64s\": expected AdmissionReview", str_at(root, "kind"));
-        goto malformed;
-    }
-    if (strcmp(str_at(root, "apiVersion"), "admission.k8s.io/v1") != 0) {
-        snprintf(why, sizeof why, "apiVersion is \"%.64s\": expected admission.k8s.io/v1",
-                 str_at(root, "apiVersion"));
-        goto malformed;
-    }
-    if (!json_is_object(request)) {
-        snprintf(why, sizeof why, "AdmissionReview has no request object");
-        goto malformed;
-    }
-    if (!uid || !uid[0]) {
-        snprintf(why, sizeof why, "request.uid is missing or empty");
-        goto malformed;
-    }
-    const json_t *res = json_object_get(request, "resource");
-    const char *resource = str_at(res, "resource");
-    if (!resource[0]) {
-        snprintf(why, sizeof why, "request.resource.resource is missing");
-        goto malformed;
-    }
-    const char *op = str_at(request, "operation");
-    if (strcmp(op, "CREATE") && strcmp(op, "UPDATE") && strcmp(op, "DELETE") && strcmp(op, "CONNECT")) {
-        snprintf(why, sizeof why, "request.operation \"%.32s\" is not CREATE, UPDATE, DELETE or CONNECT", op);
+    if (mg_admission_review_from_json(root, &ar, &perr) != 0) {
+        snprintf(why, sizeof why, "%s", perr.message);
         goto malformed;
     }
     char rlabel[160];
-    const char *sub = str_at(request, "subResource");
-    snprintf(rlabel, sizeof rlabel, "%.64s%s%.64s", resource, sub[0] ? "/" : "", sub);
-    const char *user = str_at(json_object_get(request, "userInfo"), "username");
+    snprintf(rlabel, sizeof rlabel, "%.64s%s%.64s", ar.resource, ar.subresource[0] ? "/" : "",
+             ar.subresource);
 
-    /* Decision: allowed until the policy module is wired in. */
-    json_t *out = json_pack("{s:s,s:s,s:{s:s,s:b}}", "apiVersion", "admission.k8s.io/v1", "kind",
-                            "AdmissionReview", "response", "uid", uid, "allowed", 1);
-    char *text = json_dumps(out, JSON_COMPACT);
-    json_decref(out);
+    mg_admission_decision d;
+    mg_admission_decision_init(&d);
+    mg_admission_input in = {.req = &ar, .cfg = wh->policy, .index = wh->index, .group = NULL};
+    mg_admission_decide(&in, &d);
+    char *text = mg_admission_response_json(ar.uid, &d);
     mg_http_response_set(resp, 200, "application/json", text, strlen(text));
     free(text);
-    count(wh, "allowed", rlabel, start_ns);
-    audit(wh, uid, user, op, rlabel, str_at(request, "namespace"), str_at(request, "name"), "allowed", "",
-          json_is_true(json_object_get(request, "dryRun")));
-    json_decref(root);
+    const char *decision = d.allowed ? "allowed" : "denied";
+    count(wh, decision, rlabel, start_ns);
+    audit(wh, ar.uid, ar.username, ar.operation, rlabel, ar.namespace_, ar.name, decision,
+          d.message ? d.message : "", d.rule ? d.rule : "", ar.dry_run);
+    mg_admission_decision_free(&d);
+    mg_admission_request_free(&ar);
     return;
 
 malformed:
-    bad_request(resp, uid, why);
+    bad_request(resp, ar.uid, why);
     count(wh, "error", "unknown", start_ns);
-    mg_log(MG_LOG_WARN, "admission: malformed review", "uid", uid ? uid : "", "decision", "error", "reason",
-           why, NULL);
-    json_decref(root);
+    mg_log(MG_LOG_WARN, "admission: malformed review", "uid", ar.uid ? ar.uid : "", "decision", "error",
+           "reason", why, NULL);
+    mg_admission_request_free(&ar);
 }
 
 /* ---------------------------------------------------------------- health and metrics */
@@ -245,6 +215,8 @@ int mg_webhook_new(const mg_webhook_options *opt, mg_webhook **out, mg_error *er
     *out = NULL;
     mg_webhook *wh = mg_xcalloc(1, sizeof *wh);
     wh->audit_json = opt->audit_json;
+    wh->policy = opt->policy;
+    wh->index = opt->index;
     wh->metrics = mg_metrics_new();
     const char *req_labels[] = {"decision", "resource", NULL};
     const char *res_labels[] = {"resource", NULL};

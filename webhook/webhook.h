@@ -2,15 +2,16 @@
  * /healthz, /readyz and /metrics, the admission metrics, and the readiness flag.
  *
  * Owns: the http server (src/http/server.h), the metrics registry, the readiness flag and the
- * metric families below. Decisions: until the policy module (src/policy/) is wired in, every
- * well-formed review is allowed; the decision step then takes the policy configuration and the
- * admission index (the interface over the watch-fed caches), both borrowed.
+ * metric families below. Decisions: mg_admission_decide (src/policy/admission.h) with the policy
+ * configuration and the admission index (the interface over the watch-fed caches), both
+ * borrowed. The body is parsed by webhook/review_load (fast, keeps only what decisions read)
+ * and checked by mg_admission_review_from_json.
  *
  * /validate answers an AdmissionReview (admission.k8s.io/v1) with HTTP 200 and a review whose
- * response.uid echoes request.uid. A body that is not a well-formed AdmissionReview (not JSON,
- * wrong kind/apiVersion, no request or uid, wrong Content-Type, empty) is answered 400 with an
- * AdmissionReview whose response.status.message says why (and the uid when it could be read); a
- * body above max_body is answered 413 by the server before it is read. Any query string is
+ * response.uid echoes request.uid (allowed, or denied with status.message saying why). A body that is not a
+ * well-formed AdmissionReview (not JSON, wrong kind/apiVersion, no request or uid, wrong Content-Type, empty)
+ * is answered 400 with an AdmissionReview whose response.status.message says why (and the uid when it could
+ * be read); a body above max_body is answered 413 by the server before it is read. Any query string is
  * accepted (the API server adds ?timeout=10s).
  *
  * Metrics (namespace modelgov_webhook):
@@ -24,7 +25,8 @@
  *
  * Thread rules: handlers run on the server's service threads concurrently; the readiness flag
  * and the counting hooks are atomic and may be called from any thread. Every decision is logged
- * as one JSON audit line (msg "admission"; uid, user, operation, resource, decision, reason). */
+ * as one JSON audit line (msg "admission"; uid, user, operation, resource, namespace, name,
+ * decision, reason, rule, dryRun). */
 #ifndef MG_WEBHOOK_WEBHOOK_H
 #define MG_WEBHOOK_WEBHOOK_H
 #include <stdbool.h>
@@ -33,6 +35,8 @@
 #include "core/error.h"
 #include "http/server.h"
 #include "metrics/registry.h"
+#include "policy/admission.h"
+#include "policy/config.h"
 
 /* The body cap: the API server sends at most 3 MiB, plus room for the envelope. */
 #define MG_WEBHOOK_MAX_BODY (3u * 1024u * 1024u + 64u * 1024u)
@@ -47,6 +51,10 @@ typedef struct mg_webhook_options {
     int cert_poll_ms; /* 0: server default */
     size_t max_body;  /* 0: MG_WEBHOOK_MAX_BODY */
     bool audit_json;  /* logs are JSON (--log-format json): audit lines take a fast path */
+    /* The policy and the admission index (lookups over the watch-fed caches). Both borrowed,
+     * required, and must outlive the webhook; the index's functions run on service threads. */
+    const mg_policy_config *policy;
+    const mg_admission_index *index;
 } mg_webhook_options;
 
 int mg_webhook_new(const mg_webhook_options *opt, mg_webhook **out, mg_error *err);

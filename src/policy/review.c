@@ -41,6 +41,11 @@ int mg_admission_review_parse(const char *body, size_t len, mg_admission_request
         if (err) err->code = MG_EPARSE;
         return MG_EPARSE;
     }
+    return mg_admission_review_from_json(root, out, err);
+}
+
+int mg_admission_review_from_json(json_t *root, mg_admission_request *out, mg_error *err) {
+    memset(out, 0, sizeof(*out));
     out->root = root;
     if (!json_is_object(root)) return bad(err, "body is not a JSON object");
     const json_t *req = json_object_get(root, "request");
