@@ -2,7 +2,7 @@
 # Stats figures for make bench (rows "figure|modelgov|baseline|ratio|goal" on stdout):
 # - raw-sample two-sample KS and Wasserstein-1 on 10^6 vs 10^6 values: modelgov's C against
 #   scipy.stats.ks_2samp / wasserstein_distance (Debian's /usr/bin/python3) on the SAME data,
-#   written once to a binary file both read, in the same run; best of 3 wall-clock runs each;
+#   written once to a binary file both read, in the same run; best of 5 wall-clock runs each;
 #   results must agree to 1e-9 (relative), else the script fails;
 # - one evaluation round: 1,000 models x 50 features x 20 bins (baseline binning of the scraped
 #   buckets + PSI + KS + JS per feature), CPU time.
@@ -35,7 +35,7 @@ with open(path, "rb") as f:
     b = np.fromfile(f, dtype="<f8", count=int(nb))
 def best(fn):
     t, v = float("inf"), None
-    for _ in range(3):
+    for _ in range(5):
         t0 = time.perf_counter(); v = fn(); t = min(t, time.perf_counter() - t0)
     return v, t
 ks, tks = best(lambda: scipy.stats.ks_2samp(a, b).statistic)

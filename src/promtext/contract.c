@@ -358,3 +358,81 @@ int mg_model_metrics_confusion(const mg_model_metrics *m, const char *attribute,
     *out = c;
     return 0;
 }
+
+void mg_group_rates_free(mg_group_rates *r) {
+    if (!r) return;
+    for (size_t i = 0; i < r->n; i++)
+        free(r->groups[i]);
+    free(r->groups);
+    free(r->sel_num);
+    free(r->sel_den);
+    free(r->tp);
+    free(r->pos);
+    memset(r, 0, sizeof(*r));
+}
+
+/* Index of group g in r (sorted insert when missing). */
+static size_t rates_slot(mg_group_rates *r, const char *g) {
+    size_t i = 0;
+    while (i < r->n && strcmp(r->groups[i], g) < 0)
+        i++;
+    if (i < r->n && !strcmp(r->groups[i], g)) return i;
+    size_t n = r->n + 1, tail = r->n - i;
+    r->groups = mg_xrealloc(r->groups, n * sizeof(char *));
+    double **cols[4] = {&r->sel_num, &r->sel_den, &r->tp, &r->pos};
+    memmove(r->groups + i + 1, r->groups + i, tail * sizeof(char *));
+    r->groups[i] = mg_xstrdup(g);
+    for (int c = 0; c < 4; c++) {
+        *cols[c] = mg_xrealloc(*cols[c], n * sizeof(double));
+        memmove(*cols[c] + i + 1, *cols[c] + i, tail * sizeof(double));
+        (*cols[c])[i] = 0;
+    }
+    r->n = n;
+    return i;
+}
+
+int mg_model_metrics_group_rates(const mg_model_metrics *m, const char *attribute, const char *positive,
+                                 mg_group_rates *out) {
+    mg_group_rates_free(out);
+    for (size_t i = 0; i < m->npredictions; i++) {
+        const mg_pred_series *s = &m->predictions[i];
+        if (!str_eq(s->attribute, attribute)) continue;
+        size_t k = rates_slot(out, s->group);
+        out->sel_den[k] += s->value;
+        if (str_eq(s->prediction, positive)) out->sel_num[k] += s->value;
+    }
+    for (size_t i = 0; i < m->nfeedback; i++) {
+        const mg_feedback_series *s = &m->feedback[i];
+        if (!str_eq(s->attribute, attribute)) continue;
+        size_t k = rates_slot(out, s->group);
+        if (str_eq(s->actual, positive)) {
+            out->pos[k] += s->value;
+            if (str_eq(s->predicted, positive)) out->tp[k] += s->value;
+        }
+    }
+    return out->n ? 0 : MG_ENOTFOUND;
+}
+
+size_t mg_model_metrics_attributes(const mg_model_metrics *m, const char **out, size_t max) {
+    size_t n = 0;
+    for (size_t pass = 0; pass < 2; pass++) {
+        size_t count = pass ? m->nfeedback : m->npredictions;
+        for (size_t i = 0; i < count; i++) {
+            const char *a = pass ? m->feedback[i].attribute : m->predictions[i].attribute;
+            bool seen = false;
+            /* compare against the ones already counted: those stored, and, past max, a rescan */
+            for (size_t p = 0; p < 2 && !seen; p++) {
+                size_t c2 = p ? m->nfeedback : m->npredictions;
+                for (size_t j = 0; j < c2 && !seen; j++) {
+                    if (p > pass || (p == pass && j >= i)) break;
+                    const char *b = p ? m->feedback[j].attribute : m->predictions[j].attribute;
+                    seen = !strcmp(a, b);
+                }
+            }
+            if (seen) continue;
+            if (n < max) out[n] = a;
+            n++;
+        }
+    }
+    return n;
+}

@@ -184,4 +184,24 @@ int mg_feature_hist_bins(const mg_feature_hist *h, const double *edges, size_t k
 int mg_model_metrics_confusion(const mg_model_metrics *m, const char *attribute, const char *group,
                                const char *positive, mg_confusion *out);
 
+/* Fairness inputs of one protected attribute as parallel arrays, one entry per group seen in
+ * either series (sorted by group name), ready for mg_stats_demographic_parity_diff(sel_num,
+ * sel_den, n, ...), mg_stats_disparate_impact and mg_stats_equal_opportunity_diff(tp, pos, n,
+ * ...). Owned by the struct: free with mg_group_rates_free. */
+typedef struct mg_group_rates {
+    size_t n;
+    char **groups;
+    double *sel_num; /* predictions_total with prediction == positive */
+    double *sel_den; /* all predictions_total */
+    double *tp;      /* feedback_total with actual == predicted == positive */
+    double *pos;     /* feedback_total with actual == positive */
+} mg_group_rates;
+/* Fills out (its old contents freed). MG_ENOTFOUND when the attribute has no series. */
+int mg_model_metrics_group_rates(const mg_model_metrics *m, const char *attribute, const char *positive,
+                                 mg_group_rates *out);
+void mg_group_rates_free(mg_group_rates *r);
+/* Distinct protected attributes in m (predictions and feedback), in first-seen order: writes up
+ * to max borrowed pointers (valid while m is unchanged) and returns how many exist. */
+size_t mg_model_metrics_attributes(const mg_model_metrics *m, const char **out, size_t max);
+
 #endif

@@ -1,6 +1,6 @@
 /* Benchmarks for stats/ (driven by hack/bench/bench-stats.sh).
  *   bench_stats raw FILE   FILE = uint64 na, uint64 nb, na doubles, nb doubles (little endian);
- *                          prints "ks VALUE SECONDS" and "wasserstein VALUE SECONDS" (best of 3
+ *                          prints "ks VALUE SECONDS" and "wasserstein VALUE SECONDS" (best of 5
  *                          wall-clock runs, each copying and sorting the inputs).
  *   bench_stats eval [MODELS FEATURES BINS]   one evaluation round: for every model and
  *                          feature, scraped cumulative buckets → baseline bins → PSI, KS and
@@ -43,7 +43,7 @@ static int bench_raw(const char *path) {
     }
     fclose(f);
     double ks = 0, w = 0, best_ks = INFINITY, best_w = INFINITY;
-    for (int run = 0; run < 3; run++) {
+    for (int run = 0; run < 5; run++) {
         double t0 = now(CLOCK_MONOTONIC);
         if (mg_stats_ks_2samp(a, na, b, nb, &ks)) return 1;
         double t1 = now(CLOCK_MONOTONIC);

@@ -255,6 +255,31 @@ static void test_contract_collect(void **state) {
     assert_int_equal(mg_model_metrics_confusion(&m, "sex", "m", "1", &c), 0);
     assert_true(c.tp == 0 && c.fn == 2 && c.tn == 4);
     assert_int_equal(mg_model_metrics_confusion(&m, "race", NULL, "1", &c), MG_ENOTFOUND);
+    mg_group_rates r = {0};
+    assert_int_equal(mg_model_metrics_group_rates(&m, "sex", "1", &r), 0);
+    assert_int_equal(r.n, 2);
+    assert_string_equal(r.groups[0], "f");
+    assert_string_equal(r.groups[1], "m");
+    assert_true(r.sel_num[0] == 4 && r.sel_den[0] == 10 && r.sel_num[1] == 5 && r.sel_den[1] == 5);
+    assert_true(r.tp[0] == 3 && r.pos[0] == 3 && r.tp[1] == 0 && r.pos[1] == 2);
+    assert_int_equal(mg_model_metrics_group_rates(&m, "race", "1", &r), MG_ENOTFOUND);
+    mg_group_rates_free(&r);
+    const char *attrs[4];
+    assert_int_equal(mg_model_metrics_attributes(&m, attrs, 4), 1);
+    assert_string_equal(attrs[0], "sex");
+    const char *two = "modelgov_predictions_total{attribute=\"a\",group=\"x\",prediction=\"1\"} 1\n"
+                      "modelgov_predictions_total{attribute=\"b\",group=\"x\",prediction=\"1\"} 1\n"
+                      "modelgov_predictions_total{attribute=\"a\",group=\"y\",prediction=\"1\"} 1\n"
+                      "modelgov_feedback_total{attribute=\"b\",group=\"x\",actual=\"1\",predicted=\"1\"} 1\n"
+                      "modelgov_feedback_total{attribute=\"c\",group=\"x\",actual=\"1\",predicted=\"1\"} 1\n";
+    mg_model_metrics m2 = {0};
+    assert_int_equal(mg_model_metrics_parse(two, strlen(two), NULL, &m2, NULL), 0);
+    assert_int_equal(mg_model_metrics_attributes(&m2, attrs, 2), 3);
+    assert_string_equal(attrs[0], "a");
+    assert_string_equal(attrs[1], "b");
+    assert_int_equal(mg_model_metrics_attributes(&m2, attrs, 4), 3);
+    assert_string_equal(attrs[2], "c");
+    mg_model_metrics_free(&m2);
     mg_model_metrics copy = {0};
     mg_model_metrics_copy(&copy, &m);
     assert_int_equal(copy.nfeedback, 4);
