@@ -16,7 +16,14 @@
  * object; it ends the open watch and resumes it from the last resourceVersion.
  *
  * Objects from LIST pages get kind/apiVersion filled in from the list when missing, so cached
- * objects look the same whether they came from a LIST or a WATCH. */
+ * objects look the same whether they came from a LIST or a WATCH. A LIST is applied page by
+ * page (adds/updates of each page as it arrives, deletes once the last page is in), so only one
+ * page is in memory; an expired continue token (410) restarts the LIST from the first page.
+ * Watch events are parsed with k8s/jsonparse, which drops managedFields and the last-applied
+ * annotation without building them.
+ *
+ * Interface additions by k8s-informer (lead's header otherwise unchanged): opts.watch_timeout_s,
+ * backoff_base_ms, compact_store; mg_informer_last_rv; the pure helpers below. */
 #ifndef MG_K8S_INFORMER_H
 #define MG_K8S_INFORMER_H
 #include <jansson.h>
@@ -65,7 +72,8 @@ bool mg_informer_has_synced(mg_informer *inf);
 /* Waits until synced or timeout_ms passes (<0: forever); returns true when synced. */
 bool mg_informer_wait_synced(mg_informer *inf, long timeout_ms);
 mg_store *mg_informer_store(mg_informer *inf);
-/* Counters for /metrics. */
+/* Counters for /metrics: watches started after the first one (reconnects of any cause), and
+ * LISTs after the first one (relists after 410). */
 unsigned long mg_informer_watch_restarts(mg_informer *inf);
 unsigned long mg_informer_relists(mg_informer *inf);
 /* The resourceVersion the informer would watch from now ("" before the first list); a new
