@@ -193,6 +193,7 @@ bool mg_store_upsert(mg_store *s, json_t *obj, json_t **old_out) {
         mg_k8s_json_dump(obj, &b);
         len = b.len;
         text = mg_buf_steal(&b);
+        text = mg_xrealloc(text, len + 1); /* exact size: the buffer grew by doubling */
     } else {
         json_incref(obj);
     }
