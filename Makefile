@@ -4,7 +4,9 @@
 # Fuzz targets: every tests/fuzz/fuzz_*.c is one libFuzzer binary (clang).
 # Integration tests: tests/integration/run.sh (drives the real binaries).
 
-VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.1.0-dev)
+# The version comes from the VERSION file (override: make VERSION=x.y.z). Every object depends
+# on a stamp that changes only when the version does, so no object keeps a stale version.
+VERSION   ?= $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 CC        ?= cc
 PKGS      := libcurl jansson openssl yaml-0.1 libwebsockets
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -36,7 +38,12 @@ all: bin/modelgov-operator bin/modelgov-webhook bin/kubectl-modelgov
 deps:
 	@hack/deps.sh
 
-$(BUILD)/%.o: %.c $(wildcard src/*/*.h operator/*.h webhook/*.h)
+VERSION_STAMP := $(BUILD)/.version-$(VERSION)
+$(VERSION_STAMP):
+	@mkdir -p $(dir $@)
+	@rm -f $(BUILD)/.version-* && touch $@
+
+$(BUILD)/%.o: %.c $(wildcard src/*/*.h operator/*.h webhook/*.h) $(VERSION_STAMP)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	@$(CC) $(ALL_CFLAGS) -c $< -o $@
@@ -67,7 +74,7 @@ bin/kubectl-modelgov: $(PLUGIN_SRCS:%.c=$(BUILD)/%.o) $(LIB)
 
 # Unit tests may reach a module's static functions by #including its .c file; they then
 # define MG_UNIT_TEST_INCLUDES_SOURCE and the linker still takes the rest from the library.
-$(BUILD)/tests/%: tests/unit/%.c $(LIB) $(OPERATOR_LIB) $(WEBHOOK_LIB)
+$(BUILD)/tests/%: tests/unit/%.c $(LIB) $(OPERATOR_LIB) $(WEBHOOK_LIB) $(VERSION_STAMP)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	@$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(OPERATOR_LIB) $(WEBHOOK_LIB) $(LIB) $(LDLIBS) -lcmocka

@@ -1,19 +1,18 @@
+/* The operator's plumbing: informers and what their events enqueue, the work queues and worker
+ * threads, shared read/write helpers (opctx.h) and metrics. The reconcilers live in
+ * reconcile_md.c, reconcile_mv.c and reconcile_tr.c. */
 #include "operator/controller.h"
 
 #include <pthread.h>
-#include <stdatomic.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "core/clock.h"
 #include "core/json.h"
 #include "core/log.h"
 #include "core/mem.h"
-#include "k8s/conditions.h"
-#include "k8s/informer.h"
-#include "k8s/workqueue.h"
-#include "operator/approvals.h"
 #include "operator/events.h"
-#include "operator/mdstate.h"
+#include "operator/opctx.h"
 #include "operator/plan.h"
 #include "operator/resources.h"
 
@@ -21,57 +20,22 @@ static const char *const MD_PHASES[] = {"Pending", "Progressing", "Serving", "Aw
                                         "Retraining"};
 #define N_PHASES (sizeof(MD_PHASES) / sizeof(MD_PHASES[0]))
 static const double DURATION_BUCKETS[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5};
+static const char *const QUEUE_NAMES[Q_COUNT] = {"modeldeployments", "modelversions", "trainingruns"};
 
-enum { INF_MV, INF_MREV, INF_MD, INF_DEPLOY, INF_SVC, INF_DSV, INF_TR, INF_COUNT };
+/* ---- shared helpers (opctx.h) --------------------------------------------------------------- */
 
-struct mg_operator {
-    mg_client *client;
-    char *namespace;
-    char *identity;
-    int workers;
-    long resync_ms;
-    mg_informer *inf[INF_COUNT];
-    mg_workqueue *mv_queue;
-    mg_workqueue *md_queue;
-    pthread_t *threads;
-    int n_threads;
-    bool running;
-    atomic_ulong writes;
-    /* metrics (NULL when no registry was given) */
-    mg_metric_family *m_reconciles, *m_duration, *m_retries, *m_depth, *m_phase;
-    mg_metric *m_writes, *m_restarts, *m_quarantined;
-};
-
-/* ---- keys and indexes ---------------------------------------------------------------------- */
-
-static void key_of(const char *ns, const char *name, char *out, size_t outlen) {
+void mg_op_key_of(const char *ns, const char *name, char *out, size_t outlen) {
     snprintf(out, outlen, "%s/%s", ns ? ns : "", name ? name : "");
 }
 
-/* ModelDeployments by the ModelVersions they name (main and fallback); values are names, the
- * caller filters by namespace. */
-static size_t md_by_mv(const json_t *obj, const char **out, size_t max) {
-    size_t n = 0;
-    const char *mv = mg_json_str(obj, "spec", "modelVersion", NULL);
-    const char *fb = mg_json_str(obj, "spec", "fallbackModelVersion", NULL);
-    if (mv && n < max) out[n++] = mv;
-    if (fb && n < max) out[n++] = fb;
-    return n;
+json_t *mg_op_get(mg_operator *op, int informer, const char *ns, const char *name) {
+    if (!name) return NULL;
+    char key[512];
+    mg_op_key_of(ns, name, key, sizeof(key));
+    return mg_store_get(mg_informer_store(op->inf[informer]), key);
 }
 
-/* ModelReviews by the ModelVersion they review. */
-static size_t review_by_mv(const json_t *obj, const char **out, size_t max) {
-    const char *mv = mg_json_str(obj, "spec", "modelVersion", NULL);
-    if (mv && max) {
-        out[0] = mv;
-        return 1;
-    }
-    return 0;
-}
-
-/* Objects of `index` value `name` within namespace ns, as a new array. */
-static json_t *by_index_in_ns(mg_store *store, const char *index, const char *name, const char *ns) {
-    json_t *all = mg_store_by_index(store, index, name);
+static json_t *filter_ns(json_t *all, const char *ns) {
     json_t *out = json_array();
     size_t i;
     json_t *o;
@@ -83,281 +47,180 @@ static json_t *by_index_in_ns(mg_store *store, const char *index, const char *na
     return out;
 }
 
-static void enqueue_mds_of_mv(mg_operator *op, const json_t *mv) {
-    const char *ns = mg_json_str(mv, "metadata", "namespace", NULL);
-    const char *name = mg_json_str(mv, "metadata", "name", NULL);
-    if (!ns || !name) return;
-    json_t *mds = by_index_in_ns(mg_informer_store(op->inf[INF_MD]), "mv", name, ns);
-    size_t i;
-    json_t *md;
-    json_array_foreach(mds, i, md) {
-        char key[512];
-        key_of(ns, mg_json_str(md, "metadata", "name", NULL), key, sizeof(key));
-        mg_wq_add(op->md_queue, key);
-    }
-    json_decref(mds);
+json_t *mg_op_by_index(mg_operator *op, int informer, const char *index, const char *value, const char *ns) {
+    if (!value) return json_array();
+    return filter_ns(mg_store_by_index(mg_informer_store(op->inf[informer]), index, value), ns);
 }
 
-/* ---- informer handlers: translate events into work-queue keys ---------------------------- */
+json_t *mg_op_list_ns(mg_operator *op, int informer, const char *ns) {
+    return filter_ns(mg_store_list(mg_informer_store(op->inf[informer])), ns);
+}
 
-static void enqueue_self(mg_workqueue *q, const json_t *obj) {
+void mg_op_enqueue(mg_operator *op, int queue, const char *ns, const char *name) {
+    if (!name) return;
     char key[512];
-    key_of(mg_json_str(obj, "metadata", "namespace", NULL), mg_json_str(obj, "metadata", "name", NULL), key,
-           sizeof(key));
-    mg_wq_add(q, key);
+    mg_op_key_of(ns, name, key, sizeof(key));
+    mg_wq_add(op->queue[queue], key);
 }
 
-static void on_md(const json_t *obj, void *ud) { enqueue_self(((mg_operator *)ud)->md_queue, obj); }
-static void on_md_update(const json_t *o, const json_t *n, void *ud) {
-    (void)o;
-    on_md(n, ud);
-}
-
-static void on_mv(const json_t *obj, void *ud) {
-    mg_operator *op = ud;
-    enqueue_self(op->mv_queue, obj);
-    enqueue_mds_of_mv(op, obj);
-}
-static void on_mv_update(const json_t *o, const json_t *n, void *ud) {
-    (void)o;
-    on_mv(n, ud);
-}
-
-static void on_review(const json_t *obj, void *ud) {
-    mg_operator *op = ud;
-    const char *ns = mg_json_str(obj, "metadata", "namespace", NULL);
-    const char *mv = mg_json_str(obj, "spec", "modelVersion", NULL);
-    const char *md = mg_json_str(obj, "spec", "modelDeployment", NULL);
-    char key[512];
-    if (mv) {
-        key_of(ns, mv, key, sizeof(key));
-        mg_wq_add(op->mv_queue, key);
-    }
-    if (md) {
-        key_of(ns, md, key, sizeof(key));
-        mg_wq_add(op->md_queue, key);
-    }
-}
-static void on_review_update(const json_t *o, const json_t *n, void *ud) {
-    (void)o;
-    on_review(n, ud);
-}
-
-/* Deployments and Services: wake the ModelDeployment that controls them. */
-static void on_owned(const json_t *obj, void *ud) {
-    mg_operator *op = ud;
-    json_t *refs = mg_json_get(obj, "metadata", "ownerReferences", NULL);
-    size_t i;
-    json_t *r;
-    json_array_foreach(refs, i, r) {
-        if (!mg_json_bool(r, false, "controller", NULL)) continue;
-        const char *kind = mg_json_str(r, "kind", NULL);
-        if (!kind || strcmp(kind, "ModelDeployment")) continue;
-        char key[512];
-        key_of(mg_json_str(obj, "metadata", "namespace", NULL), mg_json_str(r, "name", NULL), key, sizeof(key));
-        mg_wq_add(op->md_queue, key);
-    }
-}
-static void on_owned_update(const json_t *o, const json_t *n, void *ud) {
-    (void)o;
-    on_owned(n, ud);
-}
-
-/* ---- writes ------------------------------------------------------------------------------- */
-
-static void count_write(mg_operator *op) {
+void mg_op_count_write(mg_operator *op) {
     atomic_fetch_add(&op->writes, 1);
     if (op->m_writes) mg_metric_inc(op->m_writes);
 }
 
-static void post_events(mg_operator *op, const json_t *obj, const mg_md_decision *d) {
-    for (int i = 0; i < d->n_events; i++) {
-        mg_error err;
-        if (mg_event_post(op->client, obj, d->events[i].type, d->events[i].reason, d->events[i].message, op->identity,
-                          &err) == 0)
-            count_write(op);
-        else
-            mg_log(MG_LOG_WARN, "event not recorded", "object", mg_json_str(obj, "metadata", "name", NULL), "error",
-                   err.message, NULL);
+int mg_op_apply_owned(mg_operator *op, const mg_gvr *gvr, const char *ns, const json_t *want, const json_t *have,
+                      bool force, mg_error *err) {
+    int rc;
+    if (!have) {
+        rc = mg_k8s_create(op->client, gvr, ns, want, NULL, err);
+    } else {
+        if (!force && mg_json_subset(want, have)) return 0;
+        json_t *patch = json_pack("{s:{s:O, s:O}, s:O}", "metadata", "labels", mg_json_get(want, "metadata", "labels", NULL),
+                                  "ownerReferences", mg_json_get(want, "metadata", "ownerReferences", NULL), "spec",
+                                  json_object_get(want, "spec"));
+        rc = mg_k8s_merge_patch(op->client, gvr, ns, mg_json_str(want, "metadata", "name", NULL), NULL, patch, NULL, err);
+        json_decref(patch);
     }
+    if (rc == 0) mg_op_count_write(op);
+    return rc;
 }
 
-/* True when the owned container's env/resources differ from what is wanted (a subset check
- * alone would miss a field the user removed from the ModelDeployment). */
-static bool container_fields_removed(const json_t *want, const json_t *have) {
-    const json_t *wc = json_array_get(mg_json_get(want, "spec", "template", "spec", "containers", NULL), 0);
-    const json_t *hc = json_array_get(mg_json_get(have, "spec", "template", "spec", "containers", NULL), 0);
-    static const char *fields[] = {"env", "resources"};
-    for (size_t i = 0; i < 2; i++) {
-        json_t *h = json_object_get(hc, fields[i]);
-        bool have_some = h && !(json_is_object(h) && json_object_size(h) == 0);
-        if (have_some && !json_object_get(wc, fields[i])) return true;
-    }
-    return false;
+int mg_op_write_status(mg_operator *op, const mg_gvr *gvr, const json_t *obj, json_t *status, mg_error *err) {
+    if (json_equal(status, json_object_get(obj, "status"))) return 0;
+    json_t *copy = json_deep_copy(obj);
+    json_object_set(copy, "status", status);
+    int rc = mg_k8s_update(op->client, gvr, mg_json_str(obj, "metadata", "namespace", NULL),
+                           mg_json_str(obj, "metadata", "name", NULL), "status", copy, NULL, err);
+    json_decref(copy);
+    if (rc == 0) mg_op_count_write(op);
+    return rc;
 }
 
-static bool owned_by(const json_t *obj, const json_t *md) {
-    const char *uid = mg_json_str(md, "metadata", "uid", NULL);
-    json_t *refs = mg_json_get(obj, "metadata", "ownerReferences", NULL);
+bool mg_op_owned_by(const json_t *obj, const json_t *owner) {
+    const char *uid = mg_json_str(owner, "metadata", "uid", NULL);
     size_t i;
     json_t *r;
-    json_array_foreach(refs, i, r) {
+    json_array_foreach(mg_json_get(obj, "metadata", "ownerReferences", NULL), i, r) {
         const char *ruid = mg_json_str(r, "uid", NULL);
         if (uid && ruid && !strcmp(uid, ruid) && mg_json_bool(r, false, "controller", NULL)) return true;
     }
     return false;
 }
 
-/* Creates or patches the owned object so it contains `want`. Returns 0 or an error code. */
-static int apply_owned(mg_operator *op, const mg_gvr *gvr, const char *ns, const json_t *want, const json_t *have,
-                       bool force, mg_error *err) {
-    if (!have) {
-        int rc = mg_k8s_create(op->client, gvr, ns, want, NULL, err);
-        if (rc == 0) count_write(op);
-        return rc;
-    }
-    if (!force && mg_json_subset(want, have)) return 0;
-    json_t *patch = json_pack("{s:{s:O, s:O}, s:O}", "metadata", "labels", mg_json_get(want, "metadata", "labels", NULL),
-                              "ownerReferences", mg_json_get(want, "metadata", "ownerReferences", NULL), "spec",
-                              json_object_get(want, "spec"));
-    int rc = mg_k8s_merge_patch(op->client, gvr, ns, mg_json_str(want, "metadata", "name", NULL), NULL, patch, NULL,
-                                err);
-    json_decref(patch);
-    if (rc == 0) count_write(op);
-    return rc;
+void mg_op_event(mg_operator *op, const json_t *obj, const char *type, const char *reason, const char *message) {
+    mg_error err;
+    if (mg_event_post(op->client, obj, type, reason, message, op->identity, &err) == 0)
+        mg_op_count_write(op);
+    else
+        mg_log(MG_LOG_WARN, "event not recorded", "object", mg_json_str(obj, "metadata", "name", NULL), "reason", reason,
+               "error", err.message, NULL);
 }
 
-static int write_md_status(mg_operator *op, const json_t *md, json_t *status, mg_error *err) {
-    if (json_equal(status, json_object_get(md, "status"))) return 0;
-    json_t *copy = json_deep_copy(md);
-    json_object_set(copy, "status", status);
-    int rc = mg_k8s_update(op->client, &MG_GVR_MODELDEPLOYMENTS, mg_json_str(md, "metadata", "namespace", NULL),
-                           mg_json_str(md, "metadata", "name", NULL), "status", copy, NULL, err);
-    json_decref(copy);
-    if (rc == 0) count_write(op);
-    return rc;
+/* ---- indexes ---------------------------------------------------------------------------------
+ * Index values are names; lookups filter by namespace (mg_op_by_index). */
+
+static size_t one(const char *v, const char **out, size_t max) {
+    if (!v || !max) return 0;
+    out[0] = v;
+    return 1;
+}
+/* ModelDeployments by the ModelVersions they name (main and fallback). */
+static size_t md_by_mv(const json_t *obj, const char **out, size_t max) {
+    size_t n = one(mg_json_str(obj, "spec", "modelVersion", NULL), out, max);
+    return n + one(mg_json_str(obj, "spec", "fallbackModelVersion", NULL), out + n, max - n);
+}
+static size_t md_by_retraining_run(const json_t *obj, const char **out, size_t max) {
+    return one(mg_json_str(obj, "status", "retrainingRun", NULL), out, max);
+}
+static size_t review_by_mv(const json_t *obj, const char **out, size_t max) {
+    return one(mg_json_str(obj, "spec", "modelVersion", NULL), out, max);
+}
+static size_t mv_by_training_run(const json_t *obj, const char **out, size_t max) {
+    return one(mg_json_str(obj, "spec", "trainingRun", NULL), out, max);
 }
 
-/* ---- reconcilers -------------------------------------------------------------------------- */
+/* ---- informer handlers: which keys an event wakes ------------------------------------------ */
 
-static json_t *store_get_ns(mg_informer *inf, const char *ns, const char *name) {
-    if (!name) return NULL;
-    char key[512];
-    key_of(ns, name, key, sizeof(key));
-    return mg_store_get(mg_informer_store(inf), key);
+static const char *ns_of(const json_t *o) { return mg_json_str(o, "metadata", "namespace", NULL); }
+static const char *name_of(const json_t *o) { return mg_json_str(o, "metadata", "name", NULL); }
+
+static void enqueue_mds_by(mg_operator *op, const char *index, const char *value, const char *ns) {
+    json_t *mds = mg_op_by_index(op, INF_MD, index, value, ns);
+    size_t i;
+    json_t *md;
+    json_array_foreach(mds, i, md) { mg_op_enqueue(op, Q_MD, ns, name_of(md)); }
+    json_decref(mds);
 }
 
-static json_t *reviews_of(mg_operator *op, const char *ns, const char *mv_name) {
-    return by_index_in_ns(mg_informer_store(op->inf[INF_MREV]), "mv", mv_name, ns);
+static void on_md(const json_t *o, void *ud) { mg_op_enqueue(ud, Q_MD, ns_of(o), name_of(o)); }
+
+static void on_mv(const json_t *o, void *ud) {
+    mg_operator *op = ud;
+    mg_op_enqueue(op, Q_MV, ns_of(o), name_of(o));
+    enqueue_mds_by(op, "mv", name_of(o), ns_of(o));
+    /* a version registered from a retraining run may be promoted */
+    enqueue_mds_by(op, "retrainingRun", mg_json_str(o, "spec", "trainingRun", NULL), ns_of(o));
+    mg_op_enqueue(op, Q_TR, ns_of(o), mg_json_str(o, "spec", "trainingRun", NULL));
 }
 
-static int reconcile_mv(mg_operator *op, const char *key, mg_error *err) {
-    json_t *mv = mg_store_get(mg_informer_store(op->inf[INF_MV]), key);
-    if (!mv) return 0;
-    const char *ns = mg_json_str(mv, "metadata", "namespace", NULL);
-    json_t *reviews = reviews_of(op, ns, mg_json_str(mv, "metadata", "name", NULL));
-    char now[40];
-    mg_clock_rfc3339(mg_clock_wall_ms(), now, sizeof(now));
-    json_t *status = mg_mv_status(mv, reviews, now);
-    int rc = 0;
-    if (!json_equal(status, json_object_get(mv, "status"))) {
-        json_t *copy = json_deep_copy(mv);
-        json_object_set(copy, "status", status);
-        rc = mg_k8s_update(op->client, &MG_GVR_MODELVERSIONS, ns, mg_json_str(mv, "metadata", "name", NULL), "status",
-                           copy, NULL, err);
-        if (rc == 0) count_write(op);
-        json_decref(copy);
-    }
-    json_decref(status);
-    json_decref(reviews);
-    json_decref(mv);
-    return rc;
+static void on_review(const json_t *o, void *ud) {
+    mg_operator *op = ud;
+    mg_op_enqueue(op, Q_MV, ns_of(o), mg_json_str(o, "spec", "modelVersion", NULL));
+    mg_op_enqueue(op, Q_MD, ns_of(o), mg_json_str(o, "spec", "modelDeployment", NULL));
 }
 
-static int reconcile_md(mg_operator *op, const char *key, mg_error *err) {
-    json_t *md = mg_store_get(mg_informer_store(op->inf[INF_MD]), key);
-    if (!md) return 0; /* deleted: the garbage collector removes what it owned */
-    int rc = 0;
-    if (mg_json_get(md, "metadata", "deletionTimestamp", NULL)) goto done;
-    const char *ns = mg_json_str(md, "metadata", "namespace", NULL);
-    const char *name = mg_json_str(md, "metadata", "name", NULL);
-    char now[40];
-    mg_clock_rfc3339(mg_clock_wall_ms(), now, sizeof(now));
-
-    json_t *mv = store_get_ns(op->inf[INF_MV], ns, mg_json_str(md, "spec", "modelVersion", NULL));
-    json_t *fb = store_get_ns(op->inf[INF_MV], ns, mg_json_str(md, "spec", "fallbackModelVersion", NULL));
-    json_t *dep = store_get_ns(op->inf[INF_DEPLOY], ns, name);
-    json_t *svc = store_get_ns(op->inf[INF_SVC], ns, name);
-    mg_mv_verdict verdict = {0}, fb_verdict = {0};
-    if (mv) {
-        json_t *reviews = reviews_of(op, ns, mg_json_str(mv, "metadata", "name", NULL));
-        mg_mv_verdict_compute(mv, reviews, &verdict);
-        json_decref(reviews);
-    }
-    if (fb) {
-        json_t *reviews = reviews_of(op, ns, mg_json_str(fb, "metadata", "name", NULL));
-        mg_mv_verdict_compute(fb, reviews, &fb_verdict);
-        json_decref(reviews);
-    }
-    if (dep && !owned_by(dep, md)) {
-        /* someone else's Deployment of the same name: never take it over */
-        json_t *status = json_deep_copy(json_is_object(json_object_get(md, "status")) ? json_object_get(md, "status")
-                                                                                      : json_object());
-        json_t *conds = json_object_get(status, "conditions");
-        if (!json_is_array(conds)) json_object_set_new(status, "conditions", conds = json_array());
-        mg_condition_set(conds, "Ready", "False", "DeploymentConflict",
-                         "a Deployment of this name exists and is not owned by this ModelDeployment",
-                         mg_json_int(md, 0, "metadata", "generation", NULL), now);
-        rc = write_md_status(op, md, status, err);
-        json_decref(status);
-        goto release;
-    }
-
-    mg_md_inputs in = {.md = md,
-                       .mv = mv,
-                       .mv_approved = verdict.approved,
-                       .approval_message = verdict.message,
-                       .mv_quarantined = verdict.quarantined,
-                       .quarantine_reason = verdict.quarantine_reason,
-                       .fallback_mv = fb,
-                       .fallback_usable = fb && fb_verdict.approved && !fb_verdict.quarantined,
-                       .deployment = dep,
-                       .monitor_phase = NULL,
-                       .now = now};
-    mg_md_decision d;
-    mg_md_decide(&in, &d);
-    if (d.run_mv && (dep || d.create_deployment)) {
-        json_t *want = mg_plan_deployment(md, d.run_mv, d.replicas);
-        rc = apply_owned(op, &MG_GVR_DEPLOYMENTS, ns, want, dep, dep && container_fields_removed(want, dep), err);
-        json_decref(want);
-    }
-    if (rc == 0 && (svc || d.create_deployment || dep)) {
-        json_t *want = mg_plan_service(md);
-        rc = apply_owned(op, &MG_GVR_SERVICES, ns, want, svc, false, err);
-        json_decref(want);
-    }
-    if (rc == 0) rc = write_md_status(op, md, d.status, err);
-    if (rc == 0) post_events(op, md, &d);
-    mg_md_decision_free(&d);
-release:
-    mg_mv_verdict_free(&verdict);
-    mg_mv_verdict_free(&fb_verdict);
-    json_decref(mv);
-    json_decref(fb);
-    json_decref(dep);
-    json_decref(svc);
-done:
-    json_decref(md);
-    return rc;
+static void on_tr(const json_t *o, void *ud) {
+    mg_operator *op = ud;
+    mg_op_enqueue(op, Q_TR, ns_of(o), name_of(o));
+    enqueue_mds_by(op, "retrainingRun", name_of(o), ns_of(o));
 }
 
-/* ---- workers ------------------------------------------------------------------------------ */
+/* A new or newly scanned dataset may unblock retraining of quarantined models. */
+static void on_dsv(const json_t *o, void *ud) {
+    mg_operator *op = ud;
+    json_t *mds = mg_op_list_ns(op, INF_MD, ns_of(o));
+    size_t i;
+    json_t *md;
+    json_array_foreach(mds, i, md) {
+        if (mg_json_bool(md, false, "spec", "retraining", "auto", NULL)) mg_op_enqueue(op, Q_MD, ns_of(o), name_of(md));
+    }
+    json_decref(mds);
+}
+
+/* Deployments, Services and Jobs wake the object that controls them. */
+static void on_owned(const json_t *o, void *ud) {
+    mg_operator *op = ud;
+    size_t i;
+    json_t *r;
+    json_array_foreach(mg_json_get(o, "metadata", "ownerReferences", NULL), i, r) {
+        if (!mg_json_bool(r, false, "controller", NULL)) continue;
+        const char *kind = mg_json_str(r, "kind", NULL);
+        if (kind && !strcmp(kind, "ModelDeployment")) mg_op_enqueue(op, Q_MD, ns_of(o), mg_json_str(r, "name", NULL));
+        if (kind && !strcmp(kind, "TrainingRun")) mg_op_enqueue(op, Q_TR, ns_of(o), mg_json_str(r, "name", NULL));
+    }
+}
+
+#define UPDATE_FN(fn)                                                                                                  \
+    static void fn##_update(const json_t *old_obj, const json_t *new_obj, void *ud) {                                  \
+        (void)old_obj;                                                                                                 \
+        fn(new_obj, ud);                                                                                               \
+    }
+UPDATE_FN(on_md)
+UPDATE_FN(on_mv)
+UPDATE_FN(on_review)
+UPDATE_FN(on_tr)
+UPDATE_FN(on_dsv)
+UPDATE_FN(on_owned)
+
+/* ---- workers -------------------------------------------------------------------------------- */
+
+typedef int (*reconcile_fn)(mg_operator *, const char *, mg_error *);
+static const reconcile_fn RECONCILERS[Q_COUNT] = {mg_op_reconcile_md, mg_op_reconcile_mv, mg_op_reconcile_tr};
+static const char *const KINDS[Q_COUNT] = {"ModelDeployment", "ModelVersion", "TrainingRun"};
 
 typedef struct worker_arg {
     mg_operator *op;
-    mg_workqueue *queue;
-    int (*reconcile)(mg_operator *, const char *, mg_error *);
-    const char *kind;
+    int queue;
 } worker_arg;
 
 static void observe(mg_operator *op, const char *kind, bool ok, double secs) {
@@ -368,31 +231,33 @@ static void observe(mg_operator *op, const char *kind, bool ok, double secs) {
 }
 
 static void *worker_main(void *p) {
-    worker_arg *a = p;
-    for (char *key; (key = mg_wq_get(a->queue));) {
+    worker_arg a = *(worker_arg *)p;
+    free(p);
+    mg_workqueue *q = a.op->queue[a.queue];
+    for (char *key; (key = mg_wq_get(q));) {
         int64_t start = mg_clock_mono_ms();
         mg_error err;
         mg_error_clear(&err);
-        int rc = a->reconcile(a->op, key, &err);
-        observe(a->op, a->kind, rc == 0, (double)(mg_clock_mono_ms() - start) / 1000.0);
+        int rc = RECONCILERS[a.queue](a.op, key, &err);
+        observe(a.op, KINDS[a.queue], rc == 0, (double)(mg_clock_mono_ms() - start) / 1000.0);
         if (rc == 0) {
-            mg_wq_forget(a->queue, key);
+            mg_wq_forget(q, key);
         } else {
-            mg_log(rc == MG_ECONFLICT ? MG_LOG_DEBUG : MG_LOG_WARN, "reconcile failed, retrying", "kind", a->kind,
-                   "key", key, "error", err.message, NULL);
+            /* a conflict only means our cache was behind: the watch event re-queues it anyway */
+            mg_log(rc == MG_ECONFLICT ? MG_LOG_DEBUG : MG_LOG_WARN, "reconcile failed, retrying", "kind",
+                   KINDS[a.queue], "key", key, "error", err.message, NULL);
             if (err.retry_after_ms > 0)
-                mg_wq_add_after(a->queue, key, err.retry_after_ms);
+                mg_wq_add_after(q, key, err.retry_after_ms);
             else
-                mg_wq_add_rate_limited(a->queue, key);
+                mg_wq_add_rate_limited(q, key);
         }
-        mg_wq_done(a->queue, key);
+        mg_wq_done(q, key);
         free(key);
     }
-    free(a);
     return NULL;
 }
 
-/* ---- lifecycle ---------------------------------------------------------------------------- */
+/* ---- lifecycle -------------------------------------------------------------------------------- */
 
 static void register_metrics(mg_operator *op, mg_metrics *m) {
     static const char *const kind[] = {"controller", NULL};
@@ -427,34 +292,35 @@ int mg_operator_new(mg_client *c, const mg_operator_config *cfg, mg_operator **o
     op->identity = mg_xstrdup(cfg->identity ? cfg->identity : "modelgov-operator");
     op->workers = cfg->workers > 0 ? cfg->workers : 2;
     op->resync_ms = cfg->resync_ms;
+    op->approved_scan_tools = cfg->approved_scan_tools ? json_deep_copy(cfg->approved_scan_tools)
+                                                       : json_pack("[s]", "kubectl-modelgov");
     if (cfg->metrics) register_metrics(op, cfg->metrics);
-    op->mv_queue = mg_wq_new(NULL);
-    op->md_queue = mg_wq_new(NULL);
+    for (int q = 0; q < Q_COUNT; q++) op->queue[q] = mg_wq_new(NULL);
 
-    static const mg_gvr *gvrs[INF_COUNT];
-    gvrs[INF_MV] = &MG_GVR_MODELVERSIONS;
-    gvrs[INF_MREV] = &MG_GVR_MODELREVIEWS;
-    gvrs[INF_MD] = &MG_GVR_MODELDEPLOYMENTS;
-    gvrs[INF_DEPLOY] = &MG_GVR_DEPLOYMENTS;
-    gvrs[INF_SVC] = &MG_GVR_SERVICES;
-    gvrs[INF_DSV] = &MG_GVR_DATASETVERSIONS;
-    gvrs[INF_TR] = &MG_GVR_TRAININGRUNS;
-    mg_informer_handlers h[INF_COUNT] = {
+    const mg_gvr *gvrs[INF_COUNT] = {
+        [INF_MV] = &MG_GVR_MODELVERSIONS,  [INF_MREV] = &MG_GVR_MODELREVIEWS, [INF_MD] = &MG_GVR_MODELDEPLOYMENTS,
+        [INF_DEPLOY] = &MG_GVR_DEPLOYMENTS, [INF_SVC] = &MG_GVR_SERVICES,       [INF_DSV] = &MG_GVR_DATASETVERSIONS,
+        [INF_TR] = &MG_GVR_TRAININGRUNS,    [INF_JOB] = &MG_GVR_JOBS,
+    };
+    const mg_informer_handlers h[INF_COUNT] = {
         [INF_MV] = {on_mv, on_mv_update, on_mv, op},
         [INF_MREV] = {on_review, on_review_update, on_review, op},
         [INF_MD] = {on_md, on_md_update, NULL, op},
         [INF_DEPLOY] = {on_owned, on_owned_update, on_owned, op},
         [INF_SVC] = {on_owned, on_owned_update, on_owned, op},
-        [INF_DSV] = {NULL, NULL, NULL, op},
-        [INF_TR] = {NULL, NULL, NULL, op},
+        [INF_DSV] = {on_dsv, on_dsv_update, NULL, op},
+        [INF_TR] = {on_tr, on_tr_update, NULL, op},
+        [INF_JOB] = {on_owned, on_owned_update, on_owned, op},
     };
     for (int i = 0; i < INF_COUNT; i++) {
         mg_informer_opts o = {.namespace = op->namespace, .resync_ms = op->resync_ms};
-        if (i == INF_DEPLOY || i == INF_SVC) o.label_selector = MG_LABEL_MANAGED_BY "=" MG_MANAGER_NAME;
+        if (i == INF_DEPLOY || i == INF_SVC || i == INF_JOB) o.label_selector = MG_LABEL_MANAGED_BY "=" MG_MANAGER_NAME;
         op->inf[i] = mg_informer_new(c, gvrs[i], &o, &h[i]);
     }
     if (mg_informer_add_index(op->inf[INF_MD], "mv", md_by_mv) ||
-        mg_informer_add_index(op->inf[INF_MREV], "mv", review_by_mv)) {
+        mg_informer_add_index(op->inf[INF_MD], "retrainingRun", md_by_retraining_run) ||
+        mg_informer_add_index(op->inf[INF_MREV], "mv", review_by_mv) ||
+        mg_informer_add_index(op->inf[INF_MV], "trainingRun", mv_by_training_run)) {
         mg_operator_free(op);
         return mg_error_set(err, MG_EINVAL, "operator: cannot register cache indexes");
     }
@@ -489,22 +355,17 @@ bool mg_operator_wait_synced(mg_operator *op, long timeout_ms) {
 void mg_operator_run_workers(mg_operator *op) {
     if (op->running) return;
     op->running = true;
-    op->n_threads = op->workers * 2;
+    op->n_threads = op->workers * Q_COUNT;
     op->threads = mg_xcalloc((size_t)op->n_threads, sizeof(pthread_t));
     for (int i = 0; i < op->n_threads; i++) {
         worker_arg *a = mg_xmalloc(sizeof(*a));
-        bool md = i % 2 == 0;
-        *a = (worker_arg){op, md ? op->md_queue : op->mv_queue, md ? reconcile_md : reconcile_mv,
-                          md ? "ModelDeployment" : "ModelVersion"};
+        *a = (worker_arg){op, i % Q_COUNT};
         pthread_create(&op->threads[i], NULL, worker_main, a);
     }
-    /* Everything in the caches gets one pass now that we lead (the informers' initial adds
-     * may have arrived before any worker ran, which is fine: the queue kept them). */
 }
 
 void mg_operator_stop_workers(mg_operator *op) {
-    mg_wq_shutdown(op->md_queue);
-    mg_wq_shutdown(op->mv_queue);
+    for (int q = 0; q < Q_COUNT; q++) mg_wq_shutdown(op->queue[q]);
     for (int i = 0; i < op->n_threads; i++) pthread_join(op->threads[i], NULL);
     free(op->threads);
     op->threads = NULL;
@@ -516,8 +377,8 @@ unsigned long mg_operator_writes(mg_operator *op) { return atomic_load(&op->writ
 
 void mg_operator_refresh_metrics(mg_operator *op) {
     if (!op->m_reconciles) return;
-    mg_metric_set(mg_metric_with(op->m_depth, "modeldeployments", NULL), (double)mg_wq_len(op->md_queue));
-    mg_metric_set(mg_metric_with(op->m_depth, "modelversions", NULL), (double)mg_wq_len(op->mv_queue));
+    for (int q = 0; q < Q_COUNT; q++)
+        mg_metric_set(mg_metric_with(op->m_depth, QUEUE_NAMES[q], NULL), (double)mg_wq_len(op->queue[q]));
     unsigned long restarts = 0;
     for (int i = 0; i < INF_COUNT; i++) restarts += mg_informer_watch_restarts(op->inf[i]);
     double seen = mg_metric_value(op->m_restarts);
@@ -548,8 +409,8 @@ void mg_operator_free(mg_operator *op) {
     if (!op) return;
     if (op->running) mg_operator_stop_workers(op);
     for (int i = 0; i < INF_COUNT; i++) mg_informer_free(op->inf[i]);
-    mg_wq_free(op->md_queue);
-    mg_wq_free(op->mv_queue);
+    for (int q = 0; q < Q_COUNT; q++) mg_wq_free(op->queue[q]);
+    json_decref(op->approved_scan_tools);
     free(op->namespace);
     free(op->identity);
     free(op);

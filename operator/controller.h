@@ -1,8 +1,9 @@
 /* operator/controller — the operator's informers, work queues and reconcilers.
  *
- * Owns: one informer per resource it reads (the five modelgov kinds plus the Deployments and
- * Services it manages, label-filtered), two work queues (ModelVersions: approval status;
- * ModelDeployments: desired objects and status) and the worker threads. The client is
+ * Owns: one informer per resource it reads (the five modelgov kinds plus the Deployments,
+ * Services and Jobs it manages, label-filtered), three work queues (ModelDeployments: desired
+ * objects, status, retraining and promotion; ModelVersions: approval status; TrainingRuns: Jobs
+ * and mirrored status) and the worker threads. The client is
  * borrowed. Reconcilers read only from the informers' caches, never mutate cached objects
  * (they copy), and write only what differs from the cache, so a resync with nothing changed
  * writes nothing. A failed reconcile is retried with the queue's per-item backoff.
@@ -11,6 +12,7 @@
  * free. Metrics go to the registry given in the config (thread-safe). */
 #ifndef MG_OPERATOR_CONTROLLER_H
 #define MG_OPERATOR_CONTROLLER_H
+#include <jansson.h>
 #include <stdbool.h>
 
 #include "core/error.h"
@@ -25,6 +27,8 @@ typedef struct mg_operator_config {
     const char *identity;  /* reportingInstance of events */
     long resync_ms;        /* periodic resync of every object; 0: none */
     mg_metrics *metrics;   /* borrowed registry for the operator's metrics, or NULL */
+    const json_t *approved_scan_tools; /* bias-scan tools accepted for retraining data (array of
+                                          strings, copied); NULL: ["kubectl-modelgov"] */
 } mg_operator_config;
 
 /* API writes so far (create/update/patch/events); tests and benchmarks read it. */

@@ -79,7 +79,7 @@ void mg_md_decide(const mg_md_inputs *in, mg_md_decision *out) {
         if (in->mv_quarantined) {
             mg_condition_set(conds, "Quarantined", "True", "Quarantined",
                              in->quarantine_reason ? in->quarantine_reason : "", generation, in->now);
-            phase = "Quarantined";
+            phase = in->retraining ? "Retraining" : "Quarantined";
             history_reason = "Quarantined";
             if (in->fallback_mv && in->fallback_usable) {
                 out->run_mv = in->fallback_mv;
@@ -91,7 +91,7 @@ void mg_md_decide(const mg_md_inputs *in, mg_md_decision *out) {
             out->run_mv = in->mv;
             out->replicas = spec_replicas;
             phase = "Progressing";
-            history_reason = "Deployed";
+            history_reason = in->deploy_reason ? in->deploy_reason : "Deployed";
         }
     }
     if (!out->run_mv) out->run_mv = in->mv; /* keep the image pinned; only replicas drop */
@@ -114,8 +114,6 @@ void mg_md_decide(const mg_md_inputs *in, mg_md_decision *out) {
     bool ready_all = out->replicas > 0 && rolled_out && ready >= out->replicas;
     if (!strcmp(phase, "Progressing") && ready_all) phase = "Serving";
     if (!strcmp(phase, "Serving") && in->monitor_phase) phase = in->monitor_phase;
-    if (!strcmp(phase, "Progressing") && in->monitor_phase && !strcmp(in->monitor_phase, "Retraining"))
-        phase = in->monitor_phase;
 
     char *ready_msg = mg_xasprintf("%lld/%lld replicas ready", ready, out->replicas);
     mg_condition_set(conds, "Ready", ready_all ? "True" : "False",

@@ -23,7 +23,10 @@ typedef struct mg_md_inputs {
     const json_t *fallback_mv;  /* spec.fallbackModelVersion's MV, or NULL */
     bool fallback_usable;       /* fallback approved and not quarantined */
     const json_t *deployment;   /* the owned Deployment as cached, or NULL */
-    const char *monitor_phase;  /* "AwaitingReview"/"Retraining" from monitoring, or NULL */
+    const char *monitor_phase;  /* "AwaitingReview" from monitoring, or NULL */
+    bool retraining;            /* a retraining run is under way for this quarantine */
+    const char *deploy_reason;  /* history reason when a new version starts serving (default
+                                   "Deployed"; "Promoted" after automatic retraining) */
     const char *now;            /* RFC 3339 */
 } mg_md_inputs;
 

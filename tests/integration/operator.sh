@@ -145,6 +145,88 @@ kubectl delete md fraud -n ml >/dev/null
 it_wait "deleted ModelDeployment: Deployment and Service collected" 20 \
   bash -c "! kubectl get deploy fraud -n ml >/dev/null 2>&1 && ! kubectl get svc fraud -n ml >/dev/null 2>&1"
 
+# --- retraining: quarantine → TrainingRun on the freshest eligible data → Job → promotion ------
+dataset() { # NAME CREATED-ORDER SCAN-PASSED
+  kubectl -n ml apply -f - >/dev/null <<YAML
+apiVersion: mlops.modelgov.io/v1alpha1
+kind: DatasetVersion
+metadata: {name: $1, labels: {dataset: credit}}
+spec:
+  dataset: credit
+  version: "$1"
+  digest: sha256:$(printf '%s' "$1" | sha256sum | cut -d' ' -f1)
+  source: {type: anonymized-client, license: internal}
+  privacy: {method: pseudonymized}
+YAML
+  kubectl -n ml patch dsv "$1" --subresource=status --type=merge \
+    -p "{\"status\":{\"biasScan\":{\"passed\":$2,\"scannedAt\":\"2026-11-01T00:00:00Z\",\"tool\":{\"name\":\"kubectl-modelgov\",\"version\":\"0.1.0\"}}}}" >/dev/null
+}
+dataset credit-2026-09 true
+C1=sha256:$(printf 'credit-1' | sha256sum | cut -d' ' -f1)
+C2=sha256:$(printf 'credit-2' | sha256sum | cut -d' ' -f1)
+kubectl --context bob -n ml apply -f - >/dev/null <<YAML
+apiVersion: mlops.modelgov.io/v1alpha1
+kind: ModelVersion
+metadata: {name: credit-1, annotations: {mlops.modelgov.io/author: bob}}
+spec: {model: credit, version: "1", image: registry.example.com/models/credit, digest: "$C1", datasetVersion: credit-2026-09}
+YAML
+review c1-sec credit-1 security approve alice
+review c1-perf credit-1 performance approve carol
+review c1-bias credit-1 bias approve alice
+kubectl -n ml apply -f - >/dev/null <<YAML
+apiVersion: mlops.modelgov.io/v1alpha1
+kind: ModelDeployment
+metadata: {name: credit}
+spec:
+  modelVersion: credit-1
+  replicas: 2
+  retraining:
+    auto: true
+    autoPromote: true
+    datasetSelector: {matchLabels: {dataset: credit}}
+    template:
+      experiment: credit-retrain
+      model: {name: credit}
+      params: {max_depth: "4"}
+      template: {spec: {containers: [{name: train, image: "registry.example.com/train/credit:1"}]}}
+YAML
+it_wait "credit model Serving" 30 bash -c "[ \"\$(kubectl get md credit -n ml -o jsonpath='{.status.phase}')\" = Serving ]"
+sleep 1.1
+review c1-inc credit-1 incident confirm carol
+it_wait "quarantine without fresher data: RetrainingBlocked says why" 15 \
+  bash -c "kubectl get md credit -n ml -o jsonpath='{.status.conditions[?(@.type==\"RetrainingBlocked\")].message}' | grep -q 'fresher than the quarantined'"
+it_eq "no TrainingRun made while blocked" "" "$(kubectl get tr -n ml -l mlops.modelgov.io/modeldeployment=credit -o name)"
+dataset credit-2026-10-unscanned false
+sleep 1.1
+dataset credit-2026-11 true
+it_wait "fresh scanned dataset: a TrainingRun starts on it" 15 \
+  bash -c "[ \"\$(kubectl get tr -n ml -l mlops.modelgov.io/modeldeployment=credit -o jsonpath='{.items[0].spec.datasetVersion}')\" = credit-2026-11 ]"
+TR=$(kubectl get tr -n ml -l mlops.modelgov.io/modeldeployment=credit -o jsonpath='{.items[0].metadata.name}')
+it_eq "ModelDeployment records the run, phase Retraining" "$TR/Retraining" "$(it_jp md/credit '{.status.retrainingRun}/{.status.phase}' -n ml)"
+it_eq "the run's Job belongs to it and carries its context" "TrainingRun/credit-2026-11" \
+  "$(it_jp job/$TR '{.metadata.ownerReferences[0].kind}/{.spec.template.spec.containers[0].env[?(@.name=="MODELGOV_DATASET_VERSION")].value}' -n ml)"
+it_wait "Job succeeds → TrainingRun Succeeded" 30 \
+  bash -c "[ \"\$(kubectl get tr $TR -n ml -o jsonpath='{.status.phase}')\" = Succeeded ]"
+kubectl --context bob -n ml apply -f - >/dev/null <<YAML
+apiVersion: mlops.modelgov.io/v1alpha1
+kind: ModelVersion
+metadata: {name: credit-2, annotations: {mlops.modelgov.io/author: bob}}
+spec: {model: credit, version: "2", image: registry.example.com/models/credit, digest: "$C2", trainingRun: $TR, datasetVersion: credit-2026-11}
+YAML
+it_wait "TrainingRun names the ModelVersion it produced" 15 \
+  bash -c "[ \"\$(kubectl get tr $TR -n ml -o jsonpath='{.status.modelVersion}')\" = credit-2 ]"
+review c2-sec credit-2 security approve alice
+review c2-perf credit-2 performance approve carol
+it_eq "not promoted before all three reviews" credit-1 "$(it_jp md/credit '{.spec.modelVersion}' -n ml)"
+review c2-bias credit-2 bias approve alice
+it_wait "approved retrained version is promoted and Serving" 30 \
+  bash -c "[ \"\$(kubectl get md credit -n ml -o jsonpath='{.spec.modelVersion}/{.status.phase}')\" = credit-2/Serving ]"
+it_eq "Deployment runs the new digest" "registry.example.com/models/credit@$C2/2" \
+  "$(it_jp deploy/credit '{.spec.template.spec.containers[0].image}/{.spec.replicas}' -n ml)"
+it_check "history: Quarantined, then Promoted" \
+  bash -c "kubectl get md credit -n ml -o jsonpath='{.status.history[*].endReason} {.status.history[*].reason}' | grep -q 'Quarantined.*Promoted'"
+it_eq "retrainingRun cleared after promotion" "" "$(it_jp md/credit '{.status.retrainingRun}' -n ml)"
+
 # --- SIGTERM: exit 0 ------------------------------------------------------------------------
 kill -TERM "$IT_PID_op1"
 rc=0; wait "$IT_PID_op1" || rc=$?

@@ -1,0 +1,68 @@
+/* operator/opctx — the operator's internal state shared by its reconcilers (not a public API:
+ * only the operator's own .c files include it).
+ *
+ * Owns: nothing beyond mg_operator itself (controller.c creates and frees it). The helpers here
+ * read the informers' caches (returning new references) and perform the operator's writes,
+ * counting each one for /metrics and for the writes-per-object figures. Thread-safe: the
+ * caches and the client are, and the counters are atomics. */
+#ifndef MG_OPERATOR_OPCTX_H
+#define MG_OPERATOR_OPCTX_H
+#include <jansson.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#include "core/error.h"
+#include "k8s/client.h"
+#include "k8s/informer.h"
+#include "k8s/workqueue.h"
+#include "metrics/registry.h"
+#include "operator/controller.h"
+
+enum { INF_MV, INF_MREV, INF_MD, INF_DEPLOY, INF_SVC, INF_DSV, INF_TR, INF_JOB, INF_COUNT };
+enum { Q_MD, Q_MV, Q_TR, Q_COUNT };
+
+struct mg_operator {
+    mg_client *client;
+    char *namespace;
+    char *identity;
+    int workers;
+    long resync_ms;
+    json_t *approved_scan_tools; /* array of strings */
+    mg_informer *inf[INF_COUNT];
+    mg_workqueue *queue[Q_COUNT];
+    pthread_t *threads;
+    int n_threads;
+    bool running;
+    atomic_ulong writes;
+    /* metrics (m_reconciles NULL when no registry was given) */
+    mg_metric_family *m_reconciles, *m_duration, *m_retries, *m_depth, *m_phase;
+    mg_metric *m_writes, *m_restarts, *m_quarantined;
+};
+
+/* "ns/name" into out. */
+void mg_op_key_of(const char *ns, const char *name, char *out, size_t outlen);
+/* Cached object ns/name of informer i, a new reference or NULL. */
+json_t *mg_op_get(mg_operator *op, int informer, const char *ns, const char *name);
+/* Objects of informer i whose index `index` holds `value`, within namespace ns (new array). */
+json_t *mg_op_by_index(mg_operator *op, int informer, const char *index, const char *value, const char *ns);
+/* Every cached object of informer i in namespace ns (new array). */
+json_t *mg_op_list_ns(mg_operator *op, int informer, const char *ns);
+void mg_op_enqueue(mg_operator *op, int queue, const char *ns, const char *name);
+void mg_op_count_write(mg_operator *op);
+/* Creates `want` when `have` is NULL, else merge-patches its labels, ownerReferences and spec
+ * when want is not already contained in have (or force). 0 or an error. */
+int mg_op_apply_owned(mg_operator *op, const mg_gvr *gvr, const char *ns, const json_t *want, const json_t *have,
+                      bool force, mg_error *err);
+/* PUTs obj with `status` through the status subresource unless equal to obj's status. */
+int mg_op_write_status(mg_operator *op, const mg_gvr *gvr, const json_t *obj, json_t *status, mg_error *err);
+/* True when obj has a controller ownerReference with owner's uid. */
+bool mg_op_owned_by(const json_t *obj, const json_t *owner);
+/* Best-effort Event; failures are logged. */
+void mg_op_event(mg_operator *op, const json_t *obj, const char *type, const char *reason, const char *message);
+
+int mg_op_reconcile_md(mg_operator *op, const char *key, mg_error *err);
+int mg_op_reconcile_mv(mg_operator *op, const char *key, mg_error *err);
+int mg_op_reconcile_tr(mg_operator *op, const char *key, mg_error *err);
+
+#endif

@@ -1,0 +1,245 @@
+/* ModelDeployment reconcile: the owned Deployment and Service, status (phase, conditions,
+ * history), events, and — while its ModelVersion is quarantined — automatic retraining on fresh
+ * data and promotion of the approved result (spec.retraining). The pure decision is
+ * operator/mdstate; this file does the reading and the writing. */
+#include <stdio.h>
+#include <string.h>
+
+#include "core/clock.h"
+#include "core/json.h"
+#include "core/log.h"
+#include "core/mem.h"
+#include "k8s/conditions.h"
+#include "operator/approvals.h"
+#include "operator/mdstate.h"
+#include "operator/opctx.h"
+#include "operator/plan.h"
+#include "operator/resources.h"
+#include "operator/training.h"
+
+/* True when the owned container carries env/resources the ModelDeployment no longer asks for (a
+ * subset check alone would miss a field the user removed). */
+static bool container_fields_removed(const json_t *want, const json_t *have) {
+    const json_t *wc = json_array_get(mg_json_get(want, "spec", "template", "spec", "containers", NULL), 0);
+    const json_t *hc = json_array_get(mg_json_get(have, "spec", "template", "spec", "containers", NULL), 0);
+    static const char *fields[] = {"env", "resources"};
+    for (size_t i = 0; i < 2; i++) {
+        json_t *h = json_object_get(hc, fields[i]);
+        bool have_some = h && !(json_is_object(h) && json_object_size(h) == 0);
+        if (have_some && !json_object_get(wc, fields[i])) return true;
+    }
+    return false;
+}
+
+static json_t *status_copy(const json_t *obj) {
+    json_t *s = mg_json_get(obj, "status", NULL);
+    return json_is_object(s) ? json_deep_copy(s) : json_object();
+}
+
+static json_t *conditions_of(json_t *status) {
+    json_t *conds = json_object_get(status, "conditions");
+    if (!json_is_array(conds)) json_object_set_new(status, "conditions", conds = json_array());
+    return conds;
+}
+
+/* The newest approved, non-quarantined ModelVersion registered from `run` (borrowed from mvs). */
+static const json_t *promotable(mg_operator *op, const json_t *mvs, const char *ns) {
+    const json_t *best = NULL;
+    size_t i;
+    json_t *mv;
+    json_array_foreach(mvs, i, mv) {
+        json_t *reviews = mg_op_by_index(op, INF_MREV, "mv", mg_json_str(mv, "metadata", "name", NULL), ns);
+        mg_mv_verdict v;
+        mg_mv_verdict_compute(mv, reviews, &v);
+        bool ok = v.approved && !v.quarantined;
+        mg_mv_verdict_free(&v);
+        json_decref(reviews);
+        if (!ok) continue;
+        const char *t = mg_json_str(mv, "metadata", "creationTimestamp", NULL);
+        const char *bt = best ? mg_json_str(best, "metadata", "creationTimestamp", NULL) : NULL;
+        if (!best || strcmp(t ? t : "", bt ? bt : "") > 0) best = mv;
+    }
+    return best;
+}
+
+static unsigned fnv1a(const char *s) {
+    unsigned h = 2166136261u;
+    for (; s && *s; s++) h = (h ^ (unsigned char)*s) * 16777619u;
+    return h;
+}
+
+/* Starts retraining for a quarantined model: a TrainingRun from spec.retraining.template on the
+ * freshest eligible dataset. The run's name is derived from the quarantined ModelVersion, so a
+ * retry after a failed status write finds the run it already made (409 AlreadyExists = done).
+ * On success *run_name receives a new heap string. Sets condition RetrainingBlocked. */
+static int start_retraining(mg_operator *op, const json_t *md, const json_t *mv, json_t *status, const char *now,
+                            char **run_name, mg_error *err) {
+    const char *ns = mg_json_str(md, "metadata", "namespace", NULL);
+    const char *md_name = mg_json_str(md, "metadata", "name", NULL);
+    long long gen = mg_json_int(md, 0, "metadata", "generation", NULL);
+    json_t *conds = conditions_of(status);
+    json_t *dsvs = mg_op_list_ns(op, INF_DSV, ns);
+    const char *why = NULL;
+    const json_t *dsv = mg_pick_retraining_dataset(dsvs, mg_json_get(md, "spec", "retraining", "datasetSelector", NULL),
+                                                   mg_json_str(mv, "spec", "datasetVersion", NULL),
+                                                   op->approved_scan_tools, &why);
+    if (!dsv) {
+        if (mg_condition_set(conds, "RetrainingBlocked", "True", "NoFreshData", why, gen, now) &&
+            !mg_condition_is_true(mg_json_get(md, "status", "conditions", NULL), "RetrainingBlocked"))
+            mg_op_event(op, md, "Warning", "RetrainingBlocked", why);
+        json_decref(dsvs);
+        return 0;
+    }
+    json_t *tmpl = mg_json_get(md, "spec", "retraining", "template", NULL);
+    json_t *spec = json_is_object(tmpl) ? json_deep_copy(tmpl) : json_object();
+    const char *dsv_name = mg_json_str(dsv, "metadata", "name", NULL);
+    json_object_set_new(spec, "datasetVersion", json_string(dsv_name));
+    const char *model = mg_json_str(mv, "spec", "model", NULL);
+    if (!json_object_get(spec, "experiment")) {
+        char *exp = mg_xasprintf("%s-retraining", model ? model : md_name);
+        json_object_set_new(spec, "experiment", json_string(exp));
+        free(exp);
+    }
+    if (!json_is_object(json_object_get(spec, "model")))
+        json_object_set_new(spec, "model", json_pack("{s:s}", "name", model ? model : md_name));
+    char *name = mg_xasprintf("%.200s-retrain-%08x", md_name, fnv1a(mg_json_str(mv, "metadata", "name", NULL)));
+    json_t *tr = json_pack("{s:s, s:s, s:{s:s, s:s, s:{s:s, s:s}, s:[{s:s, s:s, s:s, s:s}]}, s:o}", "apiVersion",
+                           MG_API_VERSION, "kind", "TrainingRun", "metadata", "name", name, "namespace", ns, "labels",
+                           MG_LABEL_MODELDEPLOYMENT, md_name, "mlops.modelgov.io/retraining-of",
+                           mg_json_str(mv, "metadata", "name", NULL), "ownerReferences", "apiVersion", MG_API_VERSION,
+                           "kind", "ModelDeployment", "name", md_name, "uid",
+                           mg_json_str(md, "metadata", "uid", NULL) ? mg_json_str(md, "metadata", "uid", NULL) : "",
+                           "spec", spec);
+    mg_error cerr;
+    int rc = mg_k8s_create(op->client, &MG_GVR_TRAININGRUNS, ns, tr, NULL, &cerr);
+    json_decref(tr);
+    json_decref(dsvs);
+    if (rc == 0) {
+        mg_op_count_write(op);
+        char *msg = mg_xasprintf("TrainingRun %s started on DatasetVersion %s", name, dsv_name);
+        mg_op_event(op, md, "Normal", "RetrainingStarted", msg);
+        free(msg);
+    } else if (rc != MG_ECONFLICT) {
+        free(name);
+        if (err) *err = cerr;
+        return rc;
+    }
+    mg_condition_set(conds, "RetrainingBlocked", "False", "RetrainingStarted", "", gen, now);
+    *run_name = name;
+    return 0;
+}
+
+int mg_op_reconcile_md(mg_operator *op, const char *key, mg_error *err) {
+    json_t *md = mg_store_get(mg_informer_store(op->inf[INF_MD]), key);
+    if (!md) return 0; /* deleted: the garbage collector removes what it owned */
+    if (mg_json_get(md, "metadata", "deletionTimestamp", NULL)) {
+        json_decref(md);
+        return 0;
+    }
+    int rc = 0;
+    const char *ns = mg_json_str(md, "metadata", "namespace", NULL);
+    const char *name = mg_json_str(md, "metadata", "name", NULL);
+    long long gen = mg_json_int(md, 0, "metadata", "generation", NULL);
+    char now[40];
+    mg_clock_rfc3339(mg_clock_wall_ms(), now, sizeof(now));
+
+    json_t *mv = mg_op_get(op, INF_MV, ns, mg_json_str(md, "spec", "modelVersion", NULL));
+    json_t *fb = mg_op_get(op, INF_MV, ns, mg_json_str(md, "spec", "fallbackModelVersion", NULL));
+    json_t *dep = mg_op_get(op, INF_DEPLOY, ns, name);
+    json_t *svc = mg_op_get(op, INF_SVC, ns, name);
+    mg_mv_verdict verdict = {0}, fb_verdict = {0};
+    json_t *reviews = mv ? mg_op_by_index(op, INF_MREV, "mv", mg_json_str(mv, "metadata", "name", NULL), ns) : NULL;
+    if (mv) mg_mv_verdict_compute(mv, reviews, &verdict);
+    json_decref(reviews);
+    reviews = fb ? mg_op_by_index(op, INF_MREV, "mv", mg_json_str(fb, "metadata", "name", NULL), ns) : NULL;
+    if (fb) mg_mv_verdict_compute(fb, reviews, &fb_verdict);
+    json_decref(reviews);
+
+    if (dep && !mg_op_owned_by(dep, md)) {
+        /* someone else's Deployment of the same name: never take it over */
+        json_t *status = status_copy(md);
+        mg_condition_set(conditions_of(status), "Ready", "False", "DeploymentConflict",
+                         "a Deployment of this name exists and is not controlled by this ModelDeployment", gen, now);
+        rc = mg_op_write_status(op, &MG_GVR_MODELDEPLOYMENTS, md, status, err);
+        json_decref(status);
+        goto release;
+    }
+
+    /* Retraining bookkeeping: a run is under way (status.retrainingRun); the model it produced
+     * is serving once spec.modelVersion names a ModelVersion registered from that run. */
+    const char *run = mg_json_str(md, "status", "retrainingRun", NULL);
+    const char *mv_run = mv ? mg_json_str(mv, "spec", "trainingRun", NULL) : NULL;
+    bool promoted = run && mv_run && !strcmp(run, mv_run);
+    if (run && !promoted && verdict.quarantined && mg_json_bool(md, false, "spec", "retraining", "autoPromote", NULL)) {
+        json_t *candidates = mg_op_by_index(op, INF_MV, "trainingRun", run, ns);
+        const json_t *next = promotable(op, candidates, ns);
+        if (next) {
+            const char *next_name = mg_json_str(next, "metadata", "name", NULL);
+            json_t *patch = json_pack("{s:{s:s}}", "spec", "modelVersion", next_name);
+            rc = mg_k8s_merge_patch(op->client, &MG_GVR_MODELDEPLOYMENTS, ns, name, NULL, patch, NULL, err);
+            json_decref(patch);
+            if (rc == 0) {
+                mg_op_count_write(op);
+                char *msg = mg_xasprintf("promoting ModelVersion %s from retraining run %s", next_name, run);
+                mg_op_event(op, md, "Normal", "Promoted", msg);
+                free(msg);
+            }
+            json_decref(candidates);
+            goto release; /* the spec change brings this ModelDeployment back with the new version */
+        }
+        json_decref(candidates);
+    }
+
+    mg_md_inputs in = {.md = md,
+                       .mv = mv,
+                       .mv_approved = verdict.approved,
+                       .approval_message = verdict.message,
+                       .mv_quarantined = verdict.quarantined,
+                       .quarantine_reason = verdict.quarantine_reason,
+                       .fallback_mv = fb,
+                       .fallback_usable = fb && fb_verdict.approved && !fb_verdict.quarantined,
+                       .deployment = dep,
+                       .monitor_phase = NULL,
+                       .retraining = verdict.quarantined && run && !promoted,
+                       .deploy_reason = promoted ? "Promoted" : NULL,
+                       .now = now};
+    mg_md_decision d;
+    mg_md_decide(&in, &d);
+    if (d.run_mv && (dep || d.create_deployment)) {
+        json_t *want = mg_plan_deployment(md, d.run_mv, d.replicas);
+        rc = mg_op_apply_owned(op, &MG_GVR_DEPLOYMENTS, ns, want, dep, dep && container_fields_removed(want, dep), err);
+        json_decref(want);
+    }
+    if (rc == 0 && (svc || d.create_deployment || dep)) {
+        json_t *want = mg_plan_service(md);
+        rc = mg_op_apply_owned(op, &MG_GVR_SERVICES, ns, want, svc, false, err);
+        json_decref(want);
+    }
+    if (rc == 0 && promoted) {
+        json_object_del(d.status, "retrainingRun");
+        mg_condition_set(conditions_of(d.status), "RetrainingBlocked", "False", "Promoted", "", gen, now);
+    }
+    if (rc == 0 && verdict.quarantined && !run && mv &&
+        mg_json_bool(md, false, "spec", "retraining", "auto", NULL)) {
+        char *started = NULL;
+        rc = start_retraining(op, md, mv, d.status, now, &started, err);
+        if (started) {
+            json_object_set_new(d.status, "retrainingRun", json_string(started));
+            json_object_set_new(d.status, "phase", json_string("Retraining"));
+            free(started);
+        }
+    }
+    if (rc == 0) rc = mg_op_write_status(op, &MG_GVR_MODELDEPLOYMENTS, md, d.status, err);
+    if (rc == 0)
+        for (int i = 0; i < d.n_events; i++) mg_op_event(op, md, d.events[i].type, d.events[i].reason, d.events[i].message);
+    mg_md_decision_free(&d);
+release:
+    mg_mv_verdict_free(&verdict);
+    mg_mv_verdict_free(&fb_verdict);
+    json_decref(mv);
+    json_decref(fb);
+    json_decref(dep);
+    json_decref(svc);
+    json_decref(md);
+    return rc;
+}
