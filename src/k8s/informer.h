@@ -22,6 +22,12 @@
  * Watch events are parsed with k8s/jsonparse, which drops managedFields and the last-applied
  * annotation without building them.
  *
+ * Typical controller wiring (sample-controller's shape):
+ *   handlers: on_add/on_update/on_delete compute mg_store_key_of(obj) and mg_wq_add(q, key);
+ *   mg_informer_start(inf, &err); mg_informer_wait_synced(inf, -1);  (workers start after sync)
+ *   mg_wq_workers_start(q, 2, reconcile, ctx, &w);  (reconcile reads mg_store_get(store, key))
+ *   shutdown: mg_wq_workers_stop(w); mg_informer_free(inf); mg_wq_free(q).
+ *
  * Interface additions by k8s-informer (lead's header otherwise unchanged): opts.watch_timeout_s,
  * backoff_base_ms, compact_store; mg_informer_last_rv; the pure helpers below. */
 #ifndef MG_K8S_INFORMER_H
