@@ -45,6 +45,7 @@ static int on_row(const mg_csv_row *row, void *ud, mg_error *err) {
             if (a->idx[i] < 0)
                 return mg_error_set(err, MG_EINVAL, "column %s is not in the header", a->quasi->v[i]);
         }
+        mg_csv_keep_columns(row, a->idx, a->quasi->n);
         return 0;
     }
     size_t need = 0;
@@ -87,6 +88,8 @@ int mg_cmd_anonymity(int argc, char **argv) {
     };
     actx a = {.quasi = &quasi};
     mg_cmap_init(&a.map);
+    actx a2 = {.quasi = &quasi};
+    mg_cmap_init(&a2.map);
     mg_cmap_entry **list = NULL;
     json_t *o = NULL;
     int rc = mg_cli_parse(argc, argv, opts, &g, &ops, cmd);
@@ -126,7 +129,9 @@ int mg_cmd_anonymity(int argc, char **argv) {
     }
     mg_error err = {0};
     mg_csv_result res;
-    if (mg_csv_stream(ops.v[0], false, on_row, &a, &res, &err)) {
+    /* large files: two threads, each with its own classes, merged below */
+    bool used2 = false;
+    if (mg_csv_stream2(ops.v[0], false, on_row, &a, &a2, &used2, &res, &err)) {
         rc = mg_cli_fail(cmd, &err, MG_EXIT_DATA);
         goto out;
     }
@@ -135,6 +140,10 @@ int mg_cmd_anonymity(int argc, char **argv) {
         rc = mg_cli_fail(cmd, &err, MG_EXIT_DATA);
         goto out;
     }
+    for (size_t k = 0; used2 && k < a2.map.cap; k++)
+        if (a2.map.slots[k].hash)
+            mg_cmap_get(&a.map, a2.map.slots[k].key, a2.map.slots[k].klen)->a += a2.map.slots[k].a;
+    mg_cmap_free(&a2.map);
     list = mg_xmalloc(a.map.n * sizeof *list);
     size_t n = 0;
     for (size_t i = 0; i < a.map.cap; i++)
@@ -201,7 +210,10 @@ out:
     free(list);
     free(a.idx);
     free(a.key);
+    free(a2.idx);
+    free(a2.key);
     mg_cmap_free(&a.map);
+    mg_cmap_free(&a2.map);
     mg_strvec_free(&ops);
     mg_strvec_free(&raw);
     mg_strvec_free(&quasi);

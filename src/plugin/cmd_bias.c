@@ -67,6 +67,11 @@ static int on_row(const mg_csv_row *row, void *ud, mg_error *err) {
         b->lidx = mg_csv_find_column(row, b->label);
         if (b->lidx < 0)
             return mg_error_set(err, MG_EINVAL, "label column %s is not in the header", b->label);
+        int *keep = mg_xmalloc((b->prot->n + 1) * sizeof *keep);
+        memcpy(keep, b->idx, b->prot->n * sizeof *keep);
+        keep[b->prot->n] = b->lidx;
+        mg_csv_keep_columns(row, keep, b->prot->n + 1);
+        free(keep);
         return 0;
     }
     bool pos = row->len[b->lidx] == b->poslen && !memcmp(row->field[b->lidx], b->positive, b->poslen);
@@ -101,7 +106,7 @@ int mg_cmd_bias_scan(int argc, char **argv) {
         {"apply", 0, MG_OPT_VALUE, &apply},
         {NULL, 0, 0, NULL},
     };
-    bctx b = {.prot = &prot};
+    bctx b = {.prot = &prot}, b2 = {0};
     json_t *o = NULL;
     int rc = mg_cli_parse(argc, argv, opts, &g, &ops, cmd);
     if (rc) goto out;
@@ -131,9 +136,13 @@ int mg_cmd_bias_scan(int argc, char **argv) {
     b.positive = positive;
     b.poslen = strlen(positive);
     b.maps = mg_xcalloc(prot.n, sizeof *b.maps);
+    b2 = b;
+    b2.maps = mg_xcalloc(prot.n, sizeof *b2.maps);
     mg_error err = {0};
     mg_csv_result res;
-    if (mg_csv_stream(ops.v[0], true, on_row, &b, &res, &err)) {
+    /* large files: two threads, each with its own counters, merged below */
+    bool used2 = false;
+    if (mg_csv_stream2(ops.v[0], true, on_row, &b, &b2, &used2, &res, &err)) {
         rc = mg_cli_fail(cmd, &err, MG_EXIT_DATA);
         goto out;
     }
@@ -142,6 +151,14 @@ int mg_cmd_bias_scan(int argc, char **argv) {
         rc = mg_cli_fail(cmd, &err, MG_EXIT_DATA);
         goto out;
     }
+    for (size_t i = 0; used2 && i < prot.n; i++)
+        for (size_t k = 0; k < b2.maps[i].cap; k++) {
+            mg_cmap_entry *e2 = &b2.maps[i].slots[k];
+            if (!e2->hash) continue;
+            mg_cmap_entry *e = mg_cmap_get(&b.maps[i], e2->key, e2->klen);
+            e->a += e2->a;
+            e->b += e2->b;
+        }
     json_t *groups = json_array();
     bool passed = true;
     for (size_t i = 0; i < prot.n; i++) {
@@ -212,8 +229,13 @@ out:
     if (b.maps)
         for (size_t i = 0; i < prot.n; i++)
             mg_cmap_free(&b.maps[i]);
+    if (b2.maps)
+        for (size_t i = 0; i < prot.n; i++)
+            mg_cmap_free(&b2.maps[i]);
     free(b.maps);
     free(b.idx);
+    free(b2.maps);
+    free(b2.idx);
     mg_strvec_free(&ops);
     mg_strvec_free(&raw);
     mg_strvec_free(&prot);

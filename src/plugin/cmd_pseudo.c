@@ -214,6 +214,12 @@ static int on_row(const mg_csv_row *row, void *ud, mg_error *err) {
                 c->action[k] = pass ? DROP : PSEUDO;
             }
         }
+        int *keep = mg_xmalloc(row->n * sizeof *keep);
+        size_t nk = 0;
+        for (size_t i = 0; i < row->n; i++)
+            if (c->action[i] != DROP) keep[nk++] = (int)i;
+        mg_csv_keep_columns(row, keep, nk);
+        free(keep);
     }
     bool first = true;
     size_t kept = 0;

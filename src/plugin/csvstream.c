@@ -1,6 +1,9 @@
 #include "plugin/csvstream.h"
 
 #include <csv.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/stat.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
@@ -13,13 +16,18 @@
 #include "plugin/bgq.h"
 
 #define NBUFS 4
+#define STOP_HEADER 1000    /* internal: the header-only parse is done */
+#define PAR_MIN (32u << 20) /* files smaller than this are parsed on one thread */
 
 typedef struct reader {
     const char *path;
     mg_csv_row_fn fn;
     void *ud;
     mg_error *err;
-    int rc;          /* first non-zero result; later callbacks are ignored */
+    int rc;              /* first non-zero result; later callbacks are ignored */
+    bool header_only;    /* stop (rc = STOP_HEADER) once the header has been delivered */
+    unsigned char *skip; /* per column: 1 = deliver it empty (mg_csv_keep_columns) */
+    size_t nskip;
     uint64_t record; /* next record number (0 = header) */
     size_t header_n; /* field count of the header */
     /* the current record */
@@ -131,6 +139,7 @@ void mg_csv_row_where(const mg_csv_row *row, char *buf, size_t n) { where(row->p
 static void on_field(void *s, size_t n, void *data) {
     reader *r = data;
     if (r->rc) return;
+    if (r->nf < r->nskip && r->skip[r->nf]) n = 0;
     if (r->arena_len + n + 1 > MG_CSV_MAX_RECORD) {
         char w[64];
         where(r->path, r->record, w, sizeof w);
@@ -178,7 +187,8 @@ static void on_row(int c, void *data) {
                       .field = (const char *const *)r->ptr,
                       .len = r->len,
                       .record = r->record,
-                      .path = r->path};
+                      .path = r->path,
+                      .reader_ = r};
     int rc = r->fn(&row, r->ud, r->err);
     if (rc) {
         r->rc = rc;
@@ -187,6 +197,7 @@ static void on_row(int c, void *data) {
     r->record++;
     r->nf = 0;
     r->arena_len = 0;
+    if (r->header_only) r->rc = STOP_HEADER;
 }
 
 static int digest_fn(void *ud, const char *p, size_t n) {
@@ -283,6 +294,7 @@ out:
     csv_free(&p);
     EVP_MD_CTX_free(md);
     free(single);
+    free(r.skip);
     free(r.arena);
     free(r.off);
     free(r.len);
@@ -291,9 +303,209 @@ out:
     return rc;
 }
 
+void mg_csv_keep_columns(const mg_csv_row *header, const int *cols, size_t n) {
+    reader *r = header->reader_;
+    free(r->skip);
+    r->nskip = header->n;
+    r->skip = mg_xmalloc(header->n);
+    memset(r->skip, 1, header->n);
+    for (size_t i = 0; i < n; i++)
+        if (cols[i] >= 0 && (size_t)cols[i] < header->n) r->skip[cols[i]] = 0;
+}
+
 int mg_csv_find_column(const mg_csv_row *header, const char *name) {
     size_t n = strlen(name);
     for (size_t i = 0; i < header->n; i++)
         if (header->len[i] == n && !memcmp(header->field[i], name, n)) return (int)i;
     return -1;
+}
+
+/* ---- two-thread parse of a regular file ---- */
+
+/* Parses bytes [from, to) of fd (pread) into r/p. Returns 0 or an error (err filled). */
+static int parse_range(reader *r, struct csv_parser *p, int fd, uint64_t from, uint64_t to, char *buf,
+                       const atomic_bool *cancel, mg_error *err) {
+    while (from < to) {
+        if (cancel && atomic_load(cancel)) return MG_ECANCELED;
+        size_t want = to - from < MG_CSV_CHUNK ? (size_t)(to - from) : MG_CSV_CHUNK;
+        ssize_t n = pread(fd, buf, want, (off_t)from);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return mg_error_set(err, MG_EIO, "%s: read: %s", r->path, strerror(errno));
+        if (n == 0) break;
+        size_t done = csv_parse(p, buf, (size_t)n, on_field, on_row, r);
+        if (r->rc) return r->rc;
+        if (done < (size_t)n) {
+            char w[64];
+            if (csv_error(p) == CSV_EPARSE) {
+                snprintf(w, sizeof w, "line %llu", (unsigned long long)line_of_offset(r->path, from + done));
+                return mg_error_set(err, MG_EPARSE, "%s: %s: malformed CSV (stray or unescaped quote)",
+                                    r->path, w);
+            }
+            where(r->path, r->record, w, sizeof w);
+            return mg_error_set(err, MG_ETOOBIG, "%s: %s: field larger than %u bytes", r->path, w,
+                                MG_CSV_MAX_FIELD);
+        }
+        from += (uint64_t)n;
+    }
+    return 0;
+}
+
+typedef struct half {
+    reader r;
+    struct csv_parser p;
+    int fd;
+    uint64_t from, to;
+    atomic_bool cancel;
+    mg_error err;
+    int rc;
+} half;
+
+/* The second half: header (for the consumer's column lookup), then [from, to) and fini. */
+static void *second_half(void *arg) {
+    half *h = arg;
+    char *buf = mg_xmalloc(MG_CSV_CHUNK);
+    h->r.header_only = true;
+    int rc = parse_range(&h->r, &h->p, h->fd, 0, h->to, buf, &h->cancel, &h->err);
+    if (rc == STOP_HEADER) {
+        csv_free(&h->p);
+        init_parser(&h->p, false);
+        h->r.header_only = false;
+        h->r.rc = 0;
+        h->r.nf = 0;
+        h->r.arena_len = 0;
+        rc = parse_range(&h->r, &h->p, h->fd, h->from, h->to, buf, &h->cancel, &h->err);
+        if (!rc && csv_fini(&h->p, on_field, on_row, &h->r) != 0) rc = MG_EPARSE;
+        if (!rc) rc = h->r.rc;
+    } else if (!rc) {
+        rc = MG_EPARSE; /* no header: let the first half report it */
+    }
+    h->rc = rc;
+    free(buf);
+    return NULL;
+}
+
+typedef struct hasher {
+    int fd;
+    uint64_t size;
+    EVP_MD_CTX *md;
+    int rc;
+} hasher;
+
+static void *hash_file(void *arg) {
+    hasher *h = arg;
+    size_t cap = 1u << 20;
+    char *buf = mg_xmalloc(cap);
+    for (uint64_t off = 0; off < h->size;) {
+        ssize_t n = pread(h->fd, buf, cap, (off_t)off);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            h->rc = MG_EIO;
+            break;
+        }
+        EVP_DigestUpdate(h->md, buf, (size_t)n);
+        off += (uint64_t)n;
+    }
+    free(buf);
+    return NULL;
+}
+
+int mg_csv_stream2(const char *path, bool want_digest, mg_csv_row_fn fn, void *ud, void *ud2, bool *used2,
+                   mg_csv_result *res, mg_error *err) {
+    *used2 = false;
+    struct stat st;
+    int fd = strcmp(path, "-") ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size < PAR_MIN) {
+        if (fd >= 0) close(fd);
+        return mg_csv_stream(path, want_digest, fn, ud, res, err);
+    }
+    uint64_t size = (uint64_t)st.st_size, split = 0;
+    char *buf = mg_xmalloc(MG_CSV_CHUNK);
+    for (uint64_t off = size / 2; off < size && !split;) { /* first LF after the middle */
+        ssize_t n = pread(fd, buf, MG_CSV_CHUNK, (off_t)off);
+        if (n <= 0) break;
+        char *nl = memchr(buf, '\n', (size_t)n);
+        if (nl) split = off + (uint64_t)(nl - buf) + 1;
+        off += (uint64_t)n;
+    }
+    if (!split || split >= size) {
+        free(buf);
+        close(fd);
+        return mg_csv_stream(path, want_digest, fn, ud, res, err);
+    }
+    mg_csv_result local;
+    if (!res) res = &local;
+    memset(res, 0, sizeof *res);
+    hasher hs = {.fd = fd, .size = size};
+    pthread_t hth, sth;
+    if (want_digest) {
+        hs.md = EVP_MD_CTX_new();
+        if (!hs.md || !EVP_DigestInit_ex(hs.md, EVP_sha256(), NULL)) abort();
+        if (pthread_create(&hth, NULL, hash_file, &hs) != 0) abort();
+    }
+    half *h2 = mg_xcalloc(1, sizeof *h2);
+    h2->r = (reader){.path = path, .fn = fn, .ud = ud2, .err = &h2->err};
+    init_parser(&h2->p, false);
+    h2->fd = fd;
+    h2->from = split;
+    h2->to = size;
+    atomic_init(&h2->cancel, false);
+    if (pthread_create(&sth, NULL, second_half, h2) != 0) abort();
+
+    struct csv_parser p;
+    init_parser(&p, false);
+    reader r = {.path = path, .fn = fn, .ud = ud, .err = err};
+    int rc = parse_range(&r, &p, fd, 0, split, buf, NULL, err);
+    /* the speculation holds when the first half ends exactly at a record boundary */
+    bool boundary = !rc && p.pstate == 0 && r.nf == 0 && r.record > 0;
+    if (!boundary) atomic_store(&h2->cancel, true);
+    pthread_join(sth, NULL);
+    if (!rc && boundary && h2->rc == 0) {
+        *used2 = true;
+        r.record += h2->r.record - 1; /* the second half counted its header too */
+    } else if (!rc) {
+        /* not a boundary, or an error in the second half: parse it here, in order, so that
+         * any error is reported with the right position */
+        rc = parse_range(&r, &p, fd, split, size, buf, NULL, err);
+        if (!rc && csv_fini(&p, on_field, on_row, &r) != 0) {
+            char w[64];
+            where(path, r.record, w, sizeof w);
+            rc = mg_error_set(err, MG_EPARSE, "%s: %s: unterminated quoted field", path, w);
+        }
+        if (!rc) rc = r.rc;
+    }
+    if (!rc && r.record == 0) rc = mg_error_set(err, MG_EPARSE, "%s: no header row", path);
+    if (want_digest) pthread_join(hth, NULL);
+    if (!rc) {
+        res->records = r.record - 1;
+        res->bytes = size;
+        if (want_digest) {
+            if (hs.rc) {
+                rc = mg_error_set(err, MG_EIO, "%s: read failed while hashing", path);
+            } else {
+                unsigned char d[EVP_MAX_MD_SIZE];
+                unsigned int dl = 0;
+                EVP_DigestFinal_ex(hs.md, d, &dl);
+                memcpy(res->digest, "sha256:", 7);
+                for (unsigned i = 0; i < dl; i++)
+                    snprintf(res->digest + 7 + 2 * i, 3, "%02x", d[i]);
+            }
+        }
+    }
+    EVP_MD_CTX_free(hs.md);
+    csv_free(&p);
+    csv_free(&h2->p);
+    free(h2->r.skip);
+    free(h2->r.arena);
+    free(h2->r.off);
+    free(h2->r.len);
+    free(h2->r.ptr);
+    free(h2);
+    free(r.skip);
+    free(r.arena);
+    free(r.off);
+    free(r.len);
+    free(r.ptr);
+    free(buf);
+    close(fd);
+    return rc;
 }

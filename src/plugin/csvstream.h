@@ -39,6 +39,7 @@ typedef struct mg_csv_row {
     const size_t *len;        /* byte length of each field */
     uint64_t record;          /* 0 for the header, then 1, 2, ... for data records */
     const char *path;         /* the file being read (for mg_csv_row_where) */
+    void *reader_;            /* private */
 } mg_csv_row;
 
 /* Called once per record, header first. Return 0 to go on; a non-zero return stops the parse
@@ -56,9 +57,26 @@ typedef struct mg_csv_result {
 int mg_csv_stream(const char *path, bool want_digest, mg_csv_row_fn fn, void *ud, mg_csv_result *res,
                   mg_error *err);
 
+/* Like mg_csv_stream, but a regular file of 32 MiB or more is parsed by two threads: the
+ * second half (from the first line end after the middle) runs on a second thread with ud2 — it
+ * gets the header first, then that half's records — speculating that the half starts at a
+ * record boundary. When the first half ends exactly there, *used2 is set and the caller merges
+ * ud2's results into ud's (the records of the two halves are not interleaved in any defined
+ * order: only for order-free aggregates). Otherwise (a quoted field spans the split, or the
+ * second half failed) ud2's results are to be ignored and the rest is parsed in order on the
+ * calling thread, so errors name the right line. The digest is computed on a third thread.
+ * fn may run on two threads at once, each with its own ud. */
+int mg_csv_stream2(const char *path, bool want_digest, mg_csv_row_fn fn, void *ud, void *ud2, bool *used2,
+                   mg_csv_result *res, mg_error *err);
+
 /* Writes "line N" (the line where the record starts; re-reads the file) or, for stdin,
  * "record N" into buf. */
 void mg_csv_row_where(const mg_csv_row *row, char *buf, size_t n);
+
+/* Called from the header's callback: only the columns listed (indexes into the header) are
+ * delivered from now on; every other field arrives empty (its count is still checked). Saves
+ * copying fields nobody reads. */
+void mg_csv_keep_columns(const mg_csv_row *header, const int *cols, size_t n);
 
 /* Index of name in the header row, or -1. */
 int mg_csv_find_column(const mg_csv_row *header, const char *name);

@@ -155,6 +155,38 @@ static void test_csv_nul_bytes(void **state) {
     free(p);
 }
 
+static int keep_second(const mg_csv_row *row, void *ud, mg_error *err) {
+    if (row->record == 0) {
+        int col = 1;
+        mg_csv_keep_columns(row, &col, 1);
+    }
+    return collect(row, ud, err);
+}
+
+static void test_csv_keep_columns(void **state) {
+    (void)state;
+    static const char text[] = "a,b,c\n1,2,3\n4,5,6\n";
+    char *p = write_tmp(text, sizeof text - 1);
+    collected c = {0};
+    mg_error err;
+    assert_int_equal(mg_csv_stream(p, false, keep_second, &c, NULL, &err), 0);
+    assert_int_equal(c.cells.n, 9);
+    assert_string_equal(c.cells.v[3], "1:0=");
+    assert_string_equal(c.cells.v[4], "1:1=2");
+    assert_string_equal(c.cells.v[5], "1:2=");
+    mg_strvec_free(&c.cells);
+    /* a small file: the two-thread entry point parses it on one thread, with ud */
+    bool used2 = true;
+    collected c2 = {0};
+    assert_int_equal(mg_csv_stream2(p, true, collect, &c, &c2, &used2, NULL, &err), 0);
+    assert_false(used2);
+    assert_int_equal(c.cells.n, 9);
+    assert_int_equal(c2.cells.n, 0);
+    mg_strvec_free(&c.cells);
+    unlink(p);
+    free(p);
+}
+
 static void test_cmap(void **state) {
     (void)state;
     mg_cmap m;
@@ -195,8 +227,8 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse_permuted), cmocka_unit_test(test_parse_errors),
         cmocka_unit_test(test_csv_rfc4180),    cmocka_unit_test(test_csv_errors),
-        cmocka_unit_test(test_csv_nul_bytes),  cmocka_unit_test(test_cmap),
-        cmocka_unit_test(test_bgq_order),
+        cmocka_unit_test(test_csv_nul_bytes),  cmocka_unit_test(test_csv_keep_columns),
+        cmocka_unit_test(test_cmap),           cmocka_unit_test(test_bgq_order),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
