@@ -139,20 +139,29 @@ static bool parse_string(parser *ps, bool decode, size_t *len) {
     size_t o = 0;
     if (decode) scratch_need(ps, 64);
     for (;;) {
-        /* Fast run of plain ASCII, eight bytes at a time while no byte is '"', '\\', a control
-         * character or non-ASCII. */
+        /* Fast run of plain ASCII, eight bytes at a time: flag bytes that are '"', '\\', a
+         * control character or non-ASCII; the lowest flag is always a real one (borrows only
+         * spill upwards), so it is where the run ends. */
         const char *run = p;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
         while (end - p >= 8) {
             uint64_t v;
             memcpy(&v, p, 8);
             const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
             uint64_t q = v ^ (ones * '"'), b = v ^ (ones * '\\');
-            uint64_t special = ((q - ones) & ~q) | ((b - ones) & ~b) | ((v - ones * 0x20) & ~v) | v;
-            if (special & highs) break;
+            uint64_t special = (((q - ones) & ~q) | ((b - ones) & ~b) | ((v - ones * 0x20) & ~v) | v) & highs;
+            if (special) {
+                p += __builtin_ctzll(special) >> 3;
+                goto run_done;
+            }
             p += 8;
         }
+#endif
         while (p < end && (unsigned char)*p >= 0x20 && *p != '"' && *p != '\\' && (unsigned char)*p < 0x80)
             p++;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    run_done:
+#endif
         if (decode && p > run) {
             scratch_need(ps, o + (size_t)(p - run) + 8);
             memcpy(ps->scratch + o, run, (size_t)(p - run));
@@ -288,50 +297,85 @@ static bool literal(parser *ps, const char *word, size_t n) {
 static bool skip_value(parser *ps);
 static json_t *build_value(parser *ps, ctx c);
 
-static bool skip_container(parser *ps, char close) {
-    if (++ps->depth > MAX_DEPTH) return fail(ps, ps->p, "maximum nesting depth exceeded");
-    ps->p++;
-    ws(ps);
-    if (ps->p < ps->end && *ps->p == close) {
-        ps->p++;
-        ps->depth--;
-        return true;
-    }
-    for (;;) {
-        if (close == '}') {
-            if (ps->p >= ps->end || *ps->p != '"') return fail(ps, ps->p, "string or '}' expected");
-            if (!parse_string(ps, false, NULL)) return false;
-            ws(ps);
-            if (ps->p >= ps->end || *ps->p != ':') return fail(ps, ps->p, "':' expected");
-            ps->p++;
-            ws(ps);
-        }
-        if (!skip_value(ps)) return false;
-        ws(ps);
-        if (ps->p < ps->end && *ps->p == ',') {
-            ps->p++;
-            ws(ps);
-            continue;
-        }
-        if (ps->p < ps->end && *ps->p == close) {
-            ps->p++;
-            ps->depth--;
-            return true;
-        }
-        return fail(ps, ps->p, close == '}' ? "',' or '}' expected" : "',' or ']' expected");
-    }
-}
+#define WS(p, end)                                                                                           \
+    while ((p) < (end) && (*(p) == ' ' || *(p) == '\n' || *(p) == '\r' || *(p) == '\t'))                     \
+    (p)++
 
+/* Validates one value without building it: an iterative state machine with an explicit stack
+ * of open containers (the hot path for the dropped parts of a review). */
 static bool skip_value(parser *ps) {
-    if (ps->p >= ps->end) return fail(ps, ps->p, "premature end of input");
-    switch (*ps->p) {
-    case '{': return skip_container(ps, '}');
-    case '[': return skip_container(ps, ']');
-    case '"': return parse_string(ps, false, NULL);
-    case 't': return literal(ps, "true", 4);
-    case 'f': return literal(ps, "false", 5);
-    case 'n': return literal(ps, "null", 4);
-    default: return parse_number(ps, NULL);
+    char stack[MAX_DEPTH];
+    int sp = 0;
+    const char *end = ps->end;
+    for (;;) {
+        /* expecting a value */
+        WS(ps->p, end);
+        if (ps->p >= end) return fail(ps, ps->p, "premature end of input");
+        switch (*ps->p) {
+        case '{':
+            if (ps->depth + sp + 1 > MAX_DEPTH) return fail(ps, ps->p, "maximum nesting depth exceeded");
+            stack[sp++] = '}';
+            ps->p++;
+            WS(ps->p, end);
+            if (ps->p < end && *ps->p == '}') {
+                ps->p++;
+                sp--;
+                goto after_value;
+            }
+            goto key;
+        case '[':
+            if (ps->depth + sp + 1 > MAX_DEPTH) return fail(ps, ps->p, "maximum nesting depth exceeded");
+            stack[sp++] = ']';
+            ps->p++;
+            WS(ps->p, end);
+            if (ps->p < end && *ps->p == ']') {
+                ps->p++;
+                sp--;
+                goto after_value;
+            }
+            continue;
+        case '"':
+            if (!parse_string(ps, false, NULL)) return false;
+            goto after_value;
+        case 't':
+            if (!literal(ps, "true", 4)) return false;
+            goto after_value;
+        case 'f':
+            if (!literal(ps, "false", 5)) return false;
+            goto after_value;
+        case 'n':
+            if (!literal(ps, "null", 4)) return false;
+            goto after_value;
+        default:
+            if (!parse_number(ps, NULL)) return false;
+            goto after_value;
+        }
+    key:
+        if (ps->p >= end || *ps->p != '"') return fail(ps, ps->p, "string or '}' expected");
+        if (!parse_string(ps, false, NULL)) return false;
+        WS(ps->p, end);
+        if (ps->p >= end || *ps->p != ':') return fail(ps, ps->p, "':' expected");
+        ps->p++;
+        continue;
+    after_value:
+        for (;;) {
+            if (sp == 0) return true;
+            WS(ps->p, end);
+            if (ps->p < end && *ps->p == ',') {
+                ps->p++;
+                if (stack[sp - 1] == '}') {
+                    WS(ps->p, end);
+                    goto key;
+                }
+                break; /* next array item */
+            }
+            if (ps->p < end && *ps->p == stack[sp - 1]) {
+                ps->p++;
+                sp--;
+                continue;
+            }
+            return fail(ps, ps->p, stack[sp - 1] == '}' ? "',' or '}' expected" : "',' or ']' expected");
+        }
     }
 }
 
@@ -433,10 +477,6 @@ static json_t *build_object(parser *ps, ctx c) {
         }
         kind_class kc = c == C_OBJECT ? classify(api, kind) : K_OTHER;
         ctx cc = c == C_FULL ? C_FULL : child_ctx(c, ps->scratch, kc);
-        if (json_object_get(obj, ps->scratch)) {
-            fail(ps, key_at, "duplicate object key");
-            goto err;
-        }
         if (cc == SKIP) {
             if (!skip_value(ps)) goto err;
         } else {
@@ -445,7 +485,17 @@ static json_t *build_object(parser *ps, ctx c) {
             char *key = klen < sizeof kbuf ? kbuf : mg_xmalloc(klen + 1);
             memcpy(key, ps->scratch, klen + 1);
             json_t *v = build_value(ps, cc);
-            if (v) json_object_set_new_nocheck(obj, key, v);
+            if (v) {
+                /* A duplicate key replaces the earlier member: the size tells (cheaper than a
+                 * lookup before every insert). */
+                size_t before = json_object_size(obj);
+                json_object_set_new_nocheck(obj, key, v);
+                if (json_object_size(obj) == before) {
+                    if (key != kbuf) free(key);
+                    fail(ps, key_at, "duplicate object key");
+                    goto err;
+                }
+            }
             if (v && c == C_OBJECT && json_is_string(v)) {
                 if (!strcmp(key, "apiVersion")) api = json_string_value(v);
                 if (!strcmp(key, "kind")) kind = json_string_value(v);

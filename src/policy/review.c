@@ -6,7 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/buf.h"
 #include "core/mem.h"
+#include "k8s/jsonparse.h"
 
 __attribute__((format(printf, 2, 3))) static int bad(mg_error *err, const char *fmt, ...) {
     char msg[512];
@@ -157,7 +159,17 @@ char *mg_admission_response_json(const char *uid, const mg_admission_decision *d
     }
     json_t *root = json_pack("{s:s, s:s, s:o}", "apiVersion", MG_ADMISSION_API_VERSION, "kind",
                              "AdmissionReview", "response", resp);
-    char *s = json_dumps(root, JSON_COMPACT);
+    /* k8s/jsonparse's serializer: same compact JSON, several times faster than json_dumps on
+     * the webhook's hot path. */
+    mg_buf b;
+    mg_buf_init(&b, 1u << 20);
+    char *s;
+    if (mg_k8s_json_dump(root, &b) == 0) {
+        s = mg_buf_steal(&b);
+    } else {
+        mg_buf_free(&b);
+        s = json_dumps(root, JSON_COMPACT);
+    }
     json_decref(root);
     return s;
 }
