@@ -81,8 +81,9 @@ typedef struct mg_http_server_config {
     int idle_timeout_s;        /* keep-alive idle time; 0 = 90 (Go's client keeps 90 s) */
     int cert_poll_ms;          /* certificate file check period; 0 = 2000 */
     /* Optional: registers <metrics_namespace>_http_server_threads,
-     * <ns>_http_server_requests_total{thread}, <ns>_http_responses_total{code}, and with TLS <ns>_tls_certificate_not_after_seconds and
-     * <ns>_tls_certificate_reloads_total{result} in this registry (borrowed). */
+     * <ns>_http_server_requests_total{thread}, <ns>_http_responses_total{code}, and with TLS
+     * <ns>_tls_certificate_not_after_seconds and <ns>_tls_certificate_reloads_total{result} in this registry
+     * (borrowed). */
     mg_metrics *metrics;
     const char *metrics_namespace; /* default "modelgov" */
 } mg_http_server_config;
