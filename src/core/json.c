@@ -44,12 +44,12 @@ double mg_json_num(const json_t *obj, double dflt, ...) {
     return json_is_number(v) ? json_number_value(v) : dflt;
 }
 
-bool mg_json_bool(const json_t *obj, bool dflt, ...) {
+bool mg_json_bool(const json_t *obj, int dflt, ...) {
     va_list ap;
     va_start(ap, dflt);
     json_t *v = vget(obj, ap);
     va_end(ap);
-    return json_is_boolean(v) ? json_is_true(v) : dflt;
+    return json_is_boolean(v) ? json_is_true(v) : dflt != 0;
 }
 
 json_t *mg_json_obj_ensure(json_t *obj, const char *key) {

@@ -17,8 +17,9 @@ const char *mg_json_str(const json_t *obj, ...) __attribute__((sentinel));
 long long mg_json_int(const json_t *obj, long long dflt, ...) __attribute__((sentinel));
 /* The number (integer or real) at the key path, or dflt. */
 double mg_json_num(const json_t *obj, double dflt, ...) __attribute__((sentinel));
-/* The boolean at the key path, or dflt. */
-bool mg_json_bool(const json_t *obj, bool dflt, ...) __attribute__((sentinel));
+/* The boolean at the key path, or dflt (an int: a bool before "..." would be promoted, and
+ * va_start on it is undefined). */
+bool mg_json_bool(const json_t *obj, int dflt, ...) __attribute__((sentinel));
 /* Object at key of obj, created (empty object) when missing or not an object. Borrowed. */
 json_t *mg_json_obj_ensure(json_t *obj, const char *key);
 
