@@ -40,6 +40,8 @@ typedef struct store_index {
 struct mg_store {
     pthread_rwlock_t lock;
     bool compact;
+    pthread_mutex_t scratch_mu; /* compact mode: one reusable dump buffer (no regrowth per put) */
+    mg_buf scratch;
     mg_strmap *objects; /* key → entry * */
     store_index idx[MAX_INDEXES];
     int nidx;
@@ -48,6 +50,8 @@ struct mg_store {
 mg_store *mg_store_new(void) {
     mg_store *s = mg_xcalloc(1, sizeof(*s));
     pthread_rwlock_init(&s->lock, NULL);
+    pthread_mutex_init(&s->scratch_mu, NULL);
+    mg_buf_init(&s->scratch, SIZE_MAX);
     s->objects = mg_strmap_new();
     return s;
 }
@@ -94,6 +98,8 @@ void mg_store_free(mg_store *s) {
         mg_strmap_free(s->idx[i].by_value, free_set);
     }
     pthread_rwlock_destroy(&s->lock);
+    pthread_mutex_destroy(&s->scratch_mu);
+    mg_buf_free(&s->scratch);
     free(s);
 }
 
@@ -188,12 +194,13 @@ bool mg_store_upsert(mg_store *s, json_t *obj, json_t **old_out) {
     char *text = NULL;
     size_t len = 0;
     if (s->compact) {
-        mg_buf b;
-        mg_buf_init(&b, SIZE_MAX);
-        mg_k8s_json_dump(obj, &b);
-        len = b.len;
-        text = mg_buf_steal(&b);
-        text = mg_xrealloc(text, len + 1); /* exact size: the buffer grew by doubling */
+        pthread_mutex_lock(&s->scratch_mu);
+        mg_buf_reset(&s->scratch);
+        mg_k8s_json_dump(obj, &s->scratch);
+        len = s->scratch.len;
+        text = mg_xmalloc(len + 1); /* exact size */
+        memcpy(text, s->scratch.data, len + 1);
+        pthread_mutex_unlock(&s->scratch_mu);
     } else {
         json_incref(obj);
     }
