@@ -167,13 +167,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send_header('Warning', '299 - "%s"' % w.replace('"', '\\"'))
         for k, v in (headers or {}).items():
             self.send_header(k, v)
-        if self.command == 'HEAD':
-            self.send_header('Content-Length', str(len(body)))
-            self.end_headers()
-            return
         self.send_header('Content-Length', str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        # headers and body in one write (one TLS record): no Nagle/delayed-ACK stalls
+        self._headers_buffer.append(b'\r\n')
+        if self.command != 'HEAD':
+            self._headers_buffer.append(body)
+        self.wfile.write(b''.join(self._headers_buffer))
+        self._headers_buffer = []
 
     def send_json(self, code, obj, headers=None):
         self.send(code, dumps(obj, self.pretty), headers=headers)
@@ -631,6 +631,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
                         chunks.append(line('DELETED', cl.out(res, o)))
                 if chunks:
                     write(b''.join(chunks))
+                if evs:
+                    # coalesce bursts: many watchers each waking per event would thrash the GIL
+                    time.sleep(0.01)
                 if next_bm is not None and time.time() >= next_bm:
                     bm = {'apiVersion': res.gv, 'kind': res.kind, 'metadata': {'resourceVersion': str(max(cur_rv, last))}}
                     if want_table:
@@ -658,6 +661,7 @@ class TLSServer(http.server.ThreadingHTTPServer):
 
     def finish_request(self, request, client_address):
         try:
+            request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             request.settimeout(30)
             conn = self.ssl_ctx.wrap_socket(request, server_side=True)
             conn.settimeout(None)
