@@ -472,11 +472,27 @@ class Cluster:
         return self._update(ctx, res, ns, name, lambda cur: deep(obj), sub, want_rv, put=True)
 
     def patch(self, ctx, res, ns, name, body, content_type, sub=''):
+        ct = (content_type or '').split(';')[0].strip()
         try:
             doc = json.loads(body)
         except ValueError as e:
-            raise errors.bad_request('error decoding patch: %s' % e)
-        ct = (content_type or '').split(';')[0].strip()
+            doc = None
+            if ct == 'application/apply-patch+yaml':
+                try:
+                    import yaml
+                    doc = yaml.safe_load(body)
+                except Exception:
+                    doc = None
+            if doc is None:
+                raise errors.bad_request('error decoding patch: %s' % e)
+        if ct == 'application/apply-patch+yaml':
+            if not ctx.field_manager:
+                raise errors.invalid('meta.k8s.io', 'PatchOptions', '', [
+                    errors.c_required('fieldManager', 'is required for apply patch')])
+            key = (ns if res.namespaced else '', name)
+            if not sub and key not in self.store.bucket(res.bucket).objs and isinstance(doc, dict):
+                # server-side apply creates the object when it does not exist
+                return self.create(ctx, res, ns, json.dumps(doc).encode())
 
         def apply(cur, kind=None, group=None):
             g = res.group if group is None else group
