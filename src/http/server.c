@@ -432,6 +432,8 @@ static void queue_response(struct lws *wsi, svc_thread *t, conn *c, mg_http_resp
     mg_http_server *s = t->srv;
     if (atomic_load(&s->stopping)) c->close_after = true;
     mg_buf_init(&c->out, LWS_PRE + MAX_HEADER_BLOCK + s->max_response);
+    c->out.cap = LWS_PRE + 512 + resp->headers.len + resp->body.len;
+    c->out.data = mg_xmalloc(c->out.cap);
     static const char pre[LWS_PRE] = {0};
     mg_buf_append(&c->out, pre, LWS_PRE);
     int rc = mg_buf_printf(&c->out,
@@ -638,6 +640,10 @@ static int on_http(struct lws *wsi, svc_thread *t, conn *c, const char *in, size
     if (c->content_length > 0) {
         if (c->reject_status) c->discard_body = true;
         mg_buf_init(&c->body, s->max_body);
+        /* Size the buffer once: Content-Length is known and within the cap. */
+        c->body.data = mg_xmalloc((size_t)c->content_length + 1);
+        c->body.cap = (size_t)c->content_length + 1;
+        c->body.data[0] = '\0';
         copy_header(wsi, WSI_TOKEN_HTTP_EXPECT, tmp, sizeof tmp);
         if (!strcasecmp(tmp, "100-continue") && !c->reject_status) {
             static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
