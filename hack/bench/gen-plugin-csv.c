@@ -27,8 +27,8 @@ int main(int argc, char **argv) {
         const char *f = first[r & 7], *l = last[(r >> 3) & 7];
         int sx = (r >> 6) & 1, age = 18 + (int)((r >> 8) % 60);
         int approved = ((r >> 16) % 100) < (sx ? 55u : 42u);
-        out += printf("%lld,\"%s, %s\",%s.%s%lld@example.com,%s,%s,%d,%05d,%d.%02d,%d,note %llu\r\n", id, l, f,
-                      f, l, id % 9973, sex[sx], race[(r >> 7) & 3], age, (int)((r >> 20) % 99999),
+        out += printf("%lld,\"%s, %s\",%s.%s%lld@example.com,%s,%s,%d,%05d,%d.%02d,%d,note %llu\r\n", id, l,
+                      f, f, l, id % 9973, sex[sx], race[(r >> 7) & 3], age, (int)((r >> 20) % 99999),
                       20000 + (int)((r >> 40) % 80000), (int)((r >> 33) % 100), approved,
                       (unsigned long long)((r >> 24) % 1000000));
     }
