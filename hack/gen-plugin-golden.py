@@ -9,6 +9,7 @@ and the bias scan, numpy for baseline quantiles and scipy for drift. Run it with
 in:  hack/gen-plugin-golden.py [OUTDIR]   (default tests/plugin)
 """
 import csv
+csv.field_size_limit(1 << 24)
 import hashlib
 import hmac
 import io
@@ -78,6 +79,13 @@ write_bytes(os.path.join(IN, "people_lf.csv"), csv_bytes(people, "\n"))
 # a single-column file whose values include an empty one (must not become a blank line)
 write_bytes(os.path.join(IN, "single.csv"), csv_bytes([["secret"], ["a"], [""], ["b"]], "\r\n"))
 
+# large fields: a 50 KB value to pseudonymize (hashed inline, not by the output worker) and a
+# 300 KB quoted value with quotes, commas and newlines (crosses the 256 KB output buffers)
+bigrows = [["name", "note", "n"]]
+for i in range(3):
+    bigrows.append([("N%d-" % i) + "é" * 17000, ('say "x", y\n' * 27000) if i == 0 else "short", str(i)])
+write_bytes(os.path.join(IN, "bigfields.csv"), csv_bytes(bigrows, "\n"))
+
 # keys: raw bytes, including NUL and newline bytes that must not be trimmed
 key1 = bytes(range(0, 40)) + b"\n"
 key2 = b"another key, \x00 with a NUL and a trailing newline....\n"
@@ -142,6 +150,7 @@ cases = {
     "pseudo2": ("people.csv", key2, ["name", "zip"], ["note", "income"]),
     "pseudolong": ("people.csv", long_key, ["name", "note"], []),
     "pseudosingle": ("single.csv", key1, ["secret"], []),
+    "pseudobig": ("bigfields.csv", key2, ["name"], ["n"]),
 }
 meta = {}
 for case, (src, key, cols, drop) in cases.items():
@@ -151,7 +160,7 @@ for case, (src, key, cols, drop) in cases.items():
     meta[case] = {
         "input": src,
         "key": {"pseudo1": "key1.bin", "pseudo1lf": "key1.bin", "pseudo2": "key2.bin", "pseudolong": "long.bin",
-                "pseudosingle": "key1.bin"}[case],
+                "pseudosingle": "key1.bin", "pseudobig": "key2.bin"}[case],
         "columns": ",".join(cols),
         "drop": ",".join(drop),
         "report": {

@@ -46,7 +46,7 @@ check_rc "hash table" 0 $K -n default dataset hash in/people.csv &&
   has "hash table shows the digest" "$T/out" "$($PY -c 'import json;print(json.load(open("expected/hash.json"))[0]["digest"])')"
 
 # ---- pseudonymize ----
-for c in pseudo1 pseudo1lf pseudo2 pseudolong pseudosingle; do
+for c in pseudo1 pseudo1lf pseudo2 pseudolong pseudosingle pseudobig; do
   eval "$($PY -c "
 import json,shlex; m=json.load(open('expected/pseudo-cases.json'))['$c']
 print('IN='+shlex.quote(m['input']), 'KEY='+shlex.quote(m['key']), 'COLS='+shlex.quote(m['columns']), 'DROP='+shlex.quote(m['drop']))
