@@ -233,6 +233,15 @@ int main(int argc, char **argv) {
           "rc %d status %d %s", rc, e.http_status, e.message);
     json_decref(jp);
 
+    obj = configmap("Bad_Name", NULL, NULL, "v");
+    rc = mg_k8s_create(c, &CM, ns, obj, &out, &e);
+    check(rc == MG_EHTTP && e.http_status == 422 && !strcmp(e.reason, "Invalid") &&
+              strstr(e.message, "ConfigMap \"Bad_Name\" is invalid: metadata.name: Invalid value"),
+          "invalid name is 422 Invalid", "rc %d reason %s message %s", rc, e.reason, e.message);
+    json_decref(obj);
+    json_decref(out);
+    out = NULL;
+
     /* scale subresource */
     json_t *dep =
         json_loads("{\"apiVersion\":\"apps/v1\",\"kind\":\"Deployment\",\"metadata\":{\"name\":\"web\"},"
