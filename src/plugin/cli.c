@@ -12,6 +12,7 @@
 
 #include "core/buf.h"
 #include "core/mem.h"
+#include "core/yaml.h"
 
 void mg_strvec_push(mg_strvec *s, const char *str) {
     if (s->n == s->cap) {
@@ -295,7 +296,17 @@ static void yaml_node(const json_t *v, int indent, bool inline_first) {
     }
 }
 
-void mg_cli_print_yaml(const json_t *v) { yaml_node(v, 0, false); }
+/* core/yaml's libyaml emitter when it can (round-trips exactly); the small emitter above is
+ * the fallback (nesting beyond 512). */
+void mg_cli_print_yaml(const json_t *v) {
+    char *y = mg_yaml_dump(v);
+    if (y) {
+        fputs(y, stdout);
+        free(y);
+        return;
+    }
+    yaml_node(v, 0, false);
+}
 
 void mg_cli_print(const json_t *v, mg_outfmt f) {
     if (f == MG_OUT_JSON)

@@ -139,7 +139,11 @@ void mg_csv_row_where(const mg_csv_row *row, char *buf, size_t n) { where(row->p
 static void on_field(void *s, size_t n, void *data) {
     reader *r = data;
     if (r->rc) return;
-    if (r->nf < r->nskip && r->skip[r->nf]) n = 0;
+    if (r->nf < r->nskip && r->skip[r->nf]) { /* unread column: no copy */
+        r->off[r->nf] = SIZE_MAX;
+        r->len[r->nf++] = 0;
+        return;
+    }
     if (r->arena_len + n + 1 > MG_CSV_MAX_RECORD) {
         char w[64];
         where(r->path, r->record, w, sizeof w);
@@ -182,7 +186,7 @@ static void on_row(int c, void *data) {
         return;
     }
     for (size_t i = 0; i < r->nf; i++)
-        r->ptr[i] = r->arena + r->off[i];
+        r->ptr[i] = r->off[i] == SIZE_MAX ? "" : r->arena + r->off[i];
     mg_csv_row row = {.n = r->nf,
                       .field = (const char *const *)r->ptr,
                       .len = r->len,
