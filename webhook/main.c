@@ -10,6 +10,7 @@
 #include "core/log.h"
 #include "core/mem.h"
 #include "policy/config.h"
+#include "webhook/caches.h"
 #include "webhook/webhook.h"
 
 static void usage(FILE *f) {
@@ -25,6 +26,8 @@ static void usage(FILE *f) {
                "  --log-format FORMAT   json or text (default json)\n"
                "  --log-level LEVEL     debug, info, warn or error (default info)\n"
                "  --threads N           service threads (default: one per CPU)\n"
+               "  --no-caches           do not watch the API server: every lookup finds nothing, so model\n"
+               "                        images are refused (serving tests and benchmarks only)\n"
                "  --help                show this help\n"
                "  --version             print the version\n");
 }
@@ -32,6 +35,7 @@ static void usage(FILE *f) {
 typedef struct flags {
     const char *kubeconfig, *context, *listen, *tls_cert, *tls_key, *config, *log_format, *log_level;
     int threads;
+    bool no_caches;
 } flags;
 
 /* Accepts "--name value" and "--name=value". Returns 1 when argv[*i] is that flag (value set),
@@ -61,6 +65,10 @@ static int parse_flags(int argc, char **argv, flags *f) {
         if (!strcmp(argv[i], "--version")) {
             printf("modelgov-webhook %s\n", MG_VERSION);
             exit(0);
+        }
+        if (!strcmp(argv[i], "--no-caches")) {
+            f->no_caches = true;
+            continue;
         }
         const char *threads = NULL;
         const char **slots[] = {&f->kubeconfig, &f->context,    &f->listen,    &f->tls_cert, &f->tls_key,
@@ -121,8 +129,8 @@ int main(int argc, char **argv) {
     } else {
         mg_policy_config_defaults(&policy);
     }
-    /* The admission index: the informer-fed stores are not wired in yet, so every lookup finds
-     * nothing (model images are then refused: fail closed). */
+    /* The admission index: filled over the informer-fed stores by mg_webhook_watch_start (with
+     * --no-caches every lookup finds nothing: model images are then refused, fail closed). */
     mg_admission_index index;
     memset(&index, 0, sizeof index);
     if (!f.tls_cert)
@@ -143,8 +151,13 @@ int main(int argc, char **argv) {
                               .policy = &policy,
                               .index = &index};
     mg_webhook *wh = NULL;
-    if (mg_webhook_new(&opt, &wh, &err) != 0 || mg_webhook_start(wh, &err) != 0) {
+    mg_webhook_watch *watch = NULL;
+    if (mg_webhook_new(&opt, &wh, &err) != 0 ||
+        (!f.no_caches && mg_webhook_watch_start(f.kubeconfig, f.context, &policy, wh, &index, &watch, &err) != 0) ||
+        mg_webhook_start(wh, &err) != 0) {
         mg_log(MG_LOG_ERROR, "cannot start", "error", err.message, NULL);
+        mg_webhook_stop(wh, 0);
+        mg_webhook_watch_stop(watch);
         mg_webhook_free(wh);
         mg_policy_config_free(&policy);
         return 1;
@@ -153,13 +166,14 @@ int main(int argc, char **argv) {
     snprintf(port, sizeof port, "%d", mg_webhook_port(wh));
     mg_log(MG_LOG_INFO, "listening", "listen", f.listen, "port", port, "tls", f.tls_cert ? "true" : "false",
            "version", MG_VERSION, NULL);
-    /* No watch-fed caches are wired in yet, so there is nothing to wait for. */
-    mg_webhook_set_ready(wh, true);
+    /* With caches, the watch's thread marks the webhook ready once they synced. */
+    if (f.no_caches) mg_webhook_set_ready(wh, true);
 
     int sig = 0;
     sigwait(&set, &sig);
     mg_log(MG_LOG_INFO, "shutting down", "signal", sig == SIGTERM ? "SIGTERM" : "SIGINT", NULL);
     mg_webhook_stop(wh, 5000);
+    mg_webhook_watch_stop(watch);
     mg_webhook_free(wh);
     mg_policy_config_free(&policy);
     mg_log(MG_LOG_INFO, "stopped", NULL);

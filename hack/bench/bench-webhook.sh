@@ -141,7 +141,7 @@ echo "bench-webhook: modelgov-webhook" >&2
 # The policy treats registry.example.com/models/ as model images, so the review goes through the
 # model-image rule (its ModelVersion is unknown to the empty index: a denial with a reason).
 printf 'modelRepositories: ["registry.example.com/models/"]\n' > "$T/config.yaml"
-"$bin" --listen 127.0.0.1:0 --tls-cert "$T/tls.crt" --tls-key "$T/tls.key" --config "$T/config.yaml" \
+"$bin" --no-caches --listen 127.0.0.1:0 --tls-cert "$T/tls.crt" --tls-key "$T/tls.key" --config "$T/config.yaml" \
   --log-format json 2> "$T/webhook.log" &
 wpid=$!
 wport=

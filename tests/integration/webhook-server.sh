@@ -48,7 +48,7 @@ ln -s "$work/v1" "$work/certs/..data"
 ln -s ..data/tls.crt "$work/certs/tls.crt"
 ln -s ..data/tls.key "$work/certs/tls.key"
 
-"$bin" --listen 127.0.0.1:0 --tls-cert "$work/certs/tls.crt" --tls-key "$work/certs/tls.key" \
+"$bin" --no-caches --listen 127.0.0.1:0 --tls-cert "$work/certs/tls.crt" --tls-key "$work/certs/tls.key" \
   --log-format json 2> "$work/log" &
 pid=$!
 port=

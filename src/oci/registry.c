@@ -1,0 +1,752 @@
+/* oci/registry — see registry.h. */
+#include "oci/registry.h"
+
+#include <ctype.h>
+#include <curl/curl.h>
+#include <jansson.h>
+#include <openssl/evp.h>
+#include <openssl/sha.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/buf.h"
+#include "core/clock.h"
+#include "core/mem.h"
+#include "k8s/strmap.h"
+
+#define MAX_BODY (4u << 20)   /* manifests are small; a registry sending more is misbehaving */
+#define MAX_TOKEN_BODY (1u << 20)
+#define POOL_MAX 8
+
+typedef struct reg {
+    char *host;
+    char *ca_file;
+    bool plain_http;
+    char *basic; /* base64(user:password) or NULL */
+} reg;
+
+typedef struct token {
+    char *key; /* "host|scope" */
+    char *value;
+    int64_t expires_ms;
+    struct token *next;
+} token;
+
+typedef struct entry {
+    int rc;          /* 0, MG_ENOTFOUND, or another error */
+    char digest[MG_IMAGEREF_DIGEST_MAX + 1];
+    char message[512];
+    int http_status;
+    int64_t expires_ms;
+} entry;
+
+struct mg_oci_client {
+    reg *regs;
+    size_t n_regs;
+    long timeout_ms;
+    int ttl_s, neg_ttl_s, err_ttl_s;
+    size_t max_entries;
+    void (*observer)(void *ud, mg_oci_event ev);
+    void *observer_ud;
+
+    pthread_mutex_t mu; /* cache, tokens, pool */
+    mg_strmap *cache;
+    token *tokens;
+    CURL *pool[POOL_MAX];
+    size_t n_pool;
+
+    CURLSH *share;
+    pthread_mutex_t share_mu[CURL_LOCK_DATA_LAST];
+
+    atomic_ulong lookups, hits, misses, not_found, errors;
+};
+
+/* ---------------------------------------------------------------- helpers */
+
+const char *mg_oci_endpoint_host(const char *domain) {
+    return strcmp(domain, "docker.io") == 0 ? "registry-1.docker.io" : domain;
+}
+
+static bool is_digest(const char *d) {
+    size_t hex;
+    if (!strncmp(d, "sha256:", 7))
+        hex = 64;
+    else if (!strncmp(d, "sha512:", 7))
+        hex = 128;
+    else
+        return false;
+    const char *p = d + 7;
+    for (size_t i = 0; i < hex; i++)
+        if (!isxdigit((unsigned char)p[i]) || isupper((unsigned char)p[i])) return false;
+    return p[hex] == '\0';
+}
+
+/* Copies the value of one auth-param (quoted with \-escapes, or a token) from *pp into out. */
+static void param_value(const char **pp, char *out, size_t outlen) {
+    const char *p = *pp;
+    size_t n = 0;
+    if (*p == '"') {
+        p++;
+        while (*p && *p != '"') {
+            if (*p == '\\' && p[1]) p++;
+            if (n + 1 < outlen) out[n++] = *p;
+            p++;
+        }
+        if (*p == '"') p++;
+    } else {
+        while (*p && *p != ',' && !isspace((unsigned char)*p)) {
+            if (n + 1 < outlen) out[n++] = *p;
+            p++;
+        }
+    }
+    if (outlen) out[n] = '\0';
+    *pp = p;
+}
+
+int mg_oci_parse_challenge(const char *value, char *scheme, size_t scheme_len, char *realm, size_t realm_len,
+                           char *service, size_t service_len, char *scope, size_t scope_len) {
+    realm[0] = service[0] = scope[0] = scheme[0] = '\0';
+    const char *p = value;
+    while (isspace((unsigned char)*p))
+        p++;
+    size_t n = 0;
+    while (*p && !isspace((unsigned char)*p)) {
+        if (n + 1 < scheme_len) scheme[n++] = *p;
+        p++;
+    }
+    scheme[n] = '\0';
+    if (n == 0) return MG_EPARSE;
+    for (;;) {
+        while (*p == ',' || isspace((unsigned char)*p))
+            p++;
+        if (!*p) break;
+        const char *k = p;
+        while (*p && *p != '=' && *p != ',' && !isspace((unsigned char)*p))
+            p++;
+        size_t klen = (size_t)(p - k);
+        while (isspace((unsigned char)*p))
+            p++;
+        if (*p != '=') return MG_EPARSE;
+        p++;
+        while (isspace((unsigned char)*p))
+            p++;
+        char tmp[8];
+        char *out = tmp;
+        size_t outlen = sizeof tmp;
+        if (klen == 5 && !strncasecmp(k, "realm", 5)) {
+            out = realm;
+            outlen = realm_len;
+        } else if (klen == 7 && !strncasecmp(k, "service", 7)) {
+            out = service;
+            outlen = service_len;
+        } else if (klen == 5 && !strncasecmp(k, "scope", 5)) {
+            out = scope;
+            outlen = scope_len;
+        }
+        param_value(&p, out, outlen);
+    }
+    return 0;
+}
+
+static void observe(mg_oci_client *c, mg_oci_event ev) {
+    if (c->observer) c->observer(c->observer_ud, ev);
+}
+
+/* ---------------------------------------------------------------- credentials */
+
+static char *b64_encode(const char *s) {
+    size_t n = strlen(s);
+    char *out = mg_xmalloc(4 * ((n + 2) / 3) + 1);
+    EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)s, (int)n);
+    return out;
+}
+
+/* Decodes base64 text into a new NUL-terminated string, or NULL when it is not base64. */
+static char *b64_decode(const char *s) {
+    size_t n = strlen(s);
+    if (n == 0 || n % 4) return NULL;
+    unsigned char *out = mg_xmalloc(n / 4 * 3 + 1);
+    int len = EVP_DecodeBlock(out, (const unsigned char *)s, (int)n);
+    if (len < 0) {
+        free(out);
+        return NULL;
+    }
+    if (n >= 1 && s[n - 1] == '=') len--;
+    if (n >= 2 && s[n - 2] == '=') len--;
+    out[len] = '\0';
+    if (strlen((char *)out) != (size_t)len) { /* embedded NUL */
+        free(out);
+        return NULL;
+    }
+    return (char *)out;
+}
+
+static const json_t *auth_entry(const json_t *auths, const char *host) {
+    const char *hub[] = {"https://index.docker.io/v1/", "index.docker.io", "docker.io", "registry-1.docker.io"};
+    char key[600];
+    const json_t *e = json_object_get(auths, host);
+    if (e) return e;
+    snprintf(key, sizeof key, "https://%s", host);
+    if ((e = json_object_get(auths, key))) return e;
+    snprintf(key, sizeof key, "http://%s", host);
+    if ((e = json_object_get(auths, key))) return e;
+    if (!strcasecmp(host, "docker.io") || !strcasecmp(host, "index.docker.io") ||
+        !strcasecmp(host, "registry-1.docker.io"))
+        for (size_t i = 0; i < sizeof hub / sizeof hub[0]; i++)
+            if ((e = json_object_get(auths, hub[i]))) return e;
+    return NULL;
+}
+
+/* Reads r->basic from a dockerconfigjson file. */
+static int load_credentials(reg *r, const char *path, mg_error *err) {
+    json_error_t je;
+    json_t *doc = json_load_file(path, 0, &je);
+    if (!doc) {
+        FILE *f = fopen(path, "r");
+        if (!f) return mg_error_set(err, MG_EIO, "registry %s: credentialsFile %s: cannot read it", r->host, path);
+        fclose(f);
+        return mg_error_set(err, MG_EPARSE, "registry %s: credentialsFile %s: line %d: %s", r->host, path, je.line,
+                            je.text);
+    }
+    int rc = 0;
+    const json_t *e = auth_entry(json_object_get(doc, "auths"), r->host);
+    if (!json_is_object(e)) {
+        rc = mg_error_set(err, MG_EPARSE, "registry %s: credentialsFile %s: no auths entry for %s", r->host, path,
+                          r->host);
+        goto out;
+    }
+    const char *auth = json_string_value(json_object_get(e, "auth"));
+    const char *user = json_string_value(json_object_get(e, "username"));
+    const char *pass = json_string_value(json_object_get(e, "password"));
+    if (auth && *auth) {
+        char *plain = b64_decode(auth);
+        if (!plain || !strchr(plain, ':')) {
+            free(plain);
+            rc = mg_error_set(err, MG_EPARSE,
+                              "registry %s: credentialsFile %s: auths[%s].auth is not base64 of user:password",
+                              r->host, path, r->host);
+            goto out;
+        }
+        r->basic = b64_encode(plain);
+        free(plain);
+    } else if (user && pass) {
+        char *plain = mg_xasprintf("%s:%s", user, pass);
+        r->basic = b64_encode(plain);
+        free(plain);
+    } else {
+        rc = mg_error_set(err, MG_EPARSE,
+                          "registry %s: credentialsFile %s: auths[%s] has neither auth nor username and password",
+                          r->host, path, r->host);
+    }
+out:
+    json_decref(doc);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- curl plumbing */
+
+static void share_lock(CURL *h, curl_lock_data data, curl_lock_access access, void *ud) {
+    (void)h;
+    (void)access;
+    mg_oci_client *c = ud;
+    pthread_mutex_lock(&c->share_mu[data < CURL_LOCK_DATA_LAST ? data : 0]);
+}
+
+static void share_unlock(CURL *h, curl_lock_data data, void *ud) {
+    (void)h;
+    mg_oci_client *c = ud;
+    pthread_mutex_unlock(&c->share_mu[data < CURL_LOCK_DATA_LAST ? data : 0]);
+}
+
+static CURL *easy_take(mg_oci_client *c) {
+    CURL *h = NULL;
+    pthread_mutex_lock(&c->mu);
+    if (c->n_pool) h = c->pool[--c->n_pool];
+    pthread_mutex_unlock(&c->mu);
+    if (!h) h = curl_easy_init();
+    if (!h) abort(); /* out of memory */
+    curl_easy_reset(h);
+    return h;
+}
+
+static void easy_give(mg_oci_client *c, CURL *h) {
+    pthread_mutex_lock(&c->mu);
+    if (c->n_pool < POOL_MAX) {
+        c->pool[c->n_pool++] = h;
+        h = NULL;
+    }
+    pthread_mutex_unlock(&c->mu);
+    if (h) curl_easy_cleanup(h);
+}
+
+typedef struct response {
+    long status;
+    mg_buf body;
+    char digest[160];
+    char www_auth[1024];
+} response;
+
+static size_t on_header(char *data, size_t size, size_t nmemb, void *ud) {
+    response *r = ud;
+    size_t n = size * nmemb;
+    if (n >= 5 && !strncmp(data, "HTTP/", 5)) { /* a new response (after 100 or a redirect) */
+        r->digest[0] = r->www_auth[0] = '\0';
+        return n;
+    }
+    const char *colon = memchr(data, ':', n);
+    if (!colon) return n;
+    size_t klen = (size_t)(colon - data);
+    const char *v = colon + 1;
+    const char *end = data + n;
+    while (v < end && (*v == ' ' || *v == '\t'))
+        v++;
+    while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' '))
+        end--;
+    size_t vlen = (size_t)(end - v);
+    char *dst = NULL;
+    size_t cap = 0;
+    if (klen == 21 && !strncasecmp(data, "Docker-Content-Digest", klen)) {
+        dst = r->digest;
+        cap = sizeof r->digest;
+    } else if (klen == 16 && !strncasecmp(data, "WWW-Authenticate", klen)) {
+        dst = r->www_auth;
+        cap = sizeof r->www_auth;
+    }
+    if (dst) {
+        if (vlen >= cap) vlen = cap - 1;
+        memcpy(dst, v, vlen);
+        dst[vlen] = '\0';
+    }
+    return n;
+}
+
+static size_t on_body(char *data, size_t size, size_t nmemb, void *ud) {
+    response *r = ud;
+    size_t n = size * nmemb;
+    return mg_buf_append(&r->body, data, n) == 0 ? n : 0;
+}
+
+/* One request. method "HEAD" or "GET"; auth is a full header line or NULL. Fills *resp (caller
+ * frees resp->body). Returns 0 whatever the HTTP status, or a transport error. */
+static int request(mg_oci_client *c, const reg *r, const char *method, const char *url, const char *accept,
+                   const char *auth, int64_t deadline, size_t max_body, response *resp, const char *what,
+                   mg_error *err) {
+    memset(resp, 0, sizeof *resp);
+    mg_buf_init(&resp->body, max_body);
+    int64_t left = deadline - mg_clock_mono_ms();
+    if (left <= 0)
+        return mg_error_set(err, MG_ETIMEOUT, "%s: no answer within %ld ms", what, c->timeout_ms);
+    CURL *h = easy_take(c);
+    struct curl_slist *hdr = NULL;
+    if (accept) {
+        char line[512];
+        snprintf(line, sizeof line, "Accept: %s", accept);
+        hdr = curl_slist_append(hdr, line);
+    }
+    if (auth) hdr = curl_slist_append(hdr, auth);
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_SHARE, c->share);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
+    curl_easy_setopt(h, CURLOPT_USERAGENT, "modelgov/" MG_VERSION);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)left);
+    long connect_ms = c->timeout_ms / 2 < left ? c->timeout_ms / 2 : (long)left;
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, connect_ms > 0 ? connect_ms : 1L);
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, resp);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, resp);
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    if (!strcmp(method, "HEAD")) curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+    if (r && r->ca_file) curl_easy_setopt(h, CURLOPT_CAINFO, r->ca_file);
+    CURLcode cc = curl_easy_perform(h);
+    int rc = 0;
+    if (cc == CURLE_OK) {
+        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
+    } else {
+        int code;
+        switch (cc) {
+        case CURLE_OPERATION_TIMEDOUT: code = MG_ETIMEOUT; break;
+        case CURLE_COULDNT_CONNECT:
+        case CURLE_COULDNT_RESOLVE_HOST:
+        case CURLE_COULDNT_RESOLVE_PROXY: code = MG_ECONNECT; break;
+        case CURLE_PEER_FAILED_VERIFICATION:
+        case CURLE_SSL_CONNECT_ERROR:
+        case CURLE_SSL_CACERT_BADFILE:
+        case CURLE_SSL_CERTPROBLEM: code = MG_ETLS; break;
+        case CURLE_WRITE_ERROR: code = MG_ETOOBIG; break;
+        default: code = MG_EIO; break;
+        }
+        rc = mg_error_set(err, code, "%s: %s", what, curl_easy_strerror(cc));
+        if (err) err->retryable = true;
+    }
+    curl_slist_free_all(hdr);
+    easy_give(c, h);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- tokens */
+
+static char *token_get(mg_oci_client *c, const char *key) {
+    char *out = NULL;
+    int64_t now = mg_clock_mono_ms();
+    pthread_mutex_lock(&c->mu);
+    for (token *t = c->tokens; t; t = t->next)
+        if (!strcmp(t->key, key) && t->expires_ms > now) {
+            out = mg_xstrdup(t->value);
+            break;
+        }
+    pthread_mutex_unlock(&c->mu);
+    return out;
+}
+
+static void token_put(mg_oci_client *c, const char *key, const char *value, int64_t expires_ms) {
+    pthread_mutex_lock(&c->mu);
+    token **pp = &c->tokens;
+    while (*pp) { /* drop the old token for this key and any expired one */
+        token *t = *pp;
+        if (!strcmp(t->key, key) || t->expires_ms <= mg_clock_mono_ms()) {
+            *pp = t->next;
+            free(t->key);
+            free(t->value);
+            free(t);
+        } else {
+            pp = &t->next;
+        }
+    }
+    token *t = mg_xcalloc(1, sizeof *t);
+    t->key = mg_xstrdup(key);
+    t->value = mg_xstrdup(value);
+    t->expires_ms = expires_ms;
+    t->next = c->tokens;
+    c->tokens = t;
+    pthread_mutex_unlock(&c->mu);
+}
+
+/* The token flow for a Bearer challenge: returns a new "Authorization: Bearer ..." line. */
+static int fetch_token(mg_oci_client *c, const reg *r, const char *host, const char *path, const char *challenge,
+                       int64_t deadline, const char *what, char **auth_line, mg_error *err) {
+    char scheme[16], realm[512], service[256], scope[512];
+    if (mg_oci_parse_challenge(challenge, scheme, sizeof scheme, realm, sizeof realm, service, sizeof service, scope,
+                               sizeof scope) != 0 ||
+        !realm[0])
+        return mg_error_set(err, MG_EPARSE, "%s: unusable WWW-Authenticate challenge: %s", what, challenge);
+    if (!scope[0]) snprintf(scope, sizeof scope, "repository:%s:pull", path);
+    CURL *esc = curl_easy_init();
+    if (!esc) abort();
+    char *e_service = curl_easy_escape(esc, service, 0);
+    char *e_scope = curl_easy_escape(esc, scope, 0);
+    char *url = mg_xasprintf("%s%s%s%s%sscope=%s", realm, strchr(realm, '?') ? "&" : "?",
+                             service[0] ? "service=" : "", service[0] ? e_service : "", service[0] ? "&" : "",
+                             e_scope);
+    curl_free(e_service);
+    curl_free(e_scope);
+    curl_easy_cleanup(esc);
+    char *basic = r && r->basic ? mg_xasprintf("Authorization: Basic %s", r->basic) : NULL;
+    response resp;
+    int rc = request(c, r, "GET", url, "application/json", basic, deadline, MAX_TOKEN_BODY, &resp, what, err);
+    free(basic);
+    free(url);
+    if (rc) goto out;
+    if (resp.status != 200) {
+        rc = mg_error_set(err, MG_EHTTP, "%s: token request to %s answered HTTP %ld", what, realm, resp.status);
+        if (err) err->http_status = (int)resp.status;
+        goto out;
+    }
+    json_t *doc = json_loadb(resp.body.data ? resp.body.data : "", resp.body.len, 0, NULL);
+    const char *tok = json_string_value(json_object_get(doc, "token"));
+    if (!tok || !*tok) tok = json_string_value(json_object_get(doc, "access_token"));
+    if (!tok || !*tok) {
+        json_decref(doc);
+        rc = mg_error_set(err, MG_EPARSE, "%s: token answer from %s carries no token", what, realm);
+        goto out;
+    }
+    long long expires = json_integer_value(json_object_get(doc, "expires_in"));
+    if (expires <= 0) expires = 60;
+    if (expires > 10) expires -= 5; /* never send a token about to expire */
+    char key[1024];
+    snprintf(key, sizeof key, "%s|%s", host, scope);
+    token_put(c, key, tok, mg_clock_mono_ms() + expires * 1000);
+    *auth_line = mg_xasprintf("Authorization: Bearer %s", tok);
+    json_decref(doc);
+out:
+    mg_buf_free(&resp.body);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- resolution */
+
+static const reg *find_reg(const mg_oci_client *c, const char *domain) {
+    const char *endpoint = mg_oci_endpoint_host(domain);
+    for (size_t i = 0; i < c->n_regs; i++)
+        if (!strcasecmp(c->regs[i].host, domain) || !strcasecmp(c->regs[i].host, endpoint)) return &c->regs[i];
+    if (!strcmp(domain, "docker.io"))
+        for (size_t i = 0; i < c->n_regs; i++)
+            if (!strcasecmp(c->regs[i].host, "index.docker.io")) return &c->regs[i];
+    return NULL;
+}
+
+static int sha256_digest(const mg_buf *b, char *digest, size_t digest_len) {
+    unsigned char md[SHA256_DIGEST_LENGTH];
+    SHA256((const unsigned char *)(b->data ? b->data : ""), b->len, md);
+    if (digest_len < 7 + 2 * SHA256_DIGEST_LENGTH + 1) return MG_EINVAL;
+    memcpy(digest, "sha256:", 7);
+    for (int i = 0; i < SHA256_DIGEST_LENGTH; i++)
+        snprintf(digest + 7 + 2 * i, 3, "%02x", md[i]);
+    return 0;
+}
+
+int mg_oci_resolve_uncached(mg_oci_client *c, const mg_imageref *ref, char *digest, size_t digest_len,
+                            mg_error *err) {
+    char what[MG_IMAGEREF_NAME_MAX + MG_IMAGEREF_TAG_MAX + 64];
+    snprintf(what, sizeof what, "resolving %s:%s", ref->name, ref->tag);
+    if (!ref->tag[0]) return mg_error_set(err, MG_EINVAL, "%s: the reference has no tag", what);
+    const reg *r = find_reg(c, ref->domain);
+    const char *host = mg_oci_endpoint_host(ref->domain);
+    char *url = mg_xasprintf("%s://%s/v2/%s/manifests/%s", r && r->plain_http ? "http" : "https", host, ref->path,
+                             ref->tag);
+    int64_t deadline = mg_clock_mono_ms() + c->timeout_ms;
+    char key[1024];
+    snprintf(key, sizeof key, "%s|repository:%s:pull", host, ref->path);
+    char *tok = token_get(c, key);
+    char *auth = tok ? mg_xasprintf("Authorization: Bearer %s", tok) : NULL;
+    free(tok);
+    response resp;
+    memset(&resp, 0, sizeof resp);
+    int rc = request(c, r, "HEAD", url, MG_OCI_ACCEPT, auth, deadline, MAX_BODY, &resp, what, err);
+    if (rc == 0 && resp.status == 401) {
+        char scheme[16], realm[8], service[8], scope[8];
+        if (mg_oci_parse_challenge(resp.www_auth, scheme, sizeof scheme, realm, sizeof realm, service,
+                                   sizeof service, scope, sizeof scope) != 0) {
+            rc = mg_error_set(err, MG_EHTTP, "%s: HTTP 401 without a usable WWW-Authenticate challenge", what);
+            if (err) err->http_status = 401;
+            goto out;
+        }
+        free(auth);
+        auth = NULL;
+        if (!strcasecmp(scheme, "Bearer")) {
+            char challenge[sizeof resp.www_auth];
+            snprintf(challenge, sizeof challenge, "%s", resp.www_auth);
+            rc = fetch_token(c, r, host, ref->path, challenge, deadline, what, &auth, err);
+        } else if (!strcasecmp(scheme, "Basic") && r && r->basic) {
+            auth = mg_xasprintf("Authorization: Basic %s", r->basic);
+        } else {
+            rc = mg_error_set(err, MG_EHTTP, "%s: the registry wants %s authentication and no credentials are configured",
+                              what, scheme);
+            if (err) err->http_status = 401;
+        }
+        if (rc) goto out;
+        mg_buf_free(&resp.body);
+        rc = request(c, r, "HEAD", url, MG_OCI_ACCEPT, auth, deadline, MAX_BODY, &resp, what, err);
+    }
+    if (rc) goto out;
+    if (resp.status == 200 && !resp.digest[0]) { /* no Docker-Content-Digest: hash the manifest */
+        mg_buf_free(&resp.body);
+        rc = request(c, r, "GET", url, MG_OCI_ACCEPT, auth, deadline, MAX_BODY, &resp, what, err);
+        if (rc) goto out;
+        if (resp.status == 200) {
+            if (!resp.digest[0]) sha256_digest(&resp.body, resp.digest, sizeof resp.digest);
+        }
+    }
+    if (resp.status == 404) {
+        rc = mg_error_set(err, MG_ENOTFOUND, "%s: the registry has no such tag", what);
+        if (err) err->http_status = 404;
+    } else if (resp.status != 200) {
+        rc = mg_error_set(err, MG_EHTTP, "%s: the registry answered HTTP %ld", what, resp.status);
+        if (err) {
+            err->http_status = (int)resp.status;
+            err->retryable = resp.status >= 500 || resp.status == 429;
+        }
+    } else if (!is_digest(resp.digest)) {
+        rc = mg_error_set(err, MG_EPARSE, "%s: the registry sent an invalid digest \"%.100s\"", what, resp.digest);
+    } else if (strlen(resp.digest) >= digest_len) {
+        rc = mg_error_set(err, MG_EINVAL, "%s: digest buffer too small", what);
+    } else {
+        memcpy(digest, resp.digest, strlen(resp.digest) + 1);
+        if (err) mg_error_clear(err);
+    }
+out:
+    mg_buf_free(&resp.body);
+    free(auth);
+    free(url);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- cache */
+
+static int answer_from(const entry *e, char *digest, size_t digest_len, mg_error *err) {
+    if (e->rc == 0) {
+        if (strlen(e->digest) >= digest_len) return mg_error_set(err, MG_EINVAL, "digest buffer too small");
+        memcpy(digest, e->digest, strlen(e->digest) + 1);
+        if (err) mg_error_clear(err);
+        return 0;
+    }
+    mg_error_set(err, e->rc, "%s", e->message);
+    if (err) err->http_status = e->http_status;
+    return e->rc;
+}
+
+/* Removes expired entries; with the cache still full, empties it. Called under c->mu. */
+static void make_room(mg_oci_client *c, int64_t now) {
+    if (mg_strmap_len(c->cache) < c->max_entries) return;
+    json_t *dead = json_array();
+    mg_strmap_iter it = {0};
+    const char *k;
+    void *v;
+    while (mg_strmap_next(c->cache, &it, &k, &v))
+        if (((entry *)v)->expires_ms <= now) json_array_append_new(dead, json_string(k));
+    size_t i;
+    json_t *s;
+    json_array_foreach(dead, i, s) free(mg_strmap_del(c->cache, json_string_value(s)));
+    json_decref(dead);
+    if (mg_strmap_len(c->cache) >= c->max_entries) {
+        mg_strmap_free(c->cache, free);
+        c->cache = mg_strmap_new();
+    }
+}
+
+int mg_oci_resolve(mg_oci_client *c, const mg_imageref *ref, char *digest, size_t digest_len, mg_error *err) {
+    atomic_fetch_add(&c->lookups, 1);
+    char key[MG_IMAGEREF_NAME_MAX + MG_IMAGEREF_TAG_MAX + 2];
+    snprintf(key, sizeof key, "%s:%s", ref->name, ref->tag);
+    int64_t now = mg_clock_mono_ms();
+    entry hit;
+    bool found = false;
+    pthread_mutex_lock(&c->mu);
+    entry *e = mg_strmap_get(c->cache, key);
+    if (e && e->expires_ms > now) {
+        hit = *e;
+        found = true;
+    }
+    pthread_mutex_unlock(&c->mu);
+    if (found) {
+        atomic_fetch_add(&c->hits, 1);
+        observe(c, MG_OCI_CACHE_HIT);
+        return answer_from(&hit, digest, digest_len, err);
+    }
+    atomic_fetch_add(&c->misses, 1);
+    observe(c, MG_OCI_CACHE_MISS);
+
+    mg_error local;
+    int rc = mg_oci_resolve_uncached(c, ref, digest, digest_len, &local);
+    int ttl;
+    if (rc == 0) {
+        observe(c, MG_OCI_FOUND);
+        ttl = c->ttl_s;
+    } else if (rc == MG_ENOTFOUND) {
+        atomic_fetch_add(&c->not_found, 1);
+        observe(c, MG_OCI_NOT_FOUND);
+        ttl = c->neg_ttl_s;
+    } else {
+        atomic_fetch_add(&c->errors, 1);
+        observe(c, MG_OCI_ERROR);
+        ttl = c->err_ttl_s;
+    }
+    if (ttl > 0) {
+        entry *ne = mg_xcalloc(1, sizeof *ne);
+        ne->rc = rc;
+        if (rc == 0) snprintf(ne->digest, sizeof ne->digest, "%s", digest);
+        snprintf(ne->message, sizeof ne->message, "%s", rc ? local.message : "");
+        ne->http_status = rc ? local.http_status : 0;
+        ne->expires_ms = mg_clock_mono_ms() + (int64_t)ttl * 1000;
+        pthread_mutex_lock(&c->mu);
+        make_room(c, now);
+        free(mg_strmap_put(c->cache, key, ne));
+        pthread_mutex_unlock(&c->mu);
+    }
+    if (err) *err = local;
+    return rc;
+}
+
+int mg_oci_resolve_tag_cb(void *ctx, const mg_imageref *ref, char *digest, size_t digest_len, mg_error *err) {
+    return mg_oci_resolve(ctx, ref, digest, digest_len, err);
+}
+
+void mg_oci_cache_clear(mg_oci_client *c) {
+    pthread_mutex_lock(&c->mu);
+    mg_strmap_free(c->cache, free);
+    c->cache = mg_strmap_new();
+    pthread_mutex_unlock(&c->mu);
+}
+
+void mg_oci_stats_get(mg_oci_client *c, mg_oci_stats *out) {
+    out->lookups = atomic_load(&c->lookups);
+    out->hits = atomic_load(&c->hits);
+    out->misses = atomic_load(&c->misses);
+    out->not_found = atomic_load(&c->not_found);
+    out->errors = atomic_load(&c->errors);
+}
+
+/* ---------------------------------------------------------------- lifecycle */
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static void curl_init_once(void) { curl_global_init(CURL_GLOBAL_DEFAULT); }
+
+int mg_oci_client_new(const mg_oci_options *opt, mg_oci_client **out, mg_error *err) {
+    *out = NULL;
+    pthread_once(&curl_once, curl_init_once);
+    mg_oci_client *c = mg_xcalloc(1, sizeof *c);
+    c->timeout_ms = opt->timeout_ms > 0 ? opt->timeout_ms : 2000;
+    c->ttl_s = opt->cache_ttl_s < 0 ? 300 : opt->cache_ttl_s;
+    c->neg_ttl_s = opt->negative_ttl_s >= 0 ? opt->negative_ttl_s : (c->ttl_s < 10 ? c->ttl_s : 10);
+    c->err_ttl_s = opt->error_ttl_s >= 0 ? opt->error_ttl_s : (c->ttl_s > 0 ? 1 : 0);
+    c->max_entries = opt->max_entries ? opt->max_entries : 10000;
+    c->observer = opt->observer;
+    c->observer_ud = opt->observer_ud;
+    pthread_mutex_init(&c->mu, NULL);
+    for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
+        pthread_mutex_init(&c->share_mu[i], NULL);
+    c->cache = mg_strmap_new();
+    c->share = curl_share_init();
+    if (!c->share) abort();
+    curl_share_setopt(c->share, CURLSHOPT_LOCKFUNC, share_lock);
+    curl_share_setopt(c->share, CURLSHOPT_UNLOCKFUNC, share_unlock);
+    curl_share_setopt(c->share, CURLSHOPT_USERDATA, c);
+    curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+    curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+    curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+    c->n_regs = opt->n_registries;
+    c->regs = mg_xcalloc(c->n_regs ? c->n_regs : 1, sizeof *c->regs);
+    for (size_t i = 0; i < c->n_regs; i++) {
+        const mg_registry_config *rc = &opt->registries[i];
+        c->regs[i].host = mg_xstrdup(rc->host ? rc->host : "");
+        c->regs[i].ca_file = rc->ca_file ? mg_xstrdup(rc->ca_file) : NULL;
+        c->regs[i].plain_http = rc->plain_http;
+        int lrc = rc->credentials_file ? load_credentials(&c->regs[i], rc->credentials_file, err) : 0;
+        if (lrc != 0) {
+            mg_oci_client_free(c);
+            return lrc;
+        }
+    }
+    *out = c;
+    return 0;
+}
+
+void mg_oci_client_free(mg_oci_client *c) {
+    if (!c) return;
+    for (size_t i = 0; i < c->n_pool; i++)
+        curl_easy_cleanup(c->pool[i]);
+    curl_share_cleanup(c->share);
+    for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
+        pthread_mutex_destroy(&c->share_mu[i]);
+    pthread_mutex_destroy(&c->mu);
+    mg_strmap_free(c->cache, free);
+    while (c->tokens) {
+        token *t = c->tokens;
+        c->tokens = t->next;
+        free(t->key);
+        free(t->value);
+        free(t);
+    }
+    for (size_t i = 0; i < c->n_regs; i++) {
+        free(c->regs[i].host);
+        free(c->regs[i].ca_file);
+        free(c->regs[i].basic);
+    }
+    free(c->regs);
+    free(c);
+}

@@ -1,0 +1,195 @@
+/* webhook/caches — see caches.h. */
+#include "webhook/caches.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/clock.h"
+#include "core/log.h"
+#include "core/mem.h"
+#include "k8s/informer.h"
+#include "k8s/kubeconfig.h"
+#include "oci/registry.h"
+#include "webhook/webhook.h"
+
+enum { C_MV, C_MREV, C_DSV, C_TR, C_MD, C_DEPLOY, C_COUNT };
+
+struct mg_webhook_caches {
+    mg_informer *inf[C_COUNT];
+    mg_policy_stores stores;
+};
+
+/* Deployments: the rules read metadata and spec (replicas, pod template); status changes on
+ * every rollout and would only cost memory. */
+static json_t *strip_status(json_t *obj, void *ud) {
+    (void)ud;
+    json_object_del(obj, "status");
+    return json_incref(obj);
+}
+
+int mg_webhook_caches_new(mg_client *client, const char *group,
+                          int (*resolve_tag)(void *, const mg_imageref *, char *, size_t, mg_error *),
+                          void *resolve_ctx, mg_webhook_caches **out, mg_error *err) {
+    *out = NULL;
+    const char *g = group ? group : "mlops.modelgov.io";
+    const mg_gvr gvrs[C_COUNT] = {
+        [C_MV] = {g, "v1alpha1", "modelversions", true},
+        [C_MREV] = {g, "v1alpha1", "modelreviews", true},
+        [C_DSV] = {g, "v1alpha1", "datasetversions", true},
+        [C_TR] = {g, "v1alpha1", "trainingruns", true},
+        [C_MD] = {g, "v1alpha1", "modeldeployments", true},
+        [C_DEPLOY] = {"apps", "v1", "deployments", true},
+    };
+    mg_webhook_caches *c = mg_xcalloc(1, sizeof *c);
+    mg_informer_handlers none = {0};
+    for (int i = 0; i < C_COUNT; i++) {
+        mg_informer_opts o = {.namespace = NULL};
+        if (i == C_DEPLOY) o.transform = strip_status;
+        c->inf[i] = mg_informer_new(client, &gvrs[i], &o, &none);
+    }
+    c->stores.modelversions = mg_informer_store(c->inf[C_MV]);
+    c->stores.modelreviews = mg_informer_store(c->inf[C_MREV]);
+    c->stores.datasetversions = mg_informer_store(c->inf[C_DSV]);
+    c->stores.trainingruns = mg_informer_store(c->inf[C_TR]);
+    c->stores.modeldeployments = mg_informer_store(c->inf[C_MD]);
+    c->stores.deployments = mg_informer_store(c->inf[C_DEPLOY]);
+    c->stores.resolve_tag = resolve_tag;
+    c->stores.resolve_ctx = resolve_ctx;
+    int rc = mg_policy_stores_add_indexes(&c->stores, err);
+    if (rc) {
+        mg_webhook_caches_free(c);
+        return rc;
+    }
+    *out = c;
+    return 0;
+}
+
+int mg_webhook_caches_start(mg_webhook_caches *c, mg_error *err) {
+    for (int i = 0; i < C_COUNT; i++) {
+        int rc = mg_informer_start(c->inf[i], err);
+        if (rc) return rc;
+    }
+    return 0;
+}
+
+bool mg_webhook_caches_synced(mg_webhook_caches *c) {
+    for (int i = 0; i < C_COUNT; i++)
+        if (!mg_informer_has_synced(c->inf[i])) return false;
+    return true;
+}
+
+bool mg_webhook_caches_wait_synced(mg_webhook_caches *c, long timeout_ms) {
+    int64_t deadline = mg_clock_mono_ms() + timeout_ms;
+    for (int i = 0; i < C_COUNT; i++) {
+        long left = -1;
+        if (timeout_ms >= 0) {
+            left = (long)(deadline - mg_clock_mono_ms());
+            if (left < 0) left = 0;
+        }
+        if (!mg_informer_wait_synced(c->inf[i], left)) return false;
+    }
+    return true;
+}
+
+mg_policy_stores *mg_webhook_caches_stores(mg_webhook_caches *c) { return &c->stores; }
+
+void mg_webhook_caches_free(mg_webhook_caches *c) {
+    if (!c) return;
+    for (int i = 0; i < C_COUNT; i++)
+        mg_informer_free(c->inf[i]);
+    free(c);
+}
+
+/* ---------------------------------------------------------------- wiring */
+
+struct mg_webhook_watch {
+    mg_rest_config rc;
+    mg_client *client;
+    mg_oci_client *oci;
+    mg_webhook_caches *caches;
+    mg_webhook *wh;
+    pthread_t ready_thread;
+    bool thread_started;
+    atomic_bool stop;
+};
+
+static void count_oci(void *ud, mg_oci_event ev) {
+    mg_webhook *wh = ud;
+    switch (ev) {
+    case MG_OCI_CACHE_HIT: mg_webhook_count_tag_cache(wh, true); break;
+    case MG_OCI_CACHE_MISS: mg_webhook_count_tag_cache(wh, false); break;
+    case MG_OCI_FOUND: mg_webhook_count_registry_lookup(wh, "found"); break;
+    case MG_OCI_NOT_FOUND: mg_webhook_count_registry_lookup(wh, "not_found"); break;
+    case MG_OCI_ERROR: mg_webhook_count_registry_lookup(wh, "error"); break;
+    }
+}
+
+static void *ready_main(void *arg) {
+    mg_webhook_watch *w = arg;
+    int64_t start = mg_clock_mono_ms(), warned = start;
+    while (!atomic_load(&w->stop)) {
+        if (mg_webhook_caches_synced(w->caches)) {
+            char ms[32];
+            snprintf(ms, sizeof ms, "%lld", (long long)(mg_clock_mono_ms() - start));
+            mg_log(MG_LOG_INFO, "caches synced", "ms", ms, NULL);
+            mg_webhook_set_ready(w->wh, true);
+            return NULL;
+        }
+        if (mg_clock_mono_ms() - warned > 30000) {
+            warned = mg_clock_mono_ms();
+            mg_log(MG_LOG_WARN, "caches not synced yet: /readyz answers 503", NULL);
+        }
+        mg_sleep_ms(50);
+    }
+    return NULL;
+}
+
+int mg_webhook_watch_start(const char *kubeconfig, const char *context, const mg_policy_config *policy,
+                           mg_webhook *wh, mg_admission_index *ix, mg_webhook_watch **out, mg_error *err) {
+    *out = NULL;
+    mg_webhook_watch *w = mg_xcalloc(1, sizeof *w);
+    w->wh = wh;
+    int rc = mg_rest_config_auto(kubeconfig, context, &w->rc, err);
+    if (!rc) rc = mg_client_new(&w->rc, &w->client, err);
+    if (!rc) {
+        mg_oci_options oo = {.registries = policy->registries,
+                             .n_registries = policy->n_registries,
+                             .cache_ttl_s = policy->cache_ttl_seconds,
+                             .negative_ttl_s = -1,
+                             .error_ttl_s = -1,
+                             .observer = count_oci,
+                             .observer_ud = wh};
+        rc = mg_oci_client_new(&oo, &w->oci, err);
+    }
+    if (!rc) rc = mg_webhook_caches_new(w->client, NULL, mg_oci_resolve_tag_cb, w->oci, &w->caches, err);
+    if (!rc) {
+        mg_policy_index_init(ix, mg_webhook_caches_stores(w->caches));
+        rc = mg_webhook_caches_start(w->caches, err);
+    }
+    if (!rc) {
+        if (pthread_create(&w->ready_thread, NULL, ready_main, w) != 0)
+            rc = mg_error_set(err, MG_EIO, "cannot start the readiness thread");
+        else
+            w->thread_started = true;
+    }
+    if (rc) {
+        mg_webhook_watch_stop(w);
+        return rc;
+    }
+    *out = w;
+    return 0;
+}
+
+void mg_webhook_watch_stop(mg_webhook_watch *w) {
+    if (!w) return;
+    atomic_store(&w->stop, true);
+    if (w->thread_started) pthread_join(w->ready_thread, NULL);
+    mg_webhook_caches_free(w->caches);
+    mg_oci_client_free(w->oci);
+    mg_client_free(w->client);
+    mg_rest_config_free(&w->rc);
+    free(w);
+}
