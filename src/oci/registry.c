@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "core/buf.h"
 #include "core/clock.h"
@@ -42,6 +43,8 @@ typedef struct entry {
     char message[512];
     int http_status;
     int64_t expires_ms;
+    bool pending; /* a lookup is in flight; waiters sleep on c->settled */
+    int refs;
 } entry;
 
 struct mg_oci_client {
@@ -54,6 +57,7 @@ struct mg_oci_client {
     void *observer_ud;
 
     pthread_mutex_t mu; /* cache, tokens, pool */
+    pthread_cond_t settled; /* a pending entry got its answer */
     mg_strmap *cache;
     token *tokens;
     CURL *pool[POOL_MAX];
@@ -578,6 +582,17 @@ out:
 
 /* ---------------------------------------------------------------- cache */
 
+/* Entries are reference counted: the map holds one reference, and so does every thread working
+ * on (owner) or waiting for (waiters) a pending entry. All under c->mu. */
+static void entry_unref(entry *e) {
+    if (--e->refs == 0) free(e);
+}
+
+static void map_drop(mg_oci_client *c, const char *key) {
+    entry *e = mg_strmap_del(c->cache, key);
+    if (e) entry_unref(e);
+}
+
 static int answer_from(const entry *e, char *digest, size_t digest_len, mg_error *err) {
     if (e->rc == 0) {
         if (strlen(e->digest) >= digest_len) return mg_error_set(err, MG_EINVAL, "digest buffer too small");
@@ -590,23 +605,30 @@ static int answer_from(const entry *e, char *digest, size_t digest_len, mg_error
     return e->rc;
 }
 
-/* Removes expired entries; with the cache still full, empties it. Called under c->mu. */
+/* Drops expired entries; with the cache still full, every settled entry. Called under c->mu. */
 static void make_room(mg_oci_client *c, int64_t now) {
     if (mg_strmap_len(c->cache) < c->max_entries) return;
-    json_t *dead = json_array();
-    mg_strmap_iter it = {0};
-    const char *k;
-    void *v;
-    while (mg_strmap_next(c->cache, &it, &k, &v))
-        if (((entry *)v)->expires_ms <= now) json_array_append_new(dead, json_string(k));
-    size_t i;
-    json_t *s;
-    json_array_foreach(dead, i, s) free(mg_strmap_del(c->cache, json_string_value(s)));
-    json_decref(dead);
-    if (mg_strmap_len(c->cache) >= c->max_entries) {
-        mg_strmap_free(c->cache, free);
-        c->cache = mg_strmap_new();
+    for (int pass = 0; pass < 2 && mg_strmap_len(c->cache) >= c->max_entries; pass++) {
+        json_t *dead = json_array();
+        mg_strmap_iter it = {0};
+        const char *k;
+        void *v;
+        while (mg_strmap_next(c->cache, &it, &k, &v)) {
+            entry *e = v;
+            if (!e->pending && (pass == 1 || e->expires_ms <= now)) json_array_append_new(dead, json_string(k));
+        }
+        size_t i;
+        json_t *js;
+        json_array_foreach(dead, i, js) map_drop(c, json_string_value(js));
+        json_decref(dead);
     }
+}
+
+static void cond_deadline(struct timespec *ts, int64_t ms_from_now) {
+    clock_gettime(CLOCK_MONOTONIC, ts);
+    int64_t ns = ts->tv_nsec + (ms_from_now % 1000) * 1000000;
+    ts->tv_sec += (time_t)(ms_from_now / 1000 + ns / 1000000000);
+    ts->tv_nsec = (long)(ns % 1000000000);
 }
 
 int mg_oci_resolve(mg_oci_client *c, const mg_imageref *ref, char *digest, size_t digest_len, mg_error *err) {
@@ -614,23 +636,38 @@ int mg_oci_resolve(mg_oci_client *c, const mg_imageref *ref, char *digest, size_
     char key[MG_IMAGEREF_NAME_MAX + MG_IMAGEREF_TAG_MAX + 2];
     snprintf(key, sizeof key, "%s:%s", ref->name, ref->tag);
     int64_t now = mg_clock_mono_ms();
-    entry hit;
-    bool found = false;
     pthread_mutex_lock(&c->mu);
     entry *e = mg_strmap_get(c->cache, key);
-    if (e && e->expires_ms > now) {
-        hit = *e;
-        found = true;
-    }
-    pthread_mutex_unlock(&c->mu);
-    if (found) {
+    if (e && (e->pending || e->expires_ms > now)) {
+        /* Settled and fresh, or another thread is asking the registry right now: share its answer
+         * (single flight: a burst of pods on a cold cache costs one registry request). */
+        e->refs++;
+        struct timespec ts;
+        cond_deadline(&ts, c->timeout_ms + 100);
+        while (e->pending)
+            if (pthread_cond_timedwait(&c->settled, &c->mu, &ts) != 0) break;
+        entry copy = *e;
+        entry_unref(e);
+        pthread_mutex_unlock(&c->mu);
+        if (copy.pending) {
+            atomic_fetch_add(&c->errors, 1);
+            return mg_error_set(err, MG_ETIMEOUT, "resolving %s:%s: no answer within %ld ms", ref->name, ref->tag,
+                                c->timeout_ms);
+        }
         atomic_fetch_add(&c->hits, 1);
         observe(c, MG_OCI_CACHE_HIT);
-        return answer_from(&hit, digest, digest_len, err);
+        return answer_from(&copy, digest, digest_len, err);
     }
+    if (e) map_drop(c, key); /* expired */
+    make_room(c, now);
+    e = mg_xcalloc(1, sizeof *e);
+    e->pending = true;
+    e->refs = 2; /* the map's and ours */
+    mg_strmap_put(c->cache, key, e);
+    pthread_mutex_unlock(&c->mu);
+
     atomic_fetch_add(&c->misses, 1);
     observe(c, MG_OCI_CACHE_MISS);
-
     mg_error local;
     int rc = mg_oci_resolve_uncached(c, ref, digest, digest_len, &local);
     int ttl;
@@ -646,18 +683,18 @@ int mg_oci_resolve(mg_oci_client *c, const mg_imageref *ref, char *digest, size_
         observe(c, MG_OCI_ERROR);
         ttl = c->err_ttl_s;
     }
-    if (ttl > 0) {
-        entry *ne = mg_xcalloc(1, sizeof *ne);
-        ne->rc = rc;
-        if (rc == 0) snprintf(ne->digest, sizeof ne->digest, "%s", digest);
-        snprintf(ne->message, sizeof ne->message, "%s", rc ? local.message : "");
-        ne->http_status = rc ? local.http_status : 0;
-        ne->expires_ms = mg_clock_mono_ms() + (int64_t)ttl * 1000;
-        pthread_mutex_lock(&c->mu);
-        make_room(c, now);
-        free(mg_strmap_put(c->cache, key, ne));
-        pthread_mutex_unlock(&c->mu);
-    }
+    pthread_mutex_lock(&c->mu);
+    e->rc = rc;
+    if (rc == 0) snprintf(e->digest, sizeof e->digest, "%s", digest);
+    snprintf(e->message, sizeof e->message, "%s", rc ? local.message : "");
+    e->http_status = rc ? local.http_status : 0;
+    e->expires_ms = mg_clock_mono_ms() + (int64_t)ttl * 1000;
+    e->pending = false;
+    /* waiters got their answer; with no TTL for it the entry leaves the map */
+    if (ttl <= 0 && mg_strmap_get(c->cache, key) == e) map_drop(c, key);
+    pthread_cond_broadcast(&c->settled);
+    entry_unref(e);
+    pthread_mutex_unlock(&c->mu);
     if (err) *err = local;
     return rc;
 }
@@ -666,10 +703,22 @@ int mg_oci_resolve_tag_cb(void *ctx, const mg_imageref *ref, char *digest, size_
     return mg_oci_resolve(ctx, ref, digest, digest_len, err);
 }
 
+static void drop_all(mg_oci_client *c) {
+    json_t *keys = json_array();
+    mg_strmap_iter it = {0};
+    const char *k;
+    void *v;
+    while (mg_strmap_next(c->cache, &it, &k, &v))
+        json_array_append_new(keys, json_string(k));
+    size_t i;
+    json_t *js;
+    json_array_foreach(keys, i, js) map_drop(c, json_string_value(js));
+    json_decref(keys);
+}
+
 void mg_oci_cache_clear(mg_oci_client *c) {
     pthread_mutex_lock(&c->mu);
-    mg_strmap_free(c->cache, free);
-    c->cache = mg_strmap_new();
+    drop_all(c);
     pthread_mutex_unlock(&c->mu);
 }
 
@@ -698,6 +747,11 @@ int mg_oci_client_new(const mg_oci_options *opt, mg_oci_client **out, mg_error *
     c->observer = opt->observer;
     c->observer_ud = opt->observer_ud;
     pthread_mutex_init(&c->mu, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&c->settled, &ca);
+    pthread_condattr_destroy(&ca);
     for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
         pthread_mutex_init(&c->share_mu[i], NULL);
     c->cache = mg_strmap_new();
@@ -733,8 +787,10 @@ void mg_oci_client_free(mg_oci_client *c) {
     curl_share_cleanup(c->share);
     for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
         pthread_mutex_destroy(&c->share_mu[i]);
+    drop_all(c);
+    mg_strmap_free(c->cache, NULL);
+    pthread_cond_destroy(&c->settled);
     pthread_mutex_destroy(&c->mu);
-    mg_strmap_free(c->cache, free);
     while (c->tokens) {
         token *t = c->tokens;
         c->tokens = t->next;

@@ -31,7 +31,10 @@
  * negative_ttl_s (shorter, so a freshly pushed tag is seen soon); errors are remembered for
  * error_ttl_s (default 1 s) so that an unreachable registry costs one timeout per second, not one
  * per admission request. A TTL of 0 disables that part of the cache. At most max_entries
- * (expired entries are dropped first, then the whole cache when still full).
+ * (expired entries are dropped first, then the whole cache when still full). Single flight:
+ * while one thread asks the registry about a tag, other threads asking about the same tag wait
+ * for its answer (bounded by timeout_ms) instead of sending their own request, whatever the TTLs;
+ * they count as cache hits.
  *
  * Thread rules: every function may be called from any thread concurrently (one mutex guards the
  * cache and token list; no lock is held during network I/O). The observer runs on the calling

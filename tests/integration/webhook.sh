@@ -9,7 +9,8 @@
 # DatasetVersion, and audit mode (allowed with a warning).
 source "$(dirname "$0")/lib.sh"
 cd "$IT_ROOT"
-[ -x bin/modelgov-webhook ] || { echo "bin/modelgov-webhook not built (make all)"; exit 1; }
+WEBHOOK_BIN=${MG_WEBHOOK_BIN:-bin/modelgov-webhook} # e.g. an ASan build
+[ -x "$WEBHOOK_BIN" ] || { echo "$WEBHOOK_BIN not built (make all)"; exit 1; }
 command -v docker-registry >/dev/null || { echo "docker-registry not installed (apt-get install docker-registry)"; exit 1; }
 
 free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
@@ -84,7 +85,7 @@ write_config "$IT_DIR/audit.yaml" audit
 
 WPORT=
 start_webhook() { # NAME CONFIG
-  it_bg "$1" bin/modelgov-webhook --listen 127.0.0.1:0 --tls-cert "$IT_DIR/tls.crt" --tls-key "$IT_DIR/tls.key" \
+  it_bg "$1" "$WEBHOOK_BIN" --listen 127.0.0.1:0 --tls-cert "$IT_DIR/tls.crt" --tls-key "$IT_DIR/tls.key" \
     --config "$2" --kubeconfig "$KUBECONFIG" --log-format json --threads 2
   WPORT=
   for _ in $(seq 1 100); do

@@ -10,6 +10,7 @@
 #include <jansson.h>
 #include <netinet/in.h>
 #include <openssl/sha.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -487,6 +488,50 @@ static void test_cache(void **state) {
     mg_oci_client_free(c);
 }
 
+typedef struct flight {
+    mg_oci_client *c;
+    mg_imageref ref;
+    int rc;
+    char digest[80];
+} flight;
+
+static void *flight_main(void *arg) {
+    flight *f = arg;
+    f->rc = mg_oci_resolve(f->c, &f->ref, f->digest, sizeof f->digest, NULL);
+    return NULL;
+}
+
+/* Eight threads ask for one tag on a cold cache while the registry is slow: one request. */
+static void test_single_flight(void **state) {
+    (void)state;
+    script(json_pack("[{s:s,s:s,s:i,s:{s:s},s:s}]", "method", "HEAD", "path", "/v2/m/manifests/v1", "delay_ms", 300,
+                     "headers", "Docker-Content-Digest", D1, "body", ""));
+    mg_oci_client *c = client(0, false, 2000); /* no TTL: the in-flight answer is still shared */
+    flight f[8];
+    pthread_t t[8];
+    char img[128];
+    snprintf(img, sizeof img, "%s/m:v1", R.host);
+    for (int i = 0; i < 8; i++) {
+        f[i].c = c;
+        ref_of(img, &f[i].ref);
+        assert_int_equal(pthread_create(&t[i], NULL, flight_main, &f[i]), 0);
+    }
+    for (int i = 0; i < 8; i++) {
+        pthread_join(t[i], NULL);
+        assert_int_equal(f[i].rc, 0);
+        assert_string_equal(f[i].digest, D1);
+    }
+    json_t *reqs = requests();
+    mg_oci_stats st;
+    mg_oci_stats_get(c, &st);
+    /* threads that started after the answer came (unlikely with 300 ms) ask again: ttl is 0 */
+    assert_int_equal(json_array_size(reqs), st.misses);
+    assert_true(st.misses < 8);
+    assert_int_equal(st.hits + st.misses, 8);
+    json_decref(reqs);
+    mg_oci_client_free(c);
+}
+
 int main(void) {
     mg_mem_init();
     const struct CMUnitTest pure[] = {
@@ -496,7 +541,7 @@ int main(void) {
         cmocka_unit_test(test_bad_credentials),       cmocka_unit_test(test_head_media_types_and_reuse),
         cmocka_unit_test(test_missing_digest_header), cmocka_unit_test(test_errors),
         cmocka_unit_test(test_bearer_flow),           cmocka_unit_test(test_basic_flow),
-        cmocka_unit_test(test_cache),
+        cmocka_unit_test(test_cache),                 cmocka_unit_test(test_single_flight),
     };
     int failed = cmocka_run_group_tests_name("oci-pure", pure, NULL, NULL);
     failed += cmocka_run_group_tests_name("oci-wire", wire, group_setup, group_teardown);
