@@ -143,6 +143,40 @@ def set_path(obj, path, value):
     cur[parts[-1]] = value
 
 
+META_ORDER = ('name', 'generateName', 'namespace', 'selfLink', 'uid', 'resourceVersion', 'generation',
+              'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'labels',
+              'annotations', 'ownerReferences', 'finalizers', 'managedFields')
+
+
+def _sorted_deep(o):
+    if isinstance(o, dict):
+        return {k: _sorted_deep(o[k]) for k in sorted(o)}
+    if isinstance(o, list):
+        return [_sorted_deep(x) for x in o]
+    return o
+
+
+def normalize(res, obj):
+    """Key order as kube-apiserver serializes: custom resources are Go maps (sorted keys);
+    built-ins are structs (kind, apiVersion, metadata in ObjectMeta field order, ..., status).
+    A resourceVersion placeholder keeps its slot for Store.put."""
+    md = obj.get('metadata') or {}
+    md.setdefault('resourceVersion', '')
+    if not res.builtin:
+        return _sorted_deep(obj)
+    m = {k: md[k] for k in META_ORDER if k in md}
+    for k in md:
+        if k not in m:
+            m[k] = md[k]
+    out = {'kind': obj.get('kind'), 'apiVersion': obj.get('apiVersion'), 'metadata': m}
+    for k, v in obj.items():
+        if k not in out and k != 'status':
+            out[k] = v
+    if 'status' in obj:
+        out['status'] = obj['status']
+    return out
+
+
 def strip_for_compare(obj, keep_status):
     o = dict(obj)
     o.pop('metadata', None)
@@ -423,7 +457,9 @@ class Cluster:
                 raise errors.already_exists(res.group, res.plural, name)
             if res.namespaced:
                 self._check_namespace(res, ns, True)
+            obj = normalize(res, obj)
             if ctx.dry_run:
+                obj['metadata'].pop('resourceVersion', None)
                 return self.out(res, obj)
             self.store.put(b, key, obj, None)
             self._after_write(res, obj, None)
@@ -536,6 +572,8 @@ class Cluster:
                     causes = schemamod.validate_custom_object(res.schema, new, res.namespaced)
                 if causes:
                     raise errors.invalid(res.group, res.kind, name, causes)
+            new = normalize(res, new)
+            new['metadata']['resourceVersion'] = cur['metadata'].get('resourceVersion', '')
             changed = new != cur
             opts = ctx.options('UpdateOptions')
             self._admit(ctx, 'UPDATE', res, sub, ns, name, new, cur, opts)
@@ -587,7 +625,23 @@ class Cluster:
                 new['status'] = cur['status']
             else:
                 new.pop('status', None)
-        if res.bucket == ('', 'namespaces'):
+        if res.bucket == ('', 'services'):
+            # the service registry keeps allocated values a PUT leaves unset
+            ns_, os_ = new.get('spec'), cur.get('spec') or {}
+            if isinstance(ns_, dict):
+                for k in ('clusterIP', 'clusterIPs', 'ipFamilies', 'ipFamilyPolicy'):
+                    if k not in ns_ and k in os_ and ns_.get('type', 'ClusterIP') != 'ExternalName':
+                        ns_[k] = os_[k]
+                old_np = {(p.get('port'), p.get('protocol', 'TCP')): p.get('nodePort') for p in os_.get('ports') or []}
+                for p in ns_.get('ports') or []:
+                    if isinstance(p, dict) and 'nodePort' not in p:
+                        np_ = old_np.get((p.get('port'), p.get('protocol', 'TCP')))
+                        if np_:
+                            p['nodePort'] = np_
+        if res.bucket == ('', 'namespaces') and sub == 'finalize':
+            new['status'] = cur.get('status', {})
+            new['metadata'] = dict(cm)
+        elif res.bucket == ('', 'namespaces'):
             new['spec'] = cur.get('spec', {})
             new['status'] = cur.get('status', {})
             labels = dict(nm.get('labels') or {})

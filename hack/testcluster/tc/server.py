@@ -134,6 +134,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def log_message(self, fmt, *args):
         pass
 
+    def send_response(self, code, message=None):
+        # like Go's net/http: a Date header, no Server header
+        self.send_response_only(code, message)
+        self.send_header('Date', self.date_time_string())
+
     def parse_request(self):
         """BaseHTTPRequestHandler.parse_request without the email-package header parser."""
         self.command = None
@@ -470,6 +475,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if verb not in res.verbs and not req.sub:
             if not (verb == 'update' and not req.name):
                 raise errors.method_not_supported(res.group, res.plural, verb)
+        if req.sub and req.sub not in ('status', 'scale'):
+            return self.serve_other_subresource(method, req, ctx)
         if verb == 'get':
             if req.sub == 'scale':
                 return self.send_json(200, cl.get_scale(ctx, res, req.ns, req.name))
@@ -522,6 +529,36 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if verb == 'deletecollection':
             return self.send_json(200, cl.deletecollection(ctx, res, req.ns, body))
         raise errors.method_not_supported(res.group, res.plural, verb)
+
+    def serve_other_subresource(self, method, req, ctx):
+        """pods/log (empty log of a running pod), pods/eviction (deletes the pod),
+        namespaces/finalize (writes spec.finalizers); other connect-style subresources
+        (exec, attach, portforward, proxy, ...) are not served."""
+        cl = self.server.tc.cluster
+        res = req.res
+        if res.bucket == ('', 'pods') and req.sub == 'log' and method == 'GET':
+            pod = cl.get(ctx, res, req.ns, req.name)
+            st = pod.get('status') or {}
+            cs = ((pod.get('spec') or {}).get('containers') or [{}])
+            cname = self.query.get('container') or cs[0].get('name', '')
+            if st.get('phase') != 'Running':
+                raise errors.bad_request('container "%s" in pod "%s" is waiting to start: ContainerCreating' % (cname, req.name))
+            return self.send(200, b'', 'text/plain')
+        if res.bucket == ('', 'pods') and req.sub == 'eviction' and method == 'POST':
+            self.read_body()
+            cl.delete(ctx, res, req.ns, req.name)
+            return self.send_json(201, {'kind': 'Status', 'apiVersion': 'v1', 'metadata': {}, 'status': 'Success', 'code': 201})
+        if res.bucket == ('', 'namespaces') and req.sub == 'finalize' and method == 'PUT':
+            body = json.loads(self.read_body() or b'{}')
+            fins = (body.get('spec') or {}).get('finalizers') or []
+
+            def mut(cur):
+                new = apimod.deep(cur)
+                new['spec'] = dict(new.get('spec') or {}, finalizers=fins)
+                return new
+            return self.send_json(200, cl._update(ctx, res, '', req.name, mut, 'finalize', None, False))
+        self.read_body()
+        raise errors.method_not_supported(res.group, res.plural + '/' + req.sub, VERB_OF.get(method, method.lower()))
 
     # ---------------------------------------------------------------- tables
     def to_table(self, res, objs, rv, q, cont=None, remaining=None, single=False):
@@ -584,6 +621,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     r = int(rvq)
                 except ValueError:
                     raise errors.bad_request('invalid resource version: %s' % rvq)
+                if r > store.rv:
+                    # the watch cache waits up to 3 s for a future resourceVersion
+                    end = time.time() + 3.0
+                    while r > store.rv and time.time() < end:
+                        b.cond.wait(end - time.time())
+                    if r > store.rv:
+                        e = errors.timeout('Too large resource version: %d, current: %d' % (r, store.rv), 1)
+                        e.status['details']['causes'] = [{'reason': 'ResourceVersionTooLarge',
+                                                          'message': 'Too large resource version'}]
+                        raise e
                 oldest = b.oldest()
                 if r < oldest:
                     err_event = errors.too_old_resource_version(r, oldest).status

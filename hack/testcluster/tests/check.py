@@ -302,6 +302,35 @@ def watch_too_old_gets_410_error_event():
 
 
 @test
+def watch_too_large_resource_version_is_504():
+    st, lst = A.j('GET', '/api/v1/namespaces/chk/configmaps')
+    rv = int(lst['metadata']['resourceVersion']) + 1000
+    t0 = time.time()
+    st, o = A.j('GET', '/api/v1/namespaces/chk/configmaps?watch=true&resourceVersion=%d' % rv)
+    eq((st, o['reason'], o['details']['causes'][0]['reason']), (504, 'Timeout', 'ResourceVersionTooLarge'), '504')
+    true(o['message'].startswith('Timeout: Too large resource version: %d, current: ' % rv), o['message'])
+    true(time.time() - t0 >= 2.9, 'waited 3 s')
+
+
+@test
+def service_put_keeps_cluster_ip_and_other_subresources():
+    svc = {'apiVersion': 'v1', 'kind': 'Service', 'metadata': {'name': 's1'},
+           'spec': {'ports': [{'port': 80}], 'selector': {'app': 'x'}}}
+    st, o = A.j('POST', '/api/v1/namespaces/chk/services', svc)
+    eq(st, 201, 'service ' + str(o))
+    ip = o['spec']['clusterIP']
+    true(re.match(r'^10\.9[6-9]\.|^10\.1[01][0-9]\.', ip), 'cluster IP ' + ip)
+    svc['metadata']['resourceVersion'] = o['metadata']['resourceVersion']
+    svc['spec']['selector'] = {'app': 'y'}
+    st, o = A.j('PUT', '/api/v1/namespaces/chk/services/s1', svc)
+    eq((st, o['spec']['clusterIP'], o['spec']['selector']), (200, ip, {'app': 'y'}), 'PUT keeps clusterIP')
+    st, o = A.j('GET', '/api/v1/namespaces/chk/pods/nope/log')
+    eq(st, 404, 'log of a missing pod')
+    st, o = A.j('POST', '/api/v1/namespaces/chk/pods/nope/exec')
+    eq(st, 405, 'exec not served')
+
+
+@test
 def watch_history_starts_when_resource_served():
     st, o = A.j('POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', CRD)
     eq(st, 201, 'crd create ' + str(o))
