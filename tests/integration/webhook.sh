@@ -193,22 +193,28 @@ expect_ok "bias review by alice (now approved)" review bias bias approve alice
 sleep 0.5
 expect_ok "approved digest admitted" deploy d-digest "$REG/models/fraud@$DM"
 expect_ok "approved tag resolving in the registry to the digest admitted" deploy d-tag "$REG/models/fraud:1.4.0"
-expect_denied "latest refused" "latest" deploy d-latest "$REG/models/fraud:latest"
-expect_denied "no tag refused" "fraud" deploy d-notag "$REG/models/fraud"
-expect_denied "unknown digest refused" "fraud" deploy d-unknown "$REG/models/fraud@sha256:$(printf x | sha256sum | cut -d' ' -f1)"
+expect_denied "latest refused" "uses the tag 'latest'" deploy d-latest "$REG/models/fraud:latest"
+expect_denied "no tag refused" "has no tag or digest" deploy d-notag "$REG/models/fraud"
+expect_denied "unknown digest refused" "is not registered" deploy d-unknown "$REG/models/fraud@sha256:$(printf x | sha256sum | cut -d' ' -f1)"
 expect_ok "unrelated image admitted" deploy d-nginx "nginx:1.25"
 expect_ok "model image in an ungoverned namespace admitted" kubectl -n free create deployment d-free --image="$REG/models/fraud:latest"
 DM2=$(push_image models/fraud 1.4.0 two)
 it_check "tag 1.4.0 re-pushed with other content" bash -c "[ -n '$DM2' ] && [ '$DM2' != '$DM' ]"
 sleep 1.2 # past cacheTTLSeconds
-expect_denied "re-pushed tag (now another digest) refused" "1.4.0" deploy d-tag2 "$REG/models/fraud:1.4.0"
+expect_denied "re-pushed tag (now another digest) refused" "fraud:1.4.0 now resolves to $DM2, not to digest $DM" deploy d-tag2 "$REG/models/fraud:1.4.0"
+it_eq "without the OCI type in Accept the registry hides the OCI manifest (why Accept matters)" 404 \
+  "$(curl -s -o /dev/null -w '%{http_code}' -I "http://$REG/v2/models/fraud/manifests/1.4.0")"
+kill "$IT_PID_registry" 2>/dev/null; wait "$IT_PID_registry" 2>/dev/null
+sleep 1.2 # past the error cache too
+expect_denied "registry unreachable: a tag is refused (fail closed)" "cannot resolve tag 1.4.0 in registry $REG" deploy d-tag3 "$REG/models/fraud:1.4.0"
+expect_ok "registry unreachable: an approved digest is still admitted" deploy d-digest2 "$REG/models/fraud@$DM"
 kubectl -n ml apply -f - >/dev/null <<YAML
 apiVersion: mlops.modelgov.io/v1alpha1
 kind: ModelDeployment
 metadata: {name: fraud}
 spec: {modelVersion: fraud-1-4-0, replicas: 1, port: 9000}
 YAML
-it_check "ModelDeployment of the approved model created" kubectl -n ml get md fraud -o name
+it_check "ModelDeployment of the approved model created" bash -c "kubectl -n ml get md fraud >/dev/null"
 
 # --- quarantine ------------------------------------------------------------------------------
 expect_ok "incident confirmed by carol (quarantine)" review incident incident confirm carol
@@ -264,7 +270,7 @@ kill "$IT_PID_wh1" 2>/dev/null
 start_webhook wh2 "$IT_DIR/audit.yaml"
 apply_vwc
 out=$(deploy d-audit "$REG/models/fraud:latest" 2>&1)
-it_check "audit mode: latest admitted" kubectl -n ml get deploy d-audit -o name
+it_check "audit mode: latest admitted" bash -c "kubectl -n ml get deploy d-audit >/dev/null"
 it_check "audit mode: kubectl shows the warning" grep -q 'Warning: audit: would deny:.*latest' <<<"$out"
 
 it_finish
