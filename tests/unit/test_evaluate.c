@@ -384,6 +384,34 @@ static void test_window_figures(void **state) {
     json_decref(j2);
     mg_eval_result_free(&r2);
 
+    /* the series in another order (another scrape, other pods first): the same JSON */
+    char *rev = strdup(WINDOW), *lines[64];
+    size_t nl = 0;
+    for (char *save = NULL, *l = strtok_r(rev, "\n", &save); l && nl < 64; l = strtok_r(NULL, "\n", &save))
+        lines[nl++] = l;
+    char text[8192];
+    size_t off = 0;
+    for (size_t i = nl; i-- > 0;)
+        off += (size_t)snprintf(text + off, sizeof(text) - off, "%s\n", lines[i]);
+    assert_true(off < sizeof(text));
+    free(rev);
+    mg_model_metrics w2;
+    load_window(text, &w2);
+    assert_string_equal(w2.predictions[0].attribute, "race"); /* really reordered: race first now */
+    mg_eval_window(&b, &w2, &s, &r2);
+    j1 = mg_eval_result_json(&r, NULL);
+    j2 = mg_eval_result_json(&r2, NULL);
+    d1 = json_dumps(j1, JSON_COMPACT);
+    d2 = json_dumps(j2, JSON_COMPACT);
+    assert_string_equal(d1, d2);
+    assert_int_equal(r2.nbreaches, r.nbreaches);
+    free(d1);
+    free(d2);
+    json_decref(j1);
+    json_decref(j2);
+    mg_eval_result_free(&r2);
+    mg_model_metrics_free(&w2);
+
     mg_eval_result_free(&r);
     mg_monitor_spec_free(&s);
     mg_model_metrics_free(&w);
