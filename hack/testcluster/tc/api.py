@@ -1001,32 +1001,18 @@ class Cluster:
                     next_t = time.time() + 0.2
         return next_t
 
-    def _all_uids(self):
-        uids = set()
-        for b in self.store.buckets.values():
-            for o in b.objs.values():
-                uids.add(o['metadata']['uid'])
-        return uids
-
     def _dependents(self, uid):
-        out = []
-        for bk, b in self.store.buckets.items():
-            for k, o in b.objs.items():
-                refs = o['metadata'].get('ownerReferences')
-                if refs and any(r.get('uid') == uid for r in refs):
-                    out.append((bk, k, o))
-        return out
+        return self.store.dependents(uid)
 
     def _gc_dependents(self, uid):
         with self.store.lock:
             deps = self._dependents(uid)
             if not deps:
                 return
-            alive = self._all_uids()
+            alive = self.store.uids
+            deps = [(bk, k, o) for bk, k, o in deps
+                    if not any(r.get('uid') in alive for r in o['metadata'].get('ownerReferences') or [])]
         for bk, k, o in deps:
-            refs = o['metadata'].get('ownerReferences') or []
-            if any(r.get('uid') in alive for r in refs):
-                continue
             res = self.registry.preferred(*bk)
             if res is None:
                 continue

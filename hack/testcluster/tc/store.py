@@ -57,6 +57,33 @@ class Store:
         self.window = window
         self.buckets = {}
         self.drop_generation = 0
+        self.uids = {}                  # uid -> (bucket key, object key)
+        self.owners = {}                # owner uid -> {(bucket key, object key)}
+
+    def _index(self, bucket, key, obj, old):
+        if old is not None:
+            for r in old['metadata'].get('ownerReferences') or ():
+                s = self.owners.get(r.get('uid'))
+                if s is not None:
+                    s.discard((bucket.key, key))
+                    if not s:
+                        del self.owners[r.get('uid')]
+            if obj is None:
+                self.uids.pop(old['metadata'].get('uid'), None)
+        if obj is not None:
+            self.uids[obj['metadata'].get('uid')] = (bucket.key, key)
+            for r in obj['metadata'].get('ownerReferences') or ():
+                self.owners.setdefault(r.get('uid'), set()).add((bucket.key, key))
+
+    def dependents(self, uid):
+        """[(bucket key, object key, obj)] of objects with an ownerReference to uid."""
+        out = []
+        for bk, k in list(self.owners.get(uid, ())):
+            b = self.buckets.get(bk)
+            o = b.objs.get(k) if b is not None else None
+            if o is not None:
+                out.append((bk, k, o))
+        return out
 
     def bucket(self, key):
         b = self.buckets.get(key)
@@ -104,6 +131,7 @@ class Store:
         rv = self.next_rv()
         obj['metadata']['resourceVersion'] = str(rv)
         bucket.objs[key] = obj
+        self._index(bucket, key, obj, old)
         bucket.add_event(Event(rv, 'MODIFIED' if old is not None else 'ADDED', obj, old))
         return obj
 
@@ -112,6 +140,7 @@ class Store:
         final = dict(old)
         final['metadata'] = dict(old['metadata'])
         final['metadata']['resourceVersion'] = str(rv)
-        del bucket.objs[key]
+        cur = bucket.objs.pop(key)
+        self._index(bucket, key, None, cur)
         bucket.add_event(Event(rv, 'DELETED', final, old))
         return final
