@@ -248,4 +248,26 @@ it_check "webhook down: ungoverned namespace unaffected" run_pod free plain2 ngi
 it_check "webhook down: the release namespace unaffected (the webhook can be redeployed)" run_pod "$NS" plain2 nginx:1.25
 kubectl delete -f "$IT_DIR/vwc.yaml" >/dev/null
 it_check "webhook configuration deleted: governed namespace admits again" run_pod gov plain3 nginx:1.25
+
+# --- upgrades keep the generated TLS (lookup of the Secret); deleting the Secret rotates it ------
+# helm template --dry-run=server runs the chart's lookup against the cluster, like an upgrade.
+# (A separate release "lk": helm refuses to render over objects it does not own.)
+kubectl create ns lk >/dev/null
+"$HELM" template lk "$CHART" -n lk -s templates/webhook-admission.yaml >"$IT_DIR/lk0.yaml"
+check split "$IT_DIR/lk0.yaml" "$IT_DIR/lk-secret.yaml" /dev/null
+kubectl apply -n lk -f "$IT_DIR/lk-secret.yaml" >/dev/null
+kubectl annotate -n lk secret lk-modelgov-webhook-tls meta.helm.sh/release-name=lk meta.helm.sh/release-namespace=lk >/dev/null
+tls_of() { # RENDERED: the Secret's tls.crt, tls.key and ca.crt, one hash
+  local k
+  for k in tls.crt tls.key ca.crt; do check data "$1" Secret lk-modelgov-webhook-tls "$k"; done | sha256sum
+}
+upgrade_render() { "$HELM" template lk "$CHART" -n lk --dry-run=server >"$IT_DIR/$1.yaml" 2>"$IT_DIR/$1.err" || { cat "$IT_DIR/$1.err"; return 1; }; }
+it_check "upgrade render (--dry-run=server) with the Secret in place" upgrade_render lk1
+it_eq "upgrade keeps the CA, certificate and key" "$(tls_of "$IT_DIR/lk0.yaml")" "$(tls_of "$IT_DIR/lk1.yaml")"
+it_check "upgrade: caBundle is still the kept CA" check cabundle "$IT_DIR/lk1.yaml" lk-modelgov-webhook-tls
+kubectl delete secret -n lk lk-modelgov-webhook-tls >/dev/null
+it_check "rotation: upgrade render after deleting the Secret" upgrade_render lk2
+h0=$(tls_of "$IT_DIR/lk0.yaml"); h2=$(tls_of "$IT_DIR/lk2.yaml")
+it_check "rotation: a new CA and certificate" test "$h0" != "$h2"
+it_check "rotation: caBundle follows the new CA" check cabundle "$IT_DIR/lk2.yaml" lk-modelgov-webhook-tls
 it_finish
