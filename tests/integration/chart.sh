@@ -106,15 +106,15 @@ it_start_cluster --kubelet --service-map "$NS/$FULL-webhook=127.0.0.1:$PORT"
 render live --set-json 'webhook.config.modelRepositories=["registry.example.com/models/"]'
 tls_files "$IT_DIR/live.yaml" "$IT_DIR/live"
 it_check "rendered policy configuration: modelRepositories set" grep -q 'registry.example.com/models/' "$IT_DIR/live/config.yaml"
+kubectl create ns "$NS" >/dev/null
+kubectl apply -f $CHART/crds/ >/dev/null
+kubectl wait --for condition=established --timeout=30s crd --all >/dev/null
 it_bg webhook bin/modelgov-webhook --listen "127.0.0.1:$PORT" --tls-cert "$IT_DIR/live/tls.crt" --tls-key "$IT_DIR/live/tls.key" \
   --config "$IT_DIR/live/config.yaml" --log-format text --kubeconfig "$KUBECONFIG" --context bob
 SVCNAME="$FULL-webhook.$NS.svc"
 it_wait "webhook serves the chart's certificate and configuration (/readyz verified against the chart's CA by service name)" 20 \
   curl -sf --cacert "$IT_DIR/live/ca.crt" --resolve "$SVCNAME:$PORT:127.0.0.1" "https://$SVCNAME:$PORT/readyz"
 
-kubectl create ns "$NS" >/dev/null
-kubectl apply -f $CHART/crds/ >/dev/null
-kubectl wait --for condition=established --timeout=30s crd --all >/dev/null
 check split "$IT_DIR/live.yaml" "$IT_DIR/main.yaml" "$IT_DIR/vwc.yaml"
 it_check "kubectl apply: every rendered object accepted (RBAC, Deployments, PDB, Services, Secret, ConfigMap)" \
   bash -c "kubectl apply -n $NS -f '$IT_DIR/main.yaml' >'$IT_DIR/apply.log' 2>&1 || { cat '$IT_DIR/apply.log'; exit 1; }"
@@ -141,7 +141,8 @@ kubectl create ns gov >/dev/null && kubectl label ns gov modelgov.io/governed=tr
 kubectl create ns free >/dev/null
 kubectl label ns kube-system modelgov.io/governed=true >/dev/null
 kubectl label ns "$NS" modelgov.io/governed=true >/dev/null
-MODEL=registry.example.com/models/fraud:1.0
+# pinned by digest: judging it needs no registry (the resolver would look up a tag)
+MODEL=registry.example.com/models/fraud@sha256:$(printf 'unapproved' | sha256sum | cut -d' ' -f1)
 run_pod() { kubectl -n "$1" run "$2" --image="$3" --restart=Never >"$IT_DIR/run-$1-$2.log" 2>&1; }
 refused() { # NS NAME IMAGE PATTERN: creating the pod fails with PATTERN in the error
   if run_pod "$1" "$2" "$3"; then echo "    pod $1/$2 was admitted"; return 1; fi
@@ -213,6 +214,8 @@ spec:
       template: {spec: {containers: [{name: train, image: "registry.example.com/train/credit:1"}]}}
 YAML
 it_wait "scenario: approved model Serving" 30 md_is '{.status.phase}' Serving
+kubectl patch md credit -n ml --type=merge -p '{"spec":{"port":9001}}' >/dev/null
+it_wait "scenario: a new port reaches the Service" 15 bash -c "[ \"\$(kubectl get svc credit -n ml -o jsonpath='{.spec.ports[0].port}')\" = 9001 ]"
 sleep 1.1 # creationTimestamps have second precision: the fresh data must be visibly newer
 dataset credit-2026-10
 sleep 1.1
@@ -226,7 +229,21 @@ reviews credit-2
 it_wait "scenario: retrained version promoted and Serving" 30 md_is '{.spec.modelVersion}/{.status.phase}' credit-2/Serving
 kill -TERM "$IT_PID_operator"
 wait "$IT_PID_operator" 2>/dev/null
-kubectl get --raw /_testcluster/requests >"$IT_DIR/requests.json"
+# The test server logs a watch when it ends: end them all, then wait until every resource each
+# client listed also shows its watch in the log.
+echo '[{"action": "dropWatches"}]' | kubectl create --raw /_testcluster/faults -f - >/dev/null
+watches_logged() {
+  kubectl get --raw /_testcluster/requests >"$IT_DIR/requests.json" &&
+    /usr/bin/python3 - "$IT_DIR/requests.json" <<'PY'
+import json, sys
+seen = {}
+for e in json.load(open(sys.argv[1]))['items']:
+    if e.get('user') in ('carol', 'bob') and e.get('verb') in ('list', 'watch'):
+        seen.setdefault((e['user'], e.get('apiGroup'), e.get('resource')), set()).add(e['verb'])
+sys.exit(0 if seen and all('watch' in v for v in seen.values()) else 1)
+PY
+}
+it_wait "request log: every informer's watch recorded" 20 watches_logged
 it_check "RBAC: every request of the operator (user carol) is granted to ServiceAccount $NS/$FULL-operator" \
   check rbac "$IT_DIR/live.yaml" "$IT_DIR/requests.json" carol "$NS" "$FULL-operator"
 it_check "RBAC check can fail: the scenario's admin requests are not all granted to the operator" \
