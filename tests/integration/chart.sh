@@ -62,6 +62,8 @@ it_check "webhook configuration: Fail, sideEffects None, v1, timeout 5, governed
 render t7 --set webhook.timeoutSeconds=7
 it_check "webhook.timeoutSeconds=7 reaches the configuration" check webhookconfig "$IT_DIR/t7.yaml" "$NS" 7
 it_check "webhook: 2 replicas, PodDisruptionBudget minAvailable 1, anti-affinity by hostname" check webhookha "$IT_DIR/default.yaml"
+render one --set webhook.replicas=1
+it_check "webhook.replicas=1: no PodDisruptionBudget (it would block node drains)" bash -c "! grep -q '^kind: PodDisruptionBudget' '$IT_DIR/one.yaml'"
 it_check "operator: leader election on by default" check leader "$IT_DIR/default.yaml" yes
 render ha --set operator.replicas=3 --set operator.leaderElect=false
 it_check "operator: leader election forced on with 3 replicas" check leader "$IT_DIR/ha.yaml" yes
@@ -161,8 +163,12 @@ it_check "the release namespace, even labelled governed: not sent to the webhook
 # governed, so the scenario does not depend on the webhook's informers).
 it_bg operator bin/modelgov-operator --kubeconfig "$KUBECONFIG" --context carol --metrics-addr 127.0.0.1:0 \
   --health-addr 127.0.0.1:0 --resync-seconds 2 --leader-elect --leader-election-namespace "$NS"
-op_port() { sed -n "s/.*listening server=$1 .*port=\([0-9]*\).*/\1/p" "$IT_DIR/operator.log" | head -1; }
-it_wait "operator (as carol) ready" 20 bash -c "curl -sf http://127.0.0.1:\$(sed -n 's/.*listening server=health .*port=\([0-9]*\).*/\1/p' '$IT_DIR/operator.log' | head -1)/readyz"
+op_ready() { # the health server's port is in the operator's log
+  local port
+  port=$(sed -n 's/.*listening server=health .*port=\([0-9]*\).*/\1/p' "$IT_DIR/operator.log" | head -1)
+  [ -n "$port" ] && curl -sf "http://127.0.0.1:$port/readyz" >/dev/null
+}
+it_wait "operator (as carol) ready" 20 op_ready
 it_wait "operator holds the Lease in $NS" 20 bash -c "kubectl get lease modelgov-operator -n $NS -o jsonpath='{.spec.holderIdentity}' | grep -q ."
 kubectl create ns ml >/dev/null
 digest() { echo "sha256:$(printf '%s' "$1" | sha256sum | cut -d' ' -f1)"; }
