@@ -1,6 +1,7 @@
 """Checks on the rendered modelgov chart, for tests/integration/chart.sh (run with /usr/bin/python3).
 
   chart-check.py hardening RENDERED            every container hardened, resources and probes set
+  chart-check.py fields RENDERED               pod templates use only real Kubernetes field names
   chart-check.py webhookconfig RENDERED NS TIMEOUT   the ValidatingWebhookConfiguration's scope
   chart-check.py webhookha RENDERED            2 webhook replicas, PDB minAvailable 1, anti-affinity
   chart-check.py leader RENDERED yes|no        operator args carry --leader-elect or not
@@ -69,6 +70,68 @@ def hardening(docs):
                     problems.append('%s: no %s' % (where, p))
     if n < 2:
         problems.append('only %d containers rendered' % n)
+    return problems
+
+
+# Field names of the Kubernetes 1.28 types the chart's pod templates use (the test API server
+# does not validate these, and a real one drops unknown fields unless asked to be strict).
+T = {
+    'PodSpec': {'serviceAccountName': None, 'securityContext': 'PodSecurityContext', 'imagePullSecrets': 'list:LocalObjectReference',
+                'priorityClassName': None, 'terminationGracePeriodSeconds': None, 'containers': 'list:Container',
+                'volumes': 'list:Volume', 'nodeSelector': None, 'tolerations': None, 'affinity': 'Affinity'},
+    'PodSecurityContext': {'runAsNonRoot': None, 'runAsUser': None, 'runAsGroup': None, 'fsGroup': None,
+                           'seccompProfile': 'SeccompProfile'},
+    'LocalObjectReference': {'name': None},
+    'Container': {'name': None, 'image': None, 'imagePullPolicy': None, 'args': None, 'ports': 'list:ContainerPort',
+                  'livenessProbe': 'Probe', 'readinessProbe': 'Probe', 'resources': 'ResourceRequirements',
+                  'securityContext': 'SecurityContext', 'volumeMounts': 'list:VolumeMount'},
+    'ContainerPort': {'name': None, 'containerPort': None, 'protocol': None},
+    'Probe': {'httpGet': 'HTTPGetAction', 'initialDelaySeconds': None, 'periodSeconds': None, 'timeoutSeconds': None,
+              'failureThreshold': None, 'successThreshold': None},
+    'HTTPGetAction': {'path': None, 'port': None, 'scheme': None},
+    'ResourceRequirements': {'requests': None, 'limits': None},
+    'SecurityContext': {'runAsNonRoot': None, 'runAsUser': None, 'runAsGroup': None, 'readOnlyRootFilesystem': None,
+                        'allowPrivilegeEscalation': None, 'privileged': None, 'capabilities': 'Capabilities',
+                        'seccompProfile': 'SeccompProfile'},
+    'Capabilities': {'drop': None, 'add': None},
+    'SeccompProfile': {'type': None, 'localhostProfile': None},
+    'VolumeMount': {'name': None, 'mountPath': None, 'readOnly': None, 'subPath': None},
+    'Volume': {'name': None, 'emptyDir': 'EmptyDirVolumeSource', 'secret': 'SecretVolumeSource',
+               'configMap': 'ConfigMapVolumeSource'},
+    'EmptyDirVolumeSource': {'medium': None, 'sizeLimit': None},
+    'SecretVolumeSource': {'secretName': None, 'defaultMode': None, 'items': None, 'optional': None},
+    'ConfigMapVolumeSource': {'name': None, 'defaultMode': None, 'items': None, 'optional': None},
+    'Affinity': {'podAntiAffinity': 'PodAntiAffinity', 'podAffinity': None, 'nodeAffinity': None},
+    'PodAntiAffinity': {'preferredDuringSchedulingIgnoredDuringExecution': 'list:WeightedPodAffinityTerm',
+                        'requiredDuringSchedulingIgnoredDuringExecution': 'list:PodAffinityTerm'},
+    'WeightedPodAffinityTerm': {'weight': None, 'podAffinityTerm': 'PodAffinityTerm'},
+    'PodAffinityTerm': {'topologyKey': None, 'labelSelector': 'LabelSelector', 'namespaces': None,
+                        'namespaceSelector': None},
+    'LabelSelector': {'matchLabels': None, 'matchExpressions': None},
+}
+
+
+def walk(obj, typ, where, problems):
+    if typ is None:
+        return
+    if typ.startswith('list:'):
+        for i, item in enumerate(obj or []):
+            walk(item, typ[5:], '%s[%d]' % (where, i), problems)
+        return
+    if not isinstance(obj, dict):
+        problems.append('%s: want an object (%s)' % (where, typ))
+        return
+    for k, v in obj.items():
+        if k not in T[typ]:
+            problems.append('%s.%s: not a field of %s' % (where, k, typ))
+        else:
+            walk(v, T[typ][k], where + '.' + k, problems)
+
+
+def fields(docs):
+    problems = []
+    for name, spec in pod_specs(docs):
+        walk(spec, 'PodSpec', name + '.spec.template.spec', problems)
     return problems
 
 
@@ -270,7 +333,7 @@ def main():
     cmd, path, args = sys.argv[1], sys.argv[2], sys.argv[3:]
     docs = load(path)
     fns = {'hardening': hardening, 'webhookconfig': webhookconfig, 'webhookha': webhookha, 'leader': leader,
-           'certmanager': certmanager, 'data': data, 'cabundle': cabundle, 'split': split, 'rbac': rbac,
+           'certmanager': certmanager, 'fields': fields, 'data': data, 'cabundle': cabundle, 'split': split, 'rbac': rbac,
            'netpol': lambda d, n: [] if len(by_kind(d, 'NetworkPolicy')) == int(n)
            else ['%d NetworkPolicies' % len(by_kind(d, 'NetworkPolicy'))]}
     fail(fns[cmd](docs, *args))

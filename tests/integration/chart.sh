@@ -57,6 +57,11 @@ schema_rejects "webhook.failurePolicy: Maybe" /webhook/failurePolicy --set webho
 # --- the rendered objects ---------------------------------------------------------------------
 it_check "every container: non-root 65532, read-only root, no privilege escalation, drop ALL, seccomp RuntimeDefault, resources, probes" \
   check hardening "$IT_DIR/default.yaml"
+it_check "pod templates: only real Kubernetes field names (default values)" check fields "$IT_DIR/default.yaml"
+render required --set webhook.podAntiAffinity=required --set 'imagePullSecrets[0].name=pull'
+it_check "pod templates: only real Kubernetes field names (required anti-affinity, pull secrets)" check fields "$IT_DIR/required.yaml"
+sed 's/runAsNonRoot: true/runAsNonRot: true/' "$IT_DIR/default.yaml" >"$IT_DIR/typo.yaml"
+it_check "the field check catches a misspelt field" bash -c "! ${CHECK[*]} fields '$IT_DIR/typo.yaml' >/dev/null"
 it_check "webhook configuration: Fail, sideEffects None, v1, timeout 5, governed label, kube-system and $NS excluded, the rules" \
   check webhookconfig "$IT_DIR/default.yaml" "$NS" 5
 render t7 --set webhook.timeoutSeconds=7
