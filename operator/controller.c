@@ -12,6 +12,7 @@
 #include "core/log.h"
 #include "core/mem.h"
 #include "operator/events.h"
+#include "operator/monitor.h"
 #include "operator/opctx.h"
 #include "operator/plan.h"
 #include "operator/resources.h"
@@ -294,13 +295,14 @@ int mg_operator_new(mg_client *c, const mg_operator_config *cfg, mg_operator **o
     op->resync_ms = cfg->resync_ms;
     op->approved_scan_tools = cfg->approved_scan_tools ? json_deep_copy(cfg->approved_scan_tools)
                                                        : json_pack("[s]", "kubectl-modelgov");
+    op->metrics = cfg->metrics;
     if (cfg->metrics) register_metrics(op, cfg->metrics);
     for (int q = 0; q < Q_COUNT; q++) op->queue[q] = mg_wq_new(NULL);
 
     const mg_gvr *gvrs[INF_COUNT] = {
         [INF_MV] = &MG_GVR_MODELVERSIONS,  [INF_MREV] = &MG_GVR_MODELREVIEWS, [INF_MD] = &MG_GVR_MODELDEPLOYMENTS,
         [INF_DEPLOY] = &MG_GVR_DEPLOYMENTS, [INF_SVC] = &MG_GVR_SERVICES,       [INF_DSV] = &MG_GVR_DATASETVERSIONS,
-        [INF_TR] = &MG_GVR_TRAININGRUNS,    [INF_JOB] = &MG_GVR_JOBS,
+        [INF_TR] = &MG_GVR_TRAININGRUNS,    [INF_JOB] = &MG_GVR_JOBS,           [INF_POD] = &MG_GVR_PODS,
     };
     const mg_informer_handlers h[INF_COUNT] = {
         [INF_MV] = {on_mv, on_mv_update, on_mv, op},
@@ -311,10 +313,12 @@ int mg_operator_new(mg_client *c, const mg_operator_config *cfg, mg_operator **o
         [INF_DSV] = {on_dsv, on_dsv_update, NULL, op},
         [INF_TR] = {on_tr, on_tr_update, NULL, op},
         [INF_JOB] = {on_owned, on_owned_update, on_owned, op},
+        [INF_POD] = {NULL, NULL, NULL, op}, /* read by monitoring only */
     };
     for (int i = 0; i < INF_COUNT; i++) {
         mg_informer_opts o = {.namespace = op->namespace, .resync_ms = op->resync_ms};
         if (i == INF_DEPLOY || i == INF_SVC || i == INF_JOB) o.label_selector = MG_LABEL_MANAGED_BY "=" MG_MANAGER_NAME;
+        if (i == INF_POD) o.label_selector = MG_LABEL_MODELDEPLOYMENT; /* the model pods only */
         op->inf[i] = mg_informer_new(c, gvrs[i], &o, &h[i]);
     }
     if (mg_informer_add_index(op->inf[INF_MD], "mv", md_by_mv) ||
@@ -324,6 +328,7 @@ int mg_operator_new(mg_client *c, const mg_operator_config *cfg, mg_operator **o
         mg_operator_free(op);
         return mg_error_set(err, MG_EINVAL, "operator: cannot register cache indexes");
     }
+    op->monitor = mg_monitor_new(op, cfg->alertmanager_url);
     *out = op;
     return 0;
 }
@@ -362,9 +367,11 @@ void mg_operator_run_workers(mg_operator *op) {
         *a = (worker_arg){op, i % Q_COUNT};
         pthread_create(&op->threads[i], NULL, worker_main, a);
     }
+    mg_monitor_start(op->monitor);
 }
 
 void mg_operator_stop_workers(mg_operator *op) {
+    mg_monitor_stop(op->monitor);
     for (int q = 0; q < Q_COUNT; q++) mg_wq_shutdown(op->queue[q]);
     for (int i = 0; i < op->n_threads; i++) pthread_join(op->threads[i], NULL);
     free(op->threads);
@@ -408,6 +415,7 @@ void mg_operator_refresh_metrics(mg_operator *op) {
 void mg_operator_free(mg_operator *op) {
     if (!op) return;
     if (op->running) mg_operator_stop_workers(op);
+    mg_monitor_free(op->monitor);
     for (int i = 0; i < INF_COUNT; i++) mg_informer_free(op->inf[i]);
     for (int q = 0; q < Q_COUNT; q++) mg_wq_free(op->queue[q]);
     json_decref(op->approved_scan_tools);

@@ -29,6 +29,7 @@ typedef struct mg_operator_config {
     mg_metrics *metrics;   /* borrowed registry for the operator's metrics, or NULL */
     const json_t *approved_scan_tools; /* bias-scan tools accepted for retraining data (array of
                                           strings, copied); NULL: ["kubectl-modelgov"] */
+    const char *alertmanager_url;      /* monitoring alerts go there; NULL: none */
 } mg_operator_config;
 
 /* API writes so far (create/update/patch/events); tests and benchmarks read it. */

@@ -26,16 +26,16 @@ static const char *const metric_names[MG_METRIC_COUNT] = {
     "maxEqualOpportunityDiff",
 };
 
-static bool metric_is_min(mg_metric m) {
+static bool metric_is_min(mg_eval_metric m) {
     return m == MG_METRIC_MIN_ACCURACY || m == MG_METRIC_MIN_F1 || m == MG_METRIC_MIN_DISPARATE_IMPACT;
 }
 
-const char *mg_eval_metric_name(mg_metric m) { return (unsigned)m < MG_METRIC_COUNT ? metric_names[m] : "?"; }
+const char *mg_eval_metric_name(mg_eval_metric m) { return (unsigned)m < MG_METRIC_COUNT ? metric_names[m] : "?"; }
 
-int mg_eval_metric_parse(const char *name, mg_metric *out) {
+int mg_eval_metric_parse(const char *name, mg_eval_metric *out) {
     for (int i = 0; name && i < MG_METRIC_COUNT; i++)
         if (!strcmp(name, metric_names[i])) {
-            *out = (mg_metric)i;
+            *out = (mg_eval_metric)i;
             return 0;
         }
     return MG_EINVAL;
@@ -54,7 +54,7 @@ static int level_parse(const char *s, mg_level *out) {
     return 0;
 }
 
-mg_eval_condition mg_eval_metric_condition(mg_metric m) {
+mg_eval_condition mg_eval_metric_condition(mg_eval_metric m) {
     if (m <= MG_METRIC_MAX_ACCURACY_DROP) return MG_COND_DEGRADED;
     if (m <= MG_METRIC_MAX_JS) return MG_COND_DRIFTED;
     return MG_COND_BIAS_DRIFT;
@@ -68,7 +68,7 @@ const char *mg_eval_condition_name(mg_eval_condition c) {
     }
 }
 
-const char *mg_eval_metric_subject_kind(mg_metric m) {
+const char *mg_eval_metric_subject_kind(mg_eval_metric m) {
     switch (mg_eval_metric_condition(m)) {
     case MG_COND_DRIFTED: return "feature";
     case MG_COND_BIAS_DRIFT: return "attribute";
@@ -145,7 +145,7 @@ static int parse_thresholds(const json_t *obj, const char *which, mg_thresholds 
     const char *key;
     json_t *v;
     json_object_foreach((json_t *)obj, key, v) {
-        mg_metric m;
+        mg_eval_metric m;
         if (mg_eval_metric_parse(key, &m) != 0)
             return mg_error_set(err, MG_EINVAL, "spec.monitoring.%s.%s: unknown threshold", which, key);
         if (json_is_null(v)) continue;
@@ -575,7 +575,7 @@ typedef struct breach_list {
     size_t n, cap;
 } breach_list;
 
-static void check(breach_list *l, mg_metric m, mg_level lv, double thr, const char *subject, double value) {
+static void check(breach_list *l, mg_eval_metric m, mg_level lv, double thr, const char *subject, double value) {
     bool breach = metric_is_min(m) ? value < thr : value > thr;
     if (!breach) return;
     if (l->n == l->cap) {
@@ -586,7 +586,7 @@ static void check(breach_list *l, mg_metric m, mg_level lv, double thr, const ch
         .metric = m, .level = lv, .subject = mg_xstrdup(subject), .value = value, .threshold = thr};
 }
 
-static int key_cmp(mg_level la, mg_metric ma, const char *sa, mg_level lb, mg_metric mb, const char *sb) {
+static int key_cmp(mg_level la, mg_eval_metric ma, const char *sa, mg_level lb, mg_eval_metric mb, const char *sb) {
     if (la != lb) return la > lb ? -1 : 1;
     if (ma != mb) return ma < mb ? -1 : 1;
     return strcmp_null(sa, sb);
@@ -598,7 +598,7 @@ static int breach_cmp(const void *a, const void *b) {
 }
 
 /* Checks one threshold against every subject that has a value; false when none has. */
-static bool check_metric(const mg_eval_result *r, mg_metric m, mg_level lv, double thr, breach_list *l,
+static bool check_metric(const mg_eval_result *r, mg_eval_metric m, mg_level lv, double thr, breach_list *l,
                          bool judged) {
     bool any = false;
     switch (m) {
@@ -675,7 +675,7 @@ void mg_eval_window(const mg_baseline *base, const mg_model_metrics *w, const mg
         const mg_thresholds *t = mg_monitor_thresholds(spec, (mg_level)lv);
         for (int m = 0; m < MG_METRIC_COUNT; m++) {
             if (!t->set[m]) continue;
-            if (!check_metric(out, (mg_metric)m, (mg_level)lv, t->value[m], &l, out->judged))
+            if (!check_metric(out, (mg_eval_metric)m, (mg_level)lv, t->value[m], &l, out->judged))
                 out->not_evaluated[lv][m] = true;
         }
     }
@@ -795,7 +795,7 @@ static int state_cmp(const void *a, const void *b) {
     return key_cmp(x->level, x->metric, x->subject, y->level, y->metric, y->subject);
 }
 
-static mg_breach_state *find_state(mg_breach_tracker *t, mg_metric m, mg_level l, const char *subject) {
+static mg_breach_state *find_state(mg_breach_tracker *t, mg_eval_metric m, mg_level l, const char *subject) {
     mg_breach_state key = {.metric = m, .level = l, .subject = (char *)subject};
     return t->n ? bsearch(&key, t->items, t->n, sizeof(*t->items), state_cmp) : NULL;
 }

@@ -66,19 +66,19 @@ typedef enum {
     MG_METRIC_MIN_DISPARATE_IMPACT, /* "minDisparateImpact"      BiasDrift (subject: attribute) */
     MG_METRIC_MAX_EO_DIFF,          /* "maxEqualOpportunityDiff" BiasDrift (subject: attribute) */
     MG_METRIC_COUNT
-} mg_metric;
+} mg_eval_metric;
 
 typedef enum { MG_LEVEL_WARN = 0, MG_LEVEL_QUARANTINE = 1, MG_LEVEL_COUNT } mg_level;
 
 typedef enum { MG_COND_DEGRADED = 0, MG_COND_DRIFTED, MG_COND_BIAS_DRIFT, MG_COND_COUNT } mg_eval_condition;
 
-const char *mg_eval_metric_name(mg_metric m);               /* "maxPSI"...; static */
-int mg_eval_metric_parse(const char *name, mg_metric *out); /* 0 or MG_EINVAL */
+const char *mg_eval_metric_name(mg_eval_metric m);               /* "maxPSI"...; static */
+int mg_eval_metric_parse(const char *name, mg_eval_metric *out); /* 0 or MG_EINVAL */
 const char *mg_eval_level_name(mg_level l);                 /* "warn" / "quarantine" */
-mg_eval_condition mg_eval_metric_condition(mg_metric m);
+mg_eval_condition mg_eval_metric_condition(mg_eval_metric m);
 const char *mg_eval_condition_name(mg_eval_condition c); /* "Degraded" / "Drifted" / "BiasDrift" */
 /* "feature", "attribute" or NULL (the accuracy metrics have no subject). */
-const char *mg_eval_metric_subject_kind(mg_metric m);
+const char *mg_eval_metric_subject_kind(mg_eval_metric m);
 
 /* ---- spec.monitoring ----------------------------------------------------------------------- */
 
@@ -163,7 +163,7 @@ typedef struct mg_eval_fairness {
 } mg_eval_fairness;
 
 typedef struct mg_eval_breach {
-    mg_metric metric;
+    mg_eval_metric metric;
     mg_level level;
     char *subject; /* heap: feature or attribute name; NULL for the accuracy metrics */
     double value, threshold;
@@ -210,7 +210,7 @@ double mg_eval_round6(double x);
 
 /* One breach key (metric, level, subject) as tracked over evaluations. */
 typedef struct mg_breach_state {
-    mg_metric metric;
+    mg_eval_metric metric;
     mg_level level;
     char *subject;           /* heap or NULL */
     int streak;              /* consecutive judged evaluations breaching (capped at 1000000) */

@@ -27,7 +27,7 @@
 
 typedef struct options {
     const char *kubeconfig, *context, *namespace, *metrics_addr, *health_addr, *log_format, *log_level, *config;
-    const char *leader_election_namespace, *leader_election_id;
+    const char *leader_election_namespace, *leader_election_id, *alertmanager_url;
     bool leader_elect;
     long workers, resync_seconds;
 } options;
@@ -104,6 +104,7 @@ static int load_config(const char *path, options *o, mg_error *err) {
         {"resyncSeconds", 2, offsetof(options, resync_seconds)},
         {"logFormat", 0, offsetof(options, log_format)},
         {"logLevel", 0, offsetof(options, log_level)},
+        {"alertmanagerURL", 0, offsetof(options, alertmanager_url)},
     };
     const char *k;
     json_t *v;
@@ -174,6 +175,7 @@ int main(int argc, char **argv) {
         {"resync-seconds", MG_FLAG_INT, &o.resync_seconds, "re-check every object this often (0: never)"},
         {"log-format", MG_FLAG_STRING, &o.log_format, "text or json"},
         {"log-level", MG_FLAG_STRING, &o.log_level, "debug, info, warn or error"},
+        {"alertmanager-url", MG_FLAG_STRING, &o.alertmanager_url, "post monitoring alerts to this Alertmanager (http://host:9093)"},
         {"config", MG_FLAG_STRING, &o.config, "YAML file with the same settings (camelCase keys)"},
         {"kubeconfig", MG_FLAG_STRING, &o.kubeconfig, "path to a kubeconfig (default: $KUBECONFIG, ~/.kube/config, in-cluster)"},
         {"context", MG_FLAG_STRING, &o.context, "kubeconfig context to use"},
@@ -242,7 +244,8 @@ int main(int argc, char **argv) {
                              .workers = (int)o.workers,
                              .identity = identity,
                              .resync_ms = o.resync_seconds * 1000,
-                             .metrics = a.metrics};
+                             .metrics = a.metrics,
+                             .alertmanager_url = o.alertmanager_url};
     if (mg_operator_new(client, &oc, &a.op, &err)) {
         mg_log(MG_LOG_ERROR, "cannot create controller", "error", err.message, NULL);
         return 1;

@@ -19,7 +19,7 @@
 #include "metrics/registry.h"
 #include "operator/controller.h"
 
-enum { INF_MV, INF_MREV, INF_MD, INF_DEPLOY, INF_SVC, INF_DSV, INF_TR, INF_JOB, INF_COUNT };
+enum { INF_MV, INF_MREV, INF_MD, INF_DEPLOY, INF_SVC, INF_DSV, INF_TR, INF_JOB, INF_POD, INF_COUNT };
 enum { Q_MD, Q_MV, Q_TR, Q_COUNT };
 
 struct mg_operator {
@@ -30,6 +30,8 @@ struct mg_operator {
     long resync_ms;
     json_t *approved_scan_tools; /* array of strings */
     mg_informer *inf[INF_COUNT];
+    struct mg_monitor *monitor; /* NULL until started; see operator/monitor.h */
+    mg_metrics *metrics;        /* borrowed, may be NULL */
     mg_workqueue *queue[Q_COUNT];
     pthread_t *threads;
     int n_threads;

@@ -12,6 +12,7 @@
 #include "k8s/conditions.h"
 #include "operator/approvals.h"
 #include "operator/mdstate.h"
+#include "operator/monitor.h"
 #include "operator/opctx.h"
 #include "operator/plan.h"
 #include "operator/resources.h"
@@ -129,6 +130,24 @@ static int start_retraining(mg_operator *op, const json_t *md, const json_t *mv,
     return 0;
 }
 
+/* Monitoring's verdict into status: lastEvaluation, breaches and the Degraded / Drifted /
+ * BiasDrift conditions (MonitoringConfig when spec.monitoring or the baseline is unusable). */
+static void merge_monitoring(json_t *status, const mg_monitor_verdict *mon, long long gen, const char *now) {
+    static const char *const types[3] = {"Degraded", "Drifted", "BiasDrift"};
+    static const char *const reasons[3] = {"PerformanceDegraded", "DataDrift", "BiasDrift"};
+    json_t *conds = conditions_of(status);
+    if (mon->config_error) {
+        mg_condition_set(conds, "MonitoringConfig", "False", "Invalid", mon->message[0], gen, now);
+        return;
+    }
+    if (mg_condition_find(conds, "MonitoringConfig")) mg_condition_set(conds, "MonitoringConfig", "True", "Valid", "", gen, now);
+    if (mon->last_evaluation) json_object_set(status, "lastEvaluation", mon->last_evaluation);
+    if (mon->breaches) json_object_set(status, "breaches", mon->breaches);
+    for (int c = 0; c < 3; c++)
+        mg_condition_set(conds, types[c], mon->condition[c] ? "True" : "False", mon->condition[c] ? reasons[c] : "WithinThresholds",
+                         mon->message[c], gen, now);
+}
+
 int mg_op_reconcile_md(mg_operator *op, const char *key, mg_error *err) {
     json_t *md = mg_store_get(mg_informer_store(op->inf[INF_MD]), key);
     if (!md) return 0; /* deleted: the garbage collector removes what it owned */
@@ -190,6 +209,8 @@ int mg_op_reconcile_md(mg_operator *op, const char *key, mg_error *err) {
         json_decref(candidates);
     }
 
+    mg_monitor_verdict mon;
+    mg_monitor_verdict_get(op->monitor, key, &mon);
     mg_md_inputs in = {.md = md,
                        .mv = mv,
                        .mv_approved = verdict.approved,
@@ -199,7 +220,7 @@ int mg_op_reconcile_md(mg_operator *op, const char *key, mg_error *err) {
                        .fallback_mv = fb,
                        .fallback_usable = fb && fb_verdict.approved && !fb_verdict.quarantined,
                        .deployment = dep,
-                       .monitor_phase = NULL,
+                       .monitor_phase = mon.awaiting_review ? "AwaitingReview" : NULL,
                        .retraining = verdict.quarantined && run && !promoted,
                        .deploy_reason = promoted ? "Promoted" : NULL,
                        .now = now};
@@ -215,6 +236,8 @@ int mg_op_reconcile_md(mg_operator *op, const char *key, mg_error *err) {
         rc = mg_op_apply_owned(op, &MG_GVR_SERVICES, ns, want, svc, false, err);
         json_decref(want);
     }
+    if (mon.known) merge_monitoring(d.status, &mon, gen, now);
+    mg_monitor_verdict_clear(&mon);
     if (rc == 0 && promoted) {
         json_object_del(d.status, "retrainingRun");
         mg_condition_set(conditions_of(d.status), "RetrainingBlocked", "False", "Promoted", "", gen, now);

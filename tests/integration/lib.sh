@@ -41,7 +41,7 @@ it_bg() {
   local name=$1; shift
   "$@" >"$IT_DIR/$name.log" 2>&1 &
   IT_PIDS+=($!)
-  eval "IT_PID_$name=$!"
+  eval "IT_PID_${name//[^A-Za-z0-9_]/_}=$!"
 }
 
 it_pass() { IT_PASS=$((IT_PASS + 1)); echo "ok   - $1"; }

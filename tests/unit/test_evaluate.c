@@ -242,7 +242,7 @@ static void test_baseline_parse(void **state) {
 
 /* ---- one window ------------------------------------------------------------------------------ */
 
-static const mg_eval_breach *find_breach(const mg_eval_result *r, mg_metric m, mg_level l,
+static const mg_eval_breach *find_breach(const mg_eval_result *r, mg_eval_metric m, mg_level l,
                                          const char *subject) {
     for (size_t i = 0; i < r->nbreaches; i++) {
         const mg_eval_breach *b = &r->breaches[i];
@@ -306,7 +306,7 @@ static void test_window_figures(void **state) {
 
     /* breaches, in order: quarantine first, then metric order, then subject */
     static const struct {
-        mg_metric m;
+        mg_eval_metric m;
         mg_level l;
         const char *subject;
         double thr;
@@ -535,7 +535,7 @@ static void test_unset_and_unjudged(void **state) {
 
 /* A minimal judged result with the given breaches (subject may be NULL). */
 typedef struct {
-    mg_metric m;
+    mg_eval_metric m;
     mg_level l;
     const char *subject;
     double value, thr;
@@ -771,8 +771,8 @@ static void test_window_to_tracker(void **state) {
 static void test_names(void **state) {
     (void)state;
     for (int m = 0; m < MG_METRIC_COUNT; m++) {
-        mg_metric back;
-        assert_int_equal(mg_eval_metric_parse(mg_eval_metric_name((mg_metric)m), &back), 0);
+        mg_eval_metric back;
+        assert_int_equal(mg_eval_metric_parse(mg_eval_metric_name((mg_eval_metric)m), &back), 0);
         assert_int_equal(back, m);
     }
     assert_string_equal(mg_eval_metric_name(MG_METRIC_MAX_JS), "maxJSDistance");
