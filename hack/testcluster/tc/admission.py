@@ -216,7 +216,8 @@ class Admission:
         request['dryRun'] = bool(ctx.dry_run)
         request['options'] = options
         review = {'kind': 'AdmissionReview', 'apiVersion': 'admission.k8s.io/v1', 'request': request}
-        body = json.dumps(review, separators=(',', ':')).encode()
+        from .server import go_escape
+        body = go_escape(json.dumps(review, separators=(',', ':'), ensure_ascii=False)).encode()
         host, port, sni, path, url = self._target(cc, timeout)
         try:
             if host is None:

@@ -148,6 +148,11 @@ META_ORDER = ('name', 'generateName', 'namespace', 'selfLink', 'uid', 'resourceV
               'annotations', 'ownerReferences', 'finalizers', 'managedFields')
 
 
+TEMPLATE_KINDS = {('apps', 'deployments'), ('apps', 'replicasets'), ('apps', 'statefulsets'),
+                  ('apps', 'daemonsets'), ('batch', 'jobs'), ('', 'replicationcontrollers'),
+                  ('', 'podtemplates')}
+
+
 def _sorted_deep(o):
     if isinstance(o, dict):
         return {k: _sorted_deep(o[k]) for k in sorted(o)}
@@ -156,18 +161,28 @@ def _sorted_deep(o):
     return o
 
 
-def normalize(res, obj):
+def normalize(res, obj, placeholder=True):
     """Key order as kube-apiserver serializes: custom resources are Go maps (sorted keys);
     built-ins are structs (kind, apiVersion, metadata in ObjectMeta field order, ..., status).
     A resourceVersion placeholder keeps its slot for Store.put."""
     md = obj.get('metadata') or {}
-    md.setdefault('resourceVersion', '')
+    if placeholder:
+        md.setdefault('resourceVersion', '')
     if not res.builtin:
         return _sorted_deep(obj)
     m = {k: md[k] for k in META_ORDER if k in md}
     for k in md:
         if k not in m:
             m[k] = md[k]
+    spec = obj.get('spec')
+    if isinstance(spec, dict) and isinstance(spec.get('template'), dict) and res.bucket in TEMPLATE_KINDS:
+        tm = spec['template'].get('metadata')
+        tm = dict(tm) if isinstance(tm, dict) else {}
+        tm.setdefault('creationTimestamp', None)      # a zero metav1.Time serializes as null
+        spec['template']['metadata'] = {k: tm[k] for k in META_ORDER if k in tm}
+        spec['template']['metadata'].update({k: v for k, v in tm.items() if k not in META_ORDER})
+        spec['template'] = dict([('metadata', spec['template']['metadata'])] +
+                                [(k, v) for k, v in spec['template'].items() if k != 'metadata'])
     out = {'kind': obj.get('kind'), 'apiVersion': obj.get('apiVersion'), 'metadata': m}
     for k, v in obj.items():
         if k not in out and k != 'status':
@@ -449,6 +464,7 @@ class Cluster:
             obj.pop('status', None)
         self._prepare_create_builtin(res, obj)
         self._validate_and_default(ctx, res, obj, None)
+        obj = normalize(res, obj, False)
         self._admit(ctx, 'CREATE', res, '', ns, name, obj, None, ctx.options('CreateOptions'))
         key = (ns if res.namespaced else '', name)
         b = self.store.bucket(res.bucket)
@@ -562,6 +578,14 @@ class Cluster:
                 raise errors.conflict(res.group, res.plural, name)
             if not put and prv and prv != cur['metadata'].get('resourceVersion'):
                 raise errors.conflict(res.group, res.plural, name)
+            if sub != 'status':
+                # decoding prunes and defaults before the update strategy compares generations
+                self._strict(ctx, res, new, 'update' if put else 'patch')
+                if res.builtin:
+                    if builtinsmod is not None:
+                        builtinsmod.apply_defaults(res.group, res.version, res.kind, new, None)
+                else:
+                    res.schema.apply_defaults(new)
             new = self._merge_update(res, cur, new, sub)
             if sub != 'status':
                 self._validate_and_default(ctx, res, new, cur, sub, 'update' if put else 'patch')
@@ -647,6 +671,8 @@ class Cluster:
             labels = dict(nm.get('labels') or {})
             labels['kubernetes.io/metadata.name'] = cm['name']
             nm['labels'] = labels
+        new = normalize(res, new, False)
+        nm = new['metadata']
         if res.generation and 'generation' in cm:
             if strip_for_compare(new, not res.has_status) != strip_for_compare(cur, not res.has_status):
                 nm['generation'] = cm['generation'] + 1

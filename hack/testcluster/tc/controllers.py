@@ -101,7 +101,27 @@ class Kubelet:
     def maybe_ready(self, p, now):
         if p['metadata'].get('deletionTimestamp'):
             return
-        if (p.get('status') or {}).get('phase') != 'Pending' or (p.get('spec') or {}).get('nodeName') != NODE:
+        if (p.get('status') or {}).get('phase') != 'Pending':
+            return
+        node = (p.get('spec') or {}).get('nodeName')
+        if node and node != NODE:
+            return
+        if not node:
+            # the scheduler's binding (pods/binding): sets spec.nodeName and PodScheduled
+            st = self.cl.store
+            b = st.bucket(('', 'pods'))
+            key = (p['metadata']['namespace'], p['metadata']['name'])
+            with st.lock:
+                cur = b.objs.get(key)
+                if cur is None or cur is not p:
+                    return
+                new = apimod.deep(cur)
+                new['spec']['nodeName'] = NODE
+                new['status'] = dict(new.get('status') or {})
+                new['status']['conditions'] = [{'type': 'PodScheduled', 'status': 'True', 'lastProbeTime': None,
+                                                'lastTransitionTime': apimod.now_ts()}]
+                st.put(b, key, new, cur)
+            self.seen.setdefault(p['metadata']['uid'], now)
             return
         created = calendar.timegm(time.strptime(p['metadata']['creationTimestamp'], '%Y-%m-%dT%H:%M:%SZ'))
         if now - created < self.ready_delay and now - self.seen.setdefault(p['metadata']['uid'], now) < self.ready_delay:
@@ -175,7 +195,6 @@ class Kubelet:
                 anns = (tpl.get('metadata') or {}).get('annotations')
                 if anns:
                     pod['metadata']['annotations'] = dict(anns)
-                pod['spec']['nodeName'] = NODE
                 try:
                     created = cl.create(ictx, pres, ns, json.dumps(pod).encode())
                     cur.append(created)

@@ -32,10 +32,18 @@ ANON_PATHS = ('/healthz', '/livez', '/readyz', '/version')
 VERB_OF = {'GET': 'get', 'POST': 'create', 'PUT': 'update', 'PATCH': 'patch', 'DELETE': 'delete'}
 
 
+def go_escape(text):
+    """encoding/json's default HTML escaping (kube-apiserver answers are encoded that way)."""
+    if '<' in text or '>' in text or '&' in text or '\u2028' in text or '\u2029' in text:
+        text = (text.replace('<', '\\u003c').replace('>', '\\u003e').replace('&', '\\u0026')
+                .replace('\u2028', '\\u2028').replace('\u2029', '\\u2029'))
+    return text
+
+
 def dumps(obj, pretty):
     if pretty:
-        return (json.dumps(obj, indent=2, ensure_ascii=False) + '\n').encode()
-    return (json.dumps(obj, separators=(',', ':'), ensure_ascii=False) + '\n').encode()
+        return (go_escape(json.dumps(obj, indent=2, ensure_ascii=False)) + '\n').encode()
+    return (go_escape(json.dumps(obj, separators=(',', ':'), ensure_ascii=False)) + '\n').encode()
 
 
 class Faults:
@@ -654,7 +662,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         def line(type_, obj):
             if want_table:
                 obj = self.to_table(res, [obj], obj['metadata'].get('resourceVersion', ''), q, single=True)
-            return ('{"type":"%s","object":%s}\n' % (type_, json.dumps(obj, separators=(',', ':')))).encode()
+            return ('{"type":"%s","object":%s}\n' % (type_, go_escape(json.dumps(obj, separators=(',', ':'), ensure_ascii=False)))).encode()
 
         try:
             if err_event is not None:

@@ -19,8 +19,9 @@ class Event:
 
     def line(self):
         if self._line is None:
+            from .server import go_escape
             self._line = ('{"type":"%s","object":%s}\n' % (
-                self.type, json.dumps(self.obj, separators=(',', ':')))).encode()
+                self.type, go_escape(json.dumps(self.obj, separators=(',', ':'), ensure_ascii=False)))).encode()
         return self._line
 
 

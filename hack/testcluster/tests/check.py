@@ -467,6 +467,11 @@ def scale_subresource_crd_and_deployment():
                     'template': {'metadata': {'labels': {'app': 'd1'}}, 'spec': {'containers': [{'name': 'c', 'image': 'x:1'}]}}}}
     st, o = A.j('POST', '/apis/apps/v1/namespaces/chk/deployments', dep)
     eq(st, 201, 'deployment')
+    eq(o['spec']['template']['metadata'], {'creationTimestamp': None, 'labels': {'app': 'd1'}}, 'template metadata as Go serializes it')
+    dep['metadata'].update(resourceVersion=o['metadata']['resourceVersion'], labels={'x': 'y'})
+    st, o = A.j('PUT', '/apis/apps/v1/namespaces/chk/deployments/d1', dep)
+    eq((st, o['metadata']['generation']), (200, 1), 'metadata-only PUT keeps generation')
+    del dep['metadata']['resourceVersion']
     st, s = A.j('GET', '/apis/apps/v1/namespaces/chk/deployments/d1/scale')
     eq((s['spec'], s['status'].get('selector')), ({'replicas': 2}, 'app=d1'), 'deployment scale')
     st, s = A.j('PUT', '/apis/apps/v1/namespaces/chk/deployments/d1/scale', {'apiVersion': 'autoscaling/v1', 'kind': 'Scale', 'metadata': {'name': 'd1'}, 'spec': {'replicas': -1}})
