@@ -8,6 +8,9 @@ PKGS=(build-essential pkg-config clang libclang-rt-14-dev clang-format
       docker-registry prometheus prometheus-alertmanager wrk nginx-light unzip nodejs npm)
 missing=()
 for p in "${PKGS[@]}"; do
+  # node and npm may come from elsewhere (e.g. NodeSource's nodejs, which bundles npm and
+  # conflicts with Debian's npm package): a working command counts as installed.
+  case "$p" in nodejs) command -v node >/dev/null 2>&1 && continue ;; npm) command -v npm >/dev/null 2>&1 && continue ;; esac
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
 done
 SUDO=; [ "$(id -u)" = 0 ] || SUDO=sudo
