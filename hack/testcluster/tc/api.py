@@ -41,6 +41,7 @@ except ImportError:  # pragma: no cover
 
 NAME_CHARS = 'bcdfghjklmnpqrstvwxz2456789'
 FINALIZER_ORPHAN = 'orphan'
+NAMESPACE_DELAY = 2.0   # seconds a deleted namespace stays Terminating before its content goes
 FINALIZER_FOREGROUND = 'foregroundDeletion'
 
 
@@ -907,7 +908,7 @@ class Cluster:
             new['metadata']['deletionGracePeriodSeconds'] = 0
             new['status'] = {'phase': 'Terminating'}
             self.store.put(b, key, new, cur)
-            self.gc_queue.append(('namespace', key[1], time.time() + 0.8))
+            self.gc_queue.append(('namespace', key[1], time.time() + NAMESPACE_DELAY))
             self.gc_cond.notify_all()
         return self.out(res, new)
 

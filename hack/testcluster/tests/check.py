@@ -705,7 +705,7 @@ def namespace_deletion_terminating_then_gone():
     eq((st, o['status']['phase']), (200, 'Terminating'), 'terminating')
     st, o = A.j('POST', '/api/v1/namespaces/gone/configmaps', cm('y'))
     eq((st, o['reason']), (403, 'Forbidden'), 'no new content')
-    for _ in range(60):
+    for _ in range(100):
         st, o = A.j('GET', '/api/v1/namespaces/gone')
         if st == 404:
             break

@@ -72,8 +72,11 @@ expect "dry-run server" "modeldeployment.mlops.example.io/dry created (server dr
 expect "dry-run not stored" "1" "$($K get md -n ks -o name | wc -l)"
 expect_match "explain crd" "modelVersion" "$($K explain md.spec 2>&1)"
 # watch: -w prints the initial row then the change
-($K get md scorer -n ks -w --request-timeout=4s > "$W/watch.out" 2>&1 &)
-sleep 1.5; $K label md scorer -n ks step=1 >/dev/null; sleep 3
+kubectl --request-timeout=15s get md scorer -n ks -w > "$W/watch.out" 2>&1 & WPID=$!
+for i in $(seq 1 100); do grep -q '^scorer' "$W/watch.out" && break; sleep 0.1; done
+$K label md scorer -n ks step=1 >/dev/null
+for i in $(seq 1 100); do [ "$(grep -c '^scorer' "$W/watch.out")" -ge 2 ] && break; sleep 0.1; done
+kill $WPID 2>/dev/null; wait $WPID 2>/dev/null
 expect "get -w" "2" "$(grep -c '^scorer' "$W/watch.out")"
 expect "delete" 'modeldeployment.mlops.example.io "scorer" deleted' "$($K delete md scorer -n ks 2>&1)"
 expect "create deployment" "deployment.apps/web created" "$($K create deployment web -n ks --image=nginx:1.25 2>&1)"
