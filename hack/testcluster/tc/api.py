@@ -398,6 +398,8 @@ class Cluster:
         fsel = parse_field_selector(res, q.get('fieldSelector'))
         limit = int(q.get('limit') or 0) if (q.get('limit') or '0').isdigit() else 0
         cont = q.get('continue')
+        if q.get('resourceVersion') == '0' and not cont and q.get('resourceVersionMatch', 'NotOlderThan') == 'NotOlderThan':
+            limit = 0       # served from the watch cache: the limit is ignored (1.28 behaviour)
         start = None
         if cont:
             try:

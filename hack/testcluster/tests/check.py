@@ -236,6 +236,8 @@ def list_limit_continue_and_selectors():
     st, o = A.j('GET', '/api/v1/namespaces/chk/configmaps?labelSelector=set%3Dl&limit=2&continue=' +
                 urllib.parse.quote(o['metadata']['continue']))
     eq([x['metadata']['name'] for x in o['items']], ['l2', 'l3'], 'page 2')
+    st, o = A.j('GET', '/api/v1/namespaces/chk/configmaps?labelSelector=set%3Dl&limit=2&resourceVersion=0')
+    eq((len(o['items']), 'continue' in o['metadata']), (5, False), 'resourceVersion=0 ignores limit (watch cache)')
     sel = urllib.parse.quote('set=l,i notin (0,1),i!=4')
     st, o = A.j('GET', '/api/v1/namespaces/chk/configmaps?labelSelector=' + sel)
     eq([x['metadata']['name'] for x in o['items']], ['l2', 'l3'], 'set-based selector')
