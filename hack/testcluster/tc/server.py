@@ -736,9 +736,6 @@ class Handler(http.server.BaseHTTPRequestHandler):
                         chunks.append(line('DELETED', cl.out(res, o)))
                 if chunks:
                     write(b''.join(chunks))
-                if evs:
-                    # coalesce bursts: many watchers each waking per event would thrash the GIL
-                    time.sleep(0.01)
                 if next_bm is not None and time.time() >= next_bm:
                     bm = {'apiVersion': res.gv, 'kind': res.kind, 'metadata': {'resourceVersion': str(max(cur_rv, last))}}
                     if want_table:

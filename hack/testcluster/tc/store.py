@@ -8,6 +8,7 @@ Each bucket (one per group/resource) has a Condition on the global lock that wat
 import collections
 import json
 import threading
+import time
 
 
 class Event:
@@ -35,6 +36,8 @@ class Bucket:
         self.cond = threading.Condition(store.lock)
         self.generation = 0             # bumped to wake watchers for drop/compact
         self.serving = True
+        self.dirty = False              # events not yet announced to the watchers
+        self.store = store
 
     def oldest(self):
         """The resourceVersion a watch may start from (inclusive): 'too old' below it."""
@@ -48,7 +51,9 @@ class Bucket:
         if len(self.events) == self.events.maxlen:
             self.evicted = True
         self.events.append(ev)
-        self.cond.notify_all()
+        if not self.dirty:
+            self.dirty = True
+            self.store.kick()
 
 
 class Store:
@@ -58,6 +63,8 @@ class Store:
         self.window = window
         self.buckets = {}
         self.drop_generation = 0
+        self._kick = threading.Event()
+        threading.Thread(target=self._notifier, daemon=True, name='watch-notifier').start()
         self.uids = {}                  # uid -> (bucket key, object key)
         self.owners = {}                # owner uid -> {(bucket key, object key)}
 
@@ -75,6 +82,22 @@ class Store:
             self.uids[obj['metadata'].get('uid')] = (bucket.key, key)
             for r in obj['metadata'].get('ownerReferences') or ():
                 self.owners.setdefault(r.get('uid'), set()).add((bucket.key, key))
+
+    def kick(self):
+        self._kick.set()
+
+    def _notifier(self):
+        """Wakes the watchers of buckets with new events, at most every 2 ms: with many
+        watchers, one wake-up per burst instead of one per event keeps writes fast."""
+        while True:
+            self._kick.wait()
+            time.sleep(0.002)
+            self._kick.clear()
+            with self.lock:
+                for b in self.buckets.values():
+                    if b.dirty:
+                        b.dirty = False
+                        b.cond.notify_all()
 
     def dependents(self, uid):
         """[(bucket key, object key, obj)] of objects with an ownerReference to uid."""
