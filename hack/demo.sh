@@ -1,0 +1,488 @@
+#!/bin/bash
+# shellcheck disable=SC2034,SC2154 # IT_KEEP, IT_FAIL, IT_PID_* belong to tests/integration/lib.sh
+# make demo: modelgov's whole governance story on a throw-away local cluster, one line per step.
+#
+# Everything runs on 127.0.0.1 with free ports, in a temp dir with its own kubeconfig (the user's
+# KUBECONFIG and cluster are never touched): the test API server with its kubelet
+# (hack/testcluster), Debian's docker-registry holding two pushed model images, the webhook
+# (TLS from hack/gen-certs.sh) behind a ValidatingWebhookConfiguration, the operator, a real
+# Alertmanager and the test model server (hack/modelserver). The story is then played with
+# kubectl and `kubectl modelgov` as the users alice, bob (the model's author) and carol. See
+# hack/DEMO.md for what each step shows.
+#
+# Ends with a summary table; exits non-zero if a step fails (later steps are then skipped);
+# stops everything it started on exit, failure and Ctrl-C. DEMO_KEEP=1 keeps the temp dir.
+set -u
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=../tests/integration/lib.sh
+source "$ROOT/tests/integration/lib.sh" # IT_DIR, it_bg, it_start_cluster, cleanup trap
+cd "$ROOT" || exit 1
+D=$IT_DIR
+IT_KEEP=${DEMO_KEEP:-}
+exec 3>&1 # the terminal: steps' own output goes to steps.log
+on_signal() { echo >&3; echo "interrupted: stopping everything" >&3; exit 130; }
+trap on_signal INT TERM
+LOG=$D/steps.log
+NS=credit
+MODEL=credit-scorer
+
+for b in bin/modelgov-operator bin/modelgov-webhook bin/kubectl-modelgov; do
+  [ -x "$b" ] || { echo "$b not built: run make all (or make demo)"; exit 1; }
+done
+for c in kubectl docker-registry prometheus-alertmanager openssl curl; do
+  command -v "$c" >/dev/null || { echo "$c is not installed: run hack/deps.sh (or make demo)"; exit 1; }
+done
+
+# ---- step runner -------------------------------------------------------------------------------
+TOTAL=$(grep -c '^step "' "$0")
+N=0 PASSED=0 FAILED=0 SKIPPED=0
+ROWS=()
+R="" # a step function's one-line result
+now_us() { local t=${EPOCHREALTIME/./}; echo "${t#0}"; }
+T_START=$(now_us)
+step() { # TITLE FUNCTION
+  local title=$1 fn=$2 t0 t1 rc secs
+  N=$((N + 1))
+  if [ "$FAILED" -gt 0 ]; then
+    SKIPPED=$((SKIPPED + 1)); ROWS+=("$N|$title|skipped|-"); return
+  fi
+  R=""
+  t0=$(now_us)
+  echo "=== [$N] $title" >>"$LOG"
+  "$fn" >>"$LOG" 2>&1
+  rc=$?
+  t1=$(now_us)
+  secs=$(printf '%d.%d' $(((t1 - t0) / 1000000)) $((((t1 - t0) % 1000000) / 100000)))
+  R=$(tr '\n' ' ' <<<"$R" | sed 's/ *$//')
+  if [ $rc -eq 0 ]; then
+    PASSED=$((PASSED + 1)); ROWS+=("$N|$title|ok|$secs")
+    printf '[%2d/%d] %s → %s\n' "$N" "$TOTAL" "$title" "$R"
+  else
+    FAILED=$((FAILED + 1)); IT_FAIL=1; ROWS+=("$N|$title|FAILED|$secs")
+    printf '[%2d/%d] %s → FAILED: %s\n' "$N" "$TOTAL" "$title" "${R:-see $LOG}"
+  fi
+}
+# until_true TIMEOUT CMD...: polls CMD (quietly) until it succeeds; 1 after TIMEOUT seconds.
+until_true() {
+  local deadline=$((SECONDS + $1)); shift
+  while :; do
+    "$@" >/dev/null 2>&1 && return 0
+    [ $SECONDS -ge $deadline ] && return 1
+    sleep 0.3
+  done
+}
+free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+as() { local u=$1; shift; kubectl --context "$u" -n "$NS" "$@"; }
+mg() { local u=$1; shift; kubectl modelgov "$@" --context "$u" -n "$NS"; }
+jp() { kubectl -n "$NS" get "$1" -o jsonpath="$2" 2>/dev/null; }
+is() { [ "$(jp "$1" "$2")" = "$3" ]; } # is OBJ JSONPATH VALUE
+denial() { sed -n 's/.*\(admission webhook .*\)/\1/p' <<<"$1" | head -1; }
+short() { echo "${1:0:19}…"; } # sha256:0123456789ab…
+
+# ---- infrastructure ----------------------------------------------------------------------------
+s_cluster() {
+  it_start_cluster --kubelet
+  kubectl apply -f crds/ >/dev/null &&
+    kubectl wait --for condition=established --timeout=30s crd --all >/dev/null &&
+    kubectl create ns "$NS" && kubectl label ns "$NS" modelgov.io/governed=true || return 1
+  R="API server $IT_SERVER with its kubelet, 5 CRDs, namespace $NS (governed), users alice bob carol; kubeconfig $KUBECONFIG"
+}
+
+RPORT="" REG="" DIG1="" DIG2=""
+sha() { sha256sum "$1" | cut -d' ' -f1; }
+push_blob() { # REPO FILE
+  local d loc
+  d=sha256:$(sha "$2")
+  loc=$(curl -sf -D - -o /dev/null -X POST "http://$REG/v2/$1/blobs/uploads/" | tr -d '\r' | sed -n 's/^[Ll]ocation: //p')
+  case $loc in http*) ;; *) loc="http://$REG$loc" ;; esac
+  case $loc in *\?*) loc="$loc&digest=$d" ;; *) loc="$loc?digest=$d" ;; esac
+  curl -sf -X PUT -H 'Content-Type: application/octet-stream' --data-binary @"$2" "$loc" >/dev/null
+}
+push_image() { # REPO TAG CONTENT → prints the manifest digest (an OCI image with one layer)
+  local dir=$D/img-$2
+  mkdir -p "$dir"
+  printf '{"architecture":"amd64","os":"linux","config":{"Labels":{"model":"%s"}},"rootfs":{"type":"layers","diff_ids":[]}}' "$3" >"$dir/config"
+  printf 'model weights %s\n' "$3" | gzip -n >"$dir/layer"
+  push_blob "$1" "$dir/config" && push_blob "$1" "$dir/layer" || return 1
+  printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:%s","size":%d},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"sha256:%s","size":%d}]}' \
+    "$(sha "$dir/config")" "$(stat -c %s "$dir/config")" "$(sha "$dir/layer")" "$(stat -c %s "$dir/layer")" >"$dir/manifest"
+  curl -sf -X PUT -H 'Content-Type: application/vnd.oci.image.manifest.v1+json' --data-binary @"$dir/manifest" \
+    "http://$REG/v2/$1/manifests/$2" >/dev/null || return 1
+  echo "sha256:$(sha "$dir/manifest")"
+}
+s_registry() {
+  RPORT=$(free_port); REG=127.0.0.1:$RPORT
+  mkdir -p "$D/registry"
+  cat >"$D/registry.yml" <<YAML
+version: 0.1
+log: {level: warn}
+storage: {filesystem: {rootdirectory: $D/registry}}
+http: {addr: 127.0.0.1:$RPORT}
+YAML
+  it_bg registry docker-registry serve "$D/registry.yml"
+  until_true 20 curl -sf "http://$REG/v2/" || { R="docker-registry did not answer"; return 1; }
+  DIG1=$(push_image "models/$MODEL" 1.0.0 "$MODEL 1.0.0") && DIG2=$(push_image "models/$MODEL" 1.1.0 "$MODEL 1.1.0 retrained") ||
+    { R="push failed"; return 1; }
+  R="docker-registry on $REG holds $MODEL:1.0.0 ($(short "$DIG1")) and :1.1.0 ($(short "$DIG2"))"
+}
+
+WPORT=""
+s_webhook() {
+  hack/gen-certs.sh "$D/tls" || { R="hack/gen-certs.sh failed"; return 1; }
+  cat >"$D/webhook.yaml" <<YAML
+modelRepositories: ["$REG/models/"]
+mode: enforce
+registries:
+- {host: "$REG", plainHTTP: true}
+cacheTTLSeconds: 5
+YAML
+  it_bg webhook bin/modelgov-webhook --listen 127.0.0.1:0 --tls-cert "$D/tls/tls.crt" --tls-key "$D/tls/tls.key" \
+    --config "$D/webhook.yaml" --kubeconfig "$KUBECONFIG" --log-format json --threads 2
+  for _ in $(seq 1 100); do
+    WPORT=$(sed -n 's/.*"msg":"listening".*"port":"\([0-9]*\)".*/\1/p' "$D/webhook.log" | head -1)
+    [ -n "$WPORT" ] && break
+    sleep 0.1
+  done
+  [ -n "$WPORT" ] || { R="webhook did not start ($D/webhook.log)"; return 1; }
+  until_true 20 curl -sf --cacert "$D/tls/ca.crt" "https://127.0.0.1:$WPORT/readyz" || { R="webhook not ready"; return 1; }
+  kubectl apply -f - <<YAML || return 1
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingWebhookConfiguration
+metadata: {name: modelgov}
+webhooks:
+- name: validate.mlops.modelgov.io
+  clientConfig: {url: "https://127.0.0.1:$WPORT/validate", caBundle: "$(base64 -w0 "$D/tls/ca.crt")"}
+  rules:
+  - {apiGroups: [""], apiVersions: [v1], operations: [CREATE, UPDATE], resources: [pods, pods/ephemeralcontainers]}
+  - {apiGroups: [apps], apiVersions: [v1], operations: [CREATE, UPDATE], resources: [deployments, deployments/scale]}
+  - apiGroups: [mlops.modelgov.io]
+    apiVersions: [v1alpha1]
+    operations: [CREATE, UPDATE, DELETE]
+    resources: [modelversions, modelreviews, datasetversions, trainingruns, modeldeployments, modeldeployments/scale]
+  failurePolicy: Fail
+  sideEffects: None
+  admissionReviewVersions: [v1]
+  timeoutSeconds: 5
+  namespaceSelector: {matchLabels: {modelgov.io/governed: "true"}}
+YAML
+  R="webhook on https://127.0.0.1:$WPORT (CA from hack/gen-certs.sh), ValidatingWebhookConfiguration modelgov, failurePolicy Fail"
+}
+
+AM_PORT="" MS_PORT="" OP_HEALTH=""
+am_alerts() { # FILTER → "alertname/severity/state" lines of active alerts
+  curl -sf -G "http://127.0.0.1:$AM_PORT/api/v2/alerts" --data-urlencode "filter=$1" --data-urlencode active=true |
+    /usr/bin/python3 -c 'import json,sys; [print(a["labels"]["alertname"]+"/"+a["labels"]["severity"]+"/"+a["labels"].get("metric","")+"/"+a["status"]["state"]) for a in json.load(sys.stdin)]'
+}
+s_operator() {
+  AM_PORT=$(free_port)
+  cat >"$D/am.yml" <<YAML
+route: {receiver: ops, group_wait: 1s, group_interval: 1s, repeat_interval: 1h}
+receivers: [{name: ops}]
+YAML
+  it_bg alertmanager prometheus-alertmanager --config.file="$D/am.yml" --storage.path="$D/am-data" \
+    --web.listen-address="127.0.0.1:$AM_PORT" --cluster.listen-address=
+  it_bg operator bin/modelgov-operator --metrics-addr 127.0.0.1:0 --health-addr 127.0.0.1:0 \
+    --resync-seconds 30 --alertmanager-url "http://127.0.0.1:$AM_PORT"
+  until_true 30 curl -sf "http://127.0.0.1:$AM_PORT/-/ready" || { R="Alertmanager did not start"; return 1; }
+  until_true 20 grep -q 'listening server=health' "$D/operator.log" || { R="operator did not start"; return 1; }
+  OP_HEALTH=$(sed -n 's/.*listening server=health .*port=\([0-9]*\).*/\1/p' "$D/operator.log" | head -1)
+  until_true 20 curl -sf "http://127.0.0.1:$OP_HEALTH/readyz" || { R="operator not ready"; return 1; }
+  R="operator ready (health :$OP_HEALTH), Alertmanager on 127.0.0.1:$AM_PORT"
+}
+
+# ---- data --------------------------------------------------------------------------------------
+gen_csv() { # FILE SEED AGE-SHIFT ROWS: a loan book with personal data, a label and model predictions
+  /usr/bin/python3 - "$@" <<'PY'
+import csv, random, sys
+path, seed, shift, rows = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4])
+rng = random.Random(seed)
+first = ["Anna", "Ben", "Chloe", "David", "Eva", "Farid", "Grace", "Hugo", "Ines", "Jonas"]
+last = ["Meyer", "Novak", "Okafor", "Rossi", "Schmidt", "Tanaka", "Weber", "Young"]
+with open(path, "w", newline="") as f:
+    w = csv.writer(f)
+    w.writerow(["customer_id", "name", "email", "age", "income", "sex", "approved", "predicted"])
+    for i in range(rows):
+        sex = rng.choice("fm")
+        age = max(18, min(90, round(rng.gauss(42 + shift, 12))))
+        income = max(300, round(rng.lognormvariate(8.0, 0.6)))
+        score = 0.35 + 0.004 * (age - 40) + 0.00003 * (income - 3000) + rng.gauss(0, 0.1)
+        approved = 1 if score + rng.gauss(0, 0.15) > 0.4 else 0
+        predicted = approved if rng.random() < 0.9 else 1 - approved
+        name = f"{rng.choice(first)} {rng.choice(last)}"
+        email = name.lower().replace(" ", ".") + f"{i}@example.com"
+        w.writerow([f"C{100000 + i}", name, email, age, income, sex, approved, predicted])
+PY
+}
+mkdir -p "$D/data"
+head -c 32 /dev/urandom >"$D/data/pseudonym.key"
+DSV1="" DSV2="" PSEUDO_DIGEST=""
+s_csv() {
+  gen_csv "$D/data/loans-2026-10-raw.csv" 1 0 3000 || return 1
+  R="loans-2026-10-raw.csv: $(($(wc -l <"$D/data/loans-2026-10-raw.csv") - 1)) rows, columns $(head -1 "$D/data/loans-2026-10-raw.csv" | tr -d '\r')"
+}
+pseudo() { # RAW OUT → sets PSEUDO_DIGEST
+  PSEUDO_DIGEST=$(kubectl modelgov pseudonymize --key-file "$D/data/pseudonym.key" --columns customer_id \
+    --drop name,email "$1" "$2") || return 1
+}
+s_pseudo() {
+  pseudo "$D/data/loans-2026-10-raw.csv" "$D/data/loans-2026-10.csv" || return 1
+  local first
+  first=$(sed -n 2p "$D/data/loans-2026-10.csv" | cut -c1-24)
+  R="customer_id → HMAC-SHA256 token (${first}…), name and email dropped; report $(short "$PSEUDO_DIGEST")"
+}
+FILE_DIGEST=""
+s_hash() {
+  local out
+  out=$(kubectl modelgov dataset hash "$D/data/loans-2026-10.csv") || return 1
+  FILE_DIGEST=$(awk 'NR>1 || $1 ~ /^sha256:/ {for (i=1;i<=NF;i++) if ($i ~ /^sha256:/) {print $i; exit}}' <<<"$out")
+  [ "$FILE_DIGEST" = "sha256:$(sha "$D/data/loans-2026-10.csv")" ] || { R="digest mismatch: $out"; return 1; }
+  R="$(short "$FILE_DIGEST") $(stat -c %s "$D/data/loans-2026-10.csv") bytes (matches sha256sum)"
+}
+register() { # VERSION FILE (as bob) → dsv loans-VERSION
+  mg bob dataset register --name loans --version "$1" --source-type anonymized-client --license internal \
+    --origin "core banking export" --privacy pseudonymized --report-digest "$PSEUDO_DIGEST" "$2"
+}
+s_register() {
+  register 2026-10 "$D/data/loans-2026-10.csv" || return 1
+  DSV1=loans-2026-10
+  is "dsv/$DSV1" '{.spec.digest}' "$FILE_DIGEST" || { R="spec.digest differs"; return 1; }
+  R="DatasetVersion $DSV1 created by bob: digest $(short "$FILE_DIGEST"), privacy pseudonymized (report digest attested)"
+}
+scan() { # DSV FILE
+  mg bob bias-scan --protected sex --label approved --apply "dsv/$1" "$2" -o json >"$D/scan-$1.json" || return 1
+  is "dsv/$1" '{.status.biasScan.passed}' true || return 1
+  R="DatasetVersion $1 status.biasScan: passed, $(/usr/bin/python3 -c '
+import json,sys; s=json.load(open(sys.argv[1]))
+print(", ".join("%s=%s positive rate %.2f (DI %.2f)" % (g["attribute"], g["group"], g["positiveRate"], g["disparateImpact"]) for g in s["groups"]))' "$D/scan-$1.json")"
+}
+s_scan() { scan "$DSV1" "$D/data/loans-2026-10.csv"; }
+
+# ---- training and registration -----------------------------------------------------------------
+s_train() {
+  as bob apply -f - <<YAML || return 1
+apiVersion: mlops.modelgov.io/v1alpha1
+kind: TrainingRun
+metadata: {name: $MODEL-train-1}
+spec:
+  experiment: $MODEL-gbm
+  datasetVersion: $DSV1
+  params: {learning_rate: "0.05", max_depth: "4"}
+  codeRevision: 9f2c1e7
+  model: {name: $MODEL, version: 1.0.0}
+YAML
+  R="TrainingRun $MODEL-train-1 recorded (experiment $MODEL-gbm, dataset $DSV1, code 9f2c1e7): the webhook checked the dataset's bias scan and privacy attestation"
+}
+baseline() { # CSV → JSON baseline on stdout
+  kubectl modelgov baseline --features age,income --bins 5 --label approved --prediction predicted \
+    --protected sex "$1" -o json
+}
+mv_yaml() { # NAME VERSION DIGEST DATASET TRAININGRUN BASELINE-JSON-FILE
+  cat <<YAML
+apiVersion: mlops.modelgov.io/v1alpha1
+kind: ModelVersion
+metadata: {name: $1, annotations: {mlops.modelgov.io/author: bob}}
+spec:
+  model: $MODEL
+  version: "$2"
+  image: $REG/models/$MODEL
+  digest: "$3"
+  datasetVersion: $4
+  trainingRun: $5
+  baseline: $(cat "$6")
+YAML
+}
+MV1=$MODEL-1-0-0 MV2=$MODEL-1-1-0
+s_mv1() {
+  baseline "$D/data/loans-2026-10.csv" >"$D/baseline-1.json" || return 1
+  mv_yaml "$MV1" 1.0.0 "$DIG1" "$DSV1" "$MODEL-train-1" "$D/baseline-1.json" | as bob apply -f - || return 1
+  R="ModelVersion $MV1 registered by bob: $REG/models/$MODEL@$(short "$DIG1"), baseline accuracy $(/usr/bin/python3 -c 'import json,sys; print(round(json.load(open(sys.argv[1]))["accuracy"],3))' "$D/baseline-1.json")"
+}
+md_yaml() {
+  cat <<YAML
+apiVersion: mlops.modelgov.io/v1alpha1
+kind: ModelDeployment
+metadata: {name: $MODEL}
+spec:
+  modelVersion: $MV1
+  replicas: 1
+  port: $MS_PORT
+  monitoring: {interval: 1s, window: 8s, minSamples: 200, consecutive: 2, warn: {maxPSI: 0.2}, quarantine: {maxPSI: 1.5}}
+  retraining:
+    auto: true
+    autoPromote: true
+    datasetSelector: {matchLabels: {mlops.modelgov.io/dataset: loans}}
+    template:
+      experiment: $MODEL-retrain
+      model: {name: $MODEL}
+      params: {learning_rate: "0.05", max_depth: "4"}
+      template: {spec: {restartPolicy: Never, containers: [{name: train, image: "$REG/train/$MODEL:1"}]}}
+YAML
+}
+s_md_pending() {
+  MS_PORT=$(free_port)
+  md_yaml | as alice apply -f - || return 1
+  until_true 15 bash -c "kubectl -n $NS get md $MODEL -o jsonpath='{.status.conditions[?(@.type==\"Approved\")].message}' | grep -q 'review missing'" ||
+    { R="no Approved condition"; return 1; }
+  kubectl -n "$NS" get deploy "$MODEL" >/dev/null 2>&1 && { R="a Deployment exists before approval"; return 1; }
+  R="ModelDeployment $MODEL: phase $(jp "md/$MODEL" '{.status.phase}'), no Deployment; Approved=False: $(jp "md/$MODEL" '{.status.conditions[?(@.type=="Approved")].message}')"
+}
+s_deploy_refused() {
+  local out
+  if out=$(as alice create deployment "$MODEL-direct" --image="$REG/models/$MODEL@$DIG1" 2>&1); then
+    R="admitted: $out"; return 1
+  fi
+  R="refused: $(denial "$out")"
+  grep -q "is not approved" <<<"$out"
+}
+s_self_review() {
+  local out
+  if out=$(mg bob review "$MV1" --kind security --approve -m "looks fine to me" 2>&1); then
+    R="admitted: $out"; return 1
+  fi
+  R="refused: $(denial "$out")"
+  grep -q "separation of duties" <<<"$out"
+}
+reviews() { # MV → security (alice), performance (carol), bias (alice)
+  mg alice review "$1" --kind security --approve -m "image scanned, no critical CVEs" &&
+    mg carol review "$1" --kind performance --approve -m "accuracy and F1 above the champion" &&
+    mg alice review "$1" --kind bias --approve -m "four-fifths rule holds on the holdout" || return 1
+  until_true 15 is "mv/$1" '{.status.approved}' true || { R="not approved"; return 1; }
+  R="security ✓ alice, performance ✓ carol, bias ✓ alice → ModelVersion $1 approved at $(jp "mv/$1" '{.status.approvedAt}')"
+}
+s_reviews1() { reviews "$MV1"; }
+
+# ---- serving and monitoring --------------------------------------------------------------------
+control() { curl -sf -X POST -d "$1" "http://127.0.0.1:$MS_PORT/control" >/dev/null; }
+start_modelserver() { # BASELINE-JSON
+  it_bg "modelserver-$(basename "$1" .json)" /usr/bin/python3 hack/modelserver/modelserver.py --port "$MS_PORT" \
+    --baseline "$1" --rate 400 --seed 7
+  until_true 10 curl -sf "http://127.0.0.1:$MS_PORT/healthz"
+}
+s_serving() {
+  start_modelserver "$D/baseline-1.json" || { R="model server did not start"; return 1; }
+  until_true 40 bash -c "[ \"\$(kubectl -n $NS get md $MODEL -o jsonpath='{.status.phase}/{.status.lastEvaluation.judged}')\" = Serving/true ]" ||
+    { R="not Serving/judged: $(jp "md/$MODEL" '{.status.phase}')"; return 1; }
+  R="Serving: Deployment $MODEL $(jp "deploy/$MODEL" '{.status.readyReplicas}')/$(jp "deploy/$MODEL" '{.spec.replicas}') ready, image …@$(short "$(jp "deploy/$MODEL" '{.spec.template.spec.containers[0].image}' | sed 's/.*@//')"); live accuracy $(jp "md/$MODEL" '{.status.lastEvaluation.accuracy}' | cut -c1-5), max PSI $(jp "md/$MODEL" '{.status.lastEvaluation.maxPSI}' | cut -c1-5) over $(jp "md/$MODEL" '{.status.lastEvaluation.samples}') samples"
+}
+s_drift() {
+  control '{"mode": "drift", "strength": 0.5}' || return 1
+  until_true 40 is "md/$MODEL" '{.status.phase}' AwaitingReview || { R="phase $(jp "md/$MODEL" '{.status.phase}')"; return 1; }
+  R="AwaitingReview: Drifted=True, max PSI $(jp "md/$MODEL" '{.status.lastEvaluation.maxPSI}' | cut -c1-5) on $(jp "md/$MODEL" '{.status.lastEvaluation.worstFeature}') (warn > 0.2); Warning Event: $(kubectl -n "$NS" get events --field-selector "involvedObject.name=$MODEL,type=Warning" -o jsonpath='{.items[-1:].reason}')"
+}
+s_alert() {
+  until_true 20 bash -c "$(declare -f am_alerts); AM_PORT=$AM_PORT; am_alerts 'modeldeployment=\"$MODEL\"' | grep -q '/warning/.*/active'" ||
+    { R="no warning alert in Alertmanager"; return 1; }
+  R="Alertmanager /api/v2/alerts: $(am_alerts "modeldeployment=\"$MODEL\"" | tr '\n' ' ')"
+}
+s_quarantine() {
+  control '{"mode": "drift", "strength": 1.0}' || return 1
+  until_true 40 is "mv/$MV1" '{.status.quarantined}' true || { R="ModelVersion not quarantined"; return 1; }
+  until_true 20 bash -c "[ \"\$(kubectl -n $NS get deploy $MODEL -o jsonpath='{.spec.replicas}')\" = 0 ]" || { R="Deployment not scaled to 0"; return 1; }
+  until_true 20 is "md/$MODEL" '{.status.phase}' Quarantined || { R="phase $(jp "md/$MODEL" '{.status.phase}')"; return 1; }
+  R="Quarantined, Deployment at $(jp "deploy/$MODEL" '{.spec.replicas}') replicas; ModelVersion $MV1: $(jp "mv/$MV1" '{.status.quarantineReason}')"
+}
+s_critical() {
+  until_true 20 bash -c "$(declare -f am_alerts); AM_PORT=$AM_PORT; am_alerts 'modeldeployment=\"$MODEL\"' | grep -q '/critical/.*/active'" ||
+    { R="no critical alert"; return 1; }
+  R="Alertmanager /api/v2/alerts: $(am_alerts "modeldeployment=\"$MODEL\"" | grep /critical/ | tr '\n' ' ')"
+}
+s_scale_refused() {
+  local out
+  if out=$(as alice scale md "$MODEL" --replicas=2 2>&1); then R="admitted: $out"; return 1; fi
+  R="refused: $(denial "$out")"
+  grep -q quarantined <<<"$out"
+}
+
+# ---- retraining --------------------------------------------------------------------------------
+s_fresh() {
+  gen_csv "$D/data/loans-2026-11-raw.csv" 2 3 3000 &&
+    pseudo "$D/data/loans-2026-11-raw.csv" "$D/data/loans-2026-11.csv" &&
+    register 2026-11 "$D/data/loans-2026-11.csv" || return 1
+  DSV2=loans-2026-11
+  scan "$DSV2" "$D/data/loans-2026-11.csv" || return 1
+  R="$R"
+}
+TR2=""
+s_retrain() {
+  until_true 30 bash -c "[ -n \"\$(kubectl -n $NS get tr -l mlops.modelgov.io/modeldeployment=$MODEL -o name)\" ]" ||
+    { R="no TrainingRun: $(jp "md/$MODEL" '{.status.conditions[?(@.type=="RetrainingBlocked")].message}')"; return 1; }
+  TR2=$(kubectl -n "$NS" get tr -l "mlops.modelgov.io/modeldeployment=$MODEL" -o jsonpath='{.items[0].metadata.name}')
+  is "tr/$TR2" '{.spec.datasetVersion}' "$DSV2" || { R="TrainingRun $TR2 on $(jp "tr/$TR2" '{.spec.datasetVersion}'), not $DSV2"; return 1; }
+  until_true 30 is "tr/$TR2" '{.status.phase}' Succeeded || { R="TrainingRun $TR2 phase $(jp "tr/$TR2" '{.status.phase}')"; return 1; }
+  R="operator started TrainingRun $TR2 on $DSV2 → Job $(jp "tr/$TR2" '{.status.jobName}') succeeded (phase $(jp "tr/$TR2" '{.status.phase}')); ModelDeployment phase $(jp "md/$MODEL" '{.status.phase}')"
+}
+s_mv2() {
+  baseline "$D/data/loans-2026-11.csv" >"$D/baseline-2.json" || return 1
+  mv_yaml "$MV2" 1.1.0 "$DIG2" "$DSV2" "$TR2" "$D/baseline-2.json" | as bob apply -f - || return 1
+  until_true 15 is "tr/$TR2" '{.status.modelVersion}' "$MV2" || { R="TrainingRun does not name $MV2"; return 1; }
+  R="ModelVersion $MV2 registered by bob from run $TR2: $REG/models/$MODEL@$(short "$DIG2") (unreviewed, so not deployable; 1.0.0 stays quarantined at 0 replicas)"
+}
+s_reviews2() {
+  # the retrained model's server replaces the old one (same port), healthy on the new baseline
+  kill "$IT_PID_modelserver_baseline_1" 2>/dev/null; wait "$IT_PID_modelserver_baseline_1" 2>/dev/null
+  until_true 10 bash -c "! curl -sf http://127.0.0.1:$MS_PORT/healthz"
+  start_modelserver "$D/baseline-2.json" || { R="model server v2 did not start"; return 1; }
+  reviews "$MV2"
+}
+s_promoted() {
+  until_true 40 bash -c "[ \"\$(kubectl -n $NS get md $MODEL -o jsonpath='{.spec.modelVersion}/{.status.phase}')\" = $MV2/Serving ]" ||
+    { R="md: $(jp "md/$MODEL" '{.spec.modelVersion}/{.status.phase}')"; return 1; }
+  local img
+  img=$(jp "deploy/$MODEL" '{.spec.template.spec.containers[0].image}')
+  [ "$img" = "$REG/models/$MODEL@$DIG2" ] || { R="Deployment image $img"; return 1; }
+  until_true 30 is "md/$MODEL" '{.status.lastEvaluation.judged}' true
+  R="promoted to $MV2, Serving $(jp "deploy/$MODEL" '{.status.readyReplicas}')/$(jp "deploy/$MODEL" '{.spec.replicas}'): image $REG/models/$MODEL@$DIG2"
+}
+s_history() {
+  local h l
+  h=$(mg bob history "$MODEL") || return 1
+  l=$(mg bob lineage "$MV2") || return 1
+  echo "$h"; echo "$l"
+  grep -q "$DSV2" <<<"$l" && grep -q "$TR2" <<<"$l" || { R="lineage misses the run or the dataset"; return 1; }
+  R="history: $(awk 'NR>1 {printf "%s%s %s (%s..%s)", sep, $3, $4, substr($1,12,8), ($2 ~ /now/ ? "now" : substr($2,12,8)); sep="; "}' <<<"$h"); lineage: $MV2 ← TrainingRun $TR2 ← DatasetVersion $DSV2"
+}
+
+echo "modelgov demo: everything in $D (own kubeconfig, 127.0.0.1, free ports)"
+step "test cluster up (--kubelet)" s_cluster
+step "docker-registry + push model images" s_registry
+step "admission webhook" s_webhook
+step "operator + Alertmanager" s_operator
+step "generate a loan dataset (CSV)" s_csv
+step "kubectl modelgov pseudonymize" s_pseudo
+step "kubectl modelgov dataset hash" s_hash
+step "kubectl modelgov dataset register (bob)" s_register
+step "kubectl modelgov bias-scan --apply" s_scan
+step "TrainingRun (recorded)" s_train
+step "ModelVersion 1.0.0 (bob)" s_mv1
+step "ModelDeployment before approval" s_md_pending
+step "deploy the image before approval" s_deploy_refused
+step "author reviews his own model" s_self_review
+step "three reviews (alice, carol, alice)" s_reviews1
+step "deploy the approved model" s_serving
+step "data drift (model server: drift 0.5)" s_drift
+step "alert in Alertmanager" s_alert
+step "worse drift (model server: drift 1.0)" s_quarantine
+step "critical alert in Alertmanager" s_critical
+step "kubectl scale md --replicas=2 (alice)" s_scale_refused
+step "fresh dataset registered and scanned" s_fresh
+step "retraining on the fresh dataset" s_retrain
+step "ModelVersion 1.1.0 from the run (bob)" s_mv2
+step "three reviews of 1.1.0" s_reviews2
+step "1.1.0 promoted and Serving" s_promoted
+step "history and lineage" s_history
+
+T_END=$(now_us)
+echo
+printf '%-4s %-42s %-8s %s\n' STEP "" RESULT SECONDS
+for row in "${ROWS[@]}"; do
+  IFS='|' read -r n t res s <<<"$row"
+  printf '%-4s %-42s %-8s %s\n' "$n" "$t" "$res" "$s"
+done
+printf 'total %d.%ds\n' $(((T_END - T_START) / 1000000)) $((((T_END - T_START) % 1000000) / 100000))
+[ "$FAILED" -gt 0 ] && echo "step log: $LOG (kept)"
+if [ "$SKIPPED" -gt 0 ]; then
+  echo "$PASSED passed, $FAILED failed ($SKIPPED skipped)"
+else
+  echo "$PASSED passed, $FAILED failed"
+fi
+[ "$FAILED" -eq 0 ]
