@@ -141,7 +141,9 @@ void mg_md_decide(const mg_md_inputs *in, mg_md_decision *out) {
     else
         json_object_del(status, "servingModelVersion");
 
-    if (!old_phase || strcmp(old_phase, phase)) {
+    /* An Event on every transition that tells a human something; entering Progressing is the
+     * normal first step of every rollout and only adds API load. */
+    if ((!old_phase || strcmp(old_phase, phase)) && strcmp(phase, "Progressing")) {
         bool warn = !strcmp(phase, "Quarantined") || !strcmp(phase, "AwaitingReview");
         char *msg = !strcmp(phase, "Quarantined")
                         ? mg_xasprintf("ModelVersion %s quarantined: %s%s", mv_ref ? mv_ref : "",

@@ -12,7 +12,7 @@ step() {
 }
 step "unit tests" make --no-print-directory unit
 step "unit tests (ASan+UBSan+LSan)" make --no-print-directory unit-asan
-[ -x tests/fuzz/run.sh ] && step "fuzz smoke" make --no-print-directory fuzz
+[ -x tests/fuzz/run.sh ] && step "fuzz smoke (${FUZZ_SECONDS:=5} s per target)" env FUZZ_SECONDS="$FUZZ_SECONDS" make --no-print-directory fuzz
 for suite in tests/integration/*.sh hack/testcluster/tests/run.sh; do
   [ -x "$suite" ] && step "$suite" "$suite"
 done
