@@ -5,6 +5,7 @@
  * sessions live in one CURLSH share guarded by one mutex per data kind, which is what keeps
  * keep-alive connections reused across handles and threads. */
 #include "k8s/client.h"
+#include "k8s/jsonparse.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -623,11 +624,12 @@ static int perform(mg_client *c, const char *method, const char *path_and_query,
         if (x.body.len == 0) {
             *out = json_object();
         } else {
-            json_error_t je;
-            *out = json_loadb(x.body.data, x.body.len, 0, &je);
+            /* k8s/jsonparse: strict like jansson, ~4x faster on API objects (LIST pages) */
+            mg_error perr;
+            *out = mg_k8s_json_parse(x.body.data, x.body.len, MG_JSON_STRIP_NONE, &perr);
             if (!*out)
-                rc = mg_error_set(err, MG_EPARSE, "%s %s: invalid JSON in response: %s (line %d)", method,
-                                  url, je.text, je.line);
+                rc = mg_error_set(err, MG_EPARSE, "%s %s: invalid JSON in response: %s", method, url,
+                                  perr.message);
         }
     }
     curl_slist_free_all(headers);
