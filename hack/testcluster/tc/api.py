@@ -507,8 +507,14 @@ class Cluster:
                              'storedVersions': []}
 
     def _after_write(self, res, obj, old):
-        """Bookkeeping after a commit (lock held)."""
-        pass
+        """Bookkeeping after a commit (lock held): an object written with an ownerReference to an
+        owner that no longer exists is garbage, as kube-controller-manager's garbage collector
+        finds when it verifies dangling owners (a controller racing its owner's deletion)."""
+        refs = obj['metadata'].get('ownerReferences') or []
+        if refs and not any(r.get('uid') in self.store.uids for r in refs):
+            for r in refs:
+                self.gc_queue.append(('owner-gone', r.get('uid')))
+            self.gc_cond.notify_all()
 
     # ------------------------------------------------------------------ update / patch
     def update(self, ctx, res, ns, name, body, sub=''):
