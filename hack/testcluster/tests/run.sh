@@ -29,6 +29,13 @@ else fail=$((fail+1)); echo "FAIL: tests.test_semantics"; fi
 "$tc" up --dir "$W/c1" >/dev/null || { echo "FAIL: testcluster up"; cat "$W/c1/server.log"; echo "0 passed, 1 failed"; exit 1; }
 "$tc" up --dir "$W/c2" --kubelet --jobs=manual >/dev/null || { echo "FAIL: testcluster up --kubelet"; echo "0 passed, 1 failed"; exit 1; }
 
+echo "=== answers recorded from kube-apiserver 1.28"
+if [ -n "$shared" ]; then
+  python3 "$here/recordings.py" "$W/c1" "$shared" 2>&1 | tee "$W/recordings.out"; count "$W/recordings.out" recordings.py
+else
+  fail=$((fail+1)); echo "FAIL: recordings not found (looked in $root/../shared/k8s-1.28)"
+fi
+
 echo "=== raw HTTP checks"
 python3 "$here/check.py" "$W/c1" "$W/c2" 2>&1 | tee "$W/check.out"; count "$W/check.out" check.py
 
