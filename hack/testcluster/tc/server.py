@@ -792,3 +792,4 @@ class TestCluster:
         self.reqlog = RequestLog()
         self.stopping = False
         self.cluster = apimod.Cluster(window, ca_pem=ca_pem)
+        self.cluster.tokens = tokens

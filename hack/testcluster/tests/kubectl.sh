@@ -84,6 +84,8 @@ expect "get deployment table" "NAME   READY   UP-TO-DATE   AVAILABLE" "$($K get 
 expect "api-resources" "md" "$($K api-resources --api-group=mlops.example.io --no-headers | awk '{print $2}')"
 expect_match "auth as alice" "No resources found in ks namespace." "$($K --context alice get md -n ks 2>&1)"
 expect "alice's request logged" "alice" "$(curl -sS --cacert "$D1/ca.crt" "$(kubectl config view -o jsonpath='{.clusters[0].cluster.server}')/_testcluster/requests" | python3 -c 'import json,sys; print(sorted({e["user"] for e in json.load(sys.stdin)["items"] if e.get("resource")=="modeldeployments" and e["user"]=="alice"})[0])')"
+expect "auth can-i (authz not enforced)" "yes" "$($K --context carol auth can-i delete deployments -n ks 2>&1)"
+expect_match "auth whoami" "carol" "$($K --context carol auth whoami 2>&1)"
 expect "delete crd" 'customresourcedefinition.apiextensions.k8s.io "modeldeployments.mlops.example.io" deleted' "$($K delete crd modeldeployments.mlops.example.io 2>&1)"
 
 # with the kubelet: rollout status works
