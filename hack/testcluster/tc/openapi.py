@@ -30,6 +30,43 @@ def template():
     return _template
 
 
+def _fields_schema(t, seen=()):
+    """OpenAPI v3 schema of a tc/fields.py type (field names and JSON types of k8s.io/api)."""
+    from . import fields as f
+    if isinstance(t, tuple):
+        if t[0] == 'map':
+            return {'type': 'object', 'additionalProperties': _fields_schema(t[1], seen)}
+        return {'type': 'array', 'items': _fields_schema(t[1], seen)}
+    simple = {f.S: {'type': 'string'}, f.I32: {'type': 'integer', 'format': 'int32'},
+              f.I64: {'type': 'integer', 'format': 'int64'}, f.B: {'type': 'boolean'},
+              f.NUM: {'type': 'number', 'format': 'double'}, f.ANY: {},
+              f.OBJ: {'type': 'object'}, f.ARR: {'type': 'array', 'items': {'type': 'object'}},
+              f.TIME: {'type': 'string', 'format': 'date-time'},
+              f.INTSTR: {'type': 'string', 'format': 'int-or-string', 'x-kubernetes-int-or-string': True},
+              f.QTY: {'type': 'string', 'format': 'quantity', 'x-kubernetes-int-or-string': True}}
+    if t in simple:
+        return dict(simple[t])
+    if t in f.T and t not in seen:
+        props = {k: _fields_schema(v, seen + (t,)) for k, v in sorted(f.T[t].items())}
+        return {'type': 'object', 'properties': props}
+    return {'type': 'object'}
+
+
+def builtin_schema(res):
+    try:
+        from . import fields as f
+    except ImportError:  # pragma: no cover
+        f = None
+    if f is not None and f.known(res.group, res.kind):
+        sch = _fields_schema(f.KINDS[(res.group, res.kind)])
+        sch['description'] = '%s (field names and types from k8s.io/api 1.28; descriptions not served by the test cluster)' % res.kind
+        return sch
+    return {'description': '%s (shallow schema served by the test cluster)' % res.kind,
+            'type': 'object',
+            'properties': {'spec': {'type': 'object', 'x-kubernetes-preserve-unknown-fields': True},
+                           'status': {'type': 'object', 'x-kubernetes-preserve-unknown-fields': True}}}
+
+
 def schema_prefix(res):
     g = res.group
     if not res.builtin:
@@ -94,10 +131,7 @@ def build_gv(cl, group, version):
         if res.crd is not None:
             body = copy.deepcopy((res.crd_version.get('schema') or {}).get('openAPIV3Schema') or {'type': 'object'})
         else:
-            body = {'description': '%s (shallow schema served by the test cluster)' % res.kind,
-                    'type': 'object',
-                    'properties': {'spec': {'type': 'object', 'x-kubernetes-preserve-unknown-fields': True},
-                                   'status': {'type': 'object', 'x-kubernetes-preserve-unknown-fields': True}}}
+            body = builtin_schema(res)
         props = body.setdefault('properties', {})
         for k, v in t['object_props'].items():
             props[k] = copy.deepcopy(v)

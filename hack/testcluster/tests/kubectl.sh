@@ -71,6 +71,7 @@ expect "annotate" "modeldeployment.mlops.example.io/scorer annotated" "$($K anno
 expect "dry-run server" "modeldeployment.mlops.example.io/dry created (server dry run)" "$(md dry v1 | $K create -n ks --dry-run=server -f - 2>&1)"
 expect "dry-run not stored" "1" "$($K get md -n ks -o name | wc -l)"
 expect_match "explain crd" "modelVersion" "$($K explain md.spec 2>&1)"
+expect_match "explain built-in field" "FIELD: *replicas <integer>" "$($K explain deployment.spec.replicas 2>&1)"
 # watch: -w prints the initial row then the change
 kubectl --request-timeout=15s get md scorer -n ks -w > "$W/watch.out" 2>&1 & WPID=$!
 for i in $(seq 1 100); do grep -q '^scorer' "$W/watch.out" && break; sleep 0.1; done
