@@ -430,16 +430,26 @@ s_promoted() {
   local img
   img=$(jp "deploy/$MODEL" '{.spec.template.spec.containers[0].image}')
   [ "$img" = "$REG/models/$MODEL@$DIG2" ] || { R="Deployment image $img"; return 1; }
-  until_true 30 is "md/$MODEL" '{.status.lastEvaluation.judged}' true
   R="promoted to $MV2, Serving $(jp "deploy/$MODEL" '{.status.readyReplicas}')/$(jp "deploy/$MODEL" '{.spec.replicas}'): image $REG/models/$MODEL@$DIG2"
 }
+s_healthy2() {
+  # an evaluation made after the promotion, judged, without breaches
+  until_true 40 bash -c "kubectl -n $NS get md $MODEL -o json | /usr/bin/python3 -c '
+import json, sys
+st = json.load(sys.stdin)[\"status\"]; e = st.get(\"lastEvaluation\") or {}; h = st[\"history\"][-1]
+assert st[\"phase\"] == \"Serving\" and h[\"modelVersion\"] == \"$MV2\" and e.get(\"judged\") and not st.get(\"breaches\")
+assert e[\"time\"][:19] > h[\"from\"][:19], (e[\"time\"], h[\"from\"])'" ||
+    { R="md: $(jp "md/$MODEL" '{.status.phase}/{.status.lastEvaluation.judged}/{.status.breaches}')"; return 1; }
+  R="judged against 1.1.0's baseline: live accuracy $(jp "md/$MODEL" '{.status.lastEvaluation.accuracy}' | cut -c1-5), max PSI $(jp "md/$MODEL" '{.status.lastEvaluation.maxPSI}' | cut -c1-5) over $(jp "md/$MODEL" '{.status.lastEvaluation.samples}') samples, no breach"
+}
 s_history() {
-  local h l
+  local h l st
   h=$(mg bob history "$MODEL") || return 1
   l=$(mg bob lineage "$MV2") || return 1
-  echo "$h"; echo "$l"
+  st=$(mg bob status "$MODEL") || return 1
+  echo "$h"; echo "$l"; echo "$st"
   grep -q "$DSV2" <<<"$l" && grep -q "$TR2" <<<"$l" || { R="lineage misses the run or the dataset"; return 1; }
-  R="history: $(awk 'NR>1 {printf "%s%s %s (%s..%s)", sep, $3, $4, substr($1,12,8), ($2 ~ /now/ ? "now" : substr($2,12,8)); sep="; "}' <<<"$h"); lineage: $MV2 ← TrainingRun $TR2 ← DatasetVersion $DSV2"
+  R="status: $(awk 'NR==2 {print $2, $3, $4 ", quarantined " $NF}' <<<"$st"); history: $(awk 'NR>1 {printf "%s%s %s (%s..%s)", sep, $3, $4, substr($1,12,8), ($2 ~ /now/ ? "now" : substr($2,12,8)); sep="; "}' <<<"$h"); lineage: $MV2 ← TrainingRun $TR2 ← DatasetVersion $DSV2"
 }
 
 echo "modelgov demo: everything in $D (own kubeconfig, 127.0.0.1, free ports)"
@@ -469,7 +479,8 @@ step "retraining on the fresh dataset" s_retrain
 step "ModelVersion 1.1.0 from the run (bob)" s_mv2
 step "three reviews of 1.1.0" s_reviews2
 step "1.1.0 promoted and Serving" s_promoted
-step "history and lineage" s_history
+step "1.1.0 monitored: healthy" s_healthy2
+step "status, history and lineage" s_history
 
 T_END=$(now_us)
 echo
