@@ -15,7 +15,7 @@
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=../tests/integration/lib.sh
-source "$ROOT/tests/integration/lib.sh" # IT_DIR, it_bg, it_start_cluster, cleanup trap
+source "$ROOT/tests/integration/lib.sh" # IT_DIR, it_bg, the cleanup trap
 cd "$ROOT" || exit 1
 D=$IT_DIR
 IT_KEEP=${DEMO_KEEP:-}
@@ -23,6 +23,7 @@ exec 3>&1 # the terminal: steps' own output goes to steps.log
 on_signal() { echo >&3; echo "interrupted: stopping everything" >&3; exit 130; }
 trap on_signal INT TERM
 LOG=$D/steps.log
+export KUBECONFIG=$D/cluster/kubeconfig # never the user's, not even before the cluster is up
 NS=credit
 MODEL=credit-scorer
 
@@ -81,7 +82,11 @@ short() { echo "${1:0:19}…"; } # sha256:0123456789ab…
 
 # ---- infrastructure ----------------------------------------------------------------------------
 s_cluster() {
-  it_start_cluster --kubelet
+  hack/testcluster/testcluster up --dir "$D/cluster" --kubelet >"$D/cluster.log" 2>&1 ||
+    { R="testcluster up failed: $(tail -n 3 "$D/cluster.log" | tr '\n' ' ')"; return 1; }
+  IT_CLUSTER=1 # lib.sh's cleanup stops it
+  export KUBECONFIG=$D/cluster/kubeconfig
+  IT_SERVER=$(kubectl config view --minify -o jsonpath='{.clusters[0].cluster.server}')
   kubectl apply -f crds/ >/dev/null &&
     kubectl wait --for condition=established --timeout=30s crd --all >/dev/null &&
     kubectl create ns "$NS" && kubectl label ns "$NS" modelgov.io/governed=true || return 1
