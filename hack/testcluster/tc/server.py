@@ -519,12 +519,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if verb == 'update':
             if not req.name:
                 raise errors.bad_request('name must be provided')
+            key = (req.ns if res.namespaced else '', req.name)
+            existed = key in cl.store.bucket(res.bucket).objs
             obj = cl.update(ctx, res, req.ns, req.name, body, req.sub)
-            return self.send_json(200, obj)
+            return self.send_json(200 if existed or req.sub else 201, obj)
         if verb == 'patch':
             ct = self.headers.get('Content-Type') or ''
+            key = (req.ns if res.namespaced else '', req.name)
+            existed = key in cl.store.bucket(res.bucket).objs
             obj = cl.patch(ctx, res, req.ns, req.name, body, ct, req.sub)
-            return self.send_json(200, obj)
+            return self.send_json(200 if existed or req.sub else 201, obj)
         if verb == 'delete':
             if req.sub:
                 raise errors.method_not_supported(res.group, res.plural + '/' + req.sub, 'delete')

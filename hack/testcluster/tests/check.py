@@ -219,6 +219,22 @@ def namespace_must_exist_and_generate_name():
 
 
 @test
+def put_creates_leases_and_apply_patch_creates():
+    lease = {'apiVersion': 'coordination.k8s.io/v1', 'kind': 'Lease', 'metadata': {'name': 'lk'},
+             'spec': {'holderIdentity': 'a', 'leaseDurationSeconds': 15}}
+    st, o = A.j('PUT', '/apis/coordination.k8s.io/v1/namespaces/chk/leases/lk', lease)
+    eq(st, 201, 'PUT creates a lease')
+    st, o = A.j('PUT', '/api/v1/namespaces/chk/configmaps/nothere', cm('nothere'))
+    eq(st, 404, 'PUT does not create a configmap')
+    st, o = A.j('PATCH', '/api/v1/namespaces/chk/configmaps/ssa?fieldManager=t', json.dumps(cm('ssa')),
+                headers={'Content-Type': 'application/apply-patch+yaml'})
+    eq(st, 201, 'server-side apply creates')
+    st, o = A.j('PATCH', '/api/v1/namespaces/chk/configmaps/ssa', json.dumps(cm('ssa')),
+                headers={'Content-Type': 'application/apply-patch+yaml'})
+    eq((st, o['reason']), (422, 'Invalid'), 'apply needs fieldManager')
+
+
+@test
 def noop_update_keeps_resource_version():
     A.j('POST', '/api/v1/namespaces/chk/configmaps', cm('noop'))
     st, o = A.j('GET', '/api/v1/namespaces/chk/configmaps/noop')
