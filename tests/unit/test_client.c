@@ -27,8 +27,7 @@
 #include "k8s/client.h"
 #include "k8s/kubeconfig.h"
 #include "k8s/linesplit.h"
-
-extern char **environ;
+#include "responder_support.h"
 
 static const mg_gvr CM = {"", "v1", "configmaps", true};
 static const mg_gvr DEPLOY = {"apps", "v1", "deployments", true};
@@ -208,39 +207,7 @@ static void test_linesplit(void **state) {
 
 /* ---------------------------------------------------------------- responder */
 
-static struct {
-    char dir[64];
-    char script[128];
-    char log[128];
-    pid_t pid;
-    int port;
-    char *ca;
-    size_t ca_len;
-} R;
-
-static char *slurp(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    mg_buf b;
-    mg_buf_init(&b, (size_t)64 << 20);
-    char chunk[4096];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-        mg_buf_append(&b, chunk, n);
-    fclose(f);
-    if (len) *len = b.len;
-    return mg_buf_steal(&b);
-}
-
-static void write_text(const char *path, const char *text) {
-    char *tmp = mg_xasprintf("%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
-    assert_int_equal(rename(tmp, path), 0);
-    free(tmp);
-}
+static rs_responder R;
 
 /* Installs a new script and empties the request log. */
 static void script(const char *json) {
@@ -248,84 +215,20 @@ static void script(const char *json) {
     json_t *check = json_loads(json, 0, &je);
     if (!check) fail_msg("bad test script: %s", je.text);
     json_decref(check);
-    write_text(R.script, json);
-    FILE *f = fopen(R.log, "w");
-    if (f) fclose(f);
+    rs_script_text(&R, json);
 }
 
 /* The request log as a JSON array. */
-static json_t *requests(void) {
-    char *text = slurp(R.log, NULL);
-    json_t *arr = json_array();
-    char *save = NULL;
-    for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-        json_t *r = json_loads(line, 0, NULL);
-        assert_non_null(r);
-        json_array_append_new(arr, r);
-    }
-    free(text);
-    return arr;
-}
-
-static const char *req_str(json_t *reqs, size_t i, const char *field) {
-    json_t *r = json_array_get(reqs, i);
-    if (!r) fail_msg("no request %zu", i);
-    return json_string_value(json_object_get(r, field));
-}
-
-static const char *req_header(json_t *reqs, size_t i, const char *name) {
-    return json_string_value(json_object_get(json_object_get(json_array_get(reqs, i), "headers"), name));
-}
+static json_t *requests(void) { return rs_requests(&R, true); }
 
 static int group_setup(void **state) {
     (void)state;
-    signal(SIGPIPE, SIG_IGN);
-    snprintf(R.dir, sizeof(R.dir), "/tmp/mg-client-XXXXXX");
-    if (!mkdtemp(R.dir)) return -1;
-    snprintf(R.script, sizeof(R.script), "%s/script.json", R.dir);
-    snprintf(R.log, sizeof(R.log), "%s/log.jsonl", R.dir);
-    write_text(R.script, "[]");
-    const char *src = getenv("MG_SRCDIR") ? getenv("MG_SRCDIR") : ".";
-    char *responder = mg_xasprintf("%s/tests/support/responder.py", src);
-    char *argv[] = {"python3", responder, "--dir",  R.dir,      "--script", R.script,
-                    "--log",   R.log,     "--sans", "api.test", NULL};
-    int rc = posix_spawnp(&R.pid, "python3", NULL, NULL, argv, environ);
-    free(responder);
-    if (rc) {
-        fprintf(stderr, "cannot start the responder: %s\n", strerror(rc));
-        return -1;
-    }
-    char *port_file = mg_xasprintf("%s/port", R.dir);
-    for (int i = 0; i < 600 && !R.port; i++) { /* up to 30 s on a busy machine */
-        char *p = slurp(port_file, NULL);
-        if (p && *p) R.port = atoi(p);
-        free(p);
-        int status;
-        if (!R.port && waitpid(R.pid, &status, WNOHANG) == R.pid) {
-            fprintf(stderr, "the responder exited early (status %d)\n", status);
-            R.pid = 0;
-            break;
-        }
-        if (!R.port) usleep(50000);
-    }
-    free(port_file);
-    char *ca = mg_xasprintf("%s/ca.crt", R.dir);
-    R.ca = slurp(ca, &R.ca_len);
-    free(ca);
-    return R.port && R.ca ? 0 : -1;
+    return rs_start(&R, "/tmp/mg-client-XXXXXX", "api.test");
 }
 
 static int group_teardown(void **state) {
     (void)state;
-    if (R.pid > 0) {
-        kill(R.pid, SIGTERM);
-        waitpid(R.pid, NULL, 0);
-    }
-    free(R.ca);
-    char *cmd = mg_xasprintf("rm -rf '%s'", R.dir);
-    int rc = system(cmd);
-    free(cmd);
-    return rc ? -1 : 0;
+    return rs_stop(&R);
 }
 
 /* A client for the responder with CA + static token. */
@@ -359,10 +262,10 @@ static void test_get_headers_and_reuse(void **state) {
     }
     json_t *reqs = requests();
     assert_int_equal(json_array_size(reqs), 5);
-    assert_string_equal(req_header(reqs, 0, "authorization"), "Bearer sekret");
-    assert_string_equal(req_header(reqs, 0, "accept"), "application/json");
+    assert_string_equal(rs_req_header(reqs, 0, "authorization"), "Bearer sekret");
+    assert_string_equal(rs_req_header(reqs, 0, "accept"), "application/json");
     /* "modelgov/VERSION" (the library object may carry an older VERSION than this test) */
-    const char *ua = req_header(reqs, 0, "user-agent");
+    const char *ua = rs_req_header(reqs, 0, "user-agent");
     assert_non_null(ua);
     assert_int_equal(strncmp(ua, "modelgov/", 9), 0);
     assert_true(strlen(ua) > 9 && !strchr(ua, ' '));
@@ -392,14 +295,14 @@ static void test_encoding_on_the_wire(void **state) {
     assert_int_equal(mg_k8s_list(c, &NODES, NULL, NULL, &obj, &e), 0);
     json_decref(obj);
     json_t *reqs = requests();
-    assert_string_equal(req_str(reqs, 0, "path"),
+    assert_string_equal(rs_req_str(reqs, 0, "path"),
                         "/api/v1/namespaces/team%20a/configmaps/we%2Fird%3Fx%3D1%23%26%25");
     assert_string_equal(
-        req_str(reqs, 1, "path"),
+        rs_req_str(reqs, 1, "path"),
         "/apis/apps/v1/namespaces/prod/deployments?labelSelector=app%20in%20%28a%2Cb%29%2Ctier%21%3Ddb"
         "&fieldSelector=metadata.name%3Dx%26y&limit=50&continue=eyJ2Ijo%2B%2F%3D&resourceVersion=0");
-    assert_string_equal(req_str(reqs, 2, "path"), "/api/v1/nodes");
-    assert_null(req_header(reqs, 0, "authorization"));
+    assert_string_equal(rs_req_str(reqs, 2, "path"), "/api/v1/nodes");
+    assert_null(rs_req_header(reqs, 0, "authorization"));
     json_decref(reqs);
     mg_client_free(c);
 }
@@ -451,29 +354,29 @@ static void test_writes(void **state) {
     };
     for (size_t i = 0; i < 8; i++) {
         char *p = mg_xasprintf("%s%s", base, want[i].suffix);
-        assert_string_equal(req_str(reqs, i, "method"), want[i].method);
-        assert_string_equal(req_str(reqs, i, "path"), p);
+        assert_string_equal(rs_req_str(reqs, i, "method"), want[i].method);
+        assert_string_equal(rs_req_str(reqs, i, "path"), p);
         if (want[i].ct)
-            assert_string_equal(req_header(reqs, i, "content-type"), want[i].ct);
+            assert_string_equal(rs_req_header(reqs, i, "content-type"), want[i].ct);
         else
-            assert_null(req_header(reqs, i, "content-type"));
+            assert_null(rs_req_header(reqs, i, "content-type"));
         free(p);
     }
-    json_t *b = json_loads(req_str(reqs, 0, "body"), 0, NULL);
+    json_t *b = json_loads(rs_req_str(reqs, 0, "body"), 0, NULL);
     assert_true(json_equal(b, obj));
     json_decref(b);
-    b = json_loads(req_str(reqs, 4, "body"), 0, NULL);
+    b = json_loads(rs_req_str(reqs, 4, "body"), 0, NULL);
     assert_true(json_equal(b, mp));
     json_decref(b);
-    b = json_loads(req_str(reqs, 5, "body"), 0, NULL);
+    b = json_loads(rs_req_str(reqs, 5, "body"), 0, NULL);
     assert_true(json_equal(b, jp));
     json_decref(b);
-    b = json_loads(req_str(reqs, 6, "body"), 0, NULL);
+    b = json_loads(rs_req_str(reqs, 6, "body"), 0, NULL);
     assert_string_equal(json_string_value(json_object_get(b, "propagationPolicy")), "Foreground");
     assert_string_equal(json_string_value(json_object_get(b, "kind")), "DeleteOptions");
     json_decref(b);
-    assert_string_equal(req_str(reqs, 7, "body"), "");
-    assert_string_equal(req_str(reqs, 8, "method"), "POST");
+    assert_string_equal(rs_req_str(reqs, 7, "body"), "");
+    assert_string_equal(rs_req_str(reqs, 8, "method"), "POST");
     json_decref(reqs);
     json_decref(obj);
     json_decref(scale);
@@ -562,7 +465,7 @@ static void test_token_file_rotation(void **state) {
     (void)state;
     script("[{\"path\":\"/\",\"body\":{}}]");
     char *tf = mg_xasprintf("%s/token", R.dir);
-    write_text(tf, "first-token\n");
+    rs_write_text(tf, "first-token\n");
     mg_client *c = new_client("static-token", tf);
     mg_error e;
     json_t *out;
@@ -570,7 +473,7 @@ static void test_token_file_rotation(void **state) {
     json_decref(out);
     assert_int_equal(mg_k8s_get(c, &CM, "d", "a", NULL, &out, &e), 0);
     json_decref(out);
-    write_text(tf, "second-token-which-is-longer\n"); /* rename: new inode, as kubelet's ..data swap */
+    rs_write_text(tf, "second-token-which-is-longer\n"); /* rename: new inode, as kubelet's ..data swap */
     assert_int_equal(mg_k8s_get(c, &CM, "d", "a", NULL, &out, &e), 0);
     json_decref(out);
     /* same size, rewritten in place */
@@ -589,11 +492,11 @@ static void test_token_file_rotation(void **state) {
     json_decref(out);
     json_t *reqs = requests();
     assert_int_equal(json_array_size(reqs), 5);
-    assert_string_equal(req_header(reqs, 0, "authorization"), "Bearer first-token");
-    assert_string_equal(req_header(reqs, 1, "authorization"), "Bearer first-token");
-    assert_string_equal(req_header(reqs, 2, "authorization"), "Bearer second-token-which-is-longer");
-    assert_string_equal(req_header(reqs, 3, "authorization"), "Bearer third--token-which-is-longer");
-    assert_string_equal(req_header(reqs, 4, "authorization"), "Bearer third--token-which-is-longer");
+    assert_string_equal(rs_req_header(reqs, 0, "authorization"), "Bearer first-token");
+    assert_string_equal(rs_req_header(reqs, 1, "authorization"), "Bearer first-token");
+    assert_string_equal(rs_req_header(reqs, 2, "authorization"), "Bearer second-token-which-is-longer");
+    assert_string_equal(rs_req_header(reqs, 3, "authorization"), "Bearer third--token-which-is-longer");
+    assert_string_equal(rs_req_header(reqs, 4, "authorization"), "Bearer third--token-which-is-longer");
     json_decref(reqs);
     mg_client_free(c);
     free(tf);
@@ -602,7 +505,7 @@ static void test_token_file_rotation(void **state) {
 static char *b64_file(const char *name) {
     char *p = mg_xasprintf("%s/%s", R.dir, name);
     size_t n;
-    char *raw = slurp(p, &n);
+    char *raw = rs_slurp(p, &n);
     free(p);
     assert_non_null(raw);
     static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -646,7 +549,7 @@ static void test_kubeconfig_inline_client_cert(void **state) {
                      "    client-key-data: %s\n",
                      R.port, ca, R.port, ca, R.port, ca, R.port, R.port, cert, key);
     char *kcpath = mg_xasprintf("%s/kubeconfig", R.dir);
-    write_text(kcpath, kc);
+    rs_write_text(kcpath, kc);
     const char *ctxs[] = {"alice", "sni", "badname", "noca", "insecure"};
     int want[] = {0, 0, MG_ETLS, MG_ETLS, 0};
     for (size_t i = 0; i < 5; i++) {
@@ -665,9 +568,9 @@ static void test_kubeconfig_inline_client_cert(void **state) {
     }
     json_t *reqs = requests();
     assert_int_equal(json_array_size(reqs), 3); /* the TLS failures never reached HTTP */
-    assert_string_equal(req_str(reqs, 0, "client_cn"), "alice");
-    assert_string_equal(req_str(reqs, 1, "client_cn"), "alice");
-    assert_non_null(strstr(req_header(reqs, 1, "host"), "api.test"));
+    assert_string_equal(rs_req_str(reqs, 0, "client_cn"), "alice");
+    assert_string_equal(rs_req_str(reqs, 1, "client_cn"), "alice");
+    assert_non_null(strstr(rs_req_header(reqs, 1, "host"), "api.test"));
     assert_null(json_string_value(json_object_get(json_array_get(reqs, 2), "client_cn")));
     json_decref(reqs);
     free(kcpath);
@@ -713,9 +616,9 @@ static void test_incluster_token_rotation(void **state) {
     json_decref(out);
     json_t *reqs = requests();
     assert_int_equal(json_array_size(reqs), 2);
-    assert_string_equal(req_str(reqs, 0, "path"), "/api/v1/namespaces/ns1/configmaps/a");
-    assert_string_equal(req_header(reqs, 0, "authorization"), "Bearer sa-token-1");
-    assert_string_equal(req_header(reqs, 1, "authorization"), "Bearer sa-token-2");
+    assert_string_equal(rs_req_str(reqs, 0, "path"), "/api/v1/namespaces/ns1/configmaps/a");
+    assert_string_equal(rs_req_header(reqs, 0, "authorization"), "Bearer sa-token-1");
+    assert_string_equal(rs_req_header(reqs, 1, "authorization"), "Bearer sa-token-2");
     json_decref(reqs);
     mg_client_free(c);
     mg_rest_config_free(&cfg);
@@ -834,7 +737,7 @@ static void test_watch_framing(void **state) {
     assert_string_equal(w.l.all[3], "{\"type\":\"DELETED\"}");
     lines_free(&w.l);
     json_t *reqs = requests();
-    assert_string_equal(req_str(reqs, 0, "path"),
+    assert_string_equal(rs_req_str(reqs, 0, "path"),
                         "/api/v1/namespaces/d/configmaps?watch=1&labelSelector=a%3Db"
                         "&resourceVersion=123&allowWatchBookmarks=true&timeoutSeconds=300");
     json_decref(reqs);

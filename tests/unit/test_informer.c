@@ -20,6 +20,7 @@
 #include "core/error.h"
 #include "core/mem.h"
 #include "k8s/informer.h"
+#include "responder_support.h"
 
 #define FIXTURES "tests/unit/fixtures/watch/"
 
@@ -267,106 +268,27 @@ static void test_diff(void **state) {
 
 /* ---------------------------------------------------------------- informer over HTTPS */
 
-extern char **environ;
-
-static struct {
-    char dir[64];
-    char script[128];
-    char log[128];
-    pid_t pid;
-    int port;
-    char *ca;
-    size_t ca_len;
-} R;
-
-static char *slurp(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    mg_buf b;
-    mg_buf_init(&b, (size_t)64 << 20);
-    char chunk[4096];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-        mg_buf_append(&b, chunk, n);
-    fclose(f);
-    if (len) *len = b.len;
-    return mg_buf_steal(&b);
-}
-
-static void write_text(const char *path, const char *text) {
-    char *tmp = mg_xasprintf("%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
-    assert_int_equal(rename(tmp, path), 0);
-    free(tmp);
-}
+static rs_responder R;
 
 /* Installs a script (steals it) and empties the request log. */
 static void script(json_t *rules) {
     char *text = json_dumps(rules, JSON_INDENT(1));
     json_decref(rules);
-    FILE *f = fopen(R.log, "w");
-    if (f) fclose(f);
-    write_text(R.script, text);
+    rs_clear_log(&R);
+    rs_write_text(R.script, text);
     free(text);
 }
 
-static json_t *requests(void) {
-    char *text = slurp(R.log, NULL);
-    json_t *arr = json_array();
-    char *save = NULL;
-    for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
-        json_array_append_new(arr, json_loads(line, 0, NULL));
-    free(text);
-    return arr;
-}
+static json_t *requests(void) { return rs_requests(&R, false); }
 
 static int group_setup(void **state) {
     (void)state;
-    signal(SIGPIPE, SIG_IGN);
-    snprintf(R.dir, sizeof(R.dir), "/tmp/mg-informer-XXXXXX");
-    if (!mkdtemp(R.dir)) return -1;
-    snprintf(R.script, sizeof(R.script), "%s/script.json", R.dir);
-    snprintf(R.log, sizeof(R.log), "%s/log.jsonl", R.dir);
-    write_text(R.script, "[]");
-    const char *src = getenv("MG_SRCDIR") ? getenv("MG_SRCDIR") : ".";
-    char *responder = mg_xasprintf("%s/tests/support/responder.py", src);
-    char *argv[] = {"python3", responder, "--dir", R.dir, "--script", R.script, "--log", R.log, NULL};
-    int rc = posix_spawnp(&R.pid, "python3", NULL, NULL, argv, environ);
-    free(responder);
-    if (rc) return -1;
-    char *port_file = mg_xasprintf("%s/port", R.dir);
-    for (int i = 0; i < 600 && !R.port; i++) { /* up to 30 s on a busy machine */
-        char *p = slurp(port_file, NULL);
-        if (p && *p) R.port = atoi(p);
-        free(p);
-        int status;
-        if (!R.port && waitpid(R.pid, &status, WNOHANG) == R.pid) {
-            R.pid = 0;
-            break;
-        }
-        if (!R.port) usleep(50000);
-    }
-    free(port_file);
-    char *ca = mg_xasprintf("%s/ca.crt", R.dir);
-    R.ca = slurp(ca, &R.ca_len);
-    free(ca);
-    return R.port && R.ca ? 0 : -1;
+    return rs_start(&R, "/tmp/mg-informer-XXXXXX", NULL);
 }
 
 static int group_teardown(void **state) {
     (void)state;
-    if (R.pid > 0) {
-        kill(R.pid, SIGTERM);
-        waitpid(R.pid, NULL, 0);
-    }
-    free(R.ca);
-    char *cmd = mg_xasprintf("rm -rf '%s'", R.dir);
-    int rc = system(cmd);
-    free(cmd);
-    return rc ? -1 : 0;
+    return rs_stop(&R);
 }
 
 static mg_client *new_client(void) {

@@ -24,125 +24,46 @@
 #include "core/error.h"
 #include "core/mem.h"
 #include "oci/registry.h"
+#include "responder_support.h"
 
-extern char **environ;
-
+static rs_responder R;
 static struct {
-    char dir[64];
-    char script[128];
-    char log[128];
-    char ca[128];
-    char creds[128];
-    pid_t pid;
-    int port;
-    char host[64];
-} R;
-
-static char *slurp(const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    mg_buf b;
-    mg_buf_init(&b, (size_t)16 << 20);
-    char chunk[4096];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        mg_buf_append(&b, chunk, n);
-    fclose(f);
-    mg_buf_append(&b, "", 0);
-    char *s = mg_buf_steal(&b);
-    return s ? s : mg_xstrdup("");
-}
-
-static void write_text(const char *path, const char *text) {
-    char *tmp = mg_xasprintf("%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
-    assert_int_equal(rename(tmp, path), 0);
-    free(tmp);
-}
+    char creds[128]; /* R.dir/config.json */
+    char host[64];   /* 127.0.0.1:port */
+} O;
 
 /* Installs a script (a JSON array built by the caller) and empties the request log. */
 static void script(json_t *rules) {
     char *text = json_dumps(rules, 0);
     json_decref(rules);
-    write_text(R.script, text);
+    rs_script_text(&R, text);
     free(text);
-    FILE *f = fopen(R.log, "w");
-    if (f) fclose(f);
     usleep(20000); /* the responder re-reads the script by mtime */
 }
 
 static json_t *requests(void) {
-    char *text = slurp(R.log);
-    json_t *arr = json_array();
-    char *save = NULL;
-    for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-        json_t *r = json_loads(line, 0, NULL);
-        assert_non_null(r);
-        json_array_append_new(arr, r);
-    }
-    free(text);
-    return arr;
-}
-
-static const char *req_field(json_t *reqs, size_t i, const char *field) {
-    json_t *r = json_array_get(reqs, i);
-    if (!r) fail_msg("no request %zu", i);
-    return json_string_value(json_object_get(r, field));
-}
-
-static const char *req_header(json_t *reqs, size_t i, const char *name) {
-    return json_string_value(json_object_get(json_object_get(json_array_get(reqs, i), "headers"), name));
+    return rs_requests(&R, true);
 }
 
 static int group_setup(void **state) {
     (void)state;
-    signal(SIGPIPE, SIG_IGN);
-    snprintf(R.dir, sizeof R.dir, "/tmp/mg-oci-XXXXXX");
-    if (!mkdtemp(R.dir)) return -1;
-    snprintf(R.script, sizeof R.script, "%s/script.json", R.dir);
-    snprintf(R.log, sizeof R.log, "%s/log.jsonl", R.dir);
-    snprintf(R.ca, sizeof R.ca, "%s/ca.crt", R.dir);
-    snprintf(R.creds, sizeof R.creds, "%s/config.json", R.dir);
-    write_text(R.script, "[]");
-    const char *src = getenv("MG_SRCDIR") ? getenv("MG_SRCDIR") : ".";
-    char *responder = mg_xasprintf("%s/tests/support/responder.py", src);
-    char *argv[] = {"python3", responder, "--dir", R.dir, "--script", R.script, "--log", R.log, NULL};
-    int rc = posix_spawnp(&R.pid, "python3", NULL, NULL, argv, environ);
-    free(responder);
-    if (rc) return -1;
-    char *port_file = mg_xasprintf("%s/port", R.dir);
-    for (int i = 0; i < 600 && !R.port; i++) {
-        char *p = slurp(port_file);
-        if (p && *p) R.port = atoi(p);
-        free(p);
-        if (!R.port) usleep(50000);
-    }
-    free(port_file);
-    snprintf(R.host, sizeof R.host, "127.0.0.1:%d", R.port);
+    if (rs_start(&R, "/tmp/mg-oci-XXXXXX", NULL)) return -1;
+    snprintf(O.creds, sizeof O.creds, "%s/config.json", R.dir);
+    snprintf(O.host, sizeof O.host, "127.0.0.1:%d", R.port);
     /* Credentials for the responder, in dockerconfigjson form (auth = base64("robot:s3cret")). */
-    char *creds = mg_xasprintf("{\"auths\": {\"%s\": {\"auth\": \"cm9ib3Q6czNjcmV0\"}}}", R.host);
-    write_text(R.creds, creds);
+    char *creds = mg_xasprintf("{\"auths\": {\"%s\": {\"auth\": \"cm9ib3Q6czNjcmV0\"}}}", O.host);
+    rs_write_text(O.creds, creds);
     free(creds);
-    return R.port ? 0 : -1;
+    return 0;
 }
 
 static int group_teardown(void **state) {
     (void)state;
-    if (R.pid > 0) {
-        kill(R.pid, SIGTERM);
-        waitpid(R.pid, NULL, 0);
-    }
-    char *cmd = mg_xasprintf("rm -rf '%s'", R.dir);
-    int rc = system(cmd);
-    free(cmd);
-    return rc ? -1 : 0;
+    return rs_stop(&R);
 }
 
 static mg_oci_client *client(int ttl, bool creds, long timeout_ms) {
-    mg_registry_config rc = {.host = R.host, .ca_file = R.ca, .credentials_file = creds ? R.creds : NULL};
+    mg_registry_config rc = {.host = O.host, .ca_file = R.ca_file, .credentials_file = creds ? O.creds : NULL};
     mg_oci_options o = {.registries = &rc,
                         .n_registries = 1,
                         .timeout_ms = timeout_ms,
@@ -211,7 +132,7 @@ static void test_bad_credentials(void **state) {
     (void)state;
     char path[160];
     snprintf(path, sizeof path, "%s/bad.json", R.dir);
-    mg_registry_config rc = {.host = "other.example.com", .credentials_file = R.creds};
+    mg_registry_config rc = {.host = "other.example.com", .credentials_file = O.creds};
     mg_oci_options o = {.registries = &rc, .n_registries = 1, .cache_ttl_s = -1, .negative_ttl_s = -1,
                         .error_ttl_s = -1};
     mg_oci_client *c = NULL;
@@ -219,11 +140,11 @@ static void test_bad_credentials(void **state) {
     assert_int_equal(mg_oci_client_new(&o, &c, &err), MG_EPARSE);
     assert_null(c);
     assert_non_null(strstr(err.message, "no auths entry for other.example.com"));
-    write_text(path, "{\"auths\": {\"other.example.com\": {\"auth\": \"bm9jb2xvbg==\"}}}"); /* "nocolon" */
+    rs_write_text(path, "{\"auths\": {\"other.example.com\": {\"auth\": \"bm9jb2xvbg==\"}}}"); /* "nocolon" */
     rc.credentials_file = path;
     assert_int_equal(mg_oci_client_new(&o, &c, &err), MG_EPARSE);
     assert_non_null(strstr(err.message, "not base64 of user:password"));
-    write_text(path, "{\"auths\": {\"https://other.example.com\": {\"username\": \"u\", \"password\": \"p\"}}}");
+    rs_write_text(path, "{\"auths\": {\"https://other.example.com\": {\"username\": \"u\", \"password\": \"p\"}}}");
     assert_int_equal(mg_oci_client_new(&o, &c, &err), 0);
     mg_oci_client_free(c);
     rc.credentials_file = "/nonexistent/config.json";
@@ -241,7 +162,7 @@ static void test_head_media_types_and_reuse(void **state) {
     char d[80];
     mg_error err;
     snprintf(d, sizeof d, "x");
-    char *img = mg_xasprintf("%s/models/fraud:1.4.0", R.host);
+    char *img = mg_xasprintf("%s/models/fraud:1.4.0", O.host);
     ref_of(img, &ref);
     free(img);
     assert_int_equal(mg_oci_resolve(c, &ref, d, sizeof d, &err), 0);
@@ -249,15 +170,15 @@ static void test_head_media_types_and_reuse(void **state) {
     assert_int_equal(mg_oci_resolve(c, &ref, d, sizeof d, &err), 0);
     json_t *reqs = requests();
     assert_int_equal(json_array_size(reqs), 2);
-    assert_string_equal(req_field(reqs, 0, "method"), "HEAD");
-    assert_string_equal(req_field(reqs, 0, "path"), "/v2/models/fraud/manifests/1.4.0");
-    const char *accept = req_header(reqs, 0, "accept");
+    assert_string_equal(rs_req_str(reqs, 0, "method"), "HEAD");
+    assert_string_equal(rs_req_str(reqs, 0, "path"), "/v2/models/fraud/manifests/1.4.0");
+    const char *accept = rs_req_header(reqs, 0, "accept");
     assert_non_null(accept);
     assert_non_null(strstr(accept, "application/vnd.oci.image.manifest.v1+json"));
     assert_non_null(strstr(accept, "application/vnd.oci.image.index.v1+json"));
     assert_non_null(strstr(accept, "application/vnd.docker.distribution.manifest.v2+json"));
     assert_non_null(strstr(accept, "application/vnd.docker.distribution.manifest.list.v2+json"));
-    assert_null(req_header(reqs, 0, "authorization"));
+    assert_null(rs_req_header(reqs, 0, "authorization"));
     /* keep-alive: both lookups on one connection */
     assert_int_equal(json_integer_value(json_object_get(json_array_get(reqs, 0), "conn")),
                      json_integer_value(json_object_get(json_array_get(reqs, 1), "conn")));
@@ -277,7 +198,7 @@ static void test_missing_digest_header(void **state) {
                      "application/vnd.oci.image.manifest.v1+json"));
     mg_oci_client *c = client(0, false, 2000);
     mg_imageref ref;
-    char *img = mg_xasprintf("%s/m:v1", R.host);
+    char *img = mg_xasprintf("%s/m:v1", O.host);
     ref_of(img, &ref);
     free(img);
     char d[80], want[80];
@@ -291,8 +212,8 @@ static void test_missing_digest_header(void **state) {
     assert_string_equal(d, want);
     json_t *reqs = requests();
     assert_int_equal(json_array_size(reqs), 2);
-    assert_string_equal(req_field(reqs, 1, "method"), "GET");
-    assert_non_null(strstr(req_header(reqs, 1, "accept"), "application/vnd.oci.image.manifest.v1+json"));
+    assert_string_equal(rs_req_str(reqs, 1, "method"), "GET");
+    assert_non_null(strstr(rs_req_header(reqs, 1, "accept"), "application/vnd.oci.image.manifest.v1+json"));
     json_decref(reqs);
     /* a malformed header digest is an error, not a digest */
     script(json_pack("[o]", head_ok("/v2/m/manifests/v1", "sha256:XYZ")));
@@ -310,17 +231,17 @@ static void test_errors(void **state) {
     mg_imageref ref;
     char d[80], img[128];
     mg_error err;
-    snprintf(img, sizeof img, "%s/m:gone", R.host);
+    snprintf(img, sizeof img, "%s/m:gone", O.host);
     ref_of(img, &ref);
     assert_int_equal(mg_oci_resolve(c, &ref, d, sizeof d, &err), MG_ENOTFOUND);
     assert_non_null(strstr(err.message, "m:gone"));
-    snprintf(img, sizeof img, "%s/m:broken", R.host);
+    snprintf(img, sizeof img, "%s/m:broken", O.host);
     ref_of(img, &ref);
     assert_int_equal(mg_oci_resolve(c, &ref, d, sizeof d, &err), MG_EHTTP);
     assert_int_equal(err.http_status, 503);
     assert_true(err.retryable);
     assert_non_null(strstr(err.message, "HTTP 503"));
-    snprintf(img, sizeof img, "%s/m:slow", R.host);
+    snprintf(img, sizeof img, "%s/m:slow", O.host);
     ref_of(img, &ref);
     assert_int_equal(mg_oci_resolve(c, &ref, d, sizeof d, &err), MG_ETIMEOUT);
     mg_oci_stats st;
@@ -341,11 +262,11 @@ static void test_errors(void **state) {
     ref_of(img, &ref);
     assert_int_equal(mg_oci_resolve(c, &ref, d, sizeof d, &err), MG_ECONNECT);
     /* TLS with an unknown CA (no caFile for this host) */
-    snprintf(img, sizeof img, "%s/m:v1", R.host);
+    snprintf(img, sizeof img, "%s/m:v1", O.host);
     ref_of(img, &ref);
     assert_int_equal(mg_oci_resolve(c, &ref, d, sizeof d, &err), MG_ETLS);
     /* a reference without a tag */
-    snprintf(img, sizeof img, "%s/m", R.host);
+    snprintf(img, sizeof img, "%s/m", O.host);
     ref_of(img, &ref);
     assert_int_equal(mg_oci_resolve_uncached(c, &ref, d, sizeof d, &err), MG_EINVAL);
     mg_oci_client_free(c);
@@ -357,7 +278,7 @@ static void test_bearer_flow(void **state) {
     /* 401 once (the responder cannot match on headers), then 200 */
     char *challenge = mg_xasprintf("Bearer realm=\"https://%s/token\",service=\"reg.test\","
                              "scope=\"repository:models/fraud:pull\"",
-                             R.host);
+                             O.host);
     script(json_pack("[{s:s,s:s,s:i,s:i,s:{s:s},s:s},o,{s:s,s:s,s:{s:s,s:i}}]", "method", "HEAD", "path", "/v2/",
                      "times", 1, "status", 401, "headers", "WWW-Authenticate", challenge, "body", "",
                      head_ok("/v2/models/fraud/manifests/1.4.0", D2), "method", "GET", "path", "/token?", "body",
@@ -367,29 +288,29 @@ static void test_bearer_flow(void **state) {
     mg_imageref ref;
     char d[80], img[128];
     mg_error err;
-    snprintf(img, sizeof img, "%s/models/fraud:1.4.0", R.host);
+    snprintf(img, sizeof img, "%s/models/fraud:1.4.0", O.host);
     ref_of(img, &ref);
     if (mg_oci_resolve(c, &ref, d, sizeof d, &err) != 0) fail_msg("%s", err.message);
     assert_string_equal(d, D2);
     json_t *reqs = requests();
     assert_int_equal(json_array_size(reqs), 3);
-    assert_null(req_header(reqs, 0, "authorization"));
-    assert_string_equal(req_field(reqs, 1, "method"), "GET");
-    assert_string_equal(req_field(reqs, 1, "path"), "/token?service=reg.test&scope=repository%3Amodels%2Ffraud%3Apull");
-    assert_string_equal(req_header(reqs, 1, "authorization"), "Basic cm9ib3Q6czNjcmV0");
-    assert_string_equal(req_header(reqs, 2, "authorization"), "Bearer tok-123");
+    assert_null(rs_req_header(reqs, 0, "authorization"));
+    assert_string_equal(rs_req_str(reqs, 1, "method"), "GET");
+    assert_string_equal(rs_req_str(reqs, 1, "path"), "/token?service=reg.test&scope=repository%3Amodels%2Ffraud%3Apull");
+    assert_string_equal(rs_req_header(reqs, 1, "authorization"), "Basic cm9ib3Q6czNjcmV0");
+    assert_string_equal(rs_req_header(reqs, 2, "authorization"), "Bearer tok-123");
     json_decref(reqs);
     /* the token is reused for the next lookup of that repository: one request */
     script(json_pack("[o]", head_ok("/v2/models/fraud/manifests/1.4.0", D2)));
     assert_int_equal(mg_oci_resolve(c, &ref, d, sizeof d, &err), 0);
     reqs = requests();
     assert_int_equal(json_array_size(reqs), 1);
-    assert_string_equal(req_header(reqs, 0, "authorization"), "Bearer tok-123");
+    assert_string_equal(rs_req_header(reqs, 0, "authorization"), "Bearer tok-123");
     json_decref(reqs);
     /* a token endpoint that refuses → error naming it */
     mg_oci_client_free(c);
     c = client(0, false, 2000);
-    challenge = mg_xasprintf("Bearer realm=\"https://%s/token\"", R.host);
+    challenge = mg_xasprintf("Bearer realm=\"https://%s/token\"", O.host);
     script(json_pack("[{s:s,s:s,s:i,s:{s:s},s:s},{s:s,s:s,s:i,s:s}]", "method", "HEAD", "path", "/v2/", "status", 401,
                      "headers", "WWW-Authenticate", challenge, "body", "", "method", "GET", "path", "/token", "status",
                      401, "body", "{}"));
@@ -398,8 +319,8 @@ static void test_bearer_flow(void **state) {
     assert_non_null(strstr(err.message, "token request"));
     reqs = requests();
     /* no credentials configured: the token request is anonymous, with the default scope */
-    assert_null(req_header(reqs, 1, "authorization"));
-    assert_string_equal(req_field(reqs, 1, "path"), "/token?scope=repository%3Amodels%2Ffraud%3Apull");
+    assert_null(rs_req_header(reqs, 1, "authorization"));
+    assert_string_equal(rs_req_str(reqs, 1, "path"), "/token?scope=repository%3Amodels%2Ffraud%3Apull");
     json_decref(reqs);
     mg_oci_client_free(c);
 }
@@ -413,13 +334,13 @@ static void test_basic_flow(void **state) {
     mg_imageref ref;
     char d[80], img[128];
     mg_error err;
-    snprintf(img, sizeof img, "%s/m:v1", R.host);
+    snprintf(img, sizeof img, "%s/m:v1", O.host);
     ref_of(img, &ref);
     assert_int_equal(mg_oci_resolve(c, &ref, d, sizeof d, &err), 0);
     assert_string_equal(d, D1);
     json_t *reqs = requests();
     assert_int_equal(json_array_size(reqs), 2);
-    assert_string_equal(req_header(reqs, 1, "authorization"), "Basic cm9ib3Q6czNjcmV0");
+    assert_string_equal(rs_req_header(reqs, 1, "authorization"), "Basic cm9ib3Q6czNjcmV0");
     json_decref(reqs);
     mg_oci_client_free(c);
     /* Basic challenge without credentials: an error that says so */
@@ -438,7 +359,7 @@ static void test_cache(void **state) {
     script(json_pack("[o,{s:s,s:s,s:i,s:s}]", head_ok("/v2/m/manifests/v1", D1), "method", "HEAD", "path",
                      "/v2/m/manifests/nope", "status", 404, "body", ""));
     int events[5] = {0};
-    mg_registry_config rc = {.host = R.host, .ca_file = R.ca};
+    mg_registry_config rc = {.host = O.host, .ca_file = R.ca_file};
     mg_oci_options o = {.registries = &rc, .n_registries = 1, .cache_ttl_s = 300, .negative_ttl_s = 300,
                         .error_ttl_s = 0, .max_entries = 2};
     o.observer = observer;
@@ -448,9 +369,9 @@ static void test_cache(void **state) {
     assert_int_equal(mg_oci_client_new(&o, &c, &err), 0);
     mg_imageref ref, nope;
     char d[80], img[128];
-    snprintf(img, sizeof img, "%s/m:v1", R.host);
+    snprintf(img, sizeof img, "%s/m:v1", O.host);
     ref_of(img, &ref);
-    snprintf(img, sizeof img, "%s/m:nope", R.host);
+    snprintf(img, sizeof img, "%s/m:nope", O.host);
     ref_of(img, &nope);
     for (int i = 0; i < 3; i++) {
         assert_int_equal(mg_oci_resolve(c, &ref, d, sizeof d, &err), 0);
@@ -479,7 +400,7 @@ static void test_cache(void **state) {
     assert_int_equal(mg_oci_resolve(c, &ref, d, sizeof d, &err), 0);
     assert_string_equal(d, D2);
     /* max_entries 2: a third tag makes room instead of growing */
-    snprintf(img, sizeof img, "%s/m:other", R.host);
+    snprintf(img, sizeof img, "%s/m:other", O.host);
     mg_imageref other;
     ref_of(img, &other);
     script(json_pack("[o]", head_ok("/v2/m/manifests/", D1)));
@@ -510,7 +431,7 @@ static void test_single_flight(void **state) {
     flight f[8];
     pthread_t t[8];
     char img[128];
-    snprintf(img, sizeof img, "%s/m:v1", R.host);
+    snprintf(img, sizeof img, "%s/m:v1", O.host);
     for (int i = 0; i < 8; i++) {
         f[i].c = c;
         ref_of(img, &f[i].ref);
