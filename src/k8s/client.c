@@ -1,9 +1,9 @@
 /* k8s/client — REST over libcurl. See client.h for the contract.
  *
- * Each request takes an easy handle from a small pool (reset, then configured from scratch),
- * so one request's options never leak into the next; connections, DNS answers and TLS
- * sessions live in one CURLSH share guarded by one mutex per data kind, which is what keeps
- * keep-alive connections reused across handles and threads. */
+ * Each request takes an easy handle from a small pool (core/curlpool: reset, then configured
+ * from scratch), so one request's options never leak into the next; connections, DNS answers
+ * and TLS sessions live in the pool's CURLSH share, which is what keeps keep-alive connections
+ * reused across handles and threads. */
 #include "k8s/client.h"
 #include "k8s/jsonparse.h"
 
@@ -17,6 +17,7 @@
 
 #include "core/buf.h"
 #include "core/clock.h"
+#include "core/curlpool.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "k8s/linesplit.h"
@@ -49,12 +50,7 @@ struct mg_client {
     size_t max_response;
     long timeout_ms;
 
-    CURLSH *share;
-    pthread_mutex_t share_locks[CURL_LOCK_DATA_LAST];
-
-    pthread_mutex_t pool_lock;
-    CURL *pool[POOL_MAX];
-    int npool;
+    mg_curlpool *pool; /* easy handles and the connection share */
 
     pthread_mutex_t token_lock;
     char *static_token;
@@ -64,22 +60,6 @@ struct mg_client {
     int64_t token_read_ms;
     bool token_stale; /* force a re-read (after a 401) */
 };
-
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static void curl_init_once(void) { curl_global_init(CURL_GLOBAL_DEFAULT); }
-
-static void share_lock(CURL *h, curl_lock_data data, curl_lock_access access, void *ud) {
-    (void)h;
-    (void)access;
-    mg_client *c = ud;
-    pthread_mutex_lock(&c->share_locks[data < CURL_LOCK_DATA_LAST ? data : 0]);
-}
-
-static void share_unlock(CURL *h, curl_lock_data data, void *ud) {
-    (void)h;
-    mg_client *c = ud;
-    pthread_mutex_unlock(&c->share_locks[data < CURL_LOCK_DATA_LAST ? data : 0]);
-}
 
 /* ---- configuration ---- */
 
@@ -132,7 +112,7 @@ out:
 int mg_client_new(const mg_rest_config *cfg, mg_client **out, mg_error *err) {
     *out = NULL;
     if (!cfg || !cfg->server) return mg_error_set(err, MG_EINVAL, "client: no server configured");
-    pthread_once(&curl_once, curl_init_once);
+    mg_curl_global_init();
     mg_client *c = mg_xcalloc(1, sizeof(*c));
     c->server = mg_xstrdup(cfg->server);
     int rc = setup_endpoint(c, cfg, err);
@@ -153,29 +133,15 @@ int mg_client_new(const mg_rest_config *cfg, mg_client **out, mg_error *err) {
     c->user_agent = mg_xstrdup("modelgov/" MG_VERSION);
     c->max_response = DEFAULT_MAX_RESPONSE;
     c->timeout_ms = DEFAULT_TIMEOUT_MS;
-    for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
-        pthread_mutex_init(&c->share_locks[i], NULL);
-    pthread_mutex_init(&c->pool_lock, NULL);
     pthread_mutex_init(&c->token_lock, NULL);
-    c->share = curl_share_init();
-    curl_share_setopt(c->share, CURLSHOPT_LOCKFUNC, share_lock);
-    curl_share_setopt(c->share, CURLSHOPT_UNLOCKFUNC, share_unlock);
-    curl_share_setopt(c->share, CURLSHOPT_USERDATA, c);
-    curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
-    curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
-    curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+    c->pool = mg_curlpool_new(POOL_MAX);
     *out = c;
     return 0;
 }
 
 void mg_client_free(mg_client *c) {
     if (!c) return;
-    for (int i = 0; i < c->npool; i++)
-        curl_easy_cleanup(c->pool[i]);
-    curl_share_cleanup(c->share);
-    for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
-        pthread_mutex_destroy(&c->share_locks[i]);
-    pthread_mutex_destroy(&c->pool_lock);
+    mg_curlpool_free(c->pool);
     pthread_mutex_destroy(&c->token_lock);
     curl_slist_free_all(c->connect_to);
     free(c->server);
@@ -427,34 +393,6 @@ static int curl_to_error(CURLcode cc, const char *errbuf, const char *method, co
     return code;
 }
 
-/* ---- handles ---- */
-
-static CURL *handle_get(mg_client *c) {
-    CURL *h = NULL;
-    pthread_mutex_lock(&c->pool_lock);
-    if (c->npool > 0) h = c->pool[--c->npool];
-    pthread_mutex_unlock(&c->pool_lock);
-    if (!h) h = curl_easy_init();
-    if (!h) {
-        fprintf(stderr, "modelgov: curl_easy_init failed\n");
-        abort();
-    }
-    return h;
-}
-
-/* Handles go back reset, so none keeps pointers to a finished request's stack buffers or
- * header lists; the connection it used stays in the shared cache. */
-static void handle_put(mg_client *c, CURL *h) {
-    curl_easy_reset(h);
-    pthread_mutex_lock(&c->pool_lock);
-    if (c->npool < POOL_MAX) {
-        c->pool[c->npool++] = h;
-        h = NULL;
-    }
-    pthread_mutex_unlock(&c->pool_lock);
-    if (h) curl_easy_cleanup(h);
-}
-
 typedef struct xfer {
     mg_client *c;
     CURL *h;
@@ -519,7 +457,6 @@ static int progress_cb(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_
 static void configure(mg_client *c, CURL *h, const char *method, const char *url, const char *content_type,
                       const char *body, size_t body_len, struct curl_slist **headers, char *errbuf) {
     curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_SHARE, c->share);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
     curl_easy_setopt(h, CURLOPT_USERAGENT, c->user_agent);
@@ -601,7 +538,7 @@ static int perform(mg_client *c, const char *method, const char *path_and_query,
     xfer x;
     memset(&x, 0, sizeof(x));
     x.c = c;
-    x.h = handle_get(c);
+    x.h = mg_curlpool_take(c->pool); /* reset, share attached */
     mg_buf_init(&x.body, c->max_response);
     struct curl_slist *headers = NULL;
     configure(c, x.h, method, url, content_type, body, body_len, &headers, errbuf);
@@ -633,7 +570,7 @@ static int perform(mg_client *c, const char *method, const char *path_and_query,
         }
     }
     curl_slist_free_all(headers);
-    handle_put(c, x.h);
+    mg_curlpool_give(c->pool, x.h);
     mg_buf_free(&x.body);
     free(url);
     return rc;
@@ -816,7 +753,7 @@ int mg_k8s_watch(mg_client *c, const mg_gvr *gvr, const char *ns, const mg_watch
     xfer x;
     memset(&x, 0, sizeof(x));
     x.c = c;
-    x.h = handle_get(c);
+    x.h = mg_curlpool_take(c->pool); /* reset, share attached */
     x.streaming = true;
     x.on_line = on_line;
     x.ud = ud;
@@ -864,7 +801,7 @@ int mg_k8s_watch(mg_client *c, const mg_gvr *gvr, const char *ns, const mg_watch
     }
 out:
     curl_slist_free_all(headers);
-    handle_put(c, x.h);
+    mg_curlpool_give(c->pool, x.h);
     mg_linesplit_free(&x.ls);
     mg_buf_free(&x.body);
     free(url);

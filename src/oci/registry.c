@@ -16,6 +16,7 @@
 
 #include "core/buf.h"
 #include "core/clock.h"
+#include "core/curlpool.h"
 #include "core/mem.h"
 #include "k8s/strmap.h"
 
@@ -56,15 +57,11 @@ struct mg_oci_client {
     void (*observer)(void *ud, mg_oci_event ev);
     void *observer_ud;
 
-    pthread_mutex_t mu; /* cache, tokens, pool */
+    pthread_mutex_t mu; /* cache, tokens */
     pthread_cond_t settled; /* a pending entry got its answer */
     mg_strmap *cache;
     token *tokens;
-    CURL *pool[POOL_MAX];
-    size_t n_pool;
-
-    CURLSH *share;
-    pthread_mutex_t share_mu[CURL_LOCK_DATA_LAST];
+    mg_curlpool *pool; /* easy handles and the connection share */
 
     atomic_ulong lookups, hits, misses, not_found, errors;
 };
@@ -253,40 +250,6 @@ out:
 
 /* ---------------------------------------------------------------- curl plumbing */
 
-static void share_lock(CURL *h, curl_lock_data data, curl_lock_access access, void *ud) {
-    (void)h;
-    (void)access;
-    mg_oci_client *c = ud;
-    pthread_mutex_lock(&c->share_mu[data < CURL_LOCK_DATA_LAST ? data : 0]);
-}
-
-static void share_unlock(CURL *h, curl_lock_data data, void *ud) {
-    (void)h;
-    mg_oci_client *c = ud;
-    pthread_mutex_unlock(&c->share_mu[data < CURL_LOCK_DATA_LAST ? data : 0]);
-}
-
-static CURL *easy_take(mg_oci_client *c) {
-    CURL *h = NULL;
-    pthread_mutex_lock(&c->mu);
-    if (c->n_pool) h = c->pool[--c->n_pool];
-    pthread_mutex_unlock(&c->mu);
-    if (!h) h = curl_easy_init();
-    if (!h) abort(); /* out of memory */
-    curl_easy_reset(h);
-    return h;
-}
-
-static void easy_give(mg_oci_client *c, CURL *h) {
-    pthread_mutex_lock(&c->mu);
-    if (c->n_pool < POOL_MAX) {
-        c->pool[c->n_pool++] = h;
-        h = NULL;
-    }
-    pthread_mutex_unlock(&c->mu);
-    if (h) curl_easy_cleanup(h);
-}
-
 typedef struct response {
     long status;
     mg_buf body;
@@ -344,7 +307,7 @@ static int request(mg_oci_client *c, const reg *r, const char *method, const cha
     int64_t left = deadline - mg_clock_mono_ms();
     if (left <= 0)
         return mg_error_set(err, MG_ETIMEOUT, "%s: no answer within %ld ms", what, c->timeout_ms);
-    CURL *h = easy_take(c);
+    CURL *h = mg_curlpool_take(c->pool); /* reset, share attached */
     struct curl_slist *hdr = NULL;
     if (accept) {
         char line[512];
@@ -353,7 +316,6 @@ static int request(mg_oci_client *c, const reg *r, const char *method, const cha
     }
     if (auth) hdr = curl_slist_append(hdr, auth);
     curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_SHARE, c->share);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
     curl_easy_setopt(h, CURLOPT_USERAGENT, "modelgov/" MG_VERSION);
@@ -389,7 +351,7 @@ static int request(mg_oci_client *c, const reg *r, const char *method, const cha
         if (err) err->retryable = true;
     }
     curl_slist_free_all(hdr);
-    easy_give(c, h);
+    mg_curlpool_give(c->pool, h);
     return rc;
 }
 
@@ -732,12 +694,9 @@ void mg_oci_stats_get(mg_oci_client *c, mg_oci_stats *out) {
 
 /* ---------------------------------------------------------------- lifecycle */
 
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static void curl_init_once(void) { curl_global_init(CURL_GLOBAL_DEFAULT); }
-
 int mg_oci_client_new(const mg_oci_options *opt, mg_oci_client **out, mg_error *err) {
     *out = NULL;
-    pthread_once(&curl_once, curl_init_once);
+    mg_curl_global_init();
     mg_oci_client *c = mg_xcalloc(1, sizeof *c);
     c->timeout_ms = opt->timeout_ms > 0 ? opt->timeout_ms : 2000;
     c->ttl_s = opt->cache_ttl_s < 0 ? 300 : opt->cache_ttl_s;
@@ -752,17 +711,8 @@ int mg_oci_client_new(const mg_oci_options *opt, mg_oci_client **out, mg_error *
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&c->settled, &ca);
     pthread_condattr_destroy(&ca);
-    for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
-        pthread_mutex_init(&c->share_mu[i], NULL);
     c->cache = mg_strmap_new();
-    c->share = curl_share_init();
-    if (!c->share) abort();
-    curl_share_setopt(c->share, CURLSHOPT_LOCKFUNC, share_lock);
-    curl_share_setopt(c->share, CURLSHOPT_UNLOCKFUNC, share_unlock);
-    curl_share_setopt(c->share, CURLSHOPT_USERDATA, c);
-    curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
-    curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
-    curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+    c->pool = mg_curlpool_new(POOL_MAX);
     c->n_regs = opt->n_registries;
     c->regs = mg_xcalloc(c->n_regs ? c->n_regs : 1, sizeof *c->regs);
     for (size_t i = 0; i < c->n_regs; i++) {
@@ -782,11 +732,7 @@ int mg_oci_client_new(const mg_oci_options *opt, mg_oci_client **out, mg_error *
 
 void mg_oci_client_free(mg_oci_client *c) {
     if (!c) return;
-    for (size_t i = 0; i < c->n_pool; i++)
-        curl_easy_cleanup(c->pool[i]);
-    curl_share_cleanup(c->share);
-    for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
-        pthread_mutex_destroy(&c->share_mu[i]);
+    mg_curlpool_free(c->pool);
     drop_all(c);
     mg_strmap_free(c->cache, NULL);
     pthread_cond_destroy(&c->settled);
