@@ -16,6 +16,8 @@ set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=../tests/integration/lib.sh
 source "$ROOT/tests/integration/lib.sh" # IT_DIR, it_bg, the cleanup trap
+# shellcheck source=../tests/integration/lib-registry.sh
+source "$ROOT/tests/integration/lib-registry.sh" # reg_start, push_image
 cd "$ROOT" || exit 1
 D=$IT_DIR
 IT_KEEP=${DEMO_KEEP:-}
@@ -93,38 +95,10 @@ s_cluster() {
   R="API server $IT_SERVER with its kubelet, 5 CRDs, namespace $NS (governed), users alice bob carol; kubeconfig $KUBECONFIG"
 }
 
-RPORT="" REG="" DIG1="" DIG2=""
+DIG1="" DIG2=""
 sha() { sha256sum "$1" | cut -d' ' -f1; }
-push_blob() { # REPO FILE
-  local d loc
-  d=sha256:$(sha "$2")
-  loc=$(curl -sf -D - -o /dev/null -X POST "http://$REG/v2/$1/blobs/uploads/" | tr -d '\r' | sed -n 's/^[Ll]ocation: //p')
-  case $loc in http*) ;; *) loc="http://$REG$loc" ;; esac
-  case $loc in *\?*) loc="$loc&digest=$d" ;; *) loc="$loc?digest=$d" ;; esac
-  curl -sf -X PUT -H 'Content-Type: application/octet-stream' --data-binary @"$2" "$loc" >/dev/null
-}
-push_image() { # REPO TAG CONTENT → prints the manifest digest (an OCI image with one layer)
-  local dir=$D/img-$2
-  mkdir -p "$dir"
-  printf '{"architecture":"amd64","os":"linux","config":{"Labels":{"model":"%s"}},"rootfs":{"type":"layers","diff_ids":[]}}' "$3" >"$dir/config"
-  printf 'model weights %s\n' "$3" | gzip -n >"$dir/layer"
-  push_blob "$1" "$dir/config" && push_blob "$1" "$dir/layer" || return 1
-  printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:%s","size":%d},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"sha256:%s","size":%d}]}' \
-    "$(sha "$dir/config")" "$(stat -c %s "$dir/config")" "$(sha "$dir/layer")" "$(stat -c %s "$dir/layer")" >"$dir/manifest"
-  curl -sf -X PUT -H 'Content-Type: application/vnd.oci.image.manifest.v1+json' --data-binary @"$dir/manifest" \
-    "http://$REG/v2/$1/manifests/$2" >/dev/null || return 1
-  echo "sha256:$(sha "$dir/manifest")"
-}
 s_registry() {
-  RPORT=$(free_port); REG=127.0.0.1:$RPORT
-  mkdir -p "$D/registry"
-  cat >"$D/registry.yml" <<YAML
-version: 0.1
-log: {level: warn}
-storage: {filesystem: {rootdirectory: $D/registry}}
-http: {addr: 127.0.0.1:$RPORT}
-YAML
-  it_bg registry docker-registry serve "$D/registry.yml"
+  reg_start
   until_true 20 curl -sf "http://$REG/v2/" || { R="docker-registry did not answer"; return 1; }
   DIG1=$(push_image "models/$MODEL" 1.0.0 "$MODEL 1.0.0") && DIG2=$(push_image "models/$MODEL" 1.1.0 "$MODEL 1.1.0 retrained") ||
     { R="push failed"; return 1; }

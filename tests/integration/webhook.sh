@@ -13,45 +13,10 @@ WEBHOOK_BIN=${MG_WEBHOOK_BIN:-bin/modelgov-webhook} # e.g. an ASan build
 [ -x "$WEBHOOK_BIN" ] || { echo "$WEBHOOK_BIN not built (make all)"; exit 1; }
 command -v docker-registry >/dev/null || { echo "docker-registry not installed (apt-get install docker-registry)"; exit 1; }
 
-free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-
 # --- the registry ----------------------------------------------------------------------------
-RPORT=$(free_port)
-REG=127.0.0.1:$RPORT
-mkdir -p "$IT_DIR/registry"
-cat >"$IT_DIR/registry.yml" <<YAML
-version: 0.1
-log: {level: warn}
-storage:
-  filesystem: {rootdirectory: $IT_DIR/registry}
-  delete: {enabled: true}
-http:
-  addr: 127.0.0.1:$RPORT
-YAML
-it_bg registry docker-registry serve "$IT_DIR/registry.yml"
+source "$(dirname "$0")/lib-registry.sh" # reg_start, push_image
+reg_start
 it_wait "docker-registry answers /v2/" 20 curl -sf "http://$REG/v2/"
-
-sha() { sha256sum "$1" | cut -d' ' -f1; }
-push_blob() { # REPO FILE
-  local d loc
-  d=sha256:$(sha "$2")
-  loc=$(curl -sf -D - -o /dev/null -X POST "http://$REG/v2/$1/blobs/uploads/" | tr -d '\r' | sed -n 's/^[Ll]ocation: //p')
-  case $loc in http*) ;; *) loc="http://$REG$loc" ;; esac
-  case $loc in *\?*) loc="$loc&digest=$d" ;; *) loc="$loc?digest=$d" ;; esac
-  curl -sf -X PUT -H 'Content-Type: application/octet-stream' --data-binary @"$2" "$loc" >/dev/null
-}
-push_image() { # REPO TAG CONTENT → prints the manifest digest
-  local dir=$IT_DIR/img-$2-$RANDOM
-  mkdir -p "$dir"
-  printf '{"architecture":"amd64","os":"linux","config":{"Labels":{"v":"%s"}},"rootfs":{"type":"layers","diff_ids":[]}}' "$3" >"$dir/config"
-  printf 'model weights %s\n' "$3" | gzip -n >"$dir/layer"
-  push_blob "$1" "$dir/config" && push_blob "$1" "$dir/layer" || return 1
-  printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:%s","size":%d},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"sha256:%s","size":%d}]}' \
-    "$(sha "$dir/config")" "$(stat -c %s "$dir/config")" "$(sha "$dir/layer")" "$(stat -c %s "$dir/layer")" >"$dir/manifest"
-  curl -sf -X PUT -H 'Content-Type: application/vnd.oci.image.manifest.v1+json' --data-binary @"$dir/manifest" \
-    "http://$REG/v2/$1/manifests/$2" >/dev/null || return 1
-  echo "sha256:$(sha "$dir/manifest")"
-}
 DM=$(push_image models/fraud 1.4.0 one)
 it_check "OCI image pushed into docker-registry" bash -c "[ -n '$DM' ]"
 it_eq "registry serves the tag with the manifest's digest (OCI Accept)" "$DM" \
