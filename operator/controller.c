@@ -140,6 +140,63 @@ static size_t mv_by_training_run(const json_t *obj, const char **out, size_t max
     return one(mg_json_str(obj, "spec", "trainingRun", NULL), out, max);
 }
 
+/* Model pods by the ModelDeployment label. */
+static size_t pod_by_md(const json_t *obj, const char **out, size_t max) {
+    return one(mg_json_str(obj, "metadata", "labels", MG_LABEL_MODELDEPLOYMENT, NULL), out, max);
+}
+
+/* ---- cache transforms -------------------------------------------------------------------------
+ * STYLE: caches hold what the code reads. The objects the operator only reads (it never writes
+ * them back whole) are cut down to the fields it uses before they are cached; the modelgov
+ * resources stay whole because their status is written back with PUT. */
+
+static void keep_only(json_t *obj, const char *const *keys) {
+    const char *k;
+    json_t *v, *tmp;
+    json_object_foreach_safe(obj, tmp, k, v) {
+        bool keep = false;
+        for (const char *const *p = keys; *p && !keep; p++) keep = !strcmp(*p, k);
+        if (!keep) json_object_del(obj, k);
+    }
+}
+
+static const char *const META_KEYS[] = {"name", "namespace", "uid", "resourceVersion", "generation", "labels",
+                                        "ownerReferences", "deletionTimestamp", "creationTimestamp", NULL};
+
+static json_t *trim(json_t *obj, const char *const *top, const char *const *status_keys) {
+    keep_only(obj, top);
+    keep_only(mg_json_get(obj, "metadata", NULL), META_KEYS);
+    json_t *st = json_object_get(obj, "status");
+    if (json_is_object(st) && status_keys) keep_only(st, status_keys);
+    return json_incref(obj);
+}
+
+static json_t *trim_pod(json_t *obj, void *ud) {
+    (void)ud;
+    static const char *const top[] = {"apiVersion", "kind", "metadata", "status", NULL};
+    static const char *const st[] = {"podIP", "conditions", "phase", NULL};
+    return trim(obj, top, st);
+}
+static json_t *trim_deployment(json_t *obj, void *ud) {
+    (void)ud;
+    static const char *const top[] = {"apiVersion", "kind", "metadata", "spec", "status", NULL};
+    static const char *const st[] = {"replicas", "readyReplicas", "observedGeneration", NULL};
+    return trim(obj, top, st);
+}
+static json_t *trim_service(json_t *obj, void *ud) {
+    (void)ud;
+    static const char *const top[] = {"apiVersion", "kind", "metadata", "spec", NULL};
+    json_t *r = trim(obj, top, NULL);
+    static const char *const spec[] = {"selector", "ports", NULL};
+    if (json_is_object(json_object_get(obj, "spec"))) keep_only(json_object_get(obj, "spec"), spec);
+    return r;
+}
+static json_t *trim_job(json_t *obj, void *ud) {
+    (void)ud;
+    static const char *const top[] = {"apiVersion", "kind", "metadata", "status", NULL};
+    return trim(obj, top, NULL);
+}
+
 /* ---- informer handlers: which keys an event wakes ------------------------------------------ */
 
 static const char *ns_of(const json_t *o) { return mg_json_str(o, "metadata", "namespace", NULL); }
@@ -319,12 +376,18 @@ int mg_operator_new(mg_client *c, const mg_operator_config *cfg, mg_operator **o
         mg_informer_opts o = {.namespace = op->namespace, .resync_ms = op->resync_ms};
         if (i == INF_DEPLOY || i == INF_SVC || i == INF_JOB) o.label_selector = MG_LABEL_MANAGED_BY "=" MG_MANAGER_NAME;
         if (i == INF_POD) o.label_selector = MG_LABEL_MODELDEPLOYMENT; /* the model pods only */
+        static const mg_transform_fn transforms[INF_COUNT] = {
+            [INF_POD] = trim_pod, [INF_DEPLOY] = trim_deployment, [INF_SVC] = trim_service, [INF_JOB] = trim_job};
+        o.transform = transforms[i];
+        /* Read-rarely kinds are kept as compact text (~6x less memory; a read parses). */
+        o.compact_store = i == INF_POD || i == INF_SVC || i == INF_JOB || i == INF_DSV || i == INF_TR;
         op->inf[i] = mg_informer_new(c, gvrs[i], &o, &h[i]);
     }
     if (mg_informer_add_index(op->inf[INF_MD], "mv", md_by_mv) ||
         mg_informer_add_index(op->inf[INF_MD], "retrainingRun", md_by_retraining_run) ||
         mg_informer_add_index(op->inf[INF_MREV], "mv", review_by_mv) ||
-        mg_informer_add_index(op->inf[INF_MV], "trainingRun", mv_by_training_run)) {
+        mg_informer_add_index(op->inf[INF_MV], "trainingRun", mv_by_training_run) ||
+        mg_informer_add_index(op->inf[INF_POD], "md", pod_by_md)) {
         mg_operator_free(op);
         return mg_error_set(err, MG_EINVAL, "operator: cannot register cache indexes");
     }

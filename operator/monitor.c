@@ -236,7 +236,7 @@ static int collect_window(mg_monitor *m, md_state *s, const json_t *md, const mg
         if (rc) snprintf(problem, plen, "%s", err.message);
         return rc;
     }
-    json_t *pods = mg_op_list_ns(m->op, INF_POD, ns);
+    json_t *pods = mg_op_by_index(m->op, INF_POD, "md", name, ns);
     long long port = mg_plan_port(md);
     size_t n = 0;
     mg_scrape_target *targets = mg_xcalloc(json_array_size(pods) + 1, sizeof(*targets));
