@@ -508,3 +508,29 @@ json_t *mg_json_bytes(const char *p, size_t n) {
     mg_buf_free(&b);
     return s;
 }
+
+int mg_cli_split_columns(const char *cmd, const mg_strvec *raw, mg_strvec *out, const char *flag) {
+    for (size_t i = 0; i < raw->n; i++)
+        if (mg_strvec_split(out, raw->v[i]))
+            return mg_cli_usage_error(cmd, "--%s: empty column name in \"%s\"", flag, raw->v[i]);
+    return 0;
+}
+
+int mg_cli_bins_max_values(const char *cmd, const char *bins_s, const char *maxv_s, long *bins, long *maxv) {
+    *bins = 10;
+    *maxv = 50000000;
+    char *end;
+    if (bins_s && ((*bins = strtol(bins_s, &end, 10)) < 2 || *end || *bins > 1000))
+        return mg_cli_usage_error(cmd, "--bins must be an integer in [2, 1000], not \"%s\"", bins_s);
+    if (maxv_s && ((*maxv = strtol(maxv_s, &end, 10)) < 1 || *end))
+        return mg_cli_usage_error(cmd, "--max-values must be a positive integer, not \"%s\"", maxv_s);
+    return 0;
+}
+
+int mg_cmap_entry_key_cmp(const void *x, const void *y) {
+    const mg_cmap_entry *a = *(const mg_cmap_entry *const *)x, *b = *(const mg_cmap_entry *const *)y;
+    size_t n = a->klen < b->klen ? a->klen : b->klen;
+    int c = memcmp(a->key, b->key, n);
+    if (c) return c;
+    return a->klen < b->klen ? -1 : a->klen > b->klen;
+}

@@ -37,6 +37,9 @@ void mg_strvec_push(mg_strvec *s, const char *str);
 /* Splits "a,b,c" and pushes heap copies (sets owned); empty items are refused (returns -1). */
 int mg_strvec_split(mg_strvec *s, const char *csv);
 void mg_strvec_free(mg_strvec *s);
+/* Splits every "a,b" of raw (the values of a repeatable --flag) into out; an empty column name
+ * is a usage error ("--flag: empty column name in ..."). Returns 0 or MG_EXIT_USAGE. */
+int mg_cli_split_columns(const char *cmd, const mg_strvec *raw, mg_strvec *out, const char *flag);
 
 typedef enum { MG_OPT_FLAG, MG_OPT_VALUE, MG_OPT_LIST } mg_optkind;
 
@@ -65,6 +68,9 @@ void mg_cli_help(FILE *f, const char *text);
 int mg_cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Prints the error to stderr and maps its code to an exit code (data errors → 3). */
 int mg_cli_fail(const char *cmd, const mg_error *err, int exit_code);
+/* Parses --bins (an integer in [2, 1000], default 10) and --max-values (a positive integer,
+ * default 50000000); NULL strings keep the defaults. Returns 0 or MG_EXIT_USAGE (printed). */
+int mg_cli_bins_max_values(const char *cmd, const char *bins_s, const char *maxv_s, long *bins, long *maxv);
 
 /* Writes v (borrowed) to stdout as JSON (indent 2) or YAML. */
 void mg_cli_print_json(const json_t *v);
@@ -105,6 +111,8 @@ void mg_cmap_init(mg_cmap *m);
 /* Returns the entry for key, inserting a zeroed one when absent. */
 mg_cmap_entry *mg_cmap_get(mg_cmap *m, const char *key, size_t klen);
 void mg_cmap_free(mg_cmap *m);
+/* qsort comparator for an array of mg_cmap_entry *: by key bytes, a shorter prefix first. */
+int mg_cmap_entry_key_cmp(const void *x, const void *y);
 
 /* Streams a file through SHA-256: "sha256:<hex>" into digest (72 bytes) and its size. */
 int mg_file_sha256(const char *path, char digest[72], uint64_t *size, mg_error *err);

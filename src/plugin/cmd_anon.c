@@ -69,10 +69,7 @@ static int on_row(const mg_csv_row *row, void *ud, mg_error *err) {
 static int cmp_class(const void *x, const void *y) {
     const mg_cmap_entry *a = *(const mg_cmap_entry *const *)x, *b = *(const mg_cmap_entry *const *)y;
     if (a->a != b->a) return a->a < b->a ? -1 : 1;
-    size_t n = a->klen < b->klen ? a->klen : b->klen;
-    int c = memcmp(a->key, b->key, n);
-    if (c) return c;
-    return a->klen < b->klen ? -1 : a->klen > b->klen;
+    return mg_cmap_entry_key_cmp(x, y);
 }
 
 int mg_cmd_anonymity(int argc, char **argv) {
@@ -98,11 +95,7 @@ int mg_cmd_anonymity(int argc, char **argv) {
         mg_cli_help(stdout, help);
         goto out;
     }
-    for (size_t i = 0; i < raw.n; i++)
-        if (mg_strvec_split(&quasi, raw.v[i])) {
-            rc = mg_cli_usage_error(cmd, "--quasi: empty column name in \"%s\"", raw.v[i]);
-            goto out;
-        }
+    if ((rc = mg_cli_split_columns(cmd, &raw, &quasi, "quasi"))) goto out;
     if (quasi.n == 0) {
         rc = mg_cli_usage_error(cmd, "--quasi is required");
         goto out;

@@ -106,21 +106,6 @@ static int on_row(const mg_csv_row *row, void *ud, mg_error *err) {
     return 0;
 }
 
-static int cmp_entry(const void *x, const void *y) {
-    const mg_cmap_entry *a = *(const mg_cmap_entry *const *)x, *b = *(const mg_cmap_entry *const *)y;
-    size_t n = a->klen < b->klen ? a->klen : b->klen;
-    int c = memcmp(a->key, b->key, n);
-    if (c) return c;
-    return a->klen < b->klen ? -1 : a->klen > b->klen;
-}
-
-static int split_all(const char *cmd, const mg_strvec *raw, mg_strvec *out, const char *flag) {
-    for (size_t i = 0; i < raw->n; i++)
-        if (mg_strvec_split(out, raw->v[i]))
-            return mg_cli_usage_error(cmd, "--%s: empty column name in \"%s\"", flag, raw->v[i]);
-    return 0;
-}
-
 int mg_cmd_baseline(int argc, char **argv) {
     const char *cmd = argv[0];
     mg_global g = {0};
@@ -141,7 +126,8 @@ int mg_cmd_baseline(int argc, char **argv) {
         mg_cli_help(stdout, help);
         goto out;
     }
-    if ((rc = split_all(cmd, &rawf, &feats, "features")) || (rc = split_all(cmd, &rawp, &prot, "protected")))
+    if ((rc = mg_cli_split_columns(cmd, &rawf, &feats, "features")) ||
+        (rc = mg_cli_split_columns(cmd, &rawp, &prot, "protected")))
         goto out;
     if (feats.n == 0) {
         rc = mg_cli_usage_error(cmd, "--features is required");
@@ -151,16 +137,8 @@ int mg_cmd_baseline(int argc, char **argv) {
         rc = mg_cli_usage_error(cmd, "expected one input file, got %zu operand(s)", ops.n);
         goto out;
     }
-    long bins = 10, maxv = 50000000;
-    char *end;
-    if (bins_s && ((bins = strtol(bins_s, &end, 10)) < 2 || *end || bins > 1000)) {
-        rc = mg_cli_usage_error(cmd, "--bins must be an integer in [2, 1000], not \"%s\"", bins_s);
-        goto out;
-    }
-    if (maxv_s && ((maxv = strtol(maxv_s, &end, 10)) < 1 || *end)) {
-        rc = mg_cli_usage_error(cmd, "--max-values must be a positive integer, not \"%s\"", maxv_s);
-        goto out;
-    }
+    long bins, maxv;
+    if ((rc = mg_cli_bins_max_values(cmd, bins_s, maxv_s, &bins, &maxv))) goto out;
     b.label = label;
     b.pred = pred;
     b.positive = positive;
@@ -228,7 +206,7 @@ int mg_cmd_baseline(int argc, char **argv) {
             size_t n = 0;
             for (size_t s = 0; s < m->cap; s++)
                 if (m->slots[s].hash) list[n++] = &m->slots[s];
-            qsort(list, n, sizeof *list, cmp_entry);
+            qsort(list, n, sizeof *list, mg_cmap_entry_key_cmp);
             for (size_t k = 0; k < n; k++) {
                 grp *gr = &b.groups[i][list[k]->a - 1];
                 json_t *x = json_pack("{s:s,s:o,s:f}", "attribute", prot.v[i], "group",

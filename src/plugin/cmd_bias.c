@@ -83,14 +83,6 @@ static int on_row(const mg_csv_row *row, void *ud, mg_error *err) {
     return 0;
 }
 
-static int cmp_group(const void *x, const void *y) {
-    const mg_cmap_entry *a = *(const mg_cmap_entry *const *)x, *b = *(const mg_cmap_entry *const *)y;
-    size_t n = a->klen < b->klen ? a->klen : b->klen;
-    int c = memcmp(a->key, b->key, n);
-    if (c) return c;
-    return a->klen < b->klen ? -1 : a->klen > b->klen;
-}
-
 /* Implemented in plugin/apply.c. */
 int mg_plugin_apply_bias_scan(const mg_global *g, const char *target, json_t *scan, const char *cmd);
 
@@ -114,11 +106,7 @@ int mg_cmd_bias_scan(int argc, char **argv) {
         mg_cli_help(stdout, help);
         goto out;
     }
-    for (size_t i = 0; i < raw.n; i++)
-        if (mg_strvec_split(&prot, raw.v[i])) {
-            rc = mg_cli_usage_error(cmd, "--protected: empty column name in \"%s\"", raw.v[i]);
-            goto out;
-        }
+    if ((rc = mg_cli_split_columns(cmd, &raw, &prot, "protected"))) goto out;
     if (prot.n == 0 || !label) {
         rc = mg_cli_usage_error(cmd, "--protected and --label are required");
         goto out;
@@ -172,7 +160,7 @@ int mg_cmd_bias_scan(int argc, char **argv) {
             double r = (double)m->slots[s].b / (double)m->slots[s].a;
             if (r > best) best = r;
         }
-        qsort(list, n, sizeof *list, cmp_group);
+        qsort(list, n, sizeof *list, mg_cmap_entry_key_cmp);
         for (size_t k = 0; k < n; k++) {
             double rate = (double)list[k]->b / (double)list[k]->a;
             double di = best > 0 ? rate / best : 1.0;

@@ -87,11 +87,7 @@ int mg_cmd_drift(int argc, char **argv) {
         mg_cli_help(stdout, help);
         goto out;
     }
-    for (size_t i = 0; i < rawf.n; i++)
-        if (mg_strvec_split(&feats, rawf.v[i])) {
-            rc = mg_cli_usage_error(cmd, "--features: empty column name in \"%s\"", rawf.v[i]);
-            goto out;
-        }
+    if ((rc = mg_cli_split_columns(cmd, &rawf, &feats, "features"))) goto out;
     if (!ref || !cur) {
         rc = mg_cli_usage_error(cmd, "--reference and --current are required");
         goto out;
@@ -106,16 +102,8 @@ int mg_cmd_drift(int argc, char **argv) {
         (rc = parse_thr(cmd, "max-wasserstein", t_w, &thr_w)) ||
         (rc = parse_thr(cmd, "min-chi2-pvalue", t_p, &thr_p)))
         goto out;
-    long bins = 10, maxv = 50000000;
-    char *end;
-    if (bins_s && ((bins = strtol(bins_s, &end, 10)) < 2 || *end || bins > 1000)) {
-        rc = mg_cli_usage_error(cmd, "--bins must be an integer in [2, 1000], not \"%s\"", bins_s);
-        goto out;
-    }
-    if (maxv_s && ((maxv = strtol(maxv_s, &end, 10)) < 1 || *end)) {
-        rc = mg_cli_usage_error(cmd, "--max-values must be a positive integer, not \"%s\"", maxv_s);
-        goto out;
-    }
+    long bins, maxv;
+    if ((rc = mg_cli_bins_max_values(cmd, bins_s, maxv_s, &bins, &maxv))) goto out;
     mg_error err = {0};
     bool all = feats.n == 0;
     if (mg_numcols_read(ref, all ? NULL : &feats, all, (size_t)maxv, NULL, NULL, &A, &err) ||

@@ -202,6 +202,39 @@ static void test_cmap(void **state) {
     mg_cmap_free(&m);
 }
 
+static void test_shared_options(void **state) {
+    (void)state;
+    mg_strvec raw = {0}, cols = {0};
+    mg_strvec_push(&raw, "a,b");
+    mg_strvec_push(&raw, "c");
+    assert_int_equal(mg_cli_split_columns("cmd", &raw, &cols, "features"), 0);
+    assert_int_equal(cols.n, 3);
+    assert_string_equal(cols.v[2], "c");
+    mg_strvec_push(&raw, "d,,e");
+    assert_int_equal(mg_cli_split_columns("cmd", &raw, &cols, "features"), MG_EXIT_USAGE);
+    mg_strvec_free(&raw);
+    mg_strvec_free(&cols);
+
+    long bins = 0, maxv = 0;
+    assert_int_equal(mg_cli_bins_max_values("cmd", NULL, NULL, &bins, &maxv), 0);
+    assert_int_equal(bins, 10);
+    assert_int_equal(maxv, 50000000);
+    assert_int_equal(mg_cli_bins_max_values("cmd", "1000", "7", &bins, &maxv), 0);
+    assert_int_equal(bins, 1000);
+    assert_int_equal(maxv, 7);
+    assert_int_equal(mg_cli_bins_max_values("cmd", "1", NULL, &bins, &maxv), MG_EXIT_USAGE);
+    assert_int_equal(mg_cli_bins_max_values("cmd", "1001", NULL, &bins, &maxv), MG_EXIT_USAGE);
+    assert_int_equal(mg_cli_bins_max_values("cmd", "5x", NULL, &bins, &maxv), MG_EXIT_USAGE);
+    assert_int_equal(mg_cli_bins_max_values("cmd", NULL, "0", &bins, &maxv), MG_EXIT_USAGE);
+
+    mg_cmap_entry e[3] = {{.key = "b", .klen = 1}, {.key = "a\0", .klen = 2}, {.key = "a", .klen = 1}};
+    mg_cmap_entry *list[3] = {&e[0], &e[1], &e[2]};
+    qsort(list, 3, sizeof *list, mg_cmap_entry_key_cmp);
+    assert_ptr_equal(list[0], &e[2]);
+    assert_ptr_equal(list[1], &e[1]);
+    assert_ptr_equal(list[2], &e[0]);
+}
+
 static int sum_fn(void *ud, const char *p, size_t n) {
     uint64_t *s = ud;
     for (size_t i = 0; i < n; i++)
@@ -229,6 +262,7 @@ int main(void) {
         cmocka_unit_test(test_csv_rfc4180),    cmocka_unit_test(test_csv_errors),
         cmocka_unit_test(test_csv_nul_bytes),  cmocka_unit_test(test_csv_keep_columns),
         cmocka_unit_test(test_cmap),           cmocka_unit_test(test_bgq_order),
+        cmocka_unit_test(test_shared_options),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
