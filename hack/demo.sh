@@ -18,6 +18,8 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 source "$ROOT/tests/integration/lib.sh" # IT_DIR, it_bg, the cleanup trap
 # shellcheck source=../tests/integration/lib-registry.sh
 source "$ROOT/tests/integration/lib-registry.sh" # reg_start, push_image
+# shellcheck source=../tests/integration/lib-webhook.sh
+source "$ROOT/tests/integration/lib-webhook.sh" # webhook_wait_port, webhook_vwc_yaml
 cd "$ROOT" || exit 1
 D=$IT_DIR
 IT_KEEP=${DEMO_KEEP:-}
@@ -117,33 +119,9 @@ cacheTTLSeconds: 5
 YAML
   it_bg webhook bin/modelgov-webhook --listen 127.0.0.1:0 --tls-cert "$D/tls/tls.crt" --tls-key "$D/tls/tls.key" \
     --config "$D/webhook.yaml" --kubeconfig "$KUBECONFIG" --log-format json --threads 2
-  for _ in $(seq 1 100); do
-    WPORT=$(sed -n 's/.*"msg":"listening".*"port":"\([0-9]*\)".*/\1/p' "$D/webhook.log" | head -1)
-    [ -n "$WPORT" ] && break
-    sleep 0.1
-  done
-  [ -n "$WPORT" ] || { R="webhook did not start ($D/webhook.log)"; return 1; }
+  WPORT=$(webhook_wait_port "$D/webhook.log") || { R="webhook did not start ($D/webhook.log)"; return 1; }
   until_true 20 curl -sf --cacert "$D/tls/ca.crt" "https://127.0.0.1:$WPORT/readyz" || { R="webhook not ready"; return 1; }
-  kubectl apply -f - <<YAML || return 1
-apiVersion: admissionregistration.k8s.io/v1
-kind: ValidatingWebhookConfiguration
-metadata: {name: modelgov}
-webhooks:
-- name: validate.mlops.modelgov.io
-  clientConfig: {url: "https://127.0.0.1:$WPORT/validate", caBundle: "$(base64 -w0 "$D/tls/ca.crt")"}
-  rules:
-  - {apiGroups: [""], apiVersions: [v1], operations: [CREATE, UPDATE], resources: [pods, pods/ephemeralcontainers]}
-  - {apiGroups: [apps], apiVersions: [v1], operations: [CREATE, UPDATE], resources: [deployments, deployments/scale]}
-  - apiGroups: [mlops.modelgov.io]
-    apiVersions: [v1alpha1]
-    operations: [CREATE, UPDATE, DELETE]
-    resources: [modelversions, modelreviews, datasetversions, trainingruns, modeldeployments, modeldeployments/scale]
-  failurePolicy: Fail
-  sideEffects: None
-  admissionReviewVersions: [v1]
-  timeoutSeconds: 5
-  namespaceSelector: {matchLabels: {modelgov.io/governed: "true"}}
-YAML
+  webhook_vwc_yaml "$WPORT" "$D/tls/ca.crt" | kubectl apply -f - || return 1
   R="webhook on https://127.0.0.1:$WPORT (CA from hack/gen-certs.sh), ValidatingWebhookConfiguration modelgov, failurePolicy Fail"
 }
 

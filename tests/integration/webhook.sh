@@ -15,6 +15,7 @@ command -v docker-registry >/dev/null || { echo "docker-registry not installed (
 
 # --- the registry ----------------------------------------------------------------------------
 source "$(dirname "$0")/lib-registry.sh" # reg_start, push_image
+source "$(dirname "$0")/lib-webhook.sh" # webhook_wait_port, webhook_vwc_yaml
 reg_start
 it_wait "docker-registry answers /v2/" 20 curl -sf "http://$REG/v2/"
 DM=$(push_image models/fraud 1.4.0 one)
@@ -52,36 +53,11 @@ WPORT=
 start_webhook() { # NAME CONFIG
   it_bg "$1" "$WEBHOOK_BIN" --listen 127.0.0.1:0 --tls-cert "$IT_DIR/tls.crt" --tls-key "$IT_DIR/tls.key" \
     --config "$2" --kubeconfig "$KUBECONFIG" --log-format json --threads 2
-  WPORT=
-  for _ in $(seq 1 100); do
-    WPORT=$(sed -n 's/.*"msg":"listening".*"port":"\([0-9]*\)".*/\1/p' "$IT_DIR/$1.log" | head -1)
-    [ -n "$WPORT" ] && break
-    sleep 0.1
-  done
-  [ -n "$WPORT" ] || { cat "$IT_DIR/$1.log"; echo "FATAL: webhook did not start"; exit 1; }
+  WPORT=$(webhook_wait_port "$IT_DIR/$1.log") || { cat "$IT_DIR/$1.log"; echo "FATAL: webhook did not start"; exit 1; }
   it_wait "$1: /readyz after the caches synced" 20 curl -sf --cacert "$IT_DIR/ca.crt" "https://127.0.0.1:$WPORT/readyz"
 }
 apply_vwc() {
-  kubectl apply -f - >/dev/null <<YAML
-apiVersion: admissionregistration.k8s.io/v1
-kind: ValidatingWebhookConfiguration
-metadata: {name: modelgov}
-webhooks:
-- name: validate.mlops.modelgov.io
-  clientConfig: {url: "https://127.0.0.1:$WPORT/validate", caBundle: "$(base64 -w0 "$IT_DIR/ca.crt")"}
-  rules:
-  - {apiGroups: [""], apiVersions: [v1], operations: [CREATE, UPDATE], resources: [pods, pods/ephemeralcontainers]}
-  - {apiGroups: [apps], apiVersions: [v1], operations: [CREATE, UPDATE], resources: [deployments, deployments/scale]}
-  - apiGroups: [mlops.modelgov.io]
-    apiVersions: [v1alpha1]
-    operations: [CREATE, UPDATE, DELETE]
-    resources: [modelversions, modelreviews, datasetversions, trainingruns, modeldeployments, modeldeployments/scale]
-  failurePolicy: Fail
-  sideEffects: None
-  admissionReviewVersions: [v1]
-  timeoutSeconds: 5
-  namespaceSelector: {matchLabels: {modelgov.io/governed: "true"}}
-YAML
+  webhook_vwc_yaml "$WPORT" "$IT_DIR/ca.crt" | kubectl apply -f - >/dev/null
 }
 start_webhook wh1 "$IT_DIR/enforce.yaml"
 apply_vwc
