@@ -14,18 +14,18 @@
 #include "core/error.h"
 
 typedef struct mg_alert_fields {
-    const char *alertname;  /* e.g. "ModelDataDrift" */
+    const char *alertname; /* e.g. "ModelDataDrift" */
     const char *namespace;
     const char *modeldeployment;
     const char *model;
     const char *version;
-    const char *metric;     /* threshold name, e.g. "maxPSI" */
-    const char *subject;    /* feature or attribute, or NULL */
-    const char *severity;   /* "warning" or "critical" */
+    const char *metric;   /* threshold name, e.g. "maxPSI" */
+    const char *subject;  /* feature or attribute, or NULL */
+    const char *severity; /* "warning" or "critical" */
     double value, threshold;
     const char *summary;
-    const char *starts_at;  /* RFC 3339 */
-    const char *ends_at;    /* RFC 3339 when resolved, else NULL */
+    const char *starts_at;     /* RFC 3339 */
+    const char *ends_at;       /* RFC 3339 when resolved, else NULL */
     const char *generator_url; /* may be NULL */
 } mg_alert_fields;
 

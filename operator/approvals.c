@@ -22,11 +22,11 @@ void mg_mv_verdict_compute(const json_t *mv, const json_t *reviews, mg_mv_verdic
     mg_review *arr = NULL;
     mg_approval_compute_json(reviews, &a, &arr);
     out->approved = a.approved;
-    out->message = mg_approval_message(&a, mg_json_str(mv, "spec", "model", NULL), mg_json_str(mv, "spec", "version", NULL));
+    out->message = mg_approval_message(&a, mg_json_str(mv, "spec", "model", NULL),
+                                       mg_json_str(mv, "spec", "version", NULL));
     const char *reason = NULL;
     out->quarantined = mg_modelversion_quarantined(mv, &a, &reason);
-    if (out->quarantined)
-        out->quarantine_reason = reason ? mg_xstrdup(reason) : incident_reason(&a);
+    if (out->quarantined) out->quarantine_reason = reason ? mg_xstrdup(reason) : incident_reason(&a);
     free(arr);
 }
 
@@ -65,11 +65,13 @@ json_t *mg_mv_status(const json_t *mv, const json_t *reviews, const char *now) {
 
     json_t *conds = json_object_get(status, "conditions");
     if (!json_is_array(conds)) json_object_set_new(status, "conditions", conds = json_array());
-    char *msg = mg_approval_message(&a, mg_json_str(mv, "spec", "model", NULL), mg_json_str(mv, "spec", "version", NULL));
-    mg_condition_set(conds, "Approved", a.approved ? "True" : "False", a.approved ? "ReviewsApproved" : "ReviewsPending",
-                     msg, generation, now);
-    mg_condition_set(conds, "Quarantined", quarantined ? "True" : "False", quarantined ? "Quarantined" : "NotQuarantined",
-                     reason_owned ? reason_owned : "", generation, now);
+    char *msg = mg_approval_message(&a, mg_json_str(mv, "spec", "model", NULL),
+                                    mg_json_str(mv, "spec", "version", NULL));
+    mg_condition_set(conds, "Approved", a.approved ? "True" : "False",
+                     a.approved ? "ReviewsApproved" : "ReviewsPending", msg, generation, now);
+    mg_condition_set(conds, "Quarantined", quarantined ? "True" : "False",
+                     quarantined ? "Quarantined" : "NotQuarantined", reason_owned ? reason_owned : "",
+                     generation, now);
     free(msg);
     free(reason_owned);
     free(arr);

@@ -50,8 +50,8 @@ void mg_scrape_all(const mg_scrape_target *targets, size_t n, long timeout_ms, s
         curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, &code);
         if (msg->data.result != CURLE_OK) {
             out[i].rc = msg->data.result == CURLE_OPERATION_TIMEDOUT ? MG_ETIMEOUT
-                        : msg->data.result == CURLE_WRITE_ERROR     ? MG_ETOOBIG
-                                                                    : MG_ECONNECT;
+                        : msg->data.result == CURLE_WRITE_ERROR      ? MG_ETOOBIG
+                                                                     : MG_ECONNECT;
             snprintf(out[i].error, sizeof(out[i].error), "scraping %s: %s", targets[i].url,
                      curl_easy_strerror(msg->data.result));
         } else if (code != 200) {
@@ -61,17 +61,20 @@ void mg_scrape_all(const mg_scrape_target *targets, size_t n, long timeout_ms, s
             mg_error err;
             out[i].rc = mg_model_metrics_parse(bodies[i].data ? bodies[i].data : "", bodies[i].len, NULL,
                                                &out[i].metrics, &err);
-            if (out[i].rc) snprintf(out[i].error, sizeof(out[i].error), "scraping %s: %s", targets[i].url, err.message);
+            if (out[i].rc)
+                snprintf(out[i].error, sizeof(out[i].error), "scraping %s: %s", targets[i].url, err.message);
         }
         /* mark done so the loop below can tell untouched entries */
-        easy[i] = (curl_multi_remove_handle(multi, msg->easy_handle), curl_easy_cleanup(msg->easy_handle), NULL);
+        easy[i] =
+            (curl_multi_remove_handle(multi, msg->easy_handle), curl_easy_cleanup(msg->easy_handle), NULL);
     }
     for (size_t i = 0; i < n; i++) {
         if (easy[i]) { /* never completed (multi failed): report it */
             curl_multi_remove_handle(multi, easy[i]);
             curl_easy_cleanup(easy[i]);
             out[i].rc = MG_EIO;
-            snprintf(out[i].error, sizeof(out[i].error), "scraping %s: transfer did not complete", targets[i].url);
+            snprintf(out[i].error, sizeof(out[i].error), "scraping %s: transfer did not complete",
+                     targets[i].url);
         }
         mg_buf_free(&bodies[i]);
     }
@@ -81,7 +84,8 @@ void mg_scrape_all(const mg_scrape_target *targets, size_t n, long timeout_ms, s
 }
 
 void mg_scrape_results_free(mg_scrape_result *r, size_t n) {
-    for (size_t i = 0; i < n; i++) mg_model_metrics_free(&r[i].metrics);
+    for (size_t i = 0; i < n; i++)
+        mg_model_metrics_free(&r[i].metrics);
 }
 
 /* ---- the sliding window ----------------------------------------------------------------------- */
@@ -113,7 +117,8 @@ void mg_window_free(mg_window *w) {
         free(w->pods[i].pod);
         mg_model_metrics_free(&w->pods[i].last);
     }
-    for (size_t i = 0; i < w->nticks; i++) mg_model_metrics_free(&w->ticks[i].increase);
+    for (size_t i = 0; i < w->nticks; i++)
+        mg_model_metrics_free(&w->ticks[i].increase);
     mg_model_metrics_free(&w->pending);
     free(w->pods);
     free(w->ticks);
@@ -164,7 +169,8 @@ size_t mg_window_tick(mg_window *w, int64_t now_ms, int64_t window_ms, mg_model_
     }
     w->npods = keep;
     mg_model_metrics_free(out);
-    for (size_t i = 0; i < w->nticks; i++) mg_model_metrics_add(out, &w->ticks[i].increase);
+    for (size_t i = 0; i < w->nticks; i++)
+        mg_model_metrics_add(out, &w->ticks[i].increase);
     return w->nticks;
 }
 
@@ -194,7 +200,8 @@ static int prom_query(CURL *curl, const char *base_url, const char *query, long 
         json_t *doc = json_loadb(body.data ? body.data : "", body.len, 0, &jerr);
         const char *status = json_string_value(json_object_get(doc, "status"));
         if (!doc || !status) {
-            rc = mg_error_set(err, MG_EPARSE, "prometheus %s: HTTP %ld, answer is not the API's JSON", base_url, code);
+            rc = mg_error_set(err, MG_EPARSE, "prometheus %s: HTTP %ld, answer is not the API's JSON",
+                              base_url, code);
         } else if (strcmp(status, "success")) {
             const char *e = json_string_value(json_object_get(doc, "error"));
             rc = mg_error_set(err, MG_EHTTP, "prometheus %s: query failed: %s", base_url, e ? e : status);
@@ -223,8 +230,8 @@ static void feed_vector(const json_t *result, const char *name, mg_model_metrics
         json_object_foreach(metric, k, lv) {
             if (nl < 8 && json_is_string(lv)) labels[nl++] = (mg_prom_label){k, json_string_value(lv)};
         }
-        mg_prom_sample s = {.name = name, .labels = labels, .nlabels = nl, .value = strtod(v, NULL),
-                            .type = MG_PROM_UNTYPED};
+        mg_prom_sample s = {
+            .name = name, .labels = labels, .nlabels = nl, .value = strtod(v, NULL), .type = MG_PROM_UNTYPED};
         mg_model_metrics_on_sample(&s, out);
     }
 }

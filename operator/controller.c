@@ -17,10 +17,11 @@
 #include "operator/plan.h"
 #include "operator/resources.h"
 
-static const char *const MD_PHASES[] = {"Pending", "Progressing", "Serving", "AwaitingReview", "Quarantined",
-                                        "Retraining"};
+static const char *const MD_PHASES[] = {"Pending",        "Progressing", "Serving",
+                                        "AwaitingReview", "Quarantined", "Retraining"};
 #define N_PHASES (sizeof(MD_PHASES) / sizeof(MD_PHASES[0]))
-static const double DURATION_BUCKETS[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5};
+static const double DURATION_BUCKETS[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                          0.05,   0.1,   0.25,   0.5,   1,    2.5};
 static const char *const QUEUE_NAMES[Q_COUNT] = {"modeldeployments", "modelversions", "trainingruns"};
 
 /* ---- shared helpers (opctx.h) --------------------------------------------------------------- */
@@ -69,17 +70,19 @@ void mg_op_count_write(mg_operator *op) {
     if (op->m_writes) mg_metric_inc(op->m_writes);
 }
 
-int mg_op_apply_owned(mg_operator *op, const mg_gvr *gvr, const char *ns, const json_t *want, const json_t *have,
-                      bool force, mg_error *err) {
+int mg_op_apply_owned(mg_operator *op, const mg_gvr *gvr, const char *ns, const json_t *want,
+                      const json_t *have, bool force, mg_error *err) {
     int rc;
     if (!have) {
         rc = mg_k8s_create(op->client, gvr, ns, want, NULL, err);
     } else {
         if (!force && mg_json_subset(want, have)) return 0;
-        json_t *patch = json_pack("{s:{s:O, s:O}, s:O}", "metadata", "labels", mg_json_get(want, "metadata", "labels", NULL),
-                                  "ownerReferences", mg_json_get(want, "metadata", "ownerReferences", NULL), "spec",
+        json_t *patch = json_pack("{s:{s:O, s:O}, s:O}", "metadata", "labels",
+                                  mg_json_get(want, "metadata", "labels", NULL), "ownerReferences",
+                                  mg_json_get(want, "metadata", "ownerReferences", NULL), "spec",
                                   json_object_get(want, "spec"));
-        rc = mg_k8s_merge_patch(op->client, gvr, ns, mg_json_str(want, "metadata", "name", NULL), NULL, patch, NULL, err);
+        rc = mg_k8s_merge_patch(op->client, gvr, ns, mg_json_str(want, "metadata", "name", NULL), NULL, patch,
+                                NULL, err);
         json_decref(patch);
     }
     if (rc == 0) mg_op_count_write(op);
@@ -108,13 +111,14 @@ bool mg_op_owned_by(const json_t *obj, const json_t *owner) {
     return false;
 }
 
-void mg_op_event(mg_operator *op, const json_t *obj, const char *type, const char *reason, const char *message) {
+void mg_op_event(mg_operator *op, const json_t *obj, const char *type, const char *reason,
+                 const char *message) {
     mg_error err;
     if (mg_event_post(op->client, obj, type, reason, message, op->identity, &err) == 0)
         mg_op_count_write(op);
     else
-        mg_log(MG_LOG_WARN, "event not recorded", "object", mg_json_str(obj, "metadata", "name", NULL), "reason", reason,
-               "error", err.message, NULL);
+        mg_log(MG_LOG_WARN, "event not recorded", "object", mg_json_str(obj, "metadata", "name", NULL),
+               "reason", reason, "error", err.message, NULL);
 }
 
 /* ---- indexes ---------------------------------------------------------------------------------
@@ -155,13 +159,22 @@ static void keep_only(json_t *obj, const char *const *keys) {
     json_t *v, *tmp;
     json_object_foreach_safe(obj, tmp, k, v) {
         bool keep = false;
-        for (const char *const *p = keys; *p && !keep; p++) keep = !strcmp(*p, k);
+        for (const char *const *p = keys; *p && !keep; p++)
+            keep = !strcmp(*p, k);
         if (!keep) json_object_del(obj, k);
     }
 }
 
-static const char *const META_KEYS[] = {"name", "namespace", "uid", "resourceVersion", "generation", "labels",
-                                        "ownerReferences", "deletionTimestamp", "creationTimestamp", NULL};
+static const char *const META_KEYS[] = {"name",
+                                        "namespace",
+                                        "uid",
+                                        "resourceVersion",
+                                        "generation",
+                                        "labels",
+                                        "ownerReferences",
+                                        "deletionTimestamp",
+                                        "creationTimestamp",
+                                        NULL};
 
 static json_t *trim(json_t *obj, const char *const *top, const char *const *status_keys) {
     keep_only(obj, top);
@@ -240,7 +253,8 @@ static void on_dsv(const json_t *o, void *ud) {
     size_t i;
     json_t *md;
     json_array_foreach(mds, i, md) {
-        if (mg_json_bool(md, false, "spec", "retraining", "auto", NULL)) mg_op_enqueue(op, Q_MD, ns_of(o), name_of(md));
+        if (mg_json_bool(md, false, "spec", "retraining", "auto", NULL))
+            mg_op_enqueue(op, Q_MD, ns_of(o), name_of(md));
     }
     json_decref(mds);
 }
@@ -253,15 +267,17 @@ static void on_owned(const json_t *o, void *ud) {
     json_array_foreach(mg_json_get(o, "metadata", "ownerReferences", NULL), i, r) {
         if (!mg_json_bool(r, false, "controller", NULL)) continue;
         const char *kind = mg_json_str(r, "kind", NULL);
-        if (kind && !strcmp(kind, "ModelDeployment")) mg_op_enqueue(op, Q_MD, ns_of(o), mg_json_str(r, "name", NULL));
-        if (kind && !strcmp(kind, "TrainingRun")) mg_op_enqueue(op, Q_TR, ns_of(o), mg_json_str(r, "name", NULL));
+        if (kind && !strcmp(kind, "ModelDeployment"))
+            mg_op_enqueue(op, Q_MD, ns_of(o), mg_json_str(r, "name", NULL));
+        if (kind && !strcmp(kind, "TrainingRun"))
+            mg_op_enqueue(op, Q_TR, ns_of(o), mg_json_str(r, "name", NULL));
     }
 }
 
-#define UPDATE_FN(fn)                                                                                                  \
-    static void fn##_update(const json_t *old_obj, const json_t *new_obj, void *ud) {                                  \
-        (void)old_obj;                                                                                                 \
-        fn(new_obj, ud);                                                                                               \
+#define UPDATE_FN(fn)                                                                                        \
+    static void fn##_update(const json_t *old_obj, const json_t *new_obj, void *ud) {                        \
+        (void)old_obj;                                                                                       \
+        fn(new_obj, ud);                                                                                     \
     }
 UPDATE_FN(on_md)
 UPDATE_FN(on_mv)
@@ -322,24 +338,29 @@ static void register_metrics(mg_operator *op, mg_metrics *m) {
     static const char *const kind_result[] = {"controller", "result", NULL};
     static const char *const queue[] = {"queue", NULL};
     static const char *const phase[] = {"phase", NULL};
-    op->m_reconciles = mg_metrics_counter(m, "modelgov_operator_reconcile_total", "Reconciles by controller and result.",
-                                          kind_result);
+    op->m_reconciles = mg_metrics_counter(m, "modelgov_operator_reconcile_total",
+                                          "Reconciles by controller and result.", kind_result);
     op->m_duration = mg_metrics_histogram(m, "modelgov_operator_reconcile_duration_seconds",
                                           "Time spent in one reconcile.", kind, DURATION_BUCKETS,
                                           sizeof(DURATION_BUCKETS) / sizeof(DURATION_BUCKETS[0]));
     op->m_retries = mg_metrics_counter(m, "modelgov_operator_workqueue_retries_total",
                                        "Keys re-queued with backoff after a failed reconcile.", kind);
-    op->m_depth = mg_metrics_gauge(m, "modelgov_operator_workqueue_depth", "Keys waiting in each work queue.", queue);
-    op->m_phase = mg_metrics_gauge(m, "modelgov_operator_modeldeployments", "ModelDeployments by phase.", phase);
-    mg_metric_family *f = mg_metrics_counter(m, "modelgov_operator_api_writes_total",
-                                             "Writes to the API server (creates, updates, patches, events).", NULL);
+    op->m_depth =
+        mg_metrics_gauge(m, "modelgov_operator_workqueue_depth", "Keys waiting in each work queue.", queue);
+    op->m_phase =
+        mg_metrics_gauge(m, "modelgov_operator_modeldeployments", "ModelDeployments by phase.", phase);
+    mg_metric_family *f =
+        mg_metrics_counter(m, "modelgov_operator_api_writes_total",
+                           "Writes to the API server (creates, updates, patches, events).", NULL);
     op->m_writes = f ? mg_metric_with(f, NULL) : NULL;
-    f = mg_metrics_counter(m, "modelgov_operator_watch_restarts_total", "Watch streams re-opened by the informers.", NULL);
+    f = mg_metrics_counter(m, "modelgov_operator_watch_restarts_total",
+                           "Watch streams re-opened by the informers.", NULL);
     op->m_restarts = f ? mg_metric_with(f, NULL) : NULL;
-    f = mg_metrics_gauge(m, "modelgov_operator_quarantined_modelversions", "ModelVersions currently quarantined.", NULL);
+    f = mg_metrics_gauge(m, "modelgov_operator_quarantined_modelversions",
+                         "ModelVersions currently quarantined.", NULL);
     op->m_quarantined = f ? mg_metric_with(f, NULL) : NULL;
-    if (!op->m_reconciles || !op->m_duration || !op->m_retries || !op->m_depth || !op->m_phase || !op->m_writes ||
-        !op->m_restarts || !op->m_quarantined)
+    if (!op->m_reconciles || !op->m_duration || !op->m_retries || !op->m_depth || !op->m_phase ||
+        !op->m_writes || !op->m_restarts || !op->m_quarantined)
         op->m_reconciles = NULL; /* a registration failed (logged by the registry): run without metrics */
 }
 
@@ -354,12 +375,19 @@ int mg_operator_new(mg_client *c, const mg_operator_config *cfg, mg_operator **o
                                                        : json_pack("[s]", "kubectl-modelgov");
     op->metrics = cfg->metrics;
     if (cfg->metrics) register_metrics(op, cfg->metrics);
-    for (int q = 0; q < Q_COUNT; q++) op->queue[q] = mg_wq_new(NULL);
+    for (int q = 0; q < Q_COUNT; q++)
+        op->queue[q] = mg_wq_new(NULL);
 
     const mg_gvr *gvrs[INF_COUNT] = {
-        [INF_MV] = &MG_GVR_MODELVERSIONS,  [INF_MREV] = &MG_GVR_MODELREVIEWS, [INF_MD] = &MG_GVR_MODELDEPLOYMENTS,
-        [INF_DEPLOY] = &MG_GVR_DEPLOYMENTS, [INF_SVC] = &MG_GVR_SERVICES,       [INF_DSV] = &MG_GVR_DATASETVERSIONS,
-        [INF_TR] = &MG_GVR_TRAININGRUNS,    [INF_JOB] = &MG_GVR_JOBS,           [INF_POD] = &MG_GVR_PODS,
+        [INF_MV] = &MG_GVR_MODELVERSIONS,
+        [INF_MREV] = &MG_GVR_MODELREVIEWS,
+        [INF_MD] = &MG_GVR_MODELDEPLOYMENTS,
+        [INF_DEPLOY] = &MG_GVR_DEPLOYMENTS,
+        [INF_SVC] = &MG_GVR_SERVICES,
+        [INF_DSV] = &MG_GVR_DATASETVERSIONS,
+        [INF_TR] = &MG_GVR_TRAININGRUNS,
+        [INF_JOB] = &MG_GVR_JOBS,
+        [INF_POD] = &MG_GVR_PODS,
     };
     const mg_informer_handlers h[INF_COUNT] = {
         [INF_MV] = {on_mv, on_mv_update, on_mv, op},
@@ -374,10 +402,13 @@ int mg_operator_new(mg_client *c, const mg_operator_config *cfg, mg_operator **o
     };
     for (int i = 0; i < INF_COUNT; i++) {
         mg_informer_opts o = {.namespace = op->namespace, .resync_ms = op->resync_ms};
-        if (i == INF_DEPLOY || i == INF_SVC || i == INF_JOB) o.label_selector = MG_LABEL_MANAGED_BY "=" MG_MANAGER_NAME;
+        if (i == INF_DEPLOY || i == INF_SVC || i == INF_JOB)
+            o.label_selector = MG_LABEL_MANAGED_BY "=" MG_MANAGER_NAME;
         if (i == INF_POD) o.label_selector = MG_LABEL_MODELDEPLOYMENT; /* the model pods only */
-        static const mg_transform_fn transforms[INF_COUNT] = {
-            [INF_POD] = trim_pod, [INF_DEPLOY] = trim_deployment, [INF_SVC] = trim_service, [INF_JOB] = trim_job};
+        static const mg_transform_fn transforms[INF_COUNT] = {[INF_POD] = trim_pod,
+                                                              [INF_DEPLOY] = trim_deployment,
+                                                              [INF_SVC] = trim_service,
+                                                              [INF_JOB] = trim_job};
         o.transform = transforms[i];
         /* Read-rarely kinds are kept as compact text (~6x less memory; a read parses). */
         o.compact_store = i == INF_POD || i == INF_SVC || i == INF_JOB || i == INF_DSV || i == INF_TR;
@@ -435,8 +466,10 @@ void mg_operator_run_workers(mg_operator *op) {
 
 void mg_operator_stop_workers(mg_operator *op) {
     mg_monitor_stop(op->monitor);
-    for (int q = 0; q < Q_COUNT; q++) mg_wq_shutdown(op->queue[q]);
-    for (int i = 0; i < op->n_threads; i++) pthread_join(op->threads[i], NULL);
+    for (int q = 0; q < Q_COUNT; q++)
+        mg_wq_shutdown(op->queue[q]);
+    for (int i = 0; i < op->n_threads; i++)
+        pthread_join(op->threads[i], NULL);
     free(op->threads);
     op->threads = NULL;
     op->n_threads = 0;
@@ -450,7 +483,8 @@ void mg_operator_refresh_metrics(mg_operator *op) {
     for (int q = 0; q < Q_COUNT; q++)
         mg_metric_set(mg_metric_with(op->m_depth, QUEUE_NAMES[q], NULL), (double)mg_wq_len(op->queue[q]));
     unsigned long restarts = 0;
-    for (int i = 0; i < INF_COUNT; i++) restarts += mg_informer_watch_restarts(op->inf[i]);
+    for (int i = 0; i < INF_COUNT; i++)
+        restarts += mg_informer_watch_restarts(op->inf[i]);
     double seen = mg_metric_value(op->m_restarts);
     if ((double)restarts > seen) mg_metric_add(op->m_restarts, (double)restarts - seen);
 
@@ -464,7 +498,8 @@ void mg_operator_refresh_metrics(mg_operator *op) {
             if (!strcmp(phase, MD_PHASES[p])) counts[p]++;
     }
     json_decref(mds);
-    for (size_t p = 0; p < N_PHASES; p++) mg_metric_set(mg_metric_with(op->m_phase, MD_PHASES[p], NULL), (double)counts[p]);
+    for (size_t p = 0; p < N_PHASES; p++)
+        mg_metric_set(mg_metric_with(op->m_phase, MD_PHASES[p], NULL), (double)counts[p]);
     unsigned long quarantined = 0;
     json_t *mvs = mg_store_list(mg_informer_store(op->inf[INF_MV]));
     json_t *mv;
@@ -479,8 +514,10 @@ void mg_operator_free(mg_operator *op) {
     if (!op) return;
     if (op->running) mg_operator_stop_workers(op);
     mg_monitor_free(op->monitor);
-    for (int i = 0; i < INF_COUNT; i++) mg_informer_free(op->inf[i]);
-    for (int q = 0; q < Q_COUNT; q++) mg_wq_free(op->queue[q]);
+    for (int i = 0; i < INF_COUNT; i++)
+        mg_informer_free(op->inf[i]);
+    for (int q = 0; q < Q_COUNT; q++)
+        mg_wq_free(op->queue[q]);
     json_decref(op->approved_scan_tools);
     free(op->namespace);
     free(op->identity);

@@ -22,11 +22,11 @@
 typedef struct mg_operator mg_operator;
 
 typedef struct mg_operator_config {
-    const char *namespace; /* NULL: all namespaces */
-    int workers;           /* worker threads per queue, default 2 */
-    const char *identity;  /* reportingInstance of events */
-    long resync_ms;        /* periodic resync of every object; 0: none */
-    mg_metrics *metrics;   /* borrowed registry for the operator's metrics, or NULL */
+    const char *namespace;             /* NULL: all namespaces */
+    int workers;                       /* worker threads per queue, default 2 */
+    const char *identity;              /* reportingInstance of events */
+    long resync_ms;                    /* periodic resync of every object; 0: none */
+    mg_metrics *metrics;               /* borrowed registry for the operator's metrics, or NULL */
     const json_t *approved_scan_tools; /* bias-scan tools accepted for retraining data (array of
                                           strings, copied); NULL: ["kubectl-modelgov"] */
     const char *alertmanager_url;      /* monitoring alerts go there; NULL: none */

@@ -30,7 +30,9 @@ static bool metric_is_min(mg_eval_metric m) {
     return m == MG_METRIC_MIN_ACCURACY || m == MG_METRIC_MIN_F1 || m == MG_METRIC_MIN_DISPARATE_IMPACT;
 }
 
-const char *mg_eval_metric_name(mg_eval_metric m) { return (unsigned)m < MG_METRIC_COUNT ? metric_names[m] : "?"; }
+const char *mg_eval_metric_name(mg_eval_metric m) {
+    return (unsigned)m < MG_METRIC_COUNT ? metric_names[m] : "?";
+}
 
 int mg_eval_metric_parse(const char *name, mg_eval_metric *out) {
     for (int i = 0; name && i < MG_METRIC_COUNT; i++)
@@ -575,7 +577,8 @@ typedef struct breach_list {
     size_t n, cap;
 } breach_list;
 
-static void check(breach_list *l, mg_eval_metric m, mg_level lv, double thr, const char *subject, double value) {
+static void check(breach_list *l, mg_eval_metric m, mg_level lv, double thr, const char *subject,
+                  double value) {
     bool breach = metric_is_min(m) ? value < thr : value > thr;
     if (!breach) return;
     if (l->n == l->cap) {
@@ -586,7 +589,8 @@ static void check(breach_list *l, mg_eval_metric m, mg_level lv, double thr, con
         .metric = m, .level = lv, .subject = mg_xstrdup(subject), .value = value, .threshold = thr};
 }
 
-static int key_cmp(mg_level la, mg_eval_metric ma, const char *sa, mg_level lb, mg_eval_metric mb, const char *sb) {
+static int key_cmp(mg_level la, mg_eval_metric ma, const char *sa, mg_level lb, mg_eval_metric mb,
+                   const char *sb) {
     if (la != lb) return la > lb ? -1 : 1;
     if (ma != mb) return ma < mb ? -1 : 1;
     return strcmp_null(sa, sb);

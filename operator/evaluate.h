@@ -74,7 +74,7 @@ typedef enum { MG_COND_DEGRADED = 0, MG_COND_DRIFTED, MG_COND_BIAS_DRIFT, MG_CON
 
 const char *mg_eval_metric_name(mg_eval_metric m);               /* "maxPSI"...; static */
 int mg_eval_metric_parse(const char *name, mg_eval_metric *out); /* 0 or MG_EINVAL */
-const char *mg_eval_level_name(mg_level l);                 /* "warn" / "quarantine" */
+const char *mg_eval_level_name(mg_level l);                      /* "warn" / "quarantine" */
 mg_eval_condition mg_eval_metric_condition(mg_eval_metric m);
 const char *mg_eval_condition_name(mg_eval_condition c); /* "Degraded" / "Drifted" / "BiasDrift" */
 /* "feature", "attribute" or NULL (the accuracy metrics have no subject). */

@@ -15,19 +15,23 @@ int mg_event_post(mg_client *c, const json_t *obj, const char *type, const char 
     int64_t now_ms = mg_clock_wall_ms();
     char now[40];
     mg_clock_rfc3339(now_ms, now, sizeof(now));
-    char *ev_name = mg_xasprintf("%s.%llx", name, (unsigned long long)now_ms * 1000003ULL ^ (unsigned long long)(uintptr_t)obj);
+    char *ev_name = mg_xasprintf(
+        "%s.%llx", name, (unsigned long long)now_ms * 1000003ULL ^ (unsigned long long)(uintptr_t)obj);
     const char *api_version = mg_json_str(obj, "apiVersion", NULL);
     const char *kind = mg_json_str(obj, "kind", NULL);
     json_t *ev = json_pack(
-        "{s:s, s:s, s:{s:s, s:s}, s:{s:s, s:s, s:s, s:s, s:s, s:s}, s:s, s:s, s:s, s:{s:s}, s:s, s:s, s:i, s:s, s:s}",
-        "apiVersion", "v1", "kind", "Event", "metadata", "name", ev_name, "namespace", ns, "involvedObject", "apiVersion",
-        api_version ? api_version : "", "kind", kind ? kind : "", "namespace", ns, "name", name, "uid",
-        mg_json_str(obj, "metadata", "uid", NULL) ? mg_json_str(obj, "metadata", "uid", NULL) : "",
+        "{s:s, s:s, s:{s:s, s:s}, s:{s:s, s:s, s:s, s:s, s:s, s:s}, s:s, s:s, s:s, s:{s:s}, s:s, s:s, s:i, "
+        "s:s, s:s}",
+        "apiVersion", "v1", "kind", "Event", "metadata", "name", ev_name, "namespace", ns, "involvedObject",
+        "apiVersion", api_version ? api_version : "", "kind", kind ? kind : "", "namespace", ns, "name", name,
+        "uid", mg_json_str(obj, "metadata", "uid", NULL) ? mg_json_str(obj, "metadata", "uid", NULL) : "",
         "resourceVersion",
-        mg_json_str(obj, "metadata", "resourceVersion", NULL) ? mg_json_str(obj, "metadata", "resourceVersion", NULL) : "",
-        "reason", reason, "message", message ? message : "", "type", type, "source", "component", "modelgov-operator",
-        "firstTimestamp", now, "lastTimestamp", now, "count", 1, "reportingComponent", "modelgov-operator",
-        "reportingInstance", instance ? instance : "");
+        mg_json_str(obj, "metadata", "resourceVersion", NULL)
+            ? mg_json_str(obj, "metadata", "resourceVersion", NULL)
+            : "",
+        "reason", reason, "message", message ? message : "", "type", type, "source", "component",
+        "modelgov-operator", "firstTimestamp", now, "lastTimestamp", now, "count", 1, "reportingComponent",
+        "modelgov-operator", "reportingInstance", instance ? instance : "");
     free(ev_name);
     int rc = mg_k8s_create(c, &MG_GVR_EVENTS, ns, ev, NULL, err);
     json_decref(ev);

@@ -26,7 +26,8 @@
 #include "operator/controller.h"
 
 typedef struct options {
-    const char *kubeconfig, *context, *namespace, *metrics_addr, *health_addr, *log_format, *log_level, *config;
+    const char *kubeconfig, *context, *namespace, *metrics_addr, *health_addr, *log_format, *log_level,
+        *config;
     const char *leader_election_namespace, *leader_election_id, *alertmanager_url;
     bool leader_elect;
     long workers, resync_seconds;
@@ -81,7 +82,8 @@ static void stopped_leading(void *ud) {
 }
 
 /* Operator config file: the same settings as the flags, camelCase; it is read before the
- * flags are parsed, so flags given on the command line win. Unknown keys and wrong types are errors naming the key. */
+ * flags are parsed, so flags given on the command line win. Unknown keys and wrong types are errors naming
+ * the key. */
 static int load_config(const char *path, options *o, mg_error *err) {
     json_t *cfg = NULL;
     int rc = mg_yaml_load_file(path, &cfg, err);
@@ -126,7 +128,9 @@ static int load_config(const char *path, options *o, mg_error *err) {
             *(long *)field = (long)json_integer_value(v);
         } else {
             rc = mg_error_set(err, MG_EINVAL, "config %s: key \"%s\" must be a %s", path, k,
-                              keys[i].type == 0 ? "string" : keys[i].type == 1 ? "boolean" : "integer");
+                              keys[i].type == 0   ? "string"
+                              : keys[i].type == 1 ? "boolean"
+                                                  : "integer");
             break;
         }
     }
@@ -166,7 +170,8 @@ int main(int argc, char **argv) {
                  .resync_seconds = 600};
     const mg_flag flags[] = {
         {"namespace", MG_FLAG_STRING, &o.namespace, "watch only this namespace (default: all namespaces)"},
-        {"metrics-addr", MG_FLAG_STRING, &o.metrics_addr, "HOST:PORT for /metrics (port 0 picks a free port)"},
+        {"metrics-addr", MG_FLAG_STRING, &o.metrics_addr,
+         "HOST:PORT for /metrics (port 0 picks a free port)"},
         {"health-addr", MG_FLAG_STRING, &o.health_addr, "HOST:PORT for /healthz and /readyz"},
         {"leader-elect", MG_FLAG_BOOL, &o.leader_elect, "elect a leader with a coordination.k8s.io Lease"},
         {"leader-election-namespace", MG_FLAG_STRING, &o.leader_election_namespace,
@@ -175,9 +180,11 @@ int main(int argc, char **argv) {
         {"resync-seconds", MG_FLAG_INT, &o.resync_seconds, "re-check every object this often (0: never)"},
         {"log-format", MG_FLAG_STRING, &o.log_format, "text or json"},
         {"log-level", MG_FLAG_STRING, &o.log_level, "debug, info, warn or error"},
-        {"alertmanager-url", MG_FLAG_STRING, &o.alertmanager_url, "post monitoring alerts to this Alertmanager (http://host:9093)"},
+        {"alertmanager-url", MG_FLAG_STRING, &o.alertmanager_url,
+         "post monitoring alerts to this Alertmanager (http://host:9093)"},
         {"config", MG_FLAG_STRING, &o.config, "YAML file with the same settings (camelCase keys)"},
-        {"kubeconfig", MG_FLAG_STRING, &o.kubeconfig, "path to a kubeconfig (default: $KUBECONFIG, ~/.kube/config, in-cluster)"},
+        {"kubeconfig", MG_FLAG_STRING, &o.kubeconfig,
+         "path to a kubeconfig (default: $KUBECONFIG, ~/.kube/config, in-cluster)"},
         {"context", MG_FLAG_STRING, &o.context, "kubeconfig context to use"},
     };
     const size_t nflags = sizeof(flags) / sizeof(flags[0]);
@@ -185,8 +192,10 @@ int main(int argc, char **argv) {
     mg_error_clear(&err);
     /* defaults < config file < flags: find --config first */
     for (int i = 1; i < argc; i++) {
-        if (!strncmp(argv[i], "--config=", 9)) o.config = argv[i] + 9;
-        else if (!strcmp(argv[i], "--config") && i + 1 < argc) o.config = argv[i + 1];
+        if (!strncmp(argv[i], "--config=", 9))
+            o.config = argv[i] + 9;
+        else if (!strcmp(argv[i], "--config") && i + 1 < argc)
+            o.config = argv[i + 1];
     }
     if (o.config && load_config(o.config, &o, &err)) {
         fprintf(stderr, "modelgov-operator: %s\n", err.message);
@@ -194,8 +203,11 @@ int main(int argc, char **argv) {
     }
     int rc = mg_flags_parse(argc, argv, flags, nflags, &err);
     if (rc == MG_FLAGS_HELP) {
-        mg_flags_usage(stdout, "Usage: modelgov-operator [flags]\n\nReconciles modelgov's DatasetVersions, TrainingRuns, "
-                               "ModelVersions, ModelReviews and ModelDeployments.", flags, nflags);
+        mg_flags_usage(
+            stdout,
+            "Usage: modelgov-operator [flags]\n\nReconciles modelgov's DatasetVersions, TrainingRuns, "
+            "ModelVersions, ModelReviews and ModelDeployments.",
+            flags, nflags);
         return 0;
     }
     if (rc == MG_FLAGS_VERSION) {
@@ -209,7 +221,8 @@ int main(int argc, char **argv) {
     mg_log_format fmt;
     mg_log_level lvl;
     if (mg_log_parse_format(o.log_format, &fmt) || mg_log_parse_level(o.log_level, &lvl)) {
-        fprintf(stderr, "modelgov-operator: --log-format must be text or json, --log-level debug|info|warn|error\n");
+        fprintf(stderr,
+                "modelgov-operator: --log-format must be text or json, --log-level debug|info|warn|error\n");
         return 2;
     }
     mg_log_configure(fmt, lvl);
@@ -270,8 +283,8 @@ int main(int argc, char **argv) {
     mg_leader *leader = NULL;
     if (o.leader_elect) {
         const char *lease_ns = o.leader_election_namespace ? o.leader_election_namespace
-                               : rc_cfg.namespace             ? rc_cfg.namespace
-                                                              : "modelgov-system";
+                               : rc_cfg.namespace          ? rc_cfg.namespace
+                                                           : "modelgov-system";
         mg_leader_opts lo = {.namespace = lease_ns,
                              .name = o.leader_election_id,
                              .identity = identity,
@@ -289,7 +302,8 @@ int main(int argc, char **argv) {
 
     int sig = 0;
     sigwait(&sigs, &sig);
-    mg_log(MG_LOG_INFO, "signal received: shutting down", "signal", sig == SIGTERM ? "SIGTERM" : "SIGINT", NULL);
+    mg_log(MG_LOG_INFO, "signal received: shutting down", "signal", sig == SIGTERM ? "SIGTERM" : "SIGINT",
+           NULL);
     atomic_store(&a.stopping, true);
     if (leader) mg_leader_stop(leader); /* releases the Lease */
     mg_operator_stop_workers(a.op);

@@ -14,7 +14,9 @@ static void add_event(mg_md_decision *d, const char *type, const char *reason, c
     d->events[d->n_events++] = (mg_md_event){type, reason, message};
 }
 
-static const char *name_of(const json_t *obj) { return obj ? mg_json_str(obj, "metadata", "name", NULL) : NULL; }
+static const char *name_of(const json_t *obj) {
+    return obj ? mg_json_str(obj, "metadata", "name", NULL) : NULL;
+}
 
 /* Closes the open history entry (if any) and opens one for mv_name when it differs. The
  * history is bounded: the oldest entries are dropped beyond MG_HISTORY_MAX. */
@@ -30,9 +32,10 @@ static void update_history(json_t *history, const char *serving_mv, const char *
         json_object_set_new(last, "endReason", json_string(reason));
     }
     if (serving_mv)
-        json_array_append_new(history,
-                              json_pack("{s:s, s:s, s:s}", "modelVersion", serving_mv, "from", now, "reason", reason));
-    while (json_array_size(history) > MG_HISTORY_MAX) json_array_remove(history, 0);
+        json_array_append_new(
+            history, json_pack("{s:s, s:s, s:s}", "modelVersion", serving_mv, "from", now, "reason", reason));
+    while (json_array_size(history) > MG_HISTORY_MAX)
+        json_array_remove(history, 0);
 }
 
 void mg_md_decide(const mg_md_inputs *in, mg_md_decision *out) {
@@ -61,7 +64,8 @@ void mg_md_decide(const mg_md_inputs *in, mg_md_decision *out) {
     char *approved_msg = NULL;
     if (!in->mv) {
         approved_msg = mg_xasprintf("ModelVersion %s not found", mv_ref ? mv_ref : "(unset)");
-        mg_condition_set(conds, "Approved", "False", "ModelVersionNotFound", approved_msg, generation, in->now);
+        mg_condition_set(conds, "Approved", "False", "ModelVersionNotFound", approved_msg, generation,
+                         in->now);
         mg_condition_set(conds, "Quarantined", "False", "NotQuarantined", "", generation, in->now);
         phase = "Pending";
         history_reason = "ModelVersionNotFound";
@@ -103,7 +107,8 @@ void mg_md_decide(const mg_md_inputs *in, mg_md_decision *out) {
     long long dep_gen = mg_json_int(in->deployment, 0, "metadata", "generation", NULL);
     long long dep_observed = mg_json_int(in->deployment, -1, "status", "observedGeneration", NULL);
     const char *dep_image = json_string_value(json_object_get(
-        json_array_get(mg_json_get(in->deployment, "spec", "template", "spec", "containers", NULL), 0), "image"));
+        json_array_get(mg_json_get(in->deployment, "spec", "template", "spec", "containers", NULL), 0),
+        "image"));
     char *want_image = out->run_mv ? mg_xasprintf("%s@%s", mg_json_str(out->run_mv, "spec", "image", NULL),
                                                   mg_json_str(out->run_mv, "spec", "digest", NULL))
                                    : NULL;
@@ -149,9 +154,9 @@ void mg_md_decide(const mg_md_inputs *in, mg_md_decision *out) {
                         ? mg_xasprintf("ModelVersion %s quarantined: %s%s", mv_ref ? mv_ref : "",
                                        in->quarantine_reason ? in->quarantine_reason : "",
                                        out->replicas ? "; serving the fallback" : "; scaled to zero")
-                    : approved_msg && !strcmp(phase, "Pending") ? mg_xstrdup(approved_msg)
-                                                                : mg_xasprintf("phase %s -> %s",
-                                                                               old_phase ? old_phase : "(new)", phase);
+                    : approved_msg && !strcmp(phase, "Pending")
+                        ? mg_xstrdup(approved_msg)
+                        : mg_xasprintf("phase %s -> %s", old_phase ? old_phase : "(new)", phase);
         add_event(out, warn ? "Warning" : "Normal", phase, msg);
     }
     free(approved_msg);
@@ -159,7 +164,8 @@ void mg_md_decide(const mg_md_inputs *in, mg_md_decision *out) {
 }
 
 void mg_md_decision_free(mg_md_decision *d) {
-    for (int i = 0; i < d->n_events; i++) free(d->events[i].message);
+    for (int i = 0; i < d->n_events; i++)
+        free(d->events[i].message);
     json_decref(d->status);
     memset(d, 0, sizeof(*d));
 }

@@ -14,20 +14,20 @@
 #define MG_HISTORY_MAX 20
 
 typedef struct mg_md_inputs {
-    const json_t *md;           /* the ModelDeployment (required) */
-    const json_t *mv;           /* its ModelVersion, or NULL when not found */
-    bool mv_approved;           /* approval computed from the MV's reviews */
+    const json_t *md;             /* the ModelDeployment (required) */
+    const json_t *mv;             /* its ModelVersion, or NULL when not found */
+    bool mv_approved;             /* approval computed from the MV's reviews */
     const char *approval_message; /* why not approved ("" when approved) */
-    bool mv_quarantined;        /* status.quarantined or a confirmed incident review */
+    bool mv_quarantined;          /* status.quarantined or a confirmed incident review */
     const char *quarantine_reason;
-    const json_t *fallback_mv;  /* spec.fallbackModelVersion's MV, or NULL */
-    bool fallback_usable;       /* fallback approved and not quarantined */
-    const json_t *deployment;   /* the owned Deployment as cached, or NULL */
-    const char *monitor_phase;  /* "AwaitingReview" from monitoring, or NULL */
-    bool retraining;            /* a retraining run is under way for this quarantine */
-    const char *deploy_reason;  /* history reason when a new version starts serving (default
-                                   "Deployed"; "Promoted" after automatic retraining) */
-    const char *now;            /* RFC 3339 */
+    const json_t *fallback_mv; /* spec.fallbackModelVersion's MV, or NULL */
+    bool fallback_usable;      /* fallback approved and not quarantined */
+    const json_t *deployment;  /* the owned Deployment as cached, or NULL */
+    const char *monitor_phase; /* "AwaitingReview" from monitoring, or NULL */
+    bool retraining;           /* a retraining run is under way for this quarantine */
+    const char *deploy_reason; /* history reason when a new version starts serving (default
+                                  "Deployed"; "Promoted" after automatic retraining) */
+    const char *now;           /* RFC 3339 */
 } mg_md_inputs;
 
 typedef struct mg_md_event {

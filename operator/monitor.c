@@ -19,7 +19,7 @@
 
 typedef struct md_state {
     char *key;
-    char *mv_name;        /* the ModelVersion this state judges; a change resets it */
+    char *mv_name; /* the ModelVersion this state judges; a change resets it */
     mg_window *window;
     mg_breach_tracker tracker;
     int64_t next_due_ms;
@@ -28,7 +28,7 @@ typedef struct md_state {
     bool live;               /* was serving at the last tick */
     json_t *firing;          /* alert key -> posted alert */
     mg_monitor_verdict verdict;
-    bool seen;               /* present in the cache this tick */
+    bool seen; /* present in the cache this tick */
 } md_state;
 
 struct mg_monitor {
@@ -43,7 +43,6 @@ struct mg_monitor {
     mg_metric_family *g_psi, *g_acc, *g_f1, *g_samples, *g_fair, *g_breaches;
     mg_metric_family *c_evals;
 };
-
 
 /* ---- state table ------------------------------------------------------------------------------ */
 
@@ -102,7 +101,8 @@ static void post_alerts(mg_monitor *m, json_t *alerts, const char *key) {
     if (!m->am_url || !json_array_size(alerts)) return;
     mg_error err;
     if (mg_alerts_post(m->am_url, alerts, 3000, &err))
-        mg_log(MG_LOG_WARN, "alerts not delivered to Alertmanager", "modeldeployment", key, "error", err.message, NULL);
+        mg_log(MG_LOG_WARN, "alerts not delivered to Alertmanager", "modeldeployment", key, "error",
+               err.message, NULL);
 }
 
 static void alert_key(const mg_breach_state *b, char *out, size_t n) {
@@ -113,9 +113,10 @@ static void alert_key(const mg_breach_state *b, char *out, size_t n) {
 static json_t *alert_for(const json_t *md, const json_t *mv, const mg_breach_state *b, const char *starts,
                          const char *ends) {
     char summary[512];
-    snprintf(summary, sizeof(summary), "%s %s%s%s: %.4g breaches %.4g (%s threshold)", mg_eval_metric_name(b->metric),
-             b->subject ? mg_eval_metric_subject_kind(b->metric) : "", b->subject ? " " : "", b->subject ? b->subject : "",
-             b->value, b->threshold, mg_eval_level_name(b->level));
+    snprintf(summary, sizeof(summary), "%s %s%s%s: %.4g breaches %.4g (%s threshold)",
+             mg_eval_metric_name(b->metric), b->subject ? mg_eval_metric_subject_kind(b->metric) : "",
+             b->subject ? " " : "", b->subject ? b->subject : "", b->value, b->threshold,
+             mg_eval_level_name(b->level));
     static const char *const names[3] = {"ModelPerformanceDegraded", "ModelDataDrift", "ModelBiasDrift"};
     mg_alert_fields f = {.alertname = names[mg_eval_metric_condition(b->metric)],
                          .namespace = mg_json_str(md, "metadata", "namespace", NULL),
@@ -175,23 +176,26 @@ static int quarantine(mg_monitor *m, const json_t *mv, const json_t *md, const m
         if (t->items[i].active && t->items[i].level == MG_LEVEL_QUARANTINE) q = &t->items[i];
     if (!q) return 0;
     char reason[512];
-    snprintf(reason, sizeof(reason), "monitoring of ModelDeployment %s: %s%s%s %.4g breaches the quarantine threshold %.4g",
-             mg_json_str(md, "metadata", "name", NULL), mg_eval_metric_name(q->metric), q->subject ? " of " : "",
-             q->subject ? q->subject : "", q->value, q->threshold);
+    snprintf(reason, sizeof(reason),
+             "monitoring of ModelDeployment %s: %s%s%s %.4g breaches the quarantine threshold %.4g",
+             mg_json_str(md, "metadata", "name", NULL), mg_eval_metric_name(q->metric),
+             q->subject ? " of " : "", q->subject ? q->subject : "", q->value, q->threshold);
     json_t *copy = json_deep_copy(mv);
     json_t *status = mg_json_obj_ensure(copy, "status");
     json_object_set_new(status, "quarantined", json_true());
     json_object_set_new(status, "quarantineReason", json_string(reason));
     json_object_set_new(status, "quarantineEvidence",
-                        json_pack("{s:s, s:O, s:o}", "modelDeployment", mg_json_str(md, "metadata", "name", NULL),
-                                  "evaluation", evaluation, "breaches", mg_breach_tracker_status_json(t)));
+                        json_pack("{s:s, s:O, s:o}", "modelDeployment",
+                                  mg_json_str(md, "metadata", "name", NULL), "evaluation", evaluation,
+                                  "breaches", mg_breach_tracker_status_json(t)));
     json_t *conds = json_object_get(status, "conditions");
     if (!json_is_array(conds)) json_object_set_new(status, "conditions", conds = json_array());
     mg_condition_set(conds, "Quarantined", "True", "QuarantineThreshold", reason,
                      mg_json_int(mv, 0, "metadata", "generation", NULL), now);
     mg_error err;
-    int rc = mg_k8s_update(m->op->client, &MG_GVR_MODELVERSIONS, mg_json_str(mv, "metadata", "namespace", NULL),
-                           mg_json_str(mv, "metadata", "name", NULL), "status", copy, NULL, &err);
+    int rc =
+        mg_k8s_update(m->op->client, &MG_GVR_MODELVERSIONS, mg_json_str(mv, "metadata", "namespace", NULL),
+                      mg_json_str(mv, "metadata", "name", NULL), "status", copy, NULL, &err);
     json_decref(copy);
     if (rc) {
         mg_log(MG_LOG_WARN, "quarantine not written, retrying next evaluation", "modelversion",
@@ -200,8 +204,8 @@ static int quarantine(mg_monitor *m, const json_t *mv, const json_t *md, const m
     }
     mg_op_count_write(m->op);
     mg_op_event(m->op, md, "Warning", "QuarantineThreshold", reason);
-    mg_log(MG_LOG_WARN, "model quarantined by monitoring", "modelversion", mg_json_str(mv, "metadata", "name", NULL),
-           "reason", reason, NULL);
+    mg_log(MG_LOG_WARN, "model quarantined by monitoring", "modelversion",
+           mg_json_str(mv, "metadata", "name", NULL), "reason", reason, NULL);
     return 0;
 }
 
@@ -217,8 +221,8 @@ static bool pod_ready(const json_t *pod) {
     return false;
 }
 
-static int collect_window(mg_monitor *m, md_state *s, const json_t *md, const mg_monitor_spec *spec, int64_t now_ms,
-                          mg_model_metrics *out, char *problem, size_t plen) {
+static int collect_window(mg_monitor *m, md_state *s, const json_t *md, const mg_monitor_spec *spec,
+                          int64_t now_ms, mg_model_metrics *out, char *problem, size_t plen) {
     const char *ns = mg_json_str(md, "metadata", "namespace", NULL);
     const char *name = mg_json_str(md, "metadata", "name", NULL);
     if (spec->source == MG_MONITOR_PROMETHEUS) {
@@ -229,7 +233,8 @@ static int collect_window(mg_monitor *m, md_state *s, const json_t *md, const mg
         char *sel = spec->prometheus_selector ? mg_xstrdup(spec->prometheus_selector)
                                               : mg_xasprintf("{namespace=\"%s\",pod=~\"%s-.*\"}", ns, name);
         char window[32];
-        snprintf(window, sizeof(window), "%llds", (long long)(spec->window_ms / 1000 > 0 ? spec->window_ms / 1000 : 1));
+        snprintf(window, sizeof(window), "%llds",
+                 (long long)(spec->window_ms / 1000 > 0 ? spec->window_ms / 1000 : 1));
         mg_error err;
         int rc = mg_prometheus_window(spec->prometheus_url, sel, window, 5000, out, &err);
         free(sel);
@@ -266,10 +271,12 @@ static int collect_window(mg_monitor *m, md_state *s, const json_t *md, const mg
         }
     }
     mg_window_tick(s->window, now_ms, spec->window_ms, out);
-    if (n && !ok) mg_log(MG_LOG_WARN, "no pod could be scraped", "modeldeployment", s->key, "error", problem, NULL);
+    if (n && !ok)
+        mg_log(MG_LOG_WARN, "no pod could be scraped", "modeldeployment", s->key, "error", problem, NULL);
     mg_scrape_results_free(res, n);
     free(res);
-    for (size_t k = 0; k < n; k++) free(urls[k]);
+    for (size_t k = 0; k < n; k++)
+        free(urls[k]);
     free(urls);
     free(targets);
     json_decref(pods);
@@ -285,9 +292,11 @@ static int64_t newest_release_ms(mg_monitor *m, const json_t *md, const char *mv
     size_t i;
     json_t *r;
     json_array_foreach(reviews, i, r) {
-        const char *kind = mg_json_str(r, "spec", "kind", NULL), *verdict = mg_json_str(r, "spec", "verdict", NULL);
+        const char *kind = mg_json_str(r, "spec", "kind", NULL),
+                   *verdict = mg_json_str(r, "spec", "verdict", NULL);
         if (!kind || !verdict || strcmp(kind, "incident") || strcmp(verdict, "release")) continue;
-        const char *rmd = mg_json_str(r, "spec", "modelDeployment", NULL), *rmv = mg_json_str(r, "spec", "modelVersion", NULL);
+        const char *rmd = mg_json_str(r, "spec", "modelDeployment", NULL),
+                   *rmv = mg_json_str(r, "spec", "modelVersion", NULL);
         if (!((rmd && !strcmp(rmd, name)) || (rmv && mv_name && !strcmp(rmv, mv_name)))) continue;
         int64_t t = 0;
         const char *ts = mg_json_str(r, "metadata", "creationTimestamp", NULL);
@@ -299,17 +308,25 @@ static int64_t newest_release_ms(mg_monitor *m, const json_t *md, const char *mv
 
 static void set_gauges(mg_monitor *m, const json_t *md, const mg_eval_result *r) {
     if (!m->g_psi) return;
-    const char *ns = mg_json_str(md, "metadata", "namespace", NULL), *name = mg_json_str(md, "metadata", "name", NULL);
+    const char *ns = mg_json_str(md, "metadata", "namespace", NULL),
+               *name = mg_json_str(md, "metadata", "name", NULL);
     mg_metric_set(mg_metric_with(m->g_samples, ns, name, NULL), r->samples);
     if (r->has_accuracy) mg_metric_set(mg_metric_with(m->g_acc, ns, name, NULL), r->accuracy);
     if (r->has_f1) mg_metric_set(mg_metric_with(m->g_f1, ns, name, NULL), r->f1);
     for (size_t i = 0; i < r->nfeatures; i++)
-        if (r->features[i].ok) mg_metric_set(mg_metric_with(m->g_psi, ns, name, r->features[i].name, NULL), r->features[i].psi);
+        if (r->features[i].ok)
+            mg_metric_set(mg_metric_with(m->g_psi, ns, name, r->features[i].name, NULL), r->features[i].psi);
     for (size_t i = 0; i < r->nfairness; i++) {
         const mg_eval_fairness *f = &r->fairness[i];
-        if (f->has_dp) mg_metric_set(mg_metric_with(m->g_fair, ns, name, f->attribute, "demographic_parity_diff", NULL), f->dp_diff);
-        if (f->has_di) mg_metric_set(mg_metric_with(m->g_fair, ns, name, f->attribute, "disparate_impact", NULL), f->disparate_impact);
-        if (f->has_eo) mg_metric_set(mg_metric_with(m->g_fair, ns, name, f->attribute, "equal_opportunity_diff", NULL), f->eo_diff);
+        if (f->has_dp)
+            mg_metric_set(mg_metric_with(m->g_fair, ns, name, f->attribute, "demographic_parity_diff", NULL),
+                          f->dp_diff);
+        if (f->has_di)
+            mg_metric_set(mg_metric_with(m->g_fair, ns, name, f->attribute, "disparate_impact", NULL),
+                          f->disparate_impact);
+        if (f->has_eo)
+            mg_metric_set(mg_metric_with(m->g_fair, ns, name, f->attribute, "equal_opportunity_diff", NULL),
+                          f->eo_diff);
     }
 }
 
@@ -356,7 +373,8 @@ static void evaluate(mg_monitor *m, md_state *s, const json_t *md, int64_t now_m
         pthread_mutex_lock(&m->lock);
         mg_monitor_verdict_clear(&s->verdict);
         s->verdict.known = s->verdict.config_error = true;
-        snprintf(s->verdict.message[0], sizeof(s->verdict.message[0]), "ModelVersion %s: %s", serving, err.message);
+        snprintf(s->verdict.message[0], sizeof(s->verdict.message[0]), "ModelVersion %s: %s", serving,
+                 err.message);
         pthread_mutex_unlock(&m->lock);
         mg_op_enqueue(m->op, Q_MD, ns, mg_json_str(md, "metadata", "name", NULL));
         goto out;
@@ -395,7 +413,8 @@ static void evaluate(mg_monitor *m, md_state *s, const json_t *md, int64_t now_m
         mg_eval_result_free(&r);
         mg_op_enqueue(m->op, Q_MD, ns, mg_json_str(md, "metadata", "name", NULL));
     } else {
-        mg_log(MG_LOG_WARN, "monitoring: cannot collect metrics", "modeldeployment", s->key, "error", problem, NULL);
+        mg_log(MG_LOG_WARN, "monitoring: cannot collect metrics", "modeldeployment", s->key, "error", problem,
+               NULL);
     }
     mg_model_metrics_free(&window);
 out:
@@ -411,14 +430,15 @@ static void *loop(void *p) {
     while (!atomic_load(&m->stop)) {
         int64_t now = mg_clock_wall_ms();
         json_t *mds = mg_store_list(mg_informer_store(m->op->inf[INF_MD]));
-        for (size_t i = 0; i < m->n; i++) m->states[i]->seen = false;
+        for (size_t i = 0; i < m->n; i++)
+            m->states[i]->seen = false;
         size_t i;
         json_t *md;
         json_array_foreach(mds, i, md) {
             if (!json_is_object(mg_json_get(md, "spec", "monitoring", NULL))) continue;
             char key[512];
-            mg_op_key_of(mg_json_str(md, "metadata", "namespace", NULL), mg_json_str(md, "metadata", "name", NULL), key,
-                         sizeof(key));
+            mg_op_key_of(mg_json_str(md, "metadata", "namespace", NULL),
+                         mg_json_str(md, "metadata", "name", NULL), key, sizeof(key));
             pthread_mutex_lock(&m->lock);
             md_state *s = state_of(m, key);
             pthread_mutex_unlock(&m->lock);
@@ -437,7 +457,8 @@ static void *loop(void *p) {
         }
         m->n = keep;
         pthread_mutex_unlock(&m->lock);
-        for (int t = 0; t < 5 && !atomic_load(&m->stop); t++) mg_sleep_ms(100);
+        for (int t = 0; t < 5 && !atomic_load(&m->stop); t++)
+            mg_sleep_ms(100);
     }
     return NULL;
 }
@@ -453,12 +474,15 @@ mg_monitor *mg_monitor_new(mg_operator *op, const char *alertmanager_url) {
         static const char *const feat_l[] = {"namespace", "modeldeployment", "feature", NULL};
         static const char *const fair_l[] = {"namespace", "modeldeployment", "attribute", "metric", NULL};
         static const char *const res_l[] = {"result", NULL};
-        m->g_psi = mg_metrics_gauge(op->metrics, "modelgov_model_psi", "PSI of a feature over the window.", feat_l);
-        m->g_acc = mg_metrics_gauge(op->metrics, "modelgov_model_accuracy", "Accuracy over the window.", md_l);
+        m->g_psi =
+            mg_metrics_gauge(op->metrics, "modelgov_model_psi", "PSI of a feature over the window.", feat_l);
+        m->g_acc =
+            mg_metrics_gauge(op->metrics, "modelgov_model_accuracy", "Accuracy over the window.", md_l);
         m->g_f1 = mg_metrics_gauge(op->metrics, "modelgov_model_f1", "F1 over the window.", md_l);
-        m->g_samples = mg_metrics_gauge(op->metrics, "modelgov_model_window_samples", "Predictions in the window.", md_l);
-        m->g_fair = mg_metrics_gauge(op->metrics, "modelgov_model_fairness", "Fairness figures per protected attribute.",
-                                     fair_l);
+        m->g_samples = mg_metrics_gauge(op->metrics, "modelgov_model_window_samples",
+                                        "Predictions in the window.", md_l);
+        m->g_fair = mg_metrics_gauge(op->metrics, "modelgov_model_fairness",
+                                     "Fairness figures per protected attribute.", fair_l);
         m->c_evals = mg_metrics_counter(op->metrics, "modelgov_operator_evaluations_total",
                                         "Monitoring evaluations, judged or not (below minSamples).", res_l);
         if (!m->g_psi || !m->g_acc || !m->g_f1 || !m->g_samples || !m->g_fair || !m->c_evals) m->g_psi = NULL;
@@ -482,7 +506,8 @@ void mg_monitor_stop(mg_monitor *m) {
 void mg_monitor_free(mg_monitor *m) {
     if (!m) return;
     mg_monitor_stop(m);
-    for (size_t i = 0; i < m->n; i++) state_free(m->states[i]);
+    for (size_t i = 0; i < m->n; i++)
+        state_free(m->states[i]);
     free(m->states);
     free(m->am_url);
     pthread_mutex_destroy(&m->lock);

@@ -28,9 +28,9 @@ typedef struct mg_monitor mg_monitor;
 
 /* What monitoring says about one ModelDeployment (all references new; free with _clear). */
 typedef struct mg_monitor_verdict {
-    bool known;             /* evaluated at least once */
-    bool awaiting_review;   /* an unacknowledged warn breach is active */
-    bool config_error;      /* spec.monitoring or the baseline could not be used */
+    bool known;              /* evaluated at least once */
+    bool awaiting_review;    /* an unacknowledged warn breach is active */
+    bool config_error;       /* spec.monitoring or the baseline could not be used */
     json_t *last_evaluation; /* status.lastEvaluation */
     json_t *breaches;        /* status.breaches */
     bool condition[3];       /* Degraded, Drifted, BiasDrift */

@@ -54,14 +54,15 @@ void mg_op_enqueue(mg_operator *op, int queue, const char *ns, const char *name)
 void mg_op_count_write(mg_operator *op);
 /* Creates `want` when `have` is NULL, else merge-patches its labels, ownerReferences and spec
  * when want is not already contained in have (or force). 0 or an error. */
-int mg_op_apply_owned(mg_operator *op, const mg_gvr *gvr, const char *ns, const json_t *want, const json_t *have,
-                      bool force, mg_error *err);
+int mg_op_apply_owned(mg_operator *op, const mg_gvr *gvr, const char *ns, const json_t *want,
+                      const json_t *have, bool force, mg_error *err);
 /* PUTs obj with `status` through the status subresource unless equal to obj's status. */
 int mg_op_write_status(mg_operator *op, const mg_gvr *gvr, const json_t *obj, json_t *status, mg_error *err);
 /* True when obj has a controller ownerReference with owner's uid. */
 bool mg_op_owned_by(const json_t *obj, const json_t *owner);
 /* Best-effort Event; failures are logged. */
-void mg_op_event(mg_operator *op, const json_t *obj, const char *type, const char *reason, const char *message);
+void mg_op_event(mg_operator *op, const json_t *obj, const char *type, const char *reason,
+                 const char *message);
 
 int mg_op_reconcile_md(mg_operator *op, const char *key, mg_error *err);
 int mg_op_reconcile_mv(mg_operator *op, const char *key, mg_error *err);

@@ -23,8 +23,8 @@ long long mg_plan_port(const json_t *md) {
 }
 
 static json_t *owner_reference(const json_t *md) {
-    return json_pack("{s:s, s:s, s:s, s:s, s:b, s:b}", "apiVersion", MG_API_VERSION, "kind", "ModelDeployment",
-                     "name", mg_json_str(md, "metadata", "name", NULL), "uid",
+    return json_pack("{s:s, s:s, s:s, s:s, s:b, s:b}", "apiVersion", MG_API_VERSION, "kind",
+                     "ModelDeployment", "name", mg_json_str(md, "metadata", "name", NULL), "uid",
                      mg_json_str(md, "metadata", "uid", NULL) ? mg_json_str(md, "metadata", "uid", NULL) : "",
                      "controller", 1, "blockOwnerDeletion", 1);
 }
@@ -36,9 +36,9 @@ static const char *model_name(const json_t *md, const json_t *mv) {
 
 static json_t *labels(const json_t *md, const json_t *mv) {
     const char *name = mg_json_str(md, "metadata", "name", NULL);
-    json_t *l = json_pack("{s:s, s:s, s:s, s:s}", MG_LABEL_MANAGED_BY, MG_MANAGER_NAME,
-                          "app.kubernetes.io/name", model_name(md, mv), "app.kubernetes.io/instance", name,
-                          MG_LABEL_MODELDEPLOYMENT, name);
+    json_t *l =
+        json_pack("{s:s, s:s, s:s, s:s}", MG_LABEL_MANAGED_BY, MG_MANAGER_NAME, "app.kubernetes.io/name",
+                  model_name(md, mv), "app.kubernetes.io/instance", name, MG_LABEL_MODELDEPLOYMENT, name);
     json_object_set_new(l, MG_LABEL_MODEL, json_string(model_name(md, mv)));
     const char *mv_name = mv ? mg_json_str(mv, "metadata", "name", NULL) : NULL;
     if (mv_name) json_object_set_new(l, MG_LABEL_MODEL_VERSION, json_string(mv_name));
@@ -56,11 +56,11 @@ json_t *mg_plan_deployment(const json_t *md, const json_t *mv, long long replica
     char *image = mg_plan_pinned_image(mv);
     long long port = mg_plan_port(md);
     const char *health = mg_json_str(md, "spec", "healthPath", NULL);
-    json_t *container = json_pack(
-        "{s:s, s:s, s:[{s:s, s:I, s:s}], s:{s:{s:s, s:s}, s:I, s:I}}", "name", "model", "image", image ? image : "",
-        "ports", "name", "http", "containerPort", (json_int_t)port, "protocol", "TCP", "readinessProbe", "httpGet",
-        "path", health ? health : MG_DEFAULT_HEALTH_PATH, "port", "http", "periodSeconds", (json_int_t)5,
-        "failureThreshold", (json_int_t)3);
+    json_t *container =
+        json_pack("{s:s, s:s, s:[{s:s, s:I, s:s}], s:{s:{s:s, s:s}, s:I, s:I}}", "name", "model", "image",
+                  image ? image : "", "ports", "name", "http", "containerPort", (json_int_t)port, "protocol",
+                  "TCP", "readinessProbe", "httpGet", "path", health ? health : MG_DEFAULT_HEALTH_PATH,
+                  "port", "http", "periodSeconds", (json_int_t)5, "failureThreshold", (json_int_t)3);
     free(image);
     json_t *resources = mg_json_get(md, "spec", "resources", NULL);
     if (json_is_object(resources)) json_object_set(container, "resources", resources);
@@ -69,8 +69,8 @@ json_t *mg_plan_deployment(const json_t *md, const json_t *mv, long long replica
 
     json_t *pod_labels = labels(md, mv);
     json_object_del(pod_labels, MG_LABEL_MANAGED_BY); /* pods are not watched by the operator */
-    json_t *d = json_pack("{s:s, s:s, s:o, s:{s:I, s:{s:{s:s}}, s:{s:{s:o}, s:{s:[o]}}}}", "apiVersion", "apps/v1",
-                          "kind", "Deployment", "metadata", metadata(md, mv), "spec", "replicas",
+    json_t *d = json_pack("{s:s, s:s, s:o, s:{s:I, s:{s:{s:s}}, s:{s:{s:o}, s:{s:[o]}}}}", "apiVersion",
+                          "apps/v1", "kind", "Deployment", "metadata", metadata(md, mv), "spec", "replicas",
                           (json_int_t)replicas, "selector", "matchLabels", MG_LABEL_MODELDEPLOYMENT, name,
                           "template", "metadata", "labels", pod_labels, "spec", "containers", container);
     return d;
@@ -81,6 +81,6 @@ json_t *mg_plan_service(const json_t *md) {
     long long port = mg_plan_port(md);
     return json_pack("{s:s, s:s, s:o, s:{s:{s:s}, s:[{s:s, s:I, s:s, s:s}]}}", "apiVersion", "v1", "kind",
                      "Service", "metadata", metadata(md, NULL), "spec", "selector", MG_LABEL_MODELDEPLOYMENT,
-                     name, "ports", "name", "http", "port", (json_int_t)port, "targetPort", "http", "protocol",
-                     "TCP");
+                     name, "ports", "name", "http", "port", (json_int_t)port, "targetPort", "http",
+                     "protocol", "TCP");
 }

@@ -65,7 +65,8 @@ static const json_t *promotable(mg_operator *op, const json_t *mvs, const char *
 
 static unsigned fnv1a(const char *s) {
     unsigned h = 2166136261u;
-    for (; s && *s; s++) h = (h ^ (unsigned char)*s) * 16777619u;
+    for (; s && *s; s++)
+        h = (h ^ (unsigned char)*s) * 16777619u;
     return h;
 }
 
@@ -73,17 +74,17 @@ static unsigned fnv1a(const char *s) {
  * freshest eligible dataset. The run's name is derived from the quarantined ModelVersion, so a
  * retry after a failed status write finds the run it already made (409 AlreadyExists = done).
  * On success *run_name receives a new heap string. Sets condition RetrainingBlocked. */
-static int start_retraining(mg_operator *op, const json_t *md, const json_t *mv, json_t *status, const char *now,
-                            char **run_name, mg_error *err) {
+static int start_retraining(mg_operator *op, const json_t *md, const json_t *mv, json_t *status,
+                            const char *now, char **run_name, mg_error *err) {
     const char *ns = mg_json_str(md, "metadata", "namespace", NULL);
     const char *md_name = mg_json_str(md, "metadata", "name", NULL);
     long long gen = mg_json_int(md, 0, "metadata", "generation", NULL);
     json_t *conds = conditions_of(status);
     json_t *dsvs = mg_op_list_ns(op, INF_DSV, ns);
     const char *why = NULL;
-    const json_t *dsv = mg_pick_retraining_dataset(dsvs, mg_json_get(md, "spec", "retraining", "datasetSelector", NULL),
-                                                   mg_json_str(mv, "spec", "datasetVersion", NULL),
-                                                   op->approved_scan_tools, &why);
+    const json_t *dsv = mg_pick_retraining_dataset(
+        dsvs, mg_json_get(md, "spec", "retraining", "datasetSelector", NULL),
+        mg_json_str(mv, "spec", "datasetVersion", NULL), op->approved_scan_tools, &why);
     if (!dsv) {
         if (mg_condition_set(conds, "RetrainingBlocked", "True", "NoFreshData", why, gen, now) &&
             !mg_condition_is_true(mg_json_get(md, "status", "conditions", NULL), "RetrainingBlocked"))
@@ -103,14 +104,15 @@ static int start_retraining(mg_operator *op, const json_t *md, const json_t *mv,
     }
     if (!json_is_object(json_object_get(spec, "model")))
         json_object_set_new(spec, "model", json_pack("{s:s}", "name", model ? model : md_name));
-    char *name = mg_xasprintf("%.200s-retrain-%08x", md_name, fnv1a(mg_json_str(mv, "metadata", "name", NULL)));
-    json_t *tr = json_pack("{s:s, s:s, s:{s:s, s:s, s:{s:s, s:s}, s:[{s:s, s:s, s:s, s:s}]}, s:o}", "apiVersion",
-                           MG_API_VERSION, "kind", "TrainingRun", "metadata", "name", name, "namespace", ns, "labels",
-                           MG_LABEL_MODELDEPLOYMENT, md_name, "mlops.modelgov.io/retraining-of",
-                           mg_json_str(mv, "metadata", "name", NULL), "ownerReferences", "apiVersion", MG_API_VERSION,
-                           "kind", "ModelDeployment", "name", md_name, "uid",
-                           mg_json_str(md, "metadata", "uid", NULL) ? mg_json_str(md, "metadata", "uid", NULL) : "",
-                           "spec", spec);
+    char *name =
+        mg_xasprintf("%.200s-retrain-%08x", md_name, fnv1a(mg_json_str(mv, "metadata", "name", NULL)));
+    json_t *tr = json_pack(
+        "{s:s, s:s, s:{s:s, s:s, s:{s:s, s:s}, s:[{s:s, s:s, s:s, s:s}]}, s:o}", "apiVersion", MG_API_VERSION,
+        "kind", "TrainingRun", "metadata", "name", name, "namespace", ns, "labels", MG_LABEL_MODELDEPLOYMENT,
+        md_name, "mlops.modelgov.io/retraining-of", mg_json_str(mv, "metadata", "name", NULL),
+        "ownerReferences", "apiVersion", MG_API_VERSION, "kind", "ModelDeployment", "name", md_name, "uid",
+        mg_json_str(md, "metadata", "uid", NULL) ? mg_json_str(md, "metadata", "uid", NULL) : "", "spec",
+        spec);
     mg_error cerr;
     int rc = mg_k8s_create(op->client, &MG_GVR_TRAININGRUNS, ns, tr, NULL, &cerr);
     json_decref(tr);
@@ -140,12 +142,13 @@ static void merge_monitoring(json_t *status, const mg_monitor_verdict *mon, long
         mg_condition_set(conds, "MonitoringConfig", "False", "Invalid", mon->message[0], gen, now);
         return;
     }
-    if (mg_condition_find(conds, "MonitoringConfig")) mg_condition_set(conds, "MonitoringConfig", "True", "Valid", "", gen, now);
+    if (mg_condition_find(conds, "MonitoringConfig"))
+        mg_condition_set(conds, "MonitoringConfig", "True", "Valid", "", gen, now);
     if (mon->last_evaluation) json_object_set(status, "lastEvaluation", mon->last_evaluation);
     if (mon->breaches) json_object_set(status, "breaches", mon->breaches);
     for (int c = 0; c < 3; c++)
-        mg_condition_set(conds, types[c], mon->condition[c] ? "True" : "False", mon->condition[c] ? reasons[c] : "WithinThresholds",
-                         mon->message[c], gen, now);
+        mg_condition_set(conds, types[c], mon->condition[c] ? "True" : "False",
+                         mon->condition[c] ? reasons[c] : "WithinThresholds", mon->message[c], gen, now);
 }
 
 int mg_op_reconcile_md(mg_operator *op, const char *key, mg_error *err) {
@@ -167,7 +170,8 @@ int mg_op_reconcile_md(mg_operator *op, const char *key, mg_error *err) {
     json_t *dep = mg_op_get(op, INF_DEPLOY, ns, name);
     json_t *svc = mg_op_get(op, INF_SVC, ns, name);
     mg_mv_verdict verdict = {0}, fb_verdict = {0};
-    json_t *reviews = mv ? mg_op_by_index(op, INF_MREV, "mv", mg_json_str(mv, "metadata", "name", NULL), ns) : NULL;
+    json_t *reviews =
+        mv ? mg_op_by_index(op, INF_MREV, "mv", mg_json_str(mv, "metadata", "name", NULL), ns) : NULL;
     if (mv) mg_mv_verdict_compute(mv, reviews, &verdict);
     json_decref(reviews);
     reviews = fb ? mg_op_by_index(op, INF_MREV, "mv", mg_json_str(fb, "metadata", "name", NULL), ns) : NULL;
@@ -178,7 +182,8 @@ int mg_op_reconcile_md(mg_operator *op, const char *key, mg_error *err) {
         /* someone else's Deployment of the same name: never take it over */
         json_t *status = status_copy(md);
         mg_condition_set(conditions_of(status), "Ready", "False", "DeploymentConflict",
-                         "a Deployment of this name exists and is not controlled by this ModelDeployment", gen, now);
+                         "a Deployment of this name exists and is not controlled by this ModelDeployment",
+                         gen, now);
         rc = mg_op_write_status(op, &MG_GVR_MODELDEPLOYMENTS, md, status, err);
         json_decref(status);
         goto release;
@@ -189,7 +194,8 @@ int mg_op_reconcile_md(mg_operator *op, const char *key, mg_error *err) {
     const char *run = mg_json_str(md, "status", "retrainingRun", NULL);
     const char *mv_run = mv ? mg_json_str(mv, "spec", "trainingRun", NULL) : NULL;
     bool promoted = run && mv_run && !strcmp(run, mv_run);
-    if (run && !promoted && verdict.quarantined && mg_json_bool(md, false, "spec", "retraining", "autoPromote", NULL)) {
+    if (run && !promoted && verdict.quarantined &&
+        mg_json_bool(md, false, "spec", "retraining", "autoPromote", NULL)) {
         json_t *candidates = mg_op_by_index(op, INF_MV, "trainingRun", run, ns);
         const json_t *next = promotable(op, candidates, ns);
         if (next) {
@@ -228,7 +234,8 @@ int mg_op_reconcile_md(mg_operator *op, const char *key, mg_error *err) {
     mg_md_decide(&in, &d);
     if (d.run_mv && (dep || d.create_deployment)) {
         json_t *want = mg_plan_deployment(md, d.run_mv, d.replicas);
-        rc = mg_op_apply_owned(op, &MG_GVR_DEPLOYMENTS, ns, want, dep, dep && container_fields_removed(want, dep), err);
+        rc = mg_op_apply_owned(op, &MG_GVR_DEPLOYMENTS, ns, want, dep,
+                               dep && container_fields_removed(want, dep), err);
         json_decref(want);
     }
     if (rc == 0 && (svc || d.create_deployment || dep)) {
@@ -254,7 +261,8 @@ int mg_op_reconcile_md(mg_operator *op, const char *key, mg_error *err) {
     }
     if (rc == 0) rc = mg_op_write_status(op, &MG_GVR_MODELDEPLOYMENTS, md, d.status, err);
     if (rc == 0)
-        for (int i = 0; i < d.n_events; i++) mg_op_event(op, md, d.events[i].type, d.events[i].reason, d.events[i].message);
+        for (int i = 0; i < d.n_events; i++)
+            mg_op_event(op, md, d.events[i].type, d.events[i].reason, d.events[i].message);
     mg_md_decision_free(&d);
 release:
     mg_mv_verdict_free(&verdict);

@@ -24,8 +24,8 @@ int mg_op_reconcile_tr(mg_operator *op, const char *key, mg_error *err) {
         }
     }
     json_t *produced = mg_op_by_index(op, INF_MV, "trainingRun", name, ns);
-    const char *mv_name = json_array_size(produced) ? mg_json_str(json_array_get(produced, 0), "metadata", "name", NULL)
-                                                    : NULL;
+    const char *mv_name =
+        json_array_size(produced) ? mg_json_str(json_array_get(produced, 0), "metadata", "name", NULL) : NULL;
     if (rc == 0) {
         json_t *status = mg_tr_status(tr, job, mv_name);
         rc = mg_op_write_status(op, &MG_GVR_TRAININGRUNS, tr, status, err);

@@ -17,7 +17,8 @@ json_t *mg_plan_job(const json_t *tr) {
     const char *name = mg_json_str(tr, "metadata", "name", NULL);
     json_t *pod = json_deep_copy(tmpl);
     json_t *pod_spec = mg_json_obj_ensure(pod, "spec");
-    if (!json_object_get(pod_spec, "restartPolicy")) json_object_set_new(pod_spec, "restartPolicy", json_string("Never"));
+    if (!json_object_get(pod_spec, "restartPolicy"))
+        json_object_set_new(pod_spec, "restartPolicy", json_string("Never"));
     json_t *pod_meta = mg_json_obj_ensure(pod, "metadata");
     json_object_set_new(mg_json_obj_ensure(pod_meta, "labels"), MG_LABEL_TRAININGRUN, json_string(name));
 
@@ -37,13 +38,15 @@ json_t *mg_plan_job(const json_t *tr) {
         add_env(env, "MODELGOV_PARAMS", params);
     }
     free(params);
-    json_t *owner = json_pack("{s:s, s:s, s:s, s:s, s:b, s:b}", "apiVersion", MG_API_VERSION, "kind", "TrainingRun",
-                              "name", name, "uid", mg_json_str(tr, "metadata", "uid", NULL) ? mg_json_str(tr, "metadata", "uid", NULL) : "",
-                              "controller", 1, "blockOwnerDeletion", 1);
-    return json_pack("{s:s, s:s, s:{s:s, s:s, s:{s:s, s:s}, s:[o]}, s:{s:i, s:o}}", "apiVersion", "batch/v1", "kind",
-                     "Job", "metadata", "name", name, "namespace", mg_json_str(tr, "metadata", "namespace", NULL),
-                     "labels", MG_LABEL_MANAGED_BY, MG_MANAGER_NAME, MG_LABEL_TRAININGRUN, name, "ownerReferences",
-                     owner, "spec", "backoffLimit", 2, "template", pod);
+    json_t *owner = json_pack(
+        "{s:s, s:s, s:s, s:s, s:b, s:b}", "apiVersion", MG_API_VERSION, "kind", "TrainingRun", "name", name,
+        "uid", mg_json_str(tr, "metadata", "uid", NULL) ? mg_json_str(tr, "metadata", "uid", NULL) : "",
+        "controller", 1, "blockOwnerDeletion", 1);
+    return json_pack("{s:s, s:s, s:{s:s, s:s, s:{s:s, s:s}, s:[o]}, s:{s:i, s:o}}", "apiVersion", "batch/v1",
+                     "kind", "Job", "metadata", "name", name, "namespace",
+                     mg_json_str(tr, "metadata", "namespace", NULL), "labels", MG_LABEL_MANAGED_BY,
+                     MG_MANAGER_NAME, MG_LABEL_TRAININGRUN, name, "ownerReferences", owner, "spec",
+                     "backoffLimit", 2, "template", pod);
 }
 
 static bool job_condition(const json_t *job, const char *type) {
@@ -67,7 +70,8 @@ json_t *mg_tr_status(const json_t *tr, const json_t *job, const char *produced_m
     json_t *old = mg_json_get(tr, "status", NULL);
     json_t *status = json_is_object(old) ? json_deep_copy(old) : json_object();
     if (produced_mv) json_object_set_new(status, "modelVersion", json_string(produced_mv));
-    if (!json_is_object(mg_json_get(tr, "spec", "template", NULL))) return status; /* a record: people own it */
+    if (!json_is_object(mg_json_get(tr, "spec", "template", NULL)))
+        return status; /* a record: people own it */
     json_object_set_new(status, "jobName", json_string(mg_json_str(tr, "metadata", "name", NULL)));
     const char *phase = "Pending";
     if (job) {
@@ -75,7 +79,8 @@ json_t *mg_tr_status(const json_t *tr, const json_t *job, const char *produced_m
             phase = "Succeeded";
         else if (job_condition(job, "Failed"))
             phase = "Failed";
-        else if (mg_json_int(job, 0, "status", "active", NULL) > 0 || mg_json_str(job, "status", "startTime", NULL))
+        else if (mg_json_int(job, 0, "status", "active", NULL) > 0 ||
+                 mg_json_str(job, "status", "startTime", NULL))
             phase = "Running";
         set_or_del(status, "startedAt", mg_json_str(job, "status", "startTime", NULL));
         set_or_del(status, "completedAt", mg_json_str(job, "status", "completionTime", NULL));
@@ -116,7 +121,8 @@ const json_t *mg_pick_retraining_dataset(const json_t *dsvs, const json_t *selec
     size_t i;
     json_t *d;
     json_array_foreach(dsvs, i, d) {
-        if (selector && !mg_label_selector_matches(selector, mg_json_get(d, "metadata", "labels", NULL))) continue;
+        if (selector && !mg_label_selector_matches(selector, mg_json_get(d, "metadata", "labels", NULL)))
+            continue;
         if (!mg_dataset_eligible(d, approved_tools)) continue;
         const char *name = mg_json_str(d, "metadata", "name", NULL);
         if (own_dataset && name && !strcmp(name, own_dataset)) {
@@ -126,8 +132,9 @@ const json_t *mg_pick_retraining_dataset(const json_t *dsvs, const json_t *selec
         if (!best || newer(d, best)) best = d;
     }
     if (!best && why)
-        *why = own_eligible ? "no DatasetVersion fresher than the quarantined model's own dataset is eligible"
-                            : "no eligible DatasetVersion matches retraining.datasetSelector (privacy attestation "
-                              "and a passed bias scan by an approved tool are required)";
+        *why = own_eligible
+                   ? "no DatasetVersion fresher than the quarantined model's own dataset is eligible"
+                   : "no eligible DatasetVersion matches retraining.datasetSelector (privacy attestation "
+                     "and a passed bias scan by an approved tool are required)";
     return best;
 }

@@ -153,7 +153,8 @@ int main(int argc, char **argv) {
     mg_webhook *wh = NULL;
     mg_webhook_watch *watch = NULL;
     if (mg_webhook_new(&opt, &wh, &err) != 0 ||
-        (!f.no_caches && mg_webhook_watch_start(f.kubeconfig, f.context, &policy, wh, &index, &watch, &err) != 0) ||
+        (!f.no_caches &&
+         mg_webhook_watch_start(f.kubeconfig, f.context, &policy, wh, &index, &watch, &err) != 0) ||
         mg_webhook_start(wh, &err) != 0) {
         mg_log(MG_LOG_ERROR, "cannot start", "error", err.message, NULL);
         mg_webhook_stop(wh, 0);

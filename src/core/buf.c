@@ -20,7 +20,8 @@ static int ensure(mg_buf *b, size_t extra) {
     size_t need = b->len + extra + 1;
     if (need <= b->cap) return 0;
     size_t cap = b->cap ? b->cap : 256;
-    while (cap < need) cap *= 2;
+    while (cap < need)
+        cap *= 2;
     b->data = mg_xrealloc(b->data, cap);
     b->cap = cap;
     return 0;

@@ -29,8 +29,8 @@ static void format_utc(int64_t wall_ms, char *out, size_t outlen, int with_ms) {
         snprintf(out, outlen, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
                  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(wall_ms % 1000));
     else
-        snprintf(out, outlen, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+        snprintf(out, outlen, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                 tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
 void mg_clock_rfc3339_ms(int64_t wall_ms, char *out, size_t outlen) { format_utc(wall_ms, out, outlen, 1); }
@@ -39,8 +39,8 @@ void mg_clock_rfc3339(int64_t wall_ms, char *out, size_t outlen) { format_utc(wa
 int mg_clock_parse_rfc3339(const char *s, int64_t *wall_ms) {
     struct tm tm = {0};
     int consumed = 0;
-    if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
-               &tm.tm_min, &tm.tm_sec, &consumed) != 6)
+    if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
+               &tm.tm_sec, &consumed) != 6)
         return MG_EINVAL;
     const char *p = s + consumed;
     int64_t frac_ms = 0;
@@ -53,7 +53,8 @@ int mg_clock_parse_rfc3339(const char *s, int64_t *wall_ms) {
             p++;
         }
         if (!digits) return MG_EINVAL;
-        for (; digits < 3; digits++) frac_ms *= 10;
+        for (; digits < 3; digits++)
+            frac_ms *= 10;
     }
     int64_t offset_s = 0;
     if (*p == 'Z' || *p == 'z') {
@@ -88,13 +89,20 @@ int mg_clock_parse_duration(const char *s, int64_t *ms) {
         if (end == p || v < 0) return MG_EINVAL;
         p = end;
         double unit;
-        if (!strncmp(p, "ms", 2)) unit = 1, p += 2;
-        else if (!strncmp(p, "us", 2)) unit = 0.001, p += 2;
-        else if (!strncmp(p, "ns", 2)) unit = 0.000001, p += 2;
-        else if (*p == 's') unit = 1000, p++;
-        else if (*p == 'm') unit = 60000, p++;
-        else if (*p == 'h') unit = 3600000, p++;
-        else return MG_EINVAL;
+        if (!strncmp(p, "ms", 2))
+            unit = 1, p += 2;
+        else if (!strncmp(p, "us", 2))
+            unit = 0.001, p += 2;
+        else if (!strncmp(p, "ns", 2))
+            unit = 0.000001, p += 2;
+        else if (*p == 's')
+            unit = 1000, p++;
+        else if (*p == 'm')
+            unit = 60000, p++;
+        else if (*p == 'h')
+            unit = 3600000, p++;
+        else
+            return MG_EINVAL;
         total += v * unit;
     }
     *ms = (int64_t)llround(total);

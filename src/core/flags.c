@@ -15,9 +15,12 @@ static int set_value(const mg_flag *f, const char *value, mg_error *err) {
     switch (f->type) {
     case MG_FLAG_STRING: *(const char **)f->target = value; return 0;
     case MG_FLAG_BOOL:
-        if (!strcmp(value, "true") || !strcmp(value, "1")) *(bool *)f->target = true;
-        else if (!strcmp(value, "false") || !strcmp(value, "0")) *(bool *)f->target = false;
-        else return mg_error_set(err, MG_EINVAL, "flag --%s: want true or false, got \"%s\"", f->name, value);
+        if (!strcmp(value, "true") || !strcmp(value, "1"))
+            *(bool *)f->target = true;
+        else if (!strcmp(value, "false") || !strcmp(value, "0"))
+            *(bool *)f->target = false;
+        else
+            return mg_error_set(err, MG_EINVAL, "flag --%s: want true or false, got \"%s\"", f->name, value);
         return 0;
     case MG_FLAG_INT: {
         char *end;
@@ -38,7 +41,8 @@ int mg_flags_parse(int argc, char **argv, const mg_flag *flags, size_t n, mg_err
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) return MG_FLAGS_HELP;
         if (!strcmp(a, "--version")) return MG_FLAGS_VERSION;
         if (strncmp(a, "--", 2) || !a[2])
-            return mg_error_set(err, MG_EINVAL, "unexpected argument \"%s\" (flags look like --name=value)", a);
+            return mg_error_set(err, MG_EINVAL, "unexpected argument \"%s\" (flags look like --name=value)",
+                                a);
         const char *name = a + 2;
         const char *eq = strchr(name, '=');
         size_t len = eq ? (size_t)(eq - name) : strlen(name);
@@ -63,7 +67,9 @@ void mg_flags_usage(FILE *f, const char *usage_line, const mg_flag *flags, size_
     for (size_t i = 0; i < n; i++) {
         char left[64];
         snprintf(left, sizeof(left), "--%s%s", flags[i].name,
-                 flags[i].type == MG_FLAG_STRING ? " string" : flags[i].type == MG_FLAG_INT ? " int" : "");
+                 flags[i].type == MG_FLAG_STRING ? " string"
+                 : flags[i].type == MG_FLAG_INT  ? " int"
+                                                 : "");
         fprintf(f, "  %-30s %s", left, flags[i].help);
         if (flags[i].type == MG_FLAG_STRING && *(const char **)flags[i].target)
             fprintf(f, " (default \"%s\")", *(const char **)flags[i].target);

@@ -17,9 +17,12 @@ void mg_log_configure(mg_log_format format, mg_log_level min_level) {
 }
 
 int mg_log_parse_format(const char *s, mg_log_format *out) {
-    if (!strcmp(s, "json")) *out = MG_LOG_JSON;
-    else if (!strcmp(s, "text")) *out = MG_LOG_TEXT;
-    else return MG_EINVAL;
+    if (!strcmp(s, "json"))
+        *out = MG_LOG_JSON;
+    else if (!strcmp(s, "text"))
+        *out = MG_LOG_TEXT;
+    else
+        return MG_EINVAL;
     return 0;
 }
 

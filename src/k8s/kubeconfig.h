@@ -28,14 +28,14 @@ typedef struct mg_rest_config {
     size_t ca_pem_len;
     char *client_cert_pem; /* client certificate PEM, or NULL */
     size_t client_cert_pem_len;
-    char *client_key_pem;  /* client key PEM, or NULL */
+    char *client_key_pem; /* client key PEM, or NULL */
     size_t client_key_pem_len;
-    char *token;           /* static bearer token, or NULL */
-    char *token_file;      /* bearer token file re-read on change, or NULL */
+    char *token;      /* static bearer token, or NULL */
+    char *token_file; /* bearer token file re-read on change, or NULL */
     bool insecure_skip_tls_verify;
-    char *namespace;       /* context namespace or in-cluster namespace file, or NULL */
-    char *context;         /* name of the context used, or NULL in-cluster */
-    char *user;            /* name of the kubeconfig user entry, or NULL */
+    char *namespace; /* context namespace or in-cluster namespace file, or NULL */
+    char *context;   /* name of the context used, or NULL in-cluster */
+    char *user;      /* name of the kubeconfig user entry, or NULL */
 } mg_rest_config;
 
 /* Loads path (NULL: $KUBECONFIG's first entry, else ~/.kube/config); context NULL means the

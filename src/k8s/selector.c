@@ -21,7 +21,8 @@ int mg_label_selector_validate(const json_t *selector, mg_error *err) {
         if (!json_is_string(v)) return mg_error_set(err, MG_EINVAL, "matchLabels.%s must be a string", k);
     }
     json_t *exprs = json_object_get(selector, "matchExpressions");
-    if (exprs && !json_is_array(exprs)) return mg_error_set(err, MG_EINVAL, "matchExpressions must be a list");
+    if (exprs && !json_is_array(exprs))
+        return mg_error_set(err, MG_EINVAL, "matchExpressions must be a list");
     size_t i;
     json_t *e;
     json_array_foreach(exprs, i, e) {
@@ -29,23 +30,27 @@ int mg_label_selector_validate(const json_t *selector, mg_error *err) {
         const char *op = json_string_value(json_object_get(e, "operator"));
         json_t *values = json_object_get(e, "values");
         size_t nvalues = json_is_array(values) ? json_array_size(values) : 0;
-        if (!key || !*key) return mg_error_set(err, MG_EINVAL, "matchExpressions[%zu].key: Required value", i);
+        if (!key || !*key)
+            return mg_error_set(err, MG_EINVAL, "matchExpressions[%zu].key: Required value", i);
         if (!op) return mg_error_set(err, MG_EINVAL, "matchExpressions[%zu].operator: Required value", i);
         if (!strcmp(op, "In") || !strcmp(op, "NotIn")) {
             if (!nvalues)
-                return mg_error_set(err, MG_EINVAL,
-                                    "matchExpressions[%zu].values: Required value: must be specified when `operator` "
-                                    "is 'In' or 'NotIn'",
-                                    i);
+                return mg_error_set(
+                    err, MG_EINVAL,
+                    "matchExpressions[%zu].values: Required value: must be specified when `operator` "
+                    "is 'In' or 'NotIn'",
+                    i);
         } else if (!strcmp(op, "Exists") || !strcmp(op, "DoesNotExist")) {
             if (nvalues)
-                return mg_error_set(err, MG_EINVAL,
-                                    "matchExpressions[%zu].values: Forbidden: may not be specified when `operator` is "
-                                    "'Exists' or 'DoesNotExist'",
-                                    i);
+                return mg_error_set(
+                    err, MG_EINVAL,
+                    "matchExpressions[%zu].values: Forbidden: may not be specified when `operator` is "
+                    "'Exists' or 'DoesNotExist'",
+                    i);
         } else {
-            return mg_error_set(err, MG_EINVAL, "matchExpressions[%zu].operator: Invalid value: \"%s\": not a valid "
-                                                "selector operator",
+            return mg_error_set(err, MG_EINVAL,
+                                "matchExpressions[%zu].operator: Invalid value: \"%s\": not a valid "
+                                "selector operator",
                                 i, op);
         }
     }

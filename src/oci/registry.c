@@ -20,7 +20,7 @@
 #include "core/mem.h"
 #include "k8s/strmap.h"
 
-#define MAX_BODY (4u << 20)   /* manifests are small; a registry sending more is misbehaving */
+#define MAX_BODY (4u << 20) /* manifests are small; a registry sending more is misbehaving */
 #define MAX_TOKEN_BODY (1u << 20)
 #define POOL_MAX 8
 
@@ -39,7 +39,7 @@ typedef struct token {
 } token;
 
 typedef struct entry {
-    int rc;          /* 0, MG_ENOTFOUND, or another error */
+    int rc; /* 0, MG_ENOTFOUND, or another error */
     char digest[MG_IMAGEREF_DIGEST_MAX + 1];
     char message[512];
     int http_status;
@@ -57,7 +57,7 @@ struct mg_oci_client {
     void (*observer)(void *ud, mg_oci_event ev);
     void *observer_ud;
 
-    pthread_mutex_t mu; /* cache, tokens */
+    pthread_mutex_t mu;     /* cache, tokens */
     pthread_cond_t settled; /* a pending entry got its answer */
     mg_strmap *cache;
     token *tokens;
@@ -187,7 +187,8 @@ static char *b64_decode(const char *s) {
 }
 
 static const json_t *auth_entry(const json_t *auths, const char *host) {
-    const char *hub[] = {"https://index.docker.io/v1/", "index.docker.io", "docker.io", "registry-1.docker.io"};
+    const char *hub[] = {"https://index.docker.io/v1/", "index.docker.io", "docker.io",
+                         "registry-1.docker.io"};
     char key[600];
     const json_t *e = json_object_get(auths, host);
     if (e) return e;
@@ -208,16 +209,18 @@ static int load_credentials(reg *r, const char *path, mg_error *err) {
     json_t *doc = json_load_file(path, 0, &je);
     if (!doc) {
         FILE *f = fopen(path, "r");
-        if (!f) return mg_error_set(err, MG_EIO, "registry %s: credentialsFile %s: cannot read it", r->host, path);
+        if (!f)
+            return mg_error_set(err, MG_EIO, "registry %s: credentialsFile %s: cannot read it", r->host,
+                                path);
         fclose(f);
-        return mg_error_set(err, MG_EPARSE, "registry %s: credentialsFile %s: line %d: %s", r->host, path, je.line,
-                            je.text);
+        return mg_error_set(err, MG_EPARSE, "registry %s: credentialsFile %s: line %d: %s", r->host, path,
+                            je.line, je.text);
     }
     int rc = 0;
     const json_t *e = auth_entry(json_object_get(doc, "auths"), r->host);
     if (!json_is_object(e)) {
-        rc = mg_error_set(err, MG_EPARSE, "registry %s: credentialsFile %s: no auths entry for %s", r->host, path,
-                          r->host);
+        rc = mg_error_set(err, MG_EPARSE, "registry %s: credentialsFile %s: no auths entry for %s", r->host,
+                          path, r->host);
         goto out;
     }
     const char *auth = json_string_value(json_object_get(e, "auth"));
@@ -227,9 +230,10 @@ static int load_credentials(reg *r, const char *path, mg_error *err) {
         char *plain = b64_decode(auth);
         if (!plain || !strchr(plain, ':')) {
             free(plain);
-            rc = mg_error_set(err, MG_EPARSE,
-                              "registry %s: credentialsFile %s: auths[%s].auth is not base64 of user:password",
-                              r->host, path, r->host);
+            rc =
+                mg_error_set(err, MG_EPARSE,
+                             "registry %s: credentialsFile %s: auths[%s].auth is not base64 of user:password",
+                             r->host, path, r->host);
             goto out;
         }
         r->basic = b64_encode(plain);
@@ -239,9 +243,10 @@ static int load_credentials(reg *r, const char *path, mg_error *err) {
         r->basic = b64_encode(plain);
         free(plain);
     } else {
-        rc = mg_error_set(err, MG_EPARSE,
-                          "registry %s: credentialsFile %s: auths[%s] has neither auth nor username and password",
-                          r->host, path, r->host);
+        rc = mg_error_set(
+            err, MG_EPARSE,
+            "registry %s: credentialsFile %s: auths[%s] has neither auth nor username and password", r->host,
+            path, r->host);
     }
 out:
     json_decref(doc);
@@ -305,8 +310,7 @@ static int request(mg_oci_client *c, const reg *r, const char *method, const cha
     memset(resp, 0, sizeof *resp);
     mg_buf_init(&resp->body, max_body);
     int64_t left = deadline - mg_clock_mono_ms();
-    if (left <= 0)
-        return mg_error_set(err, MG_ETIMEOUT, "%s: no answer within %ld ms", what, c->timeout_ms);
+    if (left <= 0) return mg_error_set(err, MG_ETIMEOUT, "%s: no answer within %ld ms", what, c->timeout_ms);
     CURL *h = mg_curlpool_take(c->pool); /* reset, share attached */
     struct curl_slist *hdr = NULL;
     if (accept) {
@@ -394,11 +398,12 @@ static void token_put(mg_oci_client *c, const char *key, const char *value, int6
 }
 
 /* The token flow for a Bearer challenge: returns a new "Authorization: Bearer ..." line. */
-static int fetch_token(mg_oci_client *c, const reg *r, const char *host, const char *path, const char *challenge,
-                       int64_t deadline, const char *what, char **auth_line, mg_error *err) {
+static int fetch_token(mg_oci_client *c, const reg *r, const char *host, const char *path,
+                       const char *challenge, int64_t deadline, const char *what, char **auth_line,
+                       mg_error *err) {
     char scheme[16], realm[512], service[256], scope[512];
-    if (mg_oci_parse_challenge(challenge, scheme, sizeof scheme, realm, sizeof realm, service, sizeof service, scope,
-                               sizeof scope) != 0 ||
+    if (mg_oci_parse_challenge(challenge, scheme, sizeof scheme, realm, sizeof realm, service, sizeof service,
+                               scope, sizeof scope) != 0 ||
         !realm[0])
         return mg_error_set(err, MG_EPARSE, "%s: unusable WWW-Authenticate challenge: %s", what, challenge);
     if (!scope[0]) snprintf(scope, sizeof scope, "repository:%s:pull", path);
@@ -419,7 +424,8 @@ static int fetch_token(mg_oci_client *c, const reg *r, const char *host, const c
     free(url);
     if (rc) goto out;
     if (resp.status != 200) {
-        rc = mg_error_set(err, MG_EHTTP, "%s: token request to %s answered HTTP %ld", what, realm, resp.status);
+        rc = mg_error_set(err, MG_EHTTP, "%s: token request to %s answered HTTP %ld", what, realm,
+                          resp.status);
         if (err) err->http_status = (int)resp.status;
         goto out;
     }
@@ -449,7 +455,8 @@ out:
 static const reg *find_reg(const mg_oci_client *c, const char *domain) {
     const char *endpoint = mg_oci_endpoint_host(domain);
     for (size_t i = 0; i < c->n_regs; i++)
-        if (!strcasecmp(c->regs[i].host, domain) || !strcasecmp(c->regs[i].host, endpoint)) return &c->regs[i];
+        if (!strcasecmp(c->regs[i].host, domain) || !strcasecmp(c->regs[i].host, endpoint))
+            return &c->regs[i];
     if (!strcmp(domain, "docker.io"))
         for (size_t i = 0; i < c->n_regs; i++)
             if (!strcasecmp(c->regs[i].host, "index.docker.io")) return &c->regs[i];
@@ -473,8 +480,8 @@ int mg_oci_resolve_uncached(mg_oci_client *c, const mg_imageref *ref, char *dige
     if (!ref->tag[0]) return mg_error_set(err, MG_EINVAL, "%s: the reference has no tag", what);
     const reg *r = find_reg(c, ref->domain);
     const char *host = mg_oci_endpoint_host(ref->domain);
-    char *url = mg_xasprintf("%s://%s/v2/%s/manifests/%s", r && r->plain_http ? "http" : "https", host, ref->path,
-                             ref->tag);
+    char *url = mg_xasprintf("%s://%s/v2/%s/manifests/%s", r && r->plain_http ? "http" : "https", host,
+                             ref->path, ref->tag);
     int64_t deadline = mg_clock_mono_ms() + c->timeout_ms;
     char key[1024];
     snprintf(key, sizeof key, "%s|repository:%s:pull", host, ref->path);
@@ -488,7 +495,8 @@ int mg_oci_resolve_uncached(mg_oci_client *c, const mg_imageref *ref, char *dige
         char scheme[16], realm[8], service[8], scope[8];
         if (mg_oci_parse_challenge(resp.www_auth, scheme, sizeof scheme, realm, sizeof realm, service,
                                    sizeof service, scope, sizeof scope) != 0) {
-            rc = mg_error_set(err, MG_EHTTP, "%s: HTTP 401 without a usable WWW-Authenticate challenge", what);
+            rc =
+                mg_error_set(err, MG_EHTTP, "%s: HTTP 401 without a usable WWW-Authenticate challenge", what);
             if (err) err->http_status = 401;
             goto out;
         }
@@ -501,7 +509,8 @@ int mg_oci_resolve_uncached(mg_oci_client *c, const mg_imageref *ref, char *dige
         } else if (!strcasecmp(scheme, "Basic") && r && r->basic) {
             auth = mg_xasprintf("Authorization: Basic %s", r->basic);
         } else {
-            rc = mg_error_set(err, MG_EHTTP, "%s: the registry wants %s authentication and no credentials are configured",
+            rc = mg_error_set(err, MG_EHTTP,
+                              "%s: the registry wants %s authentication and no credentials are configured",
                               what, scheme);
             if (err) err->http_status = 401;
         }
@@ -528,7 +537,8 @@ int mg_oci_resolve_uncached(mg_oci_client *c, const mg_imageref *ref, char *dige
             err->retryable = resp.status >= 500 || resp.status == 429;
         }
     } else if (!is_digest(resp.digest)) {
-        rc = mg_error_set(err, MG_EPARSE, "%s: the registry sent an invalid digest \"%.100s\"", what, resp.digest);
+        rc = mg_error_set(err, MG_EPARSE, "%s: the registry sent an invalid digest \"%.100s\"", what,
+                          resp.digest);
     } else if (strlen(resp.digest) >= digest_len) {
         rc = mg_error_set(err, MG_EINVAL, "%s: digest buffer too small", what);
     } else {
@@ -577,7 +587,8 @@ static void make_room(mg_oci_client *c, int64_t now) {
         void *v;
         while (mg_strmap_next(c->cache, &it, &k, &v)) {
             entry *e = v;
-            if (!e->pending && (pass == 1 || e->expires_ms <= now)) json_array_append_new(dead, json_string(k));
+            if (!e->pending && (pass == 1 || e->expires_ms <= now))
+                json_array_append_new(dead, json_string(k));
         }
         size_t i;
         json_t *js;
@@ -613,8 +624,8 @@ int mg_oci_resolve(mg_oci_client *c, const mg_imageref *ref, char *digest, size_
         pthread_mutex_unlock(&c->mu);
         if (copy.pending) {
             atomic_fetch_add(&c->errors, 1);
-            return mg_error_set(err, MG_ETIMEOUT, "resolving %s:%s: no answer within %ld ms", ref->name, ref->tag,
-                                c->timeout_ms);
+            return mg_error_set(err, MG_ETIMEOUT, "resolving %s:%s: no answer within %ld ms", ref->name,
+                                ref->tag, c->timeout_ms);
         }
         atomic_fetch_add(&c->hits, 1);
         observe(c, MG_OCI_CACHE_HIT);

@@ -49,25 +49,31 @@
 #include "policy/config.h"
 #include "policy/imageref.h"
 
-#define MG_OCI_ACCEPT                                                                              \
-    "application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json, "       \
-    "application/vnd.docker.distribution.manifest.v2+json, "                                      \
+#define MG_OCI_ACCEPT                                                                                        \
+    "application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json, "                  \
+    "application/vnd.docker.distribution.manifest.v2+json, "                                                 \
     "application/vnd.docker.distribution.manifest.list.v2+json"
 
 typedef struct mg_oci_client mg_oci_client;
 
 /* What happened, for metrics: each mg_oci_resolve reports one cache event (HIT or MISS), and
  * each registry round trip (a miss) one of FOUND, NOT_FOUND, ERROR. */
-typedef enum { MG_OCI_CACHE_HIT, MG_OCI_CACHE_MISS, MG_OCI_FOUND, MG_OCI_NOT_FOUND, MG_OCI_ERROR } mg_oci_event;
+typedef enum {
+    MG_OCI_CACHE_HIT,
+    MG_OCI_CACHE_MISS,
+    MG_OCI_FOUND,
+    MG_OCI_NOT_FOUND,
+    MG_OCI_ERROR
+} mg_oci_event;
 
 typedef struct mg_oci_options {
     const mg_registry_config *registries; /* copied; may be NULL */
     size_t n_registries;
-    long timeout_ms;     /* whole resolution; 0: 2000 */
-    int cache_ttl_s;     /* positive entries; < 0: 300; 0: no positive cache */
-    int negative_ttl_s;  /* "not found" entries; < 0: min(cache_ttl_s, 10) */
-    int error_ttl_s;     /* errors; < 0: 1 (0 when cache_ttl_s is 0) */
-    size_t max_entries;  /* 0: 10000 */
+    long timeout_ms;    /* whole resolution; 0: 2000 */
+    int cache_ttl_s;    /* positive entries; < 0: 300; 0: no positive cache */
+    int negative_ttl_s; /* "not found" entries; < 0: min(cache_ttl_s, 10) */
+    int error_ttl_s;    /* errors; < 0: 1 (0 when cache_ttl_s is 0) */
+    size_t max_entries; /* 0: 10000 */
     void (*observer)(void *ud, mg_oci_event ev);
     void *observer_ud;
 } mg_oci_options;

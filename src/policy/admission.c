@@ -189,7 +189,8 @@ static image_result check_image(actx *c, const char *image, const char *what, co
         return res;
     }
     /* the prefix test is free; the index is asked only for images outside every prefix */
-    if (!under_any_prefix(c->cfg, &ref) && !(c->ix && c->ix->repo_known && c->ix->repo_known(c->ix->ctx, c->ns, ref.name)))
+    if (!under_any_prefix(c->cfg, &ref) &&
+        !(c->ix && c->ix->repo_known && c->ix->repo_known(c->ix->ctx, c->ns, ref.name)))
         return res;
     res.model = true;
     char shown[MG_IMAGEREF_NAME_MAX * 2];

@@ -27,7 +27,8 @@ static void reading(mg_model_metrics *m, double n) {
 
 static double predictions(const mg_model_metrics *m) {
     double s = 0;
-    for (size_t i = 0; i < m->npredictions; i++) s += m->predictions[i].value;
+    for (size_t i = 0; i < m->npredictions; i++)
+        s += m->predictions[i].value;
     return s;
 }
 

@@ -71,7 +71,8 @@ static void test_backoff(void **state) {
     assert_int_equal(mg_backoff_next(&b), 5);
     assert_int_equal(mg_backoff_next(&b), 10);
     assert_int_equal(mg_backoff_next(&b), 20);
-    for (int i = 0; i < 100; i++) mg_backoff_next(&b);
+    for (int i = 0; i < 100; i++)
+        mg_backoff_next(&b);
     assert_int_equal(mg_backoff_next(&b), 1000);
     mg_backoff_reset(&b);
     assert_int_equal(mg_backoff_next(&b), 5);
@@ -85,9 +86,8 @@ static void test_backoff(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_buf_cap),     cmocka_unit_test(test_error_wrap),
-        cmocka_unit_test(test_durations),   cmocka_unit_test(test_rfc3339),
-        cmocka_unit_test(test_backoff),
+        cmocka_unit_test(test_buf_cap), cmocka_unit_test(test_error_wrap), cmocka_unit_test(test_durations),
+        cmocka_unit_test(test_rfc3339), cmocka_unit_test(test_backoff),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,7 +11,8 @@
 
 static void test_getters(void **state) {
     (void)state;
-    json_t *o = json_loads("{\"metadata\":{\"name\":\"a\",\"generation\":3},\"spec\":{\"x\":1.5,\"b\":true}}", 0, NULL);
+    json_t *o = json_loads("{\"metadata\":{\"name\":\"a\",\"generation\":3},\"spec\":{\"x\":1.5,\"b\":true}}",
+                           0, NULL);
     assert_string_equal(mg_json_str(o, "metadata", "name", NULL), "a");
     assert_null(mg_json_str(o, "metadata", "generation", NULL));
     assert_int_equal(mg_json_int(o, -1, "metadata", "generation", NULL), 3);
@@ -24,7 +25,8 @@ static void test_getters(void **state) {
 
 static void test_subset(void **state) {
     (void)state;
-    json_t *have = json_loads("{\"a\":1,\"b\":{\"c\":[{\"n\":\"x\",\"d\":\"def\"}],\"e\":2.0},\"z\":null}", 0, NULL);
+    json_t *have =
+        json_loads("{\"a\":1,\"b\":{\"c\":[{\"n\":\"x\",\"d\":\"def\"}],\"e\":2.0},\"z\":null}", 0, NULL);
     json_t *w1 = json_loads("{\"a\":1,\"b\":{\"c\":[{\"n\":\"x\"}],\"e\":2}}", 0, NULL);
     json_t *w2 = json_loads("{\"b\":{\"c\":[{\"n\":\"y\"}]}}", 0, NULL);
     json_t *w3 = json_loads("{\"b\":{\"c\":[{\"n\":\"x\"},{\"n\":\"x\"}]}}", 0, NULL);

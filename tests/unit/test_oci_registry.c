@@ -41,9 +41,7 @@ static void script(json_t *rules) {
     usleep(20000); /* the responder re-reads the script by mtime */
 }
 
-static json_t *requests(void) {
-    return rs_requests(&R, true);
-}
+static json_t *requests(void) { return rs_requests(&R, true); }
 
 static int group_setup(void **state) {
     (void)state;
@@ -63,7 +61,8 @@ static int group_teardown(void **state) {
 }
 
 static mg_oci_client *client(int ttl, bool creds, long timeout_ms) {
-    mg_registry_config rc = {.host = O.host, .ca_file = R.ca_file, .credentials_file = creds ? O.creds : NULL};
+    mg_registry_config rc = {
+        .host = O.host, .ca_file = R.ca_file, .credentials_file = creds ? O.creds : NULL};
     mg_oci_options o = {.registries = &rc,
                         .n_registries = 1,
                         .timeout_ms = timeout_ms,
@@ -86,8 +85,8 @@ static void ref_of(const char *s, mg_imageref *ref) {
 
 /* A HEAD rule answering 200 with a digest header for path. */
 static json_t *head_ok(const char *path, const char *digest) {
-    return json_pack("{s:s,s:s,s:{s:s},s:s}", "method", "HEAD", "path", path, "headers", "Docker-Content-Digest",
-                     digest, "body", "");
+    return json_pack("{s:s,s:s,s:{s:s},s:s}", "method", "HEAD", "path", path, "headers",
+                     "Docker-Content-Digest", digest, "body", "");
 }
 
 /* ---------------------------------------------------------------- pure */
@@ -95,34 +94,36 @@ static json_t *head_ok(const char *path, const char *digest) {
 static void test_challenge(void **state) {
     (void)state;
     char scheme[16], realm[128], service[64], scope[128];
-    assert_int_equal(mg_oci_parse_challenge("Bearer realm=\"https://auth.docker.io/token\",service=\"registry.docker.io\","
-                                            "scope=\"repository:library/ubuntu:pull\"",
-                                            scheme, sizeof scheme, realm, sizeof realm, service, sizeof service, scope,
-                                            sizeof scope),
-                     0);
+    assert_int_equal(
+        mg_oci_parse_challenge("Bearer realm=\"https://auth.docker.io/token\",service=\"registry.docker.io\","
+                               "scope=\"repository:library/ubuntu:pull\"",
+                               scheme, sizeof scheme, realm, sizeof realm, service, sizeof service, scope,
+                               sizeof scope),
+        0);
     assert_string_equal(scheme, "Bearer");
     assert_string_equal(realm, "https://auth.docker.io/token");
     assert_string_equal(service, "registry.docker.io");
     assert_string_equal(scope, "repository:library/ubuntu:pull");
     /* unquoted values, spaces, other params, case of the names */
-    assert_int_equal(mg_oci_parse_challenge("  bearer Realm=https://r/t , error=\"insufficient_scope\", Service=s",
-                                            scheme, sizeof scheme, realm, sizeof realm, service, sizeof service, scope,
-                                            sizeof scope),
+    assert_int_equal(mg_oci_parse_challenge(
+                         "  bearer Realm=https://r/t , error=\"insufficient_scope\", Service=s", scheme,
+                         sizeof scheme, realm, sizeof realm, service, sizeof service, scope, sizeof scope),
                      0);
     assert_string_equal(scheme, "bearer");
     assert_string_equal(realm, "https://r/t");
     assert_string_equal(service, "s");
     assert_string_equal(scope, "");
-    assert_int_equal(mg_oci_parse_challenge("Basic realm=\"Registry \\\"x\\\"\"", scheme, sizeof scheme, realm,
-                                            sizeof realm, service, sizeof service, scope, sizeof scope),
+    assert_int_equal(mg_oci_parse_challenge("Basic realm=\"Registry \\\"x\\\"\"", scheme, sizeof scheme,
+                                            realm, sizeof realm, service, sizeof service, scope,
+                                            sizeof scope),
                      0);
     assert_string_equal(scheme, "Basic");
     assert_string_equal(realm, "Registry \"x\"");
-    assert_int_equal(mg_oci_parse_challenge("", scheme, sizeof scheme, realm, sizeof realm, service, sizeof service,
-                                            scope, sizeof scope),
-                     MG_EPARSE);
-    assert_int_equal(mg_oci_parse_challenge("Bearer realm", scheme, sizeof scheme, realm, sizeof realm, service,
+    assert_int_equal(mg_oci_parse_challenge("", scheme, sizeof scheme, realm, sizeof realm, service,
                                             sizeof service, scope, sizeof scope),
+                     MG_EPARSE);
+    assert_int_equal(mg_oci_parse_challenge("Bearer realm", scheme, sizeof scheme, realm, sizeof realm,
+                                            service, sizeof service, scope, sizeof scope),
                      MG_EPARSE);
     assert_string_equal(mg_oci_endpoint_host("docker.io"), "registry-1.docker.io");
     assert_string_equal(mg_oci_endpoint_host("localhost:5000"), "localhost:5000");
@@ -133,8 +134,8 @@ static void test_bad_credentials(void **state) {
     char path[160];
     snprintf(path, sizeof path, "%s/bad.json", R.dir);
     mg_registry_config rc = {.host = "other.example.com", .credentials_file = O.creds};
-    mg_oci_options o = {.registries = &rc, .n_registries = 1, .cache_ttl_s = -1, .negative_ttl_s = -1,
-                        .error_ttl_s = -1};
+    mg_oci_options o = {
+        .registries = &rc, .n_registries = 1, .cache_ttl_s = -1, .negative_ttl_s = -1, .error_ttl_s = -1};
     mg_oci_client *c = NULL;
     mg_error err;
     assert_int_equal(mg_oci_client_new(&o, &c, &err), MG_EPARSE);
@@ -144,7 +145,8 @@ static void test_bad_credentials(void **state) {
     rc.credentials_file = path;
     assert_int_equal(mg_oci_client_new(&o, &c, &err), MG_EPARSE);
     assert_non_null(strstr(err.message, "not base64 of user:password"));
-    rs_write_text(path, "{\"auths\": {\"https://other.example.com\": {\"username\": \"u\", \"password\": \"p\"}}}");
+    rs_write_text(path,
+                  "{\"auths\": {\"https://other.example.com\": {\"username\": \"u\", \"password\": \"p\"}}}");
     assert_int_equal(mg_oci_client_new(&o, &c, &err), 0);
     mg_oci_client_free(c);
     rc.credentials_file = "/nonexistent/config.json";
@@ -192,10 +194,11 @@ static void test_head_media_types_and_reuse(void **state) {
 
 static void test_missing_digest_header(void **state) {
     (void)state;
-    const char *manifest = "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\"}";
-    script(json_pack("[{s:s,s:s,s:s},{s:s,s:s,s:s,s:{s:s}}]", "method", "HEAD", "path", "/v2/m/manifests/v1", "body",
-                     "", "method", "GET", "path", "/v2/m/manifests/v1", "body", manifest, "headers", "Content-Type",
-                     "application/vnd.oci.image.manifest.v1+json"));
+    const char *manifest =
+        "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\"}";
+    script(json_pack("[{s:s,s:s,s:s},{s:s,s:s,s:s,s:{s:s}}]", "method", "HEAD", "path", "/v2/m/manifests/v1",
+                     "body", "", "method", "GET", "path", "/v2/m/manifests/v1", "body", manifest, "headers",
+                     "Content-Type", "application/vnd.oci.image.manifest.v1+json"));
     mg_oci_client *c = client(0, false, 2000);
     mg_imageref ref;
     char *img = mg_xasprintf("%s/m:v1", O.host);
@@ -277,12 +280,12 @@ static void test_bearer_flow(void **state) {
     (void)state;
     /* 401 once (the responder cannot match on headers), then 200 */
     char *challenge = mg_xasprintf("Bearer realm=\"https://%s/token\",service=\"reg.test\","
-                             "scope=\"repository:models/fraud:pull\"",
-                             O.host);
-    script(json_pack("[{s:s,s:s,s:i,s:i,s:{s:s},s:s},o,{s:s,s:s,s:{s:s,s:i}}]", "method", "HEAD", "path", "/v2/",
-                     "times", 1, "status", 401, "headers", "WWW-Authenticate", challenge, "body", "",
-                     head_ok("/v2/models/fraud/manifests/1.4.0", D2), "method", "GET", "path", "/token?", "body",
-                     "token", "tok-123", "expires_in", 300));
+                                   "scope=\"repository:models/fraud:pull\"",
+                                   O.host);
+    script(json_pack("[{s:s,s:s,s:i,s:i,s:{s:s},s:s},o,{s:s,s:s,s:{s:s,s:i}}]", "method", "HEAD", "path",
+                     "/v2/", "times", 1, "status", 401, "headers", "WWW-Authenticate", challenge, "body", "",
+                     head_ok("/v2/models/fraud/manifests/1.4.0", D2), "method", "GET", "path", "/token?",
+                     "body", "token", "tok-123", "expires_in", 300));
     free(challenge);
     mg_oci_client *c = client(0, true, 2000);
     mg_imageref ref;
@@ -296,7 +299,8 @@ static void test_bearer_flow(void **state) {
     assert_int_equal(json_array_size(reqs), 3);
     assert_null(rs_req_header(reqs, 0, "authorization"));
     assert_string_equal(rs_req_str(reqs, 1, "method"), "GET");
-    assert_string_equal(rs_req_str(reqs, 1, "path"), "/token?service=reg.test&scope=repository%3Amodels%2Ffraud%3Apull");
+    assert_string_equal(rs_req_str(reqs, 1, "path"),
+                        "/token?service=reg.test&scope=repository%3Amodels%2Ffraud%3Apull");
     assert_string_equal(rs_req_header(reqs, 1, "authorization"), "Basic cm9ib3Q6czNjcmV0");
     assert_string_equal(rs_req_header(reqs, 2, "authorization"), "Bearer tok-123");
     json_decref(reqs);
@@ -311,9 +315,9 @@ static void test_bearer_flow(void **state) {
     mg_oci_client_free(c);
     c = client(0, false, 2000);
     challenge = mg_xasprintf("Bearer realm=\"https://%s/token\"", O.host);
-    script(json_pack("[{s:s,s:s,s:i,s:{s:s},s:s},{s:s,s:s,s:i,s:s}]", "method", "HEAD", "path", "/v2/", "status", 401,
-                     "headers", "WWW-Authenticate", challenge, "body", "", "method", "GET", "path", "/token", "status",
-                     401, "body", "{}"));
+    script(json_pack("[{s:s,s:s,s:i,s:{s:s},s:s},{s:s,s:s,s:i,s:s}]", "method", "HEAD", "path", "/v2/",
+                     "status", 401, "headers", "WWW-Authenticate", challenge, "body", "", "method", "GET",
+                     "path", "/token", "status", 401, "body", "{}"));
     free(challenge);
     assert_int_equal(mg_oci_resolve(c, &ref, d, sizeof d, &err), MG_EHTTP);
     assert_non_null(strstr(err.message, "token request"));
@@ -327,8 +331,8 @@ static void test_bearer_flow(void **state) {
 
 static void test_basic_flow(void **state) {
     (void)state;
-    script(json_pack("[{s:s,s:s,s:i,s:i,s:{s:s},s:s},o]", "method", "HEAD", "path", "/v2/", "times", 1, "status", 401,
-                     "headers", "WWW-Authenticate", "Basic realm=\"Registry\"", "body", "",
+    script(json_pack("[{s:s,s:s,s:i,s:i,s:{s:s},s:s},o]", "method", "HEAD", "path", "/v2/", "times", 1,
+                     "status", 401, "headers", "WWW-Authenticate", "Basic realm=\"Registry\"", "body", "",
                      head_ok("/v2/m/manifests/v1", D1)));
     mg_oci_client *c = client(0, true, 2000);
     mg_imageref ref;
@@ -345,8 +349,8 @@ static void test_basic_flow(void **state) {
     mg_oci_client_free(c);
     /* Basic challenge without credentials: an error that says so */
     c = client(0, false, 2000);
-    script(json_pack("[{s:s,s:s,s:i,s:{s:s},s:s}]", "method", "HEAD", "path", "/v2/", "status", 401, "headers",
-                     "WWW-Authenticate", "Basic realm=\"Registry\"", "body", ""));
+    script(json_pack("[{s:s,s:s,s:i,s:{s:s},s:s}]", "method", "HEAD", "path", "/v2/", "status", 401,
+                     "headers", "WWW-Authenticate", "Basic realm=\"Registry\"", "body", ""));
     assert_int_equal(mg_oci_resolve(c, &ref, d, sizeof d, &err), MG_EHTTP);
     assert_non_null(strstr(err.message, "no credentials"));
     mg_oci_client_free(c);
@@ -360,8 +364,12 @@ static void test_cache(void **state) {
                      "/v2/m/manifests/nope", "status", 404, "body", ""));
     int events[5] = {0};
     mg_registry_config rc = {.host = O.host, .ca_file = R.ca_file};
-    mg_oci_options o = {.registries = &rc, .n_registries = 1, .cache_ttl_s = 300, .negative_ttl_s = 300,
-                        .error_ttl_s = 0, .max_entries = 2};
+    mg_oci_options o = {.registries = &rc,
+                        .n_registries = 1,
+                        .cache_ttl_s = 300,
+                        .negative_ttl_s = 300,
+                        .error_ttl_s = 0,
+                        .max_entries = 2};
     o.observer = observer;
     o.observer_ud = events;
     mg_oci_client *c = NULL;
@@ -425,8 +433,8 @@ static void *flight_main(void *arg) {
 /* Eight threads ask for one tag on a cold cache while the registry is slow: one request. */
 static void test_single_flight(void **state) {
     (void)state;
-    script(json_pack("[{s:s,s:s,s:i,s:{s:s},s:s}]", "method", "HEAD", "path", "/v2/m/manifests/v1", "delay_ms", 300,
-                     "headers", "Docker-Content-Digest", D1, "body", ""));
+    script(json_pack("[{s:s,s:s,s:i,s:{s:s},s:s}]", "method", "HEAD", "path", "/v2/m/manifests/v1",
+                     "delay_ms", 300, "headers", "Docker-Content-Digest", D1, "body", ""));
     mg_oci_client *c = client(0, false, 2000); /* no TTL: the in-flight answer is still shared */
     flight f[8];
     pthread_t t[8];
@@ -459,10 +467,14 @@ int main(void) {
         cmocka_unit_test(test_challenge),
     };
     const struct CMUnitTest wire[] = {
-        cmocka_unit_test(test_bad_credentials),       cmocka_unit_test(test_head_media_types_and_reuse),
-        cmocka_unit_test(test_missing_digest_header), cmocka_unit_test(test_errors),
-        cmocka_unit_test(test_bearer_flow),           cmocka_unit_test(test_basic_flow),
-        cmocka_unit_test(test_cache),                 cmocka_unit_test(test_single_flight),
+        cmocka_unit_test(test_bad_credentials),
+        cmocka_unit_test(test_head_media_types_and_reuse),
+        cmocka_unit_test(test_missing_digest_header),
+        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_bearer_flow),
+        cmocka_unit_test(test_basic_flow),
+        cmocka_unit_test(test_cache),
+        cmocka_unit_test(test_single_flight),
     };
     int failed = cmocka_run_group_tests_name("oci-pure", pure, NULL, NULL);
     failed += cmocka_run_group_tests_name("oci-wire", wire, group_setup, group_teardown);

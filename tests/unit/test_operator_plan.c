@@ -12,15 +12,18 @@
 #include "operator/mdstate.h"
 #include "operator/plan.h"
 
-static const char *MD = "{\"metadata\":{\"name\":\"fraud\",\"namespace\":\"ml\",\"uid\":\"u-1\",\"generation\":2},"
-                        "\"spec\":{\"modelVersion\":\"fraud-1-4-0\",\"replicas\":3,\"port\":9000,"
-                        "\"env\":[{\"name\":\"A\",\"value\":\"1\"}]}}";
-static const char *MV = "{\"metadata\":{\"name\":\"fraud-1-4-0\",\"namespace\":\"ml\"},\"spec\":{\"model\":\"fraud-detector\","
-                        "\"version\":\"1.4.0\",\"image\":\"registry.example.com/models/fraud\","
-                        "\"digest\":\"sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}}";
-static const char *FB = "{\"metadata\":{\"name\":\"fraud-1-3-0\",\"namespace\":\"ml\"},\"spec\":{\"model\":\"fraud-detector\","
-                        "\"version\":\"1.3.0\",\"image\":\"registry.example.com/models/fraud\","
-                        "\"digest\":\"sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\"}}";
+static const char *MD =
+    "{\"metadata\":{\"name\":\"fraud\",\"namespace\":\"ml\",\"uid\":\"u-1\",\"generation\":2},"
+    "\"spec\":{\"modelVersion\":\"fraud-1-4-0\",\"replicas\":3,\"port\":9000,"
+    "\"env\":[{\"name\":\"A\",\"value\":\"1\"}]}}";
+static const char *MV =
+    "{\"metadata\":{\"name\":\"fraud-1-4-0\",\"namespace\":\"ml\"},\"spec\":{\"model\":\"fraud-detector\","
+    "\"version\":\"1.4.0\",\"image\":\"registry.example.com/models/fraud\","
+    "\"digest\":\"sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}}";
+static const char *FB =
+    "{\"metadata\":{\"name\":\"fraud-1-3-0\",\"namespace\":\"ml\"},\"spec\":{\"model\":\"fraud-detector\","
+    "\"version\":\"1.3.0\",\"image\":\"registry.example.com/models/fraud\","
+    "\"digest\":\"sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\"}}";
 
 static void test_deployment_shape(void **state) {
     (void)state;
@@ -28,18 +31,23 @@ static void test_deployment_shape(void **state) {
     json_t *d = mg_plan_deployment(md, mv, 3);
     json_t *c = json_array_get(mg_json_get(d, "spec", "template", "spec", "containers", NULL), 0);
     assert_string_equal(mg_json_str(c, "image", NULL),
-                        "registry.example.com/models/fraud@sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+                        "registry.example.com/models/"
+                        "fraud@sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
     assert_int_equal(mg_json_int(d, 0, "spec", "replicas", NULL), 3);
-    assert_int_equal(mg_json_int(json_array_get(json_object_get(c, "ports"), 0), 0, "containerPort", NULL), 9000);
+    assert_int_equal(mg_json_int(json_array_get(json_object_get(c, "ports"), 0), 0, "containerPort", NULL),
+                     9000);
     assert_string_equal(mg_json_str(json_array_get(json_object_get(c, "env"), 0), "name", NULL), "A");
     json_t *owner = json_array_get(mg_json_get(d, "metadata", "ownerReferences", NULL), 0);
     assert_string_equal(mg_json_str(owner, "uid", NULL), "u-1");
     assert_true(mg_json_bool(owner, false, "controller", NULL));
-    assert_string_equal(mg_json_str(d, "spec", "template", "metadata", "labels", MG_LABEL_MODEL, NULL), "fraud-detector");
-    assert_string_equal(mg_json_str(d, "spec", "selector", "matchLabels", MG_LABEL_MODELDEPLOYMENT, NULL), "fraud");
+    assert_string_equal(mg_json_str(d, "spec", "template", "metadata", "labels", MG_LABEL_MODEL, NULL),
+                        "fraud-detector");
+    assert_string_equal(mg_json_str(d, "spec", "selector", "matchLabels", MG_LABEL_MODELDEPLOYMENT, NULL),
+                        "fraud");
     assert_string_equal(mg_json_str(c, "readinessProbe", "httpGet", "path", NULL), "/healthz");
     json_t *svc = mg_plan_service(md);
-    assert_int_equal(mg_json_int(json_array_get(mg_json_get(svc, "spec", "ports", NULL), 0), 0, "port", NULL), 9000);
+    assert_int_equal(mg_json_int(json_array_get(mg_json_get(svc, "spec", "ports", NULL), 0), 0, "port", NULL),
+                     9000);
     /* a desired object is a subset of itself as the server returns it with defaults */
     json_t *server = json_deep_copy(d);
     json_object_set_new(mg_json_get(server, "spec", NULL), "revisionHistoryLimit", json_integer(10));
@@ -49,7 +57,8 @@ static void test_deployment_shape(void **state) {
 
 static void test_pinned_image_strips_tag(void **state) {
     (void)state;
-    json_t *mv = json_loads("{\"spec\":{\"image\":\"localhost:5000/m/x:1.0\",\"digest\":\"sha256:ab\"}}", 0, NULL);
+    json_t *mv =
+        json_loads("{\"spec\":{\"image\":\"localhost:5000/m/x:1.0\",\"digest\":\"sha256:ab\"}}", 0, NULL);
     char *img = mg_plan_pinned_image(mv);
     assert_string_equal(img, "localhost:5000/m/x@sha256:ab");
     free(img);
@@ -60,9 +69,9 @@ static void test_pinned_image_strips_tag(void **state) {
 }
 
 static json_t *deployment_with(long long spec_replicas, long long ready, const char *image) {
-    return json_pack("{s:{s:i}, s:{s:I, s:{s:{s:[{s:s}]}}}, s:{s:i, s:I, s:I}}", "metadata", "generation", 1, "spec",
-                     "replicas", (json_int_t)spec_replicas, "template", "spec", "containers", "image", image,
-                     "status", "observedGeneration", 1, "replicas", (json_int_t)ready, "readyReplicas",
+    return json_pack("{s:{s:i}, s:{s:I, s:{s:{s:[{s:s}]}}}, s:{s:i, s:I, s:I}}", "metadata", "generation", 1,
+                     "spec", "replicas", (json_int_t)spec_replicas, "template", "spec", "containers", "image",
+                     image, "status", "observedGeneration", 1, "replicas", (json_int_t)ready, "readyReplicas",
                      (json_int_t)ready);
 }
 
@@ -72,8 +81,8 @@ static void test_phases(void **state) {
     mg_md_decision d;
 
     /* not approved: nothing runs, Approved=False with the reason, event says why */
-    mg_md_inputs in = {.md = md, .mv = mv, .mv_approved = false,
-                       .approval_message = "bias review missing", .now = "T1"};
+    mg_md_inputs in = {
+        .md = md, .mv = mv, .mv_approved = false, .approval_message = "bias review missing", .now = "T1"};
     mg_md_decide(&in, &d);
     assert_int_equal(d.replicas, 0);
     assert_false(d.create_deployment);
@@ -87,8 +96,9 @@ static void test_phases(void **state) {
     /* missing MV */
     in.mv = NULL;
     mg_md_decide(&in, &d);
-    assert_string_equal(mg_json_str(mg_condition_find(json_object_get(d.status, "conditions"), "Approved"), "reason", NULL),
-                        "ModelVersionNotFound");
+    assert_string_equal(
+        mg_json_str(mg_condition_find(json_object_get(d.status, "conditions"), "Approved"), "reason", NULL),
+        "ModelVersionNotFound");
     mg_md_decision_free(&d);
 
     /* approved, no deployment yet → create, Progressing */
@@ -108,7 +118,10 @@ static void test_phases(void **state) {
     mg_md_decision_free(&d);
 
     /* ready → Serving */
-    json_t *dep = deployment_with(3, 3, "registry.example.com/models/fraud@sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+    json_t *dep =
+        deployment_with(3, 3,
+                        "registry.example.com/models/"
+                        "fraud@sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
     in.deployment = dep;
     in.now = "T2";
     mg_md_decide(&in, &d);

@@ -25,19 +25,22 @@ static void test_match(void **state) {
     assert_true(m("{\"matchLabels\":{\"a\":\"b\"}}", "{\"a\":\"b\",\"c\":\"d\"}"));
     assert_false(m("{\"matchLabels\":{\"a\":\"b\"}}", "{\"a\":\"x\"}"));
     assert_false(m("{\"matchLabels\":{\"a\":\"b\"}}", NULL));
-    const char *in = "{\"matchExpressions\":[{\"key\":\"tier\",\"operator\":\"In\",\"values\":[\"gold\",\"silver\"]}]}";
+    const char *in =
+        "{\"matchExpressions\":[{\"key\":\"tier\",\"operator\":\"In\",\"values\":[\"gold\",\"silver\"]}]}";
     assert_true(m(in, "{\"tier\":\"gold\"}"));
     assert_false(m(in, "{\"tier\":\"bronze\"}"));
     assert_false(m(in, "{}"));
-    const char *notin = "{\"matchExpressions\":[{\"key\":\"tier\",\"operator\":\"NotIn\",\"values\":[\"gold\"]}]}";
+    const char *notin =
+        "{\"matchExpressions\":[{\"key\":\"tier\",\"operator\":\"NotIn\",\"values\":[\"gold\"]}]}";
     assert_true(m(notin, "{}"));
     assert_true(m(notin, "{\"tier\":\"x\"}"));
     assert_false(m(notin, "{\"tier\":\"gold\"}"));
     assert_true(m("{\"matchExpressions\":[{\"key\":\"a\",\"operator\":\"Exists\"}]}", "{\"a\":\"\"}"));
     assert_false(m("{\"matchExpressions\":[{\"key\":\"a\",\"operator\":\"DoesNotExist\"}]}", "{\"a\":\"\"}"));
     /* both parts must hold */
-    assert_false(m("{\"matchLabels\":{\"a\":\"b\"},\"matchExpressions\":[{\"key\":\"c\",\"operator\":\"Exists\"}]}",
-                   "{\"a\":\"b\"}"));
+    assert_false(
+        m("{\"matchLabels\":{\"a\":\"b\"},\"matchExpressions\":[{\"key\":\"c\",\"operator\":\"Exists\"}]}",
+          "{\"a\":\"b\"}"));
 }
 
 static void test_invalid(void **state) {
