@@ -10,6 +10,7 @@ step() {
   echo "=== $name"
   if "$@"; then pass=$((pass+1)); echo "--- ok: $name"; else fail=$((fail+1)); echo "--- FAILED: $name"; fi
 }
+step "lint (clang-format, banned functions)" make --no-print-directory lint
 step "unit tests" make --no-print-directory unit
 step "unit tests (ASan+UBSan+LSan)" make --no-print-directory unit-asan
 [ -x tests/fuzz/run.sh ] && step "fuzz smoke (${FUZZ_SECONDS:=5} s per target)" env FUZZ_SECONDS="$FUZZ_SECONDS" make --no-print-directory fuzz
