@@ -429,7 +429,7 @@ static void *loop(void *p) {
     mg_monitor *m = p;
     while (!atomic_load(&m->stop)) {
         int64_t now = mg_clock_wall_ms();
-        json_t *mds = mg_store_list(mg_informer_store(m->op->inf[INF_MD]));
+        json_t *mds = mg_store_by_index(mg_informer_store(m->op->inf[INF_MD]), "monitored", "true");
         for (size_t i = 0; i < m->n; i++)
             m->states[i]->seen = false;
         size_t i;
