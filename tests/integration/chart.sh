@@ -177,16 +177,7 @@ it_wait "operator (as carol) ready" 20 op_ready
 it_wait "operator holds the Lease in $NS" 20 bash -c "kubectl get lease modelgov-operator -n $NS -o jsonpath='{.spec.holderIdentity}' | grep -q ."
 kubectl create ns ml >/dev/null
 digest() { echo "sha256:$(printf '%s' "$1" | sha256sum | cut -d' ' -f1)"; }
-dataset() { # NAME
-  kubectl -n ml apply -f - >/dev/null <<YAML
-apiVersion: mlops.modelgov.io/v1alpha1
-kind: DatasetVersion
-metadata: {name: $1, labels: {dataset: credit}}
-spec: {dataset: credit, version: "$1", digest: "$(digest "$1")", source: {type: internal, license: internal}, privacy: {method: pseudonymized}}
-YAML
-  kubectl -n ml patch dsv "$1" --subresource=status --type=merge \
-    -p '{"status":{"biasScan":{"passed":true,"scannedAt":"2026-11-01T00:00:00Z","tool":{"name":"kubectl-modelgov","version":"0.1.0"}}}}' >/dev/null
-}
+dataset() { it_dataset ml "$1" credit; }
 model_version() { # NAME VERSION DATASET [TRAININGRUN]
   kubectl -n ml apply -f - >/dev/null <<YAML
 apiVersion: mlops.modelgov.io/v1alpha1

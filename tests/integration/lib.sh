@@ -85,6 +85,25 @@ items = json.load(sys.stdin)["items"]
 print(items[-1]["seq"] if items else 0)'
 }
 
+# A DatasetVersion with a pseudonymization attestation and a bias scan by kubectl-modelgov
+# (passed or not), labelled dataset=DATASET: it_dataset NS NAME DATASET [SCAN-PASSED=true]
+it_dataset() {
+  local ns=$1 name=$2 dataset=$3 passed=${4:-true}
+  kubectl -n "$ns" apply -f - >/dev/null <<YAML
+apiVersion: mlops.modelgov.io/v1alpha1
+kind: DatasetVersion
+metadata: {name: $name, labels: {dataset: $dataset}}
+spec:
+  dataset: $dataset
+  version: "$name"
+  digest: sha256:$(printf '%s' "$name" | sha256sum | cut -d' ' -f1)
+  source: {type: anonymized-client, license: internal}
+  privacy: {method: pseudonymized}
+YAML
+  kubectl -n "$ns" patch dsv "$name" --subresource=status --type=merge \
+    -p "{\"status\":{\"biasScan\":{\"passed\":$passed,\"scannedAt\":\"2026-11-01T00:00:00Z\",\"tool\":{\"name\":\"kubectl-modelgov\",\"version\":\"0.1.0\"}}}}" >/dev/null
+}
+
 it_finish() {
   echo "$IT_PASS passed, $IT_FAIL failed"
   [ "$IT_FAIL" -eq 0 ]

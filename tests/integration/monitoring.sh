@@ -43,21 +43,7 @@ it_bg operator bin/modelgov-operator --metrics-addr 127.0.0.1:0 --health-addr 12
   --alertmanager-url "http://127.0.0.1:$AM_PORT"
 
 # --- governance records: datasets, an approved model version with a baseline -----------------
-dataset() { # NAME
-  kubectl -n mon apply -f - >/dev/null <<YAML
-apiVersion: mlops.modelgov.io/v1alpha1
-kind: DatasetVersion
-metadata: {name: $1, labels: {dataset: loans}}
-spec:
-  dataset: loans
-  version: "$1"
-  digest: sha256:$(printf '%s' "$1" | sha256sum | cut -d' ' -f1)
-  source: {type: anonymized-client, license: internal}
-  privacy: {method: pseudonymized}
-YAML
-  kubectl -n mon patch dsv "$1" --subresource=status --type=merge \
-    -p '{"status":{"biasScan":{"passed":true,"scannedAt":"2026-11-01T00:00:00Z","tool":{"name":"kubectl-modelgov","version":"0.1.0"}}}}' >/dev/null
-}
+dataset() { it_dataset mon "$1" loans "${2:-true}"; }
 dataset loans-2026-10
 model_version() { # NAME VERSION: an approved ModelVersion with the model server's baseline
   kubectl --context bob -n mon apply -f - >/dev/null <<YAML

@@ -146,21 +146,7 @@ it_wait "deleted ModelDeployment: Deployment and Service collected" 20 \
   bash -c "! kubectl get deploy fraud -n ml >/dev/null 2>&1 && ! kubectl get svc fraud -n ml >/dev/null 2>&1"
 
 # --- retraining: quarantine → TrainingRun on the freshest eligible data → Job → promotion ------
-dataset() { # NAME CREATED-ORDER SCAN-PASSED
-  kubectl -n ml apply -f - >/dev/null <<YAML
-apiVersion: mlops.modelgov.io/v1alpha1
-kind: DatasetVersion
-metadata: {name: $1, labels: {dataset: credit}}
-spec:
-  dataset: credit
-  version: "$1"
-  digest: sha256:$(printf '%s' "$1" | sha256sum | cut -d' ' -f1)
-  source: {type: anonymized-client, license: internal}
-  privacy: {method: pseudonymized}
-YAML
-  kubectl -n ml patch dsv "$1" --subresource=status --type=merge \
-    -p "{\"status\":{\"biasScan\":{\"passed\":$2,\"scannedAt\":\"2026-11-01T00:00:00Z\",\"tool\":{\"name\":\"kubectl-modelgov\",\"version\":\"0.1.0\"}}}}" >/dev/null
-}
+dataset() { it_dataset ml "$1" credit "${2:-true}"; }
 dataset credit-2026-09 true
 C1=sha256:$(printf 'credit-1' | sha256sum | cut -d' ' -f1)
 C2=sha256:$(printf 'credit-2' | sha256sum | cut -d' ' -f1)
