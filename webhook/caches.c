@@ -30,6 +30,20 @@ static json_t *strip_status(json_t *obj, void *ud) {
     return json_incref(obj);
 }
 
+/* ModelVersions: the rules read metadata, the identifying spec fields and the quarantine
+ * status; the baseline, metrics, review summary and quarantine evidence can be large and are
+ * never read here. */
+static json_t *strip_modelversion(json_t *obj, void *ud) {
+    (void)ud;
+    json_t *spec = json_object_get(obj, "spec");
+    json_object_del(spec, "baseline");
+    json_object_del(spec, "metrics");
+    json_t *status = json_object_get(obj, "status");
+    json_object_del(status, "reviews");
+    json_object_del(status, "quarantineEvidence");
+    return json_incref(obj);
+}
+
 int mg_webhook_caches_new(mg_client *client, const char *group,
                           int (*resolve_tag)(void *, const mg_imageref *, char *, size_t, mg_error *),
                           void *resolve_ctx, mg_webhook_caches **out, mg_error *err) {
@@ -43,8 +57,11 @@ int mg_webhook_caches_new(mg_client *client, const char *group,
     mg_webhook_caches *c = mg_xcalloc(1, sizeof *c);
     mg_informer_handlers none = {0};
     for (int i = 0; i < C_COUNT; i++) {
-        mg_informer_opts o = {.namespace = NULL};
+        /* Compact stores: ~6x less memory than jansson trees (10,000 ModelVersions fit in the
+         * 20 MB budget); a lookup parses the few objects it returns (microseconds). */
+        mg_informer_opts o = {.namespace = NULL, .compact_store = true};
         if (i == C_DEPLOY) o.transform = strip_status;
+        if (i == C_MV) o.transform = strip_modelversion;
         c->inf[i] = mg_informer_new(client, &gvrs[i], &o, &none);
     }
     c->stores.modelversions = mg_informer_store(c->inf[C_MV]);
