@@ -193,119 +193,16 @@ void mg_cli_print_json(const json_t *v) {
     fputc('\n', stdout);
 }
 
-/* YAML: JSON strings are valid YAML double-quoted scalars, so strings that could be read as
- * something else are written JSON-quoted; plain-safe strings are written bare. */
-static bool plain_safe(const char *s) {
-    if (!*s) return false;
-    static const char *const reserved[] = {"true", "false", "null", "yes", "no", "on", "off", "~", "y", "n"};
-    for (size_t i = 0; i < sizeof reserved / sizeof *reserved; i++)
-        if (!strcasecmp(s, reserved[i])) return false;
-    if (strchr("-?:,[]{}#&*!|>'\"%@` .+0123456789=<", s[0])) return false;
-    char *end;
-    errno = 0;
-    (void)strtod(s, &end);
-    if (*end == '\0') return false; /* looks like a number */
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p < 0x20 || *p == 0x7f) return false;
-        if (*p == '#' || (*p == ':' && (p[1] == ' ' || p[1] == '\0'))) return false;
-    }
-    size_t n = strlen(s);
-    if (s[n - 1] == ' ') return false;
-    return true;
-}
-
-static void yaml_scalar(const json_t *v) {
-    if (json_is_string(v)) {
-        const char *s = json_string_value(v);
-        if (plain_safe(s)) {
-            fputs(s, stdout);
-        } else {
-            json_dumpf(v, stdout, JSON_ENCODE_ANY);
-        }
-    } else {
-        json_dumpf(v, stdout, JSON_ENCODE_ANY | JSON_REAL_PRECISION(15));
-    }
-}
-
-static bool is_container_nonempty(const json_t *v) {
-    return (json_is_object(v) && json_object_size(v)) || (json_is_array(v) && json_array_size(v));
-}
-
-static void yaml_node(const json_t *v, int indent, bool inline_first);
-
-static void yaml_key(const char *k) {
-    json_t *s = json_string(k);
-    yaml_scalar(s);
-    json_decref(s);
-}
-
-/* Writes v at the given indent. When inline_first, the first line continues the current one
- * (after "- "). */
-static void yaml_node(const json_t *v, int indent, bool inline_first) {
-    if (json_is_object(v) && json_object_size(v)) {
-        const char *k;
-        json_t *x;
-        bool first = true;
-        json_object_foreach((json_t *)v, k, x) {
-            if (!(first && inline_first)) printf("%*s", indent, "");
-            first = false;
-            yaml_key(k);
-            if (is_container_nonempty(x)) {
-                fputs(":\n", stdout);
-                yaml_node(x, json_is_array(x) ? indent : indent + 2, false);
-            } else {
-                fputs(": ", stdout);
-                if (json_is_object(x))
-                    fputs("{}", stdout);
-                else if (json_is_array(x))
-                    fputs("[]", stdout);
-                else
-                    yaml_scalar(x);
-                fputc('\n', stdout);
-            }
-        }
-    } else if (json_is_array(v) && json_array_size(v)) {
-        size_t i;
-        json_t *x;
-        bool first = true;
-        json_array_foreach(v, i, x) {
-            if (!(first && inline_first)) printf("%*s", indent, "");
-            first = false;
-            fputs("- ", stdout);
-            if (is_container_nonempty(x)) {
-                yaml_node(x, indent + 2, true);
-            } else {
-                if (json_is_object(x))
-                    fputs("{}", stdout);
-                else if (json_is_array(x))
-                    fputs("[]", stdout);
-                else
-                    yaml_scalar(x);
-                fputc('\n', stdout);
-            }
-        }
-    } else {
-        if (!inline_first) printf("%*s", indent, "");
-        if (json_is_object(v))
-            fputs("{}", stdout);
-        else if (json_is_array(v))
-            fputs("[]", stdout);
-        else
-            yaml_scalar(v);
-        fputc('\n', stdout);
-    }
-}
-
-/* core/yaml's libyaml emitter when it can (round-trips exactly); the small emitter above is
- * the fallback (nesting beyond 512). */
+/* core/yaml's libyaml emitter (round-trips exactly). It refuses nesting beyond 512 levels;
+ * such a tree is printed as JSON, which is valid YAML too. */
 void mg_cli_print_yaml(const json_t *v) {
     char *y = mg_yaml_dump(v);
-    if (y) {
-        fputs(y, stdout);
-        free(y);
+    if (!y) {
+        mg_cli_print_json(v);
         return;
     }
-    yaml_node(v, 0, false);
+    fputs(y, stdout);
+    free(y);
 }
 
 void mg_cli_print(const json_t *v, mg_outfmt f) {
