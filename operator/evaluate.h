@@ -8,7 +8,7 @@
  * borrowed (never kept); JSON outputs are new references the caller owns. Thread rules: one
  * thread at a time per struct; the functions are reentrant.
  *
- * Conventions (DESIGN.md "metric contract", issue 6):
+ * Conventions (README.md, "Metric contract for model servers"):
  * - Thresholds: every threshold of warn{} and quarantine{} is optional; one that is not set is
  *   never checked (no hidden defaults). min* breach when value < threshold, max* when
  *   value > threshold (equality does not breach).

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Monitoring evaluation figure for make bench (issue 6; rows "figure|modelgov|baseline|ratio|goal"):
+# Monitoring evaluation figure for make bench (rows "figure|modelgov|baseline|ratio|goal"):
 # one evaluation round over 1,000 live ModelDeployments x 50 features x 20 bins (plus 2 protected
 # attributes x 2 groups of predictions and a feedback confusion per group). Synthetic baselines
 # and windows are generated once by numpy and written to a binary file that both sides read.

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Operator figures (issue 4): N ModelDeployments created at once on the test API server (with its
+# Operator figures: N ModelDeployments created at once on the test API server (with its
 # kubelet): time until every one is Serving relative to the time the API server took to accept
 # the creates, API writes per ModelDeployment to converge, writes during idle resyncs, the
 # operator's peak RSS and CPU seconds. Sizes: BENCH_OPERATOR_SIZES (default "1000 10000"); idle

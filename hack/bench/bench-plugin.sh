@@ -1,5 +1,5 @@
 #!/bin/bash
-# Figures for kubectl-modelgov's streamed data commands (issue 7): pseudonymize and bias-scan on
+# Figures for kubectl-modelgov's streamed data commands: pseudonymize and bias-scan on
 # a generated CSV of BENCH_PLUGIN_MB megabytes (default 1024, ~11 M rows of ~88 bytes), in MB/s
 # against Python standard-library implementations (hack/bench/pseudonymize_ref.py,
 # bias_scan_ref.py: csv + hmac + hashlib) run in the same job on the first

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Webhook memory with 10,000 ModelVersions indexed (issue 5 figure: RSS <= 20 MB): the test API
+# Webhook memory with 10,000 ModelVersions indexed (goal: RSS <= 20 MB): the test API
 # server holds N ModelVersions (BENCH_WEBHOOK_MVS, default 10000) with three reviews each
 # for one in ten; the webhook syncs its caches and its resident memory is read once /readyz
 # answers. Baseline: the same webhook with no objects to index. Rows for hack/bench/run.sh.

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Webhook serving figures (issue 5 "Figures"): wrk (2 threads, 32 keep-alive TLS connections,
+# Webhook serving figures : wrk (2 threads, 32 keep-alive TLS connections,
 # --latency) POSTs a realistic AdmissionReview (a Pod with 3 containers, one of them a model
 # image; ~6 KB) to modelgov-webhook's /validate, and in the same run to nginx (Debian nginx-light,
 # started here on loopback with its own config and certificate, `return 200` of a fixed

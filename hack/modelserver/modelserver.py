@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""A test model server that speaks modelgov's metric contract (see DESIGN.md / README.md).
+"""A test model server that speaks modelgov's metric contract (README.md, "Metric contract for model servers").
 
 It simulates a binary classifier serving live traffic whose behaviour can be switched at run
 time, so tests and `make demo` can drive the monitoring loop:

@@ -1,4 +1,4 @@
-/* `baseline`: the ModelVersion spec.baseline of DESIGN.md from a CSV of features, labels and
+/* `baseline`: the ModelVersion spec.baseline (README, metric contract) from a CSV of features, labels and
  * predictions. Quantile edges and histograms come from the shared stats module (src/stats), so
  * the operator compares live traffic with bins built by the same code. */
 #include <jansson.h>
@@ -16,7 +16,7 @@ static const char help[] =
     "Usage: kubectl modelgov baseline --features a,b [--bins N] [--label y] [--prediction p]\n"
     "                                 [--protected sex,race] [--positive 1] [--max-values N] IN\n"
     "\n"
-    "Computes the ModelVersion spec.baseline (DESIGN.md) from the CSV file IN and prints it\n"
+    "Computes the ModelVersion spec.baseline (README: metric contract) from the CSV file IN and prints it\n"
     "(YAML by default; -o json for JSON). Fields:\n"
     "  samples      data rows of IN\n"
     "  features[]   {name, edges, proportions} per --features column (numeric): edges are the\n"

@@ -1,6 +1,6 @@
 /* policy/admission — the webhook's decisions, as a pure function.
  *
- * Owns: every admission rule of issue 5 (items 3, 4 and 5). No I/O: all state comes through the
+ * Owns: every admission rule. No I/O: all state comes through the
  * lookups of mg_admission_index (backed by informer stores in the webhook and by in-memory fakes
  * in tests) and the tag resolver callback (backed by the registry client and its cache).
  * Thread-safe when the index is.

@@ -1,5 +1,5 @@
 /* promtext — Prometheus text exposition format 0.0.4: a streaming parser, and the collection
- * of modelgov's model-server metric contract (DESIGN.md) into plain structs with the pure
+ * of modelgov's model-server metric contract (README.md) into plain structs with the pure
  * counter arithmetic the operator's monitoring needs (increases with reset handling, deltas
  * between two scrapes of a pod, sums over pods).
  *

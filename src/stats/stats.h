@@ -17,8 +17,8 @@
  *   sum, so baseline proportions and live counts can be passed directly.
  * - Histogram bins follow Prometheus `le` semantics: with edges e[0] < ... < e[k-1] there are
  *   k+1 bins; bin 0 is (-inf, e[0]], bin i is (e[i-1], e[i]], bin k is (e[k-1], +inf). This is
- *   the layout of DESIGN.md's baseline (`proportions` has one more entry than `edges`) and of
- *   the `modelgov_feature_bucket{le=...}` series.
+ *   the layout of the ModelVersion baseline (README, metric contract: `proportions` has one
+ *   more entry than `edges`) and of the `modelgov_feature_bucket{le=...}` series.
  * - Raw samples must be finite (NaN and +-Inf are rejected).
  * - Ratios with a zero denominator follow scikit-learn's zero_division=0: precision, recall and
  *   F1 are 0 when undefined; accuracy of an empty matrix is 0.

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Checks crds/ and crds/samples/: every file parses; the CRDs follow DESIGN.md (group, version,
+# Checks crds/ and crds/samples/: every file parses; the CRDs follow the design contract (group, version,
 # names, short names, category, subresources, printer columns, required fields, patterns) and the
 # structural-schema rules; every sample validates against its CRD with no unknown (pruned) field,
 # and broken copies of the samples are refused. Uses hack/testcluster's schema module (the test
@@ -167,7 +167,7 @@ def col_path_ok(schema, json_path):
         node = props[part]
     return True
 
-# ---- the CRDs against DESIGN.md --------------------------------------------------------------
+# ---- the CRDs against the design contract --------------------------------------------------------------
 for kind, crd in crds.items():
     e = EXPECT.get(kind)
     if not e:

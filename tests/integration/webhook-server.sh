@@ -1,6 +1,6 @@
 #!/bin/bash
 # Integration test of modelgov-webhook's serving side over real TLS on 127.0.0.1 (free port):
-# health endpoints, every recorded AdmissionReview from ../shared/k8s-1.28/admission (200 + same
+# health endpoints, every recorded AdmissionReview from tests/fixtures/k8s-1.28/admission (200 + same
 # uid), malformed/truncated/wrong/oversized bodies (400/413 with a reason, server keeps serving),
 # slowloris clients (others still served, slow ones cut off), /metrics through promtool, one
 # service thread per CPU all taking requests, certificate rotation while a client stays connected
@@ -9,7 +9,7 @@
 set -u
 cd "$(dirname "$0")/../.."
 top=$PWD
-admission="${MODELGOV_SHARED:-$top/../shared}/k8s-1.28/admission"
+admission="$top/tests/fixtures/k8s-1.28/admission"  # recorded from kube-apiserver 1.28
 bin="$top/bin/modelgov-webhook"
 [ -x "$bin" ] || { echo "webhook-server: $bin not built (make all)"; exit 1; }
 [ -d "$admission" ] || { echo "webhook-server: $admission missing"; exit 1; }

@@ -1,6 +1,7 @@
 /* Unit tests for policy/review and policy/admission: the AdmissionReview parser (malformed bodies),
  * the response JSON, a table of policy decisions over an in-memory fake index, and every recorded
- * kube-apiserver 1.28 AdmissionReview in ../shared/k8s-1.28/admission. */
+ * kube-apiserver 1.28 AdmissionReview in tests/fixtures/k8s-1.28/admission, read through the webhook's
+ * own parser (webhook/review_load) as in production. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,6 +19,7 @@
 #include "core/mem.h"
 #include "core/yaml.h"
 #include "policy/admission.h"
+#include "webhook/review_load.h"
 
 #define H64(c)                                                                                               \
     c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c  \
@@ -796,28 +798,8 @@ static void test_response(void **state) {
 
 /* ---- the recorded reviews -------------------------------------------------------------------- */
 
-/* Finds ../shared/k8s-1.28/admission: $MG_SHARED_DIR, beside the working directory, or beside the
- * main checkout when this is a git worktree (.git is then a file naming .../.git/worktrees/X). */
-static bool find_fixtures(char *out, size_t n) {
-    struct stat st;
-    const char *env = getenv("MG_SHARED_DIR");
-    if (env) {
-        snprintf(out, n, "%s/k8s-1.28/admission", env);
-        if (stat(out, &st) == 0) return true;
-    }
-    snprintf(out, n, "../shared/k8s-1.28/admission");
-    if (stat(out, &st) == 0) return true;
-    FILE *f = fopen(".git", "r");
-    if (!f) return false;
-    char line[PATH_MAX + 16] = "";
-    bool ok = fgets(line, sizeof(line), f) != NULL;
-    fclose(f);
-    char *p = strstr(line, "gitdir: "), *q = p ? strstr(line, "/.git/worktrees/") : NULL;
-    if (!ok || !p || !q) return false;
-    *q = '\0';
-    snprintf(out, n, "%s/../shared/k8s-1.28/admission", p + 8);
-    return stat(out, &st) == 0;
-}
+/* The recorded reviews, relative to the repository root (make runs the tests from there). */
+#define RECORDINGS_DIR "tests/fixtures/k8s-1.28/admission"
 
 typedef struct expect {
     const char *prefix;
@@ -864,9 +846,7 @@ static const expect expects[] = {
 
 static void test_recordings(void **state) {
     (void)state;
-    char dir[PATH_MAX];
-    if (!find_fixtures(dir, sizeof(dir)))
-        fail_msg("../shared/k8s-1.28/admission not found (set MG_SHARED_DIR)");
+    const char *dir = RECORDINGS_DIR;
     world w;
     world_init(&w);
     json_array_append_new(w.mvs, y("{metadata: {name: credit-scorer-1-0-0, namespace: fx-gov}, spec: {model: "
@@ -918,9 +898,14 @@ static void test_recordings(void **state) {
             char *body = json_dumps(json_object_get(rec, "body"), JSON_COMPACT);
             const char *rpath = mg_json_str(rec, "path", NULL);
             assert_non_null(strstr(rpath, "timeout="));
+            /* The production path: the webhook's pruning parser, then the checks on its tree. */
             mg_admission_request req;
+            memset(&req, 0, sizeof req);
             mg_error err;
-            if (mg_admission_review_parse(body, strlen(body), &req, &err) != 0) {
+            json_t *root = NULL;
+            if (mg_review_load(body, strlen(body), &root, &err) != 0 ||
+                mg_admission_review_from_json(root, &req, &err) != 0) {
+                mg_admission_request_free(&req);
                 printf("%s: parse failed: %s\n", de->d_name, err.message);
                 failures++;
                 free(body);

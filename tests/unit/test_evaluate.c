@@ -110,7 +110,7 @@ static void test_monitor_spec_parse(void **state) {
     (void)state;
     mg_monitor_spec s;
     mg_error e = {0};
-    /* the DESIGN.md example */
+    /* the README example */
     load_spec(
         "{\"source\": \"prometheus\", \"prometheusURL\": \"http://prometheus:9090\","
         " \"prometheusSelector\": \"{namespace=\\\"ns\\\"}\", \"path\": \"/m\", \"interval\": \"1m30s\","

@@ -22,7 +22,7 @@
 #include "k8s/informer.h"
 #include "responder_support.h"
 
-#define FIXTURES "tests/unit/fixtures/watch/"
+#define FIXTURES "tests/fixtures/k8s-1.28/watch/"
 
 static json_t *obj_rv(const char *ns, const char *name, const char *rv, int gen) {
     return json_pack("{s:s, s:s, s:{s:s, s:s, s:s}, s:{s:i}}", "apiVersion", "v1", "kind", "ConfigMap",

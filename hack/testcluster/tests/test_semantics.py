@@ -1,5 +1,5 @@
 """Unit tests of the semantic modules (tc/*), with cases from the kube-apiserver 1.28 recordings
-in ../shared/k8s-1.28.  Run: cd hack/testcluster && python3 -m unittest -q tests.test_semantics"""
+in tests/fixtures/k8s-1.28.  Run: cd hack/testcluster && python3 -m unittest -q tests.test_semantics"""
 import copy
 import json
 import os
@@ -98,9 +98,8 @@ class ErrorsTest(unittest.TestCase):
         self.assertEqual(e.status, ev['object'])
 
 
-SHARED = os.environ.get('K8S_RECORDINGS', os.path.join(HERE, '..', '..', '..', '..', 'shared', 'k8s-1.28'))
-if not os.path.isdir(SHARED):
-    SHARED = '/work/shared/k8s-1.28'
+# Recorded from kube-apiserver 1.28, kept in the repository.
+SHARED = os.path.join(HERE, '..', '..', '..', 'tests', 'fixtures', 'k8s-1.28')
 
 
 class SelectorsTest(unittest.TestCase):

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Derives tc/data/builtin.json (the built-in API surface of kube-apiserver 1.28) from the
-recorded discovery answers in ../shared/k8s-1.28/discovery. Run once; the output is committed.
+recorded discovery answers in tests/fixtures/k8s-1.28/discovery. Run once; the output is committed.
 Usage: gen_discovery.py SHARED_K8S_DIR OUT"""
 import json, os, sys
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Derives tc/data/openapi-template.json from the recorded OpenAPI v3 document of a CRD group
-(../shared/k8s-1.28/discovery/openapi-v3-mlops.example.io-v1alpha1.json): the path items and
+(tests/fixtures/k8s-1.28/discovery/openapi-v3-mlops.example.io-v1alpha1.json): the path items and
 shared meta.k8s.io schemas that tc/openapi.py instantiates for every served resource.
 Usage: gen_openapi_template.py SHARED_K8S_DIR OUT"""
 import json, os, sys
