@@ -5,7 +5,7 @@
 # Everything runs on 127.0.0.1 with free ports, in a temp dir with its own kubeconfig (the user's
 # KUBECONFIG and cluster are never touched): the test API server with its kubelet
 # (hack/testcluster), Debian's docker-registry holding two pushed model images, the webhook
-# (TLS from hack/gen-certs.sh) behind a ValidatingWebhookConfiguration, the operator, a real
+# (TLS from hack/gen-certs.sh) behind the chart's own webhook configurations, the operator, a real
 # Alertmanager and the test model server (hack/modelserver). The story is then played with
 # kubectl and `kubectl modelgov` as the users alice, bob (the model's author) and carol. See
 # hack/DEMO.md for what each step shows.
@@ -19,7 +19,7 @@ source "$ROOT/tests/integration/lib.sh" # IT_DIR, it_bg, the cleanup trap
 # shellcheck source=../tests/integration/lib-registry.sh
 source "$ROOT/tests/integration/lib-registry.sh" # reg_start, push_image
 # shellcheck source=../tests/integration/lib-webhook.sh
-source "$ROOT/tests/integration/lib-webhook.sh" # webhook_wait_port, webhook_vwc_yaml
+source "$ROOT/tests/integration/lib-webhook.sh" # webhook_wait_port, webhook_register
 cd "$ROOT" || exit 1
 D=$IT_DIR
 IT_KEEP=${DEMO_KEEP:-}
@@ -34,7 +34,7 @@ MODEL=credit-scorer
 for b in bin/modelgov-operator bin/modelgov-webhook bin/kubectl-modelgov; do
   [ -x "$b" ] || { echo "$b not built: run make all (or make demo)"; exit 1; }
 done
-for c in kubectl docker-registry prometheus-alertmanager openssl curl; do
+for c in kubectl helm docker-registry prometheus-alertmanager openssl curl; do
   command -v "$c" >/dev/null || { echo "$c is not installed: run hack/deps.sh (or make demo)"; exit 1; }
 done
 
@@ -121,8 +121,8 @@ YAML
     --config "$D/webhook.yaml" --kubeconfig "$KUBECONFIG" --log-format json --threads 2
   WPORT=$(webhook_wait_port "$D/webhook.log") || { R="webhook did not start ($D/webhook.log)"; return 1; }
   until_true 20 curl -sf --cacert "$D/tls/ca.crt" "https://127.0.0.1:$WPORT/readyz" || { R="webhook not ready"; return 1; }
-  webhook_vwc_yaml "$WPORT" "$D/tls/ca.crt" | kubectl apply -f - || return 1
-  R="webhook on https://127.0.0.1:$WPORT (CA from hack/gen-certs.sh), ValidatingWebhookConfiguration modelgov, failurePolicy Fail"
+  webhook_register "$WPORT" "$D/tls/ca.crt" || return 1
+  R="webhook on https://127.0.0.1:$WPORT (CA from hack/gen-certs.sh), registered with the chart's own webhook configurations (helm template), failurePolicy Fail"
 }
 
 AM_PORT="" MS_PORT="" OP_HEALTH=""

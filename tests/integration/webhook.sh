@@ -1,8 +1,8 @@
 #!/bin/bash
 # Integration test of bin/modelgov-webhook behind the test API server: a real docker-registry
 # (Debian) on loopback holding a pushed OCI image, the webhook serving TLS with its watch-fed
-# caches, and a ValidatingWebhookConfiguration (failurePolicy Fail, namespaceSelector
-# modelgov.io/governed=true) through which kubectl requests from different users are judged:
+# caches, and the chart's own webhook configurations (helm template, pointed at the local process
+# with webhook.development.url) through which kubectl requests from different users are judged:
 # unapproved/approved models by digest and by tag (resolved in the registry), a re-pushed tag,
 # latest/no tag, quarantine scale-ups (Deployment and ModelDeployment, spec and scale), forged
 # and self reviews, TrainingRun on an unscanned dataset, immutable specs, deleting a referenced
@@ -15,7 +15,7 @@ command -v docker-registry >/dev/null || { echo "docker-registry not installed (
 
 # --- the registry ----------------------------------------------------------------------------
 source "$(dirname "$0")/lib-registry.sh" # reg_start, push_image
-source "$(dirname "$0")/lib-webhook.sh" # webhook_wait_port, webhook_vwc_yaml
+source "$(dirname "$0")/lib-webhook.sh" # webhook_wait_port, webhook_register
 reg_start
 it_wait "docker-registry answers /v2/" 20 curl -sf "http://$REG/v2/"
 DM=$(push_image models/fraud 1.4.0 one)
@@ -57,7 +57,7 @@ start_webhook() { # NAME CONFIG
   it_wait "$1: /readyz after the caches synced" 20 curl -sf --cacert "$IT_DIR/ca.crt" "https://127.0.0.1:$WPORT/readyz"
 }
 apply_vwc() {
-  webhook_vwc_yaml "$WPORT" "$IT_DIR/ca.crt" | kubectl apply -f - >/dev/null
+  webhook_register "$WPORT" "$IT_DIR/ca.crt" || { echo "FATAL: cannot register the chart's webhook configurations"; exit 1; }
 }
 start_webhook wh1 "$IT_DIR/enforce.yaml"
 apply_vwc
