@@ -1,5 +1,6 @@
 # modelgov top-level Makefile.
-# Library sources: every src/<module>/*.c except src/plugin (the kubectl plugin's own code).
+# Library sources: every src/<module>/*.c except src/plugin (the kubectl plugin's own code, archived
+# apart like the operator's and the webhook's).
 # Unit tests: every tests/unit/test_*.c is one cmocka binary linked against the library.
 # Fuzz targets: every tests/fuzz/fuzz_*.c is one libFuzzer binary (clang).
 # Integration tests: tests/integration/run.sh (drives the real binaries).
@@ -23,9 +24,10 @@ LIB       := $(BUILD)/libmodelgov.a
 OPERATOR_SRCS := $(wildcard operator/*.c)
 WEBHOOK_SRCS  := $(wildcard webhook/*.c)
 PLUGIN_SRCS   := $(wildcard src/plugin/*.c)
-# The daemons' own code minus main.c, archived so unit tests can link it too.
+# The programs' own code minus main.c, archived so unit tests can link it too.
 OPERATOR_LIB := $(BUILD)/liboperator.a
 WEBHOOK_LIB  := $(BUILD)/libwebhook.a
+PLUGIN_LIB   := $(BUILD)/libplugin.a
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
@@ -58,6 +60,9 @@ $(OPERATOR_LIB): $(filter-out $(BUILD)/operator/main.o,$(OPERATOR_SRCS:%.c=$(BUI
 $(WEBHOOK_LIB): $(filter-out $(BUILD)/webhook/main.o,$(WEBHOOK_SRCS:%.c=$(BUILD)/%.o))
 	@mkdir -p $(dir $@)
 	@rm -f $@ && ar rcs $@ $^
+$(PLUGIN_LIB): $(filter-out $(BUILD)/src/plugin/main.o,$(PLUGIN_SRCS:%.c=$(BUILD)/%.o))
+	@mkdir -p $(dir $@)
+	@rm -f $@ && ar rcs $@ $^
 
 bin/modelgov-operator: $(OPERATOR_SRCS:%.c=$(BUILD)/%.o) $(LIB)
 	@mkdir -p bin
@@ -67,17 +72,17 @@ bin/modelgov-webhook: $(WEBHOOK_SRCS:%.c=$(BUILD)/%.o) $(LIB)
 	@mkdir -p bin
 	@echo "  LD      $@"
 	@$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
-bin/kubectl-modelgov: $(PLUGIN_SRCS:%.c=$(BUILD)/%.o) $(LIB)
+bin/kubectl-modelgov: $(BUILD)/src/plugin/main.o $(PLUGIN_LIB) $(LIB)
 	@mkdir -p bin
 	@echo "  LD      $@"
 	@$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
 
 # Unit tests may reach a module's static functions by #including its .c file; they then
 # define MG_UNIT_TEST_INCLUDES_SOURCE and the linker still takes the rest from the library.
-$(BUILD)/tests/%: tests/unit/%.c $(LIB) $(OPERATOR_LIB) $(WEBHOOK_LIB) $(VERSION_STAMP)
+$(BUILD)/tests/%: tests/unit/%.c $(LIB) $(OPERATOR_LIB) $(WEBHOOK_LIB) $(PLUGIN_LIB) $(VERSION_STAMP)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
-	@$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(OPERATOR_LIB) $(WEBHOOK_LIB) $(LIB) $(LDLIBS) -lcmocka
+	@$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(OPERATOR_LIB) $(WEBHOOK_LIB) $(PLUGIN_LIB) $(LIB) $(LDLIBS) -lcmocka
 
 # Benchmark programs: every tests/bench/bench_*.c, linked with the library.
 $(BUILD)/bench/%: tests/bench/%.c $(LIB)

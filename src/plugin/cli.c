@@ -1,14 +1,10 @@
 #include "plugin/cli.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <math.h>
-#include <openssl/evp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "core/buf.h"
 #include "core/mem.h"
@@ -164,6 +160,18 @@ int mg_cli_parse(int argc, char **argv, const mg_opt *opts, mg_global *g, mg_str
     return 0;
 }
 
+bool mg_cli_start(int argc, char **argv, const mg_opt *opts, mg_global *g, mg_strvec *operands,
+                  const char *help, int *rc) {
+    if ((*rc = mg_cli_parse(argc, argv, opts, g, operands, argv[0]))) return false;
+    if (g->help) mg_cli_help(stdout, help);
+    return !g->help;
+}
+
+int mg_cli_operands(const char *cmd, const mg_strvec *operands, size_t min, size_t max, const char *what) {
+    if (operands->n >= min && operands->n <= max) return 0;
+    return mg_cli_usage_error(cmd, "expected %s, got %zu operand(s)", what, operands->n);
+}
+
 void mg_cli_help(FILE *f, const char *text) {
     fputs(text, f);
     fputs("\nGlobal flags (every command):\n"
@@ -273,15 +281,6 @@ void mg_table_print(mg_table *t, FILE *f) {
 
 void mg_table_free(mg_table *t) { mg_strvec_free(&t->cells); }
 
-void mg_hex(const unsigned char *in, size_t n, char *out) {
-    static const char hx[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = hx[in[i] >> 4];
-        out[2 * i + 1] = hx[in[i] & 15];
-    }
-    out[2 * n] = '\0';
-}
-
 const char *mg_fmt_num(double x, char *buf, size_t n) {
     if (isnan(x))
         snprintf(buf, n, "NaN");
@@ -290,93 +289,6 @@ const char *mg_fmt_num(double x, char *buf, size_t n) {
     else
         snprintf(buf, n, "%.4f", x);
     return buf;
-}
-
-static uint64_t fnv1a(const char *p, size_t n) {
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)p[i];
-        h *= 1099511628211ull;
-    }
-    return h ? h : 1;
-}
-
-void mg_cmap_init(mg_cmap *m) { memset(m, 0, sizeof *m); }
-
-static void cmap_grow(mg_cmap *m) {
-    size_t ncap = m->cap ? m->cap * 2 : 64;
-    mg_cmap_entry *ns = mg_xcalloc(ncap, sizeof *ns);
-    for (size_t i = 0; i < m->cap; i++) {
-        if (!m->slots[i].hash) continue;
-        size_t j = m->slots[i].hash & (ncap - 1);
-        while (ns[j].hash)
-            j = (j + 1) & (ncap - 1);
-        ns[j] = m->slots[i];
-    }
-    free(m->slots);
-    m->slots = ns;
-    m->cap = ncap;
-}
-
-mg_cmap_entry *mg_cmap_get(mg_cmap *m, const char *key, size_t klen) {
-    if ((m->n + 1) * 4 > m->cap * 3) cmap_grow(m);
-    uint64_t h = fnv1a(key, klen);
-    size_t j = h & (m->cap - 1);
-    for (;;) {
-        mg_cmap_entry *e = &m->slots[j];
-        if (!e->hash) {
-            e->hash = h;
-            e->key = mg_xmalloc(klen + 1);
-            memcpy(e->key, key, klen);
-            e->key[klen] = '\0';
-            e->klen = klen;
-            m->n++;
-            return e;
-        }
-        if (e->hash == h && e->klen == klen && !memcmp(e->key, key, klen)) return e;
-        j = (j + 1) & (m->cap - 1);
-    }
-}
-
-void mg_cmap_free(mg_cmap *m) {
-    for (size_t i = 0; i < m->cap; i++)
-        free(m->slots[i].key);
-    free(m->slots);
-    memset(m, 0, sizeof *m);
-}
-
-int mg_file_sha256(const char *path, char digest[72], uint64_t *size, mg_error *err) {
-    int fd = strcmp(path, "-") ? open(path, O_RDONLY | O_CLOEXEC) : 0;
-    if (fd < 0) return mg_error_set(err, MG_EIO, "%s: %s", path, strerror(errno));
-    EVP_MD_CTX *md = EVP_MD_CTX_new();
-    if (!md || !EVP_DigestInit_ex(md, EVP_sha256(), NULL)) abort();
-    size_t cap = 1u << 20;
-    char *buf = mg_xmalloc(cap);
-    uint64_t total = 0;
-    int rc = 0;
-    for (;;) {
-        ssize_t n = read(fd, buf, cap);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            rc = mg_error_set(err, MG_EIO, "%s: read: %s", path, strerror(errno));
-            break;
-        }
-        if (n == 0) break;
-        EVP_DigestUpdate(md, buf, (size_t)n);
-        total += (uint64_t)n;
-    }
-    if (!rc) {
-        unsigned char d[EVP_MAX_MD_SIZE];
-        unsigned int dl = 0;
-        EVP_DigestFinal_ex(md, d, &dl);
-        memcpy(digest, "sha256:", 7);
-        mg_hex(d, dl, digest + 7);
-        if (size) *size = total;
-    }
-    EVP_MD_CTX_free(md);
-    free(buf);
-    if (fd > 0) close(fd);
-    return rc;
 }
 
 json_t *mg_json_bytes(const char *p, size_t n) {
@@ -422,12 +334,4 @@ int mg_cli_bins_max_values(const char *cmd, const char *bins_s, const char *maxv
     if (maxv_s && ((*maxv = strtol(maxv_s, &end, 10)) < 1 || *end))
         return mg_cli_usage_error(cmd, "--max-values must be a positive integer, not \"%s\"", maxv_s);
     return 0;
-}
-
-int mg_cmap_entry_key_cmp(const void *x, const void *y) {
-    const mg_cmap_entry *a = *(const mg_cmap_entry *const *)x, *b = *(const mg_cmap_entry *const *)y;
-    size_t n = a->klen < b->klen ? a->klen : b->klen;
-    int c = memcmp(a->key, b->key, n);
-    if (c) return c;
-    return a->klen < b->klen ? -1 : a->klen > b->klen;
 }

@@ -4,9 +4,8 @@
  * Owns: option parsing (cobra/kubectl rules: options and operands in any order, "--flag value",
  * "--flag=value", "-n value", "-nvalue", "--" ends options; the global flags --kubeconfig,
  * --context, -n/--namespace, -o/--output and -h/--help are accepted by every command), the
- * exit codes, output of JSON/YAML/tables on stdout, small string vectors and a string-keyed
- * hash map of counters. Every string a parser stores is borrowed from argv. Everything here is
- * single-threaded (the plugin is a one-shot CLI). */
+ * exit codes, output of JSON/YAML/tables on stdout and small string vectors. Every string a parser stores is
+ * borrowed from argv. Everything here is single-threaded (the plugin is a one-shot CLI). */
 #ifndef MG_PLUGIN_CLI_H
 #define MG_PLUGIN_CLI_H
 #include <jansson.h>
@@ -62,6 +61,15 @@ typedef struct mg_global {
 int mg_cli_parse(int argc, char **argv, const mg_opt *opts, mg_global *g, mg_strvec *operands,
                  const char *cmd);
 
+/* The opening every command shares: parses argv with opts (as mg_cli_parse) and prints help
+ * when --help was given. Returns true when the command goes on; false with *rc the exit code (0
+ * after help, MG_EXIT_USAGE after a usage error, already printed). */
+bool mg_cli_start(int argc, char **argv, const mg_opt *opts, mg_global *g, mg_strvec *operands,
+                  const char *help, int *rc);
+/* 0 when the operand count is in [min, max], else prints "expected WHAT, got N operand(s)" and
+ * returns MG_EXIT_USAGE. */
+int mg_cli_operands(const char *cmd, const mg_strvec *operands, size_t min, size_t max, const char *what);
+
 /* Prints help text plus the global flags and exit codes. */
 void mg_cli_help(FILE *f, const char *text);
 /* Prints "kubectl-modelgov CMD: msg" and the --help hint to stderr; returns MG_EXIT_USAGE. */
@@ -90,31 +98,7 @@ void mg_table_free(mg_table *t);
 /* A JSON string of n bytes: valid UTF-8 is kept, each invalid byte becomes U+FFFD. New ref. */
 json_t *mg_json_bytes(const char *p, size_t n);
 
-/* Hex helpers. out must hold 2*n+1 bytes. */
-void mg_hex(const unsigned char *in, size_t n, char *out);
 /* Formats a double for tables ("%.4f" style without trailing noise); returns buf. */
 const char *mg_fmt_num(double x, char *buf, size_t n);
-
-/* Counter map: byte-string key → two counters; open addressing, grows by doubling.
- * Memory is proportional to the number of distinct keys. */
-typedef struct mg_cmap_entry {
-    char *key; /* heap, NUL-terminated (key may contain NULs; klen is authoritative) */
-    size_t klen;
-    uint64_t hash;
-    uint64_t a, b;
-} mg_cmap_entry;
-typedef struct mg_cmap {
-    mg_cmap_entry *slots;
-    size_t cap, n;
-} mg_cmap;
-void mg_cmap_init(mg_cmap *m);
-/* Returns the entry for key, inserting a zeroed one when absent. */
-mg_cmap_entry *mg_cmap_get(mg_cmap *m, const char *key, size_t klen);
-void mg_cmap_free(mg_cmap *m);
-/* qsort comparator for an array of mg_cmap_entry *: by key bytes, a shorter prefix first. */
-int mg_cmap_entry_key_cmp(const void *x, const void *y);
-
-/* Streams a file through SHA-256: "sha256:<hex>" into digest (72 bytes) and its size. */
-int mg_file_sha256(const char *path, char digest[72], uint64_t *size, mg_error *err);
 
 #endif

@@ -1,14 +1,16 @@
-/* `anonymity`: k-anonymity over quasi-identifier columns. One pass; memory is one hash-map
- * entry per distinct quasi-identifier tuple (equivalence class), never per row. */
+/* `anonymity`: k-anonymity over quasi-identifier columns. Parse the command line, count the
+ * equivalence classes (data/anon), render as a table or JSON/YAML. */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/mem.h"
+#include "data/anon.h"
 #include "plugin/cli.h"
 #include "plugin/commands.h"
-#include "plugin/csvstream.h"
+
+#define DEFAULT_SHOW 10
 
 static const char help[] =
     "Usage: kubectl modelgov anonymity --quasi age,zip [--k N] [--show N] IN\n"
@@ -27,188 +29,142 @@ static const char help[] =
     "      --k N           exit 1 when k < N\n"
     "      --show N        how many smallest classes to list (default 10; 0 = none)\n";
 
-typedef struct actx {
-    const mg_strvec *quasi;
-    int *idx;
-    mg_cmap map;
-    char *key;
-    size_t kcap;
-} actx;
+typedef struct anon_args {
+    mg_global g;
+    mg_strvec ops, raw, quasi;
+    long long want_k; /* -1: no --k */
+    long long show;
+} anon_args;
 
-/* Key: for each value, its length as 4 bytes then its bytes (unambiguous with any content). */
-static int on_row(const mg_csv_row *row, void *ud, mg_error *err) {
-    actx *a = ud;
-    if (row->record == 0) {
-        a->idx = mg_xcalloc(a->quasi->n, sizeof *a->idx);
-        for (size_t i = 0; i < a->quasi->n; i++) {
-            a->idx[i] = mg_csv_find_column(row, a->quasi->v[i]);
-            if (a->idx[i] < 0)
-                return mg_error_set(err, MG_EINVAL, "column %s is not in the header", a->quasi->v[i]);
-        }
-        mg_csv_keep_columns(row, a->idx, a->quasi->n);
-        return 0;
-    }
-    size_t need = 0;
-    for (size_t i = 0; i < a->quasi->n; i++)
-        need += 4 + row->len[a->idx[i]];
-    if (need > a->kcap) {
-        a->kcap = need * 2;
-        a->key = mg_xrealloc(a->key, a->kcap);
-    }
-    size_t off = 0;
-    for (size_t i = 0; i < a->quasi->n; i++) {
-        uint32_t l = (uint32_t)row->len[a->idx[i]];
-        memcpy(a->key + off, &l, 4);
-        memcpy(a->key + off + 4, row->field[a->idx[i]], l);
-        off += 4 + l;
-    }
-    mg_cmap_get(&a->map, a->key, off)->a++;
-    return 0;
+static void anon_args_free(anon_args *a) {
+    mg_strvec_free(&a->ops);
+    mg_strvec_free(&a->raw);
+    mg_strvec_free(&a->quasi);
 }
 
-static int cmp_class(const void *x, const void *y) {
-    const mg_cmap_entry *a = *(const mg_cmap_entry *const *)x, *b = *(const mg_cmap_entry *const *)y;
-    if (a->a != b->a) return a->a < b->a ? -1 : 1;
-    return mg_cmap_entry_key_cmp(x, y);
+/* Parses a decimal integer >= min; false for anything else. */
+static bool parse_int(const char *s, long long min, long long *out) {
+    char *end;
+    long long v = strtoll(s, &end, 10);
+    if (*end || end == s || v < min) return false;
+    *out = v;
+    return true;
 }
 
-int mg_cmd_anonymity(int argc, char **argv) {
-    const char *cmd = argv[0];
-    mg_global g = {0};
-    mg_strvec ops = {0}, raw = {0}, quasi = {0};
-    const char *kstr = NULL, *showstr = NULL;
+/* Returns true to go on; false with *rc the exit code (help shown or usage error printed). */
+static bool parse_args(int argc, char **argv, anon_args *a, int *rc) {
+    const char *cmd = argv[0], *kstr = NULL, *showstr = NULL;
+    a->want_k = -1;
+    a->show = DEFAULT_SHOW;
     const mg_opt opts[] = {
-        {"quasi", 0, MG_OPT_LIST, &raw},
+        {"quasi", 0, MG_OPT_LIST, &a->raw},
         {"k", 0, MG_OPT_VALUE, &kstr},
         {"show", 0, MG_OPT_VALUE, &showstr},
         {NULL, 0, 0, NULL},
     };
-    actx a = {.quasi = &quasi};
-    mg_cmap_init(&a.map);
-    actx a2 = {.quasi = &quasi};
-    mg_cmap_init(&a2.map);
-    mg_cmap_entry **list = NULL;
-    json_t *o = NULL;
-    int rc = mg_cli_parse(argc, argv, opts, &g, &ops, cmd);
-    if (rc) goto out;
-    if (g.help) {
-        mg_cli_help(stdout, help);
-        goto out;
+    if (!mg_cli_start(argc, argv, opts, &a->g, &a->ops, help, rc)) return false;
+    if ((*rc = mg_cli_split_columns(cmd, &a->raw, &a->quasi, "quasi"))) return false;
+    if (a->quasi.n == 0) {
+        *rc = mg_cli_usage_error(cmd, "--quasi is required");
+        return false;
     }
-    if ((rc = mg_cli_split_columns(cmd, &raw, &quasi, "quasi"))) goto out;
-    if (quasi.n == 0) {
-        rc = mg_cli_usage_error(cmd, "--quasi is required");
-        goto out;
+    if ((*rc = mg_cli_operands(cmd, &a->ops, 1, 1, "one input file"))) return false;
+    if (kstr && !parse_int(kstr, 1, &a->want_k)) {
+        *rc = mg_cli_usage_error(cmd, "--k must be a positive integer, not \"%s\"", kstr);
+        return false;
     }
-    if (ops.n != 1) {
-        rc = mg_cli_usage_error(cmd, "expected one input file, got %zu operand(s)", ops.n);
-        goto out;
+    if (showstr && !parse_int(showstr, 0, &a->show)) {
+        *rc = mg_cli_usage_error(cmd, "--show must be a non-negative integer, not \"%s\"", showstr);
+        return false;
     }
-    long long want_k = -1, show = 10;
-    char *end;
-    if (kstr) {
-        want_k = strtoll(kstr, &end, 10);
-        if (*end || end == kstr || want_k < 1) {
-            rc = mg_cli_usage_error(cmd, "--k must be a positive integer, not \"%s\"", kstr);
-            goto out;
-        }
-    }
-    if (showstr) {
-        show = strtoll(showstr, &end, 10);
-        if (*end || end == showstr || show < 0) {
-            rc = mg_cli_usage_error(cmd, "--show must be a non-negative integer, not \"%s\"", showstr);
-            goto out;
-        }
-    }
-    mg_error err = {0};
-    mg_csv_result res;
-    /* large files: two threads, each with its own classes, merged below */
-    bool used2 = false;
-    if (mg_csv_stream2(ops.v[0], false, on_row, &a, &a2, &used2, &res, &err)) {
-        rc = mg_cli_fail(cmd, &err, MG_EXIT_DATA);
-        goto out;
-    }
-    if (res.records == 0) {
-        mg_error_set(&err, MG_EINVAL, "%s: no data rows", ops.v[0]);
-        rc = mg_cli_fail(cmd, &err, MG_EXIT_DATA);
-        goto out;
-    }
-    for (size_t k = 0; used2 && k < a2.map.cap; k++)
-        if (a2.map.slots[k].hash)
-            mg_cmap_get(&a.map, a2.map.slots[k].key, a2.map.slots[k].klen)->a += a2.map.slots[k].a;
-    mg_cmap_free(&a2.map);
-    list = mg_xmalloc(a.map.n * sizeof *list);
-    size_t n = 0;
-    for (size_t i = 0; i < a.map.cap; i++)
-        if (a.map.slots[i].hash) list[n++] = &a.map.slots[i];
-    qsort(list, n, sizeof *list, cmp_class);
-    uint64_t k = list[0]->a;
+    return true;
+}
+
+/* {"quasiIdentifiers", "rows", "classes", "k", "smallestClasses" [, "requiredK", "passed"]}
+ * (new reference) from the classes sorted smallest first. */
+static json_t *result_json(const anon_args *a, const mg_anon_counts *c, mg_cmap_entry **list) {
+    size_t n = c->map.n;
     json_t *qs = json_array(), *classes = json_array();
-    for (size_t i = 0; i < quasi.n; i++)
-        json_array_append_new(qs, json_string(quasi.v[i]));
-    for (size_t i = 0; i < n && i < (size_t)show; i++) {
+    for (size_t i = 0; i < a->quasi.n; i++)
+        json_array_append_new(qs, json_string(a->quasi.v[i]));
+    for (size_t i = 0; i < n && i < (size_t)a->show; i++) {
         json_t *vals = json_object();
-        size_t off = 0;
-        for (size_t q = 0; q < quasi.n; q++) {
-            uint32_t l;
-            memcpy(&l, list[i]->key + off, 4);
-            json_object_set_new(vals, quasi.v[q], mg_json_bytes(list[i]->key + off + 4, l));
-            off += 4 + l;
+        for (size_t q = 0; q < a->quasi.n; q++) {
+            size_t len;
+            const char *v = mg_anon_value(list[i], q, &len);
+            json_object_set_new(vals, a->quasi.v[q], mg_json_bytes(v, len));
         }
         json_array_append_new(classes,
                               json_pack("{s:o,s:I}", "values", vals, "count", (json_int_t)list[i]->a));
     }
-    o = json_pack("{s:o,s:I,s:I,s:I,s:o}", "quasiIdentifiers", qs, "rows", (json_int_t)res.records, "classes",
-                  (json_int_t)n, "k", (json_int_t)k, "smallestClasses", classes);
-    bool passed = want_k < 0 || (long long)k >= want_k;
-    if (want_k >= 0) {
-        json_object_set_new(o, "requiredK", json_integer(want_k));
-        json_object_set_new(o, "passed", json_boolean(passed));
+    json_t *o = json_pack("{s:o,s:I,s:I,s:I,s:o}", "quasiIdentifiers", qs, "rows", (json_int_t)c->rows,
+                          "classes", (json_int_t)n, "k", (json_int_t)list[0]->a, "smallestClasses", classes);
+    if (a->want_k >= 0) {
+        json_object_set_new(o, "requiredK", json_integer(a->want_k));
+        json_object_set_new(o, "passed", json_boolean((long long)list[0]->a >= a->want_k));
     }
-    if (g.out == MG_OUT_TABLE) {
-        printf("k = %llu over (", (unsigned long long)k);
-        for (size_t i = 0; i < quasi.n; i++)
-            printf("%s%s", i ? ", " : "", quasi.v[i]);
-        printf("): %llu rows in %zu classes", (unsigned long long)res.records, n);
-        if (want_k >= 0) printf("; required k >= %lld: %s", want_k, passed ? "PASS" : "FAIL");
-        printf("\n");
-        if (json_array_size(classes)) {
-            printf("\nsmallest classes:\n");
-            const char **hdr = mg_xmalloc((quasi.n + 1) * sizeof *hdr);
-            hdr[0] = "count";
-            for (size_t i = 0; i < quasi.n; i++)
-                hdr[i + 1] = quasi.v[i];
-            mg_table t;
-            mg_table_init(&t, quasi.n + 1, hdr);
-            size_t i;
-            json_t *x;
-            json_array_foreach(classes, i, x) {
-                char cnt[32];
-                snprintf(cnt, sizeof cnt, "%lld", (long long)json_integer_value(json_object_get(x, "count")));
-                hdr[0] = cnt;
-                for (size_t q = 0; q < quasi.n; q++)
-                    hdr[q + 1] = json_string_value(json_object_get(json_object_get(x, "values"), quasi.v[q]));
-                mg_table_add(&t, hdr);
-            }
-            mg_table_print(&t, stdout);
-            mg_table_free(&t);
-            free(hdr);
-        }
-    } else {
-        mg_cli_print(o, g.out);
+    return o;
+}
+
+static void print_classes(const anon_args *a, const json_t *classes) {
+    printf("\nsmallest classes:\n");
+    const char **cells = mg_xmalloc((a->quasi.n + 1) * sizeof *cells);
+    cells[0] = "count";
+    for (size_t i = 0; i < a->quasi.n; i++)
+        cells[i + 1] = a->quasi.v[i];
+    mg_table t;
+    mg_table_init(&t, a->quasi.n + 1, cells);
+    size_t i;
+    json_t *x;
+    json_array_foreach(classes, i, x) {
+        char cnt[32];
+        snprintf(cnt, sizeof cnt, "%lld", (long long)json_integer_value(json_object_get(x, "count")));
+        cells[0] = cnt;
+        for (size_t q = 0; q < a->quasi.n; q++)
+            cells[q + 1] = json_string_value(json_object_get(json_object_get(x, "values"), a->quasi.v[q]));
+        mg_table_add(&t, cells);
     }
+    mg_table_print(&t, stdout);
+    mg_table_free(&t);
+    free(cells);
+}
+
+static void print_table(const anon_args *a, const json_t *o, bool passed) {
+    printf("k = %llu over (", (unsigned long long)json_integer_value(json_object_get(o, "k")));
+    for (size_t i = 0; i < a->quasi.n; i++)
+        printf("%s%s", i ? ", " : "", a->quasi.v[i]);
+    printf("): %llu rows in %zu classes", (unsigned long long)json_integer_value(json_object_get(o, "rows")),
+           (size_t)json_integer_value(json_object_get(o, "classes")));
+    if (a->want_k >= 0) printf("; required k >= %lld: %s", a->want_k, passed ? "PASS" : "FAIL");
+    printf("\n");
+    json_t *classes = json_object_get(o, "smallestClasses");
+    if (json_array_size(classes)) print_classes(a, classes);
+}
+
+int mg_cmd_anonymity(int argc, char **argv) {
+    anon_args a = {0};
+    mg_anon_counts counts = {0};
+    mg_cmap_entry **list = NULL;
+    json_t *o = NULL;
+    int rc;
+    if (!parse_args(argc, argv, &a, &rc)) goto out;
+    mg_error err = {0};
+    if (mg_anon_count_file(a.ops.v[0], a.quasi.v, a.quasi.n, &counts, &err)) {
+        rc = mg_cli_fail(argv[0], &err, MG_EXIT_DATA);
+        goto out;
+    }
+    list = mg_anon_classes(&counts.map);
+    o = result_json(&a, &counts, list);
+    bool passed = a.want_k < 0 || (long long)list[0]->a >= a.want_k;
+    if (a.g.out == MG_OUT_TABLE)
+        print_table(&a, o, passed);
+    else
+        mg_cli_print(o, a.g.out);
     rc = passed ? 0 : MG_EXIT_POLICY;
 out:
     json_decref(o);
     free(list);
-    free(a.idx);
-    free(a.key);
-    free(a2.idx);
-    free(a2.key);
-    mg_cmap_free(&a.map);
-    mg_cmap_free(&a2.map);
-    mg_strvec_free(&ops);
-    mg_strvec_free(&raw);
-    mg_strvec_free(&quasi);
+    mg_anon_counts_free(&counts);
+    anon_args_free(&a);
     return rc;
 }

@@ -1,16 +1,15 @@
-/* `baseline`: the ModelVersion spec.baseline (README, metric contract) from a CSV of features, labels and
- * predictions. Quantile edges and histograms come from the shared stats module (src/stats), so
- * the operator compares live traffic with bins built by the same code. */
+/* `baseline`: the ModelVersion spec.baseline (README, metric contract) from a CSV of features,
+ * labels and predictions. Parse the command line, read and compute (data/baseline, whose bins
+ * are the shared stats module's), render as YAML or JSON. */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/mem.h"
+#include "data/baseline.h"
 #include "plugin/cli.h"
 #include "plugin/commands.h"
-#include "plugin/numcols.h"
-#include "stats/stats.h"
 
 static const char help[] =
     "Usage: kubectl modelgov baseline --features a,b [--bins N] [--label y] [--prediction p]\n"
@@ -43,200 +42,123 @@ static const char help[] =
     "      --positive VALUE    the positive class (default \"1\")\n"
     "      --max-values N      cap on values held in memory (default 50000000)\n";
 
-typedef struct grp {
-    uint64_t n, pred_pos, label_pos, tp;
-} grp;
-
-typedef struct blctx {
-    const mg_strvec *prot;
+typedef struct baseline_args {
+    mg_global g;
+    mg_strvec ops, rawf, rawp, feats, prot;
     const char *label, *pred, *positive;
-    size_t poslen;
-    int lidx, pidx;
-    int *gidx;
-    mg_cmap *maps; /* per attribute: group -> index into groups (a) */
-    grp **groups;  /* per attribute: growable array */
-    size_t *ngroups;
-    mg_confusion cm;
-} blctx;
+    long bins, maxv;
+} baseline_args;
 
-static bool is_pos(const blctx *b, const mg_csv_row *row, int i) {
-    return row->len[i] == b->poslen && !memcmp(row->field[i], b->positive, b->poslen);
+static void baseline_args_free(baseline_args *a) {
+    mg_strvec_free(&a->ops);
+    mg_strvec_free(&a->rawf);
+    mg_strvec_free(&a->rawp);
+    mg_strvec_free(&a->feats);
+    mg_strvec_free(&a->prot);
 }
 
-static int on_row(const mg_csv_row *row, void *ud, mg_error *err) {
-    blctx *b = ud;
-    if (row->record == 0) {
-        b->lidx = b->pidx = -1;
-        if (b->label && (b->lidx = mg_csv_find_column(row, b->label)) < 0)
-            return mg_error_set(err, MG_EINVAL, "label column %s is not in the header", b->label);
-        if (b->pred && (b->pidx = mg_csv_find_column(row, b->pred)) < 0)
-            return mg_error_set(err, MG_EINVAL, "prediction column %s is not in the header", b->pred);
-        b->gidx = mg_xcalloc(b->prot->n + 1, sizeof *b->gidx);
-        for (size_t i = 0; i < b->prot->n; i++)
-            if ((b->gidx[i] = mg_csv_find_column(row, b->prot->v[i])) < 0)
-                return mg_error_set(err, MG_EINVAL, "column %s is not in the header", b->prot->v[i]);
-        return 0;
+/* Returns true to go on; false with *rc the exit code (help shown or usage error printed). */
+static bool parse_args(int argc, char **argv, baseline_args *a, int *rc) {
+    const char *cmd = argv[0], *bins_s = NULL, *maxv_s = NULL;
+    a->positive = "1";
+    const mg_opt opts[] = {
+        {"features", 0, MG_OPT_LIST, &a->rawf},   {"bins", 0, MG_OPT_VALUE, &bins_s},
+        {"label", 0, MG_OPT_VALUE, &a->label},    {"prediction", 0, MG_OPT_VALUE, &a->pred},
+        {"protected", 0, MG_OPT_LIST, &a->rawp},  {"positive", 0, MG_OPT_VALUE, &a->positive},
+        {"max-values", 0, MG_OPT_VALUE, &maxv_s}, {NULL, 0, 0, NULL},
+    };
+    if (!mg_cli_start(argc, argv, opts, &a->g, &a->ops, help, rc)) return false;
+    if ((*rc = mg_cli_split_columns(cmd, &a->rawf, &a->feats, "features")) ||
+        (*rc = mg_cli_split_columns(cmd, &a->rawp, &a->prot, "protected")))
+        return false;
+    if (a->feats.n == 0) {
+        *rc = mg_cli_usage_error(cmd, "--features is required");
+        return false;
     }
-    bool lp = b->lidx >= 0 && is_pos(b, row, b->lidx);
-    bool pp = b->pidx >= 0 && is_pos(b, row, b->pidx);
-    if (b->lidx >= 0 && b->pidx >= 0) {
-        if (lp && pp)
-            b->cm.tp++;
-        else if (!lp && pp)
-            b->cm.fp++;
-        else if (lp && !pp)
-            b->cm.fn++;
-        else
-            b->cm.tn++;
-    }
-    if (b->pidx < 0) return 0;
-    for (size_t i = 0; i < b->prot->n; i++) {
-        mg_cmap_entry *e = mg_cmap_get(&b->maps[i], row->field[b->gidx[i]], row->len[b->gidx[i]]);
-        if (e->a == 0) { /* new group: a = 1-based index */
-            b->groups[i] = mg_xrealloc(b->groups[i], (b->ngroups[i] + 1) * sizeof **b->groups);
-            memset(&b->groups[i][b->ngroups[i]], 0, sizeof **b->groups);
-            e->a = ++b->ngroups[i];
+    if ((*rc = mg_cli_operands(cmd, &a->ops, 1, 1, "one input file"))) return false;
+    return !(*rc = mg_cli_bins_max_values(cmd, bins_s, maxv_s, &a->bins, &a->maxv));
+}
+
+/* Appends {name, edges, proportions} of every feature to fa; MG_EINVAL (err filled) for a
+ * feature without values or whose bins cannot be built. */
+static int features_json(const baseline_args *a, const mg_numcols *nc, json_t *fa, mg_error *err) {
+    double *edges = mg_xmalloc((size_t)a->bins * sizeof *edges),
+           *props = mg_xmalloc((size_t)a->bins * sizeof *props);
+    int rc = 0;
+    for (size_t i = 0; i < nc->ncol && !rc; i++) {
+        const mg_numcol *c = &nc->col[i];
+        size_t ne = 0;
+        if (c->n == 0) {
+            rc = mg_error_set(err, MG_EINVAL, "%s: feature %s has no values", a->ops.v[0], c->name);
+        } else if (mg_baseline_bins(c->v, c->n, (size_t)a->bins, edges, &ne, props)) {
+            rc = mg_error_set(err, MG_EINVAL, "%s: feature %s: cannot build bins", a->ops.v[0], c->name);
+        } else {
+            json_t *je = json_array(), *jp = json_array();
+            for (size_t k = 0; k < ne; k++)
+                json_array_append_new(je, json_real(edges[k]));
+            for (size_t k = 0; k <= ne; k++)
+                json_array_append_new(jp, json_real(props[k]));
+            json_array_append_new(
+                fa, json_pack("{s:s,s:o,s:o}", "name", c->name, "edges", je, "proportions", jp));
         }
-        grp *g = &b->groups[i][e->a - 1];
-        g->n++;
-        g->pred_pos += pp;
-        g->label_pos += lp;
-        g->tp += lp && pp;
     }
-    return 0;
+    free(edges);
+    free(props);
+    return rc;
+}
+
+/* {attribute, group, positiveRate[, truePositiveRate]} of every group, by attribute then value. */
+static json_t *groups_json(const baseline_args *a, const mg_baseline_data *d) {
+    json_t *ga = json_array();
+    for (size_t i = 0; i < a->prot.n; i++) {
+        mg_cmap_entry **list = mg_cmap_sorted(&d->maps[i], mg_cmap_entry_key_cmp);
+        for (size_t k = 0; k < d->maps[i].n; k++) {
+            double rate, tpr;
+            bool has_tpr = mg_baseline_group_rates(&d->groups[i][list[k]->a - 1], &rate, &tpr);
+            json_t *x = json_pack("{s:s,s:o,s:f}", "attribute", a->prot.v[i], "group",
+                                  mg_json_bytes(list[k]->key, list[k]->klen), "positiveRate", rate);
+            if (a->label && has_tpr) json_object_set_new(x, "truePositiveRate", json_real(tpr));
+            json_array_append_new(ga, x);
+        }
+        free(list);
+    }
+    return ga;
 }
 
 int mg_cmd_baseline(int argc, char **argv) {
-    const char *cmd = argv[0];
-    mg_global g = {0};
-    mg_strvec ops = {0}, rawf = {0}, rawp = {0}, feats = {0}, prot = {0};
-    const char *bins_s = NULL, *label = NULL, *pred = NULL, *positive = "1", *maxv_s = NULL;
-    const mg_opt opts[] = {
-        {"features", 0, MG_OPT_LIST, &rawf},      {"bins", 0, MG_OPT_VALUE, &bins_s},
-        {"label", 0, MG_OPT_VALUE, &label},       {"prediction", 0, MG_OPT_VALUE, &pred},
-        {"protected", 0, MG_OPT_LIST, &rawp},     {"positive", 0, MG_OPT_VALUE, &positive},
-        {"max-values", 0, MG_OPT_VALUE, &maxv_s}, {NULL, 0, 0, NULL},
-    };
-    blctx b = {.prot = &prot};
-    mg_numcols nc = {0};
+    baseline_args a = {0};
+    mg_baseline_data d = {0};
     json_t *o = NULL;
-    int rc = mg_cli_parse(argc, argv, opts, &g, &ops, cmd);
-    if (rc) goto out;
-    if (g.help) {
-        mg_cli_help(stdout, help);
-        goto out;
-    }
-    if ((rc = mg_cli_split_columns(cmd, &rawf, &feats, "features")) ||
-        (rc = mg_cli_split_columns(cmd, &rawp, &prot, "protected")))
-        goto out;
-    if (feats.n == 0) {
-        rc = mg_cli_usage_error(cmd, "--features is required");
-        goto out;
-    }
-    if (ops.n != 1) {
-        rc = mg_cli_usage_error(cmd, "expected one input file, got %zu operand(s)", ops.n);
-        goto out;
-    }
-    long bins, maxv;
-    if ((rc = mg_cli_bins_max_values(cmd, bins_s, maxv_s, &bins, &maxv))) goto out;
-    b.label = label;
-    b.pred = pred;
-    b.positive = positive;
-    b.poslen = strlen(positive);
-    b.maps = mg_xcalloc(prot.n + 1, sizeof *b.maps);
-    b.groups = mg_xcalloc(prot.n + 1, sizeof *b.groups);
-    b.ngroups = mg_xcalloc(prot.n + 1, sizeof *b.ngroups);
+    int rc;
+    if (!parse_args(argc, argv, &a, &rc)) goto out;
+    mg_baseline_spec spec = {.features = a.feats.v,
+                             .nfeatures = a.feats.n,
+                             .label = a.label,
+                             .prediction = a.pred,
+                             .positive = a.positive,
+                             .attrs = a.prot.v,
+                             .nattrs = a.prot.n,
+                             .max_values = (size_t)a.maxv};
     mg_error err = {0};
-    if (mg_numcols_read(ops.v[0], &feats, false, (size_t)maxv, on_row, &b, &nc, &err)) {
-        rc = mg_cli_fail(cmd, &err, MG_EXIT_DATA);
-        goto out;
-    }
-    if (nc.rows == 0) {
-        mg_error_set(&err, MG_EINVAL, "%s: no data rows", ops.v[0]);
-        rc = mg_cli_fail(cmd, &err, MG_EXIT_DATA);
-        goto out;
-    }
     o = json_object();
-    json_object_set_new(o, "samples", json_integer((json_int_t)nc.rows));
-    if (label && pred) {
-        json_object_set_new(o, "accuracy", json_real(mg_stats_accuracy(&b.cm)));
-        json_object_set_new(o, "f1", json_real(mg_stats_f1(&b.cm)));
-    }
     json_t *fa = json_array();
+    if (mg_baseline_read(a.ops.v[0], &spec, &d, &err) || features_json(&a, &d.values, fa, &err)) {
+        json_decref(fa);
+        rc = mg_cli_fail(argv[0], &err, MG_EXIT_DATA);
+        goto out;
+    }
+    json_object_set_new(o, "samples", json_integer((json_int_t)d.values.rows));
+    if (a.label && a.pred) {
+        json_object_set_new(o, "accuracy", json_real(mg_stats_accuracy(&d.cm)));
+        json_object_set_new(o, "f1", json_real(mg_stats_f1(&d.cm)));
+    }
     json_object_set_new(o, "features", fa);
-    for (size_t i = 0; i < nc.ncol; i++) {
-        mg_numcol *c = &nc.col[i];
-        if (c->n == 0) {
-            mg_error_set(&err, MG_EINVAL, "%s: feature %s has no values", ops.v[0], c->name);
-            rc = mg_cli_fail(cmd, &err, MG_EXIT_DATA);
-            goto out;
-        }
-        double *edges = mg_xmalloc((size_t)bins * sizeof *edges);
-        size_t ne = 0;
-        double *counts = NULL;
-        int src = mg_stats_quantile_edges(c->v, c->n, (size_t)bins, edges, &ne);
-        if (!src) {
-            counts = mg_xcalloc(ne + 1, sizeof *counts);
-            src = mg_stats_histogram(c->v, c->n, edges, ne, counts);
-        }
-        if (!src) src = mg_stats_normalize(counts, ne + 1, counts);
-        if (src) {
-            free(edges);
-            free(counts);
-            mg_error_set(&err, MG_EINVAL, "%s: feature %s: cannot build bins", ops.v[0], c->name);
-            rc = mg_cli_fail(cmd, &err, MG_EXIT_DATA);
-            goto out;
-        }
-        json_t *je = json_array(), *jp = json_array();
-        for (size_t k = 0; k < ne; k++)
-            json_array_append_new(je, json_real(edges[k]));
-        for (size_t k = 0; k <= ne; k++)
-            json_array_append_new(jp, json_real(counts[k]));
-        json_array_append_new(fa,
-                              json_pack("{s:s,s:o,s:o}", "name", c->name, "edges", je, "proportions", jp));
-        free(edges);
-        free(counts);
-    }
-    if (pred && prot.n) {
-        json_t *ga = json_array();
-        json_object_set_new(o, "groups", ga);
-        for (size_t i = 0; i < prot.n; i++) {
-            mg_cmap *m = &b.maps[i];
-            mg_cmap_entry **list = mg_xmalloc((m->n + 1) * sizeof *list);
-            size_t n = 0;
-            for (size_t s = 0; s < m->cap; s++)
-                if (m->slots[s].hash) list[n++] = &m->slots[s];
-            qsort(list, n, sizeof *list, mg_cmap_entry_key_cmp);
-            for (size_t k = 0; k < n; k++) {
-                grp *gr = &b.groups[i][list[k]->a - 1];
-                json_t *x = json_pack("{s:s,s:o,s:f}", "attribute", prot.v[i], "group",
-                                      mg_json_bytes(list[k]->key, list[k]->klen), "positiveRate",
-                                      (double)gr->pred_pos / (double)gr->n);
-                if (label && gr->label_pos)
-                    json_object_set_new(x, "truePositiveRate",
-                                        json_real((double)gr->tp / (double)gr->label_pos));
-                json_array_append_new(ga, x);
-            }
-            free(list);
-        }
-    }
-    mg_cli_print(o, g.out == MG_OUT_JSON ? MG_OUT_JSON : MG_OUT_YAML);
+    if (a.pred && a.prot.n) json_object_set_new(o, "groups", groups_json(&a, &d));
+    mg_cli_print(o, a.g.out == MG_OUT_JSON ? MG_OUT_JSON : MG_OUT_YAML);
     rc = 0;
 out:
     json_decref(o);
-    mg_numcols_free(&nc);
-    for (size_t i = 0; b.maps && i < prot.n; i++) {
-        mg_cmap_free(&b.maps[i]);
-        free(b.groups[i]);
-    }
-    free(b.maps);
-    free(b.groups);
-    free(b.ngroups);
-    free(b.gidx);
-    mg_strvec_free(&ops);
-    mg_strvec_free(&rawf);
-    mg_strvec_free(&rawp);
-    mg_strvec_free(&feats);
-    mg_strvec_free(&prot);
+    mg_baseline_data_free(&d);
+    baseline_args_free(&a);
     return rc;
 }

@@ -12,6 +12,7 @@
 #include "core/mem.h"
 #include "k8s/client.h"
 #include "k8s/kubeconfig.h"
+#include "data/digest.h"
 #include "plugin/cli.h"
 #include "plugin/commands.h"
 

@@ -1,6 +1,6 @@
-/* `drift`: per-feature drift between a reference and a current CSV file, with the shared
- * statistics module (src/stats, the operator's code): KS and Wasserstein on the raw values,
- * PSI, JS distance and chi-square on reference-quantile bins. */
+/* `drift`: per-feature drift between a reference and a current CSV file. Parse the command
+ * line, read both files (data/numcols) and compute (data/drift, on the shared stats module),
+ * render as a table or JSON/YAML. */
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
@@ -8,10 +8,9 @@
 #include <string.h>
 
 #include "core/mem.h"
+#include "data/drift.h"
 #include "plugin/cli.h"
 #include "plugin/commands.h"
-#include "plugin/numcols.h"
-#include "stats/stats.h"
 
 static const char help[] =
     "Usage: kubectl modelgov drift --reference A --current B [--features a,b] [--bins N]\n"
@@ -60,16 +59,28 @@ static int parse_thr(const char *cmd, const char *flag, const char *s, double *o
 
 static json_t *num_or_null(double x, bool ok) { return ok && isfinite(x) ? json_real(x) : json_null(); }
 
-int mg_cmd_drift(int argc, char **argv) {
-    const char *cmd = argv[0];
-    mg_global g = {0};
-    mg_strvec ops = {0}, rawf = {0}, feats = {0};
-    const char *ref = NULL, *cur = NULL, *bins_s = NULL, *maxv_s = NULL;
+typedef struct drift_args {
+    mg_global g;
+    mg_strvec ops, rawf, feats;
+    const char *ref, *cur;
+    mg_drift_thresholds thr;
+    long bins, maxv;
+} drift_args;
+
+static void drift_args_free(drift_args *a) {
+    mg_strvec_free(&a->ops);
+    mg_strvec_free(&a->rawf);
+    mg_strvec_free(&a->feats);
+}
+
+/* Returns true to go on; false with *rc the exit code (help shown or usage error printed). */
+static bool parse_args(int argc, char **argv, drift_args *a, int *rc) {
+    const char *cmd = argv[0], *bins_s = NULL, *maxv_s = NULL;
     const char *t_psi = NULL, *t_ks = NULL, *t_js = NULL, *t_w = NULL, *t_p = NULL;
     const mg_opt opts[] = {
-        {"reference", 0, MG_OPT_VALUE, &ref},
-        {"current", 0, MG_OPT_VALUE, &cur},
-        {"features", 0, MG_OPT_LIST, &rawf},
+        {"reference", 0, MG_OPT_VALUE, &a->ref},
+        {"current", 0, MG_OPT_VALUE, &a->cur},
+        {"features", 0, MG_OPT_LIST, &a->rawf},
         {"bins", 0, MG_OPT_VALUE, &bins_s},
         {"max-psi", 0, MG_OPT_VALUE, &t_psi},
         {"max-ks", 0, MG_OPT_VALUE, &t_ks},
@@ -79,148 +90,109 @@ int mg_cmd_drift(int argc, char **argv) {
         {"max-values", 0, MG_OPT_VALUE, &maxv_s},
         {NULL, 0, 0, NULL},
     };
-    mg_numcols A = {0}, B = {0};
-    json_t *o = NULL;
-    int rc = mg_cli_parse(argc, argv, opts, &g, &ops, cmd);
-    if (rc) goto out;
-    if (g.help) {
-        mg_cli_help(stdout, help);
-        goto out;
+    if (!mg_cli_start(argc, argv, opts, &a->g, &a->ops, help, rc)) return false;
+    if ((*rc = mg_cli_split_columns(cmd, &a->rawf, &a->feats, "features"))) return false;
+    if (!a->ref || !a->cur) {
+        *rc = mg_cli_usage_error(cmd, "--reference and --current are required");
+        return false;
     }
-    if ((rc = mg_cli_split_columns(cmd, &rawf, &feats, "features"))) goto out;
-    if (!ref || !cur) {
-        rc = mg_cli_usage_error(cmd, "--reference and --current are required");
-        goto out;
+    if (a->ops.n) {
+        *rc = mg_cli_usage_error(cmd, "unexpected operand %s", a->ops.v[0]);
+        return false;
     }
-    if (ops.n) {
-        rc = mg_cli_usage_error(cmd, "unexpected operand %s", ops.v[0]);
-        goto out;
-    }
-    double thr_psi = NAN, thr_ks = NAN, thr_js = NAN, thr_w = NAN, thr_p = NAN;
-    if ((rc = parse_thr(cmd, "max-psi", t_psi, &thr_psi)) || (rc = parse_thr(cmd, "max-ks", t_ks, &thr_ks)) ||
-        (rc = parse_thr(cmd, "max-js", t_js, &thr_js)) ||
-        (rc = parse_thr(cmd, "max-wasserstein", t_w, &thr_w)) ||
-        (rc = parse_thr(cmd, "min-chi2-pvalue", t_p, &thr_p)))
-        goto out;
-    long bins, maxv;
-    if ((rc = mg_cli_bins_max_values(cmd, bins_s, maxv_s, &bins, &maxv))) goto out;
-    mg_error err = {0};
-    bool all = feats.n == 0;
-    if (mg_numcols_read(ref, all ? NULL : &feats, all, (size_t)maxv, NULL, NULL, &A, &err) ||
-        mg_numcols_read(cur, all ? NULL : &feats, all, (size_t)maxv, NULL, NULL, &B, &err)) {
-        rc = mg_cli_fail(cmd, &err, MG_EXIT_DATA);
-        goto out;
-    }
+    a->thr = (mg_drift_thresholds){NAN, NAN, NAN, NAN, NAN};
+    if ((*rc = parse_thr(cmd, "max-psi", t_psi, &a->thr.psi)) ||
+        (*rc = parse_thr(cmd, "max-ks", t_ks, &a->thr.ks)) ||
+        (*rc = parse_thr(cmd, "max-js", t_js, &a->thr.js)) ||
+        (*rc = parse_thr(cmd, "max-wasserstein", t_w, &a->thr.wasserstein)) ||
+        (*rc = parse_thr(cmd, "min-chi2-pvalue", t_p, &a->thr.chi2_pvalue)))
+        return false;
+    return !(*rc = mg_cli_bins_max_values(cmd, bins_s, maxv_s, &a->bins, &a->maxv));
+}
+
+static json_t *feature_json(const mg_drift_result *r) {
+    const mg_drift_metrics *m = &r->m;
+    return json_pack("{s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:I,s:I}", "name", r->ref->name, "psi",
+                     num_or_null(m->psi, true), "ks", num_or_null(m->ks, true), "jsDistance",
+                     num_or_null(m->js, true), "wasserstein", num_or_null(m->wasserstein, true), "chi2",
+                     num_or_null(m->chi2, m->chi2_ok), "chi2PValue", num_or_null(m->chi2_pvalue, m->chi2_ok),
+                     "referenceSamples", (json_int_t)r->ref->n, "currentSamples", (json_int_t)r->cur->n);
+}
+
+/* {"features", "bins", "reference", "current", "breaches", "passed"} (new reference). */
+static json_t *result_json(const drift_args *a, const mg_numcols *A, const mg_numcols *B,
+                           const mg_drift_result *r, size_t n) {
     json_t *fa = json_array(), *breaches = json_array();
-    for (size_t i = 0; i < A.ncol; i++) {
-        mg_numcol *a = &A.col[i], *b = NULL;
-        for (size_t j = 0; j < B.ncol; j++)
-            if (!strcmp(B.col[j].name, a->name)) b = &B.col[j];
-        if (all && (!b || a->non_numeric || b->non_numeric || a->n == 0 || b->n == 0)) continue;
-        if (!b) {
-            mg_error_set(&err, MG_EINVAL, "%s: column %s is not in the header", cur, a->name);
-            rc = mg_cli_fail(cmd, &err, MG_EXIT_DATA);
-            goto out;
-        }
-        if (a->n == 0 || b->n == 0) {
-            mg_error_set(&err, MG_EINVAL, "feature %s has no values in %s", a->name, a->n ? cur : ref);
-            rc = mg_cli_fail(cmd, &err, MG_EXIT_DATA);
-            goto out;
-        }
-        double ks = NAN, w = NAN, psi = NAN, js = NAN, chi2 = NAN, pv = NAN;
-        bool chi_ok = false;
-        /* sort once; the _sorted variants then allocate nothing */
-        if (mg_stats_sort(a->v, a->n, NULL) || mg_stats_sort(b->v, b->n, NULL) ||
-            mg_stats_ks_2samp_sorted(a->v, a->n, b->v, b->n, &ks) ||
-            mg_stats_wasserstein_sorted(a->v, a->n, b->v, b->n, &w)) {
-            mg_error_set(&err, MG_EINVAL, "feature %s: invalid values", a->name);
-            rc = mg_cli_fail(cmd, &err, MG_EXIT_DATA);
-            goto out;
-        }
-        double *edges = mg_xmalloc((size_t)bins * sizeof *edges);
-        size_t ne = 0;
-        mg_stats_quantile_edges(a->v, a->n, (size_t)bins, edges, &ne);
-        double *ca = mg_xcalloc(ne + 1, sizeof *ca), *cb = mg_xcalloc(ne + 1, sizeof *cb);
-        mg_stats_histogram(a->v, a->n, edges, ne, ca);
-        mg_stats_histogram(b->v, b->n, edges, ne, cb);
-        mg_stats_psi(ca, cb, ne + 1, &psi);
-        mg_stats_js_distance(ca, cb, ne + 1, &js);
-        chi_ok = mg_stats_chisquare(cb, ca, ne + 1, &chi2, &pv) == 0;
-        free(edges);
-        free(ca);
-        free(cb);
-        json_array_append_new(fa, json_pack("{s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:I,s:I}", "name", a->name, "psi",
-                                            num_or_null(psi, true), "ks", num_or_null(ks, true), "jsDistance",
-                                            num_or_null(js, true), "wasserstein", num_or_null(w, true),
-                                            "chi2", num_or_null(chi2, chi_ok), "chi2PValue",
-                                            num_or_null(pv, chi_ok), "referenceSamples", (json_int_t)a->n,
-                                            "currentSamples", (json_int_t)b->n));
-        struct {
-            const char *metric;
-            double v, thr;
-            bool below;
-        } checks[] = {{"psi", psi, thr_psi, false},
-                      {"ks", ks, thr_ks, false},
-                      {"jsDistance", js, thr_js, false},
-                      {"wasserstein", w, thr_w, false},
-                      {"chi2PValue", chi_ok ? pv : NAN, thr_p, true}};
-        for (size_t k = 0; k < sizeof checks / sizeof *checks; k++) {
-            if (isnan(checks[k].thr) || isnan(checks[k].v)) continue;
-            bool bad = checks[k].below ? checks[k].v < checks[k].thr : checks[k].v > checks[k].thr;
-            if (bad)
-                json_array_append_new(breaches, json_pack("{s:s,s:s,s:f,s:f}", "feature", a->name, "metric",
-                                                          checks[k].metric, "value", checks[k].v, "threshold",
-                                                          checks[k].thr));
-        }
-    }
-    if (json_array_size(fa) == 0) {
-        json_decref(fa);
-        json_decref(breaches);
-        mg_error_set(&err, MG_EINVAL, "no numeric feature common to %s and %s", ref, cur);
-        rc = mg_cli_fail(cmd, &err, MG_EXIT_DATA);
-        goto out;
+    for (size_t i = 0; i < n; i++) {
+        json_array_append_new(fa, feature_json(&r[i]));
+        mg_drift_breach br[MG_DRIFT_NCHECKS];
+        size_t nb = mg_drift_breaches(&r[i].m, &a->thr, br);
+        for (size_t k = 0; k < nb; k++)
+            json_array_append_new(breaches, json_pack("{s:s,s:s,s:f,s:f}", "feature", r[i].ref->name,
+                                                      "metric", br[k].metric, "value", br[k].value,
+                                                      "threshold", br[k].threshold));
     }
     bool passed = json_array_size(breaches) == 0;
-    o = json_pack("{s:o,s:I,s:{s:s,s:s,s:I},s:{s:s,s:s,s:I},s:o,s:b}", "features", fa, "bins",
-                  (json_int_t)bins, "reference", "file", ref, "digest", A.digest, "rows", (json_int_t)A.rows,
-                  "current", "file", cur, "digest", B.digest, "rows", (json_int_t)B.rows, "breaches",
-                  breaches, "passed", passed);
-    if (g.out == MG_OUT_TABLE) {
-        static const char *const hdr[] = {"feature",     "psi",  "ks",    "js-distance",
-                                          "wasserstein", "chi2", "chi2-p"};
-        mg_table t;
-        mg_table_init(&t, 7, hdr);
-        size_t i;
-        json_t *x;
-        json_array_foreach(fa, i, x) {
-            char c[6][40];
-            const char *keys[] = {"psi", "ks", "jsDistance", "wasserstein", "chi2", "chi2PValue"};
-            const char *row[7] = {json_string_value(json_object_get(x, "name"))};
-            for (int k = 0; k < 6; k++) {
-                json_t *v = json_object_get(x, keys[k]);
-                row[k + 1] = json_is_null(v) ? "-" : mg_fmt_num(json_real_value(v), c[k], sizeof c[k]);
-            }
-            mg_table_add(&t, row);
+    return json_pack("{s:o,s:I,s:{s:s,s:s,s:I},s:{s:s,s:s,s:I},s:o,s:b}", "features", fa, "bins",
+                     (json_int_t)a->bins, "reference", "file", a->ref, "digest", A->digest, "rows",
+                     (json_int_t)A->rows, "current", "file", a->cur, "digest", B->digest, "rows",
+                     (json_int_t)B->rows, "breaches", breaches, "passed", passed);
+}
+
+static void print_table(const json_t *o) {
+    static const char *const hdr[] = {"feature", "psi", "ks", "js-distance", "wasserstein", "chi2", "chi2-p"};
+    static const char *const keys[] = {"psi", "ks", "jsDistance", "wasserstein", "chi2", "chi2PValue"};
+    mg_table t;
+    mg_table_init(&t, 7, hdr);
+    size_t i;
+    json_t *x;
+    json_array_foreach(json_object_get(o, "features"), i, x) {
+        char c[6][40];
+        const char *row[7] = {json_string_value(json_object_get(x, "name"))};
+        for (int k = 0; k < 6; k++) {
+            json_t *v = json_object_get(x, keys[k]);
+            row[k + 1] = json_is_null(v) ? "-" : mg_fmt_num(json_real_value(v), c[k], sizeof c[k]);
         }
-        mg_table_print(&t, stdout);
-        mg_table_free(&t);
-        json_array_foreach(breaches, i, x) {
-            printf(
-                "BREACH: %s %s = %.6g (threshold %.6g)\n", json_string_value(json_object_get(x, "feature")),
-                json_string_value(json_object_get(x, "metric")), json_real_value(json_object_get(x, "value")),
-                json_real_value(json_object_get(x, "threshold")));
-        }
-        printf("drift %s\n", passed ? "within thresholds" : "OVER THRESHOLD");
-    } else {
-        mg_cli_print(o, g.out);
+        mg_table_add(&t, row);
     }
-    rc = passed ? 0 : MG_EXIT_POLICY;
+    mg_table_print(&t, stdout);
+    mg_table_free(&t);
+    json_array_foreach(json_object_get(o, "breaches"), i, x) {
+        printf("BREACH: %s %s = %.6g (threshold %.6g)\n", json_string_value(json_object_get(x, "feature")),
+               json_string_value(json_object_get(x, "metric")), json_real_value(json_object_get(x, "value")),
+               json_real_value(json_object_get(x, "threshold")));
+    }
+    printf("drift %s\n", json_is_true(json_object_get(o, "passed")) ? "within thresholds" : "OVER THRESHOLD");
+}
+
+int mg_cmd_drift(int argc, char **argv) {
+    drift_args a = {0};
+    mg_numcols A = {0}, B = {0};
+    mg_drift_result *r = NULL;
+    size_t n = 0;
+    json_t *o = NULL;
+    int rc;
+    if (!parse_args(argc, argv, &a, &rc)) goto out;
+    mg_error err = {0};
+    bool all = a.feats.n == 0;
+    const char *const *names = all ? NULL : a.feats.v;
+    if (mg_numcols_read(a.ref, names, a.feats.n, all, (size_t)a.maxv, NULL, NULL, &A, &err) ||
+        mg_numcols_read(a.cur, names, a.feats.n, all, (size_t)a.maxv, NULL, NULL, &B, &err) ||
+        mg_drift_compare(&A, &B, all, (size_t)a.bins, a.ref, a.cur, &r, &n, &err)) {
+        rc = mg_cli_fail(argv[0], &err, MG_EXIT_DATA);
+        goto out;
+    }
+    o = result_json(&a, &A, &B, r, n);
+    if (a.g.out == MG_OUT_TABLE)
+        print_table(o);
+    else
+        mg_cli_print(o, a.g.out);
+    rc = json_is_true(json_object_get(o, "passed")) ? 0 : MG_EXIT_POLICY;
 out:
     json_decref(o);
+    free(r);
     mg_numcols_free(&A);
     mg_numcols_free(&B);
-    mg_strvec_free(&ops);
-    mg_strvec_free(&rawf);
-    mg_strvec_free(&feats);
+    drift_args_free(&a);
     return rc;
 }

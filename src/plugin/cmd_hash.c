@@ -2,6 +2,7 @@
 #include <jansson.h>
 #include <stdio.h>
 
+#include "data/digest.h"
 #include "plugin/cli.h"
 #include "plugin/commands.h"
 

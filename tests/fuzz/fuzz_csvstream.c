@@ -1,4 +1,4 @@
-/* libFuzzer target for the kubectl-modelgov CSV reader (src/plugin/csvstream.c on libcsv):
+/* libFuzzer target for the CSV reader (src/csv/reader.c):
  * the input is a CSV file (in a memfd, read through /proc/self/fd/N exactly like a file),
  * parsed with and without the background digest. Every borrowed field is touched, and the
  * on-demand line lookup runs for some records, so ASan sees any bad pointer. Both parses must
@@ -10,8 +10,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "src/plugin/bgq.c"
-#include "src/plugin/csvstream.c"
+#include "csv/reader.h"
 
 static int on_row_fz(const mg_csv_row *row, void *ud, mg_error *err) {
     size_t *sum = ud;

@@ -1,8 +1,8 @@
-/* Unit tests for kubectl-modelgov's shared pieces (src/plugin is not in the library, so its
- * sources are included here): kubectl-style option parsing (permutation, --flag=value, -nVALUE,
- * "--", unknown flags), the streaming CSV reader (RFC 4180 quoting, CRLF, embedded newlines,
- * NUL bytes, spaces kept, blank lines, field-count and quote errors naming the line, digest),
- * the counter map and the background queue. */
+/* Unit tests for kubectl-modelgov's shared pieces (plugin/cli, linked from the plugin's archive)
+ * and the data modules under it: kubectl-style option parsing (permutation, --flag=value,
+ * -nVALUE, "--", unknown flags), the streaming CSV reader (RFC 4180 quoting, CRLF, embedded
+ * newlines, NUL bytes, spaces kept, blank lines, field-count and quote errors naming the line,
+ * digest), the counter map and the background queue. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,9 +13,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "src/plugin/bgq.c"
-#include "src/plugin/cli.c"
-#include "src/plugin/csvstream.c"
+#include "core/bgq.h"
+#include "core/mem.h"
+#include "csv/reader.h"
+#include "data/cmap.h"
+#include "plugin/cli.h"
 
 static void test_parse_permuted(void **state) {
     (void)state;

@@ -1,4 +1,4 @@
-#include "plugin/bgq.h"
+#include "core/bgq.h"
 
 #include <pthread.h>
 #include <stdint.h>

@@ -21,8 +21,8 @@
  * only during that callback. Optionally the reader computes the SHA-256 and size of the raw
  * bytes it read (the file's digest) in the same pass, on a second thread (plugin/bgq). The
  * callback always runs on the calling thread; one reader per thread. */
-#ifndef MG_PLUGIN_CSVSTREAM_H
-#define MG_PLUGIN_CSVSTREAM_H
+#ifndef MG_CSV_READER_H
+#define MG_CSV_READER_H
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>

@@ -1,4 +1,4 @@
-#include "plugin/csvstream.h"
+#include "csv/reader.h"
 
 #include <csv.h>
 #include <pthread.h>
@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "core/mem.h"
-#include "plugin/bgq.h"
+#include "core/bgq.h"
 
 #define NBUFS 4
 #define STOP_HEADER 1000    /* internal: the header-only parse is done */

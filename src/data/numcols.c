@@ -1,4 +1,4 @@
-#include "plugin/numcols.h"
+#include "data/numcols.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -7,7 +7,8 @@
 #include "core/mem.h"
 
 typedef struct nctx {
-    const mg_strvec *names;
+    const char *const *names;
+    size_t nnames;
     bool skip;
     size_t max_values, total;
     int *idx;
@@ -37,16 +38,16 @@ static int on_row(const mg_csv_row *row, void *ud, mg_error *err) {
     nctx *c = ud;
     mg_numcols *o = c->out;
     if (row->record == 0) {
-        size_t n = c->names ? c->names->n : row->n;
+        size_t n = c->names ? c->nnames : row->n;
         o->col = mg_xcalloc(n, sizeof *o->col);
         o->ncol = n;
         c->idx = mg_xcalloc(n, sizeof *c->idx);
         for (size_t i = 0; i < n; i++) {
             if (c->names) {
-                c->idx[i] = mg_csv_find_column(row, c->names->v[i]);
+                c->idx[i] = mg_csv_find_column(row, c->names[i]);
                 if (c->idx[i] < 0)
-                    return mg_error_set(err, MG_EINVAL, "column %s is not in the header", c->names->v[i]);
-                o->col[i].name = mg_xstrdup(c->names->v[i]);
+                    return mg_error_set(err, MG_EINVAL, "column %s is not in the header", c->names[i]);
+                o->col[i].name = mg_xstrdup(c->names[i]);
             } else {
                 c->idx[i] = (int)i;
                 o->col[i].name = mg_xstrndup(row->field[i], row->len[i]);
@@ -92,10 +93,11 @@ static int on_row(const mg_csv_row *row, void *ud, mg_error *err) {
     return 0;
 }
 
-int mg_numcols_read(const char *path, const mg_strvec *names, bool skip_non_numeric, size_t max_values,
-                    mg_csv_row_fn row_fn, void *row_ud, mg_numcols *out, mg_error *err) {
+int mg_numcols_read(const char *path, const char *const *names, size_t nnames, bool skip_non_numeric,
+                    size_t max_values, mg_csv_row_fn row_fn, void *row_ud, mg_numcols *out, mg_error *err) {
     memset(out, 0, sizeof *out);
     nctx c = {.names = names,
+              .nnames = nnames,
               .skip = skip_non_numeric,
               .max_values = max_values,
               .out = out,

@@ -10,8 +10,8 @@
  * fn runs on the worker, once per submitted buffer, in submission order; its first non-zero
  * return is kept (later buffers are then skipped) and returned by mg_bgq_finish(), which
  * waits for the queue to drain, joins the thread and frees everything. */
-#ifndef MG_PLUGIN_BGQ_H
-#define MG_PLUGIN_BGQ_H
+#ifndef MG_CORE_BGQ_H
+#define MG_CORE_BGQ_H
 #include <stdbool.h>
 #include <stddef.h>
 
