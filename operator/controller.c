@@ -137,8 +137,19 @@ static size_t md_by_mv(const json_t *obj, const char **out, size_t max) {
 static size_t md_by_retraining_run(const json_t *obj, const char **out, size_t max) {
     return one(mg_json_str(obj, "status", "retrainingRun", NULL), out, max);
 }
-static size_t review_by_mv(const json_t *obj, const char **out, size_t max) {
-    return one(mg_json_str(obj, "spec", "modelVersion", NULL), out, max);
+/* Reviews by the ModelVersion uid they are bound to, and by the digest they judge (a digest's
+ * incidents quarantine every ModelVersion that carries it). */
+static size_t review_by_uid(const json_t *obj, const char **out, size_t max) {
+    return one(mg_json_str(obj, "spec", MG_REVIEW_FIELD_UID, NULL), out, max);
+}
+static size_t review_by_digest(const json_t *obj, const char **out, size_t max) {
+    return one(mg_json_str(obj, "spec", MG_REVIEW_FIELD_DIGEST, NULL), out, max);
+}
+static size_t mv_by_uid(const json_t *obj, const char **out, size_t max) {
+    return one(mg_json_str(obj, "metadata", "uid", NULL), out, max);
+}
+static size_t mv_by_digest(const json_t *obj, const char **out, size_t max) {
+    return one(mg_json_str(obj, "spec", "digest", NULL), out, max);
 }
 static size_t mv_by_training_run(const json_t *obj, const char **out, size_t max) {
     return one(mg_json_str(obj, "spec", "trainingRun", NULL), out, max);
@@ -230,18 +241,32 @@ static void enqueue_mds_by(mg_operator *op, const char *index, const char *value
 
 static void on_md(const json_t *o, void *ud) { mg_op_enqueue(ud, Q_MD, ns_of(o), name_of(o)); }
 
+/* Every ModelVersion of ns whose index `index` holds value. */
+static void enqueue_mvs_by(mg_operator *op, const char *index, const char *value, const char *ns) {
+    json_t *mvs = mg_op_by_index(op, INF_MV, index, value, ns);
+    size_t i;
+    json_t *mv;
+    json_array_foreach(mvs, i, mv) { mg_op_enqueue(op, Q_MV, ns, name_of(mv)); }
+    json_decref(mvs);
+}
+
 static void on_mv(const json_t *o, void *ud) {
     mg_operator *op = ud;
     mg_op_enqueue(op, Q_MV, ns_of(o), name_of(o));
+    /* the quarantine of a digest is shared by every ModelVersion that carries it */
+    enqueue_mvs_by(op, "digest", mg_json_str(o, "spec", "digest", NULL), ns_of(o));
     enqueue_mds_by(op, "mv", name_of(o), ns_of(o));
     /* a version registered from a retraining run may be promoted */
     enqueue_mds_by(op, "retrainingRun", mg_json_str(o, "spec", "trainingRun", NULL), ns_of(o));
     mg_op_enqueue(op, Q_TR, ns_of(o), mg_json_str(o, "spec", "trainingRun", NULL));
 }
 
+/* A review concerns the ModelVersion it is bound to (also when it names only a ModelDeployment)
+ * and, for incidents, every ModelVersion of its digest. */
 static void on_review(const json_t *o, void *ud) {
     mg_operator *op = ud;
-    mg_op_enqueue(op, Q_MV, ns_of(o), mg_json_str(o, "spec", "modelVersion", NULL));
+    enqueue_mvs_by(op, "uid", mg_json_str(o, "spec", MG_REVIEW_FIELD_UID, NULL), ns_of(o));
+    enqueue_mvs_by(op, "digest", mg_json_str(o, "spec", MG_REVIEW_FIELD_DIGEST, NULL), ns_of(o));
     mg_op_enqueue(op, Q_MD, ns_of(o), mg_json_str(o, "spec", "modelDeployment", NULL));
 }
 
@@ -422,7 +447,10 @@ int mg_operator_new(mg_client *c, const mg_operator_config *cfg, mg_operator **o
     }
     if (mg_informer_add_index(op->inf[INF_MD], "mv", md_by_mv) ||
         mg_informer_add_index(op->inf[INF_MD], "retrainingRun", md_by_retraining_run) ||
-        mg_informer_add_index(op->inf[INF_MREV], "mv", review_by_mv) ||
+        mg_informer_add_index(op->inf[INF_MREV], "uid", review_by_uid) ||
+        mg_informer_add_index(op->inf[INF_MREV], "digest", review_by_digest) ||
+        mg_informer_add_index(op->inf[INF_MV], "uid", mv_by_uid) ||
+        mg_informer_add_index(op->inf[INF_MV], "digest", mv_by_digest) ||
         mg_informer_add_index(op->inf[INF_MV], "trainingRun", mv_by_training_run) ||
         mg_informer_add_index(op->inf[INF_POD], "md", pod_by_md) ||
         mg_informer_add_index(op->inf[INF_MD], "monitored", md_monitored)) {

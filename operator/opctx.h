@@ -17,6 +17,7 @@
 #include "k8s/informer.h"
 #include "k8s/workqueue.h"
 #include "metrics/registry.h"
+#include "operator/approvals.h"
 #include "operator/controller.h"
 
 enum { INF_MV, INF_MREV, INF_MD, INF_DEPLOY, INF_SVC, INF_DSV, INF_TR, INF_JOB, INF_POD, INF_COUNT };
@@ -63,6 +64,14 @@ bool mg_op_owned_by(const json_t *obj, const json_t *owner);
 /* Best-effort Event; failures are logged. */
 void mg_op_event(mg_operator *op, const json_t *obj, const char *type, const char *reason,
                  const char *message);
+
+/* The records of a ModelVersion from the caches (policy/mvstate): its bound reviews, its digest's
+ * incident reviews and the ModelVersions sharing its digest; release with
+ * mg_op_mv_records_release. mv is borrowed and must outlive the records. */
+void mg_op_mv_records(mg_operator *op, const json_t *mv, mg_mv_records *out);
+void mg_op_mv_records_release(mg_mv_records *r);
+/* Approval and quarantine of a cached ModelVersion (mg_mv_verdict_free the result). */
+void mg_op_mv_verdict(mg_operator *op, const json_t *mv, mg_mv_verdict *out);
 
 int mg_op_reconcile_md(mg_operator *op, const char *key, mg_error *err);
 int mg_op_reconcile_mv(mg_operator *op, const char *key, mg_error *err);

@@ -49,12 +49,10 @@ static const json_t *promotable(mg_operator *op, const json_t *mvs, const char *
     size_t i;
     json_t *mv;
     json_array_foreach(mvs, i, mv) {
-        json_t *reviews = mg_op_by_index(op, INF_MREV, "mv", mg_json_str(mv, "metadata", "name", NULL), ns);
         mg_mv_verdict v;
-        mg_mv_verdict_compute(mv, reviews, &v);
+        mg_op_mv_verdict(op, mv, &v);
         bool ok = v.approved && !v.quarantined;
         mg_mv_verdict_free(&v);
-        json_decref(reviews);
         if (!ok) continue;
         const char *t = mg_json_str(mv, "metadata", "creationTimestamp", NULL);
         const char *bt = best ? mg_json_str(best, "metadata", "creationTimestamp", NULL) : NULL;
@@ -170,13 +168,8 @@ int mg_op_reconcile_md(mg_operator *op, const char *key, mg_error *err) {
     json_t *dep = mg_op_get(op, INF_DEPLOY, ns, name);
     json_t *svc = mg_op_get(op, INF_SVC, ns, name);
     mg_mv_verdict verdict = {0}, fb_verdict = {0};
-    json_t *reviews =
-        mv ? mg_op_by_index(op, INF_MREV, "mv", mg_json_str(mv, "metadata", "name", NULL), ns) : NULL;
-    if (mv) mg_mv_verdict_compute(mv, reviews, &verdict);
-    json_decref(reviews);
-    reviews = fb ? mg_op_by_index(op, INF_MREV, "mv", mg_json_str(fb, "metadata", "name", NULL), ns) : NULL;
-    if (fb) mg_mv_verdict_compute(fb, reviews, &fb_verdict);
-    json_decref(reviews);
+    if (mv) mg_op_mv_verdict(op, mv, &verdict);
+    if (fb) mg_op_mv_verdict(op, fb, &fb_verdict);
 
     if (dep && !mg_op_owned_by(dep, md)) {
         /* someone else's Deployment of the same name: never take it over */

@@ -205,6 +205,34 @@ done:
 
 /* ---- review / quarantine / release: ModelReviews ---- */
 
+/* The ModelVersion a review is about: mv itself, or the one ModelDeployment md runs now. Sets
+ * spec.modelVersionUID and spec.digest (the webhook admits a review only with the uid and digest
+ * of the object reviewed; the operator counts it only for that object). *mv_name receives a
+ * borrowed name valid while *mv_obj lives. Returns 0 or the exit code. */
+static int bind_review(session *s, json_t *spec, const char *mv, const char *md, json_t **mv_obj,
+                       const char **mv_name) {
+    json_t *mdo = NULL;
+    if (!mv) {
+        if (mg_k8s_get(s->c, &gvr_md, s->ns, md, NULL, &mdo, &s->err))
+            return api_fail(s, "reading the modeldeployment");
+        mv = mg_json_str(mdo, "spec", "modelVersion", NULL);
+        if (!mv) {
+            json_decref(mdo);
+            mg_error_set(&s->err, MG_EINVAL, "modeldeployment %s names no spec.modelVersion", md);
+            return mg_cli_fail(s->cmd, &s->err, MG_EXIT_CLUSTER);
+        }
+    }
+    int rc = mg_k8s_get(s->c, &gvr_mv, s->ns, mv, NULL, mv_obj, &s->err);
+    json_decref(mdo);
+    if (rc) return api_fail(s, "reading the modelversion");
+    const char *uid = mg_json_str(*mv_obj, "metadata", "uid", NULL),
+               *digest = mg_json_str(*mv_obj, "spec", "digest", NULL);
+    if (uid) json_object_set_new(spec, "modelVersionUID", json_string(uid));
+    if (digest) json_object_set_new(spec, "digest", json_string(digest));
+    *mv_name = mg_json_str(*mv_obj, "metadata", "name", NULL);
+    return 0;
+}
+
 static int create_review(session *s, const char *mv, const char *md, const char *kind, const char *verdict,
                          const char *comment, const char *reviewer_flag) {
     char *who = reviewer_flag ? mg_xstrdup(reviewer_flag) : whoami(s->c, &s->cfg);
@@ -224,16 +252,25 @@ static int create_review(session *s, const char *mv, const char *md, const char 
     if (comment) json_object_set_new(spec, "comment", json_string(comment));
     json_t *obj = json_pack("{s:s,s:s,s:{s:s},s:o}", "apiVersion", "mlops.modelgov.io/v1alpha1", "kind",
                             "ModelReview", "metadata", "generateName", gen2, "spec", spec);
-    json_t *out = NULL;
-    int rc = 0;
-    if (mg_k8s_create(s->c, &gvr_mrev, s->ns, obj, &out, &s->err)) {
+    json_t *out = NULL, *target = NULL;
+    const char *target_name = NULL;
+    int rc = bind_review(s, spec, mv, md, &target, &target_name);
+    if (rc) {
+        /* exit code already reported */
+    } else if (mg_k8s_create(s->c, &gvr_mrev, s->ns, obj, &out, &s->err)) {
         rc = api_fail(s, "creating modelreview");
     } else if (s->g.out == MG_OUT_TABLE) {
-        printf("modelreview/%s created: %s %s of %s%s by %s\n", mg_json_str(out, "metadata", "name", NULL),
-               kind, verdict, mv ? "modelversion/" : "modeldeployment/", mv ? mv : md, who);
+        if (mv)
+            printf("modelreview/%s created: %s %s of modelversion/%s by %s\n",
+                   mg_json_str(out, "metadata", "name", NULL), kind, verdict, mv, who);
+        else
+            printf("modelreview/%s created: %s %s of modeldeployment/%s (modelversion/%s) by %s\n",
+                   mg_json_str(out, "metadata", "name", NULL), kind, verdict, md,
+                   target_name ? target_name : "?", who);
     } else {
         mg_cli_print(out, s->g.out);
     }
+    json_decref(target);
     json_decref(obj);
     json_decref(out);
     free(gen);
@@ -249,8 +286,9 @@ static const char review_help[] =
     "Creates a ModelReview of the ModelVersion as the current user: the reviewer is the user the API\n"
     "server authenticates (SelfSubjectReview), else the kubeconfig user name, or --reviewer. The\n"
     "webhook refuses a review whose reviewer is not the requesting user, and one by the model's\n"
-    "author. The ModelVersion is approved when the latest security, performance and bias reviews\n"
-    "all approve.\n";
+    "author. The review records the ModelVersion's uid and digest: it counts for that object only.\n"
+    "A kind is approved when some reviewer's latest verdict approves it and no reviewer's latest\n"
+    "verdict rejects it (a reviewer lifts their own reject with a later review).\n";
 
 int mg_cmd_review(int argc, char **argv) {
     const char *kind = NULL, *msg = NULL, *reviewer = NULL;
@@ -311,8 +349,9 @@ done:
 static const char release_help[] =
     "Usage: kubectl modelgov release MODELDEPLOYMENT -m TEXT [--reviewer NAME]\n"
     "\n"
-    "Creates an incident ModelReview with verdict release for the ModelDeployment: lifts its\n"
-    "quarantine or its AwaitingReview phase (human-in-the-loop).\n";
+    "Creates an incident ModelReview with verdict release for the ModelDeployment, bound to the\n"
+    "ModelVersion it runs now: lifts that version's quarantine (its digest's, under every\n"
+    "ModelVersion that carries it) or the deployment's AwaitingReview phase (human-in-the-loop).\n";
 
 int mg_cmd_release(int argc, char **argv) {
     const char *msg = NULL, *reviewer = NULL;

@@ -10,6 +10,7 @@
 #include "core/json.h"
 #include "core/mem.h"
 #include "policy/approval.h"
+#include "policy/mvstate.h"
 
 typedef struct actx {
     const mg_admission_input *in;
@@ -73,65 +74,54 @@ static long long replicas_of(const json_t *obj, long long dflt) {
 
 /* ---- ModelVersion usability ------------------------------------------------------------------ */
 
+/* The records of mv from the index (policy/mvstate); the lookups stay in c->keep. */
+static void mv_state(actx *c, const json_t *mv, mg_mv_state *out) {
+    const char *uid = mg_json_str(mv, "metadata", "uid", NULL),
+               *digest = mg_json_str(mv, "spec", "digest", NULL);
+    mg_mv_records rec = {.mv = mv};
+    if (uid) rec.reviews = IXCALL(c, reviews_of_uid, c->ns, uid);
+    if (digest) {
+        rec.incidents = IXCALL(c, reviews_of_digest, c->ns, digest);
+        rec.peers = IXCALL(c, mvs_of_digest, c->ns, digest);
+    }
+    mg_mv_state_compute(&rec, out);
+}
+
+/* A string that lives until the decision is made (kept with the index's references). */
+static const char *kept_str(actx *c, char *heap) {
+    json_t *s = json_string(heap ? heap : "");
+    free(heap);
+    return json_string_value(kept(c, s));
+}
+
 static bool mv_usable_keep(actx *c, const json_t *mv, char **message) {
-    const char *name = mvname(mv);
-    json_t *reviews =
-        c->ix && c->ix->reviews_of ? c->ix->reviews_of(c->ix->ctx, c->ns, name ? name : "") : NULL;
-    mg_approval a;
-    mg_review *rs = NULL;
-    mg_approval_compute_json(reviews, &a, &rs);
-    const char *model = mg_json_str(mv, "spec", "model", NULL),
-               *version = mg_json_str(mv, "spec", "version", NULL);
-    const char *reason = NULL;
-    bool ok = true;
+    mg_mv_state s;
+    mv_state(c, mv, &s);
     *message = NULL;
-    bool quarantined = mg_modelversion_quarantined(mv, &a, &reason);
-    if (quarantined && a.approved && c->zero_replicas) {
+    bool ok = true;
+    if (s.quarantined && s.approval.approved && c->zero_replicas) {
         /* e.g. the operator (re)creating a quarantined model's Deployment scaled to zero */
+        const char *model = mg_json_str(mv, "spec", "model", NULL),
+                   *version = mg_json_str(mv, "spec", "version", NULL);
         if (c->d)
             mg_admission_decision_warn(
                 c->d, "modelgov: model %s:%s is quarantined; admitted only because replicas is 0",
                 model ? model : "?", version ? version : "?");
-    } else if (quarantined) {
-        const mg_review *inc = a.latest[MG_REVIEW_INCIDENT];
-        if (a.quarantine == MG_QUARANTINE_CONFIRMED && inc)
-            *message = mg_xasprintf("model %s:%s (ModelVersion %s) is quarantined: incident confirmed by %s",
-                                    model ? model : "?", version ? version : "?", name ? name : "?",
-                                    inc->reviewer ? inc->reviewer : "?");
-        else
-            *message = mg_xasprintf("model %s:%s (ModelVersion %s) is quarantined%s%s", model ? model : "?",
-                                    version ? version : "?", name ? name : "?", reason ? ": " : "",
-                                    reason ? reason : "");
-        ok = false;
-    } else if (!a.approved) {
-        *message = mg_approval_message(&a, model, version);
-        ok = false;
+    } else {
+        *message = mg_mv_state_refusal(&s, mv);
+        ok = *message == NULL;
     }
-    free(rs);
-    json_decref(reviews);
+    mg_mv_state_free(&s);
     return ok;
 }
 
-bool mg_admission_mv_usable(const mg_admission_index *ix, const char *ns, const json_t *mv, char **message) {
-    actx c = {0};
-    c.ix = ix;
-    c.ns = ns;
-    return mv_usable_keep(&c, mv, message);
-}
-
+/* Whether mv (its digest) is quarantined; *reason_out lives until the decision is made. */
 static bool mv_quarantined(actx *c, const json_t *mv, const char **reason_out) {
-    const char *name = mvname(mv);
-    json_t *reviews =
-        c->ix && c->ix->reviews_of ? c->ix->reviews_of(c->ix->ctx, c->ns, name ? name : "") : NULL;
-    mg_approval a;
-    mg_approval_compute_json(reviews, &a, NULL);
-    const char *reason = NULL;
-    bool q = mg_modelversion_quarantined(mv, &a, &reason);
-    if (reason_out)
-        *reason_out = reason
-                          ? reason
-                          : (a.quarantine == MG_QUARANTINE_CONFIRMED ? "incident confirmed" : "quarantined");
-    json_decref(reviews);
+    mg_mv_state s;
+    mv_state(c, mv, &s);
+    bool q = s.quarantined;
+    if (reason_out) *reason_out = q ? kept_str(c, mg_xstrdup(s.quarantine_reason)) : "";
+    mg_mv_state_free(&s);
     return q;
 }
 

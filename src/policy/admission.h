@@ -16,8 +16,8 @@
  *    container, initContainer and ephemeralContainer image is parsed (an invalid reference is
  *    refused). It is a model image when it lies under a modelRepositories prefix or its
  *    repository is the spec.image of some ModelVersion of the namespace (repo_known). A model
- *    image is admitted only when it maps to an approved (mg_approval_compute over its reviews),
- *    non-quarantined (mg_modelversion_quarantined) ModelVersion: `@digest` equal to spec.digest,
+ *    image is admitted only when it maps to an approved, non-quarantined ModelVersion (policy/mvstate
+ *    over its bound reviews, persisted verdicts and its digest's quarantine): `@digest` equal to spec.digest,
  *    or (requireDigest off) a tag equal to spec.version that the resolver maps to spec.digest
  *    (unreachable registry → refused; resolver says tag absent → refused). No tag, `latest`, and
  *    unknown tags are refused. A Deployment, ReplicaSet or StatefulSet asking for 0 replicas may
@@ -80,8 +80,12 @@ typedef struct mg_admission_index {
     json_t *(*mv_by_model)(void *ctx, const char *ns, const char *model);
     /* The ModelVersion named name in ns (object). */
     json_t *(*mv_by_name)(void *ctx, const char *ns, const char *name);
-    /* ModelReviews in ns whose spec.modelVersion == mv_name (array). */
-    json_t *(*reviews_of)(void *ctx, const char *ns, const char *mv_name);
+    /* ModelReviews in ns bound to the ModelVersion uid (spec.modelVersionUID == uid; array). */
+    json_t *(*reviews_of_uid)(void *ctx, const char *ns, const char *uid);
+    /* ModelReviews in ns whose spec.digest == digest, under any ModelVersion (array). */
+    json_t *(*reviews_of_digest)(void *ctx, const char *ns, const char *digest);
+    /* ModelVersions in ns whose spec.digest == digest, whatever their repository (array). */
+    json_t *(*mvs_of_digest)(void *ctx, const char *ns, const char *digest);
     /* The DatasetVersion named name (object). */
     json_t *(*dataset)(void *ctx, const char *ns, const char *name);
     /* TrainingRuns and ModelVersions in ns whose spec.datasetVersion == name (array; items should
@@ -108,9 +112,5 @@ typedef struct mg_admission_input {
  * (mg_admission_decision_free). Never fails: missing data means "deny" for model images and
  * governance checks, "allow" for unrelated objects. */
 void mg_admission_decide(const mg_admission_input *in, mg_admission_decision *out);
-
-/* The approval/quarantine view of one ModelVersion, as the webhook computes it (reviews from the
- * index). *message is a new heap string explaining a refusal, or NULL when usable. */
-bool mg_admission_mv_usable(const mg_admission_index *ix, const char *ns, const json_t *mv, char **message);
 
 #endif

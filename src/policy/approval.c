@@ -9,7 +9,7 @@
 #include "core/mem.h"
 
 static const char *const kind_names[MG_REVIEW_KIND_COUNT] = {"security", "performance", "bias", "incident"};
-static const char *const verdict_names[] = {"approve", "reject", "release", "confirm"};
+static const char *const verdict_names[MG_VERDICT_COUNT] = {"approve", "reject", "release", "confirm"};
 
 mg_review_kind mg_review_kind_parse(const char *s) {
     if (!s) return MG_REVIEW_KIND_INVALID;
@@ -24,13 +24,13 @@ const char *mg_review_kind_name(mg_review_kind k) {
 
 mg_review_verdict mg_review_verdict_parse(const char *s) {
     if (!s) return MG_VERDICT_INVALID;
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < MG_VERDICT_COUNT; i++)
         if (strcmp(s, verdict_names[i]) == 0) return (mg_review_verdict)i;
     return MG_VERDICT_INVALID;
 }
 
 const char *mg_review_verdict_name(mg_review_verdict v) {
-    return (v >= 0 && v <= 3) ? verdict_names[v] : "invalid";
+    return (v >= 0 && v < MG_VERDICT_COUNT) ? verdict_names[v] : "invalid";
 }
 
 bool mg_review_verdict_fits(mg_review_kind k, mg_review_verdict v) {
@@ -44,12 +44,55 @@ static int verdict_rank(mg_review_verdict v) {
     return (v == MG_VERDICT_REJECT || v == MG_VERDICT_CONFIRM) ? 1 : 0;
 }
 
-/* True when a is later than b in the total order (time, rank, name). */
-static bool later(const mg_review *a, const mg_review *b) {
+bool mg_review_later(const mg_review *a, const mg_review *b) {
     if (a->time_ms != b->time_ms) return a->time_ms > b->time_ms;
     int ra = verdict_rank(a->verdict), rb = verdict_rank(b->verdict);
     if (ra != rb) return ra > rb;
     return strcmp(a->name ? a->name : "", b->name ? b->name : "") > 0;
+}
+
+static const char *who(const mg_review *r) { return r->reviewer ? r->reviewer : ""; }
+
+/* Orders valid mandatory reviews by kind, reviewer, then time order: each (kind, reviewer) group
+ * ends with that reviewer's latest verdict. */
+static int by_kind_reviewer_time(const void *pa, const void *pb) {
+    const mg_review *a = *(const mg_review *const *)pa, *b = *(const mg_review *const *)pb;
+    if (a->kind != b->kind) return a->kind < b->kind ? -1 : 1;
+    int c = strcmp(who(a), who(b));
+    if (c) return c;
+    if (mg_review_later(a, b)) return 1;
+    return mg_review_later(b, a) ? -1 : 0;
+}
+
+/* The valid mandatory-kind reviews, sorted as above, in a new array of n_out pointers. */
+static const mg_review **sorted_mandatory(const mg_review *reviews, size_t n, size_t *n_out) {
+    const mg_review **v = mg_xcalloc(n ? n : 1, sizeof(*v));
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (reviews[i].kind != MG_REVIEW_INCIDENT &&
+            mg_review_verdict_fits(reviews[i].kind, reviews[i].verdict))
+            v[m++] = &reviews[i];
+    qsort(v, m, sizeof(*v), by_kind_reviewer_time);
+    *n_out = m;
+    return v;
+}
+
+/* True when v[i] is the last of its (kind, reviewer) group: that reviewer's latest verdict. */
+static bool group_last(const mg_review *const *v, size_t m, size_t i) {
+    return i + 1 == m || v[i + 1]->kind != v[i]->kind || strcmp(who(v[i + 1]), who(v[i])) != 0;
+}
+
+static void count_latest(mg_kind_verdict *k, const mg_review *r) {
+    bool reject = r->verdict == MG_VERDICT_REJECT;
+    if (reject)
+        k->rejects++;
+    else
+        k->approvals++;
+    if (r->time_ms > k->last_ms) k->last_ms = r->time_ms;
+    /* a standing reject decides over any approve; among equals the later one */
+    const mg_review *d = k->decisive;
+    bool d_reject = d && d->verdict == MG_VERDICT_REJECT;
+    if (!d || (reject && !d_reject) || (reject == d_reject && mg_review_later(r, d))) k->decisive = r;
 }
 
 void mg_approval_compute(const mg_review *reviews, size_t n, mg_approval *out) {
@@ -58,19 +101,22 @@ void mg_approval_compute(const mg_review *reviews, size_t n, mg_approval *out) {
         const mg_review *r = &reviews[i];
         if (!mg_review_verdict_fits(r->kind, r->verdict)) {
             out->ignored++;
-            continue;
+        } else if (r->kind == MG_REVIEW_INCIDENT) {
+            const mg_review **slot = &out->latest[MG_REVIEW_INCIDENT];
+            if (!*slot || mg_review_later(r, *slot)) *slot = r;
         }
-        const mg_review **slot = &out->latest[r->kind];
-        if (!*slot || later(r, *slot)) *slot = r;
     }
+    size_t m;
+    const mg_review **v = sorted_mandatory(reviews, n, &m);
+    for (size_t i = 0; i < m; i++)
+        if (group_last(v, m, i)) count_latest(&out->kinds[v[i]->kind], v[i]);
+    free(v);
     out->approved = true;
     for (int k = 0; k < MG_REVIEW_MANDATORY_COUNT; k++) {
-        const mg_review *r = out->latest[k];
-        if (!r || r->verdict != MG_VERDICT_APPROVE) {
-            out->approved = false;
-            continue;
-        }
-        if (r->time_ms > out->approved_at_ms) out->approved_at_ms = r->time_ms;
+        const mg_kind_verdict *kv = &out->kinds[k];
+        out->latest[k] = kv->decisive;
+        if (kv->approvals == 0 || kv->rejects > 0) out->approved = false;
+        if (kv->last_ms > out->approved_at_ms) out->approved_at_ms = kv->last_ms;
     }
     if (!out->approved) out->approved_at_ms = 0;
     const mg_review *inc = out->latest[MG_REVIEW_INCIDENT];
@@ -120,15 +166,20 @@ void mg_approval_compute_json(const json_t *reviews, mg_approval *out, mg_review
         *reviews_out = arr;
     } else {
         memset(out->latest, 0, sizeof(out->latest));
+        for (int k = 0; k < MG_REVIEW_MANDATORY_COUNT; k++)
+            out->kinds[k].decisive = NULL;
         free(arr);
     }
 }
 
-static void verdict_phrase(mg_buf *b, const mg_review *r) {
-    const char *who = r->reviewer && *r->reviewer ? r->reviewer : "(unknown reviewer)";
+static void verdict_phrase(mg_buf *b, const mg_review *r, size_t others) {
+    const char *name = r->reviewer && *r->reviewer ? r->reviewer : "(unknown reviewer)";
     mg_buf_printf(b, "%s %s by %s", kind_names[r->kind],
-                  r->verdict == MG_VERDICT_APPROVE ? "approved" : "rejected", who);
+                  r->verdict == MG_VERDICT_APPROVE ? "approved" : "rejected", name);
+    if (others) mg_buf_printf(b, " and %zu other reviewer%s", others, others == 1 ? "" : "s");
 }
+
+static bool kind_approved(const mg_kind_verdict *k) { return k->approvals > 0 && k->rejects == 0; }
 
 char *mg_approval_message(const mg_approval *a, const char *model, const char *version) {
     mg_buf b;
@@ -139,62 +190,67 @@ char *mg_approval_message(const mg_approval *a, const char *model, const char *v
         mg_buf_append_str(&b, ": ");
         bool first = true;
         for (int k = 0; k < MG_REVIEW_MANDATORY_COUNT; k++) {
-            const mg_review *r = a->latest[k];
-            if (r && r->verdict == MG_VERDICT_APPROVE) continue;
+            const mg_kind_verdict *kv = &a->kinds[k];
+            if (kind_approved(kv)) continue;
             if (!first) mg_buf_append_str(&b, ", ");
             first = false;
-            if (!r)
+            if (!kv->decisive)
                 mg_buf_printf(&b, "%s review missing", kind_names[k]);
             else
-                verdict_phrase(&b, r);
+                verdict_phrase(&b, kv->decisive, kv->rejects ? kv->rejects - 1 : 0);
         }
     }
     bool any = false;
     for (int k = 0; k < MG_REVIEW_MANDATORY_COUNT; k++) {
-        const mg_review *r = a->latest[k];
-        if (!r || r->verdict != MG_VERDICT_APPROVE) continue;
+        const mg_kind_verdict *kv = &a->kinds[k];
+        if (!kind_approved(kv) || !kv->decisive) continue;
         mg_buf_append_str(&b, any ? ", " : " (");
         any = true;
-        verdict_phrase(&b, r);
+        verdict_phrase(&b, kv->decisive, 0);
     }
     if (any) mg_buf_append_str(&b, ")");
     return mg_buf_steal(&b);
 }
 
+static json_t *review_entry(const mg_review *r) {
+    char ts[40] = "";
+    if (r->time_ms > 0) mg_clock_rfc3339(r->time_ms, ts, sizeof(ts));
+    json_t *o = json_pack("{s:s, s:s, s:s}", "kind", kind_names[r->kind], "verdict",
+                          mg_review_verdict_name(r->verdict), "reviewer", r->reviewer ? r->reviewer : "");
+    if (ts[0]) json_object_set_new(o, "time", json_string(ts));
+    if (r->name) json_object_set_new(o, "name", json_string(r->name));
+    return o;
+}
+
 json_t *mg_approval_summary_json(const mg_approval *a) {
     json_t *arr = json_array();
-    for (int k = 0; k < MG_REVIEW_KIND_COUNT; k++) {
-        const mg_review *r = a->latest[k];
-        if (!r) continue;
-        char ts[40] = "";
-        if (r->time_ms > 0) mg_clock_rfc3339(r->time_ms, ts, sizeof(ts));
-        json_t *o = json_pack("{s:s, s:s, s:s}", "kind", kind_names[k], "verdict",
-                              mg_review_verdict_name(r->verdict), "reviewer", r->reviewer ? r->reviewer : "");
-        if (ts[0]) json_object_set_new(o, "time", json_string(ts));
-        if (r->name) json_object_set_new(o, "name", json_string(r->name));
-        json_array_append_new(arr, o);
-    }
+    for (int k = 0; k < MG_REVIEW_KIND_COUNT; k++)
+        if (a->latest[k]) json_array_append_new(arr, review_entry(a->latest[k]));
     return arr;
 }
 
-bool mg_modelversion_quarantined(const json_t *mv, const mg_approval *a, const char **reason) {
-    if (reason) *reason = NULL;
-    if (a && a->quarantine == MG_QUARANTINE_CONFIRMED) return true;
-    const json_t *status = json_object_get(mv, "status");
-    if (!json_is_true(json_object_get(status, "quarantined"))) return false;
-    int64_t since = -1;
-    const json_t *conds = json_object_get(status, "conditions");
-    size_t i;
-    const json_t *c;
-    json_array_foreach(conds, i, c) {
-        const char *type = jstr(c, "type"), *st = jstr(c, "status"), *ltt = jstr(c, "lastTransitionTime");
-        int64_t ms;
-        if (type && strcmp(type, "Quarantined") == 0 && st && strcmp(st, "True") == 0 && ltt &&
-            mg_clock_parse_rfc3339(ltt, &ms) == 0)
-            since = ms;
+json_t *mg_approval_verdicts_json(const mg_review *reviews, size_t n) {
+    size_t m;
+    const mg_review **v = sorted_mandatory(reviews, n, &m);
+    json_t *arr = json_array();
+    for (size_t i = 0; i < m; i++)
+        if (group_last(v, m, i)) json_array_append_new(arr, review_entry(v[i]));
+    free(v);
+    return arr;
+}
+
+int mg_review_from_verdict_json(const json_t *entry, mg_review *out) {
+    memset(out, 0, sizeof(*out));
+    out->kind = mg_review_kind_parse(jstr(entry, "kind"));
+    out->verdict = mg_review_verdict_parse(jstr(entry, "verdict"));
+    out->reviewer = jstr(entry, "reviewer");
+    out->name = jstr(entry, "name");
+    const char *ts = jstr(entry, "time");
+    int64_t ms = 0;
+    if (ts && mg_clock_parse_rfc3339(ts, &ms) == 0) out->time_ms = ms;
+    if (out->kind == MG_REVIEW_INCIDENT || !mg_review_verdict_fits(out->kind, out->verdict)) {
+        out->kind = MG_REVIEW_KIND_INVALID;
+        return MG_EINVAL;
     }
-    if (a && a->quarantine == MG_QUARANTINE_RELEASED && since >= 0 && a->quarantine_time_ms > since)
-        return false;
-    if (reason) *reason = jstr(status, "quarantineReason");
-    return true;
+    return 0;
 }

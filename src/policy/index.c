@@ -6,6 +6,7 @@
 
 #include "core/json.h"
 #include "core/mem.h"
+#include "policy/mvstate.h"
 
 #define KEY_MAX (MG_IMAGEREF_NAME_MAX + MG_IMAGEREF_DIGEST_MAX + 320)
 
@@ -62,8 +63,11 @@ static size_t ix_model(const json_t *o, const char **out, size_t max) {
 static size_t ix_dataset(const json_t *o, const char **out, size_t max) {
     return ns_field(o, out, max, "datasetVersion");
 }
-static size_t ix_review_mv(const json_t *o, const char **out, size_t max) {
-    return ns_field(o, out, max, "modelVersion");
+static size_t ix_review_uid(const json_t *o, const char **out, size_t max) {
+    return ns_field(o, out, max, MG_REVIEW_FIELD_UID);
+}
+static size_t ix_digest(const json_t *o, const char **out, size_t max) {
+    return ns_field(o, out, max, "digest");
 }
 
 int mg_policy_stores_add_indexes(mg_policy_stores *s, mg_error *err) {
@@ -74,8 +78,12 @@ int mg_policy_stores_add_indexes(mg_policy_stores *s, mg_error *err) {
         rc |= mg_store_add_index(s->modelversions, "mg-repo-version", ix_repo_version);
         rc |= mg_store_add_index(s->modelversions, "mg-model", ix_model);
         rc |= mg_store_add_index(s->modelversions, "mg-dataset", ix_dataset);
+        rc |= mg_store_add_index(s->modelversions, "mg-digest", ix_digest);
     }
-    if (s->modelreviews) rc |= mg_store_add_index(s->modelreviews, "mg-review-mv", ix_review_mv);
+    if (s->modelreviews) {
+        rc |= mg_store_add_index(s->modelreviews, "mg-review-uid", ix_review_uid);
+        rc |= mg_store_add_index(s->modelreviews, "mg-digest", ix_digest);
+    }
     if (s->trainingruns) rc |= mg_store_add_index(s->trainingruns, "mg-dataset", ix_dataset);
     if (rc != 0)
         return mg_error_set(err, MG_EINVAL, "cannot add the policy indexes (stores already filled?)");
@@ -115,8 +123,14 @@ static json_t *l_mv_by_model(void *ctx, const char *ns, const char *model) {
 static json_t *l_mv_by_name(void *ctx, const char *ns, const char *name) {
     return get(((mg_policy_stores *)ctx)->modelversions, ns, name);
 }
-static json_t *l_reviews_of(void *ctx, const char *ns, const char *mv) {
-    return by(((mg_policy_stores *)ctx)->modelreviews, "mg-review-mv", ns, mv, NULL, NULL);
+static json_t *l_reviews_of_uid(void *ctx, const char *ns, const char *uid) {
+    return by(((mg_policy_stores *)ctx)->modelreviews, "mg-review-uid", ns, uid, NULL, NULL);
+}
+static json_t *l_reviews_of_digest(void *ctx, const char *ns, const char *digest) {
+    return by(((mg_policy_stores *)ctx)->modelreviews, "mg-digest", ns, digest, NULL, NULL);
+}
+static json_t *l_mvs_of_digest(void *ctx, const char *ns, const char *digest) {
+    return by(((mg_policy_stores *)ctx)->modelversions, "mg-digest", ns, digest, NULL, NULL);
 }
 static json_t *l_dataset(void *ctx, const char *ns, const char *name) {
     return get(((mg_policy_stores *)ctx)->datasetversions, ns, name);
@@ -162,7 +176,9 @@ void mg_policy_index_init(mg_admission_index *ix, mg_policy_stores *s) {
     ix->repo_known = l_repo_known;
     ix->mv_by_model = l_mv_by_model;
     ix->mv_by_name = l_mv_by_name;
-    ix->reviews_of = l_reviews_of;
+    ix->reviews_of_uid = l_reviews_of_uid;
+    ix->reviews_of_digest = l_reviews_of_digest;
+    ix->mvs_of_digest = l_mvs_of_digest;
     ix->dataset = l_dataset;
     ix->dataset_referrers = l_dataset_referrers;
     ix->modeldeployment = l_md;

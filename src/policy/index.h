@@ -7,8 +7,9 @@
  * must get its indexes (mg_policy_stores_add_indexes) before the first object is put.
  *
  * Stores (any may be NULL: the matching lookups then find nothing):
- *   modelversions     indexes mg-repo, mg-repo-digest, mg-repo-version, mg-model, mg-dataset
- *   modelreviews      index   mg-review-mv (spec.modelVersion)
+ *   modelversions     indexes mg-repo, mg-repo-digest, mg-repo-version, mg-model, mg-dataset,
+ *                             mg-digest (spec.digest, any repository)
+ *   modelreviews      indexes mg-review-uid (spec.modelVersionUID), mg-digest (spec.digest)
  *   datasetversions, modeldeployments, deployments   looked up by "ns/name" only
  *   trainingruns      index   mg-dataset (spec.datasetVersion)
  * Thread-safe: the stores lock internally; this module has no other state (index functions use

@@ -186,14 +186,7 @@ metadata: {name: $1, annotations: {mlops.modelgov.io/author: bob}}
 spec: {model: credit, version: "$2", image: registry.example.com/models/credit, digest: "$(digest "$1")", datasetVersion: $3${4:+, trainingRun: $4}}
 YAML
 }
-review() { # NAME MV KIND VERDICT REVIEWER
-  kubectl -n ml apply -f - >/dev/null <<YAML
-apiVersion: mlops.modelgov.io/v1alpha1
-kind: ModelReview
-metadata: {name: $1}
-spec: {modelVersion: $2, kind: $3, verdict: $4, reviewer: $5, comment: chart RBAC scenario}
-YAML
-}
+review() { it_review ml "$1" "$2" "$3" "$4" "$5" admin "chart RBAC scenario" >/dev/null; } # NAME MV KIND VERDICT REVIEWER
 reviews() { review "$1-sec" "$1" security approve alice; review "$1-perf" "$1" performance approve dave; review "$1-bias" "$1" bias approve alice; }
 md_is() { [ "$(kubectl get md credit -n ml -o jsonpath="$1")" = "$2" ]; }
 dataset credit-2026-09

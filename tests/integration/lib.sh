@@ -104,6 +104,28 @@ YAML
     -p "{\"status\":{\"biasScan\":{\"passed\":$passed,\"scannedAt\":\"2026-11-01T00:00:00Z\",\"tool\":{\"name\":\"kubectl-modelgov\",\"version\":\"0.1.0\"}}}}" >/dev/null
 }
 
+# A ModelReview bound to one ModelVersion object — its uid and digest, as the webhook requires
+# and as kubectl modelgov review records them — created as USER (default: the reviewer):
+#   it_review NS NAME MV KIND VERDICT REVIEWER [USER] [COMMENT]
+# With MV given as md/NAME the review names only that ModelDeployment and is bound to the
+# ModelVersion it runs (what kubectl modelgov release does).
+it_review() {
+  local ns=$1 name=$2 mv=$3 kind=$4 verdict=$5 reviewer=$6 user=${7:-$6} comment=${8:-integration test}
+  local target="modelVersion: $mv"
+  if [ "${mv#md/}" != "$mv" ]; then
+    target="modelDeployment: ${mv#md/}"
+    mv=$(kubectl -n "$ns" get md "${mv#md/}" -o jsonpath='{.spec.modelVersion}') || return 1
+  fi
+  local bind
+  bind=$(kubectl -n "$ns" get mv "$mv" -o jsonpath='modelVersionUID: {.metadata.uid}, digest: "{.spec.digest}"') || return 1
+  kubectl --context "$user" -n "$ns" apply -f - <<YAML
+apiVersion: mlops.modelgov.io/v1alpha1
+kind: ModelReview
+metadata: {name: $name}
+spec: {$target, $bind, kind: $kind, verdict: $verdict, reviewer: $reviewer, comment: "$comment"}
+YAML
+}
+
 it_finish() {
   echo "$IT_PASS passed, $IT_FAIL failed"
   [ "$IT_FAIL" -eq 0 ]

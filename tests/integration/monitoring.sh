@@ -68,12 +68,7 @@ spec:
     - {attribute: sex, group: m, positiveRate: 0.44, truePositiveRate: 0.82}
 YAML
   for k in security:alice performance:carol bias:alice; do
-    kubectl --context "${k#*:}" -n mon apply -f - >/dev/null <<YAML
-apiVersion: mlops.modelgov.io/v1alpha1
-kind: ModelReview
-metadata: {name: $1-${k%:*}}
-spec: {modelVersion: $1, kind: ${k%:*}, verdict: approve, reviewer: ${k#*:}}
-YAML
+    it_review mon "$1-${k%:*}" "$1" "${k%:*}" approve "${k#*:}" >/dev/null
   done
 }
 model_version loans-drift 1.0.0
@@ -123,12 +118,7 @@ it_check "drift: Warning Event AwaitingReview" \
 it_wait "drift: warning alert in Alertmanager" 15 bash -c "$(declare -f alerts); AM_PORT=$AM_PORT; alerts 'modeldeployment=\"drift\"' | grep -q 'ModelDataDrift/warning/maxPSI/active'"
 
 # --- human in the loop: release acknowledges the warn breach ------------------------------------
-kubectl --context alice -n mon apply -f - >/dev/null <<YAML
-apiVersion: mlops.modelgov.io/v1alpha1
-kind: ModelReview
-metadata: {name: drift-release-1}
-spec: {modelDeployment: drift, kind: incident, verdict: release, reviewer: alice, comment: seasonal shift}
-YAML
+it_review mon drift-release-1 md/drift incident release alice alice "seasonal shift" >/dev/null
 it_wait "release review: back to Serving while the drift is below quarantine" 20 \
   bash -c "[ \"\$(kubectl get md drift -n mon -o jsonpath='{.status.phase}')\" = Serving ]"
 it_eq "acknowledged breach still reported" "true" "$(jp md/drift '{.status.breaches[0].acknowledged}')"

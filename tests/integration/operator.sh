@@ -50,14 +50,7 @@ it_wait "unapproved model: Approved=False with the missing reviews named" 15 \
 it_eq "unapproved model: phase Pending" Pending "$(it_jp md/fraud '{.status.phase}' -n ml)"
 it_check "unapproved model: no Deployment exists" bash -c "! kubectl get deploy fraud -n ml >/dev/null 2>&1"
 
-review() { # NAME MV KIND VERDICT USER
-  kubectl --context "$5" -n ml apply -f - >/dev/null <<YAML
-apiVersion: mlops.modelgov.io/v1alpha1
-kind: ModelReview
-metadata: {name: $1}
-spec: {modelVersion: $2, kind: $3, verdict: $4, reviewer: $5, comment: integration test}
-YAML
-}
+review() { it_review ml "$1" "$2" "$3" "$4" "$5" >/dev/null; } # NAME MV KIND VERDICT USER
 review sec-140 fraud-1-4-0 security approve alice
 review perf-140 fraud-1-4-0 performance approve carol
 it_wait "two of three reviews: still not approved, bias named" 15 \

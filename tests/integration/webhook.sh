@@ -108,14 +108,7 @@ expect_ok "ModelVersion created by its author bob" \
   bash -c "$(declare -f mv_yaml); REG=$REG mv_yaml fraud-1-4-0 1.4.0 $DM bob | kubectl --context bob -n ml apply -f -"
 sleep 0.5 # the webhook's watch delivers the new records
 
-review() { # NAME KIND VERDICT REVIEWER [USER]
-  kubectl --context "${5:-$4}" -n ml apply -f - <<YAML
-apiVersion: mlops.modelgov.io/v1alpha1
-kind: ModelReview
-metadata: {name: $1}
-spec: {modelVersion: fraud-1-4-0, kind: $2, verdict: $3, reviewer: $4, comment: integration test}
-YAML
-}
+review() { it_review ml "$1" fraud-1-4-0 "$2" "$3" "$4" "${5:-$4}"; } # NAME KIND VERDICT REVIEWER [USER]
 expect_denied "forged reviewer (bob files a review signed alice) refused" "alice" review forged security approve alice bob
 expect_denied "self-review by the author refused" "separation of duties: bob registered ModelVersion fraud-1-4-0" \
   review self security approve bob

@@ -101,8 +101,14 @@ static json_t *f_mv_by_model(void *ctx, const char *ns, const char *m) {
 static json_t *f_mv_by_name(void *ctx, const char *ns, const char *n) {
     return by_name(((world *)ctx)->mvs, ns, n);
 }
-static json_t *f_reviews_of(void *ctx, const char *ns, const char *mv) {
-    return filter(((world *)ctx)->reviews, ns, "spec", "modelVersion", mv, NULL);
+static json_t *f_reviews_of_uid(void *ctx, const char *ns, const char *uid) {
+    return filter(((world *)ctx)->reviews, ns, "spec", "modelVersionUID", uid, NULL);
+}
+static json_t *f_reviews_of_digest(void *ctx, const char *ns, const char *digest) {
+    return filter(((world *)ctx)->reviews, ns, "spec", "digest", digest, NULL);
+}
+static json_t *f_mvs_of_digest(void *ctx, const char *ns, const char *digest) {
+    return filter(((world *)ctx)->mvs, ns, "spec", "digest", digest, NULL);
 }
 static json_t *f_dataset(void *ctx, const char *ns, const char *n) {
     return by_name(((world *)ctx)->datasets, ns, n);
@@ -134,18 +140,20 @@ static int f_resolve(void *ctx, const mg_imageref *ref, char *digest, size_t len
 }
 
 static mg_admission_index fake_index(world *w) {
-    mg_admission_index ix = {w,
-                             f_mv_by_digest,
-                             f_mv_by_version,
-                             f_repo_known,
-                             f_mv_by_model,
-                             f_mv_by_name,
-                             f_reviews_of,
-                             f_dataset,
-                             f_dataset_referrers,
-                             f_md,
-                             f_dep,
-                             f_resolve};
+    mg_admission_index ix = {.ctx = w,
+                             .mv_by_digest = f_mv_by_digest,
+                             .mv_by_version = f_mv_by_version,
+                             .repo_known = f_repo_known,
+                             .mv_by_model = f_mv_by_model,
+                             .mv_by_name = f_mv_by_name,
+                             .reviews_of_uid = f_reviews_of_uid,
+                             .reviews_of_digest = f_reviews_of_digest,
+                             .mvs_of_digest = f_mvs_of_digest,
+                             .dataset = f_dataset,
+                             .dataset_referrers = f_dataset_referrers,
+                             .modeldeployment = f_md,
+                             .deployment = f_dep,
+                             .resolve_tag = f_resolve};
     return ix;
 }
 
@@ -208,6 +216,30 @@ static const char *const world_misc[] = {
     "{containers: [{name: m, image: '" CHURN ":2.0.0'}]}}}}",
 };
 
+/* Every ModelVersion gets the uid "uid-NAME" and every review naming one by spec.modelVersion the
+ * binding (uid and digest) the webhook checks when a review is created. */
+static void world_bind(world *w) {
+    size_t i, j;
+    json_t *mv, *r;
+    json_array_foreach(w->mvs, i, mv) {
+        json_t *meta = json_object_get(mv, "metadata");
+        if (!json_object_get(meta, "uid"))
+            json_object_set_new(meta, "uid", json_pack("s+", "uid-", mg_json_str(meta, "name", NULL)));
+    }
+    json_array_foreach(w->reviews, i, r) {
+        json_t *spec = json_object_get(r, "spec");
+        if (json_object_get(spec, "modelVersionUID")) continue;
+        json_array_foreach(w->mvs, j, mv) {
+            if (strcmp(mg_json_str(mv, "metadata", "name", NULL), mg_json_str(spec, "modelVersion", NULL)) ||
+                strcmp(mg_json_str(mv, "metadata", "namespace", NULL),
+                       mg_json_str(r, "metadata", "namespace", NULL)))
+                continue;
+            json_object_set(spec, "modelVersionUID", mg_json_get(mv, "metadata", "uid", NULL));
+            json_object_set(spec, "digest", mg_json_get(mv, "spec", "digest", NULL));
+        }
+    }
+}
+
 static void world_init(world *w) {
     w->mvs = json_array();
     w->reviews = json_array();
@@ -234,6 +266,7 @@ static void world_init(world *w) {
     json_object_set_new(w->tags, REPO ":1.1.0", json_string(DPUSHED));
     json_object_set_new(w->tags, CHURN ":2.0.0", json_string(DCHURN));
     json_object_set_new(w->tags, DOWN ":1.0", json_integer(MG_ECONNECT));
+    world_bind(w);
 }
 
 static void world_free(world *w) {
@@ -308,7 +341,7 @@ static const dcase dcases[] = {
     {"registry down admits a digest", 0, "CREATE", "", "pods", "", "p", "admin", POD(C(m, DOWN "@" DDOWN)),
      NULL, 1, "model-image", NULL},
     {"quarantined by incident", 0, "CREATE", "", "pods", "", "p", "admin", POD(C(m, REPO "@" DQ)), NULL, 0,
-     "model-image", "is quarantined: incident confirmed by oscar"},
+     "model-image", "is quarantined: incident review f12-i confirmed by oscar"},
     {"quarantined by monitoring", 0, "CREATE", "", "pods", "", "p", "admin", POD(C(m, CHURN ":2.0.0")), NULL,
      0, "model-image", "quarantined: PSI 0.31 > 0.25"},
     {"unregistered digest", 0, "CREATE", "", "pods", "", "p", "admin", POD(C(m, REPO "@sha256:" H64("9"))),
@@ -866,6 +899,7 @@ static void test_recordings(void **state) {
         json_object_set_new(json_object_get(r, "metadata"), "namespace", json_string("fx-gov"));
         json_array_append_new(w.reviews, r);
     }
+    world_bind(&w);
     json_array_append_new(
         w.deps,
         y("{metadata: {name: scorer, namespace: fx-gov}, spec: {replicas: 2, template: {spec: {containers: "
@@ -884,6 +918,7 @@ static void test_recordings(void **state) {
             json_t *r = y(REV("q", "credit-scorer-1-0-0", incident, confirm, oscar, "2026-11-26T12:00:00Z"));
             json_object_set_new(json_object_get(r, "metadata"), "namespace", json_string("fx-gov"));
             json_array_append_new(w.reviews, r);
+            world_bind(&w);
         }
         DIR *dp = opendir(dir);
         assert_non_null(dp);

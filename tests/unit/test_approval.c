@@ -105,6 +105,70 @@ static const approval_case cases[] = {
      1000,
      MG_QUARANTINE_NONE,
      NULL},
+    {"a rejection stands: another reviewer's later approve does not lift it",
+     {{"r1", SEC, NO, "alice", 1000},
+      {"r5", SEC, OK, "bob", 5000},
+      {"r2", PERF, OK, "carol", 3000},
+      {"r3", BIAS, OK, "erin", 2000}},
+     4,
+     false,
+     0,
+     MG_QUARANTINE_NONE,
+     "model fraud-detector:1.4.0 is not approved: security rejected by alice (performance approved by carol, "
+     "bias approved by erin)"},
+    {"the rejecter lifts their own reject, the other approval holds",
+     {{"r1", SEC, NO, "alice", 1000},
+      {"r5", SEC, OK, "bob", 5000},
+      {"r6", SEC, OK, "alice", 6000},
+      {"r2", PERF, OK, "carol", 3000},
+      {"r3", BIAS, OK, "erin", 2000}},
+     5,
+     true,
+     6000,
+     MG_QUARANTINE_NONE,
+     "model fraud-detector:1.4.0 is approved (security approved by alice, performance approved by carol, "
+     "bias approved by erin)"},
+    {"two rejecters: one lifting leaves the other standing",
+     {{"r1", SEC, NO, "alice", 1000},
+      {"r7", SEC, NO, "dave", 2000},
+      {"r6", SEC, OK, "alice", 6000},
+      {"r2", PERF, OK, "carol", 3000},
+      {"r3", BIAS, OK, "erin", 2000}},
+     5,
+     false,
+     0,
+     MG_QUARANTINE_NONE,
+     "model fraud-detector:1.4.0 is not approved: security rejected by dave (performance approved by carol, "
+     "bias approved by erin)"},
+    {"several standing rejects are counted",
+     {{"r1", SEC, NO, "alice", 1000}, {"r7", SEC, NO, "dave", 2000}, {"r8", SEC, NO, "erin", 500}},
+     3,
+     false,
+     0,
+     MG_QUARANTINE_NONE,
+     "model fraud-detector:1.4.0 is not approved: security rejected by dave and 2 other reviewers, "
+     "performance "
+     "review missing, bias review missing"},
+    {"an approver withdrawing leaves no approval",
+     {{"r1", BIAS, OK, "alice", 1000}, {"r2", BIAS, NO, "alice", 2000}, {"r3", BIAS, OK, "alice", 1500}},
+     3,
+     false,
+     0,
+     MG_QUARANTINE_NONE,
+     "model fraud-detector:1.4.0 is not approved: security review missing, performance review missing, bias "
+     "rejected by alice"},
+    {"reviews of other reviewers do not supersede each other",
+     {{"r1", PERF, OK, "carol", 9000},
+      {"r2", PERF, NO, "dave", 1000},
+      {"r4", SEC, OK, "alice", 1000},
+      {"r3", BIAS, OK, "erin", 2000}},
+     4,
+     false,
+     0,
+     MG_QUARANTINE_NONE,
+     "model fraud-detector:1.4.0 is not approved: performance rejected by dave (security approved by alice, "
+     "bias "
+     "approved by erin)"},
     {"mismatched verdicts ignored",
      {{"r1", SEC, CONF, "alice", 1000},
       {"r2", PERF, OK, "carol", 3000},
@@ -187,7 +251,7 @@ static void test_table(void **state) {
 static void test_order_independent(void **state) {
     (void)state;
     /* every rotation of the same reviews gives the same answer */
-    const approval_case *c = &cases[6];
+    const approval_case *c = &cases[6]; /* same-second tie: reject wins */
     mg_review r[8];
     for (size_t rot = 0; rot < c->n; rot++) {
         for (size_t i = 0; i < c->n; i++)
@@ -255,34 +319,35 @@ static void test_json(void **state) {
     json_decref(bad);
 }
 
-static void test_quarantined(void **state) {
+/* status.verdicts round-trips: what the operator persists reads back as the same verdicts. */
+static void test_verdicts_json(void **state) {
     (void)state;
-    mg_approval none = {0};
-    const char *reason;
-    json_t *mv = json_pack("{s:{s:s}, s:{s:b, s:s, s:[{s:s, s:s, s:s}]}}", "spec", "model", "m", "status",
-                           "quarantined", 1, "quarantineReason", "PSI 0.31 > 0.25", "conditions", "type",
-                           "Quarantined", "status", "True", "lastTransitionTime", "2026-11-26T10:00:00Z");
-    assert_true(mg_modelversion_quarantined(mv, &none, &reason));
-    assert_string_equal(reason, "PSI 0.31 > 0.25");
-    mg_approval rel = {0};
-    rel.quarantine = MG_QUARANTINE_RELEASED;
-    assert_int_equal(mg_clock_parse_rfc3339("2026-11-26T09:00:00Z", &rel.quarantine_time_ms), 0);
-    assert_true(mg_modelversion_quarantined(mv, &rel, NULL)); /* release older than the quarantine */
-    assert_int_equal(mg_clock_parse_rfc3339("2026-11-26T11:00:00Z", &rel.quarantine_time_ms), 0);
-    assert_false(mg_modelversion_quarantined(mv, &rel, NULL)); /* released after it: operator will catch up */
-    json_decref(mv);
-    mv = json_pack("{s:{s:b}}", "status", "quarantined", 0);
-    assert_false(mg_modelversion_quarantined(mv, &none, NULL));
-    mg_approval conf = {0};
-    conf.quarantine = MG_QUARANTINE_CONFIRMED;
-    assert_true(mg_modelversion_quarantined(mv, &conf, &reason));
-    assert_null(reason);
-    json_decref(mv);
-    /* status quarantined without a condition time: status wins over a release */
-    mv = json_pack("{s:{s:b}}", "status", "quarantined", 1);
-    assert_true(mg_modelversion_quarantined(mv, &rel, NULL));
-    json_decref(mv);
-    assert_false(mg_modelversion_quarantined(NULL, NULL, NULL));
+    const mg_review rs[] = {{"r1", SEC, NO, "alice", 1000000}, {"r5", SEC, OK, "bob", 5000000},
+                            {"r6", SEC, OK, "alice", 6000000}, {"r2", PERF, OK, "carol", 3000000},
+                            {"i1", INC, CONF, "ops", 7000000}, {"x", SEC, CONF, "junk", 1}};
+    json_t *v = mg_approval_verdicts_json(rs, 6);
+    assert_int_equal(json_array_size(v), 3); /* alice's latest and bob's security, carol's performance */
+    json_t *e = json_array_get(v, 0);
+    assert_string_equal(json_string_value(json_object_get(e, "reviewer")), "alice");
+    assert_string_equal(json_string_value(json_object_get(e, "name")), "r6");
+    assert_string_equal(json_string_value(json_object_get(e, "time")), "1970-01-01T01:40:00Z");
+    mg_review back[3];
+    for (size_t i = 0; i < 3; i++)
+        assert_int_equal(mg_review_from_verdict_json(json_array_get(v, i), &back[i]), 0);
+    mg_approval a, b;
+    mg_approval_compute(rs, 6, &a);
+    mg_approval_compute(back, 3, &b);
+    assert_int_equal(a.kinds[SEC].approvals, b.kinds[SEC].approvals);
+    assert_int_equal(a.kinds[SEC].rejects, b.kinds[SEC].rejects);
+    assert_int_equal(b.kinds[SEC].approvals, 2);
+    json_t *again = mg_approval_verdicts_json(back, 3);
+    assert_true(json_equal(v, again));
+    json_decref(again);
+    json_t *bad = json_pack("{s:s, s:s}", "kind", "incident", "verdict", "confirm");
+    mg_review r;
+    assert_int_equal(mg_review_from_verdict_json(bad, &r), MG_EINVAL);
+    json_decref(bad);
+    json_decref(v);
 }
 
 static void test_names(void **state) {
@@ -302,7 +367,7 @@ int main(void) {
     mg_mem_init();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_table), cmocka_unit_test(test_order_independent),
-        cmocka_unit_test(test_json),  cmocka_unit_test(test_quarantined),
+        cmocka_unit_test(test_json),  cmocka_unit_test(test_verdicts_json),
         cmocka_unit_test(test_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -40,25 +40,26 @@ static int resolve(void *ctx, const mg_imageref *ref, char *digest, size_t len, 
     return mg_error_set(err, MG_ENOTFOUND, "manifest unknown");
 }
 
-#define REV(n, mv, kind, who)                                                                                \
+/* A review bound (uid, digest) to ModelVersion mv, as the webhook admits it. */
+#define REV(n, mv, dg, kind, who)                                                                            \
     "{metadata: {name: " n                                                                                   \
-    ", namespace: ml, creationTimestamp: '2026-11-26T10:00:00Z'}, spec: {modelVersion: " mv ", kind: " kind  \
-    ", verdict: approve, reviewer: " who "}}"
+    ", namespace: ml, creationTimestamp: '2026-11-26T10:00:00Z'}, spec: {modelVersion: " mv                  \
+    ", modelVersionUID: uid-" mv ", digest: '" dg "', kind: " kind ", verdict: approve, reviewer: " who "}}"
 
 static void fill(mg_policy_stores *s) {
-    put(s->modelversions,
-        "{metadata: {name: fraud-1, namespace: ml}, spec: {model: fraud, version: '1.0', image: "
-        "'registry.example.com/models/fraud', digest: '" DA "', datasetVersion: ds-1}}");
-    put(s->modelversions,
-        "{metadata: {name: hub-2, namespace: ml}, spec: {model: hub, version: '2.0', image: 'fraud-hub', "
-        "digest: '" DB "'}}");
+    put(s->modelversions, "{metadata: {name: fraud-1, namespace: ml, uid: uid-fraud-1}, spec: {model: fraud, "
+                          "version: '1.0', image: "
+                          "'registry.example.com/models/fraud', digest: '" DA "', datasetVersion: ds-1}}");
+    put(s->modelversions, "{metadata: {name: hub-2, namespace: ml, uid: uid-hub-2}, spec: {model: hub, "
+                          "version: '2.0', image: 'fraud-hub', "
+                          "digest: '" DB "'}}");
     put(s->modelversions,
         "{metadata: {name: bad-image, namespace: ml}, spec: {model: x, version: '1', image: 'Bad/Image:1', "
         "digest: '" DB "'}}");
     const char *revs[] = {
-        REV("a", "fraud-1", "security", "alice"),  REV("b", "fraud-1", "performance", "carol"),
-        REV("c", "fraud-1", "bias", "erin"),       REV("d", "hub-2", "security", "alice"),
-        REV("e", "hub-2", "performance", "carol"), REV("f", "hub-2", "bias", "erin")};
+        REV("a", "fraud-1", DA, "security", "alice"),  REV("b", "fraud-1", DA, "performance", "carol"),
+        REV("c", "fraud-1", DA, "bias", "erin"),       REV("d", "hub-2", DB, "security", "alice"),
+        REV("e", "hub-2", DB, "performance", "carol"), REV("f", "hub-2", DB, "bias", "erin")};
     for (size_t i = 0; i < 6; i++)
         put(s->modelreviews, revs[i]);
     put(s->datasetversions,

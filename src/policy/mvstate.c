@@ -1,0 +1,141 @@
+/* policy/mvstate — see mvstate.h for the rules. */
+#include "policy/mvstate.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/clock.h"
+#include "core/json.h"
+#include "core/mem.h"
+
+static bool streq(const char *a, const char *b) { return a && b && strcmp(a, b) == 0; }
+
+bool mg_review_bound_to(const json_t *review, const json_t *mv) {
+    return streq(mg_json_str(review, "spec", MG_REVIEW_FIELD_UID, NULL), mg_json_str(mv, "metadata", "uid", NULL)) &&
+           streq(mg_json_str(review, "spec", MG_REVIEW_FIELD_DIGEST, NULL), mg_json_str(mv, "spec", "digest", NULL));
+}
+
+static size_t count(const json_t *a) { return json_is_array(a) ? json_array_size(a) : 0; }
+
+/* The bound security/performance/bias reviews and the persisted status.verdicts, one array. */
+static void collect_verdicts(const mg_mv_records *in, mg_mv_state *out) {
+    const json_t *persisted = mg_json_get(in->mv, "status", "verdicts", NULL);
+    out->verdicts = mg_xcalloc(count(in->reviews) + count(persisted) + 1, sizeof(mg_review));
+    size_t i;
+    const json_t *r;
+    json_array_foreach(in->reviews, i, r) {
+        mg_review *v = &out->verdicts[out->n_verdicts];
+        if (mg_review_bound_to(r, in->mv) && mg_review_from_json(r, v, NULL) == 0 && v->kind != MG_REVIEW_INCIDENT)
+            out->n_verdicts++;
+    }
+    json_array_foreach(persisted, i, r) {
+        if (mg_review_from_verdict_json(r, &out->verdicts[out->n_verdicts]) == 0) out->n_verdicts++;
+    }
+}
+
+/* When a ModelVersion's status quarantine took effect: status.quarantinedAt, else the
+ * Quarantined=True condition's lastTransitionTime, else INT64_MAX (unknown: the status wins). */
+static int64_t status_quarantine_time(const json_t *mv) {
+    int64_t ms;
+    const char *at = mg_json_str(mv, "status", "quarantinedAt", NULL);
+    if (at && mg_clock_parse_rfc3339(at, &ms) == 0) return ms;
+    size_t i;
+    const json_t *c;
+    json_array_foreach(mg_json_get(mv, "status", "conditions", NULL), i, c) {
+        const char *ltt = mg_json_str(c, "lastTransitionTime", NULL);
+        if (streq(mg_json_str(c, "type", NULL), "Quarantined") && streq(mg_json_str(c, "status", NULL), "True") &&
+            ltt && mg_clock_parse_rfc3339(ltt, &ms) == 0)
+            return ms;
+    }
+    return INT64_MAX;
+}
+
+static bool status_quarantined(const json_t *mv) { return mg_json_bool(mv, false, "status", "quarantined", NULL); }
+
+/* The digest's quarantine events: incident reviews first (events[0, n_reviews)), then one
+ * confirm per quarantined ModelVersion status (mv itself last), whose name is the ModelVersion's. */
+static void collect_events(const mg_mv_records *in, mg_mv_state *out, size_t *n_reviews) {
+    size_t cap = count(in->incidents) + count(in->peers) + 2;
+    out->events = mg_xcalloc(cap, sizeof(mg_review));
+    out->event_src = mg_xcalloc(cap, sizeof(json_t *));
+    const char *digest = mg_json_str(in->mv, "spec", "digest", NULL);
+    const char *uid = mg_json_str(in->mv, "metadata", "uid", NULL);
+    size_t i;
+    const json_t *r;
+    json_array_foreach(in->incidents, i, r) {
+        mg_review *e = &out->events[out->n_events];
+        if (streq(mg_json_str(r, "spec", MG_REVIEW_FIELD_DIGEST, NULL), digest) && mg_review_from_json(r, e, NULL) == 0 &&
+            e->kind == MG_REVIEW_INCIDENT)
+            out->event_src[out->n_events++] = r;
+    }
+    *n_reviews = out->n_events;
+    json_array_foreach(in->peers, i, r) {
+        const char *puid = mg_json_str(r, "metadata", "uid", NULL);
+        if ((uid && streq(puid, uid)) || !status_quarantined(r) || !streq(mg_json_str(r, "spec", "digest", NULL), digest))
+            continue;
+        out->event_src[out->n_events] = r;
+        out->events[out->n_events++] = (mg_review){mg_json_str(r, "metadata", "name", NULL), MG_REVIEW_INCIDENT,
+                                                   MG_VERDICT_CONFIRM, NULL, status_quarantine_time(r)};
+    }
+    if (status_quarantined(in->mv)) {
+        out->event_src[out->n_events] = in->mv;
+        out->events[out->n_events++] = (mg_review){mg_json_str(in->mv, "metadata", "name", NULL), MG_REVIEW_INCIDENT,
+                                                   MG_VERDICT_CONFIRM, NULL, status_quarantine_time(in->mv)};
+    }
+}
+
+/* Why the deciding confirm e quarantines mv, a new heap string. */
+static char *reason_of(const mg_mv_records *in, const mg_mv_state *s, const mg_review *e, size_t n_reviews) {
+    size_t idx = (size_t)(e - s->events);
+    const json_t *src = s->event_src[idx];
+    const char *name = e->name ? e->name : "?";
+    if (idx < n_reviews)
+        return mg_xasprintf("incident review %s confirmed by %s%s", name, e->reviewer ? e->reviewer : "?",
+                            mg_review_bound_to(src, in->mv) ? "" : " for another ModelVersion of the same digest");
+    const char *why = mg_json_str(src, "status", "quarantineReason", NULL);
+    if (src == in->mv) return mg_xstrdup(why ? why : "quarantined");
+    return mg_xasprintf("its digest is quarantined under ModelVersion %s%s%s", name, why ? ": " : "", why ? why : "");
+}
+
+void mg_mv_state_compute(const mg_mv_records *in, mg_mv_state *out) {
+    memset(out, 0, sizeof(*out));
+    collect_verdicts(in, out);
+    mg_approval_compute(out->verdicts, out->n_verdicts, &out->approval);
+    size_t n_reviews = 0;
+    collect_events(in, out, &n_reviews);
+    const mg_review *latest = NULL;
+    for (size_t i = 0; i < out->n_events; i++)
+        if (!latest || mg_review_later(&out->events[i], latest)) latest = &out->events[i];
+    /* the approval's incident view is the digest's */
+    out->approval.latest[MG_REVIEW_INCIDENT] = latest;
+    out->approval.quarantine = !latest                                ? MG_QUARANTINE_NONE
+                               : latest->verdict == MG_VERDICT_CONFIRM ? MG_QUARANTINE_CONFIRMED
+                                                                       : MG_QUARANTINE_RELEASED;
+    out->approval.quarantine_time_ms = latest ? latest->time_ms : 0;
+    if (latest && latest->verdict == MG_VERDICT_CONFIRM) {
+        out->quarantined = true;
+        out->quarantined_at_ms = latest->time_ms;
+        out->quarantine_reason = reason_of(in, out, latest, n_reviews);
+    }
+}
+
+void mg_mv_state_free(mg_mv_state *s) {
+    free(s->verdicts);
+    free(s->events);
+    free(s->event_src);
+    free(s->quarantine_reason);
+    memset(s, 0, sizeof(*s));
+}
+
+json_t *mg_mv_state_verdicts_json(const mg_mv_state *s) { return mg_approval_verdicts_json(s->verdicts, s->n_verdicts); }
+
+char *mg_mv_state_refusal(const mg_mv_state *s, const json_t *mv) {
+    const char *model = mg_json_str(mv, "spec", "model", NULL), *version = mg_json_str(mv, "spec", "version", NULL);
+    const char *name = mg_json_str(mv, "metadata", "name", NULL);
+    if (s->quarantined)
+        return mg_xasprintf("model %s:%s (ModelVersion %s) is quarantined: %s", model ? model : "?",
+                            version ? version : "?", name ? name : "?",
+                            s->quarantine_reason ? s->quarantine_reason : "quarantined");
+    if (!s->approval.approved) return mg_approval_message(&s->approval, model, version);
+    return NULL;
+}
