@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/clock.h"
+#include "core/json.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "k8s/informer.h"
@@ -15,18 +16,48 @@
 #include "oci/registry.h"
 #include "webhook/webhook.h"
 
-enum { C_MV, C_MREV, C_DSV, C_TR, C_MD, C_DEPLOY, C_COUNT };
+enum { C_MV, C_MREV, C_DSV, C_TR, C_MD, C_DEPLOY, C_RS, C_STS, C_RC, C_COUNT };
 
 struct mg_webhook_caches {
     mg_informer *inf[C_COUNT];
     mg_policy_stores stores;
 };
 
-/* Deployments: the rules read metadata and spec (replicas, pod template); status changes on
- * every rollout and would only cost memory. */
-static json_t *strip_status(json_t *obj, void *ud) {
+/* Keeps only name and image of each container of a pod spec. */
+static void strip_containers(json_t *podspec) {
+    static const char *const lists[] = {"initContainers", "containers", "ephemeralContainers"};
+    json_t *kept = json_object();
+    for (size_t l = 0; l < sizeof lists / sizeof lists[0]; l++) {
+        json_t *in = json_object_get(podspec, lists[l]);
+        if (!json_is_array(in)) continue;
+        json_t *out = json_array();
+        size_t i;
+        json_t *ct;
+        json_array_foreach(in, i, ct) {
+            json_array_append_new(out, json_pack("{s:O?,s:O?}", "name", json_object_get(ct, "name"), "image",
+                                                 json_object_get(ct, "image")));
+        }
+        json_object_set_new(kept, lists[l], out);
+    }
+    json_object_clear(podspec);
+    json_object_update(podspec, kept);
+    json_decref(kept);
+}
+
+/* Workloads (Deployments, ReplicaSets, StatefulSets, ReplicationControllers): the rules read
+ * metadata (identity, ownerReferences), spec.replicas and the pod template's images; status
+ * changes on every rollout, and the rest of the pod spec and the annotations would only cost
+ * memory. */
+static json_t *strip_workload(json_t *obj, void *ud) {
     (void)ud;
     json_object_del(obj, "status");
+    json_t *meta = json_object_get(obj, "metadata");
+    json_object_del(meta, "managedFields");
+    json_object_del(meta, "annotations");
+    json_t *tpl = mg_json_get(obj, "spec", "template", NULL);
+    json_object_del(json_object_get(tpl, "metadata"), "annotations");
+    json_t *podspec = json_object_get(tpl, "spec");
+    if (json_is_object(podspec)) strip_containers(podspec);
     return json_incref(obj);
 }
 
@@ -53,6 +84,8 @@ int mg_webhook_caches_new(mg_client *client, const char *group,
         [C_MV] = {g, "v1alpha1", "modelversions", true},    [C_MREV] = {g, "v1alpha1", "modelreviews", true},
         [C_DSV] = {g, "v1alpha1", "datasetversions", true}, [C_TR] = {g, "v1alpha1", "trainingruns", true},
         [C_MD] = {g, "v1alpha1", "modeldeployments", true}, [C_DEPLOY] = {"apps", "v1", "deployments", true},
+        [C_RS] = {"apps", "v1", "replicasets", true},       [C_STS] = {"apps", "v1", "statefulsets", true},
+        [C_RC] = {"", "v1", "replicationcontrollers", true},
     };
     mg_webhook_caches *c = mg_xcalloc(1, sizeof *c);
     mg_informer_handlers none = {0};
@@ -60,7 +93,7 @@ int mg_webhook_caches_new(mg_client *client, const char *group,
         /* Compact stores: ~6x less memory than jansson trees (10,000 ModelVersions fit in the
          * 20 MB budget); a lookup parses the few objects it returns (microseconds). */
         mg_informer_opts o = {.namespace = NULL, .compact_store = true};
-        if (i == C_DEPLOY) o.transform = strip_status;
+        if (i >= C_DEPLOY) o.transform = strip_workload;
         if (i == C_MV) o.transform = strip_modelversion;
         c->inf[i] = mg_informer_new(client, &gvrs[i], &o, &none);
     }
@@ -70,6 +103,9 @@ int mg_webhook_caches_new(mg_client *client, const char *group,
     c->stores.trainingruns = mg_informer_store(c->inf[C_TR]);
     c->stores.modeldeployments = mg_informer_store(c->inf[C_MD]);
     c->stores.deployments = mg_informer_store(c->inf[C_DEPLOY]);
+    c->stores.replicasets = mg_informer_store(c->inf[C_RS]);
+    c->stores.statefulsets = mg_informer_store(c->inf[C_STS]);
+    c->stores.replicationcontrollers = mg_informer_store(c->inf[C_RC]);
     c->stores.resolve_tag = resolve_tag;
     c->stores.resolve_ctx = resolve_ctx;
     int rc = mg_policy_stores_add_indexes(&c->stores, err);

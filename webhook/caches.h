@@ -1,9 +1,12 @@
 /* webhook/caches — the webhook's watch-fed caches: one informer per resource the admission rules
  * read, feeding the policy index stores (src/policy/index.h).
  *
- * Owns: six informers over all namespaces — mlops.modelgov.io/v1alpha1 ModelVersions,
- * ModelReviews, DatasetVersions, TrainingRuns, ModelDeployments, and apps/v1 Deployments (status
- * stripped before caching: a `scale` request is judged from the cached spec) — and the
+ * Owns: nine informers over all namespaces — mlops.modelgov.io/v1alpha1 ModelVersions,
+ * ModelReviews, DatasetVersions, TrainingRuns, ModelDeployments, and the workloads with a `scale`
+ * subresource: apps/v1 Deployments, ReplicaSets, StatefulSets and v1 ReplicationControllers
+ * (trimmed before caching to metadata without annotations, spec.replicas and the pod template's
+ * labels and container names and images: a `scale` request is judged from the cached template) —
+ * and the
  * mg_policy_stores that points at their stores (with the policy indexes registered before any
  * object arrives). The client and the resolver context are borrowed and must outlive the caches.
  *

@@ -395,24 +395,37 @@ static void require_md(actx *c, const char *kind, const json_t *obj, const podch
     }
 }
 
+/* The workload resources whose objects carry a pod template: resource, kind, API group, and
+ * whether spec.replicas (and a `scale` subresource) sets how many pods run. */
+typedef struct workload_kind {
+    const char *resource, *kind, *group;
+    bool scalable;
+} workload_kind;
+
+static const workload_kind workload_kinds[] = {
+    {"deployments", "Deployment", "apps", true},
+    {"replicasets", "ReplicaSet", "apps", true},
+    {"statefulsets", "StatefulSet", "apps", true},
+    {"daemonsets", "DaemonSet", "apps", false},
+    {"jobs", "Job", "batch", false},
+    {"cronjobs", "CronJob", "batch", false},
+    {"replicationcontrollers", "ReplicationController", "", true},
+    {"podtemplates", "PodTemplate", "", false},
+};
+
+static const workload_kind *workload_of(const char *group, const char *resource) {
+    for (size_t i = 0; i < sizeof(workload_kinds) / sizeof(workload_kinds[0]); i++)
+        if (streq(resource, workload_kinds[i].resource) && streq(group, workload_kinds[i].group))
+            return &workload_kinds[i];
+    return NULL;
+}
+
 /* Where the pod template lives for each workload resource. */
 static const json_t *template_of(const char *resource, const json_t *obj) {
     if (!obj) return NULL;
     if (streq(resource, "cronjobs")) return mg_json_get(obj, "spec", "jobTemplate", "spec", "template", NULL);
+    if (streq(resource, "podtemplates")) return json_object_get(obj, "template");
     return mg_json_get(obj, "spec", "template", NULL);
-}
-
-static const char *kind_of_resource(const char *resource) {
-    static const char *const map[][2] = {{"deployments", "Deployment"},
-                                         {"replicasets", "ReplicaSet"},
-                                         {"statefulsets", "StatefulSet"},
-                                         {"daemonsets", "DaemonSet"},
-                                         {"jobs", "Job"},
-                                         {"cronjobs", "CronJob"},
-                                         {"pods", "Pod"}};
-    for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
-        if (streq(resource, map[i][0])) return map[i][1];
-    return NULL;
 }
 
 static const char *objname(actx *c, const json_t *obj) {
@@ -443,36 +456,41 @@ static void judge_pod(actx *c) {
     }
 }
 
-static void judge_deployment_scale(actx *c) {
-    const mg_admission_request *r = c->req;
-    long long want = replicas_of(r->object, 0), had = replicas_of(r->old_object, 0);
-    if (!r->old_object) {
-        const json_t *dep = IXCALL(c, deployment, c->ns, r->name);
-        had = dep ? replicas_of(dep, 1) : 0;
-    }
-    if (want <= had) return allow(c, "scale-down");
-    const json_t *dep = IXCALL(c, deployment, c->ns, r->name);
-    if (!dep) {
-        mg_admission_decision_warn(
-            c->d, "modelgov: Deployment %s/%s is not in the webhook's cache yet; scale-up not checked", c->ns,
-            r->name);
-        return allow(c, "quarantine-scale");
-    }
+/* Denies raising the replicas of workload `name` from had to want when its pod template runs a
+ * quarantined model (no registry calls: tags map through their ModelVersions). */
+static void quarantine_scale_check(actx *c, const workload_kind *wk, const char *name, const json_t *tpl,
+                                   long long had, long long want) {
     const char *reason = NULL;
-    const json_t *mv = quarantined_in(c, mg_json_get(template_of("deployments", dep), "spec", NULL), &reason);
+    const json_t *mv = quarantined_in(c, mg_json_get(tpl, "spec", NULL), &reason);
     if (mv)
         return deny(c, "quarantine-scale",
-                    "scale-up of Deployment %s from %lld to %lld refused: model %s:%s (ModelVersion %s) is "
+                    "scale-up of %s %s from %lld to %lld refused: model %s:%s (ModelVersion %s) is "
                     "quarantined: %s",
-                    r->name, had, want, mg_json_str(mv, "spec", "model", NULL),
+                    wk->kind, name, had, want, mg_json_str(mv, "spec", "model", NULL),
                     mg_json_str(mv, "spec", "version", NULL), mvname(mv), reason);
     allow(c, "quarantine-scale");
 }
 
-static void judge_workload(actx *c, const char *kind) {
+/* The `scale` subresource (an autoscaling/v1 Scale, no template): the pod template comes from the
+ * webhook's cache of the workload. */
+static void judge_workload_scale(actx *c, const workload_kind *wk) {
+    const mg_admission_request *r = c->req;
+    long long want = replicas_of(r->object, 0), had = replicas_of(r->old_object, 0);
+    const json_t *cached = IXCALL(c, workload, c->ns, wk->resource, r->name);
+    if (!r->old_object) had = cached ? replicas_of(cached, 1) : 0;
+    if (want <= had) return allow(c, "scale-down");
+    if (!cached) /* fail closed: the cache lags the API server by moments only */
+        return deny(c, "quarantine-scale",
+                    "scale-up of %s %s/%s refused: it is not in the webhook's cache yet, so its pod "
+                    "template cannot be checked; retry in a moment",
+                    wk->kind, c->ns, r->name);
+    quarantine_scale_check(c, wk, r->name, template_of(wk->resource, cached), had, want);
+}
+
+static void judge_workload(actx *c, const workload_kind *wk) {
     const mg_admission_request *r = c->req;
     if (streq(r->subresource, "scale")) {
-        if (streq(r->resource, "deployments") && r->op == MG_OP_UPDATE) return judge_deployment_scale(c);
+        if (wk->scalable && r->op == MG_OP_UPDATE) return judge_workload_scale(c, wk);
         return allow(c, "subresource");
     }
     if (r->subresource[0]) return allow(c, "subresource");
@@ -480,29 +498,19 @@ static void judge_workload(actx *c, const char *kind) {
     const json_t *tpl = template_of(r->resource, r->object),
                  *old_tpl = template_of(r->resource, r->old_object);
     bool creating = r->op == MG_OP_CREATE;
-    if (streq(r->resource, "deployments") || streq(r->resource, "replicasets") ||
-        streq(r->resource, "statefulsets"))
-        c->zero_replicas = replicas_of(r->object, 1) == 0;
+    if (wk->scalable) c->zero_replicas = replicas_of(r->object, 1) == 0;
     podcheck pc;
-    check_podspec(c, kind, objname(c, r->object), mg_json_get(tpl, "metadata", NULL),
+    check_podspec(c, wk->kind, objname(c, r->object), mg_json_get(tpl, "metadata", NULL),
                   mg_json_get(tpl, "spec", NULL), creating ? NULL : mg_json_get(old_tpl, "spec", NULL),
                   creating, &pc);
     if (c->denied) return;
     /* ownership matters when the object is new or gains model images (pc counts only new ones) */
-    require_md(c, kind, r->object, &pc);
+    require_md(c, wk->kind, r->object, &pc);
     if (c->denied) return;
-    if (!creating && streq(r->resource, "deployments")) {
+    if (!creating && wk->scalable) {
         long long want = replicas_of(r->object, 1), had = replicas_of(r->old_object, 1);
-        if (want > had) {
-            const char *reason = NULL;
-            const json_t *mv = quarantined_in(c, mg_json_get(tpl, "spec", NULL), &reason);
-            if (mv)
-                return deny(c, "quarantine-scale",
-                            "scale-up of Deployment %s from %lld to %lld refused: model %s:%s (ModelVersion "
-                            "%s) is quarantined: %s",
-                            r->name, had, want, mg_json_str(mv, "spec", "model", NULL),
-                            mg_json_str(mv, "spec", "version", NULL), mvname(mv), reason);
-        }
+        if (want > had) quarantine_scale_check(c, wk, r->name, tpl, had, want);
+        if (c->denied) return;
     }
     allow(c, pc.n_model ? "model-image" : "no-model-image");
 }
@@ -780,7 +788,7 @@ void mg_admission_decide(const mg_admission_input *in, mg_admission_decision *ou
     c.d = out;
     c.keep = json_array();
     const mg_admission_request *r = in->req;
-    const char *kind;
+    const workload_kind *wk;
 
     if (mg_strlist_contains(&c.cfg->exempt_namespaces, r->namespace_)) {
         allow(&c, "exempt-namespace");
@@ -799,10 +807,8 @@ void mg_admission_decide(const mg_admission_input *in, mg_admission_decision *ou
         allow(&c, "status-subresource");
     } else if (streq(r->group, "") && streq(r->resource, "pods")) {
         judge_pod(&c);
-    } else if (((streq(r->group, "apps") && !streq(r->resource, "controllerrevisions")) ||
-                streq(r->group, "batch")) &&
-               (kind = kind_of_resource(r->resource)) != NULL) {
-        judge_workload(&c, kind);
+    } else if ((wk = workload_of(r->group, r->resource)) != NULL) {
+        judge_workload(&c, wk);
     } else {
         allow(&c, "default-allow");
     }

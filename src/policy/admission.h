@@ -10,9 +10,10 @@
  *    exemptServiceAccounts → allowed.
  *  - status-subresource and any other subresource except `scale` (and pods/ephemeralcontainers) →
  *    allowed. CONNECT → allowed. DELETE → allowed except DatasetVersion (dataset-in-use).
- *  - model-image: Pods (CREATE; UPDATE only for images not already in oldObject, e.g.
- *    ephemeralcontainers) and the pod templates of Deployments, ReplicaSets, StatefulSets,
- *    DaemonSets, Jobs and CronJobs (CREATE; UPDATE for images not in the old template): every
+ *  - model-image: Pods (CREATE; UPDATE and pods/ephemeralcontainers only for images not already in
+ *    oldObject) and the pod templates of Deployments, ReplicaSets, StatefulSets, DaemonSets, Jobs,
+ *    CronJobs, ReplicationControllers and PodTemplates (CREATE; UPDATE for images not in the old
+ *    template): every
  *    container, initContainer and ephemeralContainer image is parsed (an invalid reference is
  *    refused). It is a model image when it lies under a modelRepositories prefix or its
  *    repository is the spec.image of some ModelVersion of the namespace (repo_known). A model
@@ -20,7 +21,8 @@
  *    over its bound reviews, persisted verdicts and its digest's quarantine): `@digest` equal to spec.digest,
  *    or (requireDigest off) a tag equal to spec.version that the resolver maps to spec.digest
  *    (unreachable registry → refused; resolver says tag absent → refused). No tag, `latest`, and
- *    unknown tags are refused. A Deployment, ReplicaSet or StatefulSet asking for 0 replicas may
+ *    unknown tags are refused. A Deployment, ReplicaSet, StatefulSet or ReplicationController
+ *    asking for 0 replicas may
  *    carry an approved but quarantined model (with a warning): the operator parks models so.
  *  - model-label: a pod (template) labelled mlops.modelgov.io/model=NAME must run at least one
  *    model image (CREATE) and all its model images must be ModelVersions of model NAME.
@@ -28,9 +30,10 @@
  *    have a controller ownerReference to a ModelDeployment (apiVersion GROUP/...) that exists and
  *    whose spec.modelVersion (or fallbackModelVersion) is the ModelVersion of the image; Pods and
  *    ReplicaSets (and other workloads) with a model image need some controller ownerReference.
- *  - quarantine-scale: refuses raising replicas of a quarantined model: Deployment UPDATE with
- *    more spec.replicas (default 1), deployments/scale (image taken from the Deployment index;
- *    unknown Deployment → allowed with a warning), ModelDeployment CREATE/UPDATE with replicas > 0
+ *  - quarantine-scale: refuses raising replicas of a quarantined model: Deployment, ReplicaSet,
+ *    StatefulSet and ReplicationController UPDATE with more spec.replicas (default 1), their
+ *    `scale` subresources (the template taken from the workload index; a workload not cached yet →
+ *    refused: the client retries once the watch has delivered it), ModelDeployment CREATE/UPDATE with replicas > 0
  *    (CREATE, or modelVersion changed) or more replicas, and the modeldeployments/scale
  *    subresource (kind autoscaling/v1 Scale).
  *  - immutable-spec: UPDATE of DatasetVersion, ModelVersion, ModelReview whose spec changed.
@@ -91,9 +94,12 @@ typedef struct mg_admission_index {
     /* TrainingRuns and ModelVersions in ns whose spec.datasetVersion == name (array; items should
      * carry "kind" for messages). */
     json_t *(*dataset_referrers)(void *ctx, const char *ns, const char *name);
-    /* The ModelDeployment / apps/v1 Deployment named name (object). */
+    /* The ModelDeployment named name (object). */
     json_t *(*modeldeployment)(void *ctx, const char *ns, const char *name);
-    json_t *(*deployment)(void *ctx, const char *ns, const char *name);
+    /* The workload named name whose resource is `resource` ("deployments", "replicasets",
+     * "statefulsets" or "replicationcontrollers"): at least its metadata, spec.replicas and the pod
+     * template's container images (object). */
+    json_t *(*workload)(void *ctx, const char *ns, const char *resource, const char *name);
     /* Tag → digest via the registry (cached). 0 and digest filled ("sha256:..."); MG_ENOTFOUND when
      * the registry says the tag does not exist; any other negative code when it cannot tell
      * (unreachable, auth): err->message says why. Called only for a tag that names an approved,

@@ -138,8 +138,14 @@ static json_t *l_dataset(void *ctx, const char *ns, const char *name) {
 static json_t *l_md(void *ctx, const char *ns, const char *name) {
     return get(((mg_policy_stores *)ctx)->modeldeployments, ns, name);
 }
-static json_t *l_dep(void *ctx, const char *ns, const char *name) {
-    return get(((mg_policy_stores *)ctx)->deployments, ns, name);
+static json_t *l_workload(void *ctx, const char *ns, const char *resource, const char *name) {
+    mg_policy_stores *s = ctx;
+    mg_store *st = !strcmp(resource, "deployments")              ? s->deployments
+                   : !strcmp(resource, "replicasets")            ? s->replicasets
+                   : !strcmp(resource, "statefulsets")           ? s->statefulsets
+                   : !strcmp(resource, "replicationcontrollers") ? s->replicationcontrollers
+                                                                 : NULL;
+    return get(st, ns, name);
 }
 
 /* Referrers as small {kind, metadata.name} stubs: informer objects often carry no "kind". */
@@ -182,6 +188,6 @@ void mg_policy_index_init(mg_admission_index *ix, mg_policy_stores *s) {
     ix->dataset = l_dataset;
     ix->dataset_referrers = l_dataset_referrers;
     ix->modeldeployment = l_md;
-    ix->deployment = l_dep;
+    ix->workload = l_workload;
     ix->resolve_tag = l_resolve;
 }

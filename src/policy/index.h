@@ -10,7 +10,7 @@
  *   modelversions     indexes mg-repo, mg-repo-digest, mg-repo-version, mg-model, mg-dataset,
  *                             mg-digest (spec.digest, any repository)
  *   modelreviews      indexes mg-review-uid (spec.modelVersionUID), mg-digest (spec.digest)
- *   datasetversions, modeldeployments, deployments   looked up by "ns/name" only
+ *   datasetversions, modeldeployments and the workloads   looked up by "ns/name" only
  *   trainingruns      index   mg-dataset (spec.datasetVersion)
  * Thread-safe: the stores lock internally; this module has no other state (index functions use
  * thread-local buffers, which k8s/store copies right after each call). */
@@ -20,7 +20,9 @@
 #include "policy/admission.h"
 
 typedef struct mg_policy_stores {
-    mg_store *modelversions, *modelreviews, *datasetversions, *trainingruns, *modeldeployments, *deployments;
+    mg_store *modelversions, *modelreviews, *datasetversions, *trainingruns, *modeldeployments;
+    /* apps/v1 deployments, replicasets, statefulsets and v1 replicationcontrollers */
+    mg_store *deployments, *replicasets, *statefulsets, *replicationcontrollers;
     /* The tag resolver (registry client + cache); NULL means every tag is unresolvable. */
     int (*resolve_tag)(void *ctx, const mg_imageref *ref, char *digest, size_t digest_len, mg_error *err);
     void *resolve_ctx;

@@ -144,6 +144,8 @@ def webhookconfig(docs, ns, timeout):
         n = wh['name']
         if wh.get('failurePolicy') != 'Fail':
             problems.append('%s: failurePolicy %r' % (n, wh.get('failurePolicy')))
+        if wh.get('matchPolicy') != 'Equivalent':
+            problems.append('%s: matchPolicy %r (other API versions of a kind would pass unseen)' % (n, wh.get('matchPolicy')))
         if wh.get('sideEffects') != 'None':
             problems.append('%s: sideEffects %r' % (n, wh.get('sideEffects')))
         if wh.get('admissionReviewVersions') != ['v1']:
@@ -168,10 +170,15 @@ def webhookconfig(docs, ns, timeout):
                 for res in r['resources']:
                     for op in r['operations']:
                         got.add((op, g, res))
-        want = {('CREATE', '', 'pods')}
+        # every way an image or a replica count enters a namespace (README, Security model)
+        want = set()
+        for res in ('pods', 'pods/ephemeralcontainers', 'replicationcontrollers', 'podtemplates'):
+            want |= {('CREATE', '', res), ('UPDATE', '', res)}
+        want.add(('UPDATE', '', 'replicationcontrollers/scale'))
         for res in ('deployments', 'replicasets', 'statefulsets', 'daemonsets'):
             want |= {('CREATE', 'apps', res), ('UPDATE', 'apps', res)}
-        want.add(('UPDATE', 'apps', 'deployments/scale'))
+        for res in ('deployments', 'replicasets', 'statefulsets'):
+            want.add(('UPDATE', 'apps', res + '/scale'))
         for res in ('jobs', 'cronjobs'):
             want |= {('CREATE', 'batch', res), ('UPDATE', 'batch', res)}
         for res in ('datasetversions', 'trainingruns', 'modelversions', 'modelreviews', 'modeldeployments'):

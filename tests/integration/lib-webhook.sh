@@ -11,6 +11,14 @@
 #                                  # CA that signed the webhook's certificate
 #   webhook_register PORT CA [helm args...]
 #                                  # kubectl apply of exactly those configurations
+#   webhook_certs                  # a CA and a serving certificate for 127.0.0.1/localhost in
+#                                  # $IT_DIR (ca.crt, tls.crt, tls.key)
+#   webhook_start NAME CONFIG [flags...]
+#                                  # starts bin/modelgov-webhook (MG_WEBHOOK_BIN overrides) with
+#                                  # those certificates, logs to $IT_DIR/NAME.log, sets WPORT and
+#                                  # waits for /readyz; exits the suite when it does not start
+#   expect_denied WHAT FRAGMENT CMD...   # one check: CMD fails and its output has FRAGMENT
+#   expect_ok WHAT CMD...                # one check: CMD succeeds
 #
 # The configurations are the chart's own, unchanged (rules, operations, subresources, selectors,
 # failurePolicy, matchPolicy, timeout): security tests must judge what the product ships, never a
@@ -52,4 +60,37 @@ webhook_register() {
   local configs
   configs=$(webhook_chart_configs "$@") || return 1
   kubectl apply -f - >/dev/null <<<"$configs"
+}
+
+webhook_certs() {
+  openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=webhook-ca -keyout "$IT_DIR/ca.key" \
+    -out "$IT_DIR/ca.crt" 2>/dev/null
+  openssl req -newkey rsa:2048 -nodes -subj /CN=modelgov-webhook -keyout "$IT_DIR/tls.key" \
+    -out "$IT_DIR/tls.csr" 2>/dev/null
+  printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >"$IT_DIR/san.ext"
+  openssl x509 -req -in "$IT_DIR/tls.csr" -CA "$IT_DIR/ca.crt" -CAkey "$IT_DIR/ca.key" -CAcreateserial \
+    -days 2 -extfile "$IT_DIR/san.ext" -out "$IT_DIR/tls.crt" 2>/dev/null
+}
+
+WPORT=
+webhook_start() {
+  local name=$1 config=$2 bin=${MG_WEBHOOK_BIN:-$IT_ROOT/bin/modelgov-webhook}
+  shift 2
+  it_bg "$name" "$bin" --listen 127.0.0.1:0 --tls-cert "$IT_DIR/tls.crt" --tls-key "$IT_DIR/tls.key" \
+    --config "$config" --kubeconfig "$KUBECONFIG" --log-format json --threads 2 "$@"
+  WPORT=$(webhook_wait_port "$IT_DIR/$name.log") || { cat "$IT_DIR/$name.log"; echo "FATAL: webhook did not start"; exit 1; }
+  it_wait "$name: /readyz after the caches synced" 20 curl -sf --cacert "$IT_DIR/ca.crt" "https://127.0.0.1:$WPORT/readyz"
+}
+
+expect_denied() {
+  local what=$1 frag=$2 out
+  shift 2
+  if out=$("$@" 2>&1); then it_fail "$what (was admitted: $out)"; return; fi
+  if grep -qF -- "$frag" <<<"$out"; then it_pass "$what"; else it_fail "$what (message: $out)"; fi
+}
+
+expect_ok() {
+  local what=$1 out
+  shift
+  if out=$("$@" 2>&1); then it_pass "$what"; else it_fail "$what ($out)"; fi
 }

@@ -9,13 +9,12 @@
 # DatasetVersion, and audit mode (allowed with a warning).
 source "$(dirname "$0")/lib.sh"
 cd "$IT_ROOT"
-WEBHOOK_BIN=${MG_WEBHOOK_BIN:-bin/modelgov-webhook} # e.g. an ASan build
-[ -x "$WEBHOOK_BIN" ] || { echo "$WEBHOOK_BIN not built (make all)"; exit 1; }
+[ -x "${MG_WEBHOOK_BIN:-bin/modelgov-webhook}" ] || { echo "${MG_WEBHOOK_BIN:-bin/modelgov-webhook} not built (make all)"; exit 1; }
 command -v docker-registry >/dev/null || { echo "docker-registry not installed (apt-get install docker-registry)"; exit 1; }
 
 # --- the registry ----------------------------------------------------------------------------
 source "$(dirname "$0")/lib-registry.sh" # reg_start, push_image
-source "$(dirname "$0")/lib-webhook.sh" # webhook_wait_port, webhook_register
+source "$(dirname "$0")/lib-webhook.sh" # webhook_certs, webhook_start, webhook_register, expect_*
 reg_start
 it_wait "docker-registry answers /v2/" 20 curl -sf "http://$REG/v2/"
 DM=$(push_image models/fraud 1.4.0 one)
@@ -32,11 +31,7 @@ kubectl label ns ml modelgov.io/governed=true >/dev/null
 kubectl create ns free >/dev/null
 
 # --- the webhook -----------------------------------------------------------------------------
-openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=webhook-ca -keyout "$IT_DIR/ca.key" -out "$IT_DIR/ca.crt" 2>/dev/null
-openssl req -newkey rsa:2048 -nodes -subj /CN=modelgov-webhook -keyout "$IT_DIR/tls.key" -out "$IT_DIR/tls.csr" 2>/dev/null
-printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >"$IT_DIR/san.ext"
-openssl x509 -req -in "$IT_DIR/tls.csr" -CA "$IT_DIR/ca.crt" -CAkey "$IT_DIR/ca.key" -CAcreateserial -days 2 \
-  -extfile "$IT_DIR/san.ext" -out "$IT_DIR/tls.crt" 2>/dev/null
+webhook_certs
 write_config() { # FILE MODE
   cat >"$1" <<YAML
 modelRepositories: ["$REG/models/"]
@@ -49,29 +44,12 @@ YAML
 write_config "$IT_DIR/enforce.yaml" enforce
 write_config "$IT_DIR/audit.yaml" audit
 
-WPORT=
-start_webhook() { # NAME CONFIG
-  it_bg "$1" "$WEBHOOK_BIN" --listen 127.0.0.1:0 --tls-cert "$IT_DIR/tls.crt" --tls-key "$IT_DIR/tls.key" \
-    --config "$2" --kubeconfig "$KUBECONFIG" --log-format json --threads 2
-  WPORT=$(webhook_wait_port "$IT_DIR/$1.log") || { cat "$IT_DIR/$1.log"; echo "FATAL: webhook did not start"; exit 1; }
-  it_wait "$1: /readyz after the caches synced" 20 curl -sf --cacert "$IT_DIR/ca.crt" "https://127.0.0.1:$WPORT/readyz"
-}
 apply_vwc() {
   webhook_register "$WPORT" "$IT_DIR/ca.crt" || { echo "FATAL: cannot register the chart's webhook configurations"; exit 1; }
 }
-start_webhook wh1 "$IT_DIR/enforce.yaml"
+webhook_start wh1 "$IT_DIR/enforce.yaml"
 apply_vwc
 
-# expect_denied "what" "message fragment" kubectl args...   (stderr must carry the fragment)
-expect_denied() {
-  local what=$1 frag=$2 out; shift 2
-  if out=$("$@" 2>&1); then it_fail "$what (was admitted: $out)"; return; fi
-  if grep -qF -- "$frag" <<<"$out"; then it_pass "$what"; else it_fail "$what (message: $out)"; fi
-}
-expect_ok() {
-  local what=$1 out; shift
-  if out=$("$@" 2>&1); then it_pass "$what"; else it_fail "$what ($out)"; fi
-}
 as() { local u=$1; shift; kubectl --context "$u" -n ml "$@"; }
 
 # --- governance records ----------------------------------------------------------------------
@@ -201,7 +179,7 @@ it_check "metrics: denied deployments counted" grep -q 'modelgov_webhook_admissi
 
 # --- audit mode ------------------------------------------------------------------------------
 kill "$IT_PID_wh1" 2>/dev/null
-start_webhook wh2 "$IT_DIR/audit.yaml"
+webhook_start wh2 "$IT_DIR/audit.yaml"
 apply_vwc
 out=$(deploy d-audit "$REG/models/fraud:latest" 2>&1)
 it_check "audit mode: latest admitted" bash -c "kubectl -n ml get deploy d-audit >/dev/null"

@@ -122,8 +122,26 @@ static json_t *f_dataset_referrers(void *ctx, const char *ns, const char *n) {
     return a;
 }
 static json_t *f_md(void *ctx, const char *ns, const char *n) { return by_name(((world *)ctx)->mds, ns, n); }
-static json_t *f_dep(void *ctx, const char *ns, const char *n) {
-    return by_name(((world *)ctx)->deps, ns, n);
+static bool streq0(const char *a, const char *b) { return a && b && !strcmp(a, b); }
+
+/* deps holds every cached workload; the resource picks the kind. */
+static json_t *f_workload(void *ctx, const char *ns, const char *resource, const char *n) {
+    static const char *const kinds[][2] = {{"deployments", "Deployment"},
+                                           {"replicasets", "ReplicaSet"},
+                                           {"statefulsets", "StatefulSet"},
+                                           {"replicationcontrollers", "ReplicationController"}};
+    json_t *l = filter(((world *)ctx)->deps, ns, "metadata", "name", n, NULL);
+    json_t *found = NULL;
+    size_t i;
+    json_t *o;
+    json_array_foreach(l, i, o) {
+        for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++)
+            if (!strcmp(resource, kinds[k][0]) && streq0(mg_json_str(o, "kind", NULL), kinds[k][1]))
+                found = json_incref(o);
+        if (found) break;
+    }
+    json_decref(l);
+    return found;
 }
 static int resolver_calls;
 static int f_resolve(void *ctx, const mg_imageref *ref, char *digest, size_t len, mg_error *err) {
@@ -152,7 +170,7 @@ static mg_admission_index fake_index(world *w) {
                              .dataset = f_dataset,
                              .dataset_referrers = f_dataset_referrers,
                              .modeldeployment = f_md,
-                             .deployment = f_dep,
+                             .workload = f_workload,
                              .resolve_tag = f_resolve};
     return ix;
 }
@@ -214,6 +232,14 @@ static const char *const world_misc[] = {
     "{containers: [{name: m, image: '" REPO "@" DOK "'}]}}}}",
     "{kind: Deployment, metadata: {name: churn, namespace: ml}, spec: {replicas: 1, template: {spec: "
     "{containers: [{name: m, image: '" CHURN ":2.0.0'}]}}}}",
+    "{kind: ReplicaSet, metadata: {name: churn, namespace: ml}, spec: {replicas: 1, template: {spec: "
+    "{containers: [{name: m, image: '" CHURN ":2.0.0'}]}}}}",
+    "{kind: StatefulSet, metadata: {name: churn, namespace: ml}, spec: {replicas: 1, template: {spec: "
+    "{containers: [{name: m, image: '" CHURN "@" DCHURN "'}]}}}}",
+    "{kind: ReplicationController, metadata: {name: churn, namespace: ml}, spec: {replicas: 1, template: "
+    "{spec: {containers: [{name: m, image: '" CHURN ":2.0.0'}]}}}}",
+    "{kind: ReplicaSet, metadata: {name: fraud, namespace: ml}, spec: {replicas: 1, template: {spec: "
+    "{containers: [{name: m, image: '" REPO "@" DOK "'}]}}}}",
 };
 
 /* Every ModelVersion gets the uid "uid-NAME" and every review naming one by spec.modelVersion the
@@ -258,8 +284,8 @@ static void world_init(world *w) {
     json_array_append_new(w->runs, y(world_misc[0]));
     json_array_append_new(w->mds, y(world_misc[1]));
     json_array_append_new(w->mds, y(world_misc[2]));
-    json_array_append_new(w->deps, y(world_misc[3]));
-    json_array_append_new(w->deps, y(world_misc[4]));
+    for (size_t i = 3; i < sizeof(world_misc) / sizeof(*world_misc); i++)
+        json_array_append_new(w->deps, y(world_misc[i]));
     w->tags = json_object();
     json_object_set_new(w->tags, REPO ":1.3.0", json_string(DOK));
     json_object_set_new(w->tags, REPO ":1.4.0", json_string(DNEW));
@@ -419,8 +445,37 @@ static const dcase dcases[] = {
      SCALE("1"), 1, "quarantine-scale", NULL},
     {"deployments/scale down", 0, "UPDATE", "apps", "deployments", "scale", "churn", "admin", SCALE("0"),
      SCALE("1"), 1, "scale-down", NULL},
-    {"deployments/scale unknown", 0, "UPDATE", "apps", "deployments", "scale", "ghost", "admin", SCALE("4"),
-     SCALE("1"), 1, "quarantine-scale", "not in the webhook's cache"},
+    {"deployments/scale unknown: fail closed", 0, "UPDATE", "apps", "deployments", "scale", "ghost", "admin",
+     SCALE("4"), SCALE("1"), 0, "quarantine-scale", "not in the webhook's cache yet"},
+    {"replicasets/scale up, quarantined", 0, "UPDATE", "apps", "replicasets", "scale", "churn", "admin",
+     SCALE("4"), SCALE("1"), 0, "quarantine-scale", "scale-up of ReplicaSet churn from 1 to 4 refused"},
+    {"replicasets/scale up, fine", 0, "UPDATE", "apps", "replicasets", "scale", "fraud", "admin", SCALE("4"),
+     SCALE("1"), 1, "quarantine-scale", NULL},
+    {"statefulsets/scale up, quarantined (digest)", 0, "UPDATE", "apps", "statefulsets", "scale", "churn",
+     "admin", SCALE("2"), SCALE("1"), 0, "quarantine-scale", "StatefulSet churn"},
+    {"replicationcontrollers/scale up, quarantined", 0, "UPDATE", "", "replicationcontrollers", "scale",
+     "churn", "admin", SCALE("2"), SCALE("1"), 0, "quarantine-scale", "ReplicationController churn"},
+    {"replicationcontrollers/scale: a deployment of that name is not the RC", 0, "UPDATE", "",
+     "replicationcontrollers", "scale", "fraud", "admin", SCALE("2"), SCALE("1"), 0, "quarantine-scale",
+     "ReplicationController ml/fraud refused: it is not in the webhook's cache yet"},
+    {"replicaset spec.replicas up, quarantined", 0, "UPDATE", "apps", "replicasets", "", "r", "admin",
+     "{kind: ReplicaSet, metadata: {name: r}, spec: {replicas: 2, template: {spec: {containers: [" C(
+         m, REPO "@" DQ) "]}}}}",
+     "{kind: ReplicaSet, metadata: {name: r}, spec: {replicas: 1, template: {spec: {containers: [" C(
+         m, REPO "@" DQ) "]}}}}",
+     0, "quarantine-scale", "ReplicaSet r from 1 to 2"},
+    {"replicationcontroller with unapproved model", 0, "CREATE", "", "replicationcontrollers", "", "rc",
+     "admin", "{metadata: {name: rc}, spec: {template: {spec: {containers: [" C(m, REPO "@" DNEW) "]}}}}",
+     NULL, 0, "model-image", "ReplicationController rc"},
+    {"podtemplate with unapproved model", 0, "CREATE", "", "podtemplates", "", "pt", "admin",
+     "{metadata: {name: pt}, template: {spec: {containers: [" C(m, REPO ":1.4.0") "]}}}", NULL, 0,
+     "model-image", "PodTemplate pt"},
+    {"podtemplate update to unapproved model", 0, "UPDATE", "", "podtemplates", "", "pt", "admin",
+     "{metadata: {name: pt}, template: {spec: {containers: [" C(m, REPO ":1.4.0") "]}}}",
+     "{metadata: {name: pt}, template: {spec: {containers: [" C(m, REPO "@" DOK) "]}}}", 0, "model-image",
+     "not approved"},
+    {"pod update (kubectl set image) to unapproved model", 0, "UPDATE", "", "pods", "", "p", "admin",
+     POD(C(m, REPO ":1.4.0")), POD(C(m, "nginx:1.25")), 0, "model-image", "not approved"},
     {"deployment status", 0, "UPDATE", "apps", "deployments", "status", "d", "admin",
      DEP("3", C(m, REPO "@" DQ)), DEP("1", C(m, REPO "@" DQ)), 1, "status-subresource", NULL},
     /* ModelDeployment */
@@ -902,7 +957,8 @@ static void test_recordings(void **state) {
     world_bind(&w);
     json_array_append_new(
         w.deps,
-        y("{metadata: {name: scorer, namespace: fx-gov}, spec: {replicas: 2, template: {spec: {containers: "
+        y("{kind: Deployment, metadata: {name: scorer, namespace: fx-gov}, spec: {replicas: 2, template: "
+          "{spec: {containers: "
           "[{name: model, image: '" CS ":1.0.0'}]}}}}"));
     json_array_append_new(w.mds, y("{metadata: {name: credit-scorer, namespace: fx-gov}, spec: "
                                    "{modelVersion: credit-scorer-1-0-0, replicas: 2}}"));

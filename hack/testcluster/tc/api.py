@@ -369,6 +369,14 @@ class Cluster:
                         builtinsmod.apply_pod_admission(obj)
                 else:
                     builtinsmod.apply_defaults(res.group, res.version, res.kind, obj, None)
+                if sub == 'ephemeralcontainers' and old is not None:
+                    # the subresource's own check (_merge_ephemeral) has run; the pod update rules
+                    # apply to everything else
+                    old = deep(old)
+                    ecs = (obj.get('spec') or {}).get('ephemeralContainers')
+                    old.setdefault('spec', {}).pop('ephemeralContainers', None)
+                    if ecs is not None:
+                        old['spec']['ephemeralContainers'] = ecs
                 causes = builtinsmod.validate(res.group, res.kind, obj, old)
                 if causes:
                     raise errors.invalid(res.group, res.kind, meta(obj).get('name', ''), causes)
@@ -667,6 +675,8 @@ class Cluster:
     def _merge_update(self, res, cur, new, sub):
         """Apply the update strategy: immutable metadata, status vs main resource, generation."""
         cm = cur['metadata']
+        if sub == 'ephemeralcontainers':
+            return self._merge_ephemeral(cur, new)
         if sub == 'status':
             out = deep(cur)
             if 'status' in new:
@@ -718,6 +728,20 @@ class Cluster:
             if strip_for_compare(new, not res.has_status) != strip_for_compare(cur, not res.has_status):
                 nm['generation'] = cm['generation'] + 1
         return new
+
+    def _merge_ephemeral(self, cur, new):
+        """pods/ephemeralcontainers: only spec.ephemeralContainers changes, and only by adding
+        containers (kube-apiserver's ephemeral container strategy and validation)."""
+        old_ecs = (cur.get('spec') or {}).get('ephemeralContainers') or []
+        new_ecs = (new.get('spec') or {}).get('ephemeralContainers') or []
+        by_name = {c.get('name'): c for c in new_ecs if isinstance(c, dict)}
+        for c in old_ecs:
+            if by_name.get(c.get('name')) != c:
+                raise errors.invalid('', 'Pod', cur['metadata']['name'], [errors.c_forbidden(
+                    'spec.ephemeralContainers', 'existing ephemeral containers "%s" may not be changed' % c.get('name'))])
+        out = deep(cur)
+        out.setdefault('spec', {})['ephemeralContainers'] = new_ecs
+        return out
 
     # ------------------------------------------------------------------ scale
     def _scale_paths(self, res):

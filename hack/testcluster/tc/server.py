@@ -483,7 +483,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if verb not in res.verbs and not req.sub:
             if not (verb == 'update' and not req.name):
                 raise errors.method_not_supported(res.group, res.plural, verb)
-        if req.sub and req.sub not in ('status', 'scale'):
+        if req.sub and req.sub not in ('status', 'scale', 'ephemeralcontainers'):
             return self.serve_other_subresource(method, req, ctx)
         if verb == 'get':
             if req.sub == 'scale':

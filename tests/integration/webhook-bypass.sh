@@ -1,0 +1,105 @@
+#!/bin/bash
+# The ways around the policy an attacker would try, through the API server as a namespace user
+# (kubectl as alice, bob and carol), with the webhook registered exactly as the chart renders it
+# (tests/integration/lib-webhook.sh): each section is one class of bypass and fails on a product
+# that leaves it open.
+#   admission coverage   kubectl set image on a Pod, kubectl debug (ephemeral containers),
+#                        PodTemplate, ReplicationController and every workload template; the
+#                        scale subresources of ReplicaSets, StatefulSets, ReplicationControllers
+#                        and Deployments for a quarantined model (refused at the API).
+# Needs: bin/modelgov-webhook, docker-registry, helm (.tools), kubectl.
+source "$(dirname "$0")/lib.sh"
+cd "$IT_ROOT"
+[ -x "${MG_WEBHOOK_BIN:-bin/modelgov-webhook}" ] || { echo "${MG_WEBHOOK_BIN:-bin/modelgov-webhook} not built (make all)"; exit 1; }
+command -v docker-registry >/dev/null || { echo "docker-registry not installed (apt-get install docker-registry)"; exit 1; }
+source "$(dirname "$0")/lib-registry.sh" # reg_start, push_image
+source "$(dirname "$0")/lib-webhook.sh"  # webhook_certs, webhook_start, webhook_register, expect_*
+
+# --- registry, cluster, webhook --------------------------------------------------------------
+reg_start
+it_wait "docker-registry answers /v2/" 20 curl -sf "http://$REG/v2/"
+DM=$(push_image models/fraud 1.0.0 approved)
+DU=$(push_image models/fraud 2.0.0 unreviewed)
+it_check "two model images pushed" bash -c "[ -n '$DM' ] && [ -n '$DU' ] && [ '$DM' != '$DU' ]"
+APPROVED=$REG/models/fraud@$DM
+UNAPPROVED=$REG/models/fraud@$DU
+
+it_start_cluster
+kubectl apply -f crds/ >/dev/null
+kubectl wait --for condition=established --timeout=30s crd --all >/dev/null
+kubectl create ns ml >/dev/null
+kubectl label ns ml modelgov.io/governed=true >/dev/null
+
+webhook_certs
+cat >"$IT_DIR/policy.yaml" <<YAML
+modelRepositories: ["$REG/models/"]
+registries:
+- {host: "$REG", plainHTTP: true}
+YAML
+webhook_start wh "$IT_DIR/policy.yaml"
+webhook_register "$WPORT" "$IT_DIR/ca.crt" || { echo "FATAL: cannot register the chart's webhook configurations"; exit 1; }
+
+as() { local u=$1; shift; kubectl --context "$u" -n ml "$@"; }
+admitted() { as alice create deployment probe --image="$1" --dry-run=server -o name >/dev/null 2>&1; }
+refused() { ! admitted "$1"; }
+
+# --- governance records: fraud 1.0.0 approved, 2.0.0 unreviewed --------------------------------
+mv_yaml() { # NAME VERSION DIGEST
+  printf 'apiVersion: mlops.modelgov.io/v1alpha1\nkind: ModelVersion\nmetadata: {name: %s, annotations: {mlops.modelgov.io/author: bob}}\nspec: {model: fraud, version: "%s", image: %s/models/fraud, digest: "%s"}\n' \
+    "$1" "$2" "$REG" "$3"
+}
+review() { # NAME MV KIND VERDICT REVIEWER
+  printf 'apiVersion: mlops.modelgov.io/v1alpha1\nkind: ModelReview\nmetadata: {name: %s}\nspec: {modelVersion: %s, kind: %s, verdict: %s, reviewer: %s}\n' \
+    "$@" | as "$5" apply -f - >/dev/null
+}
+mv_yaml fraud-1-0-0 1.0.0 "$DM" | as bob apply -f - >/dev/null
+mv_yaml fraud-2-0-0 2.0.0 "$DU" | as bob apply -f - >/dev/null
+review r-sec fraud-1-0-0 security approve alice
+review r-perf fraud-1-0-0 performance approve carol
+review r-bias fraud-1-0-0 bias approve alice
+it_wait "the webhook sees fraud 1.0.0 approved" 20 admitted "$APPROVED"
+
+# --- class 1: admission coverage -------------------------------------------------------------
+expect_ok "a plain pod (alice)" as alice run p --image=nginx:1.25
+expect_denied "kubectl set image pod/p to an unreviewed model (Pod UPDATE) refused" "is not approved" \
+  as alice set image pod/p p="$UNAPPROVED"
+expect_denied "kubectl debug with an unreviewed model (pods/ephemeralcontainers) refused" "is not approved" \
+  as alice debug pod/p --image="$UNAPPROVED" -c dbg
+expect_ok "kubectl debug with an approved model admitted" as alice debug pod/p --image="$APPROVED" -c dbg-ok
+template() { # KIND NAME IMAGE REPLICAS: the object as YAML
+  local spec="{containers: [{name: m, image: \"$3\"}]}" labels="{app: $2}"
+  case $1 in
+  PodTemplate) printf 'apiVersion: v1\nkind: PodTemplate\nmetadata: {name: %s}\ntemplate: {metadata: {labels: %s}, spec: %s}\n' "$2" "$labels" "$spec" ;;
+  ReplicationController) printf 'apiVersion: v1\nkind: ReplicationController\nmetadata: {name: %s}\nspec: {replicas: %s, selector: %s, template: {metadata: {labels: %s}, spec: %s}}\n' "$2" "$4" "$labels" "$labels" "$spec" ;;
+  ReplicaSet | Deployment) printf 'apiVersion: apps/v1\nkind: %s\nmetadata: {name: %s}\nspec: {replicas: %s, selector: {matchLabels: %s}, template: {metadata: {labels: %s}, spec: %s}}\n' "$1" "$2" "$4" "$labels" "$labels" "$spec" ;;
+  StatefulSet) printf 'apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: %s}\nspec: {replicas: %s, serviceName: %s, selector: {matchLabels: %s}, template: {metadata: {labels: %s}, spec: %s}}\n' "$2" "$4" "$2" "$labels" "$labels" "$spec" ;;
+  DaemonSet) printf 'apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: %s}\nspec: {selector: {matchLabels: %s}, template: {metadata: {labels: %s}, spec: %s}}\n' "$2" "$labels" "$labels" "$spec" ;;
+  Job) printf 'apiVersion: batch/v1\nkind: Job\nmetadata: {name: %s}\nspec: {template: {spec: {restartPolicy: Never, containers: [{name: m, image: "%s"}]}}}\n' "$2" "$3" ;;
+  CronJob) printf 'apiVersion: batch/v1\nkind: CronJob\nmetadata: {name: %s}\nspec: {schedule: "0 0 * * *", jobTemplate: {spec: {template: {spec: {restartPolicy: Never, containers: [{name: m, image: "%s"}]}}}}}\n' "$2" "$3" ;;
+  esac
+}
+create() { template "$@" | as alice create -f -; }
+for kind in PodTemplate ReplicationController ReplicaSet StatefulSet DaemonSet Job CronJob Deployment; do
+  lower=$(tr '[:upper:]' '[:lower:]' <<<"$kind")
+  expect_denied "$kind with an unreviewed model refused" "is not approved" create "$kind" "bad-$lower" "$UNAPPROVED" 1
+done
+expect_ok "PodTemplate with the approved model admitted" create PodTemplate pt "$APPROVED" 1
+expect_denied "PodTemplate updated to an unreviewed model refused" "is not approved" \
+  as alice patch podtemplate pt --type=json -p "[{\"op\":\"replace\",\"path\":\"/template/spec/containers/0/image\",\"value\":\"$UNAPPROVED\"}]"
+
+# quarantine: every scalable kind, spec.replicas and the scale subresource
+for kind in ReplicaSet StatefulSet ReplicationController Deployment; do
+  lower=$(tr '[:upper:]' '[:lower:]' <<<"$kind")
+  expect_ok "$kind of the approved model admitted" create "$kind" "q-$lower" "$APPROVED" 1
+done
+review r-incident fraud-1-0-0 incident confirm carol
+it_wait "the webhook sees fraud 1.0.0 quarantined" 20 refused "$APPROVED"
+for res in replicaset statefulset replicationcontroller deployment; do
+  expect_denied "quarantined: kubectl scale $res --replicas=3 (the scale subresource) refused" "is quarantined" \
+    as alice scale "$res" "q-$res" --replicas=3
+  expect_denied "quarantined: $res spec.replicas raised refused" "is quarantined" \
+    as alice patch "$res" "q-$res" --type=merge -p '{"spec":{"replicas":2}}'
+  expect_ok "quarantined: $res scaled to 0 admitted" as alice scale "$res" "q-$res" --replicas=0
+done
+
+it_finish
