@@ -81,10 +81,10 @@ int mg_webhook_caches_new(mg_client *client, const char *group,
     *out = NULL;
     const char *g = group ? group : "mlops.modelgov.io";
     const mg_gvr gvrs[C_COUNT] = {
-        [C_MV] = {g, "v1alpha1", "modelversions", true},    [C_MREV] = {g, "v1alpha1", "modelreviews", true},
-        [C_DSV] = {g, "v1alpha1", "datasetversions", true}, [C_TR] = {g, "v1alpha1", "trainingruns", true},
-        [C_MD] = {g, "v1alpha1", "modeldeployments", true}, [C_DEPLOY] = {"apps", "v1", "deployments", true},
-        [C_RS] = {"apps", "v1", "replicasets", true},       [C_STS] = {"apps", "v1", "statefulsets", true},
+        [C_MV] = {g, "v1alpha1", "modelversions", true},     [C_MREV] = {g, "v1alpha1", "modelreviews", true},
+        [C_DSV] = {g, "v1alpha1", "datasetversions", true},  [C_TR] = {g, "v1alpha1", "trainingruns", true},
+        [C_MD] = {g, "v1alpha1", "modeldeployments", true},  [C_DEPLOY] = {"apps", "v1", "deployments", true},
+        [C_RS] = {"apps", "v1", "replicasets", true},        [C_STS] = {"apps", "v1", "statefulsets", true},
         [C_RC] = {"", "v1", "replicationcontrollers", true},
     };
     mg_webhook_caches *c = mg_xcalloc(1, sizeof *c);

@@ -33,9 +33,9 @@
  *  - quarantine-scale: refuses raising replicas of a quarantined model: Deployment, ReplicaSet,
  *    StatefulSet and ReplicationController UPDATE with more spec.replicas (default 1), their
  *    `scale` subresources (the template taken from the workload index; a workload not cached yet →
- *    refused: the client retries once the watch has delivered it), ModelDeployment CREATE/UPDATE with replicas > 0
- *    (CREATE, or modelVersion changed) or more replicas, and the modeldeployments/scale
- *    subresource (kind autoscaling/v1 Scale).
+ *    refused: the client retries once the watch has delivered it), ModelDeployment CREATE/UPDATE with
+ * replicas > 0 (CREATE, or modelVersion changed) or more replicas, and the modeldeployments/scale subresource
+ * (kind autoscaling/v1 Scale).
  *  - immutable-spec: UPDATE of DatasetVersion, ModelVersion, ModelReview whose spec changed.
  *  - modelversion-author / modelversion-unique: ModelVersion CREATE needs annotation
  *    mlops.modelgov.io/author equal to the requesting user; (spec.model, spec.version) unique in
