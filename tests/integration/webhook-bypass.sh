@@ -48,10 +48,7 @@ mv_yaml() { # NAME VERSION DIGEST
   printf 'apiVersion: mlops.modelgov.io/v1alpha1\nkind: ModelVersion\nmetadata: {name: %s, annotations: {mlops.modelgov.io/author: bob}}\nspec: {model: fraud, version: "%s", image: %s/models/fraud, digest: "%s"}\n' \
     "$1" "$2" "$REG" "$3"
 }
-review() { # NAME MV KIND VERDICT REVIEWER
-  printf 'apiVersion: mlops.modelgov.io/v1alpha1\nkind: ModelReview\nmetadata: {name: %s}\nspec: {modelVersion: %s, kind: %s, verdict: %s, reviewer: %s}\n' \
-    "$@" | as "$5" apply -f - >/dev/null
-}
+review() { it_review ml "$@" >/dev/null; } # NAME MV KIND VERDICT REVIEWER
 mv_yaml fraud-1-0-0 1.0.0 "$DM" | as bob apply -f - >/dev/null
 mv_yaml fraud-2-0-0 2.0.0 "$DU" | as bob apply -f - >/dev/null
 review r-sec fraud-1-0-0 security approve alice
