@@ -17,10 +17,10 @@
 
 #define OUT_BUF (256u * 1024u)
 #define SIDE_BUF (128u * 1024u)
-#define OUT_NBUFS 4
 #define SIDE_HDR 8                  /* the side area starts with its used length (uint64) */
 #define SIDE_ENTRY_HDR 8            /* each field: uint32 offset in the output, uint32 length */
 #define INLINE_FIELD (SIDE_BUF / 4) /* larger fields are hashed on the parsing thread */
+#define BUFS_PER_WORKER 3           /* output buffers in flight per token worker */
 #define FAIL_CHECK_MASK 1023u       /* how often (records) the parser looks for a failed writer */
 #define OUT_MODE 0666
 
@@ -31,18 +31,19 @@ typedef struct pctx {
     const mg_hmac_key *key;
     unsigned char *action; /* per input column */
     int fd;
-    mg_bgq *q;          /* output worker */
+    mg_bgq *q;          /* token workers, then the in-order digest and write */
     unsigned char *buf; /* the buffer being filled (owned by q): OUT_BUF output, then the side area */
     size_t blen, slen;
-    EVP_MD_CTX *md;   /* output digest: used by the worker only until mg_bgq_finish */
-    uint64_t written; /* worker only */
-    int io_errno;     /* worker only */
+    EVP_MD_CTX *md;   /* output digest: used by the emitting worker only until mg_bgq_finish */
+    uint64_t written; /* emit only */
+    int io_errno;     /* emit only */
 } pctx;
 
-/* Output worker (core/bgq): fills the token placeholders from the side area, then hashes and
- * writes each full buffer on its own thread. */
-static int out_fn(void *ud, const char *p, size_t n) {
+/* Work (any worker, several buffers at once): fills the token placeholders of one buffer from
+ * its side area. */
+static int tokens_fn(void *ud, char *p, size_t n) {
     pctx *c = ud;
+    (void)n;
     uint64_t sl;
     memcpy(&sl, p + OUT_BUF, SIDE_HDR);
     for (const char *e = p + OUT_BUF + SIDE_HDR, *end = e + sl; e < end;) {
@@ -52,7 +53,13 @@ static int out_fn(void *ud, const char *p, size_t n) {
         mg_hmac_hex(c->key, e + SIDE_ENTRY_HDR, len, (unsigned char *)p + off);
         e += SIDE_ENTRY_HDR + len;
     }
-    EVP_DigestUpdate(c->md, p, n);
+    return 0;
+}
+
+/* Emit (in order, one buffer at a time): digest and write the finished output. */
+static int out_fn(void *ud, const char *p, size_t n) {
+    pctx *c = ud;
+    if (!EVP_DigestUpdate(c->md, p, n)) return MG_EIO;
     for (size_t off = 0; off < n;) {
         ssize_t w = write(c->fd, p + off, n - off);
         if (w < 0) {
@@ -84,6 +91,11 @@ static inline void reserve(pctx *c, size_t n) {
 }
 
 static void out_bytes(pctx *c, const char *p, size_t n) {
+    if (c->blen + n <= OUT_BUF) {
+        memcpy(c->buf + c->blen, p, n);
+        c->blen += n;
+        return;
+    }
     while (n) {
         if (c->blen == OUT_BUF) next_buf(c);
         size_t k = OUT_BUF - c->blen < n ? OUT_BUF - c->blen : n;
@@ -116,9 +128,9 @@ static void put_field(pctx *c, const char *f, size_t n) {
     c->buf[c->blen++] = '"';
 }
 
-/* Tokens are computed by the output worker: the row gets a 64-byte placeholder and the field
- * goes to the buffer's side area as {uint32 offset, uint32 length, bytes}; the worker fills
- * the placeholders before hashing and writing the buffer. Huge fields are done inline. */
+/* Tokens are computed by the workers: the row gets a 64-byte placeholder and the field goes to
+ * the buffer's side area as {uint32 offset, uint32 length, bytes}; a worker fills the
+ * placeholders before the buffer is hashed and written. Huge fields are done inline. */
 static void put_token(pctx *c, const char *f, size_t n) {
     if (n == 0) return;
     if (n > INLINE_FIELD) {
@@ -158,6 +170,17 @@ static int on_header(pctx *c, const mg_csv_row *row, mg_error *err) {
     return 0;
 }
 
+/* Fields i.. that are copied as they are and already in canonical form form one run whose
+ * bytes in the file (separating commas included) are the output; returns its last field. */
+static size_t copy_run(pctx *c, const mg_csv_row *row, size_t i) {
+    size_t j = i;
+    while (j + 1 < row->n && c->action[j + 1] != DROP && (c->action[j + 1] == KEEP || row->record == 0) &&
+           row->canon[j + 1])
+        j++;
+    out_bytes(c, row->raw[i], (size_t)(row->raw[j] + row->rawlen[j] - row->raw[i]));
+    return j;
+}
+
 static int on_row(const mg_csv_row *row, void *ud, mg_error *err) {
     pctx *c = ud;
     int rc;
@@ -173,10 +196,15 @@ static int on_row(const mg_csv_row *row, void *ud, mg_error *err) {
         first = false;
         kept++;
         last = i;
-        if (c->action[i] == PSEUDO && row->record > 0)
+        if (c->action[i] == PSEUDO && row->record > 0) {
             put_token(c, row->field[i], row->len[i]);
-        else
+        } else if (row->canon[i]) {
+            size_t j = copy_run(c, row, i);
+            kept += j - i;
+            last = i = j;
+        } else {
             put_field(c, row->field[i], row->len[i]);
+        }
     }
     /* a record made of one empty field must not become a blank line (readers skip those) */
     if (kept == 1 && row->len[last] == 0) {
@@ -240,7 +268,9 @@ void mg_pseudo_fingerprint(const unsigned char *key, size_t klen, char out[MG_DI
 static int stream(pctx *c, const char *in, const char *out, mg_pseudo_result *res, mg_error *err) {
     c->md = EVP_MD_CTX_new();
     if (!c->md || !EVP_DigestInit_ex(c->md, EVP_sha256(), NULL)) abort();
-    c->q = mg_bgq_new(OUT_NBUFS, OUT_BUF + SIDE_BUF, out_fn, c);
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    size_t workers = cores > 0 ? (size_t)cores : 1;
+    c->q = mg_bgq_new_workers(BUFS_PER_WORKER * workers + 1, OUT_BUF + SIDE_BUF, workers, tokens_fn, out_fn, c);
     c->buf = (unsigned char *)mg_bgq_acquire(c->q);
     mg_csv_result r;
     int rc = mg_csv_stream(in, true, on_row, c, &r, err);

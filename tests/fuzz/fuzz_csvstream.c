@@ -17,7 +17,7 @@ static int on_row_fz(const mg_csv_row *row, void *ud, mg_error *err) {
     for (size_t i = 0; i < row->n; i++) {
         *sum += row->len[i];
         if (row->len[i]) *sum += (unsigned char)row->field[i][row->len[i] - 1];
-        *sum += (unsigned char)row->field[i][row->len[i]]; /* the NUL terminator */
+        if (row->rawlen[i]) *sum += (unsigned char)row->raw[i][row->rawlen[i] - 1];
     }
     if (row->record == 3) {
         char w[64];
