@@ -15,11 +15,11 @@
 #include "core/mem.h"
 #include "csv/record.h"
 
-/* A slot is [CARRY_MAX][MG_CSV_CHUNK][MG_CSV_PAD]: the unfinished record of the previous slot is
+/* A slot is [carry][chunk][MG_CSV_PAD]: the unfinished record of the previous slot is
  * copied in front of the new bytes so the parser sees one contiguous region. A longer unfinished
  * record moves to a growable heap buffer (rare: records of 64 KiB and more). */
 #define CARRY_MAX (64u * 1024u)
-#define SLOT_SIZE (CARRY_MAX + MG_CSV_CHUNK + MG_CSV_PAD)
+#define SMALL_CHUNK 4096u /* the smallest read size: a small file gets small slots */
 #define DIGEST_SLOTS 4      /* read buffers in flight to the digest thread */
 #define PAR_MIN (32u << 20) /* files smaller than this are parsed on one thread */
 #define LINE_CHUNK (1u << 20)
@@ -161,6 +161,7 @@ int mg_csv_find_column(const mg_csv_row *header, const char *name) {
 
 typedef struct source {
     int fd;
+    size_t chunk, carry_max; /* read size and the carry area in front of it */
     bool ranged; /* pread [off, end) instead of read() */
     uint64_t off, end, bytes;
     mg_bgq *q;     /* digest thread, or NULL: then the two slots alternate */
@@ -178,10 +179,10 @@ static ssize_t read_some(source *s, char *dst) {
     for (;;) {
         ssize_t n;
         if (s->ranged) {
-            size_t want = s->end - s->off < MG_CSV_CHUNK ? (size_t)(s->end - s->off) : MG_CSV_CHUNK;
+            size_t want = s->end - s->off < s->chunk ? (size_t)(s->end - s->off) : s->chunk;
             n = want ? pread(s->fd, dst, want, (off_t)s->off) : 0;
         } else {
-            n = read(s->fd, dst, MG_CSV_CHUNK);
+            n = read(s->fd, dst, s->chunk);
         }
         if (n >= 0 || errno != EINTR) {
             if (n > 0) s->off += (uint64_t)n;
@@ -190,12 +191,12 @@ static ssize_t read_some(source *s, char *dst) {
     }
 }
 
-/* Puts the carried record and n new bytes (at slot + CARRY_MAX) into one region; returns its
+/* Puts the carried record and n new bytes (at slot + carry_max) into one region; returns its
  * start. */
 static char *join(source *s, char *slot, size_t n) {
-    char *fresh = slot + CARRY_MAX;
-    if (s->carry_len <= CARRY_MAX) {
-        memcpy(fresh - s->carry_len, s->carry, s->carry_len);
+    char *fresh = slot + s->carry_max;
+    if (s->carry_len <= s->carry_max) {
+        if (s->carry_len) memcpy(fresh - s->carry_len, s->carry, s->carry_len);
         return fresh - s->carry_len;
     }
     size_t need = s->carry_len + n + MG_CSV_PAD;
@@ -218,7 +219,7 @@ static char *join(source *s, char *slot, size_t n) {
 /* A long unfinished record is checked with the reference rules each time it doubles, so an
  * early stray quote is reported as such rather than as an oversized record. */
 static int check_carry(mg_csv_parser *p, source *s) {
-    if (s->carry_len <= CARRY_MAX) {
+    if (s->carry_len <= s->carry_max) {
         s->checked = 0;
         return 0;
     }
@@ -242,9 +243,9 @@ static int check_carry(mg_csv_parser *p, source *s) {
 static int pump(mg_csv_parser *p, source *s, bool final, mg_error *err) {
     for (;;) {
         char *slot = s->q ? mg_bgq_acquire(s->q) : s->slot[s->cur ^= 1];
-        ssize_t n = read_some(s, slot + CARRY_MAX);
+        ssize_t n = read_some(s, slot + s->carry_max);
         if (n < 0) return mg_error_set(err, MG_EIO, "%s: read: %s", p->path, strerror(errno));
-        if (s->q) mg_bgq_submit(s->q, slot + CARRY_MAX, (size_t)n); /* every acquired slot, in order */
+        if (s->q) mg_bgq_submit(s->q, slot + s->carry_max, (size_t)n); /* every acquired slot, in order */
         if (n == 0 && !final) return 0;
         s->bytes += (uint64_t)n;
         char *base = join(s, slot, (size_t)n);
@@ -264,9 +265,22 @@ static void source_free(source *s) {
     free(s->big);
 }
 
+static size_t slot_size(const source *s) { return s->carry_max + s->chunk + MG_CSV_PAD; }
+
+/* Read size: MG_CSV_CHUNK, or less for a smaller regular file (a few KiB for most test
+ * inputs), rounded up to SMALL_CHUNK. */
+static void source_size(source *s) {
+    struct stat st;
+    s->chunk = MG_CSV_CHUNK;
+    if (fstat(s->fd, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size < MG_CSV_CHUNK)
+        s->chunk = ((size_t)st.st_size / SMALL_CHUNK + 1) * SMALL_CHUNK;
+    s->carry_max = s->chunk < CARRY_MAX ? s->chunk : CARRY_MAX;
+}
+
 static void source_slots(source *s) {
-    s->slot[0] = mg_xmalloc(SLOT_SIZE);
-    s->slot[1] = mg_xmalloc(SLOT_SIZE);
+    source_size(s);
+    s->slot[0] = mg_xmalloc(slot_size(s));
+    s->slot[1] = mg_xmalloc(slot_size(s));
 }
 
 static void finish_digest(EVP_MD_CTX *md, char out[MG_DIGEST_STR]) {
@@ -293,7 +307,8 @@ int mg_csv_stream(const char *path, bool want_digest, mg_csv_row_fn fn, void *ud
     if (want_digest) {
         md = EVP_MD_CTX_new();
         if (!md || !EVP_DigestInit_ex(md, EVP_sha256(), NULL)) abort();
-        s.q = mg_bgq_new(DIGEST_SLOTS, SLOT_SIZE, digest_fn, md);
+        source_size(&s);
+        s.q = mg_bgq_new(DIGEST_SLOTS, slot_size(&s), digest_fn, md);
     } else {
         source_slots(&s);
     }
@@ -331,8 +346,15 @@ static void *second_half(void *arg) {
     int rc = pump(&h->p, &h->s, true, &h->err);
     if (rc == MG_CSV_STOP_HEADER) {
         h->p.header_only = false;
-        h->s = (source){.fd = h->s.fd, .ranged = true, .off = from, .end = to, .slot = {h->s.slot[0], h->s.slot[1]},
-                        .big = h->s.big, .big_cap = h->s.big_cap};
+        h->s = (source){.fd = h->s.fd,
+                        .chunk = h->s.chunk,
+                        .carry_max = h->s.carry_max,
+                        .ranged = true,
+                        .off = from,
+                        .end = to,
+                        .slot = {h->s.slot[0], h->s.slot[1]},
+                        .big = h->s.big,
+                        .big_cap = h->s.big_cap};
         rc = pump(&h->p, &h->s, true, &h->err);
     } else if (!rc) {
         rc = MG_EPARSE; /* no header: let the first half report it */

@@ -74,13 +74,15 @@ static size_t unescape(mg_csv_parser *p, const char *q, size_t n, size_t *out) {
 static int record_too_big(mg_csv_parser *p) {
     char w[WHERE_LEN];
     mg_csv_where(p->path, p->record, w, sizeof w);
-    return mg_error_set(p->err, MG_ETOOBIG, "%s: %s: record larger than %u bytes", p->path, w, MG_CSV_MAX_RECORD);
+    return mg_error_set(p->err, MG_ETOOBIG, "%s: %s: record larger than %u bytes", p->path, w,
+                        MG_CSV_MAX_RECORD);
 }
 
 /* Adds one field: raw[0..rawlen) as in the file. Counts it against the record cap (delivered
  * fields only) and stores it unless its column is skipped (its slot holds "" already) or the
  * record already has more fields than the header (it will be refused; only the count matters). */
-static inline int add_field(mg_csv_parser *p, const char *raw, size_t rawlen, enum field_kind kind, bool canon) {
+static inline int add_field(mg_csv_parser *p, const char *raw, size_t rawlen, enum field_kind kind,
+                            bool canon) {
     size_t idx = p->nf++;
     if (idx < p->nskip && p->skip[idx]) return 0;
     const char *content = kind == PLAIN ? raw : raw + 1;
@@ -120,8 +122,8 @@ static int deliver_row(mg_csv_parser *p) {
     } else if (p->nf != p->header_n) {
         char w[WHERE_LEN];
         mg_csv_where(p->path, p->record, w, sizeof w);
-        return mg_error_set(p->err, MG_EPARSE, "%s: %s: record has %zu fields, the header has %zu", p->path, w,
-                            p->nf, p->header_n);
+        return mg_error_set(p->err, MG_EPARSE, "%s: %s: record has %zu fields, the header has %zu", p->path,
+                            w, p->nf, p->header_n);
     }
     for (size_t i = 0; p->has_unesc && i < p->nf; i++)
         if (p->uoff[i] != SIZE_MAX) p->ptr[i] = p->unesc + p->uoff[i];
@@ -161,7 +163,8 @@ static int record_error(mg_csv_parser *p, int code, const char *what) {
 }
 
 /* Ends the field begun at fs (state st) at position i. */
-static int end_field(mg_csv_parser *p, const char *b, size_t fs, size_t i, enum sstate st, bool quoted, bool esc) {
+static int end_field(mg_csv_parser *p, const char *b, size_t fs, size_t i, enum sstate st, bool quoted,
+                     bool esc) {
     if (st == FIELD_NOT_BEGUN) return add_field(p, b + i, 0, PLAIN, true);
     if (!quoted) return add_field(p, b + fs, i - fs, PLAIN, true);
     return add_field(p, b + fs, i - fs, esc ? QUOTED_ESC : QUOTED, false);
@@ -314,7 +317,8 @@ static void classify(mg_csv_parser *p, char *base, size_t len, walk *k) {
 
 /* The last record at the end of the input (no line end after it), from pos; fs is where its
  * current field starts. */
-static int finish_input(mg_csv_parser *p, char *b, size_t len, size_t pos, size_t fs, unsigned nq, unsigned nsp) {
+static int finish_input(mg_csv_parser *p, char *b, size_t len, size_t pos, size_t fs, unsigned nq,
+                        unsigned nsp) {
     if (p->nf == 0 && fs == len) return 0;
     int rc = fast_field(p, b, fs, len, nq, nsp);
     if (rc == FALLBACK) {

@@ -30,9 +30,9 @@ typedef struct mg_csv_parser {
     bool header_only;    /* stop with MG_CSV_STOP_HEADER once the header has been delivered */
     unsigned char *skip; /* per column: 1 = deliver it empty (mg_csv_keep_columns) */
     size_t nskip;
-    uint64_t record;  /* next record number (0 = header) */
-    size_t header_n;  /* field count of the header */
-    uint64_t offset;  /* file offset of the current region (error positions) */
+    uint64_t record; /* next record number (0 = header) */
+    size_t header_n; /* field count of the header */
+    uint64_t offset; /* file offset of the current region (error positions) */
     /* the current record */
     size_t nf, fcap, rec_bytes;
     const char **ptr, **raw;

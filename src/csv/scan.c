@@ -42,16 +42,20 @@ static void classify_portable(const unsigned char *p, size_t nblocks, mg_csv_blo
 }
 
 #if defined(__x86_64__)
-static inline uint64_t mask16(__m128i v, __m128i c) { return (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, c)); }
+static inline uint64_t mask16(__m128i v, __m128i c) {
+    return (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, c));
+}
 
 static void classify_sse2(const unsigned char *p, size_t nblocks, mg_csv_block *out) {
-    const __m128i q = _mm_set1_epi8('"'), d = _mm_set1_epi8(','), cr = _mm_set1_epi8('\r'), lf = _mm_set1_epi8('\n');
+    const __m128i q = _mm_set1_epi8('"'), d = _mm_set1_epi8(','), cr = _mm_set1_epi8('\r'),
+                  lf = _mm_set1_epi8('\n');
     uint64_t carry = 0;
     for (size_t b = 0; b < nblocks; b++, p += MG_CSV_BLOCK) {
         uint64_t quote = 0, sep = 0;
         for (unsigned k = 0; k < 4; k++) {
             __m128i v = _mm_loadu_si128((const __m128i *)(p + 16 * k));
-            __m128i s = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, d), _mm_cmpeq_epi8(v, cr)), _mm_cmpeq_epi8(v, lf));
+            __m128i s = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, d), _mm_cmpeq_epi8(v, cr)),
+                                     _mm_cmpeq_epi8(v, lf));
             quote |= mask16(v, q) << (16 * k);
             sep |= (uint64_t)(uint16_t)_mm_movemask_epi8(s) << (16 * k);
         }
@@ -59,19 +63,22 @@ static void classify_sse2(const unsigned char *p, size_t nblocks, mg_csv_block *
     }
 }
 
-__attribute__((target("avx2"))) static void classify_avx2(const unsigned char *p, size_t nblocks, mg_csv_block *out) {
+__attribute__((target("avx2"))) static void classify_avx2(const unsigned char *p, size_t nblocks,
+                                                          mg_csv_block *out) {
     const __m256i q = _mm256_set1_epi8('"'), d = _mm256_set1_epi8(','), cr = _mm256_set1_epi8('\r'),
                   lf = _mm256_set1_epi8('\n');
     uint64_t carry = 0;
     for (size_t b = 0; b < nblocks; b++, p += MG_CSV_BLOCK) {
-        __m256i v0 = _mm256_loadu_si256((const __m256i *)p), v1 = _mm256_loadu_si256((const __m256i *)(p + 32));
+        __m256i v0 = _mm256_loadu_si256((const __m256i *)p),
+                v1 = _mm256_loadu_si256((const __m256i *)(p + 32));
         __m256i s0 = _mm256_or_si256(_mm256_or_si256(_mm256_cmpeq_epi8(v0, d), _mm256_cmpeq_epi8(v0, cr)),
                                      _mm256_cmpeq_epi8(v0, lf));
         __m256i s1 = _mm256_or_si256(_mm256_or_si256(_mm256_cmpeq_epi8(v1, d), _mm256_cmpeq_epi8(v1, cr)),
                                      _mm256_cmpeq_epi8(v1, lf));
         uint64_t quote = (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v0, q)) |
                          (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v1, q)) << 32;
-        uint64_t sep = (uint64_t)(uint32_t)_mm256_movemask_epi8(s0) | (uint64_t)(uint32_t)_mm256_movemask_epi8(s1) << 32;
+        uint64_t sep =
+            (uint64_t)(uint32_t)_mm256_movemask_epi8(s0) | (uint64_t)(uint32_t)_mm256_movemask_epi8(s1) << 32;
         out[b] = finish(quote, sep, &carry);
     }
 }

@@ -5,6 +5,10 @@
 
 #define IPAD 0x36
 #define OPAD 0x5c
+#define BLOCK 64
+#define LEN_BYTES 8                       /* the message length at the end of the last block */
+#define ONE_BLOCK (BLOCK - 1 - LEN_BYTES) /* longest message that pads into one block: 55 */
+#define WORDS 8
 
 void mg_hmac_init(mg_hmac_key *k, const unsigned char *key, size_t klen) {
     unsigned char block[SHA256_CBLOCK] = {0};
@@ -21,23 +25,115 @@ void mg_hmac_init(mg_hmac_key *k, const unsigned char *key, size_t klen) {
         pad[i] = block[i] ^ OPAD;
     SHA256_Init(&k->outer);
     SHA256_Update(&k->outer, pad, sizeof pad);
+    k->ni = mg_sha256ni_available();
     OPENSSL_cleanse(block, sizeof block);
     OPENSSL_cleanse(pad, sizeof pad);
 }
 
-void mg_hmac_hex(const mg_hmac_key *k, const void *msg, size_t n, unsigned char out[MG_HMAC_HEX_LEN]) {
-    unsigned char ih[SHA256_DIGEST_LENGTH], oh[SHA256_DIGEST_LENGTH];
+static void compress(const mg_hmac_key *k, uint32_t st[WORDS], const unsigned char blk[BLOCK]) {
+    if (k->ni) {
+        mg_sha256ni_compress(st, blk);
+        return;
+    }
+    SHA256_CTX c; /* OpenSSL's own block function uses only h */
+    memcpy(c.h, st, sizeof c.h);
+    SHA256_Transform(&c, blk);
+    memcpy(st, c.h, sizeof c.h);
+}
+
+/* The last block of a message of total (key block included) bytes whose tail is p[0..n). */
+static void pad_block(unsigned char blk[BLOCK], const void *p, size_t n, uint64_t total) {
+    memcpy(blk, p, n);
+    blk[n] = 0x80;
+    memset(blk + n + 1, 0, BLOCK - LEN_BYTES - n - 1);
+    uint64_t bits = total * 8;
+    for (int i = 0; i < LEN_BYTES; i++)
+        blk[BLOCK - 1 - i] = (unsigned char)(bits >> (8 * i));
+}
+
+static void words_be(const uint32_t w[WORDS], unsigned char out[MG_SHA256_LEN]) {
+    for (int i = 0; i < WORDS; i++) {
+        uint32_t be = __builtin_bswap32(w[i]);
+        memcpy(out + 4 * i, &be, 4);
+    }
+}
+
+/* Lowercase hex by a table of the 256 digit pairs. */
+static const char hex_pairs[] = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+                                "202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f"
+                                "404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f"
+                                "606162636465666768696a6b6c6d6e6f707172737475767778797a7b7c7d7e7f"
+                                "808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f"
+                                "a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf"
+                                "c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedf"
+                                "e0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff";
+
+static void hex_words(const uint32_t w[WORDS], unsigned char out[MG_HMAC_HEX_LEN]) {
+    for (int i = 0; i < WORDS; i++)
+        for (int k = 0; k < 4; k++)
+            memcpy(out + 8 * i + 2 * k, hex_pairs + 2 * ((w[i] >> (24 - 8 * k)) & 0xff), 2);
+}
+
+/* Messages that do not pad into one block: OpenSSL's incremental calls on copies of the
+ * midstates. */
+static void hmac_long(const mg_hmac_key *k, const void *msg, size_t n, uint32_t out[WORDS]) {
+    unsigned char ih[MG_SHA256_LEN];
     SHA256_CTX x = k->inner;
     SHA256_Update(&x, msg, n);
     SHA256_Final(ih, &x);
     x = k->outer;
     SHA256_Update(&x, ih, sizeof ih);
-    SHA256_Final(oh, &x);
-    static const char hx[] = "0123456789abcdef";
-    for (int i = 0; i < SHA256_DIGEST_LENGTH; i++) {
-        out[2 * i] = (unsigned char)hx[oh[i] >> 4];
-        out[2 * i + 1] = (unsigned char)hx[oh[i] & 15];
+    SHA256_Final(ih, &x);
+    for (int i = 0; i < WORDS; i++)
+        out[i] = (uint32_t)ih[4 * i] << 24 | (uint32_t)ih[4 * i + 1] << 16 | (uint32_t)ih[4 * i + 2] << 8 |
+                 ih[4 * i + 3];
+}
+
+/* The outer block of the inner hash st (the outer input is the 64-byte key block + 32 bytes). */
+static void outer_block(unsigned char blk[BLOCK], const uint32_t st[WORDS]) {
+    unsigned char ih[MG_SHA256_LEN];
+    words_be(st, ih);
+    pad_block(blk, ih, sizeof ih, BLOCK + MG_SHA256_LEN);
+}
+
+void mg_hmac_hex(const mg_hmac_key *k, const void *msg, size_t n, unsigned char out[MG_HMAC_HEX_LEN]) {
+    uint32_t st[WORDS];
+    if (n > ONE_BLOCK) {
+        hmac_long(k, msg, n, st);
+        hex_words(st, out);
+        return;
     }
+    unsigned char blk[BLOCK];
+    memcpy(st, k->inner.h, sizeof st);
+    pad_block(blk, msg, n, BLOCK + n);
+    compress(k, st, blk);
+    outer_block(blk, st);
+    memcpy(st, k->outer.h, sizeof st);
+    compress(k, st, blk);
+    hex_words(st, out);
+}
+
+void mg_hmac_hex2(const mg_hmac_key *k, const void *m1, size_t n1, unsigned char o1[MG_HMAC_HEX_LEN],
+                  const void *m2, size_t n2, unsigned char o2[MG_HMAC_HEX_LEN]) {
+    if (!k->ni || n1 > ONE_BLOCK || n2 > ONE_BLOCK) {
+        mg_hmac_hex(k, m1, n1, o1);
+        mg_hmac_hex(k, m2, n2, o2);
+        return;
+    }
+    uint32_t s1[WORDS], s2[WORDS];
+    unsigned char b1[BLOCK], b2[BLOCK];
+    memcpy(s1, k->inner.h, sizeof s1);
+    memcpy(s2, k->inner.h, sizeof s2);
+    pad_block(b1, m1, n1, BLOCK + n1);
+    pad_block(b2, m2, n2, BLOCK + n2);
+    mg_sha256ni_compress2(s1, b1, s2, b2);
+    outer_block(b1, s1);
+    outer_block(b2, s2);
+    memcpy(s1, k->outer.h, sizeof s1);
+    memcpy(s2, k->outer.h, sizeof s2);
+    mg_sha256ni_compress2(s1, b1, s2, b2);
+    hex_words(s1, o1);
+    hex_words(s2, o2);
 }
 
 void mg_hmac_cleanse(mg_hmac_key *k) { OPENSSL_cleanse(k, sizeof *k); }

@@ -18,6 +18,9 @@
 #include "data/bias.h"
 #include "data/cmap.h"
 #include "data/drift.h"
+#include "data/hmac.h"
+
+#include <openssl/hmac.h>
 
 /* |got - want| <= tol, with the values in the failure message */
 #define assert_double_equal(got, want, tol) assert_close((got), (want), (tol), __FILE__, __LINE__)
@@ -232,11 +235,51 @@ static void test_drift_compare(void **state) {
     assert_string_equal(err.message, "no numeric feature common to ref and cur");
 }
 
+/* RFC 4231 test case 2, then every message length 0..130 (one block, two blocks, the 55/56
+ * boundary) against OpenSSL's HMAC(), with the SHA extensions and without, one and two at a
+ * time, and a key longer than the block (hashed first). */
+static void test_hmac(void **state) {
+    (void)state;
+    mg_hmac_key k;
+    unsigned char tok[MG_HMAC_HEX_LEN], tok2[MG_HMAC_HEX_LEN];
+    mg_hmac_init(&k, (const unsigned char *)"Jefe", 4);
+    mg_hmac_hex(&k, "what do ya want for nothing?", 28, tok);
+    assert_memory_equal(tok, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843",
+                        MG_HMAC_HEX_LEN);
+    unsigned char key[100], msg[131], d[MG_SHA256_LEN];
+    char want[MG_HMAC_HEX_LEN + 1];
+    for (size_t i = 0; i < sizeof key; i++)
+        key[i] = (unsigned char)(i * 7 + 1);
+    for (size_t i = 0; i < sizeof msg; i++)
+        msg[i] = (unsigned char)(i * 13 + 5);
+    for (size_t klen = 32; klen <= sizeof key; klen += sizeof key - 32) {
+        mg_hmac_init(&k, key, klen);
+        bool ni = k.ni;
+        for (int pass = 0; pass < 2; pass++) {
+            k.ni = pass ? false : ni;
+            for (size_t n = 0; n < sizeof msg; n++) {
+                HMAC(EVP_sha256(), key, (int)klen, msg, n, d, NULL);
+                mg_hex(d, sizeof d, want);
+                mg_hmac_hex(&k, msg, n, tok);
+                if (memcmp(tok, want, MG_HMAC_HEX_LEN)) fail_msg("key %zu, %zu bytes, ni %d", klen, n, k.ni);
+                size_t m = (n * 7) % sizeof msg;
+                mg_hmac_hex2(&k, msg, n, tok, msg + 1, m - (m > 0), tok2);
+                HMAC(EVP_sha256(), key, (int)klen, msg + 1, m - (m > 0), d, NULL);
+                assert_memory_equal(tok, want, MG_HMAC_HEX_LEN);
+                mg_hex(d, sizeof d, want);
+                assert_memory_equal(tok2, want, MG_HMAC_HEX_LEN);
+            }
+        }
+        mg_hmac_cleanse(&k);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bias_groups),    cmocka_unit_test(test_anon_keys_and_order),
         cmocka_unit_test(test_cmap_merge),     cmocka_unit_test(test_baseline_bins),
         cmocka_unit_test(test_drift_breaches), cmocka_unit_test(test_drift_compare),
+        cmocka_unit_test(test_hmac),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,8 +1,6 @@
-/* Unit tests for kubectl-modelgov's shared pieces (plugin/cli, linked from the plugin's archive)
- * and the data modules under it: kubectl-style option parsing (permutation, --flag=value,
- * -nVALUE, "--", unknown flags), the streaming CSV reader (RFC 4180 quoting, CRLF, embedded
- * newlines, NUL bytes, spaces kept, blank lines, field-count and quote errors naming the line,
- * digest), the counter map and the background queue. */
+/* Unit tests for kubectl-modelgov's shared pieces (plugin/cli, linked from the plugin's
+ * archive): kubectl-style option parsing (permutation, --flag=value, -nVALUE, "--", unknown
+ * flags), the shared option helpers, the counter map and the background queue. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,7 +13,6 @@
 
 #include "core/bgq.h"
 #include "core/mem.h"
-#include "csv/reader.h"
 #include "data/cmap.h"
 #include "plugin/cli.h"
 
@@ -67,126 +64,6 @@ static void test_parse_errors(void **state) {
     assert_int_equal(split.n, 2);
     assert_int_equal(mg_strvec_split(&split, "a,,b"), -1);
     mg_strvec_free(&split);
-}
-
-static char *write_tmp(const void *data, size_t n) {
-    char *path = mg_xstrdup("/tmp/test_plugin_XXXXXX");
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    assert_int_equal(write(fd, data, n), (ssize_t)n);
-    close(fd);
-    return path;
-}
-
-typedef struct collected {
-    mg_strvec cells; /* "record:field=value" */
-} collected;
-
-static int collect(const mg_csv_row *row, void *ud, mg_error *err) {
-    collected *c = ud;
-    c->cells.owned = true;
-    for (size_t i = 0; i < row->n; i++) {
-        char *s = mg_xasprintf("%llu:%zu=%.*s", (unsigned long long)row->record, i, (int)row->len[i],
-                               row->field[i]);
-        mg_strvec_push(&c->cells, s);
-        free(s);
-    }
-    return 0;
-}
-
-static void test_csv_rfc4180(void **state) {
-    (void)state;
-    static const char text[] = "a,b,c\r\n"
-                               "\"x, y\",\"say \"\"hi\"\"\",\"l1\r\nl2\"\r\n"
-                               "\r\n"
-                               " sp ,,Zo\xc3\xab\n"
-                               "q,\"\",last"; /* no final newline */
-    char *p = write_tmp(text, sizeof text - 1);
-    collected c = {0};
-    mg_csv_result res;
-    mg_error err;
-    assert_int_equal(mg_csv_stream(p, true, collect, &c, &res, &err), 0);
-    assert_int_equal(res.records, 3);
-    assert_int_equal(res.bytes, sizeof text - 1);
-    assert_int_equal(strncmp(res.digest, "sha256:", 7), 0);
-    assert_int_equal(c.cells.n, 12);
-    assert_string_equal(c.cells.v[3], "1:0=x, y");
-    assert_string_equal(c.cells.v[4], "1:1=say \"hi\"");
-    assert_string_equal(c.cells.v[5], "1:2=l1\r\nl2");
-    assert_string_equal(c.cells.v[6], "2:0= sp "); /* spaces are data */
-    assert_string_equal(c.cells.v[7], "2:1=");
-    assert_string_equal(c.cells.v[8], "2:2=Zo\xc3\xab");
-    assert_string_equal(c.cells.v[11], "3:2=last");
-    mg_strvec_free(&c.cells);
-    unlink(p);
-    free(p);
-}
-
-static void expect_error(const char *text, int code, const char *needle) {
-    char *p = write_tmp(text, strlen(text));
-    collected c = {0};
-    mg_error err;
-    assert_int_equal(mg_csv_stream(p, false, collect, &c, NULL, &err), code);
-    if (!strstr(err.message, needle)) fail_msg("\"%s\" not in \"%s\"", needle, err.message);
-    mg_strvec_free(&c.cells);
-    unlink(p);
-    free(p);
-}
-
-static void test_csv_errors(void **state) {
-    (void)state;
-    expect_error("a,b\n\"x\ny\nz\",1\n2,3,4\n", MG_EPARSE, "line 5: record has 3 fields");
-    expect_error("a,b\r\n1,2\r\n\"m\r\nl\",3\r\n4,x\"y\r\n", MG_EPARSE, "line 5: malformed");
-    expect_error("a,b\n1,2\n3,\"open\n4,5\n", MG_EPARSE, "line 3: unterminated");
-    expect_error("a,b\n\"ab\"c,1\n", MG_EPARSE, "line 2: malformed");
-    expect_error("", MG_EPARSE, "no header");
-    expect_error("a\n", 0, ""); /* header only: fine, 0 records */
-}
-
-static void test_csv_nul_bytes(void **state) {
-    (void)state;
-    static const char text[] = "k,v\n\"a\0b\",2\n";
-    char *p = write_tmp(text, sizeof text - 1);
-    collected c = {0};
-    mg_error err;
-    assert_int_equal(mg_csv_stream(p, false, collect, &c, NULL, &err), 0);
-    assert_int_equal(c.cells.n, 4);
-    assert_int_equal(memcmp(c.cells.v[2], "1:0=a", 6), 0); /* the field holds a NUL */
-    mg_strvec_free(&c.cells);
-    unlink(p);
-    free(p);
-}
-
-static int keep_second(const mg_csv_row *row, void *ud, mg_error *err) {
-    if (row->record == 0) {
-        int col = 1;
-        mg_csv_keep_columns(row, &col, 1);
-    }
-    return collect(row, ud, err);
-}
-
-static void test_csv_keep_columns(void **state) {
-    (void)state;
-    static const char text[] = "a,b,c\n1,2,3\n4,5,6\n";
-    char *p = write_tmp(text, sizeof text - 1);
-    collected c = {0};
-    mg_error err;
-    assert_int_equal(mg_csv_stream(p, false, keep_second, &c, NULL, &err), 0);
-    assert_int_equal(c.cells.n, 9);
-    assert_string_equal(c.cells.v[3], "1:0=");
-    assert_string_equal(c.cells.v[4], "1:1=2");
-    assert_string_equal(c.cells.v[5], "1:2=");
-    mg_strvec_free(&c.cells);
-    /* a small file: the two-thread entry point parses it on one thread, with ud */
-    bool used2 = true;
-    collected c2 = {0};
-    assert_int_equal(mg_csv_stream2(p, true, collect, &c, &c2, &used2, NULL, &err), 0);
-    assert_false(used2);
-    assert_int_equal(c.cells.n, 9);
-    assert_int_equal(c2.cells.n, 0);
-    mg_strvec_free(&c.cells);
-    unlink(p);
-    free(p);
 }
 
 static void test_cmap(void **state) {
@@ -258,13 +135,45 @@ static void test_bgq_order(void **state) {
     assert_int_equal(sum, want);
 }
 
+/* Workers change the buffers in any order; emit sees them changed and strictly in order. */
+static int add_one(void *ud, char *p, size_t n) {
+    (void)ud;
+    for (size_t i = 0; i < n; i++)
+        p[i]++;
+    return 0;
+}
+
+typedef struct seq {
+    int next;
+    bool ok;
+} seq;
+
+static int check_order(void *ud, const char *p, size_t n) {
+    seq *s = ud;
+    s->ok = s->ok && n == 4 && p[0] == (char)(s->next % 100 + 1);
+    s->next++;
+    return 0;
+}
+
+static void test_bgq_workers(void **state) {
+    (void)state;
+    seq s = {.ok = true};
+    mg_bgq *q = mg_bgq_new_workers(5, 16, 3, add_one, check_order, &s);
+    for (int i = 0; i < 2000; i++) {
+        char *b = mg_bgq_acquire(q);
+        memset(b, i % 100, 4);
+        mg_bgq_submit(q, b, 4);
+    }
+    assert_int_equal(mg_bgq_finish(q), 0);
+    assert_int_equal(s.next, 2000);
+    assert_true(s.ok);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse_permuted), cmocka_unit_test(test_parse_errors),
-        cmocka_unit_test(test_csv_rfc4180),    cmocka_unit_test(test_csv_errors),
-        cmocka_unit_test(test_csv_nul_bytes),  cmocka_unit_test(test_csv_keep_columns),
         cmocka_unit_test(test_cmap),           cmocka_unit_test(test_bgq_order),
-        cmocka_unit_test(test_shared_options),
+        cmocka_unit_test(test_bgq_workers),    cmocka_unit_test(test_shared_options),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

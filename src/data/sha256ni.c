@@ -1,0 +1,140 @@
+#include "data/sha256ni.h"
+
+#include <string.h>
+#if defined(__x86_64__)
+#include <cpuid.h>
+#include <immintrin.h>
+#endif
+
+static const uint32_t K[64] = {
+    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
+};
+
+#if defined(__x86_64__)
+#define SHANI __attribute__((target("sha,sse4.1,ssse3")))
+
+/* state[8] (a..h) <-> the two registers the instructions use: ABEF and CDGH */
+SHANI static inline void load_state(const uint32_t s[8], __m128i *abef, __m128i *cdgh) {
+    __m128i t = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)s), 0xB1);       /* CDAB */
+    __m128i u = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)(s + 4)), 0x1B); /* EFGH */
+    *abef = _mm_alignr_epi8(t, u, 8);
+    *cdgh = _mm_blend_epi16(u, t, 0xF0);
+}
+
+SHANI static inline void store_state(uint32_t s[8], __m128i abef, __m128i cdgh) {
+    __m128i t = _mm_shuffle_epi32(abef, 0x1B); /* FEBA */
+    __m128i u = _mm_shuffle_epi32(cdgh, 0xB1); /* DCHG */
+    _mm_storeu_si128((__m128i *)s, _mm_blend_epi16(t, u, 0xF0));
+    _mm_storeu_si128((__m128i *)(s + 4), _mm_alignr_epi8(u, t, 8));
+}
+
+/* Four rounds i (0..15) of one message: w[] holds its schedule, 16 words in 4 registers. */
+#define ROUNDS(i, s0, s1, w)                                                                                 \
+    do {                                                                                                     \
+        __m128i m_ = _mm_add_epi32(w[(i) % 4], _mm_loadu_si128((const __m128i *)(K + 4 * (i))));             \
+        s1 = _mm_sha256rnds2_epu32(s1, s0, m_);                                                              \
+        if ((i) >= 3 && (i) <= 14) {                                                                         \
+            w[((i) + 1) % 4] =                                                                               \
+                _mm_add_epi32(w[((i) + 1) % 4], _mm_alignr_epi8(w[(i) % 4], w[((i) + 3) % 4], 4));           \
+            w[((i) + 1) % 4] = _mm_sha256msg2_epu32(w[((i) + 1) % 4], w[(i) % 4]);                           \
+        }                                                                                                    \
+        s0 = _mm_sha256rnds2_epu32(s0, s1, _mm_shuffle_epi32(m_, 0x0E));                                     \
+        if ((i) >= 1 && (i) <= 12) w[((i) + 3) % 4] = _mm_sha256msg1_epu32(w[((i) + 3) % 4], w[(i) % 4]);    \
+    } while (0)
+
+SHANI static inline void load_block(const unsigned char *b, __m128i w[4]) {
+    const __m128i bswap = _mm_set_epi64x(0x0c0d0e0f08090a0bll, 0x0405060700010203ll);
+    for (int k = 0; k < 4; k++)
+        w[k] = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(b + 16 * k)), bswap);
+}
+
+SHANI static void compress1(uint32_t s[8], const unsigned char *b) {
+    __m128i s0, s1, w[4];
+    load_state(s, &s0, &s1);
+    __m128i a0 = s0, a1 = s1;
+    load_block(b, w);
+#define ROUNDS1(i) ROUNDS(i, s0, s1, w)
+    ROUNDS1(0);
+    ROUNDS1(1);
+    ROUNDS1(2);
+    ROUNDS1(3);
+    ROUNDS1(4);
+    ROUNDS1(5);
+    ROUNDS1(6);
+    ROUNDS1(7);
+    ROUNDS1(8);
+    ROUNDS1(9);
+    ROUNDS1(10);
+    ROUNDS1(11);
+    ROUNDS1(12);
+    ROUNDS1(13);
+    ROUNDS1(14);
+    ROUNDS1(15);
+#undef ROUNDS1
+    store_state(s, _mm_add_epi32(s0, a0), _mm_add_epi32(s1, a1));
+}
+
+/* Two independent messages interleaved: the round instructions of one fill the other's wait. */
+SHANI static void compress2(uint32_t s[8], const unsigned char *b, uint32_t t[8], const unsigned char *c) {
+    __m128i s0, s1, w[4], t0, t1, v[4];
+    load_state(s, &s0, &s1);
+    load_state(t, &t0, &t1);
+    __m128i a0 = s0, a1 = s1, c0 = t0, c1 = t1;
+    load_block(b, w);
+    load_block(c, v);
+#define ROUNDS2(i)                                                                                           \
+    ROUNDS(i, s0, s1, w);                                                                                    \
+    ROUNDS(i, t0, t1, v)
+    ROUNDS2(0);
+    ROUNDS2(1);
+    ROUNDS2(2);
+    ROUNDS2(3);
+    ROUNDS2(4);
+    ROUNDS2(5);
+    ROUNDS2(6);
+    ROUNDS2(7);
+    ROUNDS2(8);
+    ROUNDS2(9);
+    ROUNDS2(10);
+    ROUNDS2(11);
+    ROUNDS2(12);
+    ROUNDS2(13);
+    ROUNDS2(14);
+    ROUNDS2(15);
+#undef ROUNDS2
+    store_state(s, _mm_add_epi32(s0, a0), _mm_add_epi32(s1, a1));
+    store_state(t, _mm_add_epi32(t0, c0), _mm_add_epi32(t1, c1));
+}
+
+bool mg_sha256ni_available(void) {
+    unsigned a, b, c, d;
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return false;
+    if (!(b & (1u << 29))) return false; /* SHA */
+    if (!__get_cpuid(1, &a, &b, &c, &d)) return false;
+    return (c & (1u << 19)) && (c & (1u << 9)); /* SSE4.1, SSSE3 */
+}
+
+void mg_sha256ni_compress(uint32_t state[8], const unsigned char block[64]) { compress1(state, block); }
+
+void mg_sha256ni_compress2(uint32_t s1[8], const unsigned char b1[64], uint32_t s2[8],
+                           const unsigned char b2[64]) {
+    compress2(s1, b1, s2, b2);
+}
+#else
+bool mg_sha256ni_available(void) { return false; }
+void mg_sha256ni_compress(uint32_t state[8], const unsigned char block[64]) {
+    (void)state;
+    (void)block;
+}
+void mg_sha256ni_compress2(uint32_t s1[8], const unsigned char b1[64], uint32_t s2[8],
+                           const unsigned char b2[64]) {
+    (void)s1, (void)b1, (void)s2, (void)b2;
+}
+#endif
