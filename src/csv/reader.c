@@ -19,7 +19,7 @@
  * copied in front of the new bytes so the parser sees one contiguous region. A longer unfinished
  * record moves to a growable heap buffer (rare: records of 64 KiB and more). */
 #define CARRY_MAX (64u * 1024u)
-#define SMALL_CHUNK 4096u /* the smallest read size: a small file gets small slots */
+#define SMALL_CHUNK 4096u   /* the smallest read size: a small file gets small slots */
 #define DIGEST_SLOTS 4      /* read buffers in flight to the digest thread */
 #define PAR_MIN (32u << 20) /* files smaller than this are parsed on one thread */
 #define LINE_CHUNK (1u << 20)
@@ -162,7 +162,7 @@ int mg_csv_find_column(const mg_csv_row *header, const char *name) {
 typedef struct source {
     int fd;
     size_t chunk, carry_max; /* read size and the carry area in front of it */
-    bool ranged; /* pread [off, end) instead of read() */
+    bool ranged;             /* pread [off, end) instead of read() */
     uint64_t off, end, bytes;
     mg_bgq *q;     /* digest thread, or NULL: then the two slots alternate */
     char *slot[2]; /* without q */
