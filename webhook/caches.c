@@ -16,7 +16,7 @@
 #include "oci/registry.h"
 #include "webhook/webhook.h"
 
-enum { C_MV, C_MREV, C_DSV, C_TR, C_MD, C_DEPLOY, C_RS, C_STS, C_RC, C_COUNT };
+enum { C_MV, C_MREV, C_DSV, C_TR, C_MD, C_NS, C_DEPLOY, C_RS, C_STS, C_RC, C_COUNT };
 
 struct mg_webhook_caches {
     mg_informer *inf[C_COUNT];
@@ -61,6 +61,21 @@ static json_t *strip_workload(json_t *obj, void *ud) {
     return json_incref(obj);
 }
 
+/* Namespaces: only whether one is terminating (its records may then go) is read. */
+static json_t *namespace_phase(json_t *obj, void *ud) {
+    (void)ud;
+    json_t *meta = json_object_get(obj, "metadata");
+    json_t *keep = json_pack("{s:{}}", "metadata");
+    static const char *const fields[] = {"name", "resourceVersion", "deletionTimestamp"};
+    for (size_t i = 0; i < sizeof fields / sizeof *fields; i++) {
+        json_t *v = json_object_get(meta, fields[i]);
+        if (v) json_object_set(json_object_get(keep, "metadata"), fields[i], v);
+    }
+    json_t *phase = mg_json_get(obj, "status", "phase", NULL);
+    if (phase) json_object_set_new(keep, "status", json_pack("{s:O}", "phase", phase));
+    return keep;
+}
+
 /* ModelVersions: the rules read metadata, the identifying spec fields and the quarantine
  * status; the baseline, metrics, review summary and quarantine evidence can be large and are
  * never read here. */
@@ -86,6 +101,7 @@ int mg_webhook_caches_new(mg_client *client, const char *group,
         [C_MD] = {g, "v1alpha1", "modeldeployments", true},  [C_DEPLOY] = {"apps", "v1", "deployments", true},
         [C_RS] = {"apps", "v1", "replicasets", true},        [C_STS] = {"apps", "v1", "statefulsets", true},
         [C_RC] = {"", "v1", "replicationcontrollers", true},
+        [C_NS] = {"", "v1", "namespaces", false},
     };
     mg_webhook_caches *c = mg_xcalloc(1, sizeof *c);
     mg_informer_handlers none = {0};
@@ -95,6 +111,7 @@ int mg_webhook_caches_new(mg_client *client, const char *group,
         mg_informer_opts o = {.namespace = NULL, .compact_store = true};
         if (i >= C_DEPLOY) o.transform = strip_workload;
         if (i == C_MV) o.transform = strip_modelversion;
+        if (i == C_NS) o.transform = namespace_phase;
         c->inf[i] = mg_informer_new(client, &gvrs[i], &o, &none);
     }
     c->stores.modelversions = mg_informer_store(c->inf[C_MV]);
@@ -106,6 +123,7 @@ int mg_webhook_caches_new(mg_client *client, const char *group,
     c->stores.replicasets = mg_informer_store(c->inf[C_RS]);
     c->stores.statefulsets = mg_informer_store(c->inf[C_STS]);
     c->stores.replicationcontrollers = mg_informer_store(c->inf[C_RC]);
+    c->stores.namespaces = mg_informer_store(c->inf[C_NS]);
     c->stores.resolve_tag = resolve_tag;
     c->stores.resolve_ctx = resolve_ctx;
     int rc = mg_policy_stores_add_indexes(&c->stores, err);

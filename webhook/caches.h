@@ -1,8 +1,9 @@
 /* webhook/caches — the webhook's watch-fed caches: one informer per resource the admission rules
  * read, feeding the policy index stores (src/policy/index.h).
  *
- * Owns: nine informers over all namespaces — mlops.modelgov.io/v1alpha1 ModelVersions,
- * ModelReviews, DatasetVersions, TrainingRuns, ModelDeployments, and the workloads with a `scale`
+ * Owns: ten informers over all namespaces — mlops.modelgov.io/v1alpha1 ModelVersions,
+ * ModelReviews, DatasetVersions, TrainingRuns, ModelDeployments, core/v1 Namespaces (name and
+ * deletion state only: records go only with their namespace), and the workloads with a `scale`
  * subresource: apps/v1 Deployments, ReplicaSets, StatefulSets and v1 ReplicationControllers
  * (trimmed before caching to metadata without annotations, spec.replicas and the pod template's
  * labels and container names and images: a `scale` request is judged from the cached template) —

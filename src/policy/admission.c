@@ -56,6 +56,12 @@ static void allow(actx *c, const char *rule) {
 
 static const json_t *arr_or_empty(const json_t *a) { return json_is_array(a) ? a : NULL; }
 
+static bool in_any_group(const mg_admission_request *r, const mg_strlist *groups) {
+    for (size_t i = 0; i < groups->len; i++)
+        if (mg_admission_user_in_group(r, groups->items[i])) return true;
+    return false;
+}
+
 #define IXCALL(c, fn, ...) ((c)->ix && (c)->ix->fn ? kept((c), (c)->ix->fn((c)->ix->ctx, __VA_ARGS__)) : NULL)
 
 static const char *ann(const json_t *obj, const char *key) {
@@ -630,80 +636,140 @@ static void judge_modelversion_create(actx *c) {
                         "versions are immutable, pick a new version",
                         model, version, c->ns, mvname(mv));
     }
+    const char *why = NULL;
+    if (mv_quarantined(c, r->object, &why))
+        return deny(
+            c, "quarantined-digest",
+            "ModelVersion %s: digest %s is quarantined in namespace %s (%s): a quarantined artifact cannot "
+            "be registered again under another ModelVersion",
+            name, digest, c->ns, why);
     allow(c, "modelversion-create");
 }
 
-static void judge_review_create(actx *c) {
+/* The reviewer is the requesting user, the verdict fits the kind, the user is in the kind's
+ * reviewer groups. False after denying. */
+static bool review_identity(actx *c, const char *name, mg_review_kind *kind_out,
+                            mg_review_verdict *verdict_out) {
     const mg_admission_request *r = c->req;
     const json_t *o = r->object;
-    const char *name = objname(c, o);
     const char *reviewer = mg_json_str(o, "spec", "reviewer", NULL);
     const char *kind_s = mg_json_str(o, "spec", "kind", NULL),
                *verdict_s = mg_json_str(o, "spec", "verdict", NULL);
     if (!streq(reviewer, r->username))
         return deny(c, "review-identity",
                     "ModelReview %s: spec.reviewer '%s' must be the requesting user '%s'", name,
-                    reviewer ? reviewer : "", r->username);
-    mg_review_kind kind = mg_review_kind_parse(kind_s);
-    mg_review_verdict verdict = mg_review_verdict_parse(verdict_s);
+                    reviewer ? reviewer : "", r->username),
+               false;
+    mg_review_kind kind = *kind_out = mg_review_kind_parse(kind_s);
+    mg_review_verdict verdict = *verdict_out = mg_review_verdict_parse(verdict_s);
     if (kind == MG_REVIEW_KIND_INVALID)
         return deny(c, "review-identity",
                     "ModelReview %s: spec.kind '%s' is not security, performance, bias or incident", name,
-                    kind_s ? kind_s : "");
+                    kind_s ? kind_s : ""),
+               false;
     if (!mg_review_verdict_fits(kind, verdict))
         return deny(c, "review-identity", "ModelReview %s: verdict '%s' does not fit a %s review (use %s)",
                     name, verdict_s ? verdict_s : "", kind_s,
-                    kind == MG_REVIEW_INCIDENT ? "confirm or release" : "approve or reject");
+                    kind == MG_REVIEW_INCIDENT ? "confirm or release" : "approve or reject"),
+               false;
     const mg_strlist *groups = &c->cfg->reviewer_groups[kind];
-    if (groups->len > 0) {
-        bool in = false;
-        for (size_t i = 0; i < groups->len && !in; i++)
-            in = mg_admission_user_in_group(r, groups->items[i]);
-        if (!in) {
-            mg_buf b;
-            mg_buf_init(&b, 512);
-            for (size_t i = 0; i < groups->len; i++)
-                mg_buf_printf(&b, "%s%s", i ? ", " : "", groups->items[i]);
-            deny(c, "review-identity", "user %s may not make %s reviews: not in the reviewer group(s) %s",
-                 r->username, kind_s, b.data);
-            mg_buf_free(&b);
-            return;
-        }
-    }
+    if (groups->len == 0 || in_any_group(r, groups)) return true;
+    mg_buf b;
+    mg_buf_init(&b, 512);
+    for (size_t i = 0; i < groups->len; i++)
+        mg_buf_printf(&b, "%s%s", i ? ", " : "", groups->items[i]);
+    deny(c, "review-identity", "user %s may not make %s reviews: not in the reviewer group(s) %s",
+         r->username, kind_s, b.data);
+    mg_buf_free(&b);
+    return false;
+}
+
+/* The ModelVersion a review judges: spec.modelVersion, or the one spec.modelDeployment runs (when
+ * both are given, the deployment must run that version). NULL after denying. */
+static const json_t *review_target(actx *c, const char *name) {
+    const json_t *o = c->req->object;
     const char *mvn = mg_json_str(o, "spec", "modelVersion", NULL),
                *mdn = mg_json_str(o, "spec", "modelDeployment", NULL);
-    if (!mvn && mdn) {
+    if (mdn) {
         const json_t *md = IXCALL(c, modeldeployment, c->ns, mdn);
         if (!md)
             return deny(c, "review-identity", "ModelReview %s: ModelDeployment %s not found in namespace %s",
-                        name, mdn, c->ns);
-        mvn = mg_json_str(md, "spec", "modelVersion", NULL);
+                        name, mdn, c->ns),
+                   NULL;
+        const char *runs = mg_json_str(md, "spec", "modelVersion", NULL);
+        if (mvn && !streq(mvn, runs))
+            return deny(c, "review-identity",
+                        "ModelReview %s: ModelDeployment %s runs ModelVersion %s, not %s", name, mdn,
+                        runs ? runs : "(none)", mvn),
+                   NULL;
+        mvn = runs;
     }
     if (!mvn)
         return deny(c, "review-identity",
-                    "ModelReview %s names neither spec.modelVersion nor spec.modelDeployment", name);
+                    "ModelReview %s names neither spec.modelVersion nor spec.modelDeployment", name),
+               NULL;
     const json_t *mv = IXCALL(c, mv_by_name, c->ns, mvn);
     if (!mv)
-        return deny(c, "review-identity", "ModelReview %s: ModelVersion %s not found in namespace %s", name,
-                    mvn, c->ns);
-    const char *author = ann(mv, MG_ANNOTATION_AUTHOR);
-    if (!author) {
+        deny(c, "review-identity", "ModelReview %s: ModelVersion %s not found in namespace %s", name, mvn,
+             c->ns);
+    return mv;
+}
+
+/* A review counts only for the object it records (policy/mvstate): spec.modelVersionUID and
+ * spec.digest must be those of the ModelVersion it judges now. */
+static bool review_binding(actx *c, const char *name, const json_t *mv) {
+    const json_t *o = c->req->object;
+    const char *uid = mg_json_str(mv, "metadata", "uid", NULL),
+               *digest = mg_json_str(mv, "spec", "digest", NULL);
+    const char *ruid = mg_json_str(o, "spec", MG_REVIEW_FIELD_UID, NULL),
+               *rdigest = mg_json_str(o, "spec", MG_REVIEW_FIELD_DIGEST, NULL);
+    if (uid && digest && streq(ruid, uid) && streq(rdigest, digest)) return true;
+    deny(c, "review-binding",
+         "ModelReview %s must record the ModelVersion it judges: spec.%s: %s and spec.%s: %s (ModelVersion "
+         "%s)%s "
+         "(kubectl modelgov review fills them)",
+         name, MG_REVIEW_FIELD_UID, uid ? uid : "?", MG_REVIEW_FIELD_DIGEST, digest ? digest : "?",
+         mvname(mv),
+         ruid && !streq(ruid, uid) ? "; it records another object (deleted and registered again?)" : "");
+    return false;
+}
+
+static void judge_review_create(actx *c) {
+    const mg_admission_request *r = c->req;
+    const char *name = objname(c, r->object);
+    mg_review_kind kind;
+    mg_review_verdict verdict;
+    if (!review_identity(c, name, &kind, &verdict)) return;
+    if (json_array_size(mg_json_get(r->object, "metadata", "ownerReferences", NULL)) > 0)
+        return deny(
+            c, "review-record",
+            "ModelReview %s: reviews are records and carry no ownerReferences (garbage collection would "
+            "erase them)",
+            name);
+    const json_t *mv = review_target(c, name);
+    if (!mv || !review_binding(c, name, mv)) return;
+    const char *author = ann(mv, MG_ANNOTATION_AUTHOR), *reviewer = r->username;
+    if (!author)
         mg_admission_decision_warn(
-            c->d, "modelgov: ModelVersion %s has no %s annotation; separation of duties not checked", mvn,
-            MG_ANNOTATION_AUTHOR);
-    } else if (streq(author, reviewer)) {
+            c->d, "modelgov: ModelVersion %s has no %s annotation; separation of duties not checked",
+            mvname(mv), MG_ANNOTATION_AUTHOR);
+    else if (streq(author, reviewer))
         return deny(c, "review-identity",
                     "separation of duties: %s registered ModelVersion %s and cannot review it", reviewer,
-                    mvn);
-    }
+                    mvname(mv));
+    const char *why = NULL;
+    if (verdict == MG_VERDICT_APPROVE && mv_quarantined(c, mv, &why))
+        return deny(
+            c, "review-quarantined",
+            "ModelReview %s: ModelVersion %s is quarantined (%s): a quarantined digest cannot be approved; "
+            "release it with an incident review first",
+            name, mvname(mv), why);
     allow(c, "review-identity");
 }
 
 static void judge_trainingrun(actx *c) {
     const mg_admission_request *r = c->req;
     const char *dsn = mg_json_str(r->object, "spec", "datasetVersion", NULL);
-    if (r->op == MG_OP_UPDATE && streq(dsn, mg_json_str(r->old_object, "spec", "datasetVersion", NULL)))
-        return allow(c, "training-dataset");
     const char *name = objname(c, r->object);
     if (!dsn) return deny(c, "training-dataset", "TrainingRun %s has no spec.datasetVersion", name);
     const json_t *ds = IXCALL(c, dataset, c->ns, dsn);
@@ -724,6 +790,14 @@ static void judge_trainingrun(actx *c) {
     if (!json_is_true(json_object_get(scan, "passed")))
         return deny(c, "training-dataset", "TrainingRun %s: the bias scan of DatasetVersion %s did not pass",
                     name, dsn);
+    const char *file = mg_json_str(scan, "fileDigest", NULL),
+               *digest = mg_json_str(ds, "spec", "digest", NULL);
+    if (!streq(file, digest))
+        return deny(
+            c, "training-dataset",
+            "TrainingRun %s: the bias scan of DatasetVersion %s attests file digest '%s', not the dataset's "
+            "spec.digest %s: scan the dataset's own file",
+            name, dsn, file ? file : "", digest ? digest : "(none)");
     const char *tool = mg_json_str(scan, "tool", "name", NULL);
     if (!mg_strlist_contains(&c->cfg->approved_scan_tools, tool))
         return deny(c, "training-dataset",
@@ -733,10 +807,9 @@ static void judge_trainingrun(actx *c) {
     allow(c, "training-dataset");
 }
 
-static void judge_dataset_delete(actx *c) {
-    const mg_admission_request *r = c->req;
-    const json_t *refs = arr_or_empty(IXCALL(c, dataset_referrers, c->ns, r->name));
-    if (!refs || json_array_size(refs) == 0) return allow(c, "dataset-in-use");
+/* Denies deleting kind r->name while refs (stubs with "kind" and metadata.name) exist. */
+static void deny_in_use(actx *c, const char *rule, const char *kind, const json_t *refs) {
+    if (!refs || json_array_size(refs) == 0) return allow(c, rule);
     mg_buf b;
     mg_buf_init(&b, 1024);
     size_t i;
@@ -749,28 +822,144 @@ static void judge_dataset_delete(actx *c) {
         const char *k = mg_json_str(o, "kind", NULL);
         mg_buf_printf(&b, "%s%s %s", i ? ", " : "", k ? k : "object", mvname(o) ? mvname(o) : "?");
     }
-    deny(c, "dataset-in-use", "DatasetVersion %s is referenced by %s and cannot be deleted", r->name, b.data);
+    deny(c, rule, "%s %s is referenced by %s and cannot be deleted (its lineage must stay traceable)", kind,
+         c->req->name, b.data);
     mg_buf_free(&b);
+}
+
+/* The namespace is being deleted: its records go with it (the only way they may go). */
+static bool ns_terminating(actx *c) {
+    const json_t *ns = IXCALL(c, namespace_, c->ns);
+    return mg_json_get(ns, "metadata", "deletionTimestamp", NULL) ||
+           streq(mg_json_str(ns, "status", "phase", NULL), "Terminating");
+}
+
+/* Records are append-only: reviews go only with their namespace or by a records admin (and their
+ * verdicts stay in ModelVersion status: deleting never approves); a lineage link stays while a
+ * later one exists; a quarantined ModelVersion stays so that its digest's quarantine does. */
+static void judge_record_delete(actx *c) {
+    const mg_admission_request *r = c->req;
+    const char *res = r->resource;
+    if (ns_terminating(c)) return allow(c, "namespace-deletion");
+    if (streq(res, "modelreviews")) {
+        if (in_any_group(r, &c->cfg->records_admin_groups)) return allow(c, "records-admin");
+        return deny(
+            c, "append-only",
+            "ModelReview %s is a governance record: reviews are append-only (only the namespace's deletion "
+            "or a member of recordsAdminGroups removes one); file a new review instead",
+            r->name);
+    }
+    if (streq(res, "datasetversions"))
+        return deny_in_use(c, "dataset-in-use", "DatasetVersion",
+                           arr_or_empty(IXCALL(c, dataset_referrers, c->ns, r->name)));
+    if (streq(res, "trainingruns"))
+        return deny_in_use(c, "trainingrun-in-use", "TrainingRun",
+                           arr_or_empty(IXCALL(c, trainingrun_referrers, c->ns, r->name)));
+    const char *why = NULL;
+    if (streq(res, "modelversions") && r->old_object && mv_quarantined(c, r->old_object, &why))
+        return deny(
+            c, "quarantine-record",
+            "ModelVersion %s is quarantined (%s): it cannot be deleted while quarantined (its digest's "
+            "quarantine would go with it); release it first",
+            r->name, why);
+    allow(c, "delete");
+}
+
+/* The governance metadata of a record cannot change: the author annotation, ownerReferences (an
+ * owner that goes away would take the record with it) and finalizers (except that finalizers may
+ * be removed from a record whose deletion was already admitted). */
+/* Finalizers unchanged, or (once deletion was admitted) only removed. */
+static bool finalizers_ok(const json_t *old, const json_t *now, bool deleting) {
+    if (json_equal((json_t *)old, (json_t *)now) || (json_array_size(old) == 0 && json_array_size(now) == 0))
+        return true;
+    if (!deleting) return false;
+    size_t i, j;
+    const json_t *f, *g;
+    json_array_foreach(now, i, f) {
+        bool had = false;
+        json_array_foreach(old, j, g) had = had || json_equal((json_t *)f, (json_t *)g);
+        if (!had) return false;
+    }
+    return true;
+}
+
+static void judge_record_metadata(actx *c, const char *kind) {
+    const mg_admission_request *r = c->req;
+    const json_t *o = r->object, *old = r->old_object;
+    const char *changed = NULL;
+    if (!streq(ann(o, MG_ANNOTATION_AUTHOR), ann(old, MG_ANNOTATION_AUTHOR)) &&
+        (ann(o, MG_ANNOTATION_AUTHOR) || ann(old, MG_ANNOTATION_AUTHOR)))
+        changed = "the " MG_ANNOTATION_AUTHOR " annotation";
+    else if (!json_equal(mg_json_get(o, "metadata", "ownerReferences", NULL),
+                         mg_json_get(old, "metadata", "ownerReferences", NULL)) &&
+             (json_array_size(mg_json_get(o, "metadata", "ownerReferences", NULL)) ||
+              json_array_size(mg_json_get(old, "metadata", "ownerReferences", NULL))))
+        changed = "metadata.ownerReferences";
+    else if (!finalizers_ok(mg_json_get(old, "metadata", "finalizers", NULL),
+                            mg_json_get(o, "metadata", "finalizers", NULL),
+                            mg_json_get(old, "metadata", "deletionTimestamp", NULL) != NULL))
+        changed = "metadata.finalizers";
+    if (changed)
+        return deny(c, "immutable-metadata",
+                    "%s of %s %s is immutable: governance records keep who made them and "
+                    "what may remove them",
+                    changed, kind, r->name);
+    judge_immutable(c, kind);
+}
+
+/* Status is written only by whom it belongs to: the operator's identity for ModelVersions (approval,
+ * verdicts, quarantine), ModelDeployments and ModelReviews; a scanner for a DatasetVersion's bias
+ * scan, attesting the dataset's own file (status.biasScan.fileDigest == spec.digest). TrainingRun
+ * status (experiment tracking) is not trusted by any rule and stays open. */
+static void judge_status(actx *c) {
+    const mg_admission_request *r = c->req;
+    const char *res = r->resource;
+    const json_t *now = json_object_get(r->object, "status"), *old = json_object_get(r->old_object, "status");
+    if (r->op != MG_OP_UPDATE || streq(res, "trainingruns") || json_equal((json_t *)now, (json_t *)old) ||
+        (!now && !old))
+        return allow(c, "status-subresource");
+    bool op = mg_policy_config_is_operator(c->cfg, r->username);
+    if (!streq(res, "datasetversions")) {
+        if (op) return allow(c, "status-operator");
+        return deny(
+            c, "status-guard",
+            "the status of %s %s is written only by the modelgov operator (operatorServiceAccount%s%s), "
+            "not by %s",
+            r->kind, r->name, c->cfg->operator_service_account ? " " : ": none configured",
+            c->cfg->operator_service_account ? c->cfg->operator_service_account : "", r->username);
+    }
+    if (!op && !in_any_group(r, &c->cfg->scanner_groups))
+        return deny(
+            c, "status-guard",
+            "the bias scan of DatasetVersion %s is attested only by members of scannerGroups%s, not by %s",
+            r->name, c->cfg->scanner_groups.len ? "" : " (none configured)", r->username);
+    const json_t *scan = json_object_get(now, "biasScan");
+    const char *file = mg_json_str(scan, "fileDigest", NULL),
+               *digest = mg_json_str(r->object, "spec", "digest", NULL);
+    if (scan && !streq(file, digest))
+        return deny(c, "status-guard",
+                    "DatasetVersion %s: status.biasScan.fileDigest '%s' must equal spec.digest %s (a scan "
+                    "attests the "
+                    "dataset's own file)",
+                    r->name, file ? file : "", digest ? digest : "(none)");
+    allow(c, "status-scanner");
 }
 
 static void judge_governance(actx *c) {
     const mg_admission_request *r = c->req;
     const char *res = r->resource;
-    if (r->op == MG_OP_DELETE && !streq(res, "datasetversions")) return allow(c, "delete");
+    if (r->op == MG_OP_DELETE) return judge_record_delete(c);
     if (streq(res, "modeldeployments")) return judge_modeldeployment(c);
     if (r->subresource[0]) return allow(c, "subresource");
     if (r->op == MG_OP_UPDATE) {
-        if (streq(res, "datasetversions")) return judge_immutable(c, "DatasetVersion");
-        if (streq(res, "modelversions")) return judge_immutable(c, "ModelVersion");
-        if (streq(res, "modelreviews")) return judge_immutable(c, "ModelReview");
-        if (streq(res, "trainingruns")) return judge_trainingrun(c);
+        if (streq(res, "datasetversions")) return judge_record_metadata(c, "DatasetVersion");
+        if (streq(res, "modelversions")) return judge_record_metadata(c, "ModelVersion");
+        if (streq(res, "modelreviews")) return judge_record_metadata(c, "ModelReview");
+        if (streq(res, "trainingruns")) return judge_record_metadata(c, "TrainingRun");
     } else if (r->op == MG_OP_CREATE) {
         if (streq(res, "modelversions")) return judge_modelversion_create(c);
         if (streq(res, "modelreviews")) return judge_review_create(c);
         if (streq(res, "trainingruns")) return judge_trainingrun(c);
-    } else if (r->op == MG_OP_DELETE) {
-        if (streq(res, "datasetversions")) return judge_dataset_delete(c);
-        return allow(c, "delete");
     }
     allow(c, "default-allow");
 }
@@ -798,7 +987,7 @@ void mg_admission_decide(const mg_admission_input *in, mg_admission_decision *ou
         allow(&c, "connect");
     } else if (streq(r->group, c.group)) {
         if (streq(r->subresource, "status"))
-            allow(&c, "status-subresource");
+            judge_status(&c);
         else
             judge_governance(&c);
     } else if (r->op == MG_OP_DELETE) {

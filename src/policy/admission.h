@@ -91,9 +91,14 @@ typedef struct mg_admission_index {
     json_t *(*mvs_of_digest)(void *ctx, const char *ns, const char *digest);
     /* The DatasetVersion named name (object). */
     json_t *(*dataset)(void *ctx, const char *ns, const char *name);
-    /* TrainingRuns and ModelVersions in ns whose spec.datasetVersion == name (array; items should
-     * carry "kind" for messages). */
+    /* What keeps DatasetVersion name alive: TrainingRuns and ModelVersions in ns whose
+     * spec.datasetVersion == name, and DatasetVersions listing it in spec.parents (array; items
+     * should carry "kind" for messages). */
     json_t *(*dataset_referrers)(void *ctx, const char *ns, const char *name);
+    /* ModelVersions in ns whose spec.trainingRun == name (array, items with "kind"). */
+    json_t *(*trainingrun_referrers)(void *ctx, const char *ns, const char *name);
+    /* The Namespace named name (object): a terminating one may lose its records. */
+    json_t *(*namespace_)(void *ctx, const char *name);
     /* The ModelDeployment named name (object). */
     json_t *(*modeldeployment)(void *ctx, const char *ns, const char *name);
     /* The workload named name whose resource is `resource` ("deployments", "replicasets",

@@ -43,6 +43,10 @@ void mg_policy_config_free(mg_policy_config *cfg) {
     mg_strlist_free(&cfg->exempt_namespaces);
     mg_strlist_free(&cfg->exempt_service_accounts);
     mg_strlist_free(&cfg->approved_scan_tools);
+    mg_strlist_free(&cfg->scanner_groups);
+    mg_strlist_free(&cfg->records_admin_groups);
+    free(cfg->operator_service_account);
+    cfg->operator_service_account = NULL;
     for (int k = 0; k < MG_REVIEW_KIND_COUNT; k++)
         mg_strlist_free(&cfg->reviewer_groups[k]);
     for (size_t i = 0; i < cfg->n_registries; i++) {
@@ -197,12 +201,22 @@ static int parse_doc(const json_t *doc, const char *name, mg_policy_config *cfg,
             rc = want_bool(v, name, k, &cfg->require_model_deployment, err);
         } else if (strcmp(k, "approvedScanTools") == 0) {
             rc = want_strlist(v, name, k, false, &cfg->approved_scan_tools, err);
+        } else if (strcmp(k, "operatorServiceAccount") == 0) {
+            const char *sa = NULL;
+            rc = json_is_null(v) ? 0 : want_string(v, name, k, &sa, err);
+            free(cfg->operator_service_account);
+            cfg->operator_service_account = mg_xstrdup(sa);
+        } else if (strcmp(k, "scannerGroups") == 0) {
+            rc = want_strlist(v, name, k, false, &cfg->scanner_groups, err);
+        } else if (strcmp(k, "recordsAdminGroups") == 0) {
+            rc = want_strlist(v, name, k, false, &cfg->records_admin_groups, err);
         } else {
             rc = mg_error_set(
                 err, MG_EINVAL,
                 "%s: %s: unknown key (known: modelRepositories, requireDigest, mode, registries, "
                 "cacheTTLSeconds, exemptNamespaces, exemptServiceAccounts, reviewerGroups, "
-                "requireModelDeployment, approvedScanTools)",
+                "requireModelDeployment, approvedScanTools, operatorServiceAccount, scannerGroups, "
+                "recordsAdminGroups)",
                 name, k);
         }
         if (rc != 0) return rc;
@@ -229,22 +243,30 @@ int mg_policy_config_load_file(const char *path, mg_policy_config *cfg, mg_error
     return rc;
 }
 
-bool mg_policy_config_sa_exempt(const mg_policy_config *cfg, const char *username) {
+/* True when username is the identity e names: the full user name, or a service account spelled
+ * "namespace:name" or "namespace/name". */
+static bool names_user(const char *e, const char *username) {
     static const char pfx[] = "system:serviceaccount:";
+    if (strcmp(e, username) == 0) return true;
+    if (strncmp(username, pfx, sizeof(pfx) - 1) != 0) return false;
+    const char *u = username + sizeof(pfx) - 1; /* "ns:name" */
+    size_t n = strlen(e);
+    if (strlen(u) != n) return false;
+    for (size_t j = 0; j < n; j++)
+        if ((e[j] == '/' ? ':' : e[j]) != u[j]) return false;
+    return true;
+}
+
+bool mg_policy_config_sa_exempt(const mg_policy_config *cfg, const char *username) {
     if (!username) return false;
-    for (size_t i = 0; i < cfg->exempt_service_accounts.len; i++) {
-        const char *e = cfg->exempt_service_accounts.items[i];
-        if (strcmp(e, username) == 0) return true;
-        if (strncmp(username, pfx, sizeof(pfx) - 1) != 0) continue;
-        const char *u = username + sizeof(pfx) - 1; /* "ns:name" */
-        size_t n = strlen(e);
-        if (strlen(u) != n) continue;
-        bool same = true;
-        for (size_t j = 0; j < n && same; j++)
-            same = (e[j] == '/' ? ':' : e[j]) == u[j];
-        if (same) return true;
-    }
+    for (size_t i = 0; i < cfg->exempt_service_accounts.len; i++)
+        if (names_user(cfg->exempt_service_accounts.items[i], username)) return true;
     return false;
+}
+
+bool mg_policy_config_is_operator(const mg_policy_config *cfg, const char *username) {
+    return username && *username && cfg->operator_service_account &&
+           names_user(cfg->operator_service_account, username);
 }
 
 const mg_registry_config *mg_policy_config_registry(const mg_policy_config *cfg, const char *host) {

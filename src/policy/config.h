@@ -19,6 +19,14 @@
  *                                     authenticated user)
  *   requireModelDeployment: bool      (default false)
  *   approvedScanTools:      [string]  bias-scan tools accepted (default ["kubectl-modelgov"])
+ *   operatorServiceAccount: string    the operator's identity, spelled like exemptServiceAccounts
+ *                                     (or any full user name): the only writer of ModelVersion,
+ *                                     ModelDeployment and ModelReview status (default: none, so
+ *                                     nobody; the chart fills in its operator's service account)
+ *   scannerGroups:          [string]  groups whose members may write DatasetVersion
+ *                                     status.biasScan (default: none)
+ *   recordsAdminGroups:     [string]  groups whose members may delete ModelReviews (default: none;
+ *                                     a namespace's own deletion always may)
  *
  * Memory: mg_policy_config owns all its strings and arrays; free with mg_policy_config_free().
  * Once loaded it is read-only and may be shared by threads (a reload builds a new one). */
@@ -57,6 +65,9 @@ typedef struct mg_policy_config {
     mg_strlist reviewer_groups[MG_REVIEW_KIND_COUNT]; /* empty list: any authenticated user */
     bool require_model_deployment;
     mg_strlist approved_scan_tools;
+    char *operator_service_account; /* NULL: no identity may write the operator's status fields */
+    mg_strlist scanner_groups;
+    mg_strlist records_admin_groups;
 } mg_policy_config;
 
 /* Fills *cfg with the defaults (allocates the default approvedScanTools). */
@@ -74,6 +85,8 @@ void mg_strlist_free(mg_strlist *l);
 bool mg_strlist_contains(const mg_strlist *l, const char *s);
 /* True when username is one of exemptServiceAccounts (all three spellings accepted). */
 bool mg_policy_config_sa_exempt(const mg_policy_config *cfg, const char *username);
+/* True when username is operatorServiceAccount (the same spellings). */
+bool mg_policy_config_is_operator(const mg_policy_config *cfg, const char *username);
 /* The registry entry for a host ("localhost:5000"), or NULL. Host comparison ignores case. */
 const mg_registry_config *mg_policy_config_registry(const mg_policy_config *cfg, const char *host);
 

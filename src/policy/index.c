@@ -63,6 +63,27 @@ static size_t ix_model(const json_t *o, const char **out, size_t max) {
 static size_t ix_dataset(const json_t *o, const char **out, size_t max) {
     return ns_field(o, out, max, "datasetVersion");
 }
+static size_t ix_trainingrun(const json_t *o, const char **out, size_t max) {
+    return ns_field(o, out, max, "trainingRun");
+}
+
+/* DatasetVersions by each of their spec.parents: the lineage a parent must outlive. */
+#define PARENTS_MAX 64     /* k8s/store files an object under at most 64 values per index */
+#define PARENT_KEY_MAX 330 /* "ns|" + a DNS-1123 name (253) with room to spare */
+static _Thread_local char pbuf[PARENTS_MAX][PARENT_KEY_MAX];
+static size_t ix_parent(const json_t *o, const char **out, size_t max) {
+    size_t n = 0, i;
+    const json_t *p;
+    json_array_foreach(mg_json_get(o, "spec", "parents", NULL), i, p) {
+        if (n >= max || n >= PARENTS_MAX) break;
+        if (!json_is_string(p)) continue;
+        snprintf(pbuf[n], sizeof(pbuf[n]), "%s|%s", ns_of(o), json_string_value(p));
+        out[n] = pbuf[n];
+        n++;
+    }
+    return n;
+}
+
 static size_t ix_review_uid(const json_t *o, const char **out, size_t max) {
     return ns_field(o, out, max, MG_REVIEW_FIELD_UID);
 }
@@ -79,7 +100,9 @@ int mg_policy_stores_add_indexes(mg_policy_stores *s, mg_error *err) {
         rc |= mg_store_add_index(s->modelversions, "mg-model", ix_model);
         rc |= mg_store_add_index(s->modelversions, "mg-dataset", ix_dataset);
         rc |= mg_store_add_index(s->modelversions, "mg-digest", ix_digest);
+        rc |= mg_store_add_index(s->modelversions, "mg-trainingrun", ix_trainingrun);
     }
+    if (s->datasetversions) rc |= mg_store_add_index(s->datasetversions, "mg-parent", ix_parent);
     if (s->modelreviews) {
         rc |= mg_store_add_index(s->modelreviews, "mg-review-uid", ix_review_uid);
         rc |= mg_store_add_index(s->modelreviews, "mg-digest", ix_digest);
@@ -166,7 +189,20 @@ static json_t *l_dataset_referrers(void *ctx, const char *ns, const char *name) 
         add_stubs(out, by(s->trainingruns, "mg-dataset", ns, name, NULL, NULL), "TrainingRun");
     if (s->modelversions)
         add_stubs(out, by(s->modelversions, "mg-dataset", ns, name, NULL, NULL), "ModelVersion");
+    if (s->datasetversions)
+        add_stubs(out, by(s->datasetversions, "mg-parent", ns, name, NULL, NULL), "DatasetVersion");
     return out;
+}
+static json_t *l_trainingrun_referrers(void *ctx, const char *ns, const char *name) {
+    mg_policy_stores *s = ctx;
+    json_t *out = json_array();
+    if (s->modelversions)
+        add_stubs(out, by(s->modelversions, "mg-trainingrun", ns, name, NULL, NULL), "ModelVersion");
+    return out;
+}
+static json_t *l_namespace(void *ctx, const char *name) {
+    mg_policy_stores *s = ctx;
+    return s->namespaces && name ? mg_store_get(s->namespaces, name) : NULL;
 }
 static int l_resolve(void *ctx, const mg_imageref *ref, char *digest, size_t len, mg_error *err) {
     mg_policy_stores *s = ctx;
@@ -187,6 +223,8 @@ void mg_policy_index_init(mg_admission_index *ix, mg_policy_stores *s) {
     ix->mvs_of_digest = l_mvs_of_digest;
     ix->dataset = l_dataset;
     ix->dataset_referrers = l_dataset_referrers;
+    ix->trainingrun_referrers = l_trainingrun_referrers;
+    ix->namespace_ = l_namespace;
     ix->modeldeployment = l_md;
     ix->workload = l_workload;
     ix->resolve_tag = l_resolve;

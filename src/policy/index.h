@@ -8,9 +8,11 @@
  *
  * Stores (any may be NULL: the matching lookups then find nothing):
  *   modelversions     indexes mg-repo, mg-repo-digest, mg-repo-version, mg-model, mg-dataset,
- *                             mg-digest (spec.digest, any repository)
+ *                             mg-digest (spec.digest, any repository), mg-trainingrun
+ *   datasetversions   index   mg-parent (each of spec.parents); also looked up by "ns/name"
+ *   namespaces        looked up by name (cluster-scoped; a terminating namespace may lose its records)
  *   modelreviews      indexes mg-review-uid (spec.modelVersionUID), mg-digest (spec.digest)
- *   datasetversions, modeldeployments and the workloads   looked up by "ns/name" only
+ *   modeldeployments and the workloads   looked up by "ns/name" only
  *   trainingruns      index   mg-dataset (spec.datasetVersion)
  * Thread-safe: the stores lock internally; this module has no other state (index functions use
  * thread-local buffers, which k8s/store copies right after each call). */
@@ -23,6 +25,7 @@ typedef struct mg_policy_stores {
     mg_store *modelversions, *modelreviews, *datasetversions, *trainingruns, *modeldeployments;
     /* apps/v1 deployments, replicasets, statefulsets and v1 replicationcontrollers */
     mg_store *deployments, *replicasets, *statefulsets, *replicationcontrollers;
+    mg_store *namespaces;
     /* The tag resolver (registry client + cache); NULL means every tag is unresolvable. */
     int (*resolve_tag)(void *ctx, const mg_imageref *ref, char *digest, size_t digest_len, mg_error *err);
     void *resolve_ctx;

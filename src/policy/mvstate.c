@@ -11,8 +11,10 @@
 static bool streq(const char *a, const char *b) { return a && b && strcmp(a, b) == 0; }
 
 bool mg_review_bound_to(const json_t *review, const json_t *mv) {
-    return streq(mg_json_str(review, "spec", MG_REVIEW_FIELD_UID, NULL), mg_json_str(mv, "metadata", "uid", NULL)) &&
-           streq(mg_json_str(review, "spec", MG_REVIEW_FIELD_DIGEST, NULL), mg_json_str(mv, "spec", "digest", NULL));
+    return streq(mg_json_str(review, "spec", MG_REVIEW_FIELD_UID, NULL),
+                 mg_json_str(mv, "metadata", "uid", NULL)) &&
+           streq(mg_json_str(review, "spec", MG_REVIEW_FIELD_DIGEST, NULL),
+                 mg_json_str(mv, "spec", "digest", NULL));
 }
 
 static size_t count(const json_t *a) { return json_is_array(a) ? json_array_size(a) : 0; }
@@ -25,7 +27,8 @@ static void collect_verdicts(const mg_mv_records *in, mg_mv_state *out) {
     const json_t *r;
     json_array_foreach(in->reviews, i, r) {
         mg_review *v = &out->verdicts[out->n_verdicts];
-        if (mg_review_bound_to(r, in->mv) && mg_review_from_json(r, v, NULL) == 0 && v->kind != MG_REVIEW_INCIDENT)
+        if (mg_review_bound_to(r, in->mv) && mg_review_from_json(r, v, NULL) == 0 &&
+            v->kind != MG_REVIEW_INCIDENT)
             out->n_verdicts++;
     }
     json_array_foreach(persisted, i, r) {
@@ -43,14 +46,16 @@ static int64_t status_quarantine_time(const json_t *mv) {
     const json_t *c;
     json_array_foreach(mg_json_get(mv, "status", "conditions", NULL), i, c) {
         const char *ltt = mg_json_str(c, "lastTransitionTime", NULL);
-        if (streq(mg_json_str(c, "type", NULL), "Quarantined") && streq(mg_json_str(c, "status", NULL), "True") &&
-            ltt && mg_clock_parse_rfc3339(ltt, &ms) == 0)
+        if (streq(mg_json_str(c, "type", NULL), "Quarantined") &&
+            streq(mg_json_str(c, "status", NULL), "True") && ltt && mg_clock_parse_rfc3339(ltt, &ms) == 0)
             return ms;
     }
     return INT64_MAX;
 }
 
-static bool status_quarantined(const json_t *mv) { return mg_json_bool(mv, false, "status", "quarantined", NULL); }
+static bool status_quarantined(const json_t *mv) {
+    return mg_json_bool(mv, false, "status", "quarantined", NULL);
+}
 
 /* The digest's quarantine events: incident reviews first (events[0, n_reviews)), then one
  * confirm per quarantined ModelVersion status (mv itself last), whose name is the ModelVersion's. */
@@ -64,23 +69,26 @@ static void collect_events(const mg_mv_records *in, mg_mv_state *out, size_t *n_
     const json_t *r;
     json_array_foreach(in->incidents, i, r) {
         mg_review *e = &out->events[out->n_events];
-        if (streq(mg_json_str(r, "spec", MG_REVIEW_FIELD_DIGEST, NULL), digest) && mg_review_from_json(r, e, NULL) == 0 &&
-            e->kind == MG_REVIEW_INCIDENT)
+        if (streq(mg_json_str(r, "spec", MG_REVIEW_FIELD_DIGEST, NULL), digest) &&
+            mg_review_from_json(r, e, NULL) == 0 && e->kind == MG_REVIEW_INCIDENT)
             out->event_src[out->n_events++] = r;
     }
     *n_reviews = out->n_events;
     json_array_foreach(in->peers, i, r) {
         const char *puid = mg_json_str(r, "metadata", "uid", NULL);
-        if ((uid && streq(puid, uid)) || !status_quarantined(r) || !streq(mg_json_str(r, "spec", "digest", NULL), digest))
+        if ((uid && streq(puid, uid)) || !status_quarantined(r) ||
+            !streq(mg_json_str(r, "spec", "digest", NULL), digest))
             continue;
         out->event_src[out->n_events] = r;
-        out->events[out->n_events++] = (mg_review){mg_json_str(r, "metadata", "name", NULL), MG_REVIEW_INCIDENT,
-                                                   MG_VERDICT_CONFIRM, NULL, status_quarantine_time(r)};
+        out->events[out->n_events++] =
+            (mg_review){mg_json_str(r, "metadata", "name", NULL), MG_REVIEW_INCIDENT, MG_VERDICT_CONFIRM,
+                        NULL, status_quarantine_time(r)};
     }
     if (status_quarantined(in->mv)) {
         out->event_src[out->n_events] = in->mv;
-        out->events[out->n_events++] = (mg_review){mg_json_str(in->mv, "metadata", "name", NULL), MG_REVIEW_INCIDENT,
-                                                   MG_VERDICT_CONFIRM, NULL, status_quarantine_time(in->mv)};
+        out->events[out->n_events++] =
+            (mg_review){mg_json_str(in->mv, "metadata", "name", NULL), MG_REVIEW_INCIDENT, MG_VERDICT_CONFIRM,
+                        NULL, status_quarantine_time(in->mv)};
     }
 }
 
@@ -91,10 +99,12 @@ static char *reason_of(const mg_mv_records *in, const mg_mv_state *s, const mg_r
     const char *name = e->name ? e->name : "?";
     if (idx < n_reviews)
         return mg_xasprintf("incident review %s confirmed by %s%s", name, e->reviewer ? e->reviewer : "?",
-                            mg_review_bound_to(src, in->mv) ? "" : " for another ModelVersion of the same digest");
+                            mg_review_bound_to(src, in->mv) ? ""
+                                                            : " for another ModelVersion of the same digest");
     const char *why = mg_json_str(src, "status", "quarantineReason", NULL);
     if (src == in->mv) return mg_xstrdup(why ? why : "quarantined");
-    return mg_xasprintf("its digest is quarantined under ModelVersion %s%s%s", name, why ? ": " : "", why ? why : "");
+    return mg_xasprintf("its digest is quarantined under ModelVersion %s%s%s", name, why ? ": " : "",
+                        why ? why : "");
 }
 
 void mg_mv_state_compute(const mg_mv_records *in, mg_mv_state *out) {
@@ -108,7 +118,7 @@ void mg_mv_state_compute(const mg_mv_records *in, mg_mv_state *out) {
         if (!latest || mg_review_later(&out->events[i], latest)) latest = &out->events[i];
     /* the approval's incident view is the digest's */
     out->approval.latest[MG_REVIEW_INCIDENT] = latest;
-    out->approval.quarantine = !latest                                ? MG_QUARANTINE_NONE
+    out->approval.quarantine = !latest                                 ? MG_QUARANTINE_NONE
                                : latest->verdict == MG_VERDICT_CONFIRM ? MG_QUARANTINE_CONFIRMED
                                                                        : MG_QUARANTINE_RELEASED;
     out->approval.quarantine_time_ms = latest ? latest->time_ms : 0;
@@ -127,10 +137,13 @@ void mg_mv_state_free(mg_mv_state *s) {
     memset(s, 0, sizeof(*s));
 }
 
-json_t *mg_mv_state_verdicts_json(const mg_mv_state *s) { return mg_approval_verdicts_json(s->verdicts, s->n_verdicts); }
+json_t *mg_mv_state_verdicts_json(const mg_mv_state *s) {
+    return mg_approval_verdicts_json(s->verdicts, s->n_verdicts);
+}
 
 char *mg_mv_state_refusal(const mg_mv_state *s, const json_t *mv) {
-    const char *model = mg_json_str(mv, "spec", "model", NULL), *version = mg_json_str(mv, "spec", "version", NULL);
+    const char *model = mg_json_str(mv, "spec", "model", NULL),
+               *version = mg_json_str(mv, "spec", "version", NULL);
     const char *name = mg_json_str(mv, "metadata", "name", NULL);
     if (s->quarantined)
         return mg_xasprintf("model %s:%s (ModelVersion %s) is quarantined: %s", model ? model : "?",

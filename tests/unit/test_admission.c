@@ -31,6 +31,8 @@
 #define DOLD "sha256:" H64("e")   /* fraud-detector 1.1.0: approved, but the tag was re-pushed */
 #define DPUSHED "sha256:" H64("f")
 #define DDOWN "sha256:" H64("1") /* x 1.0 on an unreachable registry */
+#define D15 "sha256:" H64("3")   /* fraud-detector 1.5.0: its reviews were made for a deleted namesake */
+#define D16 "sha256:" H64("4")   /* fraud-detector 1.6.0: alice rejects, dave approves later */
 #define REPO "registry.example.com/models/fraud-detector"
 #define CHURN "registry.example.com/models/churn"
 #define DOWN "down.example.com/team/x"
@@ -39,6 +41,7 @@
 
 typedef struct world {
     json_t *mvs, *reviews, *datasets, *runs, *mds, *deps, *tags; /* tags: "repo:tag" -> digest | error code */
+    json_t *namespaces;
 } world;
 
 static json_t *y(const char *text) {
@@ -119,7 +122,21 @@ static json_t *f_dataset_referrers(void *ctx, const char *ns, const char *n) {
            *b = filter(w->mvs, ns, "spec", "datasetVersion", n, NULL);
     json_array_extend(a, b);
     json_decref(b);
+    size_t i;
+    json_t *d, *p;
+    json_array_foreach(w->datasets, i, d) { /* children: spec.parents */
+        size_t j;
+        json_array_foreach(mg_json_get(d, "spec", "parents", NULL), j,
+                           p) if (in_ns(d, ns) && !strcmp(json_string_value(p), n)) json_array_append(a, d);
+    }
     return a;
+}
+static json_t *f_trainingrun_referrers(void *ctx, const char *ns, const char *n) {
+    return filter(((world *)ctx)->mvs, ns, "spec", "trainingRun", n, NULL);
+}
+static json_t *f_namespace(void *ctx, const char *name) {
+    json_t *ns = json_object_get(((world *)ctx)->namespaces, name);
+    return ns ? json_incref(ns) : NULL;
 }
 static json_t *f_md(void *ctx, const char *ns, const char *n) { return by_name(((world *)ctx)->mds, ns, n); }
 static bool streq0(const char *a, const char *b) { return a && b && !strcmp(a, b); }
@@ -169,6 +186,8 @@ static mg_admission_index fake_index(world *w) {
                              .mvs_of_digest = f_mvs_of_digest,
                              .dataset = f_dataset,
                              .dataset_referrers = f_dataset_referrers,
+                             .trainingrun_referrers = f_trainingrun_referrers,
+                             .namespace_ = f_namespace,
                              .modeldeployment = f_md,
                              .workload = f_workload,
                              .resolve_tag = f_resolve};
@@ -197,6 +216,10 @@ static const char *const world_mvs[] = {
     "version: '2.0.0', image: '" CHURN "', digest: '" DCHURN
     "'}, status: {quarantined: true, quarantineReason: 'PSI 0.31 > 0.25'}}",
     MV("x-1-0", "x", "1.0", DOWN, DDOWN, "bob"),
+    MV("fraud-1-2-1", "fraud-detector", "1.2.1", REPO, DQ, "bob"),  /* the quarantined digest again */
+    MV("fraud-1-5-0", "fraud-detector", "1.5.0", REPO, D15, "bob"), /* reviews of a deleted namesake */
+    MV("fraud-1-6-0", "fraud-detector", "1.6.0", REPO, D16, "bob"), /* a rejection and a later approval */
+    MV("churn-2-0-1", "churn", "2.0.1", CHURN, DCHURN, "bob"),      /* monitoring's digest again */
     MV("other-ns", "fraud-detector", "7.0.0", REPO, "sha256:" H64("2"), "bob") /* namespace patched below */,
 };
 static const char *const world_reviews[] = {
@@ -205,6 +228,19 @@ static const char *const world_reviews[] = {
     APPROVED("f13", "fraud-1-3-0"),
     APPROVED("f12", "fraud-1-2-0"),
     REV("f12-i", "fraud-1-2-0", incident, confirm, oscar, "2026-11-26T11:00:00Z"),
+    APPROVED("f121", "fraud-1-2-1"),
+    APPROVED("c201", "churn-2-0-1"),
+    "{kind: ModelReview, metadata: {name: f15-s, namespace: ml, creationTimestamp: '2026-11-26T10:00:00Z'}, "
+    "spec: "
+    "{modelVersion: fraud-1-5-0, modelVersionUID: uid-of-a-deleted-fraud-1-5-0, digest: '" D15
+    "', kind: security, "
+    "verdict: approve, reviewer: alice}}",
+    REV("f15-p", "fraud-1-5-0", performance, approve, carol, "2026-11-26T10:01:00Z"),
+    REV("f15-b", "fraud-1-5-0", bias, approve, erin, "2026-11-26T10:02:00Z"),
+    REV("f16-s1", "fraud-1-6-0", security, reject, alice, "2026-11-26T10:00:00Z"),
+    REV("f16-s2", "fraud-1-6-0", security, approve, dave, "2026-11-26T10:05:00Z"),
+    REV("f16-p", "fraud-1-6-0", performance, approve, carol, "2026-11-26T10:01:00Z"),
+    REV("f16-b", "fraud-1-6-0", bias, approve, erin, "2026-11-26T10:02:00Z"),
     APPROVED("f11", "fraud-1-1-0"),
     APPROVED("c20", "churn-2-0-0"),
     APPROVED("x10", "x-1-0"),
@@ -215,11 +251,20 @@ static const char *const world_reviews[] = {
     "', source: {type: internal}, privacy: {method: " method "}}" scan "}"
 static const char *const world_datasets[] = {
     DS("ds-ok", "pseudonymized",
-       ", status: {biasScan: {passed: true, tool: {name: kubectl-modelgov, version: '0.1'}}}"),
-    DS("ds-noprivacy", "none", ", status: {biasScan: {passed: true, tool: {name: kubectl-modelgov}}}"),
+       ", status: {biasScan: {passed: true, fileDigest: '" DOK
+       "', tool: {name: kubectl-modelgov, version: '0.1'}}}"),
+    DS("ds-noprivacy", "none",
+       ", status: {biasScan: {passed: true, fileDigest: '" DOK "', tool: {name: kubectl-modelgov}}}"),
     DS("ds-noscan", "anonymized", ""),
-    DS("ds-failed", "anonymized", ", status: {biasScan: {passed: false, tool: {name: kubectl-modelgov}}}"),
-    DS("ds-badtool", "anonymized", ", status: {biasScan: {passed: true, tool: {name: homegrown}}}"),
+    DS("ds-failed", "anonymized",
+       ", status: {biasScan: {passed: false, fileDigest: '" DOK "', tool: {name: kubectl-modelgov}}}"),
+    DS("ds-badtool", "anonymized",
+       ", status: {biasScan: {passed: true, fileDigest: '" DOK "', tool: {name: homegrown}}}"),
+    DS("ds-otherfile", "anonymized",
+       ", status: {biasScan: {passed: true, fileDigest: '" DNEW "', tool: {name: kubectl-modelgov}}}"),
+    "{kind: DatasetVersion, metadata: {name: ds-child, namespace: ml}, spec: {dataset: loans, version: "
+    "'2026-11', "
+    "digest: '" DOK "', parents: [ds-failed], source: {type: internal}, privacy: {method: anonymized}}}",
 };
 static const char *const world_misc[] = {
     "{kind: TrainingRun, metadata: {name: tr-1, namespace: ml}, spec: {experiment: e, datasetVersion: ds-ok, "
@@ -292,6 +337,11 @@ static void world_init(world *w) {
     json_object_set_new(w->tags, REPO ":1.1.0", json_string(DPUSHED));
     json_object_set_new(w->tags, CHURN ":2.0.0", json_string(DCHURN));
     json_object_set_new(w->tags, DOWN ":1.0", json_integer(MG_ECONNECT));
+    /* fraud-1-3-0 was trained by tr-1 */
+    json_object_set_new(mg_json_get(json_array_get(w->mvs, 1), "spec", NULL), "trainingRun",
+                        json_string("tr-1"));
+    w->namespaces = json_pack("{s:{s:{s:s}}, s:{s:{s:s, s:s}}}", "ml", "metadata", "name", "ml", "ml-gone",
+                              "metadata", "name", "ml-gone", "deletionTimestamp", "2026-11-26T12:00:00Z");
     world_bind(w);
 }
 
@@ -303,6 +353,7 @@ static void world_free(world *w) {
     json_decref(w->mds);
     json_decref(w->deps);
     json_decref(w->tags);
+    json_decref(w->namespaces);
 }
 
 /* ---- the decision table ---------------------------------------------------------------------- */
@@ -319,6 +370,9 @@ typedef struct dcase {
     const char *substr; /* in the message (denied) or in a warning (allowed); NULL: not checked */
 } dcase;
 
+/* The chart's operator identity, as configured and as the API server names it. */
+#define OPSA_CFG "modelgov-system:modelgov-operator"
+#define OPSA "system:serviceaccount:" OPSA_CFG
 #define POD(images) "{kind: Pod, metadata: {name: p}, spec: {containers: [" images "]}}"
 #define C(n, img) "{name: " #n ", image: '" img "'}"
 #define G "mlops.modelgov.io"
@@ -331,9 +385,11 @@ typedef struct dcase {
 #define NEWMV(author, ver)                                                                                   \
     "{kind: ModelVersion, metadata: {name: new-mv, annotations: {mlops.modelgov.io/author: " #author         \
     "}}, spec: {model: fraud-detector, version: '" #ver "', image: '" REPO "', digest: '" DOK "'}}"
-#define NEWREV(mv, kind, verdict, who)                                                                       \
-    "{kind: ModelReview, metadata: {name: r}, spec: {modelVersion: " mv ", kind: " #kind                     \
-    ", verdict: " #verdict ", reviewer: " #who "}}"
+/* A review as kubectl modelgov review makes it: bound to the ModelVersion's uid and digest dg. */
+#define NEWREV_D(mv, dg, kind, verdict, who)                                                                 \
+    "{kind: ModelReview, metadata: {name: r}, spec: {modelVersion: " mv ", modelVersionUID: uid-" mv         \
+    ", digest: '" dg "', kind: " #kind ", verdict: " #verdict ", reviewer: " #who "}}"
+#define NEWREV(mv, kind, verdict, who) NEWREV_D(mv, DNEW, kind, verdict, who)
 #define TR(ds)                                                                                               \
     "{kind: TrainingRun, metadata: {name: t}, spec: {experiment: e, datasetVersion: " #ds                    \
     ", model: {name: fraud-detector}}}"
@@ -494,7 +550,7 @@ static const dcase dcases[] = {
     {"md switch to fine version", 0, "UPDATE", G, "modeldeployments", "", "m", "admin", MDY("fraud-1-3-0", 1),
      MDY("churn-2-0-0", 1), 1, NULL, NULL},
     {"md status", 0, "UPDATE", G, "modeldeployments", "status", "m", "admin", MDY("churn-2-0-0", 3),
-     MDY("churn-2-0-0", 1), 1, "status-subresource", NULL},
+     MDY("churn-2-0-0", 1), 1, "status-subresource", NULL}, /* status unchanged: spec is not status */
     /* immutability */
     {"dataset spec change", 0, "UPDATE", G, "datasetversions", "", "ds-ok", "admin",
      "{metadata: {name: ds-ok}, spec: {dataset: loans, digest: x, version: a}}",
@@ -506,9 +562,44 @@ static const dcase dcases[] = {
     {"modelversion spec change", 0, "UPDATE", G, "modelversions", "", "fraud-1-3-0", "admin",
      "{metadata: {name: x}, spec: {digest: a}}", "{metadata: {name: x}, spec: {digest: b}}", 0,
      "immutable-spec", "ModelVersion"},
-    {"modelversion status change", 0, "UPDATE", G, "modelversions", "status", "fraud-1-3-0", "operator",
-     "{metadata: {name: x}, spec: {digest: a}, status: {approved: true}}",
-     "{metadata: {name: x}, spec: {digest: a}}", 1, "status-subresource", NULL},
+    {"modelversion status change by the operator", 0, "UPDATE", G, "modelversions", "status", "fraud-1-3-0",
+     OPSA, "{metadata: {name: x}, spec: {digest: a}, status: {approved: true}}",
+     "{metadata: {name: x}, spec: {digest: a}}", 1, "status-operator", NULL},
+    /* status is not a back door */
+    {"modelversion status: a user clears quarantined", 0, "UPDATE", G, "modelversions", "status",
+     "fraud-1-2-0", "alice", "{metadata: {name: x}, spec: {digest: a}, status: {quarantined: false}}",
+     "{metadata: {name: x}, spec: {digest: a}, status: {quarantined: true}}", 0, "status-guard",
+     "written only by the modelgov operator (operatorServiceAccount " OPSA_CFG "), not by alice"},
+    {"modelversion status: a user sets verdicts", 0, "UPDATE", G, "modelversions", "status", "fraud-1-4-0",
+     "bob", "{metadata: {name: x}, status: {verdicts: [{kind: bias, verdict: approve, reviewer: erin}]}}",
+     "{metadata: {name: x}}", 0, "status-guard", NULL},
+    {"modelversion status: unchanged status passes", 0, "UPDATE", G, "modelversions", "status", "fraud-1-4-0",
+     "bob", "{metadata: {name: x, labels: {a: b}}, status: {approved: false}}",
+     "{metadata: {name: x}, status: {approved: false}}", 1, "status-subresource", NULL},
+    {"modeldeployment status by a user", 0, "UPDATE", G, "modeldeployments", "status", "churn", "alice",
+     "{metadata: {name: churn}, status: {phase: Serving}}",
+     "{metadata: {name: churn}, status: {phase: Quarantined}}", 0, "status-guard", NULL},
+    {"review status by a user", 0, "UPDATE", G, "modelreviews", "status", "f12-i", "alice",
+     "{metadata: {name: f12-i}, status: {conditions: []}}", "{metadata: {name: f12-i}}", 0, "status-guard",
+     NULL},
+    {"trainingrun status stays open (experiment tracking)", 0, "UPDATE", G, "trainingruns", "status", "tr-1",
+     "alice", "{metadata: {name: tr-1}, status: {metrics: {accuracy: 0.9}}}", "{metadata: {name: tr-1}}", 1,
+     "status-subresource", NULL},
+    {"bias scan by a non-scanner", 0, "UPDATE", G, "datasetversions", "status", "ds-noscan", "alice",
+     "{metadata: {name: ds-noscan}, spec: {digest: '" DOK
+     "'}, status: {biasScan: {passed: true, fileDigest: '" DOK "'}}}",
+     "{metadata: {name: ds-noscan}, spec: {digest: '" DOK "'}}", 0, "status-guard",
+     "attested only by members of scannerGroups, not by alice"},
+    {"bias scan of another file by a scanner", 0, "UPDATE", G, "datasetversions", "status", "ds-noscan",
+     "sam",
+     "{metadata: {name: ds-noscan}, spec: {digest: '" DOK
+     "'}, status: {biasScan: {passed: true, fileDigest: '" DNEW "'}}}",
+     "{metadata: {name: ds-noscan}, spec: {digest: '" DOK "'}}", 0, "status-guard", "must equal spec.digest"},
+    {"bias scan of the dataset's file by a scanner", 0, "UPDATE", G, "datasetversions", "status", "ds-noscan",
+     "sam",
+     "{metadata: {name: ds-noscan}, spec: {digest: '" DOK
+     "'}, status: {biasScan: {passed: true, fileDigest: '" DOK "'}}}",
+     "{metadata: {name: ds-noscan}, spec: {digest: '" DOK "'}}", 1, "status-scanner", NULL},
     {"review spec change", 0, "UPDATE", G, "modelreviews", "", "r", "admin",
      "{metadata: {name: r}, spec: {verdict: approve}}", "{metadata: {name: r}, spec: {verdict: reject}}", 0,
      "immutable-spec", NULL},
@@ -549,8 +640,68 @@ static const dcase dcases[] = {
     {"incident approve", 0, "CREATE", G, "modelreviews", "", "r", "erin",
      NEWREV("fraud-1-4-0", incident, approve, erin), NULL, 0, "review-identity", "confirm or release"},
     {"incident via modelDeployment", 0, "CREATE", G, "modelreviews", "", "r", "bob",
-     "{metadata: {name: r}, spec: {modelDeployment: fraud, kind: incident, verdict: confirm, reviewer: bob}}",
+     "{metadata: {name: r}, spec: {modelDeployment: fraud, modelVersionUID: uid-fraud-1-3-0, digest: '" DOK
+     "', kind: incident, verdict: confirm, reviewer: bob}}",
      NULL, 0, "review-identity", "fraud-1-3-0"},
+    /* release naming only a ModelDeployment applies to the version it runs */
+    {"release via modelDeployment, bound to the version it runs", 0, "CREATE", G, "modelreviews", "", "r",
+     "erin",
+     "{metadata: {name: r}, spec: {modelDeployment: churn, modelVersionUID: uid-churn-2-0-0, digest: '" DCHURN
+     "', kind: incident, verdict: release, reviewer: erin}}",
+     NULL, 1, "review-identity", NULL},
+    {"release via modelDeployment bound to another version", 0, "CREATE", G, "modelreviews", "", "r", "erin",
+     "{metadata: {name: r}, spec: {modelDeployment: churn, modelVersionUID: uid-fraud-1-3-0, digest: '" DOK
+     "', kind: incident, verdict: release, reviewer: erin}}",
+     NULL, 0, "review-binding", "uid-churn-2-0-0"},
+    {"review naming a deployment that runs another version", 0, "CREATE", G, "modelreviews", "", "r", "erin",
+     "{metadata: {name: r}, spec: {modelDeployment: churn, modelVersion: fraud-1-4-0, modelVersionUID: "
+     "uid-fraud-1-4-0, digest: '" DNEW "', kind: incident, verdict: release, reviewer: erin}}",
+     NULL, 0, "review-identity", "ModelDeployment churn runs ModelVersion churn-2-0-0, not fraud-1-4-0"},
+    /* approvals belong to one object */
+    {"review without the binding", 0, "CREATE", G, "modelreviews", "", "r", "erin",
+     "{metadata: {name: r}, spec: {modelVersion: fraud-1-4-0, kind: bias, verdict: approve, reviewer: erin}}",
+     NULL, 0, "review-binding", "spec.modelVersionUID: uid-fraud-1-4-0 and spec.digest: " DNEW},
+    {"review bound to a deleted namesake", 0, "CREATE", G, "modelreviews", "", "r", "erin",
+     "{metadata: {name: r}, spec: {modelVersion: fraud-1-4-0, modelVersionUID: uid-old, digest: '" DNEW
+     "', kind: bias, verdict: approve, reviewer: erin}}",
+     NULL, 0, "review-binding", "records another object"},
+    {"review bound to another digest", 0, "CREATE", G, "modelreviews", "", "r", "erin",
+     NEWREV_D("fraud-1-4-0", DOK, bias, approve, erin), NULL, 0, "review-binding", NULL},
+    {"reviews of a deleted namesake do not approve", 0, "CREATE", "", "pods", "", "p", "admin",
+     POD(C(m, REPO "@" D15)), NULL, 0, "model-image", "security review missing"},
+    {"review carrying ownerReferences", 0, "CREATE", G, "modelreviews", "", "r", "erin",
+     "{metadata: {name: r, " OWNED(ConfigMap, "v1",
+                                   throwaway) "}, spec: {modelVersion: fraud-1-4-0, "
+                                              "modelVersionUID: uid-fraud-1-4-0, digest: '" DNEW
+                                              "', kind: bias, verdict: approve, reviewer: erin}}",
+     NULL, 0, "review-record", "no ownerReferences"},
+    /* a rejection stands */
+    {"alice's reject stands after dave's later approve", 0, "CREATE", "", "pods", "", "p", "admin",
+     POD(C(m, REPO "@" D16)), NULL, 0, "model-image", "security rejected by alice"},
+    /* quarantine follows the artifact */
+    {"digest quarantined under another ModelVersion", 0, "CREATE", "", "pods", "", "p", "admin",
+     POD(C(m, REPO ":1.2.1")), NULL, 0, "model-image",
+     "(ModelVersion fraud-1-2-1) is quarantined: incident review f12-i confirmed by oscar for another "
+     "ModelVersion"},
+    {"monitoring's quarantine follows the digest", 0, "CREATE", "", "pods", "", "p", "admin",
+     POD(C(m, CHURN ":2.0.1")), NULL, 0, "model-image",
+     "its digest is quarantined under ModelVersion churn-2-0-0"},
+    {"registering a quarantined digest again", 0, "CREATE", G, "modelversions", "", "new-mv", "bob",
+     "{metadata: {name: new-mv, annotations: {mlops.modelgov.io/author: bob}}, spec: {model: fraud-detector, "
+     "version: '9.0.0', image: '" REPO "', digest: '" DQ "'}}",
+     NULL, 0, "quarantined-digest", "is quarantined in namespace ml"},
+    {"registering monitoring's quarantined digest again", 0, "CREATE", G, "modelversions", "", "new-mv",
+     "bob",
+     "{metadata: {name: new-mv, annotations: {mlops.modelgov.io/author: bob}}, spec: {model: churn, "
+     "version: '9.0.0', image: '" CHURN "', digest: '" DCHURN "'}}",
+     NULL, 0, "quarantined-digest", NULL},
+    {"approving a quarantined digest", 0, "CREATE", G, "modelreviews", "", "r", "erin",
+     NEWREV_D("fraud-1-2-1", DQ, security, approve, erin), NULL, 0, "review-quarantined",
+     "cannot be approved"},
+    {"rejecting a quarantined digest is fine", 0, "CREATE", G, "modelreviews", "", "r", "erin",
+     NEWREV_D("fraud-1-2-1", DQ, security, reject, erin), NULL, 1, "review-identity", NULL},
+    {"releasing a quarantined digest is fine", 0, "CREATE", G, "modelreviews", "", "r", "erin",
+     NEWREV_D("fraud-1-2-1", DQ, incident, release, erin), NULL, 1, "review-identity", NULL},
     {"reviewer not in group", CFG_GROUPS, "CREATE", G, "modelreviews", "", "r", "erin",
      NEWREV("fraud-1-4-0", security, approve, erin), NULL, 0, "review-identity",
      "not in the reviewer group(s) sec-team"},
@@ -571,17 +722,62 @@ static const dcase dcases[] = {
      "training-dataset", "did not pass"},
     {"training unapproved tool", 0, "CREATE", G, "trainingruns", "", "t", "admin", TR("ds-badtool"), NULL, 0,
      "training-dataset", "'homegrown'"},
-    {"training update same dataset", 0, "UPDATE", G, "trainingruns", "", "t", "admin", TR("ds-noscan"),
-     TR("ds-noscan"), 1, NULL, NULL},
-    {"training update to bad dataset", 0, "UPDATE", G, "trainingruns", "", "t", "admin", TR("ds-noscan"),
-     TR("ds-ok"), 0, "training-dataset", NULL},
+    {"training scan of another file", 0, "CREATE", G, "trainingruns", "", "t", "admin", TR("ds-otherfile"),
+     NULL, 0, "training-dataset", "attests file digest '" DNEW "', not the dataset's spec.digest"},
+    {"training update same spec", 0, "UPDATE", G, "trainingruns", "", "t", "admin", TR("ds-noscan"),
+     TR("ds-noscan"), 1, "immutable-spec", NULL},
+    {"training spec is immutable", 0, "UPDATE", G, "trainingruns", "", "t", "admin", TR("ds-noscan"),
+     TR("ds-ok"), 0, "immutable-spec", "TrainingRun t is immutable"},
     /* dataset delete */
     {"delete referenced dataset", 0, "DELETE", G, "datasetversions", "", "ds-ok", "admin", NULL,
      DS("ds-ok", "none", ""), 0, "dataset-in-use",
      "referenced by TrainingRun tr-1, ModelVersion fraud-1-4-0, ModelVersion fraud-1-3-0, ModelVersion "
-     "fraud-1-2-0, ModelVersion fraud-1-1-0 and 1 more"},
+     "fraud-1-2-0, ModelVersion fraud-1-1-0 and 5 more"},
     {"delete unreferenced dataset", 0, "DELETE", G, "datasetversions", "", "ds-noscan", "admin", NULL,
      DS("ds-noscan", "none", ""), 1, "dataset-in-use", NULL},
+    {"delete a dataset that is a parent", 0, "DELETE", G, "datasetversions", "", "ds-failed", "admin", NULL,
+     DS("ds-failed", "none", ""), 0, "dataset-in-use", "referenced by DatasetVersion ds-child"},
+    /* the record cannot be erased or rewritten */
+    {"delete a review", 0, "DELETE", G, "modelreviews", "", "f12-i", "alice", NULL,
+     NEWREV_D("fraud-1-2-0", DQ, incident, confirm, oscar), 0, "append-only", "reviews are append-only"},
+    {"delete a review as a records admin", 0, "DELETE", G, "modelreviews", "", "f12-i", "rita", NULL,
+     NEWREV_D("fraud-1-2-0", DQ, incident, confirm, oscar), 1, "records-admin", NULL},
+    {"delete a review, namespace terminating", 0, "DELETE", G, "modelreviews", "", "f12-i", "admin", NULL,
+     NEWREV_D("fraud-1-2-0", DQ, incident, confirm, oscar), 1, "namespace-deletion", NULL},
+    {"delete a training run a ModelVersion came from", 0, "DELETE", G, "trainingruns", "", "tr-1", "alice",
+     NULL, TR("ds-ok"), 0, "trainingrun-in-use",
+     "TrainingRun tr-1 is referenced by ModelVersion fraud-1-3-0"},
+    {"delete an unreferenced training run", 0, "DELETE", G, "trainingruns", "", "tr-9", "alice", NULL,
+     TR("ds-ok"), 1, "trainingrun-in-use", NULL},
+    {"delete a quarantined ModelVersion", 0, "DELETE", G, "modelversions", "", "fraud-1-2-1", "bob", NULL,
+     MV("fraud-1-2-1", "fraud-detector", "1.2.1", REPO, DQ, "bob"), 0, "quarantine-record",
+     "release it first"},
+    {"delete a ModelVersion", 0, "DELETE", G, "modelversions", "", "fraud-1-4-0", "bob", NULL,
+     MV("fraud-1-4-0", "fraud-detector", "1.4.0", REPO, DNEW, "bob"), 1, "delete", NULL},
+    {"author annotation rewritten", 0, "UPDATE", G, "modelversions", "", "fraud-1-4-0", "bob",
+     "{metadata: {name: x, annotations: {mlops.modelgov.io/author: mallory}}, spec: {digest: a}}",
+     "{metadata: {name: x, annotations: {mlops.modelgov.io/author: bob}}, spec: {digest: a}}", 0,
+     "immutable-metadata",
+     "the mlops.modelgov.io/author annotation of ModelVersion fraud-1-4-0 is immutable"},
+    {"author annotation removed", 0, "UPDATE", G, "modelversions", "", "fraud-1-4-0", "bob",
+     "{metadata: {name: x}, spec: {digest: a}}",
+     "{metadata: {name: x, annotations: {mlops.modelgov.io/author: bob}}, spec: {digest: a}}", 0,
+     "immutable-metadata", NULL},
+    {"ownerReference added to a review", 0, "UPDATE", G, "modelreviews", "", "r", "alice",
+     "{metadata: {name: r, " OWNED(ConfigMap, "v1", throwaway) "}, spec: {verdict: reject}}",
+     "{metadata: {name: r}, spec: {verdict: reject}}", 0, "immutable-metadata", "metadata.ownerReferences"},
+    {"finalizer added to a dataset", 0, "UPDATE", G, "datasetversions", "", "ds-ok", "alice",
+     "{metadata: {name: ds-ok, finalizers: [x/y]}, spec: {dataset: loans}}",
+     "{metadata: {name: ds-ok}, spec: {dataset: loans}}", 0, "immutable-metadata", "metadata.finalizers"},
+    {"finalizer removed from a record being deleted", 0, "UPDATE", G, "trainingruns", "", "tr-1", "system:gc",
+     "{metadata: {name: tr-1, deletionTimestamp: '2026-11-26T12:00:00Z'}, spec: {datasetVersion: ds-ok}}",
+     "{metadata: {name: tr-1, deletionTimestamp: '2026-11-26T12:00:00Z', finalizers: [foregroundDeletion]}, "
+     "spec: "
+     "{datasetVersion: ds-ok}}",
+     1, "immutable-spec", NULL},
+    {"labels stay editable", 0, "UPDATE", G, "modelreviews", "", "r", "alice",
+     "{metadata: {name: r, labels: {team: risk}}, spec: {verdict: reject}}",
+     "{metadata: {name: r}, spec: {verdict: reject}}", 1, "immutable-spec", NULL},
     {"delete md", 0, "DELETE", G, "modeldeployments", "", "churn", "admin", NULL, MDY("churn-2-0-0", 1), 1,
      NULL, NULL},
     /* configuration switches */
@@ -636,6 +832,9 @@ static const dcase dcases[] = {
 static void make_cfg(int which, mg_policy_config *cfg) {
     mg_policy_config_defaults(cfg);
     mg_strlist_push(&cfg->model_repositories, "registry.example.com/models/");
+    cfg->operator_service_account = mg_xstrdup(OPSA_CFG);
+    mg_strlist_push(&cfg->scanner_groups, "scanners");
+    mg_strlist_push(&cfg->records_admin_groups, "records-admins");
     if (which == CFG_AUDIT) cfg->mode = MG_POLICY_AUDIT;
     if (which == CFG_DIGEST) cfg->require_digest = true;
     if (which == CFG_REQUIRE_MD) cfg->require_model_deployment = true;
@@ -646,13 +845,20 @@ static void make_cfg(int which, mg_policy_config *cfg) {
     }
 }
 
+/* alice is in sec-team, sam scans datasets, rita administers records; everyone else is staff. */
+static const char *user_group(const char *user) {
+    if (!strcmp(user, "alice")) return "sec-team";
+    if (!strcmp(user, "sam")) return "scanners";
+    if (!strcmp(user, "rita")) return "records-admins";
+    return "staff";
+}
+
 static char *review_body(const dcase *c, const char *ns) {
-    json_t *req =
-        json_pack("{s:s, s:{s:s, s:s, s:s}, s:{s:s, s:s, s:s}, s:s, s:s, s:s, s:{s:s, s:[s, s]}, s:b}", "uid",
-                  "u-1", "kind", "group", c->group, "version", "v1", "kind", "X", "resource", "group",
-                  c->group, "version", "v1", "resource", c->resource, "name", c->name, "namespace", ns,
-                  "operation", c->op, "userInfo", "username", c->user, "groups", "system:authenticated",
-                  strcmp(c->user, "alice") == 0 ? "sec-team" : "staff", "dryRun", 0);
+    json_t *req = json_pack(
+        "{s:s, s:{s:s, s:s, s:s}, s:{s:s, s:s, s:s}, s:s, s:s, s:s, s:{s:s, s:[s, s]}, s:b}", "uid", "u-1",
+        "kind", "group", c->group, "version", "v1", "kind", "X", "resource", "group", c->group, "version",
+        "v1", "resource", c->resource, "name", c->name, "namespace", ns, "operation", c->op, "userInfo",
+        "username", c->user, "groups", "system:authenticated", user_group(c->user), "dryRun", 0);
     if (c->sub[0]) json_object_set_new(req, "subResource", json_string(c->sub));
     json_object_set_new(req, "object", c->object ? y(c->object) : json_null());
     json_object_set_new(req, "oldObject", c->old ? y(c->old) : json_null());
@@ -679,7 +885,9 @@ static void test_decisions(void **state) {
         const dcase *c = &dcases[i];
         mg_policy_config cfg;
         make_cfg(c->cfg, &cfg);
-        const char *ns = c->cfg == CFG_EXEMPT && strstr(c->what, "namespace") ? "ml-exempt" : "ml";
+        const char *ns = c->cfg == CFG_EXEMPT && strstr(c->what, "namespace") ? "ml-exempt"
+                         : strstr(c->what, "namespace terminating")           ? "ml-gone"
+                                                                              : "ml";
         char *body = review_body(c, ns);
         mg_admission_request req;
         mg_error err;
@@ -898,34 +1106,17 @@ typedef struct expect {
 /* For each recording: the answer in a world where credit-scorer 1.0.0 is approved and 1.1.0 is
  * missing its bias review, then in the same world after an incident review quarantines 1.0.0. */
 static const expect expects[] = {
-    {"01-", 1, 0, "model-image"},
-    {"02-", 1, 0, "model-image"},
-    {"03-", 1, 0, "model-image"},
-    {"04-", 1, 0, "quarantine-scale"},
-    {"05-", 1, 0, "model-image"},
-    {"06-", 1, 0, "model-image"},
-    {"07-", 1, 0, "model-image"},
-    {"08-", 0, 0, "model-image"},
-    {"09-", 0, 0, "model-image"},
-    {"10-", 0, 0, "model-image"},
-    {"11-", 0, 0, "model-image"},
-    {"12-", 1, 0, "quarantine-scale"},
-    {"13-", 1, 0, "quarantine-scale"},
-    {"14-", 1, 1, "status-subresource"},
-    {"15-", 1, 1, "scale-down"},
-    {"16-", 1, 1, "delete"},
-    {"17-", 1, 0, "model-image"},
-    {"18-", 1, 0, "quarantine-scale"},
-    {"19-", 1, 1, "quarantine-scale"},
-    {"20-", 1, 0, "quarantine-scale"},
-    {"21-", 1, 1, "status-subresource"},
-    {"22-", 1, 1, "scale-down"},
-    {"23-", 1, 1, "no-model-image"},
-    {"24-", 1, 1, "no-model-image"},
-    {"25-", 1, 1, "delete"},
-    {"26-", 1, 1, "quarantine-scale"},
-    {"27-", 1, 1, "quarantine-scale"},
-    {"28-", 1, 1, "delete"},
+    {"01-", 1, 0, "model-image"},      {"02-", 1, 0, "model-image"},      {"03-", 1, 0, "model-image"},
+    {"04-", 1, 0, "quarantine-scale"}, {"05-", 1, 0, "model-image"},      {"06-", 1, 0, "model-image"},
+    {"07-", 1, 0, "model-image"},      {"08-", 0, 0, "model-image"},      {"09-", 0, 0, "model-image"},
+    {"10-", 0, 0, "model-image"},      {"11-", 0, 0, "model-image"},      {"12-", 1, 0, "quarantine-scale"},
+    {"13-", 1, 0, "quarantine-scale"}, {"14-", 0, 0, "status-guard"}, /* admin writing status: only the
+                                                                         operator may */
+    {"15-", 1, 1, "scale-down"},       {"16-", 1, 1, "delete"},           {"17-", 1, 0, "model-image"},
+    {"18-", 1, 0, "quarantine-scale"}, {"19-", 1, 1, "quarantine-scale"}, {"20-", 1, 0, "quarantine-scale"},
+    {"21-", 0, 0, "status-guard"},     {"22-", 1, 1, "scale-down"},       {"23-", 1, 1, "no-model-image"},
+    {"24-", 1, 1, "no-model-image"},   {"25-", 1, 1, "delete"},           {"26-", 1, 1, "quarantine-scale"},
+    {"27-", 1, 1, "quarantine-scale"}, {"28-", 1, 1, "delete"},
 };
 
 #define CS "registry.example.com/models/credit-scorer"

@@ -25,7 +25,7 @@
     "{metadata: {name: m1, uid: u-1}, spec: {model: fraud, version: '1.0', digest: '" D1 "'}" status "}"
 /* A review: NAME KIND VERDICT REVIEWER TIME UID DIGEST (uid/digest "" = absent). */
 #define R(name, kind, verdict, who, t, uid, dg)                                                              \
-    "{metadata: {name: " name ", creationTimestamp: '2026-11-26T10:" t ":00Z'}, spec: {kind: " kind           \
+    "{metadata: {name: " name ", creationTimestamp: '2026-11-26T10:" t ":00Z'}, spec: {kind: " kind          \
     ", verdict: " verdict ", reviewer: " who uid dg "}}"
 #define U1 ", modelVersionUID: u-1"
 #define U0 ", modelVersionUID: u-0" /* the deleted ModelVersion of the same name */
@@ -48,171 +48,90 @@ typedef struct mcase {
 static const mcase mcases[] = {
     {"three bound approvals", MV1(""), "[" OKS("01") "," OKP("02") "," OKB("03") "]", "[]", "[]", true, false,
      NULL},
-    {"reviews without the binding count for nothing",
-     MV1(""),
-     "[" R("s", "security", "approve", "alice", "01", "", "") "," OKP("02") "," OKB("03") "]",
-     "[]",
-     "[]",
-     false,
-     false,
-     "security review missing"},
-    {"reviews of a deleted ModelVersion of the same name count for nothing",
-     MV1(""),
-     "[" R("s", "security", "approve", "alice", "01", U0, G1) "," OKP("02") "," OKB("03") "]",
-     "[]",
-     "[]",
-     false,
-     false,
-     "security review missing"},
-    {"a review of another digest counts for nothing",
-     MV1(""),
-     "[" R("s", "security", "approve", "alice", "01", U1, G2) "," OKP("02") "," OKB("03") "]",
-     "[]",
-     "[]",
-     false,
-     false,
-     "security review missing"},
+    {"reviews without the binding count for nothing", MV1(""),
+     "[" R("s", "security", "approve", "alice", "01", "", "") "," OKP("02") "," OKB("03") "]", "[]", "[]",
+     false, false, "security review missing"},
+    {"reviews of a deleted ModelVersion of the same name count for nothing", MV1(""),
+     "[" R("s", "security", "approve", "alice", "01", U0, G1) "," OKP("02") "," OKB("03") "]", "[]", "[]",
+     false, false, "security review missing"},
+    {"a review of another digest counts for nothing", MV1(""),
+     "[" R("s", "security", "approve", "alice", "01", U1, G2) "," OKP("02") "," OKB("03") "]", "[]", "[]",
+     false, false, "security review missing"},
     {"a deleted reject still stands (persisted in status.verdicts)",
-     MV1(", status: {verdicts: [{kind: security, verdict: reject, reviewer: dave, time: '2026-11-26T10:00:00Z', "
+     MV1(", status: {verdicts: [{kind: security, verdict: reject, reviewer: dave, time: "
+         "'2026-11-26T10:00:00Z', "
          "name: gone}]}"),
-     "[" OKS("01") "," OKP("02") "," OKB("03") "]",
-     "[]",
-     "[]",
-     false,
-     false,
-     "security rejected by dave"},
+     "[" OKS("01") "," OKP("02") "," OKB("03") "]", "[]", "[]", false, false, "security rejected by dave"},
     {"deleted approvals still count (persisted)",
-     MV1(", status: {verdicts: [{kind: security, verdict: approve, reviewer: alice, time: '2026-11-26T10:01:00Z', "
-         "name: s}, {kind: performance, verdict: approve, reviewer: carol, time: '2026-11-26T10:02:00Z', name: p}, "
+     MV1(", status: {verdicts: [{kind: security, verdict: approve, reviewer: alice, time: "
+         "'2026-11-26T10:01:00Z', "
+         "name: s}, {kind: performance, verdict: approve, reviewer: carol, time: '2026-11-26T10:02:00Z', "
+         "name: p}, "
          "{kind: bias, verdict: approve, reviewer: erin, time: '2026-11-26T10:03:00Z', name: b}]}"),
-     "[]",
-     "[]",
-     "[]",
-     true,
-     false,
-     NULL},
+     "[]", "[]", "[]", true, false, NULL},
     {"the rejecter's later review lifts the persisted reject",
-     MV1(", status: {verdicts: [{kind: security, verdict: reject, reviewer: dave, time: '2026-11-26T10:00:00Z', "
+     MV1(", status: {verdicts: [{kind: security, verdict: reject, reviewer: dave, time: "
+         "'2026-11-26T10:00:00Z', "
          "name: gone}]}"),
-     "[" R("s2", "security", "approve", "dave", "05", U1, G1) "," OKP("02") "," OKB("03") "]",
-     "[]",
-     "[]",
-     true,
-     false,
-     NULL},
-    {"a bound confirm quarantines",
-     MV1(""),
-     "[" OKS("01") "," OKP("02") "," OKB("03") "]",
-     "[" R("i", "incident", "confirm", "carol", "04", U1, G1) "]",
-     "[]",
-     true,
-     true,
+     "[" R("s2", "security", "approve", "dave", "05", U1, G1) "," OKP("02") "," OKB("03") "]", "[]", "[]",
+     true, false, NULL},
+    {"a bound confirm quarantines", MV1(""), "[" OKS("01") "," OKP("02") "," OKB("03") "]",
+     "[" R("i", "incident", "confirm", "carol", "04", U1, G1) "]", "[]", true, true,
      "incident review i confirmed by carol"},
-    {"a confirm of another ModelVersion with the same digest quarantines",
-     MV1(""),
+    {"a confirm of another ModelVersion with the same digest quarantines", MV1(""),
      "[" OKS("01") "," OKP("02") "," OKB("03") "]",
-     "[" R("i", "incident", "confirm", "carol", "04", U0, G1) "]",
-     "[]",
-     true,
-     true,
+     "[" R("i", "incident", "confirm", "carol", "04", U0, G1) "]", "[]", true, true,
      "for another ModelVersion of the same digest"},
-    {"a release newer than the confirm lifts it, whichever ModelVersion it names",
-     MV1(""),
-     "[]",
-     "[" R("i", "incident", "confirm", "carol", "04", U0, G1) "," R("rel", "incident", "release", "alice", "05",
-                                                                   U1, G1) "]",
-     "[]",
-     false,
-     false,
-     NULL},
-    {"a same-second confirm beats a release",
-     MV1(""),
-     "[]",
-     "[" R("i", "incident", "confirm", "carol", "05", U0, G1) "," R("rel", "incident", "release", "alice", "05",
-                                                                   U1, G1) "]",
-     "[]",
-     false,
-     true,
-     "incident review i"},
-    {"incidents of another digest are ignored",
-     MV1(""),
-     "[]",
-     "[" R("i", "incident", "confirm", "carol", "04", U1, G2) "]",
-     "[]",
-     false,
-     false,
-     NULL},
-    {"a peer quarantined by monitoring quarantines the digest",
-     MV1(""),
-     "[]",
-     "[]",
+    {"a release newer than the confirm lifts it, whichever ModelVersion it names", MV1(""), "[]",
+     "[" R("i", "incident", "confirm", "carol", "04", U0, G1) "," R("rel", "incident", "release", "alice",
+                                                                    "05", U1, G1) "]",
+     "[]", false, false, NULL},
+    {"a same-second confirm beats a release", MV1(""), "[]",
+     "[" R("i", "incident", "confirm", "carol", "05", U0, G1) "," R("rel", "incident", "release", "alice",
+                                                                    "05", U1, G1) "]",
+     "[]", false, true, "incident review i"},
+    {"incidents of another digest are ignored", MV1(""), "[]",
+     "[" R("i", "incident", "confirm", "carol", "04", U1, G2) "]", "[]", false, false, NULL},
+    {"a peer quarantined by monitoring quarantines the digest", MV1(""), "[]", "[]",
      "[{metadata: {name: m0, uid: u-0}, spec: {digest: '" D1 "'}, status: {quarantined: true, quarantinedAt: "
      "'2026-11-26T10:04:00Z', quarantineReason: 'PSI 0.4'}}]",
-     false,
-     true,
-     "its digest is quarantined under ModelVersion m0: PSI 0.4"},
-    {"a peer's quarantine older than a release does not count",
-     MV1(""),
-     "[]",
+     false, true, "its digest is quarantined under ModelVersion m0: PSI 0.4"},
+    {"a peer's quarantine older than a release does not count", MV1(""), "[]",
      "[" R("rel", "incident", "release", "alice", "05", U1, G1) "]",
      "[{metadata: {name: m0, uid: u-0}, spec: {digest: '" D1 "'}, status: {quarantined: true, quarantinedAt: "
      "'2026-11-26T10:04:00Z'}}]",
-     false,
-     false,
-     NULL},
-    {"a peer of another digest does not count",
-     MV1(""),
-     "[]",
-     "[]",
-     "[{metadata: {name: m0, uid: u-0}, spec: {digest: '" D2 "'}, status: {quarantined: true}}]",
-     false,
-     false,
-     NULL},
+     false, false, NULL},
+    {"a peer of another digest does not count", MV1(""), "[]", "[]",
+     "[{metadata: {name: m0, uid: u-0}, spec: {digest: '" D2 "'}, status: {quarantined: true}}]", false,
+     false, NULL},
     {"own quarantine sticks when its confirm review was deleted",
-     MV1(", status: {quarantined: true, quarantinedAt: '2026-11-26T10:04:00Z', quarantineReason: 'incident review i "
+     MV1(", status: {quarantined: true, quarantinedAt: '2026-11-26T10:04:00Z', quarantineReason: 'incident "
+         "review i "
          "confirmed by carol'}"),
-     "[]",
-     "[]",
-     "[]",
-     false,
-     true,
-     "incident review i confirmed by carol"},
+     "[]", "[]", "[]", false, true, "incident review i confirmed by carol"},
     {"own quarantine time from the condition; a newer release lifts it",
      MV1(", status: {quarantined: true, conditions: [{type: Quarantined, status: 'True', lastTransitionTime: "
          "'2026-11-26T10:04:00Z'}]}"),
-     "[]",
-     "[" R("rel", "incident", "release", "alice", "05", U1, G1) "]",
-     "[]",
-     false,
-     false,
-     NULL},
+     "[]", "[" R("rel", "incident", "release", "alice", "05", U1, G1) "]", "[]", false, false, NULL},
     {"own quarantine without a time wins over any release",
-     MV1(", status: {quarantined: true, quarantineReason: 'PSI 0.4'}"),
-     "[]",
-     "[" R("rel", "incident", "release", "alice", "59", U1, G1) "]",
-     "[]",
-     false,
-     true,
-     "PSI 0.4"},
+     MV1(", status: {quarantined: true, quarantineReason: 'PSI 0.4'}"), "[]",
+     "[" R("rel", "incident", "release", "alice", "59", U1, G1) "]", "[]", false, true, "PSI 0.4"},
     {"the ModelVersion itself among its peers counts once",
-     MV1(", status: {quarantined: true, quarantinedAt: '2026-11-26T10:04:00Z', quarantineReason: 'x'}"),
+     MV1(", status: {quarantined: true, quarantinedAt: '2026-11-26T10:04:00Z', quarantineReason: 'x'}"), "[]",
      "[]",
-     "[]",
-     "[" MV1(", status: {quarantined: true, quarantinedAt: '2026-11-26T10:04:00Z', quarantineReason: 'x'}") "]",
-     false,
-     true,
-     "x"},
-    {"a release naming only a ModelDeployment is bound like any review",
-     MV1(""),
-     "[{metadata: {name: rel, creationTimestamp: '2026-11-26T10:05:00Z'}, spec: {modelDeployment: fraud, kind: "
+     "[" MV1(
+         ", status: {quarantined: true, quarantinedAt: '2026-11-26T10:04:00Z', quarantineReason: 'x'}") "]",
+     false, true, "x"},
+    {"a release naming only a ModelDeployment is bound like any review", MV1(""),
+     "[{metadata: {name: rel, creationTimestamp: '2026-11-26T10:05:00Z'}, spec: {modelDeployment: fraud, "
+     "kind: "
      "incident, verdict: release, reviewer: alice" U1 G1 "}}]",
-     "[" R("i", "incident", "confirm", "carol", "04", U1, G1) ","
-     "{metadata: {name: rel, creationTimestamp: '2026-11-26T10:05:00Z'}, spec: {modelDeployment: fraud, kind: "
-     "incident, verdict: release, reviewer: alice" U1 G1 "}}]",
-     "[]",
-     false,
-     false,
-     NULL},
+     "[" R("i", "incident", "confirm", "carol", "04", U1,
+           G1) ","
+               "{metadata: {name: rel, creationTimestamp: '2026-11-26T10:05:00Z'}, spec: {modelDeployment: "
+               "fraud, kind: "
+               "incident, verdict: release, reviewer: alice" U1 G1 "}}]",
+     "[]", false, false, NULL},
 };
 
 static json_t *y(const char *text) {
@@ -260,7 +179,8 @@ static void test_table(void **state) {
 static void test_persisted_round_trip(void **state) {
     (void)state;
     json_t *mv = y(MV1(""));
-    json_t *reviews = y("[" OKS("01") "," R("x", "security", "reject", "dave", "02", U1, G1) "," OKP("02") "]");
+    json_t *reviews =
+        y("[" OKS("01") "," R("x", "security", "reject", "dave", "02", U1, G1) "," OKP("02") "]");
     mg_mv_records rec = {mv, reviews, NULL, NULL};
     mg_mv_state s;
     mg_mv_state_compute(&rec, &s);

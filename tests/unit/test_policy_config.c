@@ -36,6 +36,11 @@ static void test_defaults(void **state) {
     assert_string_equal(c.approved_scan_tools.items[0], "kubectl-modelgov");
     for (int k = 0; k < MG_REVIEW_KIND_COUNT; k++)
         assert_int_equal(c.reviewer_groups[k].len, 0);
+    /* secure defaults: nobody is the operator, scans and record deletion are nobody's */
+    assert_null(c.operator_service_account);
+    assert_false(mg_policy_config_is_operator(&c, "admin"));
+    assert_int_equal(c.scanner_groups.len, 0);
+    assert_int_equal(c.records_admin_groups.len, 0);
     mg_policy_config_free(&c);
     assert_int_equal(load("{}", &c, &e), 0);
     mg_policy_config_free(&c);
@@ -54,7 +59,10 @@ static const char full[] =
     "exemptServiceAccounts: ['modelgov-system:modelgov-operator', 'ci/deployer']\n"
     "reviewerGroups: {security: sec-team, bias: [ethics, modelgov:reviewers]}\n"
     "requireModelDeployment: true\n"
-    "approvedScanTools: [kubectl-modelgov, fairlearn]\n";
+    "approvedScanTools: [kubectl-modelgov, fairlearn]\n"
+    "operatorServiceAccount: modelgov-system/modelgov-operator\n"
+    "scannerGroups: [modelgov:scanners]\n"
+    "recordsAdminGroups: [compliance]\n";
 
 static void test_full(void **state) {
     (void)state;
@@ -86,6 +94,13 @@ static void test_full(void **state) {
     assert_int_equal(c.reviewer_groups[MG_REVIEW_PERFORMANCE].len, 0);
     assert_true(c.require_model_deployment);
     assert_int_equal(c.approved_scan_tools.len, 2);
+    assert_true(mg_policy_config_is_operator(&c, "system:serviceaccount:modelgov-system:modelgov-operator"));
+    assert_false(mg_policy_config_is_operator(&c, "system:serviceaccount:modelgov-system:modelgov-webhook"));
+    assert_false(
+        mg_policy_config_is_operator(&c, "system:serviceaccount:ci:deployer")); /* exempt is not operator */
+    assert_false(mg_policy_config_is_operator(&c, ""));
+    assert_true(mg_strlist_contains(&c.scanner_groups, "modelgov:scanners"));
+    assert_true(mg_strlist_contains(&c.records_admin_groups, "compliance"));
     mg_policy_config_free(&c);
 }
 
@@ -117,6 +132,10 @@ static const bad_case bad[] = {
     {"approvedScanTools: {a: b}", "approvedScanTools: expected a list"},
     {"modelRepositories: ['https://r.io/m']", "modelRepositories[0]"},
     {"- a\n- b", "must be a mapping"},
+    {"operatorServiceAccount: [a]", "operatorServiceAccount: expected a non-empty string"},
+    {"operatorServiceAccount: ''", "operatorServiceAccount: expected a non-empty string"},
+    {"scannerGroups: scanners", "scannerGroups: expected a list"},
+    {"recordsAdminGroups: [1]", "recordsAdminGroups[0]"},
 };
 
 static void test_errors(void **state) {

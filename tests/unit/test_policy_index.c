@@ -47,9 +47,10 @@ static int resolve(void *ctx, const mg_imageref *ref, char *digest, size_t len, 
     ", modelVersionUID: uid-" mv ", digest: '" dg "', kind: " kind ", verdict: approve, reviewer: " who "}}"
 
 static void fill(mg_policy_stores *s) {
-    put(s->modelversions, "{metadata: {name: fraud-1, namespace: ml, uid: uid-fraud-1}, spec: {model: fraud, "
-                          "version: '1.0', image: "
-                          "'registry.example.com/models/fraud', digest: '" DA "', datasetVersion: ds-1}}");
+    put(s->modelversions,
+        "{metadata: {name: fraud-1, namespace: ml, uid: uid-fraud-1}, spec: {model: fraud, "
+        "version: '1.0', image: "
+        "'registry.example.com/models/fraud', digest: '" DA "', datasetVersion: ds-1, trainingRun: tr-1}}");
     put(s->modelversions, "{metadata: {name: hub-2, namespace: ml, uid: uid-hub-2}, spec: {model: hub, "
                           "version: '2.0', image: 'fraud-hub', "
                           "digest: '" DB "'}}");
@@ -63,8 +64,12 @@ static void fill(mg_policy_stores *s) {
     for (size_t i = 0; i < 6; i++)
         put(s->modelreviews, revs[i]);
     put(s->datasetversions,
-        "{metadata: {name: ds-1, namespace: ml}, spec: {privacy: {method: anonymized}}, status: {biasScan: "
-        "{passed: true, tool: {name: kubectl-modelgov}}}}");
+        "{metadata: {name: ds-1, namespace: ml}, spec: {digest: '" DA
+        "', privacy: {method: anonymized}}, status: "
+        "{biasScan: {passed: true, fileDigest: '" DA "', tool: {name: kubectl-modelgov}}}}");
+    put(s->datasetversions, "{metadata: {name: ds-2, namespace: ml}, spec: {parents: [ds-0, ds-1]}}");
+    put(s->namespaces, "{metadata: {name: ml}}");
+    put(s->namespaces, "{metadata: {name: gone, deletionTimestamp: '2026-11-26T12:00:00Z'}}");
     put(s->trainingruns, "{metadata: {name: tr-1, namespace: ml}, spec: {datasetVersion: ds-1}}");
     put(s->modeldeployments, "{metadata: {name: md-1, namespace: ml}, spec: {modelVersion: fraud-1}}");
     put(s->deployments, "{metadata: {name: dep-1, namespace: ml}, spec: {replicas: 1, template: {spec: "
@@ -91,12 +96,23 @@ static const icase icases[] = {
     {"ml", "CREATE", "pods", "", "p", POD("fraud-hub:3.0"), NULL, 0, "unknown tag"},
     {"other", "CREATE", "pods", "", "p", POD("fraud-hub:latest"), NULL, 1, NULL},
     {"ml", "DELETE", "datasetversions", "", "ds-1", NULL, "{metadata: {name: ds-1}}", 0,
-     "referenced by TrainingRun tr-1, ModelVersion fraud-1"},
+     "referenced by TrainingRun tr-1, ModelVersion fraud-1, DatasetVersion ds-2"},
+    {"ml", "DELETE", "datasetversions", "", "ds-0", NULL, "{metadata: {name: ds-0}}", 0,
+     "referenced by DatasetVersion ds-2"},
+    {"ml", "DELETE", "trainingruns", "", "tr-1", NULL, "{metadata: {name: tr-1}}", 0,
+     "TrainingRun tr-1 is referenced by ModelVersion fraud-1"},
+    {"ml", "DELETE", "modelreviews", "", "a", NULL, "{metadata: {name: a}}", 0, "append-only"},
+    {"gone", "DELETE", "modelreviews", "", "a", NULL, "{metadata: {name: a}}", 1, NULL},
     {"ml", "UPDATE", "deployments", "scale", "dep-1", "{spec: {replicas: 3}}", "{spec: {replicas: 1}}", 1,
      NULL},
     {"ml", "CREATE", "modelreviews", "", "r",
-     "{metadata: {name: r}, spec: {modelDeployment: md-1, kind: incident, verdict: confirm, reviewer: zed}}",
+     "{metadata: {name: r}, spec: {modelDeployment: md-1, modelVersionUID: uid-fraud-1, digest: '" DA
+     "', kind: incident, verdict: confirm, reviewer: zed}}",
      NULL, 1, NULL},
+    {"ml", "CREATE", "modelreviews", "", "r",
+     "{metadata: {name: r}, spec: {modelDeployment: md-1, modelVersionUID: uid-hub-2, digest: '" DB
+     "', kind: incident, verdict: confirm, reviewer: zed}}",
+     NULL, 0, "spec.modelVersionUID: uid-fraud-1"},
     {"ml", "CREATE", "trainingruns", "", "t", "{metadata: {name: t}, spec: {datasetVersion: ds-1}}", NULL, 1,
      NULL},
     {"ml", "CREATE", "modelversions", "", "n",
@@ -113,6 +129,7 @@ static void run_cases(bool compact) {
     s.trainingruns = mg_store_new();
     s.modeldeployments = mg_store_new();
     s.deployments = mg_store_new();
+    s.namespaces = mg_store_new();
     s.resolve_tag = resolve;
     assert_int_equal(mg_policy_stores_add_indexes(&s, NULL), 0);
     fill(&s);
@@ -159,6 +176,7 @@ static void run_cases(bool compact) {
     mg_store_free(s.trainingruns);
     mg_store_free(s.modeldeployments);
     mg_store_free(s.deployments);
+    mg_store_free(s.namespaces);
     assert_int_equal(failures, 0);
 }
 
@@ -182,6 +200,11 @@ static void test_null_stores(void **state) {
     json_t *refs = ix.dataset_referrers(ix.ctx, "ml", "d");
     assert_int_equal(json_array_size(refs), 0);
     json_decref(refs);
+    refs = ix.trainingrun_referrers(ix.ctx, "ml", "t");
+    assert_int_equal(json_array_size(refs), 0);
+    json_decref(refs);
+    assert_null(ix.namespace_(ix.ctx, "ml"));
+    assert_null(ix.reviews_of_uid(ix.ctx, "ml", "u"));
     mg_imageref ref;
     assert_int_equal(mg_imageref_parse("r.io/x:1", &ref, NULL), 0);
     char dg[200];
