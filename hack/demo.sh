@@ -116,6 +116,8 @@ mode: enforce
 registries:
 - {host: "$REG", plainHTTP: true}
 cacheTTLSeconds: 5
+operatorServiceAccount: admin          # the demo's operator runs with the kubeconfig's admin context
+scannerGroups: ["modelgov:reviewers"]  # bob, the data steward, attests bias scans
 YAML
   it_bg webhook bin/modelgov-webhook --listen 127.0.0.1:0 --tls-cert "$D/tls/tls.crt" --tls-key "$D/tls/tls.key" \
     --config "$D/webhook.yaml" --kubeconfig "$KUBECONFIG" --log-format json --threads 2

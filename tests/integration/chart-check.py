@@ -184,6 +184,8 @@ def webhookconfig(docs, ns, timeout):
         for res in ('datasetversions', 'trainingruns', 'modelversions', 'modelreviews', 'modeldeployments'):
             want |= {(op, 'mlops.modelgov.io', res) for op in ('CREATE', 'UPDATE', 'DELETE')}
         want.add(('UPDATE', 'mlops.modelgov.io', 'modeldeployments/scale'))
+        for res in ('datasetversions', 'modelversions', 'modelreviews', 'modeldeployments'):
+            want.add(('UPDATE', 'mlops.modelgov.io', res + '/status'))
         for w in sorted(want - got):
             problems.append('%s: rule missing %s %s %s' % ((n,) + w))
         for w in sorted(got - want):

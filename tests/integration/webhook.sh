@@ -39,6 +39,7 @@ mode: $2
 registries:
 - {host: "$REG", plainHTTP: true}
 cacheTTLSeconds: 1
+scannerGroups: ["modelgov:auditors"]
 YAML
 }
 write_config "$IT_DIR/enforce.yaml" enforce
@@ -69,8 +70,8 @@ YAML
 }
 expect_ok "DatasetVersion created" bash -c "$(declare -f dsv); dsv loans-scanned | kubectl -n ml apply -f -"
 expect_ok "second DatasetVersion (never scanned) created" bash -c "$(declare -f dsv); dsv loans-raw | kubectl -n ml apply -f -"
-kubectl -n ml patch dsv loans-scanned --subresource=status --type=merge \
-  -p '{"status":{"biasScan":{"passed":true,"tool":{"name":"kubectl-modelgov","version":"1"}}}}' >/dev/null
+kubectl --context carol -n ml patch dsv loans-scanned --subresource=status --type=merge \
+  -p '{"status":{"biasScan":{"passed":true,"fileDigest":"sha256:5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef","tool":{"name":"kubectl-modelgov","version":"1"}}}}' >/dev/null
 
 mv_yaml() { # NAME VERSION DIGEST AUTHOR
   cat <<YAML
