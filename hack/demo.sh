@@ -34,7 +34,7 @@ MODEL=credit-scorer
 for b in bin/modelgov-operator bin/modelgov-webhook bin/kubectl-modelgov; do
   [ -x "$b" ] || { echo "$b not built: run make all (or make demo)"; exit 1; }
 done
-for c in kubectl helm docker-registry prometheus-alertmanager openssl curl; do
+for c in kubectl helm docker-registry prometheus prometheus-alertmanager openssl curl; do
   command -v "$c" >/dev/null || { echo "$c is not installed: run hack/deps.sh (or make demo)"; exit 1; }
 done
 
@@ -127,7 +127,7 @@ YAML
   R="webhook on https://127.0.0.1:$WPORT (CA from hack/gen-certs.sh), registered with the chart's own webhook configurations (helm template), failurePolicy Fail"
 }
 
-AM_PORT="" MS_PORT="" OP_HEALTH=""
+AM_PORT="" MS_PORT="" OP_HEALTH="" OP_METRICS="" PROM_PORT=""
 am_alerts() { # FILTER → "alertname/severity/state" lines of active alerts
   curl -sf -G "http://127.0.0.1:$AM_PORT/api/v2/alerts" --data-urlencode "filter=$1" --data-urlencode active=true |
     /usr/bin/python3 -c 'import json,sys; [print(a["labels"]["alertname"]+"/"+a["labels"]["severity"]+"/"+a["labels"].get("metric","")+"/"+a["status"]["state"]) for a in json.load(sys.stdin)]'
@@ -146,7 +146,19 @@ YAML
   until_true 20 grep -q 'listening server=health' "$D/operator.log" || { R="operator did not start"; return 1; }
   OP_HEALTH=$(sed -n 's/.*listening server=health .*port=\([0-9]*\).*/\1/p' "$D/operator.log" | head -1)
   until_true 20 curl -sf "http://127.0.0.1:$OP_HEALTH/readyz" || { R="operator not ready"; return 1; }
-  R="operator ready (health :$OP_HEALTH), Alertmanager on 127.0.0.1:$AM_PORT"
+  OP_METRICS=$(sed -n 's/.*listening server=metrics .*port=\([0-9]*\).*/\1/p' "$D/operator.log" | head -1)
+  # Prometheus keeps the operator's per-model gauges over time: the report's plots come from it
+  PROM_PORT=$(free_port)
+  cat >"$D/prometheus.yml" <<YAML
+global: {scrape_interval: 1s, evaluation_interval: 1s}
+scrape_configs:
+- job_name: modelgov-operator
+  static_configs: [{targets: ["127.0.0.1:$OP_METRICS"]}]
+YAML
+  it_bg prometheus prometheus --config.file="$D/prometheus.yml" --storage.tsdb.path="$D/prom-data" \
+    --web.listen-address="127.0.0.1:$PROM_PORT"
+  until_true 30 curl -sf "http://127.0.0.1:$PROM_PORT/-/ready" || { R="Prometheus did not start"; return 1; }
+  R="operator ready (health :$OP_HEALTH, metrics :$OP_METRICS), Alertmanager on 127.0.0.1:$AM_PORT, Prometheus on 127.0.0.1:$PROM_PORT scraping the operator"
 }
 
 # ---- data --------------------------------------------------------------------------------------
@@ -411,11 +423,40 @@ s_history() {
   R="status: $(awk 'NR==2 {print $2, $3, $4 ", quarantined " $NF}' <<<"$st"); history: $(awk 'NR>1 {printf "%s%s %s (%s..%s)", sep, $3, $4, substr($1,12,8), ($2 ~ /now/ ? "now" : substr($2,12,8)); sep="; "}' <<<"$h"); lineage: $MV2 ← TrainingRun $TR2 ← DatasetVersion $DSV2"
 }
 
+# ---- the governance report ---------------------------------------------------------------------
+REPORT_DIR=$D/report
+plotted() { # MV MINPOINTS: the report's accuracy plot has at least MINPOINTS points
+  kubectl modelgov report "$1" -n "$NS" --prometheus-url "http://127.0.0.1:$PROM_PORT" -o json |
+    /usr/bin/python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+acc = [s for p in d["plots"] if p["figure"] == "accuracy" for s in p["series"]]
+sys.exit(0 if acc and len(acc[0]["points"]) >= int(sys.argv[1]) else 1)' "$2"
+}
+s_report() {
+  mkdir -p "$REPORT_DIR"
+  until_true 60 plotted "$MV2" 10 || { R="Prometheus has no accuracy series of $MV2 yet"; return 1; }
+  local f mv
+  for mv in "$MV2" "$MV1"; do
+    for f in html md json; do
+      mg carol report "$mv" --prometheus-url "http://127.0.0.1:$PROM_PORT" -o "$f" >"$REPORT_DIR/$mv.$f" || return 1
+    done
+  done
+  if [ -n "${DEMO_OUT:-}" ]; then # the test's copy: the reports and the cluster state they came from
+    mkdir -p "$DEMO_OUT" && cp "$REPORT_DIR"/* "$DEMO_OUT/" || return 1
+    local k
+    for k in mv md tr dsv mrev events; do kubectl -n "$NS" get "$k" -o json >"$DEMO_OUT/state-$k.json" || return 1; done
+    printf '%s\n' "DIG1=$DIG1" "DIG2=$DIG2" "MV1=$MV1" "MV2=$MV2" "DSV1=$DSV1" "DSV2=$DSV2" "TR2=$TR2" "NS=$NS" \
+      "MODEL=$MODEL" "REG=$REG" >"$DEMO_OUT/demo.env"
+  fi
+  R="kubectl modelgov report $MV2 --prometheus-url … > $REPORT_DIR/$MV2.html ($(wc -c <"$REPORT_DIR/$MV2.html") bytes, $(grep -o '<svg class="plot"' "$REPORT_DIR/$MV2.html" | wc -l) plots; also .md and .json, and the report of $MV1)"
+}
+
 echo "modelgov demo: everything in $D (own kubeconfig, 127.0.0.1, free ports)"
 step "test cluster up (--kubelet)" s_cluster
 step "docker-registry + push model images" s_registry
 step "admission webhook" s_webhook
-step "operator + Alertmanager" s_operator
+step "operator + Alertmanager + Prometheus" s_operator
 step "generate a loan dataset (CSV)" s_csv
 step "kubectl modelgov pseudonymize" s_pseudo
 step "kubectl modelgov dataset hash" s_hash
@@ -440,6 +481,7 @@ step "three reviews of 1.1.0" s_reviews2
 step "1.1.0 promoted and Serving" s_promoted
 step "1.1.0 monitored: healthy" s_healthy2
 step "status, history and lineage" s_history
+step "governance report of 1.1.0 (carol, auditor)" s_report
 
 T_END=$(now_us)
 echo

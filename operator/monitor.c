@@ -306,27 +306,32 @@ static int64_t newest_release_ms(mg_monitor *m, const json_t *md, const char *mv
     return newest;
 }
 
-static void set_gauges(mg_monitor *m, const json_t *md, const mg_eval_result *r) {
+/* The per-model gauges carry the ModelVersion evaluated (mv), so the history of one version
+ * (kubectl modelgov report's plots) never mixes with the figures of the version before it. */
+static void set_gauges(mg_monitor *m, const json_t *md, const char *mv, const mg_eval_result *r) {
     if (!m->g_psi) return;
     const char *ns = mg_json_str(md, "metadata", "namespace", NULL),
                *name = mg_json_str(md, "metadata", "name", NULL);
-    mg_metric_set(mg_metric_with(m->g_samples, ns, name, NULL), r->samples);
-    if (r->has_accuracy) mg_metric_set(mg_metric_with(m->g_acc, ns, name, NULL), r->accuracy);
-    if (r->has_f1) mg_metric_set(mg_metric_with(m->g_f1, ns, name, NULL), r->f1);
+    mg_metric_set(mg_metric_with(m->g_samples, ns, name, mv, NULL), r->samples);
+    if (r->has_accuracy) mg_metric_set(mg_metric_with(m->g_acc, ns, name, mv, NULL), r->accuracy);
+    if (r->has_f1) mg_metric_set(mg_metric_with(m->g_f1, ns, name, mv, NULL), r->f1);
     for (size_t i = 0; i < r->nfeatures; i++)
         if (r->features[i].ok)
-            mg_metric_set(mg_metric_with(m->g_psi, ns, name, r->features[i].name, NULL), r->features[i].psi);
+            mg_metric_set(mg_metric_with(m->g_psi, ns, name, mv, r->features[i].name, NULL),
+                          r->features[i].psi);
     for (size_t i = 0; i < r->nfairness; i++) {
         const mg_eval_fairness *f = &r->fairness[i];
         if (f->has_dp)
-            mg_metric_set(mg_metric_with(m->g_fair, ns, name, f->attribute, "demographic_parity_diff", NULL),
-                          f->dp_diff);
+            mg_metric_set(
+                mg_metric_with(m->g_fair, ns, name, mv, f->attribute, "demographic_parity_diff", NULL),
+                f->dp_diff);
         if (f->has_di)
-            mg_metric_set(mg_metric_with(m->g_fair, ns, name, f->attribute, "disparate_impact", NULL),
+            mg_metric_set(mg_metric_with(m->g_fair, ns, name, mv, f->attribute, "disparate_impact", NULL),
                           f->disparate_impact);
         if (f->has_eo)
-            mg_metric_set(mg_metric_with(m->g_fair, ns, name, f->attribute, "equal_opportunity_diff", NULL),
-                          f->eo_diff);
+            mg_metric_set(
+                mg_metric_with(m->g_fair, ns, name, mv, f->attribute, "equal_opportunity_diff", NULL),
+                f->eo_diff);
     }
 }
 
@@ -397,7 +402,7 @@ static void evaluate(mg_monitor *m, md_state *s, const json_t *md, int64_t now_m
         if (sum.quarantine_active && !mg_json_bool(mv, false, "status", "quarantined", NULL))
             quarantine(m, mv, md, &s->tracker, evaluation, now);
         sync_alerts(m, s, md, mv, now);
-        set_gauges(m, md, &r);
+        set_gauges(m, md, serving, &r);
         if (m->c_evals) mg_metric_inc(mg_metric_with(m->c_evals, r.judged ? "judged" : "not_judged", NULL));
         pthread_mutex_lock(&m->lock);
         mg_monitor_verdict_clear(&s->verdict);
@@ -470,9 +475,10 @@ mg_monitor *mg_monitor_new(mg_operator *op, const char *alertmanager_url) {
     if (m->am_url && m->am_url[strlen(m->am_url) - 1] == '/') m->am_url[strlen(m->am_url) - 1] = '\0';
     pthread_mutex_init(&m->lock, NULL);
     if (op->metrics) {
-        static const char *const md_l[] = {"namespace", "modeldeployment", NULL};
-        static const char *const feat_l[] = {"namespace", "modeldeployment", "feature", NULL};
-        static const char *const fair_l[] = {"namespace", "modeldeployment", "attribute", "metric", NULL};
+        static const char *const md_l[] = {"namespace", "modeldeployment", "modelversion", NULL};
+        static const char *const feat_l[] = {"namespace", "modeldeployment", "modelversion", "feature", NULL};
+        static const char *const fair_l[] = {"namespace", "modeldeployment", "modelversion",
+                                             "attribute", "metric",          NULL};
         static const char *const res_l[] = {"result", NULL};
         m->g_psi =
             mg_metrics_gauge(op->metrics, "modelgov_model_psi", "PSI of a feature over the window.", feat_l);

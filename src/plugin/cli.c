@@ -94,6 +94,12 @@ static void store(const mg_opt *o, void *dest, const char *val) {
     }
 }
 
+static bool has_format(const char *const *formats, const char *name) {
+    for (size_t i = 0; formats && formats[i]; i++)
+        if (!strcmp(formats[i], name)) return true;
+    return false;
+}
+
 int mg_cli_parse(int argc, char **argv, const mg_opt *opts, mg_global *g, mg_strvec *operands,
                  const char *cmd) {
     bool only_operands = false;
@@ -154,6 +160,8 @@ int mg_cli_parse(int argc, char **argv, const mg_opt *opts, mg_global *g, mg_str
         g->out = MG_OUT_JSON;
     } else if (!strcmp(g->output, "yaml")) {
         g->out = MG_OUT_YAML;
+    } else if (has_format(g->formats, g->output)) {
+        g->out = MG_OUT_OTHER;
     } else {
         return mg_cli_usage_error(cmd, "unknown output format %s (table, json or yaml)", g->output);
     }

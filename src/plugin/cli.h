@@ -24,7 +24,8 @@ enum {
     MG_EXIT_CLUSTER = 4, /* kubeconfig or Kubernetes API error */
 };
 
-typedef enum { MG_OUT_TABLE = 0, MG_OUT_JSON, MG_OUT_YAML } mg_outfmt;
+/* MG_OUT_OTHER: one of the command's own formats (mg_global.formats), named by g->output. */
+typedef enum { MG_OUT_TABLE = 0, MG_OUT_JSON, MG_OUT_YAML, MG_OUT_OTHER } mg_outfmt;
 
 typedef struct mg_strvec {
     const char **v; /* heap array of borrowed (or owned, see owned) strings */
@@ -53,6 +54,9 @@ typedef struct mg_global {
     const char *kubeconfig, *context, *namespace_, *output;
     mg_outfmt out;
     bool help;
+    /* Set by a command before parsing: NULL-terminated names of further -o formats it accepts
+     * (e.g. report's html and md); such a format gives out = MG_OUT_OTHER. */
+    const char *const *formats;
 } mg_global;
 
 /* Parses argv[1..argc) (argv[0] is the command name). opts ends with a {NULL} entry. Operands

@@ -19,6 +19,7 @@ int mg_cmd_release(int argc, char **argv);
 int mg_cmd_status(int argc, char **argv);
 int mg_cmd_lineage(int argc, char **argv);
 int mg_cmd_history(int argc, char **argv);
+int mg_cmd_report(int argc, char **argv);
 
 struct mg_rest_config;
 struct mg_client;

@@ -31,6 +31,8 @@ static const char top_help[] =
     "  status [MD]                   model, version, phase, accuracy, worst PSI, fairness, quarantined\n"
     "  lineage MV                    model version -> training run -> dataset versions (tree)\n"
     "  history MD                    versions served over time, breaches, incident reviews\n"
+    "  report MV|md/NAME             the governance report of a model version: one HTML page\n"
+    "                                (or -o md|json) with lineage, reviews, monitoring, incidents\n"
     "\n"
     "Other:\n"
     "  version                       print the version (also --version)\n"
@@ -130,6 +132,7 @@ int main(int argc, char **argv) {
         {"status", mg_cmd_status},
         {"lineage", mg_cmd_lineage},
         {"history", mg_cmd_history},
+        {"report", mg_cmd_report},
     };
     for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++) {
         if (strcmp(cmd, cmds[i].name)) continue;

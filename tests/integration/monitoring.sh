@@ -166,5 +166,5 @@ it_check "prometheus source: accuracy and PSI like the scrape source" \
   bash -c "kubectl get md prom -n mon -o json | /usr/bin/python3 -c 'import json,sys; e=json.load(sys.stdin)[\"status\"][\"lastEvaluation\"]; assert e[\"samples\"]>=200 and e[\"accuracy\"]>0.8 and e[\"maxPSI\"]<0.1, e'"
 
 it_check "operator /metrics exports per-model gauges" \
-  bash -c "curl -sf http://127.0.0.1:\$(sed -n 's/.*listening server=metrics .*port=\([0-9]*\).*/\1/p' $IT_DIR/operator.log | head -1)/metrics | grep -q 'modelgov_model_psi{namespace=\"mon\",modeldeployment=\"drift\",feature=\"age\"}'"
+  bash -c "curl -sf http://127.0.0.1:\$(sed -n 's/.*listening server=metrics .*port=\([0-9]*\).*/\1/p' $IT_DIR/operator.log | head -1)/metrics | grep -q 'modelgov_model_psi{namespace=\"mon\",modeldeployment=\"drift\",modelversion=\"loans-drift\",feature=\"age\"}'"
 it_finish

@@ -1,0 +1,291 @@
+/* kubectl modelgov report: reads what the cluster records about one ModelVersion (and, with
+ * --prometheus-url, the operator's per-model gauges over time) and writes the governance report
+ * (src/report: the pure document and its HTML/Markdown renderings) to stdout. */
+#include <ctype.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/clock.h"
+#include "core/json.h"
+#include "core/mem.h"
+#include "k8s/client.h"
+#include "k8s/kubeconfig.h"
+#include "plugin/cli.h"
+#include "plugin/commands.h"
+#include "promapi/promapi.h"
+#include "report/report.h"
+
+static const mg_gvr gvr_dsv = {"mlops.modelgov.io", "v1alpha1", "datasetversions", true};
+static const mg_gvr gvr_tr = {"mlops.modelgov.io", "v1alpha1", "trainingruns", true};
+static const mg_gvr gvr_mv = {"mlops.modelgov.io", "v1alpha1", "modelversions", true};
+static const mg_gvr gvr_mrev = {"mlops.modelgov.io", "v1alpha1", "modelreviews", true};
+static const mg_gvr gvr_md = {"mlops.modelgov.io", "v1alpha1", "modeldeployments", true};
+static const mg_gvr gvr_events = {"", "v1", "events", true};
+
+#define DEFAULT_SINCE "30d"
+#define PROMETHEUS_TIMEOUT_MS 30000
+#define MAX_PLOT_DEPLOYMENTS 32
+#define MS_PER_DAY 86400000LL
+#define LABEL_RETRAINING_OF "mlops.modelgov.io/retraining-of"
+
+static const char report_help[] =
+    "Usage: kubectl modelgov report (MODELVERSION | mv/NAME | md/NAME) [-o html|md|json|yaml]\n"
+    "       [--prometheus-url URL] [--since 30d]\n"
+    "\n"
+    "Writes the governance record of one model version to stdout: identity (image, digest, author),\n"
+    "lineage (training run with parameters, metrics and code revision; datasets with digest, source,\n"
+    "license, privacy attestation and bias scan per group with the four-fifths verdict), every review\n"
+    "and how approval was reached, where and when it ran, the baseline and the latest evaluation\n"
+    "against every threshold, incidents (alerts, quarantine with its evidence, releases) and the\n"
+    "retraining that followed. md/NAME reports the version a ModelDeployment runs.\n"
+    "\n"
+    "  -o html (default)        one self-contained page: inline CSS and SVG, no script, printable\n"
+    "  -o md                    the same content as Markdown (plots as summary tables; also -o table)\n"
+    "  -o json | yaml           the document (schema modelgov.io/report/v1, see the README)\n"
+    "  --prometheus-url URL     plot the operator's gauges (accuracy, F1, PSI of the worst features,\n"
+    "                           fairness) with their warn and quarantine thresholds, from Prometheus'\n"
+    "                           query_range; without it the report has no plots\n"
+    "  --since DURATION         how far back the plots go (default 30d; 12h, 90m, 2w; never before\n"
+    "                           the version was created)\n"
+    "\n"
+    "Examples:\n"
+    "  kubectl modelgov report credit-scorer-1-1-0 > credit-scorer-1.1.0.html\n"
+    "  kubectl modelgov report md/credit-scorer --prometheus-url http://prometheus:9090 --since 7d > r.html\n"
+    "  kubectl modelgov report mv/credit-scorer-1-0-0 -o md > credit-scorer-1.0.0.md\n"
+    "  kubectl modelgov report mv/credit-scorer-1-0-0 -o json | jq '.incidents'\n";
+
+/* "30d", "2w", or a Go duration ("12h", "90m", "1h30m") → ms; -1 when invalid. */
+static int64_t parse_since(const char *s) {
+    char *end = NULL;
+    long long n = strtoll(s, &end, 10);
+    if (end != s && n > 0 && (!strcmp(end, "d") || !strcmp(end, "w")))
+        return n * MS_PER_DAY * (*end == 'w' ? 7 : 1);
+    int64_t ms;
+    return mg_clock_parse_duration(s, &ms) == 0 && ms > 0 ? ms : -1;
+}
+
+typedef struct inputs {
+    json_t *mv, *tr, *dsvs, *revs, *mds, *events, *retrain, *mvs;
+} inputs;
+
+static void inputs_free(inputs *x) {
+    json_t *all[] = {x->mv, x->tr, x->dsvs, x->revs, x->mds, x->events, x->retrain, x->mvs};
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+        json_decref(all[i]);
+}
+
+/* The items of a LIST (new reference; an empty array when the list failed and err is NULL). */
+static int list_items(mg_client *c, const mg_gvr *gvr, const char *ns, const char *label, const char *field,
+                      json_t **out, mg_error *err) {
+    mg_list_opts o = {.label_selector = label, .field_selector = field};
+    json_t *l = NULL;
+    int rc = mg_k8s_list(c, gvr, ns, &o, &l, err);
+    if (rc) {
+        mg_error_wrap(err, "listing %s", gvr->resource);
+        return rc;
+    }
+    json_t *items = json_object_get(l, "items");
+    *out = json_is_array(items) ? json_incref(items) : json_array();
+    json_decref(l);
+    return 0;
+}
+
+static bool one_of(const char *s, size_t n, const char *const *names) {
+    for (size_t i = 0; names[i]; i++)
+        if (strlen(names[i]) == n && !strncmp(s, names[i], n)) return true;
+    return false;
+}
+
+/* TARGET → the ModelVersion's name (heap): NAME, mv/NAME, or md/NAME (what the
+ * ModelDeployment runs: status.servingModelVersion, else spec.modelVersion). */
+static int resolve(mg_client *c, const char *ns, const char *target, char **mv_name, mg_error *err) {
+    static const char *const mv_kinds[] = {"mv", "modelversion", "modelversions", NULL};
+    static const char *const md_kinds[] = {"md", "modeldeployment", "modeldeployments", NULL};
+    const char *slash = strchr(target, '/');
+    const char *name = slash ? slash + 1 : target;
+    size_t kl = slash ? (size_t)(slash - target) : 0;
+    if (slash && !one_of(target, kl, mv_kinds) && !one_of(target, kl, md_kinds))
+        return mg_error_set(err, MG_EINVAL, "%s: the kind must be mv/ or md/", target);
+    if (!*name) return mg_error_set(err, MG_EINVAL, "empty name in %s", target);
+    if (!slash || one_of(target, kl, mv_kinds)) {
+        *mv_name = mg_xstrdup(name);
+        return 0;
+    }
+    json_t *d = NULL;
+    int rc = mg_k8s_get(c, &gvr_md, ns, name, NULL, &d, err);
+    if (rc) return mg_error_wrap(err, "getting modeldeployment %s", name);
+    const char *mv = mg_json_str(d, "status", "servingModelVersion", NULL);
+    if (!mv) mv = mg_json_str(d, "spec", "modelVersion", NULL);
+    if (mv) *mv_name = mg_xstrdup(mv);
+    json_decref(d);
+    return mv ? 0 : mg_error_set(err, MG_EINVAL, "modeldeployment %s names no ModelVersion", name);
+}
+
+static int fetch(mg_client *c, const char *ns, const char *mv_name, inputs *x, mg_error *err) {
+    int rc = mg_k8s_get(c, &gvr_mv, ns, mv_name, NULL, &x->mv, err);
+    if (rc) return mg_error_wrap(err, "getting modelversion %s", mv_name);
+    const char *trn = mg_json_str(x->mv, "spec", "trainingRun", NULL);
+    if (trn && (rc = mg_k8s_get(c, &gvr_tr, ns, trn, NULL, &x->tr, err)) && rc != MG_ENOTFOUND)
+        return mg_error_wrap(err, "getting trainingrun %s", trn);
+    char *sel = mg_xasprintf("%s=%s", LABEL_RETRAINING_OF, mv_name);
+    rc = list_items(c, &gvr_dsv, ns, NULL, NULL, &x->dsvs, err);
+    if (!rc) rc = list_items(c, &gvr_mrev, ns, NULL, NULL, &x->revs, err);
+    if (!rc) rc = list_items(c, &gvr_md, ns, NULL, NULL, &x->mds, err);
+    if (!rc) rc = list_items(c, &gvr_tr, ns, sel, NULL, &x->retrain, err);
+    free(sel);
+    if (!rc && json_array_size(x->retrain)) rc = list_items(c, &gvr_mv, ns, NULL, NULL, &x->mvs, err);
+    if (!x->mvs) x->mvs = json_array();
+    return rc;
+}
+
+/* Events about the version and about each deployment that ran it (field selector per object). */
+static int fetch_events(mg_client *c, const char *ns, const json_t *doc, inputs *x, mg_error *err) {
+    x->events = json_array();
+    json_t *names = json_array();
+    json_array_append_new(names, json_string(mg_json_str(doc, "identity", "name", NULL)));
+    size_t i;
+    json_t *d;
+    json_array_foreach(json_object_get(doc, "deployments"), i, d)
+        json_array_append_new(names, json_string(mg_json_str(d, "name", NULL)));
+    int rc = 0;
+    json_array_foreach(names, i, d) {
+        char *field = mg_xasprintf("involvedObject.name=%s", json_string_value(d));
+        json_t *items = NULL;
+        rc = list_items(c, &gvr_events, ns, NULL, field, &items, err);
+        free(field);
+        if (rc) break;
+        json_array_extend(x->events, items);
+        json_decref(items);
+    }
+    json_decref(names);
+    return rc;
+}
+
+/* Adds every plot; a Prometheus failure becomes plotsNote and a warning, never a lost report. */
+static void add_plots(json_t *doc, const char *url, const char *cmd) {
+    const char *deps[MAX_PLOT_DEPLOYMENTS];
+    size_t n = mg_report_plot_deployments(doc, deps, MAX_PLOT_DEPLOYMENTS);
+    if (!n) {
+        mg_report_set_plots_note(doc, "no deployment served this version in the range");
+        return;
+    }
+    int64_t start = 0, end = 0, step = mg_report_plot_step_ms(doc);
+    mg_clock_parse_rfc3339(mg_json_str(doc, "range", "start", NULL), &start);
+    mg_clock_parse_rfc3339(mg_json_str(doc, "range", "end", NULL), &end);
+    for (size_t i = 0; i < n; i++)
+        for (int f = 0; f < MG_REPORT_FIG_COUNT; f++) {
+            char *q = mg_report_plot_query(doc, deps[i], (mg_report_figure)f);
+            mg_prom_matrix m = {0};
+            mg_error err;
+            int rc = q ? mg_prom_query_range(url, q, start, end, step, PROMETHEUS_TIMEOUT_MS, &m, &err)
+                       : mg_error_set(&err, MG_ETOOBIG, "query too long");
+            free(q);
+            if (rc) {
+                fprintf(stderr, "kubectl-modelgov %s: warning: no plots: %s\n", cmd, err.message);
+                json_array_clear(json_object_get(doc, "plots"));
+                mg_report_set_plots_note(doc, err.message);
+                return;
+            }
+            mg_report_add_plots(doc, deps[i], (mg_report_figure)f, &m);
+            mg_prom_matrix_free(&m);
+        }
+}
+
+static int write_out(const json_t *doc, const mg_global *g, const char *cmd) {
+    if (g->out == MG_OUT_JSON || g->out == MG_OUT_YAML) {
+        mg_cli_print(doc, g->out);
+    } else {
+        /* table (kubectl's default name) is the terminal's view: Markdown reads well as text */
+        bool md = g->output && strcmp(g->output, "html");
+        char *text = md ? mg_report_markdown(doc) : mg_report_html(doc);
+        if (!text) {
+            fprintf(stderr, "kubectl-modelgov %s: error: the report is larger than the output cap\n", cmd);
+            return MG_EXIT_DATA;
+        }
+        fputs(text, stdout);
+        free(text);
+    }
+    if (fflush(stdout) || ferror(stdout)) {
+        fprintf(stderr, "kubectl-modelgov %s: error: writing the report to stdout failed\n", cmd);
+        return MG_EXIT_DATA;
+    }
+    return 0;
+}
+
+static json_t *build(const inputs *x, const char *ns, int64_t now, int64_t since_ms) {
+    int64_t created = 0, start = now - since_ms;
+    if (mg_clock_parse_rfc3339(mg_json_str(x->mv, "metadata", "creationTimestamp", NULL), &created) == 0 &&
+        created > start)
+        start = created;
+    char *gen = mg_xasprintf("kubectl-modelgov %s", MG_VERSION);
+    mg_report_input in = {.namespace_ = ns,
+                          .mv = x->mv,
+                          .training_run = x->tr,
+                          .datasets = x->dsvs,
+                          .reviews = x->revs,
+                          .deployments = x->mds,
+                          .events = x->events,
+                          .retraining_runs = x->retrain,
+                          .model_versions = x->mvs,
+                          .generator = gen,
+                          .now_ms = now,
+                          .start_ms = start < now ? start : now};
+    json_t *doc = mg_report_build(&in);
+    free(gen);
+    return doc;
+}
+
+int mg_cmd_report(int argc, char **argv) {
+    const char *prom = NULL, *since_s = DEFAULT_SINCE;
+    const mg_opt opts[] = {
+        {"prometheus-url", 0, MG_OPT_VALUE, &prom}, {"since", 0, MG_OPT_VALUE, &since_s}, {NULL, 0, 0, NULL}};
+    static const char *const formats[] = {"html", "md", "markdown", NULL};
+    const char *cmd = argv[0];
+    mg_global g = {.formats = formats};
+    mg_strvec ops = {0};
+    mg_rest_config cfg = {0};
+    mg_client *c = NULL;
+    inputs x = {0};
+    json_t *doc = NULL;
+    char *mv_name = NULL;
+    const char *ns = NULL;
+    mg_error err;
+    int rc = mg_cli_parse(argc, argv, opts, &g, &ops, cmd);
+    if (rc || g.help) {
+        if (g.help) mg_cli_help(stdout, report_help);
+        mg_strvec_free(&ops);
+        return rc;
+    }
+    int64_t since = parse_since(since_s);
+    if (ops.n != 1)
+        rc = mg_cli_usage_error(cmd, "expected one MODELVERSION, mv/NAME or md/NAME, got %zu operand(s)",
+                                ops.n);
+    else if (since < 0)
+        rc = mg_cli_usage_error(cmd, "--since %s is not a duration (30d, 2w, 12h, 90m)", since_s);
+    if (rc) goto done;
+    if (mg_plugin_connect(&g, &cfg, &c, &ns, &err) || resolve(c, ns, ops.v[0], &mv_name, &err) ||
+        fetch(c, ns, mv_name, &x, &err)) {
+        rc = mg_cli_fail(cmd, &err, MG_EXIT_CLUSTER);
+        goto done;
+    }
+    int64_t now = mg_clock_wall_ms();
+    doc = build(&x, ns, now, since); /* a first pass names the deployments whose Events matter */
+    if (fetch_events(c, ns, doc, &x, &err)) {
+        rc = mg_cli_fail(cmd, &err, MG_EXIT_CLUSTER);
+        goto done;
+    }
+    json_decref(doc);
+    doc = build(&x, ns, now, since);
+    if (prom && *prom) add_plots(doc, prom, cmd);
+    rc = write_out(doc, &g, cmd);
+done:
+    json_decref(doc);
+    inputs_free(&x);
+    free(mv_name);
+    mg_rest_config_free(&cfg);
+    mg_client_free(c);
+    mg_strvec_free(&ops);
+    return rc;
+}
