@@ -436,6 +436,15 @@ sys.exit(0 if acc and len(acc[0]["points"]) >= int(sys.argv[1]) else 1)' "$2"
 s_report() {
   mkdir -p "$REPORT_DIR"
   until_true 60 plotted "$MV2" 10 || { R="Prometheus has no accuracy series of $MV2 yet"; return 1; }
+  if [ -n "${DEMO_OUT:-}" ]; then
+    mkdir -p "$DEMO_OUT"
+    # the test compares the reports with the cluster state dumped next to them: the operator
+    # stops first so nothing changes in between
+    # what the operator and the webhook export, for the check of the chart's dashboard and rules
+    curl -sf "http://127.0.0.1:$OP_METRICS/metrics" >"$DEMO_OUT/metrics-operator.txt" &&
+      curl -sf --cacert "$D/tls/ca.crt" "https://127.0.0.1:$WPORT/metrics" >"$DEMO_OUT/metrics-webhook.txt" || return 1
+    kill "$IT_PID_operator" && wait "$IT_PID_operator" 2>/dev/null
+  fi
   local f mv
   for mv in "$MV2" "$MV1"; do
     for f in html md json; do

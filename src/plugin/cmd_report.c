@@ -49,12 +49,14 @@ static const char report_help[] =
     "                           query_range; without it the report has no plots\n"
     "  --since DURATION         how far back the plots go (default 30d; 12h, 90m, 2w; never before\n"
     "                           the version was created)\n"
+    "  --from-file FILE         render a report saved with -o json again (no cluster needed)\n"
     "\n"
     "Examples:\n"
     "  kubectl modelgov report credit-scorer-1-1-0 > credit-scorer-1.1.0.html\n"
     "  kubectl modelgov report md/credit-scorer --prometheus-url http://prometheus:9090 --since 7d > r.html\n"
     "  kubectl modelgov report mv/credit-scorer-1-0-0 -o md > credit-scorer-1.0.0.md\n"
-    "  kubectl modelgov report mv/credit-scorer-1-0-0 -o json | jq '.incidents'\n";
+    "  kubectl modelgov report mv/credit-scorer-1-0-0 -o json | jq '.incidents'\n"
+    "  kubectl modelgov report --from-file archive/credit-scorer-1.0.0.json -o html > r.html\n";
 
 /* "30d", "2w", or a Go duration ("12h", "90m", "1h30m") → ms; -1 when invalid. */
 static int64_t parse_since(const char *s) {
@@ -214,6 +216,21 @@ static int write_out(const json_t *doc, const mg_global *g, const char *cmd) {
     return 0;
 }
 
+/* A report saved with -o json: its schema must be this one (a later schema may mean things this
+ * renderer does not know). */
+static int load_saved(const char *path, json_t **doc, mg_error *err) {
+    json_error_t jerr;
+    *doc = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+    if (!*doc) return mg_error_set(err, MG_EPARSE, "%s: %s (line %d)", path, jerr.text, jerr.line);
+    const char *schema = mg_json_str(*doc, "schema", NULL);
+    if (!json_is_object(*doc) || !schema || strcmp(schema, MG_REPORT_SCHEMA)) {
+        json_decref(*doc);
+        *doc = NULL;
+        return mg_error_set(err, MG_EPARSE, "%s: not a report of schema %s", path, MG_REPORT_SCHEMA);
+    }
+    return 0;
+}
+
 static json_t *build(const inputs *x, const char *ns, int64_t now, int64_t since_ms) {
     int64_t created = 0, start = now - since_ms;
     if (mg_clock_parse_rfc3339(mg_json_str(x->mv, "metadata", "creationTimestamp", NULL), &created) == 0 &&
@@ -238,9 +255,11 @@ static json_t *build(const inputs *x, const char *ns, int64_t now, int64_t since
 }
 
 int mg_cmd_report(int argc, char **argv) {
-    const char *prom = NULL, *since_s = DEFAULT_SINCE;
-    const mg_opt opts[] = {
-        {"prometheus-url", 0, MG_OPT_VALUE, &prom}, {"since", 0, MG_OPT_VALUE, &since_s}, {NULL, 0, 0, NULL}};
+    const char *prom = NULL, *since_s = DEFAULT_SINCE, *from = NULL;
+    const mg_opt opts[] = {{"prometheus-url", 0, MG_OPT_VALUE, &prom},
+                           {"since", 0, MG_OPT_VALUE, &since_s},
+                           {"from-file", 0, MG_OPT_VALUE, &from},
+                           {NULL, 0, 0, NULL}};
     static const char *const formats[] = {"html", "md", "markdown", NULL};
     const char *cmd = argv[0];
     mg_global g = {.formats = formats};
@@ -259,9 +278,17 @@ int mg_cmd_report(int argc, char **argv) {
         return rc;
     }
     int64_t since = parse_since(since_s);
-    if (ops.n != 1)
-        rc = mg_cli_usage_error(cmd, "expected one MODELVERSION, mv/NAME or md/NAME, got %zu operand(s)",
-                                ops.n);
+    if (from && ops.n == 0) {
+        if (load_saved(from, &doc, &err))
+            rc = mg_cli_fail(cmd, &err, MG_EXIT_DATA);
+        else
+            rc = write_out(doc, &g, cmd);
+        goto done;
+    }
+    if (ops.n != 1 || from)
+        rc = mg_cli_usage_error(
+            cmd, "expected one MODELVERSION, mv/NAME or md/NAME (or --from-file alone), got %zu operand(s)",
+            ops.n);
     else if (since < 0)
         rc = mg_cli_usage_error(cmd, "--since %s is not a duration (30d, 2w, 12h, 90m)", since_s);
     if (rc) goto done;

@@ -23,9 +23,10 @@ static const char css[] =
     "table.kv th{width:170px;background:#f7f8fa;font-weight:600}\n"
     "td.ok,td.warn,td.bad{font-weight:600}td.ok{background:#f0f9f2}td.warn{background:#fff7e8}"
     "td.bad{background:#fdeeee}\n"
-    "figure{margin:10px 0 18px;page-break-inside:avoid;break-inside:avoid}figcaption{font-weight:600;"
+    ".plots{display:grid;grid-template-columns:repeat(auto-fill,minmax(470px,1fr));gap:4px 18px}\n"
+    "figure{margin:6px 0 12px;page-break-inside:avoid;break-inside:avoid}figcaption{font-weight:600;"
     "margin-bottom:2px}figcaption small{font-weight:400;color:#6b7280}\n"
-    "svg.plot{width:100%;height:auto;font:12px 'DejaVu Sans',sans-serif}svg .frame{fill:none;stroke:#9aa3b2}"
+    "svg.plot{width:100%;height:auto;font:13px 'DejaVu Sans',sans-serif}svg .frame{fill:none;stroke:#9aa3b2}"
     "svg .grid{stroke:#e3e6eb;stroke-width:1}svg .tick,svg .axis{fill:#4b5563}svg .legend{fill:#1d2330}"
     "svg .threshold-label{font-weight:600}svg .nodata{fill:#6b7280;font-size:14px}\n"
     "footer{margin-top:30px;color:#6b7280;font-size:12px;border-top:1px solid #ccd;padding-top:6px}\n"
@@ -152,8 +153,14 @@ char *mg_report_html(const json_t *doc) {
         mg_rp_putf(&b, "<section id=\"%s\">\n<h2>", mg_json_str(sec, "id", NULL));
         mg_rp_put_html(&b, mg_json_str(sec, "title", NULL));
         mg_rp_put(&b, "</h2>\n");
-        json_array_foreach(json_object_get(sec, "blocks"), k, blk) block(&b, blk, doc);
-        mg_rp_put(&b, "</section>\n");
+        bool in_plots = false; /* consecutive plots share a grid */
+        json_array_foreach(json_object_get(sec, "blocks"), k, blk) {
+            bool plot = !strcmp(mg_json_str(blk, "type", NULL), "plot");
+            if (plot != in_plots) mg_rp_put(&b, plot ? "<div class=\"plots\">\n" : "</div>\n");
+            in_plots = plot;
+            block(&b, blk, doc);
+        }
+        mg_rp_put(&b, in_plots ? "</div>\n</section>\n" : "</section>\n");
     }
     mg_rp_put(&b, "<footer>Schema ");
     mg_rp_put_html(&b, mg_json_str(doc, "schema", NULL));

@@ -131,13 +131,18 @@ static bool review_of(const json_t *r, const char *mv_name, const json_t *deploy
     return d && t >= 0 && mg_rp_in_served(json_object_get(d, "served"), t, now_ms);
 }
 
+/* Order of reviews, incidents and runs: by time, then by name, type, reason, source and
+ * message, so entries of the same second come out the same way whatever order the API server
+ * listed them in. */
 static int by_time_then_name(const void *a, const void *b) {
+    static const char *const keys[] = {"time", "name", "type", "reason", "source", "message"};
     const json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
-    const char *tx = mg_json_str(x, "time", NULL), *ty = mg_json_str(y, "time", NULL);
-    int c = strcmp(tx ? tx : "", ty ? ty : "");
-    if (c) return c;
-    const char *nx = mg_json_str(x, "name", NULL), *ny = mg_json_str(y, "name", NULL);
-    return strcmp(nx ? nx : "", ny ? ny : "");
+    for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) {
+        const char *sx = mg_json_str(x, keys[i], NULL), *sy = mg_json_str(y, keys[i], NULL);
+        int c = strcmp(sx ? sx : "", sy ? sy : "");
+        if (c) return c;
+    }
+    return 0;
 }
 
 json_t *mg_rp_sorted(json_t *arr) {

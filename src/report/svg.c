@@ -10,14 +10,14 @@
 #include "report/internal.h"
 
 /* Geometry in SVG user units (the viewBox; the page scales it). */
-#define W 760.0
+#define W 640.0
 #define H 270.0
-#define ML 64.0  /* left margin: y tick labels */
-#define MR 170.0 /* right margin: legend and threshold labels */
+#define ML 56.0  /* left margin: y tick labels */
+#define MR 130.0 /* right margin: legend and threshold labels */
 #define MT 14.0
 #define MB 42.0
 #define Y_TICKS 5
-#define X_TICKS_MAX 6
+#define X_TICKS_MAX 5
 #define Y_PAD 0.08     /* share of the y span added above and below */
 #define FLAT_PAD 0.05  /* y half-span around a flat series */
 #define GAP_FACTOR 3.0 /* a step this many times the typical one breaks the line */

@@ -26,6 +26,7 @@ void mg_view_row(json_t *rows, size_t n, ...);
 json_t *mg_view_cell(const char *text, const char *tone); /* {text, tone} or a plain string */
 json_t *mg_view_str(const char *s);                       /* s, or an em dash when NULL */
 json_t *mg_view_num(const json_t *v);                     /* a number for people, or a dash */
+json_t *mg_view_digest(const char *d);                    /* "sha256:0123456789ab…" */
 json_t *mg_view_section(json_t *sections, const char *id, const char *title); /* its blocks */
 
 /* The sections about running the version: deployments, monitoring, incidents, retraining. */

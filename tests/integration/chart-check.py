@@ -9,6 +9,11 @@
   chart-check.py netpol RENDERED N             exactly N NetworkPolicies
   chart-check.py data RENDERED KIND NAME KEY   prints one Secret (decoded) / ConfigMap data value
   chart-check.py cabundle RENDERED SECRET      the caBundle is the generated Secret's ca.crt
+  chart-check.py monitoring RENDERED CHART N   N in 0..3 of: ServiceMonitors (operator, webhook),
+                                               PrometheusRule, dashboard ConfigMap are rendered,
+                                               and those rendered carry the chart's files and
+                                               point at the chart's Services, ports and TLS
+  chart-check.py rulespec RENDERED OUT         writes the PrometheusRule's spec to OUT
   chart-check.py split RENDERED MAIN LAST      writes all objects but the webhook configuration to
                                                MAIN, the webhook configuration to LAST
   chart-check.py rbac RENDERED REQUESTS USER SA_NAMESPACE SA_NAME
@@ -338,11 +343,58 @@ def rbac(docs, reqfile, user, sa_ns, sa_name):
     return sorted(set(problems))
 
 
+def monitoring(docs, chart, n):
+    """The monitoring objects: how many kinds are rendered, and that they are right."""
+    problems = []
+    sms, prs = by_kind(docs, 'ServiceMonitor'), by_kind(docs, 'PrometheusRule')
+    dash = [d for d in by_kind(docs, 'ConfigMap') if 'grafana_dashboard' in d['metadata'].get('labels', {})]
+    kinds = (len(sms) == 2) + (len(prs) == 1) + (len(dash) == 1)
+    if kinds != int(n) or len(sms) not in (0, 2) or len(prs) > 1 or len(dash) > 1:
+        problems.append('%d ServiceMonitors, %d PrometheusRules, %d dashboards; want %s kinds of 3'
+                        % (len(sms), len(prs), len(dash), n))
+    services = {d['metadata']['name']: d for d in by_kind(docs, 'Service')}
+    secrets = {d['metadata']['name'] for d in by_kind(docs, 'Secret')}
+    for sm in sms:
+        sel = sm['spec']['selector']['matchLabels']
+        svc = [s for s in services.values() if all(s['metadata']['labels'].get(k) == v for k, v in sel.items())]
+        ports = {p['name'] for s in svc for p in s['spec']['ports']}
+        for ep in sm['spec']['endpoints']:
+            if len(svc) != 1 or ep['port'] not in ports:
+                problems.append('%s: endpoint port %s not on exactly one selected Service (%s)'
+                                % (sm['metadata']['name'], ep['port'], [s['metadata']['name'] for s in svc]))
+            tls = ep.get('tlsConfig')
+            if ep.get('scheme') == 'https':
+                want = '%s.%s.svc' % (svc[0]['metadata']['name'], svc[0]['metadata']['namespace']) if svc else None
+                if not tls or tls.get('serverName') != want or tls['ca']['secret']['name'] not in secrets:
+                    problems.append('%s: TLS must verify %s with the chart CA Secret: %s' % (sm['metadata']['name'], want, tls))
+    with open(chart + '/files/prometheus-rules.yaml') as f:
+        rules = yaml.safe_load(f)
+    for pr in prs:
+        if pr['spec'] != rules:
+            problems.append('PrometheusRule spec differs from files/prometheus-rules.yaml')
+    with open(chart + '/files/grafana-dashboard.json') as f:
+        board = json.load(f)
+    for d in dash:
+        if d['metadata']['labels']['grafana_dashboard'] != '1' or json.loads(d['data']['modelgov.json']) != board:
+            problems.append('dashboard ConfigMap: label or JSON differs from files/grafana-dashboard.json')
+    return problems
+
+
+def rulespec(docs, out):
+    prs = by_kind(docs, 'PrometheusRule')
+    if len(prs) != 1:
+        return ['%d PrometheusRules' % len(prs)]
+    with open(out, 'w') as f:
+        yaml.safe_dump(prs[0]['spec'], f)
+    return []
+
+
 def main():
     cmd, path, args = sys.argv[1], sys.argv[2], sys.argv[3:]
     docs = load(path)
     fns = {'hardening': hardening, 'webhookconfig': webhookconfig, 'webhookha': webhookha, 'leader': leader,
            'certmanager': certmanager, 'fields': fields, 'data': data, 'cabundle': cabundle, 'split': split, 'rbac': rbac,
+           'monitoring': monitoring, 'rulespec': rulespec,
            'netpol': lambda d, n: [] if len(by_kind(d, 'NetworkPolicy')) == int(n)
            else ['%d NetworkPolicies' % len(by_kind(d, 'NetworkPolicy'))]}
     fail(fns[cmd](docs, *args))

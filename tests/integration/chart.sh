@@ -79,6 +79,30 @@ it_check "cert-manager with issuerRef: no chart Issuer" bash -c "! grep -q '^kin
 it_check "networkPolicy.enabled: two NetworkPolicies" check netpol "$IT_DIR/np.yaml" 2
 it_check "default: no NetworkPolicy" check netpol "$IT_DIR/default.yaml" 0
 
+# --- monitoring: ServiceMonitors, PrometheusRule, Grafana dashboard ----------------------------
+PROM_APIS=(--api-versions monitoring.coreos.com/v1/ServiceMonitor --api-versions monitoring.coreos.com/v1/PrometheusRule)
+it_check "monitoring objects: none without the monitoring.coreos.com kinds (enabled: auto)" check monitoring "$IT_DIR/default.yaml" "$CHART" 0
+render mon "${PROM_APIS[@]}"
+it_check "monitoring objects: with the Prometheus Operator kinds, 2 ServiceMonitors (operator metrics, webhook over verified TLS), the PrometheusRule (the rule file as it is), the dashboard ConfigMap (grafana_dashboard: \"1\")" \
+  check monitoring "$IT_DIR/mon.yaml" "$CHART" 3
+render monoff "${PROM_APIS[@]}" --set monitoring.serviceMonitor.enabled=false --set monitoring.prometheusRule.enabled=false \
+  --set monitoring.grafanaDashboard.enabled=false
+it_check "monitoring objects: enabled=false renders none even where the kinds exist" check monitoring "$IT_DIR/monoff.yaml" "$CHART" 0
+render monon --set monitoring.prometheusRule.enabled=true --set monitoring.grafanaDashboard.enabled=true
+it_check "monitoring objects: enabled=true renders them on any cluster" check monitoring "$IT_DIR/monon.yaml" "$CHART" 2
+schema_rejects "monitoring.serviceMonitor.enabled: maybe" /monitoring/serviceMonitor/enabled --set monitoring.serviceMonitor.enabled=maybe
+it_check "promtool check rules: charts/modelgov/files/prometheus-rules.yaml" \
+  bash -c "promtool check rules $CHART/files/prometheus-rules.yaml >'$IT_DIR/promtool.log' 2>&1 || { cat '$IT_DIR/promtool.log'; exit 1; }"
+check rulespec "$IT_DIR/mon.yaml" "$IT_DIR/rendered-rules.yaml"
+it_check "promtool check rules: the rendered PrometheusRule's spec" \
+  bash -c "promtool check rules '$IT_DIR/rendered-rules.yaml' >'$IT_DIR/promtool2.log' 2>&1 || { cat '$IT_DIR/promtool2.log'; exit 1; }"
+it_check "promtool test rules: each alert fires on its condition and not before (tests/prometheus/rules-test.yaml)" \
+  bash -c "promtool test rules tests/prometheus/rules-test.yaml >'$IT_DIR/promtool3.log' 2>&1 || { cat '$IT_DIR/promtool3.log'; exit 1; }"
+sed 's/modelgov_webhook_ready == 1/modelgov_webhook_ready == 2/' $CHART/files/prometheus-rules.yaml >"$IT_DIR/bad-rules.yaml"
+sed "s#../../charts/modelgov/files/prometheus-rules.yaml#$IT_DIR/bad-rules.yaml#" tests/prometheus/rules-test.yaml >"$IT_DIR/bad-test.yaml"
+it_check "promtool test rules can fail: a changed alert expression breaks its test" \
+  bash -c "! promtool test rules '$IT_DIR/bad-test.yaml' >/dev/null 2>&1"
+
 # --- CRDs: byte-identical copies of crds/ -------------------------------------------------------
 crds_identical() { # CHART_CRDS_DIR
   local f ok=0
