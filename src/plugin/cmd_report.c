@@ -137,8 +137,8 @@ static int fetch(mg_client *c, const char *ns, const char *mv_name, inputs *x, m
     if (!rc) rc = list_items(c, &gvr_md, ns, NULL, NULL, &x->mds, err);
     if (!rc) rc = list_items(c, &gvr_tr, ns, sel, NULL, &x->retrain, err);
     free(sel);
-    if (!rc && json_array_size(x->retrain)) rc = list_items(c, &gvr_mv, ns, NULL, NULL, &x->mvs, err);
-    if (!x->mvs) x->mvs = json_array();
+    /* the namespace's versions: those retraining produced, and those sharing the digest */
+    if (!rc) rc = list_items(c, &gvr_mv, ns, NULL, NULL, &x->mvs, err);
     return rc;
 }
 

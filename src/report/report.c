@@ -10,6 +10,7 @@
 #include "core/json.h"
 #include "core/mem.h"
 #include "policy/approval.h"
+#include "policy/mvstate.h"
 #include "report/internal.h"
 
 #define AUTHOR_ANNOTATION "mlops.modelgov.io/author"
@@ -120,15 +121,22 @@ static json_t *identity(const json_t *mv) {
 
 /* ---- reviews and approval ---- */
 
-/* A review counts for this version when it names it, or names a deployment that served it at
- * the review's time (incident reviews of a ModelDeployment apply to the version it runs). */
-static bool review_of(const json_t *r, const char *mv_name, const json_t *deployments, int64_t now_ms) {
-    const char *mv = mg_json_str(r, "spec", "modelVersion", NULL);
-    if (mv) return !strcmp(mv, mv_name);
-    const char *md = mg_json_str(r, "spec", "modelDeployment", NULL);
-    json_t *d = find_named(deployments, md);
-    int64_t t = mg_rp_time(mg_json_str(r, "metadata", "creationTimestamp", NULL));
-    return d && t >= 0 && mg_rp_in_served(json_object_get(d, "served"), t, now_ms);
+/* A review belongs to this version when it is bound to the object (policy/mvstate: its
+ * modelVersionUID and digest), or is an incident review of its digest. */
+static bool review_of(const json_t *r, const json_t *mv) {
+    if (mg_review_bound_to(r, mv)) return true;
+    const char *kind = mg_json_str(r, "spec", "kind", NULL),
+               *d = mg_json_str(r, "spec", MG_REVIEW_FIELD_DIGEST, NULL);
+    const char *digest = mg_json_str(mv, "spec", "digest", NULL);
+    return kind && !strcmp(kind, "incident") && d && digest && !strcmp(d, digest);
+}
+
+/* Reviews that name this version but are bound to another object of the same name (deleted
+ * and registered again): they count for nothing, and the report says how many there are. */
+static int unbound(const json_t *r, const json_t *mv) {
+    const char *name = mg_json_str(r, "spec", "modelVersion", NULL),
+               *mine = mg_json_str(mv, "metadata", "name", NULL);
+    return name && mine && !strcmp(name, mine) && !review_of(r, mv);
 }
 
 /* Order of reviews, incidents and runs: by time, then by name, type, reason, source and
@@ -177,31 +185,53 @@ static json_t *review_entry(const json_t *r, const mg_approval *a) {
     return o;
 }
 
-/* reviews[] and approval{} of the document. */
+/* ModelVersions of the namespace with this version's digest (quarantine follows the digest). */
+static json_t *peers(const mg_report_input *in) {
+    json_t *out = json_array();
+    const char *digest = mg_json_str(in->mv, "spec", "digest", NULL);
+    size_t i;
+    json_t *mv;
+    json_array_foreach(in->model_versions, i, mv) {
+        const char *d = mg_json_str(mv, "spec", "digest", NULL);
+        if (d && digest && !strcmp(d, digest)) json_array_append(out, mv);
+    }
+    return out;
+}
+
+static json_t *approval(const mg_mv_state *st, const json_t *mv, int nunbound) {
+    const mg_approval *a = &st->approval;
+    char *msg = mg_approval_message(a, mg_json_str(mv, "spec", "model", NULL),
+                                    mg_json_str(mv, "spec", "version", NULL));
+    json_t *ap = json_pack("{s:b, s:s, s:o, s:i, s:i, s:b}", "approved", a->approved, "message", msg,
+                           "deciding", mg_approval_summary_json(a), "ignoredReviews", (int)a->ignored,
+                           "unboundReviews", nunbound, "quarantined", st->quarantined);
+    if (a->approved) json_object_set_new(ap, "approvedAt", mg_rp_time_json(a->approved_at_ms));
+    mg_rp_set_str(ap, "quarantineReason", st->quarantine_reason);
+    free(msg);
+    return ap;
+}
+
+/* reviews[] and approval{} of the document: policy/mvstate's view of the records, the same
+ * computation the operator and the webhook make. */
 static void reviews_and_approval(json_t *doc, const mg_report_input *in) {
-    const char *mv_name = mg_json_str(in->mv, "metadata", "name", NULL);
-    json_t *mine = json_array();
+    json_t *mine = json_array(), *same_digest = peers(in);
+    int nunbound = 0;
     size_t i;
     json_t *r;
     json_array_foreach(in->reviews, i, r) {
-        if (review_of(r, mv_name, json_object_get(doc, "deployments"), in->now_ms))
-            json_array_append(mine, r);
+        if (review_of(r, in->mv)) json_array_append(mine, r);
+        nunbound += unbound(r, in->mv);
     }
-    mg_approval a;
-    mg_review *arr = NULL;
-    mg_approval_compute_json(mine, &a, &arr);
+    mg_mv_records rec = {.mv = in->mv, .reviews = mine, .incidents = mine, .peers = same_digest};
+    mg_mv_state st;
+    mg_mv_state_compute(&rec, &st);
     json_t *entries = json_array();
-    json_array_foreach(mine, i, r) json_array_append_new(entries, review_entry(r, &a));
+    json_array_foreach(mine, i, r) json_array_append_new(entries, review_entry(r, &st.approval));
     json_object_set_new(doc, "reviews", mg_rp_sorted(entries));
-    char *msg = mg_approval_message(&a, mg_json_str(in->mv, "spec", "model", NULL),
-                                    mg_json_str(in->mv, "spec", "version", NULL));
-    json_t *ap = json_pack("{s:b, s:s, s:o, s:i}", "approved", a.approved, "message", msg, "deciding",
-                           mg_approval_summary_json(&a), "ignoredReviews", (int)a.ignored);
-    if (a.approved) json_object_set_new(ap, "approvedAt", mg_rp_time_json(a.approved_at_ms));
-    json_object_set_new(doc, "approval", ap);
-    free(msg);
-    free(arr);
+    json_object_set_new(doc, "approval", approval(&st, in->mv, nunbound));
+    mg_mv_state_free(&st);
     json_decref(mine);
+    json_decref(same_digest);
 }
 
 /* ---- deployments ---- */

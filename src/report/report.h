@@ -20,10 +20,12 @@
  *                the model was trained on and its parents, each with digest, source, license,
  *                privacy attestation and bias scan (one row per group with the four-fifths
  *                verdict: disparate impact >= 0.8)
- *   reviews      every ModelReview of the version (and incident reviews of a deployment while it
- *                ran the version), oldest first; latest marks the one that counts per kind
- *   approval     the result of src/policy/approval.h over those reviews (the operator's and the
- *                webhook's own rule): approved, approvedAt, message, the deciding reviews
+ *   reviews      every ModelReview bound to the version object (its uid and digest, incident
+ *                reviews of a deployment included) and every incident review of its digest,
+ *                oldest first; latest marks the review that decides its kind
+ *   approval     src/policy/mvstate.h over those records (the operator's and the webhook's own
+ *                computation): approved, approvedAt, message, the deciding reviews, quarantined
+ *                and why, and how many reviews name the version but are bound to another object
  *   deployments  every ModelDeployment that ran it (or names it): served intervals from
  *                status.history, phase, replicas, whether it serves it now
  *   monitoring   the baseline, and per deployment its settings, the latest evaluation (only
@@ -57,7 +59,8 @@ typedef struct mg_report_input {
     const json_t *deployments;     /* array: the namespace's ModelDeployments */
     const json_t *events;          /* array: Events about the version and its deployments */
     const json_t *retraining_runs; /* array: TrainingRuns labelled retraining-of=<this version> */
-    const json_t *model_versions;  /* array: ModelVersions produced by those runs (or all) */
+    const json_t *model_versions;  /* array: the namespace's ModelVersions (retraining results, and
+                                      the versions sharing the digest, whose quarantine is shared) */
     const char *generator;         /* "kubectl-modelgov 0.1.0" */
     int64_t now_ms;                /* generatedAt, and the end of the range */
     int64_t start_ms;              /* start of the range (plots) */

@@ -262,9 +262,18 @@ static void reviews(json_t *sections, const json_t *doc) {
     bool ok = json_is_true(json_object_get(ap, "approved"));
     mg_view_p(b, ok ? "ok" : "warn", "%s%s%s.", mg_json_str(ap, "message", NULL) ?: "",
               ok ? "; approval completed at " : "", ok ? mg_json_str(ap, "approvedAt", NULL) ?: "?" : "");
-    mg_view_p(b, NULL,
-              "Rule: the latest security, performance and bias reviews must all approve; reviewers "
-              "cannot review their own model (the operator and the webhook apply the same rule).");
+    mg_view_p(
+        b, NULL,
+        "Rule: security, performance and bias each need an approval and no reviewer's standing reject; "
+        "only reviews bound to this ModelVersion object (uid and digest) count, and nobody reviews their "
+        "own model (the operator and the webhook apply the same rule).");
+    long long unbound = mg_json_int(ap, 0, "unboundReviews", NULL);
+    if (unbound)
+        mg_view_p(
+            b, "warn",
+            "%lld review(s) name this version but are bound to another object of the same name (deleted "
+            "and registered again): they count for nothing.",
+            unbound);
     static const char *const cols[] = {"time", "kind", "verdict", "reviewer", "comment", "counts"};
     json_t *rows = mg_view_table(b, NULL, cols, 6);
     size_t i;
@@ -276,7 +285,7 @@ static void reviews(json_t *sections, const json_t *doc) {
                     mg_view_str(mg_json_str(r, "kind", NULL)), mg_view_cell(v, verdict_tone(v)),
                     mg_view_str(mg_json_str(r, "reviewer", NULL)),
                     mg_view_str(mg_json_str(r, "comment", NULL)),
-                    mg_view_cell(latest ? "latest" : "superseded", latest ? NULL : "muted"));
+                    mg_view_cell(latest ? "decides" : "superseded", latest ? NULL : "muted"));
     }
     if (!json_array_size(json_object_get(doc, "reviews"))) mg_view_p(b, "warn", "No review yet.");
 }

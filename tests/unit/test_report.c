@@ -117,7 +117,8 @@ static const expect quarantined_version[] = {
     {"lineage/datasets/0/biasScan/groups/0/fourFifths", "\"fail\""},
     {"lineage/datasets/0/biasScan/groups/1/fourFifths", "\"pass\""},
     {"lineage/datasets/1/biasScan", "null"},
-    /* reviews: its own four and the release on credit while credit ran it (not r5, not r7) */
+    /* reviews: bound to the object: its own four and the release on credit while credit ran it
+     * (not r5 or r7, bound to other objects; r9 names it but is bound to a deleted one) */
     {"reviews", "#5"},
     {"reviews/0/name", "\"r1\""},
     {"reviews/0/latest", "false"},
@@ -128,6 +129,8 @@ static const expect quarantined_version[] = {
     {"approval/approved", "true"},
     {"approval/approvedAt", "\"2026-11-01T10:04:00Z\""},
     {"approval/deciding", "#4"},
+    {"approval/unboundReviews", "1"},
+    {"approval/quarantined", "true"},
     /* deployments: credit ran it 10:05-10:30; other never did */
     {"deployments", "#1"},
     {"deployments/0/servingNow", "false"},
