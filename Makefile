@@ -37,7 +37,7 @@ BENCH_SRCS := $(wildcard tests/bench/bench_*.c)
 BENCH_BINS := $(BENCH_SRCS:tests/bench/%.c=$(BUILD)/bench/%)
 
 .PHONY: all deps bench-bins test unit unit-asan integration fuzz bench fmt lint clean demo
-all: bin/modelgov-operator bin/modelgov-webhook bin/kubectl-modelgov
+all: bin/modelgov-operator bin/modelgov-webhook bin/kubectl-modelgov bin/kubectl_complete-modelgov
 
 deps:
 	@hack/deps.sh
@@ -74,6 +74,10 @@ bin/modelgov-webhook: $(WEBHOOK_SRCS:%.c=$(BUILD)/%.o) $(LIB)
 	@mkdir -p bin
 	@echo "  LD      $@"
 	@$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+# kubectl's completion helper for `kubectl modelgov <TAB>` (a script calling the plugin).
+bin/kubectl_complete-modelgov: src/plugin/kubectl_complete-modelgov
+	@mkdir -p bin
+	@install -m 0755 $< $@
 bin/kubectl-modelgov: $(BUILD)/src/plugin/main.o $(PLUGIN_LIB) $(LIB)
 	@mkdir -p bin
 	@echo "  LD      $@"

@@ -27,7 +27,11 @@ static const char help[] =
     "Flags:\n"
     "      --quasi a,b     quasi-identifier columns (required; repeatable)\n"
     "      --k N           exit 1 when k < N\n"
-    "      --show N        how many smallest classes to list (default 10; 0 = none)\n";
+    "      --show N        how many smallest classes to list (default 10; 0 = none)\n"
+    "\n"
+    "Examples:\n"
+    "  kubectl modelgov anonymity --quasi age,zip --k 5 loans.csv\n"
+    "  kubectl modelgov anonymity --quasi age,zip,sex loans.csv -o json\n";
 
 typedef struct anon_args {
     mg_global g;

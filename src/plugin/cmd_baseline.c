@@ -40,7 +40,11 @@ static const char help[] =
     "      --prediction COL    model prediction column\n"
     "      --protected a,b     protected attribute columns\n"
     "      --positive VALUE    the positive class (default \"1\")\n"
-    "      --max-values N      cap on values held in memory (default 50000000)\n";
+    "      --max-values N      cap on values held in memory (default 50000000)\n"
+    "\n"
+    "Examples:\n"
+    "  kubectl modelgov baseline --features age,income --bins 5 --label approved --prediction predicted \\\n"
+    "      --protected sex holdout.csv -o json\n";
 
 typedef struct baseline_args {
     mg_global g;

@@ -40,7 +40,11 @@ static const char help[] =
     "      --protected a,b     protected attribute columns (required; repeatable)\n"
     "      --label COL         label column (required)\n"
     "      --positive VALUE    label value counted as positive (default \"1\")\n"
-    "      --apply dsv/NAME    record the scan on this DatasetVersion\n";
+    "      --apply dsv/NAME    record the scan on this DatasetVersion\n"
+    "\n"
+    "Examples:\n"
+    "  kubectl modelgov bias-scan --protected sex,race --label approved loans.csv\n"
+    "  kubectl modelgov bias-scan --protected sex --label approved --apply dsv/loans-2026-10 loans.csv\n";
 
 typedef struct bias_args {
     mg_global g;

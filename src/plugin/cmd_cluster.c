@@ -108,7 +108,13 @@ static const char register_help[] =
     "replaced by '-') unless --object-name is given, and labelled mlops.modelgov.io/dataset=DATASET.\n"
     "--source-type: anonymized-client|licensed-public|synthetic|internal. --privacy:\n"
     "anonymized|pseudonymized|none (default none; a TrainingRun needs a privacy attestation, so use\n"
-    "the digest printed by `pseudonymize` with --report-digest). -o json|yaml prints the object.\n";
+    "the digest printed by `pseudonymize` with --report-digest). -o json|yaml prints the object.\n"
+    "\n"
+    "Examples:\n"
+    "  kubectl modelgov dataset register --name loans --version 2026-10 --source-type anonymized-client \\\n"
+    "      --license internal --privacy pseudonymized --report-digest sha256:7fbc... loans-2026-10.csv\n"
+    "  kubectl modelgov dataset register --name loans --version 2026-11 --source-type internal --parent "
+    "dsv/loans-2026-10 loans.csv\n";
 
 static char *dns_name(const char *a, const char *b) {
     char *s = mg_xasprintf("%s-%s", a, b);
@@ -288,7 +294,13 @@ static const char review_help[] =
     "webhook refuses a review whose reviewer is not the requesting user, and one by the model's\n"
     "author. The review records the ModelVersion's uid and digest: it counts for that object only.\n"
     "A kind is approved when some reviewer's latest verdict approves it and no reviewer's latest\n"
-    "verdict rejects it (a reviewer lifts their own reject with a later review).\n";
+    "verdict rejects it (a reviewer lifts their own reject with a later review).\n"
+    "\n"
+    "Examples:\n"
+    "  kubectl modelgov review credit-scorer-1-0-0 --kind security --approve -m \"image scanned, no critical "
+    "CVEs\"\n"
+    "  kubectl modelgov review mv/credit-scorer-1-0-0 --kind bias --reject -m \"four-fifths rule fails for "
+    "sex=f\"\n";
 
 int mg_cmd_review(int argc, char **argv) {
     const char *kind = NULL, *msg = NULL, *reviewer = NULL;
@@ -323,7 +335,10 @@ static const char quarantine_help[] =
     "Usage: kubectl modelgov quarantine MODELVERSION --reason TEXT [--reviewer NAME]\n"
     "\n"
     "Creates an incident ModelReview with verdict confirm: the operator quarantines the ModelVersion\n"
-    "(its deployments scale to zero and the webhook blocks scale-up) until a release.\n";
+    "(its deployments scale to zero and the webhook blocks scale-up) until a release.\n"
+    "\n"
+    "Examples:\n"
+    "  kubectl modelgov quarantine credit-scorer-1-0-0 --reason \"leaks customer ids in its output\"\n";
 
 int mg_cmd_quarantine(int argc, char **argv) {
     const char *reason = NULL, *reviewer = NULL;
@@ -351,7 +366,10 @@ static const char release_help[] =
     "\n"
     "Creates an incident ModelReview with verdict release for the ModelDeployment, bound to the\n"
     "ModelVersion it runs now: lifts that version's quarantine (its digest's, under every\n"
-    "ModelVersion that carries it) or the deployment's AwaitingReview phase (human-in-the-loop).\n";
+    "ModelVersion that carries it) or the deployment's AwaitingReview phase (human-in-the-loop).\n"
+    "\n"
+    "Examples:\n"
+    "  kubectl modelgov release credit-scorer -m \"seasonal shift, accepted until the next retraining\"\n";
 
 int mg_cmd_release(int argc, char **argv) {
     const char *msg = NULL, *reviewer = NULL;
@@ -380,7 +398,11 @@ static const char status_help[] =
     "One line per ModelDeployment of the namespace (or the one named): model, version, phase,\n"
     "accuracy and worst PSI of the last evaluation, fairness figures, quarantined.\n"
     "-o json|yaml: [{name, model, version, modelVersion, phase, accuracy, maxPSI, worstFeature,\n"
-    "fairness, quarantined}].\n";
+    "fairness, quarantined}].\n"
+    "\n"
+    "Examples:\n"
+    "  kubectl modelgov status\n"
+    "  kubectl modelgov status credit-scorer -n credit -o json\n";
 
 static void num_cell(json_t *v, char *buf, size_t n) {
     if (json_is_number(v))
@@ -489,7 +511,11 @@ static const char lineage_help[] =
     "\n"
     "Prints the lineage tree: model version (image@digest) -> training run (experiment, code\n"
     "revision) -> dataset version (digest, source, license) -> its parents, recursively.\n"
-    "-o json|yaml: nested {kind, name, ..., children: [...]}.\n";
+    "-o json|yaml: nested {kind, name, ..., children: [...]}.\n"
+    "\n"
+    "Examples:\n"
+    "  kubectl modelgov lineage credit-scorer-1-1-0\n"
+    "  kubectl modelgov lineage mv/credit-scorer-1-1-0 -o yaml\n";
 
 static json_t *dsv_node(session *s, const char *name, int depth, json_t *seen) {
     json_t *n = json_pack("{s:s,s:s}", "kind", "DatasetVersion", "name", name);
@@ -615,7 +641,11 @@ static const char history_help[] =
     "Which ModelVersion served from when to when and why (status.history), breaches, and the\n"
     "incident reviews of the ModelDeployment, oldest first.\n"
     "-o json|yaml: {history: [...], breaches: [...], incidents: [{name, verdict, reviewer, comment, "
-    "time}]}.\n";
+    "time}]}.\n"
+    "\n"
+    "Examples:\n"
+    "  kubectl modelgov history credit-scorer\n"
+    "  kubectl modelgov history md/credit-scorer -o json\n";
 
 int mg_cmd_history(int argc, char **argv) {
     const mg_opt opts[] = {{NULL, 0, 0, NULL}};

@@ -45,7 +45,11 @@ static const char help[] =
     "      --max-psi X, --max-ks X, --max-js X, --max-wasserstein X\n"
     "                              fail when the metric is above X\n"
     "      --min-chi2-pvalue X     fail when the chi-square p-value is below X\n"
-    "      --max-values N          cap on values held in memory per file (default 50000000)\n";
+    "      --max-values N          cap on values held in memory per file (default 50000000)\n"
+    "\n"
+    "Examples:\n"
+    "  kubectl modelgov drift --reference train.csv --current last-week.csv --features age,income\n"
+    "  kubectl modelgov drift --reference a.csv --current b.csv --max-psi 0.2 -o json   # exit 1 over 0.2\n";
 
 static int parse_thr(const char *cmd, const char *flag, const char *s, double *out) {
     if (!s) return 0;

@@ -13,7 +13,11 @@ static const char help[] =
     "DatasetVersion spec.digest) and the size in bytes of each FILE. Files are read in 1 MiB\n"
     "chunks, so memory does not depend on their size. \"-\" reads standard input.\n"
     "\n"
-    "Output: table (DIGEST SIZE FILE); -o json: [{\"file\",\"digest\",\"sizeBytes\"}].\n";
+    "Output: table (DIGEST SIZE FILE); -o json: [{\"file\",\"digest\",\"sizeBytes\"}].\n"
+    "\n"
+    "Examples:\n"
+    "  kubectl modelgov dataset hash loans-2026-10.csv\n"
+    "  kubectl modelgov dataset hash data/*.csv -o json\n";
 
 int mg_cmd_dataset_hash(int argc, char **argv) {
     mg_global g = {0};

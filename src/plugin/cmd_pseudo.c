@@ -51,7 +51,12 @@ static const char help[] =
     "      --key-file FILE     HMAC key (required)\n"
     "      --columns a,b       columns to pseudonymize (required; repeatable)\n"
     "      --drop c,d          columns to remove (repeatable)\n"
-    "      --report FILE       where to write the report (default OUT.report.json)\n";
+    "      --report FILE       where to write the report (default OUT.report.json)\n"
+    "\n"
+    "Examples:\n"
+    "  kubectl modelgov pseudonymize --key-file pseudonym.key --columns customer_id --drop name,email "
+    "raw.csv loans.csv\n"
+    "  kubectl modelgov pseudonymize --key-file k.bin --columns email --report report.json in.csv out.csv\n";
 
 typedef struct pseudo_args {
     mg_global g;

@@ -20,6 +20,8 @@ int mg_cmd_status(int argc, char **argv);
 int mg_cmd_lineage(int argc, char **argv);
 int mg_cmd_history(int argc, char **argv);
 int mg_cmd_report(int argc, char **argv);
+int mg_cmd_completion(int argc, char **argv);
+int mg_cmd_complete(int argc, char **argv); /* __complete: the shells' and kubectl's completion protocol */
 
 struct mg_rest_config;
 struct mg_client;

@@ -35,6 +35,7 @@ static const char top_help[] =
     "                                (or -o md|json) with lineage, reviews, monitoring, incidents\n"
     "\n"
     "Other:\n"
+    "  completion bash|zsh           shell completion script (see its --help for kubectl modelgov <TAB>)\n"
     "  version                       print the version (also --version)\n"
     "\n"
     "Run 'kubectl modelgov COMMAND --help' for a command's flags.\n";
@@ -133,6 +134,8 @@ int main(int argc, char **argv) {
         {"lineage", mg_cmd_lineage},
         {"history", mg_cmd_history},
         {"report", mg_cmd_report},
+        {"completion", mg_cmd_completion},
+        {"__complete", mg_cmd_complete},
     };
     for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++) {
         if (strcmp(cmd, cmds[i].name)) continue;

@@ -15,7 +15,8 @@ The golden files hold the document's structure and every value the demo decides 
 and ${VAR} in any string is replaced from OUT/demo.env (digests the demo pushed, generated
 names). Placeholders: "<time>" (RFC 3339), "<uid>", "<number>", "<re:REGEX>", "<plots>" (checked
 on their own below), {"$unordered": [...]} (the same elements in any order: Events of the same
-second). Each check exits 0 when it holds, else 1 with the differences on stdout.
+second), and in it {"$some": X} (one or more elements matching X: an Event the operator may
+repeat). Each check exits 0 when it holds, else 1 with the differences on stdout.
 """
 import datetime
 import html.parser
@@ -89,11 +90,13 @@ def match(want, got, where, problems):
     if isinstance(want, dict) and '$unordered' in want:
         rest = list(got) if isinstance(got, list) else []
         for w in want['$unordered']:
+            some = isinstance(w, dict) and '$some' in w   # one or more (an Event repeated)
+            w = w['$some'] if some else w
             hit = [k for k, g in enumerate(rest) if matches(w, g)]
             if not hit:
                 problems.append('%s: no element matches %s' % (where, json.dumps(w)[:200]))
-            else:
-                rest.pop(hit[0])
+            for k in reversed(hit if some else hit[:1]):
+                rest.pop(k)
         if rest:
             problems.append('%s: unexpected elements %s' % (where, json.dumps(rest)[:300]))
         return
