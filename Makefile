@@ -36,7 +36,7 @@ FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 BENCH_SRCS := $(wildcard tests/bench/bench_*.c)
 BENCH_BINS := $(BENCH_SRCS:tests/bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all deps bench-bins test unit unit-asan integration fuzz bench fmt lint clean demo
+.PHONY: all dist deps bench-bins test unit unit-asan integration fuzz bench fmt lint clean demo
 all: bin/modelgov-operator bin/modelgov-webhook bin/kubectl-modelgov bin/kubectl_complete-modelgov
 
 deps:
@@ -116,6 +116,24 @@ fuzz:
 test: deps
 	@$(MAKE) --no-print-directory all
 	@tests/run-all.sh
+
+# The krew archive: the plugin, its completion helper and the license in a reproducible tar.gz
+# (sorted names, fixed owner and time, gzip without a time stamp), its sha256, and the krew
+# manifest that names both (hack/krew/modelgov.yaml with the blanks filled in).
+DIST      := build/dist
+DIST_ARCH := linux-amd64
+DIST_TGZ  := kubectl-modelgov-$(VERSION)-$(DIST_ARCH).tar.gz
+DIST_URL  ?= https://downloads.example.com/modelgov/v$(VERSION)
+HOMEPAGE  ?= https://modelgov.example.com
+dist: bin/kubectl-modelgov bin/kubectl_complete-modelgov
+	@rm -rf $(DIST)/root && mkdir -p $(DIST)/root
+	@install -m 0755 bin/kubectl-modelgov bin/kubectl_complete-modelgov $(DIST)/root/
+	@install -m 0644 LICENSE $(DIST)/root/
+	@tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -C $(DIST)/root -cf - . | gzip -9n >$(DIST)/$(DIST_TGZ)
+	@cd $(DIST) && sha256sum $(DIST_TGZ) >$(DIST_TGZ).sha256
+	@sed -e 's|@VERSION@|$(VERSION)|' -e 's|@HOMEPAGE@|$(HOMEPAGE)|' -e 's|@URI@|$(DIST_URL)/$(DIST_TGZ)|' \
+	  -e "s|@SHA256@|$$(cut -d' ' -f1 $(DIST)/$(DIST_TGZ).sha256)|" hack/krew/modelgov.yaml >$(DIST)/modelgov.yaml
+	@echo "  DIST    $(DIST)/$(DIST_TGZ) $$(cut -d' ' -f1 $(DIST)/$(DIST_TGZ).sha256)"
 
 bench: deps all bench-bins
 	@hack/bench/run.sh

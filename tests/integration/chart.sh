@@ -306,4 +306,37 @@ it_check "rotation: upgrade render after deleting the Secret" upgrade_render lk2
 h0=$(tls_of "$IT_DIR/lk0.yaml"); h2=$(tls_of "$IT_DIR/lk2.yaml")
 it_check "rotation: a new CA and certificate" test "$h0" != "$h2"
 it_check "rotation: caBundle follows the new CA" check cabundle "$IT_DIR/lk2.yaml" lk-modelgov-webhook-tls
+
+# The monitoring objects against the cluster's own discovery: without the monitoring.coreos.com
+# CRDs a server-side render has none; once the CRDs exist it has them, and the API server
+# accepts them (kubectl apply --dry-run=server against those CRDs).
+it_check "server-side render without the monitoring.coreos.com CRDs: no monitoring objects" \
+  check monitoring "$IT_DIR/lk2.yaml" "$CHART" 0
+for kind in ServiceMonitor:servicemonitors PrometheusRule:prometheusrules; do
+  kubectl apply -f - >/dev/null <<YAML
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: ${kind#*:}.monitoring.coreos.com}
+spec:
+  group: monitoring.coreos.com
+  scope: Namespaced
+  names: {kind: ${kind%%:*}, plural: ${kind#*:}, singular: $(tr 'A-Z' 'a-z' <<<"${kind%%:*}"), listKind: ${kind%%:*}List}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}
+YAML
+done
+kubectl wait --for condition=established --timeout=30s crd servicemonitors.monitoring.coreos.com prometheusrules.monitoring.coreos.com >/dev/null
+it_wait "server-side render once the CRDs exist: ServiceMonitors, PrometheusRule and dashboard" 20 \
+  bash -c "'$HELM' template lk '$CHART' -n lk --dry-run=server >'$IT_DIR/lk3.yaml' 2>/dev/null && ${CHECK[*]} monitoring '$IT_DIR/lk3.yaml' '$CHART' 3"
+mon_objects() { /usr/bin/python3 -c '
+import sys, yaml
+docs = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d and (d["kind"] in ("ServiceMonitor", "PrometheusRule")
+        or "grafana_dashboard" in d["metadata"].get("labels", {}))]
+print(yaml.safe_dump_all(docs))' "$IT_DIR/lk3.yaml"; }
+mon_objects >"$IT_DIR/lk3-mon.yaml"
+it_check "the API server accepts the rendered ServiceMonitors, PrometheusRule and dashboard ConfigMap" \
+  bash -c "kubectl apply -n lk --dry-run=server -f '$IT_DIR/lk3-mon.yaml' >'$IT_DIR/lk3-apply.log' 2>&1 || { cat '$IT_DIR/lk3-apply.log'; exit 1; }"
 it_finish
