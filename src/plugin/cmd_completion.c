@@ -134,7 +134,7 @@ static int list_names(void *ud, const char *resource, mg_strvec *out) {
     json_t *o;
     json_array_foreach(json_object_get(list, "items"), i, o) {
         const char *name = mg_json_str(o, "metadata", "name", NULL);
-        if (name) mg_strvec_push(out, mg_xstrdup(name));
+        if (name) mg_strvec_push(out, name); /* copied: out owns its strings */
     }
     json_decref(list);
     return 0;

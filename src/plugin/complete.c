@@ -161,7 +161,7 @@ static const flag *find_flag(const command *c, const char *word) {
 static bool has_prefix(const char *s, const char *prefix) { return !strncmp(s, prefix, strlen(prefix)); }
 
 static void add(mg_strvec *out, const char *cur, const char *cand) {
-    if (has_prefix(cand, cur)) mg_strvec_push(out, mg_xstrdup(cand));
+    if (has_prefix(cand, cur)) mg_strvec_push(out, cand); /* owned: the vector copies */
 }
 
 static void add_words(mg_strvec *out, const char *cur, const char *words) {

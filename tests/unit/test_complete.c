@@ -25,7 +25,7 @@ static int fake_list(void *ud, const char *resource, mg_strvec *out) {
         if (strcmp(objs[i].resource, resource)) continue;
         char *copy = mg_xstrdup(objs[i].names), *save = NULL;
         for (char *t = strtok_r(copy, " ", &save); t; t = strtok_r(NULL, " ", &save))
-            mg_strvec_push(out, mg_xstrdup(t));
+            mg_strvec_push(out, t);
         free(copy);
         return 0;
     }
