@@ -6,7 +6,7 @@ PKGS=(build-essential pkg-config clang libclang-rt-14-dev clang-format
       libcurl4-openssl-dev libjansson-dev libssl-dev libyaml-dev libwebsockets-dev libcmocka-dev libcsv-dev
       openssl curl ca-certificates python3 python3-yaml python3-pytest python3-numpy python3-scipy python3-jsonschema
       docker-registry prometheus prometheus-alertmanager wrk nginx-light unzip nodejs npm
-      chromium chromium-driver)
+      chromium chromium-driver tmux)
 missing=()
 for p in "${PKGS[@]}"; do
   # node and npm may come from elsewhere (e.g. NodeSource's nodejs, which bundles npm and
