@@ -90,15 +90,22 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB) $(OPERATOR_LIB) $(WEBHOOK_LIB) $(PLUGIN_
 	@echo "  LD      $@"
 	@$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(OPERATOR_LIB) $(WEBHOOK_LIB) $(PLUGIN_LIB) $(LIB) $(LDLIBS) $(REF_LIBS) -lcmocka
 
-# Benchmark programs: every tests/bench/bench_*.c, linked with the library.
-$(BUILD)/bench/%: tests/bench/%.c $(LIB)
+# Benchmark programs: every tests/bench/bench_*.c, linked with the library and the operator's.
+$(BUILD)/bench/%: tests/bench/%.c $(LIB) $(OPERATOR_LIB)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
-	@$(CC) $(ALL_CFLAGS) -Itests/bench -o $@ $< $(LIB) $(LDLIBS) $(REF_LIBS)
+	@$(CC) $(ALL_CFLAGS) -Itests/bench -o $@ $< $(OPERATOR_LIB) $(LIB) $(LDLIBS) $(REF_LIBS)
 
-bench-bins: $(BENCH_BINS)
+# A fleet of simulated model pods in one process (monitoring tests and benchmark).
+FLEET_SERVER := $(BUILD)/support/fleet-server
+$(FLEET_SERVER): tests/support/fleet_server.c $(VERSION_STAMP)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	@$(CC) $(ALL_CFLAGS) -o $@ $<
 
-unit: $(UNIT_BINS)
+bench-bins: $(BENCH_BINS) $(FLEET_SERVER)
+
+unit: $(UNIT_BINS) $(FLEET_SERVER)
 	@tests/run-unit.sh $(UNIT_BINS)
 
 # Same unit tests under AddressSanitizer + UndefinedBehaviorSanitizer (LeakSanitizer is on

@@ -155,9 +155,9 @@ static size_t mv_by_training_run(const json_t *obj, const char **out, size_t max
     return one(mg_json_str(obj, "spec", "trainingRun", NULL), out, max);
 }
 
-/* ModelDeployments that have spec.monitoring (value "true"), for the monitoring loop. */
-static size_t md_monitored(const json_t *obj, const char **out, size_t max) {
-    return one(json_is_object(mg_json_get(obj, "spec", "monitoring", NULL)) ? "true" : NULL, out, max);
+/* Reviews by the ModelDeployment they name (releases of an AwaitingReview). */
+static size_t review_by_md(const json_t *obj, const char **out, size_t max) {
+    return one(mg_json_str(obj, "spec", "modelDeployment", NULL), out, max);
 }
 
 /* Model pods by the ModelDeployment label. */
@@ -239,7 +239,18 @@ static void enqueue_mds_by(mg_operator *op, const char *index, const char *value
     json_decref(mds);
 }
 
-static void on_md(const json_t *o, void *ud) { mg_op_enqueue(ud, Q_MD, ns_of(o), name_of(o)); }
+static void on_md(const json_t *o, void *ud) {
+    mg_operator *op = ud;
+    mg_op_enqueue(op, Q_MD, ns_of(o), name_of(o));
+    mg_monitor_track(op->monitor, o);
+}
+
+static void on_md_delete(const json_t *o, void *ud) {
+    mg_operator *op = ud;
+    char key[512];
+    mg_op_key_of(ns_of(o), name_of(o), key, sizeof(key));
+    mg_monitor_untrack(op->monitor, key);
+}
 
 /* Every ModelVersion of ns whose index `index` holds value. */
 static void enqueue_mvs_by(mg_operator *op, const char *index, const char *value, const char *ns) {
@@ -315,6 +326,36 @@ UPDATE_FN(on_review)
 UPDATE_FN(on_tr)
 UPDATE_FN(on_dsv)
 UPDATE_FN(on_owned)
+
+/* ---- what the monitor needs ----------------------------------------------------------------- */
+
+static void enqueue_md(void *ud, const char *key) { mg_wq_add(((mg_operator *)ud)->queue[Q_MD], key); }
+
+static int64_t newest_release_in(const json_t *reviews, int64_t newest) {
+    size_t i;
+    json_t *r;
+    json_array_foreach(reviews, i, r) {
+        const char *kind = mg_json_str(r, "spec", "kind", NULL),
+                   *verdict = mg_json_str(r, "spec", "verdict", NULL);
+        if (!kind || !verdict || strcmp(kind, "incident") || strcmp(verdict, "release")) continue;
+        int64_t t = 0;
+        const char *ts = mg_json_str(r, "metadata", "creationTimestamp", NULL);
+        if (ts && mg_clock_parse_rfc3339(ts, &t) == 0 && t > newest) newest = t;
+    }
+    return newest;
+}
+
+/* Newest release review (incident/release) aimed at md or at the ModelVersion mv it serves. */
+static int64_t newest_release_ms(void *ud, const json_t *md, const json_t *mv) {
+    mg_operator *op = ud;
+    const char *ns = ns_of(md);
+    json_t *by_md = mg_op_by_index(op, INF_MREV, "md", name_of(md), ns);
+    json_t *by_mv = mg_op_by_index(op, INF_MREV, "mv", name_of(mv), ns);
+    int64_t newest = newest_release_in(by_mv, newest_release_in(by_md, 0));
+    json_decref(by_md);
+    json_decref(by_mv);
+    return newest;
+}
 
 /* ---- workers -------------------------------------------------------------------------------- */
 
@@ -422,7 +463,7 @@ int mg_operator_new(mg_client *c, const mg_operator_config *cfg, mg_operator **o
     const mg_informer_handlers h[INF_COUNT] = {
         [INF_MV] = {on_mv, on_mv_update, on_mv, op},
         [INF_MREV] = {on_review, on_review_update, on_review, op},
-        [INF_MD] = {on_md, on_md_update, NULL, op},
+        [INF_MD] = {on_md, on_md_update, on_md_delete, op},
         [INF_DEPLOY] = {on_owned, on_owned_update, on_owned, op},
         [INF_SVC] = {on_owned, on_owned_update, on_owned, op},
         [INF_DSV] = {on_dsv, on_dsv_update, NULL, op},
@@ -453,11 +494,25 @@ int mg_operator_new(mg_client *c, const mg_operator_config *cfg, mg_operator **o
         mg_informer_add_index(op->inf[INF_MV], "digest", mv_by_digest) ||
         mg_informer_add_index(op->inf[INF_MV], "trainingRun", mv_by_training_run) ||
         mg_informer_add_index(op->inf[INF_POD], "md", pod_by_md) ||
-        mg_informer_add_index(op->inf[INF_MD], "monitored", md_monitored)) {
+        mg_informer_add_index(op->inf[INF_MREV], "md", review_by_md)) {
         mg_operator_free(op);
         return mg_error_set(err, MG_EINVAL, "operator: cannot register cache indexes");
     }
-    op->monitor = mg_monitor_new(op, cfg->alertmanager_url);
+    mg_monitor_deps md = {.modeldeployments = mg_informer_store(op->inf[INF_MD]),
+                          .modelversions = mg_informer_store(op->inf[INF_MV]),
+                          .pods = mg_informer_store(op->inf[INF_POD]),
+                          .newest_release_ms = newest_release_ms,
+                          .enqueue = enqueue_md,
+                          .ud = op,
+                          .metrics = cfg->metrics,
+                          .alertmanager_url = cfg->alertmanager_url,
+                          .max_in_flight = cfg->max_scrapes_in_flight,
+                          .scrape_timeout_ms = cfg->scrape_timeout_ms};
+    int rc = mg_monitor_new(&md, &op->monitor, err);
+    if (rc) {
+        mg_operator_free(op);
+        return rc;
+    }
     *out = op;
     return 0;
 }
@@ -496,7 +551,9 @@ void mg_operator_run_workers(mg_operator *op) {
         *a = (worker_arg){op, i % Q_COUNT};
         pthread_create(&op->threads[i], NULL, worker_main, a);
     }
-    mg_monitor_start(op->monitor);
+    mg_error err;
+    if (mg_monitor_start(op->monitor, &err))
+        mg_log(MG_LOG_ERROR, "monitoring not started", "error", err.message, NULL);
 }
 
 void mg_operator_stop_workers(mg_operator *op) {

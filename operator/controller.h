@@ -30,6 +30,8 @@ typedef struct mg_operator_config {
     const json_t *approved_scan_tools; /* bias-scan tools accepted for retraining data (array of
                                           strings, copied); NULL: ["kubectl-modelgov"] */
     const char *alertmanager_url;      /* monitoring alerts go there; NULL: none */
+    int max_scrapes_in_flight;         /* monitoring requests at once; 0: the monitor's default */
+    long scrape_timeout_ms;            /* per pod scrape / Prometheus query; 0: the monitor's default */
 } mg_operator_config;
 
 /* API writes so far (create/update/patch/events); tests and benchmarks read it. */

@@ -1,78 +1,110 @@
+/* operator/monitor — see monitor.h.
+ *
+ * One thread owns everything but the verdicts and the map's membership (both under `lock`, which
+ * the reconcilers take to read a verdict) and the inbox (under `inbox_mu`, filled by the
+ * informers' threads). The loop: take the inbox → start the evaluations that are due → run the
+ * fetch engine until the next due time (its callbacks finish evaluations). */
 #include "operator/monitor.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/clock.h"
 #include "core/json.h"
 #include "core/log.h"
 #include "core/mem.h"
-#include "k8s/conditions.h"
+#include "k8s/strmap.h"
 #include "operator/alerts.h"
 #include "operator/collect.h"
-#include "operator/evaluate.h"
-#include "operator/opctx.h"
+#include "operator/fetch.h"
 #include "operator/plan.h"
-#include "operator/resources.h"
+#include "operator/schedule.h"
+#include "operator/window.h"
+
+#define DEFAULT_SCRAPE_TIMEOUT_MS 5000
+#define ALERT_TIMEOUT_MS 3000
+#define LOOP_MAX_WAIT_MS 1000 /* the loop looks at its inbox at least this often */
+#define MESSAGE_MAX 512
+
+/* A verdict as kept between evaluations: its JSON as compact text (a tree per model would cost
+ * several KB each at 10,000 models; a reconcile parses it once). */
+typedef struct stored_verdict {
+    bool known, awaiting_review, quarantine, config_error;
+    bool condition[MG_COND_COUNT];
+    char *message[MG_COND_COUNT]; /* heap or NULL */
+    char *last_evaluation;        /* compact JSON or NULL */
+    char *breaches;
+} stored_verdict;
 
 typedef struct md_state {
+    mg_sched_slot slot; /* owner = this state */
     char *key;
-    char *mv_name; /* the ModelVersion this state judges; a change resets it */
+    int64_t interval_ms;
+    bool owned;    /* this replica monitored it at the last look */
+    bool busy;     /* an evaluation is in flight */
+    bool gone;     /* untracked while busy: freed when the evaluation ends */
+    bool live;     /* was serving at the last evaluation */
+    char *mv_name; /* the ModelVersion judged; another one starts from a clean slate */
     mg_window *window;
+    size_t window_bytes;
     mg_breach_tracker tracker;
-    int64_t next_due_ms;
-    int64_t last_release_ms; /* newest release review already taken into account */
-    bool releases_seen;      /* last_release_ms initialised */
-    bool live;               /* was serving at the last tick */
-    json_t *firing;          /* alert key -> posted alert */
-    mg_monitor_verdict verdict;
-    bool seen; /* present in the cache this tick */
+    int64_t last_release_ms;
+    bool releases_seen;
+    json_t *firing;     /* alerts firing, or NULL */
+    mg_metric **gauges; /* the per-model series this state set (removed with it) */
+    size_t ngauges;
+    stored_verdict verdict; /* under m->lock */
 } md_state;
 
+/* What the informers asked about a key since the loop last looked (the latest ask wins, so the
+ * inbox never holds more than one entry per ModelDeployment, also while the loop is not running
+ * on a standby replica). */
+typedef struct inbox_item {
+    bool track; /* else untrack */
+    int64_t interval_ms;
+} inbox_item;
+
 struct mg_monitor {
-    mg_operator *op;
+    mg_monitor_deps d;
     char *am_url;
+    long scrape_timeout_ms;
+    mg_fetch *fetch;
+    mg_schedule sched;
+    pthread_mutex_t lock; /* verdicts, and membership of states */
+    mg_strmap *states;    /* key → md_state */
+    pthread_mutex_t inbox_mu;
+    mg_strmap *inbox; /* key → inbox_item */
+    bool rescan_asked;
     pthread_t thread;
     bool started;
     atomic_bool stop;
-    pthread_mutex_t lock; /* guards states[] and their verdicts */
-    md_state **states;
-    size_t n;
-    mg_metric_family *g_psi, *g_acc, *g_f1, *g_samples, *g_fair, *g_breaches;
-    mg_metric_family *c_evals;
+    atomic_ulong evaluations, skipped, scrapes, scrape_failures;
+    atomic_size_t window_bytes;
+    mg_metric_family *g_psi, *g_acc, *g_f1, *g_samples, *g_fair;
+    mg_metric_family *c_evals, *c_skipped, *h_lateness;
 };
 
-/* ---- state table ------------------------------------------------------------------------------ */
+/* One evaluation in flight. */
+typedef struct job {
+    mg_monitor *m;
+    md_state *s;
+    json_t *md, *mv;
+    mg_monitor_spec spec;
+    mg_baseline base;
+    int64_t due_ms, started_ms;
+} job;
 
-static md_state *state_of(mg_monitor *m, const char *key) {
-    for (size_t i = 0; i < m->n; i++)
-        if (!strcmp(m->states[i]->key, key)) return m->states[i];
-    md_state *s = mg_xcalloc(1, sizeof(*s));
-    s->key = mg_xstrdup(key);
-    s->window = mg_window_new();
-    s->firing = json_object();
-    m->states = mg_xrealloc(m->states, (m->n + 1) * sizeof(*m->states));
-    m->states[m->n++] = s;
-    return s;
-}
+/* ---- verdicts ---------------------------------------------------------------------------------- */
 
-static void state_free(md_state *s) {
-    free(s->key);
-    free(s->mv_name);
-    mg_window_free(s->window);
-    mg_breach_tracker_free(&s->tracker);
-    json_decref(s->firing);
-    mg_monitor_verdict_clear(&s->verdict);
-    free(s);
-}
-
-static void state_reset(md_state *s) {
-    mg_window_free(s->window);
-    s->window = mg_window_new();
-    mg_breach_tracker_clear(&s->tracker);
-    mg_monitor_verdict_clear(&s->verdict);
+static void stored_clear(stored_verdict *v) {
+    for (int c = 0; c < MG_COND_COUNT; c++)
+        free(v->message[c]);
+    free(v->last_evaluation);
+    free(v->breaches);
+    memset(v, 0, sizeof(*v));
 }
 
 void mg_monitor_verdict_clear(mg_monitor_verdict *v) {
@@ -81,135 +113,257 @@ void mg_monitor_verdict_clear(mg_monitor_verdict *v) {
     memset(v, 0, sizeof(*v));
 }
 
+static json_t *load_text(const char *text) { return text ? json_loads(text, 0, NULL) : NULL; }
+
 void mg_monitor_verdict_get(mg_monitor *m, const char *key, mg_monitor_verdict *out) {
     memset(out, 0, sizeof(*out));
     if (!m) return;
     pthread_mutex_lock(&m->lock);
-    for (size_t i = 0; i < m->n; i++) {
-        if (strcmp(m->states[i]->key, key)) continue;
-        *out = m->states[i]->verdict;
-        out->last_evaluation = json_deep_copy(out->last_evaluation);
-        out->breaches = json_deep_copy(out->breaches);
-        break;
+    md_state *s = mg_strmap_get(m->states, key);
+    if (s && s->verdict.known) {
+        const stored_verdict *v = &s->verdict;
+        out->known = true;
+        out->awaiting_review = v->awaiting_review;
+        out->quarantine = v->quarantine;
+        out->config_error = v->config_error;
+        for (int c = 0; c < MG_COND_COUNT; c++) {
+            out->condition[c] = v->condition[c];
+            snprintf(out->message[c], sizeof(out->message[c]), "%s", v->message[c] ? v->message[c] : "");
+        }
+        out->last_evaluation = load_text(v->last_evaluation);
+        out->breaches = load_text(v->breaches);
     }
     pthread_mutex_unlock(&m->lock);
 }
 
-/* ---- alerts ------------------------------------------------------------------------------------ */
-
-static void post_alerts(mg_monitor *m, json_t *alerts, const char *key) {
-    if (!m->am_url || !json_array_size(alerts)) return;
-    mg_error err;
-    if (mg_alerts_post(m->am_url, alerts, 3000, &err))
-        mg_log(MG_LOG_WARN, "alerts not delivered to Alertmanager", "modeldeployment", key, "error",
-               err.message, NULL);
-}
-
-static void alert_key(const mg_breach_state *b, char *out, size_t n) {
-    snprintf(out, n, "%s/%s/%s", mg_eval_metric_name(b->metric), mg_eval_level_name(b->level),
-             b->subject ? b->subject : "");
-}
-
-static json_t *alert_for(const json_t *md, const json_t *mv, const mg_breach_state *b, const char *starts,
-                         const char *ends) {
-    char summary[512];
-    snprintf(summary, sizeof(summary), "%s %s%s%s: %.4g breaches %.4g (%s threshold)",
-             mg_eval_metric_name(b->metric), b->subject ? mg_eval_metric_subject_kind(b->metric) : "",
-             b->subject ? " " : "", b->subject ? b->subject : "", b->value, b->threshold,
-             mg_eval_level_name(b->level));
-    static const char *const names[3] = {"ModelPerformanceDegraded", "ModelDataDrift", "ModelBiasDrift"};
-    mg_alert_fields f = {.alertname = names[mg_eval_metric_condition(b->metric)],
-                         .namespace = mg_json_str(md, "metadata", "namespace", NULL),
-                         .modeldeployment = mg_json_str(md, "metadata", "name", NULL),
-                         .model = mg_json_str(mv, "spec", "model", NULL),
-                         .version = mg_json_str(mv, "spec", "version", NULL),
-                         .metric = mg_eval_metric_name(b->metric),
-                         .subject = b->subject,
-                         .severity = b->level == MG_LEVEL_QUARANTINE ? "critical" : "warning",
-                         .value = b->value,
-                         .threshold = b->threshold,
-                         .summary = summary,
-                         .starts_at = starts,
-                         .ends_at = ends};
-    return mg_alert_json(&f);
-}
-
-/* Posts every active breach (re-sent while firing) and resolves the ones that cleared. */
-static void sync_alerts(mg_monitor *m, md_state *s, const json_t *md, const json_t *mv, const char *now) {
-    json_t *batch = json_array();
-    for (size_t i = 0; i < s->tracker.n; i++) {
-        const mg_breach_state *b = &s->tracker.items[i];
-        if (!b->active) continue;
-        char key[600], since[40];
-        alert_key(b, key, sizeof(key));
-        mg_clock_rfc3339(b->since_ms ? b->since_ms : mg_clock_wall_ms(), since, sizeof(since));
-        json_t *a = alert_for(md, mv, b, since, NULL);
-        json_array_append(batch, a);
-        json_object_set_new(s->firing, key, a);
+/* Publishes a configuration problem as the verdict. */
+static void publish_config_error(mg_monitor *m, md_state *s, const char *message) {
+    pthread_mutex_lock(&m->lock);
+    bool same = s->verdict.config_error && s->verdict.message[0] && !strcmp(s->verdict.message[0], message);
+    if (!same) {
+        stored_clear(&s->verdict);
+        s->verdict.known = s->verdict.config_error = true;
+        s->verdict.message[0] = mg_xstrdup(message);
     }
-    /* anything firing that is no longer active: resolved now */
-    const char *k;
-    json_t *a, *tmp;
-    json_object_foreach_safe(s->firing, tmp, k, a) {
-        bool still = false;
-        for (size_t i = 0; i < s->tracker.n && !still; i++) {
-            char key[600];
-            alert_key(&s->tracker.items[i], key, sizeof(key));
-            still = s->tracker.items[i].active && !strcmp(key, k);
-        }
-        if (still) continue;
-        json_t *resolved = json_deep_copy(a);
-        json_object_set_new(resolved, "endsAt", json_string(now));
-        json_array_append_new(batch, resolved);
-        json_object_del(s->firing, k);
-    }
-    post_alerts(m, batch, s->key);
-    json_decref(batch);
+    pthread_mutex_unlock(&m->lock);
+    if (!same) m->d.enqueue(m->d.ud, s->key);
 }
 
-/* ---- quarantine ---------------------------------------------------------------------------------- */
+/* ---- per-model gauges -------------------------------------------------------------------------- */
 
-static int quarantine(mg_monitor *m, const json_t *mv, const json_t *md, const mg_breach_tracker *t,
-                      const json_t *evaluation, const char *now) {
-    const mg_breach_state *q = NULL;
-    for (size_t i = 0; i < t->n && !q; i++)
-        if (t->items[i].active && t->items[i].level == MG_LEVEL_QUARANTINE) q = &t->items[i];
-    if (!q) return 0;
-    char reason[512];
-    snprintf(reason, sizeof(reason),
-             "monitoring of ModelDeployment %s: %s%s%s %.4g breaches the quarantine threshold %.4g",
-             mg_json_str(md, "metadata", "name", NULL), mg_eval_metric_name(q->metric),
-             q->subject ? " of " : "", q->subject ? q->subject : "", q->value, q->threshold);
-    json_t *copy = json_deep_copy(mv);
-    json_t *status = mg_json_obj_ensure(copy, "status");
-    json_object_set_new(status, "quarantined", json_true());
-    json_object_set_new(status, "quarantineReason", json_string(reason));
-    json_object_set_new(status, "quarantineEvidence",
-                        json_pack("{s:s, s:O, s:o}", "modelDeployment",
-                                  mg_json_str(md, "metadata", "name", NULL), "evaluation", evaluation,
-                                  "breaches", mg_breach_tracker_status_json(t)));
-    json_t *conds = json_object_get(status, "conditions");
-    if (!json_is_array(conds)) json_object_set_new(status, "conditions", conds = json_array());
-    mg_condition_set(conds, "Quarantined", "True", "QuarantineThreshold", reason,
-                     mg_json_int(mv, 0, "metadata", "generation", NULL), now);
-    mg_error err;
-    int rc =
-        mg_k8s_update(m->op->client, &MG_GVR_MODELVERSIONS, mg_json_str(mv, "metadata", "namespace", NULL),
-                      mg_json_str(mv, "metadata", "name", NULL), "status", copy, NULL, &err);
-    json_decref(copy);
-    if (rc) {
-        mg_log(MG_LOG_WARN, "quarantine not written, retrying next evaluation", "modelversion",
-               mg_json_str(mv, "metadata", "name", NULL), "error", err.message, NULL);
-        return rc;
-    }
-    mg_op_count_write(m->op);
-    mg_op_event(m->op, md, "Warning", "QuarantineThreshold", reason);
-    mg_log(MG_LOG_WARN, "model quarantined by monitoring", "modelversion",
-           mg_json_str(mv, "metadata", "name", NULL), "reason", reason, NULL);
-    return 0;
+static void gauge(md_state *s, mg_metric_family *f, const char *const *labels, double v) {
+    mg_metric *g = mg_metric_withv(f, labels);
+    if (!g) return;
+    mg_metric_set(g, v);
+    for (size_t i = 0; i < s->ngauges; i++)
+        if (s->gauges[i] == g) return;
+    s->gauges = mg_xrealloc(s->gauges, (s->ngauges + 1) * sizeof(*s->gauges));
+    s->gauges[s->ngauges++] = g;
 }
 
-/* ---- one evaluation -------------------------------------------------------------------------------- */
+static void drop_gauges(md_state *s) {
+    for (size_t i = 0; i < s->ngauges; i++)
+        mg_metric_remove(s->gauges[i]);
+    free(s->gauges);
+    s->gauges = NULL;
+    s->ngauges = 0;
+}
+
+/* The per-model gauges carry the ModelVersion evaluated, so the history of one version (kubectl
+ * modelgov report's plots) never mixes with the figures of the version before it. */
+static void set_gauges(mg_monitor *m, md_state *s, const json_t *md, const mg_eval_result *r) {
+    if (!m->g_psi) return;
+    const char *ns = mg_json_str(md, "metadata", "namespace", NULL), *name = mg_json_str(md, "metadata", "name", NULL);
+    const char *mv = s->mv_name;
+    gauge(s, m->g_samples, (const char *[]){ns, name, mv}, r->samples);
+    if (r->has_accuracy) gauge(s, m->g_acc, (const char *[]){ns, name, mv}, r->accuracy);
+    if (r->has_f1) gauge(s, m->g_f1, (const char *[]){ns, name, mv}, r->f1);
+    for (size_t i = 0; i < r->nfeatures; i++)
+        if (r->features[i].ok)
+            gauge(s, m->g_psi, (const char *[]){ns, name, mv, r->features[i].name}, r->features[i].psi);
+    for (size_t i = 0; i < r->nfairness; i++) {
+        const mg_eval_fairness *f = &r->fairness[i];
+        if (f->has_dp)
+            gauge(s, m->g_fair, (const char *[]){ns, name, mv, f->attribute, "demographic_parity_diff"}, f->dp_diff);
+        if (f->has_di)
+            gauge(s, m->g_fair, (const char *[]){ns, name, mv, f->attribute, "disparate_impact"}, f->disparate_impact);
+        if (f->has_eo)
+            gauge(s, m->g_fair, (const char *[]){ns, name, mv, f->attribute, "equal_opportunity_diff"}, f->eo_diff);
+    }
+}
+
+static void register_metrics(mg_monitor *m, mg_metrics *r) {
+    static const char *const md_l[] = {"namespace", "modeldeployment", "modelversion", NULL};
+    static const char *const feat_l[] = {"namespace", "modeldeployment", "modelversion", "feature", NULL};
+    static const char *const fair_l[] = {"namespace", "modeldeployment", "modelversion", "attribute", "metric", NULL};
+    static const char *const res_l[] = {"result", NULL};
+    static const double lateness[] = {0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
+    m->g_psi = mg_metrics_gauge(r, "modelgov_model_psi", "PSI of a feature over the window.", feat_l);
+    m->g_acc = mg_metrics_gauge(r, "modelgov_model_accuracy", "Accuracy over the window.", md_l);
+    m->g_f1 = mg_metrics_gauge(r, "modelgov_model_f1", "F1 over the window.", md_l);
+    m->g_samples = mg_metrics_gauge(r, "modelgov_model_window_samples", "Predictions in the window.", md_l);
+    m->g_fair =
+        mg_metrics_gauge(r, "modelgov_model_fairness", "Fairness figures per protected attribute.", fair_l);
+    m->c_evals = mg_metrics_counter(r, "modelgov_operator_evaluations_total",
+                                    "Monitoring evaluations, judged or not (below minSamples).", res_l);
+    m->c_skipped =
+        mg_metrics_counter(r, "modelgov_operator_evaluations_skipped_total",
+                           "Evaluations skipped because the previous one of the model still ran.", NULL);
+    m->h_lateness = mg_metrics_histogram(r, "modelgov_operator_evaluation_lateness_seconds",
+                                         "Time from an evaluation's due time to its verdict.", NULL, lateness,
+                                         sizeof(lateness) / sizeof(lateness[0]));
+    if (!m->g_psi || !m->g_acc || !m->g_f1 || !m->g_samples || !m->g_fair || !m->c_evals || !m->c_skipped ||
+        !m->h_lateness)
+        m->g_psi = NULL; /* a registration failed (logged by the registry): run without metrics */
+}
+
+/* ---- states ------------------------------------------------------------------------------------ */
+
+static void account_window(mg_monitor *m, md_state *s) {
+    size_t now = s->window ? mg_window_bytes(s->window) : 0;
+    if (now >= s->window_bytes)
+        atomic_fetch_add(&m->window_bytes, now - s->window_bytes);
+    else
+        atomic_fetch_sub(&m->window_bytes, s->window_bytes - now);
+    s->window_bytes = now;
+}
+
+/* Forgets what was learnt about the model (another ModelVersion, or no longer ours). */
+static void reset_judgement(mg_monitor *m, md_state *s) {
+    drop_gauges(s); /* the gauges of the version judged until now */
+    mg_window_free(s->window);
+    s->window = NULL;
+    account_window(m, s);
+    mg_breach_tracker_clear(&s->tracker);
+    pthread_mutex_lock(&m->lock);
+    stored_clear(&s->verdict);
+    pthread_mutex_unlock(&m->lock);
+}
+
+/* Another replica monitors it now: drop everything heavy (the new owner re-posts the alerts
+ * still firing and resolves them when they clear). */
+static void release_state(mg_monitor *m, md_state *s) {
+    reset_judgement(m, s);
+    mg_breach_tracker_free(&s->tracker);
+    json_decref(s->firing);
+    s->firing = NULL;
+    drop_gauges(s);
+    free(s->mv_name);
+    s->mv_name = NULL;
+    s->live = s->releases_seen = false;
+}
+
+static void state_free(mg_monitor *m, md_state *s) {
+    release_state(m, s);
+    stored_clear(&s->verdict);
+    free(s->key);
+    free(s);
+}
+
+/* Takes s out of the map and the schedule; frees it unless an evaluation still holds it. */
+static void state_drop(mg_monitor *m, md_state *s) {
+    pthread_mutex_lock(&m->lock);
+    mg_strmap_del(m->states, s->key);
+    pthread_mutex_unlock(&m->lock);
+    mg_sched_remove(&m->sched, &s->slot);
+    if (s->busy)
+        s->gone = true;
+    else
+        state_free(m, s);
+}
+
+static void track(mg_monitor *m, const char *key, int64_t interval_ms, int64_t now) {
+    md_state *s = mg_strmap_get(m->states, key);
+    if (s && s->interval_ms == interval_ms) return;
+    if (!s) {
+        s = mg_xcalloc(1, sizeof(*s));
+        s->key = mg_xstrdup(key);
+        s->slot.owner = s;
+        pthread_mutex_lock(&m->lock);
+        mg_strmap_put(m->states, key, s);
+        pthread_mutex_unlock(&m->lock);
+    }
+    s->interval_ms = interval_ms;
+    if (!s->busy) mg_sched_set(&m->sched, &s->slot, mg_sched_first_due(key, interval_ms, now));
+}
+
+static void rescan(mg_monitor *m) {
+    mg_strmap_iter it = {0};
+    void *v;
+    while (mg_strmap_next(m->states, &it, NULL, &v)) {
+        md_state *s = v;
+        if (!s->owned || !m->d.owns || m->d.owns(m->d.ud, s->key)) continue;
+        if (!s->busy) release_state(m, s); /* else the evaluation's end releases it */
+        s->owned = false;
+    }
+}
+
+/* ---- inbox (any thread) ------------------------------------------------------------------------ */
+
+static void post(mg_monitor *m, const char *key, bool track_it, int64_t interval_ms) {
+    pthread_mutex_lock(&m->inbox_mu);
+    bool first = !mg_strmap_len(m->inbox) && !m->rescan_asked;
+    if (key) {
+        inbox_item *it = mg_strmap_get(m->inbox, key);
+        if (!it) mg_strmap_put(m->inbox, key, it = mg_xmalloc(sizeof(*it)));
+        *it = (inbox_item){track_it, interval_ms};
+    } else {
+        m->rescan_asked = true;
+    }
+    pthread_mutex_unlock(&m->inbox_mu);
+    if (first) mg_fetch_wakeup(m->fetch);
+}
+
+void mg_monitor_track(mg_monitor *m, const json_t *md) {
+    char key[512];
+    mg_store_key_of(md, key, sizeof(key));
+    const json_t *mon = mg_json_get(md, "spec", "monitoring", NULL);
+    if (!json_is_object(mon)) {
+        post(m, key, false, 0);
+        return;
+    }
+    int64_t interval = MG_MONITOR_DEFAULT_INTERVAL_MS;
+    const char *iv = mg_json_str(mon, "interval", NULL);
+    /* an invalid interval is reported by the evaluation (spec parse); schedule with the default */
+    if (iv && (mg_clock_parse_duration(iv, &interval) || interval <= 0))
+        interval = MG_MONITOR_DEFAULT_INTERVAL_MS;
+    post(m, key, true, interval);
+}
+
+void mg_monitor_untrack(mg_monitor *m, const char *key) { post(m, key, false, 0); }
+void mg_monitor_rescan(mg_monitor *m) { post(m, NULL, false, 0); }
+
+static void take_inbox(mg_monitor *m, int64_t now) {
+    pthread_mutex_lock(&m->inbox_mu);
+    mg_strmap *items = m->inbox;
+    bool rescan_asked = m->rescan_asked;
+    m->inbox = mg_strmap_new();
+    m->rescan_asked = false;
+    pthread_mutex_unlock(&m->inbox_mu);
+    mg_strmap_iter it = {0};
+    const char *key;
+    void *v;
+    while (mg_strmap_next(items, &it, &key, &v)) {
+        const inbox_item *item = v;
+        md_state *s = mg_strmap_get(m->states, key);
+        if (item->track)
+            track(m, key, item->interval_ms, now);
+        else if (s)
+            state_drop(m, s);
+    }
+    mg_strmap_free(items, free);
+    if (rescan_asked) rescan(m);
+}
+
+/* ---- one evaluation ---------------------------------------------------------------------------- */
+
+static void job_free(job *j) {
+    json_decref(j->md);
+    json_decref(j->mv);
+    mg_monitor_spec_free(&j->spec);
+    mg_baseline_free(&j->base);
+    free(j);
+}
 
 static bool pod_ready(const json_t *pod) {
     size_t i;
@@ -221,301 +375,355 @@ static bool pod_ready(const json_t *pod) {
     return false;
 }
 
-static int collect_window(mg_monitor *m, md_state *s, const json_t *md, const mg_monitor_spec *spec,
-                          int64_t now_ms, mg_model_metrics *out, char *problem, size_t plen) {
-    const char *ns = mg_json_str(md, "metadata", "namespace", NULL);
-    const char *name = mg_json_str(md, "metadata", "name", NULL);
-    if (spec->source == MG_MONITOR_PROMETHEUS) {
-        if (!spec->prometheus_url) {
-            snprintf(problem, plen, "spec.monitoring.prometheusURL is required with source prometheus");
-            return MG_EINVAL;
-        }
-        char *sel = spec->prometheus_selector ? mg_xstrdup(spec->prometheus_selector)
-                                              : mg_xasprintf("{namespace=\"%s\",pod=~\"%s-.*\"}", ns, name);
-        char window[32];
-        snprintf(window, sizeof(window), "%llds",
-                 (long long)(spec->window_ms / 1000 > 0 ? spec->window_ms / 1000 : 1));
-        mg_error err;
-        int rc = mg_prometheus_window(spec->prometheus_url, sel, window, 5000, out, &err);
-        free(sel);
-        if (rc) snprintf(problem, plen, "%s", err.message);
-        return rc;
+static void on_collected(void *ud, mg_collected *c);
+
+static void on_alerts_posted(void *ud, const mg_fetch_result *r) {
+    (void)ud;
+    if (r->rc && r->rc != MG_ECANCELED)
+        mg_log(MG_LOG_WARN, "alerts not delivered to Alertmanager", "error", r->error, NULL);
+}
+
+/* Posts batch (taken) to Alertmanager, off the evaluation path. */
+static void post_alerts(mg_monitor *m, json_t *batch) {
+    if (m->am_url && json_array_size(batch)) {
+        char *body = json_dumps(batch, JSON_COMPACT);
+        char *url = mg_xasprintf("%s%s", m->am_url, MG_ALERTS_PATH);
+        mg_fetch_request(m->fetch, url, body ? body : "[]", ALERT_TIMEOUT_MS, on_alerts_posted, NULL);
+        free(url);
+        free(body);
     }
-    json_t *pods = mg_op_by_index(m->op, INF_POD, "md", name, ns);
-    long long port = mg_plan_port(md);
-    size_t n = 0;
-    mg_scrape_target *targets = mg_xcalloc(json_array_size(pods) + 1, sizeof(*targets));
-    char **urls = mg_xcalloc(json_array_size(pods) + 1, sizeof(char *));
+    json_decref(batch);
+}
+
+/* Scrapes the ready pods of the ModelDeployment (the pods cache, by its label). */
+static void collect_pods(mg_monitor *m, job *j) {
+    const char *ns = mg_json_str(j->md, "metadata", "namespace", NULL);
+    const char *name = mg_json_str(j->md, "metadata", "name", NULL);
+    json_t *pods = mg_store_by_index(m->d.pods, "md", name);
+    long long port = mg_plan_port(j->md);
+    size_t n = 0, cap = json_array_size(pods);
+    mg_scrape_target *targets = mg_xcalloc(cap + 1, sizeof(*targets));
+    char **urls = mg_xcalloc(cap + 1, sizeof(char *));
     size_t i;
     json_t *pod;
     json_array_foreach(pods, i, pod) {
-        const char *owner = mg_json_str(pod, "metadata", "labels", MG_LABEL_MODELDEPLOYMENT, NULL);
+        const char *pns = mg_json_str(pod, "metadata", "namespace", NULL);
         const char *ip = mg_json_str(pod, "status", "podIP", NULL);
-        if (!owner || strcmp(owner, name) || !ip || !pod_ready(pod)) continue;
+        if (!pns || strcmp(pns, ns) || !ip || !pod_ready(pod)) continue;
         bool v6 = strchr(ip, ':') != NULL;
-        urls[n] = mg_xasprintf("http://%s%s%s:%lld%s", v6 ? "[" : "", ip, v6 ? "]" : "", port, spec->path);
+        urls[n] = mg_xasprintf("http://%s%s%s:%lld%s", v6 ? "[" : "", ip, v6 ? "]" : "", port, j->spec.path);
         const char *uid = mg_json_str(pod, "metadata", "uid", NULL);
         targets[n] = (mg_scrape_target){uid ? uid : mg_json_str(pod, "metadata", "name", NULL), urls[n]};
         n++;
     }
-    mg_scrape_result *res = mg_xcalloc(n + 1, sizeof(*res));
-    long timeout = spec->interval_ms < 5000 ? (long)spec->interval_ms : 5000;
-    mg_scrape_all(targets, n, timeout, 0, res);
-    size_t ok = 0;
-    for (size_t k = 0; k < n; k++) {
-        if (res[k].rc == 0) {
-            mg_window_observe(s->window, targets[k].pod, &res[k].metrics, now_ms);
-            ok++;
-        } else if (!*problem) {
-            snprintf(problem, plen, "%s", res[k].error);
-        }
-    }
-    mg_window_tick(s->window, now_ms, spec->window_ms, out);
-    if (n && !ok)
-        mg_log(MG_LOG_WARN, "no pod could be scraped", "modeldeployment", s->key, "error", problem, NULL);
-    mg_scrape_results_free(res, n);
-    free(res);
+    if (!j->s->window) j->s->window = mg_window_new();
+    long timeout =
+        j->spec.interval_ms < m->scrape_timeout_ms ? (long)j->spec.interval_ms : m->scrape_timeout_ms;
+    atomic_fetch_add(&m->scrapes, n);
+    mg_collect_scrape(m->fetch, j->s->window, targets, n, timeout, j->started_ms, j->spec.window_ms,
+                      on_collected, j);
     for (size_t k = 0; k < n; k++)
         free(urls[k]);
     free(urls);
     free(targets);
     json_decref(pods);
-    return 0;
 }
 
-/* Newest release review (incident/release) aimed at md or its ModelVersion. */
-static int64_t newest_release_ms(mg_monitor *m, const json_t *md, const char *mv_name) {
+static void collect_prometheus(mg_monitor *m, job *j) {
+    const char *ns = mg_json_str(j->md, "metadata", "namespace", NULL);
+    const char *name = mg_json_str(j->md, "metadata", "name", NULL);
+    char *sel = j->spec.prometheus_selector ? mg_xstrdup(j->spec.prometheus_selector)
+                                            : mg_xasprintf("{namespace=\"%s\",pod=~\"%s-.*\"}", ns, name);
+    long timeout =
+        j->spec.interval_ms < m->scrape_timeout_ms ? (long)j->spec.interval_ms : m->scrape_timeout_ms;
+    mg_collect_prometheus(m->fetch, j->spec.prometheus_url, sel, j->spec.window_ms, timeout, on_collected, j);
+    free(sel);
+}
+
+/* The ModelDeployment serves: judge the ModelVersion it runs. Takes md. */
+static void start_judging(mg_monitor *m, md_state *s, json_t *md, mg_monitor_spec *spec, int64_t due,
+                          int64_t now) {
     const char *ns = mg_json_str(md, "metadata", "namespace", NULL);
-    const char *name = mg_json_str(md, "metadata", "name", NULL);
-    json_t *reviews = mg_op_list_ns(m->op, INF_MREV, ns);
-    int64_t newest = 0;
-    size_t i;
-    json_t *r;
-    json_array_foreach(reviews, i, r) {
-        const char *kind = mg_json_str(r, "spec", "kind", NULL),
-                   *verdict = mg_json_str(r, "spec", "verdict", NULL);
-        if (!kind || !verdict || strcmp(kind, "incident") || strcmp(verdict, "release")) continue;
-        const char *rmd = mg_json_str(r, "spec", "modelDeployment", NULL),
-                   *rmv = mg_json_str(r, "spec", "modelVersion", NULL);
-        if (!((rmd && !strcmp(rmd, name)) || (rmv && mv_name && !strcmp(rmv, mv_name)))) continue;
-        int64_t t = 0;
-        const char *ts = mg_json_str(r, "metadata", "creationTimestamp", NULL);
-        if (ts && mg_clock_parse_rfc3339(ts, &t) == 0 && t > newest) newest = t;
-    }
-    json_decref(reviews);
-    return newest;
-}
-
-/* The per-model gauges carry the ModelVersion evaluated (mv), so the history of one version
- * (kubectl modelgov report's plots) never mixes with the figures of the version before it. */
-static void set_gauges(mg_monitor *m, const json_t *md, const char *mv, const mg_eval_result *r) {
-    if (!m->g_psi) return;
-    const char *ns = mg_json_str(md, "metadata", "namespace", NULL),
-               *name = mg_json_str(md, "metadata", "name", NULL);
-    mg_metric_set(mg_metric_with(m->g_samples, ns, name, mv, NULL), r->samples);
-    if (r->has_accuracy) mg_metric_set(mg_metric_with(m->g_acc, ns, name, mv, NULL), r->accuracy);
-    if (r->has_f1) mg_metric_set(mg_metric_with(m->g_f1, ns, name, mv, NULL), r->f1);
-    for (size_t i = 0; i < r->nfeatures; i++)
-        if (r->features[i].ok)
-            mg_metric_set(mg_metric_with(m->g_psi, ns, name, mv, r->features[i].name, NULL),
-                          r->features[i].psi);
-    for (size_t i = 0; i < r->nfairness; i++) {
-        const mg_eval_fairness *f = &r->fairness[i];
-        if (f->has_dp)
-            mg_metric_set(
-                mg_metric_with(m->g_fair, ns, name, mv, f->attribute, "demographic_parity_diff", NULL),
-                f->dp_diff);
-        if (f->has_di)
-            mg_metric_set(mg_metric_with(m->g_fair, ns, name, mv, f->attribute, "disparate_impact", NULL),
-                          f->disparate_impact);
-        if (f->has_eo)
-            mg_metric_set(
-                mg_metric_with(m->g_fair, ns, name, mv, f->attribute, "equal_opportunity_diff", NULL),
-                f->eo_diff);
-    }
-}
-
-static void evaluate(mg_monitor *m, md_state *s, const json_t *md, int64_t now_ms) {
-    const char *ns = mg_json_str(md, "metadata", "namespace", NULL);
-    const char *phase = mg_json_str(md, "status", "phase", NULL);
     const char *serving = mg_json_str(md, "status", "servingModelVersion", NULL);
-    bool live = phase && serving && (!strcmp(phase, "Serving") || !strcmp(phase, "AwaitingReview"));
-    json_t *mv = live ? mg_op_get(m->op, INF_MV, ns, serving) : NULL;
-    char now[40];
-    mg_clock_rfc3339(now_ms, now, sizeof(now));
-    mg_monitor_spec spec = {0};
-    mg_baseline base = {0};
-    mg_error err;
-    if (mg_monitor_spec_parse(mg_json_get(md, "spec", "monitoring", NULL), &spec, &err)) {
-        pthread_mutex_lock(&m->lock);
-        mg_monitor_verdict_clear(&s->verdict);
-        s->verdict.known = s->verdict.config_error = true;
-        snprintf(s->verdict.message[0], sizeof(s->verdict.message[0]), "%s", err.message);
-        pthread_mutex_unlock(&m->lock);
-        s->next_due_ms = now_ms + MG_MONITOR_DEFAULT_INTERVAL_MS;
-        json_decref(mv);
-        return;
-    }
-    s->next_due_ms = now_ms + spec.interval_ms;
-    if (!live || !mv) {
+    char key[512];
+    snprintf(key, sizeof(key), "%s/%s", ns ? ns : "", serving);
+    json_t *mv = mg_store_get(m->d.modelversions, key);
+    if (!mv) {
         s->live = false;
-        json_decref(mv);
-        mg_monitor_spec_free(&spec);
+        json_decref(md);
+        mg_monitor_spec_free(spec);
         return;
     }
+    job *j = mg_xcalloc(1, sizeof(*j));
+    *j = (job){.m = m, .s = s, .md = md, .mv = mv, .spec = *spec, .due_ms = due, .started_ms = now};
+    memset(spec, 0, sizeof(*spec));
     if (!s->live || !s->mv_name || strcmp(s->mv_name, serving)) {
-        /* (re)entering service, or another version: judge it from a clean slate */
-        pthread_mutex_lock(&m->lock);
-        state_reset(s);
-        pthread_mutex_unlock(&m->lock);
+        /* (re)entering service, or another version: judge it from a clean slate, and resolve what
+         * still fired */
+        reset_judgement(m, s);
         free(s->mv_name);
         s->mv_name = mg_xstrdup(serving);
         s->releases_seen = false;
-        sync_alerts(m, s, md, mv, now); /* resolves whatever still fired */
+        if (s->firing) {
+            mg_breach_tracker none = {0};
+            char stamp[40];
+            mg_clock_rfc3339(now, stamp, sizeof(stamp));
+            mg_alert_subject about = {ns, mg_json_str(md, "metadata", "name", NULL), NULL, NULL};
+            post_alerts(m, mg_alerts_sync(&s->firing, &none, &about, stamp));
+        }
     }
     s->live = true;
-    if (mg_baseline_parse(mg_json_get(mv, "spec", "baseline", NULL), &base, &err)) {
-        pthread_mutex_lock(&m->lock);
-        mg_monitor_verdict_clear(&s->verdict);
-        s->verdict.known = s->verdict.config_error = true;
-        snprintf(s->verdict.message[0], sizeof(s->verdict.message[0]), "ModelVersion %s: %s", serving,
-                 err.message);
-        pthread_mutex_unlock(&m->lock);
-        mg_op_enqueue(m->op, Q_MD, ns, mg_json_str(md, "metadata", "name", NULL));
-        goto out;
+    mg_error err;
+    if (mg_baseline_parse(mg_json_get(mv, "spec", "baseline", NULL), &j->base, &err)) {
+        char msg[MESSAGE_MAX];
+        snprintf(msg, sizeof(msg), "ModelVersion %s: %s", serving, err.message);
+        publish_config_error(m, s, msg);
+        job_free(j);
+        return;
     }
-
-    mg_model_metrics window = {0};
-    char problem[256] = "";
-    if (collect_window(m, s, md, &spec, now_ms, &window, problem, sizeof(problem)) == 0) {
-        mg_eval_result r = {0};
-        mg_eval_window(&base, &window, &spec, &r);
-        mg_breach_tracker_update(&s->tracker, &r, spec.consecutive, now_ms);
-        /* a human release acknowledges the warn breaches active when it arrives */
-        int64_t rel = newest_release_ms(m, md, serving);
-        if (s->releases_seen && rel > s->last_release_ms) mg_breach_tracker_acknowledge(&s->tracker);
-        s->last_release_ms = rel > s->last_release_ms ? rel : s->last_release_ms;
-        s->releases_seen = true;
-        mg_breach_summary sum;
-        mg_breach_tracker_summary(&s->tracker, &sum);
-        json_t *evaluation = mg_eval_result_json(&r, now);
-        if (sum.quarantine_active && !mg_json_bool(mv, false, "status", "quarantined", NULL))
-            quarantine(m, mv, md, &s->tracker, evaluation, now);
-        sync_alerts(m, s, md, mv, now);
-        set_gauges(m, md, serving, &r);
-        if (m->c_evals) mg_metric_inc(mg_metric_with(m->c_evals, r.judged ? "judged" : "not_judged", NULL));
-        pthread_mutex_lock(&m->lock);
-        mg_monitor_verdict_clear(&s->verdict);
-        s->verdict.known = true;
-        s->verdict.awaiting_review = sum.warn_active && !sum.quarantine_active;
-        s->verdict.last_evaluation = evaluation;
-        s->verdict.breaches = mg_breach_tracker_status_json(&s->tracker);
-        for (int c = 0; c < 3; c++) {
-            s->verdict.condition[c] = sum.condition[c];
-            snprintf(s->verdict.message[c], sizeof(s->verdict.message[c]), "%s", sum.message[c]);
-        }
-        pthread_mutex_unlock(&m->lock);
-        mg_eval_result_free(&r);
-        mg_op_enqueue(m->op, Q_MD, ns, mg_json_str(md, "metadata", "name", NULL));
-    } else {
-        mg_log(MG_LOG_WARN, "monitoring: cannot collect metrics", "modeldeployment", s->key, "error", problem,
-               NULL);
+    if (j->spec.source == MG_MONITOR_PROMETHEUS && !j->spec.prometheus_url) {
+        publish_config_error(m, s, "spec.monitoring.prometheusURL is required with source prometheus");
+        job_free(j);
+        return;
     }
-    mg_model_metrics_free(&window);
-out:
-    mg_baseline_free(&base);
-    mg_monitor_spec_free(&spec);
-    json_decref(mv);
+    s->busy = true;
+    if (j->spec.source == MG_MONITOR_PROMETHEUS)
+        collect_prometheus(m, j);
+    else
+        collect_pods(m, j);
 }
 
-/* ---- the loop ------------------------------------------------------------------------------------------ */
+/* s is due at `due`: schedule the next one, then evaluate unless it is not ours or not serving. */
+static void start_evaluation(mg_monitor *m, md_state *s, int64_t due, int64_t now) {
+    long skipped = 0;
+    mg_sched_set(&m->sched, &s->slot, mg_sched_next_due(s->key, due, s->interval_ms, now, &skipped));
+    if (skipped && m->c_skipped) mg_metric_add(mg_metric_with(m->c_skipped, NULL), (double)skipped);
+    if (s->busy) {
+        atomic_fetch_add(&m->skipped, 1);
+        if (m->c_skipped) mg_metric_inc(mg_metric_with(m->c_skipped, NULL));
+        return;
+    }
+    if (m->d.owns && !m->d.owns(m->d.ud, s->key)) {
+        if (s->owned) release_state(m, s);
+        s->owned = false;
+        return;
+    }
+    s->owned = true;
+    json_t *md = mg_store_get(m->d.modeldeployments, s->key);
+    if (!md) {
+        state_drop(m, s);
+        return;
+    }
+    mg_monitor_spec spec = {0};
+    mg_error err;
+    if (mg_monitor_spec_parse(mg_json_get(md, "spec", "monitoring", NULL), &spec, &err)) {
+        publish_config_error(m, s, err.message);
+        json_decref(md);
+        return;
+    }
+    if (spec.interval_ms != s->interval_ms) { /* the informer's view was older: keep to the spec */
+        s->interval_ms = spec.interval_ms;
+        mg_sched_set(&m->sched, &s->slot, mg_sched_first_due(s->key, s->interval_ms, now));
+    }
+    const char *phase = mg_json_str(md, "status", "phase", NULL);
+    const char *serving = mg_json_str(md, "status", "servingModelVersion", NULL);
+    bool live = phase && serving && (!strcmp(phase, "Serving") || !strcmp(phase, "AwaitingReview"));
+    if (!live) {
+        s->live = false;
+        json_decref(md);
+        mg_monitor_spec_free(&spec);
+        return;
+    }
+    start_judging(m, s, md, &spec, due, now);
+}
+
+/* The verdict of a judged window, published for the reconcile. */
+static void publish(mg_monitor *m, md_state *s, json_t *evaluation, const mg_breach_summary *sum) {
+    json_t *breaches = mg_breach_tracker_status_json(&s->tracker);
+    stored_verdict v = {.known = true,
+                        .awaiting_review = sum->warn_active && !sum->quarantine_active,
+                        .quarantine = sum->quarantine_active,
+                        .last_evaluation = json_dumps(evaluation, JSON_COMPACT),
+                        .breaches = json_dumps(breaches, JSON_COMPACT)};
+    for (int c = 0; c < MG_COND_COUNT; c++) {
+        v.condition[c] = sum->condition[c];
+        v.message[c] = sum->message[c][0] ? mg_xstrdup(sum->message[c]) : NULL;
+    }
+    json_decref(breaches);
+    pthread_mutex_lock(&m->lock);
+    stored_clear(&s->verdict);
+    s->verdict = v;
+    pthread_mutex_unlock(&m->lock);
+    m->d.enqueue(m->d.ud, s->key);
+}
+
+/* Judges the window: breaches, releases, alerts, gauges, verdict. */
+static void judge(mg_monitor *m, job *j, const mg_model_metrics *window) {
+    md_state *s = j->s;
+    mg_eval_result r = {0};
+    mg_eval_window(&j->base, window, &j->spec, &r);
+    mg_breach_tracker_update(&s->tracker, &r, j->spec.consecutive, j->started_ms);
+    /* a human release acknowledges the warn breaches active when it arrives */
+    int64_t rel = m->d.newest_release_ms ? m->d.newest_release_ms(m->d.ud, j->md, j->mv) : 0;
+    if (s->releases_seen && rel > s->last_release_ms) mg_breach_tracker_acknowledge(&s->tracker);
+    if (rel > s->last_release_ms) s->last_release_ms = rel;
+    s->releases_seen = true;
+    mg_breach_summary sum;
+    mg_breach_tracker_summary(&s->tracker, &sum);
+    char now[40];
+    mg_clock_rfc3339(j->started_ms, now, sizeof(now));
+    json_t *evaluation = mg_eval_result_json(&r, now);
+    mg_alert_subject about = {
+        mg_json_str(j->md, "metadata", "namespace", NULL), mg_json_str(j->md, "metadata", "name", NULL),
+        mg_json_str(j->mv, "spec", "model", NULL), mg_json_str(j->mv, "spec", "version", NULL)};
+    if (m->am_url) post_alerts(m, mg_alerts_sync(&s->firing, &s->tracker, &about, now));
+    set_gauges(m, s, j->md, &r);
+    if (m->c_evals) mg_metric_inc(mg_metric_with(m->c_evals, r.judged ? "judged" : "not_judged", NULL));
+    publish(m, s, evaluation, &sum);
+    json_decref(evaluation);
+    mg_eval_result_free(&r);
+}
+
+static void on_collected(void *ud, mg_collected *c) {
+    job *j = ud;
+    mg_monitor *m = j->m;
+    md_state *s = j->s;
+    s->busy = false;
+    atomic_fetch_add(&m->scrape_failures, (unsigned long)c->failed);
+    account_window(m, s);
+    if (s->gone || atomic_load(&m->stop)) {
+        if (s->gone) state_free(m, s);
+        job_free(j);
+        return;
+    }
+    if (!s->owned) { /* the shard moved while this ran */
+        release_state(m, s);
+        job_free(j);
+        return;
+    }
+    if (c->targets && c->failed == c->targets)
+        mg_log(MG_LOG_WARN, "no pod could be scraped", "modeldeployment", s->key, "error", c->problem, NULL);
+    if (c->rc) {
+        mg_log(MG_LOG_WARN, "monitoring: cannot collect metrics", "modeldeployment", s->key, "error",
+               c->problem, NULL);
+    } else {
+        judge(m, j, &c->window);
+    }
+    int64_t done = mg_clock_wall_ms();
+    atomic_fetch_add(&m->evaluations, 1);
+    if (m->h_lateness)
+        mg_metric_observe(mg_metric_with(m->h_lateness, NULL), (double)(done - j->due_ms) / 1000.0);
+    if (m->d.evaluated) {
+        mg_monitor_timing t = {.key = s->key,
+                               .due_ms = j->due_ms,
+                               .started_ms = j->started_ms,
+                               .done_ms = done,
+                               .targets = c->targets,
+                               .failed = c->failed,
+                               .judged = c->rc == 0};
+        m->d.evaluated(m->d.ud, &t);
+    }
+    job_free(j);
+}
+
+/* ---- the loop ---------------------------------------------------------------------------------- */
 
 static void *loop(void *p) {
     mg_monitor *m = p;
     while (!atomic_load(&m->stop)) {
         int64_t now = mg_clock_wall_ms();
-        json_t *mds = mg_store_by_index(mg_informer_store(m->op->inf[INF_MD]), "monitored", "true");
-        for (size_t i = 0; i < m->n; i++)
-            m->states[i]->seen = false;
-        size_t i;
-        json_t *md;
-        json_array_foreach(mds, i, md) {
-            if (!json_is_object(mg_json_get(md, "spec", "monitoring", NULL))) continue;
-            char key[512];
-            mg_op_key_of(mg_json_str(md, "metadata", "namespace", NULL),
-                         mg_json_str(md, "metadata", "name", NULL), key, sizeof(key));
-            pthread_mutex_lock(&m->lock);
-            md_state *s = state_of(m, key);
-            pthread_mutex_unlock(&m->lock);
-            s->seen = true;
-            if (now >= s->next_due_ms) evaluate(m, s, md, now);
-        }
-        json_decref(mds);
-        /* forget ModelDeployments that are gone */
-        pthread_mutex_lock(&m->lock);
-        size_t keep = 0;
-        for (size_t k = 0; k < m->n; k++) {
-            if (m->states[k]->seen)
-                m->states[keep++] = m->states[k];
-            else
-                state_free(m->states[k]);
-        }
-        m->n = keep;
-        pthread_mutex_unlock(&m->lock);
-        for (int t = 0; t < 5 && !atomic_load(&m->stop); t++)
-            mg_sleep_ms(100);
+        take_inbox(m, now);
+        for (mg_sched_slot *slot; (slot = mg_sched_pop_due(&m->sched, now));)
+            start_evaluation(m, slot->owner, slot->due_ms, now);
+        mg_sched_slot *next = mg_sched_peek(&m->sched);
+        long wait = LOOP_MAX_WAIT_MS;
+        if (next && next->due_ms - now < wait) wait = (long)(next->due_ms - now);
+        mg_fetch_run(m->fetch, wait > 0 ? wait : 0);
     }
     return NULL;
 }
 
-mg_monitor *mg_monitor_new(mg_operator *op, const char *alertmanager_url) {
+int mg_monitor_new(const mg_monitor_deps *deps, mg_monitor **out, mg_error *err) {
+    *out = NULL;
+    if (!deps || !deps->modeldeployments || !deps->modelversions || !deps->pods || !deps->enqueue)
+        return mg_error_set(err, MG_EINVAL,
+                            "monitor: the ModelDeployment, ModelVersion and Pod stores and an "
+                            "enqueue callback are required");
     mg_monitor *m = mg_xcalloc(1, sizeof(*m));
-    m->op = op;
-    m->am_url = alertmanager_url && *alertmanager_url ? mg_xstrdup(alertmanager_url) : NULL;
-    if (m->am_url && m->am_url[strlen(m->am_url) - 1] == '/') m->am_url[strlen(m->am_url) - 1] = '\0';
-    pthread_mutex_init(&m->lock, NULL);
-    if (op->metrics) {
-        static const char *const md_l[] = {"namespace", "modeldeployment", "modelversion", NULL};
-        static const char *const feat_l[] = {"namespace", "modeldeployment", "modelversion", "feature", NULL};
-        static const char *const fair_l[] = {"namespace", "modeldeployment", "modelversion",
-                                             "attribute", "metric",          NULL};
-        static const char *const res_l[] = {"result", NULL};
-        m->g_psi =
-            mg_metrics_gauge(op->metrics, "modelgov_model_psi", "PSI of a feature over the window.", feat_l);
-        m->g_acc =
-            mg_metrics_gauge(op->metrics, "modelgov_model_accuracy", "Accuracy over the window.", md_l);
-        m->g_f1 = mg_metrics_gauge(op->metrics, "modelgov_model_f1", "F1 over the window.", md_l);
-        m->g_samples = mg_metrics_gauge(op->metrics, "modelgov_model_window_samples",
-                                        "Predictions in the window.", md_l);
-        m->g_fair = mg_metrics_gauge(op->metrics, "modelgov_model_fairness",
-                                     "Fairness figures per protected attribute.", fair_l);
-        m->c_evals = mg_metrics_counter(op->metrics, "modelgov_operator_evaluations_total",
-                                        "Monitoring evaluations, judged or not (below minSamples).", res_l);
-        if (!m->g_psi || !m->g_acc || !m->g_f1 || !m->g_samples || !m->g_fair || !m->c_evals) m->g_psi = NULL;
+    m->d = *deps;
+    m->d.alertmanager_url = NULL;
+    const char *am = deps->alertmanager_url;
+    if (am && *am) {
+        m->am_url = mg_xstrdup(am);
+        size_t n = strlen(m->am_url);
+        while (n && m->am_url[n - 1] == '/')
+            m->am_url[--n] = '\0';
     }
-    return m;
+    m->scrape_timeout_ms = deps->scrape_timeout_ms > 0 ? deps->scrape_timeout_ms : DEFAULT_SCRAPE_TIMEOUT_MS;
+    mg_fetch_opts fo = {.max_in_flight = deps->max_in_flight,
+                        .max_idle_connections = deps->max_idle_connections};
+    m->fetch = mg_fetch_new(&fo);
+    m->states = mg_strmap_new();
+    m->inbox = mg_strmap_new();
+    pthread_mutex_init(&m->lock, NULL);
+    pthread_mutex_init(&m->inbox_mu, NULL);
+    if (deps->metrics) register_metrics(m, deps->metrics);
+    *out = m;
+    return 0;
 }
 
-void mg_monitor_start(mg_monitor *m) {
-    if (m->started) return;
+int mg_monitor_start(mg_monitor *m, mg_error *err) {
+    if (m->started) return 0;
+    atomic_store(&m->stop, false);
+    if (pthread_create(&m->thread, NULL, loop, m))
+        return mg_error_set(err, MG_EIO, "monitor: cannot start its thread");
     m->started = true;
-    pthread_create(&m->thread, NULL, loop, m);
+    return 0;
 }
 
 void mg_monitor_stop(mg_monitor *m) {
     if (!m || !m->started) return;
     atomic_store(&m->stop, true);
+    mg_fetch_wakeup(m->fetch);
     pthread_join(m->thread, NULL);
     m->started = false;
 }
 
+static void free_state_value(void *p) { free(p); }
+
 void mg_monitor_free(mg_monitor *m) {
     if (!m) return;
     mg_monitor_stop(m);
-    for (size_t i = 0; i < m->n; i++)
-        state_free(m->states[i]);
-    free(m->states);
-    free(m->am_url);
+    atomic_store(&m->stop, true);
+    mg_fetch_free(m->fetch); /* evaluations in flight end (canceled) and let go of their state */
+    mg_strmap_iter it = {0};
+    void *v;
+    while (mg_strmap_next(m->states, &it, NULL, &v)) {
+        md_state *s = v;
+        release_state(m, s);
+        stored_clear(&s->verdict);
+        free(s->key);
+    }
+    mg_strmap_free(m->states, free_state_value);
+    mg_strmap_free(m->inbox, free);
+    mg_sched_free(&m->sched);
     pthread_mutex_destroy(&m->lock);
+    pthread_mutex_destroy(&m->inbox_mu);
+    free(m->am_url);
     free(m);
+}
+
+void mg_monitor_get_stats(mg_monitor *m, mg_monitor_stats *out) {
+    mg_fetch_stats fs;
+    mg_fetch_get_stats(m->fetch, &fs);
+    pthread_mutex_lock(&m->lock);
+    size_t tracked = mg_strmap_len(m->states);
+    pthread_mutex_unlock(&m->lock);
+    *out = (mg_monitor_stats){.tracked = tracked,
+                              .evaluations = atomic_load(&m->evaluations),
+                              .skipped = atomic_load(&m->skipped),
+                              .scrapes = atomic_load(&m->scrapes),
+                              .scrape_failures = atomic_load(&m->scrape_failures),
+                              .connections = fs.connections,
+                              .window_bytes = atomic_load(&m->window_bytes)};
 }

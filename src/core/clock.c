@@ -21,6 +21,16 @@ int64_t mg_clock_wall_ms(void) {
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+struct timespec mg_clock_deadline(clockid_t clk, int64_t ms_from_now) {
+    struct timespec ts;
+    clock_gettime(clk, &ts);
+    if (ms_from_now < 0) ms_from_now = 0;
+    int64_t ns = (int64_t)ts.tv_nsec + (ms_from_now % 1000) * 1000000;
+    ts.tv_sec += (time_t)(ms_from_now / 1000 + ns / 1000000000);
+    ts.tv_nsec = (long)(ns % 1000000000);
+    return ts;
+}
+
 static void format_utc(int64_t wall_ms, char *out, size_t outlen, int with_ms) {
     time_t secs = (time_t)(wall_ms / 1000);
     struct tm tm;

@@ -7,6 +7,7 @@
 #define MG_CORE_CLOCK_H
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 int64_t mg_clock_mono_ms(void);
 int64_t mg_clock_wall_ms(void);
@@ -19,6 +20,10 @@ int mg_clock_parse_rfc3339(const char *s, int64_t *wall_ms);
 /* Parses a Kubernetes/Go duration ("30s", "10m", "1h30m", "500ms") into ms; 0 or MG_EINVAL. */
 int mg_clock_parse_duration(const char *s, int64_t *ms);
 void mg_sleep_ms(int64_t ms);
+/* The absolute time ms_from_now (>= 0) on clock clk, normalised, for pthread_cond_timedwait:
+ * CLOCK_MONOTONIC for condition variables made with pthread_condattr_setclock, CLOCK_REALTIME
+ * for plain ones. */
+struct timespec mg_clock_deadline(clockid_t clk, int64_t ms_from_now);
 
 typedef struct mg_backoff {
     int64_t base_ms;  /* first delay */

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "core/buf.h"
 #include "core/mem.h"
 
 struct mg_curlpool {
@@ -92,4 +93,9 @@ void mg_curlpool_give(mg_curlpool *p, CURL *h) {
     }
     pthread_mutex_unlock(&p->lock);
     if (h) curl_easy_cleanup(h);
+}
+
+size_t mg_curl_write_buf(char *data, size_t size, size_t nmemb, void *buf) {
+    size_t n = size * nmemb;
+    return mg_buf_append(buf, data, n) == 0 ? n : 0;
 }

@@ -31,4 +31,9 @@ CURL *mg_curlpool_take(mg_curlpool *p);
  * connection stays in the share) and keeps it idle, or cleans it up when the pool is full. */
 void mg_curlpool_give(mg_curlpool *p, CURL *h);
 
+/* CURLOPT_WRITEFUNCTION that appends the body to the mg_buf given as CURLOPT_WRITEDATA. Past the
+ * buffer's cap it returns 0, which ends the transfer with CURLE_WRITE_ERROR: the one place a
+ * response body's size limit is enforced. */
+size_t mg_curl_write_buf(char *data, size_t size, size_t nmemb, void *buf);
+
 #endif

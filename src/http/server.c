@@ -314,14 +314,7 @@ static void *watch_main(void *arg) {
     mg_http_server *s = arg;
     pthread_mutex_lock(&s->wmu);
     while (!s->watcher_stop) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        ts.tv_sec += s->cert_poll_ms / 1000;
-        ts.tv_nsec += (long)(s->cert_poll_ms % 1000) * 1000000L;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
+        struct timespec ts = mg_clock_deadline(CLOCK_MONOTONIC, s->cert_poll_ms);
         pthread_cond_timedwait(&s->wcv, &s->wmu, &ts);
         if (s->watcher_stop) break;
         pthread_mutex_unlock(&s->wmu);

@@ -241,11 +241,7 @@ bool mg_informer_wait_synced(mg_informer *inf, long timeout_ms) {
         } else {
             int64_t now = mg_clock_mono_ms();
             if (now >= deadline) break;
-            struct timespec ts;
-            clock_gettime(CLOCK_MONOTONIC, &ts);
-            int64_t ns = ts.tv_nsec + (deadline - now) % 1000 * 1000000;
-            ts.tv_sec += (deadline - now) / 1000 + ns / 1000000000;
-            ts.tv_nsec = ns % 1000000000;
+            struct timespec ts = mg_clock_deadline(CLOCK_MONOTONIC, deadline - now);
             pthread_cond_timedwait(&inf->cond, &inf->mu, &ts);
         }
     }
@@ -283,11 +279,7 @@ static bool pause_ms(mg_informer *inf, int64_t ms) {
     while (!aload(&inf->stopping)) {
         int64_t now = mg_clock_mono_ms();
         if (now >= deadline) break;
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        int64_t ns = ts.tv_nsec + (deadline - now) % 1000 * 1000000;
-        ts.tv_sec += (deadline - now) / 1000 + ns / 1000000000;
-        ts.tv_nsec = ns % 1000000000;
+        struct timespec ts = mg_clock_deadline(CLOCK_MONOTONIC, deadline - now);
         pthread_cond_timedwait(&inf->cond, &inf->mu, &ts);
     }
     pthread_mutex_unlock(&inf->mu);
@@ -570,8 +562,38 @@ int mg_informer_start(mg_informer *inf, mg_error *err) {
     if (pthread_create(&inf->thread, NULL, run, inf))
         return mg_error_set(err, MG_EIO, "cannot start the informer thread for %s", inf->resource);
     inf->started = true;
-    if (inf->resync_ms > 0 && !pthread_create(&inf->ticker, NULL, tick, inf)) inf->ticker_started = true;
+    if (inf->resync_ms > 0) {
+        if (pthread_create(&inf->ticker, NULL, tick, inf))
+            return mg_error_set(err, MG_EIO, "cannot start the resync thread for %s", inf->resource);
+        inf->ticker_started = true;
+    }
     return 0;
+}
+
+int mg_informers_start(mg_informer *const *infs, size_t n, mg_error *err) {
+    for (size_t i = 0; i < n; i++) {
+        if (!infs[i]) continue;
+        int rc = mg_informer_start(infs[i], err);
+        if (rc) return rc;
+    }
+    return 0;
+}
+
+bool mg_informers_synced(mg_informer *const *infs, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if (infs[i] && !mg_informer_has_synced(infs[i])) return false;
+    return true;
+}
+
+bool mg_informers_wait_synced(mg_informer *const *infs, size_t n, long timeout_ms) {
+    int64_t deadline = mg_clock_mono_ms() + timeout_ms;
+    for (size_t i = 0; i < n; i++) {
+        if (!infs[i]) continue;
+        long left = timeout_ms < 0 ? -1 : (long)(deadline - mg_clock_mono_ms());
+        if (timeout_ms >= 0 && left < 0) left = 0;
+        if (!mg_informer_wait_synced(infs[i], left)) return false;
+    }
+    return true;
 }
 
 void mg_informer_free(mg_informer *inf) {

@@ -89,6 +89,17 @@ char *mg_informer_last_rv(mg_informer *inf);
  * the client's request timeout) and frees everything. */
 void mg_informer_free(mg_informer *inf);
 
+/* ---- A controller's set of informers, started and awaited together ---- */
+
+/* Starts every informer of infs (NULL entries are skipped). On a failure the ones already
+ * started keep running (mg_informer_free stops them) and err names the resource. */
+int mg_informers_start(mg_informer *const *infs, size_t n, mg_error *err);
+/* True when every informer of infs has synced. */
+bool mg_informers_synced(mg_informer *const *infs, size_t n);
+/* Waits until every informer has synced, or until timeout_ms (one deadline for the whole set;
+ * < 0: forever) has passed. True when all synced. */
+bool mg_informers_wait_synced(mg_informer *const *infs, size_t n, long timeout_ms);
+
 /* ---- Pure helpers (exposed for tests and for other watchers) ---- */
 
 /* Removes metadata.managedFields and the kubectl.kubernetes.io/last-applied-configuration

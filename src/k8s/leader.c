@@ -177,11 +177,7 @@ static void release(mg_leader *l) {
 }
 
 static bool pause_ms(mg_leader *l, int64_t ms) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    int64_t ns = ts.tv_nsec + (ms % 1000) * 1000000;
-    ts.tv_sec += ms / 1000 + ns / 1000000000;
-    ts.tv_nsec = ns % 1000000000;
+    struct timespec ts = mg_clock_deadline(CLOCK_MONOTONIC, ms);
     pthread_mutex_lock(&l->mu);
     while (!l->stopping)
         if (pthread_cond_timedwait(&l->cond, &l->mu, &ts)) break;

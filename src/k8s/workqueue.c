@@ -262,8 +262,8 @@ char *mg_wq_get(mg_workqueue *q) {
         promote_due(q, now);
         if (q->count || q->shutting_down) break;
         if (q->nheap) {
-            int64_t at = q->heap[0].ready_us;
-            struct timespec ts = {.tv_sec = at / 1000000, .tv_nsec = (at % 1000000) * 1000};
+            /* rounded up to whole ms so the wait never ends just before the key is due */
+            struct timespec ts = mg_clock_deadline(CLOCK_MONOTONIC, (q->heap[0].ready_us - now + 999) / 1000);
             pthread_cond_timedwait(&q->cond, &q->mu, &ts);
         } else {
             pthread_cond_wait(&q->cond, &q->mu);
@@ -325,12 +325,14 @@ static void *worker_main(void *p) {
     mg_wq_workers *w = p;
     char *key;
     while ((key = mg_wq_get(w->q))) {
-        int rc = w->fn(key, w->ud);
+        long after_ms = 0;
+        int rc = w->fn(key, w->ud, &after_ms);
         if (rc < 0) {
-            mg_wq_add_rate_limited(w->q, key);
+            long backoff = mg_wq_when(w->q, key);
+            mg_wq_add_after(w->q, key, after_ms > backoff ? after_ms : backoff);
         } else {
             mg_wq_forget(w->q, key);
-            if (rc > 0) mg_wq_add_after(w->q, key, rc);
+            if (after_ms > 0) mg_wq_add_after(w->q, key, after_ms);
         }
         mg_wq_done(w->q, key);
         free(key);

@@ -41,18 +41,21 @@ size_t mg_wq_len(mg_workqueue *q);
 void mg_wq_shutdown(mg_workqueue *q);
 bool mg_wq_shutting_down(mg_workqueue *q);
 
-/* ---- Worker pool (client-go's processNextWorkItem loop), added by k8s-informer ----
- * fn is called with each key, never with the same key on two workers at once. Its result:
- *   0   success: the key's backoff is forgotten;
- *   < 0 failure: the key is re-added with mg_wq_add_rate_limited (per-key backoff + bucket);
- *   > 0 success, and look again after that many ms (mg_wq_forget + mg_wq_add_after), like
- *       controller-runtime's RequeueAfter. */
-typedef int (*mg_wq_process_fn)(const char *key, void *ud);
+/* ---- Worker pool: the one processNextWorkItem loop (client-go's) ----
+ * fn is called with each key, never with the same key on two workers at once. *after_ms starts
+ * at 0; the result decides what happens to the key:
+ *   0   success: the key's backoff is forgotten; with *after_ms > 0 it is looked at again after
+ *       that long (controller-runtime's RequeueAfter);
+ *   < 0 failure (an MG_E* code): the key is retried after its exponential backoff combined with
+ *       the token bucket (mg_wq_when), or after *after_ms when that is longer (a server's
+ *       Retry-After). */
+typedef int (*mg_wq_process_fn)(const char *key, void *ud, long *after_ms);
 typedef struct mg_wq_workers mg_wq_workers;
-/* Starts n (>= 1) threads on q. Returns 0 or MG_EINVAL/MG_EIO (then no thread runs). */
+/* Starts n (>= 1) threads on q. Returns 0, or MG_EINVAL / MG_EIO (a thread could not be
+ * created: the ones already started are stopped and joined, q is shut down, nothing runs). */
 int mg_wq_workers_start(mg_workqueue *q, int n, mg_wq_process_fn fn, void *ud, mg_wq_workers **out);
 /* Shuts q down, lets the workers finish (keys already queued are still processed), joins them
- * and frees the pool (not the queue). */
+ * and frees the pool (not the queue). NULL: nothing. */
 void mg_wq_workers_stop(mg_wq_workers *w);
 
 #endif

@@ -12,6 +12,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include "k8s/strmap.h"
 
 const double mg_metrics_default_buckets[11] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0};
 
@@ -47,7 +48,7 @@ struct mg_metric {
     char **values;          /* label values, family->nlabels of them */
     atomic_f64 value;       /* counter/gauge value, or histogram sum */
     _Atomic uint64_t *hist; /* histogram: nbuckets + 1 non-cumulative counts (last: +Inf) */
-    mg_metric *next;
+    mg_metric *next, *prev;
 };
 
 struct mg_metric_family {
@@ -60,8 +61,9 @@ struct mg_metric_family {
     size_t nbuckets;
     double (*fn)(void *arg); /* callback metric when non-NULL */
     void *fn_arg;
-    pthread_mutex_t mu; /* guards the series list */
+    pthread_mutex_t mu; /* guards the series list and its index */
     mg_metric *head, *tail;
+    mg_strmap *index; /* series_key(values) -> series: O(1) lookups with many series */
     mg_metric_family *next;
 };
 
@@ -93,6 +95,7 @@ static void free_family(mg_metric_family *f) {
     }
     for (size_t i = 0; i < f->nlabels; i++)
         free(f->labels[i]);
+    mg_strmap_free(f->index, NULL);
     free(f->labels);
     free(f->buckets);
     free(f->name);
@@ -177,6 +180,7 @@ static mg_metric_family *new_family(mg_metric_type type, const char *name, const
             f->labels[i] = mg_xstrdup(label_names[i]);
     }
     pthread_mutex_init(&f->mu, NULL);
+    f->index = mg_strmap_new();
     return f;
 }
 
@@ -213,18 +217,23 @@ int mg_metrics_func(mg_metrics *r, mg_metric_type type, const char *name, const 
     return add_family(r, f) ? 0 : MG_EINVAL;
 }
 
+/* The index key of a combination of label values: each value with its length in front, so no
+ * value can be mistaken for two. */
+static void series_key(const mg_metric_family *f, const char *const *values, mg_buf *out) {
+    for (size_t i = 0; i < f->nlabels; i++)
+        mg_buf_printf(out, "%zu:%s", strlen(values[i]), values[i]);
+    if (!f->nlabels) mg_buf_append(out, "", 0);
+}
+
 mg_metric *mg_metric_withv(mg_metric_family *f, const char *const *values) {
     if (!f || f->fn) return NULL;
     for (size_t i = 0; i < f->nlabels; i++)
         if (!values || !values[i]) return NULL;
+    mg_buf key;
+    mg_buf_init(&key, SIZE_MAX);
+    series_key(f, values, &key);
     pthread_mutex_lock(&f->mu);
-    mg_metric *m;
-    for (m = f->head; m; m = m->next) {
-        size_t i = 0;
-        while (i < f->nlabels && !strcmp(m->values[i], values[i]))
-            i++;
-        if (i == f->nlabels) break;
-    }
+    mg_metric *m = mg_strmap_get(f->index, key.data);
     if (!m) {
         m = mg_xcalloc(1, sizeof *m);
         m->family = f;
@@ -239,14 +248,40 @@ mg_metric *mg_metric_withv(mg_metric_family *f, const char *const *values) {
             for (size_t i = 0; i <= f->nbuckets; i++)
                 atomic_init(&m->hist[i], 0);
         }
+        m->prev = f->tail;
         if (f->tail)
             f->tail->next = m;
         else
             f->head = m;
         f->tail = m;
+        mg_strmap_put(f->index, key.data, m);
     }
     pthread_mutex_unlock(&f->mu);
+    mg_buf_free(&key);
     return m;
+}
+
+void mg_metric_remove(mg_metric *m) {
+    if (!m) return;
+    mg_metric_family *f = m->family;
+    mg_buf key;
+    mg_buf_init(&key, SIZE_MAX);
+    series_key(f, (const char *const *)m->values, &key);
+    pthread_mutex_lock(&f->mu);
+    if (mg_strmap_get(f->index, key.data) == m) {
+        mg_strmap_del(f->index, key.data);
+        if (m->prev)
+            m->prev->next = m->next;
+        else
+            f->head = m->next;
+        if (m->next)
+            m->next->prev = m->prev;
+        else
+            f->tail = m->prev;
+        free_series(m, f->nlabels);
+    }
+    pthread_mutex_unlock(&f->mu);
+    mg_buf_free(&key);
 }
 
 mg_metric *mg_metric_with(mg_metric_family *f, ...) {

@@ -3,9 +3,11 @@
  *
  * Owns: every family and series registered in an mg_metrics registry. A family
  * (mg_metric_family) is one metric name with its help text, type and label names; a series
- * (mg_metric) is one combination of label values. Both are owned by the registry and stay valid
- * until mg_metrics_free(): callers keep the pointers (borrowed) and may cache a series pointer to
- * skip the label lookup on a hot path. Strings passed in are copied.
+ * (mg_metric) is one combination of label values, found through a hash index (families with
+ * hundreds of thousands of series stay O(1)). Both are owned by the registry and stay valid
+ * until mg_metrics_free() (a series also until mg_metric_remove): callers keep the pointers
+ * (borrowed) and may cache a series pointer to skip the label lookup on a hot path. Strings
+ * passed in are copied.
  *
  * Thread rules: everything except mg_metrics_new/mg_metrics_free is safe from any thread.
  * Updates (inc/add/set/observe) are lock-free atomics; looking up or creating a series takes the
@@ -62,6 +64,12 @@ int mg_metrics_func(mg_metrics *r, mg_metric_type type, const char *name, const 
 mg_metric *mg_metric_with(mg_metric_family *f, ...) __attribute__((sentinel));
 /* Same with an array of f's label count. */
 mg_metric *mg_metric_withv(mg_metric_family *f, const char *const *values);
+
+/* Removes the series (its sample disappears from the rendering; a later mg_metric_with creates
+ * it afresh at 0) and frees it: every pointer to it is invalid afterwards, so only the one owner
+ * that keeps it may remove it (the monitor drops a deleted model's gauges this way). NULL:
+ * nothing. */
+void mg_metric_remove(mg_metric *m);
 
 /* Counters and gauges. mg_metric_add on a counter ignores negative and NaN v. */
 void mg_metric_inc(mg_metric *m);

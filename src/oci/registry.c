@@ -296,12 +296,6 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *ud) {
     return n;
 }
 
-static size_t on_body(char *data, size_t size, size_t nmemb, void *ud) {
-    response *r = ud;
-    size_t n = size * nmemb;
-    return mg_buf_append(&r->body, data, n) == 0 ? n : 0;
-}
-
 /* One request. method "HEAD" or "GET"; auth is a full header line or NULL. Fills *resp (caller
  * frees resp->body). Returns 0 whatever the HTTP status, or a transport error. */
 static int request(mg_oci_client *c, const reg *r, const char *method, const char *url, const char *accept,
@@ -328,8 +322,8 @@ static int request(mg_oci_client *c, const reg *r, const char *method, const cha
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, connect_ms > 0 ? connect_ms : 1L);
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(h, CURLOPT_HEADERDATA, resp);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, resp);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, mg_curl_write_buf);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &resp->body);
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
     if (!strcmp(method, "HEAD")) curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
     if (r && r->ca_file) curl_easy_setopt(h, CURLOPT_CAINFO, r->ca_file);
@@ -597,13 +591,6 @@ static void make_room(mg_oci_client *c, int64_t now) {
     }
 }
 
-static void cond_deadline(struct timespec *ts, int64_t ms_from_now) {
-    clock_gettime(CLOCK_MONOTONIC, ts);
-    int64_t ns = ts->tv_nsec + (ms_from_now % 1000) * 1000000;
-    ts->tv_sec += (time_t)(ms_from_now / 1000 + ns / 1000000000);
-    ts->tv_nsec = (long)(ns % 1000000000);
-}
-
 int mg_oci_resolve(mg_oci_client *c, const mg_imageref *ref, char *digest, size_t digest_len, mg_error *err) {
     atomic_fetch_add(&c->lookups, 1);
     char key[MG_IMAGEREF_NAME_MAX + MG_IMAGEREF_TAG_MAX + 2];
@@ -615,8 +602,7 @@ int mg_oci_resolve(mg_oci_client *c, const mg_imageref *ref, char *digest, size_
         /* Settled and fresh, or another thread is asking the registry right now: share its answer
          * (single flight: a burst of pods on a cold cache costs one registry request). */
         e->refs++;
-        struct timespec ts;
-        cond_deadline(&ts, c->timeout_ms + 100);
+        struct timespec ts = mg_clock_deadline(CLOCK_MONOTONIC, c->timeout_ms + 100);
         while (e->pending)
             if (pthread_cond_timedwait(&c->settled, &c->mu, &ts) != 0) break;
         entry copy = *e;

@@ -245,7 +245,7 @@ void mg_model_metrics_delta(const mg_model_metrics *prev, const mg_model_metrics
         for (size_t b = 0; b < o->nbuckets; b++)
             o->cum[b] = c->cum[b] - p->cum[b];
         if (p->has_sum) o->sum = c->sum - p->sum;
-        if (p->has_count) o->count = c->count - p->count;
+        if (p->has_count && c->has_count) o->count = c->count - p->count;
     }
     for (size_t i = 0; i < cur->npredictions; i++) {
         const mg_pred_series *c = &cur->predictions[i];

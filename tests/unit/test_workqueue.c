@@ -271,17 +271,19 @@ static void test_concurrent_workers(void **state) {
     free(c);
 }
 
-/* The pool: failures are retried with backoff until they succeed, successes are forgotten,
- * a positive result requeues after a delay. */
+/* The pool: failures are retried with backoff until they succeed (no sooner than the delay a
+ * failure asks for), successes are forgotten, a success with a delay requeues after it. */
 typedef struct pool_state {
     pthread_mutex_t mu;
     int calls_fail; /* "flaky" fails twice, then succeeds */
     int calls_ok;
     int calls_repeat; /* "repeat" asks to be looked at again twice */
+    int calls_retry_after;
+    int64_t retry_after_at[2]; /* when "retry-after" ran the first and the second time */
     int concurrent, max_concurrent;
 } pool_state;
 
-static int process(const char *key, void *ud) {
+static int process(const char *key, void *ud, long *after_ms) {
     pool_state *p = ud;
     pthread_mutex_lock(&p->mu);
     if (++p->concurrent > p->max_concurrent) p->max_concurrent = p->concurrent;
@@ -289,8 +291,11 @@ static int process(const char *key, void *ud) {
     if (!strcmp(key, "flaky"))
         rc = ++p->calls_fail <= 2 ? -1 : 0;
     else if (!strcmp(key, "repeat"))
-        rc = ++p->calls_repeat < 3 ? 5 : 0;
-    else
+        *after_ms = ++p->calls_repeat < 3 ? 5 : 0;
+    else if (!strcmp(key, "retry-after")) { /* fails once asking for 30 ms, then succeeds */
+        if (p->calls_retry_after < 2) p->retry_after_at[p->calls_retry_after] = mg_clock_mono_ms();
+        rc = (*after_ms = ++p->calls_retry_after == 1 ? 30 : 0) ? -1 : 0;
+    } else
         p->calls_ok++;
     p->concurrent--;
     pthread_mutex_unlock(&p->mu);
@@ -307,6 +312,7 @@ static void test_worker_pool(void **state) {
     assert_int_equal(mg_wq_workers_start(q, 3, process, &p, &w), 0);
     mg_wq_add(q, "flaky");
     mg_wq_add(q, "repeat");
+    mg_wq_add(q, "retry-after");
     char key[16];
     for (int i = 0; i < 50; i++) {
         snprintf(key, sizeof(key), "k%d", i);
@@ -314,7 +320,7 @@ static void test_worker_pool(void **state) {
     }
     for (int i = 0; i < 2000; i++) {
         pthread_mutex_lock(&p.mu);
-        bool done = p.calls_fail >= 3 && p.calls_repeat >= 3 && p.calls_ok >= 50;
+        bool done = p.calls_fail >= 3 && p.calls_repeat >= 3 && p.calls_ok >= 50 && p.calls_retry_after >= 2;
         pthread_mutex_unlock(&p.mu);
         if (done) break;
         mg_sleep_ms(5);
@@ -323,6 +329,9 @@ static void test_worker_pool(void **state) {
     assert_int_equal(p.calls_fail, 3);
     assert_int_equal(p.calls_repeat, 3);
     assert_int_equal(p.calls_ok, 50);
+    assert_int_equal(p.calls_retry_after, 2);
+    /* the failure's own delay won over the 5 ms backoff */
+    assert_true(p.retry_after_at[1] - p.retry_after_at[0] >= 30);
     assert_int_equal(mg_wq_num_requeues(q, "flaky"), 0); /* forgotten after success */
     assert_true(p.max_concurrent <= 3);
     assert_true(mg_wq_shutting_down(q));
