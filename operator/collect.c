@@ -13,8 +13,8 @@ typedef struct collection collection;
 
 typedef struct part {
     collection *c;
-    int index;  /* Prometheus: the query */
-    char *pod;  /* scrape: the series source */
+    int index; /* Prometheus: the query */
+    char *pod; /* scrape: the series source */
 } part;
 
 struct collection {
@@ -45,18 +45,14 @@ static void close_collection(collection *c) {
 static void on_scrape(void *ud, const mg_fetch_result *r) {
     part *p = ud;
     collection *c = p->c;
+    mg_error err;
     if (r->rc == 0) {
-        mg_model_metrics reading = {0};
-        mg_error err;
-        if (mg_model_metrics_parse(r->body, r->len, NULL, &reading, &err) == 0) {
-            mg_window_observe(c->w, p->pod, &reading, c->now_ms);
-        } else {
+        if (mg_window_observe_text(c->w, p->pod, r->body, r->len, c->now_ms, &err)) {
             c->out.failed++;
             char msg[300];
             snprintf(msg, sizeof(msg), "pod %.60s: %.200s", p->pod, err.message);
             note(c, msg);
         }
-        mg_model_metrics_free(&reading);
     } else {
         c->out.failed++;
         note(c, r->error);
@@ -65,7 +61,8 @@ static void on_scrape(void *ud, const mg_fetch_result *r) {
 }
 
 void mg_collect_scrape(mg_fetch *f, mg_window *w, const mg_scrape_target *targets, size_t n, long timeout_ms,
-                       int64_t now_ms, int64_t window_ms, mg_collect_done_fn done, void *ud) {
+                       bool keep_alive, int64_t now_ms, int64_t window_ms, mg_collect_done_fn done,
+                       void *ud) {
     collection *c = mg_xcalloc(1, sizeof(*c));
     *c = (collection){.w = w, .now_ms = now_ms, .window_ms = window_ms, .done = done, .ud = ud};
     c->out.targets = (int)n;
@@ -79,7 +76,7 @@ void mg_collect_scrape(mg_fetch *f, mg_window *w, const mg_scrape_target *target
     for (size_t i = 0; i < n; i++)
         c->parts[i] = (part){.c = c, .pod = mg_xstrdup(targets[i].pod)};
     for (size_t i = 0; i < n; i++)
-        mg_fetch_request(f, targets[i].url, NULL, timeout_ms, on_scrape, &c->parts[i]);
+        mg_fetch_request(f, targets[i].url, NULL, timeout_ms, keep_alive, on_scrape, &c->parts[i]);
 }
 
 static void on_query(void *ud, const mg_fetch_result *r) {
@@ -110,7 +107,7 @@ void mg_collect_prometheus(mg_fetch *f, const char *base_url, const char *select
         c->parts[i] = (part){.c = c, .index = i};
     for (int i = 0; i < MG_PROM_QUERIES; i++) {
         char *url = mg_prom_query_url(base_url, selector, window, i);
-        mg_fetch_request(f, url, NULL, timeout_ms, on_query, &c->parts[i]);
+        mg_fetch_request(f, url, NULL, timeout_ms, true, on_query, &c->parts[i]);
         free(url);
     }
 }

@@ -10,6 +10,7 @@
  * most the timeout. The window (scrape) is borrowed and must stay alive until the callback. */
 #ifndef MG_OPERATOR_COLLECT_H
 #define MG_OPERATOR_COLLECT_H
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -33,11 +34,11 @@ typedef struct mg_collected {
  * contents may be moved out: set them to {0} after taking them). */
 typedef void (*mg_collect_done_fn)(void *ud, mg_collected *c);
 
-/* Scrapes targets (strings copied) concurrently; each reading goes into w under its pod, then
- * the window closes at now_ms over window_ms. With no target the window closes at once (the
- * callback then runs before this returns). */
+/* Scrapes targets (strings copied) concurrently (keeping the connections when keep_alive);
+ * each reading goes into w under its pod, then the window closes at now_ms over window_ms. With
+ * no target the window closes at once (the callback then runs before this returns). */
 void mg_collect_scrape(mg_fetch *f, mg_window *w, const mg_scrape_target *targets, size_t n, long timeout_ms,
-                       int64_t now_ms, int64_t window_ms, mg_collect_done_fn done, void *ud);
+                       bool keep_alive, int64_t now_ms, int64_t window_ms, mg_collect_done_fn done, void *ud);
 /* Asks base_url for the window's increases of the series matching selector over window_ms. */
 void mg_collect_prometheus(mg_fetch *f, const char *base_url, const char *selector, int64_t window_ms,
                            long timeout_ms, mg_collect_done_fn done, void *ud);

@@ -155,6 +155,22 @@ static size_t mv_by_training_run(const json_t *obj, const char **out, size_t max
     return one(mg_json_str(obj, "spec", "trainingRun", NULL), out, max);
 }
 
+/* ModelDeployments by status.phase and quarantined ModelVersions ("true"): the gauges count them
+ * without reading a single object. */
+static size_t md_by_phase(const json_t *obj, const char **out, size_t max) {
+    return one(mg_json_str(obj, "status", "phase", NULL), out, max);
+}
+static size_t mv_quarantined(const json_t *obj, const char **out, size_t max) {
+    return one(mg_json_bool(obj, false, "status", "quarantined", NULL) ? "true" : NULL, out, max);
+}
+/* ModelDeployments that retrain automatically, by namespace: a new dataset wakes only them. */
+static size_t md_retraining_auto(const json_t *obj, const char **out, size_t max) {
+    return one(mg_json_bool(obj, false, "spec", "retraining", "auto", NULL)
+                   ? mg_json_str(obj, "metadata", "namespace", NULL)
+                   : NULL,
+               out, max);
+}
+
 /* Reviews by the ModelDeployment they name (releases of an AwaitingReview). */
 static size_t review_by_md(const json_t *obj, const char **out, size_t max) {
     return one(mg_json_str(obj, "spec", "modelDeployment", NULL), out, max);
@@ -290,14 +306,11 @@ static void on_tr(const json_t *o, void *ud) {
 /* A new or newly scanned dataset may unblock retraining of quarantined models. */
 static void on_dsv(const json_t *o, void *ud) {
     mg_operator *op = ud;
-    json_t *mds = mg_op_list_ns(op, INF_MD, ns_of(o));
+    json_t *keys = mg_store_index_keys(mg_informer_store(op->inf[INF_MD]), "retrainingAuto", ns_of(o));
     size_t i;
-    json_t *md;
-    json_array_foreach(mds, i, md) {
-        if (mg_json_bool(md, false, "spec", "retraining", "auto", NULL))
-            mg_op_enqueue(op, Q_MD, ns_of(o), name_of(md));
-    }
-    json_decref(mds);
+    json_t *k;
+    json_array_foreach(keys, i, k) mg_wq_add(op->queue[Q_MD], json_string_value(k));
+    json_decref(keys);
 }
 
 /* Deployments, Services and Jobs wake the object that controls them. */
@@ -363,11 +376,6 @@ typedef int (*reconcile_fn)(mg_operator *, const char *, mg_error *);
 static const reconcile_fn RECONCILERS[Q_COUNT] = {mg_op_reconcile_md, mg_op_reconcile_mv, mg_op_reconcile_tr};
 static const char *const KINDS[Q_COUNT] = {"ModelDeployment", "ModelVersion", "TrainingRun"};
 
-typedef struct worker_arg {
-    mg_operator *op;
-    int queue;
-} worker_arg;
-
 static void observe(mg_operator *op, const char *kind, bool ok, double secs) {
     if (!op->m_reconciles) return;
     mg_metric_inc(mg_metric_with(op->m_reconciles, kind, ok ? "success" : "error", NULL));
@@ -375,31 +383,24 @@ static void observe(mg_operator *op, const char *kind, bool ok, double secs) {
     if (!ok) mg_metric_inc(mg_metric_with(op->m_retries, kind, NULL));
 }
 
-static void *worker_main(void *p) {
-    worker_arg a = *(worker_arg *)p;
-    free(p);
-    mg_workqueue *q = a.op->queue[a.queue];
-    for (char *key; (key = mg_wq_get(q));) {
-        int64_t start = mg_clock_mono_ms();
-        mg_error err;
-        mg_error_clear(&err);
-        int rc = RECONCILERS[a.queue](a.op, key, &err);
-        observe(a.op, KINDS[a.queue], rc == 0, (double)(mg_clock_mono_ms() - start) / 1000.0);
-        if (rc == 0) {
-            mg_wq_forget(q, key);
-        } else {
-            /* a conflict only means our cache was behind: the watch event re-queues it anyway */
-            mg_log(rc == MG_ECONFLICT ? MG_LOG_DEBUG : MG_LOG_WARN, "reconcile failed, retrying", "kind",
-                   KINDS[a.queue], "key", key, "error", err.message, NULL);
-            if (err.retry_after_ms > 0)
-                mg_wq_add_after(q, key, err.retry_after_ms);
-            else
-                mg_wq_add_rate_limited(q, key);
-        }
-        mg_wq_done(q, key);
-        free(key);
+/* One key of one queue (the workqueue's worker pool calls it). After a stop, keys still queued
+ * are let go unreconciled: the next leader or shard owner resyncs them. */
+static int process(const char *key, void *ud, long *after_ms) {
+    mg_op_queue *qc = ud;
+    mg_operator *op = qc->op;
+    if (atomic_load(&op->stopping)) return 0;
+    int64_t start = mg_clock_mono_ms();
+    mg_error err;
+    mg_error_clear(&err);
+    int rc = RECONCILERS[qc->queue](op, key, &err);
+    observe(op, KINDS[qc->queue], rc == 0, (double)(mg_clock_mono_ms() - start) / 1000.0);
+    if (rc) {
+        /* a conflict only means our cache was behind: the watch event re-queues it anyway */
+        mg_log(rc == MG_ECONFLICT ? MG_LOG_DEBUG : MG_LOG_WARN, "reconcile failed, retrying", "kind",
+               KINDS[qc->queue], "key", key, "error", err.message, NULL);
+        *after_ms = err.retry_after_ms;
     }
-    return NULL;
+    return rc;
 }
 
 /* ---- lifecycle -------------------------------------------------------------------------------- */
@@ -487,6 +488,9 @@ int mg_operator_new(mg_client *c, const mg_operator_config *cfg, mg_operator **o
         op->inf[i] = mg_informer_new(c, gvrs[i], &o, &h[i]);
     }
     if (mg_informer_add_index(op->inf[INF_MD], "mv", md_by_mv) ||
+        mg_informer_add_index(op->inf[INF_MD], "phase", md_by_phase) ||
+        mg_informer_add_index(op->inf[INF_MD], "retrainingAuto", md_retraining_auto) ||
+        mg_informer_add_index(op->inf[INF_MV], "quarantined", mv_quarantined) ||
         mg_informer_add_index(op->inf[INF_MD], "retrainingRun", md_by_retraining_run) ||
         mg_informer_add_index(op->inf[INF_MREV], "uid", review_by_uid) ||
         mg_informer_add_index(op->inf[INF_MREV], "digest", review_by_digest) ||
@@ -518,54 +522,45 @@ int mg_operator_new(mg_client *c, const mg_operator_config *cfg, mg_operator **o
 }
 
 int mg_operator_start_informers(mg_operator *op, mg_error *err) {
-    for (int i = 0; i < INF_COUNT; i++) {
-        int rc = mg_informer_start(op->inf[i], err);
-        if (rc) return rc;
+    return mg_informers_start(op->inf, INF_COUNT, err);
+}
+
+bool mg_operator_synced(mg_operator *op) { return mg_informers_synced(op->inf, INF_COUNT); }
+
+bool mg_operator_wait_synced(mg_operator *op, long timeout_ms) {
+    return mg_informers_wait_synced(op->inf, INF_COUNT, timeout_ms);
+}
+
+/* The queues of each kind of work: a shard's ModelDeployments, the leader's ModelVersions and
+ * TrainingRuns. */
+static bool in_group(int q, unsigned work) {
+    return (q == Q_MD && (work & MG_OPERATOR_WORK_SHARD)) || (q != Q_MD && (work & MG_OPERATOR_WORK_LEADER));
+}
+
+int mg_operator_run_workers(mg_operator *op, unsigned work, mg_error *err) {
+    if (work & op->started_work)
+        return mg_error_set(err, MG_EINVAL,
+                            "operator: workers started twice (their queues end when they stop)");
+    op->started_work |= work;
+    for (int q = 0; q < Q_COUNT; q++) {
+        if (!in_group(q, work)) continue;
+        op->qctx[q] = (mg_op_queue){op, q};
+        int rc = mg_wq_workers_start(op->queue[q], op->workers, process, &op->qctx[q], &op->pool[q]);
+        if (rc) return mg_error_set(err, rc, "operator: cannot start the %s workers", KINDS[q]);
     }
+    if (work & MG_OPERATOR_WORK_SHARD) return mg_monitor_start(op->monitor, err);
     return 0;
 }
 
-bool mg_operator_synced(mg_operator *op) {
-    for (int i = 0; i < INF_COUNT; i++)
-        if (!mg_informer_has_synced(op->inf[i])) return false;
-    return true;
-}
-
-bool mg_operator_wait_synced(mg_operator *op, long timeout_ms) {
-    int64_t deadline = mg_clock_mono_ms() + timeout_ms;
-    for (int i = 0; i < INF_COUNT; i++) {
-        long left = timeout_ms < 0 ? -1 : (long)(deadline - mg_clock_mono_ms());
-        if (timeout_ms >= 0 && left < 0) left = 0;
-        if (!mg_informer_wait_synced(op->inf[i], left)) return false;
-    }
-    return true;
-}
-
-void mg_operator_run_workers(mg_operator *op) {
-    if (op->running) return;
-    op->running = true;
-    op->n_threads = op->workers * Q_COUNT;
-    op->threads = mg_xcalloc((size_t)op->n_threads, sizeof(pthread_t));
-    for (int i = 0; i < op->n_threads; i++) {
-        worker_arg *a = mg_xmalloc(sizeof(*a));
-        *a = (worker_arg){op, i % Q_COUNT};
-        pthread_create(&op->threads[i], NULL, worker_main, a);
-    }
-    mg_error err;
-    if (mg_monitor_start(op->monitor, &err))
-        mg_log(MG_LOG_ERROR, "monitoring not started", "error", err.message, NULL);
-}
-
 void mg_operator_stop_workers(mg_operator *op) {
+    atomic_store(&op->stopping, true);
     mg_monitor_stop(op->monitor);
     for (int q = 0; q < Q_COUNT; q++)
-        mg_wq_shutdown(op->queue[q]);
-    for (int i = 0; i < op->n_threads; i++)
-        pthread_join(op->threads[i], NULL);
-    free(op->threads);
-    op->threads = NULL;
-    op->n_threads = 0;
-    op->running = false;
+        mg_wq_shutdown(op->queue[q]); /* every queue at once, then wait for each */
+    for (int q = 0; q < Q_COUNT; q++) {
+        mg_wq_workers_stop(op->pool[q]);
+        op->pool[q] = NULL;
+    }
 }
 
 unsigned long mg_operator_writes(mg_operator *op) { return atomic_load(&op->writes); }
@@ -579,32 +574,17 @@ void mg_operator_refresh_metrics(mg_operator *op) {
         restarts += mg_informer_watch_restarts(op->inf[i]);
     double seen = mg_metric_value(op->m_restarts);
     if ((double)restarts > seen) mg_metric_add(op->m_restarts, (double)restarts - seen);
-
-    unsigned long counts[N_PHASES] = {0};
-    json_t *mds = mg_store_list(mg_informer_store(op->inf[INF_MD]));
-    size_t i;
-    json_t *md;
-    json_array_foreach(mds, i, md) {
-        const char *phase = mg_json_str(md, "status", "phase", NULL);
-        for (size_t p = 0; phase && p < N_PHASES; p++)
-            if (!strcmp(phase, MD_PHASES[p])) counts[p]++;
-    }
-    json_decref(mds);
+    mg_store *mds = mg_informer_store(op->inf[INF_MD]);
     for (size_t p = 0; p < N_PHASES; p++)
-        mg_metric_set(mg_metric_with(op->m_phase, MD_PHASES[p], NULL), (double)counts[p]);
-    unsigned long quarantined = 0;
-    json_t *mvs = mg_store_list(mg_informer_store(op->inf[INF_MV]));
-    json_t *mv;
-    json_array_foreach(mvs, i, mv) {
-        if (mg_json_bool(mv, false, "status", "quarantined", NULL)) quarantined++;
-    }
-    json_decref(mvs);
-    mg_metric_set(op->m_quarantined, (double)quarantined);
+        mg_metric_set(mg_metric_with(op->m_phase, MD_PHASES[p], NULL),
+                      (double)mg_store_index_count(mds, "phase", MD_PHASES[p]));
+    mg_metric_set(op->m_quarantined,
+                  (double)mg_store_index_count(mg_informer_store(op->inf[INF_MV]), "quarantined", "true"));
 }
 
 void mg_operator_free(mg_operator *op) {
     if (!op) return;
-    if (op->running) mg_operator_stop_workers(op);
+    mg_operator_stop_workers(op);
     mg_monitor_free(op->monitor);
     for (int i = 0; i < INF_COUNT; i++)
         mg_informer_free(op->inf[i]);

@@ -44,9 +44,16 @@ int mg_operator_new(mg_client *c, const mg_operator_config *cfg, mg_operator **o
 int mg_operator_start_informers(mg_operator *op, mg_error *err);
 bool mg_operator_wait_synced(mg_operator *op, long timeout_ms);
 bool mg_operator_synced(mg_operator *op);
-/* Starts the worker threads (idempotent). */
-void mg_operator_run_workers(mg_operator *op);
-/* Stops workers (drains nothing: queued keys are dropped; the next leader resyncs). */
+/* The work a replica does: its shard of ModelDeployments (reconcile and monitoring; every
+ * ModelDeployment without sharding) and the single-owner work of the leader (ModelVersion
+ * approvals and quarantines, TrainingRuns). */
+enum { MG_OPERATOR_WORK_SHARD = 1u, MG_OPERATOR_WORK_LEADER = 2u, MG_OPERATOR_WORK_ALL = 3u };
+/* Starts the worker threads of `work`. Each kind starts at most once per operator: stopping ends
+ * its queues for good (a replica that loses its lease exits and starts afresh), so a second
+ * start is refused with MG_EINVAL. On a failure to start a thread, the error says which. */
+int mg_operator_run_workers(mg_operator *op, unsigned work, mg_error *err);
+/* Stops every worker and the monitor (keys still queued are dropped: the next leader or shard
+ * owner resyncs them). Safe to call more than once. */
 void mg_operator_stop_workers(mg_operator *op);
 void mg_operator_free(mg_operator *op);
 

@@ -6,6 +6,7 @@
 
 #include <curl/curl.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,7 @@ typedef struct request {
     char *url;
     char *post; /* NULL for a GET */
     long timeout_ms;
+    bool keep_alive;
     mg_fetch_done_fn done;
     void *ud;
     CURL *h; /* set while in flight */
@@ -37,6 +39,7 @@ struct mg_fetch {
     CURLM *multi;
     mg_curlpool *pool;
     int max_in_flight;
+    long max_idle;
     size_t max_body;
     request *head, *tail; /* waiting for a slot */
     request *flying;      /* in flight (doubly linked) */
@@ -49,17 +52,19 @@ mg_fetch *mg_fetch_new(const mg_fetch_opts *opts) {
     mg_fetch *f = mg_xcalloc(1, sizeof(*f));
     f->max_in_flight = o.max_in_flight > 0 ? o.max_in_flight : DEFAULT_IN_FLIGHT;
     f->max_body = o.max_body ? o.max_body : DEFAULT_MAX_BODY;
-    f->pool = mg_curlpool_new((size_t)f->max_in_flight);
+    f->pool = mg_curlpool_new_for_multi((size_t)f->max_in_flight);
     f->multi = curl_multi_init();
     if (!f->multi) {
         fprintf(stderr, "modelgov: curl_multi_init failed\n");
         abort();
     }
-    /* The pool's share holds the connections; its cache is bounded by the multi's limit. */
-    curl_multi_setopt(f->multi, CURLMOPT_MAXCONNECTS,
-                      o.max_idle_connections > 0 ? o.max_idle_connections : (long)DEFAULT_IDLE_CONNECTIONS);
+    /* The multi handle keeps the connections (the pool's share only DNS and TLS sessions). */
+    f->max_idle = o.max_idle_connections > 0 ? o.max_idle_connections : (long)DEFAULT_IDLE_CONNECTIONS;
+    curl_multi_setopt(f->multi, CURLMOPT_MAXCONNECTS, f->max_idle);
     return f;
 }
+
+long mg_fetch_max_idle(const mg_fetch *f) { return f->max_idle; }
 
 /* Runs the callback and frees the request (its handle back to the pool). */
 static void finish(mg_fetch *f, request *r, const mg_fetch_result *res) {
@@ -97,9 +102,10 @@ void mg_fetch_free(mg_fetch *f) {
     free(f);
 }
 
-void mg_fetch_request(mg_fetch *f, const char *url, const char *post_json, long timeout_ms,
+void mg_fetch_request(mg_fetch *f, const char *url, const char *post_json, long timeout_ms, bool keep_alive,
                       mg_fetch_done_fn done, void *ud) {
     request *r = mg_xcalloc(1, sizeof(*r));
+    r->keep_alive = keep_alive;
     r->url = mg_xstrdup(url);
     r->post = mg_xstrdup(post_json);
     r->timeout_ms = timeout_ms > 0 ? timeout_ms : 1;
@@ -114,8 +120,21 @@ void mg_fetch_request(mg_fetch *f, const char *url, const char *post_json, long 
     atomic_fetch_add(&f->queued, 1);
 }
 
+/* True when url's host is an IPv4 or bracketed IPv6 literal (a pod address). */
+static bool ip_literal(const char *url) {
+    const char *h = strstr(url, "://");
+    h = h ? h + 3 : url;
+    if (*h == '[') return true;
+    size_t digits = strspn(h, "0123456789.");
+    return digits > 0 && (h[digits] == ':' || h[digits] == '/' || !h[digits]);
+}
+
 static void start(mg_fetch *f, request *r) {
     CURL *h = r->h = mg_curlpool_take(f->pool);
+    /* An address needs no name lookup, and libcurl would keep one DNS cache entry per pod and walk
+     * them all on every lookup: thousands of pods made every request O(pods). */
+    if (ip_literal(r->url)) curl_easy_setopt(h, CURLOPT_DNS_CACHE_TIMEOUT, 0L);
+    if (!r->keep_alive) curl_easy_setopt(h, CURLOPT_FORBID_REUSE, 1L);
     curl_easy_setopt(h, CURLOPT_URL, r->url);
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);

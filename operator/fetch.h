@@ -1,11 +1,15 @@
 /* operator/fetch — monitoring's HTTP engine: many requests at once on one thread, none of them
  * ever blocking that thread or another request (libcurl multi).
  *
- * Owns: the multi handle, the requests waiting for a slot (FIFO), the transfers in flight and
- * their bodies, and the easy handles, taken from a core/curlpool of its own (whose share keeps
- * DNS answers, TLS sessions and keep-alive connections: a model pod, Prometheus or Alertmanager
- * scraped again is reached over the connection kept from the previous request while the cache
- * holds it, at most max_idle_connections of them, least recently used dropped first).
+ * Owns: the multi handle and the keep-alive connections it keeps (at most max_idle_connections,
+ * least recently used dropped first), the requests waiting for a slot (FIFO), the transfers in
+ * flight and their bodies, and the easy handles, taken from a core/curlpool of its own (whose
+ * share keeps DNS answers and TLS sessions). A request asks for keep-alive or not: Prometheus
+ * and Alertmanager are asked again and again over one connection; a pod is scraped once per
+ * interval, so keeping a connection for each of 20,000 pods would cost more than reconnecting
+ * (libcurl 7.88 walks its whole connection cache as transfers end: at 6,000 cached pod
+ * connections an evaluation cost twice the CPU of one that reconnects), and the monitor asks for
+ * keep-alive only while its pods fit the cache.
  *
  * At most max_in_flight transfers run at a time; the rest wait their turn. Each request's
  * timeout counts from when its transfer starts, so waiting in line never makes it time out, and
@@ -18,6 +22,7 @@
  * their callback with MG_ECANCELED, on the freeing thread). */
 #ifndef MG_OPERATOR_FETCH_H
 #define MG_OPERATOR_FETCH_H
+#include <stdbool.h>
 #include <stddef.h>
 
 typedef struct mg_fetch mg_fetch;
@@ -40,12 +45,15 @@ typedef struct mg_fetch_result {
 typedef void (*mg_fetch_done_fn)(void *ud, const mg_fetch_result *r);
 
 mg_fetch *mg_fetch_new(const mg_fetch_opts *opts); /* opts may be NULL: defaults */
-void mg_fetch_free(mg_fetch *f);                    /* NULL: nothing */
+void mg_fetch_free(mg_fetch *f);                   /* NULL: nothing */
 
 /* Queues a GET of url, or a POST of post_json (copied; Content-Type application/json) when it
- * is not NULL. done runs exactly once, from mg_fetch_run (or mg_fetch_free). */
-void mg_fetch_request(mg_fetch *f, const char *url, const char *post_json, long timeout_ms,
+ * is not NULL; keep_alive false closes the connection after the answer. done runs exactly once,
+ * from mg_fetch_run (or mg_fetch_free). */
+void mg_fetch_request(mg_fetch *f, const char *url, const char *post_json, long timeout_ms, bool keep_alive,
                       mg_fetch_done_fn done, void *ud);
+/* The keep-alive connections kept at most. */
+long mg_fetch_max_idle(const mg_fetch *f);
 /* Starts what may start, moves the transfers along and runs the callbacks of the finished ones;
  * waits at most wait_ms for network activity (less when mg_fetch_wakeup is called). */
 void mg_fetch_run(mg_fetch *f, long wait_ms);

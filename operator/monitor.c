@@ -28,6 +28,7 @@
 #define ALERT_TIMEOUT_MS 3000
 #define LOOP_MAX_WAIT_MS 1000 /* the loop looks at its inbox at least this often */
 #define MESSAGE_MAX 512
+#define BASELINE_TTL_MS (10 * 60 * 1000)
 
 /* A verdict as kept between evaluations: its JSON as compact text (a tree per model would cost
  * several KB each at 10,000 models; a reconcile parses it once). */
@@ -43,6 +44,9 @@ typedef struct md_state {
     mg_sched_slot slot; /* owner = this state */
     char *key;
     int64_t interval_ms;
+    mg_monitor_spec spec; /* spec.monitoring as parsed at spec_generation */
+    long long spec_generation;
+    bool spec_parsed;
     bool owned;    /* this replica monitored it at the last look */
     bool busy;     /* an evaluation is in flight */
     bool gone;     /* untracked while busy: freed when the evaluation ends */
@@ -54,6 +58,7 @@ typedef struct md_state {
     int64_t last_release_ms;
     bool releases_seen;
     json_t *firing;     /* alerts firing, or NULL */
+    size_t targets;     /* pods scraped at the last evaluation */
     mg_metric **gauges; /* the per-model series this state set (removed with it) */
     size_t ngauges;
     stored_verdict verdict; /* under m->lock */
@@ -73,8 +78,11 @@ struct mg_monitor {
     long scrape_timeout_ms;
     mg_fetch *fetch;
     mg_schedule sched;
+    size_t targets;       /* pods of every monitored model: keep-alive while they fit the cache */
     pthread_mutex_t lock; /* verdicts, and membership of states */
     mg_strmap *states;    /* key → md_state */
+    mg_strmap *baselines; /* ModelVersion key → baseline_entry (the monitor's thread only) */
+    int64_t baselines_swept_ms;
     pthread_mutex_t inbox_mu;
     mg_strmap *inbox; /* key → inbox_item */
     bool rescan_asked;
@@ -87,13 +95,24 @@ struct mg_monitor {
     mg_metric_family *c_evals, *c_skipped, *h_lateness;
 };
 
+/* A ModelVersion's parsed baseline, shared by the models that run it (100 ModelVersions behind
+ * 10,000 models parse 100 times, not 10,000 times an interval); replaced when the ModelVersion
+ * changes, freed when unused for BASELINE_TTL_MS. */
+typedef struct baseline_entry {
+    char *rv; /* the ModelVersion's resourceVersion it was parsed from */
+    mg_baseline base;
+    char *error; /* the parse error, or NULL */
+    int refs;    /* the cache's own + one per evaluation in flight */
+    int64_t used_ms;
+} baseline_entry;
+
 /* One evaluation in flight. */
 typedef struct job {
     mg_monitor *m;
     md_state *s;
     json_t *md, *mv;
-    mg_monitor_spec spec;
-    mg_baseline base;
+    const mg_monitor_spec *spec; /* the state's (a busy state's spec does not change) */
+    baseline_entry *base;
     int64_t due_ms, started_ms;
 } job;
 
@@ -248,6 +267,8 @@ static void release_state(mg_monitor *m, md_state *s) {
     json_decref(s->firing);
     s->firing = NULL;
     drop_gauges(s);
+    m->targets -= s->targets;
+    s->targets = 0;
     free(s->mv_name);
     s->mv_name = NULL;
     s->live = s->releases_seen = false;
@@ -255,6 +276,7 @@ static void release_state(mg_monitor *m, md_state *s) {
 
 static void state_free(mg_monitor *m, md_state *s) {
     release_state(m, s);
+    mg_monitor_spec_free(&s->spec);
     stored_clear(&s->verdict);
     free(s->key);
     free(s);
@@ -338,6 +360,7 @@ static void take_inbox(mg_monitor *m, int64_t now) {
     mg_strmap *items = m->inbox;
     bool rescan_asked = m->rescan_asked;
     m->inbox = mg_strmap_new();
+    m->baselines = mg_strmap_new();
     m->rescan_asked = false;
     pthread_mutex_unlock(&m->inbox_mu);
     mg_strmap_iter it = {0};
@@ -357,11 +380,55 @@ static void take_inbox(mg_monitor *m, int64_t now) {
 
 /* ---- one evaluation ---------------------------------------------------------------------------- */
 
+static void baseline_unref(baseline_entry *b) {
+    if (!b || --b->refs) return;
+    mg_baseline_free(&b->base);
+    free(b->rv);
+    free(b->error);
+    free(b);
+}
+
+static void free_baseline_value(void *b) { baseline_unref(b); }
+
+/* The parsed baseline of mv (a new reference), parsed again only when mv changed. */
+static baseline_entry *baseline_of(mg_monitor *m, const char *key, const json_t *mv, int64_t now) {
+    const char *rv = mg_json_str(mv, "metadata", "resourceVersion", NULL);
+    baseline_entry *b = mg_strmap_get(m->baselines, key);
+    if (!b || !rv || !b->rv || strcmp(b->rv, rv)) {
+        b = mg_xcalloc(1, sizeof(*b));
+        b->rv = mg_xstrdup(rv);
+        b->refs = 1;
+        mg_error err;
+        if (mg_baseline_parse(mg_json_get(mv, "spec", "baseline", NULL), &b->base, &err))
+            b->error = mg_xstrdup(err.message);
+        baseline_unref(mg_strmap_put(m->baselines, key, b));
+    }
+    b->used_ms = now;
+    b->refs++;
+    return b;
+}
+
+/* Drops the baselines nobody used for a while (ModelVersions deleted or no longer served). */
+static void sweep_baselines(mg_monitor *m, int64_t now) {
+    if (now - m->baselines_swept_ms < BASELINE_TTL_MS) return;
+    m->baselines_swept_ms = now;
+    json_t *stale = json_array();
+    mg_strmap_iter it = {0};
+    const char *k;
+    void *v;
+    while (mg_strmap_next(m->baselines, &it, &k, &v))
+        if (now - ((baseline_entry *)v)->used_ms > BASELINE_TTL_MS)
+            json_array_append_new(stale, json_string(k));
+    size_t i;
+    json_t *key;
+    json_array_foreach(stale, i, key) baseline_unref(mg_strmap_del(m->baselines, json_string_value(key)));
+    json_decref(stale);
+}
+
 static void job_free(job *j) {
     json_decref(j->md);
     json_decref(j->mv);
-    mg_monitor_spec_free(&j->spec);
-    mg_baseline_free(&j->base);
+    baseline_unref(j->base);
     free(j);
 }
 
@@ -388,7 +455,7 @@ static void post_alerts(mg_monitor *m, json_t *batch) {
     if (m->am_url && json_array_size(batch)) {
         char *body = json_dumps(batch, JSON_COMPACT);
         char *url = mg_xasprintf("%s%s", m->am_url, MG_ALERTS_PATH);
-        mg_fetch_request(m->fetch, url, body ? body : "[]", ALERT_TIMEOUT_MS, on_alerts_posted, NULL);
+        mg_fetch_request(m->fetch, url, body ? body : "[]", ALERT_TIMEOUT_MS, true, on_alerts_posted, NULL);
         free(url);
         free(body);
     }
@@ -411,17 +478,20 @@ static void collect_pods(mg_monitor *m, job *j) {
         const char *ip = mg_json_str(pod, "status", "podIP", NULL);
         if (!pns || strcmp(pns, ns) || !ip || !pod_ready(pod)) continue;
         bool v6 = strchr(ip, ':') != NULL;
-        urls[n] = mg_xasprintf("http://%s%s%s:%lld%s", v6 ? "[" : "", ip, v6 ? "]" : "", port, j->spec.path);
+        urls[n] = mg_xasprintf("http://%s%s%s:%lld%s", v6 ? "[" : "", ip, v6 ? "]" : "", port, j->spec->path);
         const char *uid = mg_json_str(pod, "metadata", "uid", NULL);
         targets[n] = (mg_scrape_target){uid ? uid : mg_json_str(pod, "metadata", "name", NULL), urls[n]};
         n++;
     }
     if (!j->s->window) j->s->window = mg_window_new();
     long timeout =
-        j->spec.interval_ms < m->scrape_timeout_ms ? (long)j->spec.interval_ms : m->scrape_timeout_ms;
+        j->spec->interval_ms < m->scrape_timeout_ms ? (long)j->spec->interval_ms : m->scrape_timeout_ms;
     atomic_fetch_add(&m->scrapes, n);
-    mg_collect_scrape(m->fetch, j->s->window, targets, n, timeout, j->started_ms, j->spec.window_ms,
-                      on_collected, j);
+    m->targets += n - j->s->targets; /* the pods of every model, as last seen */
+    j->s->targets = n;
+    bool keep_alive = m->targets <= (size_t)mg_fetch_max_idle(m->fetch);
+    mg_collect_scrape(m->fetch, j->s->window, targets, n, timeout, keep_alive, j->started_ms,
+                      j->spec->window_ms, on_collected, j);
     for (size_t k = 0; k < n; k++)
         free(urls[k]);
     free(urls);
@@ -432,17 +502,17 @@ static void collect_pods(mg_monitor *m, job *j) {
 static void collect_prometheus(mg_monitor *m, job *j) {
     const char *ns = mg_json_str(j->md, "metadata", "namespace", NULL);
     const char *name = mg_json_str(j->md, "metadata", "name", NULL);
-    char *sel = j->spec.prometheus_selector ? mg_xstrdup(j->spec.prometheus_selector)
-                                            : mg_xasprintf("{namespace=\"%s\",pod=~\"%s-.*\"}", ns, name);
+    char *sel = j->spec->prometheus_selector ? mg_xstrdup(j->spec->prometheus_selector)
+                                             : mg_xasprintf("{namespace=\"%s\",pod=~\"%s-.*\"}", ns, name);
     long timeout =
-        j->spec.interval_ms < m->scrape_timeout_ms ? (long)j->spec.interval_ms : m->scrape_timeout_ms;
-    mg_collect_prometheus(m->fetch, j->spec.prometheus_url, sel, j->spec.window_ms, timeout, on_collected, j);
+        j->spec->interval_ms < m->scrape_timeout_ms ? (long)j->spec->interval_ms : m->scrape_timeout_ms;
+    mg_collect_prometheus(m->fetch, j->spec->prometheus_url, sel, j->spec->window_ms, timeout, on_collected,
+                          j);
     free(sel);
 }
 
 /* The ModelDeployment serves: judge the ModelVersion it runs. Takes md. */
-static void start_judging(mg_monitor *m, md_state *s, json_t *md, mg_monitor_spec *spec, int64_t due,
-                          int64_t now) {
+static void start_judging(mg_monitor *m, md_state *s, json_t *md, int64_t due, int64_t now) {
     const char *ns = mg_json_str(md, "metadata", "namespace", NULL);
     const char *serving = mg_json_str(md, "status", "servingModelVersion", NULL);
     char key[512];
@@ -451,12 +521,10 @@ static void start_judging(mg_monitor *m, md_state *s, json_t *md, mg_monitor_spe
     if (!mv) {
         s->live = false;
         json_decref(md);
-        mg_monitor_spec_free(spec);
         return;
     }
     job *j = mg_xcalloc(1, sizeof(*j));
-    *j = (job){.m = m, .s = s, .md = md, .mv = mv, .spec = *spec, .due_ms = due, .started_ms = now};
-    memset(spec, 0, sizeof(*spec));
+    *j = (job){.m = m, .s = s, .md = md, .mv = mv, .spec = &s->spec, .due_ms = due, .started_ms = now};
     if (!s->live || !s->mv_name || strcmp(s->mv_name, serving)) {
         /* (re)entering service, or another version: judge it from a clean slate, and resolve what
          * still fired */
@@ -473,21 +541,21 @@ static void start_judging(mg_monitor *m, md_state *s, json_t *md, mg_monitor_spe
         }
     }
     s->live = true;
-    mg_error err;
-    if (mg_baseline_parse(mg_json_get(mv, "spec", "baseline", NULL), &j->base, &err)) {
+    j->base = baseline_of(m, key, mv, now);
+    if (j->base->error) {
         char msg[MESSAGE_MAX];
-        snprintf(msg, sizeof(msg), "ModelVersion %s: %s", serving, err.message);
+        snprintf(msg, sizeof(msg), "ModelVersion %s: %s", serving, j->base->error);
         publish_config_error(m, s, msg);
         job_free(j);
         return;
     }
-    if (j->spec.source == MG_MONITOR_PROMETHEUS && !j->spec.prometheus_url) {
+    if (j->spec->source == MG_MONITOR_PROMETHEUS && !j->spec->prometheus_url) {
         publish_config_error(m, s, "spec.monitoring.prometheusURL is required with source prometheus");
         job_free(j);
         return;
     }
     s->busy = true;
-    if (j->spec.source == MG_MONITOR_PROMETHEUS)
+    if (j->spec->source == MG_MONITOR_PROMETHEUS)
         collect_prometheus(m, j);
     else
         collect_pods(m, j);
@@ -514,15 +582,21 @@ static void start_evaluation(mg_monitor *m, md_state *s, int64_t due, int64_t no
         state_drop(m, s);
         return;
     }
-    mg_monitor_spec spec = {0};
-    mg_error err;
-    if (mg_monitor_spec_parse(mg_json_get(md, "spec", "monitoring", NULL), &spec, &err)) {
-        publish_config_error(m, s, err.message);
-        json_decref(md);
-        return;
+    long long gen = mg_json_int(md, -1, "metadata", "generation", NULL);
+    if (!s->spec_parsed || gen != s->spec_generation) { /* spec.monitoring changes bump the generation */
+        mg_monitor_spec_free(&s->spec);
+        mg_error err;
+        s->spec_parsed =
+            mg_monitor_spec_parse(mg_json_get(md, "spec", "monitoring", NULL), &s->spec, &err) == 0;
+        s->spec_generation = gen;
+        if (!s->spec_parsed) {
+            publish_config_error(m, s, err.message);
+            json_decref(md);
+            return;
+        }
     }
-    if (spec.interval_ms != s->interval_ms) { /* the informer's view was older: keep to the spec */
-        s->interval_ms = spec.interval_ms;
+    if (s->spec.interval_ms != s->interval_ms) { /* the informer's view was older: keep to the spec */
+        s->interval_ms = s->spec.interval_ms;
         mg_sched_set(&m->sched, &s->slot, mg_sched_first_due(s->key, s->interval_ms, now));
     }
     const char *phase = mg_json_str(md, "status", "phase", NULL);
@@ -531,10 +605,9 @@ static void start_evaluation(mg_monitor *m, md_state *s, int64_t due, int64_t no
     if (!live) {
         s->live = false;
         json_decref(md);
-        mg_monitor_spec_free(&spec);
         return;
     }
-    start_judging(m, s, md, &spec, due, now);
+    start_judging(m, s, md, due, now);
 }
 
 /* The verdict of a judged window, published for the reconcile. */
@@ -561,8 +634,8 @@ static void publish(mg_monitor *m, md_state *s, json_t *evaluation, const mg_bre
 static void judge(mg_monitor *m, job *j, const mg_model_metrics *window) {
     md_state *s = j->s;
     mg_eval_result r = {0};
-    mg_eval_window(&j->base, window, &j->spec, &r);
-    mg_breach_tracker_update(&s->tracker, &r, j->spec.consecutive, j->started_ms);
+    mg_eval_window(&j->base->base, window, j->spec, &r);
+    mg_breach_tracker_update(&s->tracker, &r, j->spec->consecutive, j->started_ms);
     /* a human release acknowledges the warn breaches active when it arrives */
     int64_t rel = m->d.newest_release_ms ? m->d.newest_release_ms(m->d.ud, j->md, j->mv) : 0;
     if (s->releases_seen && rel > s->last_release_ms) mg_breach_tracker_acknowledge(&s->tracker);
@@ -633,6 +706,7 @@ static void *loop(void *p) {
     while (!atomic_load(&m->stop)) {
         int64_t now = mg_clock_wall_ms();
         take_inbox(m, now);
+        sweep_baselines(m, now);
         for (mg_sched_slot *slot; (slot = mg_sched_pop_due(&m->sched, now));)
             start_evaluation(m, slot->owner, slot->due_ms, now);
         mg_sched_slot *next = mg_sched_peek(&m->sched);
@@ -665,6 +739,7 @@ int mg_monitor_new(const mg_monitor_deps *deps, mg_monitor **out, mg_error *err)
     m->fetch = mg_fetch_new(&fo);
     m->states = mg_strmap_new();
     m->inbox = mg_strmap_new();
+    m->baselines = mg_strmap_new();
     pthread_mutex_init(&m->lock, NULL);
     pthread_mutex_init(&m->inbox_mu, NULL);
     if (deps->metrics) register_metrics(m, deps->metrics);
@@ -701,11 +776,13 @@ void mg_monitor_free(mg_monitor *m) {
     while (mg_strmap_next(m->states, &it, NULL, &v)) {
         md_state *s = v;
         release_state(m, s);
+        mg_monitor_spec_free(&s->spec);
         stored_clear(&s->verdict);
         free(s->key);
     }
     mg_strmap_free(m->states, free_state_value);
     mg_strmap_free(m->inbox, free);
+    mg_strmap_free(m->baselines, free_baseline_value);
     mg_sched_free(&m->sched);
     pthread_mutex_destroy(&m->lock);
     pthread_mutex_destroy(&m->inbox_mu);

@@ -23,6 +23,11 @@
 enum { INF_MV, INF_MREV, INF_MD, INF_DEPLOY, INF_SVC, INF_DSV, INF_TR, INF_JOB, INF_POD, INF_COUNT };
 enum { Q_MD, Q_MV, Q_TR, Q_COUNT };
 
+typedef struct mg_op_queue {
+    struct mg_operator *op;
+    int queue;
+} mg_op_queue;
+
 struct mg_operator {
     mg_client *client;
     char *namespace;
@@ -34,9 +39,10 @@ struct mg_operator {
     struct mg_monitor *monitor; /* NULL until started; see operator/monitor.h */
     mg_metrics *metrics;        /* borrowed, may be NULL */
     mg_workqueue *queue[Q_COUNT];
-    pthread_t *threads;
-    int n_threads;
-    bool running;
+    mg_op_queue qctx[Q_COUNT];    /* what each queue's workers are given */
+    mg_wq_workers *pool[Q_COUNT]; /* NULL until started */
+    unsigned started_work;        /* MG_OPERATOR_WORK_* started so far (each once) */
+    atomic_bool stopping;
     atomic_ulong writes;
     /* metrics (m_reconciles NULL when no registry was given) */
     mg_metric_family *m_reconciles, *m_duration, *m_retries, *m_depth, *m_phase;

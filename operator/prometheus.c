@@ -60,7 +60,8 @@ static void feed_vector(const json_t *result, const char *name, mg_model_metrics
         const char *k;
         json_t *lv;
         json_object_foreach(metric, k, lv) {
-            if (nl < MAX_LABELS && json_is_string(lv)) labels[nl++] = (mg_prom_label){k, json_string_value(lv)};
+            if (nl < MAX_LABELS && json_is_string(lv))
+                labels[nl++] = (mg_prom_label){k, json_string_value(lv)};
         }
         mg_prom_sample s = {
             .name = name, .labels = labels, .nlabels = nl, .value = strtod(v, NULL), .type = MG_PROM_UNTYPED};

@@ -42,12 +42,12 @@ typedef struct series {
     uint8_t kind;    /* K_HIST for buckets and counts */
 } series;
 
-typedef struct pod {
+typedef struct pod_reading {
     char *name;
     double *last; /* n values, NaN where the series was absent */
     uint32_t n;
     int64_t seen_ms;
-} pod;
+} pod_reading;
 
 typedef struct tick {
     int64_t time_ms;
@@ -67,7 +67,7 @@ struct mg_window {
     size_t nhists;
     series *series;
     size_t nseries;
-    pod *pods;
+    pod_reading *pods;
     size_t npods;
     tick *ticks;
     size_t nticks;
@@ -105,8 +105,8 @@ size_t mg_window_problems(const mg_window *w) { return w->problems; }
 
 size_t mg_window_bytes(const mg_window *w) {
     size_t b = sizeof(*w) + w->blob_cap + w->nkeys * sizeof(key) + w->table_cap * sizeof(uint32_t) +
-               w->nhists * sizeof(hist_layout) + w->nseries * sizeof(series) + w->npods * sizeof(pod) +
-               w->npending * (sizeof(double) + 1);
+               w->nhists * sizeof(hist_layout) + w->nseries * sizeof(series) +
+               w->npods * sizeof(pod_reading) + w->npending * (sizeof(double) + 1);
     for (size_t i = 0; i < w->nhists; i++)
         b += w->hists[i].nbuckets * sizeof(double);
     for (size_t i = 0; i < w->npods; i++)
@@ -208,16 +208,15 @@ static uint32_t hist_for(mg_window *w, const mg_feature_hist *h) {
         hist_layout *x = &w->hists[k->value];
         bool same = x->nbuckets == h->nbuckets && !memcmp(x->le, h->le, h->nbuckets * sizeof(double));
         if (!same) w->problems++;
-        if (same && h->has_count && x->count == NONE)
-            x->count = series_add(w, K_HIST, NONE, k->value);
+        if (same && h->has_count && x->count == NONE) x->count = series_add(w, K_HIST, NONE, k->value);
         return same ? k->value : NONE;
     }
     uint32_t hi = (uint32_t)w->nhists;
     k = key_add(w, K_HIST, labels, hi);
     w->hists = mg_xrealloc(w->hists, (w->nhists + 1) * sizeof(hist_layout));
     hist_layout *x = &w->hists[w->nhists++];
-    *x = (hist_layout){.name = k->blob, .first = (uint32_t)w->nseries, .count = NONE,
-                .nbuckets = (uint32_t)h->nbuckets};
+    *x = (hist_layout){
+        .name = k->blob, .first = (uint32_t)w->nseries, .count = NONE, .nbuckets = (uint32_t)h->nbuckets};
     x->le = mg_xmalloc((h->nbuckets ? h->nbuckets : 1) * sizeof(double));
     if (h->nbuckets) memcpy(x->le, h->le, h->nbuckets * sizeof(double));
     for (size_t b = 0; b < h->nbuckets; b++)
@@ -286,9 +285,16 @@ static void pending_add(mg_window *w, uint32_t i, double inc) {
 
 /* One feature histogram: the increase since prev, or the whole of cur when there was no
  * previous reading of it or it went backwards (reset as one). */
-static void hist_increase(mg_window *w, const hist_layout *x, const double *prev, uint32_t pn, const double *cur) {
-    if (isnan(cur[x->first])) return;
-    bool reset = isnan(at(prev, pn, x->first));
+/* Whether v (n values) holds the histogram: its first bucket, or its _count when it has none. */
+static bool hist_in(const hist_layout *x, const double *v, uint32_t n) {
+    uint32_t i = x->nbuckets ? x->first : x->count;
+    return i != NONE && !isnan(at(v, n, i));
+}
+
+static void hist_increase(mg_window *w, const hist_layout *x, const double *prev, uint32_t pn,
+                          const double *cur) {
+    if (!hist_in(x, cur, (uint32_t)w->nseries)) return;
+    bool reset = !hist_in(x, prev, pn);
     for (uint32_t b = 0; b < x->nbuckets && !reset; b++)
         reset = cur[x->first + b] < at(prev, pn, x->first + b);
     bool has_count = x->count != NONE && !isnan(cur[x->count]);
@@ -299,15 +305,15 @@ static void hist_increase(mg_window *w, const hist_layout *x, const double *prev
     if (has_count) pending_add(w, x->count, cur[x->count] - (reset || isnan(prev_count) ? 0 : prev_count));
 }
 
-void mg_window_observe(mg_window *w, const char *name, const mg_model_metrics *reading, int64_t now_ms) {
-    double *cur = dense_reading(w, reading);
-    pod *p = NULL;
+/* Adds cur (a dense reading, taken) as pod's latest. */
+static void observe_dense(mg_window *w, const char *name, double *cur, int64_t now_ms) {
+    pod_reading *p = NULL;
     for (size_t i = 0; i < w->npods && !p; i++)
         if (!strcmp(w->pods[i].name, name)) p = &w->pods[i];
     if (!p) { /* first reading: only the baseline */
-        w->pods = mg_xrealloc(w->pods, (w->npods + 1) * sizeof(pod));
+        w->pods = mg_xrealloc(w->pods, (w->npods + 1) * sizeof(pod_reading));
         p = &w->pods[w->npods++];
-        *p = (pod){.name = mg_xstrdup(name)};
+        *p = (pod_reading){.name = mg_xstrdup(name)};
     } else {
         for (size_t h = 0; h < w->nhists; h++)
             hist_increase(w, &w->hists[h], p->last, p->n, cur);
@@ -319,6 +325,123 @@ void mg_window_observe(mg_window *w, const char *name, const mg_model_metrics *r
     p->last = cur;
     p->n = (uint32_t)w->nseries;
     p->seen_ms = now_ms;
+}
+
+void mg_window_observe(mg_window *w, const char *name, const mg_model_metrics *reading, int64_t now_ms) {
+    observe_dense(w, name, dense_reading(w, reading), now_ms);
+}
+
+/* ---- readings straight from the exposition text ------------------------------------------------
+ * The series already laid out are written into the dense vector as the parser delivers them; a
+ * feature seen for the first time is collected the ordinary way (into an mg_model_metrics) and
+ * laid out once the text is read. */
+
+typedef struct text_reading {
+    mg_window *w;
+    double *cur; /* ncur values, NaN where not seen */
+    size_t ncur;
+    uint32_t *matched; /* per histogram: buckets seen in this reading */
+    bool *seen;        /* per histogram: any bucket or _count seen */
+    bool *mismatch;    /* per histogram: a bucket the layout does not have */
+    size_t nh;
+    mg_model_metrics fresh; /* features not laid out yet */
+} text_reading;
+
+static void grow_cur(text_reading *t) {
+    if (t->ncur >= t->w->nseries) return;
+    t->cur = mg_xrealloc(t->cur, t->w->nseries * sizeof(double));
+    for (size_t i = t->ncur; i < t->w->nseries; i++)
+        t->cur[i] = NAN;
+    t->ncur = t->w->nseries;
+}
+
+static void add_at(text_reading *t, uint32_t i, double v) {
+    grow_cur(t);
+    t->cur[i] = isnan(t->cur[i]) ? v : t->cur[i] + v;
+}
+
+/* A bucket or _count of a laid-out histogram; false when the feature is not laid out. */
+static bool hist_sample(text_reading *t, const char *feature, bool bucket, const char *le_text, double v) {
+    key *k = key_find(t->w, K_HIST, (const char *[]){feature});
+    if (!k) return false;
+    hist_layout *x = &t->w->hists[k->value];
+    t->seen[k->value] = true;
+    if (!bucket) {
+        if (x->count == NONE) x->count = series_add(t->w, K_HIST, NONE, k->value);
+        add_at(t, x->count, v);
+        return true;
+    }
+    double le = strcmp(le_text, "+Inf") ? strtod(le_text, NULL) : INFINITY;
+    uint32_t b = 0;
+    while (b < x->nbuckets && x->le[b] != le)
+        b++;
+    if (b == x->nbuckets) {
+        t->mismatch[k->value] = true;
+        return true;
+    }
+    grow_cur(t);
+    if (isnan(t->cur[x->first + b])) t->matched[k->value]++;
+    add_at(t, x->first + b, v);
+    return true;
+}
+
+static int text_sample(const mg_prom_sample *s, void *ud) {
+    text_reading *t = ud;
+    if (strncmp(s->name, "modelgov_", 9)) return 0;
+    const char *n = s->name + 9;
+    bool bucket = !strcmp(n, "feature_bucket"), count = !strcmp(n, "feature_count");
+    bool pred = !strcmp(n, "predictions_total"), fb = !strcmp(n, "feedback_total");
+    if (!bucket && !count && !pred && !fb) return 0; /* _sum is not judged */
+    if (!isfinite(s->value) || s->value < 0)
+        return mg_model_metrics_on_sample(s, &t->fresh); /* counted there */
+    const char *a = mg_prom_label_get(s, "attribute"), *g = mg_prom_label_get(s, "group");
+    if (pred || fb) {
+        const char *p1 = mg_prom_label_get(s, pred ? "prediction" : "actual");
+        const char *p2 = fb ? mg_prom_label_get(s, "predicted") : "";
+        if (!a || !g || !p1 || !p2) return mg_model_metrics_on_sample(s, &t->fresh);
+        uint32_t i = pred ? series_for(t->w, K_PRED, (const char *[]){a, g, p1})
+                          : series_for(t->w, K_FEEDBACK, (const char *[]){a, g, p1, p2});
+        add_at(t, i, s->value);
+        return 0;
+    }
+    const char *feature = mg_prom_label_get(s, "feature"), *le = mg_prom_label_get(s, "le");
+    if (!feature || (bucket && !le) || !hist_sample(t, feature, bucket, bucket ? le : NULL, s->value))
+        mg_model_metrics_on_sample(s, &t->fresh);
+    return 0;
+}
+
+int mg_window_observe_text(mg_window *w, const char *pod, const char *text, size_t len, int64_t now_ms,
+                           mg_error *err) {
+    text_reading t = {.w = w, .nh = w->nhists};
+    t.matched = mg_xcalloc(t.nh + 1, sizeof(uint32_t));
+    t.mismatch = mg_xcalloc(t.nh + 1, sizeof(bool));
+    t.seen = mg_xcalloc(t.nh + 1, sizeof(bool));
+    int rc = mg_prom_parse(text, len, NULL, text_sample, NULL, &t, err);
+    if (rc == 0) {
+        /* a laid-out feature must come with exactly its buckets, as mg_window_observe requires */
+        for (size_t h = 0; h < t.nh; h++) {
+            hist_layout *x = &w->hists[h];
+            if (!t.seen[h] || (!t.mismatch[h] && t.matched[h] == x->nbuckets)) continue;
+            w->problems++;
+            grow_cur(&t);
+            for (uint32_t b = 0; b < x->nbuckets; b++)
+                t.cur[x->first + b] = NAN;
+            if (x->count != NONE) t.cur[x->count] = NAN;
+        }
+        double *fresh = dense_reading(w, &t.fresh); /* lays out the new features */
+        grow_cur(&t);
+        for (size_t i = 0; i < w->nseries; i++)
+            if (!isnan(fresh[i]) && isnan(t.cur[i])) t.cur[i] = fresh[i];
+        free(fresh);
+        observe_dense(w, pod, t.cur, now_ms);
+        t.cur = NULL;
+    }
+    free(t.cur);
+    free(t.matched);
+    free(t.mismatch);
+    free(t.seen);
+    mg_model_metrics_free(&t.fresh);
+    return rc;
 }
 
 /* ---- evaluations ----------------------------------------------------------------------------- */
@@ -371,14 +494,18 @@ static void sum_into(const mg_window *w, mg_model_metrics *out) {
             }
     for (size_t h = 0; h < w->nhists; h++) {
         const hist_layout *x = &w->hists[h];
-        if (!x->nbuckets || !present[x->first]) continue;
+        if (!present[x->nbuckets ? x->first : (x->count != NONE ? x->count : 0)] ||
+            (!x->nbuckets && x->count == NONE))
+            continue;
         out->features = mg_xrealloc(out->features, (out->nfeatures + 1) * sizeof(mg_feature_hist));
         mg_feature_hist *f = &out->features[out->nfeatures++];
         *f = (mg_feature_hist){.feature = mg_xstrdup(w->blob + x->name), .nbuckets = x->nbuckets};
-        f->le = mg_xmalloc(x->nbuckets * sizeof(double));
-        f->cum = mg_xmalloc(x->nbuckets * sizeof(double));
-        memcpy(f->le, x->le, x->nbuckets * sizeof(double));
-        memcpy(f->cum, sum + x->first, x->nbuckets * sizeof(double));
+        f->le = mg_xmalloc((x->nbuckets ? x->nbuckets : 1) * sizeof(double));
+        f->cum = mg_xmalloc((x->nbuckets ? x->nbuckets : 1) * sizeof(double));
+        if (x->nbuckets) {
+            memcpy(f->le, x->le, x->nbuckets * sizeof(double));
+            memcpy(f->cum, sum + x->first, x->nbuckets * sizeof(double));
+        }
         f->has_count = x->count != NONE && present[x->count];
         f->count = f->has_count ? sum[x->count] : 0;
     }
@@ -388,7 +515,8 @@ static void sum_into(const mg_window *w, mg_model_metrics *out) {
         for (int k = 0; k < KEY_STRINGS[w->series[i].kind]; k++, p += strlen(p) + 1)
             l[k] = p;
         if (w->series[i].kind == K_PRED) {
-            out->predictions = mg_xrealloc(out->predictions, (out->npredictions + 1) * sizeof(mg_pred_series));
+            out->predictions =
+                mg_xrealloc(out->predictions, (out->npredictions + 1) * sizeof(mg_pred_series));
             out->predictions[out->npredictions++] =
                 (mg_pred_series){mg_xstrdup(l[0]), mg_xstrdup(l[1]), mg_xstrdup(l[2]), sum[i]};
         } else {

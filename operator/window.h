@@ -26,6 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/error.h"
 #include "promtext/promtext.h"
 
 typedef struct mg_window mg_window;
@@ -34,6 +35,11 @@ mg_window *mg_window_new(void);
 void mg_window_free(mg_window *w); /* NULL: nothing */
 /* Adds the increase of pod's counters since its previous reading to the current evaluation. */
 void mg_window_observe(mg_window *w, const char *pod, const mg_model_metrics *reading, int64_t now_ms);
+/* The same from a scrape's exposition text, parsed straight into the window (no reading is
+ * built: the series already laid out are found by their labels as the text is read). Returns 0,
+ * or the parser's MG_EPARSE / MG_ETOOBIG with err (the reading is then ignored). */
+int mg_window_observe_text(mg_window *w, const char *pod, const char *text, size_t len, int64_t now_ms,
+                           mg_error *err);
 /* Closes the current evaluation at now_ms, drops the ones at or before now_ms - window_ms and
  * writes the sum of the remaining ones into *out (old contents freed). Returns how many
  * evaluations the window holds. */

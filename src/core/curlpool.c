@@ -2,6 +2,7 @@
 #include "core/curlpool.h"
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -35,7 +36,7 @@ static void share_unlock(CURL *h, curl_lock_data data, void *ud) {
     pthread_mutex_unlock(&p->share_locks[data < CURL_LOCK_DATA_LAST ? data : 0]);
 }
 
-mg_curlpool *mg_curlpool_new(size_t max_idle) {
+static mg_curlpool *pool_new(size_t max_idle, bool share_connections) {
     mg_curl_global_init();
     mg_curlpool *p = mg_xcalloc(1, sizeof(*p));
     p->max_idle = max_idle;
@@ -51,11 +52,14 @@ mg_curlpool *mg_curlpool_new(size_t max_idle) {
     curl_share_setopt(p->share, CURLSHOPT_LOCKFUNC, share_lock);
     curl_share_setopt(p->share, CURLSHOPT_UNLOCKFUNC, share_unlock);
     curl_share_setopt(p->share, CURLSHOPT_USERDATA, p);
-    curl_share_setopt(p->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+    if (share_connections) curl_share_setopt(p->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
     curl_share_setopt(p->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
     curl_share_setopt(p->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
     return p;
 }
+
+mg_curlpool *mg_curlpool_new(size_t max_idle) { return pool_new(max_idle, true); }
+mg_curlpool *mg_curlpool_new_for_multi(size_t max_idle) { return pool_new(max_idle, false); }
 
 void mg_curlpool_free(mg_curlpool *p) {
     if (!p) return;

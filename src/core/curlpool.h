@@ -1,7 +1,8 @@
 /* core/curlpool — a pool of libcurl easy handles attached to one CURLSH share.
  *
- * Owns: the CURLSH share (connections, DNS answers and TLS sessions, guarded by one mutex per
- * data kind, which is what keeps keep-alive connections reused across handles and threads), the
+ * Owns: the CURLSH share (connections — except for a pool made for a multi handle, whose
+ * connections the multi keeps — DNS answers and TLS sessions, guarded by one mutex per data kind,
+ * which is what keeps keep-alive connections reused across handles and threads), the
  * idle easy handles (at most max_idle; extra ones are cleaned up when given back) and the
  * mutexes. A handle from mg_curlpool_take belongs to the caller until it is given back with
  * mg_curlpool_give; the pool belongs to whoever called mg_curlpool_new.
@@ -21,6 +22,10 @@ void mg_curl_global_init(void);
 /* A new pool keeping at most max_idle idle handles (calls mg_curl_global_init; aborts when
  * libcurl cannot allocate). */
 mg_curlpool *mg_curlpool_new(size_t max_idle);
+/* The same for handles run by one curl multi handle: the share keeps DNS answers and TLS
+ * sessions, and the multi handle keeps the connections (its CURLMOPT_MAXCONNECTS bounds them;
+ * libcurl does not bound a share's connection cache, and walks all of it as transfers end). */
+mg_curlpool *mg_curlpool_new_for_multi(size_t max_idle);
 /* Cleans up the idle handles and the share (NULL: nothing). */
 void mg_curlpool_free(mg_curlpool *p);
 

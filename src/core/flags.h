@@ -17,8 +17,9 @@ typedef enum { MG_FLAG_STRING, MG_FLAG_BOOL, MG_FLAG_INT } mg_flag_type;
 typedef struct mg_flag {
     const char *name; /* without the leading "--" */
     mg_flag_type type;
-    void *target;     /* const char ** / bool * / long * */
-    const char *help; /* one line; the default is printed from the target's initial value */
+    void *target;           /* const char ** / bool * / long * */
+    const char *help;       /* one line; the default is printed from the target's initial value */
+    const char *config_key; /* the same setting's key in a program's config file, or NULL */
 } mg_flag;
 
 enum { MG_FLAGS_HELP = 1, MG_FLAGS_VERSION = 2 };

@@ -311,6 +311,35 @@ json_t *mg_store_by_index(mg_store *s, const char *index, const char *value) {
     return arr;
 }
 
+json_t *mg_store_index_keys(mg_store *s, const char *index, const char *value) {
+    json_t *arr = json_array();
+    pthread_rwlock_rdlock(&s->lock);
+    for (int i = 0; i < s->nidx; i++) {
+        if (strcmp(s->idx[i].name, index)) continue;
+        mg_strmap *set = mg_strmap_get(s->idx[i].by_value, value);
+        mg_strmap_iter it = {0};
+        const char *k;
+        while (set && mg_strmap_next(set, &it, &k, NULL))
+            json_array_append_new(arr, json_string(k));
+        break;
+    }
+    pthread_rwlock_unlock(&s->lock);
+    return arr;
+}
+
+size_t mg_store_index_count(mg_store *s, const char *index, const char *value) {
+    size_t n = 0;
+    pthread_rwlock_rdlock(&s->lock);
+    for (int i = 0; i < s->nidx; i++) {
+        if (strcmp(s->idx[i].name, index)) continue;
+        mg_strmap *set = mg_strmap_get(s->idx[i].by_value, value);
+        n = set ? mg_strmap_len(set) : 0;
+        break;
+    }
+    pthread_rwlock_unlock(&s->lock);
+    return n;
+}
+
 json_t *mg_store_index_values(mg_store *s, const char *index) {
     json_t *arr = json_array();
     pthread_rwlock_rdlock(&s->lock);

@@ -64,6 +64,12 @@ json_t *mg_store_snapshot(mg_store *s);
 /* key → metadata.resourceVersion ("" when absent) of every object: a new JSON object. Cheap
  * in both modes (what the informer's relist compares with). */
 json_t *mg_store_versions(mg_store *s);
+/* The keys of the objects whose index `index` holds `value` (a new array of strings): no object
+ * is read. */
+json_t *mg_store_index_keys(mg_store *s, const char *index, const char *value);
+/* How many objects index `index` files under `value` (0 when the index does not exist); no
+ * object is read, so it is cheap in both modes. */
+size_t mg_store_index_count(mg_store *s, const char *index, const char *value);
 /* Every value currently present in index `index` (a new array of strings; empty when the index
  * does not exist). */
 json_t *mg_store_index_values(mg_store *s, const char *index);

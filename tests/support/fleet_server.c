@@ -121,7 +121,8 @@ static size_t render_metrics(const fleet *f, long pod, char *buf) {
     put(buf, &len, "# TYPE modelgov_predictions_total counter\n");
     for (int g = 0; g < 2; g++)
         for (int p = 0; p < 2; p++)
-            put(buf, &len, "modelgov_predictions_total{attribute=\"sex\",group=\"%s\",prediction=\"%d\"} %.0f\n",
+            put(buf, &len,
+                "modelgov_predictions_total{attribute=\"sex\",group=\"%s\",prediction=\"%d\"} %.0f\n",
                 groups[g], p, n * 0.5 * (p ? positive[g] : 1 - positive[g]));
     put(buf, &len, "# TYPE modelgov_feedback_total counter\n");
     for (int g = 0; g < 2; g++)

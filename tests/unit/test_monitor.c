@@ -47,8 +47,8 @@ typedef struct fixture {
     pthread_mutex_t mu;
     int evaluations[MODELS];
     int enqueued[MODELS];
-    int64_t worst_healthy_ms;  /* longest evaluation of a model with no hanging pod */
-    int hanging_evaluations;   /* evaluations that waited for a hanging pod */
+    int64_t worst_healthy_ms; /* longest evaluation of a model with no hanging pod */
+    int hanging_evaluations;  /* evaluations that waited for a hanging pod */
 } fixture;
 
 static int model_of(const char *key) { /* "ns/md-007" */
@@ -93,8 +93,8 @@ static void start_fleet(fixture *f) {
     slash = strrchr(bin, '/');
     assert_non_null(slash);
     snprintf(slash, sizeof(bin) - (size_t)(slash - bin), "/support/fleet-server");
-    char *argv[] = {bin, "--pods", pods, "--features", features, "--slow-every", slow,
-                    "--hang-every", hang, "--slow-ms", slow_ms, NULL};
+    char *argv[] = {bin,  "--pods",       pods, "--features", features, "--slow-every",
+                    slow, "--hang-every", hang, "--slow-ms",  slow_ms,  NULL};
     assert_int_equal(posix_spawn(&f->fleet, bin, &fa, NULL, argv, environ), 0);
     posix_spawn_file_actions_destroy(&fa);
     close(fds[1]);
@@ -113,8 +113,8 @@ static json_t *baseline(bool drifted) {
         snprintf(name, sizeof(name), "f%d", k);
         json_t *p = drifted ? json_pack("[f,f,f,f,f,f]", 0.02, 0.03, 0.05, 0.1, 0.3, 0.5)
                             : json_pack("[f,f,f,f,f,f]", 0.1, 0.2, 0.3, 0.2, 0.1, 0.1);
-        json_array_append_new(features, json_pack("{s:s, s:[i,i,i,i,i], s:o}", "name", name, "edges", 10, 20, 30,
-                                                  40, 50, "proportions", p));
+        json_array_append_new(features, json_pack("{s:s, s:[i,i,i,i,i], s:o}", "name", name, "edges", 10, 20,
+                                                  30, 40, 50, "proportions", p));
     }
     return json_pack("{s:i, s:f, s:o}", "samples", 50000, "accuracy", 0.9, "features", features);
 }
@@ -137,11 +137,11 @@ static void fill_stores(fixture *f) {
         snprintf(name, sizeof(name), "md-%03d", i);
         json_t *md = json_pack("{s:s, s:s, s:{s:s, s:s}, s:{s:s, s:i, s:{s:s, s:s, s:i, s:i, s:{s:f}}}, "
                                "s:{s:s, s:s}}",
-                               "apiVersion", "mlops.modelgov.io/v1alpha1", "kind", "ModelDeployment", "metadata",
-                               "name", name, "namespace", "ns", "spec", "modelVersion", "x", "port", f->port,
-                               "monitoring", "interval", INTERVAL, "window", "30s", "minSamples", 10,
-                               "consecutive", 2, "warn", "maxPSI", 0.2, "status", "phase", "Serving",
-                               "servingModelVersion", i == DRIFTED ? "drifted" : "steady");
+                               "apiVersion", "mlops.modelgov.io/v1alpha1", "kind", "ModelDeployment",
+                               "metadata", "name", name, "namespace", "ns", "spec", "modelVersion", "x",
+                               "port", f->port, "monitoring", "interval", INTERVAL, "window", "30s",
+                               "minSamples", 10, "consecutive", 2, "warn", "maxPSI", 0.2, "status", "phase",
+                               "Serving", "servingModelVersion", i == DRIFTED ? "drifted" : "steady");
         mg_store_put(f->mds, md);
         json_decref(md);
         for (int p = 0; p < PODS_PER_MODEL; p++) {
@@ -149,10 +149,10 @@ static void fill_stores(fixture *f) {
             char pname[32], ip[32];
             snprintf(pname, sizeof(pname), "%s-%d", name, p);
             snprintf(ip, sizeof(ip), "127.%d.%d.%d", 1 + pod / 65536, pod / 256 % 256, pod % 256);
-            json_t *po = json_pack("{s:s, s:s, s:{s:s, s:s, s:s, s:{s:s}}, s:{s:s, s:[{s:s, s:s}]}}", "apiVersion",
-                                   "v1", "kind", "Pod", "metadata", "name", pname, "namespace", "ns", "uid", pname,
-                                   "labels", "mlops.modelgov.io/modeldeployment", name, "status", "podIP", ip,
-                                   "conditions", "type", "Ready", "status", "True");
+            json_t *po = json_pack("{s:s, s:s, s:{s:s, s:s, s:s, s:{s:s}}, s:{s:s, s:[{s:s, s:s}]}}",
+                                   "apiVersion", "v1", "kind", "Pod", "metadata", "name", pname, "namespace",
+                                   "ns", "uid", pname, "labels", "mlops.modelgov.io/modeldeployment", name,
+                                   "status", "podIP", ip, "conditions", "type", "Ready", "status", "True");
             mg_store_put(f->pods, po);
             json_decref(po);
         }
@@ -226,7 +226,7 @@ static void test_monitor_fleet(void **state) {
     mg_monitor_stats st;
     mg_monitor_get_stats(m, &st);
     assert_int_equal(st.tracked, MODELS);
-    assert_true(st.skipped > 0);       /* the hanging models' evaluations overlapped their next due time */
+    assert_true(st.skipped > 0); /* the hanging models' evaluations overlapped their next due time */
     assert_true(st.window_bytes > 0);
     pthread_mutex_lock(&f.mu);
     assert_int_equal(f.evaluations[FOREIGN], 0);

@@ -78,9 +78,11 @@ static void test_window(void **state) {
 /* A pod exporting other le bounds for a feature is skipped for it, and counted. */
 static void test_le_mismatch(void **state) {
     (void)state;
-    mg_window *w = mg_window_new();
-    mg_model_metrics r = {0}, sum = {0};
-#define HIST(le) "modelgov_feature_bucket{feature=\"x\",le=\"" le "\"} %d\nmodelgov_feature_bucket{feature=\"x\",le=\"+Inf\"} %d\n"
+    mg_window *w = mg_window_new(), *wt = mg_window_new();
+    mg_model_metrics r = {0}, sum = {0}, sum_text = {0};
+#define HIST(le)                                                                                             \
+    "modelgov_feature_bucket{feature=\"x\",le=\"" le                                                         \
+    "\"} %d\nmodelgov_feature_bucket{feature=\"x\",le=\"+Inf\"} %d\n"
     char text[256];
     for (int t = 0; t < 2; t++) {
         snprintf(text, sizeof(text), HIST("1"), 10 * t, 10 * t);
@@ -89,6 +91,10 @@ static void test_le_mismatch(void **state) {
         snprintf(text, sizeof(text), HIST("2"), 100 * t, 100 * t);
         assert_int_equal(mg_model_metrics_parse(text, strlen(text), NULL, &r, NULL), 0);
         mg_window_observe(w, "b", &r, t * 1000);
+        assert_int_equal(mg_window_observe_text(wt, "b", text, strlen(text), t * 1000, NULL), 0);
+        snprintf(text, sizeof(text), HIST("1"), 10 * t, 10 * t);
+        assert_int_equal(mg_window_observe_text(wt, "a", text, strlen(text), t * 1000, NULL), 0);
+        mg_window_tick(wt, t * 1000, 60000, &sum_text);
         mg_window_tick(w, t * 1000, 60000, &sum);
     }
     const mg_feature_hist *x = mg_model_metrics_feature(&sum, "x");
@@ -96,9 +102,16 @@ static void test_le_mismatch(void **state) {
     assert_int_equal(x->nbuckets, 2);
     assert_true(x->le[0] == 1 && x->cum[0] == 10 && x->cum[1] == 10); /* only pod a's increase */
     assert_int_equal(mg_window_problems(w), 2);
+    /* the text path laid out b's bounds first (b came first there): a's are the mismatch */
+    x = mg_model_metrics_feature(&sum_text, "x");
+    assert_true(x && x->le[0] == 2 && x->cum[0] == 100);
+    assert_int_equal(mg_window_problems(wt), 2);
+    assert_int_equal(mg_window_observe_text(wt, "a", "not{ metrics", 12, 3000, NULL), MG_EPARSE);
     mg_model_metrics_free(&r);
     mg_model_metrics_free(&sum);
+    mg_model_metrics_free(&sum_text);
     mg_window_free(w);
+    mg_window_free(wt);
 }
 
 /* ---- the reference: a parsed reading per pod and per evaluation --------------------------- */
@@ -178,8 +191,8 @@ static unsigned rnd(unsigned *s) {
 }
 
 /* Advances the pod's counters (sometimes a reset) and renders a reading, sometimes leaving a
- * feature, the _count or a series out. */
-static void gen_reading(gen_pod *p, unsigned *s, mg_model_metrics *out) {
+ * feature, the _count or a series out; *text gets the exposition (static storage). */
+static void gen_reading(gen_pod *p, unsigned *s, mg_model_metrics *out, const char **text_out) {
     bool reset = rnd(s) % 11 == 0;
     for (int f = 0; f < 2; f++) {
         double add[3] = {rnd(s) % 20, 0, 0};
@@ -195,7 +208,7 @@ static void gen_reading(gen_pod *p, unsigned *s, mg_model_metrics *out) {
             for (int a = 0; a < 2; a++)
                 p->fb[g][k][a] = (reset ? 0 : p->fb[g][k][a]) + rnd(s) % 9;
         }
-    char text[4096];
+    static char text[4096];
     size_t len = 0;
     static const char *const le[3] = {"10", "20", "+Inf"}, *const gr[2] = {"f", "m"};
     for (int f = 0; f < 2; f++) {
@@ -205,23 +218,25 @@ static void gen_reading(gen_pod *p, unsigned *s, mg_model_metrics *out) {
                                     "modelgov_feature_bucket{feature=\"f%d\",le=\"%s\"} %.0f\n", f, le[b],
                                     p->hist[f][b]);
         if (rnd(s) % 7)
-            len += (size_t)snprintf(text + len, sizeof(text) - len, "modelgov_feature_count{feature=\"f%d\"} %.0f\n",
-                                    f, p->count[f]);
+            len += (size_t)snprintf(text + len, sizeof(text) - len,
+                                    "modelgov_feature_count{feature=\"f%d\"} %.0f\n", f, p->count[f]);
     }
     for (int g = 0; g < 2; g++)
         for (int k = 0; k < 2; k++) {
             if (rnd(s) % 17 == 0) continue;
-            len += (size_t)snprintf(text + len, sizeof(text) - len,
-                                    "modelgov_predictions_total{attribute=\"sex\",group=\"%s\",prediction=\"%d\"} "
-                                    "%.0f\n",
-                                    gr[g], k, p->pred[g][k]);
+            len += (size_t)snprintf(
+                text + len, sizeof(text) - len,
+                "modelgov_predictions_total{attribute=\"sex\",group=\"%s\",prediction=\"%d\"} "
+                "%.0f\n",
+                gr[g], k, p->pred[g][k]);
             for (int a = 0; a < 2; a++)
-                len += (size_t)snprintf(
-                    text + len, sizeof(text) - len,
-                    "modelgov_feedback_total{attribute=\"sex\",group=\"%s\",actual=\"%d\",predicted=\"%d\"} %.0f\n",
-                    gr[g], k, a, p->fb[g][k][a]);
+                len += (size_t)snprintf(text + len, sizeof(text) - len,
+                                        "modelgov_feedback_total{attribute=\"sex\",group=\"%s\",actual=\"%"
+                                        "d\",predicted=\"%d\"} %.0f\n",
+                                        gr[g], k, a, p->fb[g][k][a]);
         }
     assert_int_equal(mg_model_metrics_parse(text, len, NULL, out, NULL), 0);
+    *text_out = text;
 }
 
 static void assert_same(const mg_model_metrics *want, const mg_model_metrics *got) {
@@ -263,12 +278,12 @@ static void test_window_matches_reference(void **state) {
     (void)state;
     for (unsigned seed = 1; seed <= 40; seed++) {
         unsigned s = seed;
-        mg_window *w = mg_window_new();
+        mg_window *w = mg_window_new(), *wt = mg_window_new(); /* parsed readings, and text */
         ref_window ref;
         memset(&ref, 0, sizeof(ref));
         gen_pod pods[3];
         memset(pods, 0, sizeof(pods));
-        mg_model_metrics r = {0}, got = {0}, want = {0};
+        mg_model_metrics r = {0}, got = {0}, want = {0}, got_text = {0};
         int64_t now = 0, window = 1000 * (2 + rnd(&s) % 6);
         for (int t = 0; t < 60; t++) {
             now += 200 + rnd(&s) % 1500;
@@ -276,21 +291,28 @@ static void test_window_matches_reference(void **state) {
                 if (rnd(&s) % 5 == 0) continue; /* not scraped this time (gone, or failed) */
                 char name[16];
                 snprintf(name, sizeof(name), "p%d", p);
-                gen_reading(&pods[p], &s, &r);
+                const char *text;
+                gen_reading(&pods[p], &s, &r, &text);
                 mg_window_observe(w, name, &r, now);
+                assert_int_equal(mg_window_observe_text(wt, name, text, strlen(text), now, NULL), 0);
                 ref_observe(&ref, name, &r, now);
             }
             size_t n = mg_window_tick(w, now, window, &got);
+            assert_int_equal(mg_window_tick(wt, now, window, &got_text), n);
             ref_tick(&ref, now, window, &want);
             assert_int_equal(n, ref.nticks);
             assert_same(&want, &got);
+            assert_same(&want, &got_text);
         }
         assert_true(mg_window_bytes(w) > 0);
+        assert_int_equal(mg_window_problems(wt), mg_window_problems(w));
         mg_model_metrics_free(&r);
         mg_model_metrics_free(&got);
+        mg_model_metrics_free(&got_text);
         mg_model_metrics_free(&want);
         ref_free(&ref);
         mg_window_free(w);
+        mg_window_free(wt);
     }
 }
 
