@@ -255,10 +255,23 @@ static void enqueue_mds_by(mg_operator *op, const char *index, const char *value
     json_decref(mds);
 }
 
+/* True when md's status reports an active quarantine breach (its ModelVersion then decides). */
+static bool has_quarantine_breach(const json_t *md) {
+    size_t i;
+    json_t *b;
+    json_array_foreach(mg_json_get(md, "status", "breaches", NULL), i, b) {
+        const char *level = mg_json_str(b, "level", NULL);
+        if (level && !strcmp(level, "quarantine")) return true;
+    }
+    return false;
+}
+
 static void on_md(const json_t *o, void *ud) {
     mg_operator *op = ud;
     mg_op_enqueue(op, Q_MD, ns_of(o), name_of(o));
     mg_monitor_track(op->monitor, o);
+    if (has_quarantine_breach(o))
+        mg_op_enqueue(op, Q_MV, ns_of(o), mg_json_str(o, "status", "servingModelVersion", NULL));
 }
 
 static void on_md_delete(const json_t *o, void *ud) {
@@ -358,12 +371,12 @@ static int64_t newest_release_in(const json_t *reviews, int64_t newest) {
     return newest;
 }
 
-/* Newest release review (incident/release) aimed at md or at the ModelVersion mv it serves. */
+/* Newest release review (incident/release) naming md or bound to the ModelVersion mv it serves. */
 static int64_t newest_release_ms(void *ud, const json_t *md, const json_t *mv) {
     mg_operator *op = ud;
     const char *ns = ns_of(md);
     json_t *by_md = mg_op_by_index(op, INF_MREV, "md", name_of(md), ns);
-    json_t *by_mv = mg_op_by_index(op, INF_MREV, "mv", name_of(mv), ns);
+    json_t *by_mv = mg_op_by_index(op, INF_MREV, "uid", mg_json_str(mv, "metadata", "uid", NULL), ns);
     int64_t newest = newest_release_in(by_mv, newest_release_in(by_md, 0));
     json_decref(by_md);
     json_decref(by_mv);

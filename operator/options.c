@@ -24,9 +24,10 @@ static const char USAGE[] = "Usage: modelgov-operator [flags]\n\nReconciles mode
 /* The table of settings for o (targets point into o) into f[MAX_SETTINGS]. Returns how many. */
 static size_t settings(mg_operator_options *o, mg_flag *f) {
     const mg_flag all[] = {
-        {"namespace", MG_FLAG_STRING, &o->namespace, "watch only this namespace (default: all namespaces)", "namespace"},
-        {"metrics-addr", MG_FLAG_STRING, &o->metrics_addr, "HOST:PORT for /metrics (port 0 picks a free port)",
-         "metricsAddr"},
+        {"namespace", MG_FLAG_STRING, &o->namespace, "watch only this namespace (default: all namespaces)",
+         "namespace"},
+        {"metrics-addr", MG_FLAG_STRING, &o->metrics_addr,
+         "HOST:PORT for /metrics (port 0 picks a free port)", "metricsAddr"},
         {"health-addr", MG_FLAG_STRING, &o->health_addr, "HOST:PORT for /healthz and /readyz", "healthAddr"},
         {"leader-elect", MG_FLAG_BOOL, &o->leader_elect, "elect a leader with a coordination.k8s.io Lease",
          "leaderElect"},
@@ -35,14 +36,14 @@ static size_t settings(mg_operator_options *o, mg_flag *f) {
          "leaderElectionNamespace"},
         {"leader-election-id", MG_FLAG_STRING, &o->leader_election_id,
          "name of the leader Lease; member Leases are named after it", "leaderElectionID"},
-        {"identity", MG_FLAG_STRING, &o->identity, "this replica's name in the Leases (default: hostname_pid)",
-         "identity"},
-        {"sharding", MG_FLAG_BOOL, &o->sharding,
-         "share the ModelDeployments among the replicas holding a member Lease (consistent hash)", "sharding"},
+        {"identity", MG_FLAG_STRING, &o->identity,
+         "this replica's name in the Leases (default: hostname_pid)", "identity"},
         {"lease-duration-seconds", MG_FLAG_INT, &o->lease_duration_seconds,
-         "how long a Lease holds without renewal (a dead replica's shard moves after this)", "leaseDurationSeconds"},
+         "how long a Lease holds without renewal (a dead replica's shard moves after this)",
+         "leaseDurationSeconds"},
         {"renew-deadline-seconds", MG_FLAG_INT, &o->renew_deadline_seconds,
-         "stop leading and writing when the Lease could not be renewed for this long", "renewDeadlineSeconds"},
+         "stop leading and writing when the Lease could not be renewed for this long",
+         "renewDeadlineSeconds"},
         {"retry-period-seconds", MG_FLAG_INT, &o->retry_period_seconds, "how often the Leases are renewed",
          "retryPeriodSeconds"},
         {"workers", MG_FLAG_INT, &o->workers, "worker threads per controller", "workers"},
@@ -84,7 +85,8 @@ static int set_from_config(const mg_flag *f, size_t n, const char *path, const c
     else if (f[i].type == MG_FLAG_INT && json_is_integer(v))
         *(long *)f[i].target = (long)json_integer_value(v);
     else
-        return mg_error_set(err, MG_EINVAL, "config %s: key \"%s\" must be a %s", path, key, type_name(f[i].type));
+        return mg_error_set(err, MG_EINVAL, "config %s: key \"%s\" must be a %s", path, key,
+                            type_name(f[i].type));
     return 0;
 }
 
@@ -117,11 +119,14 @@ static const char *config_flag(int argc, char **argv) {
 static int check(const mg_operator_options *o, mg_error *err) {
     if (o->workers < 1) return mg_error_set(err, MG_EINVAL, "--workers must be at least 1");
     if (o->resync_seconds < 0) return mg_error_set(err, MG_EINVAL, "--resync-seconds must not be negative");
-    if (o->max_scrapes_in_flight < 1) return mg_error_set(err, MG_EINVAL, "--max-scrapes-in-flight must be at least 1");
-    if (o->scrape_timeout_ms < 1) return mg_error_set(err, MG_EINVAL, "--scrape-timeout-ms must be at least 1");
+    if (o->max_scrapes_in_flight < 1)
+        return mg_error_set(err, MG_EINVAL, "--max-scrapes-in-flight must be at least 1");
+    if (o->scrape_timeout_ms < 1)
+        return mg_error_set(err, MG_EINVAL, "--scrape-timeout-ms must be at least 1");
     if (!(o->lease_duration_seconds > o->renew_deadline_seconds &&
           o->renew_deadline_seconds * 10 > o->retry_period_seconds * 12 && o->retry_period_seconds > 0))
-        return mg_error_set(err, MG_EINVAL, "lease timing: need lease duration > renew deadline > 1.2 x retry period > 0");
+        return mg_error_set(err, MG_EINVAL,
+                            "lease timing: need lease duration > renew deadline > 1.2 x retry period > 0");
     return 0;
 }
 

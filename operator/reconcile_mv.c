@@ -1,9 +1,13 @@
 /* ModelVersion reconcile: status.approved/approvedAt/reviews/verdicts/quarantined from the records
- * bound to the ModelVersion (the shared rules in policy/mvstate), written only when it differs. */
+ * bound to the ModelVersion (the shared rules in policy/mvstate) and monitoring's quarantine
+ * (operator/quarantine: a quarantine breach in the status of a ModelDeployment serving it), written
+ * only when it differs. */
 #include "core/clock.h"
 #include "core/json.h"
+#include "core/log.h"
 #include "operator/approvals.h"
 #include "operator/opctx.h"
+#include "operator/quarantine.h"
 #include "operator/resources.h"
 
 void mg_op_mv_records(mg_operator *op, const json_t *mv, mg_mv_records *out) {
@@ -29,17 +33,36 @@ void mg_op_mv_verdict(mg_operator *op, const json_t *mv, mg_mv_verdict *out) {
     mg_op_mv_records_release(&rec);
 }
 
+/* mv as monitoring leaves it: quarantined by the breach of a ModelDeployment serving it, unless
+ * already quarantined (a new reference; mv itself when monitoring has nothing to add). */
+static json_t *with_monitoring(mg_operator *op, json_t *mv) {
+    if (mg_json_bool(mv, false, "status", "quarantined", NULL)) return json_incref(mv);
+    json_t *mds = mg_op_by_index(op, INF_MD, "mv", mg_json_str(mv, "metadata", "name", NULL),
+                                 mg_json_str(mv, "metadata", "namespace", NULL));
+    json_t *q = mg_monitoring_quarantine(mv, mds);
+    json_decref(mds);
+    json_t *out = q ? mg_monitoring_quarantine_apply(mv, q) : json_incref(mv);
+    json_decref(q);
+    return out;
+}
+
 int mg_op_reconcile_mv(mg_operator *op, const char *key, mg_error *err) {
-    json_t *mv = mg_store_get(mg_informer_store(op->inf[INF_MV]), key);
-    if (!mv) return 0;
+    json_t *cached = mg_store_get(mg_informer_store(op->inf[INF_MV]), key);
+    if (!cached) return 0;
+    json_t *mv = with_monitoring(op, cached); /* a newer release still wins (policy/mvstate) */
     mg_mv_records rec;
     mg_op_mv_records(op, mv, &rec);
     char now[40];
     mg_clock_rfc3339(mg_clock_wall_ms(), now, sizeof(now));
     json_t *status = mg_mv_status(&rec, now);
-    int rc = mg_op_write_status(op, &MG_GVR_MODELVERSIONS, mv, status, err);
+    int rc = mg_op_write_status(op, &MG_GVR_MODELVERSIONS, cached, status, err);
+    if (rc == 0 && !mg_json_bool(cached, false, "status", "quarantined", NULL) &&
+        mg_json_bool(status, false, "quarantined", NULL) && mg_json_get(status, "quarantineEvidence", NULL))
+        mg_log(MG_LOG_WARN, "model quarantined by monitoring", "modelversion", key, "reason",
+               mg_json_str(status, "quarantineReason", NULL), NULL);
     json_decref(status);
     mg_op_mv_records_release(&rec);
     json_decref(mv);
+    json_decref(cached);
     return rc;
 }

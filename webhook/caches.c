@@ -100,8 +100,7 @@ int mg_webhook_caches_new(mg_client *client, const char *group,
         [C_DSV] = {g, "v1alpha1", "datasetversions", true},  [C_TR] = {g, "v1alpha1", "trainingruns", true},
         [C_MD] = {g, "v1alpha1", "modeldeployments", true},  [C_DEPLOY] = {"apps", "v1", "deployments", true},
         [C_RS] = {"apps", "v1", "replicasets", true},        [C_STS] = {"apps", "v1", "statefulsets", true},
-        [C_RC] = {"", "v1", "replicationcontrollers", true},
-        [C_NS] = {"", "v1", "namespaces", false},
+        [C_RC] = {"", "v1", "replicationcontrollers", true}, [C_NS] = {"", "v1", "namespaces", false},
     };
     mg_webhook_caches *c = mg_xcalloc(1, sizeof *c);
     mg_informer_handlers none = {0};
@@ -136,30 +135,13 @@ int mg_webhook_caches_new(mg_client *client, const char *group,
 }
 
 int mg_webhook_caches_start(mg_webhook_caches *c, mg_error *err) {
-    for (int i = 0; i < C_COUNT; i++) {
-        int rc = mg_informer_start(c->inf[i], err);
-        if (rc) return rc;
-    }
-    return 0;
+    return mg_informers_start(c->inf, C_COUNT, err);
 }
 
-bool mg_webhook_caches_synced(mg_webhook_caches *c) {
-    for (int i = 0; i < C_COUNT; i++)
-        if (!mg_informer_has_synced(c->inf[i])) return false;
-    return true;
-}
+bool mg_webhook_caches_synced(mg_webhook_caches *c) { return mg_informers_synced(c->inf, C_COUNT); }
 
 bool mg_webhook_caches_wait_synced(mg_webhook_caches *c, long timeout_ms) {
-    int64_t deadline = mg_clock_mono_ms() + timeout_ms;
-    for (int i = 0; i < C_COUNT; i++) {
-        long left = -1;
-        if (timeout_ms >= 0) {
-            left = (long)(deadline - mg_clock_mono_ms());
-            if (left < 0) left = 0;
-        }
-        if (!mg_informer_wait_synced(c->inf[i], left)) return false;
-    }
-    return true;
+    return mg_informers_wait_synced(c->inf, C_COUNT, timeout_ms);
 }
 
 mg_policy_stores *mg_webhook_caches_stores(mg_webhook_caches *c) { return &c->stores; }

@@ -7,94 +7,65 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/flags.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "policy/config.h"
 #include "webhook/caches.h"
 #include "webhook/webhook.h"
 
-static void usage(FILE *f) {
-    fprintf(f, "Usage: modelgov-webhook [flags]\n"
-               "Validating admission webhook for modelgov (POST /validate, /healthz, /readyz, /metrics).\n"
-               "\n"
-               "  --kubeconfig PATH     kubeconfig for the watches (default: in-cluster or $KUBECONFIG)\n"
-               "  --context NAME        kubeconfig context to use\n"
-               "  --listen HOST:PORT    address to serve on (default :8443; port 0 picks a free port)\n"
-               "  --tls-cert PATH       serving certificate (PEM, chain after the leaf); reloaded on change\n"
-               "  --tls-key PATH        its private key (PEM); without --tls-cert/--tls-key: plain HTTP\n"
-               "  --config PATH         policy configuration (YAML)\n"
-               "  --log-format FORMAT   json or text (default json)\n"
-               "  --log-level LEVEL     debug, info, warn or error (default info)\n"
-               "  --threads N           service threads (default: one per CPU)\n"
-               "  --no-caches           do not watch the API server: every lookup finds nothing, so model\n"
-               "                        images are refused (serving tests and benchmarks only)\n"
-               "  --help                show this help\n"
-               "  --version             print the version\n");
-}
-
 typedef struct flags {
     const char *kubeconfig, *context, *listen, *tls_cert, *tls_key, *config, *log_format, *log_level;
-    int threads;
+    long threads;
     bool no_caches;
 } flags;
 
-/* Accepts "--name value" and "--name=value". Returns 1 when argv[*i] is that flag (value set),
- * 0 when not, -1 when the value is missing. */
-static int flag_value(int argc, char **argv, int *i, const char *name, const char **value) {
-    size_t n = strlen(name);
-    const char *a = argv[*i];
-    if (strncmp(a, name, n) != 0) return 0;
-    if (a[n] == '=') {
-        *value = a + n + 1;
-        return 1;
-    }
-    if (a[n] != '\0') return 0;
-    if (*i + 1 >= argc) return -1;
-    *value = argv[++*i];
-    return 1;
-}
+#define MAX_THREADS 64
 
+/* Parses argv into f (core/flags). Returns 0 to run, -1 after --help/--version, 2 for bad flags. */
 static int parse_flags(int argc, char **argv, flags *f) {
-    static const char *names[] = {"--kubeconfig", "--context",    "--listen",    "--tls-cert", "--tls-key",
-                                  "--config",     "--log-format", "--log-level", "--threads"};
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            usage(stdout);
-            exit(0);
-        }
-        if (!strcmp(argv[i], "--version")) {
-            printf("modelgov-webhook %s\n", MG_VERSION);
-            exit(0);
-        }
-        if (!strcmp(argv[i], "--no-caches")) {
-            f->no_caches = true;
-            continue;
-        }
-        const char *threads = NULL;
-        const char **slots[] = {&f->kubeconfig, &f->context,    &f->listen,    &f->tls_cert, &f->tls_key,
-                                &f->config,     &f->log_format, &f->log_level, &threads};
-        int matched = 0;
-        for (size_t k = 0; k < sizeof names / sizeof names[0] && !matched; k++) {
-            matched = flag_value(argc, argv, &i, names[k], slots[k]);
-            if (matched < 0) {
-                fprintf(stderr, "modelgov-webhook: flag %s needs a value\n", names[k]);
-                return 2;
-            }
-        }
-        if (!matched) {
-            fprintf(stderr, "modelgov-webhook: unknown flag %s\n", argv[i]);
-            usage(stderr);
-            return 2;
-        }
-        if (threads) {
-            char *end;
-            long v = strtol(threads, &end, 10);
-            if (*end || v < 1 || v > 64) {
-                fprintf(stderr, "modelgov-webhook: --threads %s: want 1..64\n", threads);
-                return 2;
-            }
-            f->threads = (int)v;
-        }
+    const mg_flag table[] = {
+        {"kubeconfig", MG_FLAG_STRING, &f->kubeconfig,
+         "kubeconfig for the watches (default: in-cluster or $KUBECONFIG)", NULL},
+        {"context", MG_FLAG_STRING, &f->context, "kubeconfig context to use", NULL},
+        {"listen", MG_FLAG_STRING, &f->listen, "HOST:PORT to serve on (port 0 picks a free port)", NULL},
+        {"tls-cert", MG_FLAG_STRING, &f->tls_cert,
+         "serving certificate (PEM, chain after the leaf); reloaded on change", NULL},
+        {"tls-key", MG_FLAG_STRING, &f->tls_key,
+         "its private key (PEM); without --tls-cert/--tls-key: plain HTTP", NULL},
+        {"config", MG_FLAG_STRING, &f->config, "policy configuration (YAML)", NULL},
+        {"log-format", MG_FLAG_STRING, &f->log_format, "json or text", NULL},
+        {"log-level", MG_FLAG_STRING, &f->log_level, "debug, info, warn or error", NULL},
+        {"threads", MG_FLAG_INT, &f->threads, "service threads (0: one per CPU)", NULL},
+        {"no-caches", MG_FLAG_BOOL, &f->no_caches,
+         "do not watch the API server: every lookup finds nothing, so model images are refused (serving "
+         "tests "
+         "and benchmarks only)",
+         NULL},
+    };
+    size_t n = sizeof(table) / sizeof(table[0]);
+    mg_error err;
+    int rc = mg_flags_parse(argc, argv, table, n, &err);
+    if (rc == MG_FLAGS_HELP) {
+        mg_flags_usage(
+            stdout,
+            "Usage: modelgov-webhook [flags]\nValidating admission webhook for modelgov (POST /validate, "
+            "/healthz, /readyz, /metrics).",
+            table, n);
+        return -1;
+    }
+    if (rc == MG_FLAGS_VERSION) {
+        printf("modelgov-webhook %s\n", MG_VERSION);
+        return -1;
+    }
+    if (rc) {
+        fprintf(stderr, "modelgov-webhook: %s (see --help)\n", err.message);
+        return 2;
+    }
+    if (f->threads < 0 || f->threads > MAX_THREADS) {
+        fprintf(stderr, "modelgov-webhook: --threads %ld: want 1..%d (0: one per CPU)\n", f->threads,
+                MAX_THREADS);
+        return 2;
     }
     return 0;
 }
@@ -103,7 +74,7 @@ int main(int argc, char **argv) {
     mg_mem_init();
     flags f = {.listen = ":8443", .log_format = "json", .log_level = "info"};
     int rc = parse_flags(argc, argv, &f);
-    if (rc) return rc;
+    if (rc) return rc < 0 ? 0 : rc;
     mg_log_format fmt;
     mg_log_level lvl;
     if (mg_log_parse_format(f.log_format, &fmt) != 0) {
@@ -146,7 +117,7 @@ int main(int argc, char **argv) {
     mg_webhook_options opt = {.listen = f.listen,
                               .tls_cert = f.tls_cert,
                               .tls_key = f.tls_key,
-                              .threads = f.threads,
+                              .threads = (int)f.threads,
                               .audit_json = fmt == MG_LOG_JSON,
                               .policy = &policy,
                               .index = &index};

@@ -38,7 +38,7 @@ typedef struct bench {
     pid_t fleet;
     mg_store *mds, *mvs, *podstore;
     pthread_mutex_t mu;
-    int64_t t0, t1;       /* the measured period (wall ms) */
+    int64_t t0, t1; /* the measured period (wall ms) */
     double *late, *late_healthy;
     size_t nlate, nhealthy, cap;
     unsigned long evals, judged;
@@ -54,7 +54,8 @@ static bool pod_is(long pod, long every, long rem) { return every > 0 && pod % e
 static bool faulty_model(const bench *b, long model) {
     for (long p = 0; p < b->pods; p++) {
         long pod = model * b->pods + p;
-        if (pod_is(pod, b->slow_every, 1) || (b->hang_every > 1 && pod_is(pod, b->hang_every, 2))) return true;
+        if (pod_is(pod, b->slow_every, 1) || (b->hang_every > 1 && pod_is(pod, b->hang_every, 2)))
+            return true;
     }
     return false;
 }
@@ -78,8 +79,8 @@ static void start_fleet(bench *b, const char *bin) {
     snprintf(features, sizeof(features), "%ld", b->features);
     snprintf(slow, sizeof(slow), "%ld", b->slow_every);
     snprintf(hang, sizeof(hang), "%ld", b->hang_every);
-    char *argv[] = {(char *)bin, "--pods", pods, "--features", features, "--slow-every", slow,
-                    "--hang-every", hang, "--slow-ms", "2000", NULL};
+    char *argv[] = {(char *)bin, "--pods",       pods, "--features", features, "--slow-every",
+                    slow,        "--hang-every", hang, "--slow-ms",  "2000",   NULL};
     if (posix_spawn(&b->fleet, bin, &fa, NULL, argv, environ)) {
         perror("bench_monitor: fleet-server");
         exit(1);
@@ -100,13 +101,13 @@ static json_t *baseline(long features) {
     for (long k = 0; k < features; k++) {
         char name[24];
         snprintf(name, sizeof(name), "f%ld", k);
-        json_array_append_new(fs, json_pack("{s:s, s:[i,i,i,i,i], s:[f,f,f,f,f,f]}", "name", name, "edges", 10, 20, 30,
-                                            40, 50, "proportions", 0.1, 0.2, 0.3, 0.2, 0.1, 0.1));
+        json_array_append_new(fs, json_pack("{s:s, s:[i,i,i,i,i], s:[f,f,f,f,f,f]}", "name", name, "edges",
+                                            10, 20, 30, 40, 50, "proportions", 0.1, 0.2, 0.3, 0.2, 0.1, 0.1));
     }
     return json_pack("{s:i, s:f, s:f, s:o, s:[{s:s, s:s, s:f, s:f}, {s:s, s:s, s:f, s:f}]}", "samples", 50000,
                      "accuracy", 0.9, "f1", 0.85, "features", fs, "groups", "attribute", "sex", "group", "f",
-                     "positiveRate", 0.4, "truePositiveRate", 0.9, "attribute", "sex", "group", "m", "positiveRate",
-                     0.44, "truePositiveRate", 0.9);
+                     "positiveRate", 0.4, "truePositiveRate", 0.9, "attribute", "sex", "group", "m",
+                     "positiveRate", 0.44, "truePositiveRate", 0.9);
 }
 
 /* 100 ModelVersions shared by the models, as in the 10,000-model cluster. */
@@ -136,9 +137,9 @@ static void fill_stores(bench *b) {
             "s:{s:s, s:s}}",
             "apiVersion", "mlops.modelgov.io/v1alpha1", "kind", "ModelDeployment", "metadata", "name", name,
             "namespace", "bench", "uid", name, "spec", "modelVersion", mvname, "port", b->port, "replicas",
-            (json_int_t)b->pods, "monitoring", "interval", interval, "window", "10m", "minSamples", 500, "warn",
-            "maxPSI", 0.1, "minAccuracy", 0.8, "minDisparateImpact", 0.8, "quarantine", "maxPSI", 0.25, "status",
-            "phase", "Serving", "servingModelVersion", mvname);
+            (json_int_t)b->pods, "monitoring", "interval", interval, "window", "10m", "minSamples", 500,
+            "warn", "maxPSI", 0.1, "minAccuracy", 0.8, "minDisparateImpact", 0.8, "quarantine", "maxPSI",
+            0.25, "status", "phase", "Serving", "servingModelVersion", mvname);
         mg_store_put(b->mds, md);
         json_decref(md);
         for (long p = 0; p < b->pods; p++) {
@@ -146,10 +147,11 @@ static void fill_stores(bench *b) {
             char pname[40], ip[32];
             snprintf(pname, sizeof(pname), "%s-%ld", name, p);
             snprintf(ip, sizeof(ip), "127.%ld.%ld.%ld", 1 + pod / 65536, pod / 256 % 256, pod % 256);
-            json_t *po = json_pack("{s:s, s:s, s:{s:s, s:s, s:s, s:{s:s}}, s:{s:s, s:s, s:[{s:s, s:s}]}}",
-                                   "apiVersion", "v1", "kind", "Pod", "metadata", "name", pname, "namespace", "bench",
-                                   "uid", pname, "labels", "mlops.modelgov.io/modeldeployment", name, "status",
-                                   "phase", "Running", "podIP", ip, "conditions", "type", "Ready", "status", "True");
+            json_t *po =
+                json_pack("{s:s, s:s, s:{s:s, s:s, s:s, s:{s:s}}, s:{s:s, s:s, s:[{s:s, s:s}]}}",
+                          "apiVersion", "v1", "kind", "Pod", "metadata", "name", pname, "namespace", "bench",
+                          "uid", pname, "labels", "mlops.modelgov.io/modeldeployment", name, "status",
+                          "phase", "Running", "podIP", ip, "conditions", "type", "Ready", "status", "True");
             mg_store_put(b->podstore, po);
             json_decref(po);
         }
@@ -217,8 +219,9 @@ int main(int argc, char **argv) {
     mg_mem_init();
     mg_log_configure(MG_LOG_TEXT, MG_LOG_ERROR);
     if (argc < 2) {
-        fprintf(stderr, "usage: bench_monitor FLEET_SERVER [models pods features interval_s measure_s slow_every "
-                        "hang_every]\n");
+        fprintf(stderr,
+                "usage: bench_monitor FLEET_SERVER [models pods features interval_s measure_s slow_every "
+                "hang_every]\n");
         return 2;
     }
     struct rlimit rl; /* one socket per keep-alive connection */
@@ -281,13 +284,14 @@ int main(int argc, char **argv) {
            "\"cpu_s\":%.2f,\"cpu_ms_per_eval\":%.3f,\"fleet_cpu_s\":%.2f,\"fleet_cpu_ms_per_scrape\":%.3f,"
            "\"scrapes\":%lu,\"scrape_failures\":%lu,\"skipped\":%lu,\"connections_per_scrape\":%.3f,"
            "\"rss_mb\":%.1f,\"rss_stores_mb\":%.1f,\"window_kb_per_model\":%.1f}\n",
-           b.models, b.pods, b.features, b.interval_s, b.measure_s, evals, (double)evals / (double)b.measure_s,
-           b.judged, (double)b.models / (double)b.interval_s, pct(b.late, b.nlate, 0.5), pct(b.late, b.nlate, 0.99),
-           b.nlate ? b.late[b.nlate - 1] : 0, pct(b.late_healthy, b.nhealthy, 0.99),
-           b.nhealthy ? b.late_healthy[b.nhealthy - 1] : 0, cpu, evals ? cpu * 1000 / (double)evals : 0, fcpu,
-           scrapes ? fcpu * 1000 / (double)scrapes : 0, scrapes, s1.scrape_failures - s0.scrape_failures,
-           s1.skipped - s0.skipped, scrapes ? (double)(s1.connections - s0.connections) / (double)scrapes : 0,
-           (double)rss / 1024, (double)rss_stores / 1024, (double)s1.window_bytes / 1024 / (double)b.models);
+           b.models, b.pods, b.features, b.interval_s, b.measure_s, evals,
+           (double)evals / (double)b.measure_s, b.judged, (double)b.models / (double)b.interval_s,
+           pct(b.late, b.nlate, 0.5), pct(b.late, b.nlate, 0.99), b.nlate ? b.late[b.nlate - 1] : 0,
+           pct(b.late_healthy, b.nhealthy, 0.99), b.nhealthy ? b.late_healthy[b.nhealthy - 1] : 0, cpu,
+           evals ? cpu * 1000 / (double)evals : 0, fcpu, scrapes ? fcpu * 1000 / (double)scrapes : 0, scrapes,
+           s1.scrape_failures - s0.scrape_failures, s1.skipped - s0.skipped,
+           scrapes ? (double)(s1.connections - s0.connections) / (double)scrapes : 0, (double)rss / 1024,
+           (double)rss_stores / 1024, (double)s1.window_bytes / 1024 / (double)b.models);
     pthread_mutex_unlock(&b.mu);
     kill(b.fleet, SIGTERM);
     waitpid(b.fleet, NULL, 0);
