@@ -449,6 +449,85 @@ static void register_metrics(mg_operator *op, mg_metrics *m) {
         op->m_reconciles = NULL; /* a registration failed (logged by the registry): run without metrics */
 }
 
+/* One informer per resource the operator reads, with the handlers that wake its queues. */
+static void new_informers(mg_operator *op, mg_client *c) {
+    static const mg_gvr *const gvrs[INF_COUNT] = {
+        [INF_MV] = &MG_GVR_MODELVERSIONS,
+        [INF_MREV] = &MG_GVR_MODELREVIEWS,
+        [INF_MD] = &MG_GVR_MODELDEPLOYMENTS,
+        [INF_DEPLOY] = &MG_GVR_DEPLOYMENTS,
+        [INF_SVC] = &MG_GVR_SERVICES,
+        [INF_DSV] = &MG_GVR_DATASETVERSIONS,
+        [INF_TR] = &MG_GVR_TRAININGRUNS,
+        [INF_JOB] = &MG_GVR_JOBS,
+        [INF_POD] = &MG_GVR_PODS,
+    };
+    static const mg_transform_fn transforms[INF_COUNT] = {
+        [INF_POD] = trim_pod, [INF_DEPLOY] = trim_deployment, [INF_SVC] = trim_service, [INF_JOB] = trim_job};
+    const mg_informer_handlers h[INF_COUNT] = {
+        [INF_MV] = {on_mv, on_mv_update, on_mv, op},
+        [INF_MREV] = {on_review, on_review_update, on_review, op},
+        [INF_MD] = {on_md, on_md_update, on_md_delete, op},
+        [INF_DEPLOY] = {on_owned, on_owned_update, on_owned, op},
+        [INF_SVC] = {on_owned, on_owned_update, on_owned, op},
+        [INF_DSV] = {on_dsv, on_dsv_update, NULL, op},
+        [INF_TR] = {on_tr, on_tr_update, NULL, op},
+        [INF_JOB] = {on_owned, on_owned_update, on_owned, op},
+        [INF_POD] = {NULL, NULL, NULL, op}, /* read by monitoring only */
+    };
+    for (int i = 0; i < INF_COUNT; i++) {
+        mg_informer_opts o = {
+            .namespace = op->namespace, .resync_ms = op->resync_ms, .transform = transforms[i]};
+        if (i == INF_DEPLOY || i == INF_SVC || i == INF_JOB)
+            o.label_selector = MG_LABEL_MANAGED_BY "=" MG_MANAGER_NAME;
+        if (i == INF_POD) o.label_selector = MG_LABEL_MODELDEPLOYMENT; /* the model pods only */
+        /* Kept as compact text (~6x less memory than jansson trees; a read parses, ~5 us per
+         * object). ModelVersions and reviews stay as shared trees: every reconcile reads them. */
+        o.compact_store = i != INF_MV && i != INF_MREV;
+        op->inf[i] = mg_informer_new(c, gvrs[i], &o, &h[i]);
+    }
+}
+
+static int add_indexes(mg_operator *op, mg_error *err) {
+    static const struct {
+        int informer;
+        const char *name;
+        mg_index_fn fn;
+    } indexes[] = {
+        {INF_MD, "mv", md_by_mv},
+        {INF_MD, "phase", md_by_phase},
+        {INF_MD, "retrainingAuto", md_retraining_auto},
+        {INF_MD, "retrainingRun", md_by_retraining_run},
+        {INF_MV, "quarantined", mv_quarantined},
+        {INF_MV, "uid", mv_by_uid},
+        {INF_MV, "digest", mv_by_digest},
+        {INF_MV, "trainingRun", mv_by_training_run},
+        {INF_MREV, "uid", review_by_uid},
+        {INF_MREV, "digest", review_by_digest},
+        {INF_MREV, "md", review_by_md},
+        {INF_POD, "md", pod_by_md},
+    };
+    for (size_t i = 0; i < sizeof(indexes) / sizeof(indexes[0]); i++)
+        if (mg_informer_add_index(op->inf[indexes[i].informer], indexes[i].name, indexes[i].fn))
+            return mg_error_set(err, MG_EINVAL, "operator: cannot register the cache index %s",
+                                indexes[i].name);
+    return 0;
+}
+
+static int new_monitor(mg_operator *op, const mg_operator_config *cfg, mg_error *err) {
+    mg_monitor_deps md = {.modeldeployments = mg_informer_store(op->inf[INF_MD]),
+                          .modelversions = mg_informer_store(op->inf[INF_MV]),
+                          .pods = mg_informer_store(op->inf[INF_POD]),
+                          .newest_release_ms = newest_release_ms,
+                          .enqueue = enqueue_md,
+                          .ud = op,
+                          .metrics = cfg->metrics,
+                          .alertmanager_url = cfg->alertmanager_url,
+                          .max_in_flight = cfg->max_scrapes_in_flight,
+                          .scrape_timeout_ms = cfg->scrape_timeout_ms};
+    return mg_monitor_new(&md, &op->monitor, err);
+}
+
 int mg_operator_new(mg_client *c, const mg_operator_config *cfg, mg_operator **out, mg_error *err) {
     mg_operator *op = mg_xcalloc(1, sizeof(*op));
     op->client = c;
@@ -462,70 +541,9 @@ int mg_operator_new(mg_client *c, const mg_operator_config *cfg, mg_operator **o
     if (cfg->metrics) register_metrics(op, cfg->metrics);
     for (int q = 0; q < Q_COUNT; q++)
         op->queue[q] = mg_wq_new(NULL);
-
-    const mg_gvr *gvrs[INF_COUNT] = {
-        [INF_MV] = &MG_GVR_MODELVERSIONS,
-        [INF_MREV] = &MG_GVR_MODELREVIEWS,
-        [INF_MD] = &MG_GVR_MODELDEPLOYMENTS,
-        [INF_DEPLOY] = &MG_GVR_DEPLOYMENTS,
-        [INF_SVC] = &MG_GVR_SERVICES,
-        [INF_DSV] = &MG_GVR_DATASETVERSIONS,
-        [INF_TR] = &MG_GVR_TRAININGRUNS,
-        [INF_JOB] = &MG_GVR_JOBS,
-        [INF_POD] = &MG_GVR_PODS,
-    };
-    const mg_informer_handlers h[INF_COUNT] = {
-        [INF_MV] = {on_mv, on_mv_update, on_mv, op},
-        [INF_MREV] = {on_review, on_review_update, on_review, op},
-        [INF_MD] = {on_md, on_md_update, on_md_delete, op},
-        [INF_DEPLOY] = {on_owned, on_owned_update, on_owned, op},
-        [INF_SVC] = {on_owned, on_owned_update, on_owned, op},
-        [INF_DSV] = {on_dsv, on_dsv_update, NULL, op},
-        [INF_TR] = {on_tr, on_tr_update, NULL, op},
-        [INF_JOB] = {on_owned, on_owned_update, on_owned, op},
-        [INF_POD] = {NULL, NULL, NULL, op}, /* read by monitoring only */
-    };
-    for (int i = 0; i < INF_COUNT; i++) {
-        mg_informer_opts o = {.namespace = op->namespace, .resync_ms = op->resync_ms};
-        if (i == INF_DEPLOY || i == INF_SVC || i == INF_JOB)
-            o.label_selector = MG_LABEL_MANAGED_BY "=" MG_MANAGER_NAME;
-        if (i == INF_POD) o.label_selector = MG_LABEL_MODELDEPLOYMENT; /* the model pods only */
-        static const mg_transform_fn transforms[INF_COUNT] = {[INF_POD] = trim_pod,
-                                                              [INF_DEPLOY] = trim_deployment,
-                                                              [INF_SVC] = trim_service,
-                                                              [INF_JOB] = trim_job};
-        o.transform = transforms[i];
-        /* Kept as compact text (~6x less memory than jansson trees; a read parses, ~5 us per
-         * object). ModelVersions and reviews stay as shared trees: every reconcile reads them. */
-        o.compact_store = i != INF_MV && i != INF_MREV;
-        op->inf[i] = mg_informer_new(c, gvrs[i], &o, &h[i]);
-    }
-    if (mg_informer_add_index(op->inf[INF_MD], "mv", md_by_mv) ||
-        mg_informer_add_index(op->inf[INF_MD], "phase", md_by_phase) ||
-        mg_informer_add_index(op->inf[INF_MD], "retrainingAuto", md_retraining_auto) ||
-        mg_informer_add_index(op->inf[INF_MV], "quarantined", mv_quarantined) ||
-        mg_informer_add_index(op->inf[INF_MD], "retrainingRun", md_by_retraining_run) ||
-        mg_informer_add_index(op->inf[INF_MREV], "uid", review_by_uid) ||
-        mg_informer_add_index(op->inf[INF_MREV], "digest", review_by_digest) ||
-        mg_informer_add_index(op->inf[INF_MV], "uid", mv_by_uid) ||
-        mg_informer_add_index(op->inf[INF_MV], "digest", mv_by_digest) ||
-        mg_informer_add_index(op->inf[INF_MV], "trainingRun", mv_by_training_run) ||
-        mg_informer_add_index(op->inf[INF_POD], "md", pod_by_md) ||
-        mg_informer_add_index(op->inf[INF_MREV], "md", review_by_md)) {
-        mg_operator_free(op);
-        return mg_error_set(err, MG_EINVAL, "operator: cannot register cache indexes");
-    }
-    mg_monitor_deps md = {.modeldeployments = mg_informer_store(op->inf[INF_MD]),
-                          .modelversions = mg_informer_store(op->inf[INF_MV]),
-                          .pods = mg_informer_store(op->inf[INF_POD]),
-                          .newest_release_ms = newest_release_ms,
-                          .enqueue = enqueue_md,
-                          .ud = op,
-                          .metrics = cfg->metrics,
-                          .alertmanager_url = cfg->alertmanager_url,
-                          .max_in_flight = cfg->max_scrapes_in_flight,
-                          .scrape_timeout_ms = cfg->scrape_timeout_ms};
-    int rc = mg_monitor_new(&md, &op->monitor, err);
+    new_informers(op, c);
+    int rc = add_indexes(op, err);
+    if (!rc) rc = new_monitor(op, cfg, err);
     if (rc) {
         mg_operator_free(op);
         return rc;

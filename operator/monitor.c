@@ -192,7 +192,8 @@ static void drop_gauges(md_state *s) {
  * modelgov report's plots) never mixes with the figures of the version before it. */
 static void set_gauges(mg_monitor *m, md_state *s, const json_t *md, const mg_eval_result *r) {
     if (!m->g_psi) return;
-    const char *ns = mg_json_str(md, "metadata", "namespace", NULL), *name = mg_json_str(md, "metadata", "name", NULL);
+    const char *ns = mg_json_str(md, "metadata", "namespace", NULL),
+               *name = mg_json_str(md, "metadata", "name", NULL);
     const char *mv = s->mv_name;
     gauge(s, m->g_samples, (const char *[]){ns, name, mv}, r->samples);
     if (r->has_accuracy) gauge(s, m->g_acc, (const char *[]){ns, name, mv}, r->accuracy);
@@ -203,18 +204,22 @@ static void set_gauges(mg_monitor *m, md_state *s, const json_t *md, const mg_ev
     for (size_t i = 0; i < r->nfairness; i++) {
         const mg_eval_fairness *f = &r->fairness[i];
         if (f->has_dp)
-            gauge(s, m->g_fair, (const char *[]){ns, name, mv, f->attribute, "demographic_parity_diff"}, f->dp_diff);
+            gauge(s, m->g_fair, (const char *[]){ns, name, mv, f->attribute, "demographic_parity_diff"},
+                  f->dp_diff);
         if (f->has_di)
-            gauge(s, m->g_fair, (const char *[]){ns, name, mv, f->attribute, "disparate_impact"}, f->disparate_impact);
+            gauge(s, m->g_fair, (const char *[]){ns, name, mv, f->attribute, "disparate_impact"},
+                  f->disparate_impact);
         if (f->has_eo)
-            gauge(s, m->g_fair, (const char *[]){ns, name, mv, f->attribute, "equal_opportunity_diff"}, f->eo_diff);
+            gauge(s, m->g_fair, (const char *[]){ns, name, mv, f->attribute, "equal_opportunity_diff"},
+                  f->eo_diff);
     }
 }
 
 static void register_metrics(mg_monitor *m, mg_metrics *r) {
     static const char *const md_l[] = {"namespace", "modeldeployment", "modelversion", NULL};
     static const char *const feat_l[] = {"namespace", "modeldeployment", "modelversion", "feature", NULL};
-    static const char *const fair_l[] = {"namespace", "modeldeployment", "modelversion", "attribute", "metric", NULL};
+    static const char *const fair_l[] = {"namespace", "modeldeployment", "modelversion",
+                                         "attribute", "metric",          NULL};
     static const char *const res_l[] = {"result", NULL};
     static const double lateness[] = {0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
     m->g_psi = mg_metrics_gauge(r, "modelgov_model_psi", "PSI of a feature over the window.", feat_l);
@@ -462,10 +467,13 @@ static void post_alerts(mg_monitor *m, json_t *batch) {
     json_decref(batch);
 }
 
+/* A pod's (or a query's) timeout: the configured one, never more than the interval. */
+static long timeout_of(const mg_monitor *m, const job *j) {
+    return j->spec->interval_ms < m->scrape_timeout_ms ? (long)j->spec->interval_ms : m->scrape_timeout_ms;
+}
+
 /* Scrapes the ready pods of the ModelDeployment (the pods cache, by its label). */
-static void collect_pods(mg_monitor *m, job *j) {
-    const char *ns = mg_json_str(j->md, "metadata", "namespace", NULL);
-    const char *name = mg_json_str(j->md, "metadata", "name", NULL);
+static void collect_pods(mg_monitor *m, job *j, const char *ns, const char *name) {
     json_t *pods = mg_store_by_index(m->d.pods, "md", name);
     long long port = mg_plan_port(j->md);
     size_t n = 0, cap = json_array_size(pods);
@@ -484,13 +492,11 @@ static void collect_pods(mg_monitor *m, job *j) {
         n++;
     }
     if (!j->s->window) j->s->window = mg_window_new();
-    long timeout =
-        j->spec->interval_ms < m->scrape_timeout_ms ? (long)j->spec->interval_ms : m->scrape_timeout_ms;
     atomic_fetch_add(&m->scrapes, n);
     m->targets += n - j->s->targets; /* the pods of every model, as last seen */
     j->s->targets = n;
     bool keep_alive = m->targets <= (size_t)mg_fetch_max_idle(m->fetch);
-    mg_collect_scrape(m->fetch, j->s->window, targets, n, timeout, keep_alive, j->started_ms,
+    mg_collect_scrape(m->fetch, j->s->window, targets, n, timeout_of(m, j), keep_alive, j->started_ms,
                       j->spec->window_ms, on_collected, j);
     for (size_t k = 0; k < n; k++)
         free(urls[k]);
@@ -499,15 +505,11 @@ static void collect_pods(mg_monitor *m, job *j) {
     json_decref(pods);
 }
 
-static void collect_prometheus(mg_monitor *m, job *j) {
-    const char *ns = mg_json_str(j->md, "metadata", "namespace", NULL);
-    const char *name = mg_json_str(j->md, "metadata", "name", NULL);
+static void collect_prometheus(mg_monitor *m, job *j, const char *ns, const char *name) {
     char *sel = j->spec->prometheus_selector ? mg_xstrdup(j->spec->prometheus_selector)
                                              : mg_xasprintf("{namespace=\"%s\",pod=~\"%s-.*\"}", ns, name);
-    long timeout =
-        j->spec->interval_ms < m->scrape_timeout_ms ? (long)j->spec->interval_ms : m->scrape_timeout_ms;
-    mg_collect_prometheus(m->fetch, j->spec->prometheus_url, sel, j->spec->window_ms, timeout, on_collected,
-                          j);
+    mg_collect_prometheus(m->fetch, j->spec->prometheus_url, sel, j->spec->window_ms, timeout_of(m, j),
+                          on_collected, j);
     free(sel);
 }
 
@@ -555,10 +557,11 @@ static void start_judging(mg_monitor *m, md_state *s, json_t *md, int64_t due, i
         return;
     }
     s->busy = true;
+    const char *name = mg_json_str(md, "metadata", "name", NULL);
     if (j->spec->source == MG_MONITOR_PROMETHEUS)
-        collect_prometheus(m, j);
+        collect_prometheus(m, j, ns, name);
     else
-        collect_pods(m, j);
+        collect_pods(m, j, ns, name);
 }
 
 /* s is due at `due`: schedule the next one, then evaluate unless it is not ours or not serving. */

@@ -20,11 +20,11 @@ static const json_t *quarantine_breach(const json_t *md) {
 static char *reason_of(const json_t *md, const json_t *b) {
     const char *subject = mg_json_str(b, "feature", NULL);
     if (!subject) subject = mg_json_str(b, "attribute", NULL);
-    return mg_xasprintf("monitoring of ModelDeployment %s: %s%s%s %.4g breaches the quarantine threshold %.4g",
-                        mg_json_str(md, "metadata", "name", NULL), mg_json_str(b, "metric", NULL),
-                        subject ? " of " : "", subject ? subject : "",
-                        json_number_value(json_object_get(b, "value")),
-                        json_number_value(json_object_get(b, "threshold")));
+    return mg_xasprintf(
+        "monitoring of ModelDeployment %s: %s%s%s %.4g breaches the quarantine threshold %.4g",
+        mg_json_str(md, "metadata", "name", NULL), mg_json_str(b, "metric", NULL), subject ? " of " : "",
+        subject ? subject : "", json_number_value(json_object_get(b, "value")),
+        json_number_value(json_object_get(b, "threshold")));
 }
 
 json_t *mg_monitoring_quarantine(const json_t *mv, const json_t *mds) {
@@ -48,7 +48,8 @@ json_t *mg_monitoring_quarantine(const json_t *mv, const json_t *mds) {
     if (!best) return NULL;
     char *reason = reason_of(best_md, best);
     json_t *evidence = json_object();
-    json_object_set_new(evidence, "modelDeployment", json_string(mg_json_str(best_md, "metadata", "name", NULL)));
+    json_object_set_new(evidence, "modelDeployment",
+                        json_string(mg_json_str(best_md, "metadata", "name", NULL)));
     json_t *evaluation = mg_json_get(best_md, "status", "lastEvaluation", NULL);
     if (evaluation) json_object_set(evidence, "evaluation", evaluation);
     json_object_set(evidence, "breaches", mg_json_get(best_md, "status", "breaches", NULL));

@@ -67,6 +67,25 @@ static int parse_flags(int argc, char **argv, flags *f) {
                 MAX_THREADS);
         return 2;
     }
+    if ((f->tls_cert == NULL) != (f->tls_key == NULL)) {
+        fprintf(stderr, "modelgov-webhook: --tls-cert and --tls-key go together\n");
+        return 2;
+    }
+    return 0;
+}
+
+/* Logging as the flags say; 2 for a bad format or level. */
+static int configure_logging(const flags *f, mg_log_format *fmt) {
+    mg_log_level lvl;
+    if (mg_log_parse_format(f->log_format, fmt) != 0) {
+        fprintf(stderr, "modelgov-webhook: --log-format %s: want json or text\n", f->log_format);
+        return 2;
+    }
+    if (mg_log_parse_level(f->log_level, &lvl) != 0) {
+        fprintf(stderr, "modelgov-webhook: --log-level %s: want debug, info, warn or error\n", f->log_level);
+        return 2;
+    }
+    mg_log_configure(*fmt, lvl);
     return 0;
 }
 
@@ -76,20 +95,7 @@ int main(int argc, char **argv) {
     int rc = parse_flags(argc, argv, &f);
     if (rc) return rc < 0 ? 0 : rc;
     mg_log_format fmt;
-    mg_log_level lvl;
-    if (mg_log_parse_format(f.log_format, &fmt) != 0) {
-        fprintf(stderr, "modelgov-webhook: --log-format %s: want json or text\n", f.log_format);
-        return 2;
-    }
-    if (mg_log_parse_level(f.log_level, &lvl) != 0) {
-        fprintf(stderr, "modelgov-webhook: --log-level %s: want debug, info, warn or error\n", f.log_level);
-        return 2;
-    }
-    mg_log_configure(fmt, lvl);
-    if ((f.tls_cert == NULL) != (f.tls_key == NULL)) {
-        fprintf(stderr, "modelgov-webhook: --tls-cert and --tls-key go together\n");
-        return 2;
-    }
+    if (configure_logging(&f, &fmt)) return 2;
     mg_error err;
     mg_policy_config policy;
     if (f.config) {

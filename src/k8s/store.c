@@ -294,48 +294,39 @@ json_t *mg_store_list(mg_store *s) {
     return arr;
 }
 
-json_t *mg_store_by_index(mg_store *s, const char *index, const char *value) {
+/* The set of objects filed under value in index `index` (key → entry), or NULL; under the lock. */
+static mg_strmap *index_set(mg_store *s, const char *index, const char *value) {
+    for (int i = 0; i < s->nidx; i++)
+        if (!strcmp(s->idx[i].name, index)) return mg_strmap_get(s->idx[i].by_value, value);
+    return NULL;
+}
+
+/* The objects (or only their keys) filed under value in index `index`, as a new array. */
+static json_t *index_collect(mg_store *s, const char *index, const char *value, bool keys_only) {
     json_t *arr = json_array();
     pthread_rwlock_rdlock(&s->lock);
-    for (int i = 0; i < s->nidx; i++) {
-        if (strcmp(s->idx[i].name, index)) continue;
-        mg_strmap *set = mg_strmap_get(s->idx[i].by_value, value);
-        if (!set) break;
-        mg_strmap_iter it = {0};
-        void *v;
-        while (mg_strmap_next(set, &it, NULL, &v))
-            json_array_append_new(arr, materialize(v));
-        break;
-    }
+    mg_strmap *set = index_set(s, index, value);
+    mg_strmap_iter it = {0};
+    const char *k;
+    void *v;
+    while (set && mg_strmap_next(set, &it, &k, &v))
+        json_array_append_new(arr, keys_only ? json_string(k) : materialize(v));
     pthread_rwlock_unlock(&s->lock);
     return arr;
+}
+
+json_t *mg_store_by_index(mg_store *s, const char *index, const char *value) {
+    return index_collect(s, index, value, false);
 }
 
 json_t *mg_store_index_keys(mg_store *s, const char *index, const char *value) {
-    json_t *arr = json_array();
-    pthread_rwlock_rdlock(&s->lock);
-    for (int i = 0; i < s->nidx; i++) {
-        if (strcmp(s->idx[i].name, index)) continue;
-        mg_strmap *set = mg_strmap_get(s->idx[i].by_value, value);
-        mg_strmap_iter it = {0};
-        const char *k;
-        while (set && mg_strmap_next(set, &it, &k, NULL))
-            json_array_append_new(arr, json_string(k));
-        break;
-    }
-    pthread_rwlock_unlock(&s->lock);
-    return arr;
+    return index_collect(s, index, value, true);
 }
 
 size_t mg_store_index_count(mg_store *s, const char *index, const char *value) {
-    size_t n = 0;
     pthread_rwlock_rdlock(&s->lock);
-    for (int i = 0; i < s->nidx; i++) {
-        if (strcmp(s->idx[i].name, index)) continue;
-        mg_strmap *set = mg_strmap_get(s->idx[i].by_value, value);
-        n = set ? mg_strmap_len(set) : 0;
-        break;
-    }
+    mg_strmap *set = index_set(s, index, value);
+    size_t n = set ? mg_strmap_len(set) : 0;
     pthread_rwlock_unlock(&s->lock);
     return n;
 }

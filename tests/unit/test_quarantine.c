@@ -16,15 +16,15 @@
 static json_t *md(const char *name, const char *serving, const char *level, const char *since) {
     json_t *o = json_pack("{s:{s:s, s:s}, s:{s:s, s:{s:f}}}", "metadata", "name", name, "namespace", "ns",
                           "status", "servingModelVersion", serving, "lastEvaluation", "maxPSI", 0.9);
-    json_t *b = json_pack("[{s:s, s:s, s:s, s:f, s:f, s:s}]", "metric", "maxPSI", "level", level, "feature", "age",
-                          "value", 0.9, "threshold", 0.25, "since", since);
+    json_t *b = json_pack("[{s:s, s:s, s:s, s:f, s:f, s:s}]", "metric", "maxPSI", "level", level, "feature",
+                          "age", "value", 0.9, "threshold", 0.25, "since", since);
     json_object_set_new(json_object_get(o, "status"), "breaches", b);
     return o;
 }
 
 static json_t *mv(void) {
-    return json_pack("{s:{s:s, s:s, s:s}, s:{s:s, s:s, s:s}}", "metadata", "name", "fraud-1", "namespace", "ns",
-                     "uid", "u1", "spec", "model", "fraud", "version", "1", "digest", "sha256:aa");
+    return json_pack("{s:{s:s, s:s, s:s}, s:{s:s, s:s, s:s}}", "metadata", "name", "fraud-1", "namespace",
+                     "ns", "uid", "u1", "spec", "model", "fraud", "version", "1", "digest", "sha256:aa");
 }
 
 static void test_earliest_serving_breach(void **state) {
@@ -38,7 +38,8 @@ static void test_earliest_serving_breach(void **state) {
     assert_non_null(q);
     assert_string_equal(mg_json_str(q, "quarantinedAt", NULL), "2026-12-01T10:02:00Z");
     assert_string_equal(mg_json_str(q, "quarantineEvidence", "modelDeployment", NULL), "d");
-    assert_non_null(strstr(mg_json_str(q, "quarantineReason", NULL), "maxPSI of age 0.9 breaches the quarantine"));
+    assert_non_null(
+        strstr(mg_json_str(q, "quarantineReason", NULL), "maxPSI of age 0.9 breaches the quarantine"));
     json_t *applied = mg_monitoring_quarantine_apply(m, q);
     assert_true(mg_json_bool(applied, false, "status", "quarantined", NULL));
     assert_false(mg_json_bool(m, false, "status", "quarantined", NULL)); /* the input is not touched */
@@ -60,10 +61,10 @@ static void test_release_wins_when_newer(void **state) {
     json_t *applied = mg_monitoring_quarantine_apply(m, q);
     const char *times[2] = {"2026-12-01T10:00:00Z", "2026-12-01T10:30:00Z"};
     for (int later = 0; later < 2; later++) {
-        json_t *release = json_pack("[{s:{s:s, s:s, s:s}, s:{s:s, s:s, s:s, s:s, s:s, s:s}}]", "metadata", "name",
-                                    "rel", "namespace", "ns", "creationTimestamp", times[later], "spec", "kind",
-                                    "incident", "verdict", "release", "reviewer", "alice", "modelVersion", "fraud-1",
-                                    "modelVersionUID", "u1", "digest", "sha256:aa");
+        json_t *release = json_pack(
+            "[{s:{s:s, s:s, s:s}, s:{s:s, s:s, s:s, s:s, s:s, s:s}}]", "metadata", "name", "rel", "namespace",
+            "ns", "creationTimestamp", times[later], "spec", "kind", "incident", "verdict", "release",
+            "reviewer", "alice", "modelVersion", "fraud-1", "modelVersionUID", "u1", "digest", "sha256:aa");
         mg_mv_records rec = {.mv = applied, .reviews = release, .incidents = release};
         json_t *status = mg_mv_status(&rec, "2026-12-01T11:00:00Z");
         assert_int_equal(mg_json_bool(status, false, "quarantined", NULL), !later);
