@@ -365,7 +365,6 @@ static void take_inbox(mg_monitor *m, int64_t now) {
     mg_strmap *items = m->inbox;
     bool rescan_asked = m->rescan_asked;
     m->inbox = mg_strmap_new();
-    m->baselines = mg_strmap_new();
     m->rescan_asked = false;
     pthread_mutex_unlock(&m->inbox_mu);
     mg_strmap_iter it = {0};
