@@ -26,6 +26,7 @@
 
 typedef struct reg {
     char *host;
+    mg_strlist names; /* canonical hosts this entry answers for (policy/config.h) */
     char *ca_file;
     bool plain_http;
     char *basic; /* base64(user:password) or NULL */
@@ -446,14 +447,13 @@ out:
 
 /* ---------------------------------------------------------------- resolution */
 
+/* The entry for a reference's domain, by canonical host (so 127.0.0.1:05000 finds the entry of
+ * localhost:5000, and docker.io the one of index.docker.io). */
 static const reg *find_reg(const mg_oci_client *c, const char *domain) {
-    const char *endpoint = mg_oci_endpoint_host(domain);
+    char canon[MG_IMAGEREF_CANON_MAX + 1];
+    if (mg_imageref_canonical_host(domain, canon, sizeof canon) != 0) return NULL;
     for (size_t i = 0; i < c->n_regs; i++)
-        if (!strcasecmp(c->regs[i].host, domain) || !strcasecmp(c->regs[i].host, endpoint))
-            return &c->regs[i];
-    if (!strcmp(domain, "docker.io"))
-        for (size_t i = 0; i < c->n_regs; i++)
-            if (!strcasecmp(c->regs[i].host, "index.docker.io")) return &c->regs[i];
+        if (mg_strlist_contains(&c->regs[i].names, canon)) return &c->regs[i];
     return NULL;
 }
 
@@ -715,6 +715,12 @@ int mg_oci_client_new(const mg_oci_options *opt, mg_oci_client **out, mg_error *
     for (size_t i = 0; i < c->n_regs; i++) {
         const mg_registry_config *rc = &opt->registries[i];
         c->regs[i].host = mg_xstrdup(rc->host ? rc->host : "");
+        for (size_t k = 0; k < rc->names.len; k++)
+            mg_strlist_push(&c->regs[i].names, rc->names.items[k]);
+        char canon[MG_IMAGEREF_CANON_MAX + 1];
+        if (rc->host && mg_imageref_canonical_host(rc->host, canon, sizeof canon) == 0 &&
+            !mg_strlist_contains(&c->regs[i].names, canon))
+            mg_strlist_push(&c->regs[i].names, canon);
         c->regs[i].ca_file = rc->ca_file ? mg_xstrdup(rc->ca_file) : NULL;
         c->regs[i].plain_http = rc->plain_http;
         int lrc = rc->credentials_file ? load_credentials(&c->regs[i], rc->credentials_file, err) : 0;
@@ -743,6 +749,7 @@ void mg_oci_client_free(mg_oci_client *c) {
     }
     for (size_t i = 0; i < c->n_regs; i++) {
         free(c->regs[i].host);
+        mg_strlist_free(&c->regs[i].names);
         free(c->regs[i].ca_file);
         free(c->regs[i].basic);
     }

@@ -10,6 +10,7 @@
 #include "core/json.h"
 #include "core/mem.h"
 #include "policy/approval.h"
+#include "policy/identity.h"
 #include "policy/mvstate.h"
 
 typedef struct actx {
@@ -138,9 +139,35 @@ typedef struct image_result {
     const json_t *mv; /* the ModelVersion it maps to (borrowed from keep) */
 } image_result;
 
-static bool under_any_prefix(const mg_policy_config *cfg, const mg_imageref *ref) {
-    for (size_t i = 0; i < cfg->model_repositories.len; i++)
-        if (mg_imageref_under_prefix(ref, cfg->model_repositories.items[i])) return true;
+/* The ModelVersions of ns registered under any name of the image (policy/identity.h) with
+ * spec.version == tag (borrowed from keep; NULL when none). */
+static const json_t *mvs_of_version(actx *c, const mg_identity *id, const char *tag) {
+    if (id->n == 1) return arr_or_empty(IXCALL(c, mv_by_version, c->ns, id->names[0], tag));
+    json_t *all = json_array();
+    for (size_t i = 0; i < id->n; i++) {
+        const json_t *some = arr_or_empty(IXCALL(c, mv_by_version, c->ns, id->names[i], tag));
+        if (some) json_array_extend(all, (json_t *)some);
+    }
+    return kept(c, all);
+}
+
+/* The ModelVersions of ns that the image maps to without a registry call: by digest whatever the
+ * repository name (the content is what was reviewed), else by version tag. */
+static const json_t *mvs_of_image(actx *c, const mg_identity *id) {
+    if (id->ref.digest[0]) return arr_or_empty(IXCALL(c, mvs_of_digest, c->ns, id->ref.digest));
+    if (id->ref.tag[0]) return mvs_of_version(c, id, id->ref.tag);
+    return NULL;
+}
+
+/* A model image: under a modelRepositories prefix, or pinned to the digest of a ModelVersion of
+ * the namespace under whatever name. Without modelRepositories, a repository that some
+ * ModelVersion of the namespace names is one too (there is nothing else to go by). */
+static bool is_model_image(actx *c, const mg_identity *id, const json_t *by_digest) {
+    if (mg_identity_is_model_repository(c->cfg, &id->ref)) return true;
+    if (json_array_size(by_digest) > 0) return true;
+    if (c->cfg->model_repositories.len > 0 || !c->ix || !c->ix->repo_known) return false;
+    for (size_t i = 0; i < id->n; i++)
+        if (c->ix->repo_known(c->ix->ctx, c->ns, id->names[i])) return true;
     return false;
 }
 
@@ -177,30 +204,27 @@ static const json_t *pick_usable(actx *c, const json_t *mvs, const char *want, c
 
 static image_result check_image(actx *c, const char *image, const char *what, const char *want_model) {
     image_result res = {0};
-    mg_imageref ref;
+    mg_identity id;
     mg_error err;
-    if (!image || mg_imageref_parse(image, &ref, &err) != 0) {
+    if (!image || mg_identity_parse(c->cfg, image, &id, &err) != 0) {
         deny(c, "model-image", "%s: image '%s' is not a valid image reference: %s", what, image ? image : "",
              image ? err.message : "missing");
         return res;
     }
-    /* the prefix test is free; the index is asked only for images outside every prefix */
-    if (!under_any_prefix(c->cfg, &ref) &&
-        !(c->ix && c->ix->repo_known && c->ix->repo_known(c->ix->ctx, c->ns, ref.name)))
-        return res;
+    const mg_imageref ref = id.ref;
+    const json_t *by_digest = ref.digest[0] ? mvs_of_image(c, &id) : NULL;
+    if (!is_model_image(c, &id, by_digest)) return res;
     res.model = true;
     char shown[MG_IMAGEREF_NAME_MAX * 2];
     mg_imageref_format(&ref, true, shown, sizeof(shown));
     if (ref.digest[0]) {
-        const json_t *mvs = arr_or_empty(IXCALL(c, mv_by_digest, c->ns, ref.name, ref.digest));
-        if (!mvs || json_array_size(mvs) == 0) {
+        if (json_array_size(by_digest) == 0) {
             deny(c, "model-image",
-                 "%s: model image %s is not registered: no ModelVersion in namespace %s has image %s and "
-                 "digest %s",
-                 what, shown, c->ns, ref.familiar, ref.digest);
+                 "%s: model image %s is not registered: no ModelVersion in namespace %s has digest %s", what,
+                 shown, c->ns, ref.digest);
             return res;
         }
-        res.mv = pick_usable(c, mvs, want_model, what);
+        res.mv = pick_usable(c, by_digest, want_model, what);
         return res;
     }
     if (!ref.tag[0]) {
@@ -217,8 +241,8 @@ static image_result check_image(actx *c, const char *image, const char *what, co
              what, shown);
         return res;
     }
-    const json_t *mvs = arr_or_empty(IXCALL(c, mv_by_version, c->ns, ref.name, ref.tag));
-    if (!mvs || json_array_size(mvs) == 0) {
+    const json_t *mvs = mvs_of_version(c, &id, ref.tag);
+    if (json_array_size(mvs) == 0) {
         deny(c, "model-image",
              "%s: model image %s has an unknown tag: no ModelVersion in namespace %s has image %s and "
              "version %s",
@@ -330,16 +354,12 @@ static const json_t *quarantined_in(actx *c, const json_t *spec, const char **re
         size_t i;
         const json_t *ct;
         json_array_foreach(json_object_get(spec, container_lists[l]), i, ct) {
-            mg_imageref ref;
-            if (mg_imageref_parse(json_string_value(json_object_get(ct, "image")), &ref, NULL) != 0) continue;
-            const json_t *mvs = NULL;
-            if (ref.digest[0])
-                mvs = IXCALL(c, mv_by_digest, c->ns, ref.name, ref.digest);
-            else if (ref.tag[0])
-                mvs = IXCALL(c, mv_by_version, c->ns, ref.name, ref.tag);
+            mg_identity id;
+            if (mg_identity_parse(c->cfg, json_string_value(json_object_get(ct, "image")), &id, NULL) != 0)
+                continue;
             size_t k;
             const json_t *mv;
-            json_array_foreach(arr_or_empty(mvs), k, mv) if (mv_quarantined(c, mv, reason)) return mv;
+            json_array_foreach(mvs_of_image(c, &id), k, mv) if (mv_quarantined(c, mv, reason)) return mv;
         }
     }
     return NULL;
@@ -595,6 +615,27 @@ static void judge_immutable(actx *c, const char *kind) {
     mg_buf_free(&keys);
 }
 
+/* With modelRepositories configured, a ModelVersion's image must lie under one: registering an
+ * ordinary image (busybox) would otherwise make it a model image and refuse it everywhere in the
+ * namespace. Denies and returns false when it does not. */
+static bool modelversion_image_governed(actx *c, const char *name, const char *image) {
+    const mg_strlist *prefixes = &c->cfg->model_repositories;
+    mg_imageref ref;
+    if (prefixes->len == 0 || mg_imageref_parse(image, &ref, NULL) != 0 ||
+        mg_identity_is_model_repository(c->cfg, &ref))
+        return true;
+    mg_buf list;
+    mg_buf_init(&list, 1024);
+    for (size_t i = 0; i < prefixes->len; i++)
+        mg_buf_printf(&list, "%s%s", i ? ", " : "", prefixes->items[i]);
+    deny(c, "modelversion-image",
+         "ModelVersion %s: spec.image %s is not under a model repository (modelRepositories: %s): only "
+         "images there can be registered as models",
+         name, image, list.data);
+    mg_buf_free(&list);
+    return false;
+}
+
 static void judge_modelversion_create(actx *c) {
     const mg_admission_request *r = c->req;
     const char *author = ann(r->object, MG_ANNOTATION_AUTHOR);
@@ -610,19 +651,20 @@ static void judge_modelversion_create(actx *c) {
         return deny(c, "modelversion-unique", "ModelVersion %s needs spec.model and spec.version", name);
     const char *image = mg_json_str(r->object, "spec", "image", NULL),
                *digest = mg_json_str(r->object, "spec", "digest", NULL);
-    char repo[MG_IMAGEREF_NAME_MAX + 1];
+    char repo[MG_IMAGEREF_CANON_MAX + 1];
     mg_error err;
     if (!image || mg_imageref_normalize_repo(image, repo, sizeof(repo), &err) != 0)
         return deny(c, "modelversion-unique",
                     "ModelVersion %s: spec.image '%s' must be an image repository without tag or digest: %s",
                     name, image ? image : "", image ? err.message : "missing");
+    if (!modelversion_image_governed(c, name, image)) return;
     if (!mg_imageref_is_sha256_digest(digest))
         return deny(c, "modelversion-unique",
                     "ModelVersion %s: spec.digest '%s' must be sha256:<64 lowercase hex>", name,
                     digest ? digest : "");
     char tagref[MG_IMAGEREF_NAME_MAX + MG_IMAGEREF_TAG_MAX + 2];
     mg_imageref tmp;
-    snprintf(tagref, sizeof(tagref), "%s:%s", repo, version);
+    snprintf(tagref, sizeof(tagref), "%s:%s", image, version);
     if (mg_imageref_parse(tagref, &tmp, NULL) != 0 || strcmp(tmp.tag, version) != 0)
         return deny(c, "modelversion-unique", "ModelVersion %s: spec.version '%s' is not a valid image tag",
                     name, version);

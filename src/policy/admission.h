@@ -73,9 +73,8 @@
  * (mg_imageref.name; index ModelVersions by mg_imageref_normalize_repo(spec.image)). */
 typedef struct mg_admission_index {
     void *ctx;
-    /* ModelVersions in ns with that repository and spec.digest. */
-    json_t *(*mv_by_digest)(void *ctx, const char *ns, const char *repo, const char *digest);
-    /* ModelVersions in ns with that repository and spec.version == version. */
+    /* ModelVersions in ns with that repository (a canonical name, see policy/identity.h) and
+     * spec.version == version. */
     json_t *(*mv_by_version)(void *ctx, const char *ns, const char *repo, const char *version);
     /* True when some ModelVersion in ns has that repository. */
     bool (*repo_known)(void *ctx, const char *ns, const char *repo);

@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "core/mem.h"
 #include "core/yaml.h"
@@ -53,6 +52,7 @@ void mg_policy_config_free(mg_policy_config *cfg) {
         free(cfg->registries[i].host);
         free(cfg->registries[i].ca_file);
         free(cfg->registries[i].credentials_file);
+        mg_strlist_free(&cfg->registries[i].names);
     }
     free(cfg->registries);
     cfg->registries = NULL;
@@ -96,6 +96,37 @@ static int want_strlist(const json_t *v, const char *name, const char *key, bool
     return 0;
 }
 
+/* Adds the canonical form of a registry domain to r->names; refuses an invalid domain and a name
+ * that another registry already has (image identity would be ambiguous). */
+static int add_registry_name(mg_policy_config *cfg, mg_registry_config *r, const char *domain,
+                             const char *name, const char *key, mg_error *err) {
+    char canon[MG_IMAGEREF_CANON_MAX + 1];
+    if (mg_imageref_canonical_host(domain, canon, sizeof canon) != 0)
+        return mg_error_set(err, MG_EINVAL, "%s: %s: '%s' is not a registry host (HOST or HOST:PORT)", name,
+                            key, domain);
+    for (size_t i = 0; i < cfg->n_registries; i++)
+        if (&cfg->registries[i] != r && mg_strlist_contains(&cfg->registries[i].names, canon))
+            return mg_error_set(err, MG_EINVAL, "%s: %s: '%s' is also a name of registry %s", name, key,
+                                domain, cfg->registries[i].host);
+    if (!mg_strlist_contains(&r->names, canon)) mg_strlist_push(&r->names, canon);
+    return 0;
+}
+
+static int parse_registry_aliases(const json_t *f, const char *name, const char *fk, mg_policy_config *cfg,
+                                  mg_registry_config *r, mg_error *err) {
+    mg_strlist aliases = {0};
+    int rc = want_strlist(f, name, fk, false, &aliases, err);
+    if (rc == 0 && aliases.len >= MG_REGISTRY_NAMES_MAX)
+        rc = mg_error_set(err, MG_EINVAL, "%s: %s: at most %d aliases", name, fk, MG_REGISTRY_NAMES_MAX - 1);
+    for (size_t j = 0; rc == 0 && j < aliases.len; j++) {
+        char ak[160];
+        snprintf(ak, sizeof ak, "%s[%zu]", fk, j);
+        rc = add_registry_name(cfg, r, aliases.items[j], name, ak, err);
+    }
+    mg_strlist_free(&aliases);
+    return rc;
+}
+
 static int parse_registries(const json_t *v, const char *name, mg_policy_config *cfg, mg_error *err) {
     if (json_is_null(v)) return 0;
     if (!json_is_array(v))
@@ -119,6 +150,8 @@ static int parse_registries(const json_t *v, const char *name, mg_policy_config 
             if (strcmp(k, "host") == 0) {
                 if (want_string(f, name, fk, &s, err) != 0) return MG_EINVAL;
                 r->host = mg_xstrdup(s);
+            } else if (strcmp(k, "aliases") == 0) {
+                continue; /* after host, whose name comes first */
             } else if (strcmp(k, "caFile") == 0) {
                 if (want_string(f, name, fk, &s, err) != 0) return MG_EINVAL;
                 r->ca_file = mg_xstrdup(s);
@@ -128,12 +161,19 @@ static int parse_registries(const json_t *v, const char *name, mg_policy_config 
             } else if (strcmp(k, "plainHTTP") == 0) {
                 if (want_bool(f, name, fk, &r->plain_http, err) != 0) return MG_EINVAL;
             } else {
-                return mg_error_set(err, MG_EINVAL,
-                                    "%s: %s: unknown key (expected host, caFile, plainHTTP, credentialsFile)",
-                                    name, fk);
+                return mg_error_set(
+                    err, MG_EINVAL,
+                    "%s: %s: unknown key (expected host, aliases, caFile, plainHTTP, credentialsFile)", name,
+                    fk);
             }
         }
         if (!r->host) return mg_error_set(err, MG_EINVAL, "%s: %s.host: required", name, key);
+        char hk[80];
+        snprintf(hk, sizeof hk, "%s.host", key);
+        if (add_registry_name(cfg, r, r->host, name, hk, err) != 0) return MG_EINVAL;
+        const json_t *aliases = json_object_get(e, "aliases");
+        snprintf(hk, sizeof hk, "%s.aliases", key);
+        if (aliases && parse_registry_aliases(aliases, name, hk, cfg, r, err) != 0) return MG_EINVAL;
     }
     return 0;
 }
@@ -269,9 +309,19 @@ bool mg_policy_config_is_operator(const mg_policy_config *cfg, const char *usern
            names_user(cfg->operator_service_account, username);
 }
 
-const mg_registry_config *mg_policy_config_registry(const mg_policy_config *cfg, const char *host) {
-    if (!host) return NULL;
+static const mg_registry_config *registry_named(const mg_policy_config *cfg, const char *canon_host) {
     for (size_t i = 0; i < cfg->n_registries; i++)
-        if (strcasecmp(cfg->registries[i].host, host) == 0) return &cfg->registries[i];
+        if (mg_strlist_contains(&cfg->registries[i].names, canon_host)) return &cfg->registries[i];
     return NULL;
+}
+
+const mg_registry_config *mg_policy_config_registry(const mg_policy_config *cfg, const char *host) {
+    char canon[MG_IMAGEREF_CANON_MAX + 1];
+    if (!host || mg_imageref_canonical_host(host, canon, sizeof canon) != 0) return NULL;
+    return registry_named(cfg, canon);
+}
+
+const char *mg_policy_config_registry_host(const mg_policy_config *cfg, const char *canon_host) {
+    const mg_registry_config *r = registry_named(cfg, canon_host);
+    return r ? r->names.items[0] : canon_host;
 }

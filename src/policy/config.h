@@ -7,9 +7,13 @@
  *                                     "registry.example.com/models/"; each must be a valid prefix
  *   requireDigest:          bool      refuse tags, accept only @sha256 pins (default false)
  *   mode:                   enforce|audit   (default enforce; audit allows with warnings)
- *   registries:             [{host, caFile, plainHTTP, credentialsFile}]  per-registry access
- *                                     (host required, e.g. "localhost:5000"; credentialsFile is a
- *                                     dockerconfigjson file)
+ *   registries:             [{host, aliases, caFile, plainHTTP, credentialsFile}]  per-registry
+ *                                     access (host required, a registry domain such as
+ *                                     "localhost:5000"; credentialsFile is a dockerconfigjson file;
+ *                                     aliases: other names of the same registry, e.g. its IP
+ *                                     address or an internal DNS name, which image identity folds
+ *                                     into host — two registries may not share a name; at most
+ *                                     MG_REGISTRY_NAMES_MAX - 1 aliases)
  *   cacheTTLSeconds:        int >= 0  tag→digest cache TTL (default 300; negative entries use it too)
  *   exemptNamespaces:       [string]  requests in these namespaces are allowed unchecked
  *   exemptServiceAccounts:  [string]  "namespace:name", "namespace/name" or the full user name
@@ -46,8 +50,12 @@ typedef struct mg_strlist {
     size_t len;
 } mg_strlist;
 
+/* A registry's host and its aliases together (image identity looks a reference up under each). */
+#define MG_REGISTRY_NAMES_MAX 8
+
 typedef struct mg_registry_config {
     char *host;             /* "registry.example.com", "localhost:5000" */
+    mg_strlist names;       /* canonical hosts (policy/imageref.h) of host, then of each alias */
     char *ca_file;          /* NULL: system CAs */
     bool plain_http;        /* talk http:// instead of https:// */
     char *credentials_file; /* NULL: anonymous */
@@ -87,7 +95,11 @@ bool mg_strlist_contains(const mg_strlist *l, const char *s);
 bool mg_policy_config_sa_exempt(const mg_policy_config *cfg, const char *username);
 /* True when username is operatorServiceAccount (the same spellings). */
 bool mg_policy_config_is_operator(const mg_policy_config *cfg, const char *username);
-/* The registry entry for a host ("localhost:5000"), or NULL. Host comparison ignores case. */
+/* The registry entry that a registry domain names ("localhost:5000", "127.0.0.1:05000", an
+ * alias), by canonical host; NULL when none does. */
 const mg_registry_config *mg_policy_config_registry(const mg_policy_config *cfg, const char *host);
+/* The canonical host that stands for canon_host (already canonical): the configured registry's
+ * own when canon_host is one of its names, else canon_host. Borrowed from cfg or the argument. */
+const char *mg_policy_config_registry_host(const mg_policy_config *cfg, const char *canon_host);
 
 #endif

@@ -1,13 +1,23 @@
 /* policy/imageref — see imageref.h for the grammar and the normalisation rules. */
 #include "policy/imageref.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #define DEFAULT_DOMAIN "docker.io"
 #define LEGACY_DOMAIN "index.docker.io"
 #define OFFICIAL_PREFIX "library/"
+#define LOOPBACK_HOST "localhost"
+#define HTTPS_PORT 443
+#define HTTP_PORT 80
+#define PORT_DIGITS_MAX 5 /* a port above 99999 is kept as written: nothing listens there */
+
+/* Docker Hub's names: its registry answers at registry-1.docker.io. */
+static const char *const hub_hosts[] = {"docker.io", "index.docker.io", "registry-1.docker.io",
+                                        "registry.hub.docker.com"};
 
 static bool is_lower_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
 static bool is_alnum(char c) { return is_lower_alnum(c) || (c >= 'A' && c <= 'Z'); }
@@ -172,6 +182,130 @@ static bool is_hex64(const char *s) {
     return true;
 }
 
+/* ---- canonical identity ------------------------------------------------------------------------ */
+
+/* An IPv4 address as the canonical host: loopback and unspecified → localhost, else dotted. */
+static void canon_ipv4(struct in_addr a, char *out, size_t cap) {
+    uint32_t h = ntohl(a.s_addr);
+    if ((h >> 24) == 127 || h == 0)
+        snprintf(out, cap, "%s", LOOPBACK_HOST);
+    else
+        snprintf(out, cap, "%u.%u.%u.%u", h >> 24, (h >> 16) & 0xff, (h >> 8) & 0xff, h & 0xff);
+}
+
+/* RFC 5952 text of an IPv6 address: lower-case hex groups, the longest run of two or more zero
+ * groups (the first of equal runs) as "::". Unlike inet_ntop, never the dotted IPv4 tail, which
+ * the reference grammar does not allow inside brackets. */
+static void format_ipv6(const struct in6_addr *a, char *out, size_t cap) {
+    unsigned g[8];
+    for (int i = 0; i < 8; i++)
+        g[i] = (unsigned)a->s6_addr[2 * i] << 8 | a->s6_addr[2 * i + 1];
+    int best = -1, best_len = 1;
+    for (int i = 0; i < 8;) {
+        int j = i;
+        while (j < 8 && g[j] == 0)
+            j++;
+        if (j - i > best_len) {
+            best = i;
+            best_len = j - i;
+        }
+        i = j > i ? j : i + 1;
+    }
+    size_t n = 0;
+    for (int i = 0; i < 8 && n < cap; i++) {
+        if (i == best) {
+            n += (size_t)snprintf(out + n, cap - n, "::");
+            i += best_len - 1;
+            continue;
+        }
+        bool after_gap = n > 0 && out[n - 1] == ':';
+        n += (size_t)snprintf(out + n, cap - n, "%s%x", n && !after_gap ? ":" : "", g[i]);
+    }
+}
+
+/* The canonical form of the host part (no port), lower-cased already. */
+static void canon_hostpart(const char *host, char *out, size_t cap) {
+    size_t n = strlen(host);
+    if (host[0] == '[' && n > 2 && host[n - 1] == ']') {
+        char inner[64];
+        struct in6_addr a6;
+        if (n - 2 < sizeof inner) {
+            memcpy(inner, host + 1, n - 2);
+            inner[n - 2] = '\0';
+            if (inet_pton(AF_INET6, inner, &a6) == 1) {
+                if (IN6_IS_ADDR_V4MAPPED(&a6)) {
+                    struct in_addr a4;
+                    memcpy(&a4.s_addr, a6.s6_addr + 12, 4);
+                    return canon_ipv4(a4, out, cap);
+                }
+                if (IN6_IS_ADDR_LOOPBACK(&a6) || IN6_IS_ADDR_UNSPECIFIED(&a6)) {
+                    snprintf(out, cap, "%s", LOOPBACK_HOST);
+                    return;
+                }
+                char text[INET6_ADDRSTRLEN];
+                format_ipv6(&a6, text, sizeof text);
+                snprintf(out, cap, "[%s]", text);
+                return;
+            }
+        }
+        snprintf(out, cap, "%s", host);
+        return;
+    }
+    struct in_addr a4;
+    if (inet_aton(host, &a4) == 1) return canon_ipv4(a4, out, cap);
+    for (size_t i = 0; i < sizeof hub_hosts / sizeof hub_hosts[0]; i++)
+        if (!strcmp(host, hub_hosts[i])) {
+            snprintf(out, cap, "%s", DEFAULT_DOMAIN);
+            return;
+        }
+    snprintf(out, cap, "%s", host);
+}
+
+/* canonical host of domain[0..n) (a valid domain) into out */
+static int canon_host_n(const char *domain, size_t n, char *out, size_t cap) {
+    char host[MG_IMAGEREF_NAME_MAX + 1], hc[MG_IMAGEREF_CANON_MAX + 1];
+    size_t hl = n;
+    if (domain[0] == '[') {
+        const char *close = memchr(domain, ']', n);
+        hl = (size_t)(close - domain) + 1;
+    } else {
+        const char *colon = memchr(domain, ':', n);
+        if (colon) hl = (size_t)(colon - domain);
+    }
+    if (hl > MG_IMAGEREF_NAME_MAX) return MG_EINVAL;
+    for (size_t i = 0; i < hl; i++)
+        host[i] = (char)(is_upper(domain[i]) ? domain[i] - 'A' + 'a' : domain[i]);
+    host[hl] = '\0';
+    canon_hostpart(host, hc, sizeof hc);
+    const char *port = hl < n ? domain + hl + 1 : NULL;
+    size_t pl = port ? n - hl - 1 : 0;
+    while (pl > 1 && port[0] == '0') {
+        port++;
+        pl--;
+    }
+    long value = -1;
+    if (port && pl <= PORT_DIGITS_MAX) value = strtol(port, NULL, 10);
+    int w = (!port || value == HTTPS_PORT || value == HTTP_PORT)
+                ? snprintf(out, cap, "%s", hc)
+                : snprintf(out, cap, "%s:%.*s", hc, (int)pl, port);
+    return w < 0 || (size_t)w >= cap ? MG_ETOOBIG : 0;
+}
+
+int mg_imageref_canonical_host(const char *domain, char *out, size_t outlen) {
+    if (!domain || !valid_domain(domain, strlen(domain))) return MG_EINVAL;
+    return canon_host_n(domain, strlen(domain), out, outlen);
+}
+
+/* canonical host "/" path; a single component on Docker Hub is an official image. */
+static int canonical_name(const char *domain, const char *path, char *out, size_t cap) {
+    char host[MG_IMAGEREF_CANON_MAX + 1];
+    int rc = canon_host_n(domain, strlen(domain), host, sizeof host);
+    if (rc) return rc;
+    bool official = !strcmp(host, DEFAULT_DOMAIN) && !strchr(path, '/');
+    int w = snprintf(out, cap, "%s/%s%s", host, official ? OFFICIAL_PREFIX : "", path);
+    return w < 0 || (size_t)w >= cap ? MG_ETOOBIG : 0;
+}
+
 int mg_imageref_parse(const char *s, mg_imageref *out, mg_error *err) {
     memset(out, 0, sizeof(*out));
     if (!s || !*s) return mg_error_set(err, MG_EINVAL, "repository name must have at least one component");
@@ -257,9 +391,15 @@ int mg_imageref_parse(const char *s, mg_imageref *out, mg_error *err) {
         const char *slash2 = strchr(p, '/');
         size_t first = slash2 ? (size_t)(slash2 - p) : strlen(p);
         if (slash2 && looks_like_domain(p, first)) p = out->name;
+        /* nor to a 64-hex string, which reads as an image ID and does not parse as a name */
+        if (is_hex64(p)) p = out->name;
         snprintf(out->familiar, sizeof(out->familiar), "%s", p);
     } else {
         snprintf(out->familiar, sizeof(out->familiar), "%s", out->name);
+    }
+    if (canonical_name(out->domain, out->path, out->canonical, sizeof(out->canonical)) != 0) {
+        mg_error_set(err, MG_EINVAL, "invalid reference format: bad registry domain '%s'", out->domain);
+        goto fail;
     }
     return 0;
 fail:
@@ -279,7 +419,7 @@ int mg_imageref_normalize_repo(const char *repo, char *out, size_t outlen, mg_er
     if (rc != 0) return rc;
     if (r.tag[0] || r.digest[0])
         return mg_error_set(err, MG_EINVAL, "repository '%s' must not carry a tag or digest", repo);
-    if ((size_t)snprintf(out, outlen, "%s", r.name) >= outlen)
+    if ((size_t)snprintf(out, outlen, "%s", r.canonical) >= outlen)
         return mg_error_set(err, MG_ETOOBIG, "buffer too small");
     return 0;
 }
@@ -305,28 +445,44 @@ static bool split_prefix(const char *prefix, char *domain, size_t dcap, char *pa
         dl = first;
         p = slash ? slash + 1 : prefix + n;
         pl = slash ? n - first - 1 : 0;
-        if (dl == strlen(LEGACY_DOMAIN) && memcmp(d, LEGACY_DOMAIN, dl) == 0) {
-            d = DEFAULT_DOMAIN;
-            dl = strlen(DEFAULT_DOMAIN);
-        }
     }
     if (!valid_domain(d, dl)) return false;
     if (pl > 0 && !valid_path(p, pl)) return false;
-    put(domain, dcap, d, dl);
+    if (canon_host_n(d, dl, domain, dcap) != 0) return false;
     put(path, pcap, p, pl);
     return true;
 }
 
+bool mg_imageref_split_prefix(const char *prefix, char *canon_host, size_t hostlen, char *path,
+                              size_t pathlen) {
+    return split_prefix(prefix, canon_host, hostlen, path, pathlen);
+}
+
 bool mg_imageref_prefix_valid(const char *prefix) {
-    char d[MG_IMAGEREF_NAME_MAX + 1], p[MG_IMAGEREF_NAME_MAX + 1];
+    char d[MG_IMAGEREF_CANON_MAX + 1], p[MG_IMAGEREF_NAME_MAX + 1];
     return split_prefix(prefix, d, sizeof(d), p, sizeof(p));
 }
 
-bool mg_imageref_under_prefix(const mg_imageref *ref, const char *prefix) {
-    char d[MG_IMAGEREF_NAME_MAX + 1], p[MG_IMAGEREF_NAME_MAX + 1];
-    if (!ref || !ref->name[0] || !split_prefix(prefix, d, sizeof(d), p, sizeof(p))) return false;
-    if (strcasecmp(d, ref->domain) != 0) return false;
-    size_t pl = strlen(p);
+bool mg_imageref_path_under(const char *registry, const char *path, const char *prefix) {
+    size_t pl = strlen(prefix);
     if (pl == 0) return true;
-    return strncmp(ref->path, p, pl) == 0 && (ref->path[pl] == '\0' || ref->path[pl] == '/');
+    if (strncmp(path, prefix, pl) == 0 && (path[pl] == '\0' || path[pl] == '/')) return true;
+    /* On Docker Hub a one-component prefix may mean a namespace ("myorg") or an official image
+     * ("busybox" = library/busybox): it covers both. */
+    size_t ol = strlen(OFFICIAL_PREFIX);
+    return !strcmp(registry, DEFAULT_DOMAIN) && !strchr(prefix, '/') && !strncmp(path, OFFICIAL_PREFIX, ol) &&
+           !strcmp(path + ol, prefix);
+}
+
+bool mg_imageref_under_canonical(const mg_imageref *ref, const char *canon_host, const char *path) {
+    if (!ref || !ref->canonical[0]) return false;
+    size_t hl = strlen(canon_host);
+    if (strncmp(ref->canonical, canon_host, hl) != 0 || ref->canonical[hl] != '/') return false;
+    return mg_imageref_path_under(canon_host, ref->canonical + hl + 1, path);
+}
+
+bool mg_imageref_under_prefix(const mg_imageref *ref, const char *prefix) {
+    char d[MG_IMAGEREF_CANON_MAX + 1], p[MG_IMAGEREF_NAME_MAX + 1];
+    if (!split_prefix(prefix, d, sizeof(d), p, sizeof(p))) return false;
+    return mg_imageref_under_canonical(ref, d, p);
 }

@@ -8,7 +8,7 @@
 #include "core/mem.h"
 #include "policy/mvstate.h"
 
-#define KEY_MAX (MG_IMAGEREF_NAME_MAX + MG_IMAGEREF_DIGEST_MAX + 320)
+#define KEY_MAX (MG_IMAGEREF_CANON_MAX + MG_IMAGEREF_DIGEST_MAX + 320)
 
 static _Thread_local char kbuf[KEY_MAX];
 
@@ -19,7 +19,7 @@ static const char *ns_of(const json_t *obj) {
 
 /* "ns|" + normalised spec.image into kbuf; false when the image does not parse. */
 static bool repo_key(const json_t *mv) {
-    char repo[MG_IMAGEREF_NAME_MAX + 1];
+    char repo[MG_IMAGEREF_CANON_MAX + 1];
     const char *image = mg_json_str(mv, "spec", "image", NULL);
     if (!image || mg_imageref_normalize_repo(image, repo, sizeof(repo), NULL) != 0) return false;
     snprintf(kbuf, sizeof(kbuf), "%s|%s", ns_of(mv), repo);
@@ -28,15 +28,6 @@ static bool repo_key(const json_t *mv) {
 
 static size_t ix_repo(const json_t *obj, const char **out, size_t max) {
     if (max < 1 || !repo_key(obj)) return 0;
-    out[0] = kbuf;
-    return 1;
-}
-
-static size_t ix_repo_digest(const json_t *obj, const char **out, size_t max) {
-    const char *d = mg_json_str(obj, "spec", "digest", NULL);
-    if (max < 1 || !d || !repo_key(obj)) return 0;
-    size_t n = strlen(kbuf);
-    snprintf(kbuf + n, sizeof(kbuf) - n, "@%s", d);
     out[0] = kbuf;
     return 1;
 }
@@ -95,7 +86,6 @@ int mg_policy_stores_add_indexes(mg_policy_stores *s, mg_error *err) {
     int rc = 0;
     if (s->modelversions) {
         rc |= mg_store_add_index(s->modelversions, "mg-repo", ix_repo);
-        rc |= mg_store_add_index(s->modelversions, "mg-repo-digest", ix_repo_digest);
         rc |= mg_store_add_index(s->modelversions, "mg-repo-version", ix_repo_version);
         rc |= mg_store_add_index(s->modelversions, "mg-model", ix_model);
         rc |= mg_store_add_index(s->modelversions, "mg-dataset", ix_dataset);
@@ -128,9 +118,6 @@ static json_t *get(mg_store *st, const char *ns, const char *name) {
     return mg_store_get(st, key);
 }
 
-static json_t *l_mv_by_digest(void *ctx, const char *ns, const char *repo, const char *digest) {
-    return by(((mg_policy_stores *)ctx)->modelversions, "mg-repo-digest", ns, repo, "@", digest);
-}
 static json_t *l_mv_by_version(void *ctx, const char *ns, const char *repo, const char *version) {
     return by(((mg_policy_stores *)ctx)->modelversions, "mg-repo-version", ns, repo, ":", version);
 }
@@ -213,7 +200,6 @@ static int l_resolve(void *ctx, const mg_imageref *ref, char *digest, size_t len
 void mg_policy_index_init(mg_admission_index *ix, mg_policy_stores *s) {
     memset(ix, 0, sizeof(*ix));
     ix->ctx = s;
-    ix->mv_by_digest = l_mv_by_digest;
     ix->mv_by_version = l_mv_by_version;
     ix->repo_known = l_repo_known;
     ix->mv_by_model = l_mv_by_model;

@@ -7,7 +7,7 @@
  * must get its indexes (mg_policy_stores_add_indexes) before the first object is put.
  *
  * Stores (any may be NULL: the matching lookups then find nothing):
- *   modelversions     indexes mg-repo, mg-repo-digest, mg-repo-version, mg-model, mg-dataset,
+ *   modelversions     indexes mg-repo, mg-repo-version, mg-model, mg-dataset,
  *                             mg-digest (spec.digest, any repository), mg-trainingrun
  *   datasetversions   index   mg-parent (each of spec.parents); also looked up by "ns/name"
  *   namespaces        looked up by name (cluster-scoped; a terminating namespace may lose its records)

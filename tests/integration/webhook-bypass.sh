@@ -7,6 +7,10 @@
 #                        PodTemplate, ReplicationController and every workload template; the
 #                        scale subresources of ReplicaSets, StatefulSets, ReplicationControllers
 #                        and Deployments for a quarantined model (refused at the API).
+#   image identity       the model registry spelled as localhost, [::1], with a zero-padded port,
+#                        in capitals, through a configured alias, Docker Hub under its other
+#                        names; a model's digest pulled under another repository name.
+#   no hijacking         a ModelVersion whose image is busybox is refused, so busybox still runs.
 # Needs: bin/modelgov-webhook, docker-registry, helm (.tools), kubectl.
 source "$(dirname "$0")/lib.sh"
 cd "$IT_ROOT"
@@ -32,14 +36,18 @@ kubectl label ns ml modelgov.io/governed=true >/dev/null
 
 webhook_certs
 cat >"$IT_DIR/policy.yaml" <<YAML
-modelRepositories: ["$REG/models/"]
+modelRepositories: ["$REG/models/", "docker.io/mlcorp/"]
 registries:
-- {host: "$REG", plainHTTP: true}
+- {host: "$REG", plainHTTP: true, aliases: ["registry.internal:$RPORT"]}
 YAML
 webhook_start wh "$IT_DIR/policy.yaml"
 webhook_register "$WPORT" "$IT_DIR/ca.crt" || { echo "FATAL: cannot register the chart's webhook configurations"; exit 1; }
 
 as() { local u=$1; shift; kubectl --context "$u" -n ml "$@"; }
+pod() { # NAME IMAGE: a Pod created from a manifest (kubectl run checks image names itself)
+  printf 'apiVersion: v1\nkind: Pod\nmetadata: {name: %s}\nspec: {containers: [{name: m, image: "%s"}]}\n' "$1" "$2" |
+    as alice create -f -
+}
 admitted() { as alice create deployment probe --image="$1" --dry-run=server -o name >/dev/null 2>&1; }
 refused() { ! admitted "$1"; }
 
@@ -83,6 +91,34 @@ done
 expect_ok "PodTemplate with the approved model admitted" create PodTemplate pt "$APPROVED" 1
 expect_denied "PodTemplate updated to an unreviewed model refused" "is not approved" \
   as alice patch podtemplate pt --type=json -p "[{\"op\":\"replace\",\"path\":\"/template/spec/containers/0/image\",\"value\":\"$UNAPPROVED\"}]"
+
+# --- class 2: image identity -----------------------------------------------------------------
+for spelled in "localhost:$RPORT" "LocalHost:$RPORT" "[::1]:$RPORT" "127.0.0.1:0$RPORT" "127.1:$RPORT" \
+  "registry.internal:$RPORT"; do
+  expect_denied "the model registry spelled $spelled: unreviewed digest refused" "is not approved" \
+    pod "id-$RANDOM" "$spelled/models/fraud@$DU"
+done
+expect_denied "the model registry in capitals: unreviewed tag refused" "is not approved" \
+  as alice run id-caps --image="LOCALHOST:$RPORT/models/fraud:2.0.0"
+expect_ok "the model registry spelled localhost: the approved tag resolves (registry settings by canonical host)" \
+  as alice run id-tag --image="localhost:$RPORT/models/fraud:1.0.0"
+expect_denied "a model's digest under another repository of the registry refused" "is not approved" \
+  as alice run id-moved --image="$REG/other/thing@$DU"
+expect_denied "a model's digest under another registry's name refused" "is not approved" \
+  as alice run id-elsewhere --image="evil.example.com/x:latest@$DU"
+expect_ok "the approved digest under another name admitted (the same content)" \
+  as alice run id-same --image="evil.example.com/x@$DM"
+for spelled in registry-1.docker.io/mlcorp index.docker.io/mlcorp Registry.Hub.Docker.com/mlcorp docker.io:443/mlcorp mlcorp; do
+  expect_denied "a Docker Hub model repository spelled $spelled refused (no ModelVersion)" "has an unknown tag" \
+    as alice run "hub-$RANDOM" --image="$spelled/fraud:1.0.0"
+done
+
+# --- class 11: no hijacking of ordinary images -------------------------------------------------
+BUSYBOX_DIGEST=sha256:$(printf busybox | sha256sum | cut -d' ' -f1)
+expect_denied "a ModelVersion whose image is busybox refused" "is not under a model repository" \
+  bash -c "$(declare -f mv_yaml); REG=$REG mv_yaml hijack 1.36 $BUSYBOX_DIGEST | sed 's#image: [^,]*#image: busybox#' | kubectl --context bob -n ml apply -f -"
+expect_ok "busybox still runs in the namespace" as alice run bb --image=busybox:1.36
+expect_ok "a busybox digest that no ModelVersion carries runs" as alice run bb-digest --image="busybox@$BUSYBOX_DIGEST"
 
 # quarantine: every scalable kind, spec.replicas and the scale subresource
 for kind in ReplicaSet StatefulSet ReplicationController Deployment; do

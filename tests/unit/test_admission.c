@@ -86,9 +86,6 @@ static json_t *by_name(json_t *arr, const char *ns, const char *name) {
     return o;
 }
 
-static json_t *f_mv_by_digest(void *ctx, const char *ns, const char *repo, const char *digest) {
-    return filter(((world *)ctx)->mvs, ns, "spec", "digest", digest, repo);
-}
 static json_t *f_mv_by_version(void *ctx, const char *ns, const char *repo, const char *v) {
     return filter(((world *)ctx)->mvs, ns, "spec", "version", v, repo);
 }
@@ -164,7 +161,7 @@ static int resolver_calls;
 static int f_resolve(void *ctx, const mg_imageref *ref, char *digest, size_t len, mg_error *err) {
     resolver_calls++;
     char key[600];
-    snprintf(key, sizeof(key), "%s:%s", ref->name, ref->tag);
+    snprintf(key, sizeof(key), "%s:%s", ref->canonical, ref->tag);
     json_t *v = json_object_get(((world *)ctx)->tags, key);
     if (json_is_string(v)) {
         snprintf(digest, len, "%s", json_string_value(v));
@@ -176,7 +173,6 @@ static int f_resolve(void *ctx, const mg_imageref *ref, char *digest, size_t len
 
 static mg_admission_index fake_index(world *w) {
     mg_admission_index ix = {.ctx = w,
-                             .mv_by_digest = f_mv_by_digest,
                              .mv_by_version = f_mv_by_version,
                              .repo_known = f_repo_known,
                              .mv_by_model = f_mv_by_model,
@@ -342,6 +338,7 @@ static void world_init(world *w) {
                         json_string("tr-1"));
     w->namespaces = json_pack("{s:{s:{s:s}}, s:{s:{s:s, s:s}}}", "ml", "metadata", "name", "ml", "ml-gone",
                               "metadata", "name", "ml-gone", "deletionTimestamp", "2026-11-26T12:00:00Z");
+    json_object_set_new(w->tags, "10.0.0.5/models/fraud-detector:1.3.0", json_string(DOK));
     world_bind(w);
 }
 
@@ -358,7 +355,16 @@ static void world_free(world *w) {
 
 /* ---- the decision table ---------------------------------------------------------------------- */
 
-enum { CFG_DEFAULT = 0, CFG_AUDIT, CFG_DIGEST, CFG_REQUIRE_MD, CFG_GROUPS, CFG_EXEMPT };
+enum {
+    CFG_DEFAULT = 0,
+    CFG_AUDIT,
+    CFG_DIGEST,
+    CFG_REQUIRE_MD,
+    CFG_GROUPS,
+    CFG_EXEMPT,
+    CFG_ALIAS,
+    CFG_NOPREFIX
+};
 
 typedef struct dcase {
     const char *what;
@@ -455,6 +461,49 @@ static const dcase dcases[] = {
      "no-model-image", NULL},
     {"invalid image", 0, "CREATE", "", "pods", "", "p", "admin", POD(C(n, "Registry.example.com/Models/X")),
      NULL, 0, "model-image", "not a valid image reference"},
+    /* image identity: another spelling of the model registry is the model registry */
+    {"host in other case", 0, "CREATE", "", "pods", "", "p", "admin",
+     POD(C(m, "REGISTRY.Example.com/models/fraud-detector:1.4.0")), NULL, 0, "model-image", "not approved"},
+    {"explicit default port", 0, "CREATE", "", "pods", "", "p", "admin",
+     POD(C(m, "registry.example.com:443/models/fraud-detector:1.4.0")), NULL, 0, "model-image",
+     "not approved"},
+    {"zero-padded default port", 0, "CREATE", "", "pods", "", "p", "admin",
+     POD(C(m, "registry.example.com:000443/models/fraud-detector@" DNEW)), NULL, 0, "model-image",
+     "not approved"},
+    {"explicit default port, approved tag resolves", 0, "CREATE", "", "pods", "", "p", "admin",
+     POD(C(m, "registry.example.com:443/models/fraud-detector:1.3.0")), NULL, 1, "model-image", NULL},
+    {"configured alias (IP) of the model registry", CFG_ALIAS, "CREATE", "", "pods", "", "p", "admin",
+     POD(C(m, "10.0.0.5/models/fraud-detector:1.4.0")), NULL, 0, "model-image", "not approved"},
+    {"configured alias with port", CFG_ALIAS, "CREATE", "", "pods", "", "p", "admin",
+     POD(C(m, "Registry.Internal:05000/models/fraud-detector:9.9.9")), NULL, 0, "model-image", "unknown tag"},
+    {"configured alias, approved tag resolves through the alias", CFG_ALIAS, "CREATE", "", "pods", "", "p",
+     "admin", POD(C(m, "10.0.0.5/models/fraud-detector:1.3.0")), NULL, 1, "model-image", NULL},
+    {"without the alias configured, the IP is another registry", 0, "CREATE", "", "pods", "", "p", "admin",
+     POD(C(m, "10.0.0.5/models/fraud-detector:1.4.0")), NULL, 1, "no-model-image", NULL},
+    /* identity by content: a ModelVersion's digest under any repository name */
+    {"unreviewed digest under another name", 0, "CREATE", "", "pods", "", "p", "admin",
+     POD(C(m, "evil.example.com/x@" DNEW)), NULL, 0, "model-image", "not approved"},
+    {"quarantined digest under another name", 0, "CREATE", "", "pods", "", "p", "admin",
+     POD(C(m, "evil.example.com/x:v1@" DQ)), NULL, 0, "model-image", "quarantined"},
+    {"approved digest under another name", 0, "CREATE", "", "pods", "", "p", "admin",
+     POD(C(m, "evil.example.com/x@" DOK)), NULL, 1, "model-image", NULL},
+    {"another namespace's digest is not a model image here", 0, "CREATE", "", "pods", "", "p", "admin",
+     POD(C(m, "evil.example.com/x@sha256:" H64("2"))), NULL, 1, "no-model-image", NULL},
+    /* no hijacking: ordinary images are judged by prefix and digest only */
+    {"a ModelVersion outside modelRepositories is refused", 0, "CREATE", G, "modelversions", "", "new-mv",
+     "bob",
+     "{metadata: {name: new-mv, annotations: {mlops.modelgov.io/author: bob}}, spec: {model: bb, version: "
+     "'1.36', image: busybox, digest: '" DOK "'}}",
+     NULL, 0, "modelversion-image", "spec.image busybox is not under a model repository"},
+    {"a tag of a ModelVersion's repository outside modelRepositories is ordinary", 0, "CREATE", "", "pods",
+     "", "p", "admin", POD(C(m, "churn.example.com/x:1.0")), NULL, 1, "no-model-image", NULL},
+    {"without modelRepositories a ModelVersion's repository is a model repository", CFG_NOPREFIX, "CREATE",
+     "", "pods", "", "p", "admin", POD(C(m, REPO ":1.4.0")), NULL, 0, "model-image", "not approved"},
+    {"without modelRepositories any image may be registered", CFG_NOPREFIX, "CREATE", G, "modelversions", "",
+     "new-mv", "bob",
+     "{metadata: {name: new-mv, annotations: {mlops.modelgov.io/author: bob}}, spec: {model: bb, version: "
+     "'1.36', image: busybox, digest: '" DOK "'}}",
+     NULL, 1, "modelversion-create", NULL},
     {"pod update adds ephemeral model image", 0, "UPDATE", "", "pods", "ephemeralcontainers", "p", "admin",
      "{metadata: {name: p}, spec: {containers: [" C(n, "nginx:1.25") "], ephemeralContainers: [" C(
          e, REPO ":1.4.0") "]}}",
@@ -619,12 +668,12 @@ static const dcase dcases[] = {
      NULL, 0, "modelversion-unique", "without tag or digest"},
     {"mv bad digest", 0, "CREATE", G, "modelversions", "", "new-mv", "bob",
      "{metadata: {name: new-mv, annotations: {mlops.modelgov.io/author: bob}}, spec: {model: m, version: "
-     "'1', image: 'r.io/m', "
+     "'1', image: 'registry.example.com/models/m', "
      "digest: 'sha256:ABC'}}",
      NULL, 0, "modelversion-unique", "sha256:<64 lowercase hex>"},
     {"mv bad version", 0, "CREATE", G, "modelversions", "", "new-mv", "bob",
      "{metadata: {name: new-mv, annotations: {mlops.modelgov.io/author: bob}}, spec: {model: m, version: "
-     "'-1', image: 'r.io/m', "
+     "'-1', image: 'registry.example.com/models/m', "
      "digest: '" DOK "'}}",
      NULL, 0, "modelversion-unique", "not a valid image tag"},
     /* ModelReview create */
@@ -830,8 +879,20 @@ static const dcase dcases[] = {
 };
 
 static void make_cfg(int which, mg_policy_config *cfg) {
-    mg_policy_config_defaults(cfg);
-    mg_strlist_push(&cfg->model_repositories, "registry.example.com/models/");
+    if (which == CFG_ALIAS) {
+        json_t *doc = y("{modelRepositories: ['registry.example.com/models/', 'down.example.com/team/'], "
+                        "registries: [{host: registry.example.com, aliases: ['10.0.0.5', "
+                        "'registry.internal:5000']}]}");
+        assert_int_equal(mg_policy_config_from_json(doc, "alias", cfg, NULL), 0);
+        json_decref(doc);
+    } else {
+        mg_policy_config_defaults(cfg);
+        if (which != CFG_NOPREFIX) {
+            mg_strlist_push(&cfg->model_repositories, "registry.example.com/models/");
+            mg_strlist_push(&cfg->model_repositories, "down.example.com/team/");
+        }
+    }
+    free(cfg->operator_service_account);
     cfg->operator_service_account = mg_xstrdup(OPSA_CFG);
     mg_strlist_push(&cfg->scanner_groups, "scanners");
     mg_strlist_push(&cfg->records_admin_groups, "records-admins");

@@ -351,10 +351,119 @@ static void test_prefix(void **state) {
     assert_false(mg_imageref_under_prefix(NULL, "x"));
 }
 
+/* Canonical identity: each spelling names the registry (and repository) of the expected form. */
+static const struct {
+    const char *in, *canonical;
+} canon_cases[] = {
+    {"localhost:5000/models/x", "localhost:5000/models/x"},
+    {"127.0.0.1:5000/models/x", "localhost:5000/models/x"},
+    {"127.0.0.2:5000/models/x", "localhost:5000/models/x"},
+    {"127.1:5000/models/x", "localhost:5000/models/x"},
+    {"0x7f.0.0.1:5000/models/x", "localhost:5000/models/x"},
+    {"2130706433:5000/models/x", "localhost:5000/models/x"},
+    {"0177.0.0.1:5000/models/x", "localhost:5000/models/x"},
+    {"0.0.0.0:5000/models/x", "localhost:5000/models/x"},
+    {"[::1]:5000/models/x", "localhost:5000/models/x"},
+    {"[0:0:0:0:0:0:0:1]:5000/models/x", "localhost:5000/models/x"},
+    {"[::ffff:7f00:1]:5000/models/x", "localhost:5000/models/x"},
+    {"[::]:5000/models/x", "localhost:5000/models/x"},
+    {"LocalHost:5000/models/x", "localhost:5000/models/x"},
+    {"localhost:05000/models/x", "localhost:5000/models/x"},
+    {"localhost:0005000/models/x@sha256:" D64, "localhost:5000/models/x"},
+    {"Registry.Example.COM/models/x:1", "registry.example.com/models/x"},
+    {"registry.example.com:443/models/x", "registry.example.com/models/x"},
+    {"registry.example.com:0443/models/x", "registry.example.com/models/x"},
+    {"registry.example.com:80/models/x", "registry.example.com/models/x"},
+    {"registry.example.com:8443/models/x", "registry.example.com:8443/models/x"},
+    {"registry.example.com:0/models/x", "registry.example.com:0/models/x"},
+    {"registry.example.com:999999/models/x", "registry.example.com:999999/models/x"},
+    {"10.1:5000/models/x", "10.0.0.1:5000/models/x"},
+    {"10.0.0.1/models/x", "10.0.0.1/models/x"},
+    {"[2001:DB8:0:0::1]:5000/m/x", "[2001:db8::1]:5000/m/x"},
+    {"[::ffff:a00:1]/m/x", "10.0.0.1/m/x"},
+    {"[::ffff:a00]/m/x", "[::ffff:a00]/m/x"},
+    {"[0:0:1:0:0:0:1:0]/m/x", "[0:0:1::1:0]/m/x"},
+    {"[1:0:0:1:0:0:1:1]/m/x", "[1::1:0:0:1:1]/m/x"},
+    {"[fe80:0:0:0:0:0:0:0]/m/x", "[fe80::]/m/x"},
+    {"[1:2:3:4:5:6:7:8]/m/x", "[1:2:3:4:5:6:7:8]/m/x"},
+    {"[1:0:2:3:4:5:6:7]/m/x", "[1:0:2:3:4:5:6:7]/m/x"},
+    {"busybox", "docker.io/library/busybox"},
+    {"docker.io/busybox", "docker.io/library/busybox"},
+    {"index.docker.io/library/busybox", "docker.io/library/busybox"},
+    {"registry-1.docker.io/library/busybox", "docker.io/library/busybox"},
+    {"registry-1.docker.io/busybox", "docker.io/library/busybox"},
+    {"Registry.Hub.Docker.com/myorg/app", "docker.io/myorg/app"},
+    {"docker.io:443/myorg/app", "docker.io/myorg/app"},
+    {"deadbeef.example/x", "deadbeef.example/x"},
+    {"1.2.3.4.example/x", "1.2.3.4.example/x"},
+};
+
+static void test_canonical(void **state) {
+    (void)state;
+    int failures = 0;
+    for (size_t i = 0; i < sizeof(canon_cases) / sizeof(canon_cases[0]); i++) {
+        mg_imageref r;
+        mg_error err;
+        if (mg_imageref_parse(canon_cases[i].in, &r, &err) != 0) {
+            printf("canonical case %s: does not parse: %s\n", canon_cases[i].in, err.message);
+            failures++;
+            continue;
+        }
+        if (strcmp(r.canonical, canon_cases[i].canonical) != 0) {
+            printf("canonical case %s: got %s, want %s\n", canon_cases[i].in, r.canonical,
+                   canon_cases[i].canonical);
+            failures++;
+        }
+        /* idempotent: the canonical name is its own canonical name */
+        mg_imageref again;
+        if (mg_imageref_parse(r.canonical, &again, NULL) != 0 || strcmp(again.canonical, r.canonical) != 0) {
+            printf("canonical case %s: %s is not stable\n", canon_cases[i].in, r.canonical);
+            failures++;
+        }
+    }
+    assert_int_equal(failures, 0);
+    char host[MG_IMAGEREF_CANON_MAX + 1];
+    assert_int_equal(mg_imageref_canonical_host("LOCALHOST:00080", host, sizeof host), 0);
+    assert_string_equal(host, "localhost");
+    assert_int_equal(mg_imageref_canonical_host("bad_host", host, sizeof host), MG_EINVAL);
+    assert_int_equal(mg_imageref_canonical_host("registry.example.com", host, 4), MG_ETOOBIG);
+    /* prefixes compare by canonical host */
+    mg_imageref r;
+    assert_int_equal(mg_imageref_parse("127.0.0.1:05000/models/fraud:1", &r, NULL), 0);
+    assert_true(mg_imageref_under_prefix(&r, "localhost:5000/models/"));
+    assert_true(mg_imageref_under_prefix(&r, "[::1]:5000/models"));
+    assert_false(mg_imageref_under_prefix(&r, "localhost:5001/models"));
+    assert_int_equal(mg_imageref_parse("REGISTRY.example.com:443/models/fraud:1", &r, NULL), 0);
+    assert_true(mg_imageref_under_prefix(&r, "registry.example.com/models/"));
+    assert_int_equal(mg_imageref_parse("index.docker.io/myorg/m", &r, NULL), 0);
+    assert_true(mg_imageref_under_prefix(&r, "myorg/"));
+    assert_true(mg_imageref_under_prefix(&r, "registry-1.docker.io/myorg"));
+}
+
+/* The fuzzer's finding: "docker.io/" + 64 hex parsed while its familiar form did not. */
+static void test_hex64_familiar(void **state) {
+    (void)state;
+    mg_imageref r, back;
+    char fam[600];
+    assert_int_equal(mg_imageref_parse("docker.io/" D64, &r, NULL), 0);
+    assert_string_equal(r.name, "docker.io/library/" D64);
+    assert_string_equal(r.familiar, "docker.io/library/" D64);
+    mg_imageref_format(&r, true, fam, sizeof fam);
+    assert_int_equal(mg_imageref_parse(fam, &back, NULL), 0);
+    assert_string_equal(back.name, r.name);
+    assert_int_equal(mg_imageref_parse("docker.io/library/" D64 ":v1", &r, NULL), 0);
+    mg_imageref_format(&r, true, fam, sizeof fam);
+    assert_int_equal(mg_imageref_parse(fam, &back, NULL), 0);
+    assert_string_equal(back.familiar, r.familiar);
+    assert_int_not_equal(mg_imageref_parse(D64, &r, NULL), 0);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_table),  cmocka_unit_test(test_lengths), cmocka_unit_test(test_errors_say_why),
-        cmocka_unit_test(test_format), cmocka_unit_test(test_prefix),
+        cmocka_unit_test(test_table),          cmocka_unit_test(test_lengths),
+        cmocka_unit_test(test_errors_say_why), cmocka_unit_test(test_format),
+        cmocka_unit_test(test_prefix),         cmocka_unit_test(test_canonical),
+        cmocka_unit_test(test_hex64_familiar),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -53,7 +53,8 @@ static const char full[] =
     "registries:\n"
     "- host: localhost:5000\n"
     "  plainHTTP: true\n"
-    "- {host: registry.example.com, caFile: /etc/ca.pem, credentialsFile: /etc/docker.json}\n"
+    "- {host: registry.example.com, aliases: ['10.0.0.5', registry.internal], caFile: /etc/ca.pem, "
+    "credentialsFile: /etc/docker.json}\n"
     "cacheTTLSeconds: 60\n"
     "exemptNamespaces: [kube-system, modelgov-system]\n"
     "exemptServiceAccounts: ['modelgov-system:modelgov-operator', 'ci/deployer']\n"
@@ -78,6 +79,11 @@ static void test_full(void **state) {
     assert_null(c.registries[0].ca_file);
     assert_string_equal(c.registries[1].credentials_file, "/etc/docker.json");
     assert_ptr_equal(mg_policy_config_registry(&c, "LOCALHOST:5000"), &c.registries[0]);
+    assert_ptr_equal(mg_policy_config_registry(&c, "127.0.0.1:05000"), &c.registries[0]);
+    assert_ptr_equal(mg_policy_config_registry(&c, "10.0.0.5"), &c.registries[1]);
+    assert_ptr_equal(mg_policy_config_registry(&c, "REGISTRY.internal:443"), &c.registries[1]);
+    assert_string_equal(mg_policy_config_registry_host(&c, "10.0.0.5"), "registry.example.com");
+    assert_string_equal(mg_policy_config_registry_host(&c, "other.io"), "other.io");
     assert_null(mg_policy_config_registry(&c, "localhost:5001"));
     assert_int_equal(c.cache_ttl_seconds, 60);
     assert_true(mg_strlist_contains(&c.exempt_namespaces, "kube-system"));
@@ -131,6 +137,15 @@ static const bad_case bad[] = {
     {"requireModelDeployment: null", "requireModelDeployment: expected a boolean"},
     {"approvedScanTools: {a: b}", "approvedScanTools: expected a list"},
     {"modelRepositories: ['https://r.io/m']", "modelRepositories[0]"},
+    {"registries: [{host: 'https://r.io'}]", "registries[0].host: 'https://r.io' is not a registry host"},
+    {"registries: [{host: r.io, aliases: r2.io}]", "registries[0].aliases: expected a list"},
+    {"registries: [{host: r.io, aliases: ['bad_host']}]", "registries[0].aliases[0]: 'bad_host' is not"},
+    {"registries: [{host: r.io}, {host: 'R.IO:443'}]",
+     "registries[1].host: 'R.IO:443' is also a name of registry r.io"},
+    {"registries: [{host: r.io, aliases: ['10.0.0.5']}, {host: s.io, aliases: ['10.0.0.05']}]",
+     "registries[1].aliases[0]: '10.0.0.05' is also a name of registry r.io"},
+    {"registries: [{host: r.io, aliases: [a.io, b.io, c.io, d.io, e.io, f.io, g.io, h.io]}]",
+     "at most 7 aliases"},
     {"- a\n- b", "must be a mapping"},
     {"operatorServiceAccount: [a]", "operatorServiceAccount: expected a non-empty string"},
     {"operatorServiceAccount: ''", "operatorServiceAccount: expected a non-empty string"},

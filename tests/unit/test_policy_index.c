@@ -94,7 +94,8 @@ static const icase icases[] = {
     {"ml", "CREATE", "pods", "", "p", POD("index.docker.io/library/fraud-hub@" DB), NULL, 1, NULL},
     {"ml", "CREATE", "pods", "", "p", POD("fraud-hub:latest"), NULL, 0, "'latest'"},
     {"ml", "CREATE", "pods", "", "p", POD("fraud-hub:3.0"), NULL, 0, "unknown tag"},
-    {"other", "CREATE", "pods", "", "p", POD("fraud-hub:latest"), NULL, 1, NULL},
+    {"other", "CREATE", "pods", "", "p", POD("fraud-hub:latest"), NULL, 0,
+     "'latest'"}, /* prefixes are global */
     {"ml", "DELETE", "datasetversions", "", "ds-1", NULL, "{metadata: {name: ds-1}}", 0,
      "referenced by TrainingRun tr-1, ModelVersion fraud-1, DatasetVersion ds-2"},
     {"ml", "DELETE", "datasetversions", "", "ds-0", NULL, "{metadata: {name: ds-0}}", 0,
@@ -117,7 +118,7 @@ static const icase icases[] = {
      NULL},
     {"ml", "CREATE", "modelversions", "", "n",
      "{metadata: {name: n, annotations: {mlops.modelgov.io/author: zed}}, spec: {model: fraud, version: "
-     "'1.0', image: 'r.io/x', digest: '" DA "'}}",
+     "'1.0', image: 'registry.example.com/models/x', digest: '" DA "'}}",
      NULL, 0, "already registered in namespace ml as ModelVersion fraud-1"},
 };
 
@@ -138,6 +139,7 @@ static void run_cases(bool compact) {
     mg_policy_config cfg;
     mg_policy_config_defaults(&cfg);
     mg_strlist_push(&cfg.model_repositories, "registry.example.com/models/");
+    mg_strlist_push(&cfg.model_repositories, "docker.io/library/fraud-hub");
     int failures = 0;
     for (size_t i = 0; i < sizeof(icases) / sizeof(*icases); i++) {
         const icase *c = &icases[i];
