@@ -35,9 +35,11 @@ bool mg_identity_is_model_repository(const mg_policy_config *cfg, const mg_image
     const char *path = split_canonical(ref, host, sizeof host);
     const char *rep = mg_policy_config_registry_host(cfg, host);
     for (size_t i = 0; i < cfg->model_repositories.len; i++) {
-        if (!mg_imageref_split_prefix(cfg->model_repositories.items[i], phost, sizeof phost, ppath, sizeof ppath))
+        if (!mg_imageref_split_prefix(cfg->model_repositories.items[i], phost, sizeof phost, ppath,
+                                      sizeof ppath))
             continue;
-        if (strcmp(mg_policy_config_registry_host(cfg, phost), rep) == 0 && mg_imageref_path_under(rep, path, ppath))
+        if (strcmp(mg_policy_config_registry_host(cfg, phost), rep) == 0 &&
+            mg_imageref_path_under(rep, path, ppath))
             return true;
     }
     return false;

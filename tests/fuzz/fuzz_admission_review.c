@@ -15,6 +15,7 @@
 static json_t *mvs, *reviews;
 
 static json_t *all_mvs(void *ctx, const char *ns, const char *a, const char *b) { return json_incref(mvs); }
+static json_t *mvs_digest(void *ctx, const char *ns, const char *d) { return json_incref(mvs); }
 static bool known(void *ctx, const char *ns, const char *repo) { return strstr(repo, "models") != NULL; }
 static json_t *by_model(void *ctx, const char *ns, const char *m) { return json_incref(mvs); }
 static json_t *by_name(void *ctx, const char *ns, const char *n) {
@@ -22,7 +23,7 @@ static json_t *by_name(void *ctx, const char *ns, const char *n) {
 }
 static json_t *revs(void *ctx, const char *ns, const char *mv) { return json_incref(reviews); }
 static json_t *none(void *ctx, const char *ns, const char *n) { return NULL; }
-static json_t *dep(void *ctx, const char *ns, const char *n) {
+static json_t *dep(void *ctx, const char *ns, const char *resource, const char *n) {
     return json_pack("{s:{s:i, s:{s:{s:[{s:s, s:s}]}}}}", "spec", "replicas", 1, "template", "spec",
                      "containers", "name", "m", "image",
                      "registry.example.com/models/q@sha256:"
@@ -75,8 +76,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     mg_strlist_push(&cfg.model_repositories, "registry.example.com/models/");
     cfg.require_model_deployment = size & 1;
     mg_strlist_push(&cfg.reviewer_groups[MG_REVIEW_BIAS], "ethics");
-    mg_admission_index ix = {NULL, all_mvs, all_mvs, known, by_model, by_name,
-                             revs, none,    none,    none,  dep,      resolve};
+    mg_admission_index ix = {.mv_by_version = all_mvs,
+                             .repo_known = known,
+                             .mv_by_model = by_model,
+                             .mv_by_name = by_name,
+                             .reviews_of_uid = revs,
+                             .reviews_of_digest = revs,
+                             .mvs_of_digest = mvs_digest,
+                             .dataset = none,
+                             .dataset_referrers = none,
+                             .modeldeployment = none,
+                             .workload = dep,
+                             .resolve_tag = resolve};
     mg_admission_input in = {&req, &cfg, &ix, (size & 2) ? "mlops.example.io" : NULL};
     mg_admission_decision d;
     mg_admission_decision_init(&d);

@@ -41,7 +41,8 @@ static void split_domain(const char *domain, char *host, size_t hcap, char *port
 static bool single_label_host(const mg_imageref *r) {
     const char *slash = strchr(r->canonical, '/');
     size_t n = (size_t)(slash - r->canonical);
-    return !memchr(r->canonical, '.', n) && !memchr(r->canonical, ':', n) && strncmp(r->canonical, "localhost/", 10);
+    return !memchr(r->canonical, '.', n) && !memchr(r->canonical, ':', n) &&
+           strncmp(r->canonical, "localhost/", 10);
 }
 
 static void respelled(const mg_imageref *r, const char *domain, const char *want) {
