@@ -171,6 +171,8 @@ typedef struct source {
     size_t carry_len;
     char *big; /* region for long unfinished records */
     size_t big_cap, checked;
+    mg_csv_bytes_fn bytes_fn; /* optional: sees every piece read, in order */
+    void *bytes_ud;
 } source;
 
 static int digest_fn(void *ud, const char *p, size_t n) { return EVP_DigestUpdate(ud, p, n) ? 0 : MG_EIO; }
@@ -246,6 +248,7 @@ static int pump(mg_csv_parser *p, source *s, bool final, mg_error *err) {
         ssize_t n = read_some(s, slot + s->carry_max);
         if (n < 0) return mg_error_set(err, MG_EIO, "%s: read: %s", p->path, strerror(errno));
         if (s->q) mg_bgq_submit(s->q, slot + s->carry_max, (size_t)n); /* every acquired slot, in order */
+        if (s->bytes_fn && n > 0) s->bytes_fn(s->bytes_ud, slot + s->carry_max, (size_t)n);
         if (n == 0 && !final) return 0;
         s->bytes += (uint64_t)n;
         char *base = join(s, slot, (size_t)n);
@@ -292,6 +295,11 @@ static void finish_digest(EVP_MD_CTX *md, char out[MG_DIGEST_STR]) {
 
 int mg_csv_stream(const char *path, bool want_digest, mg_csv_row_fn fn, void *ud, mg_csv_result *res,
                   mg_error *err) {
+    return mg_csv_stream_bytes(path, want_digest, NULL, NULL, fn, ud, res, err);
+}
+
+int mg_csv_stream_bytes(const char *path, bool want_digest, mg_csv_bytes_fn bytes_fn, void *bytes_ud,
+                        mg_csv_row_fn fn, void *ud, mg_csv_result *res, mg_error *err) {
     mg_csv_result local;
     if (!res) res = &local;
     memset(res, 0, sizeof *res);
@@ -302,7 +310,7 @@ int mg_csv_stream(const char *path, bool want_digest, mg_csv_row_fn fn, void *ud
 #endif
     mg_csv_parser p;
     mg_csv_parser_init(&p, path, fn, ud, err);
-    source s = {.fd = fd};
+    source s = {.fd = fd, .bytes_fn = bytes_fn, .bytes_ud = bytes_ud};
     EVP_MD_CTX *md = NULL;
     if (want_digest) {
         md = EVP_MD_CTX_new();

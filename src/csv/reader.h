@@ -71,6 +71,13 @@ typedef struct mg_csv_result {
 int mg_csv_stream(const char *path, bool want_digest, mg_csv_row_fn fn, void *ud, mg_csv_result *res,
                   mg_error *err);
 
+/* Like mg_csv_stream, and bytes_fn (when not NULL) sees every piece of the file as it is read,
+ * in order, on the calling thread, before its records are parsed (for a digest of the caller's
+ * own; the bytes are borrowed for the call). */
+typedef void (*mg_csv_bytes_fn)(void *ud, const char *p, size_t n);
+int mg_csv_stream_bytes(const char *path, bool want_digest, mg_csv_bytes_fn bytes_fn, void *bytes_ud,
+                        mg_csv_row_fn fn, void *ud, mg_csv_result *res, mg_error *err);
+
 /* Like mg_csv_stream. Without want_digest, a regular file of 32 MiB or more is parsed by two
  * threads: the second half (from the first line end after the middle) runs on a second thread
  * with ud2 — it gets the header first, then that half's records — speculating that the half

@@ -89,11 +89,22 @@ static void hmac_long(const mg_hmac_key *k, const void *msg, size_t n, uint32_t 
                  ih[4 * i + 3];
 }
 
-/* The outer block of the inner hash st (the outer input is the 64-byte key block + 32 bytes). */
-static void outer_block(unsigned char blk[BLOCK], const uint32_t st[WORDS]) {
-    unsigned char ih[MG_SHA256_LEN];
-    words_be(st, ih);
-    pad_block(blk, ih, sizeof ih, BLOCK + MG_SHA256_LEN);
+/* The outer block of the inner hash st (the outer input is the 64-byte key block + 32 bytes):
+ * the digest, then a padding that is always the same. */
+static void outer_block(const mg_hmac_key *k, unsigned char blk[BLOCK], const uint32_t st[WORDS]) {
+    static const unsigned char tail[BLOCK - MG_SHA256_LEN] = {0x80, [BLOCK - MG_SHA256_LEN - 2] = 0x03};
+    if (k->ni)
+        mg_sha256ni_digest_bytes(st, blk);
+    else
+        words_be(st, blk);
+    memcpy(blk + MG_SHA256_LEN, tail, sizeof tail);
+}
+
+static void hex_out(const mg_hmac_key *k, const uint32_t st[WORDS], unsigned char out[MG_HMAC_HEX_LEN]) {
+    if (k->ni)
+        mg_sha256ni_hex(st, out);
+    else
+        hex_words(st, out);
 }
 
 void mg_hmac_hex(const mg_hmac_key *k, const void *msg, size_t n, unsigned char out[MG_HMAC_HEX_LEN]) {
@@ -107,10 +118,10 @@ void mg_hmac_hex(const mg_hmac_key *k, const void *msg, size_t n, unsigned char 
     memcpy(st, k->inner.h, sizeof st);
     pad_block(blk, msg, n, BLOCK + n);
     compress(k, st, blk);
-    outer_block(blk, st);
+    outer_block(k, blk, st);
     memcpy(st, k->outer.h, sizeof st);
     compress(k, st, blk);
-    hex_words(st, out);
+    hex_out(k, st, out);
 }
 
 void mg_hmac_hex2(const mg_hmac_key *k, const void *m1, size_t n1, unsigned char o1[MG_HMAC_HEX_LEN],
@@ -127,13 +138,13 @@ void mg_hmac_hex2(const mg_hmac_key *k, const void *m1, size_t n1, unsigned char
     pad_block(b1, m1, n1, BLOCK + n1);
     pad_block(b2, m2, n2, BLOCK + n2);
     mg_sha256ni_compress2(s1, b1, s2, b2);
-    outer_block(b1, s1);
-    outer_block(b2, s2);
+    outer_block(k, b1, s1);
+    outer_block(k, b2, s2);
     memcpy(s1, k->outer.h, sizeof s1);
     memcpy(s2, k->outer.h, sizeof s2);
     mg_sha256ni_compress2(s1, b1, s2, b2);
-    hex_words(s1, o1);
-    hex_words(s2, o2);
+    hex_out(k, s1, o1);
+    hex_out(k, s2, o2);
 }
 
 void mg_hmac_cleanse(mg_hmac_key *k) { OPENSSL_cleanse(k, sizeof *k); }

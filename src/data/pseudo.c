@@ -15,9 +15,14 @@
 #include "core/mem.h"
 #include "csv/reader.h"
 
+/* An output buffer: [OUT_BUF output][SIDE_BUF fields to tokenize][MG_CSV_CHUNK input copy]. The
+ * input bytes read while it was current ride along, so the in-order stage can digest input and
+ * output together (two SHA-256 streams interleaved). */
 #define OUT_BUF (256u * 1024u)
 #define SIDE_BUF (128u * 1024u)
-#define SIDE_HDR 8                  /* the side area starts with its used length (uint64) */
+#define IN_BUF MG_CSV_CHUNK
+#define BLOCK_SIZE (OUT_BUF + SIDE_BUF + IN_BUF)
+#define SIDE_HDR 16                 /* the side area starts with its used length and the input's */
 #define SIDE_ENTRY_HDR 8            /* each field: uint32 offset in the output, uint32 length */
 #define INLINE_FIELD (SIDE_BUF / 4) /* larger fields are hashed on the parsing thread */
 #define BUFS_PER_WORKER 3           /* output buffers in flight per token worker */
@@ -32,9 +37,13 @@ typedef struct pctx {
     unsigned char *action; /* per input column */
     int fd;
     mg_bgq *q;          /* token workers, then the in-order digest and write */
-    unsigned char *buf; /* the buffer being filled (owned by q): OUT_BUF output, then the side area */
-    size_t blen, slen;
-    EVP_MD_CTX *md;   /* output digest: used by the emitting worker only until mg_bgq_finish */
+    unsigned char *buf; /* the buffer being filled (owned by q) */
+    size_t blen, slen, ilen;
+    /* input and output digests, used by the emitting worker only until mg_bgq_finish: two
+     * interleaved streams on the SHA extensions, else two EVP contexts */
+    bool ni;
+    mg_sha256_stream in_sha, out_sha;
+    EVP_MD_CTX *imd, *md;
     uint64_t written; /* emit only */
     int io_errno;     /* emit only */
 } pctx;
@@ -54,7 +63,7 @@ static int tokens_fn(void *ud, char *p, size_t n) {
     pctx *c = ud;
     (void)n;
     uint64_t sl;
-    memcpy(&sl, p + OUT_BUF, SIDE_HDR);
+    memcpy(&sl, p + OUT_BUF, sizeof sl);
     unsigned char *out = (unsigned char *)p;
     for (const char *e = p + OUT_BUF + SIDE_HDR, *end = e + sl; e < end;) {
         const char *f1, *f2;
@@ -70,10 +79,17 @@ static int tokens_fn(void *ud, char *p, size_t n) {
     return 0;
 }
 
-/* Emit (in order, one buffer at a time): digest and write the finished output. */
+/* Emit (in order, one buffer at a time): digest the input that rode along and the finished
+ * output, and write the output. */
 static int out_fn(void *ud, const char *p, size_t n) {
     pctx *c = ud;
-    if (!EVP_DigestUpdate(c->md, p, n)) return MG_EIO;
+    uint64_t il;
+    memcpy(&il, p + OUT_BUF + sizeof il, sizeof il);
+    const char *in = p + OUT_BUF + SIDE_BUF;
+    if (c->ni)
+        mg_sha256_stream_update2(&c->in_sha, in, (size_t)il, &c->out_sha, p, n);
+    else if (!EVP_DigestUpdate(c->imd, in, (size_t)il) || !EVP_DigestUpdate(c->md, p, n))
+        return MG_EIO;
     for (size_t off = 0; off < n;) {
         ssize_t w = write(c->fd, p + off, n - off);
         if (w < 0) {
@@ -88,16 +104,24 @@ static int out_fn(void *ud, const char *p, size_t n) {
 }
 
 static void submit_buf(pctx *c) {
-    uint64_t sl = c->slen;
-    memcpy(c->buf + OUT_BUF, &sl, SIDE_HDR);
+    uint64_t sl = c->slen, il = c->ilen;
+    memcpy(c->buf + OUT_BUF, &sl, sizeof sl);
+    memcpy(c->buf + OUT_BUF + sizeof sl, &il, sizeof il);
     mg_bgq_submit(c->q, (char *)c->buf, c->blen);
 }
 
 static void next_buf(pctx *c) {
     submit_buf(c);
     c->buf = (unsigned char *)mg_bgq_acquire(c->q);
-    c->blen = 0;
-    c->slen = 0;
+    c->blen = c->slen = c->ilen = 0;
+}
+
+/* The reader's hook: each piece of the input, as read, joins the current buffer. */
+static void attach_input(void *ud, const char *p, size_t n) {
+    pctx *c = ud;
+    if (c->ilen + n > IN_BUF) next_buf(c);
+    memcpy(c->buf + OUT_BUF + SIDE_BUF + c->ilen, p, n);
+    c->ilen += n;
 }
 
 static inline void reserve(pctx *c, size_t n) {
@@ -278,30 +302,53 @@ void mg_pseudo_fingerprint(const unsigned char *key, size_t klen, char out[MG_DI
     mg_digest_format(d, out);
 }
 
-/* Streams in through on_row into c->fd; the output worker is finished before returning. */
-static int stream(pctx *c, const char *in, const char *out, mg_pseudo_result *res, mg_error *err) {
+static void digests_init(pctx *c) {
+    c->ni = mg_sha256ni_available();
+    if (c->ni) {
+        mg_sha256_stream_init(&c->in_sha);
+        mg_sha256_stream_init(&c->out_sha);
+        return;
+    }
+    c->imd = EVP_MD_CTX_new();
     c->md = EVP_MD_CTX_new();
-    if (!c->md || !EVP_DigestInit_ex(c->md, EVP_sha256(), NULL)) abort();
+    if (!c->imd || !c->md || !EVP_DigestInit_ex(c->imd, EVP_sha256(), NULL) ||
+        !EVP_DigestInit_ex(c->md, EVP_sha256(), NULL))
+        abort();
+}
+
+static void digests_final(pctx *c, mg_pseudo_result *res) {
+    unsigned char d[MG_SHA256_LEN];
+    if (c->ni)
+        mg_sha256_stream_final(&c->in_sha, d);
+    else if (!EVP_DigestFinal_ex(c->imd, d, NULL))
+        abort();
+    mg_digest_format(d, res->in_digest);
+    if (c->ni)
+        mg_sha256_stream_final(&c->out_sha, d);
+    else if (!EVP_DigestFinal_ex(c->md, d, NULL))
+        abort();
+    mg_digest_format(d, res->out_digest);
+}
+
+/* Streams in through on_row into c->fd; the output workers are finished before returning. */
+static int stream(pctx *c, const char *in, const char *out, mg_pseudo_result *res, mg_error *err) {
+    digests_init(c);
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     size_t workers = cores > 0 ? (size_t)cores : 1;
-    c->q =
-        mg_bgq_new_workers(BUFS_PER_WORKER * workers + 1, OUT_BUF + SIDE_BUF, workers, tokens_fn, out_fn, c);
+    c->q = mg_bgq_new_workers(BUFS_PER_WORKER * workers + 1, BLOCK_SIZE, workers, tokens_fn, out_fn, c);
     c->buf = (unsigned char *)mg_bgq_acquire(c->q);
     mg_csv_result r;
-    int rc = mg_csv_stream(in, true, on_row, c, &r, err);
+    int rc = mg_csv_stream_bytes(in, false, attach_input, c, on_row, c, &r, err);
     if (!rc) submit_buf(c);
     c->buf = NULL;
     int qrc = mg_bgq_finish(c->q);
     c->q = NULL;
     if (qrc || c->io_errno) rc = mg_error_set(err, MG_EIO, "writing %s: %s", out, strerror(c->io_errno));
     if (rc) return rc;
-    unsigned char od[MG_SHA256_LEN];
-    EVP_DigestFinal_ex(c->md, od, NULL);
-    mg_digest_format(od, res->out_digest);
+    digests_final(c, res);
     res->out_bytes = c->written;
     res->rows = r.records;
     res->in_bytes = r.bytes;
-    memcpy(res->in_digest, r.digest, sizeof res->in_digest);
     return 0;
 }
 
@@ -324,6 +371,7 @@ int mg_pseudonymize_file(const char *in, const char *out, const mg_hmac_key *key
         rc = mg_error_set(err, MG_EIO, "rename to %s: %s", out, strerror(errno));
     if (rc) unlink(tmp);
     free(tmp);
+    EVP_MD_CTX_free(c.imd);
     EVP_MD_CTX_free(c.md);
     free(c.action);
     return rc;

@@ -113,6 +113,29 @@ SHANI static void compress2(uint32_t s[8], const unsigned char *b, uint32_t t[8]
     store_state(t, _mm_add_epi32(t0, c0), _mm_add_epi32(t1, c1));
 }
 
+/* The eight words as big-endian bytes (a SHA-256 digest), then as 64 lowercase hex digits:
+ * each nibble looked up in a 16-byte table with a byte shuffle. */
+SHANI void mg_sha256ni_hex(const uint32_t state[8], unsigned char out[64]) {
+    const __m128i bswap = _mm_set_epi64x(0x0c0d0e0f08090a0bll, 0x0405060700010203ll);
+    const __m128i digits =
+        _mm_setr_epi8('0', '1', '2', '3', '4', '5', '6', '7', '8', '9', 'a', 'b', 'c', 'd', 'e', 'f');
+    const __m128i low = _mm_set1_epi8(0x0f);
+    for (int k = 0; k < 2; k++) {
+        __m128i v = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(state + 4 * k)), bswap);
+        __m128i hi = _mm_shuffle_epi8(digits, _mm_and_si128(_mm_srli_epi16(v, 4), low));
+        __m128i lo = _mm_shuffle_epi8(digits, _mm_and_si128(v, low));
+        _mm_storeu_si128((__m128i *)(out + 32 * k), _mm_unpacklo_epi8(hi, lo));
+        _mm_storeu_si128((__m128i *)(out + 32 * k + 16), _mm_unpackhi_epi8(hi, lo));
+    }
+}
+
+SHANI void mg_sha256ni_digest_bytes(const uint32_t state[8], unsigned char out[32]) {
+    const __m128i bswap = _mm_set_epi64x(0x0c0d0e0f08090a0bll, 0x0405060700010203ll);
+    for (int k = 0; k < 2; k++)
+        _mm_storeu_si128((__m128i *)(out + 16 * k),
+                         _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(state + 4 * k)), bswap));
+}
+
 bool mg_sha256ni_available(void) {
     unsigned a, b, c, d;
     if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return false;
@@ -128,6 +151,29 @@ void mg_sha256ni_compress2(uint32_t s1[8], const unsigned char b1[64], uint32_t 
     compress2(s1, b1, s2, b2);
 }
 #else
+/* The eight words as big-endian bytes (a SHA-256 digest), then as 64 lowercase hex digits:
+ * each nibble looked up in a 16-byte table with a byte shuffle. */
+SHANI void mg_sha256ni_hex(const uint32_t state[8], unsigned char out[64]) {
+    const __m128i bswap = _mm_set_epi64x(0x0c0d0e0f08090a0bll, 0x0405060700010203ll);
+    const __m128i digits =
+        _mm_setr_epi8('0', '1', '2', '3', '4', '5', '6', '7', '8', '9', 'a', 'b', 'c', 'd', 'e', 'f');
+    const __m128i low = _mm_set1_epi8(0x0f);
+    for (int k = 0; k < 2; k++) {
+        __m128i v = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(state + 4 * k)), bswap);
+        __m128i hi = _mm_shuffle_epi8(digits, _mm_and_si128(_mm_srli_epi16(v, 4), low));
+        __m128i lo = _mm_shuffle_epi8(digits, _mm_and_si128(v, low));
+        _mm_storeu_si128((__m128i *)(out + 32 * k), _mm_unpacklo_epi8(hi, lo));
+        _mm_storeu_si128((__m128i *)(out + 32 * k + 16), _mm_unpackhi_epi8(hi, lo));
+    }
+}
+
+SHANI void mg_sha256ni_digest_bytes(const uint32_t state[8], unsigned char out[32]) {
+    const __m128i bswap = _mm_set_epi64x(0x0c0d0e0f08090a0bll, 0x0405060700010203ll);
+    for (int k = 0; k < 2; k++)
+        _mm_storeu_si128((__m128i *)(out + 16 * k),
+                         _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(state + 4 * k)), bswap));
+}
+
 bool mg_sha256ni_available(void) { return false; }
 void mg_sha256ni_compress(uint32_t state[8], const unsigned char block[64]) {
     (void)state;
@@ -138,3 +184,71 @@ void mg_sha256ni_compress2(uint32_t s1[8], const unsigned char b1[64], uint32_t 
     (void)s1, (void)b1, (void)s2, (void)b2;
 }
 #endif
+
+/* ---- streams ---- */
+
+#define BLOCK ((size_t)64)
+#define LEN_AT ((size_t)56) /* the bit length fills the last 8 bytes of the last block */
+
+static const uint32_t H0[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+                               0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+
+void mg_sha256_stream_init(mg_sha256_stream *s) {
+    memcpy(s->h, H0, sizeof s->h);
+    s->npart = 0;
+    s->total = 0;
+}
+
+/* Completes s's partial block from *p; compresses it when full. */
+static void top_up(mg_sha256_stream *s, const unsigned char **p, size_t *n) {
+    if (!s->npart || !*n) return;
+    size_t k = BLOCK - s->npart < *n ? BLOCK - s->npart : *n;
+    memcpy(s->part + s->npart, *p, k);
+    s->npart += k;
+    *p += k;
+    *n -= k;
+    if (s->npart == BLOCK) {
+        mg_sha256ni_compress(s->h, s->part);
+        s->npart = 0;
+    }
+}
+
+static void keep_tail(mg_sha256_stream *s, const unsigned char *p, size_t n) {
+    memcpy(s->part, p, n);
+    s->npart = n;
+}
+
+void mg_sha256_stream_update2(mg_sha256_stream *a, const void *pa, size_t na, mg_sha256_stream *b,
+                              const void *pb, size_t nb) {
+    const unsigned char *x = pa, *y = pb;
+    a->total += na;
+    b->total += nb;
+    top_up(a, &x, &na);
+    top_up(b, &y, &nb);
+    while (na >= BLOCK && nb >= BLOCK) {
+        mg_sha256ni_compress2(a->h, x, b->h, y);
+        x += BLOCK, na -= BLOCK;
+        y += BLOCK, nb -= BLOCK;
+    }
+    for (; na >= BLOCK; x += BLOCK, na -= BLOCK)
+        mg_sha256ni_compress(a->h, x);
+    for (; nb >= BLOCK; y += BLOCK, nb -= BLOCK)
+        mg_sha256ni_compress(b->h, y);
+    if (na) keep_tail(a, x, na);
+    if (nb) keep_tail(b, y, nb);
+}
+
+void mg_sha256_stream_final(mg_sha256_stream *s, unsigned char out[32]) {
+    uint64_t bits = s->total * 8;
+    s->part[s->npart++] = 0x80;
+    if (s->npart > LEN_AT) {
+        memset(s->part + s->npart, 0, BLOCK - s->npart);
+        mg_sha256ni_compress(s->h, s->part);
+        s->npart = 0;
+    }
+    memset(s->part + s->npart, 0, LEN_AT - s->npart);
+    for (int i = 0; i < 8; i++)
+        s->part[BLOCK - 1 - i] = (unsigned char)(bits >> (8 * i));
+    mg_sha256ni_compress(s->h, s->part);
+    mg_sha256ni_digest_bytes(s->h, out);
+}

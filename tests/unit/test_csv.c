@@ -2,7 +2,7 @@
  * reader's RFC 4180 rules (quoting, CRLF/LF/CR, embedded newlines, NUL bytes, spaces kept, blank
  * lines, field-count and quote errors naming the line, digest, kept columns, raw/canonical
  * field spans); and a seeded differential run against the same rules on libcsv
- * (tests/fuzz/csv_ref_libcsv.h) over files of several MiB, so records cross read buffers, long
+ * (tests/fuzz/csv_ref_libcsv.h) over files of MiBs, so records cross read buffers, long
  * records take the carried path and the size caps are reached — sizes the fuzz targets do not
  * get to. */
 #include <setjmp.h>
@@ -309,15 +309,16 @@ static void gen_file(gbuf *b, size_t bytes, size_t max_field) {
     }
 }
 
-/* Both readers on b: same result code, message, records and fields. */
-static void diff_check(const char *name, const gbuf *b) {
+/* Both readers on b: same result code, message, records and fields; with every classification
+ * implementation when all_impls, else with the one the CPU picks (keeps the sanitizer run short). */
+static void diff_check(const char *name, const gbuf *b, bool all_impls) {
     char *p = write_tmp(b->p, b->n);
     mg_error want_err = {0}, got_err = {0};
     diffsum want = {0}, got = {0};
     uint64_t want_rows = 0;
     int want_rc = ref_csv_parse(p, b->p, b->n, diff_ref_row, &want, &want_rows, &want_err);
-    for (mg_csv_impl k = MG_CSV_IMPL_PORTABLE; k <= MG_CSV_IMPL_AVX2; k++) {
-        mg_csv_set_impl(k);
+    for (mg_csv_impl k = all_impls ? MG_CSV_IMPL_PORTABLE : MG_CSV_IMPL_AVX2; k <= MG_CSV_IMPL_AVX2; k++) {
+        mg_csv_set_impl(all_impls ? k : MG_CSV_IMPL_AUTO);
         memset(&got, 0, sizeof got);
         mg_csv_result res;
         int got_rc = mg_csv_stream(p, k == MG_CSV_IMPL_AVX2, diff_new_row, &got, &res, &got_err);
@@ -339,15 +340,15 @@ static void test_csv_differential_large(void **state) {
     (void)state;
     gbuf b = {0};
     /* many records across 256 KiB reads, some longer than the 64 KiB carry area */
-    gen_file(&b, 3u << 20, 200000);
-    diff_check("mixed 3 MiB", &b);
+    gen_file(&b, 3u << 19, 200000);
+    diff_check("mixed 1.5 MiB", &b, true);
     size_t clean = b.n;
     /* late errors: a stray quote, a short record, an unterminated quoted field */
     static const char *const tails[] = {"x,y\"z,1,2,3\n", "1,2\n", "\"open,2,3,4,5\n6,7"};
     for (size_t t = 0; t < sizeof tails / sizeof *tails; t++) {
         b.n = clean;
         gen_str(&b, tails[t]);
-        diff_check(tails[t], &b);
+        diff_check(tails[t], &b, false);
     }
     /* a quote error inside a record that spans reads */
     b.n = clean;
@@ -355,7 +356,7 @@ static void test_csv_differential_large(void **state) {
     for (int i = 0; i < 300000; i++)
         gen_put(&b, i % 1000 ? 'q' : '\n');
     gen_str(&b, "\"x,2,3,4,5\n");
-    diff_check("after-quote error in a long record", &b);
+    diff_check("after-quote error in a long record", &b, false);
     free(b.p);
 }
 
@@ -363,7 +364,7 @@ static void test_csv_caps(void **state) {
     (void)state;
     /* fields around the field cap (quoted and not, at the end of the input and not), and a
      * record over the record cap */
-    static const long deltas[] = {-3, -2, -1, 0, 1};
+    static const long deltas[] = {-2, -1, 0, 1};
     for (int quoted = 0; quoted < 2; quoted++)
         for (int at_end = 0; at_end < 2; at_end++)
             for (size_t d = 0; d < sizeof deltas / sizeof *deltas; d++) {
@@ -377,7 +378,7 @@ static void test_csv_caps(void **state) {
                 gen_str(&b, at_end ? ",1" : ",1\n2,3\n");
                 char name[64];
                 snprintf(name, sizeof name, "field cap %+ld quoted %d end %d", deltas[d], quoted, at_end);
-                diff_check(name, &b);
+                diff_check(name, &b, false);
                 free(b.p);
             }
     gbuf b = {0};
@@ -388,7 +389,7 @@ static void test_csv_caps(void **state) {
             gen_put(&b, 'r');
     }
     gen_put(&b, '\n');
-    diff_check("record cap", &b);
+    diff_check("record cap", &b, false);
     free(b.p);
 }
 

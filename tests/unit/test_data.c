@@ -236,8 +236,8 @@ static void test_drift_compare(void **state) {
 }
 
 /* RFC 4231 test case 2, then every message length 0..130 (one block, two blocks, the 55/56
- * boundary) against OpenSSL's HMAC(), with the SHA extensions and without, one and two at a
- * time, and a key longer than the block (hashed first). */
+ * boundary) against OpenSSL's HMAC(), with the SHA extensions and without, one and two at a time, and a key
+ * longer than the block (hashed first). */
 static void test_hmac(void **state) {
     (void)state;
     mg_hmac_key k;
