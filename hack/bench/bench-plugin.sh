@@ -124,7 +124,7 @@ echo "bench-plugin: pseudonymize (${MB} MB) and DuckDB" >&2
 COLS=name,email DROP=note
 timed "$K" pseudonymize --key-file "$T/key" --columns $COLS --drop $DROP "$T/big.csv" "$T/out.csv" || { cat "$T/stderr" >&2; exit 1; }
 s_cpu=$(rate "$BYTES" "$CPU"); s_wall=$(rate "$BYTES" "$WALL"); s_rss=$RSS; rm -f "$T/out.csv"*
-duck pseudo 2 "$T/big.csv" "$T/duck.csv" || exit 1
+REPEAT=1 duck pseudo 2 "$T/big.csv" "$T/duck.csv" || exit 1 # minutes per run; the margin is wide
 echo "pseudonymize MB per CPU-second (${MB} MB, 2 columns HMAC, 1 dropped)|$s_cpu ($s_wall MB/s wall)|$(rate "$BYTES" "$DCPU") (DuckDB 2 threads, 2 SHA-256 per field; $(rate "$BYTES" "$DWALL") MB/s wall)|$(ratio "$s_cpu" "$(rate "$BYTES" "$DCPU")")|>= 200 MB per CPU-second"
 rm -f "$T/duck.csv"
 "$K" pseudonymize --key-file "$T/key" --columns $COLS --drop $DROP "$T/py.csv" "$T/cpy.csv" > /dev/null 2>&1
