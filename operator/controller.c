@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "api/api.h"
 #include "core/clock.h"
 #include "core/json.h"
 #include "core/log.h"
@@ -15,14 +16,14 @@
 #include "operator/monitor.h"
 #include "operator/opctx.h"
 #include "operator/plan.h"
-#include "operator/resources.h"
 
 static const char *const MD_PHASES[] = {"Pending",        "Progressing", "Serving",
                                         "AwaitingReview", "Quarantined", "Retraining"};
 #define N_PHASES (sizeof(MD_PHASES) / sizeof(MD_PHASES[0]))
 static const double DURATION_BUCKETS[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
                                           0.05,   0.1,   0.25,   0.5,   1,    2.5};
-static const char *const QUEUE_NAMES[Q_COUNT] = {"modeldeployments", "modelversions", "trainingruns"};
+static const char *const QUEUE_NAMES[Q_COUNT] = {MG_RES_MODELDEPLOYMENTS, MG_RES_MODELVERSIONS,
+                                                 MG_RES_TRAININGRUNS};
 
 /* ---- shared helpers (opctx.h) --------------------------------------------------------------- */
 
@@ -334,9 +335,9 @@ static void on_owned(const json_t *o, void *ud) {
     json_array_foreach(mg_json_get(o, "metadata", "ownerReferences", NULL), i, r) {
         if (!mg_json_bool(r, false, "controller", NULL)) continue;
         const char *kind = mg_json_str(r, "kind", NULL);
-        if (kind && !strcmp(kind, "ModelDeployment"))
+        if (kind && !strcmp(kind, MG_KIND_MODELDEPLOYMENT))
             mg_op_enqueue(op, Q_MD, ns_of(o), mg_json_str(r, "name", NULL));
-        if (kind && !strcmp(kind, "TrainingRun"))
+        if (kind && !strcmp(kind, MG_KIND_TRAININGRUN))
             mg_op_enqueue(op, Q_TR, ns_of(o), mg_json_str(r, "name", NULL));
     }
 }
@@ -387,7 +388,8 @@ static int64_t newest_release_ms(void *ud, const json_t *md, const json_t *mv) {
 
 typedef int (*reconcile_fn)(mg_operator *, const char *, mg_error *);
 static const reconcile_fn RECONCILERS[Q_COUNT] = {mg_op_reconcile_md, mg_op_reconcile_mv, mg_op_reconcile_tr};
-static const char *const KINDS[Q_COUNT] = {"ModelDeployment", "ModelVersion", "TrainingRun"};
+static const char *const KINDS[Q_COUNT] = {MG_KIND_MODELDEPLOYMENT, MG_KIND_MODELVERSION,
+                                           MG_KIND_TRAININGRUN};
 
 static void observe(mg_operator *op, const char *kind, bool ok, double secs) {
     if (!op->m_reconciles) return;

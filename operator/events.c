@@ -2,10 +2,10 @@
 
 #include <stdint.h>
 
+#include "api/api.h"
 #include "core/clock.h"
 #include "core/json.h"
 #include "core/mem.h"
-#include "operator/resources.h"
 
 int mg_event_post(mg_client *c, const json_t *obj, const char *type, const char *reason, const char *message,
                   const char *instance, mg_error *err) {

@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "api/api.h"
 #include "core/json.h"
 #include "core/mem.h"
 #include "k8s/conditions.h"
@@ -133,7 +134,7 @@ void mg_md_decide(const mg_md_inputs *in, mg_md_decision *out) {
     json_object_set_new(status, "observedGeneration", json_integer(generation));
     json_object_set_new(status, "replicas", json_integer(current));
     json_object_set_new(status, "readyReplicas", json_integer(ready));
-    char *selector = mg_xasprintf("mlops.modelgov.io/modeldeployment=%s", name_of(md));
+    char *selector = mg_xasprintf(MG_LABEL_MODELDEPLOYMENT "=%s", name_of(md));
     json_object_set_new(status, "selector", json_string(selector));
     free(selector);
     const char *model = in->mv ? mg_json_str(in->mv, "spec", "model", NULL) : NULL;

@@ -23,8 +23,8 @@ long long mg_plan_port(const json_t *md) {
 }
 
 static json_t *owner_reference(const json_t *md) {
-    return json_pack("{s:s, s:s, s:s, s:s, s:b, s:b}", "apiVersion", MG_API_VERSION, "kind",
-                     "ModelDeployment", "name", mg_json_str(md, "metadata", "name", NULL), "uid",
+    return json_pack("{s:s, s:s, s:s, s:s, s:b, s:b}", "apiVersion", MG_API_GROUP_VERSION, "kind",
+                     MG_KIND_MODELDEPLOYMENT, "name", mg_json_str(md, "metadata", "name", NULL), "uid",
                      mg_json_str(md, "metadata", "uid", NULL) ? mg_json_str(md, "metadata", "uid", NULL) : "",
                      "controller", 1, "blockOwnerDeletion", 1);
 }

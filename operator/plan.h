@@ -15,13 +15,9 @@
 #define MG_OPERATOR_PLAN_H
 #include <jansson.h>
 
-#define MG_LABEL_MANAGED_BY "app.kubernetes.io/managed-by"
+#include "api/api.h"
+
 #define MG_MANAGER_NAME "modelgov-operator"
-#define MG_LABEL_MODEL "mlops.modelgov.io/model"
-#define MG_LABEL_MODEL_VERSION "mlops.modelgov.io/model-version"
-#define MG_LABEL_MODELDEPLOYMENT "mlops.modelgov.io/modeldeployment"
-#define MG_GROUP "mlops.modelgov.io"
-#define MG_API_VERSION "mlops.modelgov.io/v1alpha1"
 #define MG_DEFAULT_PORT 8080
 #define MG_DEFAULT_HEALTH_PATH "/healthz"
 

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "api/api.h"
 #include "core/clock.h"
 #include "core/json.h"
 #include "core/log.h"
@@ -15,7 +16,6 @@
 #include "operator/monitor.h"
 #include "operator/opctx.h"
 #include "operator/plan.h"
-#include "operator/resources.h"
 #include "operator/training.h"
 
 /* True when the owned container carries env/resources the ModelDeployment no longer asks for (a
@@ -104,13 +104,14 @@ static int start_retraining(mg_operator *op, const json_t *md, const json_t *mv,
         json_object_set_new(spec, "model", json_pack("{s:s}", "name", model ? model : md_name));
     char *name =
         mg_xasprintf("%.200s-retrain-%08x", md_name, fnv1a(mg_json_str(mv, "metadata", "name", NULL)));
-    json_t *tr = json_pack(
-        "{s:s, s:s, s:{s:s, s:s, s:{s:s, s:s}, s:[{s:s, s:s, s:s, s:s}]}, s:o}", "apiVersion", MG_API_VERSION,
-        "kind", "TrainingRun", "metadata", "name", name, "namespace", ns, "labels", MG_LABEL_MODELDEPLOYMENT,
-        md_name, "mlops.modelgov.io/retraining-of", mg_json_str(mv, "metadata", "name", NULL),
-        "ownerReferences", "apiVersion", MG_API_VERSION, "kind", "ModelDeployment", "name", md_name, "uid",
-        mg_json_str(md, "metadata", "uid", NULL) ? mg_json_str(md, "metadata", "uid", NULL) : "", "spec",
-        spec);
+    json_t *tr =
+        json_pack("{s:s, s:s, s:{s:s, s:s, s:{s:s, s:s}, s:[{s:s, s:s, s:s, s:s}]}, s:o}", "apiVersion",
+                  MG_API_GROUP_VERSION, "kind", MG_KIND_TRAININGRUN, "metadata", "name", name, "namespace",
+                  ns, "labels", MG_LABEL_MODELDEPLOYMENT, md_name, MG_LABEL_RETRAINING_OF,
+                  mg_json_str(mv, "metadata", "name", NULL), "ownerReferences", "apiVersion",
+                  MG_API_GROUP_VERSION, "kind", MG_KIND_MODELDEPLOYMENT, "name", md_name, "uid",
+                  mg_json_str(md, "metadata", "uid", NULL) ? mg_json_str(md, "metadata", "uid", NULL) : "",
+                  "spec", spec);
     mg_error cerr;
     int rc = mg_k8s_create(op->client, &MG_GVR_TRAININGRUNS, ns, tr, NULL, &cerr);
     json_decref(tr);

@@ -2,13 +2,13 @@
  * bound to the ModelVersion (the shared rules in policy/mvstate) and monitoring's quarantine
  * (operator/quarantine: a quarantine breach in the status of a ModelDeployment serving it), written
  * only when it differs. */
+#include "api/api.h"
 #include "core/clock.h"
 #include "core/json.h"
 #include "core/log.h"
 #include "operator/approvals.h"
 #include "operator/opctx.h"
 #include "operator/quarantine.h"
-#include "operator/resources.h"
 
 void mg_op_mv_records(mg_operator *op, const json_t *mv, mg_mv_records *out) {
     const char *ns = mg_json_str(mv, "metadata", "namespace", NULL);

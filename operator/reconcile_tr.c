@@ -1,8 +1,8 @@
 /* TrainingRun reconcile: a run with a template executes as an owned batch/v1 Job; its status
  * mirrors the Job and names the ModelVersion registered from it (see operator/training.h). */
+#include "api/api.h"
 #include "core/json.h"
 #include "operator/opctx.h"
-#include "operator/resources.h"
 #include "operator/training.h"
 
 int mg_op_reconcile_tr(mg_operator *op, const char *key, mg_error *err) {

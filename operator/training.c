@@ -38,10 +38,11 @@ json_t *mg_plan_job(const json_t *tr) {
         add_env(env, "MODELGOV_PARAMS", params);
     }
     free(params);
-    json_t *owner = json_pack(
-        "{s:s, s:s, s:s, s:s, s:b, s:b}", "apiVersion", MG_API_VERSION, "kind", "TrainingRun", "name", name,
-        "uid", mg_json_str(tr, "metadata", "uid", NULL) ? mg_json_str(tr, "metadata", "uid", NULL) : "",
-        "controller", 1, "blockOwnerDeletion", 1);
+    json_t *owner =
+        json_pack("{s:s, s:s, s:s, s:s, s:b, s:b}", "apiVersion", MG_API_GROUP_VERSION, "kind",
+                  MG_KIND_TRAININGRUN, "name", name, "uid",
+                  mg_json_str(tr, "metadata", "uid", NULL) ? mg_json_str(tr, "metadata", "uid", NULL) : "",
+                  "controller", 1, "blockOwnerDeletion", 1);
     return json_pack("{s:s, s:s, s:{s:s, s:s, s:{s:s, s:s}, s:[o]}, s:{s:i, s:o}}", "apiVersion", "batch/v1",
                      "kind", "Job", "metadata", "name", name, "namespace",
                      mg_json_str(tr, "metadata", "namespace", NULL), "labels", MG_LABEL_MANAGED_BY,

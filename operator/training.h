@@ -20,7 +20,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 
-#define MG_LABEL_TRAININGRUN "mlops.modelgov.io/trainingrun"
+#include "api/api.h"
 
 /* The Job for tr, or NULL when tr has no spec.template. */
 json_t *mg_plan_job(const json_t *tr);

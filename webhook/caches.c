@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/api.h"
 #include "core/clock.h"
 #include "core/json.h"
 #include "core/log.h"
@@ -90,17 +91,21 @@ static json_t *strip_modelversion(json_t *obj, void *ud) {
     return json_incref(obj);
 }
 
-int mg_webhook_caches_new(mg_client *client, const char *group,
+int mg_webhook_caches_new(mg_client *client,
                           int (*resolve_tag)(void *, const mg_imageref *, char *, size_t, mg_error *),
                           void *resolve_ctx, mg_webhook_caches **out, mg_error *err) {
     *out = NULL;
-    const char *g = group ? group : "mlops.modelgov.io";
-    const mg_gvr gvrs[C_COUNT] = {
-        [C_MV] = {g, "v1alpha1", "modelversions", true},     [C_MREV] = {g, "v1alpha1", "modelreviews", true},
-        [C_DSV] = {g, "v1alpha1", "datasetversions", true},  [C_TR] = {g, "v1alpha1", "trainingruns", true},
-        [C_MD] = {g, "v1alpha1", "modeldeployments", true},  [C_DEPLOY] = {"apps", "v1", "deployments", true},
-        [C_RS] = {"apps", "v1", "replicasets", true},        [C_STS] = {"apps", "v1", "statefulsets", true},
-        [C_RC] = {"", "v1", "replicationcontrollers", true}, [C_NS] = {"", "v1", "namespaces", false},
+    static const mg_gvr *const gvrs[C_COUNT] = {
+        [C_MV] = &MG_GVR_MODELVERSIONS,
+        [C_MREV] = &MG_GVR_MODELREVIEWS,
+        [C_DSV] = &MG_GVR_DATASETVERSIONS,
+        [C_TR] = &MG_GVR_TRAININGRUNS,
+        [C_MD] = &MG_GVR_MODELDEPLOYMENTS,
+        [C_DEPLOY] = &MG_GVR_DEPLOYMENTS,
+        [C_RS] = &MG_GVR_REPLICASETS,
+        [C_STS] = &MG_GVR_STATEFULSETS,
+        [C_RC] = &MG_GVR_REPLICATIONCONTROLLERS,
+        [C_NS] = &MG_GVR_NAMESPACES,
     };
     mg_webhook_caches *c = mg_xcalloc(1, sizeof *c);
     mg_informer_handlers none = {0};
@@ -111,7 +116,7 @@ int mg_webhook_caches_new(mg_client *client, const char *group,
         if (i >= C_DEPLOY) o.transform = strip_workload;
         if (i == C_MV) o.transform = strip_modelversion;
         if (i == C_NS) o.transform = namespace_phase;
-        c->inf[i] = mg_informer_new(client, &gvrs[i], &o, &none);
+        c->inf[i] = mg_informer_new(client, gvrs[i], &o, &none);
     }
     c->stores.modelversions = mg_informer_store(c->inf[C_MV]);
     c->stores.modelreviews = mg_informer_store(c->inf[C_MREV]);
@@ -214,7 +219,7 @@ int mg_webhook_watch_start(const char *kubeconfig, const char *context, const mg
                              .observer_ud = wh};
         rc = mg_oci_client_new(&oo, &w->oci, err);
     }
-    if (!rc) rc = mg_webhook_caches_new(w->client, NULL, mg_oci_resolve_tag_cb, w->oci, &w->caches, err);
+    if (!rc) rc = mg_webhook_caches_new(w->client, mg_oci_resolve_tag_cb, w->oci, &w->caches, err);
     if (!rc) {
         mg_policy_index_init(ix, mg_webhook_caches_stores(w->caches));
         rc = mg_webhook_caches_start(w->caches, err);

@@ -1,7 +1,7 @@
 /* webhook/caches — the webhook's watch-fed caches: one informer per resource the admission rules
  * read, feeding the policy index stores (src/policy/index.h).
  *
- * Owns: ten informers over all namespaces — mlops.modelgov.io/v1alpha1 ModelVersions,
+ * Owns: ten informers over all namespaces (api/api.h) — modelgov's ModelVersions,
  * ModelReviews, DatasetVersions, TrainingRuns, ModelDeployments, core/v1 Namespaces (name and
  * deletion state only: records go only with their namespace), and the workloads with a `scale`
  * subresource: apps/v1 Deployments, ReplicaSets, StatefulSets and v1 ReplicationControllers
@@ -24,8 +24,8 @@
 
 typedef struct mg_webhook_caches mg_webhook_caches;
 
-/* group NULL: "mlops.modelgov.io". resolve_tag/resolve_ctx go into the stores (may be NULL). */
-int mg_webhook_caches_new(mg_client *client, const char *group,
+/* resolve_tag/resolve_ctx go into the stores (may be NULL). */
+int mg_webhook_caches_new(mg_client *client,
                           int (*resolve_tag)(void *, const mg_imageref *, char *, size_t, mg_error *),
                           void *resolve_ctx, mg_webhook_caches **out, mg_error *err);
 int mg_webhook_caches_start(mg_webhook_caches *c, mg_error *err);

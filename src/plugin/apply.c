@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "api/api.h"
 #include "core/clock.h"
 #include "core/json.h"
 #include "k8s/client.h"
@@ -15,8 +16,6 @@
 #include "plugin/commands.h"
 
 int mg_plugin_apply_bias_scan(const mg_global *g, const char *target, json_t *scan, const char *cmd);
-
-static const mg_gvr dsv_gvr = {"mlops.modelgov.io", "v1alpha1", "datasetversions", true};
 
 int mg_plugin_apply_bias_scan(const mg_global *g, const char *target, json_t *scan, const char *cmd) {
     const char *name = strchr(target, '/') + 1;
@@ -30,7 +29,7 @@ int mg_plugin_apply_bias_scan(const mg_global *g, const char *target, json_t *sc
         mg_cli_fail(cmd, &err, MG_EXIT_CLUSTER);
         goto done;
     }
-    if (mg_k8s_get(c, &dsv_gvr, ns, name, NULL, &dsv, &err)) {
+    if (mg_k8s_get(c, &MG_GVR_DATASETVERSIONS, ns, name, NULL, &dsv, &err)) {
         mg_error_wrap(&err, "getting datasetversion %s/%s", ns, name);
         mg_cli_fail(cmd, &err, MG_EXIT_CLUSTER);
         goto done;
@@ -62,7 +61,7 @@ int mg_plugin_apply_bias_scan(const mg_global *g, const char *target, json_t *sc
     patch = json_pack("{s:{s:{s:O,s:s,s:{s:s,s:s},s:s,s:o}}}", "status", "biasScan", "passed",
                       json_object_get(scan, "passed"), "scannedAt", now, "tool", "name", "kubectl-modelgov",
                       "version", MG_VERSION, "fileDigest", have, "groups", groups);
-    if (mg_k8s_merge_patch(c, &dsv_gvr, ns, name, "status", patch, &out, &err)) {
+    if (mg_k8s_merge_patch(c, &MG_GVR_DATASETVERSIONS, ns, name, "status", patch, &out, &err)) {
         mg_error_wrap(&err, "writing status.biasScan of datasetversion %s/%s", ns, name);
         mg_cli_fail(cmd, &err, MG_EXIT_CLUSTER);
         goto done;

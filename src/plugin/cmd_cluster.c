@@ -1,6 +1,6 @@
 /* Governance (cluster) commands: dataset register, review, quarantine, release, status, lineage,
  * history. Each connects with the global flags (--kubeconfig, --context, -n), reads or creates
- * modelgov resources (group mlops.modelgov.io/v1alpha1) through k8s/client, and keeps the API
+ * modelgov resources (api/api.h) through k8s/client, and keeps the API
  * server's Status message in its errors (exit code 4). */
 #include <ctype.h>
 #include <jansson.h>
@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/api.h"
 #include "core/json.h"
 #include "core/mem.h"
 #include "k8s/client.h"
@@ -16,11 +17,6 @@
 #include "plugin/cli.h"
 #include "plugin/commands.h"
 
-static const mg_gvr gvr_dsv = {"mlops.modelgov.io", "v1alpha1", "datasetversions", true};
-static const mg_gvr gvr_tr = {"mlops.modelgov.io", "v1alpha1", "trainingruns", true};
-static const mg_gvr gvr_mv = {"mlops.modelgov.io", "v1alpha1", "modelversions", true};
-static const mg_gvr gvr_mrev = {"mlops.modelgov.io", "v1alpha1", "modelreviews", true};
-static const mg_gvr gvr_md = {"mlops.modelgov.io", "v1alpha1", "modeldeployments", true};
 static const mg_gvr gvr_ssr = {"authentication.k8s.io", "v1", "selfsubjectreviews", false};
 
 int mg_plugin_connect(const mg_global *g, mg_rest_config *cfg, mg_client **c, const char **ns,
@@ -105,7 +101,7 @@ static const char register_help[] =
     "\n"
     "Hashes FILE (sha256, streamed) and creates a DatasetVersion with that spec.digest and\n"
     "sizeBytes in the namespace. The object is named DATASET-VERSION (lowercased, other characters\n"
-    "replaced by '-') unless --object-name is given, and labelled mlops.modelgov.io/dataset=DATASET.\n"
+    "replaced by '-') unless --object-name is given, and labelled " MG_LABEL_DATASET "=DATASET.\n"
     "--source-type: anonymized-client|licensed-public|synthetic|internal. --privacy:\n"
     "anonymized|pseudonymized|none (default none; a TrainingRun needs a privacy attestation, so use\n"
     "the digest printed by `pseudonymize` with --report-digest). -o json|yaml prints the object.\n"
@@ -182,14 +178,13 @@ int mg_cmd_dataset_register(int argc, char **argv) {
         const char *p = strchr(parents.v[i], '/');
         json_array_append_new(par, json_string(p ? p + 1 : parents.v[i]));
     }
-    obj =
-        json_pack("{s:s,s:s,s:{s:s,s:{s:s}},s:{s:s,s:s,s:s,s:I,s:o,s:o,s:o}}", "apiVersion",
-                  "mlops.modelgov.io/v1alpha1", "kind", "DatasetVersion", "metadata", "name", oname, "labels",
-                  "mlops.modelgov.io/dataset", name, "spec", "dataset", name, "version", version, "digest",
-                  digest, "sizeBytes", (json_int_t)size, "source", source, "parents", par, "privacy", priv);
+    obj = json_pack("{s:s,s:s,s:{s:s,s:{s:s}},s:{s:s,s:s,s:s,s:I,s:o,s:o,s:o}}", "apiVersion",
+                    MG_API_GROUP_VERSION, "kind", MG_KIND_DATASETVERSION, "metadata", "name", oname, "labels",
+                    MG_LABEL_DATASET, name, "spec", "dataset", name, "version", version, "digest", digest,
+                    "sizeBytes", (json_int_t)size, "source", source, "parents", par, "privacy", priv);
     if (uri) json_object_set_new(json_object_get(obj, "spec"), "uri", json_string(uri));
     if (label) json_object_set_new(json_object_get(obj, "spec"), "label", json_string(label));
-    if (mg_k8s_create(s.c, &gvr_dsv, s.ns, obj, &out, &s.err)) {
+    if (mg_k8s_create(s.c, &MG_GVR_DATASETVERSIONS, s.ns, obj, &out, &s.err)) {
         rc = api_fail(&s, "creating datasetversion");
         goto done;
     }
@@ -219,7 +214,7 @@ static int bind_review(session *s, json_t *spec, const char *mv, const char *md,
                        const char **mv_name) {
     json_t *mdo = NULL;
     if (!mv) {
-        if (mg_k8s_get(s->c, &gvr_md, s->ns, md, NULL, &mdo, &s->err))
+        if (mg_k8s_get(s->c, &MG_GVR_MODELDEPLOYMENTS, s->ns, md, NULL, &mdo, &s->err))
             return api_fail(s, "reading the modeldeployment");
         mv = mg_json_str(mdo, "spec", "modelVersion", NULL);
         if (!mv) {
@@ -228,7 +223,7 @@ static int bind_review(session *s, json_t *spec, const char *mv, const char *md,
             return mg_cli_fail(s->cmd, &s->err, MG_EXIT_CLUSTER);
         }
     }
-    int rc = mg_k8s_get(s->c, &gvr_mv, s->ns, mv, NULL, mv_obj, &s->err);
+    int rc = mg_k8s_get(s->c, &MG_GVR_MODELVERSIONS, s->ns, mv, NULL, mv_obj, &s->err);
     json_decref(mdo);
     if (rc) return api_fail(s, "reading the modelversion");
     const char *uid = mg_json_str(*mv_obj, "metadata", "uid", NULL),
@@ -256,14 +251,14 @@ static int create_review(session *s, const char *mv, const char *md, const char 
     if (mv) json_object_set_new(spec, "modelVersion", json_string(mv));
     if (md) json_object_set_new(spec, "modelDeployment", json_string(md));
     if (comment) json_object_set_new(spec, "comment", json_string(comment));
-    json_t *obj = json_pack("{s:s,s:s,s:{s:s},s:o}", "apiVersion", "mlops.modelgov.io/v1alpha1", "kind",
-                            "ModelReview", "metadata", "generateName", gen2, "spec", spec);
+    json_t *obj = json_pack("{s:s,s:s,s:{s:s},s:o}", "apiVersion", MG_API_GROUP_VERSION, "kind",
+                            MG_KIND_MODELREVIEW, "metadata", "generateName", gen2, "spec", spec);
     json_t *out = NULL, *target = NULL;
     const char *target_name = NULL;
     int rc = bind_review(s, spec, mv, md, &target, &target_name);
     if (rc) {
         /* exit code already reported */
-    } else if (mg_k8s_create(s->c, &gvr_mrev, s->ns, obj, &out, &s->err)) {
+    } else if (mg_k8s_create(s->c, &MG_GVR_MODELREVIEWS, s->ns, obj, &out, &s->err)) {
         rc = api_fail(s, "creating modelreview");
     } else if (s->g.out == MG_OUT_TABLE) {
         if (mv)
@@ -420,12 +415,12 @@ int mg_cmd_status(int argc, char **argv) {
     if (s.ops.n) {
         json_t *one = NULL;
         const char *md = strchr(s.ops.v[0], '/') ? strchr(s.ops.v[0], '/') + 1 : s.ops.v[0];
-        if (mg_k8s_get(s.c, &gvr_md, s.ns, md, NULL, &one, &s.err)) {
+        if (mg_k8s_get(s.c, &MG_GVR_MODELDEPLOYMENTS, s.ns, md, NULL, &one, &s.err)) {
             rc = api_fail(&s, "getting modeldeployment");
             goto done;
         }
         list = json_pack("{s:[o]}", "items", one);
-    } else if (mg_k8s_list(s.c, &gvr_md, s.ns, NULL, &list, &s.err)) {
+    } else if (mg_k8s_list(s.c, &MG_GVR_MODELDEPLOYMENTS, s.ns, NULL, &list, &s.err)) {
         rc = api_fail(&s, "listing modeldeployments");
         goto done;
     }
@@ -434,7 +429,7 @@ int mg_cmd_status(int argc, char **argv) {
     json_array_foreach(json_object_get(list, "items"), i, md) {
         const char *mvname = mg_json_str(md, "spec", "modelVersion", NULL);
         json_t *mv = NULL;
-        if (mvname) mg_k8s_get(s.c, &gvr_mv, s.ns, mvname, NULL, &mv, NULL);
+        if (mvname) mg_k8s_get(s.c, &MG_GVR_MODELVERSIONS, s.ns, mvname, NULL, &mv, NULL);
         json_t *ev = mg_json_get(md, "status", "lastEvaluation", NULL);
         json_t *fair = json_object();
         const char *keys[] = {"fairness", NULL};
@@ -518,14 +513,14 @@ static const char lineage_help[] =
     "  kubectl modelgov lineage mv/credit-scorer-1-1-0 -o yaml\n";
 
 static json_t *dsv_node(session *s, const char *name, int depth, json_t *seen) {
-    json_t *n = json_pack("{s:s,s:s}", "kind", "DatasetVersion", "name", name);
+    json_t *n = json_pack("{s:s,s:s}", "kind", MG_KIND_DATASETVERSION, "name", name);
     if (depth > 32 || json_object_get(seen, name)) {
         json_object_set_new(n, "cycleOrTooDeep", json_true());
         return n;
     }
     json_object_set_new(seen, name, json_true());
     json_t *d = NULL;
-    if (mg_k8s_get(s->c, &gvr_dsv, s->ns, name, NULL, &d, NULL)) {
+    if (mg_k8s_get(s->c, &MG_GVR_DATASETVERSIONS, s->ns, name, NULL, &d, NULL)) {
         json_object_set_new(n, "missing", json_true());
         return n;
     }
@@ -556,13 +551,13 @@ static void print_tree(const json_t *n, const char *prefix, bool last, bool root
            kind, json_string_value(json_object_get(n, "name")));
     if (json_is_true(json_object_get(n, "missing"))) printf("  (not found)");
     if (json_is_true(json_object_get(n, "cycleOrTooDeep"))) printf("  (cycle or too deep)");
-    if (!strcmp(kind, "ModelVersion"))
+    if (!strcmp(kind, MG_KIND_MODELVERSION))
         printf("  %s %s  %s@%s", mg_json_str(n, "model", NULL) ?: "", mg_json_str(n, "version", NULL) ?: "",
                mg_json_str(n, "image", NULL) ?: "", mg_json_str(n, "digest", NULL) ?: "");
     else if (!strcmp(kind, "TrainingRun") && !json_object_get(n, "missing"))
         printf("  experiment %s  code %s", mg_json_str(n, "experiment", NULL) ?: "-",
                mg_json_str(n, "codeRevision", NULL) ?: "-");
-    else if (!strcmp(kind, "DatasetVersion") && json_object_get(n, "digest"))
+    else if (!strcmp(kind, MG_KIND_DATASETVERSION) && json_object_get(n, "digest"))
         printf("  %s %s  %s  source %s%s%s  license %s  privacy %s", mg_json_str(n, "dataset", NULL),
                mg_json_str(n, "version", NULL), mg_json_str(n, "digest", NULL),
                mg_json_str(n, "source", "type", NULL) ?: "-",
@@ -586,13 +581,13 @@ int mg_cmd_lineage(int argc, char **argv) {
     int rc = start(&s, argc, argv, opts, lineage_help, 1, 1, "one MODELVERSION");
     if (rc >= 0 || (rc = sconnect(&s)) >= 0) goto done;
     const char *name = strchr(s.ops.v[0], '/') ? strchr(s.ops.v[0], '/') + 1 : s.ops.v[0];
-    if (mg_k8s_get(s.c, &gvr_mv, s.ns, name, NULL, &mv, &s.err)) {
+    if (mg_k8s_get(s.c, &MG_GVR_MODELVERSIONS, s.ns, name, NULL, &mv, &s.err)) {
         rc = api_fail(&s, "getting modelversion");
         goto done;
     }
     json_t *spec = json_object_get(mv, "spec");
     root =
-        json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:[]}", "kind", "ModelVersion", "name", name, "model",
+        json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:[]}", "kind", MG_KIND_MODELVERSION, "name", name, "model",
                   mg_json_str(spec, "model", NULL) ?: "", "version", mg_json_str(spec, "version", NULL) ?: "",
                   "image", mg_json_str(spec, "image", NULL) ?: "", "digest",
                   mg_json_str(spec, "digest", NULL) ?: "", "children");
@@ -602,7 +597,7 @@ int mg_cmd_lineage(int argc, char **argv) {
     json_t *tr = NULL;
     if (trn) {
         json_t *tnode = json_pack("{s:s,s:s,s:[]}", "kind", "TrainingRun", "name", trn, "children");
-        if (mg_k8s_get(s.c, &gvr_tr, s.ns, trn, NULL, &tr, NULL) == 0) {
+        if (mg_k8s_get(s.c, &MG_GVR_TRAININGRUNS, s.ns, trn, NULL, &tr, NULL) == 0) {
             json_t *ts = json_object_get(tr, "spec");
             if (mg_json_str(ts, "experiment", NULL))
                 json_object_set_new(tnode, "experiment", json_string(mg_json_str(ts, "experiment", NULL)));
@@ -654,12 +649,12 @@ int mg_cmd_history(int argc, char **argv) {
     int rc = start(&s, argc, argv, opts, history_help, 1, 1, "one MODELDEPLOYMENT");
     if (rc >= 0 || (rc = sconnect(&s)) >= 0) goto done;
     const char *name = strchr(s.ops.v[0], '/') ? strchr(s.ops.v[0], '/') + 1 : s.ops.v[0];
-    if (mg_k8s_get(s.c, &gvr_md, s.ns, name, NULL, &md, &s.err)) {
+    if (mg_k8s_get(s.c, &MG_GVR_MODELDEPLOYMENTS, s.ns, name, NULL, &md, &s.err)) {
         rc = api_fail(&s, "getting modeldeployment");
         goto done;
     }
     json_t *inc = json_array();
-    if (mg_k8s_list(s.c, &gvr_mrev, s.ns, NULL, &revs, NULL) == 0) {
+    if (mg_k8s_list(s.c, &MG_GVR_MODELREVIEWS, s.ns, NULL, &revs, NULL) == 0) {
         size_t i;
         json_t *r;
         json_array_foreach(json_object_get(revs, "items"), i, r) {

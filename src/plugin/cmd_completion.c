@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/api.h"
 #include "core/json.h"
 #include "core/mem.h"
 #include "k8s/client.h"
@@ -126,8 +127,8 @@ static int list_names(void *ud, const char *resource, mg_strvec *out) {
         }
     }
     if (!cl->c) return -1;
-    bool core = !strcmp(resource, "namespaces");
-    mg_gvr gvr = {core ? "" : "mlops.modelgov.io", core ? "v1" : "v1alpha1", resource, !core};
+    bool core = !strcmp(resource, MG_GVR_NAMESPACES.resource);
+    mg_gvr gvr = core ? MG_GVR_NAMESPACES : (mg_gvr){MG_API_GROUP, MG_API_VERSION, resource, true};
     json_t *list = NULL;
     if (mg_k8s_list(cl->c, &gvr, core ? NULL : cl->ns, NULL, &list, NULL)) return -1;
     size_t i;

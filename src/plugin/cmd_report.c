@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/api.h"
 #include "core/clock.h"
 #include "core/json.h"
 #include "core/mem.h"
@@ -17,18 +18,10 @@
 #include "promapi/promapi.h"
 #include "report/report.h"
 
-static const mg_gvr gvr_dsv = {"mlops.modelgov.io", "v1alpha1", "datasetversions", true};
-static const mg_gvr gvr_tr = {"mlops.modelgov.io", "v1alpha1", "trainingruns", true};
-static const mg_gvr gvr_mv = {"mlops.modelgov.io", "v1alpha1", "modelversions", true};
-static const mg_gvr gvr_mrev = {"mlops.modelgov.io", "v1alpha1", "modelreviews", true};
-static const mg_gvr gvr_md = {"mlops.modelgov.io", "v1alpha1", "modeldeployments", true};
-static const mg_gvr gvr_events = {"", "v1", "events", true};
-
 #define DEFAULT_SINCE "30d"
 #define PROMETHEUS_TIMEOUT_MS 30000
 #define MAX_PLOT_DEPLOYMENTS 32
 #define MS_PER_DAY 86400000LL
-#define LABEL_RETRAINING_OF "mlops.modelgov.io/retraining-of"
 
 static const char report_help[] =
     "Usage: kubectl modelgov report (MODELVERSION | mv/NAME | md/NAME) [-o html|md|json|yaml]\n"
@@ -116,7 +109,7 @@ static int resolve(mg_client *c, const char *ns, const char *target, char **mv_n
         return 0;
     }
     json_t *d = NULL;
-    int rc = mg_k8s_get(c, &gvr_md, ns, name, NULL, &d, err);
+    int rc = mg_k8s_get(c, &MG_GVR_MODELDEPLOYMENTS, ns, name, NULL, &d, err);
     if (rc) return mg_error_wrap(err, "getting modeldeployment %s", name);
     const char *mv = mg_json_str(d, "status", "servingModelVersion", NULL);
     if (!mv) mv = mg_json_str(d, "spec", "modelVersion", NULL);
@@ -126,19 +119,19 @@ static int resolve(mg_client *c, const char *ns, const char *target, char **mv_n
 }
 
 static int fetch(mg_client *c, const char *ns, const char *mv_name, inputs *x, mg_error *err) {
-    int rc = mg_k8s_get(c, &gvr_mv, ns, mv_name, NULL, &x->mv, err);
+    int rc = mg_k8s_get(c, &MG_GVR_MODELVERSIONS, ns, mv_name, NULL, &x->mv, err);
     if (rc) return mg_error_wrap(err, "getting modelversion %s", mv_name);
     const char *trn = mg_json_str(x->mv, "spec", "trainingRun", NULL);
-    if (trn && (rc = mg_k8s_get(c, &gvr_tr, ns, trn, NULL, &x->tr, err)) && rc != MG_ENOTFOUND)
+    if (trn && (rc = mg_k8s_get(c, &MG_GVR_TRAININGRUNS, ns, trn, NULL, &x->tr, err)) && rc != MG_ENOTFOUND)
         return mg_error_wrap(err, "getting trainingrun %s", trn);
-    char *sel = mg_xasprintf("%s=%s", LABEL_RETRAINING_OF, mv_name);
-    rc = list_items(c, &gvr_dsv, ns, NULL, NULL, &x->dsvs, err);
-    if (!rc) rc = list_items(c, &gvr_mrev, ns, NULL, NULL, &x->revs, err);
-    if (!rc) rc = list_items(c, &gvr_md, ns, NULL, NULL, &x->mds, err);
-    if (!rc) rc = list_items(c, &gvr_tr, ns, sel, NULL, &x->retrain, err);
+    char *sel = mg_xasprintf("%s=%s", MG_LABEL_RETRAINING_OF, mv_name);
+    rc = list_items(c, &MG_GVR_DATASETVERSIONS, ns, NULL, NULL, &x->dsvs, err);
+    if (!rc) rc = list_items(c, &MG_GVR_MODELREVIEWS, ns, NULL, NULL, &x->revs, err);
+    if (!rc) rc = list_items(c, &MG_GVR_MODELDEPLOYMENTS, ns, NULL, NULL, &x->mds, err);
+    if (!rc) rc = list_items(c, &MG_GVR_TRAININGRUNS, ns, sel, NULL, &x->retrain, err);
     free(sel);
     /* the namespace's versions: those retraining produced, and those sharing the digest */
-    if (!rc) rc = list_items(c, &gvr_mv, ns, NULL, NULL, &x->mvs, err);
+    if (!rc) rc = list_items(c, &MG_GVR_MODELVERSIONS, ns, NULL, NULL, &x->mvs, err);
     return rc;
 }
 
@@ -155,7 +148,7 @@ static int fetch_events(mg_client *c, const char *ns, const json_t *doc, inputs 
     json_array_foreach(names, i, d) {
         char *field = mg_xasprintf("involvedObject.name=%s", json_string_value(d));
         json_t *items = NULL;
-        rc = list_items(c, &gvr_events, ns, NULL, field, &items, err);
+        rc = list_items(c, &MG_GVR_EVENTS, ns, NULL, field, &items, err);
         free(field);
         if (rc) break;
         json_array_extend(x->events, items);

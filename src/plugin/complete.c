@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "api/api.h"
 #include "core/mem.h"
 
 #define MAX_FLAGS 32
@@ -203,14 +204,14 @@ static int complete_kind(mg_arg_kind kind, const char *words, const char *cur, m
                          mg_strvec *out) {
     switch (kind) {
     case MG_ARG_FILE: return MG_COMP_DEFAULT;
-    case MG_ARG_MV: return add_names(out, cur, list, ud, "modelversions", "");
-    case MG_ARG_MD: return add_names(out, cur, list, ud, "modeldeployments", "");
+    case MG_ARG_MV: return add_names(out, cur, list, ud, MG_RES_MODELVERSIONS, "");
+    case MG_ARG_MD: return add_names(out, cur, list, ud, MG_RES_MODELDEPLOYMENTS, "");
     case MG_ARG_NAMESPACE: return add_names(out, cur, list, ud, "namespaces", "");
-    case MG_ARG_DSV_REF: return typed_names(out, cur, list, ud, "datasetversions", "dsv/");
+    case MG_ARG_DSV_REF: return typed_names(out, cur, list, ud, MG_RES_DATASETVERSIONS, "dsv/");
     case MG_ARG_REPORT:
-        if (has_prefix(cur, "md/")) return add_names(out, cur, list, ud, "modeldeployments", "md/");
+        if (has_prefix(cur, "md/")) return add_names(out, cur, list, ud, MG_RES_MODELDEPLOYMENTS, "md/");
         add(out, cur, "md/");
-        return add_names(out, cur, list, ud, "modelversions", "") |
+        return add_names(out, cur, list, ud, MG_RES_MODELVERSIONS, "") |
                (out->n == 1 && !strcmp(out->v[0], "md/") ? MG_COMP_NO_SPACE : 0);
     case MG_ARG_WORDS: add_words(out, cur, words); return MG_COMP_NO_FILE_COMP;
     default: return MG_COMP_NO_FILE_COMP;

@@ -376,7 +376,7 @@ static const json_t *controller_owner(const json_t *obj) {
 static bool owner_is_md(actx *c, const json_t *owner) {
     const char *api = json_string_value(json_object_get(owner, "apiVersion"));
     size_t gl = strlen(c->group);
-    return streq(json_string_value(json_object_get(owner, "kind")), "ModelDeployment") && api &&
+    return streq(json_string_value(json_object_get(owner, "kind")), MG_KIND_MODELDEPLOYMENT) && api &&
            strncmp(api, c->group, gl) == 0 && api[gl] == '/';
 }
 
@@ -883,7 +883,7 @@ static void judge_record_delete(actx *c) {
     const mg_admission_request *r = c->req;
     const char *res = r->resource;
     if (ns_terminating(c)) return allow(c, "namespace-deletion");
-    if (streq(res, "modelreviews")) {
+    if (streq(res, MG_RES_MODELREVIEWS)) {
         if (in_any_group(r, &c->cfg->records_admin_groups)) return allow(c, "records-admin");
         return deny(
             c, "append-only",
@@ -891,14 +891,14 @@ static void judge_record_delete(actx *c) {
             "or a member of recordsAdminGroups removes one); file a new review instead",
             r->name);
     }
-    if (streq(res, "datasetversions"))
-        return deny_in_use(c, "dataset-in-use", "DatasetVersion",
+    if (streq(res, MG_RES_DATASETVERSIONS))
+        return deny_in_use(c, "dataset-in-use", MG_KIND_DATASETVERSION,
                            arr_or_empty(IXCALL(c, dataset_referrers, c->ns, r->name)));
-    if (streq(res, "trainingruns"))
-        return deny_in_use(c, "trainingrun-in-use", "TrainingRun",
+    if (streq(res, MG_RES_TRAININGRUNS))
+        return deny_in_use(c, "trainingrun-in-use", MG_KIND_TRAININGRUN,
                            arr_or_empty(IXCALL(c, trainingrun_referrers, c->ns, r->name)));
     const char *why = NULL;
-    if (streq(res, "modelversions") && r->old_object && mv_quarantined(c, r->old_object, &why))
+    if (streq(res, MG_RES_MODELVERSIONS) && r->old_object && mv_quarantined(c, r->old_object, &why))
         return deny(
             c, "quarantine-record",
             "ModelVersion %s is quarantined (%s): it cannot be deleted while quarantined (its digest's "
@@ -957,11 +957,11 @@ static void judge_status(actx *c) {
     const mg_admission_request *r = c->req;
     const char *res = r->resource;
     const json_t *now = json_object_get(r->object, "status"), *old = json_object_get(r->old_object, "status");
-    if (r->op != MG_OP_UPDATE || streq(res, "trainingruns") || json_equal((json_t *)now, (json_t *)old) ||
-        (!now && !old))
+    if (r->op != MG_OP_UPDATE || streq(res, MG_RES_TRAININGRUNS) ||
+        json_equal((json_t *)now, (json_t *)old) || (!now && !old))
         return allow(c, "status-subresource");
     bool op = mg_policy_config_is_operator(c->cfg, r->username);
-    if (!streq(res, "datasetversions")) {
+    if (!streq(res, MG_RES_DATASETVERSIONS)) {
         if (op) return allow(c, "status-operator");
         return deny(
             c, "status-guard",
@@ -991,17 +991,17 @@ static void judge_governance(actx *c) {
     const mg_admission_request *r = c->req;
     const char *res = r->resource;
     if (r->op == MG_OP_DELETE) return judge_record_delete(c);
-    if (streq(res, "modeldeployments")) return judge_modeldeployment(c);
+    if (streq(res, MG_RES_MODELDEPLOYMENTS)) return judge_modeldeployment(c);
     if (r->subresource[0]) return allow(c, "subresource");
     if (r->op == MG_OP_UPDATE) {
-        if (streq(res, "datasetversions")) return judge_record_metadata(c, "DatasetVersion");
-        if (streq(res, "modelversions")) return judge_record_metadata(c, "ModelVersion");
-        if (streq(res, "modelreviews")) return judge_record_metadata(c, "ModelReview");
-        if (streq(res, "trainingruns")) return judge_record_metadata(c, "TrainingRun");
+        if (streq(res, MG_RES_DATASETVERSIONS)) return judge_record_metadata(c, MG_KIND_DATASETVERSION);
+        if (streq(res, MG_RES_MODELVERSIONS)) return judge_record_metadata(c, MG_KIND_MODELVERSION);
+        if (streq(res, MG_RES_MODELREVIEWS)) return judge_record_metadata(c, MG_KIND_MODELREVIEW);
+        if (streq(res, MG_RES_TRAININGRUNS)) return judge_record_metadata(c, MG_KIND_TRAININGRUN);
     } else if (r->op == MG_OP_CREATE) {
-        if (streq(res, "modelversions")) return judge_modelversion_create(c);
-        if (streq(res, "modelreviews")) return judge_review_create(c);
-        if (streq(res, "trainingruns")) return judge_trainingrun(c);
+        if (streq(res, MG_RES_MODELVERSIONS)) return judge_modelversion_create(c);
+        if (streq(res, MG_RES_MODELREVIEWS)) return judge_review_create(c);
+        if (streq(res, MG_RES_TRAININGRUNS)) return judge_trainingrun(c);
     }
     allow(c, "default-allow");
 }
@@ -1014,7 +1014,7 @@ void mg_admission_decide(const mg_admission_input *in, mg_admission_decision *ou
     c.req = in->req;
     c.cfg = in->cfg;
     c.ix = in->index;
-    c.group = in->group && *in->group ? in->group : MG_GROUP_DEFAULT;
+    c.group = in->group && *in->group ? in->group : MG_API_GROUP;
     c.ns = in->req->namespace_;
     c.d = out;
     c.keep = json_array();

@@ -59,14 +59,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "api/api.h"
 #include "core/error.h"
 #include "policy/config.h"
 #include "policy/imageref.h"
 #include "policy/review.h"
-
-#define MG_GROUP_DEFAULT "mlops.modelgov.io"
-#define MG_LABEL_MODEL "mlops.modelgov.io/model"
-#define MG_ANNOTATION_AUTHOR "mlops.modelgov.io/author"
 
 /* Lookups over the watch-fed caches. Any function may be NULL (= "nothing known"). Arrays and
  * objects are new references (NULL = none). `repo` is always a full normalised repository name
@@ -115,7 +112,9 @@ typedef struct mg_admission_input {
     const mg_admission_request *req;
     const mg_policy_config *cfg;
     const mg_admission_index *index;
-    const char *group; /* the CRD group; NULL = MG_GROUP_DEFAULT */
+    /* The CRD group; NULL = MG_API_GROUP. Tests replaying kube-apiserver recordings made under
+     * another group name set it. */
+    const char *group;
 } mg_admission_input;
 
 /* Decides. *out must be initialised (mg_admission_decision_init) and is freed by the caller

@@ -173,18 +173,18 @@ static json_t *l_dataset_referrers(void *ctx, const char *ns, const char *name) 
     mg_policy_stores *s = ctx;
     json_t *out = json_array();
     if (s->trainingruns)
-        add_stubs(out, by(s->trainingruns, "mg-dataset", ns, name, NULL, NULL), "TrainingRun");
+        add_stubs(out, by(s->trainingruns, "mg-dataset", ns, name, NULL, NULL), MG_KIND_TRAININGRUN);
     if (s->modelversions)
-        add_stubs(out, by(s->modelversions, "mg-dataset", ns, name, NULL, NULL), "ModelVersion");
+        add_stubs(out, by(s->modelversions, "mg-dataset", ns, name, NULL, NULL), MG_KIND_MODELVERSION);
     if (s->datasetversions)
-        add_stubs(out, by(s->datasetversions, "mg-parent", ns, name, NULL, NULL), "DatasetVersion");
+        add_stubs(out, by(s->datasetversions, "mg-parent", ns, name, NULL, NULL), MG_KIND_DATASETVERSION);
     return out;
 }
 static json_t *l_trainingrun_referrers(void *ctx, const char *ns, const char *name) {
     mg_policy_stores *s = ctx;
     json_t *out = json_array();
     if (s->modelversions)
-        add_stubs(out, by(s->modelversions, "mg-trainingrun", ns, name, NULL, NULL), "ModelVersion");
+        add_stubs(out, by(s->modelversions, "mg-trainingrun", ns, name, NULL, NULL), MG_KIND_MODELVERSION);
     return out;
 }
 static json_t *l_namespace(void *ctx, const char *name) {

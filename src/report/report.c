@@ -6,14 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/api.h"
 #include "core/clock.h"
 #include "core/json.h"
 #include "core/mem.h"
 #include "policy/approval.h"
 #include "policy/mvstate.h"
 #include "report/internal.h"
-
-#define AUTHOR_ANNOTATION "mlops.modelgov.io/author"
 
 int64_t mg_rp_time(const char *s) {
     int64_t ms;
@@ -105,7 +104,7 @@ static json_t *identity(const json_t *mv) {
         {"version", "spec", "version", NULL},
         {"image", "spec", "image", NULL},
         {"digest", "spec", "digest", NULL},
-        {"author", "metadata", "annotations", AUTHOR_ANNOTATION},
+        {"author", "metadata", "annotations", MG_ANNOTATION_AUTHOR},
         {"created", "metadata", "creationTimestamp", NULL},
     };
     json_t *o = json_object();

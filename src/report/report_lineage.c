@@ -1,6 +1,7 @@
 /* report — lineage: the TrainingRun and the DatasetVersions (with parents) behind a version. */
 #include <string.h>
 
+#include "api/api.h"
 #include "core/json.h"
 #include "report/internal.h"
 #include "report/report.h"
@@ -10,8 +11,6 @@
 #define LINEAGE_MAX_DEPTH 32
 /* The four-fifths rule: a group whose selection rate is below 80% of the highest passes not. */
 #define FOUR_FIFTHS 0.8
-#define LABEL_RETRAINING_OF "mlops.modelgov.io/retraining-of"
-#define LABEL_MODELDEPLOYMENT "mlops.modelgov.io/modeldeployment"
 
 static json_t *training_run(const json_t *mv, const json_t *tr) {
     const char *name = mg_json_str(mv, "spec", "trainingRun", NULL);
@@ -32,8 +31,8 @@ static json_t *training_run(const json_t *mv, const json_t *tr) {
         {"startedAt", "status", "startedAt", NULL},
         {"completedAt", "status", "completedAt", NULL},
         {"jobName", "status", "jobName", NULL},
-        {"retrainingOf", "metadata", "labels", LABEL_RETRAINING_OF},
-        {"startedBy", "metadata", "labels", LABEL_MODELDEPLOYMENT},
+        {"retrainingOf", "metadata", "labels", MG_LABEL_RETRAINING_OF},
+        {"startedBy", "metadata", "labels", MG_LABEL_MODELDEPLOYMENT},
     };
     mg_rp_copy_fields(o, tr, head, sizeof head / sizeof *head);
     json_t *params = mg_json_get(tr, "spec", "params", NULL);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "api/api.h"
 #include "core/json.h"
 #include "core/mem.h"
 #include "report/internal.h"
@@ -12,8 +13,6 @@
 /* An Event written right after a deployment stopped serving the version (the quarantine's own
  * Warning, a second later than the history entry it closed) is still about that version. */
 #define EVENT_SLACK_MS 5000
-#define LABEL_RETRAINING_OF "mlops.modelgov.io/retraining-of"
-#define LABEL_MODELDEPLOYMENT "mlops.modelgov.io/modeldeployment"
 
 /* The thresholds of spec.monitoring.{warn,quarantine} (operator/evaluate.h) in its order. */
 const mg_rp_threshold mg_rp_thresholds[] = {
@@ -221,7 +220,7 @@ static bool event_of(const json_t *ev, const char *mv_uid, const json_t *doc, in
     const char *uid = mg_json_str(ev, "involvedObject", "uid", NULL);
     if (mv_uid && uid && !strcmp(uid, mv_uid)) return true;
     const char *kind = mg_json_str(ev, "involvedObject", "kind", NULL), *type = mg_json_str(ev, "type", NULL);
-    if (!kind || strcmp(kind, "ModelDeployment") || !type || strcmp(type, "Warning")) return false;
+    if (!kind || strcmp(kind, MG_KIND_MODELDEPLOYMENT) || !type || strcmp(type, "Warning")) return false;
     json_t *d = mg_rp_doc_deployment(doc, mg_json_str(ev, "involvedObject", "name", NULL));
     int64_t t = mg_rp_time(event_time(ev));
     return d && t >= 0 &&
@@ -328,13 +327,13 @@ static json_t *produced(const mg_report_input *in, const char *tr_name) {
 
 json_t *mg_rp_retraining(const mg_report_input *in) {
     json_t *origin = json_null();
-    const char *of = mg_json_str(in->training_run, "metadata", "labels", LABEL_RETRAINING_OF, NULL);
+    const char *of = mg_json_str(in->training_run, "metadata", "labels", MG_LABEL_RETRAINING_OF, NULL);
     if (of)
-        origin = json_pack("{s:s*, s:s, s:s*, s:s*}", "trainingRun",
-                           mg_json_str(in->training_run, "metadata", "name", NULL), "retrainingOf", of,
-                           "deployment",
-                           mg_json_str(in->training_run, "metadata", "labels", LABEL_MODELDEPLOYMENT, NULL),
-                           "datasetVersion", mg_json_str(in->training_run, "spec", "datasetVersion", NULL));
+        origin = json_pack(
+            "{s:s*, s:s, s:s*, s:s*}", "trainingRun", mg_json_str(in->training_run, "metadata", "name", NULL),
+            "retrainingOf", of, "deployment",
+            mg_json_str(in->training_run, "metadata", "labels", MG_LABEL_MODELDEPLOYMENT, NULL),
+            "datasetVersion", mg_json_str(in->training_run, "spec", "datasetVersion", NULL));
     json_t *followed = json_array();
     size_t i;
     json_t *tr;
@@ -342,7 +341,7 @@ json_t *mg_rp_retraining(const mg_report_input *in) {
         const char *name = mg_json_str(tr, "metadata", "name", NULL);
         if (!name) continue;
         json_t *o = json_pack("{s:s, s:s*, s:s*, s:s*, s:s*}", "trainingRun", name, "deployment",
-                              mg_json_str(tr, "metadata", "labels", LABEL_MODELDEPLOYMENT, NULL),
+                              mg_json_str(tr, "metadata", "labels", MG_LABEL_MODELDEPLOYMENT, NULL),
                               "datasetVersion", mg_json_str(tr, "spec", "datasetVersion", NULL), "phase",
                               mg_json_str(tr, "status", "phase", NULL), "time",
                               mg_json_str(tr, "metadata", "creationTimestamp", NULL));

@@ -144,7 +144,7 @@ static void run_cases(bool compact) {
     for (size_t i = 0; i < sizeof(icases) / sizeof(*icases); i++) {
         const icase *c = &icases[i];
         bool g = strcmp(c->resource, "pods") && strcmp(c->resource, "deployments");
-        const char *grp = !strcmp(c->resource, "deployments") ? "apps" : g ? MG_GROUP_DEFAULT : "";
+        const char *grp = !strcmp(c->resource, "deployments") ? "apps" : g ? MG_API_GROUP : "";
         json_t *req = json_pack("{s:s, s:{s:s, s:s}, s:{s:s, s:s, s:s}, s:s, s:s, s:s, s:s, s:{s:s}}", "uid",
                                 "u", "kind", "group", grp, "kind", "X", "resource", "group", grp, "version",
                                 "v1", "resource", c->resource, "subResource", c->sub, "name", c->name,
