@@ -3,6 +3,8 @@
  * reconcile_md.c, reconcile_mv.c and reconcile_tr.c. */
 #include "operator/controller.h"
 
+#include "k8s/members.h"
+
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -65,6 +67,8 @@ void mg_op_enqueue(mg_operator *op, int queue, const char *ns, const char *name)
     mg_op_key_of(ns, name, key, sizeof(key));
     mg_wq_add(op->queue[queue], key);
 }
+
+bool mg_op_owns(mg_operator *op, const char *key) { return !op->shard || mg_members_owns(op->shard, key); }
 
 void mg_op_count_write(mg_operator *op) {
     atomic_fetch_add(&op->writes, 1);
@@ -357,6 +361,7 @@ UPDATE_FN(on_owned)
 /* ---- what the monitor needs ----------------------------------------------------------------- */
 
 static void enqueue_md(void *ud, const char *key) { mg_wq_add(((mg_operator *)ud)->queue[Q_MD], key); }
+static bool owns_md(void *ud, const char *key) { return mg_op_owns(ud, key); }
 
 static int64_t newest_release_in(const json_t *reviews, int64_t newest) {
     size_t i;
@@ -446,8 +451,13 @@ static void register_metrics(mg_operator *op, mg_metrics *m) {
     f = mg_metrics_gauge(m, "modelgov_operator_quarantined_modelversions",
                          "ModelVersions currently quarantined.", NULL);
     op->m_quarantined = f ? mg_metric_with(f, NULL) : NULL;
+    f = mg_metrics_gauge(m, "modelgov_operator_shard_modeldeployments",
+                         "ModelDeployments this replica reconciles and monitors (its shard).", NULL);
+    op->m_owned = f ? mg_metric_with(f, NULL) : NULL;
+    f = mg_metrics_gauge(m, "modelgov_operator_shard_members", "Replicas sharing the ModelDeployments.", NULL);
+    op->m_members = f ? mg_metric_with(f, NULL) : NULL;
     if (!op->m_reconciles || !op->m_duration || !op->m_retries || !op->m_depth || !op->m_phase ||
-        !op->m_writes || !op->m_restarts || !op->m_quarantined)
+        !op->m_writes || !op->m_restarts || !op->m_quarantined || !op->m_owned || !op->m_members)
         op->m_reconciles = NULL; /* a registration failed (logged by the registry): run without metrics */
 }
 
@@ -522,6 +532,7 @@ static int new_monitor(mg_operator *op, const mg_operator_config *cfg, mg_error 
                           .pods = mg_informer_store(op->inf[INF_POD]),
                           .newest_release_ms = newest_release_ms,
                           .enqueue = enqueue_md,
+                          .owns = owns_md,
                           .ud = op,
                           .metrics = cfg->metrics,
                           .alertmanager_url = cfg->alertmanager_url,
@@ -596,6 +607,17 @@ void mg_operator_stop_workers(mg_operator *op) {
     }
 }
 
+void mg_operator_set_shard(mg_operator *op, struct mg_members *shard) { op->shard = shard; }
+
+void mg_operator_shard_changed(mg_operator *op) {
+    json_t *keys = mg_store_keys(mg_informer_store(op->inf[INF_MD]));
+    size_t i;
+    json_t *k;
+    json_array_foreach(keys, i, k) mg_wq_add(op->queue[Q_MD], json_string_value(k));
+    json_decref(keys);
+    mg_monitor_rescan(op->monitor);
+}
+
 unsigned long mg_operator_writes(mg_operator *op) { return atomic_load(&op->writes); }
 
 void mg_operator_refresh_metrics(mg_operator *op) {
@@ -613,6 +635,13 @@ void mg_operator_refresh_metrics(mg_operator *op) {
                       (double)mg_store_index_count(mds, "phase", MD_PHASES[p]));
     mg_metric_set(op->m_quarantined,
                   (double)mg_store_index_count(mg_informer_store(op->inf[INF_MV]), "quarantined", "true"));
+    json_t *keys = mg_store_keys(mds);
+    size_t owned = 0, i;
+    json_t *k;
+    json_array_foreach(keys, i, k) owned += mg_op_owns(op, json_string_value(k));
+    json_decref(keys);
+    mg_metric_set(op->m_owned, (double)owned);
+    mg_metric_set(op->m_members, op->shard ? (double)mg_members_count(op->shard) : 1);
 }
 
 void mg_operator_free(mg_operator *op) {

@@ -41,6 +41,14 @@ unsigned long mg_operator_writes(mg_operator *op);
 void mg_operator_refresh_metrics(mg_operator *op);
 
 int mg_operator_new(mg_client *c, const mg_operator_config *cfg, mg_operator **out, mg_error *err);
+/* Shares the ModelDeployments with the other replicas of shard (k8s/members, borrowed; it must
+ * outlive the workers): only the keys it assigns to this replica are reconciled and monitored,
+ * and every write is fenced on it. Set before the workers start. */
+struct mg_members;
+void mg_operator_set_shard(mg_operator *op, struct mg_members *shard);
+/* The shard changed: every ModelDeployment is looked at again (those now ours get reconciled,
+ * the monitor drops those no longer ours). The members' on_change calls it. */
+void mg_operator_shard_changed(mg_operator *op);
 int mg_operator_start_informers(mg_operator *op, mg_error *err);
 bool mg_operator_wait_synced(mg_operator *op, long timeout_ms);
 bool mg_operator_synced(mg_operator *op);

@@ -22,6 +22,7 @@
 #include "k8s/client.h"
 #include "k8s/kubeconfig.h"
 #include "k8s/leader.h"
+#include "k8s/members.h"
 #include "metrics/registry.h"
 #include "operator/controller.h"
 #include "operator/options.h"
@@ -41,6 +42,7 @@ typedef struct app {
     mg_operator *op;
     mg_http_server *metrics_srv, *health_srv;
     mg_leader *leader;
+    mg_members *members;
     char *identity;
     atomic_bool stopping;
 } app;
@@ -200,7 +202,32 @@ static const char *lease_namespace(const app *a) {
                                           : DEFAULT_LEASE_NAMESPACE;
 }
 
+static void on_shard_change(void *ud) { mg_operator_shard_changed(((app *)ud)->op); }
+
+/* With --sharding: this replica's member Lease, and its share of the ModelDeployments from now
+ * on (it takes keys once the Lease has been held for the renew deadline). */
+static int join_shard(app *a, mg_error *err) {
+    mg_members_opts mo = {.namespace = lease_namespace(a),
+                          .group = a->o.leader_election_id,
+                          .identity = a->identity,
+                          .lease_duration_ms = a->o.lease_duration_seconds * 1000,
+                          .renew_deadline_ms = a->o.renew_deadline_seconds * 1000,
+                          .retry_period_ms = a->o.retry_period_seconds * 1000,
+                          .on_change = on_shard_change,
+                          .ud = a};
+    mg_operator_set_shard(a->op, NULL);
+    int rc = mg_members_start(a->client, &mo, &a->members, err);
+    if (rc) return rc;
+    mg_operator_set_shard(a->op, a->members);
+    mg_log(MG_LOG_INFO, "sharding: member lease started", "group", mo.group, "identity", a->identity, NULL);
+    return mg_operator_run_workers(a->op, MG_OPERATOR_WORK_SHARD, err);
+}
+
 static int run(app *a, mg_error *err) {
+    if (a->o.sharding) {
+        int rc = join_shard(a, err);
+        if (rc) return rc;
+    }
     if (!a->o.leader_elect) {
         started_leading(a);
         return 0;
@@ -229,8 +256,9 @@ static void wait_for_signal(app *a) {
 
 static void shutdown_app(app *a) {
     atomic_store(&a->stopping, true);
-    mg_leader_stop(a->leader); /* releases the Lease */
-    if (a->op) mg_operator_stop_workers(a->op);
+    if (a->op) mg_operator_stop_workers(a->op); /* stop acting, then give up the Leases */
+    mg_members_stop(a->members);                /* the others take the shard at their next look */
+    mg_leader_stop(a->leader);                  /* a standby takes over at once */
     mg_operator_free(a->op);
     mg_http_server_free(a->health_srv);
     mg_http_server_free(a->metrics_srv);

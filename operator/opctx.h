@@ -36,7 +36,8 @@ struct mg_operator {
     long resync_ms;
     json_t *approved_scan_tools; /* array of strings */
     mg_informer *inf[INF_COUNT];
-    struct mg_monitor *monitor; /* NULL until started; see operator/monitor.h */
+    struct mg_monitor *monitor; /* see operator/monitor.h */
+    struct mg_members *shard;   /* the replicas sharing the ModelDeployments, or NULL: all ours */
     mg_metrics *metrics;        /* borrowed, may be NULL */
     mg_workqueue *queue[Q_COUNT];
     mg_op_queue qctx[Q_COUNT];    /* what each queue's workers are given */
@@ -46,7 +47,7 @@ struct mg_operator {
     atomic_ulong writes;
     /* metrics (m_reconciles NULL when no registry was given) */
     mg_metric_family *m_reconciles, *m_duration, *m_retries, *m_depth, *m_phase;
-    mg_metric *m_writes, *m_restarts, *m_quarantined;
+    mg_metric *m_writes, *m_restarts, *m_quarantined, *m_owned, *m_members;
 };
 
 /* "ns/name" into out. */
@@ -59,6 +60,9 @@ json_t *mg_op_by_index(mg_operator *op, int informer, const char *index, const c
 json_t *mg_op_list_ns(mg_operator *op, int informer, const char *ns);
 void mg_op_enqueue(mg_operator *op, int queue, const char *ns, const char *name);
 void mg_op_count_write(mg_operator *op);
+/* True when this replica handles the ModelDeployment key now (always without sharding; with it,
+ * k8s/members' fenced ownership). Called before starting and before every write. */
+bool mg_op_owns(mg_operator *op, const char *key);
 /* Creates `want` when `have` is NULL, else merge-patches its labels, ownerReferences and spec
  * when want is not already contained in have (or force). 0 or an error. */
 int mg_op_apply_owned(mg_operator *op, const mg_gvr *gvr, const char *ns, const json_t *want,

@@ -150,121 +150,203 @@ static void merge_monitoring(json_t *status, const mg_monitor_verdict *mon, long
                          mon->condition[c] ? reasons[c] : "WithinThresholds", mon->message[c], gen, now);
 }
 
+/* What one reconcile read from the caches. */
+typedef struct md_ctx {
+    mg_operator *op;
+    const char *key;
+    json_t *md, *mv, *fb, *dep, *svc; /* new references (NULL when absent) */
+    const char *ns, *name, *run;      /* borrowed from md; run: status.retrainingRun */
+    long long gen;
+    bool promoted; /* spec.modelVersion names the ModelVersion the retraining run made */
+    mg_mv_verdict verdict, fb_verdict;
+    char now[40];
+} md_ctx;
+
+static void ctx_load(md_ctx *c, mg_operator *op, const char *key, json_t *md) {
+    *c = (md_ctx){.op = op, .key = key, .md = md};
+    c->ns = mg_json_str(md, "metadata", "namespace", NULL);
+    c->name = mg_json_str(md, "metadata", "name", NULL);
+    c->gen = mg_json_int(md, 0, "metadata", "generation", NULL);
+    mg_clock_rfc3339(mg_clock_wall_ms(), c->now, sizeof(c->now));
+    c->mv = mg_op_get(op, INF_MV, c->ns, mg_json_str(md, "spec", "modelVersion", NULL));
+    c->fb = mg_op_get(op, INF_MV, c->ns, mg_json_str(md, "spec", "fallbackModelVersion", NULL));
+    c->dep = mg_op_get(op, INF_DEPLOY, c->ns, c->name);
+    c->svc = mg_op_get(op, INF_SVC, c->ns, c->name);
+    if (c->mv) mg_op_mv_verdict(op, c->mv, &c->verdict);
+    if (c->fb) mg_op_mv_verdict(op, c->fb, &c->fb_verdict);
+    /* Retraining bookkeeping: a run is under way (status.retrainingRun); the model it produced
+     * is serving once spec.modelVersion names a ModelVersion registered from that run. */
+    c->run = mg_json_str(md, "status", "retrainingRun", NULL);
+    const char *mv_run = c->mv ? mg_json_str(c->mv, "spec", "trainingRun", NULL) : NULL;
+    c->promoted = c->run && mv_run && !strcmp(c->run, mv_run);
+}
+
+static void ctx_release(md_ctx *c) {
+    mg_mv_verdict_free(&c->verdict);
+    mg_mv_verdict_free(&c->fb_verdict);
+    json_decref(c->mv);
+    json_decref(c->fb);
+    json_decref(c->dep);
+    json_decref(c->svc);
+    json_decref(c->md);
+}
+
+/* Before every write: this replica still handles the ModelDeployment (k8s/members). */
+static int fence(const md_ctx *c, mg_error *err) {
+    if (mg_op_owns(c->op, c->key)) return 0;
+    return mg_error_set(err, MG_ECANCELED, "ModelDeployment %s is no longer this replica's", c->key);
+}
+
+/* Someone else's Deployment of the same name: never take it over, say so. */
+static int report_conflict(md_ctx *c, mg_error *err) {
+    json_t *status = status_copy(c->md);
+    mg_condition_set(conditions_of(status), "Ready", "False", "DeploymentConflict",
+                     "a Deployment of this name exists and is not controlled by this ModelDeployment", c->gen, c->now);
+    int rc = fence(c, err);
+    if (!rc) rc = mg_op_write_status(c->op, &MG_GVR_MODELDEPLOYMENTS, c->md, status, err);
+    json_decref(status);
+    return rc;
+}
+
+/* Quarantined while a retraining run made an approved version: roll to it (autoPromote). *done
+ * when spec.modelVersion was patched: the change brings the ModelDeployment back. */
+static int promote_retrained(md_ctx *c, bool *done, mg_error *err) {
+    *done = false;
+    if (!c->run || c->promoted || !c->verdict.quarantined ||
+        !mg_json_bool(c->md, false, "spec", "retraining", "autoPromote", NULL))
+        return 0;
+    json_t *candidates = mg_op_by_index(c->op, INF_MV, "trainingRun", c->run, c->ns);
+    const json_t *next = promotable(c->op, candidates, c->ns);
+    int rc = next ? fence(c, err) : 0;
+    if (next && !rc) {
+        const char *next_name = mg_json_str(next, "metadata", "name", NULL);
+        json_t *patch = json_pack("{s:{s:s}}", "spec", "modelVersion", next_name);
+        rc = mg_k8s_merge_patch(c->op->client, &MG_GVR_MODELDEPLOYMENTS, c->ns, c->name, NULL, patch, NULL, err);
+        json_decref(patch);
+        if (rc == 0) {
+            mg_op_count_write(c->op);
+            char *msg = mg_xasprintf("promoting ModelVersion %s from retraining run %s", next_name, c->run);
+            mg_op_event(c->op, c->md, "Normal", "Promoted", msg);
+            free(msg);
+        }
+        *done = true;
+    }
+    json_decref(candidates);
+    return rc;
+}
+
+/* A write the API server refused (quota, a full service IP range, an admission webhook, an
+ * invalid object): the ModelDeployment says so in its Ready condition, and an Event says it once
+ * (when the condition first shows it). The key is retried with backoff all the same. */
+static void record_refusal(md_ctx *c, json_t *status, const char *what, const mg_error *err) {
+    if (!err->http_status || err->code == MG_ECONFLICT) return; /* unreachable, or only a stale cache */
+    char reason[32], *msg = mg_xasprintf("the API server refused the %s: %s", what, err->message);
+    snprintf(reason, sizeof(reason), "%sRefused", what);
+    json_t *conds = conditions_of(status);
+    const json_t *old = mg_condition_find(mg_json_get(c->md, "status", "conditions", NULL), "Ready");
+    bool shown = old && !strcmp(mg_json_str(old, "reason", NULL) ? mg_json_str(old, "reason", NULL) : "", reason) &&
+                 !strcmp(mg_json_str(old, "message", NULL) ? mg_json_str(old, "message", NULL) : "", msg);
+    mg_condition_set(conds, "Ready", "False", reason, msg, c->gen, c->now);
+    mg_error werr;
+    if (!shown && fence(c, &werr) == 0 &&
+        mg_op_write_status(c->op, &MG_GVR_MODELDEPLOYMENTS, c->md, status, &werr) == 0)
+        mg_op_event(c->op, c->md, "Warning", reason, msg);
+    free(msg);
+}
+
+/* The Deployment and Service the decision wants. */
+static int apply_objects(md_ctx *c, const mg_md_decision *d, mg_error *err) {
+    int rc = 0;
+    if (d->run_mv && (c->dep || d->create_deployment)) {
+        json_t *want = mg_plan_deployment(c->md, d->run_mv, d->replicas);
+        rc = fence(c, err);
+        if (!rc)
+            rc = mg_op_apply_owned(c->op, &MG_GVR_DEPLOYMENTS, c->ns, want, c->dep,
+                                   c->dep && container_fields_removed(want, c->dep), err);
+        json_decref(want);
+        if (rc && rc != MG_ECANCELED) record_refusal(c, d->status, "Deployment", err);
+    }
+    if (rc == 0 && (c->svc || d->create_deployment || c->dep)) {
+        json_t *want = mg_plan_service(c->md);
+        rc = fence(c, err);
+        if (!rc) rc = mg_op_apply_owned(c->op, &MG_GVR_SERVICES, c->ns, want, c->svc, false, err);
+        json_decref(want);
+        if (rc && rc != MG_ECANCELED) record_refusal(c, d->status, "Service", err);
+    }
+    return rc;
+}
+
+/* Quarantined with spec.retraining.auto and no run yet: start one (status says which). */
+static int retrain_if_needed(md_ctx *c, json_t *status, mg_error *err) {
+    if (!c->verdict.quarantined || c->run || !c->mv || !mg_json_bool(c->md, false, "spec", "retraining", "auto", NULL))
+        return 0;
+    int rc = fence(c, err);
+    char *started = NULL;
+    if (!rc) rc = start_retraining(c->op, c->md, c->mv, status, c->now, &started, err);
+    if (started) {
+        json_object_set_new(status, "retrainingRun", json_string(started));
+        json_object_set_new(status, "phase", json_string("Retraining"));
+        free(started);
+    }
+    return rc;
+}
+
+static void decide(md_ctx *c, const mg_monitor_verdict *mon, mg_md_decision *d) {
+    mg_md_inputs in = {.md = c->md,
+                       .mv = c->mv,
+                       .mv_approved = c->verdict.approved,
+                       .approval_message = c->verdict.message,
+                       .mv_quarantined = c->verdict.quarantined,
+                       .quarantine_reason = c->verdict.quarantine_reason,
+                       .fallback_mv = c->fb,
+                       .fallback_usable = c->fb && c->fb_verdict.approved && !c->fb_verdict.quarantined,
+                       .deployment = c->dep,
+                       .monitor_phase = mon->awaiting_review ? "AwaitingReview" : NULL,
+                       .retraining = c->verdict.quarantined && c->run && !c->promoted,
+                       .deploy_reason = c->promoted ? "Promoted" : NULL,
+                       .now = c->now};
+    mg_md_decide(&in, d);
+    if (mon->known) merge_monitoring(d->status, mon, c->gen, c->now);
+    if (c->promoted) {
+        json_object_del(d->status, "retrainingRun");
+        mg_condition_set(conditions_of(d->status), "RetrainingBlocked", "False", "Promoted", "", c->gen, c->now);
+    }
+}
+
+/* Objects, retraining, then status and the Events of the transition. */
+static int converge(md_ctx *c, mg_error *err) {
+    mg_monitor_verdict mon;
+    mg_monitor_verdict_get(c->op->monitor, c->key, &mon);
+    mg_md_decision d;
+    decide(c, &mon, &d);
+    mg_monitor_verdict_clear(&mon);
+    int rc = apply_objects(c, &d, err);
+    if (rc == 0) rc = retrain_if_needed(c, d.status, err);
+    if (rc == 0) rc = fence(c, err);
+    if (rc == 0) rc = mg_op_write_status(c->op, &MG_GVR_MODELDEPLOYMENTS, c->md, d.status, err);
+    if (rc == 0)
+        for (int i = 0; i < d.n_events; i++)
+            mg_op_event(c->op, c->md, d.events[i].type, d.events[i].reason, d.events[i].message);
+    mg_md_decision_free(&d);
+    return rc;
+}
+
 int mg_op_reconcile_md(mg_operator *op, const char *key, mg_error *err) {
+    if (!mg_op_owns(op, key)) return 0; /* another replica's: it reconciles it */
     json_t *md = mg_store_get(mg_informer_store(op->inf[INF_MD]), key);
     if (!md) return 0; /* deleted: the garbage collector removes what it owned */
     if (mg_json_get(md, "metadata", "deletionTimestamp", NULL)) {
         json_decref(md);
         return 0;
     }
-    int rc = 0;
-    const char *ns = mg_json_str(md, "metadata", "namespace", NULL);
-    const char *name = mg_json_str(md, "metadata", "name", NULL);
-    long long gen = mg_json_int(md, 0, "metadata", "generation", NULL);
-    char now[40];
-    mg_clock_rfc3339(mg_clock_wall_ms(), now, sizeof(now));
-
-    json_t *mv = mg_op_get(op, INF_MV, ns, mg_json_str(md, "spec", "modelVersion", NULL));
-    json_t *fb = mg_op_get(op, INF_MV, ns, mg_json_str(md, "spec", "fallbackModelVersion", NULL));
-    json_t *dep = mg_op_get(op, INF_DEPLOY, ns, name);
-    json_t *svc = mg_op_get(op, INF_SVC, ns, name);
-    mg_mv_verdict verdict = {0}, fb_verdict = {0};
-    if (mv) mg_op_mv_verdict(op, mv, &verdict);
-    if (fb) mg_op_mv_verdict(op, fb, &fb_verdict);
-
-    if (dep && !mg_op_owned_by(dep, md)) {
-        /* someone else's Deployment of the same name: never take it over */
-        json_t *status = status_copy(md);
-        mg_condition_set(conditions_of(status), "Ready", "False", "DeploymentConflict",
-                         "a Deployment of this name exists and is not controlled by this ModelDeployment",
-                         gen, now);
-        rc = mg_op_write_status(op, &MG_GVR_MODELDEPLOYMENTS, md, status, err);
-        json_decref(status);
-        goto release;
-    }
-
-    /* Retraining bookkeeping: a run is under way (status.retrainingRun); the model it produced
-     * is serving once spec.modelVersion names a ModelVersion registered from that run. */
-    const char *run = mg_json_str(md, "status", "retrainingRun", NULL);
-    const char *mv_run = mv ? mg_json_str(mv, "spec", "trainingRun", NULL) : NULL;
-    bool promoted = run && mv_run && !strcmp(run, mv_run);
-    if (run && !promoted && verdict.quarantined &&
-        mg_json_bool(md, false, "spec", "retraining", "autoPromote", NULL)) {
-        json_t *candidates = mg_op_by_index(op, INF_MV, "trainingRun", run, ns);
-        const json_t *next = promotable(op, candidates, ns);
-        if (next) {
-            const char *next_name = mg_json_str(next, "metadata", "name", NULL);
-            json_t *patch = json_pack("{s:{s:s}}", "spec", "modelVersion", next_name);
-            rc = mg_k8s_merge_patch(op->client, &MG_GVR_MODELDEPLOYMENTS, ns, name, NULL, patch, NULL, err);
-            json_decref(patch);
-            if (rc == 0) {
-                mg_op_count_write(op);
-                char *msg = mg_xasprintf("promoting ModelVersion %s from retraining run %s", next_name, run);
-                mg_op_event(op, md, "Normal", "Promoted", msg);
-                free(msg);
-            }
-            json_decref(candidates);
-            goto release; /* the spec change brings this ModelDeployment back with the new version */
-        }
-        json_decref(candidates);
-    }
-
-    mg_monitor_verdict mon;
-    mg_monitor_verdict_get(op->monitor, key, &mon);
-    mg_md_inputs in = {.md = md,
-                       .mv = mv,
-                       .mv_approved = verdict.approved,
-                       .approval_message = verdict.message,
-                       .mv_quarantined = verdict.quarantined,
-                       .quarantine_reason = verdict.quarantine_reason,
-                       .fallback_mv = fb,
-                       .fallback_usable = fb && fb_verdict.approved && !fb_verdict.quarantined,
-                       .deployment = dep,
-                       .monitor_phase = mon.awaiting_review ? "AwaitingReview" : NULL,
-                       .retraining = verdict.quarantined && run && !promoted,
-                       .deploy_reason = promoted ? "Promoted" : NULL,
-                       .now = now};
-    mg_md_decision d;
-    mg_md_decide(&in, &d);
-    if (d.run_mv && (dep || d.create_deployment)) {
-        json_t *want = mg_plan_deployment(md, d.run_mv, d.replicas);
-        rc = mg_op_apply_owned(op, &MG_GVR_DEPLOYMENTS, ns, want, dep,
-                               dep && container_fields_removed(want, dep), err);
-        json_decref(want);
-    }
-    if (rc == 0 && (svc || d.create_deployment || dep)) {
-        json_t *want = mg_plan_service(md);
-        rc = mg_op_apply_owned(op, &MG_GVR_SERVICES, ns, want, svc, false, err);
-        json_decref(want);
-    }
-    if (mon.known) merge_monitoring(d.status, &mon, gen, now);
-    mg_monitor_verdict_clear(&mon);
-    if (rc == 0 && promoted) {
-        json_object_del(d.status, "retrainingRun");
-        mg_condition_set(conditions_of(d.status), "RetrainingBlocked", "False", "Promoted", "", gen, now);
-    }
-    if (rc == 0 && verdict.quarantined && !run && mv &&
-        mg_json_bool(md, false, "spec", "retraining", "auto", NULL)) {
-        char *started = NULL;
-        rc = start_retraining(op, md, mv, d.status, now, &started, err);
-        if (started) {
-            json_object_set_new(d.status, "retrainingRun", json_string(started));
-            json_object_set_new(d.status, "phase", json_string("Retraining"));
-            free(started);
-        }
-    }
-    if (rc == 0) rc = mg_op_write_status(op, &MG_GVR_MODELDEPLOYMENTS, md, d.status, err);
-    if (rc == 0)
-        for (int i = 0; i < d.n_events; i++)
-            mg_op_event(op, md, d.events[i].type, d.events[i].reason, d.events[i].message);
-    mg_md_decision_free(&d);
-release:
-    mg_mv_verdict_free(&verdict);
-    mg_mv_verdict_free(&fb_verdict);
-    json_decref(mv);
-    json_decref(fb);
-    json_decref(dep);
-    json_decref(svc);
-    json_decref(md);
-    return rc;
+    md_ctx c;
+    ctx_load(&c, op, key, md);
+    int rc;
+    bool promoted_now = false;
+    if (c.dep && !mg_op_owned_by(c.dep, md))
+        rc = report_conflict(&c, err);
+    else if ((rc = promote_retrained(&c, &promoted_now, err)) == 0 && !promoted_now)
+        rc = converge(&c, err);
+    ctx_release(&c);
+    return rc == MG_ECANCELED ? 0 : rc; /* fenced: the new owner takes it from here */
 }

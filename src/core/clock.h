@@ -15,6 +15,8 @@ int64_t mg_clock_wall_ms(void);
 void mg_clock_rfc3339_ms(int64_t wall_ms, char *out, size_t outlen);
 /* Formats as Kubernetes metav1.Time: "2026-11-26T11:40:09Z" (second precision). */
 void mg_clock_rfc3339(int64_t wall_ms, char *out, size_t outlen);
+/* The current time as Kubernetes metav1.MicroTime: "2026-11-26T11:40:09.123456Z". */
+void mg_clock_micro_time_now(char *out, size_t outlen);
 /* Parses RFC 3339 ("...Z" or "+hh:mm", optional fraction) into wall ms; 0 or MG_EINVAL. */
 int mg_clock_parse_rfc3339(const char *s, int64_t *wall_ms);
 /* Parses a Kubernetes/Go duration ("30s", "10m", "1h30m", "500ms") into ms; 0 or MG_EINVAL. */

@@ -44,15 +44,6 @@ struct mg_leader {
     json_t *lease;            /* last Lease object read or written (for the release) */
 };
 
-/* metav1.MicroTime: "2026-11-26T11:40:09.123456Z". */
-static void micro_time(char *out, size_t outlen) {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    struct tm tm;
-    gmtime_r(&ts.tv_sec, &tm);
-    snprintf(out, outlen, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
-             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000);
-}
 
 static json_t *record(const char *holder, long duration_s, const char *acquire, const char *renew,
                       long transitions) {
@@ -89,7 +80,7 @@ static void keep_lease(mg_leader *l, json_t *lease) {
 /* client-go's tryAcquireOrRenew. Returns true when we hold the lease afterwards. */
 static bool try_acquire_or_renew(mg_leader *l) {
     char now[40];
-    micro_time(now, sizeof(now));
+    mg_clock_micro_time_now(now, sizeof(now));
     long duration_s = (l->lease_ms + 999) / 1000;
     mg_error err;
     json_t *cur = NULL;
@@ -161,7 +152,7 @@ static bool try_acquire_or_renew(mg_leader *l) {
 static void release(mg_leader *l) {
     if (!l->lease) return;
     char now[40];
-    micro_time(now, sizeof(now));
+    mg_clock_micro_time_now(now, sizeof(now));
     json_t *spec = record("", 1, now, now, l->observed_transitions);
     json_t *upd = json_deep_copy(l->lease);
     json_object_set_new(upd, "spec", spec);
