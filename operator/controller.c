@@ -454,7 +454,8 @@ static void register_metrics(mg_operator *op, mg_metrics *m) {
     f = mg_metrics_gauge(m, "modelgov_operator_shard_modeldeployments",
                          "ModelDeployments this replica reconciles and monitors (its shard).", NULL);
     op->m_owned = f ? mg_metric_with(f, NULL) : NULL;
-    f = mg_metrics_gauge(m, "modelgov_operator_shard_members", "Replicas sharing the ModelDeployments.", NULL);
+    f = mg_metrics_gauge(m, "modelgov_operator_shard_members", "Replicas sharing the ModelDeployments.",
+                         NULL);
     op->m_members = f ? mg_metric_with(f, NULL) : NULL;
     if (!op->m_reconciles || !op->m_duration || !op->m_retries || !op->m_depth || !op->m_phase ||
         !op->m_writes || !op->m_restarts || !op->m_quarantined || !op->m_owned || !op->m_members)

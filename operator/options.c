@@ -39,7 +39,8 @@ static size_t settings(mg_operator_options *o, mg_flag *f) {
         {"identity", MG_FLAG_STRING, &o->identity,
          "this replica's name in the Leases (default: hostname_pid)", "identity"},
         {"sharding", MG_FLAG_BOOL, &o->sharding,
-         "share the ModelDeployments among the replicas by member Leases (implies --leader-elect)", "sharding"},
+         "share the ModelDeployments among the replicas by member Leases (implies --leader-elect)",
+         "sharding"},
         {"lease-duration-seconds", MG_FLAG_INT, &o->lease_duration_seconds,
          "how long a Lease holds without renewal (a dead replica's shard moves after this)",
          "leaseDurationSeconds"},
@@ -120,7 +121,8 @@ static const char *config_flag(int argc, char **argv) {
 
 static int check(const mg_operator_options *o, mg_error *err) {
     if (!(o->lease_duration_seconds - 2 * o->retry_period_seconds >= o->renew_deadline_seconds))
-        return mg_error_set(err, MG_EINVAL, "lease timing: need lease duration - 2 x retry period >= renew deadline");
+        return mg_error_set(err, MG_EINVAL,
+                            "lease timing: need lease duration - 2 x retry period >= renew deadline");
     if (o->workers < 1) return mg_error_set(err, MG_EINVAL, "--workers must be at least 1");
     if (o->resync_seconds < 0) return mg_error_set(err, MG_EINVAL, "--resync-seconds must not be negative");
     if (o->max_scrapes_in_flight < 1)

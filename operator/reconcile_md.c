@@ -201,7 +201,8 @@ static int fence(const md_ctx *c, mg_error *err) {
 static int report_conflict(md_ctx *c, mg_error *err) {
     json_t *status = status_copy(c->md);
     mg_condition_set(conditions_of(status), "Ready", "False", "DeploymentConflict",
-                     "a Deployment of this name exists and is not controlled by this ModelDeployment", c->gen, c->now);
+                     "a Deployment of this name exists and is not controlled by this ModelDeployment", c->gen,
+                     c->now);
     int rc = fence(c, err);
     if (!rc) rc = mg_op_write_status(c->op, &MG_GVR_MODELDEPLOYMENTS, c->md, status, err);
     json_decref(status);
@@ -221,7 +222,8 @@ static int promote_retrained(md_ctx *c, bool *done, mg_error *err) {
     if (next && !rc) {
         const char *next_name = mg_json_str(next, "metadata", "name", NULL);
         json_t *patch = json_pack("{s:{s:s}}", "spec", "modelVersion", next_name);
-        rc = mg_k8s_merge_patch(c->op->client, &MG_GVR_MODELDEPLOYMENTS, c->ns, c->name, NULL, patch, NULL, err);
+        rc = mg_k8s_merge_patch(c->op->client, &MG_GVR_MODELDEPLOYMENTS, c->ns, c->name, NULL, patch, NULL,
+                                err);
         json_decref(patch);
         if (rc == 0) {
             mg_op_count_write(c->op);
@@ -244,7 +246,8 @@ static void record_refusal(md_ctx *c, json_t *status, const char *what, const mg
     snprintf(reason, sizeof(reason), "%sRefused", what);
     json_t *conds = conditions_of(status);
     const json_t *old = mg_condition_find(mg_json_get(c->md, "status", "conditions", NULL), "Ready");
-    bool shown = old && !strcmp(mg_json_str(old, "reason", NULL) ? mg_json_str(old, "reason", NULL) : "", reason) &&
+    bool shown = old &&
+                 !strcmp(mg_json_str(old, "reason", NULL) ? mg_json_str(old, "reason", NULL) : "", reason) &&
                  !strcmp(mg_json_str(old, "message", NULL) ? mg_json_str(old, "message", NULL) : "", msg);
     mg_condition_set(conds, "Ready", "False", reason, msg, c->gen, c->now);
     mg_error werr;
@@ -278,7 +281,8 @@ static int apply_objects(md_ctx *c, const mg_md_decision *d, mg_error *err) {
 
 /* Quarantined with spec.retraining.auto and no run yet: start one (status says which). */
 static int retrain_if_needed(md_ctx *c, json_t *status, mg_error *err) {
-    if (!c->verdict.quarantined || c->run || !c->mv || !mg_json_bool(c->md, false, "spec", "retraining", "auto", NULL))
+    if (!c->verdict.quarantined || c->run || !c->mv ||
+        !mg_json_bool(c->md, false, "spec", "retraining", "auto", NULL))
         return 0;
     int rc = fence(c, err);
     char *started = NULL;
@@ -309,7 +313,8 @@ static void decide(md_ctx *c, const mg_monitor_verdict *mon, mg_md_decision *d) 
     if (mon->known) merge_monitoring(d->status, mon, c->gen, c->now);
     if (c->promoted) {
         json_object_del(d->status, "retrainingRun");
-        mg_condition_set(conditions_of(d->status), "RetrainingBlocked", "False", "Promoted", "", c->gen, c->now);
+        mg_condition_set(conditions_of(d->status), "RetrainingBlocked", "False", "Promoted", "", c->gen,
+                         c->now);
     }
 }
 

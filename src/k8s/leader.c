@@ -44,7 +44,6 @@ struct mg_leader {
     json_t *lease;            /* last Lease object read or written (for the release) */
 };
 
-
 static json_t *record(const char *holder, long duration_s, const char *acquire, const char *renew,
                       long transitions) {
     return json_pack("{s:s, s:I, s:s, s:s, s:I}", "holderIdentity", holder, "leaseDurationSeconds",

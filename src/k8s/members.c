@@ -170,7 +170,9 @@ static bool still_live(mg_members *m, const json_t *lease, int64_t now) {
     const char *name = mg_json_str(lease, "metadata", "name", NULL);
     const char *holder = mg_json_str(lease, "spec", "holderIdentity", NULL);
     if (!name || !holder || !*holder) return false;
-    char *record = mg_xasprintf("%s@%s", holder, mg_json_str(lease, "spec", "renewTime", NULL) ? mg_json_str(lease, "spec", "renewTime", NULL) : "");
+    char *record = mg_xasprintf(
+        "%s@%s", holder,
+        mg_json_str(lease, "spec", "renewTime", NULL) ? mg_json_str(lease, "spec", "renewTime", NULL) : "");
     observed *o = mg_strmap_get(m->observed, name);
     if (!o) {
         o = mg_xcalloc(1, sizeof(*o));
@@ -199,7 +201,8 @@ static int list_members(mg_members *m, int64_t now, char ***out, size_t *n, mg_e
     size_t k = 0, i;
     json_t *lease;
     json_array_foreach(items, i, lease) {
-        if (still_live(m, lease, now)) ids[k++] = mg_xstrdup(mg_json_str(lease, "spec", "holderIdentity", NULL));
+        if (still_live(m, lease, now))
+            ids[k++] = mg_xstrdup(mg_json_str(lease, "spec", "holderIdentity", NULL));
     }
     json_decref(list);
     qsort(ids, k, sizeof(char *), cmp_str);
@@ -305,6 +308,21 @@ static void members_free(mg_members *m) {
     free(m);
 }
 
+/* "<group>-<identity>" as an object name (RFC 1123: lower case, digits, '-' and '.', an
+ * alphanumeric at each end): other characters become '-'. */
+static char *lease_name_of(const char *group, const char *identity) {
+    char *name = mg_xasprintf("%s-%s", group, identity);
+    for (char *p = name; *p; p++) {
+        char ch = *p >= 'A' && *p <= 'Z' ? (char)(*p - 'A' + 'a') : *p;
+        bool ok = (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-' || ch == '.';
+        *p = ok ? ch : '-';
+    }
+    size_t n = strlen(name);
+    while (n && (name[n - 1] == '-' || name[n - 1] == '.'))
+        name[--n] = '\0';
+    return name;
+}
+
 int mg_members_start(mg_client *c, const mg_members_opts *o, mg_members **out, mg_error *err) {
     *out = NULL;
     if (!o || !o->namespace || !*o->namespace || !o->group || !*o->group || !o->identity || !*o->identity)
@@ -318,7 +336,7 @@ int mg_members_start(mg_client *c, const mg_members_opts *o, mg_members **out, m
     m->ns = mg_xstrdup(o->namespace);
     m->group = mg_xstrdup(o->group);
     m->id = mg_xstrdup(o->identity);
-    m->lease_name = mg_xasprintf("%s-%s", o->group, o->identity);
+    m->lease_name = lease_name_of(o->group, o->identity);
     m->selector = mg_xasprintf("%s=%s", MG_MEMBERS_LABEL, o->group);
     m->on_change = o->on_change;
     m->ud = o->ud;
@@ -331,8 +349,9 @@ int mg_members_start(mg_client *c, const mg_members_opts *o, mg_members **out, m
     pthread_condattr_destroy(&ca);
     int rc = 0;
     if (!(m->expiry_ms >= m->renew_ms && m->renew_ms > m->retry_ms))
-        rc = mg_error_set(err, MG_EINVAL, "members: need lease duration - 2 x retry period >= renew deadline > "
-                                          "retry period");
+        rc = mg_error_set(err, MG_EINVAL,
+                          "members: need lease duration - 2 x retry period >= renew deadline > "
+                          "retry period");
     else if (pthread_create(&m->thread, NULL, run, m))
         rc = mg_error_set(err, MG_EIO, "members: cannot start the thread");
     if (rc) {

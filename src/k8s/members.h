@@ -3,8 +3,10 @@
  * over the members names the one replica that handles it.
  *
  * Owns: one thread that, every retry period, renews this replica's Lease (named
- * "<group>-<identity>", labelled mlops.modelgov.io/member-of=<group>, created when missing) and
- * lists the group's Leases; and the member view that listing gives. Callbacks run on that thread.
+ * "<group>-<identity>", lower-cased with other characters than letters, digits, '-' and '.'
+ * made '-'; holderIdentity is the identity as given; labelled mlops.modelgov.io/member-of=<group>, created
+ * when missing) and lists the group's Leases; and the member view that listing gives. Callbacks run on that
+ * thread.
  *
  * Membership. A Lease is live while its record keeps changing: one that has not changed for
  * expiry = lease duration - 2 x retry period on this replica's own monotonic clock is dead
@@ -42,9 +44,9 @@
 typedef struct mg_members mg_members;
 
 typedef struct mg_members_opts {
-    const char *namespace; /* of the Leases */
-    const char *group;     /* the replicas sharing the work (label value, Lease name prefix) */
-    const char *identity;  /* this replica (unique in the group) */
+    const char *namespace;  /* of the Leases */
+    const char *group;      /* the replicas sharing the work (label value, Lease name prefix) */
+    const char *identity;   /* this replica (unique in the group) */
     long lease_duration_ms; /* default 15000 */
     long renew_deadline_ms; /* default 10000 */
     long retry_period_ms;   /* default 2000 */

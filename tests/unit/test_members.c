@@ -48,8 +48,12 @@ static void test_start_refuses_bad_timing(void **state) {
     (void)state;
     mg_members *m = NULL;
     mg_error err;
-    mg_members_opts o = {.namespace = "ns", .group = "g", .identity = "me", .lease_duration_ms = 10000,
-                         .renew_deadline_ms = 8000, .retry_period_ms = 2000};
+    mg_members_opts o = {.namespace = "ns",
+                         .group = "g",
+                         .identity = "me",
+                         .lease_duration_ms = 10000,
+                         .renew_deadline_ms = 8000,
+                         .retry_period_ms = 2000};
     assert_int_equal(mg_members_start(NULL, &o, &m, &err), MG_EINVAL); /* 10 - 2 x 2 < 8 */
     assert_null(m);
     o.group = NULL;
