@@ -373,51 +373,84 @@ static const json_t *controller_owner(const json_t *obj) {
     return NULL;
 }
 
-static bool owner_is_md(actx *c, const json_t *owner) {
-    const char *api = json_string_value(json_object_get(owner, "apiVersion"));
-    size_t gl = strlen(c->group);
-    return streq(json_string_value(json_object_get(owner, "kind")), MG_KIND_MODELDEPLOYMENT) && api &&
-           strncmp(api, c->group, gl) == 0 && api[gl] == '/';
+/* The only chain through which a model runs under requireModelDeployment: the operator's
+ * Deployment, its ReplicaSets, their Pods. */
+static const char *const md_chain[] = {"Pod", "ReplicaSet", "Deployment", MG_KIND_MODELDEPLOYMENT};
+enum { MD_CHAIN_LEN = sizeof(md_chain) / sizeof(md_chain[0]) };
+
+/* True when an ownerReference's apiVersion ("apps/v1", "mlops.modelgov.io/v1alpha1") is in group. */
+static bool api_in_group(const char *api, const char *group) {
+    size_t gl = strlen(group);
+    return api && strncmp(api, group, gl) == 0 && api[gl] == '/';
 }
 
+/* The cached object that obj's controller ownerReference names, when it is a `want` of the right
+ * API group and its uid is the one referenced (an ownerReference anyone may write names an object;
+ * only the uid ties it to that object). NULL with *why set otherwise. */
+static const json_t *controller_of(actx *c, const json_t *obj, const char *desc, const char *want, char *why,
+                                   size_t cap) {
+    const json_t *owner = controller_owner(obj);
+    const char *okind = json_string_value(json_object_get(owner, "kind")),
+               *oname = json_string_value(json_object_get(owner, "name")),
+               *ouid = json_string_value(json_object_get(owner, "uid"));
+    bool md = !strcmp(want, MG_KIND_MODELDEPLOYMENT);
+    if (!owner) {
+        snprintf(why, cap, "%s has no controller", desc);
+        return NULL;
+    }
+    if (!streq(okind, want) || !oname ||
+        !api_in_group(json_string_value(json_object_get(owner, "apiVersion")), md ? c->group : "apps")) {
+        snprintf(why, cap, "the controller of %s is %s %s, not a %s", desc, okind ? okind : "?",
+                 oname ? oname : "?", want);
+        return NULL;
+    }
+    const json_t *found =
+        md ? IXCALL(c, modeldeployment, c->ns, oname)
+           : IXCALL(c, workload, c->ns, !strcmp(want, "ReplicaSet") ? "replicasets" : "deployments", oname);
+    if (!found) {
+        snprintf(why, cap,
+                 "its controller %s %s does not exist in namespace %s (or is not in the webhook's cache yet)",
+                 want, oname, c->ns);
+        return NULL;
+    }
+    const char *uid = mg_json_str(found, "metadata", "uid", NULL);
+    if (!streq(uid, ouid)) {
+        snprintf(why, cap, "the controller reference of %s names %s %s with uid %s, not that object's uid %s",
+                 desc, want, oname, ouid ? ouid : "(none)", uid ? uid : "(none)");
+        return NULL;
+    }
+    return found;
+}
+
+/* requireModelDeployment: an object running a model image must be on the chain above, every link
+ * verified in the caches, ending at a ModelDeployment that runs those ModelVersions. */
 static void require_md(actx *c, const char *kind, const json_t *obj, const podcheck *pc) {
     if (!c->cfg->require_model_deployment || pc->n_model == 0 || c->denied) return;
-    const json_t *owner = controller_owner(obj);
     const char *name = c->req->name[0] ? c->req->name : mg_json_str(obj, "metadata", "name", NULL);
     if (!name) name = "(generated)";
-    if (strcmp(kind, "Deployment") != 0) {
-        if (!owner)
-            deny(c, "require-model-deployment",
-                 "%s %s runs a model image without an owner: models must be deployed through a "
-                 "ModelDeployment (requireModelDeployment)",
-                 kind, name);
-        return;
+    int step = -1;
+    for (int i = 0; i < MD_CHAIN_LEN - 1; i++)
+        if (!strcmp(kind, md_chain[i])) step = i;
+    char why[600], desc[300];
+    const json_t *cur = obj;
+    snprintf(desc, sizeof desc, "%s %s", kind, name);
+    for (int i = step + 1; step >= 0 && cur && i < MD_CHAIN_LEN; i++) {
+        cur = controller_of(c, cur, desc, md_chain[i], why, sizeof why);
+        snprintf(desc, sizeof desc, "%s %s", md_chain[i], mvname(cur) ? mvname(cur) : "?");
     }
-    if (!owner || !owner_is_md(c, owner)) {
-        deny(c, "require-model-deployment",
-             "Deployment %s runs a model image but is not controlled by a ModelDeployment: deploy models "
-             "through a ModelDeployment (requireModelDeployment)",
-             name);
-        return;
-    }
-    const char *mdname = json_string_value(json_object_get(owner, "name"));
-    const json_t *md = IXCALL(c, modeldeployment, c->ns, mdname ? mdname : "");
-    if (!md) {
-        deny(c, "require-model-deployment",
-             "Deployment %s is owned by ModelDeployment %s, which does not exist in namespace %s", name,
-             mdname ? mdname : "?", c->ns);
-        return;
-    }
-    const char *runs = mg_json_str(md, "spec", "modelVersion", NULL),
-               *fb = mg_json_str(md, "spec", "fallbackModelVersion", NULL);
+    if (step < 0) snprintf(why, sizeof why, "a %s is not part of a ModelDeployment", kind);
+    if (step < 0 || !cur)
+        return deny(c, "require-model-deployment",
+                    "%s %s runs a model image, but %s: with requireModelDeployment a model runs only in the "
+                    "Pods of a ModelDeployment's Deployment",
+                    kind, name, why);
+    const char *runs = mg_json_str(cur, "spec", "modelVersion", NULL),
+               *fb = mg_json_str(cur, "spec", "fallbackModelVersion", NULL);
     for (size_t i = 0; i < pc->n_mvs; i++) {
         const char *n = mvname(pc->mvs[i]);
-        if (!streq(n, runs) && !streq(n, fb)) {
-            deny(c, "require-model-deployment",
-                 "Deployment %s runs ModelVersion %s, but its ModelDeployment %s runs %s", name, n ? n : "?",
-                 mdname, runs ? runs : "?");
-            return;
-        }
+        if (!streq(n, runs) && !streq(n, fb))
+            return deny(c, "require-model-deployment", "%s %s runs ModelVersion %s, but its %s runs %s", kind,
+                        name, n ? n : "?", desc, runs ? runs : "?");
     }
 }
 

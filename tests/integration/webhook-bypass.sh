@@ -11,6 +11,11 @@
 #                        in capitals, through a configured alias, Docker Hub under its other
 #                        names; a model's digest pulled under another repository name.
 #   no hijacking         a ModelVersion whose image is busybox is refused, so busybox still runs.
+#   owner chain          under requireModelDeployment, a Pod (or ReplicaSet) with a made-up
+#                        controller ownerReference, or one naming a real object with another uid,
+#                        or a chain that does not end at the ModelDeployment running the model, is
+#                        refused; the real chain ModelDeployment → Deployment → ReplicaSet → Pod
+#                        is admitted.
 # Needs: bin/modelgov-webhook, docker-registry, helm (.tools), kubectl.
 source "$(dirname "$0")/lib.sh"
 cd "$IT_ROOT"
@@ -119,6 +124,54 @@ expect_denied "a ModelVersion whose image is busybox refused" "is not under a mo
   bash -c "$(declare -f mv_yaml); REG=$REG mv_yaml hijack 1.36 $BUSYBOX_DIGEST | sed 's#image: [^,]*#image: busybox#' | kubectl --context bob -n ml apply -f -"
 expect_ok "busybox still runs in the namespace" as alice run bb --image=busybox:1.36
 expect_ok "a busybox digest that no ModelVersion carries runs" as alice run bb-digest --image="busybox@$BUSYBOX_DIGEST"
+
+# --- class 12: requireModelDeployment checks the whole owner chain ----------------------------
+sed 's/^modelRepositories/requireModelDeployment: true\nmodelRepositories/' "$IT_DIR/policy.yaml" >"$IT_DIR/policy-md.yaml"
+kill "$IT_PID_wh" 2>/dev/null
+wait "$IT_PID_wh" 2>/dev/null
+webhook_start wh-md "$IT_DIR/policy-md.yaml"
+webhook_register "$WPORT" "$IT_DIR/ca.crt" || { echo "FATAL: cannot register the chart's webhook configurations"; exit 1; }
+owned() { # KIND NAME OWNER-API OWNER-KIND OWNER-NAME OWNER-UID: the object as YAML, running the approved model
+  local meta="{name: $2, labels: {app: chain}, ownerReferences: [{apiVersion: $3, kind: $4, name: $5, uid: \"$6\", controller: true}]}"
+  local spec="{containers: [{name: m, image: \"$APPROVED\"}]}"
+  case $1 in
+  Pod) printf 'apiVersion: v1\nkind: Pod\nmetadata: %s\nspec: %s\n' "$meta" "$spec" ;;
+  *) printf 'apiVersion: apps/v1\nkind: %s\nmetadata: %s\nspec: {replicas: 1, selector: {matchLabels: {app: chain}}, template: {metadata: {labels: {app: chain}}, spec: %s}}\n' "$1" "$meta" "$spec" ;;
+  esac
+}
+uid_of() { kubectl -n ml get "$1" -o jsonpath='{.metadata.uid}'; }
+FAKE_UID=$(cat /proc/sys/kernel/random/uuid)
+expect_denied "requireModelDeployment: a pod with a made-up controller ownerReference refused" \
+  "its controller ReplicaSet fake-rs does not exist" \
+  bash -c "$(declare -f owned); APPROVED=$APPROVED owned Pod fake-owner apps/v1 ReplicaSet fake-rs $FAKE_UID | kubectl --context alice -n ml create -f -"
+printf 'apiVersion: mlops.modelgov.io/v1alpha1\nkind: ModelDeployment\nmetadata: {name: chain}\nspec: {modelVersion: fraud-1-0-0, replicas: 0}\n' |
+  kubectl -n ml apply -f - >/dev/null
+MD_UID=$(uid_of md/chain)
+dep_admitted() { owned Deployment chain mlops.modelgov.io/v1alpha1 ModelDeployment chain "$MD_UID" | as alice create --dry-run=server -f - >/dev/null 2>&1; }
+it_wait "the webhook sees ModelDeployment chain" 20 dep_admitted
+expect_ok "the ModelDeployment's Deployment admitted" \
+  bash -c "$(declare -f owned); APPROVED=$APPROVED owned Deployment chain mlops.modelgov.io/v1alpha1 ModelDeployment chain $MD_UID | kubectl -n ml create -f -"
+DEP_UID=$(uid_of deploy/chain)
+rs_admitted() { owned ReplicaSet chain-rs apps/v1 Deployment chain "$DEP_UID" | as alice create --dry-run=server -f - >/dev/null 2>&1; }
+it_wait "the webhook sees the Deployment" 20 rs_admitted
+expect_ok "its ReplicaSet admitted" \
+  bash -c "$(declare -f owned); APPROVED=$APPROVED owned ReplicaSet chain-rs apps/v1 Deployment chain $DEP_UID | kubectl -n ml create -f -"
+RS_UID=$(uid_of rs/chain-rs)
+pod_admitted() { owned Pod chain-pod apps/v1 ReplicaSet chain-rs "$RS_UID" | as alice create --dry-run=server -f - >/dev/null 2>&1; }
+it_wait "a Pod of that ReplicaSet admitted (the whole chain verified in the caches)" 20 pod_admitted
+expect_denied "requireModelDeployment: a pod naming the real ReplicaSet with another uid refused" "with uid $FAKE_UID" \
+  bash -c "$(declare -f owned); APPROVED=$APPROVED owned Pod stolen-name apps/v1 ReplicaSet chain-rs $FAKE_UID | kubectl --context alice -n ml create -f -"
+expect_ok "a plain Deployment of alice's (nginx)" as alice create deployment mine --image=nginx:1.25
+MINE_UID=$(uid_of deploy/mine)
+expect_denied "requireModelDeployment: a ReplicaSet under a Deployment no ModelDeployment controls refused" \
+  "Deployment mine has no controller" \
+  bash -c "$(declare -f owned); APPROVED=$APPROVED owned ReplicaSet mine-rs apps/v1 Deployment mine $MINE_UID | kubectl --context alice -n ml create -f -"
+expect_denied "requireModelDeployment: a StatefulSet claiming the ModelDeployment refused" "is not part of a ModelDeployment" \
+  bash -c "$(declare -f owned); APPROVED=$APPROVED owned StatefulSet sts-claim mlops.modelgov.io/v1alpha1 ModelDeployment chain $MD_UID | sed 's/replicas: 1,/replicas: 1, serviceName: x,/' | kubectl --context alice -n ml create -f -"
+kill "$IT_PID_wh_md" 2>/dev/null
+wait "$IT_PID_wh_md" 2>/dev/null
+webhook_start wh2 "$IT_DIR/policy.yaml"
+webhook_register "$WPORT" "$IT_DIR/ca.crt" || { echo "FATAL: cannot register the chart's webhook configurations"; exit 1; }
 
 # quarantine: every scalable kind, spec.replicas and the scale subresource
 for kind in ReplicaSet StatefulSet ReplicationController Deployment; do

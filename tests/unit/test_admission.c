@@ -265,9 +265,11 @@ static const char *const world_datasets[] = {
 static const char *const world_misc[] = {
     "{kind: TrainingRun, metadata: {name: tr-1, namespace: ml}, spec: {experiment: e, datasetVersion: ds-ok, "
     "model: {name: fraud-detector}}}",
-    "{kind: ModelDeployment, metadata: {name: fraud, namespace: ml}, spec: {modelVersion: fraud-1-3-0, "
+    "{kind: ModelDeployment, metadata: {name: fraud, namespace: ml, uid: uid-md-fraud}, spec: {modelVersion: "
+    "fraud-1-3-0, "
     "replicas: 1}}",
-    "{kind: ModelDeployment, metadata: {name: churn, namespace: ml}, spec: {modelVersion: churn-2-0-0, "
+    "{kind: ModelDeployment, metadata: {name: churn, namespace: ml, uid: uid-md-churn}, spec: {modelVersion: "
+    "churn-2-0-0, "
     "replicas: 1}}",
     "{kind: Deployment, metadata: {name: fraud, namespace: ml}, spec: {replicas: 1, template: {spec: "
     "{containers: [{name: m, image: '" REPO "@" DOK "'}]}}}}",
@@ -281,6 +283,18 @@ static const char *const world_misc[] = {
     "{spec: {containers: [{name: m, image: '" CHURN ":2.0.0'}]}}}}",
     "{kind: ReplicaSet, metadata: {name: fraud, namespace: ml}, spec: {replicas: 1, template: {spec: "
     "{containers: [{name: m, image: '" REPO "@" DOK "'}]}}}}",
+    /* the operator's chain for ModelDeployment fraud, and a ReplicaSet of an unowned Deployment */
+    "{kind: Deployment, metadata: {name: fraud-dep, namespace: ml, uid: uid-dep, ownerReferences: "
+    "[{apiVersion: "
+    "mlops.modelgov.io/v1alpha1, kind: ModelDeployment, name: fraud, uid: uid-md-fraud, controller: true}]}, "
+    "spec: {replicas: 1, template: {spec: {containers: [{name: m, image: '" REPO "@" DOK "'}]}}}}",
+    "{kind: ReplicaSet, metadata: {name: fraud-rs, namespace: ml, uid: uid-rs, ownerReferences: "
+    "[{apiVersion: "
+    "apps/v1, kind: Deployment, name: fraud-dep, uid: uid-dep, controller: true}]}, spec: {replicas: 1, "
+    "template: {spec: {containers: [{name: m, image: '" REPO "@" DOK "'}]}}}}",
+    "{kind: ReplicaSet, metadata: {name: loose-rs, namespace: ml, uid: uid-loose, ownerReferences: "
+    "[{apiVersion: "
+    "apps/v1, kind: Deployment, name: churn, uid: uid-churn-dep, controller: true}]}, spec: {replicas: 1}}",
 };
 
 /* Every ModelVersion gets the uid "uid-NAME" and every review naming one by spec.modelVersion the
@@ -399,8 +413,11 @@ typedef struct dcase {
 #define TR(ds)                                                                                               \
     "{kind: TrainingRun, metadata: {name: t}, spec: {experiment: e, datasetVersion: " #ds                    \
     ", model: {name: fraud-detector}}}"
-#define OWNED(kind, api, name)                                                                               \
-    "ownerReferences: [{apiVersion: " api ", kind: " #kind ", name: " #name ", uid: u, controller: true}]"
+#define OWNED(kind, api, name) OWNED_UID(kind, api, name, u)
+#define OWNED_UID(kind, api, name, uid)                                                                      \
+    "ownerReferences: [{apiVersion: " api ", kind: " #kind ", name: " #name ", uid: " #uid                   \
+    ", controller: true}]"
+#define MDPOD(owner) "{metadata: {name: p, " owner "}, spec: {containers: [" C(m, REPO "@" DOK) "]}}"
 
 static const dcase dcases[] = {
     /* model images in pods */
@@ -842,17 +859,16 @@ static const dcase dcases[] = {
      "system:serviceaccount:ops:deployer", POD(C(m, REPO ":latest")), NULL, 1, "exempt-service-account",
      NULL},
     {"requireMD: bare deployment", CFG_REQUIRE_MD, "CREATE", "apps", "deployments", "", "d", "admin",
-     DEP("1", C(m, REPO "@" DOK)), NULL, 0, "require-model-deployment",
-     "not controlled by a ModelDeployment"},
+     DEP("1", C(m, REPO "@" DOK)), NULL, 0, "require-model-deployment", "Deployment d has no controller"},
     {"requireMD: owned by the right MD", CFG_REQUIRE_MD, "CREATE", "apps", "deployments", "", "d", "admin",
-     "{metadata: {name: d, " OWNED(ModelDeployment, G "/v1alpha1",
-                                   fraud) "}, spec: {template: {spec: {containers: [" C(m,
-                                                                                        REPO "@" DOK) "]}}}}",
+     "{metadata: {name: d, " OWNED_UID(
+         ModelDeployment, G "/v1alpha1", fraud,
+         uid - md - fraud) "}, spec: {template: {spec: {containers: [" C(m, REPO "@" DOK) "]}}}}",
      NULL, 1, NULL, NULL},
     {"requireMD: MD of another version", CFG_REQUIRE_MD, "CREATE", "apps", "deployments", "", "d", "admin",
-     "{metadata: {name: d, " OWNED(ModelDeployment, G "/v1alpha1",
-                                   churn) "}, spec: {template: {spec: {containers: [" C(m,
-                                                                                        REPO "@" DOK) "]}}}}",
+     "{metadata: {name: d, " OWNED_UID(
+         ModelDeployment, G "/v1alpha1", churn,
+         uid - md - churn) "}, spec: {template: {spec: {containers: [" C(m, REPO "@" DOK) "]}}}}",
      NULL, 0, "require-model-deployment",
      "runs ModelVersion fraud-1-3-0, but its ModelDeployment churn runs churn-2-0-0"},
     {"requireMD: MD missing", CFG_REQUIRE_MD, "CREATE", "apps", "deployments", "", "d", "admin",
@@ -865,12 +881,34 @@ static const dcase dcases[] = {
                                    fraud) "}, spec: {template: {spec: {containers: [" C(m,
                                                                                         REPO "@" DOK) "]}}}}",
      NULL, 0, "require-model-deployment", NULL},
-    {"requireMD: pod owned by replicaset", CFG_REQUIRE_MD, "CREATE", "", "pods", "", "p", "admin",
-     "{metadata: {name: p, " OWNED(ReplicaSet, "apps/v1", rs) "}, spec: {containers: [" C(m,
-                                                                                          REPO "@" DOK) "]}}",
-     NULL, 1, NULL, NULL},
+    {"requireMD: pod with a fake controller reference", CFG_REQUIRE_MD, "CREATE", "", "pods", "", "p",
+     "admin", MDPOD(OWNED(ReplicaSet, "apps/v1", rs)), NULL, 0, "require-model-deployment",
+     "its controller ReplicaSet rs does not exist"},
+    {"requireMD: pod of the ModelDeployment's ReplicaSet", CFG_REQUIRE_MD, "CREATE", "", "pods", "", "p",
+     "admin", MDPOD(OWNED_UID(ReplicaSet, "apps/v1", fraud - rs, uid - rs)), NULL, 1, "model-image", NULL},
+    {"requireMD: the ReplicaSet's name with another uid", CFG_REQUIRE_MD, "CREATE", "", "pods", "", "p",
+     "admin", MDPOD(OWNED_UID(ReplicaSet, "apps/v1", fraud - rs, uid - other)), NULL, 0,
+     "require-model-deployment", "names ReplicaSet fraud-rs with uid uid-other"},
+    {"requireMD: a ReplicaSet whose Deployment no ModelDeployment controls", CFG_REQUIRE_MD, "CREATE", "",
+     "pods", "", "p", "admin", MDPOD(OWNED_UID(ReplicaSet, "apps/v1", loose - rs, uid - loose)), NULL, 0,
+     "require-model-deployment", "ReplicaSet loose-rs"},
+    {"requireMD: the controller named as another kind", CFG_REQUIRE_MD, "CREATE", "", "pods", "", "p",
+     "admin", MDPOD(OWNED_UID(Deployment, "apps/v1", fraud - dep, uid - dep)), NULL, 0,
+     "require-model-deployment", "is Deployment fraud-dep, not a ReplicaSet"},
+    {"requireMD: the ModelDeployment's ReplicaSet", CFG_REQUIRE_MD, "CREATE", "apps", "replicasets", "", "r",
+     "admin",
+     "{metadata: {name: r, " OWNED_UID(
+         Deployment, "apps/v1", fraud - dep,
+         uid - dep) "}, spec: {template: {spec: {containers: [" C(m, REPO "@" DOK) "]}}}}",
+     NULL, 1, "model-image", NULL},
+    {"requireMD: a StatefulSet never runs a model", CFG_REQUIRE_MD, "CREATE", "apps", "statefulsets", "", "s",
+     "admin",
+     "{metadata: {name: s, " OWNED_UID(
+         ModelDeployment, G "/v1alpha1", fraud,
+         uid - md - fraud) "}, spec: {template: {spec: {containers: [" C(m, REPO "@" DOK) "]}}}}",
+     NULL, 0, "require-model-deployment", "a StatefulSet is not part of a ModelDeployment"},
     {"requireMD: bare pod", CFG_REQUIRE_MD, "CREATE", "", "pods", "", "p", "admin", POD(C(m, REPO "@" DOK)),
-     NULL, 0, "require-model-deployment", "without an owner"},
+     NULL, 0, "require-model-deployment", "Pod p has no controller"},
     {"requireMD: bare pod without model", CFG_REQUIRE_MD, "CREATE", "", "pods", "", "p", "admin",
      POD(C(m, "nginx:1.25")), NULL, 1, NULL, NULL},
     {"connect", 0, "CONNECT", "", "pods", "exec", "p", "admin", NULL, NULL, 1, "connect", NULL},
