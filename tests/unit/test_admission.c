@@ -413,9 +413,10 @@ typedef struct dcase {
 #define TR(ds)                                                                                               \
     "{kind: TrainingRun, metadata: {name: t}, spec: {experiment: e, datasetVersion: " #ds                    \
     ", model: {name: fraud-detector}}}"
-#define OWNED(kind, api, name) OWNED_UID(kind, api, name, u)
+#define OWNED(kind, api, name) OWNED_UID(kind, api, #name, "u")
+/* name and uid are string literals: clang-format spaces out a-b-c written as macro tokens */
 #define OWNED_UID(kind, api, name, uid)                                                                      \
-    "ownerReferences: [{apiVersion: " api ", kind: " #kind ", name: " #name ", uid: " #uid                   \
+    "ownerReferences: [{apiVersion: " api ", kind: " #kind ", name: " name ", uid: " uid                     \
     ", controller: true}]"
 #define MDPOD(owner) "{metadata: {name: p, " owner "}, spec: {containers: [" C(m, REPO "@" DOK) "]}}"
 
@@ -862,13 +863,13 @@ static const dcase dcases[] = {
      DEP("1", C(m, REPO "@" DOK)), NULL, 0, "require-model-deployment", "Deployment d has no controller"},
     {"requireMD: owned by the right MD", CFG_REQUIRE_MD, "CREATE", "apps", "deployments", "", "d", "admin",
      "{metadata: {name: d, " OWNED_UID(
-         ModelDeployment, G "/v1alpha1", fraud,
-         uid - md - fraud) "}, spec: {template: {spec: {containers: [" C(m, REPO "@" DOK) "]}}}}",
+         ModelDeployment, G "/v1alpha1", "fraud",
+         "uid-md-fraud") "}, spec: {template: {spec: {containers: [" C(m, REPO "@" DOK) "]}}}}",
      NULL, 1, NULL, NULL},
     {"requireMD: MD of another version", CFG_REQUIRE_MD, "CREATE", "apps", "deployments", "", "d", "admin",
      "{metadata: {name: d, " OWNED_UID(
-         ModelDeployment, G "/v1alpha1", churn,
-         uid - md - churn) "}, spec: {template: {spec: {containers: [" C(m, REPO "@" DOK) "]}}}}",
+         ModelDeployment, G "/v1alpha1", "churn",
+         "uid-md-churn") "}, spec: {template: {spec: {containers: [" C(m, REPO "@" DOK) "]}}}}",
      NULL, 0, "require-model-deployment",
      "runs ModelVersion fraud-1-3-0, but its ModelDeployment churn runs churn-2-0-0"},
     {"requireMD: MD missing", CFG_REQUIRE_MD, "CREATE", "apps", "deployments", "", "d", "admin",
@@ -885,27 +886,27 @@ static const dcase dcases[] = {
      "admin", MDPOD(OWNED(ReplicaSet, "apps/v1", rs)), NULL, 0, "require-model-deployment",
      "its controller ReplicaSet rs does not exist"},
     {"requireMD: pod of the ModelDeployment's ReplicaSet", CFG_REQUIRE_MD, "CREATE", "", "pods", "", "p",
-     "admin", MDPOD(OWNED_UID(ReplicaSet, "apps/v1", fraud - rs, uid - rs)), NULL, 1, "model-image", NULL},
+     "admin", MDPOD(OWNED_UID(ReplicaSet, "apps/v1", "fraud-rs", "uid-rs")), NULL, 1, "model-image", NULL},
     {"requireMD: the ReplicaSet's name with another uid", CFG_REQUIRE_MD, "CREATE", "", "pods", "", "p",
-     "admin", MDPOD(OWNED_UID(ReplicaSet, "apps/v1", fraud - rs, uid - other)), NULL, 0,
+     "admin", MDPOD(OWNED_UID(ReplicaSet, "apps/v1", "fraud-rs", "uid-other")), NULL, 0,
      "require-model-deployment", "names ReplicaSet fraud-rs with uid uid-other"},
     {"requireMD: a ReplicaSet whose Deployment no ModelDeployment controls", CFG_REQUIRE_MD, "CREATE", "",
-     "pods", "", "p", "admin", MDPOD(OWNED_UID(ReplicaSet, "apps/v1", loose - rs, uid - loose)), NULL, 0,
+     "pods", "", "p", "admin", MDPOD(OWNED_UID(ReplicaSet, "apps/v1", "loose-rs", "uid-loose")), NULL, 0,
      "require-model-deployment", "ReplicaSet loose-rs"},
     {"requireMD: the controller named as another kind", CFG_REQUIRE_MD, "CREATE", "", "pods", "", "p",
-     "admin", MDPOD(OWNED_UID(Deployment, "apps/v1", fraud - dep, uid - dep)), NULL, 0,
+     "admin", MDPOD(OWNED_UID(Deployment, "apps/v1", "fraud-dep", "uid-dep")), NULL, 0,
      "require-model-deployment", "is Deployment fraud-dep, not a ReplicaSet"},
     {"requireMD: the ModelDeployment's ReplicaSet", CFG_REQUIRE_MD, "CREATE", "apps", "replicasets", "", "r",
      "admin",
      "{metadata: {name: r, " OWNED_UID(
-         Deployment, "apps/v1", fraud - dep,
-         uid - dep) "}, spec: {template: {spec: {containers: [" C(m, REPO "@" DOK) "]}}}}",
+         Deployment, "apps/v1", "fraud-dep",
+         "uid-dep") "}, spec: {template: {spec: {containers: [" C(m, REPO "@" DOK) "]}}}}",
      NULL, 1, "model-image", NULL},
     {"requireMD: a StatefulSet never runs a model", CFG_REQUIRE_MD, "CREATE", "apps", "statefulsets", "", "s",
      "admin",
      "{metadata: {name: s, " OWNED_UID(
-         ModelDeployment, G "/v1alpha1", fraud,
-         uid - md - fraud) "}, spec: {template: {spec: {containers: [" C(m, REPO "@" DOK) "]}}}}",
+         ModelDeployment, G "/v1alpha1", "fraud",
+         "uid-md-fraud") "}, spec: {template: {spec: {containers: [" C(m, REPO "@" DOK) "]}}}}",
      NULL, 0, "require-model-deployment", "a StatefulSet is not part of a ModelDeployment"},
     {"requireMD: bare pod", CFG_REQUIRE_MD, "CREATE", "", "pods", "", "p", "admin", POD(C(m, REPO "@" DOK)),
      NULL, 0, "require-model-deployment", "Pod p has no controller"},
