@@ -9,6 +9,7 @@
 #include "core/buf.h"
 #include "core/json.h"
 #include "core/mem.h"
+#include "k8s/strmap.h"
 #include "policy/approval.h"
 #include "policy/identity.h"
 #include "policy/mvstate.h"
@@ -292,53 +293,87 @@ static image_result check_image(actx *c, const char *image, const char *what, co
 static const char *const container_lists[] = {"initContainers", "containers", "ephemeralContainers"};
 static const char *const container_words[] = {"init container", "container", "ephemeral container"};
 
-static bool spec_has_image(const json_t *spec, const char *image) {
+/* The set of images of a pod spec (keys; NULL for a NULL spec): one pass, so an UPDATE costs
+ * linear time in its containers, not old × new. */
+static mg_strmap *images_of(const json_t *spec) {
+    if (!spec) return NULL;
+    mg_strmap *set = mg_strmap_new();
     for (int l = 0; l < 3; l++) {
         size_t i;
         const json_t *ct;
-        json_array_foreach(json_object_get(spec, container_lists[l]), i,
-                           ct) if (streq(json_string_value(json_object_get(ct, "image")), image)) return true;
+        json_array_foreach(json_object_get(spec, container_lists[l]), i, ct) {
+            const char *image = json_string_value(json_object_get(ct, "image"));
+            if (image) mg_strmap_put(set, image, NULL);
+        }
     }
-    return false;
+    return set;
 }
 
 typedef struct podcheck {
     size_t n_model;
-    const json_t *mvs[64]; /* distinct ModelVersions the model images map to */
-    size_t n_mvs;
+    json_t *mvs;        /* distinct ModelVersions the model images map to (owned array) */
+    mg_strmap *checked; /* image → image_result: each distinct image is judged once */
+    mg_strmap *old;     /* images of the old spec (UPDATE), which are not judged again */
 } podcheck;
 
-/* Checks every (new) image of a pod spec. kindname/objname describe the object for messages. */
+static void podcheck_free(podcheck *pc) {
+    json_decref(pc->mvs);
+    mg_strmap_free(pc->checked, free);
+    mg_strmap_free(pc->old, NULL);
+    memset(pc, 0, sizeof(*pc));
+}
+
+/* The verdict on one image, computed on its first occurrence in the spec. */
+static image_result podcheck_image(actx *c, podcheck *pc, const char *image, const char *what,
+                                   const char *want) {
+    image_result *memo = image ? mg_strmap_get(pc->checked, image) : NULL;
+    if (memo) return *memo;
+    image_result r = check_image(c, image, what, want);
+    if (image && !c->denied) {
+        memo = mg_xmalloc(sizeof *memo);
+        *memo = r;
+        mg_strmap_put(pc->checked, image, memo);
+    }
+    return r;
+}
+
+static void podcheck_add_mv(podcheck *pc, const json_t *mv) {
+    size_t i;
+    const json_t *have;
+    json_array_foreach(pc->mvs, i, have) if (have == mv) return;
+    json_array_append(pc->mvs, (json_t *)mv);
+}
+
+/* Checks every (new) image of a pod spec. kindname/objname describe the object for messages.
+ * *pc is filled and must be freed with podcheck_free. */
 static void check_podspec(actx *c, const char *kindname, const char *objname, const json_t *meta,
                           const json_t *spec, const json_t *old_spec, bool creating, podcheck *pc) {
     memset(pc, 0, sizeof(*pc));
+    pc->mvs = json_array();
+    pc->checked = mg_strmap_new();
+    pc->old = images_of(old_spec);
     const char *want = label(meta, MG_LABEL_MODEL);
     for (int l = 0; l < 3 && !c->denied; l++) {
         size_t i;
         const json_t *ct;
         json_array_foreach(json_object_get(spec, container_lists[l]), i, ct) {
             const char *image = json_string_value(json_object_get(ct, "image"));
-            if (old_spec && image && spec_has_image(old_spec, image)) continue;
+            if (pc->old && image && mg_strmap_has(pc->old, image)) continue;
             char what[256];
             const char *cname = json_string_value(json_object_get(ct, "name"));
             snprintf(what, sizeof(what), "%s %s, %s '%s'", kindname, objname, container_words[l],
                      cname ? cname : "?");
-            image_result r = check_image(c, image, what, want);
+            image_result r = podcheck_image(c, pc, image, what, want);
             if (c->denied) return;
             if (!r.model) continue;
             pc->n_model++;
-            if (r.mv) {
-                const char *model = mg_json_str(r.mv, "spec", "model", NULL);
-                if (want && !streq(model, want)) {
-                    deny(c, "model-label", "%s: image %s belongs to model %s, but the pod is labelled %s=%s",
-                         what, image, model ? model : "?", MG_LABEL_MODEL, want);
-                    return;
-                }
-                bool seen = false;
-                for (size_t k = 0; k < pc->n_mvs; k++)
-                    seen = seen || pc->mvs[k] == r.mv;
-                if (!seen && pc->n_mvs < 64) pc->mvs[pc->n_mvs++] = r.mv;
-            }
+            if (!r.mv) continue;
+            const char *model = mg_json_str(r.mv, "spec", "model", NULL);
+            if (want && !streq(model, want))
+                return deny(c, "model-label",
+                            "%s: image %s belongs to model %s, but the pod is labelled %s=%s", what, image,
+                            model ? model : "?", MG_LABEL_MODEL, want);
+            podcheck_add_mv(pc, r.mv);
         }
     }
     if (want && creating && pc->n_model == 0)
@@ -350,19 +385,23 @@ static void check_podspec(actx *c, const char *kindname, const char *objname, co
 
 /* The first quarantined ModelVersion among the model images of spec (no registry calls). */
 static const json_t *quarantined_in(actx *c, const json_t *spec, const char **reason) {
-    for (int l = 0; l < 3; l++) {
-        size_t i;
-        const json_t *ct;
-        json_array_foreach(json_object_get(spec, container_lists[l]), i, ct) {
-            mg_identity id;
-            if (mg_identity_parse(c->cfg, json_string_value(json_object_get(ct, "image")), &id, NULL) != 0)
-                continue;
-            size_t k;
-            const json_t *mv;
-            json_array_foreach(mvs_of_image(c, &id), k, mv) if (mv_quarantined(c, mv, reason)) return mv;
+    mg_strmap *images = images_of(spec); /* each distinct image once */
+    mg_strmap_iter it = {0};
+    const char *image;
+    void *unused;
+    const json_t *found = NULL;
+    while (!found && mg_strmap_next(images, &it, &image, &unused)) {
+        mg_identity id;
+        if (mg_identity_parse(c->cfg, image, &id, NULL) != 0) continue;
+        size_t k;
+        const json_t *mv;
+        json_array_foreach(mvs_of_image(c, &id), k, mv) if (mv_quarantined(c, mv, reason)) {
+            found = mv;
+            break;
         }
     }
-    return NULL;
+    mg_strmap_free(images, NULL);
+    return found;
 }
 
 static const json_t *controller_owner(const json_t *obj) {
@@ -446,8 +485,10 @@ static void require_md(actx *c, const char *kind, const json_t *obj, const podch
                     kind, name, why);
     const char *runs = mg_json_str(cur, "spec", "modelVersion", NULL),
                *fb = mg_json_str(cur, "spec", "fallbackModelVersion", NULL);
-    for (size_t i = 0; i < pc->n_mvs; i++) {
-        const char *n = mvname(pc->mvs[i]);
+    size_t i;
+    const json_t *mv;
+    json_array_foreach(pc->mvs, i, mv) {
+        const char *n = mvname(mv);
         if (!streq(n, runs) && !streq(n, fb))
             return deny(c, "require-model-deployment", "%s %s runs ModelVersion %s, but its %s runs %s", kind,
                         name, n ? n : "?", desc, runs ? runs : "?");
@@ -495,21 +536,28 @@ static const char *objname(actx *c, const json_t *obj) {
     return n ? n : "(unnamed)";
 }
 
+/* Judges a pod spec's new images and, for a new object or new model images, its ownership;
+ * returns whether it runs a model image. */
+static bool judge_podspec(actx *c, const char *kind, const json_t *obj, const json_t *tpl,
+                          const json_t *old_tpl, bool creating) {
+    podcheck pc;
+    check_podspec(c, kind, objname(c, obj), mg_json_get(tpl, "metadata", NULL),
+                  mg_json_get(tpl, "spec", NULL), old_tpl ? mg_json_get(old_tpl, "spec", NULL) : NULL,
+                  creating, &pc);
+    /* ownership matters when the object is new or gains model images (pc counts only new ones) */
+    require_md(c, kind, obj, &pc);
+    bool model = pc.n_model > 0;
+    podcheck_free(&pc);
+    return model;
+}
+
 static void judge_pod(actx *c) {
     const mg_admission_request *r = c->req;
-    if (r->op == MG_OP_CREATE && r->subresource[0] == '\0') {
-        podcheck pc;
-        check_podspec(c, "Pod", objname(c, r->object), mg_json_get(r->object, "metadata", NULL),
-                      mg_json_get(r->object, "spec", NULL), NULL, true, &pc);
-        require_md(c, "Pod", r->object, &pc);
-        allow(c, pc.n_model ? "model-image" : "no-model-image");
-    } else if (r->op == MG_OP_UPDATE &&
-               (r->subresource[0] == '\0' || streq(r->subresource, "ephemeralcontainers"))) {
-        podcheck pc;
-        check_podspec(c, "Pod", objname(c, r->object), mg_json_get(r->object, "metadata", NULL),
-                      mg_json_get(r->object, "spec", NULL), mg_json_get(r->old_object, "spec", NULL), false,
-                      &pc);
-        allow(c, pc.n_model ? "model-image" : "no-model-image");
+    bool update =
+        r->op == MG_OP_UPDATE && (r->subresource[0] == '\0' || streq(r->subresource, "ephemeralcontainers"));
+    if ((r->op == MG_OP_CREATE && r->subresource[0] == '\0') || update) {
+        bool model = judge_podspec(c, "Pod", r->object, r->object, update ? r->old_object : NULL, !update);
+        allow(c, model ? "model-image" : "no-model-image");
     } else {
         allow(c, r->subresource[0] ? "subresource" : "no-model-image");
     }
@@ -558,20 +606,14 @@ static void judge_workload(actx *c, const workload_kind *wk) {
                  *old_tpl = template_of(r->resource, r->old_object);
     bool creating = r->op == MG_OP_CREATE;
     if (wk->scalable) c->zero_replicas = replicas_of(r->object, 1) == 0;
-    podcheck pc;
-    check_podspec(c, wk->kind, objname(c, r->object), mg_json_get(tpl, "metadata", NULL),
-                  mg_json_get(tpl, "spec", NULL), creating ? NULL : mg_json_get(old_tpl, "spec", NULL),
-                  creating, &pc);
-    if (c->denied) return;
-    /* ownership matters when the object is new or gains model images (pc counts only new ones) */
-    require_md(c, wk->kind, r->object, &pc);
+    bool model = judge_podspec(c, wk->kind, r->object, tpl, creating ? NULL : old_tpl, creating);
     if (c->denied) return;
     if (!creating && wk->scalable) {
         long long want = replicas_of(r->object, 1), had = replicas_of(r->old_object, 1);
         if (want > had) quarantine_scale_check(c, wk, r->name, tpl, had, want);
         if (c->denied) return;
     }
-    allow(c, pc.n_model ? "model-image" : "no-model-image");
+    allow(c, model ? "model-image" : "no-model-image");
 }
 
 /* ---- ModelDeployment ------------------------------------------------------------------------- */
