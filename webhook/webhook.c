@@ -246,12 +246,14 @@ int mg_webhook_new(const mg_webhook_options *opt, mg_webhook **out, mg_error *er
         .tls_key_file = opt->tls_key,
         .threads = opt->threads,
         .max_body_bytes = opt->max_body ? opt->max_body : MG_WEBHOOK_MAX_BODY,
+        .max_inflight_body_bytes = MG_WEBHOOK_INFLIGHT_BODY_MAX,
+        .workers = MG_WEBHOOK_WORKERS,
         .cert_poll_ms = opt->cert_poll_ms,
         .metrics = wh->metrics,
         .metrics_namespace = NS,
     };
     int rc = mg_http_server_new(&cfg, &wh->srv, err);
-    if (!rc) rc = mg_http_server_route(wh->srv, "POST", "/validate", handle_validate, wh);
+    if (!rc) rc = mg_http_server_route_blocking(wh->srv, "POST", "/validate", handle_validate, wh);
     if (!rc) rc = mg_http_server_route(wh->srv, "GET", "/healthz", handle_healthz, wh);
     if (!rc) rc = mg_http_server_route(wh->srv, "GET", "/readyz", handle_readyz, wh);
     if (!rc) rc = mg_http_server_route(wh->srv, "GET", "/metrics", handle_metrics, wh);

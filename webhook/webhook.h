@@ -7,6 +7,8 @@
  * borrowed. The body is parsed by webhook/review_load (fast, keeps only what decisions read)
  * and checked by mg_admission_review_from_json.
  *
+ * /validate runs on the server's worker threads (it may wait on a registry: http/server.h); a
+ * body that does not fit the in-flight budget (MG_WEBHOOK_INFLIGHT_BODY_MAX) is answered 429.
  * /validate answers an AdmissionReview (admission.k8s.io/v1) with HTTP 200 and a review whose
  * response.uid echoes request.uid (allowed, or denied with status.message saying why). A body that is not a
  * well-formed AdmissionReview (not JSON, wrong kind/apiVersion, no request or uid, wrong Content-Type, empty)
@@ -23,7 +25,7 @@
  *       (mg_webhook_count_tag_cache);
  *   _ready (1 when caches synced), plus the server's _http_* and _tls_certificate_* metrics.
  *
- * Thread rules: handlers run on the server's service threads concurrently; the readiness flag
+ * Thread rules: handlers run on the server's service and worker threads concurrently; the readiness flag
  * and the counting hooks are atomic and may be called from any thread. Every decision is logged
  * as one JSON audit line (msg "admission"; uid, user, operation, resource, namespace, name,
  * decision, reason, rule, dryRun). */
@@ -40,6 +42,12 @@
 
 /* The body cap: the API server sends at most 3 MiB, plus room for the envelope. */
 #define MG_WEBHOOK_MAX_BODY (3u * 1024u * 1024u + 64u * 1024u)
+/* All request bodies being read or decided together: ten of the largest reviews. Past it the
+ * webhook answers 429 (the API server's request then fails by the webhook's failurePolicy), so
+ * that a flood of big reviews cannot push the process past its memory limit. */
+#define MG_WEBHOOK_INFLIGHT_BODY_MAX (10u * MG_WEBHOOK_MAX_BODY)
+/* Worker threads for /validate and /mutate, which may wait on the registry (tag lookups). */
+#define MG_WEBHOOK_WORKERS 4
 
 typedef struct mg_webhook mg_webhook;
 

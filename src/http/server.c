@@ -30,18 +30,26 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include "http/pool.h"
 
 #define DEFAULT_MAX_BODY (1u << 20)
 #define DEFAULT_MAX_RESPONSE (16u << 20)
 #define MAX_HEADER_BLOCK (16u << 10)
 #define WRITE_CHUNK 65536
+/* A request body up to this size goes to the workers' small-request lane (http/pool.h). */
+#define SMALL_BODY_MAX (64u << 10)
+#define RETRY_AFTER_SECONDS "1"
+#define WORKERS_PER_THREAD 2 /* default workers for blocking routes, per service thread */
 
 typedef struct route {
     char *method;
     char *path;
     mg_http_handler_fn fn;
     void *arg;
+    bool blocking; /* runs on a worker thread (mg_http_server_route_blocking) */
 } route;
+
+typedef struct job job;
 
 /* A certificate, its chain and its key, loaded and checked to match. */
 typedef struct cert_bundle {
@@ -76,6 +84,8 @@ typedef struct svc_thread {
     bool listen_adopted;   /* lws owns (and closes) listen_fd */
     mg_metric *m_requests; /* requests answered by this thread */
     struct lws_vhost *vh;
+    pthread_mutex_t done_mu; /* guards done: workers push, this thread drains */
+    job *done;               /* answered blocking requests waiting to be written */
 } svc_thread;
 
 struct mg_http_server {
@@ -117,6 +127,12 @@ struct mg_http_server {
 
     mg_metric_family *m_responses;
     mg_metric *m_reload_ok, *m_reload_fail;
+
+    /* blocking handlers and the in-flight body budget */
+    int nworkers;
+    mg_http_pool *pool;
+    size_t max_inflight_body;
+    _Atomic size_t inflight_body; /* bytes reserved by bodies being read or handled */
 };
 
 /* ---------------------------------------------------------------- listen parsing */
@@ -391,10 +407,87 @@ typedef struct conn {
     mg_buf out; /* LWS_PRE spare bytes, then status line, headers and body */
     size_t wpos;
     int64_t start_ms;
+    size_t reserved; /* bytes of the in-flight body budget this request holds */
+    job *pending;    /* the request is with a worker (blocking route) */
 } conn;
+
+/* ---------------------------------------------------------------- in-flight body budget */
+
+/* Reserves n bytes of the budget shared by every request body being read or handled; false when
+ * they would not fit (the request is then answered 429). */
+static bool budget_take(mg_http_server *s, size_t n) {
+    if (!s->max_inflight_body) return true;
+    size_t cur = atomic_load(&s->inflight_body);
+    do {
+        if (cur + n > s->max_inflight_body) return false;
+    } while (!atomic_compare_exchange_weak(&s->inflight_body, &cur, cur + n));
+    return true;
+}
+
+static void budget_give(mg_http_server *s, size_t n) {
+    if (n && s->max_inflight_body) atomic_fetch_sub(&s->inflight_body, n);
+}
+
+/* ---------------------------------------------------------------- blocking handlers */
+
+/* A request handed to a worker: owns copies of everything its handler reads, and the answer. */
+struct job {
+    mg_http_job base; /* first: what the pool sees */
+    svc_thread *t;    /* whose service thread writes the answer */
+    struct lws *wsi;  /* NULL once the connection closed; touched on t's thread only */
+    const route *rt;
+    char method[8];
+    char *path, *query;
+    char content_type[256];
+    char accept_encoding[128];
+    long long content_length;
+    mg_buf body;
+    size_t reserved;
+    mg_http_response resp;
+    job *done_next;
+};
+
+static void job_free(job *j) {
+    budget_give(j->t->srv, j->reserved);
+    free(j->path);
+    free(j->query);
+    mg_buf_free(&j->body);
+    mg_buf_free(&j->resp.body);
+    mg_buf_free(&j->resp.headers);
+    free(j);
+}
+
+/* On a worker: runs the handler, then gives the answer to the service thread. */
+static void job_run(mg_http_job *base) {
+    job *j = (job *)base;
+    svc_thread *t = j->t;
+    mg_http_request req = {
+        .method = j->method,
+        .path = j->path,
+        .query = j->query ? j->query : "",
+        .content_type = j->content_type,
+        .accept_encoding = j->accept_encoding,
+        .content_length = j->content_length,
+        .body = j->body.data ? j->body.data : "",
+        .body_len = j->body.len,
+        .thread_index = t->index,
+    };
+    j->rt->fn(&req, &j->resp, j->rt->arg);
+    if (j->resp.status < 100 || j->resp.status > 599) j->resp.status = 500;
+    mg_buf_free(&j->body);
+    budget_give(t->srv, j->reserved);
+    j->reserved = 0;
+    pthread_mutex_lock(&t->done_mu);
+    j->done_next = t->done;
+    t->done = j;
+    pthread_mutex_unlock(&t->done_mu);
+    lws_cancel_service(t->ctx); /* the service thread drains t->done (LWS_CALLBACK_EVENT_WAIT_CANCELLED) */
+}
 
 static void conn_release(svc_thread *t, conn *c) {
     if (c->active && t) t->inflight--;
+    if (c->pending) c->pending->wsi = NULL; /* the worker's answer has nowhere to go */
+    if (t) budget_give(t->srv, c->reserved);
     free(c->path);
     free(c->query);
     mg_buf_free(&c->body);
@@ -463,9 +556,54 @@ static void response_init(mg_http_response *resp, size_t max_body) {
     mg_buf_init(&resp->headers, MAX_HEADER_BLOCK / 2);
 }
 
-/* Runs the handler (or builds the rejection) and queues the answer. */
+/* Moves a request of a blocking route to a worker; its answer comes back through t->done. */
+static void hand_off(struct lws *wsi, svc_thread *t, conn *c) {
+    lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
+    lws_set_timer_usecs(wsi, LWS_SET_TIMER_USEC_CANCEL);
+    job *j = mg_xcalloc(1, sizeof *j);
+    j->base.run = job_run;
+    j->base.large = c->body.len > SMALL_BODY_MAX;
+    j->t = t;
+    j->wsi = wsi;
+    j->rt = c->rt;
+    memcpy(j->method, c->method, sizeof j->method);
+    j->path = mg_xstrdup(c->path ? c->path : "/");
+    j->query = c->query ? mg_xstrdup(c->query) : NULL;
+    memcpy(j->content_type, c->content_type, sizeof j->content_type);
+    memcpy(j->accept_encoding, c->accept_encoding, sizeof j->accept_encoding);
+    j->content_length = c->content_length;
+    j->body = c->body; /* moved: the connection no longer owns it */
+    memset(&c->body, 0, sizeof c->body);
+    j->reserved = c->reserved;
+    c->reserved = 0;
+    response_init(&j->resp, t->srv->max_response);
+    c->pending = j;
+    mg_http_pool_submit(t->srv->pool, &j->base);
+}
+
+/* On the service thread: writes the answers the workers finished. */
+static void drain_done(svc_thread *t) {
+    pthread_mutex_lock(&t->done_mu);
+    job *list = t->done;
+    t->done = NULL;
+    pthread_mutex_unlock(&t->done_mu);
+    while (list) {
+        job *j = list;
+        list = j->done_next;
+        if (j->wsi) {
+            conn *c = lws_wsi_user(j->wsi);
+            c->pending = NULL;
+            queue_response(j->wsi, t, c, &j->resp);
+        }
+        job_free(j);
+    }
+}
+
+/* Runs the handler (or builds the rejection) and queues the answer; a blocking route's request
+ * goes to a worker instead. */
 static void dispatch(struct lws *wsi, svc_thread *t, conn *c) {
     mg_http_server *s = t->srv;
+    if (!c->reject_status && c->rt->blocking) return hand_off(wsi, t, c);
     mg_http_response resp;
     response_init(&resp, s->max_response);
     lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
@@ -484,6 +622,7 @@ static void dispatch(struct lws *wsi, svc_thread *t, conn *c) {
                                           n ? ", " : "", s->routes[i].method);
             if (n && n < sizeof allow) mg_http_response_header(&resp, "Allow", allow);
         }
+        if (c->reject_status == 429) mg_http_response_header(&resp, "Retry-After", RETRY_AFTER_SECONDS);
     } else {
         mg_http_request req = {
             .method = c->method,
@@ -630,6 +769,17 @@ static int on_http(struct lws *wsi, svc_thread *t, conn *c, const char *in, size
         dispatch(wsi, t, c);
         return 0;
     }
+    if (c->content_length > 0 && !c->reject_status) {
+        if (!budget_take(s, (size_t)c->content_length)) {
+            reject(c, 429, "too many request bodies in flight (at most %zu bytes together): retry later",
+                   s->max_inflight_body);
+            c->close_after = true;
+            c->discard_body = true;
+            dispatch(wsi, t, c);
+            return 0;
+        }
+        c->reserved = (size_t)c->content_length;
+    }
     if (c->content_length > 0) {
         if (c->reject_status) c->discard_body = true;
         mg_buf_init(&c->body, s->max_body);
@@ -669,13 +819,16 @@ static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void
         }
         return 0;
     case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
-        if (t) apply_cert(t);
+        if (t) {
+            apply_cert(t);
+            drain_done(t);
+        }
         return 0;
     case LWS_CALLBACK_HTTP:
         if (!t || !c) return -1;
         return on_http(wsi, t, c, in, len);
     case LWS_CALLBACK_HTTP_BODY:
-        if (!t || !c || !c->active || c->responding) return 0;
+        if (!t || !c || !c->active || c->responding || c->pending) return 0;
         if (c->discard_body) return 0;
         if (mg_buf_append(&c->body, in, len) != 0) {
             reject(c, 413, "request body exceeds the limit of %zu bytes", t->srv->max_body);
@@ -685,7 +838,7 @@ static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void
         }
         return 0;
     case LWS_CALLBACK_TIMER: /* the body deadline passed */
-        if (!t || !c || !c->active || c->responding) return 0;
+        if (!t || !c || !c->active || c->responding || c->pending) return 0;
         c->reject_status = 0;
         reject(c, 408, "request body not received within %d s", t->srv->body_timeout_s);
         c->close_after = true;
@@ -693,7 +846,7 @@ static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void
         dispatch(wsi, t, c);
         return 0;
     case LWS_CALLBACK_HTTP_BODY_COMPLETION:
-        if (!t || !c || !c->active || c->responding) return 0;
+        if (!t || !c || !c->active || c->responding || c->pending) return 0;
         dispatch(wsi, t, c);
         return 0;
     case LWS_CALLBACK_HTTP_WRITEABLE: {
@@ -784,6 +937,9 @@ static void *service_main(void *arg) {
 
 static double threads_metric(void *arg) { return (double)((mg_http_server *)arg)->nthreads; }
 static double not_after_metric(void *arg) { return (double)atomic_load(&((mg_http_server *)arg)->not_after); }
+static double inflight_metric(void *arg) {
+    return (double)atomic_load(&((mg_http_server *)arg)->inflight_body);
+}
 
 int mg_http_server_new(const mg_http_server_config *cfg, mg_http_server **out, mg_error *err) {
     *out = NULL;
@@ -811,6 +967,8 @@ int mg_http_server_new(const mg_http_server_config *cfg, mg_http_server **out, m
     s->cert_poll_ms = cfg->cert_poll_ms > 0 ? cfg->cert_poll_ms : 2000;
     s->metrics = cfg->metrics;
     snprintf(s->ns, sizeof s->ns, "%s", cfg->metrics_namespace ? cfg->metrics_namespace : "modelgov");
+    s->nworkers = cfg->workers > 0 ? cfg->workers : WORKERS_PER_THREAD * s->nthreads;
+    s->max_inflight_body = cfg->max_inflight_body_bytes;
     pthread_mutex_init(&s->cert_mu, NULL);
     pthread_mutex_init(&s->check_mu, NULL);
     pthread_mutex_init(&s->wmu, NULL);
@@ -823,6 +981,7 @@ int mg_http_server_new(const mg_http_server_config *cfg, mg_http_server **out, m
     for (int i = 0; i < s->nthreads; i++) {
         s->threads[i].srv = s;
         s->threads[i].index = i;
+        pthread_mutex_init(&s->threads[i].done_mu, NULL);
     }
     if (s->tls) {
         int rc = mg_http_server_check_certs(s, err);
@@ -846,6 +1005,12 @@ int mg_http_server_new(const mg_http_server_config *cfg, mg_http_server **out, m
             snprintf(idx, sizeof idx, "%d", i);
             s->threads[i].m_requests = mg_metric_with(per, idx, NULL);
         }
+        if (s->max_inflight_body) {
+            snprintf(name, sizeof name, "%s_http_inflight_body_bytes", s->ns);
+            mg_metrics_func(s->metrics, MG_METRIC_GAUGE, name,
+                            "Request body bytes being read or handled (capped by the in-flight budget).",
+                            inflight_metric, s);
+        }
         snprintf(name, sizeof name, "%s_http_responses_total", s->ns);
         s->m_responses = mg_metrics_counter(s->metrics, name, "HTTP responses sent, by status code.", codes);
         if (s->tls) {
@@ -865,14 +1030,24 @@ int mg_http_server_new(const mg_http_server_config *cfg, mg_http_server **out, m
     return 0;
 }
 
-int mg_http_server_route(mg_http_server *s, const char *method, const char *path, mg_http_handler_fn fn,
-                         void *arg) {
+static int add_route(mg_http_server *s, const char *method, const char *path, mg_http_handler_fn fn,
+                     void *arg, bool blocking) {
     if (!s || s->started || !method || !path || !fn || path[0] != '/') return MG_EINVAL;
     for (size_t i = 0; i < s->nroutes; i++)
         if (!strcmp(s->routes[i].method, method) && !strcmp(s->routes[i].path, path)) return MG_EINVAL;
     s->routes = mg_xrealloc(s->routes, (s->nroutes + 1) * sizeof *s->routes);
-    s->routes[s->nroutes++] = (route){mg_xstrdup(method), mg_xstrdup(path), fn, arg};
+    s->routes[s->nroutes++] = (route){mg_xstrdup(method), mg_xstrdup(path), fn, arg, blocking};
     return 0;
+}
+
+int mg_http_server_route(mg_http_server *s, const char *method, const char *path, mg_http_handler_fn fn,
+                         void *arg) {
+    return add_route(s, method, path, fn, arg, false);
+}
+
+int mg_http_server_route_blocking(mg_http_server *s, const char *method, const char *path,
+                                  mg_http_handler_fn fn, void *arg) {
+    return add_route(s, method, path, fn, arg, true);
 }
 
 /* Resolves the host part of the listen address into a socket address with the given port.
@@ -945,6 +1120,14 @@ int mg_http_server_start(mg_http_server *s, mg_error *err) {
     s->started = true;
     for (int i = 0; i < s->nthreads; i++)
         s->threads[i].listen_fd = -1;
+    bool blocking = false;
+    for (size_t i = 0; i < s->nroutes; i++)
+        blocking = blocking || s->routes[i].blocking;
+    if (blocking) {
+        s->pool = mg_http_pool_new(s->nworkers);
+        rc = mg_http_pool_start(s->pool, err);
+        if (rc) return start_fail(s, rc);
+    }
     for (int i = 0; i < s->nthreads; i++) {
         svc_thread *t = &s->threads[i];
         t->listen_fd = open_listener(&ss, sl);
@@ -1041,6 +1224,10 @@ void mg_http_server_stop(mg_http_server *s, int grace_ms) {
         if (t->started) pthread_join(t->tid, NULL);
         t->started = false;
     }
+    /* Workers still running wake the (stopped) service threads' contexts: stop them before the
+     * contexts go. Jobs never run (and answers never written) are freed after the contexts, whose
+     * connections still point at them while closing. */
+    mg_http_job *left = mg_http_pool_stop(s->pool);
     for (int i = 0; i < s->nthreads; i++) {
         svc_thread *t = &s->threads[i];
         if (t->ctx) lws_context_destroy(t->ctx);
@@ -1048,6 +1235,15 @@ void mg_http_server_stop(mg_http_server *s, int grace_ms) {
         if (t->listen_fd >= 0 && !t->listen_adopted) close(t->listen_fd); /* else lws closed it */
         t->listen_fd = -1;
         t->ssl_ctx = NULL;
+        while (t->done) {
+            job *j = t->done;
+            t->done = j->done_next;
+            job_free(j);
+        }
+    }
+    for (mg_http_job *next; left; left = next) {
+        next = left->next;
+        job_free((job *)left);
     }
 }
 
@@ -1059,6 +1255,9 @@ void mg_http_server_free(mg_http_server *s) {
         free(s->routes[i].path);
     }
     free(s->routes);
+    mg_http_pool_free(s->pool);
+    for (int i = 0; i < s->nthreads; i++)
+        pthread_mutex_destroy(&s->threads[i].done_mu);
     free(s->threads);
     bundle_free(&s->cur);
     free(s->cert_file);

@@ -15,10 +15,19 @@
  * Threads: the server runs `threads` libwebsockets contexts (lws is built with one service
  * thread per context), each on its own thread with its own listening socket on the same port
  * (SO_REUSEPORT: the kernel spreads new connections over them), plus one certificate watcher
- * thread when TLS is on. Handlers run on the service threads, several at once, so a handler
- * must be thread-safe; it must also be quick and never block (it holds up every other
- * connection of its thread). The mg_http_request a handler receives and everything it points to
+ * thread when TLS is on. Handlers of mg_http_server_route run on the service threads, several at
+ * once, so a handler must be thread-safe; it must also be quick and never block (it holds up
+ * every other connection of its thread). A handler that may block (a network call) is routed with
+ * mg_http_server_route_blocking instead: it runs on one of `workers` worker threads
+ * (http/pool.h: requests with a body up to 64 KiB are taken first, and at most workers - 1 workers
+ * take larger ones, so small requests are answered while large ones are decided), and the service
+ * thread writes its answer. The mg_http_request a handler receives and everything it points to
  * is borrowed for the duration of the call.
+ *
+ * Memory of request bodies: each body is allocated whole once its Content-Length is known (at
+ * most max_body_bytes), and all bodies being read or handled together are capped by
+ * max_inflight_body_bytes: a request whose body would pass that budget is answered 429 with
+ * Retry-After at once, before any of its body is read, and the connection is closed.
  *
  * Ownership: the server owns its contexts, threads, sockets, certificates and the copies of the
  * config strings; route args are borrowed and must outlive the server. Lifecycle:
@@ -66,7 +75,8 @@ int mg_http_response_set(mg_http_response *resp, int status, const char *content
 /* Adds "Name: value". Rejects CR/LF in either (MG_EINVAL). */
 int mg_http_response_header(mg_http_response *resp, const char *name, const char *value);
 
-/* A handler fills resp. It runs on a service thread: thread-safe, quick, non-blocking. */
+/* A handler fills resp. It runs on a service thread (thread-safe, quick, non-blocking), or on a
+ * worker thread when routed with mg_http_server_route_blocking (thread-safe, may block). */
 typedef void (*mg_http_handler_fn)(const mg_http_request *req, mg_http_response *resp, void *arg);
 
 typedef struct mg_http_server_config {
@@ -80,8 +90,11 @@ typedef struct mg_http_server_config {
     int body_timeout_s;        /* time to receive a request's body; 0 = 10 */
     int idle_timeout_s;        /* keep-alive idle time; 0 = 90 (Go's client keeps 90 s) */
     int cert_poll_ms;          /* certificate file check period; 0 = 2000 */
+    int workers;               /* worker threads for blocking routes; 0 = 2 per service thread */
+    size_t max_inflight_body_bytes; /* all bodies being read or handled together; 0 = no cap */
     /* Optional: registers <metrics_namespace>_http_server_threads,
-     * <ns>_http_server_requests_total{thread}, <ns>_http_responses_total{code}, and with TLS
+     * <ns>_http_server_requests_total{thread}, <ns>_http_responses_total{code}, with a body
+     * budget <ns>_http_inflight_body_bytes, and with TLS
      * <ns>_tls_certificate_not_after_seconds and <ns>_tls_certificate_reloads_total{result} in this registry
      * (borrowed). */
     mg_metrics *metrics;
@@ -95,6 +108,9 @@ int mg_http_server_new(const mg_http_server_config *cfg, mg_http_server **out, m
  * 405; an unknown path 404. Returns 0 or MG_EINVAL (started, or same route twice). */
 int mg_http_server_route(mg_http_server *s, const char *method, const char *path, mg_http_handler_fn fn,
                          void *arg);
+/* The same for a handler that may block: it runs on a worker thread (see above). */
+int mg_http_server_route_blocking(mg_http_server *s, const char *method, const char *path,
+                                  mg_http_handler_fn fn, void *arg);
 /* Binds, listens and starts the threads. Returns 0, or MG_EIO (bind/listen failed), MG_ETLS. */
 int mg_http_server_start(mg_http_server *s, mg_error *err);
 /* The port listened on (the one picked when the config said 0); 0 before start. */

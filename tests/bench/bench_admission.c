@@ -26,11 +26,12 @@ static double cpu_now(void) {
 
 /* A Deployment with n containers whose images carry the given letter. */
 static void deployment(mg_buf *b, long n, char letter) {
-    mg_buf_printf(b, "{\"apiVersion\":\"apps/v1\",\"kind\":\"Deployment\",\"metadata\":{\"name\":\"big\","
-                     "\"namespace\":\"ml\"},\"spec\":{\"replicas\":1,\"template\":{\"spec\":{\"containers\":[");
+    mg_buf_printf(b,
+                  "{\"apiVersion\":\"apps/v1\",\"kind\":\"Deployment\",\"metadata\":{\"name\":\"big\","
+                  "\"namespace\":\"ml\"},\"spec\":{\"replicas\":1,\"template\":{\"spec\":{\"containers\":[");
     for (long i = 0; i < n; i++)
-        mg_buf_printf(b, "%s{\"name\":\"c%ld\",\"image\":\"registry.example.com/apps/svc-%c%ld:1.0\"}", i ? "," : "",
-                      i, letter, i);
+        mg_buf_printf(b, "%s{\"name\":\"c%ld\",\"image\":\"registry.example.com/apps/svc-%c%ld:1.0\"}",
+                      i ? "," : "", i, letter, i);
     mg_buf_printf(b, "]}}}}");
 }
 
@@ -39,11 +40,12 @@ int main(int argc, char **argv) {
     long n = argc > 1 ? atol(argv[1]) : 5000, repeat = argc > 2 ? atol(argv[2]) : 3;
     mg_buf body;
     mg_buf_init(&body, 64u << 20);
-    mg_buf_printf(&body, "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":{"
-                         "\"uid\":\"u\",\"kind\":{\"group\":\"apps\",\"version\":\"v1\",\"kind\":\"Deployment\"},"
-                         "\"resource\":{\"group\":\"apps\",\"version\":\"v1\",\"resource\":\"deployments\"},"
-                         "\"name\":\"big\",\"namespace\":\"ml\",\"operation\":\"UPDATE\",\"userInfo\":{\"username\":"
-                         "\"alice\"},\"object\":");
+    mg_buf_printf(&body,
+                  "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":{"
+                  "\"uid\":\"u\",\"kind\":{\"group\":\"apps\",\"version\":\"v1\",\"kind\":\"Deployment\"},"
+                  "\"resource\":{\"group\":\"apps\",\"version\":\"v1\",\"resource\":\"deployments\"},"
+                  "\"name\":\"big\",\"namespace\":\"ml\",\"operation\":\"UPDATE\",\"userInfo\":{\"username\":"
+                  "\"alice\"},\"object\":");
     deployment(&body, n, 'b');
     mg_buf_printf(&body, ",\"oldObject\":");
     deployment(&body, n, 'a');
@@ -62,7 +64,8 @@ int main(int argc, char **argv) {
         mg_admission_request req;
         memset(&req, 0, sizeof req);
         mg_error err;
-        if (mg_review_load(body.data, body.len, &root, &err) != 0 || mg_admission_review_from_json(root, &req, &err) != 0) {
+        if (mg_review_load(body.data, body.len, &root, &err) != 0 ||
+            mg_admission_review_from_json(root, &req, &err) != 0) {
             fprintf(stderr, "bench_admission: %s\n", err.message);
             return 1;
         }

@@ -202,6 +202,20 @@ def webhookconfig(docs, ns, timeout):
     return problems
 
 
+def netpolfrom(docs, cidrs):
+    """The webhook's NetworkPolicy: its one ingress rule admits exactly the ipBlocks CIDRS (comma
+    separated), or every source when CIDRS is empty."""
+    pols = [p for p in by_kind(docs, 'NetworkPolicy') if p['metadata']['name'].endswith('-webhook')]
+    if len(pols) != 1:
+        return ['want 1 webhook NetworkPolicy, got %d' % len(pols)]
+    rules = pols[0]['spec'].get('ingress') or []
+    if len(rules) != 1:
+        return ['webhook NetworkPolicy: %d ingress rules' % len(rules)]
+    got = sorted((p.get('ipBlock') or {}).get('cidr', '?') for p in rules[0].get('from') or [])
+    want = sorted(c for c in cidrs.split(',') if c)
+    return [] if got == want else ['webhook ingress from %r, want %r' % (got, want)]
+
+
 def webhookha(docs):
     problems = []
     deps = [d for d in by_kind(docs, 'Deployment') if d['metadata']['name'].endswith('-webhook')]
@@ -399,6 +413,7 @@ def main():
     fns = {'hardening': hardening, 'webhookconfig': webhookconfig, 'webhookha': webhookha, 'leader': leader,
            'certmanager': certmanager, 'fields': fields, 'data': data, 'cabundle': cabundle, 'split': split, 'rbac': rbac,
            'monitoring': monitoring, 'rulespec': rulespec,
+           'netpolfrom': netpolfrom,
            'netpol': lambda d, n: [] if len(by_kind(d, 'NetworkPolicy')) == int(n)
            else ['%d NetworkPolicies' % len(by_kind(d, 'NetworkPolicy'))]}
     fail(fns[cmd](docs, *args))

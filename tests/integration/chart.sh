@@ -81,7 +81,15 @@ it_check "default: no --sharding" bash -c "! grep -q -- '--sharding' '$IT_DIR/de
 it_check "cert-manager: Issuer, Certificate, inject-ca-from, no generated Secret or caBundle" check certmanager "$IT_DIR/cm.yaml" "$NS"
 it_check "cert-manager with issuerRef: no chart Issuer" bash -c "! grep -q '^kind: Issuer' '$IT_DIR/cmci.yaml' && grep -q 'kind: ClusterIssuer' '$IT_DIR/cmci.yaml'"
 it_check "networkPolicy.enabled: two NetworkPolicies" check netpol "$IT_DIR/np.yaml" 2
-it_check "default: no NetworkPolicy" check netpol "$IT_DIR/default.yaml" 0
+it_check "default: NetworkPolicies on (webhook and operator)" check netpol "$IT_DIR/default.yaml" 2
+render nocidr --set networkPolicy.enabled=false
+it_check "networkPolicy.enabled=false: no NetworkPolicy" check netpol "$IT_DIR/nocidr.yaml" 0
+render cidr --set-json 'networkPolicy.apiServerCIDRs=["10.0.0.0/28","192.168.7.3/32"]'
+it_check "networkPolicy.apiServerCIDRs: the webhook port admits only those addresses" \
+  check netpolfrom "$IT_DIR/cidr.yaml" 10.0.0.0/28,192.168.7.3/32
+it_check "without apiServerCIDRs the webhook port stays open (the API server's address is not expressible)" \
+  check netpolfrom "$IT_DIR/default.yaml" ""
+schema_rejects "networkPolicy.apiServerCIDRs: not a CIDR" /networkPolicy/apiServerCIDRs/0 --set-json 'networkPolicy.apiServerCIDRs=["kube-apiserver"]' 
 
 # --- monitoring: ServiceMonitors, PrometheusRule, Grafana dashboard ----------------------------
 PROM_APIS=(--api-versions monitoring.coreos.com/v1/ServiceMonitor --api-versions monitoring.coreos.com/v1/PrometheusRule)

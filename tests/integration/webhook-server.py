@@ -215,6 +215,157 @@ for t in threads:
 check("slow header senders are cut off (header timeout)", all(results.get(i, 99) < 35 for i in range(3)), results)
 check("slow body senders are cut off (body timeout)", all(results.get(i, 99) < 35 for i in range(3, 6)), results)
 
+# ---------------------------------------------------------------- many large reviews at once
+# 80 clients each send a 3 MiB review (the API server's largest) at once, half of them Pods with
+# 3 MiB of environment and half Deployment UPDATEs with thousands of containers. The bodies being
+# read or decided are capped together: the ones past the budget are answered 429 before their
+# body is read (clients sending "Expect: 100-continue" see it; the others may see the connection
+# closed under them), the rest 200. Meanwhile a small review every 50 ms must still be answered
+# within the API server's timeout for the chart's webhook (timeoutSeconds 5), and the process must
+# stay within the chart's memory limit.
+FLOOD_CLIENTS, BIG = 80, 3 << 20
+CHART_TIMEOUT_S, CHART_MEMORY_LIMIT_MB = 5, 256
+
+
+def big_pod_review(uid):
+    r = json.loads(good)
+    r["request"]["uid"] = uid
+    pod = r["request"].get("object") or {}
+    spec = pod.setdefault("spec", {})
+    cs = spec.setdefault("containers", [{"name": "c", "image": "nginx:1.25"}])
+    cs[0]["env"] = [{"name": "E%06d" % i, "value": "v" * 40} for i in range(BIG // 64)]
+    text = json.dumps(r).encode()
+    return text[:BIG] if len(text) <= BIG else json.dumps(trim_env(r, len(text))).encode()
+
+
+def trim_env(r, size):
+    env = r["request"]["object"]["spec"]["containers"][0]["env"]
+    del env[len(env) - (size - BIG) // 60 - 1:]
+    return r
+
+
+def big_deployment_review(uid):
+    def dep(letter, n):
+        return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "big", "namespace": "fx"},
+                "spec": {"replicas": 1, "template": {"spec": {"containers": [
+                    {"name": "c%d" % i, "image": "registry.example.com/apps/svc-%s%d:1.0" % (letter, i)}
+                    for i in range(n)]}}}}
+    n = BIG // 2 // 75
+    return json.dumps({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": {
+        "uid": uid, "kind": {"group": "apps", "version": "v1", "kind": "Deployment"},
+        "resource": {"group": "apps", "version": "v1", "resource": "deployments"}, "name": "big", "namespace": "fx",
+        "operation": "UPDATE", "userInfo": {"username": "alice"}, "object": dep("b", n),
+        "oldObject": dep("a", n)}}).encode()
+
+
+flood = {"200": 0, "429": 0, "closed": 0, "other": []}
+flood_lock = threading.Lock()
+
+
+BIG_BODIES = [big_deployment_review("flood-xx"), big_pod_review("flood-xx")]  # built once: the clients start together
+
+
+def send_big(i):
+    body = BIG_BODIES[i % 2].replace(b'"flood-xx"', b'"flood-%02d"' % i, 1)
+    expect = i % 4 < 2
+    head = ("POST /validate?timeout=5s HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            "Content-Length: %d\r\n%s\r\n" % (len(body), "Expect: 100-continue\r\n" if expect else "")).encode()
+    outcome = "closed"
+    try:
+        s = ctx().wrap_socket(socket.create_connection(("127.0.0.1", PORT), timeout=60), server_hostname="127.0.0.1")
+        s.sendall(head)
+        first = b""
+        if expect:
+            while b"\r\n\r\n" not in first:
+                chunk = s.recv(4096)
+                if not chunk:
+                    break
+                first += chunk
+        if not first.startswith(b"HTTP/1.1 429"):
+            first = b""
+            s.sendall(body)
+            while b"\r\n\r\n" not in first:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                first += chunk
+        outcome = first[9:12].decode() if first.startswith(b"HTTP/1.1 ") else "closed"
+        s.close()
+    except OSError:
+        pass
+    with flood_lock:
+        if outcome in ("200", "429", "closed"):
+            flood[outcome] += 1
+        else:
+            flood["other"].append(outcome)
+
+
+small_latencies, small_failures = [], []
+stop_small = threading.Event()
+
+
+def small_reviews():
+    c = conn()
+    c.timeout = CHART_TIMEOUT_S
+    while not stop_small.is_set():
+        t0 = time.monotonic()
+        try:
+            st, data, _ = req("POST", "/validate?timeout=5s", good, JSON, c=c)
+            ok = st == 200 and review_uid(data) == sample_uid
+        except OSError as e:
+            ok, st = False, repr(e)
+            c.close()
+            c = conn()
+        small_latencies.append(time.monotonic() - t0)
+        if not ok:
+            small_failures.append(st)
+        time.sleep(0.05)
+    c.close()
+
+
+def vm_kb(field):
+    for line in open("/proc/%d/status" % PID):
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    return 0
+
+
+small = threading.Thread(target=small_reviews)
+small.start()
+time.sleep(0.3)
+flooders = [threading.Thread(target=send_big, args=(i,)) for i in range(FLOOD_CLIENTS)]
+t0 = time.monotonic()
+for t in flooders:
+    t.start()
+for t in flooders:
+    t.join()
+flood_s = time.monotonic() - t0
+time.sleep(0.3)
+stop_small.set()
+small.join()
+lat = sorted(small_latencies)
+peak_mb = vm_kb("VmHWM") / 1024
+print("     flood: %d x %d MiB in %.1f s: %d answered 200, %d answered 429, %d closed unanswered; small reviews: "
+      "%d, p50 %.3f s, p99 %.3f s, max %.3f s; peak RSS %.1f MB"
+      % (FLOOD_CLIENTS, BIG >> 20, flood_s, flood["200"], flood["429"], flood["closed"], len(lat),
+         lat[len(lat) // 2] if lat else -1, lat[int(len(lat) * 0.99)] if lat else -1, lat[-1] if lat else -1, peak_mb),
+      flush=True)
+check("flood: some large reviews decided (200), none answered otherwise", flood["200"] > 0 and not flood["other"],
+      flood)
+check("flood: reviews past the in-flight budget answered 429 (seen through Expect: 100-continue)",
+      flood["429"] > 0, flood)
+check("flood: every review answered or refused (80 in all)", flood["200"] + flood["429"] + flood["closed"] == 80,
+      flood)
+check("flood: every small review answered 200 within the chart's %d s webhook timeout" % CHART_TIMEOUT_S,
+      not small_failures and lat and lat[-1] < CHART_TIMEOUT_S, (small_failures[:5], lat[-3:]))
+check("flood: peak RSS %.0f MB within the chart's memory limit %d MiB" % (peak_mb, CHART_MEMORY_LIMIT_MB),
+      0 < peak_mb < CHART_MEMORY_LIMIT_MB, peak_mb)
+st, text, _ = metrics()
+check("flood: the in-flight body gauge is back to 0",
+      metric_value(text, "modelgov_webhook_http_inflight_body_bytes") == 0,
+      metric_value(text, "modelgov_webhook_http_inflight_body_bytes"))
+check("flood: 429 responses counted", (metric_value(text, "modelgov_webhook_http_responses_total", 'code="429"') or 0) > 0)
+
 # ---------------------------------------------------------------- metrics, threads
 st, text, hdr = metrics()
 check("/metrics is 200 text/plain version=0.0.4", st == 200 and "version=0.0.4" in hdr.get("Content-Type", ""), hdr)
