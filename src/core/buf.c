@@ -13,10 +13,12 @@ void mg_buf_init(mg_buf *b, size_t max) {
     b->len = 0;
     b->cap = 0;
     b->max = max;
+    b->err = 0;
 }
 
 static int ensure(mg_buf *b, size_t extra) {
-    if (extra > b->max || b->len > b->max - extra) return MG_ETOOBIG;
+    if (b->err) return b->err;
+    if (extra > b->max || b->len > b->max - extra) return b->err = MG_ETOOBIG;
     size_t need = b->len + extra + 1;
     if (need <= b->cap) return 0;
     size_t cap = b->cap ? b->cap : 256;
@@ -65,6 +67,7 @@ void mg_buf_consume(mg_buf *b, size_t n) {
 
 void mg_buf_reset(mg_buf *b) {
     b->len = 0;
+    b->err = 0;
     if (b->data) b->data[0] = '\0';
 }
 
@@ -73,6 +76,7 @@ void mg_buf_free(mg_buf *b) {
     b->data = NULL;
     b->len = 0;
     b->cap = 0;
+    b->err = 0;
 }
 
 char *mg_buf_steal(mg_buf *b) {
@@ -80,5 +84,6 @@ char *mg_buf_steal(mg_buf *b) {
     b->data = NULL;
     b->len = 0;
     b->cap = 0;
+    b->err = 0;
     return s;
 }

@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/utf8.h"
+
 void mg_error_clear(mg_error *err) {
     if (err) memset(err, 0, sizeof(*err));
 }
@@ -16,6 +18,7 @@ int mg_error_set(mg_error *err, int code, const char *fmt, ...) {
     va_start(ap, fmt);
     vsnprintf(err->message, sizeof(err->message), fmt, ap);
     va_end(ap);
+    mg_utf8_trim(err->message); /* the message may end up in JSON: never a cut character */
     return code;
 }
 
@@ -29,6 +32,7 @@ int mg_error_wrap(mg_error *err, const char *fmt, ...) {
     char old[sizeof(err->message)];
     memcpy(old, err->message, sizeof(old));
     snprintf(err->message, sizeof(err->message), "%s: %s", prefix, old);
+    mg_utf8_trim(err->message);
     return err->code;
 }
 

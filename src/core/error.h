@@ -31,7 +31,7 @@ typedef struct mg_error {
     bool retryable;      /* true when the same call may succeed later (429, 5xx, connect) */
     long retry_after_ms; /* from Retry-After, or 0 */
     char reason[64];     /* Kubernetes Status reason ("NotFound", "Conflict"...) or "" */
-    char message[1024];  /* for a human: what failed and why */
+    char message[1024];  /* for a human: what failed and why; cut at a character boundary */
 } mg_error;
 
 /* Fills err (when not NULL) with code and a printf-formatted message, clears the other fields,

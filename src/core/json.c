@@ -1,6 +1,11 @@
 #include "core/json.h"
 
+#include <math.h>
 #include <stdarg.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "core/utf8.h"
 
 static json_t *vget(const json_t *obj, va_list ap) {
     const json_t *cur = obj;
@@ -59,6 +64,36 @@ json_t *mg_json_obj_ensure(json_t *obj, const char *key) {
         json_object_set_new(obj, key, v);
     }
     return v;
+}
+
+json_t *mg_json_bytes(const char *p, size_t n) {
+    size_t ok = mg_utf8_valid_prefix(p, n);
+    if (ok == n) return json_stringn(p, n);
+    mg_buf b;
+    mg_buf_init(&b, MG_BUF_UNCAPPED);
+    for (size_t i = 0;;) {
+        mg_buf_append(&b, p + i, ok);
+        i += ok;
+        if (i == n) break;
+        mg_buf_append(&b, "\xef\xbf\xbd", 3);
+        i++;
+        ok = mg_utf8_valid_prefix(p + i, n - i);
+    }
+    json_t *s = json_stringn(b.data, b.len);
+    mg_buf_free(&b);
+    return s;
+}
+
+void mg_json_set_str(json_t *obj, const char *key, const char *s) {
+    if (s) json_object_set_new(obj, key, mg_json_bytes(s, strlen(s)));
+}
+
+void mg_json_set_opt(json_t *obj, const char *key, const json_t *v) {
+    if (v && !json_is_null(v)) json_object_set_new(obj, key, json_incref((json_t *)v));
+}
+
+void mg_json_set_real(json_t *obj, const char *key, double x) {
+    if (isfinite(x)) json_object_set_new(obj, key, json_real(x));
 }
 
 bool mg_json_subset(const json_t *want, const json_t *have) {

@@ -539,9 +539,9 @@ int mg_yaml_load_all_file(const char *path, json_t **out, mg_error *err) {
 
 /* ---- dumper ---- */
 
+/* 0 tells libyaml the write failed: the emit fails and mg_yaml_dump returns NULL. */
 static int write_cb(void *data, unsigned char *buffer, size_t size) {
-    mg_buf_append((mg_buf *)data, buffer, size);
-    return 1;
+    return mg_buf_append((mg_buf *)data, buffer, size) == 0;
 }
 
 /* A string must be quoted when a plain scalar with the same text would not read back as that
@@ -637,7 +637,7 @@ static int emit_value(yaml_emitter_t *e, const json_t *v, int depth) {
 
 char *mg_yaml_dump(const json_t *value) {
     mg_buf out;
-    mg_buf_init(&out, (size_t)1 << 30);
+    mg_buf_init(&out, MG_BUF_UNCAPPED); /* as large as the tree it writes */
     yaml_emitter_t e;
     if (!yaml_emitter_initialize(&e)) return NULL;
     yaml_emitter_set_output(&e, write_cb, &out);

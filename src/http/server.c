@@ -35,6 +35,8 @@
 #define DEFAULT_MAX_BODY (1u << 20)
 #define DEFAULT_MAX_RESPONSE (16u << 20)
 #define MAX_HEADER_BLOCK (16u << 10)
+/* What lws keeps of a request's headers, the URI with its query among them. */
+#define MAX_HTTP_HEADER_DATA 8192
 #define WRITE_CHUNK 65536
 /* A request body up to this size goes to the workers' small-request lane (http/pool.h). */
 #define SMALL_BODY_MAX (64u << 10)
@@ -513,6 +515,24 @@ static void count_response(svc_thread *t, int status) {
     mg_metric_inc(mg_metric_with(s->m_responses, code, NULL));
 }
 
+/* The status line, headers and body of resp into out, after LWS_PRE bytes of room for lws.
+ * 0, or the error of the first piece that did not fit (out's error sticks; so does the
+ * handler's, when it appended past max_response to resp's body or headers). */
+static int put_response(mg_buf *out, const conn *c, const mg_http_response *resp) {
+    static const char pre[LWS_PRE] = {0};
+    if (resp->body.err || resp->headers.err) return MG_ETOOBIG;
+    mg_buf_append(out, pre, LWS_PRE);
+    mg_buf_printf(out,
+                  "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+                  "Cache-Control: no-store\r\n%s",
+                  resp->status, reason_phrase(resp->status), resp->content_type, resp->body.len,
+                  c->close_after ? "Connection: close\r\n" : "");
+    if (resp->headers.len) mg_buf_append(out, resp->headers.data, resp->headers.len);
+    mg_buf_append_str(out, "\r\n");
+    if (!c->head && resp->body.len) mg_buf_append(out, resp->body.data, resp->body.len);
+    return out->err;
+}
+
 /* Builds c->out from resp and asks for a writable callback. */
 static void queue_response(struct lws *wsi, svc_thread *t, conn *c, mg_http_response *resp) {
     mg_http_server *s = t->srv;
@@ -520,23 +540,14 @@ static void queue_response(struct lws *wsi, svc_thread *t, conn *c, mg_http_resp
     mg_buf_init(&c->out, LWS_PRE + MAX_HEADER_BLOCK + s->max_response);
     c->out.cap = LWS_PRE + 512 + resp->headers.len + resp->body.len;
     c->out.data = mg_xmalloc(c->out.cap);
-    static const char pre[LWS_PRE] = {0};
-    mg_buf_append(&c->out, pre, LWS_PRE);
-    int rc = mg_buf_printf(&c->out,
-                           "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
-                           "Cache-Control: no-store\r\n%s",
-                           resp->status, reason_phrase(resp->status), resp->content_type, resp->body.len,
-                           c->close_after ? "Connection: close\r\n" : "");
-    if (!rc && resp->headers.len && resp->headers.len < MAX_HEADER_BLOCK / 2)
-        rc = mg_buf_append(&c->out, resp->headers.data, resp->headers.len);
-    if (!rc) rc = mg_buf_append_str(&c->out, "\r\n");
-    if (!rc && !c->head && resp->body.len) rc = mg_buf_append(&c->out, resp->body.data, resp->body.len);
-    if (rc) {
+    if (put_response(&c->out, c, resp)) {
         mg_log(MG_LOG_ERROR, "http: response too large", "path", c->path ? c->path : "", NULL);
-        mg_buf_reset(&c->out);
-        mg_buf_append(&c->out, pre, LWS_PRE);
+        static const char pre[LWS_PRE] = {0};
         static const char fail[] = "HTTP/1.1 500 Internal Server Error\r\nContent-Type: text/plain\r\n"
                                    "Content-Length: 20\r\nConnection: close\r\n\r\nresponse too large\r\n";
+        _Static_assert(sizeof fail <= MAX_HEADER_BLOCK, "the fallback answer fits any response cap");
+        mg_buf_reset(&c->out);
+        mg_buf_append(&c->out, pre, LWS_PRE);
         mg_buf_append(&c->out, fail, sizeof fail - 1);
         c->close_after = true;
         resp->status = 500;
@@ -609,6 +620,7 @@ static void dispatch(struct lws *wsi, svc_thread *t, conn *c) {
     lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
     lws_set_timer_usecs(wsi, LWS_SET_TIMER_USEC_CANCEL);
     if (c->reject_status) {
+        /* over max_response, the body's error makes the answer a 500 (put_response) */
         mg_http_response_set(&resp, c->reject_status, "text/plain; charset=utf-8", c->reject_reason,
                              strlen(c->reject_reason));
         mg_buf_append_str(&resp.body, "\n");
@@ -671,12 +683,14 @@ static void copy_header(struct lws *wsi, enum lws_token_indexes tok, char *out, 
     if (lws_hdr_copy(wsi, out, (int)n, tok) < 0) out[0] = '\0';
 }
 
-/* The query as the client sent it, fragments joined with '&' (lws splits on '&'). */
+/* The query as the client sent it, fragments joined with '&' (lws splits on '&'). Uncapped and
+ * whole: lws holds no more than MAX_HTTP_HEADER_DATA bytes of it, so every fragment fits frag and
+ * lws_hdr_copy_fragment fails only past the last one. */
 static char *copy_query(struct lws *wsi) {
     mg_buf q;
-    mg_buf_init(&q, 16384);
-    char frag[2048];
-    for (int i = 0; i < 64; i++) {
+    mg_buf_init(&q, MG_BUF_UNCAPPED);
+    char frag[MAX_HTTP_HEADER_DATA + 1];
+    for (int i = 0;; i++) {
         int n = lws_hdr_copy_fragment(wsi, frag, sizeof frag, WSI_TOKEN_HTTP_URI_ARGS, i);
         if (n < 0) break;
         if (i) mg_buf_append_str(&q, "&");
@@ -1152,7 +1166,7 @@ int mg_http_server_start(mg_http_server *s, mg_error *err) {
         if (s->tls)
             info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT | LWS_SERVER_OPTION_CREATE_VHOST_SSL_CTX;
         info.alpn = "http/1.1";
-        info.max_http_header_data = 8192;
+        info.max_http_header_data = MAX_HTTP_HEADER_DATA;
         info.pt_serv_buf_size = 32768;
         info.timeout_secs = (unsigned)s->header_timeout_s;
         info.timeout_secs_ah_idle = (unsigned)s->header_timeout_s;

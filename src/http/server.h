@@ -65,7 +65,7 @@ typedef struct mg_http_request {
 typedef struct mg_http_response {
     int status;             /* default 200 */
     char content_type[128]; /* default "text/plain; charset=utf-8" */
-    mg_buf body;            /* append the body here; capped by max_response_bytes */
+    mg_buf body;            /* append the body here; past max_response_bytes the answer is a 500 */
     mg_buf headers;         /* extra header lines, added with mg_http_response_header */
 } mg_http_response;
 

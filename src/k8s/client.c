@@ -251,7 +251,7 @@ static void append_escaped(mg_buf *b, const char *s) {
 
 char *mg_k8s_path(const mg_gvr *gvr, const char *ns, const char *name, const char *subresource) {
     mg_buf b;
-    mg_buf_init(&b, (size_t)1 << 20);
+    mg_buf_init(&b, MG_BUF_UNCAPPED); /* a pure function of its arguments */
     if (!gvr->group || !*gvr->group) {
         mg_buf_append_str(&b, "/api/");
     } else {
@@ -607,7 +607,7 @@ int mg_k8s_get(mg_client *c, const mg_gvr *gvr, const char *ns, const char *name
 int mg_k8s_list(mg_client *c, const mg_gvr *gvr, const char *ns, const mg_list_opts *opts, json_t **out,
                 mg_error *err) {
     mg_buf q;
-    mg_buf_init(&q, (size_t)1 << 20);
+    mg_buf_init(&q, MG_BUF_UNCAPPED);
     char *path = mg_k8s_path(gvr, ns, NULL, NULL);
     mg_buf_append_str(&q, path);
     free(path);
@@ -732,7 +732,7 @@ int mg_k8s_watch(mg_client *c, const mg_gvr *gvr, const char *ns, const mg_watch
     mg_error_clear(err);
     if (!opts) opts = &none;
     mg_buf q;
-    mg_buf_init(&q, (size_t)1 << 20);
+    mg_buf_init(&q, MG_BUF_UNCAPPED);
     char *path = mg_k8s_path(gvr, ns, NULL, NULL);
     mg_buf_append_str(&q, path);
     free(path);

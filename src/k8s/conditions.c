@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "core/json.h"
+
 static const char *str_or_empty(const json_t *obj, const char *key) {
     const char *s = json_string_value(json_object_get(obj, key));
     return s ? s : "";
@@ -21,9 +23,15 @@ bool mg_condition_is_true(const json_t *conds, const char *type) {
     return c && !strcmp(str_or_empty(c, "status"), "True");
 }
 
+/* Compared as stored: text that is not UTF-8 is stored with U+FFFD (core/json), and must not
+ * count as a change at every call. */
 static bool set_str(json_t *obj, const char *key, const char *value) {
-    if (!strcmp(str_or_empty(obj, key), value) && json_object_get(obj, key)) return false;
-    json_object_set_new(obj, key, json_string(value));
+    json_t *v = mg_json_bytes(value, strlen(value));
+    if (json_equal(v, json_object_get(obj, key))) {
+        json_decref(v);
+        return false;
+    }
+    json_object_set_new(obj, key, v);
     return true;
 }
 

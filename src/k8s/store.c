@@ -51,7 +51,7 @@ mg_store *mg_store_new(void) {
     mg_store *s = mg_xcalloc(1, sizeof(*s));
     pthread_rwlock_init(&s->lock, NULL);
     pthread_mutex_init(&s->scratch_mu, NULL);
-    mg_buf_init(&s->scratch, SIZE_MAX);
+    mg_buf_init(&s->scratch, MG_BUF_UNCAPPED);
     s->objects = mg_strmap_new();
     return s;
 }
@@ -196,7 +196,7 @@ bool mg_store_upsert(mg_store *s, json_t *obj, json_t **old_out) {
     if (s->compact) {
         pthread_mutex_lock(&s->scratch_mu);
         mg_buf_reset(&s->scratch);
-        mg_k8s_json_dump(obj, &s->scratch);
+        mg_k8s_json_dump(obj, &s->scratch); /* cannot fail: scratch is uncapped */
         len = s->scratch.len;
         text = mg_xmalloc(len + 1); /* exact size */
         memcpy(text, s->scratch.data, len + 1);

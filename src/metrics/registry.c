@@ -230,7 +230,7 @@ mg_metric *mg_metric_withv(mg_metric_family *f, const char *const *values) {
     for (size_t i = 0; i < f->nlabels; i++)
         if (!values || !values[i]) return NULL;
     mg_buf key;
-    mg_buf_init(&key, SIZE_MAX);
+    mg_buf_init(&key, MG_BUF_UNCAPPED);
     series_key(f, values, &key);
     pthread_mutex_lock(&f->mu);
     mg_metric *m = mg_strmap_get(f->index, key.data);
@@ -265,7 +265,7 @@ void mg_metric_remove(mg_metric *m) {
     if (!m) return;
     mg_metric_family *f = m->family;
     mg_buf key;
-    mg_buf_init(&key, SIZE_MAX);
+    mg_buf_init(&key, MG_BUF_UNCAPPED);
     series_key(f, (const char *const *)m->values, &key);
     pthread_mutex_lock(&f->mu);
     if (mg_strmap_get(f->index, key.data) == m) {

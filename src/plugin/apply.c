@@ -53,7 +53,7 @@ int mg_plugin_apply_bias_scan(const mg_global *g, const char *target, json_t *sc
     json_array_foreach(json_object_get(scan, "groups"), i, x) {
         json_array_append_new(
             groups,
-            json_pack("{s:O,s:O,s:O,s:O,s:O,s:O}", "attribute", json_object_get(x, "attribute"), "group",
+            json_pack("{s:O,s:O,s:O*,s:O*,s:O*,s:O*}", "attribute", json_object_get(x, "attribute"), "group",
                       json_object_get(x, "group"), "count", json_object_get(x, "count"), "share",
                       json_object_get(x, "share"), "positiveRate", json_object_get(x, "positiveRate"),
                       "disparateImpact", json_object_get(x, "disparateImpact")));

@@ -299,33 +299,6 @@ const char *mg_fmt_num(double x, char *buf, size_t n) {
     return buf;
 }
 
-json_t *mg_json_bytes(const char *p, size_t n) {
-    json_t *s = json_stringn(p, n);
-    if (s) return s;
-    mg_buf b;
-    mg_buf_init(&b, n * 3 + 16);
-    const unsigned char *u = (const unsigned char *)p;
-    for (size_t i = 0; i < n;) {
-        size_t len = u[i] < 0x80         ? 1
-                     : (u[i] >> 5) == 6  ? 2
-                     : (u[i] >> 4) == 14 ? 3
-                     : (u[i] >> 3) == 30 ? 4
-                                         : 0;
-        json_t *t = len && i + len <= n ? json_stringn(p + i, len) : NULL;
-        if (t) {
-            mg_buf_append(&b, p + i, len);
-            json_decref(t);
-            i += len;
-        } else {
-            mg_buf_append(&b, "\xef\xbf\xbd", 3);
-            i++;
-        }
-    }
-    s = json_stringn(b.data ? b.data : "", b.len);
-    mg_buf_free(&b);
-    return s;
-}
-
 int mg_cli_split_columns(const char *cmd, const mg_strvec *raw, mg_strvec *out, const char *flag) {
     for (size_t i = 0; i < raw->n; i++)
         if (mg_strvec_split(out, raw->v[i]))

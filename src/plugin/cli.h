@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "core/error.h"
+#include "core/json.h"
 
 /* Exit codes (documented in every --help). */
 enum {
@@ -98,9 +99,6 @@ void mg_table_init(mg_table *t, size_t ncols, const char *const *headers);
 void mg_table_add(mg_table *t, const char *const *cells); /* copies */
 void mg_table_print(mg_table *t, FILE *f);
 void mg_table_free(mg_table *t);
-
-/* A JSON string of n bytes: valid UTF-8 is kept, each invalid byte becomes U+FFFD. New ref. */
-json_t *mg_json_bytes(const char *p, size_t n);
 
 /* Formats a double for tables ("%.4f" style without trailing noise); returns buf. */
 const char *mg_fmt_num(double x, char *buf, size_t n);

@@ -11,6 +11,7 @@
 #include "api/api.h"
 #include "core/json.h"
 #include "core/mem.h"
+#include "core/utf8.h"
 #include "k8s/client.h"
 #include "k8s/kubeconfig.h"
 #include "data/digest.h"
@@ -58,7 +59,25 @@ typedef struct session {
     mg_error err;
 } session;
 
-/* Parses and checks the operand count. Returns -1 to go on, else the exit code (help, usage). */
+static bool is_text(const char *v) { return !v || mg_utf8_valid_prefix(v, strlen(v)) == strlen(v); }
+
+/* A usage error naming the first flag value (or, when operands_are_names, operand) that is not
+ * UTF-8 text, or -1 when all are: each of them lands in an API object, and JSON holds only UTF-8. */
+static int check_text(const session *s, const mg_opt *opts, bool operands_are_names) {
+    for (const mg_opt *o = opts; o->name; o++) {
+        const mg_strvec *list = o->kind == MG_OPT_LIST ? o->dest : NULL;
+        bool ok = o->kind != MG_OPT_VALUE || is_text(*(const char **)o->dest);
+        for (size_t i = 0; list && i < list->n; i++)
+            ok = ok && is_text(list->v[i]);
+        if (!ok) return mg_cli_usage_error(s->cmd, "--%s: not UTF-8 text", o->name);
+    }
+    for (size_t i = 0; operands_are_names && i < s->ops.n; i++)
+        if (!is_text(s->ops.v[i])) return mg_cli_usage_error(s->cmd, "operand %zu: not UTF-8 text", i + 1);
+    return -1;
+}
+
+/* Parses and checks the operands: their count, and that they are UTF-8 text unless ops_text names
+ * a FILE. Returns -1 to go on, else the exit code (help, usage). */
 static int start(session *s, int argc, char **argv, const mg_opt *opts, const char *help, size_t min_ops,
                  size_t max_ops, const char *ops_text) {
     memset(s, 0, sizeof *s);
@@ -71,7 +90,7 @@ static int start(session *s, int argc, char **argv, const mg_opt *opts, const ch
     }
     if (s->ops.n < min_ops || s->ops.n > max_ops)
         return mg_cli_usage_error(s->cmd, "expected %s, got %zu operand(s)", ops_text, s->ops.n);
-    return -1;
+    return check_text(s, opts, !strstr(ops_text, "FILE"));
 }
 
 /* Connects after the command has validated its flags. Returns -1 to go on, else the exit code. */
@@ -437,7 +456,7 @@ int mg_cmd_status(int argc, char **argv) {
         if (json_is_object(f)) json_object_update(fair, f);
         static const char *const known[] = {"demographicParityDiff", "disparateImpact",
                                             "equalOpportunityDiff"};
-        for (size_t k = 0; ev && k < 3; k++)
+        for (size_t k = 0; ev && k < sizeof known / sizeof *known; k++)
             if (json_is_number(json_object_get(ev, known[k])))
                 json_object_set(fair, known[k], json_object_get(ev, known[k]));
         json_t *row = json_pack(

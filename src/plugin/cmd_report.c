@@ -139,11 +139,13 @@ static int fetch(mg_client *c, const char *ns, const char *mv_name, inputs *x, m
 static int fetch_events(mg_client *c, const char *ns, const json_t *doc, inputs *x, mg_error *err) {
     x->events = json_array();
     json_t *names = json_array();
-    json_array_append_new(names, json_string(mg_json_str(doc, "identity", "name", NULL)));
+    const char *name = mg_json_str(doc, "identity", "name", NULL);
+    if (name) json_array_append_new(names, json_string(name));
     size_t i;
     json_t *d;
-    json_array_foreach(json_object_get(doc, "deployments"), i, d)
-        json_array_append_new(names, json_string(mg_json_str(d, "name", NULL)));
+    json_array_foreach(json_object_get(doc, "deployments"), i, d) {
+        if ((name = mg_json_str(d, "name", NULL))) json_array_append_new(names, json_string(name));
+    }
     int rc = 0;
     json_array_foreach(names, i, d) {
         char *field = mg_xasprintf("involvedObject.name=%s", json_string_value(d));

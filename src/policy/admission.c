@@ -675,7 +675,7 @@ static void judge_immutable(actx *c, const char *kind) {
     if (!r->old_object || json_equal((json_t *)a, (json_t *)b) || (!a && !b))
         return allow(c, "immutable-spec");
     mg_buf keys;
-    mg_buf_init(&keys, 512);
+    mg_buf_init(&keys, MG_BUF_UNCAPPED); /* the CRD's structural schema bounds spec's keys */
     const char *k;
     const json_t *v;
     json_object_foreach((json_t *)b, k, v) {
@@ -700,7 +700,7 @@ static bool modelversion_image_governed(actx *c, const char *name, const char *i
         mg_identity_is_model_repository(c->cfg, &ref))
         return true;
     mg_buf list;
-    mg_buf_init(&list, 1024);
+    mg_buf_init(&list, MG_BUF_UNCAPPED); /* the configuration's own list */
     for (size_t i = 0; i < prefixes->len; i++)
         mg_buf_printf(&list, "%s%s", i ? ", " : "", prefixes->items[i]);
     deny(c, "modelversion-image",
@@ -792,7 +792,7 @@ static bool review_identity(actx *c, const char *name, mg_review_kind *kind_out,
     const mg_strlist *groups = &c->cfg->reviewer_groups[kind];
     if (groups->len == 0 || in_any_group(r, groups)) return true;
     mg_buf b;
-    mg_buf_init(&b, 512);
+    mg_buf_init(&b, MG_BUF_UNCAPPED); /* the configuration's own list */
     for (size_t i = 0; i < groups->len; i++)
         mg_buf_printf(&b, "%s%s", i ? ", " : "", groups->items[i]);
     deny(c, "review-identity", "user %s may not make %s reviews: not in the reviewer group(s) %s",
@@ -924,16 +924,18 @@ static void judge_trainingrun(actx *c) {
     allow(c, "training-dataset");
 }
 
-/* Denies deleting kind r->name while refs (stubs with "kind" and metadata.name) exist. */
+/* Denies deleting kind r->name while refs (stubs with "kind" and metadata.name) exist; the message
+ * names the first IN_USE_SHOWN of them and counts the rest. */
+#define IN_USE_SHOWN 5
 static void deny_in_use(actx *c, const char *rule, const char *kind, const json_t *refs) {
     if (!refs || json_array_size(refs) == 0) return allow(c, rule);
     mg_buf b;
-    mg_buf_init(&b, 1024);
+    mg_buf_init(&b, MG_BUF_UNCAPPED); /* at most IN_USE_SHOWN names */
     size_t i;
     const json_t *o;
     json_array_foreach(refs, i, o) {
-        if (i == 5) {
-            mg_buf_printf(&b, " and %zu more", json_array_size(refs) - 5);
+        if (i == IN_USE_SHOWN) {
+            mg_buf_printf(&b, " and %zu more", json_array_size(refs) - IN_USE_SHOWN);
             break;
         }
         const char *k = mg_json_str(o, "kind", NULL);

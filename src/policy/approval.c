@@ -183,7 +183,7 @@ static bool kind_approved(const mg_kind_verdict *k) { return k->approvals > 0 &&
 
 char *mg_approval_message(const mg_approval *a, const char *model, const char *version) {
     mg_buf b;
-    mg_buf_init(&b, 4096);
+    mg_buf_init(&b, MG_BUF_UNCAPPED);
     mg_buf_printf(&b, "model %s:%s is %s", model ? model : "?", version ? version : "?",
                   a->approved ? "approved" : "not approved");
     if (!a->approved) {

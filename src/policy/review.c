@@ -7,7 +7,9 @@
 #include <string.h>
 
 #include "core/buf.h"
+#include "core/json.h"
 #include "core/mem.h"
+#include "core/utf8.h"
 #include "k8s/jsonparse.h"
 
 __attribute__((format(printf, 2, 3))) static int bad(mg_error *err, const char *fmt, ...) {
@@ -131,12 +133,13 @@ void mg_admission_decision_free(mg_admission_decision *d) {
 }
 
 void mg_admission_decision_warn(mg_admission_decision *d, const char *fmt, ...) {
-    char buf[512];
+    char buf[MG_ADMISSION_WARNING_MAX];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(buf, sizeof(buf), fmt, ap);
     va_end(ap);
-    if (d->warnings.len < 16) mg_strlist_push(&d->warnings, buf);
+    mg_utf8_trim(buf); /* jansson refuses a cut character: the warning would vanish */
+    if (d->warnings.len < MG_ADMISSION_MAX_WARNINGS) mg_strlist_push(&d->warnings, buf);
 }
 
 char *mg_admission_response_json(const char *uid, const mg_admission_decision *d) {
@@ -148,13 +151,13 @@ char *mg_admission_response_json(const char *uid, const mg_admission_decision *d
             json_object_set_new(st, "reason", json_string(d->reason[0] ? d->reason : "Forbidden"));
             json_object_set_new(st, "status", json_string("Failure"));
         }
-        if (d->message) json_object_set_new(st, "message", json_string(d->message));
+        mg_json_set_str(st, "message", d->message);
         json_object_set_new(resp, "status", st);
     }
     if (d->warnings.len) {
         json_t *w = json_array();
-        for (size_t i = 0; i < d->warnings.len && i < 16; i++)
-            json_array_append_new(w, json_string(d->warnings.items[i]));
+        for (size_t i = 0; i < d->warnings.len && i < MG_ADMISSION_MAX_WARNINGS; i++)
+            json_array_append_new(w, mg_json_bytes(d->warnings.items[i], strlen(d->warnings.items[i])));
         json_object_set_new(resp, "warnings", w);
     }
     json_t *root = json_pack("{s:s, s:s, s:o}", "apiVersion", MG_ADMISSION_API_VERSION, "kind",
@@ -162,7 +165,7 @@ char *mg_admission_response_json(const char *uid, const mg_admission_decision *d
     /* k8s/jsonparse's serializer: same compact JSON, several times faster than json_dumps on
      * the webhook's hot path. */
     mg_buf b;
-    mg_buf_init(&b, 1u << 20);
+    mg_buf_init(&b, MG_BUF_UNCAPPED);
     char *s;
     if (mg_k8s_json_dump(root, &b) == 0) {
         s = mg_buf_steal(&b);

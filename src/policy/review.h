@@ -62,6 +62,11 @@ typedef struct mg_admission_decision {
 
 void mg_admission_decision_init(mg_admission_decision *d);
 void mg_admission_decision_free(mg_admission_decision *d);
+/* Warnings a response carries at the most, and the bytes of each (a longer one is cut at a
+ * character boundary): the API server hands them to the client, which prints each on a line. */
+#define MG_ADMISSION_MAX_WARNINGS 16
+#define MG_ADMISSION_WARNING_MAX 512
+/* Adds a printf-formatted warning; past MG_ADMISSION_MAX_WARNINGS, it is dropped. */
 void mg_admission_decision_warn(mg_admission_decision *d, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
@@ -69,7 +74,7 @@ void mg_admission_decision_warn(mg_admission_decision *d, const char *fmt, ...)
  *   {"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","response":{"uid":...,"allowed":...,
  *    "status":{"code":403,"reason":"Forbidden","message":"..."},"warnings":[...]}}
  * status appears only when denied or when a message is set; warnings only when there are some
- * (each capped at 512 bytes, at most 16). uid NULL is sent as "". */
+ * (see MG_ADMISSION_MAX_WARNINGS). uid NULL is sent as "". */
 char *mg_admission_response_json(const char *uid, const mg_admission_decision *d);
 
 #endif

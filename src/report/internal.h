@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "core/buf.h"
+#include "core/json.h"
 
 /* Every rendered page and document is bounded; a report is a few hundred kilobytes. */
 #define MG_REPORT_MAX_BYTES (64u << 20)
@@ -17,10 +18,6 @@
 int64_t mg_rp_time(const char *s);
 /* Unix ms → "2026-11-26T11:40:09Z" as a new JSON string. */
 json_t *mg_rp_time_json(int64_t ms);
-/* Sets key to a new reference to v when v is not NULL (json_null() stays out). */
-void mg_rp_set(json_t *o, const char *key, const json_t *v);
-/* Sets key to the string when s is not NULL. */
-void mg_rp_set_str(json_t *o, const char *key, const char *s);
 
 /* The entries of md.status.history for mv_name: [{from, to?, reason, endReason?}] (new). */
 json_t *mg_rp_served(const json_t *md, const char *mv_name);

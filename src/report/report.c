@@ -25,14 +25,6 @@ json_t *mg_rp_time_json(int64_t ms) {
     return json_string(ts);
 }
 
-void mg_rp_set(json_t *o, const char *key, const json_t *v) {
-    if (v && !json_is_null(v)) json_object_set_new(o, key, json_incref((json_t *)v));
-}
-
-void mg_rp_set_str(json_t *o, const char *key, const char *s) {
-    if (s) json_object_set_new(o, key, json_string(s));
-}
-
 json_t *mg_rp_served(const json_t *md, const char *mv_name) {
     json_t *out = json_array();
     size_t i;
@@ -41,10 +33,10 @@ json_t *mg_rp_served(const json_t *md, const char *mv_name) {
         const char *mv = mg_json_str(h, "modelVersion", NULL);
         if (!mv || strcmp(mv, mv_name)) continue;
         json_t *e = json_object();
-        mg_rp_set_str(e, "from", mg_json_str(h, "from", NULL));
-        mg_rp_set_str(e, "to", mg_json_str(h, "to", NULL));
-        mg_rp_set_str(e, "reason", mg_json_str(h, "reason", NULL));
-        mg_rp_set_str(e, "endReason", mg_json_str(h, "endReason", NULL));
+        mg_json_set_str(e, "from", mg_json_str(h, "from", NULL));
+        mg_json_set_str(e, "to", mg_json_str(h, "to", NULL));
+        mg_json_set_str(e, "reason", mg_json_str(h, "reason", NULL));
+        mg_json_set_str(e, "endReason", mg_json_str(h, "endReason", NULL));
         json_array_append_new(out, e);
     }
     return out;
@@ -83,7 +75,7 @@ const json_t *mg_rp_find_object(const json_t *arr, const char *name) {
 
 void mg_rp_copy_fields(json_t *o, const json_t *src, const mg_rp_field *fields, size_t n) {
     for (size_t i = 0; i < n; i++)
-        mg_rp_set_str(o, fields[i].key, mg_json_str(src, fields[i].p1, fields[i].p2, fields[i].p3, NULL));
+        mg_json_set_str(o, fields[i].key, mg_json_str(src, fields[i].p1, fields[i].p2, fields[i].p3, NULL));
 }
 
 json_t *mg_rp_doc_deployment(const json_t *doc, const char *name) {
@@ -110,11 +102,11 @@ static json_t *identity(const json_t *mv) {
     json_t *o = json_object();
     mg_rp_copy_fields(o, mv, fields, sizeof fields / sizeof *fields);
     json_object_set_new(o, "approved", json_boolean(mg_json_bool(mv, false, "status", "approved", NULL)));
-    mg_rp_set_str(o, "approvedAt", mg_json_str(mv, "status", "approvedAt", NULL));
+    mg_json_set_str(o, "approvedAt", mg_json_str(mv, "status", "approvedAt", NULL));
     json_object_set_new(o, "quarantined",
                         json_boolean(mg_json_bool(mv, false, "status", "quarantined", NULL)));
-    mg_rp_set_str(o, "quarantineReason", mg_json_str(mv, "status", "quarantineReason", NULL));
-    mg_rp_set(o, "quarantineEvidence", mg_json_get(mv, "status", "quarantineEvidence", NULL));
+    mg_json_set_str(o, "quarantineReason", mg_json_str(mv, "status", "quarantineReason", NULL));
+    mg_json_set_opt(o, "quarantineEvidence", mg_json_get(mv, "status", "quarantineEvidence", NULL));
     return o;
 }
 
@@ -169,14 +161,14 @@ json_t *mg_rp_sorted(json_t *arr) {
 static json_t *review_entry(const json_t *r, const mg_approval *a) {
     json_t *o = json_object();
     const char *name = mg_json_str(r, "metadata", "name", NULL);
-    mg_rp_set_str(o, "name", name);
-    mg_rp_set_str(o, "kind", mg_json_str(r, "spec", "kind", NULL));
-    mg_rp_set_str(o, "verdict", mg_json_str(r, "spec", "verdict", NULL));
-    mg_rp_set_str(o, "reviewer", mg_json_str(r, "spec", "reviewer", NULL));
-    mg_rp_set_str(o, "time", mg_json_str(r, "metadata", "creationTimestamp", NULL));
-    mg_rp_set_str(o, "comment", mg_json_str(r, "spec", "comment", NULL));
+    mg_json_set_str(o, "name", name);
+    mg_json_set_str(o, "kind", mg_json_str(r, "spec", "kind", NULL));
+    mg_json_set_str(o, "verdict", mg_json_str(r, "spec", "verdict", NULL));
+    mg_json_set_str(o, "reviewer", mg_json_str(r, "spec", "reviewer", NULL));
+    mg_json_set_str(o, "time", mg_json_str(r, "metadata", "creationTimestamp", NULL));
+    mg_json_set_str(o, "comment", mg_json_str(r, "spec", "comment", NULL));
     const char *md = mg_json_str(r, "spec", "modelDeployment", NULL);
-    if (md && !mg_json_str(r, "spec", "modelVersion", NULL)) mg_rp_set_str(o, "deployment", md);
+    if (md && !mg_json_str(r, "spec", "modelVersion", NULL)) mg_json_set_str(o, "deployment", md);
     bool latest = false;
     for (int k = 0; k < MG_REVIEW_KIND_COUNT && name; k++)
         if (a->latest[k] && a->latest[k]->name && !strcmp(a->latest[k]->name, name)) latest = true;
@@ -205,7 +197,7 @@ static json_t *approval(const mg_mv_state *st, const json_t *mv, int nunbound) {
                            "deciding", mg_approval_summary_json(a), "ignoredReviews", (int)a->ignored,
                            "unboundReviews", nunbound, "quarantined", st->quarantined);
     if (a->approved) json_object_set_new(ap, "approvedAt", mg_rp_time_json(a->approved_at_ms));
-    mg_rp_set_str(ap, "quarantineReason", st->quarantine_reason);
+    mg_json_set_str(ap, "quarantineReason", st->quarantine_reason);
     free(msg);
     return ap;
 }
@@ -251,11 +243,11 @@ static json_t *deployment_entry(const json_t *md, const char *mv_name) {
     bool now = last && !json_object_get(last, "to") && open_mv && !json_object_get(open, "to") &&
                !strcmp(open_mv, mv_name);
     json_t *o = json_object();
-    mg_rp_set_str(o, "name", mg_json_str(md, "metadata", "name", NULL));
-    mg_rp_set_str(o, "uid", mg_json_str(md, "metadata", "uid", NULL));
-    mg_rp_set_str(o, "modelVersion", spec_mv);
-    mg_rp_set_str(o, "fallbackModelVersion", fallback);
-    mg_rp_set_str(o, "phase", mg_json_str(md, "status", "phase", NULL));
+    mg_json_set_str(o, "name", mg_json_str(md, "metadata", "name", NULL));
+    mg_json_set_str(o, "uid", mg_json_str(md, "metadata", "uid", NULL));
+    mg_json_set_str(o, "modelVersion", spec_mv);
+    mg_json_set_str(o, "fallbackModelVersion", fallback);
+    mg_json_set_str(o, "phase", mg_json_str(md, "status", "phase", NULL));
     json_object_set_new(o, "replicas", json_integer(mg_json_int(md, 1, "spec", "replicas", NULL)));
     json_object_set_new(o, "readyReplicas",
                         json_integer(mg_json_int(md, 0, "status", "readyReplicas", NULL)));

@@ -48,22 +48,22 @@ static json_t *bias_scan(const json_t *dsv) {
     if (!json_is_object(s)) return json_null();
     json_t *o = json_object();
     json_object_set_new(o, "passed", json_boolean(json_is_true(json_object_get(s, "passed"))));
-    mg_rp_set_str(o, "scannedAt", mg_json_str(s, "scannedAt", NULL));
-    mg_rp_set_str(o, "tool", mg_json_str(s, "tool", "name", NULL));
-    mg_rp_set_str(o, "toolVersion", mg_json_str(s, "tool", "version", NULL));
+    mg_json_set_str(o, "scannedAt", mg_json_str(s, "scannedAt", NULL));
+    mg_json_set_str(o, "tool", mg_json_str(s, "tool", "name", NULL));
+    mg_json_set_str(o, "toolVersion", mg_json_str(s, "tool", "version", NULL));
     const char *fd = mg_json_str(s, "fileDigest", NULL), *digest = mg_json_str(dsv, "spec", "digest", NULL);
-    mg_rp_set_str(o, "fileDigest", fd);
+    mg_json_set_str(o, "fileDigest", fd);
     if (fd) json_object_set_new(o, "fileDigestMatches", json_boolean(digest && !strcmp(fd, digest)));
     json_t *groups = json_array();
     size_t i;
     json_t *g;
     json_array_foreach(json_object_get(s, "groups"), i, g) {
         json_t *e = json_object();
-        mg_rp_set_str(e, "attribute", mg_json_str(g, "attribute", NULL));
-        mg_rp_set_str(e, "group", mg_json_str(g, "group", NULL));
+        mg_json_set_str(e, "attribute", mg_json_str(g, "attribute", NULL));
+        mg_json_set_str(e, "group", mg_json_str(g, "group", NULL));
         static const char *const nums[] = {"count", "share", "positiveRate", "disparateImpact"};
         for (size_t k = 0; k < sizeof nums / sizeof *nums; k++)
-            mg_rp_set(e, nums[k], json_object_get(g, nums[k]));
+            mg_json_set_opt(e, nums[k], json_object_get(g, nums[k]));
         json_t *di = json_object_get(g, "disparateImpact");
         if (json_is_number(di))
             json_object_set_new(e, "fourFifths",
@@ -78,17 +78,17 @@ static json_t *dataset_entry(const json_t *dsv, const char *name, int depth, con
     json_t *o = json_object();
     json_object_set_new(o, "name", json_string(name));
     json_object_set_new(o, "depth", json_integer(depth));
-    mg_rp_set_str(o, "parentOf", child);
+    mg_json_set_str(o, "parentOf", child);
     json_object_set_new(o, "found", json_boolean(dsv != NULL));
     if (!dsv) return o;
     json_t *spec = json_object_get(dsv, "spec");
-    mg_rp_set_str(o, "uid", mg_json_str(dsv, "metadata", "uid", NULL));
-    mg_rp_set_str(o, "dataset", mg_json_str(spec, "dataset", NULL));
-    mg_rp_set_str(o, "version", mg_json_str(spec, "version", NULL));
-    mg_rp_set_str(o, "digest", mg_json_str(spec, "digest", NULL));
-    mg_rp_set_str(o, "uri", mg_json_str(spec, "uri", NULL));
-    mg_rp_set(o, "sizeBytes", json_object_get(spec, "sizeBytes"));
-    mg_rp_set_str(o, "created", mg_json_str(dsv, "metadata", "creationTimestamp", NULL));
+    mg_json_set_str(o, "uid", mg_json_str(dsv, "metadata", "uid", NULL));
+    mg_json_set_str(o, "dataset", mg_json_str(spec, "dataset", NULL));
+    mg_json_set_str(o, "version", mg_json_str(spec, "version", NULL));
+    mg_json_set_str(o, "digest", mg_json_str(spec, "digest", NULL));
+    mg_json_set_str(o, "uri", mg_json_str(spec, "uri", NULL));
+    mg_json_set_opt(o, "sizeBytes", json_object_get(spec, "sizeBytes"));
+    mg_json_set_str(o, "created", mg_json_str(dsv, "metadata", "creationTimestamp", NULL));
     json_t *src = json_object_get(spec, "source"), *priv = json_object_get(spec, "privacy");
     json_object_set_new(o, "source", json_is_object(src) ? json_deep_copy(src) : json_object());
     json_object_set_new(o, "privacy", json_is_object(priv) ? json_deep_copy(priv) : json_object());

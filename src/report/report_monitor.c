@@ -72,9 +72,9 @@ static json_t *baseline_fairness(const json_t *groups) {
                           mg_json_num(h, NAN, "truePositiveRate", NULL));
         }
         json_t *f = json_object();
-        if (r.npr) json_object_set_new(f, "demographicParityDiff", json_real(r.pr_hi - r.pr_lo));
-        if (r.npr && r.pr_hi > 0) json_object_set_new(f, "disparateImpact", json_real(r.pr_lo / r.pr_hi));
-        if (r.ntpr) json_object_set_new(f, "equalOpportunityDiff", json_real(r.tpr_hi - r.tpr_lo));
+        if (r.npr) mg_json_set_real(f, "demographicParityDiff", r.pr_hi - r.pr_lo);
+        if (r.npr && r.pr_hi > 0) mg_json_set_real(f, "disparateImpact", r.pr_lo / r.pr_hi);
+        if (r.ntpr) mg_json_set_real(f, "equalOpportunityDiff", r.tpr_hi - r.tpr_lo);
         json_object_set_new(out, attr, f);
     }
     return out;
@@ -84,17 +84,17 @@ static json_t *baseline(const json_t *mv) {
     json_t *b = mg_json_get(mv, "spec", "baseline", NULL);
     if (!json_is_object(b)) return json_null();
     json_t *o = json_object();
-    mg_rp_set(o, "samples", json_object_get(b, "samples"));
-    mg_rp_set(o, "accuracy", json_object_get(b, "accuracy"));
-    mg_rp_set(o, "f1", json_object_get(b, "f1"));
+    mg_json_set_opt(o, "samples", json_object_get(b, "samples"));
+    mg_json_set_opt(o, "accuracy", json_object_get(b, "accuracy"));
+    mg_json_set_opt(o, "f1", json_object_get(b, "f1"));
     json_t *features = json_array();
     size_t i;
     json_t *f;
     json_array_foreach(json_object_get(b, "features"), i, f) {
         json_t *e = json_object();
-        mg_rp_set_str(e, "name", mg_json_str(f, "name", NULL));
-        mg_rp_set(e, "edges", json_object_get(f, "edges"));
-        mg_rp_set(e, "proportions", json_object_get(f, "proportions"));
+        mg_json_set_str(e, "name", mg_json_str(f, "name", NULL));
+        mg_json_set_opt(e, "edges", json_object_get(f, "edges"));
+        mg_json_set_opt(e, "proportions", json_object_get(f, "proportions"));
         json_array_append_new(features, e);
     }
     json_object_set_new(o, "features", features);
@@ -121,11 +121,11 @@ static const char *judge(const mg_rp_threshold *t, const json_t *value, const js
 static void add_check(json_t *checks, const mg_rp_threshold *t, const char *subject, const json_t *value,
                       const json_t *base, const json_t *warn, const json_t *quar) {
     json_t *c = json_pack("{s:s}", "metric", t->name);
-    mg_rp_set_str(c, "subject", subject);
-    mg_rp_set(c, "value", json_is_number(value) ? value : NULL);
-    mg_rp_set(c, "baseline", json_is_number(base) ? base : NULL);
-    mg_rp_set(c, "warn", warn);
-    mg_rp_set(c, "quarantine", quar);
+    mg_json_set_str(c, "subject", subject);
+    mg_json_set_opt(c, "value", json_is_number(value) ? value : NULL);
+    mg_json_set_opt(c, "baseline", json_is_number(base) ? base : NULL);
+    mg_json_set_opt(c, "warn", warn);
+    mg_json_set_opt(c, "quarantine", quar);
     json_object_set_new(c, "status", json_string(judge(t, value, warn, quar)));
     json_array_append_new(checks, c);
 }
@@ -170,10 +170,11 @@ static json_t *checks(const json_t *spec_mon, const json_t *ev, const json_t *ba
 
 static json_t *monitored_deployment(const json_t *md, const json_t *entry, const json_t *base) {
     json_t *mon = mg_json_get(md, "spec", "monitoring", NULL);
-    json_t *o = json_pack("{s:s}", "name", mg_json_str(md, "metadata", "name", NULL));
+    json_t *o = json_object();
+    mg_json_set_str(o, "name", mg_json_str(md, "metadata", "name", NULL));
     static const char *const settings[] = {"source", "interval", "window", "minSamples", "consecutive"};
     for (size_t i = 0; i < sizeof settings / sizeof *settings; i++)
-        mg_rp_set(o, settings[i], json_object_get(mon, settings[i]));
+        mg_json_set_opt(o, settings[i], json_object_get(mon, settings[i]));
     json_t *w = json_object_get(mon, "warn"), *q = json_object_get(mon, "quarantine");
     json_object_set_new(o, "warn", json_is_object(w) ? json_deep_copy(w) : json_object());
     json_object_set_new(o, "quarantine", json_is_object(q) ? json_deep_copy(q) : json_object());
@@ -242,7 +243,7 @@ static void add_events(json_t *out, const mg_report_input *in, const json_t *doc
                       type && !strcmp(type, "Warning") ? "alert" : "event", "source", source, "reason",
                       mg_json_str(ev, "reason", NULL), "message", mg_json_str(ev, "message", NULL), "who",
                       mg_json_str(ev, "source", "component", NULL));
-        mg_rp_set(o, "count", json_object_get(ev, "count"));
+        mg_json_set_opt(o, "count", json_object_get(ev, "count"));
         json_array_append_new(out, o);
         free(source);
     }
@@ -266,7 +267,7 @@ json_t *mg_rp_incidents(const mg_report_input *in, const json_t *doc) {
         json_t *o = json_pack("{s:s*, s:s, s:s, s:s, s:s*}", "time", condition_time(in->mv, "Quarantined"),
                               "type", "quarantine", "source", source, "reason", "Quarantined", "message",
                               mg_json_str(in->mv, "status", "quarantineReason", NULL));
-        mg_rp_set(o, "evidence", mg_json_get(in->mv, "status", "quarantineEvidence", NULL));
+        mg_json_set_opt(o, "evidence", mg_json_get(in->mv, "status", "quarantineEvidence", NULL));
         json_array_append_new(out, o);
         free(source);
     }

@@ -86,9 +86,7 @@ char *mg_report_plot_query(const json_t *doc, const char *deployment, mg_report_
     return mg_rp_out_steal(&b);
 }
 
-void mg_report_set_plots_note(json_t *doc, const char *note) {
-    json_object_set_new(doc, "plotsNote", json_string(note));
-}
+void mg_report_set_plots_note(json_t *doc, const char *note) { mg_json_set_str(doc, "plotsNote", note); }
 
 /* The points of s inside the served intervals, as [[unix seconds, value]...] (finite only). */
 static json_t *served_points(const mg_prom_series *s, const json_t *served, int64_t end_ms) {
@@ -131,14 +129,14 @@ static json_t *new_plot(const json_t *doc, const char *deployment, const char *i
     json_t *mon = mg_rp_doc_monitoring(doc, deployment);
     json_t *th = json_object();
     if (t) {
-        mg_rp_set(th, "warn", mg_json_get(mon, "warn", threshold, NULL));
-        mg_rp_set(th, "quarantine", mg_json_get(mon, "quarantine", threshold, NULL));
+        mg_json_set_opt(th, "warn", mg_json_get(mon, "warn", threshold, NULL));
+        mg_json_set_opt(th, "quarantine", mg_json_get(mon, "quarantine", threshold, NULL));
     }
     char *pid = mg_xasprintf("%s-%s", deployment, id);
     json_t *p = json_pack("{s:s, s:s, s:s, s:s, s:s*, s:s, s:o, s:[]}", "id", pid, "deployment", deployment,
                           "figure", id, "title", title, "threshold", threshold, "direction",
                           t && t->is_min ? "min" : "max", "thresholds", th, "series");
-    mg_rp_set_str(p, "query", query);
+    mg_json_set_str(p, "query", query);
     free(pid);
     return p;
 }

@@ -10,6 +10,7 @@
 
 #include "core/json.h"
 #include "core/mem.h"
+#include "core/utf8.h"
 #include "report/internal.h"
 
 #define DASH "\u2014"
@@ -24,7 +25,7 @@ void mg_view_p(json_t *blocks, const char *tone, const char *fmt, ...) {
     if (vasprintf(&text, fmt, ap) < 0) text = NULL;
     va_end(ap);
     json_t *b = json_pack("{s:s, s:s}", "type", "p", "text", text ? text : "");
-    mg_rp_set_str(b, "tone", tone);
+    mg_json_set_str(b, "tone", tone);
     json_array_append_new(blocks, b);
     free(text);
 }
@@ -48,7 +49,7 @@ json_t *mg_view_table(json_t *blocks, const char *caption, const char *const *co
     for (size_t i = 0; i < ncols; i++)
         json_array_append_new(cols, json_string(columns[i]));
     json_t *b = json_pack("{s:s, s:o, s:o}", "type", "table", "columns", cols, "rows", rows);
-    mg_rp_set_str(b, "caption", caption);
+    mg_json_set_str(b, "caption", caption);
     json_array_append_new(blocks, b);
     return rows;
 }
@@ -74,8 +75,11 @@ json_t *mg_view_digest(const char *d) {
     /* "sha256:" and the first 12 hex digits identify a digest for a reader; the JSON has it all */
     static const size_t keep = sizeof "sha256:" - 1 + 12;
     if (!d || strlen(d) <= keep + 1) return mg_view_str(d);
-    char *s = mg_xasprintf("%.*s\u2026", (int)keep, d);
-    json_t *j = json_string(s);
+    char *head = mg_xstrndup(d, keep);
+    mg_utf8_trim(head); /* the text may come from a saved report: cut at a character boundary */
+    char *s = mg_xasprintf("%s\u2026", head);
+    json_t *j = mg_json_bytes(s, strlen(s));
+    free(head);
     free(s);
     return j;
 }

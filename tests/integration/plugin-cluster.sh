@@ -66,6 +66,9 @@ check_rc "review as carol (-o json)" 0 $K review mv/fraud-detector-1-4-0 --conte
 eq "reviewer is the authenticated user" "$(python3 -c 'import json,sys;print(json.load(open(sys.argv[1]))["spec"]["reviewer"])' "$T/out")" "carol"
 eq "reviews recorded" "$(kc get mrev -o jsonpath='{range .items[*]}{.spec.kind}/{.spec.verdict}/{.spec.reviewer}{"\n"}{end}' | sort | tr '\n' ' ')" "performance/reject/carol security/approve/alice "
 check_rc "review needs --approve or --reject" 2 $K review fraud-detector-1-4-0 --kind bias -m x --context alice -n ml
+# text that lands in an object must be UTF-8 (JSON holds nothing else): refused, not dropped
+check_rc "review with a comment that is not UTF-8" 2 $K review fraud-detector-1-4-0 --kind bias --approve -m $'ok\xff' --context alice -n ml
+grep -q -- "--message: not UTF-8 text" "$T/err" && ok "the refusal names the flag" || no "the refusal names the flag" "$(cat "$T/err")"
 check_rc "quarantine as alice" 0 $K quarantine fraud-detector-1-4-0 --reason "PSI 0.4 on income" --context alice -n ml
 check_rc "release as carol" 0 $K release md/fraud-detector -m "retrained, checked" --context carol -n ml
 eq "incident reviews" "$(kc get mrev -o jsonpath='{range .items[?(@.spec.kind=="incident")]}{.spec.verdict}/{.spec.reviewer}{"\n"}{end}' | sort | tr '\n' ' ')" "confirm/alice release/carol "

@@ -37,6 +37,19 @@ static void echo(const mg_http_request *req, mg_http_response *resp, void *arg) 
     mg_buf_append(&resp->body, req->body, req->body_len);
 }
 
+/* Appends past the response cap (RESPONSE_CAP) piece by piece, then a small piece that would fit
+ * on its own: the server must answer 500, never the pieces that fitted. */
+#define RESPONSE_CAP 8192
+static void too_big(const mg_http_request *req, mg_http_response *resp, void *arg) {
+    (void)req;
+    (void)arg;
+    char chunk[RESPONSE_CAP / 3];
+    memset(chunk, 'x', sizeof chunk);
+    for (int i = 0; i < 4; i++)
+        mg_buf_append(&resp->body, chunk, sizeof chunk);
+    mg_buf_append_str(&resp->body, "end");
+}
+
 typedef struct {
     long status;
     char *body;
@@ -67,7 +80,7 @@ static size_t on_header(char *p, size_t sz, size_t n, void *u) {
 /* Performs one request on h (reusing its connection when it can). */
 static CURLcode request(CURL *h, int port, const char *method, const char *path, const char *body, long blen,
                         struct curl_slist *hdrs, result *r) {
-    char url[256];
+    char url[4096];
     snprintf(url, sizeof url, "http://127.0.0.1:%d%s", port, path);
     memset(r, 0, sizeof *r);
     curl_easy_setopt(h, CURLOPT_URL, url);
@@ -97,6 +110,7 @@ static mg_http_server *start(mg_metrics *m, size_t cap) {
     mg_http_server_config cfg = {.listen = "127.0.0.1:0",
                                  .threads = 2,
                                  .max_body_bytes = cap,
+                                 .max_response_bytes = RESPONSE_CAP,
                                  .metrics = m,
                                  .metrics_namespace = "test"};
     mg_http_server *s = NULL;
@@ -105,6 +119,7 @@ static mg_http_server *start(mg_metrics *m, size_t cap) {
     assert_int_equal(mg_http_server_route(s, "GET", "/hello", hello, NULL), 0);
     assert_int_equal(mg_http_server_route(s, "POST", "/echo", echo, NULL), 0);
     assert_int_equal(mg_http_server_route(s, "POST", "/echo", echo, NULL), MG_EINVAL);
+    assert_int_equal(mg_http_server_route(s, "GET", "/too-big", too_big, NULL), 0);
     assert_int_equal(mg_http_server_start(s, &err), 0);
     assert_true(mg_http_server_port(s) > 0);
     assert_int_equal(mg_http_server_threads(s), 2);
@@ -191,6 +206,20 @@ static void test_routes_and_keepalive(void **state) {
     assert_non_null(strstr(r.body, "len=5\n12345"));
     free(r.body);
     curl_slist_free_all(exp);
+
+    /* A query longer than any one buffer of lws reaches the handler whole. */
+    char path[sizeof "/echo?q=" + 3000];
+    snprintf(path, sizeof path, "/echo?q=%03000d", 7);
+    assert_int_equal(request(h, port, "POST", path, "", 0, hdrs, &r), CURLE_OK);
+    assert_int_equal(r.status, 201);
+    assert_non_null(strstr(r.body, path + sizeof "/echo"));
+    free(r.body);
+
+    /* A handler that wrote past the response cap gets a 500, not the part that fitted. */
+    assert_int_equal(request(h, port, "GET", "/too-big", NULL, 0, NULL, &r), CURLE_OK);
+    assert_int_equal(r.status, 500);
+    assert_string_equal(r.body, "response too large\r\n");
+    free(r.body);
 
     /* Still serving. */
     assert_int_equal(request(h, port, "GET", "/hello", NULL, 0, NULL, &r), CURLE_OK);
