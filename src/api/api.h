@@ -40,6 +40,8 @@
 #define MG_LABEL_TRAININGRUN MG_API_GROUP "/trainingrun"
 #define MG_LABEL_RETRAINING_OF MG_API_GROUP "/retraining-of"
 #define MG_LABEL_DATASET MG_API_GROUP "/dataset"
+/* On the Lease of each operator replica when sharding (k8s/members): the group it belongs to. */
+#define MG_LABEL_MEMBER_OF MG_API_GROUP "/member-of"
 /* Kubernetes' recommended label; the operator's informers of its own objects filter on it. */
 #define MG_LABEL_MANAGED_BY "app.kubernetes.io/managed-by"
 

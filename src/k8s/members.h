@@ -37,9 +37,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "api/api.h"
 #include "k8s/client.h"
 
-#define MG_MEMBERS_LABEL "mlops.modelgov.io/member-of"
+/* On each member Lease: the group it is a member of. */
+#define MG_MEMBERS_LABEL MG_LABEL_MEMBER_OF
 
 typedef struct mg_members mg_members;
 
