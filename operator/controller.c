@@ -619,8 +619,6 @@ void mg_operator_shard_changed(mg_operator *op) {
     mg_monitor_rescan(op->monitor);
 }
 
-unsigned long mg_operator_writes(mg_operator *op) { return atomic_load(&op->writes); }
-
 void mg_operator_refresh_metrics(mg_operator *op) {
     if (!op->m_reconciles) return;
     for (int q = 0; q < Q_COUNT; q++)

@@ -34,8 +34,6 @@ typedef struct mg_operator_config {
     long scrape_timeout_ms;            /* per pod scrape / Prometheus query; 0: the monitor's default */
 } mg_operator_config;
 
-/* API writes so far (create/update/patch/events); tests and benchmarks read it. */
-unsigned long mg_operator_writes(mg_operator *op);
 /* Sets the gauges that are derived from the caches (models by phase, quarantined models, queue
  * depths, watch restarts); the /metrics handler calls it before rendering. */
 void mg_operator_refresh_metrics(mg_operator *op);

@@ -145,10 +145,6 @@ int mg_webhook_caches_start(mg_webhook_caches *c, mg_error *err) {
 
 bool mg_webhook_caches_synced(mg_webhook_caches *c) { return mg_informers_synced(c->inf, C_COUNT); }
 
-bool mg_webhook_caches_wait_synced(mg_webhook_caches *c, long timeout_ms) {
-    return mg_informers_wait_synced(c->inf, C_COUNT, timeout_ms);
-}
-
 mg_policy_stores *mg_webhook_caches_stores(mg_webhook_caches *c) { return &c->stores; }
 
 void mg_webhook_caches_free(mg_webhook_caches *c) {

@@ -31,8 +31,6 @@ int mg_webhook_caches_new(mg_client *client,
 int mg_webhook_caches_start(mg_webhook_caches *c, mg_error *err);
 /* True once every informer has delivered its first LIST. */
 bool mg_webhook_caches_synced(mg_webhook_caches *c);
-/* Waits up to timeout_ms (< 0: forever) for all to sync; true when they did. */
-bool mg_webhook_caches_wait_synced(mg_webhook_caches *c, long timeout_ms);
 /* The stores (borrowed, valid until mg_webhook_caches_free). */
 mg_policy_stores *mg_webhook_caches_stores(mg_webhook_caches *c);
 /* Stops the informers and frees everything. NULL is fine. */

@@ -273,8 +273,6 @@ void mg_webhook_set_ready(mg_webhook *wh, bool ready) {
     mg_metric_set(wh->m_ready, ready ? 1 : 0);
 }
 
-bool mg_webhook_ready(const mg_webhook *wh) { return atomic_load(&wh->ready); }
-
 void mg_webhook_count_registry_lookup(mg_webhook *wh, const char *result) {
     mg_metric_inc(mg_metric_with(wh->m_lookups, result, NULL));
 }

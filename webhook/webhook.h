@@ -70,7 +70,6 @@ int mg_webhook_start(mg_webhook *wh, mg_error *err);
 int mg_webhook_port(const mg_webhook *wh);
 /* /readyz answers 200 only after this was set true (caches synced). Thread-safe. */
 void mg_webhook_set_ready(mg_webhook *wh, bool ready);
-bool mg_webhook_ready(const mg_webhook *wh);
 /* Counting hooks for the registry client and its tag cache. Thread-safe. result: "found",
  * "not_found" or "error". */
 void mg_webhook_count_registry_lookup(mg_webhook *wh, const char *result);

@@ -527,16 +527,6 @@ int mg_yaml_load_file(const char *path, json_t **out, mg_error *err) {
     return rc;
 }
 
-int mg_yaml_load_all_file(const char *path, json_t **out, mg_error *err) {
-    mg_buf b;
-    *out = NULL;
-    int rc = read_file(path, &b, err);
-    if (rc) return rc;
-    rc = mg_yaml_load_all(b.data ? b.data : "", b.len, path, out, err);
-    mg_buf_free(&b);
-    return rc;
-}
-
 /* ---- dumper ---- */
 
 /* 0 tells libyaml the write failed: the emit fails and mg_yaml_dump returns NULL. */

@@ -23,7 +23,6 @@ int mg_yaml_load(const char *text, size_t len, const char *name, json_t **out, m
 int mg_yaml_load_file(const char *path, json_t **out, mg_error *err);
 /* Loads every document into a JSON array (empty documents skipped). */
 int mg_yaml_load_all(const char *text, size_t len, const char *name, json_t **out, mg_error *err);
-int mg_yaml_load_all_file(const char *path, json_t **out, mg_error *err);
 /* Serialises a JSON tree as block YAML into a new heap string (caller frees). Strings that
  * would read back as another type ("true", "1", "", "yes") are double-quoted, so
  * mg_yaml_load(mg_yaml_dump(v)) equals v. NULL only if nesting exceeds 512. */

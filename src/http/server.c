@@ -1199,9 +1199,6 @@ int mg_http_server_start(mg_http_server *s, mg_error *err) {
 }
 
 int mg_http_server_port(const mg_http_server *s) { return s ? s->port : 0; }
-int mg_http_server_threads(const mg_http_server *s) { return s ? s->nthreads : 0; }
-int64_t mg_http_server_cert_not_after(mg_http_server *s) { return s ? atomic_load(&s->not_after) : 0; }
-uint64_t mg_http_server_cert_reloads(mg_http_server *s) { return s ? atomic_load(&s->reloads) : 0; }
 
 void mg_http_server_stop(mg_http_server *s, int grace_ms) {
     if (!s || s->stopped) return;

@@ -115,17 +115,12 @@ int mg_http_server_route_blocking(mg_http_server *s, const char *method, const c
 int mg_http_server_start(mg_http_server *s, mg_error *err);
 /* The port listened on (the one picked when the config said 0); 0 before start. */
 int mg_http_server_port(const mg_http_server *s);
-int mg_http_server_threads(const mg_http_server *s);
 /* Stops accepting work, lets in-flight requests finish for up to grace_ms, closes everything and
  * joins the threads. Safe to call twice. */
 void mg_http_server_stop(mg_http_server *s, int grace_ms);
 /* Stops if needed, then frees (NULL is fine). */
 void mg_http_server_free(mg_http_server *s);
 
-/* The served certificate's notAfter as Unix seconds (0 without TLS). Thread-safe. */
-int64_t mg_http_server_cert_not_after(mg_http_server *s);
-/* Number of certificate changes installed since start. Thread-safe. */
-uint64_t mg_http_server_cert_reloads(mg_http_server *s);
 /* Checks the certificate files now instead of waiting for the next poll; installs a changed
  * pair. Returns 0 (unchanged or installed) or the load error. Thread-safe. */
 int mg_http_server_check_certs(mg_http_server *s, mg_error *err);

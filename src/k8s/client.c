@@ -161,7 +161,6 @@ void mg_client_free(mg_client *c) {
 
 void mg_client_set_max_response(mg_client *c, size_t max_bytes) { c->max_response = max_bytes; }
 void mg_client_set_timeout(mg_client *c, long timeout_ms) { c->timeout_ms = timeout_ms; }
-const char *mg_client_server(const mg_client *c) { return c->server; }
 
 /* ---- bearer token (re-read on rotation) ---- */
 
@@ -662,12 +661,6 @@ int mg_k8s_merge_patch(mg_client *c, const mg_gvr *gvr, const char *ns, const ch
                        const char *subresource, const json_t *p, json_t **out, mg_error *err) {
     if (!json_is_object(p)) return mg_error_set(err, MG_EINVAL, "merge patch: not a JSON object");
     return patch(c, gvr, ns, name, subresource, "application/merge-patch+json", p, out, err);
-}
-
-int mg_k8s_json_patch(mg_client *c, const mg_gvr *gvr, const char *ns, const char *name,
-                      const char *subresource, const json_t *p, json_t **out, mg_error *err) {
-    if (!json_is_array(p)) return mg_error_set(err, MG_EINVAL, "json patch: not a JSON array");
-    return patch(c, gvr, ns, name, subresource, "application/json-patch+json", p, out, err);
 }
 
 int mg_k8s_delete(mg_client *c, const mg_gvr *gvr, const char *ns, const char *name, const char *propagation,

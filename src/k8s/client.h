@@ -54,7 +54,6 @@ void mg_client_free(mg_client *c);
 void mg_client_set_max_response(mg_client *c, size_t max_bytes);
 /* Per-request timeout in ms for non-watch calls (default 30 s). */
 void mg_client_set_timeout(mg_client *c, long timeout_ms);
-const char *mg_client_server(const mg_client *c);
 
 /* Builds "/apis/G/V/namespaces/NS/RES/NAME/SUB" (or /api/v1/... for the core group), every
  * segment percent-encoded. ns/name/subresource may be NULL. Returns a new heap string. */
@@ -74,9 +73,6 @@ int mg_k8s_update(mg_client *c, const mg_gvr *gvr, const char *ns, const char *n
 /* PATCH with application/merge-patch+json (RFC 7386). */
 int mg_k8s_merge_patch(mg_client *c, const mg_gvr *gvr, const char *ns, const char *name,
                        const char *subresource, const json_t *patch, json_t **out, mg_error *err);
-/* PATCH with application/json-patch+json (RFC 6902); patch is a JSON array. */
-int mg_k8s_json_patch(mg_client *c, const mg_gvr *gvr, const char *ns, const char *name,
-                      const char *subresource, const json_t *patch, json_t **out, mg_error *err);
 /* DELETE; propagation is NULL (server default), "Background", "Foreground" or "Orphan". */
 int mg_k8s_delete(mg_client *c, const mg_gvr *gvr, const char *ns, const char *name, const char *propagation,
                   mg_error *err);

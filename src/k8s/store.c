@@ -62,8 +62,6 @@ mg_store *mg_store_new_compact(void) {
     return s;
 }
 
-bool mg_store_is_compact(const mg_store *s) { return s->compact; }
-
 /* A new reference to the entry's object: shared in tree mode, a fresh parse in compact mode. */
 static json_t *materialize(const entry *e) {
     if (e->obj) return json_incref(e->obj);

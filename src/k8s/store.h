@@ -30,7 +30,6 @@ mg_store *mg_store_new(void);
  * parses (~3 µs per KB) and returns a fresh tree that is not shared with other readers (still
  * treat it as read-only). Same interface otherwise. */
 mg_store *mg_store_new_compact(void);
-bool mg_store_is_compact(const mg_store *s);
 void mg_store_free(mg_store *s);
 /* Registers an index before the first put. name is copied. Returns 0 or MG_EINVAL. */
 int mg_store_add_index(mg_store *s, const char *name, mg_index_fn fn);

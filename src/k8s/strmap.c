@@ -62,11 +62,6 @@ void *mg_strmap_get(const mg_strmap *m, const char *key) {
     return n ? n->val : NULL;
 }
 
-const char *mg_strmap_key(const mg_strmap *m, const char *key) {
-    node *n = find(m, key, fnv1a(key));
-    return n ? n->key : NULL;
-}
-
 static void grow(mg_strmap *m) {
     size_t nb = m->nbuckets * 2;
     node **b = mg_xcalloc(nb, sizeof(node *));

@@ -23,8 +23,6 @@ void mg_strmap_free(mg_strmap *m, void (*free_val)(void *));
 bool mg_strmap_has(const mg_strmap *m, const char *key);
 /* The value under key, or NULL when absent (or stored as NULL). */
 void *mg_strmap_get(const mg_strmap *m, const char *key);
-/* The map's own copy of key (valid while the key stays in the map), or NULL when absent. */
-const char *mg_strmap_key(const mg_strmap *m, const char *key);
 /* Inserts or replaces; returns the previous value (NULL when the key was new). */
 void *mg_strmap_put(mg_strmap *m, const char *key, void *val);
 /* Removes key; returns its value (NULL when absent). */

@@ -18,10 +18,6 @@ mg_review_kind mg_review_kind_parse(const char *s) {
     return MG_REVIEW_KIND_INVALID;
 }
 
-const char *mg_review_kind_name(mg_review_kind k) {
-    return (k >= 0 && k < MG_REVIEW_KIND_COUNT) ? kind_names[k] : "invalid";
-}
-
 mg_review_verdict mg_review_verdict_parse(const char *s) {
     if (!s) return MG_VERDICT_INVALID;
     for (int i = 0; i < MG_VERDICT_COUNT; i++)
@@ -154,22 +150,6 @@ int mg_review_from_json(const json_t *mrev, mg_review *out, mg_error *err) {
         return mg_error_set(err, MG_EINVAL, "ModelReview %s: spec.verdict '%s' does not fit kind %s",
                             out->name ? out->name : "?", verdict ? verdict : "", kind);
     return 0;
-}
-
-void mg_approval_compute_json(const json_t *reviews, mg_approval *out, mg_review **reviews_out) {
-    size_t n = json_is_array(reviews) ? json_array_size(reviews) : 0;
-    mg_review *arr = mg_xcalloc(n ? n : 1, sizeof(*arr));
-    for (size_t i = 0; i < n; i++)
-        mg_review_from_json(json_array_get(reviews, i), &arr[i], NULL);
-    mg_approval_compute(arr, n, out);
-    if (reviews_out) {
-        *reviews_out = arr;
-    } else {
-        memset(out->latest, 0, sizeof(out->latest));
-        for (int k = 0; k < MG_REVIEW_MANDATORY_COUNT; k++)
-            out->kinds[k].decisive = NULL;
-        free(arr);
-    }
 }
 
 static void verdict_phrase(mg_buf *b, const mg_review *r, size_t others) {

@@ -89,7 +89,6 @@ typedef struct mg_approval {
 
 /* "security" → MG_REVIEW_SECURITY ...; MG_REVIEW_KIND_INVALID when unknown (NULL too). */
 mg_review_kind mg_review_kind_parse(const char *s);
-const char *mg_review_kind_name(mg_review_kind k); /* "security"...; "invalid" */
 mg_review_verdict mg_review_verdict_parse(const char *s);
 const char *mg_review_verdict_name(mg_review_verdict v);
 /* True when the verdict is one the kind accepts. */
@@ -103,12 +102,6 @@ void mg_approval_compute(const mg_review *reviews, size_t n, mg_approval *out);
 /* Fills *out from a ModelReview object (borrowing its strings). Returns 0, or MG_EINVAL when
  * kind/verdict are missing or unknown (err says which). */
 int mg_review_from_json(const json_t *mrev, mg_review *out, mg_error *err);
-
-/* Computes the approval of a JSON array of ModelReview objects. *reviews_out receives a new
- * mg_review array (the caller frees it with free(); it borrows from the json, and out->latest points
- * into it); it may be NULL when reviews_out is NULL, in which case out->latest and the decisive
- * pointers are cleared before returning. Invalid reviews are counted in out->ignored. */
-void mg_approval_compute_json(const json_t *reviews, mg_approval *out, mg_review **reviews_out);
 
 /* The human summary, a new heap string. model/version are spec.model/spec.version, e.g.
  *   "model fraud-detector:1.4.0 is not approved: bias review missing (security approved by alice,

@@ -395,8 +395,6 @@ int mg_prom_parser_finish(mg_prom_parser *p, mg_error *err) {
     return 0;
 }
 
-size_t mg_prom_parser_samples(const mg_prom_parser *p) { return p->samples; }
-
 void mg_prom_parser_free(mg_prom_parser *p) {
     if (!p) return;
     free(p->line);

@@ -89,7 +89,6 @@ mg_prom_parser *mg_prom_parser_new(const mg_prom_limits *limits, mg_prom_sample_
 int mg_prom_parser_feed(mg_prom_parser *p, const char *data, size_t len, mg_error *err);
 /* Parses a last line that has no line end. Call once after the last feed. */
 int mg_prom_parser_finish(mg_prom_parser *p, mg_error *err);
-size_t mg_prom_parser_samples(const mg_prom_parser *p); /* samples delivered so far */
 void mg_prom_parser_free(mg_prom_parser *p);
 
 /* One-shot: new + feed + finish + free. */

@@ -223,15 +223,6 @@ int main(int argc, char **argv) {
           "merge patch", "rc %d %s", rc, e.message);
     json_decref(out);
     json_decref(mp);
-    json_t *jp = json_pack("[{s:s,s:s,s:s},{s:s,s:s,s:s}]", "op", "test", "path", "/data/k2", "value", "x",
-                           "op", "replace", "path", "/data/k2", "value", "y");
-    rc = mg_k8s_json_patch(c, &CM, ns, "cfg-1", NULL, jp, &out, &e);
-    check(rc == 0 && !strcmp(str_at(out, "data", "k2"), "y"), "json patch", "rc %d %s", rc, e.message);
-    json_decref(out);
-    rc = mg_k8s_json_patch(c, &CM, ns, "cfg-1", NULL, jp, &out, &e); /* the test op now fails */
-    check(rc == MG_EHTTP && e.http_status == 422 && !e.retryable, "failed json-patch test is 422",
-          "rc %d status %d %s", rc, e.http_status, e.message);
-    json_decref(jp);
 
     obj = configmap("Bad_Name", NULL, NULL, "v");
     rc = mg_k8s_create(c, &CM, ns, obj, &out, &e);

@@ -270,14 +270,24 @@ static json_t *review(const char *name, const char *ts, const char *kind, const 
                      kind, "verdict", verdict, "reviewer", reviewer);
 }
 
+/* The approval of a JSON array of ModelReview objects, as policy/mvstate computes it from records;
+ * returns the parsed reviews (a.latest points into them; free() them after). */
+static mg_review *compute_json(const json_t *reviews, mg_approval *a) {
+    size_t n = json_array_size(reviews);
+    mg_review *arr = calloc(n ? n : 1, sizeof(*arr));
+    for (size_t i = 0; i < n; i++)
+        mg_review_from_json(json_array_get(reviews, i), &arr[i], NULL);
+    mg_approval_compute(arr, n, a);
+    return arr;
+}
+
 static void test_json(void **state) {
     (void)state;
     json_t *arr = json_array();
     json_array_append_new(arr, review("sec", "2026-11-26T10:00:00Z", "security", "approve", "alice"));
     json_array_append_new(arr, review("perf", "2026-11-26T10:05:00Z", "performance", "approve", "carol"));
     mg_approval a;
-    mg_review *rs = NULL;
-    mg_approval_compute_json(arr, &a, &rs);
+    mg_review *rs = compute_json(arr, &a);
     assert_false(a.approved);
     char *msg = mg_approval_message(&a, "fraud-detector", "1.4.0");
     assert_string_equal(
@@ -288,7 +298,7 @@ static void test_json(void **state) {
     json_array_append_new(arr, review("bias", "2026-11-26T10:07:30Z", "bias", "approve", "erin"));
     json_array_append_new(arr, review("junk", "2026-11-26T10:08:00Z", "bias", "confirm", "erin"));
     json_array_append_new(arr, json_string("not an object"));
-    mg_approval_compute_json(arr, &a, &rs);
+    rs = compute_json(arr, &a);
     assert_true(a.approved);
     assert_int_equal(a.ignored, 2);
     json_t *sum = mg_approval_summary_json(&a);
@@ -301,10 +311,6 @@ static void test_json(void **state) {
     char ts[40];
     mg_clock_rfc3339(a.approved_at_ms, ts, sizeof(ts));
     free(rs);
-    /* without reviews_out, latest is cleared */
-    mg_approval_compute_json(arr, &a, NULL);
-    assert_true(a.approved);
-    assert_null(a.latest[SEC]);
     json_decref(arr);
 
     mg_review r;
@@ -355,8 +361,6 @@ static void test_names(void **state) {
     assert_int_equal(mg_review_kind_parse("bias"), MG_REVIEW_BIAS);
     assert_int_equal(mg_review_kind_parse("Bias"), MG_REVIEW_KIND_INVALID);
     assert_int_equal(mg_review_kind_parse(NULL), MG_REVIEW_KIND_INVALID);
-    assert_string_equal(mg_review_kind_name(MG_REVIEW_INCIDENT), "incident");
-    assert_string_equal(mg_review_kind_name(MG_REVIEW_KIND_INVALID), "invalid");
     assert_int_equal(mg_review_verdict_parse("confirm"), MG_VERDICT_CONFIRM);
     assert_string_equal(mg_review_verdict_name(MG_VERDICT_REJECT), "reject");
     assert_true(mg_review_verdict_fits(MG_REVIEW_INCIDENT, MG_VERDICT_RELEASE));

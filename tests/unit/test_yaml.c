@@ -195,9 +195,6 @@ static void test_files(void **state) {
     assert_int_equal(mg_yaml_load_file(path, &v, &e), 0);
     assert_string_equal(json_string_value(json_object_get(v, "kind")), "A");
     json_decref(v);
-    assert_int_equal(mg_yaml_load_all_file(path, &v, &e), 0);
-    assert_int_equal(json_array_size(v), 2);
-    json_decref(v);
     FILE *f = fopen(path, "w");
     fputs("a: 1\n  b: 2\n", f);
     fclose(f);
