@@ -34,6 +34,16 @@
 
 #define DEFAULT_MAX_BODY (1u << 20)
 #define DEFAULT_MAX_RESPONSE (16u << 20)
+#define DEFAULT_HEADER_TIMEOUT_S 10
+#define DEFAULT_BODY_TIMEOUT_S 10
+#define DEFAULT_IDLE_TIMEOUT_S 90 /* Go's HTTP client keeps idle connections 90 s */
+#define DEFAULT_CERT_POLL_MS 2000
+/* The kernel's queue of connections not yet accepted (the kernel caps it at somaxconn). */
+#define LISTEN_BACKLOG 1024
+/* lws's per-thread buffer for reads and writes of one service pass. */
+#define SERVICE_BUFFER_BYTES 32768
+/* Room for the status line and the fixed headers of an answer. */
+#define FIXED_HEADERS_BYTES 512
 #define MAX_HEADER_BLOCK (16u << 10)
 /* What lws keeps of a request's headers, the URI with its query among them. */
 #define MAX_HTTP_HEADER_DATA 8192
@@ -538,7 +548,7 @@ static void queue_response(struct lws *wsi, svc_thread *t, conn *c, mg_http_resp
     mg_http_server *s = t->srv;
     if (atomic_load(&s->stopping)) c->close_after = true;
     mg_buf_init(&c->out, LWS_PRE + MAX_HEADER_BLOCK + s->max_response);
-    c->out.cap = LWS_PRE + 512 + resp->headers.len + resp->body.len;
+    c->out.cap = LWS_PRE + FIXED_HEADERS_BYTES + resp->headers.len + resp->body.len;
     c->out.data = mg_xmalloc(c->out.cap);
     if (put_response(&c->out, c, resp)) {
         mg_log(MG_LOG_ERROR, "http: response too large", "path", c->path ? c->path : "", NULL);
@@ -975,10 +985,10 @@ int mg_http_server_new(const mg_http_server_config *cfg, mg_http_server **out, m
     if (s->nthreads > 64) s->nthreads = 64;
     s->max_body = cfg->max_body_bytes ? cfg->max_body_bytes : DEFAULT_MAX_BODY;
     s->max_response = cfg->max_response_bytes ? cfg->max_response_bytes : DEFAULT_MAX_RESPONSE;
-    s->header_timeout_s = cfg->header_timeout_s > 0 ? cfg->header_timeout_s : 10;
-    s->body_timeout_s = cfg->body_timeout_s > 0 ? cfg->body_timeout_s : 10;
-    s->idle_timeout_s = cfg->idle_timeout_s > 0 ? cfg->idle_timeout_s : 90;
-    s->cert_poll_ms = cfg->cert_poll_ms > 0 ? cfg->cert_poll_ms : 2000;
+    s->header_timeout_s = cfg->header_timeout_s > 0 ? cfg->header_timeout_s : DEFAULT_HEADER_TIMEOUT_S;
+    s->body_timeout_s = cfg->body_timeout_s > 0 ? cfg->body_timeout_s : DEFAULT_BODY_TIMEOUT_S;
+    s->idle_timeout_s = cfg->idle_timeout_s > 0 ? cfg->idle_timeout_s : DEFAULT_IDLE_TIMEOUT_S;
+    s->cert_poll_ms = cfg->cert_poll_ms > 0 ? cfg->cert_poll_ms : DEFAULT_CERT_POLL_MS;
     s->metrics = cfg->metrics;
     snprintf(s->ns, sizeof s->ns, "%s", cfg->metrics_namespace ? cfg->metrics_namespace : "modelgov");
     s->nworkers = cfg->workers > 0 ? cfg->workers : WORKERS_PER_THREAD * s->nthreads;
@@ -1102,7 +1112,7 @@ static int open_listener(const struct sockaddr_storage *ss, socklen_t sl) {
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0 ||
         (ss->ss_family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero) != 0) ||
-        bind(fd, (const struct sockaddr *)ss, sl) != 0 || listen(fd, 1024) != 0) {
+        bind(fd, (const struct sockaddr *)ss, sl) != 0 || listen(fd, LISTEN_BACKLOG) != 0) {
         int e = errno;
         close(fd);
         errno = e;
@@ -1167,7 +1177,7 @@ int mg_http_server_start(mg_http_server *s, mg_error *err) {
             info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT | LWS_SERVER_OPTION_CREATE_VHOST_SSL_CTX;
         info.alpn = "http/1.1";
         info.max_http_header_data = MAX_HTTP_HEADER_DATA;
-        info.pt_serv_buf_size = 32768;
+        info.pt_serv_buf_size = SERVICE_BUFFER_BYTES;
         info.timeout_secs = (unsigned)s->header_timeout_s;
         info.timeout_secs_ah_idle = (unsigned)s->header_timeout_s;
         info.keepalive_timeout = s->idle_timeout_s;

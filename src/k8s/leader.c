@@ -20,6 +20,11 @@
 #include "core/log.h"
 #include "core/mem.h"
 
+/* client-go's leaderelection defaults (LeaseDuration, RenewDeadline, RetryPeriod). */
+#define DEFAULT_LEASE_MS 15000
+#define DEFAULT_RENEW_DEADLINE_MS 10000
+#define DEFAULT_RETRY_MS 2000
+
 static const mg_gvr lease_gvr = {"coordination.k8s.io", "v1", "leases", true};
 
 struct mg_leader {
@@ -226,9 +231,9 @@ int mg_leader_start(mg_client *c, const mg_leader_opts *opts, mg_leader **out, m
     l->ns = mg_xstrdup(opts->namespace);
     l->name = mg_xstrdup(opts->name);
     l->id = mg_xstrdup(opts->identity);
-    l->lease_ms = opts->lease_duration_ms > 0 ? opts->lease_duration_ms : 15000;
-    l->renew_deadline_ms = opts->renew_deadline_ms > 0 ? opts->renew_deadline_ms : 10000;
-    l->retry_ms = opts->retry_period_ms > 0 ? opts->retry_period_ms : 2000;
+    l->lease_ms = opts->lease_duration_ms > 0 ? opts->lease_duration_ms : DEFAULT_LEASE_MS;
+    l->renew_deadline_ms = opts->renew_deadline_ms > 0 ? opts->renew_deadline_ms : DEFAULT_RENEW_DEADLINE_MS;
+    l->retry_ms = opts->retry_period_ms > 0 ? opts->retry_period_ms : DEFAULT_RETRY_MS;
     if (l->lease_ms <= l->renew_deadline_ms || l->renew_deadline_ms <= l->retry_ms * 12 / 10) {
         free(l->ns);
         free(l->name);

@@ -23,6 +23,12 @@
 #define MAX_BODY (4u << 20) /* manifests are small; a registry sending more is misbehaving */
 #define MAX_TOKEN_BODY (1u << 20)
 #define POOL_MAX 8
+/* Defaults of mg_oci_options (registry.h): admission must never wait long on a registry, and a
+ * tag's digest rarely moves within minutes; "not found" is kept briefly so a push is seen soon. */
+#define DEFAULT_TIMEOUT_MS 2000
+#define DEFAULT_CACHE_TTL_S 300
+#define DEFAULT_NEGATIVE_TTL_S 10
+#define DEFAULT_MAX_ENTRIES 10000
 
 typedef struct reg {
     char *host;
@@ -695,11 +701,13 @@ int mg_oci_client_new(const mg_oci_options *opt, mg_oci_client **out, mg_error *
     *out = NULL;
     mg_curl_global_init();
     mg_oci_client *c = mg_xcalloc(1, sizeof *c);
-    c->timeout_ms = opt->timeout_ms > 0 ? opt->timeout_ms : 2000;
-    c->ttl_s = opt->cache_ttl_s < 0 ? 300 : opt->cache_ttl_s;
-    c->neg_ttl_s = opt->negative_ttl_s >= 0 ? opt->negative_ttl_s : (c->ttl_s < 10 ? c->ttl_s : 10);
+    c->timeout_ms = opt->timeout_ms > 0 ? opt->timeout_ms : DEFAULT_TIMEOUT_MS;
+    c->ttl_s = opt->cache_ttl_s < 0 ? DEFAULT_CACHE_TTL_S : opt->cache_ttl_s;
+    c->neg_ttl_s = opt->negative_ttl_s >= 0            ? opt->negative_ttl_s
+                   : c->ttl_s < DEFAULT_NEGATIVE_TTL_S ? c->ttl_s
+                                                       : DEFAULT_NEGATIVE_TTL_S;
     c->err_ttl_s = opt->error_ttl_s >= 0 ? opt->error_ttl_s : (c->ttl_s > 0 ? 1 : 0);
-    c->max_entries = opt->max_entries ? opt->max_entries : 10000;
+    c->max_entries = opt->max_entries ? opt->max_entries : DEFAULT_MAX_ENTRIES;
     c->observer = opt->observer;
     c->observer_ud = opt->observer_ud;
     pthread_mutex_init(&c->mu, NULL);

@@ -306,12 +306,20 @@ int mg_cli_split_columns(const char *cmd, const mg_strvec *raw, mg_strvec *out, 
     return 0;
 }
 
+/* --bins and --max-values (cli.h): a histogram needs two bins to say anything, and more than a
+ * thousand say nothing more about drift; 50 million values per column fit in memory. */
+#define BINS_DEFAULT 10
+#define BINS_MIN 2
+#define BINS_MAX 1000
+#define MAX_VALUES_DEFAULT 50000000
+
 int mg_cli_bins_max_values(const char *cmd, const char *bins_s, const char *maxv_s, long *bins, long *maxv) {
-    *bins = 10;
-    *maxv = 50000000;
+    *bins = BINS_DEFAULT;
+    *maxv = MAX_VALUES_DEFAULT;
     char *end;
-    if (bins_s && ((*bins = strtol(bins_s, &end, 10)) < 2 || *end || *bins > 1000))
-        return mg_cli_usage_error(cmd, "--bins must be an integer in [2, 1000], not \"%s\"", bins_s);
+    if (bins_s && ((*bins = strtol(bins_s, &end, 10)) < BINS_MIN || *end || *bins > BINS_MAX))
+        return mg_cli_usage_error(cmd, "--bins must be an integer in [%d, %d], not \"%s\"", BINS_MIN,
+                                  BINS_MAX, bins_s);
     if (maxv_s && ((*maxv = strtol(maxv_s, &end, 10)) < 1 || *end))
         return mg_cli_usage_error(cmd, "--max-values must be a positive integer, not \"%s\"", maxv_s);
     return 0;
