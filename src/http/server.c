@@ -44,6 +44,8 @@
 #define SERVICE_BUFFER_BYTES 32768
 /* Room for the status line and the fixed headers of an answer. */
 #define FIXED_HEADERS_BYTES 512
+/* Service threads at the most, whatever the CPU count: each holds an lws context. */
+#define MAX_THREADS 64
 #define MAX_HEADER_BLOCK (16u << 10)
 /* What lws keeps of a request's headers, the URI with its query among them. */
 #define MAX_HTTP_HEADER_DATA 8192
@@ -129,7 +131,6 @@ struct mg_http_server {
     file_sig applied_sig, failed_sig;
     bool ctx_alive;
     _Atomic int64_t not_after;
-    _Atomic uint64_t reloads;
 
     /* watcher thread */
     pthread_t watcher;
@@ -324,7 +325,6 @@ int mg_http_server_check_certs(mg_http_server *s, mg_error *err) {
     s->applied_sig = sig;
     atomic_store(&s->not_after, nb.not_after);
     if (s->ctx_alive) {
-        atomic_fetch_add(&s->reloads, 1);
         mg_metric_inc(s->m_reload_ok);
         char na[40];
         mg_clock_rfc3339(nb.not_after * 1000, na, sizeof na);
@@ -726,13 +726,17 @@ static bool contains_token(const char *list, const char *token) {
     return false;
 }
 
-static int on_http(struct lws *wsi, svc_thread *t, conn *c, const char *in, size_t len) {
-    mg_http_server *s = t->srv;
-    conn_release(t, c);
-    c->active = true;
-    t->inflight++;
-    c->start_ms = mg_clock_mono_ms();
-    c->content_length = -1;
+/* Rejects with the reason already noted and answers at once: the body (or what is left of it)
+ * is never read, and the connection closes after the answer. */
+static void answer_now(struct lws *wsi, svc_thread *t, conn *c) {
+    c->close_after = true;
+    c->discard_body = true;
+    dispatch(wsi, t, c);
+}
+
+/* Method, path, query and the headers the server reads, into c; what is wrong with them is noted
+ * as c's rejection (the first one wins), a framing problem also closes the connection. */
+static void read_head(struct lws *wsi, conn *c, const char *in, size_t len) {
     char *uri = NULL;
     int ulen = 0;
     int m = lws_http_get_uri_and_method(wsi, &uri, &ulen);
@@ -765,6 +769,10 @@ static int on_http(struct lws *wsi, svc_thread *t, conn *c, const char *in, size
         reject(c, 411, "a request body needs a Content-Length (chunked transfer encoding is not accepted)");
         c->close_after = true;
     }
+}
+
+/* The route for c's method and path (HEAD takes a GET route), or a 405 or 404 rejection. */
+static void find_route(const mg_http_server *s, conn *c) {
     bool path_known = false;
     for (size_t i = 0; i < s->nroutes && !c->rt; i++) {
         if (strcmp(s->routes[i].path, c->path)) continue;
@@ -778,52 +786,62 @@ static int on_http(struct lws *wsi, svc_thread *t, conn *c, const char *in, size
         else
             reject(c, 404, "no handler for %s", c->path);
     }
+}
+
+/* Readies c for a body of Content-Length bytes (within the cap): the buffer sized once, a
+ * 100 Continue when asked for, and the body's deadline. 0, or -1 when the connection failed. */
+static int expect_body(struct lws *wsi, const mg_http_server *s, conn *c) {
+    if (c->reject_status) c->discard_body = true;
+    mg_buf_init(&c->body, s->max_body);
+    c->body.data = mg_xmalloc((size_t)c->content_length + 1);
+    c->body.cap = (size_t)c->content_length + 1;
+    c->body.data[0] = '\0';
+    char expect[256];
+    copy_header(wsi, WSI_TOKEN_HTTP_EXPECT, expect, sizeof expect);
+    if (!strcasecmp(expect, "100-continue") && !c->reject_status) {
+        static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+        unsigned char buf[LWS_PRE + sizeof cont];
+        memcpy(buf + LWS_PRE, cont, sizeof cont - 1);
+        if (lws_write(wsi, buf + LWS_PRE, sizeof cont - 1, LWS_WRITE_HTTP) < 0) return -1;
+    }
+    /* lws re-arms its content timeout on every chunk, so a client trickling bytes would
+     * never time out: a one-shot timer bounds the whole body instead. */
+    lws_set_timeout(wsi, PENDING_TIMEOUT_HTTP_CONTENT, s->body_timeout_s);
+    lws_set_timer_usecs(wsi, (lws_usec_t)s->body_timeout_s * LWS_US_PER_SEC);
+    return 0; /* the body arrives in LWS_CALLBACK_HTTP_BODY */
+}
+
+static int on_http(struct lws *wsi, svc_thread *t, conn *c, const char *in, size_t len) {
+    mg_http_server *s = t->srv;
+    conn_release(t, c);
+    c->active = true;
+    t->inflight++;
+    c->start_ms = mg_clock_mono_ms();
+    c->content_length = -1;
+    read_head(wsi, c, in, len);
+    find_route(s, c);
     if (c->content_length > (long long)s->max_body) {
         /* Answer now; never read a body above the cap. */
         c->reject_status = 0;
         reject(c, 413, "request body of %lld bytes exceeds the limit of %zu bytes", c->content_length,
                s->max_body);
-        c->close_after = true;
-        c->discard_body = true;
-        dispatch(wsi, t, c);
+        answer_now(wsi, t, c);
         return 0;
     }
     if (c->close_after && c->reject_status) {
-        c->discard_body = true;
-        dispatch(wsi, t, c);
+        answer_now(wsi, t, c);
         return 0;
     }
     if (c->content_length > 0 && !c->reject_status) {
         if (!budget_take(s, (size_t)c->content_length)) {
             reject(c, 429, "too many request bodies in flight (at most %zu bytes together): retry later",
                    s->max_inflight_body);
-            c->close_after = true;
-            c->discard_body = true;
-            dispatch(wsi, t, c);
+            answer_now(wsi, t, c);
             return 0;
         }
         c->reserved = (size_t)c->content_length;
     }
-    if (c->content_length > 0) {
-        if (c->reject_status) c->discard_body = true;
-        mg_buf_init(&c->body, s->max_body);
-        /* Size the buffer once: Content-Length is known and within the cap. */
-        c->body.data = mg_xmalloc((size_t)c->content_length + 1);
-        c->body.cap = (size_t)c->content_length + 1;
-        c->body.data[0] = '\0';
-        copy_header(wsi, WSI_TOKEN_HTTP_EXPECT, tmp, sizeof tmp);
-        if (!strcasecmp(tmp, "100-continue") && !c->reject_status) {
-            static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
-            unsigned char buf[LWS_PRE + sizeof cont];
-            memcpy(buf + LWS_PRE, cont, sizeof cont - 1);
-            if (lws_write(wsi, buf + LWS_PRE, sizeof cont - 1, LWS_WRITE_HTTP) < 0) return -1;
-        }
-        /* lws re-arms its content timeout on every chunk, so a client trickling bytes would
-         * never time out: a one-shot timer bounds the whole body instead. */
-        lws_set_timeout(wsi, PENDING_TIMEOUT_HTTP_CONTENT, s->body_timeout_s);
-        lws_set_timer_usecs(wsi, (lws_usec_t)s->body_timeout_s * LWS_US_PER_SEC);
-        return 0; /* the body arrives in LWS_CALLBACK_HTTP_BODY */
-    }
+    if (c->content_length > 0) return expect_body(wsi, s, c);
     dispatch(wsi, t, c);
     return 0;
 }
@@ -856,18 +874,14 @@ static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void
         if (c->discard_body) return 0;
         if (mg_buf_append(&c->body, in, len) != 0) {
             reject(c, 413, "request body exceeds the limit of %zu bytes", t->srv->max_body);
-            c->close_after = true;
-            c->discard_body = true;
-            dispatch(wsi, t, c);
+            answer_now(wsi, t, c);
         }
         return 0;
     case LWS_CALLBACK_TIMER: /* the body deadline passed */
         if (!t || !c || !c->active || c->responding || c->pending) return 0;
         c->reject_status = 0;
         reject(c, 408, "request body not received within %d s", t->srv->body_timeout_s);
-        c->close_after = true;
-        c->discard_body = true;
-        dispatch(wsi, t, c);
+        answer_now(wsi, t, c);
         return 0;
     case LWS_CALLBACK_HTTP_BODY_COMPLETION:
         if (!t || !c || !c->active || c->responding || c->pending) return 0;
@@ -965,15 +979,8 @@ static double inflight_metric(void *arg) {
     return (double)atomic_load(&((mg_http_server *)arg)->inflight_body);
 }
 
-int mg_http_server_new(const mg_http_server_config *cfg, mg_http_server **out, mg_error *err) {
-    *out = NULL;
-    char host[256];
-    int port;
-    if (!cfg || mg_http_parse_listen(cfg->listen, host, sizeof host, &port) != 0)
-        return mg_error_set(err, MG_EINVAL, "listen address %s: want HOST:PORT",
-                            cfg && cfg->listen ? cfg->listen : "(none)");
-    if ((cfg->tls_cert_file == NULL) != (cfg->tls_key_file == NULL))
-        return mg_error_set(err, MG_EINVAL, "TLS needs both a certificate and a key file");
+/* A server from cfg (defaults filled in), its locks and its threads' records; nothing started. */
+static mg_http_server *new_server(const mg_http_server_config *cfg, const char *host, int port) {
     mg_http_server *s = mg_xcalloc(1, sizeof *s);
     snprintf(s->host, sizeof s->host, "%s", host);
     s->cfg_port = port;
@@ -982,7 +989,7 @@ int mg_http_server_new(const mg_http_server_config *cfg, mg_http_server **out, m
     s->key_file = mg_xstrdup(cfg->tls_key_file);
     s->nthreads = cfg->threads > 0 ? cfg->threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
     if (s->nthreads < 1) s->nthreads = 1;
-    if (s->nthreads > 64) s->nthreads = 64;
+    if (s->nthreads > MAX_THREADS) s->nthreads = MAX_THREADS;
     s->max_body = cfg->max_body_bytes ? cfg->max_body_bytes : DEFAULT_MAX_BODY;
     s->max_response = cfg->max_response_bytes ? cfg->max_response_bytes : DEFAULT_MAX_RESPONSE;
     s->header_timeout_s = cfg->header_timeout_s > 0 ? cfg->header_timeout_s : DEFAULT_HEADER_TIMEOUT_S;
@@ -1007,6 +1014,57 @@ int mg_http_server_new(const mg_http_server_config *cfg, mg_http_server **out, m
         s->threads[i].index = i;
         pthread_mutex_init(&s->threads[i].done_mu, NULL);
     }
+    return s;
+}
+
+/* The server's metrics (see server.h), registered with cfg->metrics. */
+static void register_metrics(mg_http_server *s) {
+    char name[160];
+    snprintf(name, sizeof name, "%s_http_server_threads", s->ns);
+    mg_metrics_func(s->metrics, MG_METRIC_GAUGE, name, "HTTP service threads (one event loop each).",
+                    threads_metric, s);
+    const char *codes[] = {"code", NULL};
+    const char *thr[] = {"thread", NULL};
+    snprintf(name, sizeof name, "%s_http_server_requests_total", s->ns);
+    mg_metric_family *per =
+        mg_metrics_counter(s->metrics, name, "HTTP requests answered, by service thread.", thr);
+    for (int i = 0; i < s->nthreads; i++) {
+        char idx[12];
+        snprintf(idx, sizeof idx, "%d", i);
+        s->threads[i].m_requests = mg_metric_with(per, idx, NULL);
+    }
+    if (s->max_inflight_body) {
+        snprintf(name, sizeof name, "%s_http_inflight_body_bytes", s->ns);
+        mg_metrics_func(s->metrics, MG_METRIC_GAUGE, name,
+                        "Request body bytes being read or handled (capped by the in-flight budget).",
+                        inflight_metric, s);
+    }
+    snprintf(name, sizeof name, "%s_http_responses_total", s->ns);
+    s->m_responses = mg_metrics_counter(s->metrics, name, "HTTP responses sent, by status code.", codes);
+    if (s->tls) {
+        snprintf(name, sizeof name, "%s_tls_certificate_not_after_seconds", s->ns);
+        mg_metrics_func(s->metrics, MG_METRIC_GAUGE, name,
+                        "Expiry (notAfter, Unix seconds) of the serving certificate in use.",
+                        not_after_metric, s);
+        const char *res[] = {"result", NULL};
+        snprintf(name, sizeof name, "%s_tls_certificate_reloads_total", s->ns);
+        mg_metric_family *f =
+            mg_metrics_counter(s->metrics, name, "Serving certificate changes seen on disk, by result.", res);
+        s->m_reload_ok = mg_metric_with(f, "success", NULL);
+        s->m_reload_fail = mg_metric_with(f, "failure", NULL);
+    }
+}
+
+int mg_http_server_new(const mg_http_server_config *cfg, mg_http_server **out, mg_error *err) {
+    *out = NULL;
+    char host[256];
+    int port;
+    if (!cfg || mg_http_parse_listen(cfg->listen, host, sizeof host, &port) != 0)
+        return mg_error_set(err, MG_EINVAL, "listen address %s: want HOST:PORT",
+                            cfg && cfg->listen ? cfg->listen : "(none)");
+    if ((cfg->tls_cert_file == NULL) != (cfg->tls_key_file == NULL))
+        return mg_error_set(err, MG_EINVAL, "TLS needs both a certificate and a key file");
+    mg_http_server *s = new_server(cfg, host, port);
     if (s->tls) {
         int rc = mg_http_server_check_certs(s, err);
         if (rc) {
@@ -1014,42 +1072,7 @@ int mg_http_server_new(const mg_http_server_config *cfg, mg_http_server **out, m
             return rc;
         }
     }
-    if (s->metrics) {
-        char name[160];
-        snprintf(name, sizeof name, "%s_http_server_threads", s->ns);
-        mg_metrics_func(s->metrics, MG_METRIC_GAUGE, name, "HTTP service threads (one event loop each).",
-                        threads_metric, s);
-        const char *codes[] = {"code", NULL};
-        const char *thr[] = {"thread", NULL};
-        snprintf(name, sizeof name, "%s_http_server_requests_total", s->ns);
-        mg_metric_family *per =
-            mg_metrics_counter(s->metrics, name, "HTTP requests answered, by service thread.", thr);
-        for (int i = 0; i < s->nthreads; i++) {
-            char idx[12];
-            snprintf(idx, sizeof idx, "%d", i);
-            s->threads[i].m_requests = mg_metric_with(per, idx, NULL);
-        }
-        if (s->max_inflight_body) {
-            snprintf(name, sizeof name, "%s_http_inflight_body_bytes", s->ns);
-            mg_metrics_func(s->metrics, MG_METRIC_GAUGE, name,
-                            "Request body bytes being read or handled (capped by the in-flight budget).",
-                            inflight_metric, s);
-        }
-        snprintf(name, sizeof name, "%s_http_responses_total", s->ns);
-        s->m_responses = mg_metrics_counter(s->metrics, name, "HTTP responses sent, by status code.", codes);
-        if (s->tls) {
-            snprintf(name, sizeof name, "%s_tls_certificate_not_after_seconds", s->ns);
-            mg_metrics_func(s->metrics, MG_METRIC_GAUGE, name,
-                            "Expiry (notAfter, Unix seconds) of the serving certificate in use.",
-                            not_after_metric, s);
-            const char *res[] = {"result", NULL};
-            snprintf(name, sizeof name, "%s_tls_certificate_reloads_total", s->ns);
-            mg_metric_family *f = mg_metrics_counter(
-                s->metrics, name, "Serving certificate changes seen on disk, by result.", res);
-            s->m_reload_ok = mg_metric_with(f, "success", NULL);
-            s->m_reload_fail = mg_metric_with(f, "failure", NULL);
-        }
-    }
+    if (s->metrics) register_metrics(s);
     *out = s;
     return 0;
 }

@@ -138,71 +138,84 @@ static char *dns_name(const char *a, const char *b) {
     return s;
 }
 
+/* The flags of dataset register (borrowed from argv, except the split --quasi columns). */
+typedef struct register_args {
+    const char *name, *version, *stype, *license, *origin, *uri, *privacy, *rdigest, *kstr, *label, *objname;
+    mg_strvec parents, quasi;
+} register_args;
+
+/* The DatasetVersion to create (new reference) for a file of that digest and size. */
+static json_t *dataset_object(const register_args *a, const char *oname, const char *digest, uint64_t size) {
+    json_t *source = json_pack("{s:s}", "type", a->stype);
+    mg_json_set_str(source, "license", a->license);
+    mg_json_set_str(source, "origin", a->origin);
+    json_t *priv = json_pack("{s:s}", "method", a->privacy);
+    mg_json_set_str(priv, "reportDigest", a->rdigest);
+    if (a->quasi.n) {
+        json_t *q = json_array();
+        for (size_t i = 0; i < a->quasi.n; i++)
+            json_array_append_new(q, json_string(a->quasi.v[i]));
+        json_object_set_new(priv, "quasiIdentifiers", q);
+    }
+    if (a->kstr) json_object_set_new(priv, "k", json_integer(atoll(a->kstr)));
+    json_t *par = json_array();
+    for (size_t i = 0; i < a->parents.n; i++) {
+        const char *p = strchr(a->parents.v[i], '/');
+        json_array_append_new(par, json_string(p ? p + 1 : a->parents.v[i]));
+    }
+    json_t *obj =
+        json_pack("{s:s,s:s,s:{s:s,s:{s:s}},s:{s:s,s:s,s:s,s:I,s:o,s:o,s:o}}", "apiVersion",
+                  MG_API_GROUP_VERSION, "kind", MG_KIND_DATASETVERSION, "metadata", "name", oname, "labels",
+                  MG_LABEL_DATASET, a->name, "spec", "dataset", a->name, "version", a->version, "digest",
+                  digest, "sizeBytes", (json_int_t)size, "source", source, "parents", par, "privacy", priv);
+    mg_json_set_str(json_object_get(obj, "spec"), "uri", a->uri);
+    mg_json_set_str(json_object_get(obj, "spec"), "label", a->label);
+    return obj;
+}
+
+/* Required flags and the --quasi columns. Returns -1 to go on, else the exit code. */
+static int check_register_args(const session *s, register_args *a, const mg_strvec *quasi_raw) {
+    if (!a->name || !a->version || !a->stype)
+        return mg_cli_usage_error(s->cmd, "--name, --version and --source-type are required");
+    for (size_t i = 0; i < quasi_raw->n; i++)
+        if (mg_strvec_split(&a->quasi, quasi_raw->v[i]))
+            return mg_cli_usage_error(s->cmd, "--quasi: empty column name");
+    return -1;
+}
+
 int mg_cmd_dataset_register(int argc, char **argv) {
-    const char *name = NULL, *version = NULL, *stype = NULL, *license = NULL, *origin = NULL, *uri = NULL;
-    const char *privacy = "none", *rdigest = NULL, *kstr = NULL, *label = NULL, *objname = NULL;
-    mg_strvec parents = {0}, quasi_raw = {0}, quasi = {0};
+    register_args a = {.privacy = "none"};
+    mg_strvec quasi_raw = {0};
     const mg_opt opts[] = {
-        {"name", 0, MG_OPT_VALUE, &name},
-        {"version", 0, MG_OPT_VALUE, &version},
-        {"source-type", 0, MG_OPT_VALUE, &stype},
-        {"license", 0, MG_OPT_VALUE, &license},
-        {"origin", 0, MG_OPT_VALUE, &origin},
-        {"uri", 0, MG_OPT_VALUE, &uri},
-        {"parent", 0, MG_OPT_LIST, &parents},
-        {"privacy", 0, MG_OPT_VALUE, &privacy},
-        {"report-digest", 0, MG_OPT_VALUE, &rdigest},
+        {"name", 0, MG_OPT_VALUE, &a.name},
+        {"version", 0, MG_OPT_VALUE, &a.version},
+        {"source-type", 0, MG_OPT_VALUE, &a.stype},
+        {"license", 0, MG_OPT_VALUE, &a.license},
+        {"origin", 0, MG_OPT_VALUE, &a.origin},
+        {"uri", 0, MG_OPT_VALUE, &a.uri},
+        {"parent", 0, MG_OPT_LIST, &a.parents},
+        {"privacy", 0, MG_OPT_VALUE, &a.privacy},
+        {"report-digest", 0, MG_OPT_VALUE, &a.rdigest},
         {"quasi", 0, MG_OPT_LIST, &quasi_raw},
-        {"k", 0, MG_OPT_VALUE, &kstr},
-        {"label", 0, MG_OPT_VALUE, &label},
-        {"object-name", 0, MG_OPT_VALUE, &objname},
+        {"k", 0, MG_OPT_VALUE, &a.kstr},
+        {"label", 0, MG_OPT_VALUE, &a.label},
+        {"object-name", 0, MG_OPT_VALUE, &a.objname},
         {NULL, 0, 0, NULL},
     };
     session s;
     json_t *obj = NULL, *out = NULL;
     char *oname = NULL;
-    int rc = start(&s, argc, argv, opts, register_help, 1, 1, "one FILE");
-    if (rc >= 0) goto done;
-    if (!name || !version || !stype) {
-        rc = mg_cli_usage_error(s.cmd, "--name, --version and --source-type are required");
-        goto done;
-    }
-    for (size_t i = 0; i < quasi_raw.n; i++)
-        if (mg_strvec_split(&quasi, quasi_raw.v[i])) {
-            rc = mg_cli_usage_error(s.cmd, "--quasi: empty column name");
-            goto done;
-        }
-    char digest[72];
+    char digest[MG_DIGEST_STR];
     uint64_t size = 0;
+    int rc = start(&s, argc, argv, opts, register_help, 1, 1, "one FILE");
+    if (rc >= 0 || (rc = check_register_args(&s, &a, &quasi_raw)) >= 0) goto done;
     if (mg_file_sha256(s.ops.v[0], digest, &size, &s.err)) {
         rc = mg_cli_fail(s.cmd, &s.err, MG_EXIT_DATA);
         goto done;
     }
     if ((rc = sconnect(&s)) >= 0) goto done;
-    oname = objname ? mg_xstrdup(objname) : dns_name(name, version);
-    json_t *source = json_pack("{s:s}", "type", stype);
-    if (license) json_object_set_new(source, "license", json_string(license));
-    if (origin) json_object_set_new(source, "origin", json_string(origin));
-    json_t *priv = json_pack("{s:s}", "method", privacy);
-    if (rdigest) json_object_set_new(priv, "reportDigest", json_string(rdigest));
-    if (quasi.n) {
-        json_t *q = json_array();
-        for (size_t i = 0; i < quasi.n; i++)
-            json_array_append_new(q, json_string(quasi.v[i]));
-        json_object_set_new(priv, "quasiIdentifiers", q);
-    }
-    if (kstr) json_object_set_new(priv, "k", json_integer(atoll(kstr)));
-    json_t *par = json_array();
-    for (size_t i = 0; i < parents.n; i++) {
-        const char *p = strchr(parents.v[i], '/');
-        json_array_append_new(par, json_string(p ? p + 1 : parents.v[i]));
-    }
-    obj = json_pack("{s:s,s:s,s:{s:s,s:{s:s}},s:{s:s,s:s,s:s,s:I,s:o,s:o,s:o}}", "apiVersion",
-                    MG_API_GROUP_VERSION, "kind", MG_KIND_DATASETVERSION, "metadata", "name", oname, "labels",
-                    MG_LABEL_DATASET, name, "spec", "dataset", name, "version", version, "digest", digest,
-                    "sizeBytes", (json_int_t)size, "source", source, "parents", par, "privacy", priv);
-    if (uri) json_object_set_new(json_object_get(obj, "spec"), "uri", json_string(uri));
-    if (label) json_object_set_new(json_object_get(obj, "spec"), "label", json_string(label));
+    oname = a.objname ? mg_xstrdup(a.objname) : dns_name(a.name, a.version);
+    obj = dataset_object(&a, oname, digest, size);
     if (mg_k8s_create(s.c, &MG_GVR_DATASETVERSIONS, s.ns, obj, &out, &s.err)) {
         rc = api_fail(&s, "creating datasetversion");
         goto done;
@@ -216,9 +229,9 @@ done:
     json_decref(obj);
     json_decref(out);
     free(oname);
-    mg_strvec_free(&parents);
+    mg_strvec_free(&a.parents);
     mg_strvec_free(&quasi_raw);
-    mg_strvec_free(&quasi);
+    mg_strvec_free(&a.quasi);
     finish(&s);
     return rc;
 }
@@ -425,91 +438,100 @@ static void num_cell(json_t *v, char *buf, size_t n) {
         snprintf(buf, n, "-");
 }
 
+/* The ModelDeployments status shows: the one named by the operand, or all in the namespace, as a
+ * list object ({"items": [...]}, new reference). Returns -1 to go on, else the exit code. */
+static int status_deployments(session *s, json_t **list) {
+    if (!s->ops.n) {
+        if (mg_k8s_list(s->c, &MG_GVR_MODELDEPLOYMENTS, s->ns, NULL, list, &s->err))
+            return api_fail(s, "listing modeldeployments");
+        return -1;
+    }
+    json_t *one = NULL;
+    const char *md = strchr(s->ops.v[0], '/') ? strchr(s->ops.v[0], '/') + 1 : s->ops.v[0];
+    if (mg_k8s_get(s->c, &MG_GVR_MODELDEPLOYMENTS, s->ns, md, NULL, &one, &s->err))
+        return api_fail(s, "getting modeldeployment");
+    *list = json_pack("{s:[o]}", "items", one);
+    return -1;
+}
+
+/* One row of status for md (the -o json|yaml document's element; new reference). */
+static json_t *status_row(session *s, const json_t *md) {
+    const char *mvname = mg_json_str(md, "spec", "modelVersion", NULL);
+    json_t *mv = NULL;
+    if (mvname) mg_k8s_get(s->c, &MG_GVR_MODELVERSIONS, s->ns, mvname, NULL, &mv, NULL);
+    json_t *ev = mg_json_get(md, "status", "lastEvaluation", NULL);
+    json_t *fair = json_object();
+    json_t *f = ev ? json_object_get(ev, "fairness") : NULL;
+    if (json_is_object(f)) json_object_update(fair, f);
+    static const char *const known[] = {"demographicParityDiff", "disparateImpact", "equalOpportunityDiff"};
+    for (size_t k = 0; ev && k < sizeof known / sizeof *known; k++)
+        if (json_is_number(json_object_get(ev, known[k])))
+            json_object_set(fair, known[k], json_object_get(ev, known[k]));
+    json_t *row = json_pack(
+        "{s:s?,s:s?,s:s?,s:s?,s:s?,s:O?,s:O?,s:s?,s:o,s:b}", "name",
+        mg_json_str(md, "metadata", "name", NULL), "model",
+        mv ? mg_json_str(mv, "spec", "model", NULL) : NULL, "version",
+        mv ? mg_json_str(mv, "spec", "version", NULL) : NULL, "modelVersion", mvname, "phase",
+        mg_json_str(md, "status", "phase", NULL), "accuracy", ev ? json_object_get(ev, "accuracy") : NULL,
+        "maxPSI", ev ? json_object_get(ev, "maxPSI") : NULL, "worstFeature",
+        ev ? mg_json_str(ev, "worstFeature", NULL) : NULL, "fairness", fair, "quarantined",
+        mv ? mg_json_bool(mv, false, "status", "quarantined", NULL) : false);
+    json_decref(mv);
+    return row;
+}
+
+static void print_status_table(const json_t *rows) {
+    static const char *const hdr[] = {"name",     "model",     "version",  "phase",
+                                      "accuracy", "worst-psi", "fairness", "quarantined"};
+    enum { NCOLS = sizeof hdr / sizeof *hdr };
+    mg_table t;
+    mg_table_init(&t, NCOLS, hdr);
+    size_t i;
+    json_t *r;
+    json_array_foreach(rows, i, r) {
+        char acc[32], psi[96], fair[256] = "";
+        num_cell(json_object_get(r, "accuracy"), acc, sizeof acc);
+        num_cell(json_object_get(r, "maxPSI"), psi, sizeof psi);
+        if (json_is_number(json_object_get(r, "maxPSI")) && json_object_get(r, "worstFeature")) {
+            size_t l = strlen(psi);
+            snprintf(psi + l, sizeof psi - l, " (%s)", json_string_value(json_object_get(r, "worstFeature")));
+        }
+        const char *k;
+        json_t *v;
+        json_object_foreach(json_object_get(r, "fairness"), k, v) {
+            if (!json_is_number(v)) continue;
+            size_t l = strlen(fair);
+            snprintf(fair + l, sizeof fair - l, "%s%s=%.3g", l ? " " : "", k, json_number_value(v));
+        }
+        const char *cells[NCOLS] = {json_string_value(json_object_get(r, "name")),
+                                    json_string_value(json_object_get(r, "model")),
+                                    json_string_value(json_object_get(r, "version")),
+                                    json_string_value(json_object_get(r, "phase")),
+                                    acc,
+                                    psi,
+                                    fair[0] ? fair : "-",
+                                    json_is_true(json_object_get(r, "quarantined")) ? "yes" : "no"};
+        for (int c = 0; c < NCOLS; c++)
+            if (!cells[c]) cells[c] = "-";
+        mg_table_add(&t, cells);
+    }
+    mg_table_print(&t, stdout);
+    mg_table_free(&t);
+}
+
 int mg_cmd_status(int argc, char **argv) {
     const mg_opt opts[] = {{NULL, 0, 0, NULL}};
     session s;
     json_t *list = NULL, *rows = json_array();
     int rc = start(&s, argc, argv, opts, status_help, 0, 1, "at most one MODELDEPLOYMENT");
-    if (rc >= 0 || (rc = sconnect(&s)) >= 0) goto done;
-    if (s.ops.n) {
-        json_t *one = NULL;
-        const char *md = strchr(s.ops.v[0], '/') ? strchr(s.ops.v[0], '/') + 1 : s.ops.v[0];
-        if (mg_k8s_get(s.c, &MG_GVR_MODELDEPLOYMENTS, s.ns, md, NULL, &one, &s.err)) {
-            rc = api_fail(&s, "getting modeldeployment");
-            goto done;
-        }
-        list = json_pack("{s:[o]}", "items", one);
-    } else if (mg_k8s_list(s.c, &MG_GVR_MODELDEPLOYMENTS, s.ns, NULL, &list, &s.err)) {
-        rc = api_fail(&s, "listing modeldeployments");
-        goto done;
-    }
+    if (rc >= 0 || (rc = sconnect(&s)) >= 0 || (rc = status_deployments(&s, &list)) >= 0) goto done;
     size_t i;
     json_t *md;
-    json_array_foreach(json_object_get(list, "items"), i, md) {
-        const char *mvname = mg_json_str(md, "spec", "modelVersion", NULL);
-        json_t *mv = NULL;
-        if (mvname) mg_k8s_get(s.c, &MG_GVR_MODELVERSIONS, s.ns, mvname, NULL, &mv, NULL);
-        json_t *ev = mg_json_get(md, "status", "lastEvaluation", NULL);
-        json_t *fair = json_object();
-        const char *keys[] = {"fairness", NULL};
-        json_t *f = ev ? json_object_get(ev, keys[0]) : NULL;
-        if (json_is_object(f)) json_object_update(fair, f);
-        static const char *const known[] = {"demographicParityDiff", "disparateImpact",
-                                            "equalOpportunityDiff"};
-        for (size_t k = 0; ev && k < sizeof known / sizeof *known; k++)
-            if (json_is_number(json_object_get(ev, known[k])))
-                json_object_set(fair, known[k], json_object_get(ev, known[k]));
-        json_t *row = json_pack(
-            "{s:s?,s:s?,s:s?,s:s?,s:s?,s:O?,s:O?,s:s?,s:o,s:b}", "name",
-            mg_json_str(md, "metadata", "name", NULL), "model",
-            mv ? mg_json_str(mv, "spec", "model", NULL) : NULL, "version",
-            mv ? mg_json_str(mv, "spec", "version", NULL) : NULL, "modelVersion", mvname, "phase",
-            mg_json_str(md, "status", "phase", NULL), "accuracy", ev ? json_object_get(ev, "accuracy") : NULL,
-            "maxPSI", ev ? json_object_get(ev, "maxPSI") : NULL, "worstFeature",
-            ev ? mg_json_str(ev, "worstFeature", NULL) : NULL, "fairness", fair, "quarantined",
-            mv ? mg_json_bool(mv, false, "status", "quarantined", NULL) : false);
-        json_array_append_new(rows, row);
-        json_decref(mv);
-    }
-    if (s.g.out == MG_OUT_TABLE) {
-        static const char *const hdr[] = {"name",     "model",     "version",  "phase",
-                                          "accuracy", "worst-psi", "fairness", "quarantined"};
-        mg_table t;
-        mg_table_init(&t, 8, hdr);
-        json_t *r;
-        json_array_foreach(rows, i, r) {
-            char acc[32], psi[96], fair[256] = "";
-            num_cell(json_object_get(r, "accuracy"), acc, sizeof acc);
-            num_cell(json_object_get(r, "maxPSI"), psi, sizeof psi);
-            if (json_is_number(json_object_get(r, "maxPSI")) && json_object_get(r, "worstFeature")) {
-                size_t l = strlen(psi);
-                snprintf(psi + l, sizeof psi - l, " (%s)",
-                         json_string_value(json_object_get(r, "worstFeature")));
-            }
-            const char *k;
-            json_t *v;
-            json_object_foreach(json_object_get(r, "fairness"), k, v) {
-                if (!json_is_number(v)) continue;
-                size_t l = strlen(fair);
-                snprintf(fair + l, sizeof fair - l, "%s%s=%.3g", l ? " " : "", k, json_number_value(v));
-            }
-            const char *cells[] = {json_string_value(json_object_get(r, "name")),
-                                   json_string_value(json_object_get(r, "model")),
-                                   json_string_value(json_object_get(r, "version")),
-                                   json_string_value(json_object_get(r, "phase")),
-                                   acc,
-                                   psi,
-                                   fair[0] ? fair : "-",
-                                   json_is_true(json_object_get(r, "quarantined")) ? "yes" : "no"};
-            for (int c = 0; c < 8; c++)
-                if (!cells[c]) cells[c] = "-";
-            mg_table_add(&t, cells);
-        }
-        mg_table_print(&t, stdout);
-        mg_table_free(&t);
-    } else {
+    json_array_foreach(json_object_get(list, "items"), i, md) json_array_append_new(rows, status_row(&s, md));
+    if (s.g.out == MG_OUT_TABLE)
+        print_status_table(rows);
+    else
         mg_cli_print(rows, s.g.out);
-    }
     rc = 0;
 done:
     json_decref(list);

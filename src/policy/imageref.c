@@ -306,6 +306,56 @@ static int canonical_name(const char *domain, const char *path, char *out, size_
     return w < 0 || (size_t)w >= cap ? MG_ETOOBIG : 0;
 }
 
+/* out->familiar from out's domain, path and name: Docker Hub's names without docker.io/ and
+ * library/, every other name in full. */
+static void set_familiar(mg_imageref *out) {
+    if (strcmp(out->domain, DEFAULT_DOMAIN) != 0) {
+        snprintf(out->familiar, sizeof(out->familiar), "%s", out->name);
+        return;
+    }
+    const char *p = out->path;
+    if (strncmp(p, OFFICIAL_PREFIX, strlen(OFFICIAL_PREFIX)) == 0 &&
+        !strchr(p + strlen(OFFICIAL_PREFIX), '/'))
+        p += strlen(OFFICIAL_PREFIX);
+    /* stay unambiguous: "docker.io/example.com/x" must not shorten to "example.com/x" (Go's
+     * FamiliarName does; its result then parses as another registry) */
+    const char *slash = strchr(p, '/');
+    size_t first = slash ? (size_t)(slash - p) : strlen(p);
+    if (slash && looks_like_domain(p, first)) p = out->name;
+    /* nor to a 64-hex string, which reads as an image ID and does not parse as a name */
+    if (is_hex64(p)) p = out->name;
+    snprintf(out->familiar, sizeof(out->familiar), "%s", p);
+}
+
+/* The registry domain of s (docker.io when s names none; index.docker.io is docker.io) and the rest
+ * after it. A first component is a domain when it looks like one (a dot, a port, localhost). */
+static void split_domain(const char *s, const char **domain, size_t *dlen, const char **rest) {
+    *domain = DEFAULT_DOMAIN;
+    *dlen = strlen(DEFAULT_DOMAIN);
+    *rest = s;
+    const char *slash = strchr(s, '/');
+    if (!slash || !looks_like_domain(s, (size_t)(slash - s))) return;
+    *rest = slash + 1;
+    if ((size_t)(slash - s) == strlen(LEGACY_DOMAIN) && memcmp(s, LEGACY_DOMAIN, strlen(LEGACY_DOMAIN)) == 0)
+        return;
+    *domain = s;
+    *dlen = (size_t)(slash - s);
+}
+
+/* The digest after '@' (dg), checked, into out->digest. */
+static int parse_digest(const char *dg, mg_imageref *out, mg_error *err) {
+    size_t glen = strlen(dg);
+    if (memchr(dg, '@', glen))
+        return mg_error_set(err, MG_EINVAL, "invalid reference format: more than one '@'");
+    int rc = check_digest(dg, glen, err);
+    if (rc == 0) put(out->digest, sizeof(out->digest), dg, glen);
+    return rc;
+}
+
+/* How much of a bad part an error message quotes. */
+#define QUOTE_MAX 80
+#define QUOTE_TAG_MAX 140
+
 int mg_imageref_parse(const char *s, mg_imageref *out, mg_error *err) {
     memset(out, 0, sizeof(*out));
     if (!s || !*s) return mg_error_set(err, MG_EINVAL, "repository name must have at least one component");
@@ -316,19 +366,10 @@ int mg_imageref_parse(const char *s, mg_imageref *out, mg_error *err) {
         return mg_error_set(err, MG_EINVAL,
                             "invalid repository name (%s), cannot specify 64-byte hexadecimal strings", s);
 
-    const char *domain = DEFAULT_DOMAIN, *rest = s;
-    size_t dlen = strlen(DEFAULT_DOMAIN);
+    const char *domain, *rest;
+    size_t dlen;
+    split_domain(s, &domain, &dlen, &rest);
     bool add_library;
-    const char *slash = strchr(s, '/');
-    if (slash && looks_like_domain(s, (size_t)(slash - s))) {
-        domain = s;
-        dlen = (size_t)(slash - s);
-        rest = slash + 1;
-        if (dlen == strlen(LEGACY_DOMAIN) && memcmp(s, LEGACY_DOMAIN, dlen) == 0) {
-            domain = DEFAULT_DOMAIN;
-            dlen = strlen(DEFAULT_DOMAIN);
-        }
-    }
 
     /* rest = path [":" tag] ["@" digest] */
     const char *at = strchr(rest, '@');
@@ -345,12 +386,12 @@ int mg_imageref_parse(const char *s, mg_imageref *out, mg_error *err) {
     }
     if (!valid_path(rest, plen)) {
         mg_error_set(err, MG_EINVAL, "invalid reference format: bad repository path '%.*s'",
-                     (int)(plen > 80 ? 80 : plen), rest);
+                     (int)(plen > QUOTE_MAX ? QUOTE_MAX : plen), rest);
         goto fail;
     }
     if (!valid_domain(domain, dlen)) {
         mg_error_set(err, MG_EINVAL, "invalid reference format: bad registry domain '%.*s'",
-                     (int)(dlen > 80 ? 80 : dlen), domain);
+                     (int)(dlen > QUOTE_MAX ? QUOTE_MAX : dlen), domain);
         goto fail;
     }
     /* a single component on Docker Hub is an official image: library/NAME */
@@ -364,39 +405,15 @@ int mg_imageref_parse(const char *s, mg_imageref *out, mg_error *err) {
     }
     if (colon && !valid_tag(tag, tlen)) {
         mg_error_set(err, MG_EINVAL, "invalid reference format: bad tag '%.*s'",
-                     (int)(tlen > 140 ? 140 : tlen), tag);
+                     (int)(tlen > QUOTE_TAG_MAX ? QUOTE_TAG_MAX : tlen), tag);
         goto fail;
     }
-    if (at) {
-        const char *dg = at + 1;
-        size_t glen = strlen(dg);
-        if (memchr(dg, '@', glen)) {
-            mg_error_set(err, MG_EINVAL, "invalid reference format: more than one '@'");
-            goto fail;
-        }
-        if (check_digest(dg, glen, err) != 0) goto fail;
-        put(out->digest, sizeof(out->digest), dg, glen);
-    }
+    if (at && parse_digest(at + 1, out, err) != 0) goto fail;
     put(out->domain, sizeof(out->domain), domain, dlen);
     snprintf(out->path, sizeof(out->path), "%s%.*s", add_library ? OFFICIAL_PREFIX : "", (int)plen, rest);
     snprintf(out->name, sizeof(out->name), "%s/%s", out->domain, out->path);
     if (colon) put(out->tag, sizeof(out->tag), tag, tlen);
-    if (strcmp(out->domain, DEFAULT_DOMAIN) == 0) {
-        const char *p = out->path;
-        if (strncmp(p, OFFICIAL_PREFIX, strlen(OFFICIAL_PREFIX)) == 0 &&
-            !strchr(p + strlen(OFFICIAL_PREFIX), '/'))
-            p += strlen(OFFICIAL_PREFIX);
-        /* stay unambiguous: "docker.io/example.com/x" must not shorten to "example.com/x" (Go's
-         * FamiliarName does; its result then parses as another registry) */
-        const char *slash2 = strchr(p, '/');
-        size_t first = slash2 ? (size_t)(slash2 - p) : strlen(p);
-        if (slash2 && looks_like_domain(p, first)) p = out->name;
-        /* nor to a 64-hex string, which reads as an image ID and does not parse as a name */
-        if (is_hex64(p)) p = out->name;
-        snprintf(out->familiar, sizeof(out->familiar), "%s", p);
-    } else {
-        snprintf(out->familiar, sizeof(out->familiar), "%s", out->name);
-    }
+    set_familiar(out);
     if (canonical_name(out->domain, out->path, out->canonical, sizeof(out->canonical)) != 0) {
         mg_error_set(err, MG_EINVAL, "invalid reference format: bad registry domain '%s'", out->domain);
         goto fail;

@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "core/mem.h"
+#include "core/utf8.h"
 
 struct mg_prom_parser {
     mg_prom_limits lim;
@@ -62,39 +63,7 @@ static size_t scan_name(const char *s, size_t i, size_t n, bool metric) {
 }
 
 /* Strict UTF-8 check (no overlongs, no surrogates, <= U+10FFFF). */
-static bool valid_utf8(const unsigned char *s, size_t n) {
-    size_t i = 0;
-    while (i < n) {
-        unsigned c = s[i];
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        size_t len;
-        unsigned cp;
-        if (c >= 0xC2 && c <= 0xDF) {
-            len = 2;
-            cp = c & 0x1F;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            len = 3;
-            cp = c & 0x0F;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            len = 4;
-            cp = c & 0x07;
-        } else
-            return false;
-        if (i + len > n) return false;
-        for (size_t k = 1; k < len; k++) {
-            if ((s[i + k] & 0xC0) != 0x80) return false;
-            cp = (cp << 6) | (s[i + k] & 0x3F);
-        }
-        if ((len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
-            (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
-            return false;
-        i += len;
-    }
-    return true;
-}
+static bool valid_utf8(const char *s, size_t n) { return mg_utf8_valid_prefix(s, n) == n; }
 
 /* Go's strconv.ParseFloat as the Prometheus parser uses it: decimal (and hex) floats, Inf,
  * Infinity, NaN in any case, with an optional sign. The token is NUL-terminated. */
@@ -219,12 +188,78 @@ static int parse_comment(mg_prom_parser *p, char *s, size_t n, mg_error *err) {
         s[w++] = c;
     }
     s[w] = '\0';
-    if (!valid_utf8((const unsigned char *)s + i, w - i))
-        return fail(p, err, MG_EPARSE, "HELP text is not valid UTF-8", NULL);
+    if (!valid_utf8(s + i, w - i)) return fail(p, err, MG_EPARSE, "HELP text is not valid UTF-8", NULL);
     if (p->on_meta) {
         int rc = p->on_meta(false, name, s + i, p->lineno + 1, p->ud);
         if (rc) return fail(p, err, rc, "stopped by the metadata callback", NULL);
     }
+    return 0;
+}
+
+/* A quoted label value at s[*i] (just after the opening '"'), unescaped in place and
+ * NUL-terminated; *i moves past the closing '"'. ns is the metric name, for messages. */
+static int parse_label_value(mg_prom_parser *p, char *s, size_t *i, size_t n, size_t ns, mg_error *err) {
+    size_t vs = *i, w = *i, k = *i;
+    bool closed = false;
+    while (k < n) {
+        char c = s[k++];
+        if (c == '"') {
+            closed = true;
+            break;
+        }
+        if (c == '\\') {
+            if (k >= n) break;
+            char e = s[k++];
+            if (e == '\\' || e == '"')
+                c = e;
+            else if (e == 'n')
+                c = '\n';
+            else
+                return fail(p, err, MG_EPARSE, "invalid escape sequence in label value", s + ns);
+        }
+        s[w++] = c;
+    }
+    if (!closed) return fail(p, err, MG_EPARSE, "unterminated label value", s + ns);
+    s[w] = '\0';
+    if (!valid_utf8(s + vs, w - vs)) return fail(p, err, MG_EPARSE, "label value is not valid UTF-8", s + ns);
+    *i = k;
+    return 0;
+}
+
+/* The labels between '{' and '}' (*i just after the '{'), into p->labels; *i moves past the
+ * '}' and *nl counts them. */
+static int parse_labels(mg_prom_parser *p, char *s, size_t *i, size_t n, size_t ns, size_t *nl,
+                        mg_error *err) {
+    for (;;) {
+        *i = skip_blanks(s, *i, n);
+        if (*i < n && s[*i] == '}') break;
+        size_t ls = *i, le = scan_name(s, *i, n, false);
+        if (le == ls) return fail(p, err, MG_EPARSE, "expected a label name or '}'", s + ns);
+        *i = skip_blanks(s, le, n);
+        if (*i >= n || s[*i] != '=') return fail(p, err, MG_EPARSE, "expected '=' after label name", s + ns);
+        s[le] = '\0';
+        *i = skip_blanks(s, *i + 1, n);
+        if (*i >= n || s[*i] != '"')
+            return fail(p, err, MG_EPARSE, "expected '\"' to open a label value", s + ns);
+        size_t vs = ++*i;
+        int rc = parse_label_value(p, s, i, n, ns, err);
+        if (rc) return rc;
+        if (*nl >= p->lim.max_labels) return fail(p, err, MG_ETOOBIG, "too many labels", s + ns);
+        for (size_t k = 0; k < *nl; k++)
+            if (!strcmp(p->labels[k].name, s + ls))
+                return fail(p, err, MG_EPARSE, "duplicate label name", s + ls);
+        p->labels[*nl].name = s + ls;
+        p->labels[*nl].value = s + vs;
+        (*nl)++;
+        *i = skip_blanks(s, *i, n);
+        if (*i < n && s[*i] == ',') {
+            (*i)++;
+            continue;
+        }
+        if (*i < n && s[*i] == '}') break;
+        return fail(p, err, MG_EPARSE, "expected ',' or '}' after a label", s + ns);
+    }
+    (*i)++; /* the '}' */
     return 0;
 }
 
@@ -236,63 +271,8 @@ static int parse_sample(mg_prom_parser *p, char *s, size_t n, mg_error *err) {
     if (i < n && s[i] == '{') {
         s[ne] = '\0';
         i++;
-        for (;;) {
-            i = skip_blanks(s, i, n);
-            if (i < n && s[i] == '}') {
-                i++;
-                break;
-            }
-            size_t ls = i, le = scan_name(s, i, n, false);
-            if (le == ls) return fail(p, err, MG_EPARSE, "expected a label name or '}'", s + ns);
-            i = skip_blanks(s, le, n);
-            if (i >= n || s[i] != '=')
-                return fail(p, err, MG_EPARSE, "expected '=' after label name", s + ns);
-            s[le] = '\0';
-            i = skip_blanks(s, i + 1, n);
-            if (i >= n || s[i] != '"')
-                return fail(p, err, MG_EPARSE, "expected '\"' to open a label value", s + ns);
-            size_t vs = ++i, w = i;
-            bool closed = false;
-            while (i < n) {
-                char c = s[i++];
-                if (c == '"') {
-                    closed = true;
-                    break;
-                }
-                if (c == '\\') {
-                    if (i >= n) break;
-                    char e = s[i++];
-                    if (e == '\\' || e == '"')
-                        c = e;
-                    else if (e == 'n')
-                        c = '\n';
-                    else
-                        return fail(p, err, MG_EPARSE, "invalid escape sequence in label value", s + ns);
-                }
-                s[w++] = c;
-            }
-            if (!closed) return fail(p, err, MG_EPARSE, "unterminated label value", s + ns);
-            s[w] = '\0';
-            if (!valid_utf8((const unsigned char *)s + vs, w - vs))
-                return fail(p, err, MG_EPARSE, "label value is not valid UTF-8", s + ns);
-            if (nl >= p->lim.max_labels) return fail(p, err, MG_ETOOBIG, "too many labels", s + ns);
-            for (size_t k = 0; k < nl; k++)
-                if (!strcmp(p->labels[k].name, s + ls))
-                    return fail(p, err, MG_EPARSE, "duplicate label name", s + ls);
-            p->labels[nl].name = s + ls;
-            p->labels[nl].value = s + vs;
-            nl++;
-            i = skip_blanks(s, i, n);
-            if (i < n && s[i] == ',') {
-                i++;
-                continue;
-            }
-            if (i < n && s[i] == '}') {
-                i++;
-                break;
-            }
-            return fail(p, err, MG_EPARSE, "expected ',' or '}' after a label", s + ns);
-        }
+        int rc = parse_labels(p, s, &i, n, ns, &nl, err);
+        if (rc) return rc;
         i = skip_blanks(s, i, n);
     } else {
         if (ne < n && !is_blank(s[ne]))
