@@ -401,6 +401,16 @@ static const char *reason_phrase(int status) {
 
 /* ---------------------------------------------------------------- connections */
 
+/* What the server reads of a request: the connection's, then a job's when a worker handles it. */
+typedef struct req_fields {
+    char method[8];
+    char *path, *query;
+    char content_type[256];
+    char accept_encoding[128];
+    long long content_length;
+    mg_buf body;
+} req_fields;
+
 typedef struct conn {
     bool active;     /* a request is being read or answered (counted in inflight) */
     bool responding; /* out holds a response being written */
@@ -410,12 +420,7 @@ typedef struct conn {
     const route *rt;
     int reject_status;
     char reject_reason[200];
-    char method[8];
-    char *path, *query;
-    char content_type[256];
-    char accept_encoding[128];
-    long long content_length;
-    mg_buf body;
+    req_fields rq;
     mg_buf out; /* LWS_PRE spare bytes, then status line, headers and body */
     size_t wpos;
     int64_t start_ms;
@@ -448,12 +453,8 @@ struct job {
     svc_thread *t;    /* whose service thread writes the answer */
     struct lws *wsi;  /* NULL once the connection closed; touched on t's thread only */
     const route *rt;
-    char method[8];
-    char *path, *query;
-    char content_type[256];
-    char accept_encoding[128];
-    long long content_length;
-    mg_buf body;
+    req_fields rq;       /* its own copies: the connection may go away meanwhile */
+    mg_http_request req; /* over rq */
     size_t reserved;
     mg_http_response resp;
     job *done_next;
@@ -461,32 +462,39 @@ struct job {
 
 static void job_free(job *j) {
     budget_give(j->t->srv, j->reserved);
-    free(j->path);
-    free(j->query);
-    mg_buf_free(&j->body);
+    free(j->rq.path);
+    free(j->rq.query);
+    mg_buf_free(&j->rq.body);
     mg_buf_free(&j->resp.body);
     mg_buf_free(&j->resp.headers);
     free(j);
+}
+
+/* The request as a handler sees it, borrowing from rq. */
+static mg_http_request request_of(const req_fields *rq, int thread_index) {
+    return (mg_http_request){.method = rq->method,
+                             .path = rq->path ? rq->path : "/",
+                             .query = rq->query ? rq->query : "",
+                             .content_type = rq->content_type,
+                             .accept_encoding = rq->accept_encoding,
+                             .content_length = rq->content_length,
+                             .body = rq->body.data ? rq->body.data : "",
+                             .body_len = rq->body.len,
+                             .thread_index = thread_index};
+}
+
+/* Runs the route's handler; a status outside 100..599 becomes 500. */
+static void run_handler(const route *rt, const mg_http_request *req, mg_http_response *resp) {
+    rt->fn(req, resp, rt->arg);
+    if (resp->status < 100 || resp->status > 599) resp->status = 500;
 }
 
 /* On a worker: runs the handler, then gives the answer to the service thread. */
 static void job_run(mg_http_job *base) {
     job *j = (job *)base;
     svc_thread *t = j->t;
-    mg_http_request req = {
-        .method = j->method,
-        .path = j->path,
-        .query = j->query ? j->query : "",
-        .content_type = j->content_type,
-        .accept_encoding = j->accept_encoding,
-        .content_length = j->content_length,
-        .body = j->body.data ? j->body.data : "",
-        .body_len = j->body.len,
-        .thread_index = t->index,
-    };
-    j->rt->fn(&req, &j->resp, j->rt->arg);
-    if (j->resp.status < 100 || j->resp.status > 599) j->resp.status = 500;
-    mg_buf_free(&j->body);
+    run_handler(j->rt, &j->req, &j->resp);
+    mg_buf_free(&j->rq.body);
     budget_give(t->srv, j->reserved);
     j->reserved = 0;
     pthread_mutex_lock(&t->done_mu);
@@ -500,9 +508,9 @@ static void conn_release(svc_thread *t, conn *c) {
     if (c->active && t) t->inflight--;
     if (c->pending) c->pending->wsi = NULL; /* the worker's answer has nowhere to go */
     if (t) budget_give(t->srv, c->reserved);
-    free(c->path);
-    free(c->query);
-    mg_buf_free(&c->body);
+    free(c->rq.path);
+    free(c->rq.query);
+    mg_buf_free(&c->rq.body);
     mg_buf_free(&c->out);
     memset(c, 0, sizeof *c);
 }
@@ -551,7 +559,7 @@ static void queue_response(struct lws *wsi, svc_thread *t, conn *c, mg_http_resp
     c->out.cap = LWS_PRE + FIXED_HEADERS_BYTES + resp->headers.len + resp->body.len;
     c->out.data = mg_xmalloc(c->out.cap);
     if (put_response(&c->out, c, resp)) {
-        mg_log(MG_LOG_ERROR, "http: response too large", "path", c->path ? c->path : "", NULL);
+        mg_log(MG_LOG_ERROR, "http: response too large", "path", c->rq.path ? c->rq.path : "", NULL);
         static const char pre[LWS_PRE] = {0};
         static const char fail[] = "HTTP/1.1 500 Internal Server Error\r\nContent-Type: text/plain\r\n"
                                    "Content-Length: 20\r\nConnection: close\r\n\r\nresponse too large\r\n";
@@ -583,18 +591,15 @@ static void hand_off(struct lws *wsi, svc_thread *t, conn *c) {
     lws_set_timer_usecs(wsi, LWS_SET_TIMER_USEC_CANCEL);
     job *j = mg_xcalloc(1, sizeof *j);
     j->base.run = job_run;
-    j->base.large = c->body.len > SMALL_BODY_MAX;
+    j->base.large = c->rq.body.len > SMALL_BODY_MAX;
     j->t = t;
     j->wsi = wsi;
     j->rt = c->rt;
-    memcpy(j->method, c->method, sizeof j->method);
-    j->path = mg_xstrdup(c->path ? c->path : "/");
-    j->query = c->query ? mg_xstrdup(c->query) : NULL;
-    memcpy(j->content_type, c->content_type, sizeof j->content_type);
-    memcpy(j->accept_encoding, c->accept_encoding, sizeof j->accept_encoding);
-    j->content_length = c->content_length;
-    j->body = c->body; /* moved: the connection no longer owns it */
-    memset(&c->body, 0, sizeof c->body);
+    j->rq = c->rq; /* the body moves: the connection no longer owns it; path and query are copied */
+    j->rq.path = mg_xstrdup(c->rq.path ? c->rq.path : "/");
+    j->rq.query = c->rq.query ? mg_xstrdup(c->rq.query) : NULL;
+    memset(&c->rq.body, 0, sizeof c->rq.body);
+    j->req = request_of(&j->rq, t->index);
     j->reserved = c->reserved;
     c->reserved = 0;
     response_init(&j->resp, t->srv->max_response);
@@ -639,28 +644,17 @@ static void dispatch(struct lws *wsi, svc_thread *t, conn *c) {
             char allow[128] = "";
             size_t n = 0;
             for (size_t i = 0; i < s->nroutes; i++)
-                if (c->path && !strcmp(s->routes[i].path, c->path))
+                if (c->rq.path && !strcmp(s->routes[i].path, c->rq.path))
                     n += (size_t)snprintf(allow + n, n < sizeof allow ? sizeof allow - n : 0, "%s%s",
                                           n ? ", " : "", s->routes[i].method);
             if (n && n < sizeof allow) mg_http_response_header(&resp, "Allow", allow);
         }
         if (c->reject_status == 429) mg_http_response_header(&resp, "Retry-After", RETRY_AFTER_SECONDS);
     } else {
-        mg_http_request req = {
-            .method = c->method,
-            .path = c->path ? c->path : "/",
-            .query = c->query ? c->query : "",
-            .content_type = c->content_type,
-            .accept_encoding = c->accept_encoding,
-            .content_length = c->content_length,
-            .body = c->body.data ? c->body.data : "",
-            .body_len = c->body.len,
-            .thread_index = t->index,
-        };
-        c->rt->fn(&req, &resp, c->rt->arg);
-        if (resp.status < 100 || resp.status > 599) resp.status = 500;
+        mg_http_request req = request_of(&c->rq, t->index);
+        run_handler(c->rt, &req, &resp);
     }
-    mg_buf_free(&c->body);
+    mg_buf_free(&c->rq.body);
     queue_response(wsi, t, c, &resp);
     mg_buf_free(&resp.body);
     mg_buf_free(&resp.headers);
@@ -741,17 +735,17 @@ static void read_head(struct lws *wsi, conn *c, const char *in, size_t len) {
     int ulen = 0;
     int m = lws_http_get_uri_and_method(wsi, &uri, &ulen);
     if (m >= 0 && m < (int)(sizeof method_names / sizeof method_names[0]))
-        snprintf(c->method, sizeof c->method, "%s", method_names[m]);
+        snprintf(c->rq.method, sizeof c->rq.method, "%s", method_names[m]);
     c->head = m == LWSHUMETH_HEAD;
-    c->path = mg_xstrndup(in ? in : "/", in ? len : 1);
-    c->query = copy_query(wsi);
-    copy_header(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE, c->content_type, sizeof c->content_type);
-    copy_header(wsi, WSI_TOKEN_HTTP_ACCEPT_ENCODING, c->accept_encoding, sizeof c->accept_encoding);
+    c->rq.path = mg_xstrndup(in ? in : "/", in ? len : 1);
+    c->rq.query = copy_query(wsi);
+    copy_header(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE, c->rq.content_type, sizeof c->rq.content_type);
+    copy_header(wsi, WSI_TOKEN_HTTP_ACCEPT_ENCODING, c->rq.accept_encoding, sizeof c->rq.accept_encoding);
     char tmp[256];
     copy_header(wsi, WSI_TOKEN_CONNECTION, tmp, sizeof tmp);
     if (contains_token(tmp, "close")) c->close_after = true;
 
-    if (!c->method[0]) reject(c, 400, "unsupported HTTP method");
+    if (!c->rq.method[0]) reject(c, 400, "unsupported HTTP method");
     copy_header(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH, tmp, sizeof tmp);
     if (tmp[0]) {
         char *end;
@@ -761,7 +755,7 @@ static void read_head(struct lws *wsi, conn *c, const char *in, size_t len) {
             reject(c, 400, "invalid Content-Length");
             c->close_after = true;
         } else {
-            c->content_length = v;
+            c->rq.content_length = v;
         }
     }
     copy_header(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING, tmp, sizeof tmp);
@@ -775,16 +769,16 @@ static void read_head(struct lws *wsi, conn *c, const char *in, size_t len) {
 static void find_route(const mg_http_server *s, conn *c) {
     bool path_known = false;
     for (size_t i = 0; i < s->nroutes && !c->rt; i++) {
-        if (strcmp(s->routes[i].path, c->path)) continue;
+        if (strcmp(s->routes[i].path, c->rq.path)) continue;
         path_known = true;
-        if (!strcmp(s->routes[i].method, c->method) || (c->head && !strcmp(s->routes[i].method, "GET")))
+        if (!strcmp(s->routes[i].method, c->rq.method) || (c->head && !strcmp(s->routes[i].method, "GET")))
             c->rt = &s->routes[i];
     }
     if (!c->rt) {
         if (path_known)
-            reject(c, 405, "method %s not allowed on %s", c->method, c->path);
+            reject(c, 405, "method %s not allowed on %s", c->rq.method, c->rq.path);
         else
-            reject(c, 404, "no handler for %s", c->path);
+            reject(c, 404, "no handler for %s", c->rq.path);
     }
 }
 
@@ -792,10 +786,10 @@ static void find_route(const mg_http_server *s, conn *c) {
  * 100 Continue when asked for, and the body's deadline. 0, or -1 when the connection failed. */
 static int expect_body(struct lws *wsi, const mg_http_server *s, conn *c) {
     if (c->reject_status) c->discard_body = true;
-    mg_buf_init(&c->body, s->max_body);
-    c->body.data = mg_xmalloc((size_t)c->content_length + 1);
-    c->body.cap = (size_t)c->content_length + 1;
-    c->body.data[0] = '\0';
+    mg_buf_init(&c->rq.body, s->max_body);
+    c->rq.body.data = mg_xmalloc((size_t)c->rq.content_length + 1);
+    c->rq.body.cap = (size_t)c->rq.content_length + 1;
+    c->rq.body.data[0] = '\0';
     char expect[256];
     copy_header(wsi, WSI_TOKEN_HTTP_EXPECT, expect, sizeof expect);
     if (!strcasecmp(expect, "100-continue") && !c->reject_status) {
@@ -817,13 +811,13 @@ static int on_http(struct lws *wsi, svc_thread *t, conn *c, const char *in, size
     c->active = true;
     t->inflight++;
     c->start_ms = mg_clock_mono_ms();
-    c->content_length = -1;
+    c->rq.content_length = -1;
     read_head(wsi, c, in, len);
     find_route(s, c);
-    if (c->content_length > (long long)s->max_body) {
+    if (c->rq.content_length > (long long)s->max_body) {
         /* Answer now; never read a body above the cap. */
         c->reject_status = 0;
-        reject(c, 413, "request body of %lld bytes exceeds the limit of %zu bytes", c->content_length,
+        reject(c, 413, "request body of %lld bytes exceeds the limit of %zu bytes", c->rq.content_length,
                s->max_body);
         answer_now(wsi, t, c);
         return 0;
@@ -832,16 +826,16 @@ static int on_http(struct lws *wsi, svc_thread *t, conn *c, const char *in, size
         answer_now(wsi, t, c);
         return 0;
     }
-    if (c->content_length > 0 && !c->reject_status) {
-        if (!budget_take(s, (size_t)c->content_length)) {
+    if (c->rq.content_length > 0 && !c->reject_status) {
+        if (!budget_take(s, (size_t)c->rq.content_length)) {
             reject(c, 429, "too many request bodies in flight (at most %zu bytes together): retry later",
                    s->max_inflight_body);
             answer_now(wsi, t, c);
             return 0;
         }
-        c->reserved = (size_t)c->content_length;
+        c->reserved = (size_t)c->rq.content_length;
     }
-    if (c->content_length > 0) return expect_body(wsi, s, c);
+    if (c->rq.content_length > 0) return expect_body(wsi, s, c);
     dispatch(wsi, t, c);
     return 0;
 }
@@ -872,7 +866,7 @@ static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void
     case LWS_CALLBACK_HTTP_BODY:
         if (!t || !c || !c->active || c->responding || c->pending) return 0;
         if (c->discard_body) return 0;
-        if (mg_buf_append(&c->body, in, len) != 0) {
+        if (mg_buf_append(&c->rq.body, in, len) != 0) {
             reject(c, 413, "request body exceeds the limit of %zu bytes", t->srv->max_body);
             answer_now(wsi, t, c);
         }

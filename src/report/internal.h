@@ -59,6 +59,9 @@ typedef struct mg_rp_field {
     const char *key, *p1, *p2, *p3;
 } mg_rp_field;
 void mg_rp_copy_fields(json_t *o, const json_t *src, const mg_rp_field *fields, size_t n);
+/* Copies the members of src named in members[0..n) to o (new references), leaving out absent and
+ * null ones. */
+void mg_rp_copy_members(json_t *o, const json_t *src, const char *const *members, size_t n);
 
 /* A number formatted for people: up to 4 significant digits ("0.9134", "1.2e-05", "12"). */
 const char *mg_rp_num(double x, char *buf, size_t n);

@@ -78,6 +78,11 @@ void mg_rp_copy_fields(json_t *o, const json_t *src, const mg_rp_field *fields, 
         mg_json_set_str(o, fields[i].key, mg_json_str(src, fields[i].p1, fields[i].p2, fields[i].p3, NULL));
 }
 
+void mg_rp_copy_members(json_t *o, const json_t *src, const char *const *members, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        mg_json_set_opt(o, members[i], json_object_get(src, members[i]));
+}
+
 json_t *mg_rp_doc_deployment(const json_t *doc, const char *name) {
     return find_named(json_object_get(doc, "deployments"), name);
 }

@@ -62,8 +62,7 @@ static json_t *bias_scan(const json_t *dsv) {
         mg_json_set_str(e, "attribute", mg_json_str(g, "attribute", NULL));
         mg_json_set_str(e, "group", mg_json_str(g, "group", NULL));
         static const char *const nums[] = {"count", "share", "positiveRate", "disparateImpact"};
-        for (size_t k = 0; k < sizeof nums / sizeof *nums; k++)
-            mg_json_set_opt(e, nums[k], json_object_get(g, nums[k]));
+        mg_rp_copy_members(e, g, nums, sizeof nums / sizeof *nums);
         json_t *di = json_object_get(g, "disparateImpact");
         if (json_is_number(di))
             json_object_set_new(e, "fourFifths",

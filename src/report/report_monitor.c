@@ -84,17 +84,16 @@ static json_t *baseline(const json_t *mv) {
     json_t *b = mg_json_get(mv, "spec", "baseline", NULL);
     if (!json_is_object(b)) return json_null();
     json_t *o = json_object();
-    mg_json_set_opt(o, "samples", json_object_get(b, "samples"));
-    mg_json_set_opt(o, "accuracy", json_object_get(b, "accuracy"));
-    mg_json_set_opt(o, "f1", json_object_get(b, "f1"));
+    static const char *const figures[] = {"samples", "accuracy", "f1"};
+    mg_rp_copy_members(o, b, figures, sizeof figures / sizeof *figures);
     json_t *features = json_array();
     size_t i;
     json_t *f;
     json_array_foreach(json_object_get(b, "features"), i, f) {
         json_t *e = json_object();
         mg_json_set_str(e, "name", mg_json_str(f, "name", NULL));
-        mg_json_set_opt(e, "edges", json_object_get(f, "edges"));
-        mg_json_set_opt(e, "proportions", json_object_get(f, "proportions"));
+        static const char *const bins[] = {"edges", "proportions"};
+        mg_rp_copy_members(e, f, bins, sizeof bins / sizeof *bins);
         json_array_append_new(features, e);
     }
     json_object_set_new(o, "features", features);

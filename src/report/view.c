@@ -64,6 +64,29 @@ void mg_view_row(json_t *rows, size_t n, ...) {
     json_array_append_new(rows, row);
 }
 
+void mg_view_table_of(json_t *blocks, const char *caption, const mg_view_column *cols, size_t ncols,
+                      const json_t *items) {
+    json_t *titles = json_array(), *rows = json_array();
+    for (size_t c = 0; c < ncols; c++)
+        json_array_append_new(titles, json_string(cols[c].title));
+    json_t *b = json_pack("{s:s, s:o, s:o}", "type", "table", "columns", titles, "rows", rows);
+    mg_json_set_str(b, "caption", caption);
+    json_array_append_new(blocks, b);
+    size_t i;
+    json_t *item;
+    json_array_foreach(items, i, item) {
+        json_t *row = json_array();
+        for (size_t c = 0; c < ncols; c++) {
+            const json_t *v = json_object_get(item, cols[c].member);
+            const char *s = json_string_value(v);
+            json_array_append_new(row, cols[c].kind == MG_VIEW_NUM     ? mg_view_num(v)
+                                       : cols[c].kind == MG_VIEW_TONED ? mg_view_cell(s, cols[c].tone(s))
+                                                                       : mg_view_str(s));
+        }
+        json_array_append_new(rows, row);
+    }
+}
+
 json_t *mg_view_cell(const char *text, const char *tone) {
     if (!tone) return mg_view_str(text);
     return json_pack("{s:s, s:s}", "text", text ? text : DASH, "tone", tone);
@@ -186,6 +209,9 @@ static void training_run(json_t *b, const json_t *tr) {
     free(metrics);
 }
 
+/* The four-fifths rule's verdict of a group: pass is fine, anything else is not. */
+static const char *four_fifths_tone(const char *v) { return v ? (!strcmp(v, "pass") ? "ok" : "bad") : NULL; }
+
 static void bias_scan(json_t *b, const json_t *d) {
     json_t *s = json_object_get(d, "biasScan");
     if (!json_is_object(s)) {
@@ -199,20 +225,17 @@ static void bias_scan(json_t *b, const json_t *d) {
                      passed ? "passed" : "FAILED", mg_json_str(s, "tool", NULL) ?: "?",
                      mg_json_str(s, "toolVersion", NULL) ?: "", mg_json_str(s, "scannedAt", NULL) ?: "?",
                      json_is_false(m) ? " — scanned file digest differs from spec.digest" : "");
-    static const char *const cols[] = {"attribute",        "group",      "count", "share", "positive rate",
-                                       "disparate impact", "four-fifths"};
-    json_t *rows = mg_view_table(b, cap, cols, 7);
+    static const mg_view_column cols[] = {
+        {"attribute", "attribute", MG_VIEW_STR, NULL},
+        {"group", "group", MG_VIEW_STR, NULL},
+        {"count", "count", MG_VIEW_NUM, NULL},
+        {"share", "share", MG_VIEW_NUM, NULL},
+        {"positive rate", "positiveRate", MG_VIEW_NUM, NULL},
+        {"disparate impact", "disparateImpact", MG_VIEW_NUM, NULL},
+        {"four-fifths", "fourFifths", MG_VIEW_TONED, four_fifths_tone},
+    };
+    mg_view_table_of(b, cap, cols, sizeof cols / sizeof *cols, json_object_get(s, "groups"));
     free(cap);
-    size_t i;
-    json_t *g;
-    json_array_foreach(json_object_get(s, "groups"), i, g) {
-        const char *ff = mg_json_str(g, "fourFifths", NULL);
-        mg_view_row(rows, 7, mg_view_str(mg_json_str(g, "attribute", NULL)),
-                    mg_view_str(mg_json_str(g, "group", NULL)), mg_view_num(json_object_get(g, "count")),
-                    mg_view_num(json_object_get(g, "share")), mg_view_num(json_object_get(g, "positiveRate")),
-                    mg_view_num(json_object_get(g, "disparateImpact")),
-                    mg_view_cell(ff, ff ? (!strcmp(ff, "pass") ? "ok" : "bad") : NULL));
-    }
 }
 
 static void datasets(json_t *b, const json_t *list) {

@@ -29,6 +29,18 @@ json_t *mg_view_num(const json_t *v);                     /* a number for people
 json_t *mg_view_digest(const char *d);                    /* "sha256:0123456789ab…" */
 json_t *mg_view_section(json_t *sections, const char *id, const char *title); /* its blocks */
 
+/* A column of a table drawn from one member of each row object: its string, its number, or its
+ * string shown with the tone tone(value) gives. */
+typedef enum { MG_VIEW_STR, MG_VIEW_NUM, MG_VIEW_TONED } mg_view_kind;
+typedef struct mg_view_column {
+    const char *title, *member;
+    mg_view_kind kind;
+    const char *(*tone)(const char *value); /* MG_VIEW_TONED only */
+} mg_view_column;
+/* A table with one row per object of items (a JSON array). */
+void mg_view_table_of(json_t *blocks, const char *caption, const mg_view_column *cols, size_t ncols,
+                      const json_t *items);
+
 /* The sections about running the version: deployments, monitoring, incidents, retraining. */
 void mg_view_operations(json_t *sections, const json_t *doc);
 

@@ -110,18 +110,17 @@ static void evaluation(json_t *b, const json_t *m) {
                       : "—",
                   mg_json_str(ev, "worstFeature", NULL) ?: "no feature");
     }
-    static const char *const cols[] = {"threshold", "subject",    "baseline", "latest",
-                                       "warn",      "quarantine", "status"};
-    json_t *rows = mg_view_table(b, "Latest evaluation against every configured threshold", cols, 7);
-    size_t i;
-    json_t *c;
-    json_array_foreach(json_object_get(m, "checks"), i, c) {
-        const char *st = mg_json_str(c, "status", NULL);
-        mg_view_row(rows, 7, mg_view_str(mg_json_str(c, "metric", NULL)),
-                    mg_view_str(mg_json_str(c, "subject", NULL)), mg_view_num(json_object_get(c, "baseline")),
-                    mg_view_num(json_object_get(c, "value")), mg_view_num(json_object_get(c, "warn")),
-                    mg_view_num(json_object_get(c, "quarantine")), mg_view_cell(st, status_tone(st)));
-    }
+    static const mg_view_column cols[] = {
+        {"threshold", "metric", MG_VIEW_STR, NULL},
+        {"subject", "subject", MG_VIEW_STR, NULL},
+        {"baseline", "baseline", MG_VIEW_NUM, NULL},
+        {"latest", "value", MG_VIEW_NUM, NULL},
+        {"warn", "warn", MG_VIEW_NUM, NULL},
+        {"quarantine", "quarantine", MG_VIEW_NUM, NULL},
+        {"status", "status", MG_VIEW_TONED, status_tone},
+    };
+    mg_view_table_of(b, "Latest evaluation against every configured threshold", cols,
+                     sizeof cols / sizeof *cols, json_object_get(m, "checks"));
     if (!json_array_size(json_object_get(m, "checks"))) mg_view_p(b, "warn", "No threshold is configured.");
 }
 
