@@ -62,6 +62,8 @@ void mg_rp_copy_fields(json_t *o, const json_t *src, const mg_rp_field *fields, 
 /* Copies the members of src named in members[0..n) to o (new references), leaving out absent and
  * null ones. */
 void mg_rp_copy_members(json_t *o, const json_t *src, const char *const *members, size_t n);
+/* A new array of fn(item) for each item of arr (fn returns a new reference). */
+json_t *mg_rp_map(const json_t *arr, json_t *(*fn)(const json_t *item));
 
 /* A number formatted for people: up to 4 significant digits ("0.9134", "1.2e-05", "12"). */
 const char *mg_rp_num(double x, char *buf, size_t n);

@@ -83,6 +83,14 @@ void mg_rp_copy_members(json_t *o, const json_t *src, const char *const *members
         mg_json_set_opt(o, members[i], json_object_get(src, members[i]));
 }
 
+json_t *mg_rp_map(const json_t *arr, json_t *(*fn)(const json_t *item)) {
+    json_t *out = json_array();
+    size_t i;
+    json_t *item;
+    json_array_foreach(arr, i, item) json_array_append_new(out, fn(item));
+    return out;
+}
+
 json_t *mg_rp_doc_deployment(const json_t *doc, const char *name) {
     return find_named(json_object_get(doc, "deployments"), name);
 }

@@ -43,6 +43,20 @@ static json_t *training_run(const json_t *mv, const json_t *tr) {
     return o;
 }
 
+/* One group of a bias scan, with the four-fifths rule's verdict on its disparate impact. */
+static json_t *bias_group(const json_t *g) {
+    json_t *e = json_object();
+    mg_json_set_str(e, "attribute", mg_json_str(g, "attribute", NULL));
+    mg_json_set_str(e, "group", mg_json_str(g, "group", NULL));
+    static const char *const nums[] = {"count", "share", "positiveRate", "disparateImpact"};
+    mg_rp_copy_members(e, g, nums, sizeof nums / sizeof *nums);
+    json_t *di = json_object_get(g, "disparateImpact");
+    if (json_is_number(di))
+        json_object_set_new(e, "fourFifths",
+                            json_string(json_number_value(di) >= FOUR_FIFTHS ? "pass" : "fail"));
+    return e;
+}
+
 static json_t *bias_scan(const json_t *dsv) {
     json_t *s = mg_json_get(dsv, "status", "biasScan", NULL);
     if (!json_is_object(s)) return json_null();
@@ -54,22 +68,7 @@ static json_t *bias_scan(const json_t *dsv) {
     const char *fd = mg_json_str(s, "fileDigest", NULL), *digest = mg_json_str(dsv, "spec", "digest", NULL);
     mg_json_set_str(o, "fileDigest", fd);
     if (fd) json_object_set_new(o, "fileDigestMatches", json_boolean(digest && !strcmp(fd, digest)));
-    json_t *groups = json_array();
-    size_t i;
-    json_t *g;
-    json_array_foreach(json_object_get(s, "groups"), i, g) {
-        json_t *e = json_object();
-        mg_json_set_str(e, "attribute", mg_json_str(g, "attribute", NULL));
-        mg_json_set_str(e, "group", mg_json_str(g, "group", NULL));
-        static const char *const nums[] = {"count", "share", "positiveRate", "disparateImpact"};
-        mg_rp_copy_members(e, g, nums, sizeof nums / sizeof *nums);
-        json_t *di = json_object_get(g, "disparateImpact");
-        if (json_is_number(di))
-            json_object_set_new(e, "fourFifths",
-                                json_string(json_number_value(di) >= FOUR_FIFTHS ? "pass" : "fail"));
-        json_array_append_new(groups, e);
-    }
-    json_object_set_new(o, "groups", groups);
+    json_object_set_new(o, "groups", mg_rp_map(json_object_get(s, "groups"), bias_group));
     return o;
 }
 

@@ -80,23 +80,22 @@ static json_t *baseline_fairness(const json_t *groups) {
     return out;
 }
 
+/* One feature of a baseline: its name, bin edges and proportions. */
+static json_t *baseline_feature(const json_t *f) {
+    json_t *e = json_object();
+    mg_json_set_str(e, "name", mg_json_str(f, "name", NULL));
+    static const char *const bins[] = {"edges", "proportions"};
+    mg_rp_copy_members(e, f, bins, sizeof bins / sizeof *bins);
+    return e;
+}
+
 static json_t *baseline(const json_t *mv) {
     json_t *b = mg_json_get(mv, "spec", "baseline", NULL);
     if (!json_is_object(b)) return json_null();
     json_t *o = json_object();
     static const char *const figures[] = {"samples", "accuracy", "f1"};
     mg_rp_copy_members(o, b, figures, sizeof figures / sizeof *figures);
-    json_t *features = json_array();
-    size_t i;
-    json_t *f;
-    json_array_foreach(json_object_get(b, "features"), i, f) {
-        json_t *e = json_object();
-        mg_json_set_str(e, "name", mg_json_str(f, "name", NULL));
-        static const char *const bins[] = {"edges", "proportions"};
-        mg_rp_copy_members(e, f, bins, sizeof bins / sizeof *bins);
-        json_array_append_new(features, e);
-    }
-    json_object_set_new(o, "features", features);
+    json_object_set_new(o, "features", mg_rp_map(json_object_get(b, "features"), baseline_feature));
     json_t *groups = json_object_get(b, "groups");
     json_object_set_new(o, "groups", json_is_array(groups) ? json_deep_copy(groups) : json_array());
     json_object_set_new(o, "fairness", baseline_fairness(groups));
