@@ -385,7 +385,8 @@ static void check_podspec(actx *c, const char *kindname, const char *objname, co
 
 /* The first quarantined ModelVersion among the model images of spec (no registry calls). */
 static const json_t *quarantined_in(actx *c, const json_t *spec, const char **reason) {
-    mg_strmap *images = images_of(spec); /* each distinct image once */
+    mg_strmap *images = images_of(spec); /* each distinct image once; NULL without a spec */
+    if (!images) return NULL;
     mg_strmap_iter it = {0};
     const char *image;
     void *unused;
