@@ -83,8 +83,7 @@ bin/kubectl-modelgov: $(BUILD)/src/plugin/main.o $(PLUGIN_LIB) $(LIB)
 	@echo "  LD      $@"
 	@$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
 
-# Unit tests may reach a module's static functions by #including its .c file; they then
-# define MG_UNIT_TEST_INCLUDES_SOURCE and the linker still takes the rest from the library.
+# Unit tests link the library and the programs' archives, and test through the modules' headers.
 $(BUILD)/tests/%: tests/unit/%.c $(LIB) $(OPERATOR_LIB) $(WEBHOOK_LIB) $(PLUGIN_LIB) $(VERSION_STAMP)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
