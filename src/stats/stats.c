@@ -606,23 +606,17 @@ int mg_stats_ks_2samp(const double *a, size_t na, const double *b, size_t nb, do
     return sort_then(mg_stats_ks_2samp_sorted, a, na, b, nb, out);
 }
 
-static double *sorted_copy(const double *x, size_t n, double *tmp, int *rc) {
-    double *c = mg_xmalloc(n * sizeof(double));
-    memcpy(c, x, n * sizeof(double));
-    if (!*rc) *rc = mg_stats_sort(c, n, tmp);
-    return c;
+/* The statistic and the p-value as one output of two doubles, for sort_then. */
+static int ks_test_pair(const double *a, size_t na, const double *b, size_t nb, double *out) {
+    return mg_stats_ks_2samp_test_sorted(a, na, b, nb, &out[0], &out[1]);
 }
 
 int mg_stats_ks_2samp_test(const double *a, size_t na, const double *b, size_t nb, double *stat,
                            double *pvalue) {
-    if (na == 0 || nb == 0 || !a || !b) return MG_EINVAL;
-    int rc = 0;
-    double *tmp = mg_xmalloc((na > nb ? na : nb) * sizeof(double));
-    double *ca = sorted_copy(a, na, tmp, &rc), *cb = sorted_copy(b, nb, tmp, &rc);
-    if (!rc) rc = mg_stats_ks_2samp_test_sorted(ca, na, cb, nb, stat, pvalue);
-    free(ca);
-    free(cb);
-    free(tmp);
+    double r[2];
+    int rc = sort_then(ks_test_pair, a, na, b, nb, r);
+    if (!rc && stat) *stat = r[0];
+    if (!rc && pvalue) *pvalue = r[1];
     return rc;
 }
 
