@@ -39,37 +39,37 @@ static void update_history(json_t *history, const char *serving_mv, const char *
         json_array_remove(history, 0);
 }
 
-void mg_md_decide(const mg_md_inputs *in, mg_md_decision *out) {
-    memset(out, 0, sizeof(*out));
-    const json_t *md = in->md;
-    long long generation = mg_json_int(md, 0, "metadata", "generation", NULL);
-    long long spec_replicas = mg_json_int(md, 1, "spec", "replicas", NULL);
-    const char *mv_ref = mg_json_str(md, "spec", "modelVersion", NULL);
-    json_t *old_status = mg_json_get(md, "status", NULL);
+/* A copy of md's status (new reference) with its conditions and history arrays in place. */
+static json_t *status_copy(const json_t *old_status, json_t **conds, json_t **history) {
     json_t *status = json_is_object(old_status) ? json_deep_copy(old_status) : json_object();
-    /* borrowed from the input, which outlives this call (status itself is rewritten below) */
-    const char *old_phase = mg_json_str(old_status, "phase", NULL);
-    json_t *conds = json_object_get(status, "conditions");
-    if (!json_is_array(conds)) {
-        conds = json_array();
-        json_object_set_new(status, "conditions", conds);
+    *conds = json_object_get(status, "conditions");
+    if (!json_is_array(*conds)) {
+        *conds = json_array();
+        json_object_set_new(status, "conditions", *conds);
     }
-    json_t *history = json_object_get(status, "history");
-    if (!json_is_array(history)) {
-        history = json_array();
-        json_object_set_new(status, "history", history);
+    *history = json_object_get(status, "history");
+    if (!json_is_array(*history)) {
+        *history = json_array();
+        json_object_set_new(status, "history", *history);
     }
+    return status;
+}
 
-    const char *phase;
-    const char *history_reason;
+/* The Approved and Quarantined conditions, what runs (out->run_mv, out->replicas) and the phase
+ * and history reason that follow from the ModelVersion's approval and quarantine. Returns the
+ * Approved condition's message when not approved (heap), else NULL. */
+static char *decide_approval(const mg_md_inputs *in, json_t *conds, long long generation, mg_md_decision *out,
+                             const char **phase, const char **history_reason) {
+    const char *mv_ref = mg_json_str(in->md, "spec", "modelVersion", NULL);
+    long long spec_replicas = mg_json_int(in->md, 1, "spec", "replicas", NULL);
     char *approved_msg = NULL;
     if (!in->mv) {
         approved_msg = mg_xasprintf("ModelVersion %s not found", mv_ref ? mv_ref : "(unset)");
         mg_condition_set(conds, "Approved", "False", "ModelVersionNotFound", approved_msg, generation,
                          in->now);
         mg_condition_set(conds, "Quarantined", "False", "NotQuarantined", "", generation, in->now);
-        phase = "Pending";
-        history_reason = "ModelVersionNotFound";
+        *phase = "Pending";
+        *history_reason = "ModelVersionNotFound";
     } else if (!in->mv_approved) {
         approved_msg = mg_xstrdup(in->approval_message ? in->approval_message : "not approved");
         mg_condition_set(conds, "Approved", "False", "NotApproved", approved_msg, generation, in->now);
@@ -77,64 +77,56 @@ void mg_md_decide(const mg_md_inputs *in, mg_md_decision *out) {
                          in->mv_quarantined ? "Quarantined" : "NotQuarantined",
                          in->mv_quarantined && in->quarantine_reason ? in->quarantine_reason : "", generation,
                          in->now);
-        phase = in->mv_quarantined ? "Quarantined" : "Pending";
-        history_reason = "NotApproved";
+        *phase = in->mv_quarantined ? "Quarantined" : "Pending";
+        *history_reason = "NotApproved";
     } else {
         mg_condition_set(conds, "Approved", "True", "Approved", "", generation, in->now);
         if (in->mv_quarantined) {
             mg_condition_set(conds, "Quarantined", "True", "Quarantined",
                              in->quarantine_reason ? in->quarantine_reason : "", generation, in->now);
-            phase = in->retraining ? "Retraining" : "Quarantined";
-            history_reason = "Quarantined";
+            *phase = in->retraining ? "Retraining" : "Quarantined";
+            *history_reason = "Quarantined";
             if (in->fallback_mv && in->fallback_usable) {
                 out->run_mv = in->fallback_mv;
                 out->replicas = spec_replicas;
-                history_reason = "FallbackAfterQuarantine";
+                *history_reason = "FallbackAfterQuarantine";
             }
         } else {
             mg_condition_set(conds, "Quarantined", "False", "NotQuarantined", "", generation, in->now);
             out->run_mv = in->mv;
             out->replicas = spec_replicas;
-            phase = "Progressing";
-            history_reason = in->deploy_reason ? in->deploy_reason : "Deployed";
+            *phase = "Progressing";
+            *history_reason = in->deploy_reason ? in->deploy_reason : "Deployed";
         }
     }
-    if (!out->run_mv) out->run_mv = in->mv; /* keep the image pinned; only replicas drop */
-    out->create_deployment = out->replicas > 0 && !in->deployment;
+    return approved_msg;
+}
 
-    /* Readiness comes from the Deployment the API server and kubelet report. */
-    long long ready = mg_json_int(in->deployment, 0, "status", "readyReplicas", NULL);
-    long long current = mg_json_int(in->deployment, 0, "status", "replicas", NULL);
-    long long dep_gen = mg_json_int(in->deployment, 0, "metadata", "generation", NULL);
-    long long dep_observed = mg_json_int(in->deployment, -1, "status", "observedGeneration", NULL);
+/* True when the Deployment the API server and kubelet report runs what out decided: its
+ * generation observed, the pinned image, the replica count. */
+static bool rolled_out(const json_t *deployment, const mg_md_decision *out) {
+    long long dep_gen = mg_json_int(deployment, 0, "metadata", "generation", NULL);
+    long long dep_observed = mg_json_int(deployment, -1, "status", "observedGeneration", NULL);
     const char *dep_image = json_string_value(json_object_get(
-        json_array_get(mg_json_get(in->deployment, "spec", "template", "spec", "containers", NULL), 0),
-        "image"));
+        json_array_get(mg_json_get(deployment, "spec", "template", "spec", "containers", NULL), 0), "image"));
     char *want_image = out->run_mv ? mg_xasprintf("%s@%s", mg_json_str(out->run_mv, "spec", "image", NULL),
                                                   mg_json_str(out->run_mv, "spec", "digest", NULL))
                                    : NULL;
-    bool rolled_out = in->deployment && dep_observed >= dep_gen && dep_image && want_image &&
-                      !strcmp(dep_image, want_image) &&
-                      mg_json_int(in->deployment, -1, "spec", "replicas", NULL) == out->replicas;
+    bool done = deployment && dep_observed >= dep_gen && dep_image && want_image &&
+                !strcmp(dep_image, want_image) &&
+                mg_json_int(deployment, -1, "spec", "replicas", NULL) == out->replicas;
     free(want_image);
-    bool ready_all = out->replicas > 0 && rolled_out && ready >= out->replicas;
-    if (!strcmp(phase, "Progressing") && ready_all) phase = "Serving";
-    if (!strcmp(phase, "Serving") && in->monitor_phase) phase = in->monitor_phase;
+    return done;
+}
 
-    char *ready_msg = mg_xasprintf("%lld/%lld replicas ready", ready, out->replicas);
-    mg_condition_set(conds, "Ready", ready_all ? "True" : "False",
-                     ready_all ? "Available" : (out->replicas ? "Progressing" : "ScaledToZero"), ready_msg,
-                     generation, in->now);
-    free(ready_msg);
-
-    const char *serving = out->replicas > 0 && out->run_mv ? name_of(out->run_mv) : NULL;
-    update_history(history, serving, history_reason, in->now);
-
+/* status's phase, generation, replica counts, selector, model and servingModelVersion. */
+static void set_status_fields(json_t *status, const mg_md_inputs *in, const mg_md_decision *out,
+                              const char *phase, long long generation, long long current, long long ready) {
     json_object_set_new(status, "phase", json_string(phase));
     json_object_set_new(status, "observedGeneration", json_integer(generation));
     json_object_set_new(status, "replicas", json_integer(current));
     json_object_set_new(status, "readyReplicas", json_integer(ready));
-    char *selector = mg_xasprintf(MG_LABEL_MODELDEPLOYMENT "=%s", name_of(md));
+    char *selector = mg_xasprintf(MG_LABEL_MODELDEPLOYMENT "=%s", name_of(in->md));
     json_object_set_new(status, "selector", json_string(selector));
     free(selector);
     const char *model = in->mv ? mg_json_str(in->mv, "spec", "model", NULL) : NULL;
@@ -146,20 +138,56 @@ void mg_md_decide(const mg_md_inputs *in, mg_md_decision *out) {
         json_object_set_new(status, "servingModelVersion", json_string(name_of(out->run_mv)));
     else
         json_object_del(status, "servingModelVersion");
+}
 
-    /* An Event on every transition that tells a human something; entering Progressing is the
-     * normal first step of every rollout and only adds API load. */
-    if ((!old_phase || strcmp(old_phase, phase)) && strcmp(phase, "Progressing")) {
-        bool warn = !strcmp(phase, "Quarantined") || !strcmp(phase, "AwaitingReview");
-        char *msg = !strcmp(phase, "Quarantined")
-                        ? mg_xasprintf("ModelVersion %s quarantined: %s%s", mv_ref ? mv_ref : "",
-                                       in->quarantine_reason ? in->quarantine_reason : "",
-                                       out->replicas ? "; serving the fallback" : "; scaled to zero")
-                    : approved_msg && !strcmp(phase, "Pending")
-                        ? mg_xstrdup(approved_msg)
-                        : mg_xasprintf("phase %s -> %s", old_phase ? old_phase : "(new)", phase);
-        add_event(out, warn ? "Warning" : "Normal", phase, msg);
-    }
+/* An Event on every transition that tells a human something; entering Progressing is the
+ * normal first step of every rollout and only adds API load. */
+static void phase_event(const mg_md_inputs *in, mg_md_decision *out, const char *old_phase, const char *phase,
+                        const char *approved_msg) {
+    if ((old_phase && !strcmp(old_phase, phase)) || !strcmp(phase, "Progressing")) return;
+    const char *mv_ref = mg_json_str(in->md, "spec", "modelVersion", NULL);
+    bool warn = !strcmp(phase, "Quarantined") || !strcmp(phase, "AwaitingReview");
+    char *msg = !strcmp(phase, "Quarantined")
+                    ? mg_xasprintf("ModelVersion %s quarantined: %s%s", mv_ref ? mv_ref : "",
+                                   in->quarantine_reason ? in->quarantine_reason : "",
+                                   out->replicas ? "; serving the fallback" : "; scaled to zero")
+                : approved_msg && !strcmp(phase, "Pending")
+                    ? mg_xstrdup(approved_msg)
+                    : mg_xasprintf("phase %s -> %s", old_phase ? old_phase : "(new)", phase);
+    add_event(out, warn ? "Warning" : "Normal", phase, msg);
+}
+
+void mg_md_decide(const mg_md_inputs *in, mg_md_decision *out) {
+    memset(out, 0, sizeof(*out));
+    long long generation = mg_json_int(in->md, 0, "metadata", "generation", NULL);
+    json_t *old_status = mg_json_get(in->md, "status", NULL);
+    /* borrowed from the input, which outlives this call (status itself is rewritten below) */
+    const char *old_phase = mg_json_str(old_status, "phase", NULL);
+    json_t *conds, *history;
+    json_t *status = status_copy(old_status, &conds, &history);
+
+    const char *phase, *history_reason;
+    char *approved_msg = decide_approval(in, conds, generation, out, &phase, &history_reason);
+    if (!out->run_mv) out->run_mv = in->mv; /* keep the image pinned; only replicas drop */
+    out->create_deployment = out->replicas > 0 && !in->deployment;
+
+    /* Readiness comes from the Deployment the API server and kubelet report. */
+    long long ready = mg_json_int(in->deployment, 0, "status", "readyReplicas", NULL);
+    long long current = mg_json_int(in->deployment, 0, "status", "replicas", NULL);
+    bool ready_all = out->replicas > 0 && rolled_out(in->deployment, out) && ready >= out->replicas;
+    if (!strcmp(phase, "Progressing") && ready_all) phase = "Serving";
+    if (!strcmp(phase, "Serving") && in->monitor_phase) phase = in->monitor_phase;
+
+    char *ready_msg = mg_xasprintf("%lld/%lld replicas ready", ready, out->replicas);
+    mg_condition_set(conds, "Ready", ready_all ? "True" : "False",
+                     ready_all ? "Available" : (out->replicas ? "Progressing" : "ScaledToZero"), ready_msg,
+                     generation, in->now);
+    free(ready_msg);
+
+    const char *serving = out->replicas > 0 && out->run_mv ? name_of(out->run_mv) : NULL;
+    update_history(history, serving, history_reason, in->now);
+    set_status_fields(status, in, out, phase, generation, current, ready);
+    phase_event(in, out, old_phase, phase, approved_msg);
     free(approved_msg);
     out->status = status;
 }
