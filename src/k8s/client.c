@@ -718,12 +718,8 @@ static CURLcode run_stream(xfer *x) {
     return cc;
 }
 
-int mg_k8s_watch(mg_client *c, const mg_gvr *gvr, const char *ns, const mg_watch_opts *opts,
-                 mg_watch_line_fn on_line, void *ud, mg_error *err) {
-    mg_watch_opts none;
-    memset(&none, 0, sizeof(none));
-    mg_error_clear(err);
-    if (!opts) opts = &none;
+/* The watch request's URL (heap). */
+static char *watch_url(const mg_client *c, const mg_gvr *gvr, const char *ns, const mg_watch_opts *opts) {
     mg_buf q;
     mg_buf_init(&q, MG_BUF_UNCAPPED);
     char *path = mg_k8s_path(gvr, ns, NULL, NULL);
@@ -741,7 +737,49 @@ int mg_k8s_watch(mg_client *c, const mg_gvr *gvr, const char *ns, const mg_watch
     }
     char *url = mg_xasprintf("%s%s", c->base_url, q.data);
     mg_buf_free(&q);
+    return url;
+}
 
+/* How a watch that ran ended, as 0 or an error: the handler's word first, then a stop or a
+ * stall, an oversized error body, the API server's Status, a transfer error, a cut event. */
+static int watch_result(const xfer *x, CURLcode cc, const char *url, const char *errbuf, mg_error *err) {
+    long status = 0;
+    curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &status);
+    int rc = 0;
+    if (x->cb_rc == MG_ETOOBIG) {
+        rc = mg_error_set(err, MG_ETOOBIG, "GET %s: watch event longer than %zu bytes", url, x->ls.max_line);
+    } else if (x->cb_rc < 0) {
+        rc = mg_error_set(err, x->cb_rc, "GET %s: watch ended by its handler (%s)", url,
+                          mg_strerror(x->cb_rc));
+    } else if (x->cb_rc > 0) {
+        rc = 0; /* the handler asked to stop */
+    } else if (x->abort_code == MG_ECANCELED) {
+        rc = mg_error_set(err, MG_ECANCELED, "GET %s: watch stopped", url);
+    } else if (x->abort_code == MG_ETIMEOUT) {
+        rc = mg_error_set(err, MG_ETIMEOUT, "GET %s: watch silent for %ld ms", url, x->stall_ms);
+        if (err) err->retryable = true;
+    } else if (x->too_big) {
+        rc = mg_error_set(err, MG_ETOOBIG, "GET %s: error response larger than %zu bytes", url,
+                          ERROR_BODY_MAX);
+    } else if (status != 0 && (status < 200 || status > 299) && (cc == CURLE_OK || x->body.len)) {
+        rc = mg_k8s_status_to_error(status, x->body.data, x->body.len, retry_after_seconds(x->h), err);
+        if (status == 401) token_mark_stale(x->c);
+    } else if (cc != CURLE_OK) {
+        rc = curl_to_error(cc, errbuf, "GET", url, err);
+    } else if (mg_linesplit_pending(&x->ls) > 0) {
+        rc = mg_error_set(err, MG_EIO, "GET %s: watch stream ended inside an event", url);
+        if (err) err->retryable = true;
+    }
+    return rc;
+}
+
+int mg_k8s_watch(mg_client *c, const mg_gvr *gvr, const char *ns, const mg_watch_opts *opts,
+                 mg_watch_line_fn on_line, void *ud, mg_error *err) {
+    mg_watch_opts none;
+    memset(&none, 0, sizeof(none));
+    mg_error_clear(err);
+    if (!opts) opts = &none;
+    char *url = watch_url(c, gvr, ns, opts);
     char errbuf[CURL_ERROR_SIZE] = "";
     xfer x;
     memset(&x, 0, sizeof(x));
@@ -766,32 +804,7 @@ int mg_k8s_watch(mg_client *c, const mg_gvr *gvr, const char *ns, const mg_watch
         rc = mg_error_set(err, MG_ECANCELED, "GET %s: watch stopped", url);
         goto out;
     }
-    CURLcode cc = run_stream(&x);
-    long status = 0;
-    curl_easy_getinfo(x.h, CURLINFO_RESPONSE_CODE, &status);
-    if (x.cb_rc == MG_ETOOBIG) {
-        rc = mg_error_set(err, MG_ETOOBIG, "GET %s: watch event longer than %zu bytes", url, x.ls.max_line);
-    } else if (x.cb_rc < 0) {
-        rc = mg_error_set(err, x.cb_rc, "GET %s: watch ended by its handler (%s)", url, mg_strerror(x.cb_rc));
-    } else if (x.cb_rc > 0) {
-        rc = 0; /* the handler asked to stop */
-    } else if (x.abort_code == MG_ECANCELED) {
-        rc = mg_error_set(err, MG_ECANCELED, "GET %s: watch stopped", url);
-    } else if (x.abort_code == MG_ETIMEOUT) {
-        rc = mg_error_set(err, MG_ETIMEOUT, "GET %s: watch silent for %ld ms", url, x.stall_ms);
-        if (err) err->retryable = true;
-    } else if (x.too_big) {
-        rc = mg_error_set(err, MG_ETOOBIG, "GET %s: error response larger than %zu bytes", url,
-                          ERROR_BODY_MAX);
-    } else if (status != 0 && (status < 200 || status > 299) && (cc == CURLE_OK || x.body.len)) {
-        rc = mg_k8s_status_to_error(status, x.body.data, x.body.len, retry_after_seconds(x.h), err);
-        if (status == 401) token_mark_stale(c);
-    } else if (cc != CURLE_OK) {
-        rc = curl_to_error(cc, errbuf, "GET", url, err);
-    } else if (mg_linesplit_pending(&x.ls) > 0) {
-        rc = mg_error_set(err, MG_EIO, "GET %s: watch stream ended inside an event", url);
-        if (err) err->retryable = true;
-    }
+    rc = watch_result(&x, run_stream(&x), url, errbuf, err);
 out:
     curl_slist_free_all(headers);
     mg_curlpool_give(c->pool, x.h);
