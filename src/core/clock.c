@@ -166,3 +166,11 @@ int64_t mg_backoff_next(mg_backoff *b) {
 }
 
 void mg_backoff_reset(mg_backoff *b) { b->attempt = 0; }
+
+void mg_clock_cond_init(pthread_cond_t *cv) {
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(cv, &ca);
+    pthread_condattr_destroy(&ca);
+}

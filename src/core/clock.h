@@ -5,6 +5,7 @@
  * backoff's jitter uses a per-thread PRNG, so it is safe from any thread. */
 #ifndef MG_CORE_CLOCK_H
 #define MG_CORE_CLOCK_H
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -23,9 +24,12 @@ int mg_clock_parse_rfc3339(const char *s, int64_t *wall_ms);
 int mg_clock_parse_duration(const char *s, int64_t *ms);
 void mg_sleep_ms(int64_t ms);
 /* The absolute time ms_from_now (>= 0) on clock clk, normalised, for pthread_cond_timedwait:
- * CLOCK_MONOTONIC for condition variables made with pthread_condattr_setclock, CLOCK_REALTIME
+ * CLOCK_MONOTONIC for condition variables made with mg_clock_cond_init, CLOCK_REALTIME
  * for plain ones. */
 struct timespec mg_clock_deadline(clockid_t clk, int64_t ms_from_now);
+/* Initialises cv to wait on CLOCK_MONOTONIC, so that a wait until mg_clock_deadline(
+ * CLOCK_MONOTONIC, ...) does not move with the wall clock. Destroy with pthread_cond_destroy. */
+void mg_clock_cond_init(pthread_cond_t *cv);
 
 typedef struct mg_backoff {
     int64_t base_ms;  /* first delay */

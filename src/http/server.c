@@ -997,11 +997,7 @@ static mg_http_server *new_server(const mg_http_server_config *cfg, const char *
     pthread_mutex_init(&s->cert_mu, NULL);
     pthread_mutex_init(&s->check_mu, NULL);
     pthread_mutex_init(&s->wmu, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&s->wcv, &ca);
-    pthread_condattr_destroy(&ca);
+    mg_clock_cond_init(&s->wcv);
     s->threads = mg_xcalloc((size_t)s->nthreads, sizeof *s->threads);
     for (int i = 0; i < s->nthreads; i++) {
         s->threads[i].srv = s;

@@ -209,11 +209,7 @@ mg_informer *mg_informer_new(mg_client *c, const mg_gvr *gvr, const mg_informer_
     inf->store = o.compact_store ? mg_store_new_compact() : mg_store_new();
     inf->rv = mg_xstrdup("");
     pthread_mutex_init(&inf->mu, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&inf->cond, &ca);
-    pthread_condattr_destroy(&ca);
+    mg_clock_cond_init(&inf->cond);
     mg_backoff_init(&inf->backoff, inf->backoff_base_ms, 30000, 2.0, 0.5);
     return inf;
 }

@@ -247,11 +247,7 @@ int mg_leader_start(mg_client *c, const mg_leader_opts *opts, mg_leader **out, m
     l->on_stopped = opts->on_stopped_leading;
     l->ud = opts->ud;
     pthread_mutex_init(&l->mu, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&l->cond, &ca);
-    pthread_condattr_destroy(&ca);
+    mg_clock_cond_init(&l->cond);
     if (pthread_create(&l->thread, NULL, run, l)) {
         pthread_cond_destroy(&l->cond);
         pthread_mutex_destroy(&l->mu);

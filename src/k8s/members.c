@@ -342,11 +342,7 @@ int mg_members_start(mg_client *c, const mg_members_opts *o, mg_members **out, m
     m->ud = o->ud;
     m->observed = mg_strmap_new();
     pthread_mutex_init(&m->mu, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&m->cond, &ca);
-    pthread_condattr_destroy(&ca);
+    mg_clock_cond_init(&m->cond);
     int rc = 0;
     if (!(m->expiry_ms >= m->renew_ms && m->renew_ms > m->retry_ms))
         rc = mg_error_set(err, MG_EINVAL,

@@ -55,11 +55,7 @@ static int64_t now_us(void) {
 mg_workqueue *mg_wq_new(const mg_wq_opts *opts) {
     mg_workqueue *q = mg_xcalloc(1, sizeof(*q));
     pthread_mutex_init(&q->mu, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&q->cond, &ca);
-    pthread_condattr_destroy(&ca);
+    mg_clock_cond_init(&q->cond);
     q->dirty = mg_strmap_new();
     q->processing = mg_strmap_new();
     q->waiting = mg_strmap_new();

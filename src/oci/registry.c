@@ -711,11 +711,7 @@ int mg_oci_client_new(const mg_oci_options *opt, mg_oci_client **out, mg_error *
     c->observer = opt->observer;
     c->observer_ud = opt->observer_ud;
     pthread_mutex_init(&c->mu, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&c->settled, &ca);
-    pthread_condattr_destroy(&ca);
+    mg_clock_cond_init(&c->settled);
     c->cache = mg_strmap_new();
     c->pool = mg_curlpool_new(POOL_MAX);
     c->n_regs = opt->n_registries;

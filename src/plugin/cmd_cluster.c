@@ -312,6 +312,23 @@ static int create_review(session *s, const char *mv, const char *md, const char 
     return rc;
 }
 
+/* The object name in an operand: "mv/NAME", "md/NAME" or just "NAME". */
+static const char *operand_name(const char *op) {
+    const char *slash = strchr(op, '/');
+    return slash ? slash + 1 : op;
+}
+
+/* The common end of review, quarantine and release: the text is required (missing says which
+ * flag gives it), then a review of the operand's ModelVersion (or, for_md, ModelDeployment). */
+static int file_review(session *s, bool for_md, const char *kind, const char *verdict, const char *text,
+                       const char *missing, const char *reviewer) {
+    if (!text) return mg_cli_usage_error(s->cmd, "%s", missing);
+    int rc = sconnect(s);
+    if (rc >= 0) return rc;
+    const char *name = operand_name(s->ops.v[0]);
+    return create_review(s, for_md ? NULL : name, for_md ? name : NULL, kind, verdict, text, reviewer);
+}
+
 static const char review_help[] =
     "Usage: kubectl modelgov review MODELVERSION --kind security|performance|bias (--approve|--reject)\n"
     "       -m TEXT [--reviewer NAME]\n"
@@ -346,13 +363,8 @@ int mg_cmd_review(int argc, char **argv) {
         rc = mg_cli_usage_error(s.cmd, "give exactly one of --approve and --reject");
         goto done;
     }
-    if (!msg) {
-        rc = mg_cli_usage_error(s.cmd, "-m TEXT is required (the review's comment)");
-        goto done;
-    }
-    if ((rc = sconnect(&s)) >= 0) goto done;
-    const char *mv = strchr(s.ops.v[0], '/') ? strchr(s.ops.v[0], '/') + 1 : s.ops.v[0];
-    rc = create_review(&s, mv, NULL, kind, approve ? "approve" : "reject", msg, reviewer);
+    rc = file_review(&s, false, kind, approve ? "approve" : "reject", msg,
+                     "-m TEXT is required (the review's comment)", reviewer);
 done:
     finish(&s);
     return rc;
@@ -375,15 +387,8 @@ int mg_cmd_quarantine(int argc, char **argv) {
                            {NULL, 0, 0, NULL}};
     session s;
     int rc = start(&s, argc, argv, opts, quarantine_help, 1, 1, "one MODELVERSION");
-    if (rc >= 0) goto done;
-    if (!reason) {
-        rc = mg_cli_usage_error(s.cmd, "--reason TEXT is required");
-        goto done;
-    }
-    if ((rc = sconnect(&s)) >= 0) goto done;
-    const char *mv = strchr(s.ops.v[0], '/') ? strchr(s.ops.v[0], '/') + 1 : s.ops.v[0];
-    rc = create_review(&s, mv, NULL, "incident", "confirm", reason, reviewer);
-done:
+    if (rc < 0)
+        rc = file_review(&s, false, "incident", "confirm", reason, "--reason TEXT is required", reviewer);
     finish(&s);
     return rc;
 }
@@ -404,15 +409,7 @@ int mg_cmd_release(int argc, char **argv) {
         {"message", 'm', MG_OPT_VALUE, &msg}, {"reviewer", 0, MG_OPT_VALUE, &reviewer}, {NULL, 0, 0, NULL}};
     session s;
     int rc = start(&s, argc, argv, opts, release_help, 1, 1, "one MODELDEPLOYMENT");
-    if (rc >= 0) goto done;
-    if (!msg) {
-        rc = mg_cli_usage_error(s.cmd, "-m TEXT is required");
-        goto done;
-    }
-    if ((rc = sconnect(&s)) >= 0) goto done;
-    const char *md = strchr(s.ops.v[0], '/') ? strchr(s.ops.v[0], '/') + 1 : s.ops.v[0];
-    rc = create_review(&s, NULL, md, "incident", "release", msg, reviewer);
-done:
+    if (rc < 0) rc = file_review(&s, true, "incident", "release", msg, "-m TEXT is required", reviewer);
     finish(&s);
     return rc;
 }
@@ -447,7 +444,7 @@ static int status_deployments(session *s, json_t **list) {
         return -1;
     }
     json_t *one = NULL;
-    const char *md = strchr(s->ops.v[0], '/') ? strchr(s->ops.v[0], '/') + 1 : s->ops.v[0];
+    const char *md = operand_name(s->ops.v[0]);
     if (mg_k8s_get(s->c, &MG_GVR_MODELDEPLOYMENTS, s->ns, md, NULL, &one, &s->err))
         return api_fail(s, "getting modeldeployment");
     *list = json_pack("{s:[o]}", "items", one);
@@ -621,7 +618,7 @@ int mg_cmd_lineage(int argc, char **argv) {
     json_t *mv = NULL, *root = NULL, *seen = json_object();
     int rc = start(&s, argc, argv, opts, lineage_help, 1, 1, "one MODELVERSION");
     if (rc >= 0 || (rc = sconnect(&s)) >= 0) goto done;
-    const char *name = strchr(s.ops.v[0], '/') ? strchr(s.ops.v[0], '/') + 1 : s.ops.v[0];
+    const char *name = operand_name(s.ops.v[0]);
     if (mg_k8s_get(s.c, &MG_GVR_MODELVERSIONS, s.ns, name, NULL, &mv, &s.err)) {
         rc = api_fail(&s, "getting modelversion");
         goto done;
@@ -689,7 +686,7 @@ int mg_cmd_history(int argc, char **argv) {
     json_t *md = NULL, *revs = NULL, *o = NULL;
     int rc = start(&s, argc, argv, opts, history_help, 1, 1, "one MODELDEPLOYMENT");
     if (rc >= 0 || (rc = sconnect(&s)) >= 0) goto done;
-    const char *name = strchr(s.ops.v[0], '/') ? strchr(s.ops.v[0], '/') + 1 : s.ops.v[0];
+    const char *name = operand_name(s.ops.v[0]);
     if (mg_k8s_get(s.c, &MG_GVR_MODELDEPLOYMENTS, s.ns, name, NULL, &md, &s.err)) {
         rc = api_fail(&s, "getting modeldeployment");
         goto done;
