@@ -550,9 +550,13 @@ static const char lineage_help[] =
     "  kubectl modelgov lineage credit-scorer-1-1-0\n"
     "  kubectl modelgov lineage mv/credit-scorer-1-1-0 -o yaml\n";
 
+/* Dataset parents followed at most this deep: a lineage is a handful of steps, a longer chain
+ * is a cycle the names do not show or a mistake, and is cut with a mark. */
+#define LINEAGE_MAX_DEPTH 32
+
 static json_t *dsv_node(session *s, const char *name, int depth, json_t *seen) {
     json_t *n = json_pack("{s:s,s:s}", "kind", MG_KIND_DATASETVERSION, "name", name);
-    if (depth > 32 || json_object_get(seen, name)) {
+    if (depth > LINEAGE_MAX_DEPTH || json_object_get(seen, name)) {
         json_object_set_new(n, "cycleOrTooDeep", json_true());
         return n;
     }
@@ -680,71 +684,78 @@ static const char history_help[] =
     "  kubectl modelgov history credit-scorer\n"
     "  kubectl modelgov history md/credit-scorer -o json\n";
 
+/* The incident reviews of ModelDeployment name, as [{name, verdict, reviewer, comment, time}]
+ * (new reference; empty when they cannot be listed). */
+static json_t *incidents_of(session *s, const char *name) {
+    json_t *inc = json_array(), *revs = NULL;
+    if (mg_k8s_list(s->c, &MG_GVR_MODELREVIEWS, s->ns, NULL, &revs, NULL) != 0) return inc;
+    size_t i;
+    json_t *r;
+    json_array_foreach(json_object_get(revs, "items"), i, r) {
+        const char *target = mg_json_str(r, "spec", "modelDeployment", NULL);
+        if (!target || strcmp(target, name)) continue;
+        json_array_append_new(inc, json_pack("{s:s?,s:s?,s:s?,s:s?,s:s?}", "name",
+                                             mg_json_str(r, "metadata", "name", NULL), "verdict",
+                                             mg_json_str(r, "spec", "verdict", NULL), "reviewer",
+                                             mg_json_str(r, "spec", "reviewer", NULL), "comment",
+                                             mg_json_str(r, "spec", "comment", NULL), "time",
+                                             mg_json_str(r, "metadata", "creationTimestamp", NULL)));
+    }
+    json_decref(revs);
+    return inc;
+}
+
+static void print_history_tables(const json_t *o) {
+    static const char *const hdr[] = {"from", "to", "model-version", "reason"};
+    mg_table t;
+    mg_table_init(&t, sizeof hdr / sizeof *hdr, hdr);
+    size_t i;
+    json_t *h;
+    json_array_foreach(json_object_get(o, "history"), i, h) {
+        const char *c[] = {mg_json_str(h, "from", NULL) ?: "-", mg_json_str(h, "to", NULL) ?: "(now)",
+                           mg_json_str(h, "modelVersion", NULL) ?: "-", mg_json_str(h, "reason", NULL) ?: ""};
+        mg_table_add(&t, c);
+    }
+    mg_table_print(&t, stdout);
+    mg_table_free(&t);
+    const json_t *inc = json_object_get(o, "incidents");
+    if (!json_array_size(inc)) return;
+    static const char *const h2[] = {"time", "incident-review", "verdict", "reviewer", "comment"};
+    mg_table_init(&t, sizeof h2 / sizeof *h2, h2);
+    json_array_foreach(inc, i, h) {
+        const char *c[] = {mg_json_str(h, "time", NULL), mg_json_str(h, "name", NULL),
+                           mg_json_str(h, "verdict", NULL), mg_json_str(h, "reviewer", NULL),
+                           mg_json_str(h, "comment", NULL)};
+        mg_table_add(&t, c);
+    }
+    printf("\n");
+    mg_table_print(&t, stdout);
+    mg_table_free(&t);
+}
+
 int mg_cmd_history(int argc, char **argv) {
     const mg_opt opts[] = {{NULL, 0, 0, NULL}};
     session s;
-    json_t *md = NULL, *revs = NULL, *o = NULL;
+    json_t *md = NULL;
     int rc = start(&s, argc, argv, opts, history_help, 1, 1, "one MODELDEPLOYMENT");
-    if (rc >= 0 || (rc = sconnect(&s)) >= 0) goto done;
+    if (rc >= 0 || (rc = sconnect(&s)) >= 0) goto out;
     const char *name = operand_name(s.ops.v[0]);
     if (mg_k8s_get(s.c, &MG_GVR_MODELDEPLOYMENTS, s.ns, name, NULL, &md, &s.err)) {
         rc = api_fail(&s, "getting modeldeployment");
-        goto done;
-    }
-    json_t *inc = json_array();
-    if (mg_k8s_list(s.c, &MG_GVR_MODELREVIEWS, s.ns, NULL, &revs, NULL) == 0) {
-        size_t i;
-        json_t *r;
-        json_array_foreach(json_object_get(revs, "items"), i, r) {
-            const char *target = mg_json_str(r, "spec", "modelDeployment", NULL);
-            if (!target || strcmp(target, name)) continue;
-            json_array_append_new(inc, json_pack("{s:s?,s:s?,s:s?,s:s?,s:s?}", "name",
-                                                 mg_json_str(r, "metadata", "name", NULL), "verdict",
-                                                 mg_json_str(r, "spec", "verdict", NULL), "reviewer",
-                                                 mg_json_str(r, "spec", "reviewer", NULL), "comment",
-                                                 mg_json_str(r, "spec", "comment", NULL), "time",
-                                                 mg_json_str(r, "metadata", "creationTimestamp", NULL)));
-        }
+        goto out;
     }
     json_t *hist = mg_json_get(md, "status", "history", NULL),
            *br = mg_json_get(md, "status", "breaches", NULL);
-    o = json_pack("{s:o,s:o,s:o}", "history", hist ? json_incref(hist) : json_array(), "breaches",
-                  br ? json_incref(br) : json_array(), "incidents", inc);
-    if (s.g.out == MG_OUT_TABLE) {
-        static const char *const hdr[] = {"from", "to", "model-version", "reason"};
-        mg_table t;
-        mg_table_init(&t, 4, hdr);
-        size_t i;
-        json_t *h;
-        json_array_foreach(json_object_get(o, "history"), i, h) {
-            const char *c[] = {mg_json_str(h, "from", NULL) ?: "-", mg_json_str(h, "to", NULL) ?: "(now)",
-                               mg_json_str(h, "modelVersion", NULL) ?: "-",
-                               mg_json_str(h, "reason", NULL) ?: ""};
-            mg_table_add(&t, c);
-        }
-        mg_table_print(&t, stdout);
-        mg_table_free(&t);
-        if (json_array_size(inc)) {
-            static const char *const h2[] = {"time", "incident-review", "verdict", "reviewer", "comment"};
-            mg_table_init(&t, 5, h2);
-            json_array_foreach(inc, i, h) {
-                const char *c[] = {mg_json_str(h, "time", NULL), mg_json_str(h, "name", NULL),
-                                   mg_json_str(h, "verdict", NULL), mg_json_str(h, "reviewer", NULL),
-                                   mg_json_str(h, "comment", NULL)};
-                mg_table_add(&t, c);
-            }
-            printf("\n");
-            mg_table_print(&t, stdout);
-            mg_table_free(&t);
-        }
-    } else {
+    json_t *o = json_pack("{s:o,s:o,s:o}", "history", hist ? json_incref(hist) : json_array(), "breaches",
+                          br ? json_incref(br) : json_array(), "incidents", incidents_of(&s, name));
+    if (s.g.out == MG_OUT_TABLE)
+        print_history_tables(o);
+    else
         mg_cli_print(o, s.g.out);
-    }
-    rc = 0;
-done:
-    json_decref(md);
-    json_decref(revs);
     json_decref(o);
+    rc = 0;
+out:
+    json_decref(md);
     finish(&s);
     return rc;
 }
