@@ -123,8 +123,8 @@ static bool json_content_type(const char *ct) {
     return !strncasecmp(ct, "application/json", n) && (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
 }
 
-static void handle_validate(const mg_http_request *req, mg_http_response *resp, void *arg) {
-    mg_webhook *wh = arg;
+/* /validate and /mutate: the same parsing, then mg_admission_decide or mg_admission_mutate. */
+static void answer_review(const mg_http_request *req, mg_http_response *resp, mg_webhook *wh, bool mutate) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     int64_t start_ns = (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
@@ -158,11 +158,14 @@ static void handle_validate(const mg_http_request *req, mg_http_response *resp, 
     mg_admission_decision d;
     mg_admission_decision_init(&d);
     mg_admission_input in = {.req = &ar, .cfg = wh->policy, .index = wh->index, .group = NULL};
-    mg_admission_decide(&in, &d);
+    if (mutate)
+        mg_admission_mutate(&in, &d);
+    else
+        mg_admission_decide(&in, &d);
     char *text = mg_admission_response_json(ar.uid, &d);
     mg_http_response_set(resp, 200, "application/json", text, strlen(text));
     free(text);
-    const char *decision = d.allowed ? "allowed" : "denied";
+    const char *decision = mutate ? (d.patch ? "pinned" : "unchanged") : d.allowed ? "allowed" : "denied";
     count(wh, decision, rlabel, start_ns);
     audit(wh, ar.uid, ar.username, ar.operation, rlabel, ar.namespace_, ar.name, decision,
           d.message ? d.message : "", d.rule ? d.rule : "", ar.dry_run);
@@ -176,6 +179,14 @@ malformed:
     mg_log(MG_LOG_WARN, "admission: malformed review", "uid", ar.uid ? ar.uid : "", "decision", "error",
            "reason", why, NULL);
     mg_admission_request_free(&ar);
+}
+
+static void handle_validate(const mg_http_request *req, mg_http_response *resp, void *arg) {
+    answer_review(req, resp, arg, false);
+}
+
+static void handle_mutate(const mg_http_request *req, mg_http_response *resp, void *arg) {
+    answer_review(req, resp, arg, true);
 }
 
 /* ---------------------------------------------------------------- health and metrics */
@@ -254,6 +265,7 @@ int mg_webhook_new(const mg_webhook_options *opt, mg_webhook **out, mg_error *er
     };
     int rc = mg_http_server_new(&cfg, &wh->srv, err);
     if (!rc) rc = mg_http_server_route_blocking(wh->srv, "POST", "/validate", handle_validate, wh);
+    if (!rc) rc = mg_http_server_route_blocking(wh->srv, "POST", "/mutate", handle_mutate, wh);
     if (!rc) rc = mg_http_server_route(wh->srv, "GET", "/healthz", handle_healthz, wh);
     if (!rc) rc = mg_http_server_route(wh->srv, "GET", "/readyz", handle_readyz, wh);
     if (!rc) rc = mg_http_server_route(wh->srv, "GET", "/metrics", handle_metrics, wh);

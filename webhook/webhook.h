@@ -1,4 +1,5 @@
 /* webhook/webhook — the serving side of modelgov-webhook: the HTTPS server with POST /validate,
+ * POST /mutate (mg_admission_mutate: pins admitted model tags to their approved digests),
  * /healthz, /readyz and /metrics, the admission metrics, and the readiness flag.
  *
  * Owns: the http server (src/http/server.h), the metrics registry, the readiness flag and the
@@ -17,7 +18,8 @@
  * accepted (the API server adds ?timeout=10s).
  *
  * Metrics (namespace modelgov_webhook):
- *   _admission_requests_total{decision="allowed|denied|error", resource}  resource is
+ *   _admission_requests_total{decision="allowed|denied|error" (/validate), "pinned|unchanged"
+ *       (/mutate), resource}  resource is
  *       "<resource>[/<subresource>]" of the request, "unknown" when unreadable;
  *   _admission_duration_seconds{resource}  time to decide, parse to response built;
  *   _registry_lookups_total{result="found|not_found|error"}  (mg_webhook_count_registry_lookup);

@@ -25,6 +25,7 @@ typedef struct actx {
     mg_admission_decision *d;
     bool denied;
     bool zero_replicas; /* the workload asks for 0 replicas: a quarantined (approved) model may stay */
+    json_t *pins;       /* mg_admission_mutate: the JSONPatch pinning admitted tags, else NULL */
 } actx;
 
 /* ---- small helpers --------------------------------------------------------------------------- */
@@ -138,6 +139,7 @@ static bool mv_quarantined(actx *c, const json_t *mv, const char **reason_out) {
 typedef struct image_result {
     bool model;       /* it is a model image */
     const json_t *mv; /* the ModelVersion it maps to (borrowed from keep) */
+    const char *pin;  /* admitted by tag: the approved digest to pin it to (borrowed from mv) */
 } image_result;
 
 /* The ModelVersions of ns registered under any name of the image (policy/identity.h) with
@@ -285,6 +287,7 @@ static image_result check_image(actx *c, const char *image, const char *what, co
         return res;
     }
     res.mv = mv;
+    res.pin = want_digest;
     return res;
 }
 
@@ -344,10 +347,21 @@ static void podcheck_add_mv(podcheck *pc, const json_t *mv) {
     json_array_append(pc->mvs, (json_t *)mv);
 }
 
-/* Checks every (new) image of a pod spec. kindname/objname describe the object for messages.
- * *pc is filled and must be freed with podcheck_free. */
+/* mg_admission_mutate: pins container i of list l (an image admitted by tag) to digest. ptr is
+ * the JSON pointer of the pod spec in the object. */
+static void add_pin(actx *c, const char *ptr, int l, size_t i, const char *image, const char *digest) {
+    char path[160];
+    snprintf(path, sizeof path, "%s/%s/%zu/image", ptr, container_lists[l], i);
+    json_t *value = json_pack("s++", image, "@", digest);
+    json_array_append_new(c->pins,
+                          json_pack("{s:s, s:s, s:o}", "op", "replace", "path", path, "value", value));
+}
+
+/* Checks every (new) image of a pod spec at JSON pointer ptr. kindname/objname describe the object
+ * for messages. *pc is filled and must be freed with podcheck_free. */
 static void check_podspec(actx *c, const char *kindname, const char *objname, const json_t *meta,
-                          const json_t *spec, const json_t *old_spec, bool creating, podcheck *pc) {
+                          const json_t *spec, const char *ptr, const json_t *old_spec, bool creating,
+                          podcheck *pc) {
     memset(pc, 0, sizeof(*pc));
     pc->mvs = json_array();
     pc->checked = mg_strmap_new();
@@ -366,6 +380,7 @@ static void check_podspec(actx *c, const char *kindname, const char *objname, co
             image_result r = podcheck_image(c, pc, image, what, want);
             if (c->denied) return;
             if (!r.model) continue;
+            if (c->pins && r.pin) add_pin(c, ptr, l, i, image, r.pin);
             pc->n_model++;
             if (!r.mv) continue;
             const char *model = mg_json_str(r.mv, "spec", "model", NULL);
@@ -529,6 +544,13 @@ static const json_t *template_of(const char *resource, const json_t *obj) {
     return mg_json_get(obj, "spec", "template", NULL);
 }
 
+/* The JSON pointer of the pod spec in each workload resource's objects (see template_of). */
+static const char *template_spec_ptr(const char *resource) {
+    if (streq(resource, "cronjobs")) return "/spec/jobTemplate/spec/template/spec";
+    if (streq(resource, "podtemplates")) return "/template/spec";
+    return "/spec/template/spec";
+}
+
 static const char *objname(actx *c, const json_t *obj) {
     if (c->req->name[0]) return c->req->name;
     const char *n = mg_json_str(obj, "metadata", "name", NULL);
@@ -539,11 +561,11 @@ static const char *objname(actx *c, const json_t *obj) {
 
 /* Judges a pod spec's new images and, for a new object or new model images, its ownership;
  * returns whether it runs a model image. */
-static bool judge_podspec(actx *c, const char *kind, const json_t *obj, const json_t *tpl,
+static bool judge_podspec(actx *c, const char *kind, const json_t *obj, const json_t *tpl, const char *ptr,
                           const json_t *old_tpl, bool creating) {
     podcheck pc;
     check_podspec(c, kind, objname(c, obj), mg_json_get(tpl, "metadata", NULL),
-                  mg_json_get(tpl, "spec", NULL), old_tpl ? mg_json_get(old_tpl, "spec", NULL) : NULL,
+                  mg_json_get(tpl, "spec", NULL), ptr, old_tpl ? mg_json_get(old_tpl, "spec", NULL) : NULL,
                   creating, &pc);
     /* ownership matters when the object is new or gains model images (pc counts only new ones) */
     require_md(c, kind, obj, &pc);
@@ -557,7 +579,8 @@ static void judge_pod(actx *c) {
     bool update =
         r->op == MG_OP_UPDATE && (r->subresource[0] == '\0' || streq(r->subresource, "ephemeralcontainers"));
     if ((r->op == MG_OP_CREATE && r->subresource[0] == '\0') || update) {
-        bool model = judge_podspec(c, "Pod", r->object, r->object, update ? r->old_object : NULL, !update);
+        bool model =
+            judge_podspec(c, "Pod", r->object, r->object, "/spec", update ? r->old_object : NULL, !update);
         allow(c, model ? "model-image" : "no-model-image");
     } else {
         allow(c, r->subresource[0] ? "subresource" : "no-model-image");
@@ -607,7 +630,8 @@ static void judge_workload(actx *c, const workload_kind *wk) {
                  *old_tpl = template_of(r->resource, r->old_object);
     bool creating = r->op == MG_OP_CREATE;
     if (wk->scalable) c->zero_replicas = replicas_of(r->object, 1) == 0;
-    bool model = judge_podspec(c, wk->kind, r->object, tpl, creating ? NULL : old_tpl, creating);
+    bool model = judge_podspec(c, wk->kind, r->object, tpl, template_spec_ptr(r->resource),
+                               creating ? NULL : old_tpl, creating);
     if (c->denied) return;
     if (!creating && wk->scalable) {
         long long want = replicas_of(r->object, 1), had = replicas_of(r->old_object, 1);
@@ -1086,16 +1110,55 @@ static void judge_governance(actx *c) {
 
 /* ---- entry ----------------------------------------------------------------------------------- */
 
+static void actx_init(actx *c, const mg_admission_input *in, mg_admission_decision *out) {
+    memset(c, 0, sizeof *c);
+    c->in = in;
+    c->req = in->req;
+    c->cfg = in->cfg;
+    c->ix = in->index;
+    c->group = in->group && *in->group ? in->group : MG_API_GROUP;
+    c->ns = in->req->namespace_;
+    c->d = out;
+    c->keep = json_array();
+}
+
+void mg_admission_mutate(const mg_admission_input *in, mg_admission_decision *out) {
+    actx c;
+    actx_init(&c, in, out);
+    c.pins = json_array();
+    const mg_admission_request *r = in->req;
+    const workload_kind *wk;
+    bool exempt = mg_strlist_contains(&c.cfg->exempt_namespaces, r->namespace_) ||
+                  mg_policy_config_sa_exempt(c.cfg, r->username);
+    bool pod_spec_change = r->op == MG_OP_CREATE || r->op == MG_OP_UPDATE;
+    if (exempt || !pod_spec_change) {
+        allow(&c, "pin-none");
+    } else if (streq(r->group, "") && streq(r->resource, "pods") &&
+               (!r->subresource[0] || streq(r->subresource, "ephemeralcontainers"))) {
+        judge_pod(&c);
+    } else if (!r->subresource[0] && (wk = workload_of(r->group, r->resource)) != NULL) {
+        judge_workload(&c, wk);
+    } else {
+        allow(&c, "pin-none");
+    }
+    /* The validating webhook gives the verdict; this side only pins what it would admit. */
+    bool pinned = !c.denied && json_array_size(c.pins) > 0;
+    free(out->message);
+    out->message = NULL;
+    mg_strlist_free(&out->warnings);
+    out->allowed = true;
+    out->code = 0;
+    out->reason[0] = '\0';
+    out->rule = pinned ? "pin-tags" : "pin-none";
+    json_decref(out->patch);
+    out->patch = pinned ? json_incref(c.pins) : NULL;
+    json_decref(c.pins);
+    json_decref(c.keep);
+}
+
 void mg_admission_decide(const mg_admission_input *in, mg_admission_decision *out) {
-    actx c = {0};
-    c.in = in;
-    c.req = in->req;
-    c.cfg = in->cfg;
-    c.ix = in->index;
-    c.group = in->group && *in->group ? in->group : MG_API_GROUP;
-    c.ns = in->req->namespace_;
-    c.d = out;
-    c.keep = json_array();
+    actx c;
+    actx_init(&c, in, out);
     const mg_admission_request *r = in->req;
     const workload_kind *wk;
 

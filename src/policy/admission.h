@@ -122,4 +122,17 @@ typedef struct mg_admission_input {
  * governance checks, "allow" for unrelated objects. */
 void mg_admission_decide(const mg_admission_input *in, mg_admission_decision *out);
 
+/* The mutating side (/mutate) — tags are pinned: the same judgement as mg_admission_decide over
+ * Pods (CREATE, UPDATE, pods/ephemeralcontainers) and the pod templates of the workload kinds
+ * (CREATE, UPDATE), and for each new container image that it admits by tag — naming the version
+ * of an approved, non-quarantined ModelVersion that the registry resolves to its digest — a
+ * JSONPatch operation {"op": "replace", "path": "<pod spec>/<list>/<i>/image", "value":
+ * "IMAGE@DIGEST"} (out->patch), so that the kubelet pulls the approved bytes whatever the tag
+ * points to later. Never denies (out->allowed is true, with rule "pin-tags" or "pin-none"): when
+ * the validating rules would refuse the request nothing is pinned and the validating webhook
+ * refuses it. An image already carrying a digest, and an UPDATE's unchanged images, are left
+ * as they are, so calling it again on its own result changes nothing (reinvocation). Same
+ * memory rules as mg_admission_decide. */
+void mg_admission_mutate(const mg_admission_input *in, mg_admission_decision *out);
+
 #endif

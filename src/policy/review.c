@@ -1,6 +1,7 @@
 /* policy/review — see review.h. */
 #include "policy/review.h"
 
+#include <openssl/evp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -130,6 +131,20 @@ void mg_admission_decision_free(mg_admission_decision *d) {
     free(d->message);
     d->message = NULL;
     mg_strlist_free(&d->warnings);
+    json_decref(d->patch);
+    d->patch = NULL;
+}
+
+/* The base64 of a JSON value's compact text, as response.patch carries it. */
+static json_t *base64_json(const json_t *v) {
+    char *text = json_dumps(v, JSON_COMPACT);
+    size_t n = strlen(text);
+    char *enc = mg_xmalloc(4 * ((n + 2) / 3) + 1);
+    EVP_EncodeBlock((unsigned char *)enc, (const unsigned char *)text, (int)n);
+    json_t *out = json_string(enc);
+    free(enc);
+    free(text);
+    return out;
 }
 
 void mg_admission_decision_warn(mg_admission_decision *d, const char *fmt, ...) {
@@ -153,6 +168,10 @@ char *mg_admission_response_json(const char *uid, const mg_admission_decision *d
         }
         mg_json_set_str(st, "message", d->message);
         json_object_set_new(resp, "status", st);
+    }
+    if (d->allowed && json_array_size(d->patch) > 0) {
+        json_object_set_new(resp, "patchType", json_string("JSONPatch"));
+        json_object_set_new(resp, "patch", base64_json(d->patch));
     }
     if (d->warnings.len) {
         json_t *w = json_array();

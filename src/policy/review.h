@@ -58,6 +58,7 @@ typedef struct mg_admission_decision {
     char *message;       /* heap, may be NULL; the denial reason (or a note when allowed) */
     mg_strlist warnings; /* heap strings, sent as response.warnings */
     const char *rule;    /* static: the rule that decided, for audit lines and metrics */
+    json_t *patch;       /* owned: JSONPatch operations (mutating webhook), NULL when none */
 } mg_admission_decision;
 
 void mg_admission_decision_init(mg_admission_decision *d);
@@ -74,7 +75,8 @@ void mg_admission_decision_warn(mg_admission_decision *d, const char *fmt, ...)
  *   {"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","response":{"uid":...,"allowed":...,
  *    "status":{"code":403,"reason":"Forbidden","message":"..."},"warnings":[...]}}
  * status appears only when denied or when a message is set; warnings only when there are some
- * (see MG_ADMISSION_MAX_WARNINGS). uid NULL is sent as "". */
+ * (see MG_ADMISSION_MAX_WARNINGS); "patchType":"JSONPatch" and "patch" (the base64 of d->patch)
+ * only when allowed with a non-empty patch. uid NULL is sent as "". */
 char *mg_admission_response_json(const char *uid, const mg_admission_decision *d);
 
 #endif

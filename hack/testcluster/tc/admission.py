@@ -1,7 +1,10 @@
-"""Validating admission webhooks, called like kube-apiserver 1.28 calls them: matching by rules
+"""Admission webhooks, called like kube-apiserver 1.28 calls them: matching by rules
 (operations, groups, versions, resources incl. subresources, scope), namespaceSelector,
 objectSelector; AdmissionReview v1 over HTTPS verified with caBundle; `?timeout=Ns`;
-failurePolicy; denial and warning handling.
+failurePolicy; denial and warning handling. Mutating webhooks first, one after the other in
+configuration-name order, each JSONPatch applied before the next is called, and with
+reinvocationPolicy IfNeeded called once more when a later webhook changed the object; then the
+validating webhooks, in parallel.
 
 Owner: tc-core. Called without the store lock held; reads configurations and namespaces from
 the store (immutable stored objects). Webhook calls run in the request's own thread.
@@ -65,30 +68,15 @@ class Admission:
         self.service_map = service_map or {}
         self._ctx_cache = {}
 
-    def configs(self):
-        b = self.cluster.store.buckets.get(('admissionregistration.k8s.io', 'validatingwebhookconfigurations'))
+    def configs(self, plural='validatingwebhookconfigurations'):
+        b = self.cluster.store.buckets.get(('admissionregistration.k8s.io', plural))
         if b is None or not b.objs:
             return []
         return sorted(b.objs.values(), key=lambda o: o['metadata']['name'])
 
-    def _selector_matches(self, sel, labels):
-        if sel is None:
-            return True
-        try:
-            s = selectors.label_selector_from_object(sel)
-        except errors.ApiError:
-            return False
-        return s.matches(labels or {})
-
-    def validate(self, ctx, op, res, sub, ns, name, obj, old, options, kind=None):
-        cfgs = self.configs()
-        if not cfgs:
-            return
-        # webhook configurations themselves are never subject to webhooks (kube-apiserver rule)
-        if res.group == 'admissionregistration.k8s.io':
-            return
-        if res.group == 'authentication.k8s.io' or res.group == 'authorization.k8s.io':
-            return
+    def _matching(self, cfgs, op, res, sub, ns, name, obj, old):
+        if res.group in ('admissionregistration.k8s.io', 'authentication.k8s.io', 'authorization.k8s.io'):
+            return []
         matched = []
         for cfg in cfgs:
             for wh in cfg.get('webhooks') or []:
@@ -108,6 +96,39 @@ class Admission:
                     if not (m1 or m2):
                         continue
                 matched.append(wh)
+        return matched
+
+    def mutate(self, ctx, op, res, sub, ns, name, obj, old, options, kind=None):
+        """Runs the matching mutating webhooks in order; returns the (possibly) patched object."""
+        if obj is None:
+            return obj
+        matched = self._matching(self.configs('mutatingwebhookconfigurations'), op, res, sub, ns, name, obj, old)
+        if not matched:
+            return obj
+        after = []  # the object as each webhook left it
+        for wh in matched:
+            obj = self._call(ctx, wh, op, res, sub, ns, name, obj, old, options, kind) or obj
+            after.append(obj)
+        # reinvocation: IfNeeded webhooks once more when a later webhook changed the object
+        for i, wh in enumerate(matched):
+            if wh.get('reinvocationPolicy') == 'IfNeeded' and after[i] != obj:
+                obj = self._call(ctx, wh, op, res, sub, ns, name, obj, old, options, kind) or obj
+        return obj
+
+    def _selector_matches(self, sel, labels):
+        if sel is None:
+            return True
+        try:
+            s = selectors.label_selector_from_object(sel)
+        except errors.ApiError:
+            return False
+        return s.matches(labels or {})
+
+    def validate(self, ctx, op, res, sub, ns, name, obj, old, options, kind=None):
+        cfgs = self.configs()
+        if not cfgs:
+            return
+        matched = self._matching(cfgs, op, res, sub, ns, name, obj, old)
         if not matched:
             return
         # like kube-apiserver, every matching webhook is called (in parallel); the first error
@@ -258,7 +279,16 @@ class Admission:
         for w in r.get('warnings') or []:
             ctx.warnings.append(w)
         if r.get('allowed'):
-            return
+            if r.get('patch') is None:
+                return None
+            if r.get('patchType') != 'JSONPatch':
+                raise errors.internal('failed calling webhook "%s": unsupported patch type %r' % (name_wh, r.get('patchType')))
+            from . import patch as patchmod
+            try:
+                ops = json.loads(base64.b64decode(r['patch']))
+                return patchmod.json_patch(obj, ops)
+            except (ValueError, errors.ApiError) as e:
+                raise errors.internal('failed calling webhook "%s": JSONPatch not applied: %s' % (name_wh, e))
         st = dict(r.get('status') or {})
         code = st.get('code') or 0
         if code < 400:

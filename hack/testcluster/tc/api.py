@@ -389,9 +389,18 @@ class Cluster:
                         raise errors.invalid(res.group, res.kind, meta(obj).get('name', ''), causes)
 
     def _admit(self, ctx, op, res, sub, ns, name, obj, old, options, kind=None, object_res=None):
+        """Mutating then validating admission; returns the object as the mutating webhooks left it."""
         if self.admission is None or ctx.internal == 'noadmission':
-            return
+            return obj
+        if op in ('CREATE', 'UPDATE'):
+            mutated = self.admission.mutate(ctx, op, res, sub, ns, name, obj, old, options, kind)
+            if mutated is not obj:
+                rv = (obj.get('metadata') or {}).get('resourceVersion')
+                obj = normalize(res, mutated, False)
+                if rv is not None:
+                    obj['metadata']['resourceVersion'] = rv
         self.admission.validate(ctx, op, res, sub, ns, name, obj, old, options, kind)
+        return obj
 
     # ------------------------------------------------------------------ read
     def get(self, ctx, res, ns, name):
@@ -508,7 +517,7 @@ class Cluster:
         self._prepare_create_builtin(res, obj)
         self._validate_and_default(ctx, res, obj, None)
         obj = normalize(res, obj, False)
-        self._admit(ctx, 'CREATE', res, '', ns, name, obj, None, ctx.options('CreateOptions'))
+        obj = self._admit(ctx, 'CREATE', res, '', ns, name, obj, None, ctx.options('CreateOptions'))
         key = (ns if res.namespaced else '', name)
         b = self.store.bucket(res.bucket)
         with self.store.lock:
@@ -647,9 +656,9 @@ class Cluster:
                     raise errors.invalid(res.group, res.kind, name, causes)
             new = normalize(res, new)
             new['metadata']['resourceVersion'] = cur['metadata'].get('resourceVersion', '')
-            changed = new != cur
             opts = ctx.options('UpdateOptions')
-            self._admit(ctx, 'UPDATE', res, sub, ns, name, new, cur, opts)
+            new = self._admit(ctx, 'UPDATE', res, sub, ns, name, new, cur, opts)
+            changed = new != cur
             with self.store.lock:
                 now = b.objs.get(key)
                 if now is not cur:
