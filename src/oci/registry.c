@@ -14,6 +14,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "core/base64.h"
 #include "core/buf.h"
 #include "core/clock.h"
 #include "core/curlpool.h"
@@ -166,13 +167,6 @@ static void observe(mg_oci_client *c, mg_oci_event ev) {
 
 /* ---------------------------------------------------------------- credentials */
 
-static char *b64_encode(const char *s) {
-    size_t n = strlen(s);
-    char *out = mg_xmalloc(4 * ((n + 2) / 3) + 1);
-    EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)s, (int)n);
-    return out;
-}
-
 /* Decodes base64 text into a new NUL-terminated string, or NULL when it is not base64. */
 static char *b64_decode(const char *s) {
     size_t n = strlen(s);
@@ -243,11 +237,11 @@ static int load_credentials(reg *r, const char *path, mg_error *err) {
                              r->host, path, r->host);
             goto out;
         }
-        r->basic = b64_encode(plain);
+        r->basic = mg_base64_encode(plain, strlen(plain));
         free(plain);
     } else if (user && pass) {
         char *plain = mg_xasprintf("%s:%s", user, pass);
-        r->basic = b64_encode(plain);
+        r->basic = mg_base64_encode(plain, strlen(plain));
         free(plain);
     } else {
         rc = mg_error_set(

@@ -205,6 +205,78 @@ static const json_t *pick_usable(actx *c, const json_t *mvs, const char *want, c
     return NULL;
 }
 
+/* Whether the registry resolves the tag of ref to the digest of ModelVersion mv; denies when
+ * not (a tag that does not exist, an unreachable registry, a re-pushed tag). */
+static bool tag_resolves_to(actx *c, const mg_imageref *ref, const char *shown, const char *what,
+                            const json_t *mv) {
+    mg_error err;
+    const char *want_digest = mg_json_str(mv, "spec", "digest", NULL);
+    char got[MG_IMAGEREF_DIGEST_MAX + 1] = "";
+    int rc = MG_ECONNECT;
+    mg_error_clear(&err);
+    snprintf(err.message, sizeof(err.message), "no registry resolver");
+    if (c->ix && c->ix->resolve_tag) rc = c->ix->resolve_tag(c->ix->ctx, ref, got, sizeof(got), &err);
+    if (rc == MG_ENOTFOUND) {
+        deny(c, "model-image",
+             "%s: model image %s: tag %s does not exist in registry %s (ModelVersion %s expects digest %s)",
+             what, shown, ref->tag, ref->domain, mvname(mv), want_digest ? want_digest : "?");
+        return false;
+    }
+    if (rc != 0) {
+        deny(c, "model-image",
+             "%s: model image %s: cannot resolve tag %s in registry %s (%s); pin the image by digest (%s@%s)",
+             what, shown, ref->tag, ref->domain, err.message, ref->familiar,
+             want_digest ? want_digest : "sha256:...");
+        return false;
+    }
+    if (!streq(got, want_digest)) {
+        deny(c, "model-image",
+             "%s: model image %s now resolves to %s, not to digest %s of ModelVersion %s: the tag was "
+             "re-pushed; pin the image by digest",
+             what, shown, got, want_digest ? want_digest : "?", mvname(mv));
+        return false;
+    }
+    return true;
+}
+
+/* The ModelVersion that the model image ref (no digest) names by its version tag, usable and
+ * resolving in the registry to that version's digest; NULL after a denial. */
+static const json_t *check_tag(actx *c, const mg_identity *id, const char *shown, const char *what,
+                               const char *want_model) {
+    const mg_imageref *ref = &id->ref;
+    if (!ref->tag[0]) {
+        deny(c, "model-image",
+             "%s: model image %s has no tag or digest: pin it by digest (%s@sha256:...) or by the version "
+             "tag of an approved ModelVersion",
+             what, shown, ref->familiar);
+        return NULL;
+    }
+    if (strcmp(ref->tag, "latest") == 0) {
+        deny(c, "model-image",
+             "%s: model image %s uses the tag 'latest': pin it by digest or by the version tag of an "
+             "approved ModelVersion",
+             what, shown);
+        return NULL;
+    }
+    const json_t *mvs = mvs_of_version(c, id, ref->tag);
+    if (json_array_size(mvs) == 0) {
+        deny(c, "model-image",
+             "%s: model image %s has an unknown tag: no ModelVersion in namespace %s has image %s and "
+             "version %s",
+             what, shown, c->ns, ref->familiar, ref->tag);
+        return NULL;
+    }
+    if (c->cfg->require_digest) {
+        const char *dg = mg_json_str(json_array_get(mvs, 0), "spec", "digest", NULL);
+        deny(c, "model-image", "%s: model image %s must be pinned by digest (requireDigest): use %s@%s", what,
+             shown, ref->familiar, dg ? dg : "sha256:...");
+        return NULL;
+    }
+    const json_t *mv = pick_usable(c, mvs, want_model, what);
+    if (!mv || !tag_resolves_to(c, ref, shown, what, mv)) return NULL;
+    return mv;
+}
+
 static image_result check_image(actx *c, const char *image, const char *what, const char *want_model) {
     image_result res = {0};
     mg_identity id;
@@ -230,64 +302,8 @@ static image_result check_image(actx *c, const char *image, const char *what, co
         res.mv = pick_usable(c, by_digest, want_model, what);
         return res;
     }
-    if (!ref.tag[0]) {
-        deny(c, "model-image",
-             "%s: model image %s has no tag or digest: pin it by digest (%s@sha256:...) or by the version "
-             "tag of an approved ModelVersion",
-             what, shown, ref.familiar);
-        return res;
-    }
-    if (strcmp(ref.tag, "latest") == 0) {
-        deny(c, "model-image",
-             "%s: model image %s uses the tag 'latest': pin it by digest or by the version tag of an "
-             "approved ModelVersion",
-             what, shown);
-        return res;
-    }
-    const json_t *mvs = mvs_of_version(c, &id, ref.tag);
-    if (json_array_size(mvs) == 0) {
-        deny(c, "model-image",
-             "%s: model image %s has an unknown tag: no ModelVersion in namespace %s has image %s and "
-             "version %s",
-             what, shown, c->ns, ref.familiar, ref.tag);
-        return res;
-    }
-    if (c->cfg->require_digest) {
-        const char *dg = mg_json_str(json_array_get(mvs, 0), "spec", "digest", NULL);
-        deny(c, "model-image", "%s: model image %s must be pinned by digest (requireDigest): use %s@%s", what,
-             shown, ref.familiar, dg ? dg : "sha256:...");
-        return res;
-    }
-    const json_t *mv = pick_usable(c, mvs, want_model, what);
-    if (!mv) return res;
-    const char *want_digest = mg_json_str(mv, "spec", "digest", NULL);
-    char got[MG_IMAGEREF_DIGEST_MAX + 1] = "";
-    int rc = MG_ECONNECT;
-    mg_error_clear(&err);
-    snprintf(err.message, sizeof(err.message), "no registry resolver");
-    if (c->ix && c->ix->resolve_tag) rc = c->ix->resolve_tag(c->ix->ctx, &ref, got, sizeof(got), &err);
-    if (rc == MG_ENOTFOUND) {
-        deny(c, "model-image",
-             "%s: model image %s: tag %s does not exist in registry %s (ModelVersion %s expects digest %s)",
-             what, shown, ref.tag, ref.domain, mvname(mv), want_digest ? want_digest : "?");
-        return res;
-    }
-    if (rc != 0) {
-        deny(c, "model-image",
-             "%s: model image %s: cannot resolve tag %s in registry %s (%s); pin the image by digest (%s@%s)",
-             what, shown, ref.tag, ref.domain, err.message, ref.familiar,
-             want_digest ? want_digest : "sha256:...");
-        return res;
-    }
-    if (!streq(got, want_digest)) {
-        deny(c, "model-image",
-             "%s: model image %s now resolves to %s, not to digest %s of ModelVersion %s: the tag was "
-             "re-pushed; pin the image by digest",
-             what, shown, got, want_digest ? want_digest : "?", mvname(mv));
-        return res;
-    }
-    res.mv = mv;
-    res.pin = want_digest;
+    res.mv = check_tag(c, &id, shown, what, want_model);
+    if (res.mv) res.pin = mg_json_str(res.mv, "spec", "digest", NULL);
     return res;
 }
 
@@ -347,10 +363,14 @@ static void podcheck_add_mv(podcheck *pc, const json_t *mv) {
     json_array_append(pc->mvs, (json_t *)mv);
 }
 
+/* Room for the JSON pointer of a container's image: the longest pod spec pointer (a CronJob's,
+ * 36 bytes), a container list, an index and "/image". */
+#define PIN_PATH_MAX 128
+
 /* mg_admission_mutate: pins container i of list l (an image admitted by tag) to digest. ptr is
  * the JSON pointer of the pod spec in the object. */
 static void add_pin(actx *c, const char *ptr, int l, size_t i, const char *image, const char *digest) {
-    char path[160];
+    char path[PIN_PATH_MAX];
     snprintf(path, sizeof path, "%s/%s/%zu/image", ptr, container_lists[l], i);
     json_t *value = json_pack("s++", image, "@", digest);
     json_array_append_new(c->pins,

@@ -1,12 +1,12 @@
 /* policy/review — see review.h. */
 #include "policy/review.h"
 
-#include <openssl/evp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/base64.h"
 #include "core/buf.h"
 #include "core/json.h"
 #include "core/mem.h"
@@ -138,9 +138,7 @@ void mg_admission_decision_free(mg_admission_decision *d) {
 /* The base64 of a JSON value's compact text, as response.patch carries it. */
 static json_t *base64_json(const json_t *v) {
     char *text = json_dumps(v, JSON_COMPACT);
-    size_t n = strlen(text);
-    char *enc = mg_xmalloc(4 * ((n + 2) / 3) + 1);
-    EVP_EncodeBlock((unsigned char *)enc, (const unsigned char *)text, (int)n);
+    char *enc = mg_base64_encode(text, strlen(text));
     json_t *out = json_string(enc);
     free(enc);
     free(text);

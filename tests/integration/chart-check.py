@@ -2,7 +2,7 @@
 
   chart-check.py hardening RENDERED            every container hardened, resources and probes set
   chart-check.py fields RENDERED               pod templates use only real Kubernetes field names
-  chart-check.py webhookconfig RENDERED NS TIMEOUT   the ValidatingWebhookConfiguration's scope
+  chart-check.py webhookconfig RENDERED NS TIMEOUT   the webhook configurations' scope
   chart-check.py webhookha RENDERED            2 webhook replicas, PDB minAvailable 1, anti-affinity
   chart-check.py leader RENDERED yes|no        operator args carry --leader-elect or not
   chart-check.py certmanager RENDERED NS       Issuer + Certificate + inject-ca-from, no Secret/caBundle
@@ -14,8 +14,8 @@
                                                and those rendered carry the chart's files and
                                                point at the chart's Services, ports and TLS
   chart-check.py rulespec RENDERED OUT         writes the PrometheusRule's spec to OUT
-  chart-check.py split RENDERED MAIN LAST      writes all objects but the webhook configuration to
-                                               MAIN, the webhook configuration to LAST
+  chart-check.py split RENDERED MAIN LAST      writes all objects but the webhook configurations
+                                               to MAIN, the webhook configurations to LAST
   chart-check.py rbac RENDERED REQUESTS USER SA_NAMESPACE SA_NAME
         every request USER made (REQUESTS: the test server's /_testcluster/requests JSON) must be
         granted by the rendered Roles/ClusterRoles bound to the ServiceAccount; prints the
@@ -144,61 +144,87 @@ def fields(docs):
     return problems
 
 
-def webhookconfig(docs, ns, timeout):
+WEBHOOK_KINDS = ('ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration')
+
+
+def pod_rules():
+    """(operation, group, resource) for every way a container image enters a namespace."""
+    want = set()
+    for res in ('pods', 'pods/ephemeralcontainers', 'replicationcontrollers', 'podtemplates'):
+        want |= {('CREATE', '', res), ('UPDATE', '', res)}
+    for res in ('deployments', 'replicasets', 'statefulsets', 'daemonsets'):
+        want |= {('CREATE', 'apps', res), ('UPDATE', 'apps', res)}
+    for res in ('jobs', 'cronjobs'):
+        want |= {('CREATE', 'batch', res), ('UPDATE', 'batch', res)}
+    return want
+
+
+def validating_rules():
+    """The pod rules, every way a replica count enters, and the modelgov kinds and statuses."""
+    want = pod_rules()
+    want.add(('UPDATE', '', 'replicationcontrollers/scale'))
+    for res in ('deployments', 'replicasets', 'statefulsets'):
+        want.add(('UPDATE', 'apps', res + '/scale'))
+    for res in ('datasetversions', 'trainingruns', 'modelversions', 'modelreviews', 'modeldeployments'):
+        want |= {(op, 'mlops.modelgov.io', res) for op in ('CREATE', 'UPDATE', 'DELETE')}
+    want.add(('UPDATE', 'mlops.modelgov.io', 'modeldeployments/scale'))
+    for res in ('datasetversions', 'modelversions', 'modelreviews', 'modeldeployments'):
+        want.add(('UPDATE', 'mlops.modelgov.io', res + '/status'))
+    return want
+
+
+def webhook_problems(wh, ns, timeout, path, want):
+    n = wh['name']
     problems = []
-    vwcs = by_kind(docs, 'ValidatingWebhookConfiguration')
-    if len(vwcs) != 1:
-        return ['want 1 ValidatingWebhookConfiguration, got %d' % len(vwcs)]
-    for wh in vwcs[0]['webhooks']:
-        n = wh['name']
-        if wh.get('failurePolicy') != 'Fail':
-            problems.append('%s: failurePolicy %r' % (n, wh.get('failurePolicy')))
-        if wh.get('matchPolicy') != 'Equivalent':
-            problems.append('%s: matchPolicy %r (other API versions of a kind would pass unseen)' % (n, wh.get('matchPolicy')))
-        if wh.get('sideEffects') != 'None':
-            problems.append('%s: sideEffects %r' % (n, wh.get('sideEffects')))
-        if wh.get('admissionReviewVersions') != ['v1']:
-            problems.append('%s: admissionReviewVersions %r' % (n, wh.get('admissionReviewVersions')))
-        if str(wh.get('timeoutSeconds')) != timeout:
-            problems.append('%s: timeoutSeconds %r, want %s' % (n, wh.get('timeoutSeconds'), timeout))
-        sel = wh.get('namespaceSelector') or {}
-        if sel.get('matchLabels') != {'modelgov.io/governed': 'true'}:
-            problems.append('%s: namespaceSelector.matchLabels %r' % (n, sel.get('matchLabels')))
-        excl = [e for e in sel.get('matchExpressions') or []
-                if e.get('key') == 'kubernetes.io/metadata.name' and e.get('operator') == 'NotIn']
-        vals = excl[0].get('values', []) if excl else []
-        for must in ('kube-system', ns):
-            if must not in vals:
-                problems.append('%s: namespace %s is not excluded' % (n, must))
-        svc = (wh.get('clientConfig') or {}).get('service') or {}
-        if svc.get('path') != '/validate' or svc.get('namespace') != ns:
-            problems.append('%s: clientConfig.service %r' % (n, svc))
-        got = set()
-        for r in wh.get('rules') or []:
-            for g in r['apiGroups']:
-                for res in r['resources']:
-                    for op in r['operations']:
-                        got.add((op, g, res))
-        # every way an image or a replica count enters a namespace (README, Security model)
-        want = set()
-        for res in ('pods', 'pods/ephemeralcontainers', 'replicationcontrollers', 'podtemplates'):
-            want |= {('CREATE', '', res), ('UPDATE', '', res)}
-        want.add(('UPDATE', '', 'replicationcontrollers/scale'))
-        for res in ('deployments', 'replicasets', 'statefulsets', 'daemonsets'):
-            want |= {('CREATE', 'apps', res), ('UPDATE', 'apps', res)}
-        for res in ('deployments', 'replicasets', 'statefulsets'):
-            want.add(('UPDATE', 'apps', res + '/scale'))
-        for res in ('jobs', 'cronjobs'):
-            want |= {('CREATE', 'batch', res), ('UPDATE', 'batch', res)}
-        for res in ('datasetversions', 'trainingruns', 'modelversions', 'modelreviews', 'modeldeployments'):
-            want |= {(op, 'mlops.modelgov.io', res) for op in ('CREATE', 'UPDATE', 'DELETE')}
-        want.add(('UPDATE', 'mlops.modelgov.io', 'modeldeployments/scale'))
-        for res in ('datasetversions', 'modelversions', 'modelreviews', 'modeldeployments'):
-            want.add(('UPDATE', 'mlops.modelgov.io', res + '/status'))
-        for w in sorted(want - got):
-            problems.append('%s: rule missing %s %s %s' % ((n,) + w))
-        for w in sorted(got - want):
-            problems.append('%s: unexpected rule %s %s %s' % ((n,) + w))
+    if wh.get('failurePolicy') != 'Fail':
+        problems.append('%s: failurePolicy %r' % (n, wh.get('failurePolicy')))
+    if wh.get('matchPolicy') != 'Equivalent':
+        problems.append('%s: matchPolicy %r (other API versions of a kind would pass unseen)' % (n, wh.get('matchPolicy')))
+    if wh.get('sideEffects') != 'None':
+        problems.append('%s: sideEffects %r' % (n, wh.get('sideEffects')))
+    if wh.get('admissionReviewVersions') != ['v1']:
+        problems.append('%s: admissionReviewVersions %r' % (n, wh.get('admissionReviewVersions')))
+    if str(wh.get('timeoutSeconds')) != timeout:
+        problems.append('%s: timeoutSeconds %r, want %s' % (n, wh.get('timeoutSeconds'), timeout))
+    sel = wh.get('namespaceSelector') or {}
+    if sel.get('matchLabels') != {'modelgov.io/governed': 'true'}:
+        problems.append('%s: namespaceSelector.matchLabels %r' % (n, sel.get('matchLabels')))
+    excl = [e for e in sel.get('matchExpressions') or []
+            if e.get('key') == 'kubernetes.io/metadata.name' and e.get('operator') == 'NotIn']
+    vals = excl[0].get('values', []) if excl else []
+    for must in ('kube-system', ns):
+        if must not in vals:
+            problems.append('%s: namespace %s is not excluded' % (n, must))
+    svc = (wh.get('clientConfig') or {}).get('service') or {}
+    if svc.get('path') != path or svc.get('namespace') != ns:
+        problems.append('%s: clientConfig.service %r' % (n, svc))
+    got = set()
+    for r in wh.get('rules') or []:
+        for g in r['apiGroups']:
+            for res in r['resources']:
+                for op in r['operations']:
+                    got.add((op, g, res))
+    for w in sorted(want - got):
+        problems.append('%s: rule missing %s %s %s' % ((n,) + w))
+    for w in sorted(got - want):
+        problems.append('%s: unexpected rule %s %s %s' % ((n,) + w))
+    return problems
+
+
+def webhookconfig(docs, ns, timeout):
+    """The validating webhook sees every way an image or a replica count enters a governed
+    namespace (README, Security model); the mutating one, which pins model tags to digests, every
+    way an image enters, and is called again when a later webhook changes the object."""
+    problems = []
+    for kind in WEBHOOK_KINDS:
+        if len(by_kind(docs, kind)) != 1:
+            return ['want 1 %s, got %d' % (kind, len(by_kind(docs, kind)))]
+    for wh in by_kind(docs, 'ValidatingWebhookConfiguration')[0]['webhooks']:
+        problems += webhook_problems(wh, ns, timeout, '/validate', validating_rules())
+    for wh in by_kind(docs, 'MutatingWebhookConfiguration')[0]['webhooks']:
+        problems += webhook_problems(wh, ns, timeout, '/mutate', pod_rules())
+        if wh.get('reinvocationPolicy') != 'IfNeeded':
+            problems.append('%s: reinvocationPolicy %r' % (wh['name'], wh.get('reinvocationPolicy')))
     return problems
 
 
@@ -247,17 +273,21 @@ def leader(docs, want):
     return []
 
 
+def webhook_configs(docs):
+    return [d for d in docs if d['kind'] in WEBHOOK_KINDS]
+
+
 def certmanager(docs, ns):
     problems = []
     certs = by_kind(docs, 'Certificate')
     if len(certs) != 1 or len(by_kind(docs, 'Issuer')) != 1:
         return ['want one Certificate and one Issuer']
-    vwc = by_kind(docs, 'ValidatingWebhookConfiguration')[0]
-    inject = (vwc['metadata'].get('annotations') or {}).get('cert-manager.io/inject-ca-from')
-    if inject != '%s/%s' % (ns, certs[0]['metadata']['name']):
-        problems.append('inject-ca-from %r' % inject)
-    if any('caBundle' in wh.get('clientConfig', {}) for wh in vwc['webhooks']):
-        problems.append('caBundle rendered although cert-manager injects it')
+    for cfg in webhook_configs(docs):
+        inject = (cfg['metadata'].get('annotations') or {}).get('cert-manager.io/inject-ca-from')
+        if inject != '%s/%s' % (ns, certs[0]['metadata']['name']):
+            problems.append('%s: inject-ca-from %r' % (cfg['kind'], inject))
+        if any('caBundle' in wh.get('clientConfig', {}) for wh in cfg['webhooks']):
+            problems.append('%s: caBundle rendered although cert-manager injects it' % cfg['kind'])
     if by_kind(docs, 'Secret'):
         problems.append('a Secret is rendered although cert-manager writes it')
     secret = certs[0]['spec']['secretName']
@@ -280,16 +310,16 @@ def cabundle(docs, secret):
     s = [d for d in by_kind(docs, 'Secret') if d['metadata']['name'] == secret]
     if not s:
         return ['Secret %s not rendered' % secret]
-    vwc = by_kind(docs, 'ValidatingWebhookConfiguration')[0]
-    bad = [wh['name'] for wh in vwc['webhooks'] if wh['clientConfig'].get('caBundle') != s[0]['data']['ca.crt']]
+    bad = [wh['name'] for cfg in webhook_configs(docs) for wh in cfg['webhooks']
+           if wh['clientConfig'].get('caBundle') != s[0]['data']['ca.crt']]
     return ['%s: caBundle is not the Secret\'s ca.crt' % n for n in bad]
 
 
 def split(docs, main, last):
     with open(main, 'w') as f:
-        yaml.safe_dump_all([d for d in docs if d['kind'] != 'ValidatingWebhookConfiguration'], f)
+        yaml.safe_dump_all([d for d in docs if d['kind'] not in WEBHOOK_KINDS], f)
     with open(last, 'w') as f:
-        yaml.safe_dump_all(by_kind(docs, 'ValidatingWebhookConfiguration'), f)
+        yaml.safe_dump_all(webhook_configs(docs), f)
     return []
 
 

@@ -3,7 +3,7 @@
 # the schema refusing bad values, the rendered objects' hardening and webhook scope, the CRDs
 # byte-identical to crds/, the generated TLS; then the rendered chart applied to the test API
 # server, the real webhook serving the chart's certificate and configuration behind the chart's
-# ValidatingWebhookConfiguration (governed namespaces judged, kube-system and the release
+# Validating- and MutatingWebhookConfiguration (governed namespaces judged, kube-system and the release
 # namespace never, fail closed when the webhook is down), and the least-privilege check: every
 # request the operator (and the webhook) made in a short governance scenario must be granted by
 # the chart's RBAC for its ServiceAccount.
@@ -177,7 +177,7 @@ PY
 it_check "operator ClusterRole stored with exactly its rendered rules" rules_stored clusterrole "$FULL-operator"
 it_check "webhook ClusterRole stored with exactly its rendered rules" rules_stored clusterrole "$FULL-webhook"
 it_check "leader-election Role stored in $NS with its rules" rules_stored role "$FULL-operator-leader-election" -n "$NS"
-it_check "kubectl apply: ValidatingWebhookConfiguration accepted (applied last)" \
+it_check "kubectl apply: the webhook configurations accepted (applied last)" \
   bash -c "kubectl apply -f '$IT_DIR/vwc.yaml' >'$IT_DIR/apply-vwc.log' 2>&1 || { cat '$IT_DIR/apply-vwc.log'; exit 1; }"
 
 kubectl create ns gov >/dev/null && kubectl label ns gov modelgov.io/governed=true >/dev/null
@@ -299,7 +299,7 @@ it_check "webhook down: governed namespace refuses (failurePolicy Fail)" \
 it_check "webhook down: ungoverned namespace unaffected" run_pod free plain2 nginx:1.25
 it_check "webhook down: the release namespace unaffected (the webhook can be redeployed)" run_pod "$NS" plain2 nginx:1.25
 kubectl delete -f "$IT_DIR/vwc.yaml" >/dev/null
-it_check "webhook configuration deleted: governed namespace admits again" run_pod gov plain3 nginx:1.25
+it_check "webhook configurations deleted: governed namespace admits again" run_pod gov plain3 nginx:1.25
 
 # --- upgrades keep the generated TLS (lookup of the Secret); deleting the Secret rotates it ------
 # helm template --dry-run=server runs the chart's lookup against the cluster, like an upgrade.

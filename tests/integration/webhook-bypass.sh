@@ -10,6 +10,10 @@
 #   image identity       the model registry spelled as localhost, [::1], with a zero-padded port,
 #                        in capitals, through a configured alias, Docker Hub under its other
 #                        names; a model's digest pulled under another repository name.
+#   tags pinned          a model image admitted by tag (Pod, Deployment, CronJob, kubectl set
+#                        image, kubectl debug) is stored as tag@digest of the approved version by
+#                        the chart's MutatingWebhookConfiguration; a tag re-pushed later changes
+#                        nothing that was admitted.
 #   no hijacking         a ModelVersion whose image is busybox is refused, so busybox still runs.
 #   owner chain          under requireModelDeployment, a Pod (or ReplicaSet) with a made-up
 #                        controller ownerReference, or one naming a real object with another uid,
@@ -117,6 +121,45 @@ for spelled in registry-1.docker.io/mlcorp index.docker.io/mlcorp Registry.Hub.D
   expect_denied "a Docker Hub model repository spelled $spelled refused (no ModelVersion)" "has an unknown tag" \
     as alice run "hub-$RANDOM" --image="$spelled/fraud:1.0.0"
 done
+
+# --- class 8: tags are pinned to the approved digest (the chart's MutatingWebhookConfiguration) ---
+TAG=$REG/models/fraud:1.0.0
+image_of() { as alice get "$1" -o jsonpath="$2"; } # OBJECT JSONPATH
+pinned() { # WHAT OBJECT JSONPATH: one check, the image there is the tag pinned to the approved digest
+  local got
+  got=$(image_of "$2" "$3")
+  if [ "$got" = "$TAG@$DM" ]; then it_pass "$1"; else it_fail "$1 (image is '$got', want $TAG@$DM)"; fi
+}
+expect_ok "a pod by the approved tag admitted" as alice run pin-pod --image="$TAG"
+pinned "the pod's image pinned to the approved digest" pod/pin-pod '{.spec.containers[0].image}'
+expect_ok "a Deployment by the approved tag admitted" as alice create deployment pin-dep --image="$TAG"
+pinned "the Deployment's template pinned (its pods inherit the digest)" deploy/pin-dep \
+  '{.spec.template.spec.containers[0].image}'
+expect_ok "a CronJob by the approved tag admitted" as alice create cronjob pin-cj --image="$TAG" --schedule="0 0 * * *"
+pinned "the CronJob's job template pinned" cronjob/pin-cj '{.spec.jobTemplate.spec.template.spec.containers[0].image}'
+expect_ok "kubectl set image pod/p to the approved tag (Pod UPDATE) admitted" as alice set image pod/p p="$TAG"
+pinned "the updated pod's image pinned" pod/p '{.spec.containers[0].image}'
+expect_ok "kubectl debug with the approved tag admitted" as alice debug pod/p --image="$TAG" -c dbg-tag
+pinned "the ephemeral container pinned" pod/p '{.spec.ephemeralContainers[?(@.name=="dbg-tag")].image}'
+expect_ok "an image already pinned (tag@digest) admitted" as alice run pin-again --image="$TAG@$DM"
+pinned "an image already pinned is left as it is" pod/pin-again '{.spec.containers[0].image}'
+expect_ok "an ordinary image admitted" as alice run pin-plain --image=nginx:1.25
+it_eq "an ordinary image is left as it is" "nginx:1.25" "$(image_of pod/pin-plain '{.spec.containers[0].image}')"
+repushed=$(push_image models/fraud 1.0.0 "not what was reviewed")
+it_check "tag 1.0.0 re-pushed with other bytes" bash -c "[ -n '$repushed' ] && [ '$repushed' != '$DM' ]"
+pinned "after the re-push, the admitted pod still names the approved digest" pod/pin-pod '{.spec.containers[0].image}'
+pinned "after the re-push, the Deployment's template still names the approved digest" deploy/pin-dep \
+  '{.spec.template.spec.containers[0].image}'
+after_repush() { # a new pod by the tag is refused, or (tag cache) pinned to the approved digest
+  local out
+  if out=$(as alice run pin-late --image="$TAG" 2>&1); then
+    [ "$(image_of pod/pin-late '{.spec.containers[0].image}')" = "$TAG@$DM" ] && return 0
+    echo "    admitted as $(image_of pod/pin-late '{.spec.containers[0].image}')"
+    return 1
+  fi
+  grep -q "the tag was re-pushed" <<<"$out" || { echo "    $out"; return 1; }
+}
+it_check "after the re-push, a new pod by the tag never runs the new bytes" after_repush
 
 # --- class 11: no hijacking of ordinary images -------------------------------------------------
 BUSYBOX_DIGEST=sha256:$(printf busybox | sha256sum | cut -d' ' -f1)

@@ -15,6 +15,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 #include "core/json.h"
 #include "core/mem.h"
 #include "core/yaml.h"
@@ -1082,6 +1084,117 @@ static void test_resolver_only_for_usable(void **state) {
     world_free(&w);
 }
 
+/* ---- the mutating side: tags pinned to the approved digest ----------------------------------- */
+
+/* substr holds the expected JSONPatch as YAML flow text, NULL when nothing is pinned. */
+#define PIN(path, img) "[{op: replace, path: '" path "', value: '" img "'}]"
+static const dcase mcases[] = {
+    {"approved tag pinned", 0, "CREATE", "", "pods", "", "p", "admin", POD(C(m, REPO ":1.3.0")), NULL, 1,
+     "pin-tags", PIN("/spec/containers/0/image", REPO ":1.3.0@" DOK)},
+    {"approved digest left alone", 0, "CREATE", "", "pods", "", "p", "admin", POD(C(m, REPO "@" DOK)), NULL,
+     1, "pin-none", NULL},
+    {"tag already pinned left alone (reinvocation changes nothing)", 0, "CREATE", "", "pods", "", "p",
+     "admin", POD(C(m, REPO ":1.3.0@" DOK)), NULL, 1, "pin-none", NULL},
+    {"unapproved tag not pinned (the validating side refuses it)", 0, "CREATE", "", "pods", "", "p", "admin",
+     POD(C(m, REPO ":1.4.0")), NULL, 1, "pin-none", NULL},
+    {"re-pushed tag not pinned to the new bytes", 0, "CREATE", "", "pods", "", "p", "admin",
+     POD(C(m, REPO ":1.1.0")), NULL, 1, "pin-none", NULL},
+    {"ordinary image untouched", 0, "CREATE", "", "pods", "", "p", "admin", POD(C(n, "nginx:1.25")), NULL, 1,
+     "pin-none", NULL},
+    {"second container of a Deployment template", 0, "CREATE", "apps", "deployments", "", "d", "admin",
+     DEP("1", C(n, "nginx:1.25") ", " C(m, REPO ":1.3.0")), NULL, 1, "pin-tags",
+     PIN("/spec/template/spec/containers/1/image", REPO ":1.3.0@" DOK)},
+    {"init container", 0, "CREATE", "", "pods", "", "p", "admin",
+     "{metadata: {name: p}, spec: {initContainers: [" C(i, REPO
+                                                        ":1.3.0") "], containers: [" C(n, "nginx:1.25") "]}}",
+     NULL, 1, "pin-tags", PIN("/spec/initContainers/0/image", REPO ":1.3.0@" DOK)},
+    {"CronJob's job template", 0, "CREATE", "batch", "cronjobs", "", "cj", "admin",
+     "{kind: CronJob, metadata: {name: cj}, spec: {schedule: '* * * * *', jobTemplate: {spec: {template: "
+     "{spec: "
+     "{containers: [" C(m, REPO ":1.3.0") "]}}}}}}",
+     NULL, 1, "pin-tags", PIN("/spec/jobTemplate/spec/template/spec/containers/0/image", REPO ":1.3.0@" DOK)},
+    {"PodTemplate", 0, "CREATE", "", "podtemplates", "", "pt", "admin",
+     "{kind: PodTemplate, metadata: {name: pt}, template: {spec: {containers: [" C(m, REPO ":1.3.0") "]}}}",
+     NULL, 1, "pin-tags", PIN("/template/spec/containers/0/image", REPO ":1.3.0@" DOK)},
+    {"kubectl set image: Pod UPDATE to an approved tag", 0, "UPDATE", "", "pods", "", "p", "admin",
+     POD(C(m, REPO ":1.3.0")), POD(C(m, "nginx:1.25")), 1, "pin-tags",
+     PIN("/spec/containers/0/image", REPO ":1.3.0@" DOK)},
+    {"kubectl debug: an ephemeral container by tag", 0, "UPDATE", "", "pods", "ephemeralcontainers", "p",
+     "admin",
+     "{metadata: {name: p}, spec: {containers: [" C(n, "nginx:1.25") "], ephemeralContainers: [" C(
+         e, REPO ":1.3.0") "]}}",
+     "{metadata: {name: p}, spec: {containers: [" C(n, "nginx:1.25") "]}}", 1, "pin-tags",
+     PIN("/spec/ephemeralContainers/0/image", REPO ":1.3.0@" DOK)},
+    {"an UPDATE's unchanged tag is left as it is", 0, "UPDATE", "apps", "deployments", "", "d", "admin",
+     DEP("2", C(m, REPO ":1.3.0")), DEP("1", C(m, REPO ":1.3.0")), 1, "pin-none", NULL},
+    {"exempt namespace", CFG_EXEMPT, "CREATE", "", "pods", "", "p", "admin", POD(C(m, REPO ":1.3.0")), NULL,
+     1, "pin-none", NULL},
+    {"scale subresource", 0, "UPDATE", "apps", "deployments", "scale", "d", "admin", SCALE("3"), SCALE("1"),
+     1, "pin-none", NULL},
+    {"DELETE", 0, "DELETE", "", "pods", "", "p", "admin", NULL, POD(C(m, REPO ":1.3.0")), 1, "pin-none",
+     NULL},
+};
+
+/* The patch as the API server reads it: response.patch is base64 of the JSONPatch text. */
+static json_t *response_patch(const char *resp) {
+    json_t *rj = json_loads(resp, 0, NULL);
+    const char *b64 = mg_json_str(rj, "response", "patch", NULL);
+    json_t *out = NULL;
+    if (b64) {
+        unsigned char text[4096];
+        int n = EVP_DecodeBlock(text, (const unsigned char *)b64, (int)strlen(b64));
+        while (n > 0 && text[n - 1] == '\0') /* padding decodes to NULs */
+            n--;
+        if (n >= 0) out = json_loadb((const char *)text, (size_t)n, 0, NULL);
+        const char *type = mg_json_str(rj, "response", "patchType", NULL);
+        if (!type || strcmp(type, "JSONPatch") != 0) {
+            json_decref(out);
+            out = json_string("patchType is not JSONPatch");
+        }
+    }
+    json_decref(rj);
+    return out;
+}
+
+static void test_mutate(void **state) {
+    (void)state;
+    world w;
+    world_init(&w);
+    mg_admission_index ix = fake_index(&w);
+    int failures = 0;
+    for (size_t i = 0; i < sizeof(mcases) / sizeof(mcases[0]); i++) {
+        const dcase *c = &mcases[i];
+        mg_policy_config cfg;
+        make_cfg(c->cfg, &cfg);
+        char *body = review_body(c, c->cfg == CFG_EXEMPT ? "ml-exempt" : "ml");
+        mg_admission_request req;
+        assert_int_equal(mg_admission_review_parse(body, strlen(body), &req, NULL), 0);
+        mg_admission_input in = {&req, &cfg, &ix, NULL};
+        mg_admission_decision d;
+        mg_admission_decision_init(&d);
+        mg_admission_mutate(&in, &d);
+        char *resp = mg_admission_response_json(req.uid, &d);
+        json_t *got = response_patch(resp), *want = c->substr ? y(c->substr) : NULL;
+        bool ok = d.allowed && !strcmp(d.rule, c->rule) && (want ? json_equal(got, want) : got == NULL);
+        if (!ok) {
+            char *g = got ? json_dumps(got, JSON_COMPACT) : NULL;
+            printf("mutate case %zu '%s': allowed=%d rule=%s patch=%s\n", i, c->what, d.allowed, d.rule,
+                   g ? g : "(none)");
+            free(g);
+            failures++;
+        }
+        json_decref(got);
+        json_decref(want);
+        free(resp);
+        mg_admission_decision_free(&d);
+        mg_admission_request_free(&req);
+        free(body);
+        mg_policy_config_free(&cfg);
+    }
+    world_free(&w);
+    assert_int_equal(failures, 0);
+}
+
 /* ---- the parser -------------------------------------------------------------------------------- */
 
 typedef struct {
@@ -1347,6 +1460,7 @@ int main(void) {
         cmocka_unit_test(test_decisions),
         cmocka_unit_test(test_no_index),
         cmocka_unit_test(test_resolver_only_for_usable),
+        cmocka_unit_test(test_mutate),
         cmocka_unit_test(test_parse_errors),
         cmocka_unit_test(test_response),
         cmocka_unit_test(test_recordings),

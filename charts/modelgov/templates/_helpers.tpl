@@ -97,3 +97,60 @@ seccompProfile:
 {{- $ns := .Release.Namespace -}}
 {{- list $svc (printf "%s.%s" $svc $ns) (printf "%s.%s.svc" $svc $ns) (printf "%s.%s.svc.cluster.local" $svc $ns) | toJson -}}
 {{- end -}}
+
+{{/* The clientConfig of one webhook endpoint, for (dict "root" $ "path" "/validate"
+"caBundle" $caBundle): the development URL when set (a webhook process outside the cluster),
+else the Service; an empty caBundle is left out (cert-manager's CA injector fills it). */}}
+{{- define "modelgov.webhook.clientConfig" -}}
+{{- $root := .root -}}
+{{- $dev := $root.Values.webhook.development -}}
+{{- if $dev.url -}}
+{{- if not $dev.caBundle -}}
+{{- fail "webhook.development.url needs webhook.development.caBundle" -}}
+{{- end -}}
+url: {{ printf "%s%s" (trimSuffix "/" $dev.url) .path | quote }}
+caBundle: {{ $dev.caBundle }}
+{{- else -}}
+service:
+  name: {{ include "modelgov.webhook.name" $root }}
+  namespace: {{ $root.Release.Namespace }}
+  path: {{ .path }}
+  port: 443
+{{- if .caBundle }}
+caBundle: {{ .caBundle }}
+{{- end }}
+{{- end }}
+{{- end -}}
+
+{{/* Only governed namespaces, and never kube-system or modelgov's own namespace: a webhook
+that is down cannot block the control plane or its own recovery. */}}
+{{- define "modelgov.webhook.namespaceSelector" -}}
+matchLabels:
+  modelgov.io/governed: "true"
+matchExpressions:
+  - key: kubernetes.io/metadata.name
+    operator: NotIn
+    values:
+      {{- toYaml (concat (list "kube-system" .Release.Namespace) .Values.webhook.excludedNamespaces | uniq) | nindent 6 }}
+{{- end -}}
+
+{{/* Every way a container image enters a governed namespace: pods (created, updated as by
+`kubectl set image`, and their ephemeral containers as by `kubectl debug`) and every built-in
+kind with a pod template, created or updated. */}}
+{{- define "modelgov.webhook.podRules" -}}
+- apiGroups: [""]
+  apiVersions: [v1]
+  operations: [CREATE, UPDATE]
+  resources: [pods, pods/ephemeralcontainers, replicationcontrollers, podtemplates]
+  scope: Namespaced
+- apiGroups: [apps]
+  apiVersions: [v1]
+  operations: [CREATE, UPDATE]
+  resources: [deployments, replicasets, statefulsets, daemonsets]
+  scope: Namespaced
+- apiGroups: [batch]
+  apiVersions: [v1]
+  operations: [CREATE, UPDATE]
+  resources: [jobs, cronjobs]
+  scope: Namespaced
+{{- end -}}
