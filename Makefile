@@ -36,7 +36,7 @@ FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 BENCH_SRCS := $(wildcard tests/bench/bench_*.c)
 BENCH_BINS := $(BENCH_SRCS:tests/bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all dist deps bench-bins test unit unit-asan integration fuzz bench fmt lint clean demo
+.PHONY: all dist deps bench-bins test unit unit-asan integration fuzz fuzz-long bench fmt lint clean demo
 all: bin/modelgov-operator bin/modelgov-webhook bin/kubectl-modelgov bin/kubectl_complete-modelgov
 
 deps:
@@ -118,6 +118,12 @@ integration: all
 
 fuzz:
 	@tests/fuzz/run.sh $(FUZZ_SRCS)
+
+# Each target for FUZZ_SECONDS (default 10 minutes); what a passing run finds is merged,
+# minimised, into tests/fuzz/corpus/ (commit it). FUZZ_RECORD=FILE keeps one line per target.
+FUZZ_LONG_SECONDS := 600
+fuzz-long:
+	@FUZZ_SECONDS=$${FUZZ_SECONDS:-$(FUZZ_LONG_SECONDS)} FUZZ_MERGE=1 tests/fuzz/run.sh $(FUZZ_SRCS)
 
 test: deps
 	@$(MAKE) --no-print-directory all

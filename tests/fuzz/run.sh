@@ -7,8 +7,12 @@
 # sanitizer report or timeout fails the run; the input that triggered it is kept in
 # build/fuzz/crashes/. Prints one line per target and a closing "fuzz: N passed, N failed".
 #
-# Environment: FUZZ_SECONDS (per target), FUZZ_JOBS unused (the machine has 2 cores shared),
-# FUZZ_KEEP=1 keeps the scratch corpora (new inputs found) under build/fuzz/work/.
+# Environment: FUZZ_SECONDS (per target), FUZZ_RUNS (stop a target after that many inputs, when
+# it comes before FUZZ_SECONDS), FUZZ_KEEP=1 keeps the scratch corpora (new inputs found) under
+# build/fuzz/work/, FUZZ_MERGE=1 (make fuzz-long) merges what a passing run found into the
+# checked-in corpus, minimised: libFuzzer's -merge=1 adds only the inputs that reach new edges,
+# FUZZ_RECORD=FILE appends one line per target ("target runs seconds coverage new-corpus-inputs
+# result") for the record of a long run.
 set -u
 cd "$(dirname "$0")/../.."
 secs=${FUZZ_SECONDS:-10}
@@ -47,6 +51,17 @@ pkgs="libcurl jansson openssl yaml-0.1 libwebsockets"
 pkg_cflags=$(pkg-config --cflags $pkgs 2>/dev/null)
 pkg_libs=$(pkg-config --libs $pkgs 2>/dev/null)
 mkdir -p $build/bin $build/crashes $build/work
+# merge_corpus BIN NAME FOUND: adds to tests/fuzz/corpus/NAME the inputs of FOUND that reach code
+# edges the checked-in corpus does not (libFuzzer names them by content hash); prints how many.
+# -use_counters=0: an edge counts once, not per hit-count bucket, which keeps the corpus small.
+merge_corpus() {
+  local dir=tests/fuzz/corpus/$2 before
+  mkdir -p "$dir"
+  before=$(find "$dir" -type f | wc -l)
+  ASAN_OPTIONS=detect_leaks=0 "$1" -merge=1 -use_counters=0 -timeout=10 -rss_limit_mb=2048 -max_len=65536 "$dir" "$3" \
+    >"$build/$2.merge.log" 2>&1 || { echo "fuzz: $2: merging the corpus failed (log $build/$2.merge.log)" >&2; }
+  echo $(($(find "$dir" -type f | wc -l) - before))
+}
 pass=0; fail=0; failed=()
 for src in "${targets[@]}"; do
   name=$(basename "$src" .c)
@@ -64,15 +79,26 @@ for src in "${targets[@]}"; do
   dict=(); [ -f tests/fuzz/$name.dict ] && dict=(-dict=tests/fuzz/$name.dict)
   log=$build/$name.log
   # -timeout: one input running longer than 10 s is a hang; -rss_limit_mb keeps it friendly
+  runs=(); [ -n "${FUZZ_RUNS:-}" ] && runs=(-runs="$FUZZ_RUNS")
+  start=$(date +%s)
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-    "$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 \
+    "$bin" -max_total_time="$secs" "${runs[@]}" -timeout=10 -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 \
       -artifact_prefix="$work/artifacts/" "${dict[@]}" "$work/corpus" >"$log" 2>&1
   rc=$?
+  took=$(($(date +%s) - start))
   execs=$(grep -m1 'stat::number_of_executed_units' "$log" | awk '{print $2}')
   cov=$(grep -E '^#[0-9]+.*cov:' "$log" | tail -1 | sed -E 's/.*cov: ([0-9]+).*/\1/')
+  added=0
+  if [ $rc -eq 0 ] && [ "${FUZZ_MERGE:-0}" = 1 ]; then
+    added=$(merge_corpus "$bin" "$name" "$work/corpus")
+  fi
+  if [ -n "${FUZZ_RECORD:-}" ]; then
+    printf '%s %s %s %s %s %s\n' "$name" "${execs:-?}" "$took" "${cov:-?}" "$added" \
+      "$([ $rc -eq 0 ] && echo ok || echo FAILED)" >>"$FUZZ_RECORD"
+  fi
   if [ $rc -eq 0 ]; then
     pass=$((pass+1))
-    echo "fuzz: $name: ok (${execs:-?} runs in ${secs}s, coverage ${cov:-?})"
+    echo "fuzz: $name: ok (${execs:-?} runs in ${took}s, coverage ${cov:-?}, $added new corpus inputs)"
   else
     fail=$((fail+1)); failed+=("$name")
     for a in "$work"/artifacts/*; do
