@@ -50,7 +50,9 @@ static bool known(void *ctx, const char *ns, const char *repo) { return strstr(r
 static json_t *revs_uid(void *ctx, const char *ns, const char *uid) {
     return with(reviews, "spec", "modelVersionUID", uid);
 }
-static json_t *revs_digest(void *ctx, const char *ns, const char *d) { return with(reviews, "spec", "digest", d); }
+static json_t *revs_digest(void *ctx, const char *ns, const char *d) {
+    return with(reviews, "spec", "digest", d);
+}
 static json_t *none(void *ctx, const char *ns, const char *n) { return NULL; }
 static json_t *no_workload(void *ctx, const char *ns, const char *resource, const char *n) { return NULL; }
 /* tag 1.0 resolves to the approved digest, 0.9 to the quarantined one, a tag starting with 9 fails */
@@ -84,10 +86,11 @@ static void init(void) {
     mg_mem_init();
     mvs = json_pack("[{s:{s:s, s:s, s:{s:s}}, s:{s:s, s:s, s:s, s:s}},"
                     " {s:{s:s, s:s, s:{s:s}}, s:{s:s, s:s, s:s, s:s}, s:{s:b}}]",
-                    "metadata", "name", "ok", "uid", "uid-ok", "annotations", "mlops.modelgov.io/author", "bob",
-                    "spec", "model", "m", "version", "1.0", "image", REPO, "digest", APPROVED, "metadata", "name",
-                    "q", "uid", "uid-q", "annotations", "mlops.modelgov.io/author", "bob", "spec", "model", "m",
-                    "version", "0.9", "image", REPO, "digest", QUARANTINED, "status", "quarantined", 1);
+                    "metadata", "name", "ok", "uid", "uid-ok", "annotations", "mlops.modelgov.io/author",
+                    "bob", "spec", "model", "m", "version", "1.0", "image", REPO, "digest", APPROVED,
+                    "metadata", "name", "q", "uid", "uid-q", "annotations", "mlops.modelgov.io/author", "bob",
+                    "spec", "model", "m", "version", "0.9", "image", REPO, "digest", QUARANTINED, "status",
+                    "quarantined", 1);
     reviews = json_array();
     const char *kinds[] = {"security", "performance", "bias"}, *who[] = {"alice", "carol", "erin"};
     for (int k = 0; k < 3; k++) {
@@ -100,7 +103,9 @@ static void policy(mg_policy_config *cfg);
 
 /* The world is one where pinning happens: a Pod by the approved tag gets a patch. */
 static void self_check(void) {
-    const char *body = "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":{\"uid\":\"u\",\"kind\":{\"group\":\"\",\"version\":\"v1\",\"kind\":"
+    const char *body = "{\"apiVersion\":\"admission.k8s.io/"
+                       "v1\",\"kind\":\"AdmissionReview\",\"request\":{\"uid\":\"u\",\"kind\":{\"group\":"
+                       "\"\",\"version\":\"v1\",\"kind\":"
                        "\"Pod\"},\"resource\":{\"group\":\"\",\"version\":\"v1\",\"resource\":\"pods\"},"
                        "\"namespace\":\"ml\",\"operation\":\"CREATE\",\"userInfo\":{\"username\":\"alice\"},"
                        "\"object\":{\"metadata\":{\"name\":\"p\"},\"spec\":{\"containers\":[{\"name\":"
