@@ -36,7 +36,7 @@ FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 BENCH_SRCS := $(wildcard tests/bench/bench_*.c)
 BENCH_BINS := $(BENCH_SRCS:tests/bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all dist deps bench-bins test unit unit-asan integration fuzz fuzz-long bench fmt lint clean demo
+.PHONY: all dist deps bench-bins test unit unit-asan integration fuzz fuzz-long bench fmt lint clean demo images release-images
 all: bin/modelgov-operator bin/modelgov-webhook bin/kubectl-modelgov bin/kubectl_complete-modelgov
 
 deps:
@@ -153,6 +153,14 @@ bench: deps all bench-bins
 demo: deps all
 	@hack/demo.sh
 
+# Container images with podman in build/images (hack/images/build.sh; `. build/images/env` to use
+# podman/skopeo on them); release-images pushes them: make release-images REGISTRY=host/path.
+images: deps
+	@VERSION=$(VERSION) hack/images/build.sh
+
+release-images: images
+	@VERSION=$(VERSION) REGISTRY="$(REGISTRY)" TLS_VERIFY="$(TLS_VERIFY)" hack/images/release.sh
+
 fmt:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
@@ -161,4 +169,5 @@ lint:
 	@! grep -nE '\b(strcpy|strcat|sprintf|vsprintf|gets)\s*\(' $$(git ls-files '*.c' '*.h') || { echo "banned function"; exit 1; }
 
 clean:
+	@hack/images/clean.sh
 	rm -rf build bin

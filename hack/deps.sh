@@ -6,7 +6,8 @@ PKGS=(build-essential pkg-config clang libclang-rt-14-dev clang-format
       libcurl4-openssl-dev libjansson-dev libssl-dev libyaml-dev libwebsockets-dev libcmocka-dev libcsv-dev
       openssl curl ca-certificates python3 python3-yaml python3-pytest python3-numpy python3-scipy python3-jsonschema
       docker-registry prometheus prometheus-alertmanager wrk nginx-light unzip nodejs npm
-      chromium chromium-driver tmux)
+      chromium chromium-driver tmux
+      podman skopeo runc mmdebstrap)
 missing=()
 for p in "${PKGS[@]}"; do
   # node and npm may come from elsewhere (e.g. NodeSource's nodejs, which bundles npm and
@@ -17,8 +18,9 @@ done
 SUDO=; [ "$(id -u)" = 0 ] || SUDO=sudo
 if [ ${#missing[@]} -gt 0 ]; then
   echo "hack/deps.sh: installing ${missing[*]}" >&2
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+  # Several checkouts may run this at once: wait for apt's lock instead of failing.
+  $SUDO apt-get -o DPkg::Lock::Timeout=600 update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >&2
 fi
 # apt may start services on some machines; modelgov's tests start their own on loopback.
 for svc in nginx prometheus prometheus-alertmanager docker-registry prometheus-node-exporter; do
