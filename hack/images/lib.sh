@@ -108,8 +108,8 @@ images_mirrors() {
   done
 }
 
-images_make_base_tar() { # OUT
-  local tmp="$1.tmp.$$" opts=() ex mirrors
+images_make_base_tar() { # OUT (ends in .tar: mmdebstrap picks its output format by the name)
+  local tmp="${1%.tar}.tmp$$.tar" opts=() ex mirrors
   for ex in "${IMAGES_DPKG_EXCLUDES[@]}"; do opts+=(--dpkgopt="$ex"); done
   mapfile -t mirrors < <(images_mirrors)
   mkdir -p "$(dirname "$1")"

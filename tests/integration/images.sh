@@ -86,7 +86,8 @@ kubectl apply -f crds/ >/dev/null
 kubectl wait --for condition=established --timeout=30s crd --all >/dev/null
 kubectl create namespace modelgov-system >/dev/null
 mkdir -p "$IT_DIR/kube" "$IT_DIR/config"
-cp "$KUBECONFIG" "$IT_DIR/kube/kubeconfig"
+# self-contained (certificates inlined), as the container sees no file of the host but this one
+kubectl config view --raw --flatten --minify >"$IT_DIR/kube/kubeconfig"
 chmod 0644 "$IT_DIR/kube/kubeconfig"
 hack/gen-certs.sh "$IT_DIR/tls" >/dev/null
 # as the chart mounts its Secret: 0440, group = the pod's fsGroup
