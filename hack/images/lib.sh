@@ -21,7 +21,7 @@ IMAGES_PODMAN_NPROC=32768     # podman 4.3 sets its own RLIMIT_NPROC to this whe
 # The build stage's packages: the toolchain and the -dev packages `make` needs (hack/deps.sh's),
 # plus ca-certificates, whose bundle the runtime image takes. Debian's path-exclude rules of
 # the -slim images keep manuals, translations and documentation out (copyright files stay).
-IMAGES_BUILD_PACKAGES="build-essential pkg-config ca-certificates libcurl4-openssl-dev libjansson-dev libssl-dev libyaml-dev libwebsockets-dev libcsv-dev"
+IMAGES_BUILD_PACKAGES="build-essential pkg-config ca-certificates libcurl4-openssl-dev libjansson-dev libssl-dev libyaml-dev libwebsockets-dev"
 IMAGES_DPKG_EXCLUDES=(path-exclude=/usr/share/man/* path-exclude=/usr/share/locale/*
   path-exclude=/usr/share/doc/* path-include=/usr/share/doc/*/copyright
   path-exclude=/usr/share/info/* path-exclude=/usr/share/lintian/*)
