@@ -25,6 +25,10 @@ epoch=$(git log -1 --format=%ct 2>/dev/null || date +%s)
 t0=$SECONDS
 base=$(images_build_base)
 echo "images: build base $base ready in $((SECONDS - t0)) s"
+# bases of other package lists (an older checkout's) are not this build's cache
+for old in $(podman images --format '{{.Repository}}:{{.Tag}}' --filter reference=localhost/modelgov-build-base); do
+  [ "$old" = "$base" ] || podman rmi --force "$old" >/dev/null
+done
 
 # The build stage gets a name of its own, so that pruning what older builds left keeps the
 # cache of this one (the final images start from scratch: they are not its children).

@@ -45,6 +45,14 @@ OP=localhost/modelgov-operator:$VERSION
 WH=localhost/modelgov-webhook:$VERSION
 
 # --- each image: version, user, labels, size, contents ------------------------------------------
+# The Debian packages owning the libraries ldd lists for BINARY (each path asked as printed and
+# resolved: on merged /usr dpkg knows one of the two; one dpkg-query for all of them).
+ldd_packages() {
+  local libs
+  libs=$(ldd "$1" | awk '$2 == "=>" {print $3} $1 ~ /^\// {print $1}')
+  # shellcheck disable=SC2046
+  dpkg-query -S $libs $(realpath $libs) 2>/dev/null | cut -d: -f1 | sort -u
+}
 label() { podman image inspect -f "{{index .Labels \"$2\"}}" "$1"; }
 check_image() { # TARGET IMAGE
   local t=$1 img=$2 size root
@@ -66,9 +74,7 @@ check_image() { # TARGET IMAGE
   # The SBOM is exactly what ldd asks for: the host's ldd on the image's binary, whose libraries
   # the host's dpkg maps to packages (the host is the same Debian release).
   local want got
-  want=$( (ldd "$root/usr/local/bin/modelgov-$t" | awk '$2 == "=>" {print $3} $1 ~ /^\// {print $1}' |
-    while read -r l; do dpkg-query -S "$(realpath "$l")" 2>/dev/null || dpkg-query -S "$l"; done | cut -d: -f1
-    printf '%s\n' $EXTRA_PACKAGES) | sort -u | tr '\n' ' ')
+  want=$( (ldd_packages "$root/usr/local/bin/modelgov-$t"; printf '%s\n' $EXTRA_PACKAGES) | sort -u | tr '\n' ' ')
   got=$(grep -v '^#' "$root/usr/share/modelgov/packages.txt" | cut -d' ' -f1 | sort -u | tr '\n' ' ')
   it_eq "$t: SBOM packages = ldd's libraries' packages + $EXTRA_PACKAGES" "$want" "$got"
   it_check "$t: a dpkg status entry per SBOM package (scanners' layout)" \
