@@ -5,6 +5,8 @@
 #                          # exports CONTAINERS_CONF, CONTAINERS_STORAGE_CONF, CONTAINERS_REGISTRIES_CONF
 #   images_why_not         # prints why podman cannot run here (empty + status 0 when it can)
 #   images_build_base      # prints the build base's image name, making/importing it when missing
+#   images_debian_tar PKGS # prints the path of a cached mmdebstrap tarball: minbase + PKGS
+#   images_import TAR NAME # imports a tarball as an image (unless NAME exists)
 #   images_unmount         # unmounts everything podman left mounted under $IMAGES_DIR
 #   images_reset           # podman system reset of the build's storage, then unmounts
 #   images_isolated CMD... # runs an image-copying podman/skopeo command (see below)
@@ -19,12 +21,15 @@ IMAGES_SUITE=bookworm
 IMAGES_NOFILE_DEFAULT=1048576 # podman's own default, used where the machine sets no hard limit
 IMAGES_PODMAN_NPROC=32768     # podman 4.3 sets its own RLIMIT_NPROC to this when it starts
 # The build stage's packages: the toolchain and the -dev packages `make` needs (hack/deps.sh's),
-# plus ca-certificates, whose bundle the runtime image takes. Debian's path-exclude rules of
-# the -slim images keep manuals, translations and documentation out (copyright files stay).
+# plus ca-certificates, whose bundle the runtime image takes.
 IMAGES_BUILD_PACKAGES="build-essential pkg-config ca-certificates libcurl4-openssl-dev libjansson-dev libssl-dev libyaml-dev libwebsockets-dev"
-IMAGES_DPKG_EXCLUDES=(path-exclude=/usr/share/man/* path-exclude=/usr/share/locale/*
-  path-exclude=/usr/share/doc/* path-include=/usr/share/doc/*/copyright
-  path-exclude=/usr/share/info/* path-exclude=/usr/share/lintian/*)
+# mmdebstrap: minbase (Essential + required), merged /usr made by the hook as the Debian images
+# have it (not by installing the usrmerge package, which would bring perl), and the -slim
+# images' path-exclude rules: no manuals, translations or documentation (copyright files stay).
+IMAGES_MMDEBSTRAP_OPTS=(--variant=minbase --hook-dir=/usr/share/mmdebstrap/hooks/merged-usr
+  --dpkgopt=path-exclude=/usr/share/man/* --dpkgopt=path-exclude=/usr/share/locale/*
+  --dpkgopt=path-exclude=/usr/share/doc/* --dpkgopt=path-include=/usr/share/doc/*/copyright
+  --dpkgopt=path-exclude=/usr/share/info/* --dpkgopt=path-exclude=/usr/share/lintian/*)
 
 images_config() {
   mkdir -p "$IMAGES_DIR"/{storage,run,tmp,net}
@@ -96,8 +101,25 @@ images_why_not() {
   return 0
 }
 
-images_base_key() {
-  printf '%s\n' "$IMAGES_SUITE" "$IMAGES_BUILD_PACKAGES" "${IMAGES_DPKG_EXCLUDES[@]}" | sha256sum | cut -c1-12
+# images_debian_tar PACKAGES — the path of a cached Debian tarball (minbase plus PACKAGES),
+# made by mmdebstrap from the machine's own apt sources when it is not there yet.
+images_debian_tar() {
+  local key tar tmp mirrors
+  key=$(printf '%s\n' "$IMAGES_SUITE" "$1" "${IMAGES_MMDEBSTRAP_OPTS[@]}" | sha256sum | cut -c1-12)
+  tar=$IMAGES_CACHE/$IMAGES_SUITE-$key.tar
+  if [ ! -s "$tar" ]; then
+    tmp=${tar%.tar}.tmp$$.tar # ends in .tar: mmdebstrap picks its output format by the name
+    mapfile -t mirrors < <(images_mirrors)
+    mkdir -p "$IMAGES_CACHE"
+    echo "images: making a $IMAGES_SUITE base with mmdebstrap (once; cached in $IMAGES_CACHE)" >&2
+    if ! mmdebstrap --quiet "${IMAGES_MMDEBSTRAP_OPTS[@]}" --include="${1// /,}" "$IMAGES_SUITE" "$tmp" \
+      "${mirrors[@]}" >&2; then
+      rm -f "$tmp"
+      return 1
+    fi
+    mv "$tmp" "$tar"
+  fi
+  echo "$tar"
 }
 
 # The host's own apt sources, so the base comes from wherever this machine's apt is pointed.
@@ -108,30 +130,18 @@ images_mirrors() {
   done
 }
 
-images_make_base_tar() { # OUT (ends in .tar: mmdebstrap picks its output format by the name)
-  local tmp="${1%.tar}.tmp$$.tar" opts=() ex mirrors
-  for ex in "${IMAGES_DPKG_EXCLUDES[@]}"; do opts+=(--dpkgopt="$ex"); done
-  mapfile -t mirrors < <(images_mirrors)
-  mkdir -p "$(dirname "$1")"
-  echo "images: making the $IMAGES_SUITE build base with mmdebstrap (once; cached in $(dirname "$1"))" >&2
-  if ! mmdebstrap --quiet --variant=minbase --include="${IMAGES_BUILD_PACKAGES// /,}" "${opts[@]}" \
-    "$IMAGES_SUITE" "$tmp" "${mirrors[@]}" >&2; then
-    rm -f "$tmp"
-    return 1
-  fi
-  mv "$tmp" "$1"
+# images_import TAR NAME — the tarball as image NAME (kept when it exists).
+images_import() {
+  podman image exists "$2" && return 0
+  images_isolated podman import --quiet --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+    --message "mmdebstrap $IMAGES_SUITE $(basename "$1")" "$1" "$2" >/dev/null
 }
 
 images_build_base() {
-  local key name tar
-  key=$(images_base_key)
-  name=localhost/modelgov-build-base:$IMAGES_SUITE-$key
-  if ! podman image exists "$name"; then
-    tar=$IMAGES_CACHE/build-base-$IMAGES_SUITE-$key.tar
-    [ -s "$tar" ] || images_make_base_tar "$tar" || return 1
-    images_isolated podman import --quiet --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
-      --message "mmdebstrap $IMAGES_SUITE minbase + build packages" "$tar" "$name" >/dev/null || return 1
-  fi
+  local tar name
+  tar=$(images_debian_tar "$IMAGES_BUILD_PACKAGES") || return 1
+  name=localhost/modelgov-build-base:$(basename "$tar" .tar)
+  images_import "$tar" "$name" || return 1
   echo "$name"
 }
 
