@@ -176,7 +176,9 @@ void mg_md_decide(const mg_md_inputs *in, mg_md_decision *out) {
     long long current = mg_json_int(in->deployment, 0, "status", "replicas", NULL);
     bool ready_all = out->replicas > 0 && rolled_out(in->deployment, out) && ready >= out->replicas;
     if (!strcmp(phase, "Progressing") && ready_all) phase = "Serving";
-    if (!strcmp(phase, "Serving") && in->monitor_phase) phase = in->monitor_phase;
+    const char *serving = out->replicas > 0 && out->run_mv ? name_of(out->run_mv) : NULL;
+    out->monitoring_applies = !serving || (in->monitor_judged && !strcmp(in->monitor_judged, serving));
+    if (!strcmp(phase, "Serving") && in->monitor_phase && out->monitoring_applies) phase = in->monitor_phase;
 
     char *ready_msg = mg_xasprintf("%lld/%lld replicas ready", ready, out->replicas);
     mg_condition_set(conds, "Ready", ready_all ? "True" : "False",
@@ -184,7 +186,6 @@ void mg_md_decide(const mg_md_inputs *in, mg_md_decision *out) {
                      generation, in->now);
     free(ready_msg);
 
-    const char *serving = out->replicas > 0 && out->run_mv ? name_of(out->run_mv) : NULL;
     update_history(history, serving, history_reason, in->now);
     set_status_fields(status, in, out, phase, generation, current, ready);
     phase_event(in, out, old_phase, phase, approved_msg);

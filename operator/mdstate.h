@@ -24,6 +24,7 @@ typedef struct mg_md_inputs {
     bool fallback_usable;      /* fallback approved and not quarantined */
     const json_t *deployment;  /* the owned Deployment as cached, or NULL */
     const char *monitor_phase; /* "AwaitingReview" from monitoring, or NULL */
+    const char *monitor_judged; /* the ModelVersion monitoring's verdict judged, or NULL */
     bool retraining;           /* a retraining run is under way for this quarantine */
     const char *deploy_reason; /* history reason when a new version starts serving (default
                                   "Deployed"; "Promoted" after automatic retraining) */
@@ -43,6 +44,11 @@ typedef struct mg_md_decision {
     json_t *status;         /* new status object (owned) */
     mg_md_event events[4];
     int n_events;
+    /* Monitoring's verdict belongs in status: it judged the ModelVersion now serving, or none
+     * serves (the last verdict stays as the evidence of a quarantine). After a promotion, a
+     * rollback or a switch to the fallback it is the previous version's: its breaches must not
+     * be read as the new one's. */
+    bool monitoring_applies;
 } mg_md_decision;
 
 void mg_md_decide(const mg_md_inputs *in, mg_md_decision *out);

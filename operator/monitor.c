@@ -38,6 +38,7 @@ typedef struct stored_verdict {
     char *message[MG_COND_COUNT]; /* heap or NULL */
     char *last_evaluation;        /* compact JSON or NULL */
     char *breaches;
+    char *model_version; /* the ModelVersion judged (heap), NULL for a configuration error */
 } stored_verdict;
 
 typedef struct md_state {
@@ -123,6 +124,7 @@ static void stored_clear(stored_verdict *v) {
         free(v->message[c]);
     free(v->last_evaluation);
     free(v->breaches);
+    free(v->model_version);
     memset(v, 0, sizeof(*v));
 }
 
@@ -151,6 +153,7 @@ void mg_monitor_verdict_get(mg_monitor *m, const char *key, mg_monitor_verdict *
         }
         out->last_evaluation = load_text(v->last_evaluation);
         out->breaches = load_text(v->breaches);
+        snprintf(out->model_version, sizeof(out->model_version), "%s", v->model_version ? v->model_version : "");
     }
     pthread_mutex_unlock(&m->lock);
 }
@@ -619,7 +622,8 @@ static void publish(mg_monitor *m, md_state *s, json_t *evaluation, const mg_bre
                         .awaiting_review = sum->warn_active && !sum->quarantine_active,
                         .quarantine = sum->quarantine_active,
                         .last_evaluation = json_dumps(evaluation, JSON_COMPACT),
-                        .breaches = json_dumps(breaches, JSON_COMPACT)};
+                        .breaches = json_dumps(breaches, JSON_COMPACT),
+                        .model_version = mg_xstrdup(s->mv_name)};
     for (int c = 0; c < MG_COND_COUNT; c++) {
         v.condition[c] = sum->condition[c];
         v.message[c] = sum->message[c][0] ? mg_xstrdup(sum->message[c]) : NULL;

@@ -80,6 +80,8 @@ typedef struct mg_monitor_verdict {
     bool config_error;       /* spec.monitoring or the baseline could not be used */
     json_t *last_evaluation; /* status.lastEvaluation */
     json_t *breaches;        /* status.breaches */
+    char model_version[256]; /* the ModelVersion judged ("" for a configuration error); an
+                                object name is at most 253 bytes */
     bool condition[MG_COND_COUNT];
     char message[MG_COND_COUNT][512];
 } mg_monitor_verdict;

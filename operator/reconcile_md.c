@@ -115,13 +115,14 @@ static int start_retraining(mg_operator *op, const json_t *md, const json_t *mv,
     mg_error cerr;
     int rc = mg_k8s_create(op->client, &MG_GVR_TRAININGRUNS, ns, tr, NULL, &cerr);
     json_decref(tr);
-    json_decref(dsvs);
     if (rc == 0) {
         mg_op_count_write(op);
         char *msg = mg_xasprintf("TrainingRun %s started on DatasetVersion %s", name, dsv_name);
         mg_op_event(op, md, "Normal", "RetrainingStarted", msg);
         free(msg);
-    } else if (rc != MG_ECONFLICT) {
+    }
+    json_decref(dsvs); /* dsv_name is borrowed from it */
+    if (rc != 0 && rc != MG_ECONFLICT) {
         free(name);
         if (err) *err = cerr;
         return rc;
@@ -148,6 +149,20 @@ static void merge_monitoring(json_t *status, const mg_monitor_verdict *mon, long
     for (int c = 0; c < 3; c++)
         mg_condition_set(conds, types[c], mon->condition[c] ? "True" : "False",
                          mon->condition[c] ? reasons[c] : "WithinThresholds", mon->message[c], gen, now);
+}
+
+/* Another ModelVersion serves than the one monitoring judged: its evaluation and breaches leave
+ * status (read as the new version's, a quarantine breach would quarantine it) and the monitoring
+ * conditions wait for the first evaluation of the version now serving. */
+static void forget_monitoring(json_t *status, long long gen, const char *now) {
+    static const char *const types[3] = {"Degraded", "Drifted", "BiasDrift"};
+    json_object_del(status, "lastEvaluation");
+    json_object_del(status, "breaches");
+    json_t *conds = conditions_of(status);
+    for (int c = 0; c < 3; c++)
+        if (mg_condition_find(conds, types[c]))
+            mg_condition_set(conds, types[c], "Unknown", "AwaitingEvaluation",
+                             "the ModelVersion now serving has not been evaluated yet", gen, now);
 }
 
 /* What one reconcile read from the caches. */
@@ -306,11 +321,15 @@ static void decide(md_ctx *c, const mg_monitor_verdict *mon, mg_md_decision *d) 
                        .fallback_usable = c->fb && c->fb_verdict.approved && !c->fb_verdict.quarantined,
                        .deployment = c->dep,
                        .monitor_phase = mon->awaiting_review ? "AwaitingReview" : NULL,
+                       .monitor_judged = mon->model_version[0] ? mon->model_version : NULL,
                        .retraining = c->verdict.quarantined && c->run && !c->promoted,
                        .deploy_reason = c->promoted ? "Promoted" : NULL,
                        .now = c->now};
     mg_md_decide(&in, d);
-    if (mon->known) merge_monitoring(d->status, mon, c->gen, c->now);
+    if (mon->known && (mon->config_error || d->monitoring_applies))
+        merge_monitoring(d->status, mon, c->gen, c->now);
+    else if (mon->known)
+        forget_monitoring(d->status, c->gen, c->now);
     if (c->promoted) {
         json_object_del(d->status, "retrainingRun");
         mg_condition_set(conditions_of(d->status), "RetrainingBlocked", "False", "Promoted", "", c->gen,

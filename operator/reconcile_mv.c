@@ -46,6 +46,17 @@ static json_t *with_monitoring(mg_operator *op, json_t *mv) {
     return out;
 }
 
+/* Monitoring's quarantine was just written: logged, and a Warning Event on the ModelDeployment
+ * whose breach it was, where `kubectl describe md` shows why its model stopped. */
+static void announce_quarantine(mg_operator *op, const char *key, const json_t *mv, const json_t *status) {
+    const char *reason = mg_json_str(status, "quarantineReason", NULL);
+    mg_log(MG_LOG_WARN, "model quarantined by monitoring", "modelversion", key, "reason", reason, NULL);
+    json_t *md = mg_op_get(op, INF_MD, mg_json_str(mv, "metadata", "namespace", NULL),
+                           mg_json_str(status, "quarantineEvidence", "modelDeployment", NULL));
+    if (md) mg_op_event(op, md, "Warning", "QuarantineThreshold", reason);
+    json_decref(md);
+}
+
 int mg_op_reconcile_mv(mg_operator *op, const char *key, mg_error *err) {
     json_t *cached = mg_store_get(mg_informer_store(op->inf[INF_MV]), key);
     if (!cached) return 0;
@@ -58,8 +69,7 @@ int mg_op_reconcile_mv(mg_operator *op, const char *key, mg_error *err) {
     int rc = mg_op_write_status(op, &MG_GVR_MODELVERSIONS, cached, status, err);
     if (rc == 0 && !mg_json_bool(cached, false, "status", "quarantined", NULL) &&
         mg_json_bool(status, false, "quarantined", NULL) && mg_json_get(status, "quarantineEvidence", NULL))
-        mg_log(MG_LOG_WARN, "model quarantined by monitoring", "modelversion", key, "reason",
-               mg_json_str(status, "quarantineReason", NULL), NULL);
+        announce_quarantine(op, key, mv, status);
     json_decref(status);
     mg_op_mv_records_release(&rec);
     json_decref(mv);

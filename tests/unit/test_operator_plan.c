@@ -156,11 +156,54 @@ static void test_phases(void **state) {
     json_decref(dep), json_decref(md), json_decref(mv), json_decref(fb);
 }
 
+/* Monitoring judged one ModelVersion; after a promotion another one serves: that verdict is not
+ * the new version's (its AwaitingReview does not hold the new one, its breaches leave status). */
+static void test_monitoring_verdict_of_another_version(void **state) {
+    (void)state;
+    json_t *md = json_loads(MD, 0, NULL), *mv = json_loads(MV, 0, NULL);
+    json_t *dep =
+        deployment_with(3, 3,
+                        "registry.example.com/models/"
+                        "fraud@sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+    mg_md_inputs in = {.md = md,
+                       .mv = mv,
+                       .mv_approved = true,
+                       .deployment = dep,
+                       .monitor_phase = "AwaitingReview",
+                       .monitor_judged = "fraud-1-3-0",
+                       .now = "T1"};
+    mg_md_decision d;
+    mg_md_decide(&in, &d);
+    assert_false(d.monitoring_applies);
+    assert_string_equal(mg_json_str(d.status, "phase", NULL), "Serving");
+    mg_md_decision_free(&d);
+
+    in.monitor_judged = "fraud-1-4-0"; /* the version serving */
+    mg_md_decide(&in, &d);
+    assert_true(d.monitoring_applies);
+    assert_string_equal(mg_json_str(d.status, "phase", NULL), "AwaitingReview");
+    mg_md_decision_free(&d);
+
+    in.monitor_judged = NULL; /* a verdict that judged nothing (a configuration error) */
+    mg_md_decide(&in, &d);
+    assert_false(d.monitoring_applies);
+    mg_md_decision_free(&d);
+
+    in.mv_quarantined = true; /* nothing serves: the last verdict stays as the evidence */
+    in.monitor_judged = "fraud-1-3-0";
+    mg_md_decide(&in, &d);
+    assert_int_equal(d.replicas, 0);
+    assert_true(d.monitoring_applies);
+    mg_md_decision_free(&d);
+    json_decref(dep), json_decref(md), json_decref(mv);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_deployment_shape),
         cmocka_unit_test(test_pinned_image_strips_tag),
         cmocka_unit_test(test_phases),
+        cmocka_unit_test(test_monitoring_verdict_of_another_version),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
