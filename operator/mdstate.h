@@ -20,15 +20,15 @@ typedef struct mg_md_inputs {
     const char *approval_message; /* why not approved ("" when approved) */
     bool mv_quarantined;          /* status.quarantined or a confirmed incident review */
     const char *quarantine_reason;
-    const json_t *fallback_mv; /* spec.fallbackModelVersion's MV, or NULL */
-    bool fallback_usable;      /* fallback approved and not quarantined */
-    const json_t *deployment;  /* the owned Deployment as cached, or NULL */
-    const char *monitor_phase; /* "AwaitingReview" from monitoring, or NULL */
+    const json_t *fallback_mv;  /* spec.fallbackModelVersion's MV, or NULL */
+    bool fallback_usable;       /* fallback approved and not quarantined */
+    const json_t *deployment;   /* the owned Deployment as cached, or NULL */
+    const char *monitor_phase;  /* "AwaitingReview" from monitoring, or NULL */
     const char *monitor_judged; /* the ModelVersion monitoring's verdict judged, or NULL */
-    bool retraining;           /* a retraining run is under way for this quarantine */
-    const char *deploy_reason; /* history reason when a new version starts serving (default
-                                  "Deployed"; "Promoted" after automatic retraining) */
-    const char *now;           /* RFC 3339 */
+    bool retraining;            /* a retraining run is under way for this quarantine */
+    const char *deploy_reason;  /* history reason when a new version starts serving (default
+                                   "Deployed"; "Promoted" after automatic retraining) */
+    const char *now;            /* RFC 3339 */
 } mg_md_inputs;
 
 typedef struct mg_md_event {

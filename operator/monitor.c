@@ -153,7 +153,8 @@ void mg_monitor_verdict_get(mg_monitor *m, const char *key, mg_monitor_verdict *
         }
         out->last_evaluation = load_text(v->last_evaluation);
         out->breaches = load_text(v->breaches);
-        snprintf(out->model_version, sizeof(out->model_version), "%s", v->model_version ? v->model_version : "");
+        snprintf(out->model_version, sizeof(out->model_version), "%s",
+                 v->model_version ? v->model_version : "");
     }
     pthread_mutex_unlock(&m->lock);
 }
