@@ -259,9 +259,11 @@ static void shutdown_app(app *a) {
     if (a->op) mg_operator_stop_workers(a->op); /* stop acting, then give up the Leases */
     mg_members_stop(a->members);                /* the others take the shard at their next look */
     mg_leader_stop(a->leader);                  /* a standby takes over at once */
-    mg_operator_free(a->op);
+    /* the servers' handlers read the operator's stores: they stop before it is freed (a scrape
+     * during shutdown read a freed store's lock and spun) */
     mg_http_server_free(a->health_srv);
     mg_http_server_free(a->metrics_srv);
+    mg_operator_free(a->op);
     mg_metrics_free(a->metrics);
     mg_client_free(a->client);
     mg_rest_config_free(&a->rest);

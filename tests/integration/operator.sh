@@ -206,10 +206,22 @@ it_check "history: Quarantined, then Promoted" \
   bash -c "kubectl get md credit -n ml -o jsonpath='{.status.history[*].endReason} {.status.history[*].reason}' | grep -q 'Quarantined.*Promoted'"
 it_eq "retrainingRun cleared after promotion" "" "$(it_jp md/credit '{.status.retrainingRun}' -n ml)"
 
-# --- SIGTERM: exit 0 ------------------------------------------------------------------------
+# --- SIGTERM: exit 0, even while /metrics is being scraped --------------------------------------
+# (the metrics handler reads the operator's stores: freed before the server stopped, a scrape
+# during shutdown spun on a freed lock and the process never exited)
+op1_metrics="http://127.0.0.1:$(port_of op1 metrics)/metrics"
+(while kill -0 "$IT_PID_op1" 2>/dev/null; do curl -s -o /dev/null --max-time 2 "$op1_metrics"; done) &
+scraper=$!
+sleep 0.5
 kill -TERM "$IT_PID_op1"
+for _ in $(seq 300); do kill -0 "$IT_PID_op1" 2>/dev/null || break; sleep 0.1; done
+if kill -0 "$IT_PID_op1" 2>/dev/null; then
+  it_fail "SIGTERM while scraped: operator still running 30 s later"
+  kill -KILL "$IT_PID_op1"
+fi
 rc=0; wait "$IT_PID_op1" || rc=$?
-it_eq "SIGTERM: operator exits 0" 0 "$rc"
+wait "$scraper" 2>/dev/null
+it_eq "SIGTERM while /metrics is scraped: operator exits 0" 0 "$rc"
 
 # --- leader election: two replicas, failover --------------------------------------------------
 kubectl create ns modelgov-system >/dev/null
