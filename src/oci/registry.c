@@ -30,6 +30,14 @@
 #define DEFAULT_CACHE_TTL_S 300
 #define DEFAULT_NEGATIVE_TTL_S 10
 #define DEFAULT_MAX_ENTRIES 10000
+/* A token answer without expires_in lives 60 s (the distribution token spec's default); a token
+ * is dropped TOKEN_MARGIN_S before it expires so none is sent about to expire. */
+#define TOKEN_DEFAULT_TTL_S 60
+#define TOKEN_MARGIN_S 5
+#define TOKEN_MARGIN_MIN_TTL_S 10
+#define MS_PER_S 1000
+/* A waiter for another thread's lookup gives up a little after that lookup's own timeout. */
+#define WAIT_SLACK_MS 100
 
 typedef struct reg {
     char *host;
@@ -433,11 +441,11 @@ static int fetch_token(mg_oci_client *c, const reg *r, const char *host, const c
         goto out;
     }
     long long expires = json_integer_value(json_object_get(doc, "expires_in"));
-    if (expires <= 0) expires = 60;
-    if (expires > 10) expires -= 5; /* never send a token about to expire */
+    if (expires <= 0) expires = TOKEN_DEFAULT_TTL_S;
+    if (expires > TOKEN_MARGIN_MIN_TTL_S) expires -= TOKEN_MARGIN_S;
     char key[1024];
     snprintf(key, sizeof key, "%s|%s", host, scope);
-    token_put(c, key, tok, mg_clock_mono_ms() + expires * 1000);
+    token_put(c, key, tok, mg_clock_mono_ms() + expires * MS_PER_S);
     *auth_line = mg_xasprintf("Authorization: Bearer %s", tok);
     json_decref(doc);
 out:
@@ -467,6 +475,60 @@ static int sha256_digest(const mg_buf *b, char *digest, size_t digest_len) {
     return 0;
 }
 
+/* A 401's challenge answered: *auth becomes the Authorization line to send again with (a Bearer
+ * token fetched for it, or the configured Basic credentials). */
+static int answer_challenge(mg_oci_client *c, const reg *r, const char *host, const char *path,
+                            const char *www_auth, int64_t deadline, const char *what, char **auth,
+                            mg_error *err) {
+    char scheme[16], realm[8], service[8], scope[8];
+    if (mg_oci_parse_challenge(www_auth, scheme, sizeof scheme, realm, sizeof realm, service, sizeof service,
+                               scope, sizeof scope) != 0) {
+        int rc =
+            mg_error_set(err, MG_EHTTP, "%s: HTTP 401 without a usable WWW-Authenticate challenge", what);
+        if (err) err->http_status = 401;
+        return rc;
+    }
+    free(*auth);
+    *auth = NULL;
+    if (!strcasecmp(scheme, "Bearer"))
+        return fetch_token(c, r, host, path, www_auth, deadline, what, auth, err);
+    if (!strcasecmp(scheme, "Basic") && r && r->basic) {
+        *auth = mg_xasprintf("Authorization: Basic %s", r->basic);
+        return 0;
+    }
+    int rc = mg_error_set(err, MG_EHTTP,
+                          "%s: the registry wants %s authentication and no credentials are configured", what,
+                          scheme);
+    if (err) err->http_status = 401;
+    return rc;
+}
+
+/* The manifest's digest from the registry's final answer, or the error that answer means. */
+static int digest_of_answer(const response *resp, const char *what, char *digest, size_t digest_len,
+                            mg_error *err) {
+    int rc;
+    if (resp->status == 404) {
+        rc = mg_error_set(err, MG_ENOTFOUND, "%s: the registry has no such tag", what);
+        if (err) err->http_status = 404;
+    } else if (resp->status != 200) {
+        rc = mg_error_set(err, MG_EHTTP, "%s: the registry answered HTTP %ld", what, resp->status);
+        if (err) {
+            err->http_status = (int)resp->status;
+            err->retryable = resp->status >= 500 || resp->status == 429;
+        }
+    } else if (!is_digest(resp->digest)) {
+        rc = mg_error_set(err, MG_EPARSE, "%s: the registry sent an invalid digest \"%.100s\"", what,
+                          resp->digest);
+    } else if (strlen(resp->digest) >= digest_len) {
+        rc = mg_error_set(err, MG_EINVAL, "%s: digest buffer too small", what);
+    } else {
+        memcpy(digest, resp->digest, strlen(resp->digest) + 1);
+        rc = 0;
+        if (err) mg_error_clear(err);
+    }
+    return rc;
+}
+
 int mg_oci_resolve_uncached(mg_oci_client *c, const mg_imageref *ref, char *digest, size_t digest_len,
                             mg_error *err) {
     char what[MG_IMAGEREF_NAME_MAX + MG_IMAGEREF_TAG_MAX + 64];
@@ -486,60 +548,20 @@ int mg_oci_resolve_uncached(mg_oci_client *c, const mg_imageref *ref, char *dige
     memset(&resp, 0, sizeof resp);
     int rc = request(c, r, "HEAD", url, MG_OCI_ACCEPT, auth, deadline, MAX_BODY, &resp, what, err);
     if (rc == 0 && resp.status == 401) {
-        char scheme[16], realm[8], service[8], scope[8];
-        if (mg_oci_parse_challenge(resp.www_auth, scheme, sizeof scheme, realm, sizeof realm, service,
-                                   sizeof service, scope, sizeof scope) != 0) {
-            rc =
-                mg_error_set(err, MG_EHTTP, "%s: HTTP 401 without a usable WWW-Authenticate challenge", what);
-            if (err) err->http_status = 401;
-            goto out;
-        }
-        free(auth);
-        auth = NULL;
-        if (!strcasecmp(scheme, "Bearer")) {
-            char challenge[sizeof resp.www_auth];
-            snprintf(challenge, sizeof challenge, "%s", resp.www_auth);
-            rc = fetch_token(c, r, host, ref->path, challenge, deadline, what, &auth, err);
-        } else if (!strcasecmp(scheme, "Basic") && r && r->basic) {
-            auth = mg_xasprintf("Authorization: Basic %s", r->basic);
-        } else {
-            rc = mg_error_set(err, MG_EHTTP,
-                              "%s: the registry wants %s authentication and no credentials are configured",
-                              what, scheme);
-            if (err) err->http_status = 401;
-        }
-        if (rc) goto out;
+        char challenge[sizeof resp.www_auth];
+        snprintf(challenge, sizeof challenge, "%s", resp.www_auth);
+        rc = answer_challenge(c, r, host, ref->path, challenge, deadline, what, &auth, err);
         mg_buf_free(&resp.body);
-        rc = request(c, r, "HEAD", url, MG_OCI_ACCEPT, auth, deadline, MAX_BODY, &resp, what, err);
+        if (rc == 0)
+            rc = request(c, r, "HEAD", url, MG_OCI_ACCEPT, auth, deadline, MAX_BODY, &resp, what, err);
     }
-    if (rc) goto out;
-    if (resp.status == 200 && !resp.digest[0]) { /* no Docker-Content-Digest: hash the manifest */
+    if (rc == 0 && resp.status == 200 && !resp.digest[0]) { /* no Docker-Content-Digest: hash the manifest */
         mg_buf_free(&resp.body);
         rc = request(c, r, "GET", url, MG_OCI_ACCEPT, auth, deadline, MAX_BODY, &resp, what, err);
-        if (rc) goto out;
-        if (resp.status == 200) {
-            if (!resp.digest[0]) sha256_digest(&resp.body, resp.digest, sizeof resp.digest);
-        }
+        if (rc == 0 && resp.status == 200 && !resp.digest[0])
+            sha256_digest(&resp.body, resp.digest, sizeof resp.digest);
     }
-    if (resp.status == 404) {
-        rc = mg_error_set(err, MG_ENOTFOUND, "%s: the registry has no such tag", what);
-        if (err) err->http_status = 404;
-    } else if (resp.status != 200) {
-        rc = mg_error_set(err, MG_EHTTP, "%s: the registry answered HTTP %ld", what, resp.status);
-        if (err) {
-            err->http_status = (int)resp.status;
-            err->retryable = resp.status >= 500 || resp.status == 429;
-        }
-    } else if (!is_digest(resp.digest)) {
-        rc = mg_error_set(err, MG_EPARSE, "%s: the registry sent an invalid digest \"%.100s\"", what,
-                          resp.digest);
-    } else if (strlen(resp.digest) >= digest_len) {
-        rc = mg_error_set(err, MG_EINVAL, "%s: digest buffer too small", what);
-    } else {
-        memcpy(digest, resp.digest, strlen(resp.digest) + 1);
-        if (err) mg_error_clear(err);
-    }
-out:
+    if (rc == 0) rc = digest_of_answer(&resp, what, digest, digest_len, err);
     mg_buf_free(&resp.body);
     free(auth);
     free(url);
@@ -591,6 +613,61 @@ static void make_room(mg_oci_client *c, int64_t now) {
     }
 }
 
+/* Another thread's answer for e, settled and fresh or still being asked for (single flight: a
+ * burst of pods on a cold cache costs one registry request). Called under c->mu; unlocks it. */
+static int shared_answer(mg_oci_client *c, entry *e, const mg_imageref *ref, char *digest, size_t digest_len,
+                         mg_error *err) {
+    e->refs++;
+    struct timespec ts = mg_clock_deadline(CLOCK_MONOTONIC, c->timeout_ms + WAIT_SLACK_MS);
+    while (e->pending)
+        if (pthread_cond_timedwait(&c->settled, &c->mu, &ts) != 0) break;
+    entry copy = *e;
+    entry_unref(e);
+    pthread_mutex_unlock(&c->mu);
+    if (copy.pending) {
+        atomic_fetch_add(&c->errors, 1);
+        return mg_error_set(err, MG_ETIMEOUT, "resolving %s:%s: no answer within %ld ms", ref->name, ref->tag,
+                            c->timeout_ms);
+    }
+    atomic_fetch_add(&c->hits, 1);
+    observe(c, MG_OCI_CACHE_HIT);
+    return answer_from(&copy, digest, digest_len, err);
+}
+
+/* How long an answer is kept, by what it was; counts and observes it. */
+static int answer_ttl(mg_oci_client *c, int rc) {
+    if (rc == 0) {
+        observe(c, MG_OCI_FOUND);
+        return c->ttl_s;
+    }
+    if (rc == MG_ENOTFOUND) {
+        atomic_fetch_add(&c->not_found, 1);
+        observe(c, MG_OCI_NOT_FOUND);
+        return c->neg_ttl_s;
+    }
+    atomic_fetch_add(&c->errors, 1);
+    observe(c, MG_OCI_ERROR);
+    return c->err_ttl_s;
+}
+
+/* The pending entry e gets its answer and its waiters are woken. Takes c->mu. */
+static void settle(mg_oci_client *c, const char *key, entry *e, int rc, const char *digest,
+                   const mg_error *local) {
+    int ttl = answer_ttl(c, rc);
+    pthread_mutex_lock(&c->mu);
+    e->rc = rc;
+    if (rc == 0) snprintf(e->digest, sizeof e->digest, "%s", digest);
+    snprintf(e->message, sizeof e->message, "%s", rc ? local->message : "");
+    e->http_status = rc ? local->http_status : 0;
+    e->expires_ms = mg_clock_mono_ms() + (int64_t)ttl * MS_PER_S;
+    e->pending = false;
+    /* waiters got their answer; with no TTL for it the entry leaves the map */
+    if (ttl <= 0 && mg_strmap_get(c->cache, key) == e) map_drop(c, key);
+    pthread_cond_broadcast(&c->settled);
+    entry_unref(e);
+    pthread_mutex_unlock(&c->mu);
+}
+
 int mg_oci_resolve(mg_oci_client *c, const mg_imageref *ref, char *digest, size_t digest_len, mg_error *err) {
     atomic_fetch_add(&c->lookups, 1);
     char key[MG_IMAGEREF_NAME_MAX + MG_IMAGEREF_TAG_MAX + 2];
@@ -598,25 +675,7 @@ int mg_oci_resolve(mg_oci_client *c, const mg_imageref *ref, char *digest, size_
     int64_t now = mg_clock_mono_ms();
     pthread_mutex_lock(&c->mu);
     entry *e = mg_strmap_get(c->cache, key);
-    if (e && (e->pending || e->expires_ms > now)) {
-        /* Settled and fresh, or another thread is asking the registry right now: share its answer
-         * (single flight: a burst of pods on a cold cache costs one registry request). */
-        e->refs++;
-        struct timespec ts = mg_clock_deadline(CLOCK_MONOTONIC, c->timeout_ms + 100);
-        while (e->pending)
-            if (pthread_cond_timedwait(&c->settled, &c->mu, &ts) != 0) break;
-        entry copy = *e;
-        entry_unref(e);
-        pthread_mutex_unlock(&c->mu);
-        if (copy.pending) {
-            atomic_fetch_add(&c->errors, 1);
-            return mg_error_set(err, MG_ETIMEOUT, "resolving %s:%s: no answer within %ld ms", ref->name,
-                                ref->tag, c->timeout_ms);
-        }
-        atomic_fetch_add(&c->hits, 1);
-        observe(c, MG_OCI_CACHE_HIT);
-        return answer_from(&copy, digest, digest_len, err);
-    }
+    if (e && (e->pending || e->expires_ms > now)) return shared_answer(c, e, ref, digest, digest_len, err);
     if (e) map_drop(c, key); /* expired */
     make_room(c, now);
     e = mg_xcalloc(1, sizeof *e);
@@ -629,31 +688,7 @@ int mg_oci_resolve(mg_oci_client *c, const mg_imageref *ref, char *digest, size_
     observe(c, MG_OCI_CACHE_MISS);
     mg_error local;
     int rc = mg_oci_resolve_uncached(c, ref, digest, digest_len, &local);
-    int ttl;
-    if (rc == 0) {
-        observe(c, MG_OCI_FOUND);
-        ttl = c->ttl_s;
-    } else if (rc == MG_ENOTFOUND) {
-        atomic_fetch_add(&c->not_found, 1);
-        observe(c, MG_OCI_NOT_FOUND);
-        ttl = c->neg_ttl_s;
-    } else {
-        atomic_fetch_add(&c->errors, 1);
-        observe(c, MG_OCI_ERROR);
-        ttl = c->err_ttl_s;
-    }
-    pthread_mutex_lock(&c->mu);
-    e->rc = rc;
-    if (rc == 0) snprintf(e->digest, sizeof e->digest, "%s", digest);
-    snprintf(e->message, sizeof e->message, "%s", rc ? local.message : "");
-    e->http_status = rc ? local.http_status : 0;
-    e->expires_ms = mg_clock_mono_ms() + (int64_t)ttl * 1000;
-    e->pending = false;
-    /* waiters got their answer; with no TTL for it the entry leaves the map */
-    if (ttl <= 0 && mg_strmap_get(c->cache, key) == e) map_drop(c, key);
-    pthread_cond_broadcast(&c->settled);
-    entry_unref(e);
-    pthread_mutex_unlock(&c->mu);
+    settle(c, key, e, rc, digest, &local);
     if (err) *err = local;
     return rc;
 }
