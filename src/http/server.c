@@ -1087,6 +1087,13 @@ int mg_http_server_route_blocking(mg_http_server *s, const char *method, const c
     return add_route(s, method, path, fn, arg, true);
 }
 
+static void set_port(struct sockaddr_storage *ss, int port) {
+    if (ss->ss_family == AF_INET6)
+        ((struct sockaddr_in6 *)ss)->sin6_port = htons((uint16_t)port);
+    else
+        ((struct sockaddr_in *)ss)->sin_port = htons((uint16_t)port);
+}
+
 /* Resolves the host part of the listen address into a socket address with the given port.
  * "" and "*" mean every address (IPv6 wildcard, dual-stack); "0.0.0.0" every IPv4 address. */
 static int resolve_listen(const char *host, int port, struct sockaddr_storage *ss, socklen_t *sl,
@@ -1109,10 +1116,7 @@ static int resolve_listen(const char *host, int port, struct sockaddr_storage *s
     memcpy(ss, res->ai_addr, res->ai_addrlen);
     *sl = res->ai_addrlen;
     freeaddrinfo(res);
-    if (ss->ss_family == AF_INET6)
-        ((struct sockaddr_in6 *)ss)->sin6_port = htons((uint16_t)port);
-    else
-        ((struct sockaddr_in *)ss)->sin_port = htons((uint16_t)port);
+    set_port(ss, port);
     return 0;
 }
 
@@ -1134,16 +1138,73 @@ static int open_listener(const struct sockaddr_storage *ss, socklen_t sl) {
     return fd;
 }
 
-static void set_port(struct sockaddr_storage *ss, int port) {
-    if (ss->ss_family == AF_INET6)
-        ((struct sockaddr_in6 *)ss)->sin6_port = htons((uint16_t)port);
-    else
-        ((struct sockaddr_in *)ss)->sin_port = htons((uint16_t)port);
-}
-
 static int start_fail(mg_http_server *s, int rc) {
     mg_http_server_stop(s, 0);
     return rc;
+}
+
+/* The thread's libwebsockets context: no listener of its own (it serves the sockets we adopt),
+ * TLS from the server's certificate, the server's header and idle timeouts. */
+static int create_context(mg_http_server *s, svc_thread *t, int i, mg_error *err) {
+    struct lws_context_creation_info info;
+    memset(&info, 0, sizeof info);
+    info.port = CONTEXT_PORT_NO_LISTEN_SERVER;
+    info.protocols = protocols;
+    info.user = t;
+    info.gid = -1;
+    info.uid = -1;
+    if (s->tls) info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT | LWS_SERVER_OPTION_CREATE_VHOST_SSL_CTX;
+    info.alpn = "http/1.1";
+    info.max_http_header_data = MAX_HTTP_HEADER_DATA;
+    info.pt_serv_buf_size = SERVICE_BUFFER_BYTES;
+    info.timeout_secs = (unsigned)s->header_timeout_s;
+    info.timeout_secs_ah_idle = (unsigned)s->header_timeout_s;
+    info.keepalive_timeout = s->idle_timeout_s;
+    t->ctx = lws_create_context(&info);
+    if (!t->ctx) return mg_error_set(err, MG_EIO, "cannot create the HTTP service (thread %d)", i);
+    t->vh = lws_get_vhost_by_name(t->ctx, "default");
+    if (!t->vh) return mg_error_set(err, MG_EIO, "HTTP service has no vhost");
+    if (s->tls && !t->ssl_ctx)
+        return mg_error_set(err, MG_ETLS, "libwebsockets did not create a TLS context");
+    return 0;
+}
+
+/* Service thread i's listening socket and context, the socket adopted into the context. The first
+ * thread's socket picks the port (cfg_port 0: any free one) and *ss gets it for the others. */
+static int prepare_thread(mg_http_server *s, int i, struct sockaddr_storage *ss, socklen_t sl,
+                          mg_error *err) {
+    svc_thread *t = &s->threads[i];
+    t->listen_fd = open_listener(ss, sl);
+    if (t->listen_fd < 0)
+        return mg_error_set(err, MG_EIO, "cannot listen on %s:%d: %s", s->host, i ? s->port : s->cfg_port,
+                            strerror(errno));
+    if (i == 0) {
+        struct sockaddr_storage got;
+        socklen_t gl = sizeof got;
+        if (getsockname(t->listen_fd, (struct sockaddr *)&got, &gl) != 0)
+            return mg_error_set(err, MG_EIO, "cannot read the listening port: %s", strerror(errno));
+        s->port = ntohs(got.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&got)->sin6_port
+                                                  : ((struct sockaddr_in *)&got)->sin_port);
+        set_port(ss, s->port);
+    }
+    int rc = create_context(s, t, i, err);
+    if (rc) return rc;
+    lws_sock_file_fd_type fdt;
+    fdt.filefd = t->listen_fd;
+    t->listener = lws_adopt_descriptor_vhost(t->vh, LWS_ADOPT_RAW_FILE_DESC, fdt, "mg-listener", NULL);
+    if (!t->listener) return mg_error_set(err, MG_EIO, "cannot watch the listening socket");
+    t->listen_adopted = true;
+    return 0;
+}
+
+/* The worker pool, started only when some route may block (http/server.h). */
+static int start_pool(mg_http_server *s, mg_error *err) {
+    bool blocking = false;
+    for (size_t i = 0; i < s->nroutes; i++)
+        blocking = blocking || s->routes[i].blocking;
+    if (!blocking) return 0;
+    s->pool = mg_http_pool_new(s->nworkers);
+    return mg_http_pool_start(s->pool, err);
 }
 
 int mg_http_server_start(mg_http_server *s, mg_error *err) {
@@ -1157,57 +1218,10 @@ int mg_http_server_start(mg_http_server *s, mg_error *err) {
     s->started = true;
     for (int i = 0; i < s->nthreads; i++)
         s->threads[i].listen_fd = -1;
-    bool blocking = false;
-    for (size_t i = 0; i < s->nroutes; i++)
-        blocking = blocking || s->routes[i].blocking;
-    if (blocking) {
-        s->pool = mg_http_pool_new(s->nworkers);
-        rc = mg_http_pool_start(s->pool, err);
-        if (rc) return start_fail(s, rc);
-    }
-    for (int i = 0; i < s->nthreads; i++) {
-        svc_thread *t = &s->threads[i];
-        t->listen_fd = open_listener(&ss, sl);
-        if (t->listen_fd < 0)
-            return start_fail(s, mg_error_set(err, MG_EIO, "cannot listen on %s:%d: %s", s->host,
-                                              i ? s->port : s->cfg_port, strerror(errno)));
-        if (i == 0) {
-            struct sockaddr_storage got;
-            socklen_t gl = sizeof got;
-            getsockname(t->listen_fd, (struct sockaddr *)&got, &gl);
-            s->port = ntohs(got.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&got)->sin6_port
-                                                      : ((struct sockaddr_in *)&got)->sin_port);
-            set_port(&ss, s->port); /* the other threads share the port picked here */
-        }
-        struct lws_context_creation_info info;
-        memset(&info, 0, sizeof info);
-        info.port = CONTEXT_PORT_NO_LISTEN_SERVER; /* we accept; lws serves adopted sockets */
-        info.protocols = protocols;
-        info.user = t;
-        info.gid = -1;
-        info.uid = -1;
-        if (s->tls)
-            info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT | LWS_SERVER_OPTION_CREATE_VHOST_SSL_CTX;
-        info.alpn = "http/1.1";
-        info.max_http_header_data = MAX_HTTP_HEADER_DATA;
-        info.pt_serv_buf_size = SERVICE_BUFFER_BYTES;
-        info.timeout_secs = (unsigned)s->header_timeout_s;
-        info.timeout_secs_ah_idle = (unsigned)s->header_timeout_s;
-        info.keepalive_timeout = s->idle_timeout_s;
-        t->ctx = lws_create_context(&info);
-        if (!t->ctx)
-            return start_fail(s, mg_error_set(err, MG_EIO, "cannot create the HTTP service (thread %d)", i));
-        t->vh = lws_get_vhost_by_name(t->ctx, "default");
-        if (!t->vh) return start_fail(s, mg_error_set(err, MG_EIO, "HTTP service has no vhost"));
-        if (s->tls && !t->ssl_ctx)
-            return start_fail(s, mg_error_set(err, MG_ETLS, "libwebsockets did not create a TLS context"));
-        lws_sock_file_fd_type fdt;
-        fdt.filefd = t->listen_fd;
-        t->listener = lws_adopt_descriptor_vhost(t->vh, LWS_ADOPT_RAW_FILE_DESC, fdt, "mg-listener", NULL);
-        if (!t->listener)
-            return start_fail(s, mg_error_set(err, MG_EIO, "cannot watch the listening socket"));
-        t->listen_adopted = true;
-    }
+    rc = start_pool(s, err);
+    for (int i = 0; rc == 0 && i < s->nthreads; i++)
+        rc = prepare_thread(s, i, &ss, sl, err);
+    if (rc) return start_fail(s, rc);
     for (int i = 0; i < s->nthreads; i++) {
         svc_thread *t = &s->threads[i];
         if (pthread_create(&t->tid, NULL, service_main, t) != 0)
@@ -1217,7 +1231,11 @@ int mg_http_server_start(mg_http_server *s, mg_error *err) {
     pthread_mutex_lock(&s->check_mu);
     s->ctx_alive = true;
     pthread_mutex_unlock(&s->check_mu);
-    if (s->tls && pthread_create(&s->watcher, NULL, watch_main, s) == 0) s->watcher_started = true;
+    if (s->tls) {
+        if (pthread_create(&s->watcher, NULL, watch_main, s) != 0)
+            return start_fail(s, mg_error_set(err, MG_EIO, "cannot start the certificate watcher"));
+        s->watcher_started = true;
+    }
     return 0;
 }
 
