@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#define MG_MS_PER_S 1000
+
 int64_t mg_clock_mono_ms(void);
 int64_t mg_clock_wall_ms(void);
 /* Formats a wall time in ms as "2026-11-26T11:40:09.123Z". */

@@ -81,63 +81,42 @@ static void keep_lease(mg_leader *l, json_t *lease) {
     l->lease = lease;
 }
 
-/* client-go's tryAcquireOrRenew. Returns true when we hold the lease afterwards. */
-static bool try_acquire_or_renew(mg_leader *l) {
-    char now[40];
-    mg_clock_micro_time_now(now, sizeof(now));
-    long duration_s = (l->lease_ms + 999) / 1000;
+/* No Lease yet: create it holding it ourselves. A 409 means another candidate created it first. */
+static bool create_lease(mg_leader *l, long duration_s, const char *now) {
+    json_t *spec = record(l->id, duration_s, now, now, 0);
+    json_t *obj = json_pack("{s:s, s:s, s:{s:s, s:s}, s:O}", "apiVersion", "coordination.k8s.io/v1", "kind",
+                            "Lease", "metadata", "name", l->name, "namespace", l->ns, "spec", spec);
+    json_t *created = NULL;
     mg_error err;
-    json_t *cur = NULL;
-    int rc = mg_k8s_get(l->c, &lease_gvr, l->ns, l->name, NULL, &cur, &err);
-    if (rc == MG_ENOTFOUND) {
-        json_t *spec = record(l->id, duration_s, now, now, 0);
-        json_t *obj =
-            json_pack("{s:s, s:s, s:{s:s, s:s}, s:O}", "apiVersion", "coordination.k8s.io/v1", "kind",
-                      "Lease", "metadata", "name", l->name, "namespace", l->ns, "spec", spec);
-        json_t *created = NULL;
-        rc = mg_k8s_create(l->c, &lease_gvr, l->ns, obj, &created, &err);
-        json_decref(obj);
-        if (rc) {
-            json_decref(spec);
-            if (rc != MG_ECONFLICT)
-                mg_log(MG_LOG_WARN, "creating lease failed", "lease", l->name, "error", err.message, NULL);
-            return false;
-        }
-        observe(l, spec, true);
-        json_decref(spec);
-        keep_lease(l, created);
-        return true;
-    }
+    int rc = mg_k8s_create(l->c, &lease_gvr, l->ns, obj, &created, &err);
+    json_decref(obj);
     if (rc) {
-        mg_log(MG_LOG_WARN, "reading lease failed", "lease", l->name, "error", err.message, NULL);
+        json_decref(spec);
+        if (rc != MG_ECONFLICT)
+            mg_log(MG_LOG_WARN, "creating lease failed", "lease", l->name, "error", err.message, NULL);
         return false;
     }
-    json_t *old_spec = json_object_get(cur, "spec");
-    if (!json_is_object(old_spec))
-        old_spec = json_object();
-    else
-        json_incref(old_spec);
-    observe(l, old_spec, false);
-    const char *holder = json_string_value(json_object_get(old_spec, "holderIdentity"));
-    long old_dur = (long)json_integer_value(json_object_get(old_spec, "leaseDurationSeconds"));
-    bool leader = is_leader_locked(l);
-    if (holder && *holder && !leader && l->observed_mono_ms + old_dur * 1000 > mg_clock_mono_ms()) {
-        /* held by someone else and not expired by our own clock */
-        json_decref(old_spec);
-        keep_lease(l, cur);
-        return false;
-    }
+    observe(l, spec, true);
+    json_decref(spec);
+    keep_lease(l, created);
+    return true;
+}
+
+/* Writes our record over the Lease cur (ours to renew, or expired to take over), with cur's
+ * resourceVersion so a concurrent writer makes it fail with 409. Consumes cur. */
+static bool write_record(mg_leader *l, json_t *cur, const json_t *old_spec, bool leader, long duration_s,
+                         const char *now) {
     const char *acquire = now;
     long transitions = (long)json_integer_value(json_object_get(old_spec, "leaseTransitions"));
     const char *old_acquire = json_string_value(json_object_get(old_spec, "acquireTime"));
     if (leader && old_acquire) acquire = old_acquire;
     if (!leader) transitions++;
     json_t *spec = record(l->id, duration_s, acquire, now, transitions);
-    json_decref(old_spec);
-    json_t *upd = json_deep_copy(cur); /* keeps metadata.resourceVersion: compare-and-swap */
+    json_t *upd = json_deep_copy(cur);
     json_object_set(upd, "spec", spec);
     json_t *written = NULL;
-    rc = mg_k8s_update(l->c, &lease_gvr, l->ns, l->name, NULL, upd, &written, &err);
+    mg_error err;
+    int rc = mg_k8s_update(l->c, &lease_gvr, l->ns, l->name, NULL, upd, &written, &err);
     json_decref(upd);
     if (rc) {
         if (rc != MG_ECONFLICT)
@@ -151,6 +130,40 @@ static bool try_acquire_or_renew(mg_leader *l) {
     json_decref(spec);
     keep_lease(l, written);
     return true;
+}
+
+/* client-go's tryAcquireOrRenew. Returns true when we hold the lease afterwards. */
+static bool try_acquire_or_renew(mg_leader *l) {
+    char now[40];
+    mg_clock_micro_time_now(now, sizeof(now));
+    long duration_s = (l->lease_ms + MG_MS_PER_S - 1) / MG_MS_PER_S;
+    mg_error err;
+    json_t *cur = NULL;
+    int rc = mg_k8s_get(l->c, &lease_gvr, l->ns, l->name, NULL, &cur, &err);
+    if (rc == MG_ENOTFOUND) return create_lease(l, duration_s, now);
+    if (rc) {
+        mg_log(MG_LOG_WARN, "reading lease failed", "lease", l->name, "error", err.message, NULL);
+        return false;
+    }
+    json_t *old_spec = json_object_get(cur, "spec");
+    if (!json_is_object(old_spec))
+        old_spec = json_object();
+    else
+        json_incref(old_spec);
+    observe(l, old_spec, false);
+    const char *holder = json_string_value(json_object_get(old_spec, "holderIdentity"));
+    long old_dur = (long)json_integer_value(json_object_get(old_spec, "leaseDurationSeconds"));
+    bool leader = is_leader_locked(l);
+    bool ours;
+    if (holder && *holder && !leader && l->observed_mono_ms + old_dur * MG_MS_PER_S > mg_clock_mono_ms()) {
+        /* held by someone else and not expired by our own clock */
+        keep_lease(l, cur);
+        ours = false;
+    } else {
+        ours = write_record(l, cur, old_spec, leader, duration_s, now);
+    }
+    json_decref(old_spec);
+    return ours;
 }
 
 static void release(mg_leader *l) {

@@ -17,7 +17,6 @@
 #define DEFAULT_LEASE_MS 15000
 #define DEFAULT_RENEW_MS 10000
 #define DEFAULT_RETRY_MS 2000
-#define MS_PER_S 1000
 
 static const mg_gvr LEASES = {"coordination.k8s.io", "v1", "leases", true};
 
@@ -113,7 +112,8 @@ static json_t *lease_spec(const mg_members *m, const char *acquire) {
     mg_clock_micro_time_now(now, sizeof(now));
     json_t *spec = json_object();
     json_object_set_new(spec, "holderIdentity", json_string(m->id));
-    json_object_set_new(spec, "leaseDurationSeconds", json_integer((m->lease_ms + MS_PER_S - 1) / MS_PER_S));
+    json_object_set_new(spec, "leaseDurationSeconds",
+                        json_integer((m->lease_ms + MG_MS_PER_S - 1) / MG_MS_PER_S));
     json_object_set_new(spec, "acquireTime", json_string(acquire ? acquire : now));
     json_object_set_new(spec, "renewTime", json_string(now));
     return spec;

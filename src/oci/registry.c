@@ -35,7 +35,6 @@
 #define TOKEN_DEFAULT_TTL_S 60
 #define TOKEN_MARGIN_S 5
 #define TOKEN_MARGIN_MIN_TTL_S 10
-#define MS_PER_S 1000
 /* A waiter for another thread's lookup gives up a little after that lookup's own timeout. */
 #define WAIT_SLACK_MS 100
 
@@ -445,7 +444,7 @@ static int fetch_token(mg_oci_client *c, const reg *r, const char *host, const c
     if (expires > TOKEN_MARGIN_MIN_TTL_S) expires -= TOKEN_MARGIN_S;
     char key[1024];
     snprintf(key, sizeof key, "%s|%s", host, scope);
-    token_put(c, key, tok, mg_clock_mono_ms() + expires * MS_PER_S);
+    token_put(c, key, tok, mg_clock_mono_ms() + expires * MG_MS_PER_S);
     *auth_line = mg_xasprintf("Authorization: Bearer %s", tok);
     json_decref(doc);
 out:
@@ -659,7 +658,7 @@ static void settle(mg_oci_client *c, const char *key, entry *e, int rc, const ch
     if (rc == 0) snprintf(e->digest, sizeof e->digest, "%s", digest);
     snprintf(e->message, sizeof e->message, "%s", rc ? local->message : "");
     e->http_status = rc ? local->http_status : 0;
-    e->expires_ms = mg_clock_mono_ms() + (int64_t)ttl * MS_PER_S;
+    e->expires_ms = mg_clock_mono_ms() + (int64_t)ttl * MG_MS_PER_S;
     e->pending = false;
     /* waiters got their answer; with no TTL for it the entry leaves the map */
     if (ttl <= 0 && mg_strmap_get(c->cache, key) == e) map_drop(c, key);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/buf.h"
+#include "core/clock.h"
 #include "core/json.h"
 #include "core/mem.h"
 #include "report/internal.h"
@@ -12,7 +13,6 @@
 
 /* Drift plots show the features that drifted most; more lines would hide each other. */
 #define PSI_TOP_FEATURES 3
-#define MS_PER_S 1000
 
 static const struct figure {
     const char *id, *title, *metric, *threshold;
@@ -61,8 +61,8 @@ int64_t mg_report_plot_step_ms(const json_t *doc) {
     int64_t start = mg_rp_time(mg_json_str(doc, "range", "start", NULL));
     int64_t end = mg_rp_time(mg_json_str(doc, "range", "end", NULL));
     int64_t span = end > start ? end - start : 0;
-    int64_t step_s = (span / MG_REPORT_PLOT_POINTS + MS_PER_S - 1) / MS_PER_S;
-    return (step_s < 1 ? 1 : step_s) * MS_PER_S;
+    int64_t step_s = (span / MG_REPORT_PLOT_POINTS + MG_MS_PER_S - 1) / MG_MS_PER_S;
+    return (step_s < 1 ? 1 : step_s) * MG_MS_PER_S;
 }
 
 /* A PromQL string literal's content: backslash and double quote escaped. */
@@ -93,7 +93,7 @@ static json_t *served_points(const mg_prom_series *s, const json_t *served, int6
     json_t *pts = json_array();
     for (size_t i = 0; i < s->n; i++) {
         if (!isfinite(s->v[i]) || !mg_rp_in_served(served, s->t_ms[i], end_ms)) continue;
-        json_array_append_new(pts, json_pack("[f,f]", (double)s->t_ms[i] / MS_PER_S, s->v[i]));
+        json_array_append_new(pts, json_pack("[f,f]", (double)s->t_ms[i] / MG_MS_PER_S, s->v[i]));
     }
     return pts;
 }
