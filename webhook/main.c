@@ -112,6 +112,13 @@ int main(int argc, char **argv) {
     memset(&index, 0, sizeof index);
     if (!f.tls_cert)
         mg_log(MG_LOG_WARN, "serving plain HTTP: the API server needs --tls-cert and --tls-key", NULL);
+    /* Without prefixes, any repository a ModelVersion names becomes a model repository, so a
+     * ModelVersion naming an ordinary image (busybox) makes that image's pods refused. */
+    if (policy.model_repositories.len == 0)
+        mg_log(MG_LOG_WARN,
+               "modelRepositories is empty: every repository a ModelVersion names is treated as a model "
+               "repository; set modelRepositories so that ordinary images cannot be claimed",
+               NULL);
 
     /* Signals are taken by sigwait below: block them before any thread starts. */
     sigset_t set;

@@ -36,6 +36,7 @@ san="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-fram
 # (below) but do not stop the fuzz run. -Wno-unknown-warning-option: gcc-only -Wno-format-truncation.
 cflags="-O1 -g $san -fsanitize=fuzzer-no-link -Wno-error -Wno-unknown-warning-option"
 build=build/fuzz
+mkdir -p "$build"
 echo "fuzz: building the library with clang into $build" >&2
 if ! make --no-print-directory -j2 BUILD=$build CC=clang CFLAGS="$cflags" $build/libmodelgov.a >$build.log 2>&1; then
   cat $build.log >&2

@@ -14,6 +14,8 @@
 #                        image, kubectl debug) is stored as tag@digest of the approved version by
 #                        the chart's MutatingWebhookConfiguration; a tag re-pushed later changes
 #                        nothing that was admitted.
+#   bounded work         a Deployment of 8,000 containers created and updated to 8,000 other
+#                        images gets the policy's answer, not a webhook timeout.
 #   no hijacking         a ModelVersion whose image is busybox is refused, so busybox still runs.
 #   owner chain          under requireModelDeployment, a Pod (or ReplicaSet) with a made-up
 #                        controller ownerReference, or one naming a real object with another uid,
@@ -160,6 +162,36 @@ after_repush() { # a new pod by the tag is refused, or (tag cache) pinned to the
   grep -q "the tag was re-pushed" <<<"$out" || { echo "    $out"; return 1; }
 }
 it_check "after the re-push, a new pod by the tag never runs the new bytes" after_repush
+
+# --- class 10: bounded work per request ----------------------------------------------------------
+# A Deployment with thousands of containers (8,000: with the API server's defaults about 1.4 MB,
+# near the 1.5 MiB it stores; an UPDATE's review carries it twice), created and then updated to as
+# many other images: the webhooks get the policy's answer to the API server within the chart's
+# timeout, never "failed calling webhook" (which failurePolicy Fail turns into a refusal without
+# the policy's reason). That the work grows linearly is measured by bench_admission.
+WIDE=8000
+wide() { # NAME IMAGE-STEM [LAST-IMAGE]: a Deployment of $WIDE containers as JSON
+  /usr/bin/python3 - "$1" "$2" "${3:-}" "$WIDE" <<'PY'
+import json, sys
+name, stem, last, n = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+cs = [{'name': 'c%d' % i, 'image': '%s:%d' % (stem, i)} for i in range(n)]
+if last:
+    cs[-1]['image'] = last
+print(json.dumps({'apiVersion': 'apps/v1', 'kind': 'Deployment', 'metadata': {'name': name},
+                  'spec': {'replicas': 0, 'selector': {'matchLabels': {'app': name}},
+                           'template': {'metadata': {'labels': {'app': name}}, 'spec': {'containers': cs}}}}))
+PY
+}
+wide wide-bad nginx "$UNAPPROVED" >"$IT_DIR/wide-bad.json"
+expect_denied "$WIDE containers, the last an unreviewed model: refused with the policy's reason" "is not approved" \
+  as alice create -f "$IT_DIR/wide-bad.json"
+wide wide reg.example/a >"$IT_DIR/wide.json"
+expect_ok "$WIDE containers of ordinary images admitted" as alice create -f "$IT_DIR/wide.json"
+wide wide reg.example/b "$UNAPPROVED" >"$IT_DIR/wide-b-bad.json"
+expect_denied "updated to $WIDE other images, one an unreviewed model: refused with the policy's reason" \
+  "is not approved" as alice replace -f "$IT_DIR/wide-b-bad.json"
+wide wide reg.example/b >"$IT_DIR/wide-b.json"
+expect_ok "updated to $WIDE other ordinary images: admitted" as alice replace -f "$IT_DIR/wide-b.json"
 
 # --- class 11: no hijacking of ordinary images -------------------------------------------------
 BUSYBOX_DIGEST=sha256:$(printf busybox | sha256sum | cut -d' ' -f1)

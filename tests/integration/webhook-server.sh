@@ -80,6 +80,9 @@ if [ $stopped = yes ]; then
 else
   echo "FAIL webhook still running 10 s after SIGTERM"; rc=1
 fi
+# started without a configuration: no modelRepositories, so ModelVersions could claim ordinary images
+if grep -q '"level":"warn".*"msg":"modelRepositories is empty' "$work/log"; then echo "ok   no modelRepositories -> warned at start"
+else echo "FAIL no warning at start without modelRepositories"; rc=1; fi
 if grep -q '"level":"error"' "$work/log"; then
   echo "FAIL errors in the webhook log:"; grep '"level":"error"' "$work/log" | head -5; rc=1
 fi
