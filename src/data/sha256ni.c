@@ -4,7 +4,8 @@
 #if defined(__x86_64__)
 #include <cpuid.h>
 #include <immintrin.h>
-#endif
+
+#define SHANI __attribute__((target("sha,sse4.1,ssse3")))
 
 static const uint32_t K[64] = {
     0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
@@ -16,9 +17,6 @@ static const uint32_t K[64] = {
     0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
     0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
 };
-
-#if defined(__x86_64__)
-#define SHANI __attribute__((target("sha,sse4.1,ssse3")))
 
 /* state[8] (a..h) <-> the two registers the instructions use: ABEF and CDGH */
 SHANI static inline void load_state(const uint32_t s[8], __m128i *abef, __m128i *cdgh) {
@@ -151,27 +149,22 @@ void mg_sha256ni_compress2(uint32_t s1[8], const unsigned char b1[64], uint32_t 
     compress2(s1, b1, s2, b2);
 }
 #else
-/* The eight words as big-endian bytes (a SHA-256 digest), then as 64 lowercase hex digits:
- * each nibble looked up in a 16-byte table with a byte shuffle. */
-SHANI void mg_sha256ni_hex(const uint32_t state[8], unsigned char out[64]) {
-    const __m128i bswap = _mm_set_epi64x(0x0c0d0e0f08090a0bll, 0x0405060700010203ll);
-    const __m128i digits =
-        _mm_setr_epi8('0', '1', '2', '3', '4', '5', '6', '7', '8', '9', 'a', 'b', 'c', 'd', 'e', 'f');
-    const __m128i low = _mm_set1_epi8(0x0f);
-    for (int k = 0; k < 2; k++) {
-        __m128i v = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(state + 4 * k)), bswap);
-        __m128i hi = _mm_shuffle_epi8(digits, _mm_and_si128(_mm_srli_epi16(v, 4), low));
-        __m128i lo = _mm_shuffle_epi8(digits, _mm_and_si128(v, low));
-        _mm_storeu_si128((__m128i *)(out + 32 * k), _mm_unpacklo_epi8(hi, lo));
-        _mm_storeu_si128((__m128i *)(out + 32 * k + 16), _mm_unpackhi_epi8(hi, lo));
-    }
+/* Without the extensions nothing here is called (mg_sha256ni_available() is false); the two
+ * conversions stay correct in plain C all the same. */
+void mg_sha256ni_digest_bytes(const uint32_t state[8], unsigned char out[32]) {
+    for (int i = 0; i < 8; i++)
+        for (int j = 0; j < 4; j++)
+            out[4 * i + j] = (unsigned char)(state[i] >> (24 - 8 * j));
 }
 
-SHANI void mg_sha256ni_digest_bytes(const uint32_t state[8], unsigned char out[32]) {
-    const __m128i bswap = _mm_set_epi64x(0x0c0d0e0f08090a0bll, 0x0405060700010203ll);
-    for (int k = 0; k < 2; k++)
-        _mm_storeu_si128((__m128i *)(out + 16 * k),
-                         _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(state + 4 * k)), bswap));
+void mg_sha256ni_hex(const uint32_t state[8], unsigned char out[64]) {
+    static const char digits[] = "0123456789abcdef";
+    unsigned char bytes[32];
+    mg_sha256ni_digest_bytes(state, bytes);
+    for (int i = 0; i < 32; i++) {
+        out[2 * i] = (unsigned char)digits[bytes[i] >> 4];
+        out[2 * i + 1] = (unsigned char)digits[bytes[i] & 0x0f];
+    }
 }
 
 bool mg_sha256ni_available(void) { return false; }
