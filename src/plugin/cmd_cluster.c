@@ -113,6 +113,14 @@ static int api_fail(session *s, const char *what) {
 
 /* ---- dataset register ---- */
 
+/* The command's document: its table under -o table (the default), else JSON or YAML. */
+static void emit(const session *s, const json_t *doc, void (*print_table)(const json_t *)) {
+    if (s->g.out == MG_OUT_TABLE)
+        print_table(doc);
+    else
+        mg_cli_print(doc, s->g.out);
+}
+
 static const char register_help[] =
     "Usage: kubectl modelgov dataset register --name DATASET --version V --source-type TYPE\n"
     "       [--license L] [--origin TEXT] [--uri URI] [--parent DSV]... [--privacy METHOD]\n"
@@ -525,10 +533,7 @@ int mg_cmd_status(int argc, char **argv) {
     size_t i;
     json_t *md;
     json_array_foreach(json_object_get(list, "items"), i, md) json_array_append_new(rows, status_row(&s, md));
-    if (s.g.out == MG_OUT_TABLE)
-        print_status_table(rows);
-    else
-        mg_cli_print(rows, s.g.out);
+    emit(&s, rows, print_status_table);
     rc = 0;
 done:
     json_decref(list);
@@ -616,19 +621,30 @@ static void print_tree(const json_t *n, const char *prefix, bool last, bool root
     free(np);
 }
 
-int mg_cmd_lineage(int argc, char **argv) {
-    const mg_opt opts[] = {{NULL, 0, 0, NULL}};
-    session s;
-    json_t *mv = NULL, *root = NULL, *seen = json_object();
-    int rc = start(&s, argc, argv, opts, lineage_help, 1, 1, "one MODELVERSION");
-    if (rc >= 0 || (rc = sconnect(&s)) >= 0) goto done;
-    const char *name = operand_name(s.ops.v[0]);
-    if (mg_k8s_get(s.c, &MG_GVR_MODELVERSIONS, s.ns, name, NULL, &mv, &s.err)) {
-        rc = api_fail(&s, "getting modelversion");
-        goto done;
+static void print_lineage_tree(const json_t *root) { print_tree(root, "", true, true); }
+
+/* The training run's node: experiment, code revision and parameters when it can be read, else
+ * marked missing. *dsvn becomes the run's dataset version when the model version names none. */
+static json_t *training_node(session *s, const char *trn, const char **dsvn, json_t **tr) {
+    json_t *tnode = json_pack("{s:s,s:s,s:[]}", "kind", "TrainingRun", "name", trn, "children");
+    if (mg_k8s_get(s->c, &MG_GVR_TRAININGRUNS, s->ns, trn, NULL, tr, NULL) != 0) {
+        json_object_set_new(tnode, "missing", json_true());
+        return tnode;
     }
-    json_t *spec = json_object_get(mv, "spec");
-    root =
+    json_t *ts = json_object_get(*tr, "spec");
+    static const char *const strings[] = {"experiment", "codeRevision"};
+    for (size_t i = 0; i < sizeof strings / sizeof *strings; i++)
+        if (json_is_string(json_object_get(ts, strings[i])))
+            json_object_set(tnode, strings[i], json_object_get(ts, strings[i]));
+    if (json_object_get(ts, "params")) json_object_set(tnode, "params", json_object_get(ts, "params"));
+    if (!*dsvn) *dsvn = mg_json_str(ts, "datasetVersion", NULL);
+    return tnode;
+}
+
+/* The tree under model version mv: its training run, then the dataset version and its parents. */
+static json_t *lineage_of(session *s, const char *name, const json_t *mv, json_t **tr) {
+    const json_t *spec = json_object_get(mv, "spec");
+    json_t *root =
         json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:[]}", "kind", MG_KIND_MODELVERSION, "name", name, "model",
                   mg_json_str(spec, "model", NULL) ?: "", "version", mg_json_str(spec, "version", NULL) ?: "",
                   "image", mg_json_str(spec, "image", NULL) ?: "", "digest",
@@ -636,36 +652,37 @@ int mg_cmd_lineage(int argc, char **argv) {
     const char *trn = mg_json_str(spec, "trainingRun", NULL),
                *dsvn = mg_json_str(spec, "datasetVersion", NULL);
     json_t *attach = json_object_get(root, "children");
-    json_t *tr = NULL;
     if (trn) {
-        json_t *tnode = json_pack("{s:s,s:s,s:[]}", "kind", "TrainingRun", "name", trn, "children");
-        if (mg_k8s_get(s.c, &MG_GVR_TRAININGRUNS, s.ns, trn, NULL, &tr, NULL) == 0) {
-            json_t *ts = json_object_get(tr, "spec");
-            if (mg_json_str(ts, "experiment", NULL))
-                json_object_set_new(tnode, "experiment", json_string(mg_json_str(ts, "experiment", NULL)));
-            if (mg_json_str(ts, "codeRevision", NULL))
-                json_object_set_new(tnode, "codeRevision",
-                                    json_string(mg_json_str(ts, "codeRevision", NULL)));
-            if (json_object_get(ts, "params"))
-                json_object_set(tnode, "params", json_object_get(ts, "params"));
-            if (!dsvn) dsvn = mg_json_str(ts, "datasetVersion", NULL);
-        } else {
-            json_object_set_new(tnode, "missing", json_true());
-        }
+        json_t *tnode = training_node(s, trn, &dsvn, tr);
         json_array_append_new(attach, tnode);
         attach = json_object_get(tnode, "children");
     }
-    if (dsvn) json_array_append_new(attach, dsv_node(&s, dsvn, 0, seen));
-    if (s.g.out == MG_OUT_TABLE)
-        print_tree(root, "", true, true);
-    else
-        mg_cli_print(root, s.g.out);
-    json_decref(tr);
+    if (dsvn) {
+        json_t *seen = json_object();
+        json_array_append_new(attach, dsv_node(s, dsvn, 0, seen));
+        json_decref(seen);
+    }
+    return root;
+}
+
+int mg_cmd_lineage(int argc, char **argv) {
+    const mg_opt opts[] = {{NULL, 0, 0, NULL}};
+    session s;
+    json_t *mv = NULL, *tr = NULL;
+    int rc = start(&s, argc, argv, opts, lineage_help, 1, 1, "one MODELVERSION");
+    if (rc >= 0 || (rc = sconnect(&s)) >= 0) goto done;
+    const char *name = operand_name(s.ops.v[0]);
+    if (mg_k8s_get(s.c, &MG_GVR_MODELVERSIONS, s.ns, name, NULL, &mv, &s.err)) {
+        rc = api_fail(&s, "getting modelversion");
+        goto done;
+    }
+    json_t *root = lineage_of(&s, name, mv, &tr);
+    emit(&s, root, print_lineage_tree);
+    json_decref(root);
     rc = 0;
 done:
+    json_decref(tr);
     json_decref(mv);
-    json_decref(root);
-    json_decref(seen);
     finish(&s);
     return rc;
 }
@@ -748,10 +765,7 @@ int mg_cmd_history(int argc, char **argv) {
            *br = mg_json_get(md, "status", "breaches", NULL);
     json_t *o = json_pack("{s:o,s:o,s:o}", "history", hist ? json_incref(hist) : json_array(), "breaches",
                           br ? json_incref(br) : json_array(), "incidents", incidents_of(&s, name));
-    if (s.g.out == MG_OUT_TABLE)
-        print_history_tables(o);
-    else
-        mg_cli_print(o, s.g.out);
+    emit(&s, o, print_history_tables);
     json_decref(o);
     rc = 0;
 out:
