@@ -76,67 +76,68 @@ static bool has_flag(int argc, char **argv, const char *a, const char *b) {
     return false;
 }
 
+static int print_version(void) {
+    printf("kubectl-modelgov %s\n", MG_VERSION);
+    return 0;
+}
+
+/* No command word: --version, --help, or usage on stderr. */
+static int no_command(int argc, char **argv) {
+    if (has_flag(argc, argv, "--version", NULL)) return print_version();
+    if (has_flag(argc, argv, "--help", "-h")) {
+        mg_cli_help(stdout, top_help);
+        return 0;
+    }
+    mg_cli_help(stderr, top_help);
+    return MG_EXIT_USAGE;
+}
+
+typedef struct command {
+    char *name; /* becomes argv[0] of the command */
+    int (*fn)(int, char **);
+} command;
+
+static const command dataset_cmds[] = {
+    {"dataset hash", mg_cmd_dataset_hash},
+    {"dataset register", mg_cmd_dataset_register},
+};
+
+/* "dataset SUB ...": both words leave argv and argv[0] becomes "dataset SUB". */
+static int run_dataset(int argc, char **argv, int w) {
+    int s = mg_cmd_find_word(argc, argv, w + 1);
+    if (s < 0) {
+        bool help = has_flag(argc, argv, "--help", "-h");
+        mg_cli_help(help ? stdout : stderr, dataset_help);
+        return help ? 0 : MG_EXIT_USAGE;
+    }
+    const char *sub = argv[s];
+    for (size_t i = 0; i < sizeof dataset_cmds / sizeof *dataset_cmds; i++) {
+        const command *c = &dataset_cmds[i];
+        if (strcmp(sub, c->name + strlen("dataset "))) continue;
+        argc = mg_cmd_shift(argc, argv, s, c->name);
+        argc = mg_cmd_shift(argc, argv, w, c->name);
+        return c->fn(argc, argv);
+    }
+    fprintf(stderr, "kubectl-modelgov: unknown command \"dataset %s\"\n", sub);
+    mg_cli_help(stderr, dataset_help);
+    return MG_EXIT_USAGE;
+}
+
+static const command cmds[] = {
+    {"pseudonymize", mg_cmd_pseudonymize}, {"anonymity", mg_cmd_anonymity}, {"bias-scan", mg_cmd_bias_scan},
+    {"baseline", mg_cmd_baseline},         {"drift", mg_cmd_drift},         {"review", mg_cmd_review},
+    {"quarantine", mg_cmd_quarantine},     {"release", mg_cmd_release},     {"status", mg_cmd_status},
+    {"lineage", mg_cmd_lineage},           {"history", mg_cmd_history},     {"report", mg_cmd_report},
+    {"completion", mg_cmd_completion},     {"__complete", mg_cmd_complete},
+};
+
 int main(int argc, char **argv) {
     mg_mem_init();
     int w = mg_cmd_find_word(argc, argv, 1);
-    if (w < 0) {
-        if (has_flag(argc, argv, "--version", NULL)) {
-            printf("kubectl-modelgov %s\n", MG_VERSION);
-            return 0;
-        }
-        if (has_flag(argc, argv, "--help", "-h")) {
-            mg_cli_help(stdout, top_help);
-            return 0;
-        }
-        mg_cli_help(stderr, top_help);
-        return MG_EXIT_USAGE;
-    }
+    if (w < 0) return no_command(argc, argv);
     char *cmd = argv[w];
-    if (!strcmp(cmd, "version")) {
-        printf("kubectl-modelgov %s\n", MG_VERSION);
-        return 0;
-    }
-    if (!strcmp(cmd, "dataset")) {
-        int s = mg_cmd_find_word(argc, argv, w + 1);
-        if (s < 0) {
-            bool help = has_flag(argc, argv, "--help", "-h");
-            mg_cli_help(help ? stdout : stderr, dataset_help);
-            return help ? 0 : MG_EXIT_USAGE;
-        }
-        char *sub = argv[s];
-        if (!strcmp(sub, "hash")) {
-            argc = mg_cmd_shift(argc, argv, s, "dataset hash");
-            argc = mg_cmd_shift(argc, argv, w, "dataset hash");
-            return mg_cmd_dataset_hash(argc, argv);
-        }
-        if (!strcmp(sub, "register")) {
-            argc = mg_cmd_shift(argc, argv, s, "dataset register");
-            argc = mg_cmd_shift(argc, argv, w, "dataset register");
-            return mg_cmd_dataset_register(argc, argv);
-        }
-        fprintf(stderr, "kubectl-modelgov: unknown command \"dataset %s\"\n", sub);
-        mg_cli_help(stderr, dataset_help);
-        return MG_EXIT_USAGE;
-    }
-    static const struct {
-        const char *name;
-        int (*fn)(int, char **);
-    } cmds[] = {
-        {"pseudonymize", mg_cmd_pseudonymize},
-        {"anonymity", mg_cmd_anonymity},
-        {"bias-scan", mg_cmd_bias_scan},
-        {"baseline", mg_cmd_baseline},
-        {"drift", mg_cmd_drift},
-        {"review", mg_cmd_review},
-        {"quarantine", mg_cmd_quarantine},
-        {"release", mg_cmd_release},
-        {"status", mg_cmd_status},
-        {"lineage", mg_cmd_lineage},
-        {"history", mg_cmd_history},
-        {"report", mg_cmd_report},
-        {"completion", mg_cmd_completion},
-        {"__complete", mg_cmd_complete},
-    };
+    if (!strcmp(cmd, "version")) return print_version();
+    if (!strcmp(cmd, "dataset")) return run_dataset(argc, argv, w);
     for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++) {
         if (strcmp(cmd, cmds[i].name)) continue;
         argc = mg_cmd_shift(argc, argv, w, cmd);
