@@ -249,16 +249,19 @@ static json_t *build(const inputs *x, const char *ns, int64_t now, int64_t since
     return doc;
 }
 
-int mg_cmd_report(int argc, char **argv) {
-    const char *prom = NULL, *since_s = DEFAULT_SINCE, *from = NULL;
-    const mg_opt opts[] = {{"prometheus-url", 0, MG_OPT_VALUE, &prom},
-                           {"since", 0, MG_OPT_VALUE, &since_s},
-                           {"from-file", 0, MG_OPT_VALUE, &from},
-                           {NULL, 0, 0, NULL}};
-    static const char *const formats[] = {"html", "md", "markdown", NULL};
-    const char *cmd = argv[0];
-    mg_global g = {.formats = formats};
-    mg_strvec ops = {0};
+/* A report saved with -o json, rendered again. */
+static int render_saved(const char *path, const mg_global *g, const char *cmd) {
+    json_t *doc = NULL;
+    mg_error err;
+    int rc = load_saved(path, &doc, &err) ? mg_cli_fail(cmd, &err, MG_EXIT_DATA) : write_out(doc, g, cmd);
+    json_decref(doc);
+    return rc;
+}
+
+/* The report of target from what the cluster records (and Prometheus' gauges with prom), written
+ * to stdout. */
+static int report_from_cluster(const mg_global *g, const char *target, const char *prom, int64_t since,
+                               const char *cmd) {
     mg_rest_config cfg = {0};
     mg_client *c = NULL;
     inputs x = {0};
@@ -266,28 +269,8 @@ int mg_cmd_report(int argc, char **argv) {
     char *mv_name = NULL;
     const char *ns = NULL;
     mg_error err;
-    int rc = mg_cli_parse(argc, argv, opts, &g, &ops, cmd);
-    if (rc || g.help) {
-        if (g.help) mg_cli_help(stdout, report_help);
-        mg_strvec_free(&ops);
-        return rc;
-    }
-    int64_t since = parse_since(since_s);
-    if (from && ops.n == 0) {
-        if (load_saved(from, &doc, &err))
-            rc = mg_cli_fail(cmd, &err, MG_EXIT_DATA);
-        else
-            rc = write_out(doc, &g, cmd);
-        goto done;
-    }
-    if (ops.n != 1 || from)
-        rc = mg_cli_usage_error(
-            cmd, "expected one MODELVERSION, mv/NAME or md/NAME (or --from-file alone), got %zu operand(s)",
-            ops.n);
-    else if (since < 0)
-        rc = mg_cli_usage_error(cmd, "--since %s is not a duration (30d, 2w, 12h, 90m)", since_s);
-    if (rc) goto done;
-    if (mg_plugin_connect(&g, &cfg, &c, &ns, &err) || resolve(c, ns, ops.v[0], &mv_name, &err) ||
+    int rc;
+    if (mg_plugin_connect(g, &cfg, &c, &ns, &err) || resolve(c, ns, target, &mv_name, &err) ||
         fetch(c, ns, mv_name, &x, &err)) {
         rc = mg_cli_fail(cmd, &err, MG_EXIT_CLUSTER);
         goto done;
@@ -301,13 +284,43 @@ int mg_cmd_report(int argc, char **argv) {
     json_decref(doc);
     doc = build(&x, ns, now, since);
     if (prom && *prom) add_plots(doc, prom, cmd);
-    rc = write_out(doc, &g, cmd);
+    rc = write_out(doc, g, cmd);
 done:
     json_decref(doc);
     inputs_free(&x);
     free(mv_name);
     mg_rest_config_free(&cfg);
     mg_client_free(c);
+    return rc;
+}
+
+int mg_cmd_report(int argc, char **argv) {
+    const char *prom = NULL, *since_s = DEFAULT_SINCE, *from = NULL;
+    const mg_opt opts[] = {{"prometheus-url", 0, MG_OPT_VALUE, &prom},
+                           {"since", 0, MG_OPT_VALUE, &since_s},
+                           {"from-file", 0, MG_OPT_VALUE, &from},
+                           {NULL, 0, 0, NULL}};
+    static const char *const formats[] = {"html", "md", "markdown", NULL};
+    const char *cmd = argv[0];
+    mg_global g = {.formats = formats};
+    mg_strvec ops = {0};
+    int rc = mg_cli_parse(argc, argv, opts, &g, &ops, cmd);
+    if (rc || g.help) {
+        if (g.help) mg_cli_help(stdout, report_help);
+        mg_strvec_free(&ops);
+        return rc;
+    }
+    int64_t since = parse_since(since_s);
+    if (from && ops.n == 0)
+        rc = render_saved(from, &g, cmd);
+    else if (ops.n != 1 || from)
+        rc = mg_cli_usage_error(
+            cmd, "expected one MODELVERSION, mv/NAME or md/NAME (or --from-file alone), got %zu operand(s)",
+            ops.n);
+    else if (since < 0)
+        rc = mg_cli_usage_error(cmd, "--since %s is not a duration (30d, 2w, 12h, 90m)", since_s);
+    else
+        rc = report_from_cluster(&g, ops.v[0], prom, since, cmd);
     mg_strvec_free(&ops);
     return rc;
 }
