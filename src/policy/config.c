@@ -1,6 +1,7 @@
 /* policy/config — see config.h for the keys and their rules. */
 #include "policy/config.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -198,6 +199,95 @@ static int parse_reviewer_groups(const json_t *v, const char *name, mg_policy_co
     return 0;
 }
 
+/* A week: a cached digest older than that is a registry answer nobody should trust. */
+#define CACHE_TTL_MAX_S (7 * 24 * 3600)
+
+static int parse_model_repositories(const json_t *v, const char *name, mg_policy_config *cfg, mg_error *err) {
+    int rc = want_strlist(v, name, "modelRepositories", false, &cfg->model_repositories, err);
+    for (size_t i = 0; rc == 0 && i < cfg->model_repositories.len; i++)
+        if (!mg_imageref_prefix_valid(cfg->model_repositories.items[i]))
+            rc =
+                mg_error_set(err, MG_EINVAL, "%s: modelRepositories[%zu]: '%s' is not a registry/path prefix",
+                             name, i, cfg->model_repositories.items[i]);
+    return rc;
+}
+
+static int parse_mode(const json_t *v, const char *name, mg_policy_config *cfg, mg_error *err) {
+    const char *s = json_string_value(v);
+    if (s && strcmp(s, "enforce") == 0)
+        cfg->mode = MG_POLICY_ENFORCE;
+    else if (s && strcmp(s, "audit") == 0)
+        cfg->mode = MG_POLICY_AUDIT;
+    else
+        return mg_error_set(err, MG_EINVAL, "%s: mode: expected enforce or audit", name);
+    return 0;
+}
+
+static int parse_cache_ttl(const json_t *v, const char *name, mg_policy_config *cfg, mg_error *err) {
+    if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > CACHE_TTL_MAX_S)
+        return mg_error_set(err, MG_EINVAL, "%s: cacheTTLSeconds: expected an integer from 0 to %d", name,
+                            CACHE_TTL_MAX_S);
+    cfg->cache_ttl_seconds = (int)json_integer_value(v);
+    return 0;
+}
+
+static int parse_operator_sa(const json_t *v, const char *name, mg_policy_config *cfg, mg_error *err) {
+    const char *sa = NULL;
+    int rc = json_is_null(v) ? 0 : want_string(v, name, "operatorServiceAccount", &sa, err);
+    free(cfg->operator_service_account);
+    cfg->operator_service_account = mg_xstrdup(sa);
+    return rc;
+}
+
+/* The document's keys: a list of strings or a boolean stored at a field, or a parser of its own. */
+typedef enum { KEY_STRLIST, KEY_BOOL, KEY_PARSER } key_type;
+typedef struct doc_key {
+    const char *key;
+    key_type type;
+    size_t at; /* KEY_STRLIST, KEY_BOOL: offsetof the field */
+    int (*parse)(const json_t *v, const char *name, mg_policy_config *cfg, mg_error *err);
+} doc_key;
+
+#define STRLIST(k, field)                                                                                    \
+    { k, KEY_STRLIST, offsetof(mg_policy_config, field), NULL }
+#define BOOL(k, field)                                                                                       \
+    { k, KEY_BOOL, offsetof(mg_policy_config, field), NULL }
+#define PARSER(k, fn)                                                                                        \
+    { k, KEY_PARSER, 0, fn }
+static const doc_key doc_keys[] = {
+    PARSER("modelRepositories", parse_model_repositories),
+    BOOL("requireDigest", require_digest),
+    PARSER("mode", parse_mode),
+    PARSER("registries", parse_registries),
+    PARSER("cacheTTLSeconds", parse_cache_ttl),
+    STRLIST("exemptNamespaces", exempt_namespaces),
+    STRLIST("exemptServiceAccounts", exempt_service_accounts),
+    PARSER("reviewerGroups", parse_reviewer_groups),
+    BOOL("requireModelDeployment", require_model_deployment),
+    STRLIST("approvedScanTools", approved_scan_tools),
+    PARSER("operatorServiceAccount", parse_operator_sa),
+    STRLIST("scannerGroups", scanner_groups),
+    STRLIST("recordsAdminGroups", records_admin_groups),
+};
+#undef STRLIST
+#undef BOOL
+#undef PARSER
+
+static int parse_key(const char *k, const json_t *v, const char *name, mg_policy_config *cfg, mg_error *err) {
+    for (size_t i = 0; i < sizeof doc_keys / sizeof *doc_keys; i++) {
+        const doc_key *d = &doc_keys[i];
+        if (strcmp(k, d->key) != 0) continue;
+        char *field = (char *)cfg + d->at;
+        if (d->type == KEY_STRLIST) return want_strlist(v, name, k, false, (mg_strlist *)field, err);
+        if (d->type == KEY_BOOL) return want_bool(v, name, k, (bool *)field, err);
+        return d->parse(v, name, cfg, err);
+    }
+    char known[512] = "";
+    for (size_t i = 0, n = 0; i < sizeof doc_keys / sizeof *doc_keys && n < sizeof known; i++)
+        n += (size_t)snprintf(known + n, sizeof known - n, "%s%s", i ? ", " : "", doc_keys[i].key);
+    return mg_error_set(err, MG_EINVAL, "%s: %s: unknown key (known: %s)", name, k, known);
+}
+
 static int parse_doc(const json_t *doc, const char *name, mg_policy_config *cfg, mg_error *err) {
     if (json_is_null(doc) || !doc) return 0;
     if (!json_is_object(doc))
@@ -205,60 +295,7 @@ static int parse_doc(const json_t *doc, const char *name, mg_policy_config *cfg,
     const char *k;
     const json_t *v;
     json_object_foreach((json_t *)doc, k, v) {
-        int rc = 0;
-        if (strcmp(k, "modelRepositories") == 0) {
-            rc = want_strlist(v, name, k, false, &cfg->model_repositories, err);
-            for (size_t i = 0; rc == 0 && i < cfg->model_repositories.len; i++)
-                if (!mg_imageref_prefix_valid(cfg->model_repositories.items[i]))
-                    rc = mg_error_set(err, MG_EINVAL,
-                                      "%s: modelRepositories[%zu]: '%s' is not a registry/path prefix", name,
-                                      i, cfg->model_repositories.items[i]);
-        } else if (strcmp(k, "requireDigest") == 0) {
-            rc = want_bool(v, name, k, &cfg->require_digest, err);
-        } else if (strcmp(k, "mode") == 0) {
-            const char *s = json_string_value(v);
-            if (s && strcmp(s, "enforce") == 0)
-                cfg->mode = MG_POLICY_ENFORCE;
-            else if (s && strcmp(s, "audit") == 0)
-                cfg->mode = MG_POLICY_AUDIT;
-            else
-                rc = mg_error_set(err, MG_EINVAL, "%s: mode: expected enforce or audit", name);
-        } else if (strcmp(k, "registries") == 0) {
-            rc = parse_registries(v, name, cfg, err);
-        } else if (strcmp(k, "cacheTTLSeconds") == 0) {
-            if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 86400 * 7)
-                rc = mg_error_set(err, MG_EINVAL, "%s: cacheTTLSeconds: expected an integer from 0 to 604800",
-                                  name);
-            else
-                cfg->cache_ttl_seconds = (int)json_integer_value(v);
-        } else if (strcmp(k, "exemptNamespaces") == 0) {
-            rc = want_strlist(v, name, k, false, &cfg->exempt_namespaces, err);
-        } else if (strcmp(k, "exemptServiceAccounts") == 0) {
-            rc = want_strlist(v, name, k, false, &cfg->exempt_service_accounts, err);
-        } else if (strcmp(k, "reviewerGroups") == 0) {
-            rc = parse_reviewer_groups(v, name, cfg, err);
-        } else if (strcmp(k, "requireModelDeployment") == 0) {
-            rc = want_bool(v, name, k, &cfg->require_model_deployment, err);
-        } else if (strcmp(k, "approvedScanTools") == 0) {
-            rc = want_strlist(v, name, k, false, &cfg->approved_scan_tools, err);
-        } else if (strcmp(k, "operatorServiceAccount") == 0) {
-            const char *sa = NULL;
-            rc = json_is_null(v) ? 0 : want_string(v, name, k, &sa, err);
-            free(cfg->operator_service_account);
-            cfg->operator_service_account = mg_xstrdup(sa);
-        } else if (strcmp(k, "scannerGroups") == 0) {
-            rc = want_strlist(v, name, k, false, &cfg->scanner_groups, err);
-        } else if (strcmp(k, "recordsAdminGroups") == 0) {
-            rc = want_strlist(v, name, k, false, &cfg->records_admin_groups, err);
-        } else {
-            rc = mg_error_set(
-                err, MG_EINVAL,
-                "%s: %s: unknown key (known: modelRepositories, requireDigest, mode, registries, "
-                "cacheTTLSeconds, exemptNamespaces, exemptServiceAccounts, reviewerGroups, "
-                "requireModelDeployment, approvedScanTools, operatorServiceAccount, scannerGroups, "
-                "recordsAdminGroups)",
-                name, k);
-        }
+        int rc = parse_key(k, v, name, cfg, err);
         if (rc != 0) return rc;
     }
     return 0;

@@ -116,6 +116,9 @@ typedef struct {
 
 static const bad_case bad[] = {
     {"modelRepository: [x]", "modelRepository: unknown key"},
+    {"x: 1", "x: unknown key (known: modelRepositories, requireDigest, mode, registries, cacheTTLSeconds, "
+             "exemptNamespaces, exemptServiceAccounts, reviewerGroups, requireModelDeployment, "
+             "approvedScanTools, operatorServiceAccount, scannerGroups, recordsAdminGroups)"},
     {"requireDigest: yes", "requireDigest: expected a boolean"},
     {"requireDigest: 'true'", "requireDigest: expected a boolean"},
     {"mode: permissive", "mode: expected enforce or audit"},
@@ -126,6 +129,7 @@ static const bad_case bad[] = {
     {"registries: [{host: x, plainHTTP: 1}]", "registries[0].plainHTTP: expected a boolean"},
     {"registries: [x]", "registries[0]: expected a mapping"},
     {"cacheTTLSeconds: -1", "cacheTTLSeconds"},
+    {"cacheTTLSeconds: 604801", "cacheTTLSeconds: expected an integer from 0 to 604800"},
     {"cacheTTLSeconds: 1.5", "cacheTTLSeconds"},
     {"cacheTTLSeconds: '60'", "cacheTTLSeconds"},
     {"exemptNamespaces: kube-system", "exemptNamespaces: expected a list"},
