@@ -646,6 +646,10 @@ void mg_operator_refresh_metrics(mg_operator *op) {
 void mg_operator_free(mg_operator *op) {
     if (!op) return;
     mg_operator_stop_workers(op);
+    /* every informer's handlers read the other informers' stores (indexes) and tell the monitor:
+     * stop them all before freeing either */
+    for (int i = 0; i < INF_COUNT; i++)
+        mg_informer_stop(op->inf[i]);
     mg_monitor_free(op->monitor);
     for (int i = 0; i < INF_COUNT; i++)
         mg_informer_free(op->inf[i]);

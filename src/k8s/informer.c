@@ -592,7 +592,7 @@ bool mg_informers_wait_synced(mg_informer *const *infs, size_t n, long timeout_m
     return true;
 }
 
-void mg_informer_free(mg_informer *inf) {
+void mg_informer_stop(mg_informer *inf) {
     if (!inf) return;
     pthread_mutex_lock(&inf->mu);
     astore(&inf->stopping, 1);
@@ -601,6 +601,13 @@ void mg_informer_free(mg_informer *inf) {
     pthread_mutex_unlock(&inf->mu);
     if (inf->started) pthread_join(inf->thread, NULL);
     if (inf->ticker_started) pthread_join(inf->ticker, NULL);
+    inf->started = false;
+    inf->ticker_started = false;
+}
+
+void mg_informer_free(mg_informer *inf) {
+    if (!inf) return;
+    mg_informer_stop(inf);
     mg_store_free(inf->store);
     pthread_cond_destroy(&inf->cond);
     pthread_mutex_destroy(&inf->mu);

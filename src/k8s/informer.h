@@ -85,8 +85,12 @@ unsigned long mg_informer_relists(mg_informer *inf);
 /* The resourceVersion the informer would watch from now ("" before the first list); a new
  * heap string. */
 char *mg_informer_last_rv(mg_informer *inf);
-/* Stops the thread (ends an open watch promptly; a LIST in flight finishes first, bounded by
- * the client's request timeout) and frees everything. */
+/* Stops the threads (ends an open watch promptly; a LIST in flight finishes first, bounded by
+ * the client's request timeout) and waits for them: no handler runs after it returns. The
+ * store stays readable. Idempotent. Owners of several informers whose handlers read each
+ * other's stores stop all of them before freeing any. */
+void mg_informer_stop(mg_informer *inf);
+/* Stops the informer (mg_informer_stop) and frees everything. */
 void mg_informer_free(mg_informer *inf);
 
 /* ---- A controller's set of informers, started and awaited together ---- */
