@@ -18,6 +18,7 @@
 #include "operator/monitor.h"
 #include "operator/opctx.h"
 #include "operator/plan.h"
+#include "operator/trim.h"
 
 static const char *const MD_PHASES[] = {"Pending",        "Progressing", "Serving",
                                         "AwaitingReview", "Quarantined", "Retraining"};
@@ -76,20 +77,24 @@ void mg_op_count_write(mg_operator *op) {
 }
 
 int mg_op_apply_owned(mg_operator *op, const mg_gvr *gvr, const char *ns, const json_t *want,
-                      const json_t *have, bool force, mg_error *err) {
+                      const json_t *have, mg_error *err) {
+    if (have && mg_applied_matches(want, have)) return 0;
+    json_t *stamped = mg_applied_stamp(want);
     int rc;
     if (!have) {
-        rc = mg_k8s_create(op->client, gvr, ns, want, NULL, err);
+        rc = mg_k8s_create(op->client, gvr, ns, stamped, NULL, err);
     } else {
-        if (!force && mg_json_subset(want, have)) return 0;
-        json_t *patch = json_pack("{s:{s:O, s:O}, s:O}", "metadata", "labels",
-                                  mg_json_get(want, "metadata", "labels", NULL), "ownerReferences",
-                                  mg_json_get(want, "metadata", "ownerReferences", NULL), "spec",
-                                  json_object_get(want, "spec"));
+        json_t *patch = json_object();
+        json_t *md = mg_json_obj_ensure(patch, "metadata");
+        static const char *const meta[] = {"labels", "annotations", "ownerReferences"};
+        for (size_t i = 0; i < sizeof(meta) / sizeof(meta[0]); i++)
+            json_object_set(md, meta[i], mg_json_get(stamped, "metadata", meta[i], NULL));
+        json_object_set(patch, "spec", json_object_get(stamped, "spec"));
         rc = mg_k8s_merge_patch(op->client, gvr, ns, mg_json_str(want, "metadata", "name", NULL), NULL, patch,
                                 NULL, err);
         json_decref(patch);
     }
+    json_decref(stamped);
     if (rc == 0) mg_op_count_write(op);
     return rc;
 }
@@ -184,67 +189,6 @@ static size_t review_by_md(const json_t *obj, const char **out, size_t max) {
 /* Model pods by the ModelDeployment label. */
 static size_t pod_by_md(const json_t *obj, const char **out, size_t max) {
     return one(mg_json_str(obj, "metadata", "labels", MG_LABEL_MODELDEPLOYMENT, NULL), out, max);
-}
-
-/* ---- cache transforms -------------------------------------------------------------------------
- * STYLE: caches hold what the code reads. The objects the operator only reads (it never writes
- * them back whole) are cut down to the fields it uses before they are cached; the modelgov
- * resources stay whole because their status is written back with PUT. */
-
-static void keep_only(json_t *obj, const char *const *keys) {
-    const char *k;
-    json_t *v, *tmp;
-    json_object_foreach_safe(obj, tmp, k, v) {
-        bool keep = false;
-        for (const char *const *p = keys; *p && !keep; p++)
-            keep = !strcmp(*p, k);
-        if (!keep) json_object_del(obj, k);
-    }
-}
-
-static const char *const META_KEYS[] = {"name",
-                                        "namespace",
-                                        "uid",
-                                        "resourceVersion",
-                                        "generation",
-                                        "labels",
-                                        "ownerReferences",
-                                        "deletionTimestamp",
-                                        "creationTimestamp",
-                                        NULL};
-
-static json_t *trim(json_t *obj, const char *const *top, const char *const *status_keys) {
-    keep_only(obj, top);
-    keep_only(mg_json_get(obj, "metadata", NULL), META_KEYS);
-    json_t *st = json_object_get(obj, "status");
-    if (json_is_object(st) && status_keys) keep_only(st, status_keys);
-    return json_incref(obj);
-}
-
-static json_t *trim_pod(json_t *obj, void *ud) {
-    (void)ud;
-    static const char *const top[] = {"apiVersion", "kind", "metadata", "status", NULL};
-    static const char *const st[] = {"podIP", "conditions", "phase", NULL};
-    return trim(obj, top, st);
-}
-static json_t *trim_deployment(json_t *obj, void *ud) {
-    (void)ud;
-    static const char *const top[] = {"apiVersion", "kind", "metadata", "spec", "status", NULL};
-    static const char *const st[] = {"replicas", "readyReplicas", "observedGeneration", NULL};
-    return trim(obj, top, st);
-}
-static json_t *trim_service(json_t *obj, void *ud) {
-    (void)ud;
-    static const char *const top[] = {"apiVersion", "kind", "metadata", "spec", NULL};
-    json_t *r = trim(obj, top, NULL);
-    static const char *const spec[] = {"selector", "ports", NULL};
-    if (json_is_object(json_object_get(obj, "spec"))) keep_only(json_object_get(obj, "spec"), spec);
-    return r;
-}
-static json_t *trim_job(json_t *obj, void *ud) {
-    (void)ud;
-    static const char *const top[] = {"apiVersion", "kind", "metadata", "status", NULL};
-    return trim(obj, top, NULL);
 }
 
 /* ---- informer handlers: which keys an event wakes ------------------------------------------ */
@@ -475,8 +419,12 @@ static void new_informers(mg_operator *op, mg_client *c) {
         [INF_JOB] = &MG_GVR_JOBS,
         [INF_POD] = &MG_GVR_PODS,
     };
-    static const mg_transform_fn transforms[INF_COUNT] = {
-        [INF_POD] = trim_pod, [INF_DEPLOY] = trim_deployment, [INF_SVC] = trim_service, [INF_JOB] = trim_job};
+    /* caches hold what the code reads (operator/trim); the modelgov resources stay whole because
+     * their status is written back with PUT */
+    static const mg_transform_fn transforms[INF_COUNT] = {[INF_POD] = mg_trim_pod,
+                                                          [INF_DEPLOY] = mg_trim_owned,
+                                                          [INF_SVC] = mg_trim_owned,
+                                                          [INF_JOB] = mg_trim_job};
     const mg_informer_handlers h[INF_COUNT] = {
         [INF_MV] = {on_mv, on_mv_update, on_mv, op},
         [INF_MREV] = {on_review, on_review_update, on_review, op},

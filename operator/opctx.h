@@ -63,10 +63,11 @@ void mg_op_count_write(mg_operator *op);
 /* True when this replica handles the ModelDeployment key now (always without sharding; with it,
  * k8s/members' fenced ownership). Called before starting and before every write. */
 bool mg_op_owns(mg_operator *op, const char *key);
-/* Creates `want` when `have` is NULL, else merge-patches its labels, ownerReferences and spec
- * when want is not already contained in have (or force). 0 or an error. */
+/* Creates `want` when `have` is NULL, else merge-patches its labels, annotations,
+ * ownerReferences and spec unless have is as want would leave it (operator/trim: the applied
+ * hash, and a Deployment's replicas and image). want is stamped with its applied hash. */
 int mg_op_apply_owned(mg_operator *op, const mg_gvr *gvr, const char *ns, const json_t *want,
-                      const json_t *have, bool force, mg_error *err);
+                      const json_t *have, mg_error *err);
 /* PUTs obj with `status` through the status subresource unless equal to obj's status. */
 int mg_op_write_status(mg_operator *op, const mg_gvr *gvr, const json_t *obj, json_t *status, mg_error *err);
 /* True when obj has a controller ownerReference with owner's uid. */

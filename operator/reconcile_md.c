@@ -18,20 +18,6 @@
 #include "operator/plan.h"
 #include "operator/training.h"
 
-/* True when the owned container carries env/resources the ModelDeployment no longer asks for (a
- * subset check alone would miss a field the user removed). */
-static bool container_fields_removed(const json_t *want, const json_t *have) {
-    const json_t *wc = json_array_get(mg_json_get(want, "spec", "template", "spec", "containers", NULL), 0);
-    const json_t *hc = json_array_get(mg_json_get(have, "spec", "template", "spec", "containers", NULL), 0);
-    static const char *fields[] = {"env", "resources"};
-    for (size_t i = 0; i < 2; i++) {
-        json_t *h = json_object_get(hc, fields[i]);
-        bool have_some = h && !(json_is_object(h) && json_object_size(h) == 0);
-        if (have_some && !json_object_get(wc, fields[i])) return true;
-    }
-    return false;
-}
-
 static json_t *status_copy(const json_t *obj) {
     json_t *s = mg_json_get(obj, "status", NULL);
     return json_is_object(s) ? json_deep_copy(s) : json_object();
@@ -278,16 +264,14 @@ static int apply_objects(md_ctx *c, const mg_md_decision *d, mg_error *err) {
     if (d->run_mv && (c->dep || d->create_deployment)) {
         json_t *want = mg_plan_deployment(c->md, d->run_mv, d->replicas);
         rc = fence(c, err);
-        if (!rc)
-            rc = mg_op_apply_owned(c->op, &MG_GVR_DEPLOYMENTS, c->ns, want, c->dep,
-                                   c->dep && container_fields_removed(want, c->dep), err);
+        if (!rc) rc = mg_op_apply_owned(c->op, &MG_GVR_DEPLOYMENTS, c->ns, want, c->dep, err);
         json_decref(want);
         if (rc && rc != MG_ECANCELED) record_refusal(c, d->status, "Deployment", err);
     }
     if (rc == 0 && (c->svc || d->create_deployment || c->dep)) {
         json_t *want = mg_plan_service(c->md);
         rc = fence(c, err);
-        if (!rc) rc = mg_op_apply_owned(c->op, &MG_GVR_SERVICES, c->ns, want, c->svc, false, err);
+        if (!rc) rc = mg_op_apply_owned(c->op, &MG_GVR_SERVICES, c->ns, want, c->svc, err);
         json_decref(want);
         if (rc && rc != MG_ECANCELED) record_refusal(c, d->status, "Service", err);
     }

@@ -48,6 +48,9 @@
 /* Annotations. The author of a ModelVersion, equal to the user who created it (webhook), and
  * never a reviewer of it (separation of duties). */
 #define MG_ANNOTATION_AUTHOR MG_API_GROUP "/author"
+/* On the Deployments and Services the operator owns: a hash of what it last applied (labels,
+ * ownerReferences, spec), compared instead of keeping the whole object in its cache. */
+#define MG_ANNOTATION_APPLIED MG_API_GROUP "/applied"
 
 /* modelgov's resources. */
 extern const mg_gvr MG_GVR_DATASETVERSIONS;

@@ -56,7 +56,7 @@ typedef struct mg_informer_opts {
     const char *namespace;      /* NULL: all namespaces */
     const char *label_selector; /* NULL: none */
     const char *field_selector;
-    long page_size;        /* default 500 */
+    long page_size;        /* default 100 */
     long resync_ms;        /* periodic on_update(obj, obj) for every object; 0: none */
     long stall_timeout_ms; /* watchdog; default 5 min (bookmarks arrive ~every minute) */
     long watch_timeout_s;  /* server-side timeoutSeconds; 0: random in [300, 600) as client-go */

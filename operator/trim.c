@@ -1,0 +1,166 @@
+/* operator/trim — see trim.h. */
+#include "operator/trim.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "core/json.h"
+
+static void keep_only(json_t *obj, const char *const *keys) {
+    const char *k;
+    json_t *v, *tmp;
+    json_object_foreach_safe(obj, tmp, k, v) {
+        bool keep = false;
+        for (const char *const *p = keys; *p && !keep; p++)
+            keep = !strcmp(*p, k);
+        if (!keep) json_object_del(obj, k);
+    }
+}
+
+/* Keeps one key of obj's object member `member`, or drops the member when the key is absent. */
+static void keep_one(json_t *obj, const char *member, const char *key) {
+    json_t *m = json_object_get(obj, member);
+    json_t *v = json_incref(json_object_get(m, key));
+    json_object_del(obj, member);
+    if (v) {
+        json_t *only = json_object();
+        json_object_set_new(only, key, v);
+        json_object_set_new(obj, member, only);
+    }
+}
+
+static const char *const META[] = {"name", "namespace", "uid", "resourceVersion", "generation",
+                                   "labels", "annotations", "ownerReferences", "deletionTimestamp", NULL};
+
+/* metadata cut to META, labels and annotations to the one key the operator reads. */
+static void trim_metadata(json_t *obj, const char *label, const char *annotation) {
+    json_t *md = json_object_get(obj, "metadata");
+    keep_only(md, META);
+    if (label)
+        keep_one(md, "labels", label);
+    else
+        json_object_del(md, "labels");
+    if (annotation)
+        keep_one(md, "annotations", annotation);
+    else
+        json_object_del(md, "annotations");
+}
+
+json_t *mg_trim_pod(json_t *obj, void *ud) {
+    (void)ud;
+    static const char *const top[] = {"apiVersion", "kind", "metadata", "status", NULL};
+    keep_only(obj, top);
+    trim_metadata(obj, MG_LABEL_MODELDEPLOYMENT, NULL);
+    json_object_del(json_object_get(obj, "metadata"), "ownerReferences");
+    json_object_del(json_object_get(obj, "metadata"), "generation");
+    json_t *st = json_object_get(obj, "status");
+    static const char *const keep_status[] = {"podIP", "conditions", NULL};
+    keep_only(st, keep_status);
+    json_t *ready = NULL;
+    size_t i;
+    json_t *c;
+    json_array_foreach(json_object_get(st, "conditions"), i, c) {
+        const char *type = mg_json_str(c, "type", NULL);
+        if (type && !strcmp(type, "Ready")) ready = c;
+    }
+    json_t *conds = json_array();
+    if (ready) {
+        json_t *r = json_object();
+        json_object_set_new(r, "type", json_string("Ready"));
+        json_object_set(r, "status", json_object_get(ready, "status"));
+        json_array_append_new(conds, r);
+    }
+    if (st) json_object_set_new(st, "conditions", conds);
+    else json_decref(conds);
+    return json_incref(obj);
+}
+
+/* The controller ownerReference alone, with what the operator reads of it. */
+static void trim_owner(json_t *obj) {
+    json_t *md = json_object_get(obj, "metadata");
+    json_t *refs = json_object_get(md, "ownerReferences");
+    json_t *kept = json_array();
+    size_t i;
+    json_t *r;
+    json_array_foreach(refs, i, r) {
+        if (!mg_json_bool(r, false, "controller", NULL)) continue;
+        static const char *const keys[] = {"kind", "name", "uid", "controller", NULL};
+        json_t *copy = json_deep_copy(r);
+        keep_only(copy, keys);
+        json_array_append_new(kept, copy);
+    }
+    json_object_set_new(md, "ownerReferences", kept);
+}
+
+json_t *mg_trim_owned(json_t *obj, void *ud) {
+    (void)ud;
+    static const char *const top[] = {"apiVersion", "kind", "metadata", "spec", "status", NULL};
+    keep_only(obj, top);
+    trim_metadata(obj, NULL, MG_ANNOTATION_APPLIED);
+    trim_owner(obj);
+    json_t *spec = json_object_get(obj, "spec");
+    const char *image = mg_json_str(
+        json_array_get(mg_json_get(spec, "template", "spec", "containers", NULL), 0), "image", NULL);
+    json_t *img = image ? json_string(image) : NULL;
+    static const char *const keep_spec[] = {"replicas", NULL};
+    keep_only(spec, keep_spec);
+    /* the first container's image, where mdstate and the drift check read it */
+    if (img && spec) json_object_set_new(spec, "template", json_pack("{s:{s:[{s:o}]}}", "spec", "containers", "image", img));
+    else json_decref(img);
+    static const char *const keep_status[] = {"replicas", "readyReplicas", "observedGeneration", NULL};
+    keep_only(json_object_get(obj, "status"), keep_status);
+    return json_incref(obj);
+}
+
+json_t *mg_trim_job(json_t *obj, void *ud) {
+    (void)ud;
+    static const char *const top[] = {"apiVersion", "kind", "metadata", "status", NULL};
+    keep_only(obj, top);
+    trim_metadata(obj, NULL, NULL);
+    trim_owner(obj);
+    return json_incref(obj);
+}
+
+static json_t *or_null(json_t *v) { return v ? v : json_null(); }
+
+void mg_applied_hash(const json_t *want, char out[17]) {
+    json_t *what = json_object();
+    json_object_set(what, "labels", or_null(mg_json_get(want, "metadata", "labels", NULL)));
+    json_object_set(what, "ownerReferences", or_null(mg_json_get(want, "metadata", "ownerReferences", NULL)));
+    json_object_set(what, "spec", or_null(json_object_get(want, "spec")));
+    char *text = json_dumps(what, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(what);
+    unsigned long long h = 1469598103934665603ull; /* FNV-1a 64 */
+    for (const char *p = text ? text : ""; *p; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ull;
+    free(text);
+    snprintf(out, 17, "%016llx", h);
+}
+
+static const char *first_image(const json_t *obj) {
+    return mg_json_str(json_array_get(mg_json_get(obj, "spec", "template", "spec", "containers", NULL), 0), "image",
+                       NULL);
+}
+
+bool mg_applied_matches(const json_t *want, const json_t *have) {
+    char hash[17];
+    mg_applied_hash(want, hash);
+    const char *applied = mg_json_str(have, "metadata", "annotations", MG_ANNOTATION_APPLIED, NULL);
+    if (!applied || strcmp(applied, hash)) return false;
+    /* a Deployment's replicas and image changed by hand are put back */
+    json_t *wr = mg_json_get(want, "spec", "replicas", NULL);
+    if (wr && !json_equal(wr, mg_json_get(have, "spec", "replicas", NULL))) return false;
+    const char *wi = first_image(want), *hi = first_image(have);
+    return !wi || (hi && !strcmp(wi, hi));
+}
+
+json_t *mg_applied_stamp(const json_t *want) {
+    char hash[17];
+    mg_applied_hash(want, hash);
+    json_t *copy = json_deep_copy(want);
+    json_t *md = mg_json_obj_ensure(copy, "metadata");
+    json_object_set_new(mg_json_obj_ensure(md, "annotations"), MG_ANNOTATION_APPLIED, json_string(hash));
+    return copy;
+}
