@@ -9,7 +9,7 @@
 # on a stamp that changes only when the version does, so no object keeps a stale version.
 VERSION   ?= $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 CC        ?= cc
-PKGS      := libcurl jansson openssl yaml-0.1 libwebsockets
+PKGS      := libcurl jansson openssl yaml-0.1 libwebsockets zlib
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 WARN      := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-unused-parameter -Wno-format-truncation

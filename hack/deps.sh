@@ -3,7 +3,7 @@
 # apt-get update runs only when a package is missing. Safe to run as often as you like.
 set -euo pipefail
 PKGS=(build-essential pkg-config clang libclang-rt-14-dev clang-format
-      libcurl4-openssl-dev libjansson-dev libssl-dev libyaml-dev libwebsockets-dev libcmocka-dev libcsv-dev
+      libcurl4-openssl-dev libjansson-dev libssl-dev libyaml-dev libwebsockets-dev libcmocka-dev libcsv-dev zlib1g-dev
       openssl curl ca-certificates python3 python3-yaml python3-pytest python3-numpy python3-scipy python3-jsonschema
       docker-registry prometheus prometheus-alertmanager wrk nginx-light unzip nodejs npm
       chromium chromium-driver tmux

@@ -9,12 +9,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <zlib.h>
+
 #include "core/error.h"
 #include "core/mem.h"
 #include "k8s/jsonparse.h"
 #include "k8s/strmap.h"
 
 #define MAX_INDEXES 16
+/* Compact mode deflates each object (raw deflate, zlib) with the store's first object as a preset
+ * dictionary: objects of one kind share their keys and most values, so a 1 KB ModelDeployment
+ * keeps ~100 bytes and a Pod ~60. A 4 KB window holds the dictionary and keeps each store's
+ * deflate state at ~32 KB. */
+#define ZWINDOW_BITS 12
+#define ZWINDOW (1u << ZWINDOW_BITS)
+#define ZMEM_LEVEL 5
 #define MAX_VALUES_PER_OBJECT 64
 
 typedef struct index_val {
@@ -24,8 +33,9 @@ typedef struct index_val {
 
 typedef struct entry {
     json_t *obj; /* tree mode */
-    char *text;  /* compact mode: the object's compact JSON */
-    size_t len;
+    char *text;  /* compact mode: the object's compact JSON, deflated with the store's dictionary */
+    uint32_t zlen; /* compact mode: bytes of text */
+    size_t len;    /* compact mode: bytes of the JSON once inflated */
     char *rv; /* metadata.resourceVersion or NULL */
     size_t nvals;
     index_val *vals; /* the index values obj was filed under */
@@ -40,8 +50,11 @@ typedef struct store_index {
 struct mg_store {
     pthread_rwlock_t lock;
     bool compact;
-    pthread_mutex_t scratch_mu; /* compact mode: one reusable dump buffer (no regrowth per put) */
+    pthread_mutex_t scratch_mu; /* compact mode: the dump buffer and the deflate stream below */
     mg_buf scratch;
+    z_stream deflater; /* compact mode: reset for each put, so its memory is allocated once */
+    char *dict;        /* compact mode: the dictionary (the first object stored), or NULL yet */
+    size_t dict_len;
     mg_strmap *objects; /* key → entry * */
     store_index idx[MAX_INDEXES];
     int nidx;
@@ -59,15 +72,58 @@ mg_store *mg_store_new(void) {
 mg_store *mg_store_new_compact(void) {
     mg_store *s = mg_store_new();
     s->compact = true;
+    if (deflateInit2(&s->deflater, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -ZWINDOW_BITS, ZMEM_LEVEL,
+                     Z_DEFAULT_STRATEGY) != Z_OK)
+        abort(); /* out of memory: the project's policy (core/mem.h) */
     return s;
 }
 
 /* A new reference to the entry's object: shared in tree mode, a fresh parse in compact mode. */
-static json_t *materialize(const entry *e) {
+/* The JSON of a compact entry, inflated into out (len + 1 bytes, NUL-terminated). */
+static void inflate_entry(const mg_store *s, const entry *e, char *out) {
+    z_stream z = {0};
+    if (inflateInit2(&z, -ZWINDOW_BITS) != Z_OK) abort(); /* out of memory */
+    if (s->dict) inflateSetDictionary(&z, (const Bytef *)s->dict, (uInt)s->dict_len);
+    z.next_in = (Bytef *)e->text;
+    z.avail_in = e->zlen;
+    z.next_out = (Bytef *)out;
+    z.avail_out = (uInt)e->len;
+    int rc = inflate(&z, Z_FINISH);
+    inflateEnd(&z);
+    /* we wrote these bytes ourselves: anything else means memory corruption */
+    if (rc != Z_STREAM_END || z.total_out != e->len) abort();
+    out[e->len] = '\0';
+}
+
+static json_t *materialize(const mg_store *s, const entry *e) {
     if (e->obj) return json_incref(e->obj);
-    json_t *o = mg_k8s_json_parse(e->text, e->len, MG_JSON_STRIP_NONE, NULL);
+    char stack[4096], *text = e->len < sizeof(stack) ? stack : mg_xmalloc(e->len + 1);
+    inflate_entry(s, e, text);
+    json_t *o = mg_k8s_json_parse(text, e->len, MG_JSON_STRIP_NONE, NULL);
+    if (text != stack) free(text);
     if (!o) abort(); /* we wrote this text ourselves: unparsable means memory corruption */
     return o;
+}
+
+/* Deflates the JSON in s->scratch into a new exact-size buffer (under scratch_mu). The first
+ * object becomes the dictionary. */
+static char *deflate_scratch(mg_store *s, uint32_t *zlen) {
+    if (!s->dict) {
+        s->dict_len = s->scratch.len < ZWINDOW ? s->scratch.len : ZWINDOW;
+        s->dict = mg_xmalloc(s->dict_len);
+        memcpy(s->dict, s->scratch.data + s->scratch.len - s->dict_len, s->dict_len);
+    }
+    deflateReset(&s->deflater);
+    deflateSetDictionary(&s->deflater, (const Bytef *)s->dict, (uInt)s->dict_len);
+    uLong bound = deflateBound(&s->deflater, s->scratch.len);
+    char *out = mg_xmalloc(bound);
+    s->deflater.next_in = (Bytef *)s->scratch.data;
+    s->deflater.avail_in = (uInt)s->scratch.len;
+    s->deflater.next_out = (Bytef *)out;
+    s->deflater.avail_out = (uInt)bound;
+    if (deflate(&s->deflater, Z_FINISH) != Z_STREAM_END) abort(); /* the bound is enough by contract */
+    *zlen = (uint32_t)s->deflater.total_out;
+    return mg_xrealloc(out, *zlen ? *zlen : 1);
 }
 
 static void free_vals(index_val *vals, size_t n) {
@@ -98,6 +154,8 @@ void mg_store_free(mg_store *s) {
     pthread_rwlock_destroy(&s->lock);
     pthread_mutex_destroy(&s->scratch_mu);
     mg_buf_free(&s->scratch);
+    if (s->compact) deflateEnd(&s->deflater);
+    free(s->dict);
     free(s);
 }
 
@@ -191,13 +249,13 @@ bool mg_store_upsert(mg_store *s, json_t *obj, json_t **old_out) {
     index_val *vals = compute_vals(s, obj, &nvals);
     char *text = NULL;
     size_t len = 0;
+    uint32_t zlen = 0;
     if (s->compact) {
         pthread_mutex_lock(&s->scratch_mu);
         mg_buf_reset(&s->scratch);
         mg_k8s_json_dump(obj, &s->scratch); /* cannot fail: scratch is uncapped */
         len = s->scratch.len;
-        text = mg_xmalloc(len + 1); /* exact size */
-        memcpy(text, s->scratch.data, len + 1);
+        text = deflate_scratch(s, &zlen);
         pthread_mutex_unlock(&s->scratch_mu);
     } else {
         json_incref(obj);
@@ -218,6 +276,7 @@ bool mg_store_upsert(mg_store *s, json_t *obj, json_t **old_out) {
     }
     e->obj = s->compact ? NULL : obj;
     e->text = text;
+    e->zlen = zlen;
     e->len = len;
     e->rv = rv;
     e->vals = vals;
@@ -225,7 +284,7 @@ bool mg_store_upsert(mg_store *s, json_t *obj, json_t **old_out) {
     reindex(s, key, e);
     pthread_rwlock_unlock(&s->lock);
 
-    if (old_out) *old_out = existed ? materialize(&old) : NULL;
+    if (old_out) *old_out = existed ? materialize(s, &old) : NULL;
     json_decref(old.obj);
     free(old.text);
     free(old.rv);
@@ -255,7 +314,7 @@ static entry *take(mg_store *s, const char *key) {
 json_t *mg_store_remove(mg_store *s, const char *key) {
     entry *e = take(s, key);
     if (!e) return NULL;
-    json_t *obj = materialize(e);
+    json_t *obj = materialize(s, e);
     free_entry(e);
     return obj;
 }
@@ -269,7 +328,7 @@ bool mg_store_delete(mg_store *s, const char *key) {
 json_t *mg_store_get(mg_store *s, const char *key) {
     pthread_rwlock_rdlock(&s->lock);
     entry *e = mg_strmap_get(s->objects, key);
-    json_t *obj = e ? materialize(e) : NULL;
+    json_t *obj = e ? materialize(s, e) : NULL;
     pthread_rwlock_unlock(&s->lock);
     return obj;
 }
@@ -287,7 +346,7 @@ json_t *mg_store_list(mg_store *s) {
     mg_strmap_iter it = {0};
     void *v;
     while (mg_strmap_next(s->objects, &it, NULL, &v))
-        json_array_append_new(arr, materialize(v));
+        json_array_append_new(arr, materialize(s, v));
     pthread_rwlock_unlock(&s->lock);
     return arr;
 }
@@ -308,7 +367,7 @@ static json_t *index_collect(mg_store *s, const char *index, const char *value, 
     const char *k;
     void *v;
     while (set && mg_strmap_next(set, &it, &k, &v))
-        json_array_append_new(arr, keys_only ? json_string(k) : materialize(v));
+        json_array_append_new(arr, keys_only ? json_string(k) : materialize(s, v));
     pthread_rwlock_unlock(&s->lock);
     return arr;
 }
@@ -362,7 +421,7 @@ json_t *mg_store_snapshot(mg_store *s) {
     const char *k;
     void *v;
     while (mg_strmap_next(s->objects, &it, &k, &v))
-        json_object_set_new(snap, k, materialize(v));
+        json_object_set_new(snap, k, materialize(s, v));
     pthread_rwlock_unlock(&s->lock);
     return snap;
 }

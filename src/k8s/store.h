@@ -25,10 +25,11 @@ typedef struct mg_store mg_store;
 typedef size_t (*mg_index_fn)(const json_t *obj, const char **out, size_t max);
 
 mg_store *mg_store_new(void);
-/* A store that keeps each object as compact JSON text instead of a jansson tree: about 6× less
- * memory for typical objects (a jansson tree costs ~9 bytes per byte of JSON), but every read
- * parses (~3 µs per KB) and returns a fresh tree that is not shared with other readers (still
- * treat it as read-only). Same interface otherwise. */
+/* A store that keeps each object as its compact JSON text deflated (zlib, raw) with the first
+ * object stored as a preset dictionary: objects of one kind share keys and most values, so a
+ * ~1 KB object keeps ~100 bytes (a jansson tree of it would take ~9 KB). Every read inflates and
+ * parses (a few microseconds per KB) and returns a fresh tree that is not shared with other
+ * readers (still treat it as read-only). Same interface otherwise. */
 mg_store *mg_store_new_compact(void);
 void mg_store_free(mg_store *s);
 /* Registers an index before the first put. name is copied. Returns 0 or MG_EINVAL. */
