@@ -181,6 +181,13 @@ static size_t md_retraining_auto(const json_t *obj, const char **out, size_t max
                out, max);
 }
 
+/* ModelDeployments whose status reports an active quarantine breach, by the ModelVersion they
+ * serve: what that ModelVersion's reconcile reads (operator/quarantine). */
+static bool has_quarantine_breach(const json_t *md);
+static size_t md_quarantine_breach(const json_t *obj, const char **out, size_t max) {
+    return one(has_quarantine_breach(obj) ? mg_json_str(obj, "status", "servingModelVersion", NULL) : NULL, out, max);
+}
+
 /* Reviews by the ModelDeployment they name (releases of an AwaitingReview). */
 static size_t review_by_md(const json_t *obj, const char **out, size_t max) {
     return one(mg_json_str(obj, "spec", "modelDeployment", NULL), out, max);
@@ -196,12 +203,18 @@ static size_t pod_by_md(const json_t *obj, const char **out, size_t max) {
 static const char *ns_of(const json_t *o) { return mg_json_str(o, "metadata", "namespace", NULL); }
 static const char *name_of(const json_t *o) { return mg_json_str(o, "metadata", "name", NULL); }
 
+/* Wakes the ModelDeployments of ns whose index `index` holds value: by key only (10,000
+ * ModelDeployments of one ModelVersion would otherwise all be parsed at once). */
 static void enqueue_mds_by(mg_operator *op, const char *index, const char *value, const char *ns) {
-    json_t *mds = mg_op_by_index(op, INF_MD, index, value, ns);
-    size_t i;
-    json_t *md;
-    json_array_foreach(mds, i, md) { mg_op_enqueue(op, Q_MD, ns, name_of(md)); }
-    json_decref(mds);
+    if (!value || !ns) return;
+    json_t *keys = mg_store_index_keys(mg_informer_store(op->inf[INF_MD]), index, value);
+    size_t nslen = strlen(ns), i;
+    json_t *k;
+    json_array_foreach(keys, i, k) {
+        const char *key = json_string_value(k);
+        if (!strncmp(key, ns, nslen) && key[nslen] == '/') mg_wq_add(op->queue[Q_MD], key);
+    }
+    json_decref(keys);
 }
 
 /* True when md's status reports an active quarantine breach (its ModelVersion then decides). */
@@ -459,6 +472,7 @@ static int add_indexes(mg_operator *op, mg_error *err) {
         {INF_MD, "phase", md_by_phase},
         {INF_MD, "retrainingAuto", md_retraining_auto},
         {INF_MD, "retrainingRun", md_by_retraining_run},
+        {INF_MD, "quarantineBreach", md_quarantine_breach},
         {INF_MV, "quarantined", mv_quarantined},
         {INF_MV, "uid", mv_by_uid},
         {INF_MV, "digest", mv_by_digest},

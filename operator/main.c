@@ -36,6 +36,7 @@
  * reused there: with ~30 threads (informers, workers, the monitor, the servers) the LIST pages'
  * transient trees left ~5 MB behind in each. Two arenas keep the heap close to what is live. */
 #define MALLOC_ARENAS 2
+#define TRIM_PERIOD_S 60
 
 typedef struct app {
     mg_operator_options o;
@@ -254,9 +255,16 @@ static int run(app *a, mg_error *err) {
     return rc;
 }
 
+/* Waits for SIGTERM/SIGINT, giving freed memory back to the system every minute meanwhile
+ * (glibc keeps freed pages inside its heap until asked). */
 static void wait_for_signal(app *a) {
     int sig = 0;
-    sigwait(&a->signals, &sig);
+    for (;;) {
+        struct timespec every = {.tv_sec = TRIM_PERIOD_S, .tv_nsec = 0};
+        sig = sigtimedwait(&a->signals, NULL, &every);
+        if (sig > 0) break;
+        malloc_trim(0);
+    }
     mg_log(MG_LOG_INFO, "signal received: shutting down", "signal", sig == SIGTERM ? "SIGTERM" : "SIGINT",
            NULL);
 }

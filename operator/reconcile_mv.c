@@ -37,7 +37,7 @@ void mg_op_mv_verdict(mg_operator *op, const json_t *mv, mg_mv_verdict *out) {
  * already quarantined (a new reference; mv itself when monitoring has nothing to add). */
 static json_t *with_monitoring(mg_operator *op, json_t *mv) {
     if (mg_json_bool(mv, false, "status", "quarantined", NULL)) return json_incref(mv);
-    json_t *mds = mg_op_by_index(op, INF_MD, "mv", mg_json_str(mv, "metadata", "name", NULL),
+    json_t *mds = mg_op_by_index(op, INF_MD, "quarantineBreach", mg_json_str(mv, "metadata", "name", NULL),
                                  mg_json_str(mv, "metadata", "namespace", NULL));
     json_t *q = mg_monitoring_quarantine(mv, mds);
     json_decref(mds);

@@ -34,11 +34,18 @@ def conn():
 
 
 def req(c, method, path, body=None):
+    """One request; a keep-alive connection the server closed meanwhile is opened again."""
     h = {"Content-Type": "application/json", "Accept": "application/json", "User-Agent": "operator-bench"}
-    c.request(method, path, body=json.dumps(body) if body is not None else None, headers=h)
-    r = c.getresponse()
-    data = r.read()
-    return r.status, json.loads(data) if data else None
+    for attempt in range(3):
+        try:
+            c.request(method, path, body=json.dumps(body) if body is not None else None, headers=h)
+            r = c.getresponse()
+            data = r.read()
+            return r.status, json.loads(data) if data else None
+        except (http.client.HTTPException, ConnectionError):
+            c.close()
+            if attempt == 2:
+                raise
 
 
 rss = []  # (seconds since start, MB)
