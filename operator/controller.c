@@ -185,7 +185,8 @@ static size_t md_retraining_auto(const json_t *obj, const char **out, size_t max
  * serve: what that ModelVersion's reconcile reads (operator/quarantine). */
 static bool has_quarantine_breach(const json_t *md);
 static size_t md_quarantine_breach(const json_t *obj, const char **out, size_t max) {
-    return one(has_quarantine_breach(obj) ? mg_json_str(obj, "status", "servingModelVersion", NULL) : NULL, out, max);
+    return one(has_quarantine_breach(obj) ? mg_json_str(obj, "status", "servingModelVersion", NULL) : NULL,
+               out, max);
 }
 
 /* Reviews by the ModelDeployment they name (releases of an AwaitingReview). */

@@ -31,8 +31,16 @@ static void keep_one(json_t *obj, const char *member, const char *key) {
     }
 }
 
-static const char *const META[] = {"name", "namespace", "uid", "resourceVersion", "generation",
-                                   "labels", "annotations", "ownerReferences", "deletionTimestamp", NULL};
+static const char *const META[] = {"name",
+                                   "namespace",
+                                   "uid",
+                                   "resourceVersion",
+                                   "generation",
+                                   "labels",
+                                   "annotations",
+                                   "ownerReferences",
+                                   "deletionTimestamp",
+                                   NULL};
 
 /* metadata cut to META, labels and annotations to the one key the operator reads. */
 static void trim_metadata(json_t *obj, const char *label, const char *annotation) {
@@ -72,8 +80,10 @@ json_t *mg_trim_pod(json_t *obj, void *ud) {
         json_object_set(r, "status", json_object_get(ready, "status"));
         json_array_append_new(conds, r);
     }
-    if (st) json_object_set_new(st, "conditions", conds);
-    else json_decref(conds);
+    if (st)
+        json_object_set_new(st, "conditions", conds);
+    else
+        json_decref(conds);
     return json_incref(obj);
 }
 
@@ -107,8 +117,11 @@ json_t *mg_trim_owned(json_t *obj, void *ud) {
     static const char *const keep_spec[] = {"replicas", NULL};
     keep_only(spec, keep_spec);
     /* the first container's image, where mdstate and the drift check read it */
-    if (img && spec) json_object_set_new(spec, "template", json_pack("{s:{s:[{s:o}]}}", "spec", "containers", "image", img));
-    else json_decref(img);
+    if (img && spec)
+        json_object_set_new(spec, "template",
+                            json_pack("{s:{s:[{s:o}]}}", "spec", "containers", "image", img));
+    else
+        json_decref(img);
     static const char *const keep_status[] = {"replicas", "readyReplicas", "observedGeneration", NULL};
     keep_only(json_object_get(obj, "status"), keep_status);
     return json_incref(obj);
@@ -140,8 +153,8 @@ void mg_applied_hash(const json_t *want, char out[17]) {
 }
 
 static const char *first_image(const json_t *obj) {
-    return mg_json_str(json_array_get(mg_json_get(obj, "spec", "template", "spec", "containers", NULL), 0), "image",
-                       NULL);
+    return mg_json_str(json_array_get(mg_json_get(obj, "spec", "template", "spec", "containers", NULL), 0),
+                       "image", NULL);
 }
 
 bool mg_applied_matches(const json_t *want, const json_t *have) {

@@ -32,11 +32,11 @@ typedef struct index_val {
 } index_val;
 
 typedef struct entry {
-    json_t *obj; /* tree mode */
-    char *text;  /* compact mode: the object's compact JSON, deflated with the store's dictionary */
+    json_t *obj;   /* tree mode */
+    char *text;    /* compact mode: the object's compact JSON, deflated with the store's dictionary */
     uint32_t zlen; /* compact mode: bytes of text */
     size_t len;    /* compact mode: bytes of the JSON once inflated */
-    char *rv; /* metadata.resourceVersion or NULL */
+    char *rv;      /* metadata.resourceVersion or NULL */
     size_t nvals;
     index_val *vals; /* the index values obj was filed under */
 } entry;

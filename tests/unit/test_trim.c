@@ -20,17 +20,19 @@ static json_t *load(const char *text) {
 
 static void test_pod(void **state) {
     (void)state;
-    json_t *pod = load("{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\",\"namespace\":\"n\","
-                       "\"uid\":\"u\",\"resourceVersion\":\"7\",\"labels\":{\"" MG_LABEL_MODELDEPLOYMENT
-                       "\":\"md\",\"app\":\"x\"},\"ownerReferences\":[{\"kind\":\"ReplicaSet\"}]},\"spec\":{"
-                       "\"containers\":[]},\"status\":{\"phase\":\"Running\",\"podIP\":\"10.0.0.1\",\"conditions\":["
-                       "{\"type\":\"Initialized\",\"status\":\"True\"},{\"type\":\"Ready\",\"status\":\"True\","
-                       "\"lastTransitionTime\":\"2026-01-01T00:00:00Z\"}]}}");
+    json_t *pod =
+        load("{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\",\"namespace\":\"n\","
+             "\"uid\":\"u\",\"resourceVersion\":\"7\",\"labels\":{\"" MG_LABEL_MODELDEPLOYMENT
+             "\":\"md\",\"app\":\"x\"},\"ownerReferences\":[{\"kind\":\"ReplicaSet\"}]},\"spec\":{"
+             "\"containers\":[]},\"status\":{\"phase\":\"Running\",\"podIP\":\"10.0.0.1\",\"conditions\":["
+             "{\"type\":\"Initialized\",\"status\":\"True\"},{\"type\":\"Ready\",\"status\":\"True\","
+             "\"lastTransitionTime\":\"2026-01-01T00:00:00Z\"}]}}");
     json_t *t = mg_trim_pod(pod, NULL);
-    json_t *want = load("{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\",\"namespace\":\"n\","
-                        "\"uid\":\"u\",\"resourceVersion\":\"7\",\"labels\":{\"" MG_LABEL_MODELDEPLOYMENT
-                        "\":\"md\"}},\"status\":{\"podIP\":\"10.0.0.1\",\"conditions\":[{\"type\":\"Ready\","
-                        "\"status\":\"True\"}]}}");
+    json_t *want =
+        load("{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\",\"namespace\":\"n\","
+             "\"uid\":\"u\",\"resourceVersion\":\"7\",\"labels\":{\"" MG_LABEL_MODELDEPLOYMENT
+             "\":\"md\"}},\"status\":{\"podIP\":\"10.0.0.1\",\"conditions\":[{\"type\":\"Ready\","
+             "\"status\":\"True\"}]}}");
     assert_true(json_equal(t, want));
     json_decref(t);
     json_decref(pod);
@@ -38,11 +40,12 @@ static void test_pod(void **state) {
 }
 
 static json_t *deployment(long long replicas, const char *image) {
-    return json_pack("{s:s, s:s, s:{s:s, s:s, s:{s:s}, s:[{s:s, s:s, s:s, s:b}]}, s:{s:I, s:{s:{s:[{s:s, s:s}]}}}}",
-                     "apiVersion", "apps/v1", "kind", "Deployment", "metadata", "name", "d", "namespace", "n",
-                     "labels", "a", "b", "ownerReferences", "kind", "ModelDeployment", "name", "md", "uid", "u1",
-                     "controller", 1, "spec", "replicas", (json_int_t)replicas, "template", "spec", "containers",
-                     "name", "model", "image", image);
+    return json_pack(
+        "{s:s, s:s, s:{s:s, s:s, s:{s:s}, s:[{s:s, s:s, s:s, s:b}]}, s:{s:I, s:{s:{s:[{s:s, s:s}]}}}}",
+        "apiVersion", "apps/v1", "kind", "Deployment", "metadata", "name", "d", "namespace", "n", "labels",
+        "a", "b", "ownerReferences", "kind", "ModelDeployment", "name", "md", "uid", "u1", "controller", 1,
+        "spec", "replicas", (json_int_t)replicas, "template", "spec", "containers", "name", "model", "image",
+        image);
 }
 
 static void test_applied(void **state) {
@@ -51,14 +54,15 @@ static void test_applied(void **state) {
     /* as the API server returns it after the create: stamped, defaults added, then trimmed */
     json_t *stored = mg_applied_stamp(want);
     json_object_set_new(json_object_get(stored, "spec"), "revisionHistoryLimit", json_integer(10));
-    json_object_set_new(stored, "status", json_pack("{s:i, s:i, s:i}", "replicas", 2, "readyReplicas", 1,
-                                                     "observedGeneration", 1));
+    json_object_set_new(
+        stored, "status",
+        json_pack("{s:i, s:i, s:i}", "replicas", 2, "readyReplicas", 1, "observedGeneration", 1));
     json_t *cached = mg_trim_owned(stored, NULL); /* edits stored in place, returns a new reference to it */
     assert_null(mg_json_get(cached, "metadata", "labels", NULL));
     assert_null(mg_json_get(cached, "spec", "revisionHistoryLimit", NULL));
-    assert_string_equal(mg_json_str(json_array_get(mg_json_get(cached, "metadata", "ownerReferences", NULL), 0), "uid",
-                                    NULL),
-                        "u1");
+    assert_string_equal(
+        mg_json_str(json_array_get(mg_json_get(cached, "metadata", "ownerReferences", NULL), 0), "uid", NULL),
+        "u1");
     assert_true(mg_applied_matches(want, cached));
     json_t *other = deployment(2, "reg/m@sha256:bb"); /* another version: its hash differs */
     assert_false(mg_applied_matches(other, cached));
