@@ -45,7 +45,7 @@ it_bg operator bin/modelgov-operator --metrics-addr 127.0.0.1:0 --health-addr 12
 # --- governance records: datasets, an approved model version with a baseline -----------------
 dataset() { it_dataset mon "$1" loans "${2:-true}"; }
 dataset loans-2026-10
-model_version() { # NAME VERSION: an approved ModelVersion with the model server's baseline
+model_version() { # NAME VERSION [TRAININGRUN]: an approved ModelVersion with the model server's baseline
   kubectl --context bob -n mon apply -f - >/dev/null <<YAML
 apiVersion: mlops.modelgov.io/v1alpha1
 kind: ModelVersion
@@ -55,7 +55,8 @@ spec:
   version: "$2"
   image: registry.example.com/models/loans
   digest: sha256:$(printf '%s' "$1" | sha256sum | cut -d' ' -f1)
-  datasetVersion: loans-2026-10
+  datasetVersion: loans-2026-10${3:+
+  trainingRun: $3}
   baseline:
     samples: 50000
     accuracy: 0.91
@@ -130,10 +131,25 @@ it_wait "strong drift: ModelVersion quarantined by monitoring" 30 \
   bash -c "[ \"\$(kubectl get mv loans-drift -n mon -o jsonpath='{.status.quarantined}')\" = true ]"
 it_check "quarantine evidence recorded on the ModelVersion" \
   bash -c "kubectl get mv loans-drift -n mon -o jsonpath='{.status.quarantineReason}' | grep -q 'maxPSI of age'"
+it_wait "Warning Event QuarantineThreshold on the ModelDeployment, with the reason" 10 \
+  bash -c "kubectl get events -n mon --field-selector involvedObject.name=drift,reason=QuarantineThreshold -o jsonpath='{.items[*].message}' | grep -q 'maxPSI of age'"
 it_wait "Deployment scaled to 0" 20 bash -c "[ \"\$(kubectl get deploy drift -n mon -o jsonpath='{.spec.replicas}')\" = 0 ]"
 it_wait "critical alert in Alertmanager" 15 bash -c "$(declare -f alerts); AM_PORT=$AM_PORT; alerts 'modeldeployment=\"drift\"' | grep -q 'ModelDataDrift/critical/maxPSI/active'"
 it_wait "retraining started on the fresh dataset" 20 \
   bash -c "[ \"\$(kubectl get tr -n mon -l mlops.modelgov.io/modeldeployment=drift -o jsonpath='{.items[0].spec.datasetVersion}')\" = loans-2026-11 ]"
+
+# --- the retrained version is promoted and judged on its own -----------------------------------
+# The breaches that quarantined loans-drift were judged on it: they must not quarantine the
+# version promoted in its place (they would, were they read as the new version's).
+TR=$(kubectl get tr -n mon -l mlops.modelgov.io/modeldeployment=drift -o jsonpath='{.items[0].metadata.name}')
+control "$P_DRIFT" '{"mode": "healthy"}'
+model_version loans-drift-2 1.1.0 "$TR"
+it_wait "retrained version promoted and Serving" 40 \
+  bash -c "[ \"\$(kubectl get md drift -n mon -o jsonpath='{.spec.modelVersion}/{.status.phase}')\" = loans-drift-2/Serving ]"
+it_wait "promoted version judged on its own: healthy, no breach" 30 \
+  bash -c "[ \"\$(kubectl get md drift -n mon -o jsonpath='{.status.lastEvaluation.judged}/{.status.breaches}/{.status.conditions[?(@.type==\"Drifted\")].status}')\" = true/[]/False ]"
+it_eq "promoted version not quarantined by the breaches of the one before" "not quarantined/Serving" \
+  "$([ "$(jp mv/loans-drift-2 '{.status.quarantined}')" = true ] && echo quarantined || echo not quarantined)/$(phase drift)"
 
 # --- accuracy decay and bias drift drive the same loop ------------------------------------------
 control "$P_DECAY" '{"mode": "decay", "strength": 0.8}'
@@ -165,6 +181,9 @@ it_wait "prometheus source: judged evaluation with traffic" 60 \
 it_check "prometheus source: accuracy and PSI like the scrape source" \
   bash -c "kubectl get md prom -n mon -o json | /usr/bin/python3 -c 'import json,sys; e=json.load(sys.stdin)[\"status\"][\"lastEvaluation\"]; assert e[\"samples\"]>=200 and e[\"accuracy\"]>0.8 and e[\"maxPSI\"]<0.1, e'"
 
-it_check "operator /metrics exports per-model gauges" \
-  bash -c "curl -sf http://127.0.0.1:\$(sed -n 's/.*listening server=metrics .*port=\([0-9]*\).*/\1/p' $IT_DIR/operator.log | head -1)/metrics | grep -q 'modelgov_model_psi{namespace=\"mon\",modeldeployment=\"drift\",modelversion=\"loans-drift\",feature=\"age\"}'"
+METRICS=$(curl -sf "http://127.0.0.1:$(sed -n 's/.*listening server=metrics .*port=\([0-9]*\).*/\1/p' "$IT_DIR/operator.log" | head -1)/metrics")
+it_check "operator /metrics exports per-model gauges (of the version serving)" \
+  grep -q 'modelgov_model_psi{namespace="mon",modeldeployment="drift",modelversion="loans-drift-2",feature="age"}' <<<"$METRICS"
+it_check "no gauge left of the version served before the promotion" \
+  bash -c "! grep -q '^modelgov_model_[a-z_]*{[^}]*modelversion=\"loans-drift\"' <<<\"\$1\"" _ "$METRICS"
 it_finish

@@ -239,6 +239,7 @@ static void test_monitor_fleet(void **state) {
     assert_true(v.known && !v.config_error && !v.awaiting_review);
     assert_true(mg_json_bool(v.last_evaluation, false, "judged", NULL));
     assert_true(json_real_value(json_object_get(v.last_evaluation, "maxPSI")) < 0.01);
+    assert_string_equal(v.model_version, "steady"); /* the version judged: it counts for no other */
     mg_monitor_verdict_clear(&v);
     mg_monitor_verdict_get(m, "ns/md-003", &v);
     assert_true(v.known && v.awaiting_review && v.condition[MG_COND_DRIFTED]);
