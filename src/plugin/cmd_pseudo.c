@@ -149,8 +149,9 @@ static int write_report(const pseudo_args *a, const char *fingerprint, const mg_
     char *text = report_text(a, fingerprint, r, &tlen);
     FILE *rf = fopen(a->report_path, "wb");
     int rc = 0;
-    if (!rf || fwrite(text, 1, tlen, rf) != tlen || fclose(rf) != 0)
-        rc = mg_error_set(err, MG_EIO, "writing report %s: %s", a->report_path, strerror(errno));
+    bool written = rf && fwrite(text, 1, tlen, rf) == tlen;
+    if (rf && fclose(rf) != 0) written = false;
+    if (!written) rc = mg_error_set(err, MG_EIO, "writing report %s: %s", a->report_path, strerror(errno));
     unsigned char rd[MG_SHA256_LEN];
     EVP_Digest(text, tlen, rd, NULL, EVP_sha256(), NULL);
     mg_digest_format(rd, rdigest);

@@ -1,5 +1,6 @@
 /* kubectl-modelgov entry point: finds the (sub)command word among kubectl-style global flags
  * and hands the remaining arguments to it. See `kubectl modelgov --help`. */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -131,8 +132,7 @@ static const command cmds[] = {
     {"completion", mg_cmd_completion},     {"__complete", mg_cmd_complete},
 };
 
-int main(int argc, char **argv) {
-    mg_mem_init();
+static int run(int argc, char **argv) {
     int w = mg_cmd_find_word(argc, argv, 1);
     if (w < 0) return no_command(argc, argv);
     char *cmd = argv[w];
@@ -146,4 +146,16 @@ int main(int argc, char **argv) {
     fprintf(stderr, "kubectl-modelgov: unknown command \"%s\"\nRun 'kubectl modelgov --help' for usage.\n",
             cmd);
     return MG_EXIT_USAGE;
+}
+
+/* Output that could not be written (a full disk, a closed pipe) fails the command: a listing or
+ * digest cut short must not exit 0. */
+int main(int argc, char **argv) {
+    mg_mem_init();
+    int rc = run(argc, argv);
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "kubectl-modelgov: error: writing to stdout failed: %s\n", strerror(errno));
+        if (rc == 0) rc = MG_EXIT_DATA;
+    }
+    return rc;
 }

@@ -44,6 +44,12 @@ check_rc "hash -o json" 0 $K dataset hash in/people.csv in/people_lf.csv in/sing
   json_eq "hash digests" expected/hash.json "$T/out"
 check_rc "hash table" 0 $K -n default dataset hash in/people.csv &&
   has "hash table shows the digest" "$T/out" "$($PY -c 'import json;print(json.load(open("expected/hash.json"))[0]["digest"])')"
+# output that cannot be written fails the command instead of exiting 0 with nothing written
+if [ -w /dev/full ]; then
+  $K dataset hash in/people.csv >/dev/full 2>"$T/err"; rc=$?
+  [ "$rc" -eq 3 ] && ok "hash to a full stdout exits 3" || no "hash to a full stdout" "exit $rc, want 3"
+  has "a full stdout is named" "$T/err" "writing to stdout failed"
+fi
 
 # ---- pseudonymize ----
 for c in pseudo1 pseudo1lf pseudo2 pseudolong pseudosingle pseudobig; do
