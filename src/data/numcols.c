@@ -6,6 +6,9 @@
 
 #include "core/mem.h"
 
+/* Values a column holds before its first growth; it doubles from there. */
+#define FIRST_COLUMN_CAP 1024
+
 typedef struct nctx {
     const char *const *names;
     size_t nnames;
@@ -83,7 +86,7 @@ static int on_row(const mg_csv_row *row, void *ud, mg_error *err) {
                     "of them); raise --max-values or sample the file",
                     c->max_values);
             if (col->n == col->cap) {
-                col->cap = col->cap ? col->cap * 2 : 1024;
+                col->cap = col->cap ? col->cap * 2 : FIRST_COLUMN_CAP;
                 col->v = mg_xrealloc(col->v, col->cap * sizeof *col->v);
             }
             col->v[col->n++] = x;

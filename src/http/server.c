@@ -174,7 +174,7 @@ int mg_http_parse_listen(const char *listen, char *host, size_t hostlen, int *po
         if (!isdigit((unsigned char)*p)) return MG_EINVAL;
         v = v * 10 + (*p - '0');
     }
-    if (v > 65535) return MG_EINVAL;
+    if (v > UINT16_MAX) return MG_EINVAL;
     memcpy(host, h, hl);
     host[hl] = '\0';
     *port = (int)v;

@@ -17,6 +17,13 @@
 #include "core/mem.h"
 #include "k8s/strmap.h"
 
+/* client-go's DefaultControllerRateLimiter: per-item backoff from 5 ms to 1000 s, and a bucket
+ * of 10 qps with a burst of 100 over all items. */
+#define DEFAULT_BASE_DELAY_MS 5
+#define DEFAULT_MAX_DELAY_MS 1000000
+#define DEFAULT_QPS 10
+#define DEFAULT_BURST 100
+
 typedef struct delayed {
     int64_t ready_us;
     uint64_t seq; /* FIFO among equal ready times */
@@ -60,10 +67,10 @@ mg_workqueue *mg_wq_new(const mg_wq_opts *opts) {
     q->processing = mg_strmap_new();
     q->waiting = mg_strmap_new();
     q->failures = mg_strmap_new();
-    q->base_delay_ms = opts && opts->base_delay_ms > 0 ? opts->base_delay_ms : 5;
-    q->max_delay_ms = opts && opts->max_delay_ms > 0 ? opts->max_delay_ms : 1000000;
-    q->qps = opts && opts->qps > 0 ? opts->qps : 10;
-    q->burst = opts && opts->burst > 0 ? opts->burst : 100;
+    q->base_delay_ms = opts && opts->base_delay_ms > 0 ? opts->base_delay_ms : DEFAULT_BASE_DELAY_MS;
+    q->max_delay_ms = opts && opts->max_delay_ms > 0 ? opts->max_delay_ms : DEFAULT_MAX_DELAY_MS;
+    q->qps = opts && opts->qps > 0 ? opts->qps : DEFAULT_QPS;
+    q->burst = opts && opts->burst > 0 ? opts->burst : DEFAULT_BURST;
     q->tokens = q->burst;
     q->tokens_at_us = now_us();
     return q;

@@ -10,6 +10,9 @@
 #include "core/yaml.h"
 #include "policy/imageref.h"
 
+/* A tag's digest rarely moves within minutes (config.h: cacheTTLSeconds). */
+#define DEFAULT_CACHE_TTL_S 300
+
 void mg_strlist_free(mg_strlist *l) {
     for (size_t i = 0; i < l->len; i++)
         free(l->items[i]);
@@ -33,7 +36,7 @@ bool mg_strlist_contains(const mg_strlist *l, const char *s) {
 void mg_policy_config_defaults(mg_policy_config *cfg) {
     memset(cfg, 0, sizeof(*cfg));
     cfg->mode = MG_POLICY_ENFORCE;
-    cfg->cache_ttl_seconds = 300;
+    cfg->cache_ttl_seconds = DEFAULT_CACHE_TTL_S;
     mg_strlist_push(&cfg->approved_scan_tools, "kubectl-modelgov");
 }
 

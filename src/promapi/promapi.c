@@ -6,8 +6,12 @@
 #include <string.h>
 
 #include "core/buf.h"
+#include "core/clock.h"
 #include "core/curlpool.h"
 #include "core/mem.h"
+
+/* 10000-01-01T00:00:00Z in Unix seconds: the first time RFC 3339 cannot write. */
+#define YEAR_10000_S 253402300800.0
 
 void mg_prom_matrix_free(mg_prom_matrix *m) {
     if (!m) return;
@@ -36,8 +40,8 @@ static int parse_point(const json_t *p, int64_t *t_ms, double *v) {
     if (!json_is_number(t)) return -1;
     double secs = json_number_value(t);
     /* a time before 1970 or past year 9999 is no Prometheus timestamp */
-    if (!(secs >= 0 && secs < 253402300800.0)) return -1;
-    *t_ms = (int64_t)llround(secs * 1000.0);
+    if (!(secs >= 0 && secs < YEAR_10000_S)) return -1;
+    *t_ms = (int64_t)llround(secs * MG_MS_PER_S);
     return parse_value(json_string_value(json_array_get(p, 1)), v);
 }
 
@@ -131,9 +135,9 @@ static char *range_url(CURL *curl, const char *base_url, const char *query, int6
     size_t bl = strlen(base_url);
     while (bl && base_url[bl - 1] == '/')
         bl--;
-    char *url =
-        mg_xasprintf("%.*s/api/v1/query_range?query=%s&start=%.3f&end=%.3f&step=%.3f", (int)bl, base_url, q,
-                     (double)start_ms / 1000.0, (double)end_ms / 1000.0, (double)step_ms / 1000.0);
+    char *url = mg_xasprintf("%.*s/api/v1/query_range?query=%s&start=%.3f&end=%.3f&step=%.3f", (int)bl,
+                             base_url, q, (double)start_ms / MG_MS_PER_S, (double)end_ms / MG_MS_PER_S,
+                             (double)step_ms / MG_MS_PER_S);
     curl_free(q);
     return url;
 }

@@ -529,6 +529,11 @@ out:
     return result;
 }
 
+/* Both series of the Kolmogorov distribution converge geometrically: a term below 1e-17 of the
+ * sum no longer changes a double, and 100 terms are never needed for y > 0. */
+#define KOLMOGOROV_MAX_TERMS 100
+#define KOLMOGOROV_EPS 1e-17
+
 double mg_stats_kolmogorov_sf(double y) {
     if (isnan(y)) return NAN;
     if (y <= 0) return 1;
@@ -536,18 +541,18 @@ double mg_stats_kolmogorov_sf(double y) {
         /* theta form of the CDF converges fast for small y */
         const double pi = 3.14159265358979323846;
         double s = 0, f = -pi * pi / (8 * y * y);
-        for (int k = 1; k < 100; k++) {
+        for (int k = 1; k < KOLMOGOROV_MAX_TERMS; k++) {
             double t = exp(f * (double)((2 * k - 1) * (2 * k - 1)));
             s += t;
-            if (t < 1e-17 * s) break;
+            if (t < KOLMOGOROV_EPS * s) break;
         }
         return 1 - sqrt(2 * pi) / y * s;
     }
     double s = 0;
-    for (int k = 1; k < 100; k++) {
+    for (int k = 1; k < KOLMOGOROV_MAX_TERMS; k++) {
         double t = exp(-2.0 * k * k * y * y);
         s += (k % 2 ? t : -t);
-        if (t < 1e-17 * s) break;
+        if (t < KOLMOGOROV_EPS * s) break;
     }
     s *= 2;
     return s < 0 ? 0 : (s > 1 ? 1 : s);
