@@ -6,7 +6,7 @@ PKGS=(build-essential pkg-config clang libclang-rt-14-dev clang-format
       libcurl4-openssl-dev libjansson-dev libssl-dev libyaml-dev libwebsockets-dev libcmocka-dev libcsv-dev zlib1g-dev
       openssl curl ca-certificates python3 python3-yaml python3-pytest python3-numpy python3-scipy python3-jsonschema
       docker-registry prometheus prometheus-alertmanager wrk nginx-light unzip nodejs npm
-      chromium chromium-driver tmux
+      chromium chromium-driver tmux etcd-server xz-utils
       podman skopeo runc mmdebstrap)
 missing=()
 for p in "${PKGS[@]}"; do
@@ -23,7 +23,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >&2
 fi
 # apt may start services on some machines; modelgov's tests start their own on loopback.
-for svc in nginx prometheus prometheus-alertmanager docker-registry prometheus-node-exporter; do
+for svc in nginx prometheus prometheus-alertmanager docker-registry prometheus-node-exporter etcd; do
   if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$svc" 2>/dev/null; then
     $SUDO systemctl stop "$svc" >/dev/null 2>&1 || true
   fi
