@@ -614,6 +614,9 @@ void mg_operator_free(mg_operator *op) {
     for (int i = 0; i < INF_COUNT; i++)
         mg_informer_stop(op->inf[i]);
     mg_monitor_free(op->monitor);
+    /* every informer's handlers read the other informers' stores (indexes): stop them all first */
+    for (int i = 0; i < INF_COUNT; i++)
+        mg_informer_stop(op->inf[i]);
     for (int i = 0; i < INF_COUNT; i++)
         mg_informer_free(op->inf[i]);
     for (int q = 0; q < Q_COUNT; q++)

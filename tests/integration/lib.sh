@@ -1,8 +1,18 @@
 # Shared helpers for the bash integration suites (source it). Every suite gets a scratch dir,
-# a test API server of its own on a free port, check/expect helpers that count results, and a
+# an API server of its own on a free port, check/expect helpers that count results, and a
 # cleanup trap that stops everything the suite started.
+# The server is the test API server (hack/testcluster, the default) or a real kube-apiserver
+# v1.28 with etcd and kube-controller-manager (hack/realcluster): MG_TEST_SERVER=testcluster|real.
+# Both have the same users and contexts (admin; alice, bob: modelgov:reviewers; carol:
+# modelgov:auditors; dave: no group); on the real server they are authorised by real RBAC.
 #   source tests/integration/lib.sh
 #   it_start_cluster [--kubelet] [--jobs=manual] ...   # exports KUBECONFIG, IT_DIR, IT_SERVER
+#   it_server_is_real / it_has_faults                  # what the server is / can do
+#   it_faults JSON                                     # fault injection (test server only)
+#   it_skip "what"                                     # a check this server cannot make
+#   it_mark; it_requests_since MARK [--writes] [--agent UA-PREFIX] [--user NAME] [--json]
+#   it_writes_since MARK [--agent UA-PREFIX] [--user NAME]  # API writes after a mark
+#   it_sa_kubeconfig NS SERVICEACCOUNT FILE            # a kubeconfig with a TokenRequest token
 #   it_bg NAME CMD...                                  # starts a process, logs to $IT_DIR/NAME.log
 #   it_wait "what" TIMEOUT_S CMD...                    # polls CMD until it succeeds
 #   it_check "what" CMD...                             # one check: pass or fail
@@ -13,14 +23,16 @@ export PATH="$IT_ROOT/.tools:$IT_ROOT/bin:$PATH"
 IT_DIR=$(mktemp -d "${TMPDIR:-/tmp}/modelgov-it.XXXXXX")
 IT_PASS=0
 IT_FAIL=0
+IT_SKIP=0
 IT_PIDS=()
 IT_CLUSTER=0
+source "$IT_ROOT/tests/integration/lib-cluster.sh" # IT_SERVER_KIND, IT_CLUSTER_CMD
 
 it_cleanup() {
   local pid
   for pid in "${IT_PIDS[@]:-}"; do [ -n "$pid" ] && kill "$pid" 2>/dev/null; done
   for pid in "${IT_PIDS[@]:-}"; do [ -n "$pid" ] && wait "$pid" 2>/dev/null; done
-  [ "$IT_CLUSTER" = 1 ] && "$IT_ROOT/hack/testcluster/testcluster" down --dir "$IT_DIR/cluster" >/dev/null 2>&1
+  [ "$IT_CLUSTER" = 1 ] && "$IT_CLUSTER_CMD" down --dir "$IT_DIR/cluster" >/dev/null 2>&1
   if [ "$IT_FAIL" -gt 0 ] || [ -n "${IT_KEEP:-}" ]; then
     echo "logs kept in $IT_DIR"
   else
@@ -30,11 +42,15 @@ it_cleanup() {
 trap it_cleanup EXIT
 
 it_start_cluster() {
-  "$IT_ROOT/hack/testcluster/testcluster" up --dir "$IT_DIR/cluster" "$@" >"$IT_DIR/cluster.log" 2>&1 ||
-    { cat "$IT_DIR/cluster.log"; echo "FATAL: test API server did not start"; exit 1; }
+  local owner=()
+  # the real control plane stops by itself when this suite's shell is gone, even if killed
+  it_server_is_real && owner=(--owner-pid $$)
+  "$IT_CLUSTER_CMD" up --dir "$IT_DIR/cluster" "$@" "${owner[@]}" >"$IT_DIR/cluster.log" 2>&1 ||
+    { cat "$IT_DIR/cluster.log"; echo "FATAL: $IT_SERVER_KIND API server did not start"; exit 1; }
   IT_CLUSTER=1
   export KUBECONFIG="$IT_DIR/cluster/kubeconfig"
   IT_SERVER=$(kubectl config view --minify -o jsonpath='{.clusters[0].cluster.server}')
+  echo "     (API server: $IT_SERVER_KIND at $IT_SERVER)"
 }
 
 it_bg() {
@@ -71,18 +87,71 @@ it_eq() {
 # kubectl jsonpath shortcut: it_jp KIND/NAME '{.path}' [kubectl args]
 it_jp() { local obj=$1 path=$2; shift 2; kubectl get "$obj" -o jsonpath="$path" "$@" 2>/dev/null; }
 
-# Requests logged by the test API server since sequence number $1 (JSON lines: verb, resource...).
-it_requests_since() {
-  kubectl get --raw "/_testcluster/requests?since=$1" | /usr/bin/python3 -c '
-import json, sys
-for r in json.load(sys.stdin)["items"]:
-    print(json.dumps(r))'
+# --- what differs between the servers ------------------------------------------------------
+it_server_is_real() { [ "$IT_SERVER_KIND" = real ]; }
+it_has_faults() { [ "$IT_SERVER_KIND" = testcluster ]; }
+it_skip() { IT_SKIP=$((IT_SKIP + 1)); echo "skip - $1"; }
+# it_faults JSON: rules for the test server's fault injection (see hack/testcluster/README.md);
+# callers check it_has_faults first and it_skip otherwise.
+it_faults() { kubectl create --raw /_testcluster/faults -f - >/dev/null <<<"$1"; }
+it_skip_faults() { it_skip "$1 (skipped on real server: fault injection is a test-server feature)"; }
+
+# Request accounting. The test server logs every request it serves (/_testcluster/requests,
+# not the built-in controllers' own); the real server's audit log has every write (the
+# controllers' and the node agent's too: filter by --agent or --user) and every request of a
+# service account outside kube-system. A mark is a position in that log: it_mark prints one,
+# it_requests_since MARK prints the requests after it, one JSON object per line (or one
+# {"items": [...]} with --json): seq, user, groups, userAgent, verb, apiGroup, apiVersion,
+# resource, subresource, namespace, name, code, path.
+IT_REQS=("/usr/bin/python3" "$IT_ROOT/tests/integration/it-requests.py")
+it_audit_marker() { # sends a request the audit log records, waits for it there, prints its name
+  local c="$IT_DIR/cluster/pki" m="it-mark-$$-$RANDOM$RANDOM" deadline=$((SECONDS + 20))
+  curl -s -o /dev/null --cacert "$c/ca.crt" --cert "$c/users/admin.crt" --key "$c/users/admin.key" \
+    -A modelgov-it-mark -X DELETE "$IT_SERVER/api/v1/namespaces/default/configmaps/$m"
+  until grep -q "\"name\":\"$m\"" "$IT_DIR/cluster/audit.log"; do
+    [ $SECONDS -lt $deadline ] || { echo "FATAL: audit log has no marker $m" >&2; return 1; }
+    sleep 0.05
+  done
+  echo "$m"
 }
-it_request_seq() {
-  kubectl get --raw /_testcluster/requests | /usr/bin/python3 -c '
+it_mark() {
+  if it_server_is_real; then
+    local m; m=$(it_audit_marker) || return 1
+    "${IT_REQS[@]}" audit-line "$IT_DIR/cluster/audit.log" --marker "$m"
+  else
+    kubectl get --raw /_testcluster/requests | /usr/bin/python3 -c '
 import json, sys
 items = json.load(sys.stdin)["items"]
 print(items[-1]["seq"] if items else 0)'
+  fi
+}
+it_requests_since() { # MARK [--writes] [--agent PREFIX] [--user NAME] [--json]
+  local since=$1; shift
+  if it_server_is_real; then
+    local m; m=$(it_audit_marker) || return 1
+    "${IT_REQS[@]}" audit "$IT_DIR/cluster/audit.log" --since "$since" --until-marker "$m" "$@"
+  else
+    kubectl get --raw "/_testcluster/requests?since=$since" | "${IT_REQS[@]}" testcluster --since "$since" "$@"
+  fi
+}
+it_writes_since() { it_requests_since "$1" --writes "${@:2}"; }
+it_request_seq() { it_mark; }
+
+# it_sa_kubeconfig NS SERVICEACCOUNT FILE: a kubeconfig acting as the ServiceAccount, with a
+# token from the TokenRequest API (what a Pod of that ServiceAccount would be given).
+it_sa_kubeconfig() {
+  local tok ca
+  tok=$(kubectl create token "$2" -n "$1" --duration=2h) || return 1
+  ca=$(kubectl config view --raw --minify -o jsonpath='{.clusters[0].cluster.certificate-authority-data}')
+  cat >"$3" <<YAML
+apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: "$IT_SERVER", certificate-authority-data: "$ca"}}]
+users: [{name: $2, user: {token: "$tok"}}]
+contexts: [{name: $2, context: {cluster: c, user: $2, namespace: $1}}]
+current-context: $2
+YAML
+  chmod 600 "$3"
 }
 
 # A DatasetVersion with a pseudonymization attestation and a bias scan by kubectl-modelgov
@@ -127,6 +196,7 @@ YAML
 }
 
 it_finish() {
+  [ "$IT_SKIP" -gt 0 ] && echo "($IT_SKIP checks skipped on the $IT_SERVER_KIND server)"
   echo "$IT_PASS passed, $IT_FAIL failed"
   [ "$IT_FAIL" -eq 0 ]
 }

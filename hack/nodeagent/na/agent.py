@@ -31,6 +31,7 @@ from . import kube, pod as podmod, runtime as rtmod
 API_WORKERS = 4
 PROBE_WORKERS = 8
 TICK_S = 0.2
+RUNTIME_TICK_S = 1.0
 LEASE_DURATION_S = 40
 LEASE_RENEW_S = 10
 NODE_STATUS_EVERY_S = 300
@@ -354,10 +355,15 @@ class Agent:
         self.register()
         threading.Thread(target=self.watch_loop, daemon=True).start()
         threading.Thread(target=self.heartbeat, daemon=True).start()
+        last_tick = 0.0
         while not self.stopping.is_set():
             self.drain_inbox(time.time() + TICK_S)
             try:
-                self.step(time.time())
+                now = time.time()
+                self.step(now)
+                if now - last_tick >= RUNTIME_TICK_S:
+                    self.runtime.tick()
+                    last_tick = now
             except Exception:  # a bug in one step must not stop the node
                 traceback.print_exc()
         self.shutdown()

@@ -13,6 +13,7 @@ Interface
   handle.stop()                ask it to stop (SIGTERM to its process group)
   handle.kill()                stop it now (SIGKILL)
   handle.release()             after it exited: free what it held (pid files, ports)
+  runtime.tick()               periodic work of the runtime (the loop calls it about once a second)
   runtime.close()              stop serving anything shared
 
 Process runtime rules
@@ -115,27 +116,51 @@ class _Ok(http.server.BaseHTTPRequestHandler):
 
 class _Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
     daemon_threads = True
-    allow_reuse_address = False
+    # SO_REUSEADDR: a port whose last connections are in TIME_WAIT can be bound again at once;
+    # Linux still refuses it while another socket listens there (then that one serves it)
+    allow_reuse_address = True
 
 
 class PortResponder:
-    """One HTTP 200 responder per port, shared by the emulated containers declaring it."""
+    """One HTTP 200 responder per port, shared by the emulated containers declaring it. A port
+    another process holds is tried again by `retry` (the loop calls it), so it is served once
+    that process is gone; a port nobody declares any more is closed."""
+
+    POLL_S = 0.1
 
     def __init__(self):
         self.lock = threading.Lock()
-        self.ports = {}  # port -> [server or None, refcount]
+        self.ports = {}    # port -> [server or None, refcount]
+        self.closing = {}  # port -> thread closing its server
+
+    def bind(self, port):
+        t = self.closing.pop(port, None)
+        if t is not None:
+            t.join()  # the socket must be closed before the port can be bound again
+        try:
+            srv = _Server(('127.0.0.1', port), _Ok)
+        except OSError:
+            return None
+        threading.Thread(target=srv.serve_forever, kwargs={'poll_interval': self.POLL_S}, daemon=True).start()
+        return srv
 
     def acquire(self, port):
         with self.lock:
             ent = self.ports.get(port)
             if ent is None:
-                try:
-                    srv = _Server(('127.0.0.1', port), _Ok)
-                    threading.Thread(target=srv.serve_forever, kwargs={'poll_interval': 0.5}, daemon=True).start()
-                except OSError:
-                    srv = None  # taken: something else serves this port
-                ent = self.ports[port] = [srv, 0]
+                ent = self.ports[port] = [self.bind(port), 0]
             ent[1] += 1
+
+    def retry(self):
+        with self.lock:
+            for port, ent in self.ports.items():
+                if ent[0] is None:
+                    ent[0] = self.bind(port)
+
+    @staticmethod
+    def close_server(srv):
+        srv.shutdown()
+        srv.server_close()
 
     def release(self, port):
         with self.lock:
@@ -146,13 +171,15 @@ class PortResponder:
             if ent[1] <= 0:
                 del self.ports[port]
                 if ent[0] is not None:
-                    threading.Thread(target=ent[0].shutdown, daemon=True).start()
+                    t = threading.Thread(target=self.close_server, args=(ent[0],), daemon=True)
+                    t.start()
+                    self.closing[port] = t
 
     def close(self):
         with self.lock:
             for srv, _ in self.ports.values():
                 if srv is not None:
-                    threading.Thread(target=srv.shutdown, daemon=True).start()
+                    self.close_server(srv)
             self.ports = {}
 
 
@@ -222,6 +249,10 @@ class ProcessRuntime:
         h = ProcessHandle(proc, self.pgid_dir)
         h.image_id = image_id(spec.image)
         return h
+
+    def tick(self):
+        """Called by the agent's loop about once a second."""
+        self.responder.retry()
 
     def close(self):
         self.responder.close()

@@ -23,6 +23,7 @@ USERS = {
     'alice': ['modelgov:reviewers', 'system:authenticated'],
     'bob': ['modelgov:reviewers', 'system:authenticated'],
     'carol': ['modelgov:auditors', 'system:authenticated'],
+    'dave': ['system:authenticated'],
 }
 
 

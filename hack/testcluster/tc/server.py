@@ -342,7 +342,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         srv = self.server.tc
         e = {'user': (self.user or {}).get('username', 'system:anonymous'),
              'groups': (self.user or {}).get('groups', ['system:unauthenticated']),
-             'method': method, 'verb': verb, 'path': path, 'code': self.code}
+             'method': method, 'verb': verb, 'path': path, 'code': self.code,
+             'userAgent': self.headers.get('User-Agent', '')}
         if req is not None and req.kind == 'resource':
             e['apiGroup'] = req.group
             e['apiVersion'] = req.version
