@@ -3,8 +3,8 @@
 # names, short names, category, subresources, printer columns, required fields, patterns) and the
 # structural-schema rules; every sample validates against its CRD with no unknown (pruned) field,
 # and broken copies of the samples are refused. Uses hack/testcluster's schema module (the test
-# API server's CRD validation) when present. When the test API server itself is available
-# (hack/testcluster/testcluster), also applies the CRDs and samples with kubectl.
+# API server's CRD validation) when present. Then applies the CRDs and samples with kubectl to
+# the API server MG_TEST_SERVER names (the test server by default, or a real kube-apiserver).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 /usr/bin/python3 - <<'PY'
@@ -314,13 +314,14 @@ if failures:
 print(f"crds: {len(crds)} CRDs and {len(samples)} samples OK ({len(NEG)} broken samples refused)")
 PY
 
-# ---- apply against the test API server, when it exists --------------------------------------------
-tc=hack/testcluster/testcluster
-if [ -x "$tc" ] && command -v kubectl >/dev/null; then
+# ---- apply against the API server (MG_TEST_SERVER: the test server or a real one) ---------------
+IT_ROOT=$PWD
+source tests/integration/lib-cluster.sh # IT_SERVER_KIND, IT_CLUSTER_CMD
+if [ -x "$IT_CLUSTER_CMD" ] && command -v kubectl >/dev/null; then
   dir=$(mktemp -d)
-  cleanup() { "$tc" down --dir "$dir" >/dev/null 2>&1 || true; rm -rf "$dir"; }
+  cleanup() { "$IT_CLUSTER_CMD" down --dir "$dir" >/dev/null 2>&1 || true; rm -rf "$dir"; }
   trap cleanup EXIT
-  "$tc" up --dir "$dir" >"$dir/up.log" 2>&1 || { cat "$dir/up.log"; echo "crds: testcluster up failed"; exit 1; }
+  "$IT_CLUSTER_CMD" up --dir "$dir" >"$dir/up.log" 2>&1 || { cat "$dir/up.log"; echo "crds: $IT_SERVER_KIND up failed"; exit 1; }
   export KUBECONFIG="$dir/kubeconfig"
   kubectl apply -f crds/ >/dev/null
   for c in datasetversions trainingruns modelversions modelreviews modeldeployments; do
@@ -351,5 +352,5 @@ spec: {modelVersion: fraud-detector-1-4-0, kind: incident, verdict: approve, rev
 YAML
   ); then echo "crds: an incident review with verdict approve was accepted (CEL rule)"; exit 1; fi
   [[ "$out" == *"incident reviews confirm or release"* ]] || { echo "$out"; echo "crds: CEL message"; exit 1; }
-  echo "crds: applied to the test API server"
+  echo "crds: applied to the $IT_SERVER_KIND API server"
 fi

@@ -1,17 +1,16 @@
 #!/bin/bash
-# k8s/informer and k8s/leader against the test API server: builds tests/integration/informer-driver.c
-# with the library, starts `hack/testcluster/testcluster up --dir DIR` (127.0.0.1, free port) and
+# k8s/informer and k8s/leader against the API server (MG_TEST_SERVER: hack/testcluster or a real
+# kube-apiserver, hack/realcluster): builds tests/integration/informer-driver.c with the library,
+# starts the server's `up --dir DIR` (127.0.0.1, free port) and
 # runs the driver with DIR/kubeconfig: list/watch convergence, dropped watches, a watch outage
 # plus compaction (410 → relist diff), and leader failover between two electors. Skips (exit 0,
 # with a message) while the test server does not exist. Exits non-zero on any failure; stops
 # the server it started.
 set -u
 cd "$(dirname "$0")/../.."
-TC=hack/testcluster/testcluster
-if [ ! -x "$TC" ]; then
-  echo "SKIP informer integration: $TC is not there yet"
-  exit 0
-fi
+IT_ROOT=$PWD
+source tests/integration/lib-cluster.sh # MG_TEST_SERVER picks the server: IT_CLUSTER_CMD
+TC=$IT_CLUSTER_CMD
 T=$(mktemp -d)
 cleanup() { "$TC" down --dir "$T/tc" >/dev/null 2>&1; rm -rf "$T"; }
 trap cleanup EXIT
@@ -22,6 +21,6 @@ cc -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -O1 -g -Isrc $(pkg-config --cfla
   -o "$T/driver" tests/integration/informer-driver.c build/release/libmodelgov.a \
   $(pkg-config --libs $PKGS) -lcsv -lm -pthread || { echo "FAIL building the driver"; exit 1; }
 if ! "$TC" up --dir "$T/tc" >"$T/up.log" 2>&1; then
-  echo "FAIL testcluster up:"; cat "$T/up.log"; exit 1
+  echo "FAIL $IT_SERVER_KIND up:"; cat "$T/up.log"; exit 1
 fi
-"$T/driver" "$T/tc/kubeconfig"
+MG_TEST_SERVER=$IT_SERVER_KIND "$T/driver" "$T/tc/kubeconfig"

@@ -197,7 +197,10 @@ int main(int argc, char **argv) {
         snprintf(cont, sizeof(cont), "%s", next ? next : "");
         json_decref(out);
     } while (cont[0] && pages < 10);
-    check(rc == 0 && pages == 3 && !strcmp(seen, "cfg-1 cfg-2 cfg-3 "), "paginated list (limit/continue)",
+    /* three objects over pages of one: a server may end with an empty page carrying the last
+     * continue token (kube-apiserver does when the selector is checked after reading) */
+    check(rc == 0 && (pages == 3 || pages == 4) && !strcmp(seen, "cfg-1 cfg-2 cfg-3 "),
+          "paginated list (limit/continue)",
           "rc %d pages %d seen '%s' %s", rc, pages, seen, e.message);
 
     /* update and optimistic concurrency */
@@ -295,10 +298,12 @@ int main(int argc, char **argv) {
     rc = mg_k8s_delete(c, &CM, ns, "cfg-1", NULL, &e);
     check(rc == MG_ENOTFOUND, "second delete is 404", "rc %d", rc);
 
-    /* other users: token auth, and a wrong token */
+    /* other users (a token on the test server, a client certificate on a real one), and a
+     * wrong token */
     mg_rest_config acfg;
     rc = mg_kubeconfig_load(kc, "alice", &acfg, &e);
-    check(rc == 0 && (acfg.token || acfg.token_file), "load context alice", "%s", e.message);
+    check(rc == 0 && (acfg.token || acfg.token_file || acfg.client_cert_pem), "load context alice", "%s",
+          e.message);
     if (rc == 0) {
         mg_client *ac;
         mg_client_new(&acfg, &ac, &e);
@@ -308,6 +313,10 @@ int main(int argc, char **argv) {
         mg_client_free(ac);
         free(acfg.token);
         free(acfg.token_file);
+        free(acfg.client_cert_pem);
+        free(acfg.client_key_pem);
+        acfg.client_cert_pem = acfg.client_key_pem = NULL;
+        acfg.client_cert_pem_len = acfg.client_key_pem_len = 0;
         acfg.token_file = NULL;
         acfg.token = mg_xstrdup("not-a-valid-token");
         mg_client_new(&acfg, &ac, &e);

@@ -1,12 +1,15 @@
 #!/bin/bash
-# kubectl-modelgov governance commands against the test API server, as different users (bob
+# kubectl-modelgov governance commands against the API server (MG_TEST_SERVER: the test server or
+# a real kube-apiserver under real RBAC), as different users (bob
 # authors, alice and carol review): dataset register, bias-scan --apply (status subresource,
 # digest check), review, quarantine, release, status, lineage, history. Skips (exit 0, with a
-# message) when hack/testcluster/testcluster or kubectl is missing. Exits non-zero on any
+# message) when the server's command or kubectl is missing. Exits non-zero on any
 # failure; prints "N passed, N failed" last; stops the server it started.
 set -u
 cd "$(dirname "$0")/../.."
-TC=hack/testcluster/testcluster
+IT_ROOT=$PWD
+source tests/integration/lib-cluster.sh # MG_TEST_SERVER picks the server: IT_CLUSTER_CMD
+TC=$IT_CLUSTER_CMD
 K=$PWD/bin/kubectl-modelgov
 if [ ! -x "$TC" ] || ! command -v kubectl >/dev/null 2>&1; then
   echo "SKIP plugin-cluster: needs $TC and kubectl"; exit 0
@@ -14,7 +17,7 @@ fi
 T=$(mktemp -d)
 cleanup() { "$TC" down --dir "$T/tc" >/dev/null 2>&1; rm -rf "$T"; }
 trap cleanup EXIT
-"$TC" up --dir "$T/tc" >"$T/up.log" 2>&1 || { echo "FAIL testcluster up"; cat "$T/up.log"; exit 1; }
+"$TC" up --dir "$T/tc" >"$T/up.log" 2>&1 || { echo "FAIL $IT_SERVER_KIND up"; cat "$T/up.log"; exit 1; }
 export KUBECONFIG=$T/tc/kubeconfig
 pass=0; fail=0
 ok() { pass=$((pass+1)); echo "ok   $1"; }
