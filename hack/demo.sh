@@ -4,7 +4,8 @@
 #
 # Everything runs on 127.0.0.1 with free ports, in a temp dir with its own kubeconfig (the user's
 # KUBECONFIG and cluster are never touched): the test API server with its kubelet
-# (hack/testcluster), Debian's docker-registry holding two pushed model images, the webhook
+# (hack/testcluster; MG_TEST_SERVER=real: a real kube-apiserver with the node agent,
+# hack/realcluster), Debian's docker-registry holding two pushed model images, the webhook
 # (TLS from hack/gen-certs.sh) behind the chart's own webhook configurations, the operator, a real
 # Alertmanager and the test model server (hack/modelserver). The story is then played with
 # kubectl and `kubectl modelgov` as the users alice, bob (the model's author) and carol. See
@@ -86,15 +87,17 @@ short() { echo "${1:0:19}…"; } # sha256:0123456789ab…
 
 # ---- infrastructure ----------------------------------------------------------------------------
 s_cluster() {
-  hack/testcluster/testcluster up --dir "$D/cluster" --kubelet >"$D/cluster.log" 2>&1 ||
-    { R="testcluster up failed: $(tail -n 3 "$D/cluster.log" | tr '\n' ' ')"; return 1; }
+  local owner=()
+  it_server_is_real && owner=(--owner-pid $$)
+  "$IT_CLUSTER_CMD" up --dir "$D/cluster" --kubelet "${owner[@]}" >"$D/cluster.log" 2>&1 ||
+    { R="$IT_SERVER_KIND up failed: $(tail -n 3 "$D/cluster.log" | tr '\n' ' ')"; return 1; }
   IT_CLUSTER=1 # lib.sh's cleanup stops it
   export KUBECONFIG=$D/cluster/kubeconfig
   IT_SERVER=$(kubectl config view --minify -o jsonpath='{.clusters[0].cluster.server}')
   kubectl apply -f crds/ >/dev/null &&
     kubectl wait --for condition=established --timeout=30s crd --all >/dev/null &&
     kubectl create ns "$NS" && kubectl label ns "$NS" modelgov.io/governed=true || return 1
-  R="API server $IT_SERVER with its kubelet, 5 CRDs, namespace $NS (governed), users alice bob carol; kubeconfig $KUBECONFIG"
+  R="$IT_SERVER_KIND API server $IT_SERVER with a node, 5 CRDs, namespace $NS (governed), users alice bob carol; kubeconfig $KUBECONFIG"
 }
 
 DIG1="" DIG2=""

@@ -120,7 +120,7 @@ class PodRun:
         c.image_id = h.image_id
         c.state = {'running': {'startedAt': ts(now)}}
         c.probes = {k: probe.Prober(c.spec[k + 'Probe'], now) for k in ('readiness', 'liveness', 'startup')
-                    if c.spec.get(k + 'Probe')}
+                    if c.spec.get(k + 'Probe') and h.probed}
         c.env = env
         c.cwd = spec.working_dir or cdir
 

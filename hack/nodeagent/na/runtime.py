@@ -9,6 +9,7 @@ Interface
   runtime.start(spec: ContainerSpec) -> handle       raises StartFailure(reason, message)
   handle.id                    the container ID reported as "<runtime.name>://<id>"
   handle.image_id              the imageID reported in the container status ('' if unknown)
+  handle.probed                whether the agent runs the container's probes
   handle.poll() -> int | None  exit code once the container has exited
   handle.stop()                ask it to stop (SIGTERM to its process group)
   handle.kill()                stop it now (SIGKILL)
@@ -21,19 +22,16 @@ Process runtime rules
     workingDir (else the container's state folder), in its own process group, output to the
     container's log file; the agent's PATH is kept so commands are found;
   - a container with no command (an image this runtime cannot run, e.g. a model image) is
-    emulated: no process; it runs until stopped, and answers HTTP 200 on each declared TCP
-    containerPort that is free on 127.0.0.1 (a port already taken is served by whatever holds
-    it — all Pods share the host's loopback); in a Pod whose restartPolicy is not Always (a Job's
-    Pod) it exits 0 after FINITE_RUN_S, unless the agent runs with --jobs=manual.
+    emulated: no process, it runs until stopped and counts as passing its probes (there is
+    nothing to probe; its ports are not served, so a test may serve them with a process of its
+    own, as it would be reached at the Pod IP 127.0.0.1); in a Pod whose restartPolicy is not
+    Always (a Job's Pod) it exits 0 after FINITE_RUN_S, unless the agent runs with --jobs=manual.
 """
 import hashlib
-import http.server
 import os
 import shutil
 import signal
-import socketserver
 import subprocess
-import threading
 import time
 
 FINITE_RUN_S = 1.0
@@ -68,6 +66,8 @@ def image_id(image):
 
 
 class ProcessHandle:
+    probed = True
+
     def __init__(self, proc, pgid_dir):
         self.proc = proc
         self.id = hashlib.sha256(('%d-%f' % (proc.pid, time.time())).encode()).hexdigest()
@@ -99,100 +99,14 @@ class ProcessHandle:
             pass
 
 
-class _Ok(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        body = b'ok\n'
-        self.send_response(200)
-        self.send_header('Content-Type', 'text/plain')
-        self.send_header('Content-Length', str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    do_HEAD = do_POST = do_GET
-
-    def log_message(self, *args):
-        pass
-
-
-class _Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
-    daemon_threads = True
-    # SO_REUSEADDR: a port whose last connections are in TIME_WAIT can be bound again at once;
-    # Linux still refuses it while another socket listens there (then that one serves it)
-    allow_reuse_address = True
-
-
-class PortResponder:
-    """One HTTP 200 responder per port, shared by the emulated containers declaring it. A port
-    another process holds is tried again by `retry` (the loop calls it), so it is served once
-    that process is gone; a port nobody declares any more is closed."""
-
-    POLL_S = 0.1
-
-    def __init__(self):
-        self.lock = threading.Lock()
-        self.ports = {}    # port -> [server or None, refcount]
-        self.closing = {}  # port -> thread closing its server
-
-    def bind(self, port):
-        t = self.closing.pop(port, None)
-        if t is not None:
-            t.join()  # the socket must be closed before the port can be bound again
-        try:
-            srv = _Server(('127.0.0.1', port), _Ok)
-        except OSError:
-            return None
-        threading.Thread(target=srv.serve_forever, kwargs={'poll_interval': self.POLL_S}, daemon=True).start()
-        return srv
-
-    def acquire(self, port):
-        with self.lock:
-            ent = self.ports.get(port)
-            if ent is None:
-                ent = self.ports[port] = [self.bind(port), 0]
-            ent[1] += 1
-
-    def retry(self):
-        with self.lock:
-            for port, ent in self.ports.items():
-                if ent[0] is None:
-                    ent[0] = self.bind(port)
-
-    @staticmethod
-    def close_server(srv):
-        srv.shutdown()
-        srv.server_close()
-
-    def release(self, port):
-        with self.lock:
-            ent = self.ports.get(port)
-            if ent is None:
-                return
-            ent[1] -= 1
-            if ent[1] <= 0:
-                del self.ports[port]
-                if ent[0] is not None:
-                    t = threading.Thread(target=self.close_server, args=(ent[0],), daemon=True)
-                    t.start()
-                    self.closing[port] = t
-
-    def close(self):
-        with self.lock:
-            for srv, _ in self.ports.values():
-                if srv is not None:
-                    self.close_server(srv)
-            self.ports = {}
-
-
 class EmulatedHandle:
-    def __init__(self, spec, responder, finite):
+    probed = False  # no process, nothing to probe
+
+    def __init__(self, spec, finite):
         self.id = hashlib.sha256(('%s-%s-%f' % (spec.pod_uid, spec.name, time.time())).encode()).hexdigest()
         self.image_id = image_id(spec.image)
-        self.responder = responder
-        self.ports = list(spec.ports)
         self.exit_at = time.time() + FINITE_RUN_S if finite else None
         self.code = None
-        for p in self.ports:
-            responder.acquire(p)
 
     def poll(self):
         if self.code is None and self.exit_at is not None and time.time() >= self.exit_at:
@@ -208,9 +122,7 @@ class EmulatedHandle:
             self.code = 137
 
     def release(self):
-        for p in self.ports:
-            self.responder.release(p)
-        self.ports = []
+        pass
 
 
 class ProcessRuntime:
@@ -220,11 +132,10 @@ class ProcessRuntime:
         self.pgid_dir = os.path.join(state_dir, 'pgids')
         os.makedirs(self.pgid_dir, exist_ok=True)
         self.jobs_manual = jobs_manual
-        self.responder = PortResponder()
 
     def start(self, spec):
         if not spec.argv:
-            return EmulatedHandle(spec, self.responder, spec.finite and not self.jobs_manual)
+            return EmulatedHandle(spec, spec.finite and not self.jobs_manual)
         env = dict(spec.env)
         env.setdefault('PATH', os.environ.get('PATH', '/usr/local/bin:/usr/bin:/bin'))
         cwd = spec.working_dir or os.path.dirname(spec.log_path)
@@ -251,8 +162,7 @@ class ProcessRuntime:
         return h
 
     def tick(self):
-        """Called by the agent's loop about once a second."""
-        self.responder.retry()
+        """Called by the agent's loop about once a second (nothing periodic here)."""
 
     def close(self):
-        self.responder.close()
+        """Nothing shared to stop."""
