@@ -1,12 +1,13 @@
 #!/bin/bash
 # The Helm chart (charts/modelgov): helm lint --strict and helm template for the main value sets,
 # the schema refusing bad values, the rendered objects' hardening and webhook scope, the CRDs
-# byte-identical to crds/, the generated TLS; then the rendered chart applied to the test API
-# server, the real webhook serving the chart's certificate and configuration behind the chart's
-# Validating- and MutatingWebhookConfiguration (governed namespaces judged, kube-system and the release
-# namespace never, fail closed when the webhook is down), and the least-privilege check: every
-# request the operator (and the webhook) made in a short governance scenario must be granted by
-# the chart's RBAC for its ServiceAccount.
+# byte-identical to crds/, the generated TLS; then the chart installed with helm into the API
+# server (MG_TEST_SERVER: the test server, or a real kube-apiserver with real RBAC), the operator
+# and the webhook run with the arguments of the chart's Deployments as the chart's own
+# ServiceAccounts (TokenRequest tokens), the webhook behind the chart's own Validating- and MutatingWebhookConfiguration
+# (governed namespaces judged, kube-system and the release namespace never, fail closed when the
+# webhook is down), and the least-privilege check: every request the operator and the webhook
+# made in a governance scenario must be granted by the chart's RBAC, and every grant used.
 source "$(dirname "$0")/lib.sh"
 cd "$IT_ROOT"
 HELM="$IT_ROOT/.tools/helm"
@@ -143,26 +144,33 @@ it_check "generated TLS: certificate names $FULL-webhook.$NS.svc" \
   bash -c "openssl x509 -in '$IT_DIR/tls/tls.crt' -noout -ext subjectAltName | grep -q 'DNS:$FULL-webhook.$NS.svc\\b'"
 it_check "generated TLS: caBundle is the CA of the Secret" check cabundle "$IT_DIR/default.yaml" "$FULL-webhook-tls"
 
-# --- on the test API server: the chart applied, the real webhook behind its configuration ------
+# --- the chart installed: helm install into the API server (MG_TEST_SERVER: the test server or a
+# real kube-apiserver); the operator and the webhook run here, outside the cluster, with the
+# arguments of the chart's Deployments (scaled to 0, so no node runs them) and as the chart's
+# own ServiceAccounts (tokens from the TokenRequest API); the chart's webhook configurations call
+# the local webhook through webhook.development.{url,caBundle} with their rules unchanged ------
+source "$(dirname "$0")/lib-webhook.sh" # webhook_certs, webhook_wait_port
 PORT=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-it_start_cluster --kubelet --service-map "$NS/$FULL-webhook=127.0.0.1:$PORT"
-render live --set-json 'webhook.config.modelRepositories=["registry.example.com/models/"]'
-tls_files "$IT_DIR/live.yaml" "$IT_DIR/live"
-it_check "rendered policy configuration: modelRepositories set" grep -q 'registry.example.com/models/' "$IT_DIR/live/config.yaml"
-kubectl create ns "$NS" >/dev/null
-kubectl apply -f $CHART/crds/ >/dev/null
-kubectl wait --for condition=established --timeout=30s crd --all >/dev/null
-it_bg webhook bin/modelgov-webhook --listen "127.0.0.1:$PORT" --tls-cert "$IT_DIR/live/tls.crt" --tls-key "$IT_DIR/live/tls.key" \
-  --config "$IT_DIR/live/config.yaml" --log-format text --kubeconfig "$KUBECONFIG" --context bob
-SVCNAME="$FULL-webhook.$NS.svc"
-it_wait "webhook serves the chart's certificate and configuration (/readyz verified against the chart's CA by service name)" 20 \
-  curl -sf --cacert "$IT_DIR/live/ca.crt" --resolve "$SVCNAME:$PORT:127.0.0.1" "https://$SVCNAME:$PORT/readyz"
-
+it_start_cluster --kubelet
+webhook_certs # $IT_DIR/ca.crt, tls.crt, tls.key for 127.0.0.1
+kubectl create ns gov >/dev/null && kubectl label ns gov modelgov.io/governed=true >/dev/null
+kubectl create ns free >/dev/null
+kubectl label ns kube-system modelgov.io/governed=true >/dev/null
+MARK=$(it_mark) # every request of the chart's identities comes after this
+it_check "helm install: the chart installed into the API server (Deployments scaled to 0, webhook by development URL)" \
+  bash -c "'$HELM' install $REL $CHART -n $NS --create-namespace --wait=false \
+    --set operator.replicas=0 --set webhook.replicas=0 --set operator.sharding=true \
+    --set webhook.development.url=https://127.0.0.1:$PORT --set webhook.development.caBundle=$(base64 -w0 "$IT_DIR/ca.crt") \
+    --set-json 'webhook.config.modelRepositories=[\"registry.example.com/models/\"]' >'$IT_DIR/install.log' 2>&1 ||
+    { cat '$IT_DIR/install.log'; exit 1; }"
+kubectl label ns "$NS" modelgov.io/governed=true >/dev/null
+"$HELM" get manifest $REL -n $NS >"$IT_DIR/live.yaml"
+it_eq "helm status: deployed" deployed "$("$HELM" status $REL -n $NS -o json | /usr/bin/python3 -c 'import json, sys; print(json.load(sys.stdin)["info"]["status"])')"
 check split "$IT_DIR/live.yaml" "$IT_DIR/main.yaml" "$IT_DIR/vwc.yaml"
-it_check "kubectl apply: every rendered object accepted (RBAC, Deployments, PDB, Services, Secret, ConfigMap)" \
-  bash -c "kubectl apply -n $NS -f '$IT_DIR/main.yaml' >'$IT_DIR/apply.log' 2>&1 || { cat '$IT_DIR/apply.log'; exit 1; }"
-want=$(grep -c '^kind:' "$IT_DIR/main.yaml")
-it_eq "all $want objects exist" "$want" "$(kubectl get -n $NS -f "$IT_DIR/main.yaml" -o name 2>/dev/null | wc -l)"
+want=$(grep -c '^kind:' "$IT_DIR/live.yaml")
+it_eq "all $want installed objects exist" "$want" "$(kubectl get -n $NS -f "$IT_DIR/live.yaml" -o name 2>/dev/null | wc -l)"
+crds_established() { kubectl wait --for condition=established --timeout=30s crd --all >/dev/null; }
+it_check "CRDs installed from the chart and Established" crds_established
 rules_stored() { # KIND NAME [-n NS]: the stored rules equal the rendered ones
   kubectl get "$1" "$2" "${@:3}" -o json >"$IT_DIR/stored.json" &&
     /usr/bin/python3 - "$IT_DIR/main.yaml" "$IT_DIR/stored.json" "$1" "$2" <<'PY'
@@ -177,13 +185,36 @@ PY
 it_check "operator ClusterRole stored with exactly its rendered rules" rules_stored clusterrole "$FULL-operator"
 it_check "webhook ClusterRole stored with exactly its rendered rules" rules_stored clusterrole "$FULL-webhook"
 it_check "leader-election Role stored in $NS with its rules" rules_stored role "$FULL-operator-leader-election" -n "$NS"
-it_check "kubectl apply: the webhook configurations accepted (applied last)" \
-  bash -c "kubectl apply -f '$IT_DIR/vwc.yaml' >'$IT_DIR/apply-vwc.log' 2>&1 || { cat '$IT_DIR/apply-vwc.log'; exit 1; }"
+it_eq "the chart's Deployments run no Pod (scaled to 0)" "0/0/" \
+  "$(it_jp deploy/$FULL-operator '{.spec.replicas}' -n $NS)/$(it_jp deploy/$FULL-webhook '{.spec.replicas}' -n $NS)/$(kubectl get pods -n $NS -o name)"
 
-kubectl create ns gov >/dev/null && kubectl label ns gov modelgov.io/governed=true >/dev/null
-kubectl create ns free >/dev/null
-kubectl label ns kube-system modelgov.io/governed=true >/dev/null
-kubectl label ns "$NS" modelgov.io/governed=true >/dev/null
+chart_args() { # DEPLOYMENT: its container's args as the chart rendered them, one per line, with
+  # listen addresses, file paths and the log format rewritten for a process on this machine
+  kubectl get deploy "$1" -n $NS -o json | /usr/bin/python3 -c '
+import json, sys
+local = {"--metrics-addr": "127.0.0.1:0", "--health-addr": "127.0.0.1:0", "--log-format": "text",
+         "--listen": "127.0.0.1:" + sys.argv[1], "--tls-cert": sys.argv[2] + "/tls.crt",
+         "--tls-key": sys.argv[2] + "/tls.key", "--config": sys.argv[2] + "/policy.yaml"}
+for a in json.load(sys.stdin)["spec"]["template"]["spec"]["containers"][0]["args"]:
+    k, eq, v = a.partition("=")
+    print(k + "=" + local[k] if eq and k in local else a)' "$PORT" "$IT_DIR"
+}
+kubectl get cm "$FULL-webhook-config" -n $NS -o jsonpath='{.data.config\.yaml}' >"$IT_DIR/policy.yaml"
+it_check "the installed policy configuration: modelRepositories set" grep -q 'registry.example.com/models/' "$IT_DIR/policy.yaml"
+OP_USER=system:serviceaccount:$NS:$FULL-operator
+WH_USER=system:serviceaccount:$NS:$FULL-webhook
+sa_kubeconfigs() {
+  it_sa_kubeconfig $NS $FULL-webhook "$IT_DIR/webhook.kubeconfig" &&
+    it_sa_kubeconfig $NS $FULL-operator "$IT_DIR/operator.kubeconfig"
+}
+it_check "TokenRequest: a token for each of the chart's ServiceAccounts" sa_kubeconfigs
+it_eq "the webhook's token authenticates as its ServiceAccount" "$WH_USER" \
+  "$(kubectl --kubeconfig "$IT_DIR/webhook.kubeconfig" auth whoami -o jsonpath='{.status.userInfo.username}')"
+mapfile -t WH_ARGS < <(chart_args "$FULL-webhook")
+it_bg webhook bin/modelgov-webhook "${WH_ARGS[@]}" --kubeconfig "$IT_DIR/webhook.kubeconfig"
+it_wait "webhook (as its ServiceAccount, the chart's arguments) serves /readyz on the development URL" 20 \
+  curl -sf --cacert "$IT_DIR/ca.crt" "https://127.0.0.1:$PORT/readyz"
+
 # pinned by digest: judging it needs no registry (the resolver would look up a tag)
 MODEL=registry.example.com/models/fraud@sha256:$(printf 'unapproved' | sha256sum | cut -d' ' -f1)
 run_pod() { kubectl -n "$1" run "$2" --image="$3" --restart=Never >"$IT_DIR/run-$1-$2.log" 2>&1; }
@@ -199,19 +230,20 @@ it_check "ungoverned namespace: not sent to the webhook" run_pod free m1 "$MODEL
 it_check "kube-system, even labelled governed: not sent to the webhook" run_pod kube-system m1 "$MODEL"
 it_check "the release namespace, even labelled governed: not sent to the webhook" run_pod "$NS" m1 "$MODEL"
 
-# --- least privilege: the operator's requests in a short scenario vs the chart's RBAC ----------
-# The operator runs as user carol, the webhook as bob, the scenario as admin (ns ml is not
-# governed, so the scenario does not depend on the webhook's informers). With --sharding the
-# operator also uses its member Lease (created, listed, renewed, deleted at SIGTERM).
-it_bg operator bin/modelgov-operator --kubeconfig "$KUBECONFIG" --context carol --metrics-addr 127.0.0.1:0 \
-  --health-addr 127.0.0.1:0 --resync-seconds 2 --leader-elect --leader-election-namespace "$NS" --sharding \
+# --- least privilege: the chart's identities in a governance scenario vs the chart's RBAC ------
+# The scenario runs as admin in namespace ml (not governed, so it does not depend on the
+# webhook's caches); the operator and the webhook act as their ServiceAccounts. The chart is
+# installed with operator.sharding=true, so the operator also uses its member Lease (created,
+# listed, renewed, deleted at SIGTERM); shorter lease timings keep the run short.
+mapfile -t OP_ARGS < <(chart_args "$FULL-operator")
+it_bg operator bin/modelgov-operator "${OP_ARGS[@]}" --kubeconfig "$IT_DIR/operator.kubeconfig" \
   --lease-duration-seconds 6 --renew-deadline-seconds 3 --retry-period-seconds 1
 op_ready() { # the health server's port is in the operator's log
   local port
   port=$(sed -n 's/.*listening server=health .*port=\([0-9]*\).*/\1/p' "$IT_DIR/operator.log" | head -1)
   [ -n "$port" ] && curl -sf "http://127.0.0.1:$port/readyz" >/dev/null
 }
-it_wait "operator (as carol) ready" 20 op_ready
+it_wait "operator (as its ServiceAccount, the chart's arguments) ready" 20 op_ready
 it_wait "operator holds the Lease in $NS" 20 bash -c "kubectl get lease modelgov-operator -n $NS -o jsonpath='{.spec.holderIdentity}' | grep -q ."
 it_wait "operator holds its member Lease in $NS" 20 bash -c "kubectl get lease -n $NS -l mlops.modelgov.io/member-of=modelgov-operator -o name | grep -q ."
 kubectl create ns ml >/dev/null
@@ -263,32 +295,33 @@ reviews credit-2
 it_wait "scenario: retrained version promoted and Serving" 30 md_is '{.spec.modelVersion}/{.status.phase}' credit-2/Serving
 kill -TERM "$IT_PID_operator"
 wait "$IT_PID_operator" 2>/dev/null
-# The test server logs a watch when it ends: end them all, then wait until every resource each
-# client listed also shows its watch in the log.
-echo '[{"action": "dropWatches"}]' | kubectl create --raw /_testcluster/faults -f - >/dev/null
+# The test server logs a watch when it ends (end them all); the real server's audit log has it
+# from its start. Then wait until every resource each identity listed also shows its watch.
+it_has_faults && it_faults '[{"action": "dropWatches"}]'
 watches_logged() {
-  kubectl get --raw /_testcluster/requests >"$IT_DIR/requests.json" &&
-    /usr/bin/python3 - "$IT_DIR/requests.json" <<'PY'
+  it_requests_since "$MARK" --json >"$IT_DIR/requests.json" &&
+    /usr/bin/python3 - "$IT_DIR/requests.json" "$OP_USER" "$WH_USER" <<'PY'
 import json, sys
 seen = {}
 for e in json.load(open(sys.argv[1]))['items']:
     # member Leases are listed each retry period, not watched
-    if e.get('user') in ('carol', 'bob') and e.get('verb') in ('list', 'watch') and e.get('resource') != 'leases':
+    if e.get('user') in sys.argv[2:] and e.get('verb') in ('list', 'watch') and e.get('resource') != 'leases':
         seen.setdefault((e['user'], e.get('apiGroup'), e.get('resource')), set()).add(e['verb'])
 sys.exit(0 if seen and all('watch' in v for v in seen.values()) else 1)
 PY
 }
 it_wait "request log: every informer's watch recorded" 20 watches_logged
-it_check "RBAC: every request of the operator (user carol) is granted to ServiceAccount $NS/$FULL-operator" \
-  check rbac "$IT_DIR/live.yaml" "$IT_DIR/requests.json" carol "$NS" "$FULL-operator"
+it_check "RBAC: every request of the operator ($OP_USER) is granted by the chart, and it uses every grant" \
+  check rbac "$IT_DIR/live.yaml" "$IT_DIR/requests.json" "$OP_USER" "$NS" "$FULL-operator"
 it_check "RBAC check can fail: the scenario's admin requests are not all granted to the operator" \
   bash -c "! ${CHECK[*]} rbac '$IT_DIR/live.yaml' '$IT_DIR/requests.json' admin $NS $FULL-operator >/dev/null"
-nwh=$(/usr/bin/python3 -c 'import json, sys; print(sum(1 for e in json.load(open(sys.argv[1]))["items"] if e.get("user") == "bob"))' "$IT_DIR/requests.json")
-if [ "$nwh" -gt 0 ]; then
-  it_check "RBAC: every request of the webhook (user bob) is granted to ServiceAccount $NS/$FULL-webhook" \
-    check rbac "$IT_DIR/live.yaml" "$IT_DIR/requests.json" bob "$NS" "$FULL-webhook"
-else
-  echo "note - the webhook made no API request (not wired to informers yet): webhook RBAC check skipped"
+it_check "RBAC: every request of the webhook ($WH_USER) is granted by the chart, and it uses every grant" \
+  check rbac "$IT_DIR/live.yaml" "$IT_DIR/requests.json" "$WH_USER" "$NS" "$FULL-webhook"
+if it_server_is_real; then
+  it_eq "real RBAC refused none of the chart's identities' requests (no 403 in the audit log)" "" \
+    "$(/usr/bin/python3 -c 'import json, sys
+print(" ".join("%s %s/%s" % (e["verb"], e.get("resource"), e.get("subresource")) for e in json.load(open(sys.argv[1]))["items"]
+               if e["user"] in sys.argv[2:] and e["code"] == 403))' "$IT_DIR/requests.json" "$OP_USER" "$WH_USER")"
 fi
 
 # --- fail closed in governed namespaces only ---------------------------------------------------
@@ -300,6 +333,7 @@ it_check "webhook down: ungoverned namespace unaffected" run_pod free plain2 ngi
 it_check "webhook down: the release namespace unaffected (the webhook can be redeployed)" run_pod "$NS" plain2 nginx:1.25
 kubectl delete -f "$IT_DIR/vwc.yaml" >/dev/null
 it_check "webhook configurations deleted: governed namespace admits again" run_pod gov plain3 nginx:1.25
+it_check "helm uninstall removes the release" bash -c "'$HELM' uninstall $REL -n $NS >/dev/null 2>&1 && ! kubectl get clusterrole $FULL-operator >/dev/null 2>&1"
 
 # --- upgrades keep the generated TLS (lookup of the Secret); deleting the Secret rotates it ------
 # helm template --dry-run=server runs the chart's lookup against the cluster, like an upgrade.

@@ -5,6 +5,7 @@ Owner: tc-core. One thread per connection (ThreadingHTTPServer); HTTP/1.1 keep-a
 responses are chunked. Shared state lives in api.Cluster (see its locking rules); the request
 log and the fault list have their own small lock.
 """
+import base64
 import gzip
 import hashlib
 import http.server
@@ -22,6 +23,7 @@ from . import errors
 from . import api as apimod
 from . import discovery
 from . import openapi
+from . import proto as protomod
 
 try:
     from . import table as tablemod
@@ -29,6 +31,7 @@ except ImportError:  # pragma: no cover
     tablemod = None
 
 ANON_PATHS = ('/healthz', '/livez', '/readyz', '/version')
+PROTOBUF = 'application/vnd.kubernetes.protobuf'
 VERB_OF = {'GET': 'get', 'POST': 'create', 'PUT': 'update', 'PATCH': 'patch', 'DELETE': 'delete'}
 
 
@@ -206,6 +209,20 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     # ---------------------------------------------------------------- plumbing
     def read_body(self):
+        body = self.read_raw_body()
+        if self.content_type() == PROTOBUF:
+            try:
+                return json.dumps(protomod.to_json(body)).encode()
+            except protomod.Unsupported:
+                raise errors.unsupported_media_type(PROTOBUF, ['application/json', 'application/yaml'])
+            except (ValueError, UnicodeDecodeError) as e:
+                raise errors.bad_request('the object provided is unrecognized: protobuf: %s' % e)
+        return body
+
+    def content_type(self):
+        return (self.headers.get('Content-Type') or 'application/json').split(';')[0].strip()
+
+    def read_raw_body(self):
         n = int(self.headers.get('Content-Length') or 0)
         if n:
             return self.rfile.read(n)
@@ -512,8 +529,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if verb == 'create':
             if req.name and not req.sub:
                 raise errors.method_not_supported(res.group, res.plural, 'create')
-            ct = (self.headers.get('Content-Type') or 'application/json').split(';')[0].strip()
-            if ct not in ('application/json', '*/*', ''):
+            ct = self.content_type()
+            if ct not in ('application/json', '*/*', '', PROTOBUF):  # protobuf: read_body converted it
                 raise errors.unsupported_media_type(ct, ['application/json', 'application/yaml', 'application/vnd.kubernetes.protobuf'])
             obj = cl.create(ctx, res, req.ns, body)
             return self.send_json(200 if ctx.dry_run and False else 201, obj)
@@ -545,7 +562,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def serve_other_subresource(self, method, req, ctx):
         """pods/log (empty log of a running pod), pods/eviction (deletes the pod),
-        namespaces/finalize (writes spec.finalizers); other connect-style subresources
+        namespaces/finalize (writes spec.finalizers), serviceaccounts/token (TokenRequest); other connect-style subresources
         (exec, attach, portforward, proxy, ...) are not served."""
         cl = self.server.tc.cluster
         res = req.res
@@ -561,6 +578,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.read_body()
             cl.delete(ctx, res, req.ns, req.name)
             return self.send_json(201, {'kind': 'Status', 'apiVersion': 'v1', 'metadata': {}, 'status': 'Success', 'code': 201})
+        if res.bucket == ('', 'serviceaccounts') and req.sub == 'token' and method == 'POST':
+            body = json.loads(self.read_body() or b'{}')
+            sa = cl.get(ctx, res, req.ns, req.name)  # 404 as the real server when it is missing
+            return self.send_json(201, self.server.tc.token_request(sa, body))
         if res.bucket == ('', 'namespaces') and req.sub == 'finalize' and method == 'PUT':
             body = json.loads(self.read_body() or b'{}')
             fins = (body.get('spec') or {}).get('finalizers') or []
@@ -790,7 +811,40 @@ class TLSServer(http.server.ThreadingHTTPServer):
         pass
 
 
+def b64url(doc):
+    return base64.urlsafe_b64encode(json.dumps(doc, separators=(',', ':')).encode()).rstrip(b'=').decode()
+
+
 class TestCluster:
+    TOKEN_DEFAULT_S = 3600     # TokenRequest's default expirationSeconds
+    TOKEN_MIN_S = 600          # the apiserver refuses shorter ones
+    AUDIENCE = 'https://kubernetes.default.svc.cluster.local'
+
+    def token_request(self, sa, body):
+        """TokenRequest for a ServiceAccount: a JWT-shaped bearer token (unsigned: only this
+        server reads it) that authenticates as the account from now on; expiry not enforced."""
+        spec = body.get('spec') or {}
+        secs = spec.get('expirationSeconds') or self.TOKEN_DEFAULT_S
+        if secs < self.TOKEN_MIN_S:
+            raise errors.invalid('authentication.k8s.io', 'TokenRequest', sa['metadata']['name'], [
+                errors.c_invalid('spec.expirationSeconds', secs, 'may not specify a duration less than 10 minutes')])
+        m = sa['metadata']
+        now = int(time.time())
+        auds = spec.get('audiences') or [self.AUDIENCE]
+        claims = {'aud': auds, 'exp': now + secs, 'iat': now, 'iss': self.AUDIENCE,
+                  'kubernetes.io': {'namespace': m['namespace'], 'serviceaccount': {'name': m['name'], 'uid': m['uid']}},
+                  'nbf': now, 'sub': 'system:serviceaccount:%s:%s' % (m['namespace'], m['name'])}
+        token = '%s.%s.%s' % (b64url({'alg': 'RS256', 'kid': 'testcluster'}), b64url(claims),
+                              base64.urlsafe_b64encode(uuid.uuid4().bytes * 2).rstrip(b'=').decode())
+        self.tokens[token] = {'username': claims['sub'], 'uid': m['uid'],
+                              'groups': ['system:serviceaccounts', 'system:serviceaccounts:' + m['namespace'],
+                                         'system:authenticated']}
+        exp = time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(now + secs))
+        return {'kind': 'TokenRequest', 'apiVersion': 'authentication.k8s.io/v1',
+                'metadata': {'name': m['name'], 'namespace': m['namespace'], 'creationTimestamp': None},
+                'spec': {'audiences': auds, 'expirationSeconds': secs, 'boundObjectRef': spec.get('boundObjectRef')},
+                'status': {'token': token, 'expirationTimestamp': exp}}
+
     def __init__(self, tokens, window=1000, ca_pem=''):
         self.tokens = tokens
         self.faults = Faults()
