@@ -17,6 +17,9 @@
 #include "k8s/client.h"
 #include "k8s/kubeconfig.h"
 
+/* read-modify-write attempts of a Scale before a 409 counts as a failure */
+enum { SCALE_ATTEMPTS = 5 };
+
 static const mg_gvr NS = {"", "v1", "namespaces", false};
 static const mg_gvr CM = {"", "v1", "configmaps", true};
 static const mg_gvr DEPLOY = {"apps", "v1", "deployments", true};
@@ -200,8 +203,7 @@ int main(int argc, char **argv) {
     /* three objects over pages of one: a server may end with an empty page carrying the last
      * continue token (kube-apiserver does when the selector is checked after reading) */
     check(rc == 0 && (pages == 3 || pages == 4) && !strcmp(seen, "cfg-1 cfg-2 cfg-3 "),
-          "paginated list (limit/continue)",
-          "rc %d pages %d seen '%s' %s", rc, pages, seen, e.message);
+          "paginated list (limit/continue)", "rc %d pages %d seen '%s' %s", rc, pages, seen, e.message);
 
     /* update and optimistic concurrency */
     json_t *upd = json_deep_copy(got);
@@ -246,20 +248,29 @@ int main(int argc, char **argv) {
     rc = mg_k8s_create(c, &DEPLOY, ns, dep, NULL, &e);
     check(rc == 0, "create deployment", "%s", e.message);
     json_decref(dep);
-    rc = mg_k8s_get(c, &DEPLOY, ns, "web", "scale", &out, &e);
-    check(rc == 0 && !strcmp(str_at(out, "kind", NULL), "Scale"), "get scale", "rc %d %s", rc, e.message);
-    if (rc == 0) {
-        json_object_set_new(json_object_get(out, "spec"), "replicas", json_integer(3));
-        json_t *s2 = NULL;
-        rc = mg_k8s_update(c, &DEPLOY, ns, "web", "scale", out, &s2, &e);
-        check(rc == 0 && json_integer_value(json_object_get(json_object_get(s2, "spec"), "replicas")) == 3,
-              "update scale", "rc %d %s", rc, e.message);
-        json_decref(s2);
+    /* read-modify-write of the Scale, again on 409: the deployment controller writes the
+     * Deployment (status) meanwhile on a real cluster */
+    json_t *s2 = NULL;
+    bool got_scale = false;
+    for (int attempt = 0; attempt < SCALE_ATTEMPTS; attempt++) {
         json_decref(out);
-        rc = mg_k8s_get(c, &DEPLOY, ns, "web", NULL, &out, &e);
-        check(rc == 0 && json_integer_value(json_object_get(json_object_get(out, "spec"), "replicas")) == 3,
-              "scale reached the deployment", "rc %d %s", rc, e.message);
+        out = NULL;
+        rc = mg_k8s_get(c, &DEPLOY, ns, "web", "scale", &out, &e);
+        if (rc) break;
+        got_scale = !strcmp(str_at(out, "kind", NULL), "Scale");
+        json_object_set_new(json_object_get(out, "spec"), "replicas", json_integer(3));
+        rc = mg_k8s_update(c, &DEPLOY, ns, "web", "scale", out, &s2, &e);
+        if (rc != MG_ECONFLICT) break;
     }
+    check(got_scale, "get scale", "rc %d %s", rc, e.message);
+    check(rc == 0 && json_integer_value(json_object_get(json_object_get(s2, "spec"), "replicas")) == 3,
+          "update scale", "rc %d %s", rc, e.message);
+    json_decref(s2);
+    json_decref(out);
+    out = NULL;
+    rc = mg_k8s_get(c, &DEPLOY, ns, "web", NULL, &out, &e);
+    check(rc == 0 && json_integer_value(json_object_get(json_object_get(out, "spec"), "replicas")) == 3,
+          "scale reached the deployment", "rc %d %s", rc, e.message);
     json_decref(out);
 
     /* watch from the list's resourceVersion */

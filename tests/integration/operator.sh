@@ -84,6 +84,33 @@ sleep 5
 writes=$(it_writes_since "$seq0" --agent modelgov/ | wc -l)
 it_eq "idle resync for 5 s made no API write" 0 "$writes"
 
+# --- write accounting: what the operator writes to bring one approved ModelDeployment to Serving
+# (from the request log on the test server, from the audit log on a real one; by user agent)
+seq0=$(it_mark)
+kubectl -n ml apply -f - >/dev/null <<YAML
+apiVersion: mlops.modelgov.io/v1alpha1
+kind: ModelDeployment
+metadata: {name: acct}
+spec: {modelVersion: fraud-1-4-0, replicas: 1, port: 9100}
+YAML
+it_wait "accounting: the new ModelDeployment is Serving with 1/1 ready" 30 \
+  bash -c "[ \"\$(kubectl get md acct -n ml -o jsonpath='{.status.readyReplicas}/{.status.phase}')\" = 1/Serving ]"
+sleep 2 # late writes would show here
+it_writes_since "$seq0" --agent modelgov/ >"$IT_DIR/acct-writes.jsonl"
+acct() { # PYTHON-EXPR over w (the writes): prints its value
+  /usr/bin/python3 -c 'import json, sys
+w = [json.loads(l) for l in open(sys.argv[1])]
+print(eval(sys.argv[2]))' "$IT_DIR/acct-writes.jsonl" "$1"
+}
+echo "     (writes for one ModelDeployment: $(acct '", ".join("%s %s%s x%d" % (k[0], k[1], "/" + k[2] if k[2] else "", n) for k, n in sorted(__import__("collections").Counter((e["verb"], e["resource"], e.get("subresource") or "") for e in w).items()))'))"
+it_eq "accounting: one Deployment and one Service created, nothing deleted" "1/1/0" \
+  "$(acct '"%d/%d/%d" % (sum(e["verb"] == "create" and e["resource"] == "deployments" for e in w), sum(e["verb"] == "create" and e["resource"] == "services" for e in w), sum(e["verb"] == "delete" for e in w))')"
+it_check "accounting: every write is a create or a status update (no retried patches, no deletes)" \
+  test "$(acct 'sum(not (e["verb"] == "create" or (e["verb"] == "update" and e.get("subresource") == "status")) for e in w)')" -eq 0
+it_check "accounting: only the new ModelDeployment's objects were written" \
+  test "$(acct 'sum(e.get("name") not in ("acct", "") and e["resource"] != "events" for e in w)')" -eq 0
+kubectl delete md acct -n ml >/dev/null
+
 # --- quarantine by an incident review, release ------------------------------------------------
 review inc-1 fraud-1-4-0 incident confirm carol
 it_wait "confirmed incident: Deployment scaled to 0" 15 \

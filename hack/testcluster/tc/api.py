@@ -41,7 +41,8 @@ except ImportError:  # pragma: no cover
 
 NAME_CHARS = 'bcdfghjklmnpqrstvwxz2456789'
 FINALIZER_ORPHAN = 'orphan'
-NAMESPACE_DELAY = 2.0   # seconds a deleted namespace stays Terminating before its content goes
+NAMESPACE_DELAY = 5.0   # seconds a deleted namespace stays Terminating before its content goes (a real
+                        # one takes seconds too: the namespace controller walks every resource)
 FINALIZER_FOREGROUND = 'foregroundDeletion'
 
 
@@ -114,7 +115,8 @@ def parse_label_selector(s):
 def parse_field_selector(res, s):
     if not s:
         return None
-    return selectors.parse_field_selector(s, selectors.supported_fields(res.group, res.plural))
+    return selectors.parse_field_selector(s, selectors.supported_fields(res.group, res.plural),
+                                          selectors.has_conversion(res.group, res.plural, res.builtin))
 
 
 def meta(obj):
@@ -123,6 +125,12 @@ def meta(obj):
         m = {}
         obj['metadata'] = m
     return m
+
+
+def scale_causes(obj, scale, status_only=False):
+    if schemamod is None or not hasattr(schemamod, 'scale_path_causes'):
+        return []
+    return schemamod.scale_path_causes(obj, scale, status_only)
 
 
 def get_path(obj, path):
@@ -358,6 +366,7 @@ class Cluster:
                 causes = schemamod.validate_custom_object(res.schema, obj, res.namespaced)
             else:
                 causes = res.schema.validate(obj)
+            causes = causes + scale_causes(obj, res.scale)
             if causes:
                 raise errors.invalid(res.group, res.kind, meta(obj).get('name', ''), causes)
         else:
@@ -652,6 +661,7 @@ class Cluster:
                 causes = []
                 if schemamod is not None and hasattr(schemamod, 'validate_custom_object'):
                     causes = schemamod.validate_custom_object(res.schema, new, res.namespaced)
+                causes = causes + scale_causes(new, res.scale, status_only=True)
                 if causes:
                     raise errors.invalid(res.group, res.kind, name, causes)
             new = normalize(res, new)
@@ -693,6 +703,10 @@ class Cluster:
             else:
                 out.pop('status', None)
             out['metadata'] = dict(cm)
+            if res.bucket == ('', 'pods') and isinstance(out.get('status'), dict) and \
+                    not (cur.get('status') or {}).get('hostIPs'):
+                # feature gate PodHostIPs is off in 1.28: the apiserver drops status.hostIPs
+                out['status'].pop('hostIPs', None)
             return out
         nm = new.setdefault('metadata', {})
         for k in ('uid', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds',
@@ -824,11 +838,8 @@ class Cluster:
                     causes.append(errors.c_invalid('spec.replicas', replicas, 'must be greater than or equal to 0'))
                 if causes:
                     raise errors.invalid('autoscaling', 'Scale', name, causes)
-            else:
-                if schemamod is not None and hasattr(schemamod, 'scale_replicas_causes'):
-                    causes = schemamod.scale_replicas_causes(replicas, spec_p)
-                if causes:
-                    raise errors.invalid('autoscaling', 'Scale', name, causes)
+            # a custom resource's Scale becomes an update of the resource: its replicas are
+            # judged there (below), as the custom resource's validation, not as a Scale's
             new = deep(cur)
             set_path(new, spec_p, replicas)
             if new != cur and 'generation' in new['metadata']:
@@ -838,6 +849,7 @@ class Cluster:
                 cs = []
                 if schemamod is not None and hasattr(schemamod, 'validate_custom_object'):
                     cs = schemamod.validate_custom_object(res.schema, new, res.namespaced)
+                cs = cs + scale_causes(new, res.scale)
                 if cs:
                     raise errors.invalid(res.group, res.kind, name, cs)
             new_scale_out = deep(old_scale)

@@ -614,11 +614,11 @@ def _data_key_causes(data, path):
     causes = []
     for k in (data or {}):
         if not re.match(r'^[-._a-zA-Z0-9]+$', k):
-            causes.append(errors.c_invalid(path, k, "a valid config key must consist of alphanumeric "
+            causes.append(errors.c_invalid('%s[%s]' % (path, k), k, "a valid config key must consist of alphanumeric "
                                            "characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  "
                                            "or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')"))
         elif k in ('.', '..') or k.startswith('..'):
-            causes.append(errors.c_invalid(path, k, "must not be '.'" if k == '.' else "must not start with '..'"))
+            causes.append(errors.c_invalid('%s[%s]' % (path, k), k, "must not be '.'" if k == '.' else "must not start with '..'"))
     return causes
 
 

@@ -134,7 +134,7 @@ class Kubelet:
             'conditions': [
                 {'type': t, 'status': 'True', 'lastProbeTime': None, 'lastTransitionTime': ts}
                 for t in ('Initialized', 'Ready', 'ContainersReady', 'PodScheduled')],
-            'hostIP': '127.0.0.1', 'hostIPs': [{'ip': '127.0.0.1'}],
+            'hostIP': '127.0.0.1',
             'podIP': '127.0.0.1', 'podIPs': [{'ip': '127.0.0.1'}], 'startTime': ts,
             'containerStatuses': [{
                 'name': c.get('name'), 'state': {'running': {'startedAt': ts}}, 'lastState': {},

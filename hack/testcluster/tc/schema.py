@@ -633,6 +633,57 @@ BLOCKING = ('FieldValueNotSupported', 'FieldValueRequired', 'FieldValueTooLong',
             'FieldValueTypeInvalid')
 
 
+INT32_MAX = 2147483647
+GO_TYPES = {bool: 'bool', float: 'float64', str: 'string', dict: 'map[string]interface {}',
+            list: '[]interface {}'}
+
+
+def _nested(obj, path):
+    """(found, value) at a JSON path like .spec.replicas (unstructured.Nested* lookup)."""
+    cur = obj
+    for p in [x for x in path.strip('.').split('.') if x]:
+        if not isinstance(cur, dict) or p not in cur:
+            return False, None
+        cur = cur[p]
+    return True, cur
+
+
+def _replicas_causes(obj, path):
+    found, v = _nested(obj, path)
+    if not found or v is None:
+        return []
+    if isinstance(v, bool) or not isinstance(v, int):
+        # NestedInt64 fails: the error names the path with a leading dot and the Go type
+        dotted = '.' + path.strip('.')
+        text = errors.format_value(v).strip('"') if isinstance(v, str) else errors.format_value(v)
+        return [errors.c_invalid(path, 0, '%s accessor error: %s is of the type %s, expected int64'
+                                 % (dotted, text, GO_TYPES.get(type(v), 'interface {}')))]
+    if v < 0:
+        return [errors.c_invalid(path, v, 'should be a non-negative integer')]
+    if v > INT32_MAX:
+        return [errors.c_invalid(path, v, 'should be less than or equal to %d' % INT32_MAX)]
+    return []
+
+
+def scale_path_causes(obj, scale, status_only=False):
+    """What apiextensions' customResourceValidator adds for a CRD with a scale subresource, after
+    the schema: the value at specReplicasPath (not for status writes) and at statusReplicasPath
+    must be integers in [0, MaxInt32], the one at labelSelectorPath a string. The field is the
+    path as the CRD writes it (e.g. ".spec.replicas")."""
+    if not scale:
+        return []
+    causes = [] if status_only else _replicas_causes(obj, scale.get('specReplicasPath', ''))
+    causes += _replicas_causes(obj, scale.get('statusReplicasPath', ''))
+    sel = scale.get('labelSelectorPath')
+    if sel:
+        found, v = _nested(obj, sel)
+        if found and v is not None and not isinstance(v, str):
+            causes.append(errors.c_invalid(sel, '', '%s accessor error: %s is of the type %s, expected string'
+                                           % ('.' + sel.strip('.'), errors.format_value(v),
+                                              GO_TYPES.get(type(v), 'interface {}'))))
+    return causes
+
+
 def scale_replicas_causes(value, path='spec.replicas'):
     """autoscaling/v1 Scale validation as the scale subresource applies it."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):

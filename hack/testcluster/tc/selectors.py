@@ -455,8 +455,10 @@ def _unescape(v):
     return out
 
 
-def parse_field_selector(s, supported=None):
-    """fields.ParseSelector + the apiserver's field label conversion (400 on errors)."""
+def parse_field_selector(s, supported=None, conversion=True):
+    """fields.ParseSelector + the apiserver's field label conversion (400 on errors). CONVERSION:
+    the kind registers a field label conversion func (its message names the label); the others
+    use runtime.DefaultMetaV1FieldSelectorConversion, whose message lists the two it knows."""
     reqs = []
     for part in sorted(_split_terms(s or '')):
         if part == '':
@@ -470,7 +472,10 @@ def parse_field_selector(s, supported=None):
         except SelectorError as e:
             raise errors.bad_request(str(e))
         if supported is not None and lhs not in supported:
-            raise errors.bad_request('field label not supported: %s' % lhs)
+            if conversion:
+                raise errors.bad_request('field label not supported: %s' % lhs)
+            raise errors.bad_request('"%s" is not a known field selector: only "metadata.name", "metadata.namespace"'
+                                     % lhs)
         reqs.append((lhs, '!=' if op == '!=' else '=', val))
     return FieldSelector(reqs)
 
@@ -492,7 +497,14 @@ _EXTRA_FIELDS = {
     ('batch', 'jobs'): ['status.successful'],
     ('', 'nodes'): ['spec.unschedulable'],
     ('', 'replicationcontrollers'): ['status.replicas'],
+    ('apps', 'replicasets'): ['status.replicas'],
+    ('certificates.k8s.io', 'certificatesigningrequests'): ['spec.signerName'],
 }
+
+
+def has_conversion(group, resource, builtin=True):
+    """Whether the kind registers its own field label conversion func (custom resources do)."""
+    return not builtin or (group, resource) in _EXTRA_FIELDS
 
 
 def supported_fields(group, resource):

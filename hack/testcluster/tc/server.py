@@ -522,6 +522,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
                        'metadata': lst['metadata'],
                        'items': [{'kind': 'PartialObjectMetadata', 'apiVersion': 'meta.k8s.io/v1',
                                   'metadata': o['metadata']} for o in lst['items']]}
+            elif res.builtin:
+                # a built-in list's items carry no kind/apiVersion on the wire (typed encoding);
+                # custom resources' items (unstructured) keep theirs
+                lst = dict(lst, items=[{k: v for k, v in o.items() if k not in ('kind', 'apiVersion')}
+                                       for o in lst['items']])
+            else:
+                # an unstructured list: keys sorted, metadata.continue always present
+                md = dict(lst['metadata'])
+                md.setdefault('continue', '')
+                lst = {'apiVersion': lst['apiVersion'], 'items': lst['items'], 'kind': lst['kind'],
+                       'metadata': {k: md[k] for k in sorted(md)}}
             return self.send_json(200, lst)
         if verb == 'watch':
             return self.serve_watch(req, q, want_table)
