@@ -195,9 +195,17 @@ import json, sys
 local = {"--metrics-addr": "127.0.0.1:0", "--health-addr": "127.0.0.1:0", "--log-format": "text",
          "--listen": "127.0.0.1:" + sys.argv[1], "--tls-cert": sys.argv[2] + "/tls.crt",
          "--tls-key": sys.argv[2] + "/tls.key", "--config": sys.argv[2] + "/policy.yaml"}
-for a in json.load(sys.stdin)["spec"]["template"]["spec"]["containers"][0]["args"]:
+c = json.load(sys.stdin)["spec"]["template"]["spec"]["containers"][0]
+env = {}  # $(VAR) in args as the kubelet expands it; fieldRefs as this Pod would have them
+for e in c.get("env") or []:
+    ref = ((e.get("valueFrom") or {}).get("fieldRef") or {}).get("fieldPath")
+    env[e["name"]] = e.get("value", {"metadata.name": sys.argv[3] + "-local", "metadata.namespace": sys.argv[4]}.get(ref, ""))
+for a in c["args"]:
     k, eq, v = a.partition("=")
-    print(k + "=" + local[k] if eq and k in local else a)' "$PORT" "$IT_DIR"
+    a = k + "=" + local[k] if eq and k in local else a
+    for name, val in env.items():
+        a = a.replace("$(" + name + ")", val)
+    print(a)' "$PORT" "$IT_DIR" "$1" "$NS"
 }
 kubectl get cm "$FULL-webhook-config" -n $NS -o jsonpath='{.data.config\.yaml}' >"$IT_DIR/policy.yaml"
 it_check "the installed policy configuration: modelRepositories set" grep -q 'registry.example.com/models/' "$IT_DIR/policy.yaml"
