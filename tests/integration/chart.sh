@@ -4,10 +4,11 @@
 # byte-identical to crds/, the generated TLS; then the chart installed with helm into the API
 # server (MG_TEST_SERVER: the test server, or a real kube-apiserver with real RBAC), the operator
 # and the webhook run with the arguments of the chart's Deployments as the chart's own
-# ServiceAccounts (TokenRequest tokens), the webhook behind the chart's own Validating- and MutatingWebhookConfiguration
-# (governed namespaces judged, kube-system and the release namespace never, fail closed when the
-# webhook is down), and the least-privilege check: every request the operator and the webhook
-# made in a governance scenario must be granted by the chart's RBAC, and every grant used.
+# ServiceAccounts (TokenRequest tokens), the webhook behind the chart's own Validating- and
+# MutatingWebhookConfiguration (governed namespaces judged, kube-system and the release namespace
+# never, fail closed when the webhook is down), and the least-privilege check: every request the
+# operator and the webhook made in a governance scenario must be granted by the chart's RBAC, and
+# every grant used.
 source "$(dirname "$0")/lib.sh"
 cd "$IT_ROOT"
 HELM="$IT_ROOT/.tools/helm"
