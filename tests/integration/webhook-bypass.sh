@@ -145,7 +145,7 @@ expect_ok "a CronJob by the approved tag admitted" as alice create cronjob pin-c
 pinned "the CronJob's job template pinned" cronjob/pin-cj '{.spec.jobTemplate.spec.template.spec.containers[0].image}'
 expect_ok "kubectl set image pod/p to the approved tag (Pod UPDATE) admitted" as alice set image pod/p p="$TAG"
 pinned "the updated pod's image pinned" pod/p '{.spec.containers[0].image}'
-expect_ok "kubectl debug with the approved tag admitted" as alice debug pod/p --image="$TAG" -c dbg-tag
+expect_ok "kubectl debug with the approved tag admitted" as admin debug pod/p --image="$TAG" -c dbg-tag
 pinned "the ephemeral container pinned" pod/p '{.spec.ephemeralContainers[?(@.name=="dbg-tag")].image}'
 expect_ok "an image already pinned (tag@digest) admitted" as alice run pin-again --image="$TAG@$DM"
 pinned "an image already pinned is left as it is" pod/pin-again '{.spec.containers[0].image}'
