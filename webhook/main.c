@@ -40,8 +40,7 @@ static int parse_flags(int argc, char **argv, flags *f) {
         {"threads", MG_FLAG_INT, &f->threads, "service threads (0: one per CPU)", NULL},
         {"no-caches", MG_FLAG_BOOL, &f->no_caches,
          "do not watch the API server: every lookup finds nothing, so model images are refused (serving "
-         "tests "
-         "and benchmarks only)",
+         "tests and benchmarks only)",
          NULL},
     };
     size_t n = sizeof(table) / sizeof(table[0]);
@@ -94,6 +93,63 @@ static int configure_logging(const flags *f, mg_log_format *fmt) {
  * pages around; two keep the heap close to what is live. */
 #define MALLOC_ARENAS 2
 
+/* How long a stopping webhook lets requests in flight finish: as long as the API server waits
+ * for an answer by the chart's default (webhook.timeoutSeconds 5). */
+#define SHUTDOWN_GRACE_MS 5000
+
+/* The policy from --config, or the defaults; warns about what serves but is unsafe. 0, or 1 when
+ * the file cannot be loaded. */
+static int load_policy(const flags *f, mg_policy_config *policy) {
+    mg_error err;
+    if (!f->config) {
+        mg_policy_config_defaults(policy);
+    } else if (mg_policy_config_load_file(f->config, policy, &err) != 0) {
+        mg_log(MG_LOG_ERROR, "cannot load configuration", "config", f->config, "error", err.message, NULL);
+        return 1;
+    }
+    if (!f->tls_cert)
+        mg_log(MG_LOG_WARN, "serving plain HTTP: the API server needs --tls-cert and --tls-key", NULL);
+    /* Without prefixes, any repository a ModelVersion names becomes a model repository, so a
+     * ModelVersion naming an ordinary image (busybox) makes that image's pods refused. */
+    if (policy->model_repositories.len == 0)
+        mg_log(MG_LOG_WARN,
+               "modelRepositories is empty: every repository a ModelVersion names is treated as a model "
+               "repository; set modelRepositories so that ordinary images cannot be claimed",
+               NULL);
+    return 0;
+}
+
+/* The webhook built, its watches started (unless --no-caches) and serving. 0, or 1 with
+ * everything started stopped again. */
+static int start(const flags *f, mg_log_format fmt, mg_policy_config *policy, mg_admission_index *index,
+                 mg_webhook **wh, mg_webhook_watch **watch) {
+    mg_webhook_options opt = {.listen = f->listen,
+                              .tls_cert = f->tls_cert,
+                              .tls_key = f->tls_key,
+                              .threads = (int)f->threads,
+                              .audit_json = fmt == MG_LOG_JSON,
+                              .policy = policy,
+                              .index = index};
+    mg_error err;
+    if (mg_webhook_new(&opt, wh, &err) != 0 ||
+        (!f->no_caches &&
+         mg_webhook_watch_start(f->kubeconfig, f->context, policy, *wh, index, watch, &err) != 0) ||
+        mg_webhook_start(*wh, &err) != 0) {
+        mg_log(MG_LOG_ERROR, "cannot start", "error", err.message, NULL);
+        mg_webhook_stop(*wh, 0);
+        mg_webhook_watch_stop(*watch);
+        mg_webhook_free(*wh);
+        return 1;
+    }
+    char port[16];
+    snprintf(port, sizeof port, "%d", mg_webhook_port(*wh));
+    mg_log(MG_LOG_INFO, "listening", "listen", f->listen, "port", port, "tls", f->tls_cert ? "true" : "false",
+           "version", MG_VERSION, NULL);
+    /* With caches, the watch's thread marks the webhook ready once they synced. */
+    if (f->no_caches) mg_webhook_set_ready(*wh, true);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     mg_mem_init();
     mallopt(M_ARENA_MAX, MALLOC_ARENAS);
@@ -102,29 +158,12 @@ int main(int argc, char **argv) {
     if (rc) return rc < 0 ? 0 : rc;
     mg_log_format fmt;
     if (configure_logging(&f, &fmt)) return 2;
-    mg_error err;
     mg_policy_config policy;
-    if (f.config) {
-        if (mg_policy_config_load_file(f.config, &policy, &err) != 0) {
-            mg_log(MG_LOG_ERROR, "cannot load configuration", "config", f.config, "error", err.message, NULL);
-            return 1;
-        }
-    } else {
-        mg_policy_config_defaults(&policy);
-    }
+    if (load_policy(&f, &policy)) return 1;
     /* The admission index: filled over the informer-fed stores by mg_webhook_watch_start (with
      * --no-caches every lookup finds nothing: model images are then refused, fail closed). */
     mg_admission_index index;
     memset(&index, 0, sizeof index);
-    if (!f.tls_cert)
-        mg_log(MG_LOG_WARN, "serving plain HTTP: the API server needs --tls-cert and --tls-key", NULL);
-    /* Without prefixes, any repository a ModelVersion names becomes a model repository, so a
-     * ModelVersion naming an ordinary image (busybox) makes that image's pods refused. */
-    if (policy.model_repositories.len == 0)
-        mg_log(MG_LOG_WARN,
-               "modelRepositories is empty: every repository a ModelVersion names is treated as a model "
-               "repository; set modelRepositories so that ordinary images cannot be claimed",
-               NULL);
 
     /* Signals are taken by sigwait below: block them before any thread starts. */
     sigset_t set;
@@ -133,37 +172,16 @@ int main(int argc, char **argv) {
     sigaddset(&set, SIGINT);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
 
-    mg_webhook_options opt = {.listen = f.listen,
-                              .tls_cert = f.tls_cert,
-                              .tls_key = f.tls_key,
-                              .threads = (int)f.threads,
-                              .audit_json = fmt == MG_LOG_JSON,
-                              .policy = &policy,
-                              .index = &index};
     mg_webhook *wh = NULL;
     mg_webhook_watch *watch = NULL;
-    if (mg_webhook_new(&opt, &wh, &err) != 0 ||
-        (!f.no_caches &&
-         mg_webhook_watch_start(f.kubeconfig, f.context, &policy, wh, &index, &watch, &err) != 0) ||
-        mg_webhook_start(wh, &err) != 0) {
-        mg_log(MG_LOG_ERROR, "cannot start", "error", err.message, NULL);
-        mg_webhook_stop(wh, 0);
-        mg_webhook_watch_stop(watch);
-        mg_webhook_free(wh);
+    if (start(&f, fmt, &policy, &index, &wh, &watch)) {
         mg_policy_config_free(&policy);
         return 1;
     }
-    char port[16];
-    snprintf(port, sizeof port, "%d", mg_webhook_port(wh));
-    mg_log(MG_LOG_INFO, "listening", "listen", f.listen, "port", port, "tls", f.tls_cert ? "true" : "false",
-           "version", MG_VERSION, NULL);
-    /* With caches, the watch's thread marks the webhook ready once they synced. */
-    if (f.no_caches) mg_webhook_set_ready(wh, true);
-
     int sig = 0;
     sigwait(&set, &sig);
     mg_log(MG_LOG_INFO, "shutting down", "signal", sig == SIGTERM ? "SIGTERM" : "SIGINT", NULL);
-    mg_webhook_stop(wh, 5000);
+    mg_webhook_stop(wh, SHUTDOWN_GRACE_MS);
     mg_webhook_watch_stop(watch);
     mg_webhook_free(wh);
     mg_policy_config_free(&policy);
