@@ -804,6 +804,67 @@ static mg_breach_state *find_state(mg_breach_tracker *t, mg_eval_metric m, mg_le
     return t->n ? bsearch(&key, t->items, t->n, sizeof(*t->items), state_cmp) : NULL;
 }
 
+/* Breach b's state this round: the old state's history (marked taken) one streak longer, or a new
+ * one; active once the streak reaches consecutive (*changed then). */
+static mg_breach_state next_state(mg_breach_tracker *t, const mg_eval_breach *b, int consecutive,
+                                  int64_t now_ms, bool *taken, bool *changed) {
+    mg_breach_state *old = find_state(t, b->metric, b->level, b->subject);
+    mg_breach_state s = {.metric = b->metric, .level = b->level};
+    if (old) {
+        s = *old; /* takes over old->subject */
+        taken[old - t->items] = true;
+        if (s.streak < STREAK_CAP) s.streak++;
+    } else {
+        s.subject = mg_xstrdup(b->subject);
+        s.streak = 1;
+    }
+    s.value = b->value;
+    s.threshold = b->threshold;
+    if (!s.active && s.streak >= consecutive) {
+        s.active = true;
+        s.fresh = true;
+        s.since_ms = now_ms;
+        *changed = true;
+    }
+    return s;
+}
+
+/* Old states no breach took this round: an active one moves to the cleared list, the rest are
+ * freed. True when one was active. */
+static bool clear_untaken(mg_breach_tracker *t, const bool *taken) {
+    bool changed = false;
+    for (size_t i = 0; i < t->n; i++) {
+        mg_breach_state *old = &t->items[i];
+        if (taken[i]) continue;
+        if (!old->active) {
+            state_free(old);
+            continue;
+        }
+        changed = true;
+        if (t->ncleared == t->capcleared) {
+            t->capcleared = t->capcleared ? 2 * t->capcleared : 4;
+            t->cleared = mg_xrealloc(t->cleared, t->capcleared * sizeof(*t->cleared));
+        }
+        t->cleared[t->ncleared++] = *old;
+    }
+    return changed;
+}
+
+/* A warn acknowledgement ends when the same metric and subject is active at quarantine. */
+static bool end_superseded_acks(mg_breach_tracker *t) {
+    bool changed = false;
+    for (size_t i = 0; i < t->n; i++) {
+        mg_breach_state *s = &t->items[i];
+        if (s->level != MG_LEVEL_WARN || !s->acknowledged) continue;
+        mg_breach_state *q = find_state(t, s->metric, MG_LEVEL_QUARANTINE, s->subject);
+        if (q && q->active) {
+            s->acknowledged = false;
+            changed = true;
+        }
+    }
+    return changed;
+}
+
 bool mg_breach_tracker_update(mg_breach_tracker *t, const mg_eval_result *r, int consecutive,
                               int64_t now_ms) {
     cleared_reset(t);
@@ -817,58 +878,15 @@ bool mg_breach_tracker_update(mg_breach_tracker *t, const mg_eval_result *r, int
     size_t cap = r->nbreaches ? r->nbreaches : 1;
     mg_breach_state *items = mg_xmalloc(cap * sizeof(*items));
     bool *taken = mg_xcalloc(t->n ? t->n : 1, sizeof(bool));
-    size_t n = 0;
-    for (size_t i = 0; i < r->nbreaches; i++) {
-        const mg_eval_breach *b = &r->breaches[i];
-        mg_breach_state *old = find_state(t, b->metric, b->level, b->subject);
-        mg_breach_state s = {.metric = b->metric, .level = b->level};
-        if (old) {
-            s = *old; /* takes over old->subject */
-            taken[old - t->items] = true;
-            if (s.streak < STREAK_CAP) s.streak++;
-        } else {
-            s.subject = mg_xstrdup(b->subject);
-            s.streak = 1;
-        }
-        s.value = b->value;
-        s.threshold = b->threshold;
-        if (!s.active && s.streak >= consecutive) {
-            s.active = true;
-            s.fresh = true;
-            s.since_ms = now_ms;
-            changed = true;
-        }
-        items[n++] = s;
-    }
-    for (size_t i = 0; i < t->n; i++) {
-        mg_breach_state *old = &t->items[i];
-        if (taken[i]) continue;
-        if (old->active) {
-            changed = true;
-            if (t->ncleared == t->capcleared) {
-                t->capcleared = t->capcleared ? 2 * t->capcleared : 4;
-                t->cleared = mg_xrealloc(t->cleared, t->capcleared * sizeof(*t->cleared));
-            }
-            t->cleared[t->ncleared++] = *old;
-        } else {
-            state_free(old);
-        }
-    }
+    for (size_t i = 0; i < r->nbreaches; i++)
+        items[i] = next_state(t, &r->breaches[i], consecutive, now_ms, taken, &changed);
+    if (clear_untaken(t, taken)) changed = true;
     free(taken);
     free(t->items);
     t->items = items;
-    t->n = n;
+    t->n = r->nbreaches;
     t->cap = cap;
-    /* A warn acknowledgement ends when the same metric and subject is active at quarantine. */
-    for (size_t i = 0; i < t->n; i++) {
-        mg_breach_state *s = &t->items[i];
-        if (s->level != MG_LEVEL_WARN || !s->acknowledged) continue;
-        mg_breach_state *q = find_state(t, s->metric, MG_LEVEL_QUARANTINE, s->subject);
-        if (q && q->active) {
-            s->acknowledged = false;
-            changed = true;
-        }
-    }
+    if (end_superseded_acks(t)) changed = true;
     return changed;
 }
 

@@ -17,6 +17,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "core/clock.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "http/server.h"
@@ -175,7 +176,7 @@ static int build(app *a, mg_error *err) {
     mg_operator_config oc = {.namespace = a->o.namespace,
                              .workers = (int)a->o.workers,
                              .identity = a->identity,
-                             .resync_ms = a->o.resync_seconds * 1000,
+                             .resync_ms = a->o.resync_seconds * MG_MS_PER_S,
                              .metrics = a->metrics,
                              .alertmanager_url = a->o.alertmanager_url,
                              .max_scrapes_in_flight = (int)a->o.max_scrapes_in_flight,
@@ -210,6 +211,13 @@ static const char *lease_namespace(const app *a) {
                                           : DEFAULT_LEASE_NAMESPACE;
 }
 
+/* The flags' lease timings, shared by the member Leases and the leader election, in ms. */
+static void lease_timing(const app *a, long *duration_ms, long *renew_deadline_ms, long *retry_period_ms) {
+    *duration_ms = a->o.lease_duration_seconds * MG_MS_PER_S;
+    *renew_deadline_ms = a->o.renew_deadline_seconds * MG_MS_PER_S;
+    *retry_period_ms = a->o.retry_period_seconds * MG_MS_PER_S;
+}
+
 static void on_shard_change(void *ud) { mg_operator_shard_changed(((app *)ud)->op); }
 
 /* With --sharding: this replica's member Lease, and its share of the ModelDeployments from now
@@ -218,11 +226,9 @@ static int join_shard(app *a, mg_error *err) {
     mg_members_opts mo = {.namespace = lease_namespace(a),
                           .group = a->o.leader_election_id,
                           .identity = a->identity,
-                          .lease_duration_ms = a->o.lease_duration_seconds * 1000,
-                          .renew_deadline_ms = a->o.renew_deadline_seconds * 1000,
-                          .retry_period_ms = a->o.retry_period_seconds * 1000,
                           .on_change = on_shard_change,
                           .ud = a};
+    lease_timing(a, &mo.lease_duration_ms, &mo.renew_deadline_ms, &mo.retry_period_ms);
     mg_operator_set_shard(a->op, NULL);
     int rc = mg_members_start(a->client, &mo, &a->members, err);
     if (rc) return rc;
@@ -243,12 +249,10 @@ static int run(app *a, mg_error *err) {
     mg_leader_opts lo = {.namespace = lease_namespace(a),
                          .name = a->o.leader_election_id,
                          .identity = a->identity,
-                         .lease_duration_ms = a->o.lease_duration_seconds * 1000,
-                         .renew_deadline_ms = a->o.renew_deadline_seconds * 1000,
-                         .retry_period_ms = a->o.retry_period_seconds * 1000,
                          .on_started_leading = started_leading,
                          .on_stopped_leading = stopped_leading,
                          .ud = a};
+    lease_timing(a, &lo.lease_duration_ms, &lo.renew_deadline_ms, &lo.retry_period_ms);
     int rc = mg_leader_start(a->client, &lo, &a->leader, err);
     if (!rc)
         mg_log(MG_LOG_INFO, "leader election started", "lease", lo.namespace, "identity", a->identity, NULL);
