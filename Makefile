@@ -89,11 +89,12 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB) $(OPERATOR_LIB) $(WEBHOOK_LIB) $(PLUGIN_
 	@echo "  LD      $@"
 	@$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(OPERATOR_LIB) $(WEBHOOK_LIB) $(PLUGIN_LIB) $(LIB) $(LDLIBS) $(REF_LIBS) -lcmocka
 
-# Benchmark programs: every tests/bench/bench_*.c, linked with the library and the operator's.
-$(BUILD)/bench/%: tests/bench/%.c $(LIB) $(OPERATOR_LIB)
+# Benchmark programs: every tests/bench/bench_*.c, linked with the library, the operator's archive
+# and the webhook's (for its AdmissionReview keep rules).
+$(BUILD)/bench/%: tests/bench/%.c $(LIB) $(OPERATOR_LIB) $(WEBHOOK_LIB)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
-	@$(CC) $(ALL_CFLAGS) -Itests/bench -o $@ $< $(OPERATOR_LIB) $(LIB) $(LDLIBS) $(REF_LIBS)
+	@$(CC) $(ALL_CFLAGS) -Itests/bench -o $@ $< $(OPERATOR_LIB) $(WEBHOOK_LIB) $(LIB) $(LDLIBS) $(REF_LIBS)
 
 # A fleet of simulated model pods in one process (monitoring tests and benchmark).
 FLEET_SERVER := $(BUILD)/support/fleet-server

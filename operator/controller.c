@@ -406,6 +406,9 @@ static void register_metrics(mg_operator *op, mg_metrics *m) {
     f = mg_metrics_counter(m, "modelgov_operator_watch_restarts_total",
                            "Watch streams re-opened by the informers.", NULL);
     op->m_restarts = f ? mg_metric_with(f, NULL) : NULL;
+    f = mg_metrics_counter(m, "modelgov_operator_objects_skipped_total",
+                           "Listed or watched objects left out because they cannot be interpreted.", NULL);
+    op->m_skipped = f ? mg_metric_with(f, NULL) : NULL;
     f = mg_metrics_gauge(m, "modelgov_operator_quarantined_modelversions",
                          "ModelVersions currently quarantined.", NULL);
     op->m_quarantined = f ? mg_metric_with(f, NULL) : NULL;
@@ -416,7 +419,8 @@ static void register_metrics(mg_operator *op, mg_metrics *m) {
                          NULL);
     op->m_members = f ? mg_metric_with(f, NULL) : NULL;
     if (!op->m_reconciles || !op->m_duration || !op->m_retries || !op->m_depth || !op->m_phase ||
-        !op->m_writes || !op->m_restarts || !op->m_quarantined || !op->m_owned || !op->m_members)
+        !op->m_writes || !op->m_restarts || !op->m_skipped || !op->m_quarantined || !op->m_owned ||
+        !op->m_members)
         op->m_reconciles = NULL; /* a registration failed (logged by the registry): run without metrics */
 }
 
@@ -591,6 +595,11 @@ void mg_operator_refresh_metrics(mg_operator *op) {
         restarts += mg_informer_watch_restarts(op->inf[i]);
     double seen = mg_metric_value(op->m_restarts);
     if ((double)restarts > seen) mg_metric_add(op->m_restarts, (double)restarts - seen);
+    unsigned long skipped = 0;
+    for (int i = 0; i < INF_COUNT; i++)
+        skipped += mg_informer_skipped(op->inf[i]);
+    seen = mg_metric_value(op->m_skipped);
+    if ((double)skipped > seen) mg_metric_add(op->m_skipped, (double)skipped - seen);
     mg_store *mds = mg_informer_store(op->inf[INF_MD]);
     for (size_t p = 0; p < N_PHASES; p++)
         mg_metric_set(mg_metric_with(op->m_phase, MD_PHASES[p], NULL),

@@ -47,7 +47,7 @@ struct mg_operator {
     atomic_ulong writes;
     /* metrics (m_reconciles NULL when no registry was given) */
     mg_metric_family *m_reconciles, *m_duration, *m_retries, *m_depth, *m_phase;
-    mg_metric *m_writes, *m_restarts, *m_quarantined, *m_owned, *m_members;
+    mg_metric *m_writes, *m_restarts, *m_skipped, *m_quarantined, *m_owned, *m_members;
 };
 
 /* "ns/name" into out. */

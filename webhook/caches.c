@@ -181,6 +181,15 @@ static void count_oci(void *ud, mg_oci_event ev) {
     }
 }
 
+/* Objects the informers left out because they cannot be interpreted (for /metrics). */
+static double skipped_objects(void *arg) {
+    mg_webhook_watch *w = arg;
+    unsigned long n = 0;
+    for (int i = 0; i < C_COUNT; i++)
+        n += mg_informer_skipped(w->caches->inf[i]);
+    return (double)n;
+}
+
 static void *ready_main(void *arg) {
     mg_webhook_watch *w = arg;
     int64_t start = mg_clock_mono_ms(), warned = start;
@@ -221,8 +230,12 @@ int mg_webhook_watch_start(const char *kubeconfig, const char *context, const mg
     if (!rc) rc = mg_webhook_caches_new(w->client, mg_oci_resolve_tag_cb, w->oci, &w->caches, err);
     if (!rc) {
         mg_policy_index_init(ix, mg_webhook_caches_stores(w->caches));
-        rc = mg_webhook_caches_start(w->caches, err);
+        rc = mg_metrics_func(
+            mg_webhook_metrics(wh), MG_METRIC_COUNTER, "modelgov_webhook_objects_skipped_total",
+            "Listed or watched objects left out because they cannot be interpreted.", skipped_objects, w);
+        if (rc) rc = mg_error_set(err, MG_EINVAL, "cannot register the skipped-objects metric");
     }
+    if (!rc) rc = mg_webhook_caches_start(w->caches, err);
     if (!rc) {
         if (pthread_create(&w->ready_thread, NULL, ready_main, w) != 0)
             rc = mg_error_set(err, MG_EIO, "cannot start the readiness thread");

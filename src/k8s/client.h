@@ -45,6 +45,11 @@ typedef struct mg_list_opts {
     long limit; /* 0: server default */
     const char *continue_token;
     const char *resource_version;
+    /* With skipped set, the page is read as a Kubernetes List (k8s/jsonparse MG_JSON_STRIP_LIST):
+     * items are stripped, and an item that cannot be represented (nesting, a NUL in a key, a
+     * number beyond double) is left out and reported to skipped instead of failing the page. */
+    void (*skipped)(void *ud, size_t offset, const char *why);
+    void *skipped_ud;
 } mg_list_opts;
 
 /* Creates a client from a loaded rest config (borrowed; the client copies what it needs). */

@@ -11,6 +11,7 @@
 #include "k8s/informer.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -46,7 +47,7 @@ struct mg_informer {
     int resync_due;
     bool synced;
     char *rv;
-    unsigned long restarts, relists;
+    unsigned long restarts, relists, skipped;
     mg_backoff backoff;
 
     /* state of the stream in progress (informer thread only) */
@@ -74,9 +75,15 @@ static const char *rv_of(const json_t *obj) {
     return json_string_value(json_object_get(json_object_get(obj, "metadata"), "resourceVersion"));
 }
 
+static void note_skip(void *ud, size_t offset, const char *why) {
+    (void)offset;
+    mg_watch_event *ev = ud;
+    snprintf(ev->skipped, sizeof ev->skipped, "%s", why);
+}
+
 int mg_watch_event_parse(const char *line, size_t len, mg_watch_event *ev, mg_error *err) {
     memset(ev, 0, sizeof(*ev));
-    json_t *root = mg_k8s_json_parse(line, len, MG_JSON_STRIP_EVENT, err);
+    json_t *root = mg_k8s_json_parse_ex(line, len, MG_JSON_STRIP_EVENT, note_skip, ev, err);
     if (!root) {
         if (err) mg_error_wrap(err, "watch event");
         return MG_EPARSE;
@@ -90,6 +97,8 @@ int mg_watch_event_parse(const char *line, size_t len, mg_watch_event *ev, mg_er
     json_t *obj = json_object_get(root, "object");
     if (!type) {
         rc = mg_error_set(err, MG_EPARSE, "watch event has no \"type\"");
+    } else if (ev->skipped[0] && !obj) {
+        ev->type = !strcmp(type, "DELETED") ? MG_WATCH_DELETED : MG_WATCH_MODIFIED;
     } else if (!json_is_object(obj)) {
         rc = mg_error_set(err, MG_EPARSE, "watch event %s has no \"object\" object", type);
     } else if (!strcmp(type, "ADDED")) {
@@ -110,7 +119,7 @@ int mg_watch_event_parse(const char *line, size_t len, mg_watch_event *ev, mg_er
     } else {
         rc = mg_error_set(err, MG_EPARSE, "watch event has unknown type \"%.40s\"", type);
     }
-    if (!rc) {
+    if (!rc && obj) {
         ev->object = json_incref(obj);
         ev->resource_version = rv_of(obj);
     }
@@ -256,6 +265,29 @@ unsigned long mg_informer_watch_restarts(mg_informer *inf) {
 unsigned long mg_informer_relists(mg_informer *inf) {
     return __atomic_load_n(&inf->relists, __ATOMIC_SEQ_CST);
 }
+unsigned long mg_informer_skipped(mg_informer *inf) {
+    return __atomic_load_n(&inf->skipped, __ATOMIC_SEQ_CST);
+}
+
+/* One object that cannot be interpreted: an error log line and the counter, nothing else. */
+static void skip_object(mg_informer *inf, const char *where, const char *why) {
+    __atomic_fetch_add(&inf->skipped, 1, __ATOMIC_SEQ_CST);
+    mg_log(MG_LOG_ERROR, "object skipped: it cannot be interpreted", "resource", inf->resource, "in", where,
+           "reason", why, NULL);
+}
+
+static void skipped_list_item(void *ud, size_t offset, const char *why) {
+    (void)offset;
+    skip_object(ud, "list", why);
+}
+
+/* True when obj can be cached: an object with a name (the store's key). */
+static bool interpretable(mg_informer *inf, const json_t *obj, const char *where) {
+    const char *name = json_string_value(json_object_get(json_object_get(obj, "metadata"), "name"));
+    if (json_is_object(obj) && name && *name) return true;
+    skip_object(inf, where, json_is_object(obj) ? "no metadata.name" : "not a JSON object");
+    return false;
+}
 
 char *mg_informer_last_rv(mg_informer *inf) {
     pthread_mutex_lock(&inf->mu);
@@ -340,7 +372,9 @@ static int do_list(mg_informer *inf, mg_error *err) {
         mg_list_opts lo = {.label_selector = inf->label_selector,
                            .field_selector = inf->field_selector,
                            .limit = inf->page_size,
-                           .continue_token = cont};
+                           .continue_token = cont,
+                           .skipped = skipped_list_item,
+                           .skipped_ud = inf};
         json_t *page = NULL;
         rc = mg_k8s_list(inf->c, &inf->gvr, inf->gvr.namespaced ? inf->ns : NULL, &lo, &page, err);
         if (rc == MG_EGONE && cont && restarts < MAX_CONTINUE_RESTARTS) {
@@ -368,7 +402,7 @@ static int do_list(mg_informer *inf, mg_error *err) {
         size_t i;
         json_t *item;
         json_array_foreach(arr, i, item) {
-            if (!json_is_object(item)) continue;
+            if (!interpretable(inf, item, "list")) continue;
             if (*item_kind && !json_object_get(item, "kind"))
                 json_object_set_new(item, "kind", json_string(item_kind));
             if (api_version && !json_object_get(item, "apiVersion"))
@@ -419,6 +453,15 @@ static int on_line(const char *line, size_t len, void *ud) {
         return 1;
     }
     inf->stream_events++;
+    if (!ev.object) {
+        skip_object(inf, "watch", ev.skipped);
+        return aload(&inf->interrupt);
+    }
+    if ((ev.type == MG_WATCH_ADDED || ev.type == MG_WATCH_MODIFIED || ev.type == MG_WATCH_DELETED) &&
+        !interpretable(inf, ev.object, "watch")) {
+        json_decref(ev.object);
+        return aload(&inf->interrupt);
+    }
     int stop = 0;
     switch (ev.type) {
     case MG_WATCH_BOOKMARK: set_rv(inf, ev.resource_version); break;

@@ -22,6 +22,14 @@
  * Watch events are parsed with k8s/jsonparse, which drops managedFields and the last-applied
  * annotation without building them.
  *
+ * Odd objects: every valid JSON document the API server sends is read (NUL characters in
+ * strings, integers beyond int64). A LIST item or a watch event's object that still cannot be
+ * interpreted — one k8s/jsonparse cannot represent (nesting deeper than 2048, a NUL in a key, a
+ * number beyond double) or one without metadata.name — is skipped with an error log line and
+ * counted (mg_informer_skipped); it never fails the LIST or ends the watch, so one odd object
+ * cannot blind the cache. Invalid JSON still fails the request (a LIST is retried, a watch
+ * restarted).
+ *
  * Typical controller wiring (sample-controller's shape):
  *   handlers: on_add/on_update/on_delete compute mg_store_key_of(obj) and mg_wq_add(q, key);
  *   mg_informer_start(inf, &err); mg_informer_wait_synced(inf, -1);  (workers start after sync)
@@ -82,6 +90,8 @@ mg_store *mg_informer_store(mg_informer *inf);
  * LISTs after the first one (relists after 410). */
 unsigned long mg_informer_watch_restarts(mg_informer *inf);
 unsigned long mg_informer_relists(mg_informer *inf);
+/* Objects left out because they cannot be interpreted (see "Odd objects" above). */
+unsigned long mg_informer_skipped(mg_informer *inf);
 /* The resourceVersion the informer would watch from now ("" before the first list); a new
  * heap string. */
 char *mg_informer_last_rv(mg_informer *inf);
@@ -121,14 +131,17 @@ typedef enum {
 
 typedef struct mg_watch_event {
     mg_watch_event_type type;
-    json_t *object;               /* new reference (the Status for ERROR); caller decrefs */
+    json_t *object;               /* new reference (the Status for ERROR); caller decrefs; NULL
+                                     when the object was left out (skipped says why) */
+    char skipped[160];            /* "" unless the object could not be interpreted */
     int code;                     /* ERROR: the Status code (410 for Expired/Gone), else 0 */
     const char *resource_version; /* borrowed from object; NULL when absent */
 } mg_watch_event;
 
 /* Parses one watch line {"type":...,"object":{...}} with the fast parser (k8s/jsonparse); the
  * object comes out already stripped (as mg_k8s_strip). Returns 0, or MG_EPARSE for bad JSON, a
- * missing or unknown type, or an object that is not a JSON object (err says which). */
+ * missing or unknown type, or an object that is not a JSON object (err says which). An object
+ * that is valid JSON but cannot be represented is left out: 0 with object NULL and skipped set. */
 int mg_watch_event_parse(const char *line, size_t len, mg_watch_event *ev, mg_error *err);
 
 /* The relist diff. cached: JSON object key → the cached object OR its resourceVersion string

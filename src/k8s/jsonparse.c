@@ -1,7 +1,8 @@
-/* k8s/jsonparse — see jsonparse.h. A recursive-descent parser over a byte range. Strings
- * without escapes are handed to jansson straight from the input (json_stringn_nocheck after our
- * own UTF-8 check); escaped ones are decoded into a scratch buffer. Skipped members are parsed
- * with build=false: fully checked, nothing allocated. */
+/* k8s/jsonparse — see jsonparse.h. A recursive-descent builder over a byte range, with an
+ * iterative validator for the values it does not build (skipped members, and isolated values
+ * that hit a limit). Strings without escapes go to jansson straight from the input (after our
+ * own UTF-8 check); escaped ones are decoded into a scratch buffer. This file is a parser of
+ * outside input and keeps its grammar in few, longer functions so that each rule is stated once. */
 #include "k8s/jsonparse.h"
 
 #include <math.h>
@@ -13,59 +14,65 @@
 
 #include "core/mem.h"
 
-#define MAX_DEPTH 2048
-
-enum role { R_NONE, R_OBJ, R_META, R_ANN, R_EVENT, R_LIST, R_ITEMS };
+#define SCRATCH_MIN 256
+#define WHY_MAX 160
+#define KEY_STACK_BUF 128   /* keys up to this length are copied on the stack */
+#define NUM_STACK_BUF 64    /* numbers up to this length are converted from the stack */
+#define SKIP_STACK_WORDS 64 /* the validator's open-container bit stack: 4096 levels before it grows */
 
 typedef struct parser {
     const char *start, *p, *end;
     int depth;
+    const mg_json_opts *o;
     char *scratch;
     size_t scap;
-    mg_error *err;
-    bool failed;
+    const char *err_at; /* first error; NULL when none */
+    bool soft;          /* that error is a limit (an isolated value may be left out) */
+    char why[WHY_MAX];
 } parser;
 
-/* A non-NULL marker returned by build=false parses; never dereferenced or released. */
-static json_t skipped_marker;
-#define SKIPPED (&skipped_marker)
+/* Returned for a left-out isolated value: never dereferenced or released. */
+static json_t left_out_marker;
+#define LEFT_OUT (&left_out_marker)
 
-static json_t *fail(parser *ps, const char *what) {
-    if (!ps->failed) {
-        ps->failed = true;
-        mg_error_set(ps->err, MG_EPARSE, "invalid JSON at byte %zu: %s", (size_t)(ps->p - ps->start), what);
+static bool fail_at(parser *ps, const char *at, bool soft, const char *why) {
+    if (!ps->err_at) {
+        ps->err_at = at;
+        ps->soft = soft;
+        snprintf(ps->why, sizeof ps->why, "%s", why);
     }
-    return NULL;
+    return false;
+}
+static bool fail(parser *ps, const char *why) { return fail_at(ps, ps->p, false, why); }
+static bool limit(parser *ps, const char *at, const char *why) { return fail_at(ps, at, true, why); }
+
+static inline void ws(parser *ps) {
+    const char *p = ps->p;
+    while (p < ps->end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
+        p++;
+    ps->p = p;
 }
 
-static inline void skip_ws(parser *ps) {
-    while (ps->p < ps->end && (*ps->p == ' ' || *ps->p == '\n' || *ps->p == '\r' || *ps->p == '\t'))
-        ps->p++;
+static void scratch_need(parser *ps, size_t n) {
+    if (n <= ps->scap) return;
+    size_t c = ps->scap ? ps->scap : SCRATCH_MIN;
+    while (c < n)
+        c *= 2;
+    ps->scratch = mg_xrealloc(ps->scratch, c);
+    ps->scap = c;
 }
 
-static void scratch_put(parser *ps, size_t *n, const char *src, size_t len) {
-    if (*n + len + 1 > ps->scap) {
-        size_t cap = ps->scap ? ps->scap : 256;
-        while (cap < *n + len + 1)
-            cap *= 2;
-        ps->scratch = mg_xrealloc(ps->scratch, cap);
-        ps->scap = cap;
-    }
-    memcpy(ps->scratch + *n, src, len);
-    *n += len;
-}
-
-/* Length of a valid UTF-8 sequence starting at s (bytes >= 0x80), or 0. */
+/* Length of a valid UTF-8 sequence starting at s (lead byte >= 0x80), or 0. */
 static size_t utf8_seq(const unsigned char *s, const unsigned char *end) {
     unsigned c = s[0];
     size_t n;
-    uint32_t cp;
+    uint32_t cp, min;
     if (c >= 0xC2 && c <= 0xDF)
-        n = 2, cp = c & 0x1F;
+        n = 2, cp = c & 0x1F, min = 0x80;
     else if (c >= 0xE0 && c <= 0xEF)
-        n = 3, cp = c & 0x0F;
+        n = 3, cp = c & 0x0F, min = 0x800;
     else if (c >= 0xF0 && c <= 0xF4)
-        n = 4, cp = c & 0x07;
+        n = 4, cp = c & 0x07, min = 0x10000;
     else
         return 0;
     if ((size_t)(end - s) < n) return 0;
@@ -73,8 +80,7 @@ static size_t utf8_seq(const unsigned char *s, const unsigned char *end) {
         if ((s[i] & 0xC0) != 0x80) return 0;
         cp = (cp << 6) | (s[i] & 0x3F);
     }
-    if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
     return n;
 }
 
@@ -96,333 +102,554 @@ static int hex4(const char *s, uint32_t *out) {
     return 0;
 }
 
-/* Parses a string at ps->p (on the opening quote). On success *out and *len point either into the
- * input (no escapes) or into the scratch buffer (valid until the next string). */
-static bool parse_string(parser *ps, const char **out, size_t *len) {
-    ps->p++; /* opening quote */
-    const char *seg = ps->p;
-    size_t n = 0;
-    bool escaped = false;
-    while (ps->p < ps->end) {
-        unsigned char c = (unsigned char)*ps->p;
-        if (c == '"') {
-            if (!escaped) {
-                *out = seg;
-                *len = (size_t)(ps->p - seg);
-            } else {
-                scratch_put(ps, &n, seg, (size_t)(ps->p - seg));
-                *out = ps->scratch;
-                *len = n;
-            }
-            ps->p++;
-            return true;
-        }
-        if (c < 0x20) {
-            fail(ps, "control character in string");
-            return false;
-        }
-        if (c < 0x80) {
-            if (c != '\\') {
-                ps->p++;
-                continue;
-            }
-            if (!escaped) n = 0;
-            escaped = true;
-            scratch_put(ps, &n, seg, (size_t)(ps->p - seg));
-            if (ps->end - ps->p < 2) break;
-            char e = ps->p[1];
-            char ch;
-            ps->p += 2;
-            switch (e) {
-            case '"': ch = '"'; break;
-            case '\\': ch = '\\'; break;
-            case '/': ch = '/'; break;
-            case 'b': ch = '\b'; break;
-            case 'f': ch = '\f'; break;
-            case 'n': ch = '\n'; break;
-            case 'r': ch = '\r'; break;
-            case 't': ch = '\t'; break;
-            case 'u': {
-                uint32_t cp;
-                if (ps->end - ps->p < 4 || hex4(ps->p, &cp)) {
-                    fail(ps, "bad \\u escape");
-                    return false;
-                }
-                ps->p += 4;
-                if (cp >= 0xD800 && cp <= 0xDBFF) {
-                    uint32_t lo;
-                    if (ps->end - ps->p < 6 || ps->p[0] != '\\' || ps->p[1] != 'u' || hex4(ps->p + 2, &lo) ||
-                        lo < 0xDC00 || lo > 0xDFFF) {
-                        fail(ps, "unpaired surrogate in \\u escape");
-                        return false;
-                    }
-                    ps->p += 6;
-                    cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-                } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
-                    fail(ps, "unpaired surrogate in \\u escape");
-                    return false;
-                }
-                if (cp == 0) {
-                    fail(ps, "\\u0000 is not allowed");
-                    return false;
-                }
-                char u[4];
-                size_t ul;
-                if (cp < 0x80)
-                    u[0] = (char)cp, ul = 1;
-                else if (cp < 0x800)
-                    u[0] = (char)(0xC0 | (cp >> 6)), u[1] = (char)(0x80 | (cp & 0x3F)), ul = 2;
-                else if (cp < 0x10000)
-                    u[0] = (char)(0xE0 | (cp >> 12)), u[1] = (char)(0x80 | ((cp >> 6) & 0x3F)),
-                    u[2] = (char)(0x80 | (cp & 0x3F)), ul = 3;
-                else
-                    u[0] = (char)(0xF0 | (cp >> 18)), u[1] = (char)(0x80 | ((cp >> 12) & 0x3F)),
-                    u[2] = (char)(0x80 | ((cp >> 6) & 0x3F)), u[3] = (char)(0x80 | (cp & 0x3F)), ul = 4;
-                scratch_put(ps, &n, u, ul);
-                seg = ps->p;
-                continue;
-            }
-            default: fail(ps, "bad escape"); return false;
-            }
-            scratch_put(ps, &n, &ch, 1);
-            seg = ps->p;
-            continue;
-        }
-        size_t k = utf8_seq((const unsigned char *)ps->p, (const unsigned char *)ps->end);
-        if (!k) {
-            fail(ps, "invalid UTF-8");
-            return false;
-        }
-        ps->p += k;
+static size_t put_utf8(char *o, uint32_t cp) {
+    if (cp < 0x80) {
+        o[0] = (char)cp;
+        return 1;
     }
-    fail(ps, "unterminated string");
-    return false;
+    if (cp < 0x800) {
+        o[0] = (char)(0xC0 | cp >> 6);
+        o[1] = (char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        o[0] = (char)(0xE0 | cp >> 12);
+        o[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        o[2] = (char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    o[0] = (char)(0xF0 | cp >> 18);
+    o[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+    o[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+    o[3] = (char)(0x80 | (cp & 0x3F));
+    return 4;
 }
 
-static json_t *parse_number(parser *ps, bool build) {
-    const char *s = ps->p;
-    const char *q = s;
-    if (q < ps->end && *q == '-') q++;
-    if (q >= ps->end) return fail(ps, "bad number");
+/* The first byte at or after p that is '"', '\\', a control character or non-ASCII. Eight bytes
+ * at a time: each flagged byte sets its high bit; the lowest flag is always a real one (borrows
+ * only spill upwards), so it is where the plain run ends. */
+static inline const char *plain_run(const char *p, const char *end) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    while (end - p >= 8) {
+        uint64_t v;
+        memcpy(&v, p, 8);
+        uint64_t q = v ^ (ones * '"'), b = v ^ (ones * '\\');
+        uint64_t special = (((q - ones) & ~q) | ((b - ones) & ~b) | ((v - ones * 0x20) & ~v) | v) & highs;
+        if (special) return p + (__builtin_ctzll(special) >> 3);
+        p += 8;
+    }
+#endif
+    while (p < end && (unsigned char)*p >= 0x20 && *p != '"' && *p != '\\' && (unsigned char)*p < 0x80)
+        p++;
+    return p;
+}
+
+/* One escape at p (on the backslash) into *cp; advances p past it. False after failing. */
+static bool escape(parser *ps, const char **pp, uint32_t *cp) {
+    const char *p = *pp;
+    if (ps->end - p < 2) return fail_at(ps, p, false, "premature end of input in a string");
+    switch (p[1]) {
+    case '"': *cp = '"'; break;
+    case '\\': *cp = '\\'; break;
+    case '/': *cp = '/'; break;
+    case 'b': *cp = '\b'; break;
+    case 'f': *cp = '\f'; break;
+    case 'n': *cp = '\n'; break;
+    case 'r': *cp = '\r'; break;
+    case 't': *cp = '\t'; break;
+    case 'u': {
+        if (ps->end - p < 6 || hex4(p + 2, cp)) return fail_at(ps, p, false, "invalid \\u escape");
+        if (*cp >= 0xD800 && *cp <= 0xDBFF) {
+            uint32_t lo;
+            if (ps->end - p < 12 || p[6] != '\\' || p[7] != 'u' || hex4(p + 8, &lo) || lo < 0xDC00 ||
+                lo > 0xDFFF)
+                return fail_at(ps, p, false, "invalid Unicode surrogate pair");
+            *cp = 0x10000 + ((*cp - 0xD800) << 10) + (lo - 0xDC00);
+            p += 6;
+        } else if (*cp >= 0xDC00 && *cp <= 0xDFFF) {
+            return fail_at(ps, p, false, "invalid Unicode surrogate pair");
+        }
+        p += 4;
+        break;
+    }
+    default: return fail_at(ps, p, false, "invalid escape");
+    }
+    *pp = p + 2;
+    return true;
+}
+
+/* Parses the string at ps->p (on its quote). With out, out and len receive the content: a slice
+ * of the input when it has no escape, else the scratch buffer (valid until the next string); nul
+ * (may be NULL) tells whether it holds a NUL. Without out it is only validated. "\u0000" is an
+ * error unless allow_nul. */
+static bool parse_string(parser *ps, const char **out, size_t *len, bool *nul) {
+    const char *p = ps->p + 1, *end = ps->end, *seg = p;
+    size_t o = 0;
+    bool escaped = false, has_nul = false;
+    for (;;) {
+        p = plain_run(p, end);
+        if (p >= end) return fail_at(ps, p, false, "premature end of input in a string");
+        unsigned char c = (unsigned char)*p;
+        if (c == '"') break;
+        if (c < 0x20) return fail_at(ps, p, false, "control character in a string");
+        if (c >= 0x80) {
+            size_t n = utf8_seq((const unsigned char *)p, (const unsigned char *)end);
+            if (!n) return fail_at(ps, p, false, "invalid UTF-8 in a string");
+            p += n;
+            continue;
+        }
+        /* backslash: flush the plain segment, decode the escape */
+        if (out) {
+            scratch_need(ps, o + (size_t)(p - seg) + 8);
+            memcpy(ps->scratch + o, seg, (size_t)(p - seg));
+            o += (size_t)(p - seg);
+        }
+        escaped = true;
+        uint32_t cp;
+        const char *at = p;
+        if (!escape(ps, &p, &cp)) return false;
+        if (cp == 0) {
+            if (!ps->o->allow_nul) return fail_at(ps, at, false, "\\u0000 is not allowed");
+            has_nul = true;
+        }
+        if (out) o += put_utf8(ps->scratch + o, cp);
+        seg = p;
+    }
+    if (out) {
+        if (!escaped) {
+            *out = seg;
+            *len = (size_t)(p - seg);
+        } else {
+            scratch_need(ps, o + (size_t)(p - seg) + 1);
+            memcpy(ps->scratch + o, seg, (size_t)(p - seg));
+            o += (size_t)(p - seg);
+            ps->scratch[o] = '\0';
+            *out = ps->scratch;
+            *len = o;
+        }
+    }
+    if (nul) *nul = has_nul;
+    ps->p = p + 1;
+    return true;
+}
+
+/* Parses a number; with out, *out gets a json_integer or json_real as jansson would build it. */
+static bool parse_number(parser *ps, json_t **out) {
+    const char *s = ps->p, *q = s, *end = ps->end;
+    if (q < end && *q == '-') q++;
+    if (q >= end) return fail(ps, "invalid number");
     if (*q == '0') {
         q++;
     } else if (*q >= '1' && *q <= '9') {
-        while (q < ps->end && *q >= '0' && *q <= '9')
+        while (q < end && *q >= '0' && *q <= '9')
             q++;
     } else {
-        return fail(ps, "bad number");
+        return fail(ps, "invalid token");
     }
     bool real = false;
-    if (q < ps->end && *q == '.') {
+    if (q < end && *q == '.') {
         real = true;
         q++;
-        if (q >= ps->end || *q < '0' || *q > '9') return fail(ps, "bad fraction");
-        while (q < ps->end && *q >= '0' && *q <= '9')
+        if (q >= end || *q < '0' || *q > '9') return fail_at(ps, q, false, "invalid number");
+        while (q < end && *q >= '0' && *q <= '9')
             q++;
     }
-    if (q < ps->end && (*q == 'e' || *q == 'E')) {
+    if (q < end && (*q == 'e' || *q == 'E')) {
         real = true;
         q++;
-        if (q < ps->end && (*q == '+' || *q == '-')) q++;
-        if (q >= ps->end || *q < '0' || *q > '9') return fail(ps, "bad exponent");
-        while (q < ps->end && *q >= '0' && *q <= '9')
+        if (q < end && (*q == '+' || *q == '-')) q++;
+        if (q >= end || *q < '0' || *q > '9') return fail_at(ps, q, false, "invalid number");
+        while (q < end && *q >= '0' && *q <= '9')
             q++;
     }
     ps->p = q;
     if (!real) {
-        /* accumulate negatively so INT64_MIN fits */
-        const char *d = s;
-        bool neg = *d == '-';
-        if (neg) d++;
+        /* accumulate negatively so that INT64_MIN fits */
+        bool neg = *s == '-', big = false;
         json_int_t v = 0;
-        for (; d < q; d++) {
+        for (const char *d = neg ? s + 1 : s; d < q && !big; d++) {
             int digit = *d - '0';
-            if (v < (INT64_MIN + digit) / 10) return fail(ps, "integer too big");
-            v = v * 10 - digit;
-        }
-        if (!neg) {
-            if (v == INT64_MIN) return fail(ps, "integer too big");
-            v = -v;
-        }
-        return build ? json_integer(v) : SKIPPED;
-    }
-    char buf[64];
-    char *tmp = buf;
-    size_t len = (size_t)(q - s);
-    if (len >= sizeof(buf)) tmp = mg_xmalloc(len + 1);
-    memcpy(tmp, s, len);
-    tmp[len] = '\0';
-    double v = strtod(tmp, NULL);
-    if (tmp != buf) free(tmp);
-    if (!isfinite(v)) return fail(ps, "real number overflow");
-    return build ? json_real(v) : SKIPPED;
-}
-
-static json_t *parse_value(parser *ps, enum role role, bool build);
-
-static enum role member_role(enum role parent, const char *key, size_t klen, bool *skip) {
-    *skip = false;
-#define KEY_IS(lit) (klen == sizeof(lit) - 1 && !memcmp(key, lit, sizeof(lit) - 1))
-    switch (parent) {
-    case R_OBJ: return KEY_IS("metadata") ? R_META : R_NONE;
-    case R_META:
-        if (KEY_IS("managedFields")) *skip = true;
-        return KEY_IS("annotations") ? R_ANN : R_NONE;
-    case R_ANN:
-        if (KEY_IS("kubectl.kubernetes.io/last-applied-configuration")) *skip = true;
-        return R_NONE;
-    case R_EVENT: return KEY_IS("object") ? R_OBJ : R_NONE;
-    case R_LIST: return KEY_IS("items") ? R_ITEMS : R_NONE;
-    default: return R_NONE;
-    }
-#undef KEY_IS
-}
-
-static json_t *parse_object(parser *ps, enum role role, bool build) {
-    ps->p++; /* { */
-    json_t *obj = build ? json_object() : SKIPPED;
-    skip_ws(ps);
-    if (ps->p < ps->end && *ps->p == '}') {
-        ps->p++;
-        return obj;
-    }
-    for (;;) {
-        skip_ws(ps);
-        if (ps->p >= ps->end || *ps->p != '"') {
-            fail(ps, "expected a member name");
-            break;
-        }
-        const char *k;
-        size_t klen;
-        if (!parse_string(ps, &k, &klen)) break;
-        bool skip;
-        enum role r = member_role(role, k, klen, &skip);
-        /* the key may live in the scratch buffer, which the value's strings reuse */
-        char kbuf[128];
-        char *key = NULL;
-        if (build && !skip) {
-            key = klen < sizeof(kbuf) ? kbuf : mg_xmalloc(klen + 1);
-            memcpy(key, k, klen);
-            key[klen] = '\0';
-        }
-        skip_ws(ps);
-        if (ps->p >= ps->end || *ps->p != ':') {
-            if (key != kbuf) free(key);
-            fail(ps, "expected ':'");
-            break;
-        }
-        ps->p++;
-        skip_ws(ps);
-        json_t *v = parse_value(ps, r, build && !skip);
-        if (!v) {
-            if (key != kbuf) free(key);
-            break;
-        }
-        if (key) {
-            if (r == R_ANN && json_is_object(v) && json_object_size(v) == 0)
-                json_decref(v); /* nothing left to keep */
+            if (v < (INT64_MIN + digit) / 10)
+                big = true;
             else
-                json_object_setn_new_nocheck(obj, key, klen, v);
-            if (key != kbuf) free(key);
+                v = v * 10 - digit;
         }
-        skip_ws(ps);
-        if (ps->p < ps->end && *ps->p == ',') {
-            ps->p++;
-            continue;
+        if (!big && !neg && v == INT64_MIN) big = true;
+        if (!big) {
+            if (out) *out = json_integer(neg ? v : -v);
+            return true;
         }
-        if (ps->p < ps->end && *ps->p == '}') {
-            ps->p++;
-            return obj;
-        }
-        fail(ps, "expected ',' or '}'");
-        break;
+        if (!ps->o->big_int_as_real) return limit(ps, s, "integer beyond int64");
+        if (!out) return true; /* as a real it is always finite: at most ~1e308 digits fit */
+    } else if (!out && (size_t)(q - s) <= NUM_STACK_BUF && !memchr(s, 'e', (size_t)(q - s)) &&
+               !memchr(s, 'E', (size_t)(q - s))) {
+        return true; /* validating: a short real without exponent cannot overflow */
     }
-    if (build) json_decref(obj);
-    return NULL;
+    char buf[NUM_STACK_BUF + 1];
+    size_t n = (size_t)(q - s);
+    char *num = n < sizeof buf ? buf : mg_xmalloc(n + 1);
+    memcpy(num, s, n);
+    num[n] = '\0';
+    double d = strtod(num, NULL);
+    if (num != buf) free(num);
+    if (!isfinite(d)) return limit(ps, s, "real number overflow");
+    if (out) *out = json_real(d);
+    return true;
 }
 
-static json_t *parse_array(parser *ps, enum role role, bool build) {
-    ps->p++; /* [ */
-    json_t *arr = build ? json_array() : SKIPPED;
-    enum role er = role == R_ITEMS ? R_OBJ : R_NONE;
-    skip_ws(ps);
-    if (ps->p < ps->end && *ps->p == ']') {
-        ps->p++;
-        return arr;
-    }
-    for (;;) {
-        skip_ws(ps);
-        json_t *v = parse_value(ps, er, build);
-        if (!v) break;
-        if (build) json_array_append_new(arr, v);
-        skip_ws(ps);
-        if (ps->p < ps->end && *ps->p == ',') {
-            ps->p++;
-            continue;
-        }
-        if (ps->p < ps->end && *ps->p == ']') {
-            ps->p++;
-            return arr;
-        }
-        fail(ps, "expected ',' or ']'");
-        break;
-    }
-    if (build) json_decref(arr);
-    return NULL;
-}
-
-static bool literal(parser *ps, const char *lit, size_t n) {
-    if ((size_t)(ps->end - ps->p) < n || memcmp(ps->p, lit, n)) return false;
+static bool literal(parser *ps, const char *word, size_t n) {
+    if ((size_t)(ps->end - ps->p) < n || memcmp(ps->p, word, n) != 0) return fail(ps, "invalid token");
     ps->p += n;
     return true;
 }
 
-static json_t *parse_value(parser *ps, enum role role, bool build) {
-    if (ps->p >= ps->end) return fail(ps, "unexpected end");
-    switch (*ps->p) {
-    case '{':
-    case '[': {
-        if (++ps->depth > MAX_DEPTH) return fail(ps, "nesting too deep");
-        json_t *v = *ps->p == '{' ? parse_object(ps, role, build) : parse_array(ps, role, build);
+/* Validates one value without building it: an iterative state machine whose open containers
+ * are bits of a stack that grows as needed. max_depth bounds the nesting (a limit); SIZE_MAX
+ * for none, which is how an isolated value that hit a limit is stepped over. What is not built
+ * cannot be out of range: a NUL in a key (with allow_nul) and numbers beyond int64 or double
+ * are valid JSON and pass. */
+static bool skip_value(parser *ps, size_t max_depth) {
+    uint64_t small[SKIP_STACK_WORDS], *stack = small; /* bit set: '}' expected, clear: ']' */
+    size_t words = SKIP_STACK_WORDS, sp = 0;
+    const char *end = ps->end;
+    bool ok = false;
+    for (;;) {
+        ws(ps); /* expecting a value */
+        if (ps->p >= end) {
+            fail(ps, "premature end of input");
+            goto out;
+        }
+        char c = *ps->p;
+        if (c == '{' || c == '[') {
+            if (sp + 1 > max_depth) {
+                limit(ps, ps->p, "maximum nesting depth exceeded");
+                goto out;
+            }
+            if (sp / 64 >= words) {
+                uint64_t *bigger = mg_xmalloc(2 * words * sizeof *bigger);
+                memcpy(bigger, stack, words * sizeof *bigger);
+                if (stack != small) free(stack);
+                stack = bigger;
+                words *= 2;
+            }
+            uint64_t bit = 1ULL << (sp % 64);
+            stack[sp / 64] = c == '{' ? stack[sp / 64] | bit : stack[sp / 64] & ~bit;
+            sp++;
+            ps->p++;
+            ws(ps);
+            if (ps->p < end && *ps->p == (c == '{' ? '}' : ']')) {
+                ps->p++;
+                sp--;
+                goto after_value;
+            }
+            if (c == '[') continue;
+            goto key;
+        }
+        bool good = c == '"'   ? parse_string(ps, NULL, NULL, NULL)
+                    : c == 't' ? literal(ps, "true", 4)
+                    : c == 'f' ? literal(ps, "false", 5)
+                    : c == 'n' ? literal(ps, "null", 4)
+                               : parse_number(ps, NULL);
+        if (!good) {
+            if (ps->soft) { /* a number out of range is still valid JSON */
+                ps->err_at = NULL;
+                ps->soft = false;
+            } else {
+                goto out;
+            }
+        }
+    after_value:
+        for (;;) {
+            if (sp == 0) {
+                ok = true;
+                goto out;
+            }
+            bool in_obj = stack[(sp - 1) / 64] >> ((sp - 1) % 64) & 1;
+            ws(ps);
+            if (ps->p < end && *ps->p == ',') {
+                ps->p++;
+                if (!in_obj) break; /* next array item */
+                ws(ps);
+                goto key;
+            }
+            if (ps->p < end && *ps->p == (in_obj ? '}' : ']')) {
+                ps->p++;
+                sp--;
+                continue;
+            }
+            fail(ps, in_obj ? "',' or '}' expected" : "',' or ']' expected");
+            goto out;
+        }
+        continue;
+    key:
+        if (ps->p >= end || *ps->p != '"') {
+            fail(ps, "string or '}' expected");
+            goto out;
+        }
+        if (!parse_string(ps, NULL, NULL, NULL)) goto out;
+        ws(ps);
+        if (ps->p >= end || *ps->p != ':') {
+            fail(ps, "':' expected");
+            goto out;
+        }
+        ps->p++;
+    }
+out:
+    if (stack != small) free(stack);
+    return ok;
+}
+
+static json_t *build_value(parser *ps, int ctx);
+
+static int child_of(parser *ps, int ctx, const char *k, size_t klen, const json_t *obj) {
+    if (ctx == MG_JSON_PLAIN) return MG_JSON_PLAIN;
+    return ps->o->member ? ps->o->member(ps->o->ud, MG_JSON_CTX(ctx), k, klen, obj) : MG_JSON_PLAIN;
+}
+
+/* Adds member key=v to obj (v stolen), or fails on a duplicate when asked to. */
+static bool put_member(parser *ps, json_t *obj, const char *key, size_t klen, json_t *v, int child,
+                       const char *key_at) {
+    if ((child & MG_JSON_DROP_EMPTY) && json_is_object(v) && json_object_size(v) == 0) {
+        json_decref(v);
+        return true;
+    }
+    size_t before = json_object_size(obj);
+    json_object_setn_new_nocheck(obj, key, klen, v);
+    /* a duplicate key replaced the earlier member: the size tells (cheaper than a lookup first) */
+    if (ps->o->reject_duplicates && json_object_size(obj) == before)
+        return fail_at(ps, key_at, false, "duplicate object key");
+    return true;
+}
+
+static json_t *build_object(parser *ps, int ctx) {
+    if (ps->depth >= MG_JSON_MAX_DEPTH) return limit(ps, ps->p, "maximum nesting depth exceeded"), NULL;
+    ps->depth++;
+    json_t *obj = json_object();
+    ps->p++;
+    ws(ps);
+    if (ps->p < ps->end && *ps->p == '}') {
+        ps->p++;
         ps->depth--;
-        return v;
+        return obj;
     }
-    case '"': {
-        const char *s;
-        size_t len;
-        if (!parse_string(ps, &s, &len)) return NULL;
-        return build ? json_stringn_nocheck(s, len) : SKIPPED;
+    for (;;) {
+        if (ps->p >= ps->end || *ps->p != '"') {
+            fail(ps, "string or '}' expected");
+            break;
+        }
+        const char *key_at = ps->p, *k;
+        size_t klen;
+        bool nul;
+        if (!parse_string(ps, &k, &klen, &nul)) break;
+        ws(ps);
+        if (ps->p >= ps->end || *ps->p != ':') {
+            fail(ps, "':' expected");
+            break;
+        }
+        ps->p++;
+        ws(ps);
+        int child = nul ? MG_JSON_PLAIN : child_of(ps, ctx, k, klen, obj);
+        if (child == MG_JSON_SKIP) {
+            if (!skip_value(ps, (size_t)(MG_JSON_MAX_DEPTH - ps->depth))) break;
+        } else {
+            if (nul) {
+                limit(ps, key_at, "NUL in an object key");
+                break;
+            }
+            /* a key in the scratch buffer would be overwritten by the value's strings */
+            char kbuf[KEY_STACK_BUF], *heap = NULL;
+            const char *key = k;
+            if (k == ps->scratch) {
+                char *copy = klen < sizeof kbuf ? kbuf : (heap = mg_xmalloc(klen + 1));
+                memcpy(copy, k, klen);
+                key = copy;
+            }
+            json_t *v = build_value(ps, child);
+            bool ok = v && (v == LEFT_OUT || put_member(ps, obj, key, klen, v, child, key_at));
+            free(heap);
+            if (!ok) break;
+        }
+        ws(ps);
+        if (ps->p < ps->end && *ps->p == ',') {
+            ps->p++;
+            ws(ps);
+            continue;
+        }
+        if (ps->p < ps->end && *ps->p == '}') {
+            ps->p++;
+            ps->depth--;
+            return obj;
+        }
+        fail(ps, "',' or '}' expected");
+        break;
     }
-    case 't':
-        if (literal(ps, "true", 4)) return build ? json_true() : SKIPPED;
-        return fail(ps, "bad literal");
-    case 'f':
-        if (literal(ps, "false", 5)) return build ? json_false() : SKIPPED;
-        return fail(ps, "bad literal");
-    case 'n':
-        if (literal(ps, "null", 4)) return build ? json_null() : SKIPPED;
-        return fail(ps, "bad literal");
-    default: return parse_number(ps, build);
+    json_decref(obj);
+    return NULL;
+}
+
+static json_t *build_array(parser *ps, int ctx) {
+    if (ps->depth >= MG_JSON_MAX_DEPTH) return limit(ps, ps->p, "maximum nesting depth exceeded"), NULL;
+    ps->depth++;
+    json_t *arr = json_array();
+    int item =
+        ctx == MG_JSON_PLAIN || !ps->o->item ? MG_JSON_PLAIN : ps->o->item(ps->o->ud, MG_JSON_CTX(ctx));
+    ps->p++;
+    ws(ps);
+    if (ps->p < ps->end && *ps->p == ']') {
+        ps->p++;
+        ps->depth--;
+        return arr;
+    }
+    for (;;) {
+        if (item == MG_JSON_SKIP) {
+            if (!skip_value(ps, (size_t)(MG_JSON_MAX_DEPTH - ps->depth))) break;
+        } else {
+            json_t *v = build_value(ps, item);
+            if (!v) break;
+            if (v != LEFT_OUT) json_array_append_new(arr, v);
+        }
+        ws(ps);
+        if (ps->p < ps->end && *ps->p == ',') {
+            ps->p++;
+            ws(ps);
+            continue;
+        }
+        if (ps->p < ps->end && *ps->p == ']') {
+            ps->p++;
+            ps->depth--;
+            return arr;
+        }
+        fail(ps, "',' or ']' expected");
+        break;
+    }
+    json_decref(arr);
+    return NULL;
+}
+
+static json_t *build_plain(parser *ps, int ctx) {
+    if (ps->p >= ps->end) return fail(ps, "premature end of input"), NULL;
+    const char *s;
+    size_t len;
+    json_t *v = NULL;
+    switch (*ps->p) {
+    case '{': return build_object(ps, ctx);
+    case '[': return build_array(ps, ctx);
+    case '"': return parse_string(ps, &s, &len, NULL) ? json_stringn_nocheck(s, len) : NULL;
+    case 't': return literal(ps, "true", 4) ? json_true() : NULL;
+    case 'f': return literal(ps, "false", 5) ? json_false() : NULL;
+    case 'n': return literal(ps, "null", 4) ? json_null() : NULL;
+    default: return parse_number(ps, &v) ? v : NULL;
     }
 }
 
-json_t *mg_k8s_json_parse(const char *text, size_t len, mg_json_strip strip, mg_error *err) {
-    parser ps = {.start = text, .p = text, .end = text + len, .err = err};
-    enum role r = strip == MG_JSON_STRIP_OBJECT  ? R_OBJ
-                  : strip == MG_JSON_STRIP_EVENT ? R_EVENT
-                  : strip == MG_JSON_STRIP_LIST  ? R_LIST
-                                                 : R_NONE;
-    skip_ws(&ps);
-    json_t *v = parse_value(&ps, r, true);
+/* Builds a value; an isolated one that hits a limit is stepped over and reported (LEFT_OUT). */
+static json_t *build_value(parser *ps, int ctx) {
+    if (!(ctx & MG_JSON_ISOLATE)) return build_plain(ps, ctx);
+    const char *at = ps->p;
+    int depth = ps->depth;
+    json_t *v = build_plain(ps, ctx);
+    if (v || !ps->soft) return v;
+    char why[WHY_MAX];
+    snprintf(why, sizeof why, "%s at byte %zu", ps->why, (size_t)(ps->err_at - ps->start));
+    ps->err_at = NULL;
+    ps->soft = false;
+    ps->p = at;
+    ps->depth = depth;
+    if (!skip_value(ps, SIZE_MAX)) return NULL;
+    if (ps->o->on_skip) ps->o->on_skip(ps->o->ud, MG_JSON_CTX(ctx), (size_t)(at - ps->start), why);
+    return LEFT_OUT;
+}
+
+json_t *mg_json_parse(const char *text, size_t len, const mg_json_opts *opts, mg_error *err) {
+    static const mg_json_opts plain = {0};
+    parser ps = {.start = text, .p = text, .end = text + len, .o = opts ? opts : &plain};
+    ws(&ps);
+    json_t *v = NULL;
+    if (ps.o->container_root && (ps.p >= ps.end || (*ps.p != '{' && *ps.p != '[')))
+        fail(&ps, "'[' or '{' expected");
+    else
+        v = build_value(&ps, ps.o->root_ctx & ~MG_JSON_ISOLATE);
     if (v) {
-        skip_ws(&ps);
+        ws(&ps);
         if (ps.p != ps.end) {
             json_decref(v);
-            v = fail(&ps, "trailing data after the value");
+            v = NULL;
+            fail(&ps, "end of input expected after the value");
         }
     }
     free(ps.scratch);
-    return v;
+    if (v) return v;
+    int line = 1, col = 1;
+    for (const char *q = text; q < ps.err_at && q < ps.end; q++) {
+        if (*q == '\n') {
+            line++;
+            col = 1;
+        } else {
+            col++;
+        }
+    }
+    mg_error_set(err, MG_EPARSE, "line %d column %d (byte %zu): %s", line, col, (size_t)(ps.err_at - text),
+                 ps.why);
+    return NULL;
+}
+
+/* ---- Kubernetes objects -------------------------------------------------------------------- */
+
+enum role { R_NONE = 1, R_OBJ, R_META, R_ANN, R_EVENT, R_LIST, R_ITEMS };
+
+#define KEY_IS(lit) (klen == sizeof(lit) - 1 && !memcmp(key, lit, sizeof(lit) - 1))
+
+static int k8s_member(void *ud, int ctx, const char *key, size_t klen, const json_t *obj) {
+    (void)ud;
+    (void)obj;
+    switch (ctx) {
+    case R_OBJ: return KEY_IS("metadata") ? R_META : MG_JSON_PLAIN;
+    case R_META:
+        if (KEY_IS("managedFields")) return MG_JSON_SKIP;
+        return KEY_IS("annotations") ? R_ANN | MG_JSON_DROP_EMPTY : MG_JSON_PLAIN;
+    case R_ANN:
+        return KEY_IS("kubectl.kubernetes.io/last-applied-configuration") ? MG_JSON_SKIP : MG_JSON_PLAIN;
+    case R_EVENT: return KEY_IS("object") ? R_OBJ | MG_JSON_ISOLATE : MG_JSON_PLAIN;
+    case R_LIST: return KEY_IS("items") ? R_ITEMS : MG_JSON_PLAIN;
+    default: return MG_JSON_PLAIN;
+    }
+}
+
+static int k8s_item(void *ud, int ctx) {
+    (void)ud;
+    return ctx == R_ITEMS ? R_OBJ | MG_JSON_ISOLATE : MG_JSON_PLAIN;
+}
+
+typedef struct k8s_skip {
+    mg_json_skip_fn fn;
+    void *ud;
+} k8s_skip;
+
+static void k8s_on_skip(void *ud, int ctx, size_t offset, const char *why) {
+    (void)ctx;
+    const k8s_skip *k = ud;
+    if (k->fn) k->fn(k->ud, offset, why);
+}
+
+json_t *mg_k8s_json_parse_ex(const char *text, size_t len, mg_json_strip strip, mg_json_skip_fn skipped,
+                             void *ud, mg_error *err) {
+    k8s_skip k = {skipped, ud};
+    mg_json_opts o = {.allow_nul = true,
+                      .big_int_as_real = true,
+                      .root_ctx = strip == MG_JSON_STRIP_OBJECT  ? R_OBJ
+                                  : strip == MG_JSON_STRIP_EVENT ? R_EVENT
+                                  : strip == MG_JSON_STRIP_LIST  ? R_LIST
+                                                                 : MG_JSON_PLAIN,
+                      .member = k8s_member,
+                      .item = k8s_item,
+                      .on_skip = k8s_on_skip,
+                      .ud = &k};
+    return mg_json_parse(text, len, &o, err);
+}
+
+json_t *mg_k8s_json_parse(const char *text, size_t len, mg_json_strip strip, mg_error *err) {
+    return mg_k8s_json_parse_ex(text, len, strip, NULL, NULL, err);
 }
 
 /* ------------------------------------------------------------------ dump */

@@ -21,8 +21,9 @@ static json_t *by_model(void *ctx, const char *ns, const char *m) { return json_
 static json_t *by_name(void *ctx, const char *ns, const char *n) {
     return json_incref(json_array_get(mvs, n[0] == 'q'));
 }
-static json_t *revs(void *ctx, const char *ns, const char *mv) { return json_incref(reviews); }
+static json_t *revs(void *ctx, const char *ns, const char *key) { return json_incref(reviews); }
 static json_t *none(void *ctx, const char *ns, const char *n) { return NULL; }
+static json_t *no_namespace(void *ctx, const char *name) { return NULL; }
 static json_t *dep(void *ctx, const char *ns, const char *resource, const char *n) {
     return json_pack("{s:{s:i, s:{s:{s:[{s:s, s:s}]}}}}", "spec", "replicas", 1, "template", "spec",
                      "containers", "name", "m", "image",
@@ -38,7 +39,7 @@ static int resolve(void *ctx, const mg_imageref *ref, char *digest, size_t len, 
 static void init(void) {
     mg_mem_init();
     const char *text =
-        "[{\"metadata\":{\"name\":\"ok\",\"annotations\":{\"mlops.modelgov.io/"
+        "[{\"metadata\":{\"name\":\"ok\",\"uid\":\"u-ok\",\"annotations\":{\"mlops.modelgov.io/"
         "author\":\"bob\"}},\"spec\":{\"model\":\"m\","
         "\"version\":\"1.0\",\"image\":\"registry.example.com/models/m\",\"digest\":\"sha256:"
         "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}},"
@@ -47,14 +48,18 @@ static void init(void) {
         "\"digest\":\"sha256:cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc\"},\"status\":{"
         "\"quarantined\":true}}]";
     mvs = json_loads(text, 0, NULL);
-    reviews = json_loads(
-        "[{\"metadata\":{\"name\":\"a\",\"creationTimestamp\":\"2026-11-26T10:00:00Z\"},\"spec\":{\"kind\":"
-        "\"security\","
-        "\"verdict\":\"approve\",\"reviewer\":\"alice\"}},{\"metadata\":{\"name\":\"b\"},\"spec\":{\"kind\":"
-        "\"performance\",\"verdict\":\"approve\",\"reviewer\":\"carol\"}},{\"metadata\":{\"name\":\"c\"},"
-        "\"spec\":"
-        "{\"kind\":\"bias\",\"verdict\":\"approve\",\"reviewer\":\"erin\"}}]",
-        0, NULL);
+    /* bound to ModelVersion "ok" (uid and digest), as the webhook admits reviews */
+#define BOUND                                                                                                \
+    "\"modelVersionUID\":\"u-ok\",\"digest\":\"sha256:"                                                      \
+    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\","
+    reviews =
+        json_loads("[{\"metadata\":{\"name\":\"a\",\"creationTimestamp\":\"2026-11-26T10:00:00Z\"},\"spec\":"
+                   "{" BOUND "\"kind\":\"security\",\"verdict\":\"approve\",\"reviewer\":\"alice\"}},"
+                   "{\"metadata\":{\"name\":\"b\"},\"spec\":{" BOUND
+                   "\"kind\":\"performance\",\"verdict\":\"approve\",\"reviewer\":\"carol\"}},"
+                   "{\"metadata\":{\"name\":\"c\"},\"spec\":{" BOUND
+                   "\"kind\":\"bias\",\"verdict\":\"approve\",\"reviewer\":\"erin\"}}]",
+                   0, NULL);
     if (!mvs || !reviews) abort();
 }
 
@@ -85,9 +90,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                              .mvs_of_digest = mvs_digest,
                              .dataset = none,
                              .dataset_referrers = none,
+                             .trainingrun_referrers = none,
+                             .namespace_ = no_namespace,
                              .modeldeployment = none,
                              .workload = dep,
                              .resolve_tag = resolve};
+    cfg.operator_service_account = mg_xstrdup("modelgov-system:modelgov-operator");
     mg_admission_input in = {&req, &cfg, &ix, (size & 2) ? "mlops.example.io" : NULL};
     mg_admission_decision d;
     mg_admission_decision_init(&d);

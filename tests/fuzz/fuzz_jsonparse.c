@@ -1,6 +1,8 @@
-/* libFuzzer target for k8s/jsonparse, differential against jansson: both must accept or refuse
- * the same bytes and build equal trees; each strip mode must equal a plain parse followed by
- * mg_k8s_strip on the objects it names; the dumper must read back equal. */
+/* libFuzzer target for k8s/jsonparse, differential against jansson (JSON_ALLOW_NUL, as the
+ * informers read NUL characters in strings): both must accept or refuse the same bytes and build
+ * equal trees, except that we also read integers beyond int64 (as reals, like the API server's
+ * Go decoders); each strip mode must equal a plain parse followed by mg_k8s_strip on the objects
+ * it names; the dumper must read back equal. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -25,8 +27,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (mine) abort();
         return 0;
     }
-    json_t *ref = json_loadb(text, size, JSON_DECODE_ANY, NULL);
-    if (!mine != !ref) abort();
+    json_error_t je;
+    json_t *ref = json_loadb(text, size, JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
+    if (ref && !mine) abort();
+    if (!ref && mine) {
+        if (!strstr(je.text, "too big")) abort();
+        json_decref(mine);
+        return 0;
+    }
     if (!mine) return 0;
     if (!json_equal(mine, ref)) abort();
 

@@ -713,6 +713,82 @@ static void test_informer_resync(void **state) {
     stall_or_resync(true);
 }
 
+/* One odd object must not blind the cache: a LIST page holding an object nested deeper than any
+ * tree can hold, one with a NUL in a key and one with a number beyond double is read around them
+ * (NUL characters in strings and integers beyond int64 are read); a watch event with such an
+ * object is skipped without ending the stream; each skip is counted. */
+static void test_informer_odd_objects(void **state) {
+    (void)state;
+    size_t deep = 3000;
+    char *nest = mg_xmalloc(2 * deep + 1);
+    memset(nest, '[', deep);
+    memset(nest + deep, ']', deep);
+    nest[2 * deep] = '\0';
+    char *page = mg_xasprintf(
+        "{\"kind\":\"ConfigMapList\",\"apiVersion\":\"v1\",\"metadata\":{\"resourceVersion\":\"60\"},"
+        "\"items\":["
+        "{\"metadata\":{\"name\":\"a\",\"namespace\":\"ns\",\"resourceVersion\":\"51\"},\"data\":{\"x\":"
+        "\"1\\u00002\"}},"
+        "{\"metadata\":{\"name\":\"deep\",\"namespace\":\"ns\",\"resourceVersion\":\"52\"},\"data\":%s},"
+        "{\"metadata\":{\"name\":\"nulkey\",\"namespace\":\"ns\",\"resourceVersion\":\"53\"},\"data\":{"
+        "\"\\u0000\":\"\"}},"
+        "{\"metadata\":{\"name\":\"huge\",\"namespace\":\"ns\",\"resourceVersion\":\"54\"},\"n\":1e400},"
+        "{\"metadata\":{\"namespace\":\"ns\",\"resourceVersion\":\"55\"}},"
+        "{\"metadata\":{\"name\":\"b\",\"namespace\":\"ns\",\"resourceVersion\":\"56\"},\"n\":"
+        "99999999999999999999}]}",
+        nest);
+    char *events =
+        mg_xasprintf("{\"type\":\"MODIFIED\",\"object\":{\"metadata\":{\"name\":\"a\",\"namespace\":\"ns\","
+                     "\"resourceVersion\":\"61\"},\"data\":%s}}\n"
+                     "{\"type\":\"ADDED\",\"object\":{\"kind\":\"ConfigMap\",\"apiVersion\":\"v1\","
+                     "\"metadata\":{\"name\":\"c\",\"namespace\":\"ns\",\"resourceVersion\":\"62\"}}}\n",
+                     nest);
+    json_t *rules = json_array();
+    json_t *r = rule(LIST_FIRST, 0);
+    json_object_del(r, "times");
+    json_object_set_new(r, "body", json_string(page));
+    json_array_append_new(rules, r);
+    r = rule(WATCH_RV("60"), 1);
+    json_object_set_new(r, "chunks", chunks(events, NULL, 0));
+    json_object_set_new(r, "hold_ms", json_integer(60000));
+    json_array_append_new(rules, r);
+    script(rules);
+    free(page);
+    free(events);
+    free(nest);
+
+    mg_client *c = new_client();
+    mg_gvr gvr = {"", "v1", "configmaps", true};
+    record rec = {.log = json_array()};
+    pthread_mutex_init(&rec.mu, NULL);
+    mg_informer_handlers h = {.on_add = h_add, .on_update = h_update, .on_delete = h_delete, .ud = &rec};
+    mg_informer_opts o = {.namespace = "ns", .page_size = 2, .backoff_base_ms = 20, .compact_store = true};
+    mg_informer *inf = mg_informer_new(c, &gvr, &o, &h);
+    rec.store = mg_informer_store(inf);
+    mg_error err;
+    assert_int_equal(mg_informer_start(inf, &err), 0);
+    assert_true(mg_informer_wait_synced(inf, 30000));
+    WAIT_FOR(log_len(&rec) >= 3);
+    json_t *keys = mg_store_keys(mg_informer_store(inf));
+    assert_int_equal(json_array_size(keys), 3); /* a, b, c */
+    json_decref(keys);
+    json_t *a = mg_store_get(mg_informer_store(inf), "ns/a");
+    assert_int_equal(json_string_length(json_object_get(json_object_get(a, "data"), "x")), 3);
+    assert_string_equal(rv_str(a), "51"); /* the odd MODIFIED of a was skipped */
+    json_decref(a);
+    json_t *b = mg_store_get(mg_informer_store(inf), "ns/b");
+    assert_true(json_is_real(json_object_get(b, "n")));
+    json_decref(b);
+    assert_int_equal(mg_informer_skipped(inf), 5); /* deep, nulkey, huge, nameless; the event */
+    assert_int_equal(mg_informer_watch_restarts(inf), 0);
+    assert_int_equal(mg_informer_relists(inf), 0);
+    mg_informer_free(inf);
+    mg_client_free(c);
+    assert_int_equal(rec.consistency_errors, 0);
+    json_decref(rec.log);
+    pthread_mutex_destroy(&rec.mu);
+}
+
 int main(void) {
     mg_mem_init();
     const struct CMUnitTest tests[] = {
@@ -722,10 +798,9 @@ int main(void) {
         cmocka_unit_test(test_diff),
     };
     const struct CMUnitTest live[] = {
-        cmocka_unit_test(test_informer_scenario_tree),
-        cmocka_unit_test(test_informer_scenario_compact),
-        cmocka_unit_test(test_informer_stall_watchdog),
-        cmocka_unit_test(test_informer_resync),
+        cmocka_unit_test(test_informer_scenario_tree),  cmocka_unit_test(test_informer_scenario_compact),
+        cmocka_unit_test(test_informer_stall_watchdog), cmocka_unit_test(test_informer_resync),
+        cmocka_unit_test(test_informer_odd_objects),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     return failed +

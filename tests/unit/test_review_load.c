@@ -62,7 +62,6 @@ static void test_invalid(void **state) {
         "{\"request\":{\"object\":{\"metadata\":{\"x\":[1,]}}}}",
         "{\"request\":{\"object\":{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"status\":{\"a\":tru}}}}",
         "{\"request\":{\"options\":{\"a\":\"\\q\"}}}",
-        "{\"request\":{\"requestKind\":[1e999]}}",
         "{\"request\":{\"userInfo\":{\"extra\":{\"a\":[\"\xff\"]}}}}",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -86,6 +85,16 @@ static void test_invalid(void **state) {
     json_t *j = NULL;
     assert_int_equal(mg_review_load(deep, 2 * n, &j, NULL), MG_EPARSE);
     free(deep);
+    /* What is not built cannot be out of range: numbers beyond int64/double in dropped parts are
+     * valid JSON and pass (jansson refuses them); in kept parts they are refused. */
+    static const char *dropped[] = {"{\"request\":{\"requestKind\":[1e999]}}",
+                                    "{\"request\":{\"options\":{\"n\":99999999999999999999}}}"};
+    for (size_t i = 0; i < sizeof dropped / sizeof *dropped; i++) {
+        assert_int_equal(mg_review_load(dropped[i], strlen(dropped[i]), &j, NULL), 0);
+        assert_null(json_object_get(json_object_get(j, "request"), "requestKind"));
+        json_decref(j);
+    }
+    assert_int_equal(mg_review_load("{\"request\":{\"uid\":1e999}}", 24, &j, NULL), MG_EPARSE);
     /* Error position. */
     mg_error err;
     assert_int_equal(mg_review_load("{\n  \"a\": x}", 11, &j, &err), MG_EPARSE);
