@@ -35,20 +35,32 @@ static void list_page(mg_buf *b) {
     for (int i = 0; i < LIST_ITEMS; i++)
         mg_buf_printf(
             b,
-            "%s{\"apiVersion\":\"mlops.modelgov.io/v1alpha1\",\"kind\":\"ModelDeployment\",\"metadata\":{\"name\":"
+            "%s{\"apiVersion\":\"mlops.modelgov.io/"
+            "v1alpha1\",\"kind\":\"ModelDeployment\",\"metadata\":{\"name\":"
             "\"model-%05d\",\"namespace\":\"team-%02d\",\"uid\":\"6f1c2a3b-%04x-4c2d-9e8f-0123456789ab\","
-            "\"resourceVersion\":\"%d\",\"generation\":3,\"creationTimestamp\":\"2026-11-26T11:17:25Z\",\"labels\":"
-            "{\"app.kubernetes.io/name\":\"model-%05d\",\"mlops.modelgov.io/model\":\"fraud\",\"tier\":\"serving\"},"
-            "\"annotations\":{\"kubectl.kubernetes.io/last-applied-configuration\":\"{\\\"apiVersion\\\":\\\"mlops."
-            "modelgov.io/v1alpha1\\\",\\\"kind\\\":\\\"ModelDeployment\\\",\\\"spec\\\":{\\\"replicas\\\":2}}\\n\","
-            "\"owner\":\"risk-team@example.com\"},\"managedFields\":[{\"apiVersion\":\"mlops.modelgov.io/v1alpha1\","
-            "\"fieldsType\":\"FieldsV1\",\"fieldsV1\":{\"f:metadata\":{\"f:annotations\":{\".\":{}},\"f:labels\":"
-            "{\".\":{},\"f:team\":{}}},\"f:spec\":{\".\":{},\"f:modelVersion\":{},\"f:replicas\":{}}},\"manager\":"
-            "\"kubectl-client-side-apply\",\"operation\":\"Update\",\"time\":\"2026-11-26T11:17:25Z\"}]},\"spec\":"
-            "{\"modelVersion\":\"fraud-%d-0-0\",\"replicas\":2,\"port\":8080,\"monitoring\":{\"interval\":\"30s\","
-            "\"window\":\"10m\",\"minSamples\":500,\"warn\":{\"maxPSI\":0.1,\"minAccuracy\":0.85},\"quarantine\":"
+            "\"resourceVersion\":\"%d\",\"generation\":3,\"creationTimestamp\":\"2026-11-26T11:17:25Z\","
+            "\"labels\":"
+            "{\"app.kubernetes.io/name\":\"model-%05d\",\"mlops.modelgov.io/"
+            "model\":\"fraud\",\"tier\":\"serving\"},"
+            "\"annotations\":{\"kubectl.kubernetes.io/"
+            "last-applied-configuration\":\"{\\\"apiVersion\\\":\\\"mlops."
+            "modelgov.io/"
+            "v1alpha1\\\",\\\"kind\\\":\\\"ModelDeployment\\\",\\\"spec\\\":{\\\"replicas\\\":2}}\\n\","
+            "\"owner\":\"risk-team@example.com\"},\"managedFields\":[{\"apiVersion\":\"mlops.modelgov.io/"
+            "v1alpha1\","
+            "\"fieldsType\":\"FieldsV1\",\"fieldsV1\":{\"f:metadata\":{\"f:annotations\":{\".\":{}},\"f:"
+            "labels\":"
+            "{\".\":{},\"f:team\":{}}},\"f:spec\":{\".\":{},\"f:modelVersion\":{},\"f:replicas\":{}}},"
+            "\"manager\":"
+            "\"kubectl-client-side-apply\",\"operation\":\"Update\",\"time\":\"2026-11-26T11:17:25Z\"}]},"
+            "\"spec\":"
+            "{\"modelVersion\":\"fraud-%d-0-0\",\"replicas\":2,\"port\":8080,\"monitoring\":{\"interval\":"
+            "\"30s\","
+            "\"window\":\"10m\",\"minSamples\":500,\"warn\":{\"maxPSI\":0.1,\"minAccuracy\":0.85},"
+            "\"quarantine\":"
             "{\"maxPSI\":0.25}}},\"status\":{\"phase\":\"Serving\",\"replicas\":2,\"readyReplicas\":2,"
-            "\"conditions\":[{\"type\":\"Ready\",\"status\":\"True\",\"lastTransitionTime\":\"2026-11-26T11:20:01Z\","
+            "\"conditions\":[{\"type\":\"Ready\",\"status\":\"True\",\"lastTransitionTime\":\"2026-11-26T11:"
+            "20:01Z\","
             "\"reason\":\"Serving\",\"message\":\"2/2 replicas ready \\u2014 \\u00e9t\\u00e9\"}]}}",
             i ? "," : "", i, i % 20, i, 1000 + i, i, i);
     mg_buf_append_str(b, "]}");
@@ -56,14 +68,18 @@ static void list_page(mg_buf *b) {
 
 typedef json_t *(*parse_fn)(const char *text, size_t len);
 
-static json_t *ours_list(const char *t, size_t n) { return mg_k8s_json_parse(t, n, MG_JSON_STRIP_LIST, NULL); }
+static json_t *ours_list(const char *t, size_t n) {
+    return mg_k8s_json_parse(t, n, MG_JSON_STRIP_LIST, NULL);
+}
 static json_t *jansson_any(const char *t, size_t n) { return json_loadb(t, n, 0, NULL); }
 static json_t *ours_review(const char *t, size_t n) {
     json_t *v = NULL;
     mg_review_load(t, n, &v, NULL);
     return v;
 }
-static json_t *jansson_strict(const char *t, size_t n) { return json_loadb(t, n, JSON_REJECT_DUPLICATES, NULL); }
+static json_t *jansson_strict(const char *t, size_t n) {
+    return json_loadb(t, n, JSON_REJECT_DUPLICATES, NULL);
+}
 
 /* MB/s of fn over the texts, repeated for at least MIN_SECONDS of CPU. */
 static double rate(parse_fn fn, char **texts, size_t *lens, size_t n) {
@@ -121,9 +137,10 @@ int main(int argc, char **argv) {
     char **rt;
     size_t *rl;
     size_t nr = load_reviews(argc > 1 ? argv[1] : "tests/fixtures/k8s-1.28/admission", &rt, &rl);
-    printf("list_ours=%.1f list_jansson=%.1f review_ours=%.1f review_jansson=%.1f reviews=%zu list_bytes=%zu\n",
-           rate(ours_list, lt, ll, 1), rate(jansson_any, lt, ll, 1), rate(ours_review, rt, rl, nr),
-           rate(jansson_strict, rt, rl, nr), nr, page.len);
+    printf(
+        "list_ours=%.1f list_jansson=%.1f review_ours=%.1f review_jansson=%.1f reviews=%zu list_bytes=%zu\n",
+        rate(ours_list, lt, ll, 1), rate(jansson_any, lt, ll, 1), rate(ours_review, rt, rl, nr),
+        rate(jansson_strict, rt, rl, nr), nr, page.len);
     for (size_t i = 0; i < nr; i++)
         free(rt[i]);
     free(rt);

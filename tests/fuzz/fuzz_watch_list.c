@@ -49,8 +49,9 @@ static void check_list(const char *text, size_t size, const json_t *alone) {
     if (alone && !list) abort(); /* valid on its own: the page must be read */
     json_t *items = json_object_get(list, "items");
     size_t n = json_array_size(items);
-    if (list && (n < 2 || strcmp(name_of(json_array_get(items, 0)) ? name_of(json_array_get(items, 0)) : "", "a") ||
-                 strcmp(name_of(json_array_get(items, n - 1)) ? name_of(json_array_get(items, n - 1)) : "", "b")))
+    if (list &&
+        (n < 2 || strcmp(name_of(json_array_get(items, 0)) ? name_of(json_array_get(items, 0)) : "", "a") ||
+         strcmp(name_of(json_array_get(items, n - 1)) ? name_of(json_array_get(items, n - 1)) : "", "b")))
         abort();
     if (alone) {
         if (skipped == 0) { /* read: the middle item is the input, stripped like an object */
