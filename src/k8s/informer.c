@@ -26,6 +26,7 @@
  * 100 Pods of a real API server are ~0.5 MB of JSON and a few MB parsed; 10,000 objects take 100
  * round trips, a fraction of a second on loopback. */
 #define DEFAULT_PAGE_SIZE 100
+#define MAX_KIND_LEN 128 /* a List kind longer than any API kind names no item kind */
 
 struct mg_informer {
     mg_client *c;
@@ -354,6 +355,34 @@ static void apply_deltas(mg_informer *inf, mg_delta *d, size_t n) {
     }
 }
 
+/* A List page's items, ready to cache: each given the kind and apiVersion the page names for
+ * them (the API server leaves them out of items), uninterpretable ones skipped. Returns a new
+ * array. */
+static json_t *prepare_page(mg_informer *inf, json_t *page) {
+    const char *kind = json_string_value(json_object_get(page, "kind"));
+    const char *api_version = json_string_value(json_object_get(page, "apiVersion"));
+    char item_kind[MAX_KIND_LEN] = "";
+    if (kind) {
+        size_t kl = strlen(kind);
+        if (kl > 4 && kl < sizeof(item_kind) && !strcmp(kind + kl - 4, "List")) {
+            memcpy(item_kind, kind, kl - 4);
+            item_kind[kl - 4] = '\0';
+        }
+    }
+    json_t *prepared = json_array();
+    size_t i;
+    json_t *item;
+    json_array_foreach(json_object_get(page, "items"), i, item) {
+        if (!interpretable(inf, item, "list")) continue;
+        if (*item_kind && !json_object_get(item, "kind"))
+            json_object_set_new(item, "kind", json_string(item_kind));
+        if (api_version && !json_object_get(item, "apiVersion"))
+            json_object_set_new(item, "apiVersion", json_string(api_version));
+        json_array_append_new(prepared, prepare(inf, json_incref(item)));
+    }
+    return prepared;
+}
+
 /* LISTs page by page, delivering each page's adds and updates against the versions cached when
  * the list began (so only one page is in memory at a time), then deletes what no page listed.
  * On 410 for an expired continue token the list starts again from the first page; what was
@@ -387,28 +416,7 @@ static int do_list(mg_informer *inf, mg_error *err) {
             continue;
         }
         if (rc) break;
-        const char *kind = json_string_value(json_object_get(page, "kind"));
-        const char *api_version = json_string_value(json_object_get(page, "apiVersion"));
-        char item_kind[128] = "";
-        if (kind) {
-            size_t kl = strlen(kind);
-            if (kl > 4 && kl < sizeof(item_kind) && !strcmp(kind + kl - 4, "List")) {
-                memcpy(item_kind, kind, kl - 4);
-                item_kind[kl - 4] = '\0';
-            }
-        }
-        json_t *prepared = json_array();
-        json_t *arr = json_object_get(page, "items");
-        size_t i;
-        json_t *item;
-        json_array_foreach(arr, i, item) {
-            if (!interpretable(inf, item, "list")) continue;
-            if (*item_kind && !json_object_get(item, "kind"))
-                json_object_set_new(item, "kind", json_string(item_kind));
-            if (api_version && !json_object_get(item, "apiVersion"))
-                json_object_set_new(item, "apiVersion", json_string(api_version));
-            json_array_append_new(prepared, prepare(inf, json_incref(item)));
-        }
+        json_t *prepared = prepare_page(inf, page);
         json_t *lmd = json_object_get(page, "metadata");
         free(list_rv);
         list_rv = mg_xstrdup(json_string_value(json_object_get(lmd, "resourceVersion")));

@@ -304,11 +304,28 @@ static bool literal(parser *ps, const char *word, size_t n) {
     return true;
 }
 
+/* Records an open container at depth sp in skip_value's bit stack (set: object), growing the
+ * stack when it is full; returns the stack, which the caller frees unless it is small. */
+static uint64_t *push_container(uint64_t *stack, const uint64_t *small, size_t *words, size_t sp,
+                                bool object) {
+    if (sp / 64 >= *words) {
+        uint64_t *bigger = mg_xmalloc(2 * *words * sizeof *bigger);
+        memcpy(bigger, stack, *words * sizeof *bigger);
+        if (stack != small) free(stack);
+        stack = bigger;
+        *words *= 2;
+    }
+    uint64_t bit = 1ULL << (sp % 64);
+    stack[sp / 64] = object ? stack[sp / 64] | bit : stack[sp / 64] & ~bit;
+    return stack;
+}
+
 /* Validates one value without building it: an iterative state machine whose open containers
  * are bits of a stack that grows as needed. max_depth bounds the nesting (a limit); SIZE_MAX
  * for none, which is how an isolated value that hit a limit is stepped over. What is not built
  * cannot be out of range: a NUL in a key (with allow_nul) and numbers beyond int64 or double
- * are valid JSON and pass. */
+ * are valid JSON and pass. Long on purpose: one loop with its three states (value, after a
+ * value, key) reads as the grammar; split, the states would pass the stack between functions. */
 static bool skip_value(parser *ps, size_t max_depth) {
     uint64_t small[SKIP_STACK_WORDS], *stack = small; /* bit set: '}' expected, clear: ']' */
     size_t words = SKIP_STACK_WORDS, sp = 0;
@@ -326,16 +343,7 @@ static bool skip_value(parser *ps, size_t max_depth) {
                 limit(ps, ps->p, "maximum nesting depth exceeded");
                 goto out;
             }
-            if (sp / 64 >= words) {
-                uint64_t *bigger = mg_xmalloc(2 * words * sizeof *bigger);
-                memcpy(bigger, stack, words * sizeof *bigger);
-                if (stack != small) free(stack);
-                stack = bigger;
-                words *= 2;
-            }
-            uint64_t bit = 1ULL << (sp % 64);
-            stack[sp / 64] = c == '{' ? stack[sp / 64] | bit : stack[sp / 64] & ~bit;
-            sp++;
+            stack = push_container(stack, small, &words, sp++, c == '{');
             ps->p++;
             ws(ps);
             if (ps->p < end && *ps->p == (c == '{' ? '}' : ']')) {
