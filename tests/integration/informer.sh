@@ -15,7 +15,7 @@ T=$(mktemp -d)
 cleanup() { "$TC" down --dir "$T/tc" >/dev/null 2>&1; rm -rf "$T"; }
 trap cleanup EXIT
 make --no-print-directory -s build/release/libmodelgov.a >/dev/null || { echo "FAIL building the library"; exit 1; }
-PKGS="libcurl jansson openssl yaml-0.1 libwebsockets"
+PKGS="libcurl jansson openssl yaml-0.1 libwebsockets zlib"
 # shellcheck disable=SC2046
 cc -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -O1 -g -Isrc $(pkg-config --cflags $PKGS) -pthread \
   -o "$T/driver" tests/integration/informer-driver.c build/release/libmodelgov.a \

@@ -19,7 +19,7 @@ trap cleanup EXIT
 SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined"
 make --no-print-directory -s BUILD=build/asan CFLAGS="-O1 -g $SAN" build/asan/libmodelgov.a >/dev/null ||
   { echo "FAIL building the library"; exit 1; }
-PKGS="libcurl jansson openssl yaml-0.1 libwebsockets"
+PKGS="libcurl jansson openssl yaml-0.1 libwebsockets zlib"
 # shellcheck disable=SC2046,SC2086
 cc -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -O1 -g $SAN -Isrc $(pkg-config --cflags $PKGS) -pthread \
   -o "$T/driver" tests/integration/k8s-client-driver.c build/asan/libmodelgov.a \
