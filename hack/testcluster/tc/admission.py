@@ -20,10 +20,7 @@ import uuid
 
 from . import errors
 
-try:
-    from . import selectors
-except ImportError:  # pragma: no cover
-    selectors = None
+from . import selectors
 
 
 def _match_list(vals, v):

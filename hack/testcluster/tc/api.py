@@ -18,26 +18,11 @@ from . import errors
 from . import registry as registry_mod
 from .store import Store
 
-try:
-    from . import selectors
-except ImportError:  # pragma: no cover
-    selectors = None
-try:
-    from . import patch as patchmod
-except ImportError:  # pragma: no cover
-    patchmod = None
-try:
-    from . import schema as schemamod
-except ImportError:  # pragma: no cover
-    schemamod = None
-try:
-    from . import builtins as builtinsmod
-except ImportError:  # pragma: no cover
-    builtinsmod = None
-try:
-    from . import fields as fieldsmod
-except ImportError:  # pragma: no cover
-    fieldsmod = None
+from . import builtins as builtinsmod
+from . import fields as fieldsmod
+from . import patch as patchmod
+from . import schema as schemamod
+from . import selectors
 
 NAME_CHARS = 'bcdfghjklmnpqrstvwxz2456789'
 FINALIZER_ORPHAN = 'orphan'
@@ -86,24 +71,8 @@ class Ctx:
         return o
 
 
-class SchemaStub:
-    def __init__(self, s):
-        self.s = s
-
-    def apply_defaults(self, obj):
-        pass
-
-    def prune(self, obj):
-        return []
-
-    def validate(self, obj):
-        return []
-
-
 def make_schema(s):
-    if schemamod is not None and hasattr(schemamod, 'Schema'):
-        return schemamod.Schema(s)
-    return SchemaStub(s)
+    return schemamod.Schema(s)
 
 
 def parse_label_selector(s):
@@ -128,8 +97,6 @@ def meta(obj):
 
 
 def scale_causes(obj, scale, status_only=False):
-    if schemamod is None or not hasattr(schemamod, 'scale_path_causes'):
-        return []
     return schemamod.scale_path_causes(obj, scale, status_only)
 
 
@@ -218,13 +185,12 @@ class Cluster:
         self.gc_queue = []
         self.gc_cond = threading.Condition(self.store.lock)
         self.ns_deleting = set()
-        self.ip_allocator = builtinsmod.IPAllocator() if builtinsmod and hasattr(builtinsmod, 'IPAllocator') else None
-        if self.ip_allocator is not None:
-            try:
-                self.ip_allocator.allocate('10.96.0.1')
-            except Exception:
-                pass
-        self.port_allocator = builtinsmod.NodePortAllocator() if builtinsmod and hasattr(builtinsmod, 'NodePortAllocator') else None
+        self.ip_allocator = builtinsmod.IPAllocator()
+        try:
+            self.ip_allocator.allocate('10.96.0.1')  # the kubernetes Service's address
+        except Exception:
+            pass
+        self.port_allocator = builtinsmod.NodePortAllocator()
         self.log = log or (lambda *a: None)
         self.stopping = False
         for ns in ('default', 'kube-system', 'kube-public', 'kube-node-lease'):
@@ -334,7 +300,7 @@ class Cluster:
             unknown = res.schema.prune(probe) or []
             md = obj.get('metadata') or {}
             probe['metadata'] = md
-        elif fieldsmod is not None and fieldsmod.known(res.group, res.kind):
+        elif fieldsmod.known(res.group, res.kind):
             probe = obj
             before = deep(obj) if mode == 'patch' and (ctx.field_validation == 'Strict') else None
             unknown = fieldsmod.prune_unknown(res.group, res.kind, probe) or []
@@ -361,41 +327,34 @@ class Cluster:
         self._strict(ctx, res, obj, mode)
         if not res.builtin:
             res.schema.apply_defaults(obj)
-            causes = []
-            if schemamod is not None and hasattr(schemamod, 'validate_custom_object'):
-                causes = schemamod.validate_custom_object(res.schema, obj, res.namespaced)
-            else:
-                causes = res.schema.validate(obj)
+            causes = schemamod.validate_custom_object(res.schema, obj, res.namespaced)
             causes = causes + scale_causes(obj, res.scale)
             if causes:
                 raise errors.invalid(res.group, res.kind, meta(obj).get('name', ''), causes)
         else:
-            if builtinsmod is not None:
-                if old is None:
-                    builtinsmod.apply_defaults(res.group, res.version, res.kind, obj, self.ip_allocator,
-                                               self.port_allocator)
-                    if res.bucket == ('', 'pods') and hasattr(builtinsmod, 'apply_pod_admission'):
-                        builtinsmod.apply_pod_admission(obj)
-                else:
-                    builtinsmod.apply_defaults(res.group, res.version, res.kind, obj, None)
-                if sub == 'ephemeralcontainers' and old is not None:
-                    # the subresource's own check (_merge_ephemeral) has run; the pod update rules
-                    # apply to everything else
-                    old = deep(old)
-                    ecs = (obj.get('spec') or {}).get('ephemeralContainers')
-                    old.setdefault('spec', {}).pop('ephemeralContainers', None)
-                    if ecs is not None:
-                        old['spec']['ephemeralContainers'] = ecs
-                causes = builtinsmod.validate(res.group, res.kind, obj, old)
+            if old is None:
+                builtinsmod.apply_defaults(res.group, res.version, res.kind, obj, self.ip_allocator,
+                                           self.port_allocator)
+                if res.bucket == ('', 'pods'):
+                    builtinsmod.apply_pod_admission(obj)
+            else:
+                builtinsmod.apply_defaults(res.group, res.version, res.kind, obj, None)
+            if sub == 'ephemeralcontainers' and old is not None:
+                # the subresource's own check (_merge_ephemeral) has run; the pod update rules
+                # apply to everything else
+                old = deep(old)
+                ecs = (obj.get('spec') or {}).get('ephemeralContainers')
+                old.setdefault('spec', {}).pop('ephemeralContainers', None)
+                if ecs is not None:
+                    old['spec']['ephemeralContainers'] = ecs
+            causes = builtinsmod.validate(res.group, res.kind, obj, old)
+            if causes:
+                raise errors.invalid(res.group, res.kind, meta(obj).get('name', ''), causes)
+            if res.bucket == ('apiextensions.k8s.io', 'customresourcedefinitions'):
+                schemamod.crd_defaults(obj)
+                causes = schemamod.validate_crd(obj, old)
                 if causes:
                     raise errors.invalid(res.group, res.kind, meta(obj).get('name', ''), causes)
-            if res.bucket == ('apiextensions.k8s.io', 'customresourcedefinitions') and schemamod is not None:
-                if hasattr(schemamod, 'crd_defaults'):
-                    schemamod.crd_defaults(obj)
-                if hasattr(schemamod, 'validate_crd'):
-                    causes = schemamod.validate_crd(obj, old)
-                    if causes:
-                        raise errors.invalid(res.group, res.kind, meta(obj).get('name', ''), causes)
 
     def _admit(self, ctx, op, res, sub, ns, name, obj, old, options, kind=None, object_res=None):
         """Mutating then validating admission; returns the object as the mutating webhooks left it."""
@@ -649,8 +608,7 @@ class Cluster:
                 # decoding prunes and defaults before the update strategy compares generations
                 self._strict(ctx, res, new, 'update' if put else 'patch')
                 if res.builtin:
-                    if builtinsmod is not None:
-                        builtinsmod.apply_defaults(res.group, res.version, res.kind, new, None)
+                    builtinsmod.apply_defaults(res.group, res.version, res.kind, new, None)
                 else:
                     res.schema.apply_defaults(new)
             new = self._merge_update(res, cur, new, sub)
@@ -658,9 +616,7 @@ class Cluster:
                 self._validate_and_default(ctx, res, new, cur, sub, 'update' if put else 'patch')
             elif not res.builtin:
                 self._strict(ctx, res, new, 'update' if put else 'patch')
-                causes = []
-                if schemamod is not None and hasattr(schemamod, 'validate_custom_object'):
-                    causes = schemamod.validate_custom_object(res.schema, new, res.namespaced)
+                causes = schemamod.validate_custom_object(res.schema, new, res.namespaced)
                 causes = causes + scale_causes(new, res.scale, status_only=True)
                 if causes:
                     raise errors.invalid(res.group, res.kind, name, causes)
@@ -846,9 +802,7 @@ class Cluster:
                 new['metadata']['generation'] += 1
             if not res.builtin:
                 res.schema.apply_defaults(new)
-                cs = []
-                if schemamod is not None and hasattr(schemamod, 'validate_custom_object'):
-                    cs = schemamod.validate_custom_object(res.schema, new, res.namespaced)
+                cs = schemamod.validate_custom_object(res.schema, new, res.namespaced)
                 cs = cs + scale_causes(new, res.scale)
                 if cs:
                     raise errors.invalid(res.group, res.kind, name, cs)
@@ -961,7 +915,7 @@ class Cluster:
         """Lock held: queue dependents for background garbage collection."""
         self.gc_queue.append(('owner-gone', obj['metadata']['uid']))
         self.gc_cond.notify_all()
-        if res.bucket == ('', 'services') and self.ip_allocator is not None:
+        if res.bucket == ('', 'services'):
             ip = (obj.get('spec') or {}).get('clusterIP')
             if ip and ip != 'None':
                 try:

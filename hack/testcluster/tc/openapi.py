@@ -53,11 +53,8 @@ def _fields_schema(t, seen=()):
 
 
 def builtin_schema(res):
-    try:
-        from . import fields as f
-    except ImportError:  # pragma: no cover
-        f = None
-    if f is not None and f.known(res.group, res.kind):
+    from . import fields as f
+    if f.known(res.group, res.kind):
         sch = _fields_schema(f.KINDS[(res.group, res.kind)])
         sch['description'] = '%s (field names and types from k8s.io/api 1.28; descriptions not served by the test cluster)' % res.kind
         return sch

@@ -25,10 +25,7 @@ from . import discovery
 from . import openapi
 from . import proto as protomod
 
-try:
-    from . import table as tablemod
-except ImportError:  # pragma: no cover
-    tablemod = None
+from . import table as tablemod
 
 ANON_PATHS = ('/healthz', '/livez', '/readyz', '/version')
 PROTOBUF = 'application/vnd.kubernetes.protobuf'
@@ -608,17 +605,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
     # ---------------------------------------------------------------- tables
     def to_table(self, res, objs, rv, q, cont=None, remaining=None, single=False):
         include = q.get('includeObject') or 'Metadata'
-        if tablemod is not None:
-            if res.builtin:
-                cols = tablemod.builtin_columns(res.group, res.plural)
-            else:
-                cols = tablemod.crd_columns(res.crd_version)
-            return tablemod.to_table(objs, cols, rv, cont, include, remaining)
-        rows = [{'cells': [o['metadata']['name']], 'object': {
-            'kind': 'PartialObjectMetadata', 'apiVersion': 'meta.k8s.io/v1', 'metadata': o['metadata']}} for o in objs]
-        return {'kind': 'Table', 'apiVersion': 'meta.k8s.io/v1', 'metadata': {'resourceVersion': rv},
-                'columnDefinitions': [{'name': 'Name', 'type': 'string', 'format': 'name', 'description': '', 'priority': 0}],
-                'rows': rows}
+        if res.builtin:
+            cols = tablemod.builtin_columns(res.group, res.plural)
+        else:
+            cols = tablemod.crd_columns(res.crd_version)
+        return tablemod.to_table(objs, cols, rv, cont, include, remaining)
 
     # ---------------------------------------------------------------- watch
     def serve_watch(self, req, q, want_table):
