@@ -27,6 +27,16 @@
  * round trips, a fraction of a second on loopback. */
 #define DEFAULT_PAGE_SIZE 100
 #define MAX_KIND_LEN 128 /* a List kind longer than any API kind names no item kind */
+/* client-go's minWatchTimeout: a watch lasts 5 to 10 minutes, the spread keeping many clients
+ * from reconnecting at once. */
+#define MIN_WATCH_TIMEOUT_S 300
+/* A watch silent this long (not even a bookmark) is taken for dead (informer.h). */
+#define DEFAULT_STALL_TIMEOUT_MS (5 * 60 * MG_MS_PER_S)
+/* The reconnect backoff (informer.h): 200 ms doubling to 30 s, jittered by half. */
+#define DEFAULT_BACKOFF_BASE_MS 200
+#define BACKOFF_MAX_MS 30000
+#define BACKOFF_FACTOR 2.0
+#define BACKOFF_JITTER 0.5
 
 struct mg_informer {
     mg_client *c;
@@ -214,9 +224,9 @@ mg_informer *mg_informer_new(mg_client *c, const mg_gvr *gvr, const mg_informer_
     inf->field_selector = mg_xstrdup(o.field_selector);
     inf->page_size = o.page_size > 0 ? o.page_size : DEFAULT_PAGE_SIZE;
     inf->resync_ms = o.resync_ms > 0 ? o.resync_ms : 0;
-    inf->stall_timeout_ms = o.stall_timeout_ms > 0 ? o.stall_timeout_ms : 5 * 60 * 1000;
+    inf->stall_timeout_ms = o.stall_timeout_ms > 0 ? o.stall_timeout_ms : DEFAULT_STALL_TIMEOUT_MS;
     inf->watch_timeout_s = o.watch_timeout_s;
-    inf->backoff_base_ms = o.backoff_base_ms > 0 ? o.backoff_base_ms : 200;
+    inf->backoff_base_ms = o.backoff_base_ms > 0 ? o.backoff_base_ms : DEFAULT_BACKOFF_BASE_MS;
     inf->transform = o.transform;
     inf->transform_ud = o.transform_ud;
     if (handlers) inf->h = *handlers;
@@ -224,7 +234,7 @@ mg_informer *mg_informer_new(mg_client *c, const mg_gvr *gvr, const mg_informer_
     inf->rv = mg_xstrdup("");
     pthread_mutex_init(&inf->mu, NULL);
     mg_clock_cond_init(&inf->cond);
-    mg_backoff_init(&inf->backoff, inf->backoff_base_ms, 30000, 2.0, 0.5);
+    mg_backoff_init(&inf->backoff, inf->backoff_base_ms, BACKOFF_MAX_MS, BACKOFF_FACTOR, BACKOFF_JITTER);
     return inf;
 }
 
@@ -528,6 +538,52 @@ static void do_resync(mg_informer *inf) {
     json_decref(keys);
 }
 
+static long watch_timeout_s(const mg_informer *inf) {
+    if (inf->watch_timeout_s > 0) return inf->watch_timeout_s;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return MIN_WATCH_TIMEOUT_S + (long)((ts.tv_nsec / 1000) % MIN_WATCH_TIMEOUT_S);
+}
+
+/* LIST, and on success the backoff reset and the informer marked synced (waking waiters). */
+static int list_and_sync(mg_informer *inf, mg_error *err) {
+    int rc = do_list(inf, err);
+    if (rc) return rc;
+    mg_backoff_reset(&inf->backoff);
+    pthread_mutex_lock(&inf->mu);
+    if (!inf->synced) {
+        inf->synced = true;
+        pthread_cond_broadcast(&inf->cond);
+    }
+    pthread_mutex_unlock(&inf->mu);
+    return 0;
+}
+
+/* One watch from the last resourceVersion, until it ends; on_line records how it went
+ * (stream_events, stream_gone, stream_error). */
+static int watch_once(mg_informer *inf, mg_error *err) {
+    char *rv = mg_informer_last_rv(inf);
+    mg_watch_opts wo = {.label_selector = inf->label_selector,
+                        .field_selector = inf->field_selector,
+                        .resource_version = rv,
+                        .allow_bookmarks = true,
+                        .timeout_seconds = watch_timeout_s(inf),
+                        .stall_timeout_ms = inf->stall_timeout_ms,
+                        .stop = &inf->interrupt};
+    inf->stream_events = 0;
+    inf->stream_gone = inf->stream_error = false;
+    int rc = mg_k8s_watch(inf->c, &inf->gvr, inf->gvr.namespaced ? inf->ns : NULL, &wo, on_line, inf, err);
+    free(rv);
+    return rc;
+}
+
+/* The next backoff delay, or longer when the server asked for it (Retry-After). */
+static void back_off(mg_informer *inf, const mg_error *err) {
+    int64_t delay = mg_backoff_next(&inf->backoff);
+    if (err->retry_after_ms > delay) delay = err->retry_after_ms;
+    pause_ms(inf, delay);
+}
+
 static void *run(void *p) {
     mg_informer *inf = p;
     bool need_list = true, watched = false, listed = false;
@@ -537,24 +593,14 @@ static void *run(void *p) {
         if (need_list) {
             if (listed) __atomic_fetch_add(&inf->relists, 1, __ATOMIC_SEQ_CST);
             listed = true;
-            int rc = do_list(inf, &err);
-            if (rc) {
+            if (list_and_sync(inf, &err)) {
                 if (aload(&inf->stopping)) break;
-                int64_t delay = mg_backoff_next(&inf->backoff);
-                if (err.retry_after_ms > delay) delay = err.retry_after_ms;
                 mg_log(MG_LOG_WARN, "list failed; retrying", "resource", inf->resource, "error", err.message,
                        NULL);
-                pause_ms(inf, delay);
+                back_off(inf, &err);
                 continue;
             }
             need_list = false;
-            mg_backoff_reset(&inf->backoff);
-            pthread_mutex_lock(&inf->mu);
-            if (!inf->synced) {
-                inf->synced = true;
-                pthread_cond_broadcast(&inf->cond);
-            }
-            pthread_mutex_unlock(&inf->mu);
         }
         astore(&inf->interrupt, 0);
         if (aload(&inf->stopping)) break;
@@ -565,26 +611,7 @@ static void *run(void *p) {
         }
         if (watched) __atomic_fetch_add(&inf->restarts, 1, __ATOMIC_SEQ_CST);
         watched = true;
-        char *rv = mg_informer_last_rv(inf);
-        long timeout_s = inf->watch_timeout_s;
-        if (timeout_s <= 0) {
-            /* client-go: minWatchTimeout * (1 + rand), spreading reconnects of many clients */
-            struct timespec ts;
-            clock_gettime(CLOCK_MONOTONIC, &ts);
-            timeout_s = 300 + (long)((ts.tv_nsec / 1000) % 300);
-        }
-        mg_watch_opts wo = {.label_selector = inf->label_selector,
-                            .field_selector = inf->field_selector,
-                            .resource_version = rv,
-                            .allow_bookmarks = true,
-                            .timeout_seconds = timeout_s,
-                            .stall_timeout_ms = inf->stall_timeout_ms,
-                            .stop = &inf->interrupt};
-        inf->stream_events = 0;
-        inf->stream_gone = inf->stream_error = false;
-        int rc =
-            mg_k8s_watch(inf->c, &inf->gvr, inf->gvr.namespaced ? inf->ns : NULL, &wo, on_line, inf, &err);
-        free(rv);
+        int rc = watch_once(inf, &err);
         if (aload(&inf->stopping)) break;
         if (inf->stream_gone || rc == MG_EGONE) {
             need_list = true;
@@ -596,9 +623,7 @@ static void *run(void *p) {
         else if (rc)
             mg_log(MG_LOG_WARN, "watch failed; reconnecting", "resource", inf->resource, "error", err.message,
                    NULL);
-        int64_t delay = mg_backoff_next(&inf->backoff);
-        if (err.retry_after_ms > delay) delay = err.retry_after_ms;
-        pause_ms(inf, delay);
+        back_off(inf, &err);
     }
     return NULL;
 }
