@@ -399,25 +399,29 @@ static void register_metrics(mg_operator *op, mg_metrics *m) {
         mg_metrics_gauge(m, "modelgov_operator_workqueue_depth", "Keys waiting in each work queue.", queue);
     op->m_phase =
         mg_metrics_gauge(m, "modelgov_operator_modeldeployments", "ModelDeployments by phase.", phase);
-    mg_metric_family *f =
-        mg_metrics_counter(m, "modelgov_operator_api_writes_total",
-                           "Writes to the API server (creates, updates, patches, events).", NULL);
-    op->m_writes = f ? mg_metric_with(f, NULL) : NULL;
-    f = mg_metrics_counter(m, "modelgov_operator_watch_restarts_total",
-                           "Watch streams re-opened by the informers.", NULL);
-    op->m_restarts = f ? mg_metric_with(f, NULL) : NULL;
-    f = mg_metrics_counter(m, "modelgov_operator_objects_skipped_total",
-                           "Listed or watched objects left out because they cannot be interpreted.", NULL);
-    op->m_skipped = f ? mg_metric_with(f, NULL) : NULL;
-    f = mg_metrics_gauge(m, "modelgov_operator_quarantined_modelversions",
-                         "ModelVersions currently quarantined.", NULL);
-    op->m_quarantined = f ? mg_metric_with(f, NULL) : NULL;
-    f = mg_metrics_gauge(m, "modelgov_operator_shard_modeldeployments",
-                         "ModelDeployments this replica reconciles and monitors (its shard).", NULL);
-    op->m_owned = f ? mg_metric_with(f, NULL) : NULL;
-    f = mg_metrics_gauge(m, "modelgov_operator_shard_members", "Replicas sharing the ModelDeployments.",
-                         NULL);
-    op->m_members = f ? mg_metric_with(f, NULL) : NULL;
+    /* The series without labels: one family each, its one series kept. */
+    const struct {
+        const char *name, *help;
+        bool gauge;
+        mg_metric **slot;
+    } single[] = {
+        {"modelgov_operator_api_writes_total",
+         "Writes to the API server (creates, updates, patches, events).", false, &op->m_writes},
+        {"modelgov_operator_watch_restarts_total", "Watch streams re-opened by the informers.", false,
+         &op->m_restarts},
+        {"modelgov_operator_objects_skipped_total",
+         "Listed or watched objects left out because they cannot be interpreted.", false, &op->m_skipped},
+        {"modelgov_operator_quarantined_modelversions", "ModelVersions currently quarantined.", true,
+         &op->m_quarantined},
+        {"modelgov_operator_shard_modeldeployments",
+         "ModelDeployments this replica reconciles and monitors (its shard).", true, &op->m_owned},
+        {"modelgov_operator_shard_members", "Replicas sharing the ModelDeployments.", true, &op->m_members},
+    };
+    for (size_t i = 0; i < sizeof single / sizeof *single; i++) {
+        mg_metric_family *f = single[i].gauge ? mg_metrics_gauge(m, single[i].name, single[i].help, NULL)
+                                              : mg_metrics_counter(m, single[i].name, single[i].help, NULL);
+        *single[i].slot = f ? mg_metric_with(f, NULL) : NULL;
+    }
     if (!op->m_reconciles || !op->m_duration || !op->m_retries || !op->m_depth || !op->m_phase ||
         !op->m_writes || !op->m_restarts || !op->m_skipped || !op->m_quarantined || !op->m_owned ||
         !op->m_members)
