@@ -18,6 +18,8 @@
 #define MB 42.0
 #define Y_TICKS 5
 #define X_TICKS_MAX 5
+/* no axis draws more ticks than this, whatever the document's numbers */
+#define AXIS_TICKS_CAP 64
 #define Y_PAD 0.08     /* share of the y span added above and below */
 #define FLAT_PAD 0.05  /* y half-span around a flat series */
 #define GAP_FACTOR 3.0 /* a step this many times the typical one breaks the line */
@@ -71,9 +73,12 @@ static double nice_step(double raw) {
 }
 
 static void y_axis(mg_rp_out *b, const frame *f) {
-    double step = nice_step((f->y1 - f->y0) / Y_TICKS);
+    double step = nice_step((f->y1 - f->y0) / Y_TICKS), start = ceil(f->y0 / step) * step;
     char num[NUM_BUF];
-    for (double v = ceil(f->y0 / step) * step; v <= f->y1; v += step) {
+    /* counted, not v += step: where step is below the values' precision the sum stands still */
+    for (int i = 0; i <= AXIS_TICKS_CAP; i++) {
+        double v = start + i * step;
+        if (v > f->y1) break;
         double y = py(f, v);
         mg_rp_putf(b,
                    "<line class=\"grid\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>"
@@ -85,7 +90,9 @@ static void y_axis(mg_rp_out *b, const frame *f) {
 static void x_axis(mg_rp_out *b, const frame *f) {
     static const double steps[] = {1,    2,    5,    10,    15,    30,    60,    120,    300,    600,    900,
                                    1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800, 604800, 2592000};
-    double span = f->t1 - f->t0, step = steps[sizeof steps / sizeof *steps - 1];
+    double span = f->t1 - f->t0, longest = steps[sizeof steps / sizeof *steps - 1];
+    /* beyond the longest step (a document spanning centuries): a multiple of it */
+    double step = ceil(span / X_TICKS_MAX / longest) * longest;
     for (size_t i = 0; i < sizeof steps / sizeof *steps; i++)
         if (span / steps[i] <= X_TICKS_MAX) {
             step = steps[i];
@@ -93,7 +100,10 @@ static void x_axis(mg_rp_out *b, const frame *f) {
         }
     /* seconds only when ticks are under a minute apart, the date only when days apart */
     int style = step < 60 ? 0 : step < 86400 ? 1 : 2;
-    for (double t = ceil(f->t0 / step) * step; t <= f->t1; t += step) {
+    double start = ceil(f->t0 / step) * step;
+    for (int i = 0; i <= AXIS_TICKS_CAP; i++) {
+        double t = start + i * step;
+        if (t > f->t1) break;
         time_t tt = (time_t)t;
         struct tm tm;
         char label[32];
