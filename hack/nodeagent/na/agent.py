@@ -92,7 +92,11 @@ class Agent:
         self.state_dir = os.path.abspath(a.state_dir)
         self.api_port = a.api_port
         self.max_pods = a.max_pods
-        self.runtime = rtmod.ProcessRuntime(self.state_dir, jobs_manual=(a.jobs == 'manual'))
+        if getattr(a, 'runtime', 'process') == 'podman':
+            from . import podman
+            self.runtime = podman.PodmanRuntime(self.state_dir, self.fetch, self.node)
+        else:
+            self.runtime = rtmod.ProcessRuntime(self.state_dir, jobs_manual=(a.jobs == 'manual'))
         self.probe_pool = concurrent.futures.ThreadPoolExecutor(PROBE_WORKERS)
         self.api = KeyedExecutor(API_WORKERS)
         self.inbox = queue.Queue()

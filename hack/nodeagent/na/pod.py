@@ -105,7 +105,8 @@ class PodRun:
         spec = ContainerSpec(self.uid, c.name, c.spec.get('image', ''), argv, env, c.spec.get('workingDir'),
                              [p['containerPort'] for p in c.spec.get('ports') or []
                               if p.get('protocol', 'TCP') == 'TCP' and p.get('containerPort')],
-                             os.path.join(cdir, '%d.log' % c.runs), finite=self.policy != 'Always')
+                             os.path.join(cdir, '%d.log' % c.runs), finite=self.policy != 'Always',
+                             pod=self.pod, container=c.spec)
         if c.runs > 0:
             c.restart_count += 1
         c.runs += 1

@@ -3,12 +3,14 @@
 Owner: realk8s. `Prober` holds one probe's counters; the agent's loop asks `due(now)`, runs
 `check` in a worker thread (it blocks up to timeoutSeconds) and feeds the outcome back with
 `record(ok, now)`. Thresholds, periods and the initial delay follow the Probe API defaults
-(period 10 s, timeout 1 s, success 1, failure 3). httpGet (2xx/3xx passes), tcpSocket and exec
+(period 10 s, timeout 1 s, success 1, failure 3). httpGet (2xx/3xx passes; HTTPS without verifying
+the certificate, as the kubelet), tcpSocket and exec
 are supported; grpc probes report failure with a message. Ports given by name resolve through
 the container's ports. Host is always the Pod IP, 127.0.0.1, unless httpGet.host says otherwise.
 """
 import http.client
 import socket
+import ssl
 import subprocess
 
 DEFAULT_PERIOD_S = 10
@@ -36,7 +38,12 @@ def check(probe, container, env, cwd):
         if 'httpGet' in probe:
             g = probe['httpGet']
             port = resolve_port(g.get('port'), container)
-            c = http.client.HTTPConnection(g.get('host') or POD_IP, port, timeout=timeout)
+            if (g.get('scheme') or 'HTTP').upper() == 'HTTPS':
+                # the kubelet does not verify a probed container's certificate
+                c = http.client.HTTPSConnection(g.get('host') or POD_IP, port, timeout=timeout,
+                                                context=ssl._create_unverified_context())
+            else:
+                c = http.client.HTTPConnection(g.get('host') or POD_IP, port, timeout=timeout)
             headers = {h['name']: h['value'] for h in g.get('httpHeaders') or []}
             headers.setdefault('User-Agent', 'kube-probe/1.28')
             try:

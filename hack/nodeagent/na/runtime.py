@@ -47,7 +47,8 @@ class StartFailure(Exception):
 class ContainerSpec:
     """What the agent resolved for one container run (argv empty: no command)."""
 
-    def __init__(self, pod_uid, name, image, argv, env, working_dir, ports, log_path, finite):
+    def __init__(self, pod_uid, name, image, argv, env, working_dir, ports, log_path, finite, pod=None,
+                 container=None):
         self.pod_uid = pod_uid
         self.name = name
         self.image = image
@@ -57,6 +58,8 @@ class ContainerSpec:
         self.ports = ports
         self.log_path = log_path
         self.finite = finite
+        self.pod = pod              # the Pod and the container spec, for runtimes that need more
+        self.container = container  # (volumes, security context: podman.py)
 
 
 def image_id(image):

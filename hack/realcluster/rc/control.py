@@ -291,6 +291,8 @@ class Supervisor:
                 '--api-port', str(apiserver_port)]
         if self.opts.jobs == 'manual':
             args.append('--jobs=manual')
+        if self.opts.node_runtime != 'process':
+            args.append('--runtime=' + self.opts.node_runtime)
         agent = self.spawn('nodeagent', args)
 
         def ready():
@@ -466,6 +468,8 @@ def run_flags(a):
         out.append('--kubelet')
     if a.jobs:
         out.append('--jobs=' + a.jobs)
+    if a.node_runtime != 'process':
+        out.append('--node-runtime=' + a.node_runtime)
     if a.owner_pid:
         out += ['--owner-pid', str(a.owner_pid)]
     if a.etcd_on_disk:
