@@ -156,6 +156,11 @@ stale_review() { # a review carrying the deleted object's uid
     "$OLD_UID" "$D4a" | as alice create -f -
 }
 expect_denied "a review recording the deleted m4's uid is refused" "records another object" stale_review
+wrong_digest_review() { # the recreated m4's uid with the digest it had before
+  printf 'apiVersion: mlops.modelgov.io/v1alpha1\nkind: ModelReview\nmetadata: {name: m4-digest}\nspec: {modelVersion: m4, modelVersionUID: "%s", digest: "%s", kind: security, verdict: approve, reviewer: alice}\n' \
+    "$(kubectl -n ml get mv m4 -o jsonpath='{.metadata.uid}')" "$D4a" | as alice create -f -
+}
+expect_denied "a review with m4's uid but another digest is refused, naming the digest" "spec.digest: $D4b" wrong_digest_review
 unbound_review() {
   printf 'apiVersion: mlops.modelgov.io/v1alpha1\nkind: ModelReview\nmetadata: {name: m4-unbound}\nspec: {modelVersion: m4, kind: security, verdict: approve, reviewer: alice}\n' |
     as alice create -f -
@@ -198,12 +203,26 @@ expect_ok "security approved (carol) later" review m5-sec-carol m5 security appr
 it_wait "m5 refused (alice's reject)" 20 refused_for "$D5" "rejected by alice"
 expect_denied "bob deletes alice's reject: refused (append-only)" "append-only" as bob delete mrev m5-sec-alice
 expect_denied "alice deletes her own reject: refused" "append-only" as alice delete mrev m5-sec-alice
+N_REVIEWS=$(kubectl -n ml get mrev -o name | wc -l)
 CM_UID=$(kubectl -n ml create configmap throwaway -o jsonpath='{.metadata.uid}')
 expect_denied "bob makes alice's reject owned by a throw-away ConfigMap: refused" "ownerReferences" \
   as bob patch mrev m5-sec-alice --type=merge \
   -p "{\"metadata\":{\"ownerReferences\":[{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"name\":\"throwaway\",\"uid\":\"$CM_UID\"}]}}"
 expect_denied "bob adds a finalizer to alice's reject: refused" "finalizers" \
   as bob patch mrev m5-sec-alice --type=merge -p '{"metadata":{"finalizers":["example.com/keep"]}}'
+owned_review() { # a new reject owned by the throw-away ConfigMap: deleting it would erase the review
+  printf 'apiVersion: mlops.modelgov.io/v1alpha1\nkind: ModelReview\nmetadata: {name: m5-owned, ownerReferences: [{apiVersion: v1, kind: ConfigMap, name: throwaway, uid: "%s"}]}\nspec: {modelVersion: m5, modelVersionUID: "%s", digest: "%s", kind: bias, verdict: reject, reviewer: alice}\n' \
+    "$CM_UID" "$(kubectl -n ml get mv m5 -o jsonpath='{.metadata.uid}')" "$D5" | as alice create -f -
+}
+expect_denied "alice files a review owned by a throw-away ConfigMap: refused (garbage collection would erase it)" \
+  "carry no ownerReferences" owned_review
+expect_denied "alice rewrites her reject into an approve: refused (the spec is immutable)" "immutable" \
+  as alice patch mrev m5-sec-alice --type=merge -p '{"spec":{"verdict":"approve"}}'
+expect_denied "bob deletes every review of the namespace at once (delete --all): refused" "append-only" \
+  as bob delete mrev --all
+expect_denied "bob deletes the reviews as one collection (deletecollection): refused" "append-only" \
+  kubectl --context bob delete --raw /apis/mlops.modelgov.io/v1alpha1/namespaces/ml/modelreviews
+it_eq "and every review is still there" "$N_REVIEWS" "$(as admin get mrev -o name | wc -l)"
 expect_denied "bob rewrites m5's author annotation (then could review it himself): refused" "is immutable" \
   as bob annotate mv m5 --overwrite mlops.modelgov.io/author=mallory
 expect_denied "bob removes m5's author annotation: refused" "is immutable" as bob annotate mv m5 mlops.modelgov.io/author-
@@ -282,6 +301,8 @@ spec: {modelVersion: m13, replicas: 2, port: 9000}
 YAML
 md_is() { [ "$(kubectl -n ml get md md13 -o jsonpath="$1")" = "$2" ]; }
 it_wait "md13 Serving with 2 replicas" 30 md_is '{.status.phase}/{.spec.replicas}' Serving/2
+expect_denied "bob writes md13's status (Serving the unapproved m5): refused" "written only by the modelgov operator" \
+  as bob patch md md13 --subresource=status --type=merge -p '{"status":{"phase":"Serving","servingModelVersion":"m5"}}'
 expect_ok "plugin: carol quarantines m13" mg carol quarantine m13 --reason "PSI 0.4 on age"
 it_wait "operator: md13 Quarantined, its Deployment at 0" 30 \
   bash -c "[ \"\$(kubectl -n ml get md md13 -o jsonpath='{.status.phase}')/\$(kubectl -n ml get deploy md13 -o jsonpath='{.spec.replicas}')\" = Quarantined/0 ]"
