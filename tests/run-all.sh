@@ -21,6 +21,7 @@ step "unit tests (ASan+UBSan+LSan)" make --no-print-directory unit-asan
 [ -x tests/fuzz/run.sh ] && step "fuzz smoke (${FUZZ_SECONDS:=5} s per target)" env FUZZ_SECONDS="$FUZZ_SECONDS" make --no-print-directory fuzz
 
 # --- integration: a pool of JOBS suites at a time --------------------------------------------
+INTEGRATION_START=$SECONDS
 OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
 declare -A NAME_OF=() START_OF=() LOG_OF=()
@@ -56,6 +57,7 @@ if [ "$REAL" = 1 ]; then
 fi
 for suite in "${suites[@]}"; do run_suite "$suite" testcluster "$suite"; done
 while [ "${#NAME_OF[@]}" -gt 0 ]; do finish_one; done
+echo "integration suites: $((SECONDS - INTEGRATION_START)) s wall ($JOBS at a time); make test so far: $SECONDS s"
 if [ "$REAL" = 1 ]; then
   echo "real kube-apiserver pass: ran (binaries: $(tr '\n' ' ' <<<"$REAL_BINS"))"
 else
