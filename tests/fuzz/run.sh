@@ -48,7 +48,7 @@ if grep -q 'warning:' $build.log; then
   echo "fuzz: clang warnings in the library build (not fatal here):" >&2
   grep 'warning:' $build.log | sort -u >&2
 fi
-pkgs="libcurl jansson openssl yaml-0.1 libwebsockets"
+pkgs="libcurl jansson openssl yaml-0.1 libwebsockets zlib"
 pkg_cflags=$(pkg-config --cflags $pkgs 2>/dev/null)
 pkg_libs=$(pkg-config --libs $pkgs 2>/dev/null)
 mkdir -p $build/bin $build/crashes $build/work
