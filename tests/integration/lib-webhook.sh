@@ -89,6 +89,20 @@ expect_denied() {
   if grep -qF -- "$frag" <<<"$out"; then it_pass "$what"; else it_fail "$what (message: $out)"; fi
 }
 
+# on_conflict_retry CMD...: runs CMD again (up to 5 times) while the API server answers 409
+# Conflict. kubectl replace GETs the resourceVersion and PUTs with it; on a real API server the
+# controllers write status in between (a fresh Deployment's first status), as a user retries.
+on_conflict_retry() {
+  local out attempt
+  for attempt in 1 2 3 4 5; do
+    if out=$("$@" 2>&1); then printf '%s\n' "$out"; return 0; fi
+    grep -qF 'the object has been modified' <<<"$out" || break
+    sleep 1
+  done
+  printf '%s\n' "$out"
+  return 1
+}
+
 expect_ok() {
   local what=$1 out
   shift

@@ -193,9 +193,9 @@ wide wide reg.example/a >"$IT_DIR/wide.json"
 expect_ok "$WIDE containers of ordinary images admitted" as alice create -f "$IT_DIR/wide.json"
 wide wide reg.example/b "$UNAPPROVED" >"$IT_DIR/wide-b-bad.json"
 expect_denied "updated to $WIDE other images, one an unreviewed model: refused with the policy's reason" \
-  "is not approved" as alice replace -f "$IT_DIR/wide-b-bad.json"
+  "is not approved" on_conflict_retry as alice replace -f "$IT_DIR/wide-b-bad.json"
 wide wide reg.example/b >"$IT_DIR/wide-b.json"
-expect_ok "updated to $WIDE other ordinary images: admitted" as alice replace -f "$IT_DIR/wide-b.json"
+expect_ok "updated to $WIDE other ordinary images: admitted" on_conflict_retry as alice replace -f "$IT_DIR/wide-b.json"
 
 # --- class 11: no hijacking of ordinary images -------------------------------------------------
 BUSYBOX_DIGEST=sha256:$(printf busybox | sha256sum | cut -d' ' -f1)

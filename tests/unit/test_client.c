@@ -786,11 +786,11 @@ static void test_watch_errors(void **state) {
     assert_int_equal(w.l.n, 1);
     lines_free(&w.l);
 
-    mg_watch_opts stall = {.stall_timeout_ms = 300};
+    mg_watch_opts stall = {.stall_timeout_ms = 1500};
     assert_int_equal(mg_k8s_watch(c, &CM, "stall", &stall, on_event, &w, &e), MG_ETIMEOUT);
     assert_true(e.retryable);
     assert_int_equal(w.l.n, 1);
-    assert_non_null(strstr(e.message, "silent for 300 ms"));
+    assert_non_null(strstr(e.message, "silent for 1500 ms"));
     lines_free(&w.l);
 
     /* *stop set from the handler (as another thread would): the watch ends while the server holds */
