@@ -1,6 +1,7 @@
 #include "data/hmac.h"
 
 #include <openssl/crypto.h>
+#include <stdbool.h>
 #include <string.h>
 
 #define IPAD 0x36
@@ -124,27 +125,66 @@ void mg_hmac_hex(const mg_hmac_key *k, const void *msg, size_t n, unsigned char 
     hex_out(k, st, out);
 }
 
-void mg_hmac_hex2(const mg_hmac_key *k, const void *m1, size_t n1, unsigned char o1[MG_HMAC_HEX_LEN],
-                  const void *m2, size_t n2, unsigned char o2[MG_HMAC_HEX_LEN]) {
-    if (!k->ni || n1 > ONE_BLOCK || n2 > ONE_BLOCK) {
-        mg_hmac_hex(k, m1, n1, o1);
-        mg_hmac_hex(k, m2, n2, o2);
-        return;
-    }
+/* Two one-block messages together: inner blocks, then outer blocks, two at a time. */
+static void hmac2(const mg_hmac_key *k, const void *const msgs[2], const size_t lens[2],
+                  unsigned char *const outs[2]) {
     uint32_t s1[WORDS], s2[WORDS];
     unsigned char b1[BLOCK], b2[BLOCK];
     memcpy(s1, k->inner.h, sizeof s1);
     memcpy(s2, k->inner.h, sizeof s2);
-    pad_block(b1, m1, n1, BLOCK + n1);
-    pad_block(b2, m2, n2, BLOCK + n2);
+    pad_block(b1, msgs[0], lens[0], BLOCK + lens[0]);
+    pad_block(b2, msgs[1], lens[1], BLOCK + lens[1]);
     mg_sha256ni_compress2(s1, b1, s2, b2);
     outer_block(k, b1, s1);
     outer_block(k, b2, s2);
     memcpy(s1, k->outer.h, sizeof s1);
     memcpy(s2, k->outer.h, sizeof s2);
     mg_sha256ni_compress2(s1, b1, s2, b2);
-    hex_out(k, s1, o1);
-    hex_out(k, s2, o2);
+    hex_out(k, s1, outs[0]);
+    hex_out(k, s2, outs[1]);
+}
+
+/* Four one-block messages together. */
+static void hmac4(const mg_hmac_key *k, const void *const msgs[4], const size_t lens[4],
+                  unsigned char *const outs[4]) {
+    uint32_t st[4][WORDS];
+    unsigned char blk[4][BLOCK];
+    const unsigned char *const blocks[4] = {blk[0], blk[1], blk[2], blk[3]};
+    for (int m = 0; m < 4; m++) {
+        memcpy(st[m], k->inner.h, sizeof st[m]);
+        pad_block(blk[m], msgs[m], lens[m], BLOCK + lens[m]);
+    }
+    mg_sha256ni_compress4(st, blocks);
+    for (int m = 0; m < 4; m++) {
+        outer_block(k, blk[m], st[m]);
+        memcpy(st[m], k->outer.h, sizeof st[m]);
+    }
+    mg_sha256ni_compress4(st, blocks);
+    for (int m = 0; m < 4; m++)
+        hex_out(k, st[m], outs[m]);
+}
+
+static bool one_block_each(const size_t *lens, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if (lens[i] > ONE_BLOCK) return false;
+    return true;
+}
+
+void mg_hmac_hex_batch(const mg_hmac_key *k, size_t count, const void *const msgs[], const size_t lens[],
+                       unsigned char *const outs[]) {
+    size_t i = 0;
+    if (k->ni) {
+        if (count - i >= 4 && one_block_each(lens + i, 4)) {
+            hmac4(k, msgs + i, lens + i, outs + i);
+            i += 4;
+        }
+        for (; count - i >= 2; i += 2) {
+            if (!one_block_each(lens + i, 2)) break;
+            hmac2(k, msgs + i, lens + i, outs + i);
+        }
+    }
+    for (; i < count; i++)
+        mg_hmac_hex(k, msgs[i], lens[i], outs[i]);
 }
 
 void mg_hmac_cleanse(mg_hmac_key *k) { OPENSSL_cleanse(k, sizeof *k); }

@@ -58,24 +58,29 @@ static const char *side_entry(const char *e, const char **f, uint32_t *len, uint
 }
 
 /* Work (any worker, several buffers at once): fills the token placeholders of one buffer from
- * its side area, two tokens at a time. */
+ * its side area, MG_HMAC_BATCH tokens at a time. */
 static int tokens_fn(void *ud, char *p, size_t n) {
     pctx *c = ud;
     (void)n;
     uint64_t sl;
     memcpy(&sl, p + OUT_BUF, sizeof sl);
-    unsigned char *out = (unsigned char *)p;
+    const void *msgs[MG_HMAC_BATCH];
+    size_t lens[MG_HMAC_BATCH];
+    unsigned char *outs[MG_HMAC_BATCH];
+    size_t batch = 0;
     for (const char *e = p + OUT_BUF + SIDE_HDR, *end = e + sl; e < end;) {
-        const char *f1, *f2;
-        uint32_t n1, o1, n2, o2;
-        e = side_entry(e, &f1, &n1, &o1);
-        if (e == end) {
-            mg_hmac_hex(c->key, f1, n1, out + o1);
-            break;
+        const char *f;
+        uint32_t len, off;
+        e = side_entry(e, &f, &len, &off);
+        msgs[batch] = f;
+        lens[batch] = len;
+        outs[batch] = (unsigned char *)p + off;
+        if (++batch == MG_HMAC_BATCH) {
+            mg_hmac_hex_batch(c->key, batch, msgs, lens, outs);
+            batch = 0;
         }
-        e = side_entry(e, &f2, &n2, &o2);
-        mg_hmac_hex2(c->key, f1, n1, out + o1, f2, n2, out + o2);
     }
+    if (batch) mg_hmac_hex_batch(c->key, batch, msgs, lens, outs);
     return 0;
 }
 

@@ -47,6 +47,27 @@ SHANI static inline void store_state(uint32_t s[8], __m128i abef, __m128i cdgh) 
         if ((i) >= 1 && (i) <= 12) w[((i) + 3) % 4] = _mm_sha256msg1_epu32(w[((i) + 3) % 4], w[(i) % 4]);    \
     } while (0)
 
+/* The sixteen four-round steps of a block, R(0) .. R(15). */
+#define ALL_ROUNDS(R)                                                                                        \
+    do {                                                                                                     \
+        R(0);                                                                                                \
+        R(1);                                                                                                \
+        R(2);                                                                                                \
+        R(3);                                                                                                \
+        R(4);                                                                                                \
+        R(5);                                                                                                \
+        R(6);                                                                                                \
+        R(7);                                                                                                \
+        R(8);                                                                                                \
+        R(9);                                                                                                \
+        R(10);                                                                                               \
+        R(11);                                                                                               \
+        R(12);                                                                                               \
+        R(13);                                                                                               \
+        R(14);                                                                                               \
+        R(15);                                                                                               \
+    } while (0)
+
 SHANI static inline void load_block(const unsigned char *b, __m128i w[4]) {
     const __m128i bswap = _mm_set_epi64x(0x0c0d0e0f08090a0bll, 0x0405060700010203ll);
     for (int k = 0; k < 4; k++)
@@ -59,22 +80,7 @@ SHANI static void compress1(uint32_t s[8], const unsigned char *b) {
     __m128i a0 = s0, a1 = s1;
     load_block(b, w);
 #define ROUNDS1(i) ROUNDS(i, s0, s1, w)
-    ROUNDS1(0);
-    ROUNDS1(1);
-    ROUNDS1(2);
-    ROUNDS1(3);
-    ROUNDS1(4);
-    ROUNDS1(5);
-    ROUNDS1(6);
-    ROUNDS1(7);
-    ROUNDS1(8);
-    ROUNDS1(9);
-    ROUNDS1(10);
-    ROUNDS1(11);
-    ROUNDS1(12);
-    ROUNDS1(13);
-    ROUNDS1(14);
-    ROUNDS1(15);
+    ALL_ROUNDS(ROUNDS1);
 #undef ROUNDS1
     store_state(s, _mm_add_epi32(s0, a0), _mm_add_epi32(s1, a1));
 }
@@ -90,25 +96,37 @@ SHANI static void compress2(uint32_t s[8], const unsigned char *b, uint32_t t[8]
 #define ROUNDS2(i)                                                                                           \
     ROUNDS(i, s0, s1, w);                                                                                    \
     ROUNDS(i, t0, t1, v)
-    ROUNDS2(0);
-    ROUNDS2(1);
-    ROUNDS2(2);
-    ROUNDS2(3);
-    ROUNDS2(4);
-    ROUNDS2(5);
-    ROUNDS2(6);
-    ROUNDS2(7);
-    ROUNDS2(8);
-    ROUNDS2(9);
-    ROUNDS2(10);
-    ROUNDS2(11);
-    ROUNDS2(12);
-    ROUNDS2(13);
-    ROUNDS2(14);
-    ROUNDS2(15);
+    ALL_ROUNDS(ROUNDS2);
 #undef ROUNDS2
     store_state(s, _mm_add_epi32(s0, a0), _mm_add_epi32(s1, a1));
     store_state(t, _mm_add_epi32(t0, c0), _mm_add_epi32(t1, c1));
+}
+
+/* Four independent messages interleaved: the round instruction's latency is still not hidden by
+ * two (measured here: a token costs 15% less four at a time than two at a time). */
+SHANI static void compress4(uint32_t s[4][8], const unsigned char *const b[4]) {
+    /* named registers, not arrays: indexed __m128i arrays are kept in memory by the compiler */
+    __m128i p0, p1, pw[4], q0, q1, qw[4], r0, r1, rw[4], t0, t1, tw[4];
+    load_state(s[0], &p0, &p1);
+    load_state(s[1], &q0, &q1);
+    load_state(s[2], &r0, &r1);
+    load_state(s[3], &t0, &t1);
+    __m128i pa = p0, pb = p1, qa = q0, qb = q1, ra = r0, rb = r1, ta = t0, tb = t1;
+    load_block(b[0], pw);
+    load_block(b[1], qw);
+    load_block(b[2], rw);
+    load_block(b[3], tw);
+#define ROUNDS4(i)                                                                                           \
+    ROUNDS(i, p0, p1, pw);                                                                                   \
+    ROUNDS(i, q0, q1, qw);                                                                                   \
+    ROUNDS(i, r0, r1, rw);                                                                                   \
+    ROUNDS(i, t0, t1, tw)
+    ALL_ROUNDS(ROUNDS4);
+#undef ROUNDS4
+    store_state(s[0], _mm_add_epi32(p0, pa), _mm_add_epi32(p1, pb));
+    store_state(s[1], _mm_add_epi32(q0, qa), _mm_add_epi32(q1, qb));
+    store_state(s[2], _mm_add_epi32(r0, ra), _mm_add_epi32(r1, rb));
+    store_state(s[3], _mm_add_epi32(t0, ta), _mm_add_epi32(t1, tb));
 }
 
 /* The eight words as big-endian bytes (a SHA-256 digest), then as 64 lowercase hex digits:
@@ -148,6 +166,10 @@ void mg_sha256ni_compress2(uint32_t s1[8], const unsigned char b1[64], uint32_t 
                            const unsigned char b2[64]) {
     compress2(s1, b1, s2, b2);
 }
+
+void mg_sha256ni_compress4(uint32_t states[4][8], const unsigned char *const blocks[4]) {
+    compress4(states, blocks);
+}
 #else
 /* Without the extensions nothing here is called (mg_sha256ni_available() is false); the two
  * conversions stay correct in plain C all the same. */
@@ -175,6 +197,9 @@ void mg_sha256ni_compress(uint32_t state[8], const unsigned char block[64]) {
 void mg_sha256ni_compress2(uint32_t s1[8], const unsigned char b1[64], uint32_t s2[8],
                            const unsigned char b2[64]) {
     (void)s1, (void)b1, (void)s2, (void)b2;
+}
+void mg_sha256ni_compress4(uint32_t states[4][8], const unsigned char *const blocks[4]) {
+    (void)states, (void)blocks;
 }
 #endif
 

@@ -241,7 +241,7 @@ static void test_drift_compare(void **state) {
 static void test_hmac(void **state) {
     (void)state;
     mg_hmac_key k;
-    unsigned char tok[MG_HMAC_HEX_LEN], tok2[MG_HMAC_HEX_LEN];
+    unsigned char tok[MG_HMAC_HEX_LEN];
     mg_hmac_init(&k, (const unsigned char *)"Jefe", 4);
     mg_hmac_hex(&k, "what do ya want for nothing?", 28, tok);
     assert_memory_equal(tok, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843",
@@ -262,12 +262,25 @@ static void test_hmac(void **state) {
                 mg_hex(d, sizeof d, want);
                 mg_hmac_hex(&k, msg, n, tok);
                 if (memcmp(tok, want, MG_HMAC_HEX_LEN)) fail_msg("key %zu, %zu bytes, ni %d", klen, n, k.ni);
-                size_t m = (n * 7) % sizeof msg;
-                mg_hmac_hex2(&k, msg, n, tok, msg + 1, m - (m > 0), tok2);
-                HMAC(EVP_sha256(), key, (int)klen, msg + 1, m - (m > 0), d, NULL);
-                assert_memory_equal(tok, want, MG_HMAC_HEX_LEN);
-                mg_hex(d, sizeof d, want);
-                assert_memory_equal(tok2, want, MG_HMAC_HEX_LEN);
+                /* a batch of 1..4 whose first message is this one, the others of other lengths
+                 * (one-block and longer mixed, so every grouping of the batch is taken) */
+                size_t count = 1 + n % MG_HMAC_BATCH;
+                const void *msgs[MG_HMAC_BATCH];
+                size_t lens[MG_HMAC_BATCH];
+                unsigned char toks[MG_HMAC_BATCH][MG_HMAC_HEX_LEN], *outs[MG_HMAC_BATCH];
+                for (size_t b = 0; b < count; b++) {
+                    size_t spread = n % 3 ? 56 : sizeof msg - b; /* one-block only, or any length */
+                    lens[b] = b ? (n * 7 + b * 29) % spread : n;
+                    msgs[b] = msg + b;
+                    outs[b] = toks[b];
+                }
+                mg_hmac_hex_batch(&k, count, msgs, lens, outs);
+                for (size_t b = 0; b < count; b++) {
+                    HMAC(EVP_sha256(), key, (int)klen, msgs[b], lens[b], d, NULL);
+                    mg_hex(d, sizeof d, want);
+                    if (memcmp(toks[b], want, MG_HMAC_HEX_LEN))
+                        fail_msg("batch of %zu, token %zu of %zu bytes, ni %d", count, b, lens[b], k.ni);
+                }
             }
         }
         mg_hmac_cleanse(&k);
