@@ -25,6 +25,9 @@
 #define GAP_FACTOR 3.0 /* a step this many times the typical one breaks the line */
 #define LEGEND_ROW 18.0
 #define NUM_BUF 32
+#define TIME_LABEL 32
+#define CALENDAR_FIRST (-62167219200.0) /* 0000-01-01T00:00:00Z */
+#define CALENDAR_LAST 253402300799.0    /* 9999-12-31T23:59:59Z */
 
 static const char *const palette[] = {"#0072b2", "#009e73", "#cc79a7", "#56b4e9", "#8c564b", "#332288"};
 #define WARN_COLOR "#e69f00"
@@ -87,6 +90,25 @@ static void y_axis(mg_rp_out *b, const frame *f) {
     }
 }
 
+/* The tick label of t (unix seconds) in the style x_axis chose. A time the calendar cannot name
+ * (outside years 0000..9999: only a damaged or hand-made document has one) is labelled with its
+ * number of seconds: converting it to time_t could overflow. */
+static void time_label(double t, int style, char label[TIME_LABEL]) {
+    if (!(t >= CALENDAR_FIRST && t <= CALENDAR_LAST)) {
+        snprintf(label, TIME_LABEL, "%.6g s", t);
+        return;
+    }
+    time_t tt = (time_t)t;
+    struct tm tm;
+    gmtime_r(&tt, &tm);
+    if (style == 0)
+        strftime(label, TIME_LABEL, "%H:%M:%S", &tm);
+    else if (style == 1)
+        strftime(label, TIME_LABEL, "%H:%M", &tm);
+    else
+        strftime(label, TIME_LABEL, "%Y-%m-%d", &tm);
+}
+
 static void x_axis(mg_rp_out *b, const frame *f) {
     static const double steps[] = {1,    2,    5,    10,    15,    30,    60,    120,    300,    600,    900,
                                    1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800, 604800, 2592000};
@@ -104,16 +126,8 @@ static void x_axis(mg_rp_out *b, const frame *f) {
     for (int i = 0; i <= AXIS_TICKS_CAP; i++) {
         double t = start + i * step;
         if (t > f->t1) break;
-        time_t tt = (time_t)t;
-        struct tm tm;
-        char label[32];
-        gmtime_r(&tt, &tm);
-        if (style == 0)
-            strftime(label, sizeof label, "%H:%M:%S", &tm);
-        else if (style == 1)
-            strftime(label, sizeof label, "%H:%M", &tm);
-        else
-            strftime(label, sizeof label, "%Y-%m-%d", &tm);
+        char label[TIME_LABEL];
+        time_label(t, style, label);
         double x = px(f, t);
         mg_rp_putf(b,
                    "<line class=\"grid\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>"

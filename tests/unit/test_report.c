@@ -333,6 +333,16 @@ static void test_svg(void **state) {
     assert_non_null(strstr(svg, "no data in the range"));
     free(svg);
     json_decref(plot);
+    /* a time past year 9999 (a damaged saved report): labelled in seconds, never cast to time_t */
+    plot = json_loads("{\"id\":\"z\",\"title\":\"far\",\"direction\":\"max\",\"thresholds\":{},\"series\":["
+                      "{\"name\":\"a\",\"points\":[[1700000000,0.1],[17e60,0.3]]}]}",
+                      0, NULL);
+    mg_rp_out_init(&o);
+    mg_rp_svg(&o, plot);
+    svg = mg_rp_out_steal(&o);
+    assert_non_null(strstr(svg, "e+61 s</text>"));
+    free(svg);
+    json_decref(plot);
 }
 
 static void test_html_markdown(void **state) {
