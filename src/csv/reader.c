@@ -22,7 +22,7 @@
 #define SMALL_CHUNK 4096u   /* the smallest read size: a small file gets small slots */
 #define DIGEST_SLOTS 4      /* read buffers in flight to the digest thread */
 #define PAR_MIN (32u << 20) /* files smaller than this are parsed on one thread */
-#define LINE_CHUNK (1u << 20)
+#define LINE_CHUNK (64u * 1024u) /* error paths only: a small buffer keeps a refused input cheap */
 #define WHERE_LEN 64
 
 /* ---- exact line numbers, on demand (error paths) ---- */
