@@ -19,9 +19,9 @@
  * copied in front of the new bytes so the parser sees one contiguous region. A longer unfinished
  * record moves to a growable heap buffer (rare: records of 64 KiB and more). */
 #define CARRY_MAX (64u * 1024u)
-#define SMALL_CHUNK 4096u   /* the smallest read size: a small file gets small slots */
-#define DIGEST_SLOTS 4      /* read buffers in flight to the digest thread */
-#define PAR_MIN (32u << 20) /* files smaller than this are parsed on one thread */
+#define SMALL_CHUNK 4096u        /* the smallest read size: a small file gets small slots */
+#define DIGEST_SLOTS 4           /* read buffers in flight to the digest thread */
+#define PAR_MIN (32u << 20)      /* files smaller than this are parsed on one thread */
 #define LINE_CHUNK (64u * 1024u) /* error paths only: a small buffer keeps a refused input cheap */
 #define WHERE_LEN 64
 
