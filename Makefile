@@ -151,8 +151,9 @@ dist: bin/kubectl-modelgov bin/kubectl_complete-modelgov
 bench: deps all bench-bins
 	@hack/bench/run.sh
 
+# make demo DEMO_RUNTIME=images: the story on a real kube-apiserver with the chart's containers
 demo: deps all
-	@hack/demo.sh
+	@DEMO_RUNTIME="$(DEMO_RUNTIME)" hack/demo.sh
 
 # Container images with podman in build/images (hack/images/build.sh; `. build/images/env` to use
 # podman/skopeo on them); release-images pushes them: make release-images REGISTRY=host/path.

@@ -11,16 +11,40 @@
 # kubectl and `kubectl modelgov` as the users alice, bob (the model's author) and carol. See
 # hack/DEMO.md for what each step shows.
 #
+# hack/demo.sh --images (make demo DEMO_RUNTIME=images) plays the same story with modelgov as a
+# platform team runs it: a real kube-apiserver whose node agent runs the chart's Pods with podman
+# (realcluster --node-runtime=podman), the images built by `make images` and pushed to the demo's
+# registry by `make release-images`, and the chart installed with helm from those values, so the
+# operator and the webhook run as containers under the chart's own ServiceAccounts and RBAC (the
+# webhook configurations call the webhook container by URL: webhook.development). The model and
+# training images stay emulated by the node agent, served by the test model server as above.
+# DEMO_RELEASE_VALUES=FILE uses images already pushed (release-values.yaml) instead of building.
+#
 # Ends with a summary table; exits non-zero if a step fails (later steps are then skipped);
 # stops everything it started on exit, failure and Ctrl-C. DEMO_KEEP=1 keeps the temp dir.
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+DEMO_RUNTIME=${DEMO_RUNTIME:-process}
+case ${1:-} in
+--images) DEMO_RUNTIME=images ;;
+"") ;;
+*) echo "usage: hack/demo.sh [--images]   (or DEMO_RUNTIME=process|images)" >&2; exit 2 ;;
+esac
+case $DEMO_RUNTIME in
+process) ;;
+images) export MG_TEST_SERVER=real ;; # the chart's Pods need a node that runs images
+*) echo "DEMO_RUNTIME=$DEMO_RUNTIME: use process or images" >&2; exit 2 ;;
+esac
 # shellcheck source=../tests/integration/lib.sh
 source "$ROOT/tests/integration/lib.sh" # IT_DIR, it_bg, the cleanup trap
 # shellcheck source=../tests/integration/lib-registry.sh
 source "$ROOT/tests/integration/lib-registry.sh" # reg_start, push_image
 # shellcheck source=../tests/integration/lib-webhook.sh
 source "$ROOT/tests/integration/lib-webhook.sh" # webhook_wait_port, webhook_register
+# shellcheck source=../hack/images/lib.sh
+source "$ROOT/hack/images/lib.sh" # images_why_not, images_config
+# shellcheck source=../tests/integration/lib-chart-images.sh
+source "$ROOT/tests/integration/lib-chart-images.sh" # chart_images_install, chart_images_pods
 cd "$ROOT" || exit 1
 D=$IT_DIR
 IT_KEEP=${DEMO_KEEP:-}
@@ -38,6 +62,11 @@ done
 for c in kubectl helm docker-registry prometheus prometheus-alertmanager openssl curl; do
   command -v "$c" >/dev/null || { echo "$c is not installed: run hack/deps.sh (or make demo)"; exit 1; }
 done
+images_mode() { [ "$DEMO_RUNTIME" = images ]; }
+if images_mode; then
+  why=$(hack/realcluster/realcluster binaries 2>&1) || { echo "--images needs the real kube-apiserver: $why"; exit 1; }
+  why=$(images_why_not) || { echo "--images needs podman: $why"; exit 1; }
+fi
 
 # ---- step runner -------------------------------------------------------------------------------
 TOTAL=$(grep -c '^step "' "$0")
@@ -87,8 +116,10 @@ short() { echo "${1:0:19}…"; } # sha256:0123456789ab…
 
 # ---- infrastructure ----------------------------------------------------------------------------
 s_cluster() {
-  local owner=()
+  local owner=() node=""
   it_server_is_real && owner=(--owner-pid $$)
+  # the chart's images run as containers; the model and training images stay emulated
+  images_mode && owner+=(--node-runtime=podman --podman-images='*/modelgov-*') && node=" (podman for the modelgov images)"
   "$IT_CLUSTER_CMD" up --dir "$D/cluster" --kubelet "${owner[@]}" >"$D/cluster.log" 2>&1 ||
     { R="$IT_SERVER_KIND up failed: $(tail -n 3 "$D/cluster.log" | tr '\n' ' ')"; return 1; }
   IT_CLUSTER=1 # lib.sh's cleanup stops it
@@ -97,7 +128,7 @@ s_cluster() {
   kubectl apply -f crds/ >/dev/null &&
     kubectl wait --for condition=established --timeout=30s crd --all >/dev/null &&
     kubectl create ns "$NS" && kubectl label ns "$NS" modelgov.io/governed=true || return 1
-  R="$IT_SERVER_KIND API server $IT_SERVER with a node, 5 CRDs, namespace $NS (governed), users alice bob carol; kubeconfig $KUBECONFIG"
+  R="$IT_SERVER_KIND API server $IT_SERVER with a node$node, 5 CRDs, namespace $NS (governed), users alice bob carol; kubeconfig $KUBECONFIG"
 }
 
 DIG1="" DIG2=""
@@ -108,10 +139,37 @@ s_registry() {
   DIG1=$(push_image "models/$MODEL" 1.0.0 "$MODEL 1.0.0") && DIG2=$(push_image "models/$MODEL" 1.1.0 "$MODEL 1.1.0 retrained") ||
     { R="push failed"; return 1; }
   R="docker-registry on $REG holds $MODEL:1.0.0 ($(short "$DIG1")) and :1.1.0 ($(short "$DIG2"))"
+  images_mode || return 0
+  release_images || return 1
+  R="$R; modelgov images: $(chart_pinned "$RELEASE_VALUES" operator | sed 's/@\(.\{19\}\).*/@\1…/'), $(chart_pinned "$RELEASE_VALUES" webhook | sed 's/@\(.\{19\}\).*/@\1…/')"
+}
+RELEASE_VALUES=$D/release-values.yaml
+release_images() { # the chart values pinning the modelgov images in a registry the node reaches
+  if [ -n "${DEMO_RELEASE_VALUES:-}" ]; then
+    cp "$DEMO_RELEASE_VALUES" "$RELEASE_VALUES" && return 0
+    R="cannot read DEMO_RELEASE_VALUES=$DEMO_RELEASE_VALUES"; return 1
+  fi
+  make --no-print-directory images || { R="make images failed"; return 1; }
+  make --no-print-directory release-images REGISTRY="$REG" TLS_VERIFY=false &&
+    cp "$IMAGES_DIR/release-values.yaml" "$RELEASE_VALUES" || { R="make release-images failed"; return 1; }
 }
 
-WPORT=""
+WPORT="" WEBHOOK_CA=$D/tls/ca.crt
+AM_PORT=""
+s_webhook_chart() { # the chart, its operator pointed at the Alertmanager the next step starts
+  AM_PORT=$(free_port)
+  chart_images_install "$RELEASE_VALUES" \
+    --set-json "webhook.config.modelRepositories=[\"$REG/models/\"]" \
+    --set-json "webhook.config.registries=[{\"host\":\"$REG\",\"plainHTTP\":true}]" \
+    --set webhook.config.cacheTTLSeconds=5 --set-json 'webhook.config.scannerGroups=["modelgov:reviewers"]' \
+    --set operator.resyncSeconds=30 --set-json "operator.extraArgs=[\"--alertmanager-url=http://127.0.0.1:$AM_PORT\"]" ||
+    { R="chart install failed (see $LOG)"; return 1; }
+  WPORT=$CHART_WPORT WEBHOOK_CA=$CHART_CA OP_HEALTH=$CHART_HPORT OP_METRICS=$CHART_MPORT
+  until_true 20 curl -sf --cacert "$WEBHOOK_CA" "https://127.0.0.1:$WPORT/readyz" || { R="webhook container not ready"; return 1; }
+  R="helm install of charts/modelgov from $(basename "$RELEASE_VALUES"): webhook container on https://127.0.0.1:$WPORT as ServiceAccount $CHART_NS:$(chart_k get deploy -l app.kubernetes.io/component=webhook -o jsonpath='{.items[0].spec.template.spec.serviceAccountName}'), the chart's webhook configurations calling it by URL, failurePolicy Fail"
+}
 s_webhook() {
+  images_mode && { s_webhook_chart; return; }
   hack/gen-certs.sh "$D/tls" || { R="hack/gen-certs.sh failed"; return 1; }
   cat >"$D/webhook.yaml" <<YAML
 modelRepositories: ["$REG/models/"]
@@ -130,26 +188,32 @@ YAML
   R="webhook on https://127.0.0.1:$WPORT (CA from hack/gen-certs.sh), registered with the chart's own webhook configurations (helm template), failurePolicy Fail"
 }
 
-AM_PORT="" MS_PORT="" OP_HEALTH="" OP_METRICS="" PROM_PORT=""
+MS_PORT="" OP_HEALTH="" OP_METRICS="" PROM_PORT=""
 am_alerts() { # FILTER → "alertname/severity/state" lines of active alerts
   curl -sf -G "http://127.0.0.1:$AM_PORT/api/v2/alerts" --data-urlencode "filter=$1" --data-urlencode active=true |
     /usr/bin/python3 -c 'import json,sys; [print(a["labels"]["alertname"]+"/"+a["labels"]["severity"]+"/"+a["labels"].get("metric","")+"/"+a["status"]["state"]) for a in json.load(sys.stdin)]'
 }
 s_operator() {
-  AM_PORT=$(free_port)
+  [ -n "$AM_PORT" ] || AM_PORT=$(free_port)
   cat >"$D/am.yml" <<YAML
 route: {receiver: ops, group_wait: 1s, group_interval: 1s, repeat_interval: 1h}
 receivers: [{name: ops}]
 YAML
   it_bg alertmanager prometheus-alertmanager --config.file="$D/am.yml" --storage.path="$D/am-data" \
     --web.listen-address="127.0.0.1:$AM_PORT" --cluster.listen-address=
-  it_bg operator bin/modelgov-operator --metrics-addr 127.0.0.1:0 --health-addr 127.0.0.1:0 \
-    --resync-seconds 30 --alertmanager-url "http://127.0.0.1:$AM_PORT"
+  local who="operator"
+  if images_mode; then
+    R=$(chart_images_available operator) || { R="operator container: $R"; return 1; }
+    who="operator container (ServiceAccount $CHART_NS:$(chart_k get deploy -l app.kubernetes.io/component=operator -o jsonpath='{.items[0].spec.template.spec.serviceAccountName}'))"
+  else
+    it_bg operator bin/modelgov-operator --metrics-addr 127.0.0.1:0 --health-addr 127.0.0.1:0 \
+      --resync-seconds 30 --alertmanager-url "http://127.0.0.1:$AM_PORT"
+    until_true 20 grep -q 'listening server=health' "$D/operator.log" || { R="operator did not start"; return 1; }
+    OP_HEALTH=$(sed -n 's/.*listening server=health .*port=\([0-9]*\).*/\1/p' "$D/operator.log" | head -1)
+    OP_METRICS=$(sed -n 's/.*listening server=metrics .*port=\([0-9]*\).*/\1/p' "$D/operator.log" | head -1)
+  fi
   until_true 30 curl -sf "http://127.0.0.1:$AM_PORT/-/ready" || { R="Alertmanager did not start"; return 1; }
-  until_true 20 grep -q 'listening server=health' "$D/operator.log" || { R="operator did not start"; return 1; }
-  OP_HEALTH=$(sed -n 's/.*listening server=health .*port=\([0-9]*\).*/\1/p' "$D/operator.log" | head -1)
   until_true 20 curl -sf "http://127.0.0.1:$OP_HEALTH/readyz" || { R="operator not ready"; return 1; }
-  OP_METRICS=$(sed -n 's/.*listening server=metrics .*port=\([0-9]*\).*/\1/p' "$D/operator.log" | head -1)
   # Prometheus keeps the operator's per-model gauges over time: the report's plots come from it
   PROM_PORT=$(free_port)
   cat >"$D/prometheus.yml" <<YAML
@@ -161,7 +225,12 @@ YAML
   it_bg prometheus prometheus --config.file="$D/prometheus.yml" --storage.tsdb.path="$D/prom-data" \
     --web.listen-address="127.0.0.1:$PROM_PORT"
   until_true 30 curl -sf "http://127.0.0.1:$PROM_PORT/-/ready" || { R="Prometheus did not start"; return 1; }
-  R="operator ready (health :$OP_HEALTH, metrics :$OP_METRICS), Alertmanager on 127.0.0.1:$AM_PORT, Prometheus on 127.0.0.1:$PROM_PORT scraping the operator"
+  if images_mode; then
+    local pods
+    pods=$(chart_images_pods "$RELEASE_VALUES") || { R="$pods"; return 1; }
+    echo "$pods"
+  fi
+  R="$who ready (health :$OP_HEALTH, metrics :$OP_METRICS), Alertmanager on 127.0.0.1:$AM_PORT, Prometheus on 127.0.0.1:$PROM_PORT scraping the operator"
 }
 
 # ---- data --------------------------------------------------------------------------------------
@@ -428,6 +497,15 @@ s_history() {
 
 # ---- the governance report ---------------------------------------------------------------------
 REPORT_DIR=$D/report
+stop_operator() {
+  if images_mode; then
+    chart_k scale deployment -l app.kubernetes.io/component=operator --replicas=0 >/dev/null &&
+      until_true 60 bash -c "[ -z \"\$(kubectl -n $CHART_NS get pods -l app.kubernetes.io/component=operator -o name)\" ]"
+  else
+    kill "$IT_PID_operator" && wait "$IT_PID_operator" 2>/dev/null
+    return 0
+  fi
+}
 plotted() { # MV MINPOINTS: the report's accuracy plot has at least MINPOINTS points
   kubectl modelgov report "$1" -n "$NS" --prometheus-url "http://127.0.0.1:$PROM_PORT" -o json |
     /usr/bin/python3 -c '
@@ -445,8 +523,8 @@ s_report() {
     # stops first so nothing changes in between
     # what the operator and the webhook export, for the check of the chart's dashboard and rules
     curl -sf "http://127.0.0.1:$OP_METRICS/metrics" >"$DEMO_OUT/metrics-operator.txt" &&
-      curl -sf --cacert "$D/tls/ca.crt" "https://127.0.0.1:$WPORT/metrics" >"$DEMO_OUT/metrics-webhook.txt" || return 1
-    kill "$IT_PID_operator" && wait "$IT_PID_operator" 2>/dev/null
+      curl -sf --cacert "$WEBHOOK_CA" "https://127.0.0.1:$WPORT/metrics" >"$DEMO_OUT/metrics-webhook.txt" || return 1
+    stop_operator || { R="the operator did not stop"; return 1; }
   fi
   local f mv
   for mv in "$MV2" "$MV1"; do
@@ -464,7 +542,7 @@ s_report() {
   R="kubectl modelgov report $MV2 --prometheus-url … > $REPORT_DIR/$MV2.html ($(wc -c <"$REPORT_DIR/$MV2.html") bytes, $(grep -o '<svg class="plot"' "$REPORT_DIR/$MV2.html" | wc -l) plots; also .md and .json, and the report of $MV1)"
 }
 
-echo "modelgov demo: everything in $D (own kubeconfig, 127.0.0.1, free ports)"
+echo "modelgov demo ($DEMO_RUNTIME): everything in $D (own kubeconfig, 127.0.0.1, free ports)"
 step "test cluster up (--kubelet)" s_cluster
 step "docker-registry + push model images" s_registry
 step "admission webhook" s_webhook

@@ -8,10 +8,10 @@
 # file owned by a package of the SBOM, the SBOM exactly the packages `ldd` asks for, the size
 # goal, the OCI labels. Then `make release-images` pushes both to a local docker-registry, the
 # digests are read back over the registry API, podman pulls by digest, and the chart renders the
-# release values as REPOSITORY@DIGEST. On a real kube-apiserver (MG_TEST_SERVER=real) the chart
-# is then installed with those values on a node whose agent runs Pods with podman: the operator and
-# the webhook run from the pushed images, pinned by digest, and the API server calls the webhook
-# container. Skipped, with the reason, where podman cannot run.
+# release values as REPOSITORY@DIGEST. On a real kube-apiserver (MG_TEST_SERVER=real) the demo's
+# whole story is then played on the chart installed with those values (hack/demo.sh --images): a
+# node agent runs the operator and the webhook from the pushed images, pinned by digest, under the
+# chart's own identities. Skipped, with the reason, where podman cannot run.
 source "$(dirname "$0")/lib.sh"
 cd "$IT_ROOT"
 source hack/images/lib.sh
@@ -96,11 +96,7 @@ check_image operator "$OP"
 check_image webhook "$WH"
 
 # --- run against the test API server ------------------------------------------------------------
-if it_server_is_real; then
-  it_start_cluster --kubelet --node-runtime=podman
-else
-  it_start_cluster
-fi
+it_start_cluster
 kubectl apply -f crds/ >/dev/null
 kubectl wait --for condition=established --timeout=30s crd --all >/dev/null
 kubectl create namespace modelgov-system >/dev/null
@@ -180,69 +176,20 @@ for t in operator webhook; do
   it_check "$t: release values pin $REG/modelgov-$t@$d" \
     bash -c "helm template mg charts/modelgov -f '$IMAGES_DIR/release-values.yaml' | grep -qF 'image: \"$REG/modelgov-$t@$d\"'"
 done
-# --- the chart on a real API server, its Pods run from the pushed images by podman ----------------
-# The node agent in podman mode pulls each Pod's image by the digest the chart's release values
-# pin, and runs it as the Pod spec says (host network, env, args, the mounted Secret, ConfigMap
-# and service-account token, the security context, the probes); the webhook configurations call
-# the webhook container by URL (webhook.development), with a certificate for 127.0.0.1 that the
-# chart adopts as its TLS Secret.
-free_port() { # prints a free loopback port
-  /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-chart_on_podman() {
-  local wp mp hp t
-  K() { kubectl --context admin "$@"; }
-  wp=$(free_port); mp=$(free_port); hp=$(free_port)
-  hack/gen-certs.sh "$IT_DIR/real-tls" >/dev/null
-  K -n modelgov-system create secret generic mg-modelgov-webhook-tls --type kubernetes.io/tls \
-    --from-file=tls.crt="$IT_DIR/real-tls/tls.crt" --from-file=tls.key="$IT_DIR/real-tls/tls.key" \
-    --from-file=ca.crt="$IT_DIR/real-tls/ca.crt" >/dev/null
-  K -n modelgov-system label secret mg-modelgov-webhook-tls app.kubernetes.io/managed-by=Helm >/dev/null
-  K -n modelgov-system annotate secret mg-modelgov-webhook-tls meta.helm.sh/release-name=mg \
-    meta.helm.sh/release-namespace=modelgov-system >/dev/null
-  it_check "helm install of the chart with the release values (images by digest)" bash -c \
-    "helm --kube-context admin install mg charts/modelgov -n modelgov-system \
-      -f '$IMAGES_DIR/release-values.yaml' --set webhook.replicas=1 --set webhook.port=$wp \
-      --set operator.metricsPort=$mp --set operator.healthPort=$hp \
-      --set webhook.development.url=https://127.0.0.1:$wp \
-      --set webhook.development.caBundle=$(base64 -w0 "$IT_DIR/real-tls/ca.crt") \
-      --set-json 'webhook.config.modelRepositories=[\"registry.example.com/models/\"]' >'$IT_DIR/helm.log' 2>&1 || { cat '$IT_DIR/helm.log'; exit 1; }"
-  if ! it_wait "operator and webhook Deployments Available (containers from the images, probes passing)" 120 \
-    K -n modelgov-system wait --for condition=Available --timeout=5s deployment --all; then
-    K -n modelgov-system get pods -o yaml >"$IT_DIR/real-pods.yaml"
-    return 1
-  fi
-  for t in operator webhook; do
-    local d pod
-    d=$(sed -n "s|^release-images: $REG/modelgov-$t:$VERSION ||p" "$IT_DIR/release.log")
-    pod=$(K -n modelgov-system get pods -l app.kubernetes.io/component=$t -o jsonpath='{.items[0].metadata.name}')
-    it_eq "$t Pod: the container's imageID is the pushed digest" "$REG/modelgov-$t@$d" \
-      "$(K -n modelgov-system get pod "$pod" -o jsonpath='{.status.containerStatuses[0].imageID}')"
-    it_check "$t Pod: the container is a podman container" bash -c \
-      "kubectl -n modelgov-system get pod '$pod' -o jsonpath='{.status.containerStatuses[0].containerID}' | grep -q '^podman://'"
-    local cid pid
-    cid=$(K -n modelgov-system get pod "$pod" -o jsonpath='{.status.containerStatuses[0].containerID}')
-    pid=$(IMAGES_DIR=$IT_DIR/cluster/node/podman && images_config && podman inspect -f '{{.State.Pid}}' "${cid#podman://}")
-    it_eq "$t Pod: process runs as the Pod's user 65532 with fsGroup 65532" "$UID_NONROOT $UID_NONROOT|$UID_NONROOT" \
-      "$(awk '/^Uid:/ {u=$2" "$3} /^Groups:/ {g=$2} END {print u"|"g}' "/proc/$pid/status")"
-    it_check "$t Pod: root filesystem read-only" bash -c "awk '\$5 == \"/\" {print \$6}' /proc/$pid/mountinfo | grep -qE '(^|,)ro(,|$)'"
-  done
-  it_check "operator Pod leads (Lease held by its Pod name, in-cluster config from the mounted token)" bash -c \
-    "[ \"\$(kubectl -n modelgov-system get lease modelgov-operator -o jsonpath='{.spec.holderIdentity}')\" = \
-       \"\$(kubectl -n modelgov-system get pods -l app.kubernetes.io/component=operator -o jsonpath='{.items[0].metadata.name}')\" ]"
-  it_check "webhook container: /readyz over TLS with the mounted certificate" \
-    curl -sf -o /dev/null --cacert "$IT_DIR/real-tls/ca.crt" "https://127.0.0.1:$wp/readyz"
-  K create namespace ml >/dev/null
-  K label namespace ml modelgov.io/governed=true >/dev/null
-  it_check "the API server calls the webhook container: an unapproved model image is denied" bash -c \
-    "! kubectl --context dave -n ml run m --image registry.example.com/models/fraud:9.9 --dry-run=server >'$IT_DIR/deny.log' 2>&1 \
-       && grep -q 'admission webhook \"admission.mlops.modelgov.io\" denied' '$IT_DIR/deny.log'"
-  it_check "an ordinary image in the governed namespace is admitted" bash -c \
-    "kubectl --context dave -n ml run web --image registry.example.com/web/nginx:1 --dry-run=server >/dev/null"
-}
+# --- the whole story on the chart run from the pushed images, on a real API server -------------
+# hack/demo.sh --images installs the chart with these release values on a real kube-apiserver
+# whose node agent runs the chart's Pods with podman (pulled by digest from this suite's registry)
+# and plays every step of the governance story against the operator and webhook containers,
+# under the chart's ServiceAccounts and RBAC; its operator step checks each Pod's imageID (the
+# pushed digest), podman container, user, fsGroup and read-only root (lib-chart-images.sh).
 if it_server_is_real; then
-  chart_on_podman
+  t0=$SECONDS
+  if DEMO_RELEASE_VALUES=$IMAGES_DIR/release-values.yaml hack/demo.sh --images; then
+    it_pass "hack/demo.sh --images: every step of the story with the chart's containers ($((SECONDS - t0)) s)"
+  else
+    it_fail "hack/demo.sh --images (see its table above)"
+  fi
 else
-  it_skip "the chart run from the images on a node (needs the real kube-apiserver: MG_TEST_SERVER=real)"
+  it_skip "the story on the chart run from the images (needs the real kube-apiserver: MG_TEST_SERVER=real)"
 fi
 it_finish

@@ -95,6 +95,9 @@ class Agent:
         if getattr(a, 'runtime', 'process') == 'podman':
             from . import podman
             self.runtime = podman.PodmanRuntime(self.state_dir, self.fetch, self.node)
+            if getattr(a, 'podman_images', None):
+                self.runtime = rtmod.RoutedRuntime(a.podman_images, self.runtime, rtmod.ProcessRuntime(
+                    self.state_dir, jobs_manual=(a.jobs == 'manual')))
         else:
             self.runtime = rtmod.ProcessRuntime(self.state_dir, jobs_manual=(a.jobs == 'manual'))
         self.probe_pool = concurrent.futures.ThreadPoolExecutor(PROBE_WORKERS)

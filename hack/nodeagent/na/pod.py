@@ -117,7 +117,7 @@ class PodRun:
             return
         c.handle = h
         c.started_at = now
-        c.container_id = '%s://%s' % (self.agent.runtime.name, h.id)
+        c.container_id = '%s://%s' % (getattr(h, 'runtime_name', self.agent.runtime.name), h.id)
         c.image_id = h.image_id
         c.state = {'running': {'startedAt': ts(now)}}
         c.probes = {k: probe.Prober(c.spec[k + 'Probe'], now) for k in ('readiness', 'liveness', 'startup')

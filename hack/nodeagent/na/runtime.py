@@ -8,6 +8,7 @@ started a process: a pool thread would take its processes with it when it ends).
 Interface
   runtime.start(spec: ContainerSpec) -> handle       raises StartFailure(reason, message)
   handle.id                    the container ID reported as "<runtime.name>://<id>"
+                               (RoutedRuntime: "<handle.runtime_name>://<id>")
   handle.image_id              the imageID reported in the container status ('' if unknown)
   handle.probed                whether the agent runs the container's probes
   handle.poll() -> int | None  exit code once the container has exited
@@ -27,6 +28,7 @@ Process runtime rules
     own, as it would be reached at the Pod IP 127.0.0.1); in a Pod whose restartPolicy is not
     Always (a Job's Pod) it exits 0 after FINITE_RUN_S, unless the agent runs with --jobs=manual.
 """
+import fnmatch
 import hashlib
 import os
 import shutil
@@ -169,3 +171,32 @@ class ProcessRuntime:
 
     def close(self):
         """Nothing shared to stop."""
+
+
+class RoutedRuntime:
+    """Two runtimes on one node, chosen by image: images whose reference matches PATTERN (an
+    fnmatch glob, e.g. '*/modelgov-*') run with `matched`, the others with `other`. A podman node
+    whose chart images run as containers while a test's command-less model images stay emulated
+    (the agent's --podman-images)."""
+
+    def __init__(self, pattern, matched, other):
+        self.pattern = pattern
+        self.matched = matched
+        self.other = other
+        self.name = matched.name
+
+    def start(self, spec):
+        rt = self.matched if fnmatch.fnmatchcase(spec.image, self.pattern) else self.other
+        h = rt.start(spec)
+        h.runtime_name = rt.name
+        return h
+
+    def tick(self):
+        self.matched.tick()
+        self.other.tick()
+
+    def close(self):
+        try:
+            self.matched.close()
+        finally:
+            self.other.close()

@@ -293,6 +293,8 @@ class Supervisor:
             args.append('--jobs=manual')
         if self.opts.node_runtime != 'process':
             args.append('--runtime=' + self.opts.node_runtime)
+        if self.opts.podman_images:
+            args.append('--podman-images=' + self.opts.podman_images)
         agent = self.spawn('nodeagent', args)
 
         def ready():
@@ -470,6 +472,8 @@ def run_flags(a):
         out.append('--jobs=' + a.jobs)
     if a.node_runtime != 'process':
         out.append('--node-runtime=' + a.node_runtime)
+    if a.podman_images:
+        out.append('--podman-images=' + a.podman_images)
     if a.owner_pid:
         out += ['--owner-pid', str(a.owner_pid)]
     if a.etcd_on_disk:
