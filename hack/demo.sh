@@ -70,6 +70,7 @@ fi
 
 # ---- step runner -------------------------------------------------------------------------------
 TOTAL=$(grep -c '^step "' "$0")
+images_mode && TOTAL=$((TOTAL + 1)) # s_rbac
 N=0 PASSED=0 FAILED=0 SKIPPED=0
 ROWS=()
 R="" # a step function's one-line result
@@ -225,12 +226,13 @@ YAML
   it_bg prometheus prometheus --config.file="$D/prometheus.yml" --storage.tsdb.path="$D/prom-data" \
     --web.listen-address="127.0.0.1:$PROM_PORT"
   until_true 30 curl -sf "http://127.0.0.1:$PROM_PORT/-/ready" || { R="Prometheus did not start"; return 1; }
+  local pods=""
   if images_mode; then
-    local pods
     pods=$(chart_images_pods "$RELEASE_VALUES") || { R="$pods"; return 1; }
     echo "$pods"
+    pods="; both Pods run the pinned digests as podman containers, uid $CHART_UID, read-only root"
   fi
-  R="$who ready (health :$OP_HEALTH, metrics :$OP_METRICS), Alertmanager on 127.0.0.1:$AM_PORT, Prometheus on 127.0.0.1:$PROM_PORT scraping the operator"
+  R="$who ready (health :$OP_HEALTH, metrics :$OP_METRICS), Alertmanager on 127.0.0.1:$AM_PORT, Prometheus on 127.0.0.1:$PROM_PORT scraping the operator$pods"
 }
 
 # ---- data --------------------------------------------------------------------------------------
@@ -542,6 +544,34 @@ s_report() {
   R="kubectl modelgov report $MV2 --prometheus-url … > $REPORT_DIR/$MV2.html ($(wc -c <"$REPORT_DIR/$MV2.html") bytes, $(grep -o '<svg class="plot"' "$REPORT_DIR/$MV2.html" | wc -l) plots; also .md and .json, and the report of $MV1)"
 }
 
+# ---- the chart's RBAC (--images) ---------------------------------------------------------------
+s_rbac() { # every request of the chart's ServiceAccounts during the story, as the audit log has it
+  local out
+  out=$(/usr/bin/python3 - "$D/cluster/audit.log" "system:serviceaccount:$CHART_NS:" <<'PY'
+import collections, json, sys
+n, denied = collections.Counter(), collections.Counter()
+for line in open(sys.argv[1]):
+    e = json.loads(line)
+    user = e["user"]["username"]
+    if not user.startswith(sys.argv[2]) or e.get("stage") != "ResponseComplete":
+        continue
+    n[user] += 1
+    if e.get("responseStatus", {}).get("code") in (401, 403):
+        o = e.get("objectRef", {})
+        denied["%s %s %s%s" % (user, e["verb"], o.get("resource"), "/" + o["subresource"] if o.get("subresource") else "")] += 1
+for k, v in sorted(denied.items()):
+    print("DENIED %dx %s" % (v, k))
+print(", ".join("%s %d requests" % (u.rsplit(":", 1)[1], c) for u, c in sorted(n.items())))
+sys.exit(1 if denied or len(n) < 2 else 0)
+PY
+  )
+  local rc=$?
+  echo "$out"
+  R=$(tail -1 <<<"$out")
+  [ $rc -eq 0 ] || { R="$(grep DENIED <<<"$out" | head -3 | tr '\n' ' ')$R"; return 1; }
+  R="$R, none denied (401/403) by the chart's RBAC"
+}
+
 echo "modelgov demo ($DEMO_RUNTIME): everything in $D (own kubeconfig, 127.0.0.1, free ports)"
 step "test cluster up (--kubelet)" s_cluster
 step "docker-registry + push model images" s_registry
@@ -572,6 +602,8 @@ step "1.1.0 promoted and Serving" s_promoted
 step "1.1.0 monitored: healthy" s_healthy2
 step "status, history and lineage" s_history
 step "governance report of 1.1.0 (carol, auditor)" s_report
+
+images_mode && step "the chart's identities: nothing denied (audit log)" s_rbac
 
 T_END=$(now_us)
 echo

@@ -184,8 +184,13 @@ done
 # pushed digest), podman container, user, fsGroup and read-only root (lib-chart-images.sh).
 if it_server_is_real; then
   t0=$SECONDS
-  if DEMO_RELEASE_VALUES=$IMAGES_DIR/release-values.yaml hack/demo.sh --images; then
+  if DEMO_OUT=$IT_DIR/demo DEMO_RELEASE_VALUES=$IMAGES_DIR/release-values.yaml hack/demo.sh --images; then
     it_pass "hack/demo.sh --images: every step of the story with the chart's containers ($((SECONDS - t0)) s)"
+    # the governance reports carol wrote hold the state the operator container made
+    for g in tests/integration/report-golden/*.json; do
+      it_check "golden $(basename "$g"): the report's JSON holds the cluster's state" \
+        /usr/bin/python3 tests/integration/report-check.py golden "$g" "$IT_DIR/demo"
+    done
   else
     it_fail "hack/demo.sh --images (see its table above)"
   fi
