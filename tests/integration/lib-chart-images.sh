@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # The chart installed on a real kube-apiserver whose node runs Pods with podman (realcluster up
 # --kubelet --node-runtime=podman): the operator and the webhook run as containers from the
 # images `make release-images` pushed, pinned by digest, under the chart's own ServiceAccounts
@@ -79,6 +80,7 @@ chart_images_pods() { # VALUES
     [ "$got" = "$want" ] || { echo "$t Pod $pod: imageID $got, want $want"; return 1; }
     cid=$(chart_k get pod "$pod" -o jsonpath='{.status.containerStatuses[0].containerID}')
     case $cid in podman://*) ;; *) echo "$t Pod $pod: container $cid is not a podman container"; return 1 ;; esac
+    # shellcheck disable=SC2034 # images_config reads IMAGES_DIR
     pid=$(IMAGES_DIR=$IT_DIR/cluster/node/podman && images_config && podman inspect -f '{{.State.Pid}}' "${cid#podman://}")
     got=$(awk '/^Uid:/ {u = $2 " " $3} /^Groups:/ {g = $2} END {print u "|" g}' "/proc/$pid/status")
     [ "$got" = "$CHART_UID $CHART_UID|$CHART_UID" ] || { echo "$t Pod $pod: uid|groups $got, want $CHART_UID"; return 1; }
