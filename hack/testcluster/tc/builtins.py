@@ -11,9 +11,8 @@ import re
 from . import errors
 from . import selectors
 from .schema import validate_object_meta
-from .validation import (is_dns1123_label, is_dns1123_subdomain, is_dns1035_label,  # noqa: F401
-                         name_is_dns_subdomain, name_is_dns_label, name_is_dns1035_label,
-                         is_qualified_name, is_valid_label_value)
+from .validation import (is_dns1123_label, is_dns1123_subdomain, name_is_dns_subdomain,
+                         name_is_dns_label, name_is_dns1035_label, is_qualified_name)
 
 # ------------------------------------------------------------------ defaults
 

@@ -8,11 +8,10 @@ account), so they never hold the store lock across a write.
 import calendar
 import hashlib
 import json
-import threading
 import time
 
 from . import errors
-from . import api as apimod
+from . import objects
 
 RS_USER = {'username': 'system:serviceaccount:kube-system:replicaset-controller',
            'uid': '911cd2ad-1191-46af-858b-de59e80cfbc7',
@@ -115,18 +114,18 @@ class Kubelet:
                 cur = b.objs.get(key)
                 if cur is None or cur is not p:
                     return
-                new = apimod.deep(cur)
+                new = objects.deep(cur)
                 new['spec']['nodeName'] = NODE
                 new['status'] = dict(new.get('status') or {})
                 new['status']['conditions'] = [{'type': 'PodScheduled', 'status': 'True', 'lastProbeTime': None,
-                                                'lastTransitionTime': apimod.now_ts()}]
+                                                'lastTransitionTime': objects.now_ts()}]
                 st.put(b, key, new, cur)
             self.seen.setdefault(p['metadata']['uid'], now)
             return
         created = calendar.timegm(time.strptime(p['metadata']['creationTimestamp'], '%Y-%m-%dT%H:%M:%SZ'))
         if now - created < self.ready_delay and now - self.seen.setdefault(p['metadata']['uid'], now) < self.ready_delay:
             return
-        ts = apimod.now_ts()
+        ts = objects.now_ts()
         containers = (p.get('spec') or {}).get('containers') or []
         status = dict(p.get('status') or {})
         status.update({
@@ -145,7 +144,7 @@ class Kubelet:
         new = dict(p)
         new['status'] = status
         pres = self.res('', 'pods')
-        ctx = apimod.Ctx(NODE_USER, {})
+        ctx = objects.Ctx(NODE_USER, {})
         try:
             self.cl.update(ctx, pres, p['metadata']['namespace'], p['metadata']['name'],
                            json.dumps(new).encode(), 'status')
@@ -168,7 +167,7 @@ class Kubelet:
         live = [p for p in pods if not p['metadata'].get('deletionTimestamp')]
         old = [p for p in live if (p['metadata'].get('labels') or {}).get('pod-template-hash') != h]
         cur = [p for p in live if (p['metadata'].get('labels') or {}).get('pod-template-hash') == h]
-        ictx = apimod.Ctx(RS_USER, {})
+        ictx = objects.Ctx(RS_USER, {})
         for p in old:
             try:
                 cl.delete_internal(pres, (ns, p['metadata']['name']), 'Background')
@@ -221,7 +220,7 @@ class Kubelet:
             st['unavailableReplicas'] = unavailable
         old_st = d.get('status') or {}
         old_conds = {c['type']: c for c in old_st.get('conditions') or []}
-        ts = apimod.now_ts()
+        ts = objects.now_ts()
 
         def cond(t, status, reason, msg):
             c = old_conds.get(t)
@@ -246,7 +245,7 @@ class Kubelet:
             new = dict(d)
             new['status'] = st
             try:
-                cl.update(apimod.Ctx(DEPLOY_USER, {}), dres, ns, m['name'], json.dumps(new).encode(), 'status')
+                cl.update(objects.Ctx(DEPLOY_USER, {}), dres, ns, m['name'], json.dumps(new).encode(), 'status')
             except errors.ApiError:
                 pass
 
@@ -259,9 +258,9 @@ class Kubelet:
             return
         if any(c.get('type') in ('Complete', 'Failed') and c.get('status') == 'True' for c in st.get('conditions') or []):
             return
-        ts = apimod.now_ts()
+        ts = objects.now_ts()
         jres = self.res('batch', 'jobs')
-        ctx = apimod.Ctx(JOB_USER, {})
+        ctx = objects.Ctx(JOB_USER, {})
         if not st.get('startTime'):
             new = dict(j)
             new['status'] = {'startTime': ts, 'active': 1, 'ready': 0, 'uncountedTerminatedPods': {}}

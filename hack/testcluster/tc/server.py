@@ -6,14 +6,11 @@ responses are chunked. Shared state lives in api.Cluster (see its locking rules)
 log and the fault list have their own small lock.
 """
 import base64
-import gzip
-import hashlib
 import http.server
 import json
 import re
 import socket
 import ssl
-import sys
 import threading
 import time
 import urllib.parse
@@ -21,6 +18,7 @@ import uuid
 
 from . import errors
 from . import api as apimod
+from . import objects
 from . import discovery
 from . import openapi
 from . import proto as protomod
@@ -489,7 +487,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         srv = self.server.tc
         cl = srv.cluster
         res = req.res
-        ctx = apimod.Ctx(self.user, q)
+        ctx = objects.Ctx(self.user, q)
         ctx.warnings = self.warnings
         accept = self.headers.get('Accept') or ''
         want_table = 'as=Table' in accept
@@ -595,7 +593,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             fins = (body.get('spec') or {}).get('finalizers') or []
 
             def mut(cur):
-                new = apimod.deep(cur)
+                new = objects.deep(cur)
                 new['spec'] = dict(new.get('spec') or {}, finalizers=fins)
                 return new
             return self.send_json(200, cl._update(ctx, res, '', req.name, mut, 'finalize', None, False))
@@ -617,8 +615,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         cl = srv.cluster
         store = cl.store
         res = req.res
-        lsel = apimod.parse_label_selector(q.get('labelSelector'))
-        fsel = apimod.parse_field_selector(res, q.get('fieldSelector'))
+        lsel = objects.parse_label_selector(q.get('labelSelector'))
+        fsel = objects.parse_field_selector(res, q.get('fieldSelector'))
         from . import selectors as selmod
         ns = req.ns if res.namespaced else ''
         bookmarks = q.get('allowWatchBookmarks') in ('true', '1')
@@ -702,7 +700,6 @@ class Handler(http.server.BaseHTTPRequestHandler):
             start = time.time()
             deadline = start + timeout
             next_bm = start + min(60.0, max(timeout - 2.0, 0.5)) if bookmarks else None
-            gv_ok = True
             while True:
                 now = time.time()
                 if now >= deadline:
