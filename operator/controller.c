@@ -623,15 +623,10 @@ void mg_operator_free(mg_operator *op) {
     if (!op) return;
     mg_operator_stop_workers(op);
     /* every informer's handlers read the other informers' stores (indexes) and tell the monitor:
-     * stop them all before freeing either */
-    for (int i = 0; i < INF_COUNT; i++)
-        mg_informer_stop(op->inf[i]);
+     * stop them all before freeing the monitor or any informer */
+    mg_informers_stop(op->inf, INF_COUNT);
     mg_monitor_free(op->monitor);
-    /* every informer's handlers read the other informers' stores (indexes): stop them all first */
-    for (int i = 0; i < INF_COUNT; i++)
-        mg_informer_stop(op->inf[i]);
-    for (int i = 0; i < INF_COUNT; i++)
-        mg_informer_free(op->inf[i]);
+    mg_informers_free(op->inf, INF_COUNT);
     for (int q = 0; q < Q_COUNT; q++)
         mg_wq_free(op->queue[q]);
     json_decref(op->approved_scan_tools);

@@ -149,11 +149,7 @@ mg_policy_stores *mg_webhook_caches_stores(mg_webhook_caches *c) { return &c->st
 
 void mg_webhook_caches_free(mg_webhook_caches *c) {
     if (!c) return;
-    /* handlers may read the other informers' stores: stop them all before freeing any */
-    for (int i = 0; i < C_COUNT; i++)
-        mg_informer_stop(c->inf[i]);
-    for (int i = 0; i < C_COUNT; i++)
-        mg_informer_free(c->inf[i]);
+    mg_informers_free(c->inf, C_COUNT);
     free(c);
 }
 

@@ -676,6 +676,19 @@ bool mg_informers_wait_synced(mg_informer *const *infs, size_t n, long timeout_m
     return true;
 }
 
+void mg_informers_stop(mg_informer *const *infs, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        mg_informer_stop(infs[i]);
+}
+
+void mg_informers_free(mg_informer **infs, size_t n) {
+    mg_informers_stop(infs, n);
+    for (size_t i = 0; i < n; i++) {
+        mg_informer_free(infs[i]);
+        infs[i] = NULL;
+    }
+}
+
 void mg_informer_stop(mg_informer *inf) {
     if (!inf) return;
     pthread_mutex_lock(&inf->mu);

@@ -113,6 +113,11 @@ bool mg_informers_synced(mg_informer *const *infs, size_t n);
 /* Waits until every informer has synced, or until timeout_ms (one deadline for the whole set;
  * < 0: forever) has passed. True when all synced. */
 bool mg_informers_wait_synced(mg_informer *const *infs, size_t n, long timeout_ms);
+/* Stops every informer of infs (NULL entries are skipped) before any is freed: their handlers
+ * may read each other's stores. */
+void mg_informers_stop(mg_informer *const *infs, size_t n);
+/* Stops all of infs, then frees each (mg_informer_free) and sets its entry to NULL. */
+void mg_informers_free(mg_informer **infs, size_t n);
 
 /* ---- Pure helpers (exposed for tests and for other watchers) ---- */
 
