@@ -430,17 +430,37 @@ static bool put_member(parser *ps, json_t *obj, const char *key, size_t klen, js
     return true;
 }
 
+/* At the close character of the container being built: consumes it and leaves its depth. */
+static bool close_here(parser *ps, char close) {
+    if (ps->p >= ps->end || *ps->p != close) return false;
+    ps->p++;
+    ps->depth--;
+    return true;
+}
+
+enum { NEXT_MORE, NEXT_DONE, NEXT_FAILED };
+
+/* After a member or item of the container closed by close: a ',' (and the blanks after it) means
+ * another follows, the close character ends the container, anything else is an error. */
+static int next_in(parser *ps, char close) {
+    ws(ps);
+    if (ps->p < ps->end && *ps->p == ',') {
+        ps->p++;
+        ws(ps);
+        return NEXT_MORE;
+    }
+    if (close_here(ps, close)) return NEXT_DONE;
+    fail(ps, close == '}' ? "',' or '}' expected" : "',' or ']' expected");
+    return NEXT_FAILED;
+}
+
 static json_t *build_object(parser *ps, int ctx) {
     if (ps->depth >= MG_JSON_MAX_DEPTH) return limit(ps, ps->p, "maximum nesting depth exceeded"), NULL;
     ps->depth++;
     json_t *obj = json_object();
     ps->p++;
     ws(ps);
-    if (ps->p < ps->end && *ps->p == '}') {
-        ps->p++;
-        ps->depth--;
-        return obj;
-    }
+    if (close_here(ps, '}')) return obj;
     for (;;) {
         if (ps->p >= ps->end || *ps->p != '"') {
             fail(ps, "string or '}' expected");
@@ -478,19 +498,9 @@ static json_t *build_object(parser *ps, int ctx) {
             free(heap);
             if (!ok) break;
         }
-        ws(ps);
-        if (ps->p < ps->end && *ps->p == ',') {
-            ps->p++;
-            ws(ps);
-            continue;
-        }
-        if (ps->p < ps->end && *ps->p == '}') {
-            ps->p++;
-            ps->depth--;
-            return obj;
-        }
-        fail(ps, "',' or '}' expected");
-        break;
+        int next = next_in(ps, '}');
+        if (next == NEXT_DONE) return obj;
+        if (next == NEXT_FAILED) break;
     }
     json_decref(obj);
     return NULL;
@@ -504,11 +514,7 @@ static json_t *build_array(parser *ps, int ctx) {
         ctx == MG_JSON_PLAIN || !ps->o->item ? MG_JSON_PLAIN : ps->o->item(ps->o->ud, MG_JSON_CTX(ctx));
     ps->p++;
     ws(ps);
-    if (ps->p < ps->end && *ps->p == ']') {
-        ps->p++;
-        ps->depth--;
-        return arr;
-    }
+    if (close_here(ps, ']')) return arr;
     for (;;) {
         if (item == MG_JSON_SKIP) {
             if (!skip_value(ps, (size_t)(MG_JSON_MAX_DEPTH - ps->depth))) break;
@@ -517,19 +523,9 @@ static json_t *build_array(parser *ps, int ctx) {
             if (!v) break;
             if (v != LEFT_OUT) json_array_append_new(arr, v);
         }
-        ws(ps);
-        if (ps->p < ps->end && *ps->p == ',') {
-            ps->p++;
-            ws(ps);
-            continue;
-        }
-        if (ps->p < ps->end && *ps->p == ']') {
-            ps->p++;
-            ps->depth--;
-            return arr;
-        }
-        fail(ps, "',' or ']' expected");
-        break;
+        int next = next_in(ps, ']');
+        if (next == NEXT_DONE) return arr;
+        if (next == NEXT_FAILED) break;
     }
     json_decref(arr);
     return NULL;
