@@ -29,18 +29,23 @@ BASE = "/apis/mlops.modelgov.io/v1alpha1/namespaces/" + NS
 c = conn()
 req(c, "POST", "/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS}})
 digest = "sha256:" + "ab" * 32
-req(c, "POST", BASE + "/modelversions", {"apiVersion": "mlops.modelgov.io/v1alpha1", "kind": "ModelVersion",
+s, mv = req(c, "POST", BASE + "/modelversions", {"apiVersion": "mlops.modelgov.io/v1alpha1", "kind": "ModelVersion",
     "metadata": {"name": "m-1", "annotations": {"mlops.modelgov.io/author": "bob"}},
     "spec": {"model": "m", "version": "1", "image": "registry.example.com/models/m", "digest": digest}})
 for kind, who in (("security", "alice"), ("performance", "carol"), ("bias", "alice")):
     req(c, "POST", BASE + "/modelreviews", {"apiVersion": "mlops.modelgov.io/v1alpha1", "kind": "ModelReview",
-        "metadata": {"name": "m-1-" + kind}, "spec": {"modelVersion": "m-1", "kind": kind, "verdict": "approve", "reviewer": who}})
+        "metadata": {"name": "m-1-" + kind},
+        # a review names the object and the artifact it judged (uid and digest), else it does not count
+        "spec": {"modelVersion": "m-1", "modelVersionUID": mv["metadata"]["uid"], "digest": digest,
+                 "kind": kind, "verdict": "approve", "reviewer": who}})
 # wait until the operator has approved it, so the measured phase starts from a settled state
 for _ in range(600):
     s, mv = req(c, "GET", BASE + "/modelversions/m-1")
     if mv.get("status", {}).get("approved"):
         break
     time.sleep(0.1)
+else:
+    sys.exit("the ModelVersion was not approved within 60 s: the measurement would be of nothing")
 
 def log_seq():
     s, d2 = req(c, "GET", "/_testcluster/requests")

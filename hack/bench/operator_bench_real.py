@@ -88,6 +88,8 @@ for _ in range(600):  # the measured phase starts from a settled, approved Model
     if mv.get("status", {}).get("approved"):
         break
     time.sleep(0.1)
+else:
+    sys.exit("the ModelVersion was not approved within 60 s: the measurement would be of nothing")
 
 
 def audit_lines():
