@@ -105,7 +105,7 @@ class _Parser(object):
         c = self.or_()
         if self.peek() == ('op', '?'):
             self.next()
-            a = self.or_() if False else self.expr()
+            a = self.expr()
             self.expect(':')
             b = self.expr()
             return ('cond', c, a, b)

@@ -378,7 +378,7 @@ def fault_compact_and_drop_watches():
 
     def run():
         t0 = time.time()
-        r, ev = A.watch('/api/v1/namespaces/chk/configmaps?watch=true&timeoutSeconds=30&resourceVersion=' + str(int(rv) + 10 ** 6 if False else ''), timeout=10)
+        r, ev = A.watch('/api/v1/namespaces/chk/configmaps?watch=true&timeoutSeconds=30&resourceVersion=', timeout=10)
         res['t'] = time.time() - t0
     th = threading.Thread(target=run)
     th.start()
