@@ -25,13 +25,15 @@ import json, sys
 b, r = json.loads(sys.argv[1]), json.loads(sys.argv[2])
 n = r["models"]
 def ratio(x, y): return f"{x / y:.2f}x" if y else "-"
+def late(x, key):  # lateness is taken over verdicts: none judged in the window has none to time
+    return f"{x[key]:.3f}" if x["judged"] else "none judged"
 print(f"monitoring: evaluations/s ({n} models x 2 pods x 20 features, 30 s; 1% pods slow, 0.5% hanging)|"
       f"{r['evals_per_s']:.1f}|{b['evals_per_s']:.1f} (all pods healthy)|{ratio(r['evals_per_s'], b['evals_per_s'])}|"
       f">= {r['expected_per_s']:.1f} (every model once per interval)")
-print(f"monitoring: lateness p99 s, every model|{r['late_p99']:.3f}|{b['late_p99']:.3f} (all pods healthy)|"
-      f"{ratio(r['late_p99'], b['late_p99'])}|<= 1 (a hanging pod's own model waits up to its 5 s timeout)")
-print(f"monitoring: lateness p99 s, models whose pods all answer|{r['healthy_p99']:.3f}|{b['healthy_p99']:.3f}|"
-      f"{ratio(r['healthy_p99'], b['healthy_p99'])}|<= 1")
+print(f"monitoring: lateness p99 s, every model|{late(r, 'late_p99')}|{late(b, 'late_p99')} (all pods healthy)|"
+      f"{ratio(r['late_p99'], b['late_p99']) if r['judged'] and b['judged'] else '-'}|<= 1 (a hanging pod's own model waits up to its 5 s timeout)")
+print(f"monitoring: lateness p99 s, models whose pods all answer|{late(r, 'healthy_p99')}|{late(b, 'healthy_p99')}|"
+      f"{ratio(r['healthy_p99'], b['healthy_p99']) if r['judged'] and b['judged'] else '-'}|<= 1")
 print(f"monitoring: CPU ms per evaluation (2 scrapes, parse, window, judge, verdict)|{r['cpu_ms_per_eval']:.3f}|"
       f"{b['cpu_ms_per_eval']:.3f}|{ratio(r['cpu_ms_per_eval'], b['cpu_ms_per_eval'])}|-")
 print(f"monitoring: fleet server CPU ms per scrape (not the bottleneck)|{r['fleet_cpu_ms_per_scrape']:.3f}|-|-|-")
