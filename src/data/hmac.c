@@ -172,17 +172,13 @@ static bool one_block_each(const size_t *lens, size_t n) {
 
 void mg_hmac_hex_batch(const mg_hmac_key *k, size_t count, const void *const msgs[], const size_t lens[],
                        unsigned char *const outs[]) {
-    size_t i = 0;
-    if (k->ni) {
-        if (count - i >= 4 && one_block_each(lens + i, 4)) {
-            hmac4(k, msgs + i, lens + i, outs + i);
-            i += 4;
-        }
-        for (; count - i >= 2; i += 2) {
-            if (!one_block_each(lens + i, 2)) break;
-            hmac2(k, msgs + i, lens + i, outs + i);
-        }
+    if (k->ni && count == 4 && one_block_each(lens, 4)) {
+        hmac4(k, msgs, lens, outs);
+        return;
     }
+    size_t i = 0;
+    for (; k->ni && count - i >= 2 && one_block_each(lens + i, 2); i += 2)
+        hmac2(k, msgs + i, lens + i, outs + i);
     for (; i < count; i++)
         mg_hmac_hex(k, msgs[i], lens[i], outs[i]);
 }

@@ -303,6 +303,14 @@ static int count(const char *hay, const char *needle) {
     return n;
 }
 
+/* The SVG of one plot (a new string). */
+static char *svg_of(const json_t *plot) {
+    mg_rp_out o;
+    mg_rp_out_init(&o);
+    mg_rp_svg(&o, plot);
+    return mg_rp_out_steal(&o);
+}
+
 static void test_svg(void **state) {
     /* a gap (10:02 → 10:10) splits the line; a lone point is a dot; names are escaped */
     json_t *plot =
@@ -311,10 +319,7 @@ static void test_svg(void **state) {
                    "{\"name\":\"a<b\",\"points\":[[1000,0.1],[1060,0.3],[1120,0.4],[1600,0.5],[1660,0.6]]},"
                    "{\"name\":\"c\",\"points\":[[1300,0.05]]}]}",
                    0, NULL);
-    mg_rp_out o;
-    mg_rp_out_init(&o);
-    mg_rp_svg(&o, plot);
-    char *svg = mg_rp_out_steal(&o);
+    char *svg = svg_of(plot);
     assert_non_null(svg);
     assert_int_equal(count(svg, "<polyline"), 2);
     assert_int_equal(count(svg, "<circle"), 1);
@@ -327,9 +332,7 @@ static void test_svg(void **state) {
     json_decref(plot);
     plot = json_loads(
         "{\"id\":\"y\",\"title\":\"empty\",\"direction\":\"min\",\"thresholds\":{},\"series\":[]}", 0, NULL);
-    mg_rp_out_init(&o);
-    mg_rp_svg(&o, plot);
-    svg = mg_rp_out_steal(&o);
+    svg = svg_of(plot);
     assert_non_null(strstr(svg, "no data in the range"));
     free(svg);
     json_decref(plot);
@@ -337,9 +340,7 @@ static void test_svg(void **state) {
     plot = json_loads("{\"id\":\"z\",\"title\":\"far\",\"direction\":\"max\",\"thresholds\":{},\"series\":["
                       "{\"name\":\"a\",\"points\":[[1700000000,0.1],[17e60,0.3]]}]}",
                       0, NULL);
-    mg_rp_out_init(&o);
-    mg_rp_svg(&o, plot);
-    svg = mg_rp_out_steal(&o);
+    svg = svg_of(plot);
     assert_non_null(strstr(svg, "e+61 s</text>"));
     free(svg);
     json_decref(plot);
