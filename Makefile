@@ -120,11 +120,14 @@ integration: all
 fuzz:
 	@tests/fuzz/run.sh $(FUZZ_SRCS)
 
-# Each target for FUZZ_SECONDS (default 10 minutes); what a passing run finds is merged,
-# minimised, into tests/fuzz/corpus/ (commit it). FUZZ_RECORD=FILE keeps one line per target.
-FUZZ_LONG_SECONDS := 600
+# Each target for FUZZ_RUNS inputs (default 10 million) or FUZZ_SECONDS (default one hour),
+# whichever comes first; what a passing run finds is merged, minimised, into
+# tests/fuzz/corpus/ (commit it). FUZZ_RECORD=FILE keeps one line per target.
+FUZZ_LONG_SECONDS := 3600
+FUZZ_LONG_RUNS := 10000000
 fuzz-long:
-	@FUZZ_SECONDS=$${FUZZ_SECONDS:-$(FUZZ_LONG_SECONDS)} FUZZ_MERGE=1 tests/fuzz/run.sh $(FUZZ_SRCS)
+	@FUZZ_SECONDS=$${FUZZ_SECONDS:-$(FUZZ_LONG_SECONDS)} FUZZ_RUNS=$${FUZZ_RUNS:-$(FUZZ_LONG_RUNS)} \
+	  FUZZ_MERGE=1 FUZZ_ASAN_FAST=1 tests/fuzz/run.sh $(FUZZ_SRCS)
 
 test: deps
 	@$(MAKE) --no-print-directory all

@@ -165,6 +165,7 @@ typedef struct source {
     bool ranged;             /* pread [off, end) instead of read() */
     uint64_t off, end, bytes;
     mg_bgq *q;     /* digest thread, or NULL: then the two slots alternate */
+    EVP_MD_CTX *md_here; /* digest computed on the calling thread (a file of one read) */
     char *slot[2]; /* without q */
     int cur;
     char *carry; /* the unfinished record: in the previous slot or in big */
@@ -248,6 +249,8 @@ static int pump(mg_csv_parser *p, source *s, bool final, mg_error *err) {
         ssize_t n = read_some(s, slot + s->carry_max);
         if (n < 0) return mg_error_set(err, MG_EIO, "%s: read: %s", p->path, strerror(errno));
         if (s->q) mg_bgq_submit(s->q, slot + s->carry_max, (size_t)n); /* every acquired slot, in order */
+        if (s->md_here && n > 0 && !EVP_DigestUpdate(s->md_here, slot + s->carry_max, (size_t)n))
+            return mg_error_set(err, MG_EIO, "%s: hashing failed", p->path);
         if (s->bytes_fn && n > 0) s->bytes_fn(s->bytes_ud, slot + s->carry_max, (size_t)n);
         if (n == 0 && !final) return 0;
         s->bytes += (uint64_t)n;
@@ -270,14 +273,30 @@ static void source_free(source *s) {
 
 static size_t slot_size(const source *s) { return s->carry_max + s->chunk + MG_CSV_PAD; }
 
+static _Atomic size_t forced_read_size; /* mg_csv_set_read_size; 0: the default */
+
+size_t mg_csv_set_read_size(size_t n) {
+    size_t old = atomic_exchange(&forced_read_size, n);
+    return old;
+}
+
 /* Read size: MG_CSV_CHUNK, or less for a smaller regular file (a few KiB for most test
- * inputs), rounded up to SMALL_CHUNK. */
-static void source_size(source *s) {
+ * inputs), rounded up to SMALL_CHUNK. Returns true when the whole file fits one read. */
+static bool source_size(source *s) {
     struct stat st;
+    bool one_read = false;
     s->chunk = MG_CSV_CHUNK;
-    if (fstat(s->fd, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size < MG_CSV_CHUNK)
+    if (fstat(s->fd, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size < MG_CSV_CHUNK) {
         s->chunk = ((size_t)st.st_size / SMALL_CHUNK + 1) * SMALL_CHUNK;
+        one_read = true;
+    }
+    size_t forced = atomic_load(&forced_read_size);
+    if (forced) {
+        s->chunk = forced;
+        one_read = false;
+    }
     s->carry_max = s->chunk < CARRY_MAX ? s->chunk : CARRY_MAX;
+    return one_read;
 }
 
 static void source_slots(source *s) {
@@ -315,8 +334,13 @@ int mg_csv_stream_bytes(const char *path, bool want_digest, mg_csv_bytes_fn byte
     if (want_digest) {
         md = EVP_MD_CTX_new();
         if (!md || !EVP_DigestInit_ex(md, EVP_sha256(), NULL)) abort();
-        source_size(&s);
-        s.q = mg_bgq_new(DIGEST_SLOTS, slot_size(&s), digest_fn, md);
+        /* a file of one read is hashed here: starting a thread would cost more than the hash */
+        if (source_size(&s)) {
+            s.md_here = md;
+            source_slots(&s);
+        } else {
+            s.q = mg_bgq_new(DIGEST_SLOTS, slot_size(&s), digest_fn, md);
+        }
     } else {
         source_slots(&s);
     }

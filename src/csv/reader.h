@@ -24,7 +24,8 @@
  *
  * Ownership: the mg_csv_row handed to the callback and every pointer in it are borrowed and
  * valid only during that callback. Optionally the reader computes the SHA-256 and size of the
- * bytes it read (the file's digest) from the same buffers, on a second thread (core/bgq). The
+ * bytes it read (the file's digest) from the same buffers, on a second thread (core/bgq), or on
+ * the calling thread for a regular file that fits one read (a thread costs more than that). The
  * callback always runs on the calling thread (mg_csv_stream2: see there); one reader per
  * thread. */
 #ifndef MG_CSV_READER_H
@@ -99,6 +100,11 @@ void mg_csv_row_where(const mg_csv_row *row, char *buf, size_t n);
  * delivered from now on; every other field arrives empty (its count is still checked). Saves
  * work on fields nobody reads. */
 void mg_csv_keep_columns(const mg_csv_row *header, const int *cols, size_t n);
+
+/* Tests and fuzzing only: every later parse (any thread) reads in pieces of n bytes (0: the
+ * default sizes), so that records carried across reads are exercised by small inputs. Returns
+ * the previous setting. */
+size_t mg_csv_set_read_size(size_t n);
 
 /* Index of name in the header row, or -1. */
 int mg_csv_find_column(const mg_csv_row *header, const char *name);
