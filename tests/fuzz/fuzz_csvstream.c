@@ -1,6 +1,6 @@
 /* libFuzzer target for the CSV reader (src/csv/reader.c):
  * the input is a CSV file (in a memfd, read through /proc/self/fd/N exactly like a file),
- * parsed without the digest in small reads (8 to 127 bytes, from the input's size: records
+ * parsed without the digest in small reads (32 to 255 bytes, from the input's size: records
  * carried across reads) and with the digest in the default reads. Every borrowed field is touched, and the
  * on-demand line lookup runs for some records, so ASan sees any bad pointer. Both parses must
  * agree on the result code and the record count. */
@@ -39,7 +39,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     size_t s1 = 0, s2 = 0;
     mg_csv_result r1, r2;
     mg_error err;
-    mg_csv_set_read_size(8 + size % 120);
+    mg_csv_set_read_size(32 + size % 224);
     int rc1 = mg_csv_stream(path, false, on_row_fz, &s1, &r1, &err);
     mg_csv_set_read_size(0);
     int rc2 = mg_csv_stream(path, true, on_row_fz, &s2, &r2, &err);
