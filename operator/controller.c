@@ -18,6 +18,7 @@
 #include "operator/monitor.h"
 #include "operator/opctx.h"
 #include "operator/plan.h"
+#include "operator/settle.h"
 #include "operator/trim.h"
 
 static const char *const MD_PHASES[] = {"Pending",        "Progressing", "Serving",
@@ -526,6 +527,7 @@ int mg_operator_new(mg_client *c, const mg_operator_config *cfg, mg_operator **o
     if (cfg->metrics) register_metrics(op, cfg->metrics);
     for (int q = 0; q < Q_COUNT; q++)
         op->queue[q] = mg_wq_new(NULL);
+    op->settle = mg_settle_new(MG_OPERATOR_COUNT_HOLD_MS);
     new_informers(op, c);
     int rc = add_indexes(op, err);
     if (!rc) rc = new_monitor(op, cfg, err);
@@ -629,6 +631,7 @@ void mg_operator_free(mg_operator *op) {
     mg_informers_free(op->inf, INF_COUNT);
     for (int q = 0; q < Q_COUNT; q++)
         mg_wq_free(op->queue[q]);
+    mg_settle_free(op->settle);
     json_decref(op->approved_scan_tools);
     free(op->namespace);
     free(op->identity);

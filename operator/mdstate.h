@@ -54,4 +54,8 @@ typedef struct mg_md_decision {
 void mg_md_decide(const mg_md_inputs *in, mg_md_decision *out);
 void mg_md_decision_free(mg_md_decision *d);
 
+/* True when new_status differs from old_status in status.replicas alone (the pod count mirrored
+ * from the Deployment; operator/settle holds such a change back). */
+bool mg_md_count_only_change(const json_t *old_status, const json_t *new_status);
+
 #endif

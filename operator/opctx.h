@@ -38,6 +38,7 @@ struct mg_operator {
     mg_informer *inf[INF_COUNT];
     struct mg_monitor *monitor; /* see operator/monitor.h */
     struct mg_members *shard;   /* the replicas sharing the ModelDeployments, or NULL: all ours */
+    struct mg_settle *settle;   /* count-only status changes held back (operator/settle.h) */
     mg_metrics *metrics;        /* borrowed, may be NULL */
     mg_workqueue *queue[Q_COUNT];
     mg_op_queue qctx[Q_COUNT];    /* what each queue's workers are given */

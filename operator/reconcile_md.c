@@ -16,6 +16,7 @@
 #include "operator/monitor.h"
 #include "operator/opctx.h"
 #include "operator/plan.h"
+#include "operator/settle.h"
 #include "operator/training.h"
 
 static json_t *status_copy(const json_t *obj) {
@@ -331,7 +332,14 @@ static int converge(md_ctx *c, mg_error *err) {
     int rc = apply_objects(c, &d, err);
     if (rc == 0) rc = retrain_if_needed(c, d.status, err);
     if (rc == 0) rc = fence(c, err);
-    if (rc == 0) rc = mg_op_write_status(c->op, &MG_GVR_MODELDEPLOYMENTS, c->md, d.status, err);
+    /* a change of the pod count alone waits for the next other change, or the hold time */
+    long hold = 0;
+    if (rc == 0 && d.n_events == 0 && mg_md_count_only_change(mg_json_get(c->md, "status", NULL), d.status))
+        hold = mg_settle_wait(c->op->settle, c->key, mg_clock_mono_ms());
+    else
+        mg_settle_forget(c->op->settle, c->key);
+    if (hold > 0) mg_wq_add_after(c->op->queue[Q_MD], c->key, hold);
+    if (rc == 0 && hold == 0) rc = mg_op_write_status(c->op, &MG_GVR_MODELDEPLOYMENTS, c->md, d.status, err);
     if (rc == 0)
         for (int i = 0; i < d.n_events; i++)
             mg_op_event(c->op, c->md, d.events[i].type, d.events[i].reason, d.events[i].message);
@@ -342,7 +350,10 @@ static int converge(md_ctx *c, mg_error *err) {
 int mg_op_reconcile_md(mg_operator *op, const char *key, mg_error *err) {
     if (!mg_op_owns(op, key)) return 0; /* another replica's: it reconciles it */
     json_t *md = mg_store_get(mg_informer_store(op->inf[INF_MD]), key);
-    if (!md) return 0; /* deleted: the garbage collector removes what it owned */
+    if (!md) { /* deleted: the garbage collector removes what it owned */
+        mg_settle_forget(op->settle, key);
+        return 0;
+    }
     if (mg_json_get(md, "metadata", "deletionTimestamp", NULL)) {
         json_decref(md);
         return 0;

@@ -11,6 +11,7 @@
 #include "k8s/conditions.h"
 #include "operator/mdstate.h"
 #include "operator/plan.h"
+#include "operator/settle.h"
 
 static const char *MD =
     "{\"metadata\":{\"name\":\"fraud\",\"namespace\":\"ml\",\"uid\":\"u-1\",\"generation\":2},"
@@ -198,12 +199,48 @@ static void test_monitoring_verdict_of_another_version(void **state) {
     json_decref(dep), json_decref(md), json_decref(mv);
 }
 
+/* A change of status.replicas alone is held back; any other change with it is not. */
+static void test_count_only_change(void **state) {
+    (void)state;
+    json_t *old = json_pack("{s:s,s:i,s:i}", "phase", "Progressing", "replicas", 0, "readyReplicas", 0);
+    json_t *more = json_pack("{s:s,s:i,s:i}", "phase", "Progressing", "replicas", 1, "readyReplicas", 0);
+    json_t *ready = json_pack("{s:s,s:i,s:i}", "phase", "Serving", "replicas", 1, "readyReplicas", 1);
+    assert_true(mg_md_count_only_change(old, more));
+    assert_false(mg_md_count_only_change(old, ready));
+    assert_false(mg_md_count_only_change(old, old));
+    assert_false(mg_md_count_only_change(NULL, more)); /* the first status is written at once */
+    json_decref(old);
+    json_decref(more);
+    json_decref(ready);
+}
+
+/* The hold starts at the first count-only change and ends after the hold time; forgetting a key
+ * (a write, no change, deletion) ends it early. */
+static void test_settle_hold(void **state) {
+    (void)state;
+    mg_settle *s = mg_settle_new(1000);
+    assert_int_equal(mg_settle_wait(s, "ns/a", 5000), 1000);
+    assert_int_equal(mg_settle_wait(s, "ns/a", 5400), 600);
+    assert_int_equal(mg_settle_wait(s, "ns/b", 5400), 1000);
+    assert_int_equal(mg_settle_pending(s), 2);
+    assert_int_equal(mg_settle_wait(s, "ns/a", 6000), 0); /* passed: write now, forgotten */
+    assert_int_equal(mg_settle_pending(s), 1);
+    assert_int_equal(mg_settle_wait(s, "ns/a", 6100), 1000); /* a new hold */
+    mg_settle_forget(s, "ns/a");
+    mg_settle_forget(s, "ns/b");
+    mg_settle_forget(s, "ns/none");
+    assert_int_equal(mg_settle_pending(s), 0);
+    mg_settle_free(s);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_deployment_shape),
         cmocka_unit_test(test_pinned_image_strips_tag),
         cmocka_unit_test(test_phases),
         cmocka_unit_test(test_monitoring_verdict_of_another_version),
+        cmocka_unit_test(test_count_only_change),
+        cmocka_unit_test(test_settle_hold),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
