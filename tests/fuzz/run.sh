@@ -83,6 +83,8 @@ for src in "${targets[@]}"; do
   rm -rf "$work"; mkdir -p "$work/corpus" "$work/artifacts"
   [ -d tests/fuzz/corpus/$name ] && cp -r tests/fuzz/corpus/$name/. "$work/corpus/"
   dict=(); [ -f tests/fuzz/$name.dict ] && dict=(-dict=tests/fuzz/$name.dict)
+  # tests/fuzz/<target>.options: the target's own libFuzzer flags, after the defaults (the last wins)
+  opts=(); [ -f tests/fuzz/$name.options ] && read -r -a opts < tests/fuzz/$name.options
   log=$build/$name.log
   # -timeout: one input running longer than 10 s is a hang; -rss_limit_mb keeps it friendly
   runs=(); [ -n "${FUZZ_RUNS:-}" ] && runs=(-runs="$FUZZ_RUNS")
@@ -91,7 +93,7 @@ for src in "${targets[@]}"; do
   [ "${FUZZ_ASAN_FAST:-0}" = 1 ] && asan=$asan:malloc_context_size=0:max_malloc_fill_size=0:quarantine_size_mb=16
   ASAN_OPTIONS=$asan UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     "$bin" -max_total_time="$secs" "${runs[@]}" -timeout=10 -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 \
-      -artifact_prefix="$work/artifacts/" "${dict[@]}" "$work/corpus" >"$log" 2>&1
+      -artifact_prefix="$work/artifacts/" "${dict[@]}" "${opts[@]}" "$work/corpus" >"$log" 2>&1
   rc=$?
   took=$(($(date +%s) - start))
   execs=$(grep -m1 'stat::number_of_executed_units' "$log" | awk '{print $2}')
