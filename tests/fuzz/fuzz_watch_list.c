@@ -49,7 +49,10 @@ static void check_list(const char *text, size_t size, const json_t *alone) {
     if (alone && !list) abort(); /* valid on its own: the page must be read */
     json_t *items = json_object_get(list, "items");
     size_t n = json_array_size(items);
-    if (list &&
+    /* Only an input that is one JSON value keeps the page's shape: an invalid one may close the
+     * items array and go on with the page (`{}],"x":[1` makes a valid page whose items end
+     * early), which is no defect. */
+    if (alone && list &&
         (n < 2 || strcmp(name_of(json_array_get(items, 0)) ? name_of(json_array_get(items, 0)) : "", "a") ||
          strcmp(name_of(json_array_get(items, n - 1)) ? name_of(json_array_get(items, n - 1)) : "", "b")))
         abort();
