@@ -202,7 +202,8 @@ void mg_md_decision_free(mg_md_decision *d) {
 
 bool mg_md_count_only_change(const json_t *old_status, const json_t *new_status) {
     if (!json_is_object(old_status) || !json_is_object(new_status)) return false;
-    if (json_equal(json_object_get(old_status, "replicas"), json_object_get(new_status, "replicas"))) return false;
+    if (json_equal(json_object_get(old_status, "replicas"), json_object_get(new_status, "replicas")))
+        return false;
     json_t *a = json_copy((json_t *)old_status), *b = json_copy((json_t *)new_status);
     json_object_del(a, "replicas");
     json_object_del(b, "replicas");

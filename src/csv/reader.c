@@ -164,9 +164,9 @@ typedef struct source {
     size_t chunk, carry_max; /* read size and the carry area in front of it */
     bool ranged;             /* pread [off, end) instead of read() */
     uint64_t off, end, bytes;
-    mg_bgq *q;     /* digest thread, or NULL: then the two slots alternate */
+    mg_bgq *q;           /* digest thread, or NULL: then the two slots alternate */
     EVP_MD_CTX *md_here; /* digest computed on the calling thread (a file of one read) */
-    char *slot[2]; /* without q */
+    char *slot[2];       /* without q */
     int cur;
     char *carry; /* the unfinished record: in the previous slot or in big */
     size_t carry_len;
