@@ -275,10 +275,7 @@ static size_t slot_size(const source *s) { return s->carry_max + s->chunk + MG_C
 
 static _Atomic size_t forced_read_size; /* mg_csv_set_read_size; 0: the default */
 
-size_t mg_csv_set_read_size(size_t n) {
-    size_t old = atomic_exchange(&forced_read_size, n);
-    return old;
-}
+size_t mg_csv_set_read_size(size_t n) { return atomic_exchange(&forced_read_size, n); }
 
 /* Read size: MG_CSV_CHUNK, or less for a smaller regular file (a few KiB for most test
  * inputs), rounded up to SMALL_CHUNK. Returns true when the whole file fits one read. */
@@ -299,10 +296,14 @@ static bool source_size(source *s) {
     return one_read;
 }
 
-static void source_slots(source *s) {
-    source_size(s);
+static void alloc_slots(source *s) {
     s->slot[0] = mg_xmalloc(slot_size(s));
     s->slot[1] = mg_xmalloc(slot_size(s));
+}
+
+static void source_slots(source *s) {
+    source_size(s);
+    alloc_slots(s);
 }
 
 static void finish_digest(EVP_MD_CTX *md, char out[MG_DIGEST_STR]) {
@@ -331,19 +332,17 @@ int mg_csv_stream_bytes(const char *path, bool want_digest, mg_csv_bytes_fn byte
     mg_csv_parser_init(&p, path, fn, ud, err);
     source s = {.fd = fd, .bytes_fn = bytes_fn, .bytes_ud = bytes_ud};
     EVP_MD_CTX *md = NULL;
+    bool one_read = source_size(&s);
     if (want_digest) {
         md = EVP_MD_CTX_new();
         if (!md || !EVP_DigestInit_ex(md, EVP_sha256(), NULL)) abort();
         /* a file of one read is hashed here: starting a thread would cost more than the hash */
-        if (source_size(&s)) {
+        if (one_read)
             s.md_here = md;
-            source_slots(&s);
-        } else {
+        else
             s.q = mg_bgq_new(DIGEST_SLOTS, slot_size(&s), digest_fn, md);
-        }
-    } else {
-        source_slots(&s);
     }
+    if (!s.q) alloc_slots(&s);
     int rc = pump(&p, &s, true, err);
     int qrc = s.q ? mg_bgq_finish(s.q) : 0;
     if (!rc && qrc) rc = mg_error_set(err, MG_EIO, "%s: hashing failed", path);
