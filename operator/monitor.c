@@ -2,8 +2,9 @@
  *
  * One thread owns everything but the verdicts and the map's membership (both under `lock`, which
  * the reconcilers take to read a verdict) and the inbox (under `inbox_mu`, filled by the
- * informers' threads). The loop: take the inbox → start the evaluations that are due → run the
- * fetch engine until the next due time (its callbacks finish evaluations). */
+ * informers' threads). The loop: take the inbox → start the evaluations whose start time came (the
+ * due time minus the scrape timeout: lead_of) → run the fetch engine until the next start time
+ * (its callbacks finish evaluations). */
 #include "operator/monitor.h"
 
 #include <pthread.h>
@@ -45,6 +46,7 @@ typedef struct md_state {
     mg_sched_slot slot; /* owner = this state */
     char *key;
     int64_t interval_ms;
+    int64_t lead_ms;      /* the slot holds the due time minus this: when the evaluation starts */
     mg_monitor_spec spec; /* spec.monitoring as parsed at spec_generation */
     long long spec_generation;
     bool spec_parsed;
@@ -303,6 +305,19 @@ static void state_drop(mg_monitor *m, md_state *s) {
         state_free(m, s);
 }
 
+/* How far ahead of its due time an evaluation starts: its scrape timeout (never more than the
+ * interval), so its verdict is ready by the due time even when a pod answers only at the end of
+ * its timeout or never. A pod still gets its whole timeout, and the cadence stays the interval. */
+static int64_t lead_of(const mg_monitor *m, int64_t interval_ms) {
+    return interval_ms < m->scrape_timeout_ms ? interval_ms : m->scrape_timeout_ms;
+}
+
+/* Puts s in the schedule for the evaluation due at `due`. */
+static void schedule_due(mg_monitor *m, md_state *s, int64_t due) {
+    s->lead_ms = lead_of(m, s->interval_ms);
+    mg_sched_set(&m->sched, &s->slot, due - s->lead_ms);
+}
+
 static void track(mg_monitor *m, const char *key, int64_t interval_ms, int64_t now) {
     md_state *s = mg_strmap_get(m->states, key);
     if (s && s->interval_ms == interval_ms) return;
@@ -315,7 +330,7 @@ static void track(mg_monitor *m, const char *key, int64_t interval_ms, int64_t n
         pthread_mutex_unlock(&m->lock);
     }
     s->interval_ms = interval_ms;
-    if (!s->busy) mg_sched_set(&m->sched, &s->slot, mg_sched_first_due(key, interval_ms, now));
+    if (!s->busy) schedule_due(m, s, mg_sched_first_due(key, interval_ms, now));
 }
 
 static void rescan(mg_monitor *m) {
@@ -471,9 +486,7 @@ static void post_alerts(mg_monitor *m, json_t *batch) {
 }
 
 /* A pod's (or a query's) timeout: the configured one, never more than the interval. */
-static long timeout_of(const mg_monitor *m, const job *j) {
-    return j->spec->interval_ms < m->scrape_timeout_ms ? (long)j->spec->interval_ms : m->scrape_timeout_ms;
-}
+static long timeout_of(const mg_monitor *m, const job *j) { return (long)lead_of(m, j->spec->interval_ms); }
 
 /* Scrapes the ready pods of the ModelDeployment (the pods cache, by its label). */
 static void collect_pods(mg_monitor *m, job *j, const char *ns, const char *name) {
@@ -570,7 +583,7 @@ static void start_judging(mg_monitor *m, md_state *s, json_t *md, int64_t due, i
 /* s is due at `due`: schedule the next one, then evaluate unless it is not ours or not serving. */
 static void start_evaluation(mg_monitor *m, md_state *s, int64_t due, int64_t now) {
     long skipped = 0;
-    mg_sched_set(&m->sched, &s->slot, mg_sched_next_due(s->key, due, s->interval_ms, now, &skipped));
+    schedule_due(m, s, mg_sched_next_due(s->key, due, s->interval_ms, now, &skipped));
     if (skipped && m->c_skipped) mg_metric_add(mg_metric_with(m->c_skipped, NULL), (double)skipped);
     if (s->busy) {
         atomic_fetch_add(&m->skipped, 1);
@@ -603,7 +616,7 @@ static void start_evaluation(mg_monitor *m, md_state *s, int64_t due, int64_t no
     }
     if (s->spec.interval_ms != s->interval_ms) { /* the informer's view was older: keep to the spec */
         s->interval_ms = s->spec.interval_ms;
-        mg_sched_set(&m->sched, &s->slot, mg_sched_first_due(s->key, s->interval_ms, now));
+        schedule_due(m, s, mg_sched_first_due(s->key, s->interval_ms, now));
     }
     const char *phase = mg_json_str(md, "status", "phase", NULL);
     const char *serving = mg_json_str(md, "status", "servingModelVersion", NULL);
@@ -692,7 +705,8 @@ static void on_collected(void *ud, mg_collected *c) {
     int64_t done = mg_clock_wall_ms();
     atomic_fetch_add(&m->evaluations, 1);
     if (m->h_lateness)
-        mg_metric_observe(mg_metric_with(m->h_lateness, NULL), (double)(done - j->due_ms) / 1000.0);
+        mg_metric_observe(mg_metric_with(m->h_lateness, NULL), /* a verdict before its due time is on time */
+                          (double)(done > j->due_ms ? done - j->due_ms : 0) / 1000.0);
     if (m->d.evaluated) {
         mg_monitor_timing t = {.key = s->key,
                                .due_ms = j->due_ms,
@@ -714,8 +728,10 @@ static void *loop(void *p) {
         int64_t now = mg_clock_wall_ms();
         take_inbox(m, now);
         sweep_baselines(m, now);
-        for (mg_sched_slot *slot; (slot = mg_sched_pop_due(&m->sched, now));)
-            start_evaluation(m, slot->owner, slot->due_ms, now);
+        for (mg_sched_slot *slot; (slot = mg_sched_pop_due(&m->sched, now));) {
+            md_state *s = slot->owner;
+            start_evaluation(m, s, slot->due_ms + s->lead_ms, now);
+        }
         mg_sched_slot *next = mg_sched_peek(&m->sched);
         long wait = LOOP_MAX_WAIT_MS;
         if (next && next->due_ms - now < wait) wait = (long)(next->due_ms - now);

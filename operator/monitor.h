@@ -14,7 +14,9 @@
  * quarantine-level breach is part of the verdict (and so of status.breaches); the ModelVersion's
  * quarantine follows from it in the ModelVersion's own reconcile.
  *
- * An evaluation: due → read the ModelDeployment (serving? which ModelVersion?) → scrape every
+ * An evaluation starts ahead of its due time by the scrape timeout (at most the interval), so its
+ * verdict is ready by the due time even when a pod answers at the end of its timeout; then: read
+ * the ModelDeployment (serving? which ModelVersion?) → scrape every
  * ready pod at once (each with its own timeout; a pod that hangs delays nobody else) or send the
  * Prometheus queries → when all answered or timed out: window sum, judge, track breaches, post
  * alerts, publish the verdict, enqueue. An evaluation still running when the next is due skips
@@ -46,8 +48,8 @@ typedef struct mg_monitor mg_monitor;
 /* Timing of one evaluation (wall ms), for instrumentation. */
 typedef struct mg_monitor_timing {
     const char *key;
-    int64_t due_ms, started_ms, done_ms;
-    int targets, failed; /* pods scraped, and how many of them failed or timed out */
+    int64_t due_ms, started_ms, done_ms; /* started ahead of due (see above); done may come before due */
+    int targets, failed;                 /* pods scraped, and how many of them failed or timed out */
     bool judged;
 } mg_monitor_timing;
 

@@ -7,7 +7,8 @@
  * The stores are filled as the informers would fill them (compact ModelDeployments and Pods,
  * ModelVersions as trees); nothing talks to an API server. After one whole interval (every
  * model has started) the figures are taken over measure_s seconds:
- *   evaluations/s; lateness (verdict time minus due time) p50/p99/max over all evaluations and
+ *   evaluations/s; lateness (verdict time minus due time, 0 for a verdict ready before its due
+ *   time: evaluations start ahead by the scrape timeout) p50/p99/max over all evaluations and
  *   over those of models whose pods all answer at once; CPU seconds of this process per
  *   evaluation (the engine: scrapes, parsing, windows, judging; not the fleet's); the fleet
  *   server's CPU per scrape (to show it is not the bottleneck); RSS and window bytes per model;
@@ -163,7 +164,8 @@ static void on_enqueue(void *ud, const char *key) { (void)ud, (void)key; }
 static void on_evaluated(void *ud, const mg_monitor_timing *t) {
     bench *b = ud;
     if (t->due_ms < b->t0 || t->due_ms >= b->t1) return;
-    double late = (double)(t->done_ms - t->due_ms) / 1000.0;
+    /* an evaluation starts ahead of its due time: a verdict ready before it is on time (0) */
+    double late = t->done_ms > t->due_ms ? (double)(t->done_ms - t->due_ms) / 1000.0 : 0;
     pthread_mutex_lock(&b->mu);
     if (b->nlate == b->cap) {
         b->cap = b->cap ? b->cap * 2 : 65536;

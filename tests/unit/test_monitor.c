@@ -2,7 +2,8 @@
  * informers fill them, the enqueue / owns / evaluated callbacks, and a fleet of model pods served
  * by tests/support/fleet_server.c (some slow, some hanging) on loopback addresses.
  *
- * Checks: every monitored ModelDeployment is evaluated on its interval and gets a verdict; a pod
+ * Checks: every monitored ModelDeployment is evaluated on its interval, starting ahead of its due
+ * time, and gets a verdict; a pod
  * that hangs delays only its own model (every other model's evaluation ends before any scrape
  * timeout could have fired) and its model's evaluations that come due meanwhile are skipped, not
  * queued; a baseline the traffic does not match is judged drifted (AwaitingReview after
@@ -47,8 +48,9 @@ typedef struct fixture {
     pthread_mutex_t mu;
     int evaluations[MODELS];
     int enqueued[MODELS];
-    int64_t worst_healthy_ms; /* longest evaluation of a model with no hanging pod */
-    int hanging_evaluations;  /* evaluations that waited for a hanging pod */
+    int64_t worst_healthy_ms;  /* longest evaluation of a model with no hanging pod */
+    int hanging_evaluations;   /* evaluations that waited for a hanging pod */
+    int started_ahead[MODELS]; /* evaluations that started before their due time */
 } fixture;
 
 static int model_of(const char *key) { /* "ns/md-007" */
@@ -176,6 +178,7 @@ static void on_evaluated(void *ud, const mg_monitor_timing *t) {
     int i = model_of(t->key);
     pthread_mutex_lock(&f->mu);
     f->evaluations[i]++;
+    if (t->started_ms < t->due_ms) f->started_ahead[i]++;
     if (has_hanging_pod(i))
         f->hanging_evaluations++;
     else if (t->done_ms - t->started_ms > f->worst_healthy_ms)
@@ -230,6 +233,10 @@ static void test_monitor_fleet(void **state) {
     assert_true(st.window_bytes > 0);
     pthread_mutex_lock(&f.mu);
     assert_int_equal(f.evaluations[FOREIGN], 0);
+    /* evaluations start ahead of their due time by the scrape timeout (at most the interval), so
+     * a verdict is ready by its due time even when a pod answers only at its timeout */
+    for (int k = 0; k < MODELS; k++)
+        if (k != FOREIGN) assert_true(f.started_ahead[k] > 0);
     assert_true(f.hanging_evaluations > 0);
     assert_true(f.worst_healthy_ms < TIMEOUT_MS); /* nobody waited for a hanging pod but its own model */
     pthread_mutex_unlock(&f.mu);
