@@ -17,10 +17,14 @@
 # max_malloc_fill_size=0, quarantine_size_mb=16): the same detection (a use after free is still
 # caught while the freed block waits in the quarantine), about 1.5x the executions and a sixth
 # of the memory for allocation-heavy targets; a failing input is then
-# run once more with full reports so its log shows where the memory came from.
+# run once more with full reports so its log shows where the memory came from. FUZZ_TIMEOUT
+# (default 10): seconds one input may take before it counts as a hang; raise it on a machine
+# whose other work can starve the fuzzer (a niced long run), where a wall-clock timeout fires
+# on a fast input.
 set -u
 cd "$(dirname "$0")/../.."
 secs=${FUZZ_SECONDS:-10}
+timeout=${FUZZ_TIMEOUT:-10}
 if ! command -v clang >/dev/null 2>&1; then
   echo "fuzz: clang is not installed; libFuzzer targets need it (apt-get install clang, or hack/deps.sh)" >&2
   exit 1
@@ -64,7 +68,7 @@ merge_corpus() {
   local dir=tests/fuzz/corpus/$2 before
   mkdir -p "$dir"
   before=$(find "$dir" -type f | wc -l)
-  ASAN_OPTIONS=detect_leaks=0 "$1" -merge=1 -use_counters=0 -timeout=10 -rss_limit_mb=2048 -max_len=65536 "$dir" "$3" \
+  ASAN_OPTIONS=detect_leaks=0 "$1" -merge=1 -use_counters=0 -timeout="$timeout" -rss_limit_mb=2048 -max_len=65536 "$dir" "$3" \
     >"$build/$2.merge.log" 2>&1 || { echo "fuzz: $2: merging the corpus failed (log $build/$2.merge.log)" >&2; }
   echo $(($(find "$dir" -type f | wc -l) - before))
 }
@@ -86,13 +90,13 @@ for src in "${targets[@]}"; do
   # tests/fuzz/<target>.options: the target's own libFuzzer flags, after the defaults (the last wins)
   opts=(); [ -f tests/fuzz/$name.options ] && read -r -a opts < tests/fuzz/$name.options
   log=$build/$name.log
-  # -timeout: one input running longer than 10 s is a hang; -rss_limit_mb keeps it friendly
+  # -timeout: one input running longer than FUZZ_TIMEOUT s is a hang; -rss_limit_mb keeps it friendly
   runs=(); [ -n "${FUZZ_RUNS:-}" ] && runs=(-runs="$FUZZ_RUNS")
   start=$(date +%s)
   asan=detect_leaks=1:abort_on_error=1
   [ "${FUZZ_ASAN_FAST:-0}" = 1 ] && asan=$asan:malloc_context_size=0:max_malloc_fill_size=0:quarantine_size_mb=16
   ASAN_OPTIONS=$asan UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-    "$bin" -max_total_time="$secs" "${runs[@]}" -timeout=10 -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 \
+    "$bin" -max_total_time="$secs" "${runs[@]}" -timeout="$timeout" -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 \
       -artifact_prefix="$work/artifacts/" "${dict[@]}" "${opts[@]}" "$work/corpus" >"$log" 2>&1
   rc=$?
   took=$(($(date +%s) - start))
@@ -116,7 +120,7 @@ for src in "${targets[@]}"; do
       cp "$a" "$build/crashes/$name-$(basename "$a")"
       if [ "${FUZZ_ASAN_FAST:-0}" = 1 ]; then # the full report: allocation stacks included
         ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-          "$bin" -timeout=10 -rss_limit_mb=2048 "$a" >>"$log" 2>&1
+          "$bin" -timeout="$timeout" -rss_limit_mb=2048 "$a" >>"$log" 2>&1
       fi
       echo "fuzz: $name: reproducer kept as $build/crashes/$name-$(basename "$a") (run: $bin FILE)"
     done
