@@ -234,6 +234,9 @@ class Supervisor:
             '--audit-policy-file=' + os.path.join(self.d, 'audit-policy.yaml'),
             '--audit-log-path=' + os.path.join(self.d, 'audit.log'),
             '--audit-log-format=json', '--audit-log-mode=blocking',
+            # one file for the whole run: the benches count writes by line; the default (0)
+            # rotates at 100 MB, which a 10,000-object run passes
+            '--audit-log-maxsize=100000',
             '--profiling=false', '--v=%d' % self.opts.verbosity,
         ] + list(self.opts.apiserver_arg or [])
         proc = self.spawn('kube-apiserver', args)
