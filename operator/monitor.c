@@ -704,19 +704,16 @@ static void on_collected(void *ud, mg_collected *c) {
     }
     int64_t done = mg_clock_wall_ms();
     atomic_fetch_add(&m->evaluations, 1);
+    mg_monitor_timing t = {.key = s->key,
+                           .due_ms = j->due_ms,
+                           .started_ms = j->started_ms,
+                           .done_ms = done,
+                           .targets = c->targets,
+                           .failed = c->failed,
+                           .judged = c->rc == 0};
     if (m->h_lateness)
-        mg_metric_observe(mg_metric_with(m->h_lateness, NULL), /* a verdict before its due time is on time */
-                          (double)(done > j->due_ms ? done - j->due_ms : 0) / 1000.0);
-    if (m->d.evaluated) {
-        mg_monitor_timing t = {.key = s->key,
-                               .due_ms = j->due_ms,
-                               .started_ms = j->started_ms,
-                               .done_ms = done,
-                               .targets = c->targets,
-                               .failed = c->failed,
-                               .judged = c->rc == 0};
-        m->d.evaluated(m->d.ud, &t);
-    }
+        mg_metric_observe(mg_metric_with(m->h_lateness, NULL), (double)mg_monitor_lateness_ms(&t) / 1000.0);
+    if (m->d.evaluated) m->d.evaluated(m->d.ud, &t);
     job_free(j);
 }
 

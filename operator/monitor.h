@@ -53,6 +53,11 @@ typedef struct mg_monitor_timing {
     bool judged;
 } mg_monitor_timing;
 
+/* How late the verdict came, ms: 0 when it was ready by its due time. */
+static inline int64_t mg_monitor_lateness_ms(const mg_monitor_timing *t) {
+    return t->done_ms > t->due_ms ? t->done_ms - t->due_ms : 0;
+}
+
 typedef struct mg_monitor_deps {
     /* Read-only caches (borrowed, must outlive the monitor). pods must have the index "md"
      * (mlops.modelgov.io/modeldeployment label value). */

@@ -164,8 +164,7 @@ static void on_enqueue(void *ud, const char *key) { (void)ud, (void)key; }
 static void on_evaluated(void *ud, const mg_monitor_timing *t) {
     bench *b = ud;
     if (t->due_ms < b->t0 || t->due_ms >= b->t1) return;
-    /* an evaluation starts ahead of its due time: a verdict ready before it is on time (0) */
-    double late = t->done_ms > t->due_ms ? (double)(t->done_ms - t->due_ms) / 1000.0 : 0;
+    double late = (double)mg_monitor_lateness_ms(t) / 1000.0;
     pthread_mutex_lock(&b->mu);
     if (b->nlate == b->cap) {
         b->cap = b->cap ? b->cap * 2 : 65536;
