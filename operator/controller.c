@@ -18,6 +18,7 @@
 #include "operator/monitor.h"
 #include "operator/opctx.h"
 #include "operator/plan.h"
+#include "operator/inflight.h"
 #include "operator/settle.h"
 #include "operator/trim.h"
 
@@ -78,12 +79,23 @@ void mg_op_count_write(mg_operator *op) {
 }
 
 int mg_op_apply_owned(mg_operator *op, const mg_gvr *gvr, const char *ns, const json_t *want,
-                      const json_t *have, mg_error *err) {
+                      const json_t *have, bool *created, mg_error *err) {
+    if (created) *created = false;
     if (have && mg_applied_matches(want, have)) return 0;
     json_t *stamped = mg_applied_stamp(want);
     int rc;
     if (!have) {
+        char key[600];
+        mg_inflight_key(gvr->resource, ns, mg_json_str(want, "metadata", "name", NULL), key, sizeof(key));
+        int64_t now = mg_clock_mono_ms();
+        if (mg_inflight_pending(op->inflight, key, now)) {
+            json_decref(stamped);
+            return 0; /* its informer event wakes the owner */
+        }
+        mg_inflight_begin(op->inflight, key, now);
         rc = mg_k8s_create(op->client, gvr, ns, stamped, NULL, err);
+        if (rc) mg_inflight_end(op->inflight, key);
+        if (created) *created = rc == 0;
     } else {
         json_t *patch = json_object();
         json_t *md = mg_json_obj_ensure(patch, "metadata");
@@ -315,7 +327,20 @@ UPDATE_FN(on_mv)
 UPDATE_FN(on_review)
 UPDATE_FN(on_tr)
 UPDATE_FN(on_dsv)
-UPDATE_FN(on_owned)
+
+/* Owned objects: an event for the object ends its create's wait (operator/inflight), then wakes
+ * its owner. */
+#define OWNED_FNS(fn, resource)                                                                              \
+    static void fn(const json_t *o, void *ud) {                                                              \
+        char key[600];                                                                                       \
+        mg_inflight_key(resource, ns_of(o), mg_json_str(o, "metadata", "name", NULL), key, sizeof(key));     \
+        mg_inflight_end(((mg_operator *)ud)->inflight, key);                                                 \
+        on_owned(o, ud);                                                                                     \
+    }                                                                                                        \
+    UPDATE_FN(fn)
+OWNED_FNS(on_deploy, "deployments")
+OWNED_FNS(on_svc, "services")
+OWNED_FNS(on_job, "jobs")
 
 /* ---- what the monitor needs ----------------------------------------------------------------- */
 
@@ -452,11 +477,11 @@ static void new_informers(mg_operator *op, mg_client *c) {
         [INF_MV] = {on_mv, on_mv_update, on_mv, op},
         [INF_MREV] = {on_review, on_review_update, on_review, op},
         [INF_MD] = {on_md, on_md_update, on_md_delete, op},
-        [INF_DEPLOY] = {on_owned, on_owned_update, on_owned, op},
-        [INF_SVC] = {on_owned, on_owned_update, on_owned, op},
+        [INF_DEPLOY] = {on_deploy, on_deploy_update, on_deploy, op},
+        [INF_SVC] = {on_svc, on_svc_update, on_svc, op},
         [INF_DSV] = {on_dsv, on_dsv_update, NULL, op},
         [INF_TR] = {on_tr, on_tr_update, NULL, op},
-        [INF_JOB] = {on_owned, on_owned_update, on_owned, op},
+        [INF_JOB] = {on_job, on_job_update, on_job, op},
         [INF_POD] = {NULL, NULL, NULL, op}, /* read by monitoring only */
     };
     for (int i = 0; i < INF_COUNT; i++) {
@@ -528,6 +553,7 @@ int mg_operator_new(mg_client *c, const mg_operator_config *cfg, mg_operator **o
     for (int q = 0; q < Q_COUNT; q++)
         op->queue[q] = mg_wq_new(NULL);
     op->settle = mg_settle_new(MG_OPERATOR_COUNT_HOLD_MS);
+    op->inflight = mg_inflight_new(MG_OPERATOR_INFLIGHT_TTL_MS);
     new_informers(op, c);
     int rc = add_indexes(op, err);
     if (!rc) rc = new_monitor(op, cfg, err);
@@ -632,6 +658,7 @@ void mg_operator_free(mg_operator *op) {
     for (int q = 0; q < Q_COUNT; q++)
         mg_wq_free(op->queue[q]);
     mg_settle_free(op->settle);
+    mg_inflight_free(op->inflight);
     json_decref(op->approved_scan_tools);
     free(op->namespace);
     free(op->identity);

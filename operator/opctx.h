@@ -36,10 +36,11 @@ struct mg_operator {
     long resync_ms;
     json_t *approved_scan_tools; /* array of strings */
     mg_informer *inf[INF_COUNT];
-    struct mg_monitor *monitor; /* see operator/monitor.h */
-    struct mg_members *shard;   /* the replicas sharing the ModelDeployments, or NULL: all ours */
-    struct mg_settle *settle;   /* count-only status changes held back (operator/settle.h) */
-    mg_metrics *metrics;        /* borrowed, may be NULL */
+    struct mg_monitor *monitor;   /* see operator/monitor.h */
+    struct mg_members *shard;     /* the replicas sharing the ModelDeployments, or NULL: all ours */
+    struct mg_settle *settle;     /* count-only status changes held back (operator/settle.h) */
+    struct mg_inflight *inflight; /* creates sent, not yet in the caches (operator/inflight.h) */
+    mg_metrics *metrics;          /* borrowed, may be NULL */
     mg_workqueue *queue[Q_COUNT];
     mg_op_queue qctx[Q_COUNT];    /* what each queue's workers are given */
     mg_wq_workers *pool[Q_COUNT]; /* NULL until started */
@@ -64,11 +65,13 @@ void mg_op_count_write(mg_operator *op);
 /* True when this replica handles the ModelDeployment key now (always without sharding; with it,
  * k8s/members' fenced ownership). Called before starting and before every write. */
 bool mg_op_owns(mg_operator *op, const char *key);
-/* Creates `want` when `have` is NULL, else merge-patches its labels, annotations,
+/* Creates `want` when `have` is NULL (unless its create is still in flight: sent, and no informer
+ * event for it yet; operator/inflight), else merge-patches its labels, annotations,
  * ownerReferences and spec unless have is as want would leave it (operator/trim: the applied
- * hash, and a Deployment's replicas and image). want is stamped with its applied hash. */
+ * hash, and a Deployment's replicas and image). want is stamped with its applied hash. *created
+ * (may be NULL) says whether this call created the object. */
 int mg_op_apply_owned(mg_operator *op, const mg_gvr *gvr, const char *ns, const json_t *want,
-                      const json_t *have, mg_error *err);
+                      const json_t *have, bool *created, mg_error *err);
 /* PUTs obj with `status` through the status subresource unless equal to obj's status. */
 int mg_op_write_status(mg_operator *op, const mg_gvr *gvr, const json_t *obj, json_t *status, mg_error *err);
 /* True when obj has a controller ownerReference with owner's uid. */

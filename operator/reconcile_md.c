@@ -265,14 +265,14 @@ static int apply_objects(md_ctx *c, const mg_md_decision *d, mg_error *err) {
     if (d->run_mv && (c->dep || d->create_deployment)) {
         json_t *want = mg_plan_deployment(c->md, d->run_mv, d->replicas);
         rc = fence(c, err);
-        if (!rc) rc = mg_op_apply_owned(c->op, &MG_GVR_DEPLOYMENTS, c->ns, want, c->dep, err);
+        if (!rc) rc = mg_op_apply_owned(c->op, &MG_GVR_DEPLOYMENTS, c->ns, want, c->dep, NULL, err);
         json_decref(want);
         if (rc && rc != MG_ECANCELED) record_refusal(c, d->status, "Deployment", err);
     }
     if (rc == 0 && (c->svc || d->create_deployment || c->dep)) {
         json_t *want = mg_plan_service(c->md);
         rc = fence(c, err);
-        if (!rc) rc = mg_op_apply_owned(c->op, &MG_GVR_SERVICES, c->ns, want, c->svc, err);
+        if (!rc) rc = mg_op_apply_owned(c->op, &MG_GVR_SERVICES, c->ns, want, c->svc, NULL, err);
         json_decref(want);
         if (rc && rc != MG_ECANCELED) record_refusal(c, d->status, "Service", err);
     }

@@ -18,8 +18,9 @@ int mg_op_reconcile_tr(mg_operator *op, const char *key, mg_error *err) {
     } else if (!job && !mg_json_get(tr, "metadata", "deletionTimestamp", NULL)) {
         json_t *want = mg_plan_job(tr);
         if (want) {
-            rc = mg_op_apply_owned(op, &MG_GVR_JOBS, ns, want, NULL, err);
-            if (rc == 0) mg_op_event(op, tr, "Normal", "JobCreated", "training Job created");
+            bool created;
+            rc = mg_op_apply_owned(op, &MG_GVR_JOBS, ns, want, NULL, &created, err);
+            if (created) mg_op_event(op, tr, "Normal", "JobCreated", "training Job created");
             json_decref(want);
         }
     }

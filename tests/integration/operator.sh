@@ -158,6 +158,25 @@ if it_has_faults; then
   kubectl scale md fraud -n ml --replicas=1 >/dev/null
   it_wait "after compaction (410 on re-watch): converges to 1 replica" 30 \
     bash -c "[ \"\$(kubectl get md fraud -n ml -o jsonpath='{.status.readyReplicas}/{.status.phase}')\" = 1/Serving ]"
+
+  # A create is answered before its watch event reaches the cache. With the Service watch held
+  # back 4 s, the ModelDeployment's next reconcile (its own status write wakes it) finds no
+  # Service in the cache; it must wait for the event, not create the Service again (a 409).
+  it_faults '[{"match": "/services\\?watch=", "method": "GET", "count": 1, "delayMs": 4000},
+       {"action": "dropWatches"}]'
+  seq0=$(it_mark)
+  kubectl -n ml apply -f - >/dev/null <<YAML
+apiVersion: mlops.modelgov.io/v1alpha1
+kind: ModelDeployment
+metadata: {name: lagged}
+spec: {modelVersion: fraud-1-4-0, replicas: 1, port: 9200}
+YAML
+  it_wait "Service watch lagging: the new ModelDeployment still reaches Serving" 30 \
+    bash -c "[ \"\$(kubectl get md lagged -n ml -o jsonpath='{.status.readyReplicas}/{.status.phase}')\" = 1/Serving ]"
+  it_eq "Service watch lagging: the Service was created once (no 409 retry)" 1 \
+    "$(it_writes_since "$seq0" --agent modelgov/ | /usr/bin/python3 -c 'import json, sys
+print(sum(1 for l in sys.stdin if (e := json.loads(l))["verb"] == "create" and e["resource"] == "services" and e.get("name") in ("lagged", "")))')"
+  kubectl delete md lagged -n ml >/dev/null
 else
   it_skip_faults "409s, 500s and a 429 on the operator's writes; dropped and compacted watches"
   kubectl scale md fraud -n ml --replicas=1 >/dev/null

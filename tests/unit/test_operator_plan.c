@@ -9,6 +9,7 @@
 
 #include "core/json.h"
 #include "k8s/conditions.h"
+#include "operator/inflight.h"
 #include "operator/mdstate.h"
 #include "operator/plan.h"
 #include "operator/settle.h"
@@ -233,6 +234,29 @@ static void test_settle_hold(void **state) {
     mg_settle_free(s);
 }
 
+/* A create is pending from just before it is sent until its informer event or its failure ends it,
+ * or the TTL passes (a lost event costs a duplicate create, never a stalled owner). */
+static void test_inflight_creates(void **state) {
+    (void)state;
+    mg_inflight *f = mg_inflight_new(30000);
+    char svc[128], dep[128];
+    mg_inflight_key("services", "ml", "fraud", svc, sizeof(svc));
+    mg_inflight_key("deployments", "ml", "fraud", dep, sizeof(dep));
+    assert_string_equal(svc, "services/ml/fraud");
+    assert_false(mg_inflight_pending(f, svc, 1000));
+    mg_inflight_begin(f, svc, 1000);
+    mg_inflight_begin(f, dep, 1000);
+    assert_true(mg_inflight_pending(f, svc, 1500));
+    assert_int_equal(mg_inflight_count(f), 2);
+    mg_inflight_end(f, svc); /* its ADDED event */
+    assert_false(mg_inflight_pending(f, svc, 1600));
+    assert_true(mg_inflight_pending(f, dep, 30999));
+    assert_false(mg_inflight_pending(f, dep, 31000)); /* expired: forgotten */
+    assert_int_equal(mg_inflight_count(f), 0);
+    mg_inflight_begin(f, dep, 40000);
+    mg_inflight_free(f); /* frees what is still pending */
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_deployment_shape),
@@ -241,6 +265,7 @@ int main(void) {
         cmocka_unit_test(test_monitoring_verdict_of_another_version),
         cmocka_unit_test(test_count_only_change),
         cmocka_unit_test(test_settle_hold),
+        cmocka_unit_test(test_inflight_creates),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
