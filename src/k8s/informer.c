@@ -159,8 +159,9 @@ size_t mg_informer_diff_page(const json_t *cached, const json_t *listed, json_t 
     char key[512];
     json_array_foreach(listed, i, obj) {
         mg_store_key_of(obj, key, sizeof(key));
-        json_object_set_new(seen, key, json_true());
         json_t *old = json_object_get(cached, key);
+        /* only a cached key can be deleted: a first list (nothing cached) keeps no set at all */
+        if (old) json_object_set_new(seen, key, json_true());
         if (old && unchanged(old, obj)) continue;
         push_delta(&d, &n, &cap,
                    (mg_delta){.type = old ? MG_DELTA_UPDATE : MG_DELTA_ADD,
@@ -394,7 +395,8 @@ static json_t *prepare_page(mg_informer *inf, json_t *page) {
 }
 
 /* LISTs page by page, delivering each page's adds and updates against the versions cached when
- * the list began (so only one page is in memory at a time), then deletes what no page listed.
+ * the list began (so only one page is in memory at a time), then deletes what was cached and no
+ * page listed (a first list, with nothing cached, keeps no key set: 30,000 keys would be ~9 MB).
  * On 410 for an expired continue token the list starts again from the first page; what was
  * already delivered stays (it was a consistent read too) and the final deletes use the keys of
  * the complete list only. */
@@ -420,6 +422,9 @@ static int do_list(mg_informer *inf, mg_error *err) {
             mg_log(MG_LOG_INFO, "list continue token expired; listing again", "resource", inf->resource,
                    NULL);
             restarts++;
+            /* compare the new list with what is cached now, the pages delivered so far included */
+            json_decref(versions);
+            versions = mg_store_versions(inf->store);
             json_object_clear(seen);
             free(cont);
             cont = NULL;
@@ -438,10 +443,6 @@ static int do_list(mg_informer *inf, mg_error *err) {
         mg_delta *d;
         size_t n = mg_informer_diff_page(versions, prepared, seen, &d);
         apply_deltas(inf, d, n);
-        for (size_t j = 0; j < n; j++) { /* a restarted list compares with what it delivered */
-            const char *rv = rv_of(d[j].new_obj);
-            json_object_set_new(versions, d[j].key, json_string(rv ? rv : ""));
-        }
         mg_deltas_free(d, n);
         json_decref(prepared);
         if (!cont) break;

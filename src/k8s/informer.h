@@ -164,7 +164,7 @@ typedef struct mg_delta {
 } mg_delta;
 size_t mg_informer_diff(const json_t *cached, const json_t *listed, mg_delta **out);
 /* The same in two steps, for a list that arrives in pages: diff_page for each page (adds and
- * updates; records the listed keys in seen, a JSON object shared by all pages), then
+ * updates; records in seen, a JSON object shared by all pages, the listed keys that cached holds), then
  * diff_deletes once. *out may be NULL when the count is 0. */
 size_t mg_informer_diff_page(const json_t *cached, const json_t *listed, json_t *seen, mg_delta **out);
 size_t mg_informer_diff_deletes(const json_t *cached, const json_t *seen, mg_delta **out);

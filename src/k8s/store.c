@@ -26,32 +26,65 @@
 #define ZMEM_LEVEL 5
 #define MAX_VALUES_PER_OBJECT 64
 
+/* An index value computed for an object before the lock is taken (a transient copy). */
 typedef struct index_val {
     int idx;
     char *val;
 } index_val;
 
+/* Where an entry is filed in one index: the value (the index map's own copy of it, stable while
+ * any entry is filed under it) and the entry's slot in that value's posting list. */
+typedef struct index_ref {
+    const char *val;
+    uint32_t pos;
+    uint16_t idx;
+} index_ref;
+
+/* One cached object in a single allocation: this header, its index_refs, its resourceVersion
+ * (NUL-terminated) and, in compact mode, its deflated JSON. One block per object keeps malloc's
+ * per-block overhead out of the cache's size. */
 typedef struct entry {
-    json_t *obj;   /* tree mode */
-    char *text;    /* compact mode: the object's compact JSON, deflated with the store's dictionary */
-    uint32_t zlen; /* compact mode: bytes of text */
-    size_t len;    /* compact mode: bytes of the JSON once inflated */
-    char *rv;      /* metadata.resourceVersion or NULL */
-    size_t nvals;
-    index_val *vals; /* the index values obj was filed under */
+    json_t *obj;     /* tree mode */
+    const char *key; /* the objects map's own copy of the key */
+    size_t len;      /* compact mode: bytes of the JSON once inflated */
+    uint32_t zlen;   /* compact mode: bytes of deflated text */
+    uint16_t nvals;
+    bool has_rv;
 } entry;
+
+static index_ref *refs_of(entry *e) { return (index_ref *)(e + 1); }
+static const char *rv_of(const entry *e) {
+    return e->has_rv ? (const char *)((const index_ref *)(e + 1) + e->nvals) : NULL;
+}
+static const char *text_of(const entry *e) {
+    const char *rv = (const char *)((const index_ref *)(e + 1) + e->nvals);
+    return e->has_rv ? rv + strlen(rv) + 1 : rv + 1;
+}
+
+/* The objects filed under one index value: NULL (none), an entry (exactly one: no allocation for
+ * the common unique value), or a posting list tagged with POSTING_TAG (two or more, in any order;
+ * each entry's index_ref says its slot, so removal is a swap with the last). */
+typedef struct posting {
+    uint32_t n, cap;
+    entry *items[];
+} posting;
+#define POSTING_TAG ((uintptr_t)1)
+static bool is_posting(const void *v) { return ((uintptr_t)v & POSTING_TAG) != 0; }
+static posting *posting_of(void *v) { return (posting *)((uintptr_t)v & ~POSTING_TAG); }
 
 typedef struct store_index {
     char *name;
     mg_index_fn fn;
-    mg_strmap *by_value; /* value → mg_strmap set (object key → entry *) */
+    mg_strmap *by_value; /* value → NULL | entry * | tagged posting * */
 } store_index;
 
 struct mg_store {
     pthread_rwlock_t lock;
     bool compact;
-    pthread_mutex_t scratch_mu; /* compact mode: the dump buffer and the deflate stream below */
+    pthread_mutex_t scratch_mu; /* compact mode: the dump and deflate buffers and the stream below */
     mg_buf scratch;
+    char *zout; /* compact mode: deflate's output buffer, reused */
+    size_t zout_cap;
     z_stream deflater; /* compact mode: reset for each put, so its memory is allocated once */
     char *dict;        /* compact mode: the dictionary (the first object stored), or NULL yet */
     size_t dict_len;
@@ -84,7 +117,7 @@ static void inflate_entry(const mg_store *s, const entry *e, char *out) {
     z_stream z = {0};
     if (inflateInit2(&z, -ZWINDOW_BITS) != Z_OK) abort(); /* out of memory */
     if (s->dict) inflateSetDictionary(&z, (const Bytef *)s->dict, (uInt)s->dict_len);
-    z.next_in = (Bytef *)e->text;
+    z.next_in = (Bytef *)text_of(e);
     z.avail_in = e->zlen;
     z.next_out = (Bytef *)out;
     z.avail_out = (uInt)e->len;
@@ -105,9 +138,9 @@ static json_t *materialize(const mg_store *s, const entry *e) {
     return o;
 }
 
-/* Deflates the JSON in s->scratch into a new exact-size buffer (under scratch_mu). The first
+/* Deflates the JSON in s->scratch into s->zout (under scratch_mu); returns its length. The first
  * object becomes the dictionary. */
-static char *deflate_scratch(mg_store *s, uint32_t *zlen) {
+static uint32_t deflate_scratch(mg_store *s) {
     if (!s->dict) {
         s->dict_len = s->scratch.len < ZWINDOW ? s->scratch.len : ZWINDOW;
         s->dict = mg_xmalloc(s->dict_len);
@@ -116,14 +149,17 @@ static char *deflate_scratch(mg_store *s, uint32_t *zlen) {
     deflateReset(&s->deflater);
     deflateSetDictionary(&s->deflater, (const Bytef *)s->dict, (uInt)s->dict_len);
     uLong bound = deflateBound(&s->deflater, s->scratch.len);
-    char *out = mg_xmalloc(bound);
+    if (bound > s->zout_cap) {
+        free(s->zout);
+        s->zout = mg_xmalloc(bound);
+        s->zout_cap = bound;
+    }
     s->deflater.next_in = (Bytef *)s->scratch.data;
     s->deflater.avail_in = (uInt)s->scratch.len;
-    s->deflater.next_out = (Bytef *)out;
+    s->deflater.next_out = (Bytef *)s->zout;
     s->deflater.avail_out = (uInt)bound;
     if (deflate(&s->deflater, Z_FINISH) != Z_STREAM_END) abort(); /* the bound is enough by contract */
-    *zlen = (uint32_t)s->deflater.total_out;
-    return mg_xrealloc(out, *zlen ? *zlen : 1);
+    return (uint32_t)s->deflater.total_out;
 }
 
 static void free_vals(index_val *vals, size_t n) {
@@ -136,24 +172,24 @@ static void free_entry(void *p) {
     entry *e = p;
     if (!e) return;
     json_decref(e->obj);
-    free(e->text);
-    free(e->rv);
-    free_vals(e->vals, e->nvals);
     free(e);
 }
 
-static void free_set(void *p) { mg_strmap_free(p, NULL); }
+static void free_filed(void *v) {
+    if (is_posting(v)) free(posting_of(v));
+}
 
 void mg_store_free(mg_store *s) {
     if (!s) return;
     mg_strmap_free(s->objects, free_entry);
     for (int i = 0; i < s->nidx; i++) {
         free(s->idx[i].name);
-        mg_strmap_free(s->idx[i].by_value, free_set);
+        mg_strmap_free(s->idx[i].by_value, free_filed);
     }
     pthread_rwlock_destroy(&s->lock);
     pthread_mutex_destroy(&s->scratch_mu);
     mg_buf_free(&s->scratch);
+    free(s->zout);
     if (s->compact) deflateEnd(&s->deflater);
     free(s->dict);
     free(s);
@@ -217,29 +253,85 @@ static index_val *compute_vals(mg_store *s, const json_t *obj, size_t *nvals) {
     return vals;
 }
 
-static void unindex(mg_store *s, const char *key, entry *e) {
-    for (size_t i = 0; i < e->nvals; i++) {
-        mg_strmap *by_value = s->idx[e->vals[i].idx].by_value;
-        mg_strmap *set = mg_strmap_get(by_value, e->vals[i].val);
-        if (!set) continue;
-        mg_strmap_del(set, key);
-        if (!mg_strmap_len(set)) {
-            mg_strmap_del(by_value, e->vals[i].val);
-            mg_strmap_free(set, NULL);
+/* Files e under vals[i] (in e's index_ref i). Under the write lock. */
+static void file_under(mg_store *s, entry *e, uint16_t i, const index_val *val) {
+    index_ref *ref = &refs_of(e)[i];
+    void **slot = mg_strmap_slot(s->idx[val->idx].by_value, val->val, true, &ref->val);
+    ref->idx = (uint16_t)val->idx;
+    ref->pos = 0;
+    if (!*slot) {
+        *slot = e;
+        return;
+    }
+    posting *p;
+    if (!is_posting(*slot)) { /* a second object under this value */
+        p = mg_xmalloc(sizeof(*p) + 4 * sizeof(entry *));
+        p->n = 1;
+        p->cap = 4;
+        p->items[0] = *slot; /* its ref already says slot 0 */
+    } else {
+        p = posting_of(*slot);
+        if (p->n == p->cap) {
+            p->cap *= 2;
+            p = mg_xrealloc(p, sizeof(*p) + p->cap * sizeof(entry *));
         }
+    }
+    ref->pos = p->n;
+    p->items[p->n++] = e;
+    *slot = (void *)((uintptr_t)p | POSTING_TAG);
+}
+
+/* Takes e out of every index it is filed in. Under the write lock. */
+static void unindex(mg_store *s, entry *e) {
+    for (uint16_t i = 0; i < e->nvals; i++) {
+        const index_ref *ref = &refs_of(e)[i];
+        mg_strmap *by_value = s->idx[ref->idx].by_value;
+        void **slot = mg_strmap_slot(by_value, ref->val, false, NULL);
+        if (!slot) continue;
+        if (is_posting(*slot)) {
+            posting *p = posting_of(*slot);
+            entry *last = p->items[--p->n];
+            if (last != e) { /* the last takes e's slot, and its ref says so */
+                p->items[ref->pos] = last;
+                for (uint16_t j = 0; j < last->nvals; j++) {
+                    index_ref *lr = &refs_of(last)[j];
+                    if (lr->idx == ref->idx && lr->val == ref->val) lr->pos = ref->pos;
+                }
+            }
+            if (p->n) continue;
+            free(p);
+        }
+        mg_strmap_del(by_value, ref->val); /* ref->val is the node's key: compared before it is freed */
     }
 }
 
-static void reindex(mg_store *s, const char *key, entry *e) {
-    for (size_t i = 0; i < e->nvals; i++) {
-        mg_strmap *by_value = s->idx[e->vals[i].idx].by_value;
-        mg_strmap *set = mg_strmap_get(by_value, e->vals[i].val);
-        if (!set) {
-            set = mg_strmap_new();
-            mg_strmap_put(by_value, e->vals[i].val, set);
-        }
-        mg_strmap_put(set, key, e);
+/* A new entry for obj with room for nvals index_refs (filed later, under the lock). */
+static entry *new_entry(mg_store *s, json_t *obj, size_t nvals) {
+    const char *rv = json_string_value(json_object_get(json_object_get(obj, "metadata"), "resourceVersion"));
+    size_t rv_size = rv ? strlen(rv) + 1 : 1, head = sizeof(entry) + nvals * sizeof(index_ref);
+    entry *e;
+    if (s->compact) {
+        pthread_mutex_lock(&s->scratch_mu);
+        mg_buf_reset(&s->scratch);
+        mg_k8s_json_dump(obj, &s->scratch); /* cannot fail: scratch is uncapped */
+        uint32_t zlen = deflate_scratch(s);
+        e = mg_xmalloc(head + rv_size + zlen);
+        e->obj = NULL;
+        e->len = s->scratch.len;
+        e->zlen = zlen;
+        memcpy((char *)e + head + rv_size, s->zout, zlen);
+        pthread_mutex_unlock(&s->scratch_mu);
+    } else {
+        e = mg_xmalloc(head + rv_size);
+        e->obj = json_incref(obj);
+        e->len = 0;
+        e->zlen = 0;
     }
+    e->key = NULL;
+    e->nvals = (uint16_t)nvals;
+    e->has_rv = rv != NULL;
+    memcpy((char *)e + head, rv ? rv : "", rv_size);
+    return e;
 }
 
 bool mg_store_upsert(mg_store *s, json_t *obj, json_t **old_out) {
@@ -247,49 +339,21 @@ bool mg_store_upsert(mg_store *s, json_t *obj, json_t **old_out) {
     mg_store_key_of(obj, key, sizeof(key));
     size_t nvals;
     index_val *vals = compute_vals(s, obj, &nvals);
-    char *text = NULL;
-    size_t len = 0;
-    uint32_t zlen = 0;
-    if (s->compact) {
-        pthread_mutex_lock(&s->scratch_mu);
-        mg_buf_reset(&s->scratch);
-        mg_k8s_json_dump(obj, &s->scratch); /* cannot fail: scratch is uncapped */
-        len = s->scratch.len;
-        text = deflate_scratch(s, &zlen);
-        pthread_mutex_unlock(&s->scratch_mu);
-    } else {
-        json_incref(obj);
-    }
+    entry *e = new_entry(s, obj, nvals);
 
-    char *rv =
-        mg_xstrdup(json_string_value(json_object_get(json_object_get(obj, "metadata"), "resourceVersion")));
-    entry old = {0};
     pthread_rwlock_wrlock(&s->lock);
-    entry *e = mg_strmap_get(s->objects, key);
-    bool existed = e != NULL;
-    if (e) {
-        unindex(s, key, e);
-        old = *e;
-    } else {
-        e = mg_xcalloc(1, sizeof(*e));
-        mg_strmap_put(s->objects, key, e);
-    }
-    e->obj = s->compact ? NULL : obj;
-    e->text = text;
-    e->zlen = zlen;
-    e->len = len;
-    e->rv = rv;
-    e->vals = vals;
-    e->nvals = nvals;
-    reindex(s, key, e);
+    void **slot = mg_strmap_slot(s->objects, key, true, &e->key);
+    entry *old = *slot;
+    if (old) unindex(s, old);
+    *slot = e;
+    for (uint16_t i = 0; i < e->nvals; i++)
+        file_under(s, e, i, &vals[i]);
     pthread_rwlock_unlock(&s->lock);
 
-    if (old_out) *old_out = existed ? materialize(s, &old) : NULL;
-    json_decref(old.obj);
-    free(old.text);
-    free(old.rv);
-    free_vals(old.vals, old.nvals);
-    return existed;
+    free_vals(vals, nvals);
+    if (old_out) *old_out = old ? materialize(s, old) : NULL;
+    free_entry(old);
+    return old != NULL;
 }
 
 json_t *mg_store_replace(mg_store *s, json_t *obj) {
@@ -304,7 +368,7 @@ static entry *take(mg_store *s, const char *key) {
     pthread_rwlock_wrlock(&s->lock);
     entry *e = mg_strmap_get(s->objects, key);
     if (e) {
-        unindex(s, key, e);
+        unindex(s, e);
         mg_strmap_del(s->objects, key);
     }
     pthread_rwlock_unlock(&s->lock);
@@ -351,8 +415,8 @@ json_t *mg_store_list(mg_store *s) {
     return arr;
 }
 
-/* The set of objects filed under value in index `index` (key → entry), or NULL; under the lock. */
-static mg_strmap *index_set(mg_store *s, const char *index, const char *value) {
+/* What index `index` files under value (NULL | entry * | tagged posting *); under the lock. */
+static void *filed_under(mg_store *s, const char *index, const char *value) {
     for (int i = 0; i < s->nidx; i++)
         if (!strcmp(s->idx[i].name, index)) return mg_strmap_get(s->idx[i].by_value, value);
     return NULL;
@@ -362,12 +426,12 @@ static mg_strmap *index_set(mg_store *s, const char *index, const char *value) {
 static json_t *index_collect(mg_store *s, const char *index, const char *value, bool keys_only) {
     json_t *arr = json_array();
     pthread_rwlock_rdlock(&s->lock);
-    mg_strmap *set = index_set(s, index, value);
-    mg_strmap_iter it = {0};
-    const char *k;
-    void *v;
-    while (set && mg_strmap_next(set, &it, &k, &v))
-        json_array_append_new(arr, keys_only ? json_string(k) : materialize(s, v));
+    void *filed = filed_under(s, index, value);
+    entry *const *items =
+        is_posting(filed) ? (entry *const *)posting_of(filed)->items : (entry *const *)&filed;
+    size_t n = is_posting(filed) ? posting_of(filed)->n : filed != NULL;
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(arr, keys_only ? json_string(items[i]->key) : materialize(s, items[i]));
     pthread_rwlock_unlock(&s->lock);
     return arr;
 }
@@ -382,8 +446,8 @@ json_t *mg_store_index_keys(mg_store *s, const char *index, const char *value) {
 
 size_t mg_store_index_count(mg_store *s, const char *index, const char *value) {
     pthread_rwlock_rdlock(&s->lock);
-    mg_strmap *set = index_set(s, index, value);
-    size_t n = set ? mg_strmap_len(set) : 0;
+    void *filed = filed_under(s, index, value);
+    size_t n = is_posting(filed) ? posting_of(filed)->n : filed != NULL;
     pthread_rwlock_unlock(&s->lock);
     return n;
 }
@@ -433,7 +497,7 @@ json_t *mg_store_versions(mg_store *s) {
     const char *k;
     void *v;
     while (mg_strmap_next(s->objects, &it, &k, &v)) {
-        const char *rv = ((entry *)v)->rv;
+        const char *rv = rv_of(v);
         json_object_set_new(snap, k, json_string(rv ? rv : ""));
     }
     pthread_rwlock_unlock(&s->lock);

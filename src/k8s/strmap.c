@@ -79,6 +79,20 @@ static void grow(mg_strmap *m) {
     m->nbuckets = nb;
 }
 
+static node *insert(mg_strmap *m, const char *key, uint32_t h, void *val) {
+    if (m->len + 1 > m->nbuckets - m->nbuckets / 4) grow(m);
+    size_t klen = strlen(key);
+    node *n = mg_xmalloc(sizeof(node) + klen + 1);
+    memcpy(n->key, key, klen + 1);
+    n->hash = h;
+    n->val = val;
+    size_t i = h & (m->nbuckets - 1);
+    n->next = m->buckets[i];
+    m->buckets[i] = n;
+    m->len++;
+    return n;
+}
+
 void *mg_strmap_put(mg_strmap *m, const char *key, void *val) {
     uint32_t h = fnv1a(key);
     node *n = find(m, key, h);
@@ -87,17 +101,16 @@ void *mg_strmap_put(mg_strmap *m, const char *key, void *val) {
         n->val = val;
         return old;
     }
-    if (m->len + 1 > m->nbuckets - m->nbuckets / 4) grow(m);
-    size_t klen = strlen(key);
-    n = mg_xmalloc(sizeof(node) + klen + 1);
-    memcpy(n->key, key, klen + 1);
-    n->hash = h;
-    n->val = val;
-    size_t i = h & (m->nbuckets - 1);
-    n->next = m->buckets[i];
-    m->buckets[i] = n;
-    m->len++;
+    insert(m, key, h, val);
     return NULL;
+}
+
+void **mg_strmap_slot(mg_strmap *m, const char *key, bool insert_missing, const char **stored_key) {
+    uint32_t h = fnv1a(key);
+    node *n = find(m, key, h);
+    if (!n && insert_missing) n = insert(m, key, h, NULL);
+    if (stored_key) *stored_key = n ? n->key : NULL;
+    return n ? &n->val : NULL;
 }
 
 void *mg_strmap_del(mg_strmap *m, const char *key) {

@@ -25,6 +25,11 @@ bool mg_strmap_has(const mg_strmap *m, const char *key);
 void *mg_strmap_get(const mg_strmap *m, const char *key);
 /* Inserts or replaces; returns the previous value (NULL when the key was new). */
 void *mg_strmap_put(mg_strmap *m, const char *key, void *val);
+/* The value slot of key, for reading or writing the value in place: when key is absent, NULL, or
+ * with insert a new entry whose value is NULL. *stored_key (when not NULL) gets the map's own copy
+ * of the key, which stays put until the key is deleted (growing the map moves no entry). The slot
+ * is valid until the next put or del. */
+void **mg_strmap_slot(mg_strmap *m, const char *key, bool insert, const char **stored_key);
 /* Removes key; returns its value (NULL when absent). */
 void *mg_strmap_del(mg_strmap *m, const char *key);
 size_t mg_strmap_len(const mg_strmap *m);

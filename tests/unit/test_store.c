@@ -323,6 +323,70 @@ static void test_concurrent(void **state) {
     mg_store_free(r.s);
 }
 
+/* The index bookkeeping against a model of it: objects moved between values, several values per
+ * object (by_tag), values going from one object to many and back to none, removals in an order
+ * that swaps every position; after each step every value's keys are exactly the model's. */
+static void test_index_churn(void **state) {
+    (void)state;
+    mg_store *s = new_store();
+    assert_int_equal(mg_store_add_index(s, "model", by_model), 0);
+    assert_int_equal(mg_store_add_index(s, "tag", by_tag), 0);
+    enum { N = 60, MODELS = 4 };
+    int model_of[N];
+    for (int i = 0; i < N; i++)
+        model_of[i] = -1;
+    char name[16], model[16], key[32];
+    unsigned rng = 7;
+    for (int step = 0; step < 600; step++) {
+        rng = rng * 1103515245u + 12345u;
+        int i = (int)((rng >> 8) % N), m = (int)((rng >> 20) % (MODELS + 1));
+        snprintf(name, sizeof(name), "o%02d", i);
+        snprintf(key, sizeof(key), "ns/o%02d", i);
+        if (m == MODELS) { /* remove */
+            assert_true(mg_store_delete(s, key) == (model_of[i] >= 0));
+            model_of[i] = -1;
+        } else {
+            snprintf(model, sizeof(model), "m%d", m);
+            json_t *o = mkobj("ns", name, model, "1");
+            mg_store_put(s, o);
+            json_decref(o);
+            model_of[i] = m;
+        }
+        size_t present = 0;
+        for (int m2 = 0; m2 < MODELS; m2++) {
+            snprintf(model, sizeof(model), "m%d", m2);
+            json_t *keys = mg_store_index_keys(s, "model", model);
+            size_t want = 0;
+            for (int j = 0; j < N; j++) {
+                if (model_of[j] != m2) continue;
+                want++;
+                snprintf(key, sizeof(key), "ns/o%02d", j);
+                bool found = false;
+                size_t q;
+                json_t *k;
+                json_array_foreach(keys, q, k) found |= !strcmp(json_string_value(k), key);
+                assert_true(found);
+            }
+            assert_int_equal(json_array_size(keys), want);
+            assert_int_equal(mg_store_index_count(s, "model", model), want);
+            assert_int_equal(mg_store_index_count(s, "tag", model), want); /* each object's model is a tag */
+            json_decref(keys);
+            present += want;
+        }
+        assert_int_equal(mg_store_index_count(s, "tag", "t1"), present); /* t1 filed once per object */
+        assert_int_equal(mg_store_len(s), present);
+        json_t *values = mg_store_index_values(s, "model");
+        size_t nonempty = 0;
+        for (int m2 = 0; m2 < MODELS; m2++) {
+            snprintf(model, sizeof(model), "m%d", m2);
+            nonempty += mg_store_index_count(s, "model", model) > 0;
+        }
+        assert_int_equal(json_array_size(values), nonempty); /* an emptied value is gone */
+        json_decref(values);
+    }
+    mg_store_free(s);
+}
+
 int main(void) {
     mg_mem_init();
 #define BOTH(t) cmocka_unit_test_setup(t, setup_tree), cmocka_unit_test_setup(t, setup_compact)
@@ -334,6 +398,7 @@ int main(void) {
         BOTH(test_snapshots),
         BOTH(test_concurrent),
         BOTH(test_upsert_delete_versions),
+        BOTH(test_index_churn),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
