@@ -53,13 +53,10 @@ typedef struct entry {
 } entry;
 
 static index_ref *refs_of(entry *e) { return (index_ref *)(e + 1); }
-static const char *rv_of(const entry *e) {
-    return e->has_rv ? (const char *)((const index_ref *)(e + 1) + e->nvals) : NULL;
-}
-static const char *text_of(const entry *e) {
-    const char *rv = (const char *)((const index_ref *)(e + 1) + e->nvals);
-    return e->has_rv ? rv + strlen(rv) + 1 : rv + 1;
-}
+/* The resourceVersion bytes after the refs: always NUL-terminated ("" when the object had none). */
+static const char *rv_bytes(const entry *e) { return (const char *)((const index_ref *)(e + 1) + e->nvals); }
+static const char *rv_of(const entry *e) { return e->has_rv ? rv_bytes(e) : NULL; }
+static const char *text_of(const entry *e) { return rv_bytes(e) + strlen(rv_bytes(e)) + 1; }
 
 /* The objects filed under one index value: NULL (none), an entry (exactly one: no allocation for
  * the common unique value), or a posting list tagged with POSTING_TAG (two or more, in any order;

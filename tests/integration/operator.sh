@@ -86,22 +86,29 @@ it_eq "idle resync for 5 s made no API write" 0 "$writes"
 
 # --- write accounting: what the operator writes to bring one approved ModelDeployment to Serving
 # (from the request log on the test server, from the audit log on a real one; by user agent)
-seq0=$(it_mark)
-kubectl -n ml apply -f - >/dev/null <<YAML
+# new_md NAME PORT: a one-replica ModelDeployment of fraud-1-4-0.
+new_md() {
+  kubectl -n ml apply -f - >/dev/null <<YAML
 apiVersion: mlops.modelgov.io/v1alpha1
 kind: ModelDeployment
-metadata: {name: acct}
-spec: {modelVersion: fraud-1-4-0, replicas: 1, port: 9100}
+metadata: {name: $1}
+spec: {modelVersion: fraud-1-4-0, replicas: 1, port: $2}
 YAML
-it_wait "accounting: the new ModelDeployment is Serving with 1/1 ready" 30 \
-  bash -c "[ \"\$(kubectl get md acct -n ml -o jsonpath='{.status.readyReplicas}/{.status.phase}')\" = 1/Serving ]"
-sleep 2 # late writes would show here
-it_writes_since "$seq0" --agent modelgov/ >"$IT_DIR/acct-writes.jsonl"
-acct() { # PYTHON-EXPR over w (the writes): prints its value
+}
+serving_1of1() { # DESC NAME: waits (the check DESC) for NAME to be 1/1 Serving
+  it_wait "$1" 30 bash -c "[ \"\$(kubectl get md $2 -n ml -o jsonpath='{.status.readyReplicas}/{.status.phase}')\" = 1/Serving ]"
+}
+writes_eval() { # FILE PYTHON-EXPR over w (the writes in FILE): prints its value
   /usr/bin/python3 -c 'import json, sys
 w = [json.loads(l) for l in open(sys.argv[1])]
-print(eval(sys.argv[2]))' "$IT_DIR/acct-writes.jsonl" "$1"
+print(eval(sys.argv[2]))' "$1" "$2"
 }
+seq0=$(it_mark)
+new_md acct 9100
+serving_1of1 "accounting: the new ModelDeployment is Serving with 1/1 ready" acct
+sleep 2 # late writes would show here
+it_writes_since "$seq0" --agent modelgov/ >"$IT_DIR/acct-writes.jsonl"
+acct() { writes_eval "$IT_DIR/acct-writes.jsonl" "$1"; }
 echo "     (writes for one ModelDeployment: $(acct '", ".join("%s %s%s x%d" % (k[0], k[1], "/" + k[2] if k[2] else "", n) for k, n in sorted(__import__("collections").Counter((e["verb"], e["resource"], e.get("subresource") or "") for e in w).items()))'))"
 it_eq "accounting: one Deployment and one Service created, nothing deleted" "1/1/0" \
   "$(acct '"%d/%d/%d" % (sum(e["verb"] == "create" and e["resource"] == "deployments" for e in w), sum(e["verb"] == "create" and e["resource"] == "services" for e in w), sum(e["verb"] == "delete" for e in w))')"
@@ -165,17 +172,11 @@ if it_has_faults; then
   it_faults '[{"match": "/services\\?watch=", "method": "GET", "count": 1, "delayMs": 4000},
        {"action": "dropWatches"}]'
   seq0=$(it_mark)
-  kubectl -n ml apply -f - >/dev/null <<YAML
-apiVersion: mlops.modelgov.io/v1alpha1
-kind: ModelDeployment
-metadata: {name: lagged}
-spec: {modelVersion: fraud-1-4-0, replicas: 1, port: 9200}
-YAML
-  it_wait "Service watch lagging: the new ModelDeployment still reaches Serving" 30 \
-    bash -c "[ \"\$(kubectl get md lagged -n ml -o jsonpath='{.status.readyReplicas}/{.status.phase}')\" = 1/Serving ]"
+  new_md lagged 9200
+  serving_1of1 "Service watch lagging: the new ModelDeployment still reaches Serving" lagged
+  it_writes_since "$seq0" --agent modelgov/ >"$IT_DIR/lagged-writes.jsonl"
   it_eq "Service watch lagging: the Service was created once (no 409 retry)" 1 \
-    "$(it_writes_since "$seq0" --agent modelgov/ | /usr/bin/python3 -c 'import json, sys
-print(sum(1 for l in sys.stdin if (e := json.loads(l))["verb"] == "create" and e["resource"] == "services" and e.get("name") in ("lagged", "")))')"
+    "$(writes_eval "$IT_DIR/lagged-writes.jsonl" 'sum(e["verb"] == "create" and e["resource"] == "services" and e.get("name") in ("lagged", "") for e in w)')"
   kubectl delete md lagged -n ml >/dev/null
 else
   it_skip_faults "409s, 500s and a 429 on the operator's writes; dropped and compacted watches"
