@@ -528,10 +528,14 @@ s_report() {
       curl -sf --cacert "$WEBHOOK_CA" "https://127.0.0.1:$WPORT/metrics" >"$DEMO_OUT/metrics-webhook.txt" || return 1
     stop_operator || { R="the operator did not stop"; return 1; }
   fi
-  local f mv
+  # every report ends its plots at one moment, so the HTML, Markdown and JSON show the same points;
+  # Prometheus scrapes each second: two seconds on, it holds every sample up to that moment
+  local f mv until
+  until=$(date -u +%Y-%m-%dT%H:%M:%SZ) && sleep 2
   for mv in "$MV2" "$MV1"; do
     for f in html md json; do
-      mg carol report "$mv" --prometheus-url "http://127.0.0.1:$PROM_PORT" -o "$f" >"$REPORT_DIR/$mv.$f" || return 1
+      mg carol report "$mv" --prometheus-url "http://127.0.0.1:$PROM_PORT" --until "$until" -o "$f" \
+        >"$REPORT_DIR/$mv.$f" || return 1
     done
   done
   if [ -n "${DEMO_OUT:-}" ]; then # the test's copy: the reports and the cluster state they came from
@@ -539,9 +543,9 @@ s_report() {
     local k
     for k in mv md tr dsv mrev events; do kubectl -n "$NS" get "$k" -o json >"$DEMO_OUT/state-$k.json" || return 1; done
     printf '%s\n' "DIG1=$DIG1" "DIG2=$DIG2" "MV1=$MV1" "MV2=$MV2" "DSV1=$DSV1" "DSV2=$DSV2" "TR2=$TR2" "NS=$NS" \
-      "MODEL=$MODEL" "REG=$REG" >"$DEMO_OUT/demo.env"
+      "MODEL=$MODEL" "REG=$REG" "UNTIL=$until" >"$DEMO_OUT/demo.env"
   fi
-  R="kubectl modelgov report $MV2 --prometheus-url … > $REPORT_DIR/$MV2.html ($(wc -c <"$REPORT_DIR/$MV2.html") bytes, $(grep -o '<svg class="plot"' "$REPORT_DIR/$MV2.html" | wc -l) plots; also .md and .json, and the report of $MV1)"
+  R="kubectl modelgov report $MV2 --prometheus-url … --until $until > $REPORT_DIR/$MV2.html ($(wc -c <"$REPORT_DIR/$MV2.html") bytes, $(grep -o '<svg class="plot"' "$REPORT_DIR/$MV2.html" | wc -l) plots; also .md and .json, and the report of $MV1)"
 }
 
 # ---- the chart's RBAC (--images) ---------------------------------------------------------------

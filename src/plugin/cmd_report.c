@@ -25,7 +25,7 @@
 
 static const char report_help[] =
     "Usage: kubectl modelgov report (MODELVERSION | mv/NAME | md/NAME) [-o html|md|json|yaml]\n"
-    "       [--prometheus-url URL] [--since 30d]\n"
+    "       [--prometheus-url URL] [--since 30d] [--until TIME]\n"
     "\n"
     "Writes the governance record of one model version to stdout: identity (image, digest, author),\n"
     "lineage (training run with parameters, metrics and code revision; datasets with digest, source,\n"
@@ -42,6 +42,8 @@ static const char report_help[] =
     "                           query_range; without it the report has no plots\n"
     "  --since DURATION         how far back the plots go (default 30d; 12h, 90m, 2w; never before\n"
     "                           the version was created)\n"
+    "  --until TIME             the plots end at TIME (RFC 3339, default now): reports made at\n"
+    "                           different moments with the same --until plot the same points\n"
     "  --from-file FILE         render a report saved with -o json again (no cluster needed)\n"
     "\n"
     "Examples:\n"
@@ -222,8 +224,8 @@ static int load_saved(const char *path, json_t **doc, mg_error *err) {
     return 0;
 }
 
-static json_t *build(const inputs *x, const char *ns, int64_t now, int64_t since_ms) {
-    int64_t created = 0, start = now - since_ms;
+static json_t *build(const inputs *x, const char *ns, int64_t now, int64_t end, int64_t since_ms) {
+    int64_t created = 0, start = end - since_ms;
     if (mg_clock_parse_rfc3339(mg_json_str(x->mv, "metadata", "creationTimestamp", NULL), &created) == 0 &&
         created > start)
         start = created;
@@ -239,7 +241,8 @@ static json_t *build(const inputs *x, const char *ns, int64_t now, int64_t since
                           .model_versions = x->mvs,
                           .generator = gen,
                           .now_ms = now,
-                          .start_ms = start < now ? start : now};
+                          .end_ms = end,
+                          .start_ms = start < end ? start : end};
     json_t *doc = mg_report_build(&in);
     free(gen);
     return doc;
@@ -257,7 +260,7 @@ static int render_saved(const char *path, const mg_global *g, const char *cmd) {
 /* The report of target from what the cluster records (and Prometheus' gauges with prom), written
  * to stdout. */
 static int report_from_cluster(const mg_global *g, const char *target, const char *prom, int64_t since,
-                               const char *cmd) {
+                               int64_t until, const char *cmd) {
     mg_rest_config cfg = {0};
     mg_client *c = NULL;
     inputs x = {0};
@@ -271,14 +274,14 @@ static int report_from_cluster(const mg_global *g, const char *target, const cha
         rc = mg_cli_fail(cmd, &err, MG_EXIT_CLUSTER);
         goto done;
     }
-    int64_t now = mg_clock_wall_ms();
-    doc = build(&x, ns, now, since); /* a first pass names the deployments whose Events matter */
+    int64_t now = mg_clock_wall_ms(), end = until ? until : now;
+    doc = build(&x, ns, now, end, since); /* a first pass names the deployments whose Events matter */
     if (fetch_events(c, ns, doc, &x, &err)) {
         rc = mg_cli_fail(cmd, &err, MG_EXIT_CLUSTER);
         goto done;
     }
     json_decref(doc);
-    doc = build(&x, ns, now, since);
+    doc = build(&x, ns, now, end, since);
     if (prom && *prom) add_plots(doc, prom, cmd);
     rc = write_out(doc, g, cmd);
 done:
@@ -291,9 +294,10 @@ done:
 }
 
 int mg_cmd_report(int argc, char **argv) {
-    const char *prom = NULL, *since_s = DEFAULT_SINCE, *from = NULL;
+    const char *prom = NULL, *since_s = DEFAULT_SINCE, *until_s = NULL, *from = NULL;
     const mg_opt opts[] = {{"prometheus-url", 0, MG_OPT_VALUE, &prom},
                            {"since", 0, MG_OPT_VALUE, &since_s},
+                           {"until", 0, MG_OPT_VALUE, &until_s},
                            {"from-file", 0, MG_OPT_VALUE, &from},
                            {NULL, 0, 0, NULL}};
     static const char *const formats[] = {"html", "md", "markdown", NULL};
@@ -306,7 +310,8 @@ int mg_cmd_report(int argc, char **argv) {
         mg_strvec_free(&ops);
         return rc;
     }
-    int64_t since = parse_since(since_s);
+    int64_t since = parse_since(since_s), until = 0;
+    bool until_bad = until_s && (mg_clock_parse_rfc3339(until_s, &until) || until <= 0);
     if (from && ops.n == 0)
         rc = render_saved(from, &g, cmd);
     else if (ops.n != 1 || from)
@@ -315,8 +320,10 @@ int mg_cmd_report(int argc, char **argv) {
             ops.n);
     else if (since < 0)
         rc = mg_cli_usage_error(cmd, "--since %s is not a duration (30d, 2w, 12h, 90m)", since_s);
+    else if (until_bad)
+        rc = mg_cli_usage_error(cmd, "--until %s is not an RFC 3339 time (2026-12-05T10:00:00Z)", until_s);
     else
-        rc = report_from_cluster(&g, ops.v[0], prom, since, cmd);
+        rc = report_from_cluster(&g, ops.v[0], prom, since, until, cmd);
     mg_strvec_free(&ops);
     return rc;
 }

@@ -114,7 +114,10 @@ static const command commands[] = {
      NULL,
      false,
      "html md json yaml",
-     {V("prometheus-url"), {"since", 0, true, MG_ARG_WORDS, "1h 12h 7d 30d 90d"}, F("from-file")}},
+     {V("prometheus-url"),
+      {"since", 0, true, MG_ARG_WORDS, "1h 12h 7d 30d 90d"},
+      V("until"),
+      F("from-file")}},
     {"completion", MG_ARG_WORDS, "bash zsh", false, OUT_FORMATS, {{0}}},
     {"version", MG_ARG_NONE, NULL, false, OUT_FORMATS, {{0}}},
 };

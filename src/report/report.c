@@ -288,9 +288,9 @@ json_t *mg_report_build(const mg_report_input *in) {
     json_object_set_new(doc, "generator", json_string(in->generator ? in->generator : "kubectl-modelgov"));
     json_object_set_new(doc, "generatedAt", mg_rp_time_json(in->now_ms));
     json_object_set_new(doc, "namespace", json_string(in->namespace_ ? in->namespace_ : ""));
-    json_object_set_new(
-        doc, "range",
-        json_pack("{s:o, s:o}", "start", mg_rp_time_json(in->start_ms), "end", mg_rp_time_json(in->now_ms)));
+    json_object_set_new(doc, "range",
+                        json_pack("{s:o, s:o}", "start", mg_rp_time_json(in->start_ms), "end",
+                                  mg_rp_time_json(in->end_ms ? in->end_ms : in->now_ms)));
     json_object_set_new(doc, "identity", identity(in->mv));
     json_object_set_new(doc, "lineage", mg_rp_lineage(in));
     /* deployments first (internally): reviews of a deployment need its served intervals */

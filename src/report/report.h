@@ -62,8 +62,9 @@ typedef struct mg_report_input {
     const json_t *model_versions;  /* array: the namespace's ModelVersions (retraining results, and
                                       the versions sharing the digest, whose quarantine is shared) */
     const char *generator;         /* "kubectl-modelgov 0.1.0" */
-    int64_t now_ms;                /* generatedAt, and the end of the range */
+    int64_t now_ms;                /* generatedAt (and the end of the range when end_ms is 0) */
     int64_t start_ms;              /* start of the range (plots) */
+    int64_t end_ms;                /* end of the range (plots); 0: now_ms */
 } mg_report_input;
 
 /* The document without plots (plotsNote says "no Prometheus URL given" until plots are added). */

@@ -30,10 +30,15 @@ it_check "JSON Schema: a report with a retyped and a missing member is refused" 
   bash -c "! ${CHECK[*]} schema src/report/report.schema.json '$IT_DIR/broken.json' >/dev/null"
 for mv in "$MV1" "$MV2"; do
   it_check "$mv.md: every section, a summary table per plot, no HTML" "${CHECK[@]}" markdown "$OUT/$mv.md" "$OUT" "$mv"
-  # the page and the JSON came from two runs of the command, a second apart at most
+  # the page and the JSON came from two runs of the command with one --until
   it_check "$mv: --from-file renders the saved JSON to the same HTML (but for the generation time)" \
     bash -c "cmp -s <(kubectl modelgov report --from-file '$OUT/$mv.json' -o html | sed -E 's/[0-9T:-]{19}Z//g') <(sed -E 's/[0-9T:-]{19}Z//g' '$OUT/$mv.html')"
 done
+it_check "--until: both reports' plots end at the demo's moment ($UNTIL)" \
+  /usr/bin/python3 -c 'import json,sys; sys.exit(any(json.load(open(f))["range"]["end"] != sys.argv[1] for f in sys.argv[2:]))' \
+  "$UNTIL" "$OUT/$MV1.json" "$OUT/$MV2.json"
+it_check "--until that is not a time: a usage error that says so (exit 2)" \
+  bash -c "out=\$(kubectl modelgov report '$MV2' --until yesterday 2>&1 >/dev/null); [ \$? = 2 ] && grep -q 'until yesterday is not an RFC 3339 time' <<<\"\$out\""
 
 # --- the chart's Grafana dashboard and Prometheus rules against what the binaries export -----
 DASH=(/usr/bin/python3 tests/integration/dashboard-check.py)

@@ -69,6 +69,8 @@ static const comp_case cases[] = {
     {"report|md/", "md/credit md/fraud", 4},
     {"report|-o|", "html md json yaml", 4},
     {"report|--since|3", "30d", 4},
+    {"report|--until|", "", 4}, /* a time: free text */
+    {"report|--unt", "--until", 4},
     {"report|--from-file|", "", 0},
     {"status|-o|", "table json yaml", 4},
     {"status|--namespace|ml", "ml ml-prod", 4},
