@@ -406,6 +406,8 @@ typedef struct xfer {
     void *ud;
     int cb_rc; /* non-zero from the splitter/handler */
     volatile int *stop;
+    void (*on_poll)(void *ud);
+    void *poll_ud;
     long stall_ms;
     int64_t last_data_ms;
     int abort_code; /* MG_ECANCELED / MG_ETIMEOUT from the progress callback */
@@ -701,8 +703,8 @@ int mg_k8s_delete(mg_client *c, const mg_gvr *gvr, const char *ns, const char *n
 
 #define WATCH_POLL_MS 100
 
-/* Drives one streaming transfer through a private multi handle so *stop and the watchdog are
- * checked every WATCH_POLL_MS even when no byte arrives (the easy interface's progress
+/* Drives one streaming transfer through a private multi handle so *stop, the watchdog and
+ * on_poll are run every WATCH_POLL_MS even when no byte arrives (the easy interface's progress
  * callback only runs about once a second when idle). The connection still comes from, and
  * returns to, the client's shared connection cache. */
 static CURLcode run_stream(xfer *x) {
@@ -722,6 +724,7 @@ static CURLcode run_stream(xfer *x) {
             cc = CURLE_ABORTED_BY_CALLBACK;
             break;
         }
+        if (x->on_poll) x->on_poll(x->poll_ud);
         curl_multi_poll(m, NULL, 0, WATCH_POLL_MS, NULL);
     }
     if (!running) {
@@ -806,6 +809,8 @@ int mg_k8s_watch(mg_client *c, const mg_gvr *gvr, const char *ns, const mg_watch
     x.on_line = on_line;
     x.ud = ud;
     x.stop = opts->stop;
+    x.on_poll = opts->on_poll;
+    x.poll_ud = opts->poll_ud;
     x.stall_ms = opts->stall_timeout_ms;
     x.last_data_ms = mg_clock_mono_ms();
     mg_buf_init(&x.body, ERROR_BODY_MAX);

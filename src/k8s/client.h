@@ -91,17 +91,22 @@ int mg_k8s_delete(mg_client *c, const mg_gvr *gvr, const char *ns, const char *n
  * request); MG_ETIMEOUT (retryable) when the stream stays silent for stall_timeout_ms;
  * MG_EIO (retryable) when the connection drops, also mid-event; a non-2xx answer is parsed like
  * any other (410 → MG_EGONE). No overall deadline applies: use timeout_seconds to have the
- * server end the stream. */
+ * server end the stream. on_poll, when set, runs on the calling thread after each round of
+ * received bytes and at least every 100 ms while the stream is open, outside curl's callbacks
+ * (it may take its time and make requests of its own; bytes that arrive meanwhile wait in the
+ * socket): work due on the watching thread without ending the stream. */
 typedef int (*mg_watch_line_fn)(const char *line, size_t len, void *ud);
 typedef struct mg_watch_opts {
     const char *label_selector;
     const char *field_selector;
     const char *resource_version;
     bool allow_bookmarks;
-    long timeout_seconds;  /* server-side timeoutSeconds; 0: omit */
-    long stall_timeout_ms; /* 0: no watchdog */
-    size_t max_line_bytes; /* 0: 16 MiB */
-    volatile int *stop;    /* may be NULL */
+    long timeout_seconds;      /* server-side timeoutSeconds; 0: omit */
+    long stall_timeout_ms;     /* 0: no watchdog */
+    size_t max_line_bytes;     /* 0: 16 MiB */
+    volatile int *stop;        /* may be NULL */
+    void (*on_poll)(void *ud); /* may be NULL; ud is poll_ud */
+    void *poll_ud;
 } mg_watch_opts;
 int mg_k8s_watch(mg_client *c, const mg_gvr *gvr, const char *ns, const mg_watch_opts *opts,
                  mg_watch_line_fn on_line, void *ud, mg_error *err);

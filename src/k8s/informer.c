@@ -5,9 +5,11 @@
  *   stream ends: normal/error → jittered backoff, watch again from the last RV;
  *                410 (HTTP or ERROR event) → relist.
  *
- * A second thread exists only when resync is on: it raises resync_due and interrupts the watch,
- * so resync handlers still run on the informer thread. Flags shared between threads are read
- * and written with __atomic builtins; rv and the sync state are guarded by mu. */
+ * A second thread exists only when resync is on: it raises resync_due, and the informer thread
+ * runs the resync handlers from the watch's poll hook (the stream stays open: a resync neither
+ * ends a watch nor counts as a restart) or, between watches, from its loop. Flags shared
+ * between threads are read and written with __atomic builtins; rv and the sync state are
+ * guarded by mu. */
 #include "k8s/informer.h"
 
 #include <pthread.h>
@@ -53,7 +55,7 @@ struct mg_informer {
     bool started, ticker_started;
     pthread_mutex_t mu;
     pthread_cond_t cond;
-    int interrupt; /* the watch's stop flag: stopping or resync_due */
+    int interrupt; /* the watch's stop flag: raised when stopping */
     int stopping;
     int resync_due;
     bool synced;
@@ -539,6 +541,15 @@ static void do_resync(mg_informer *inf) {
     json_decref(keys);
 }
 
+/* The resync, when the ticker asked for one (informer thread: the run loop and the watch's
+ * poll hook). */
+static void resync_if_due(void *p) {
+    mg_informer *inf = p;
+    if (!aload(&inf->resync_due)) return;
+    astore(&inf->resync_due, 0);
+    do_resync(inf);
+}
+
 static long watch_timeout_s(const mg_informer *inf) {
     if (inf->watch_timeout_s > 0) return inf->watch_timeout_s;
     struct timespec ts;
@@ -570,7 +581,9 @@ static int watch_once(mg_informer *inf, mg_error *err) {
                         .allow_bookmarks = true,
                         .timeout_seconds = watch_timeout_s(inf),
                         .stall_timeout_ms = inf->stall_timeout_ms,
-                        .stop = &inf->interrupt};
+                        .stop = &inf->interrupt,
+                        .on_poll = resync_if_due,
+                        .poll_ud = inf};
     inf->stream_events = 0;
     inf->stream_gone = inf->stream_error = false;
     int rc = mg_k8s_watch(inf->c, &inf->gvr, inf->gvr.namespaced ? inf->ns : NULL, &wo, on_line, inf, err);
@@ -603,13 +616,8 @@ static void *run(void *p) {
             }
             need_list = false;
         }
-        astore(&inf->interrupt, 0);
         if (aload(&inf->stopping)) break;
-        if (aload(&inf->resync_due)) {
-            astore(&inf->resync_due, 0);
-            do_resync(inf);
-            continue;
-        }
+        resync_if_due(inf);
         if (watched) __atomic_fetch_add(&inf->restarts, 1, __ATOMIC_SEQ_CST);
         watched = true;
         int rc = watch_once(inf, &err);
@@ -618,7 +626,6 @@ static void *run(void *p) {
             need_list = true;
             continue;
         }
-        if (aload(&inf->resync_due)) continue;
         if (!rc && !inf->stream_error && inf->stream_events)
             mg_backoff_reset(&inf->backoff);
         else if (rc)
@@ -631,10 +638,8 @@ static void *run(void *p) {
 
 static void *tick(void *p) {
     mg_informer *inf = p;
-    while (pause_ms(inf, inf->resync_ms)) {
+    while (pause_ms(inf, inf->resync_ms))
         astore(&inf->resync_due, 1);
-        astore(&inf->interrupt, 1);
-    }
     return NULL;
 }
 
