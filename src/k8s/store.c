@@ -14,7 +14,6 @@
 #include "core/error.h"
 #include "core/mem.h"
 #include "k8s/jsonparse.h"
-#include "k8s/strmap.h"
 
 #define MAX_INDEXES 16
 /* Compact mode deflates each object (raw deflate, zlib) with the store's first object as a preset
@@ -26,41 +25,45 @@
 #define ZMEM_LEVEL 5
 #define MAX_VALUES_PER_OBJECT 64
 
-/* An index value computed for an object before the lock is taken (a transient copy). */
+/* An index value of an object, as its hash, computed before the lock is taken. */
 typedef struct index_val {
     int idx;
-    char *val;
+    uint64_t hash;
 } index_val;
 
-/* Where an entry is filed in one index: the value (the index map's own copy of it, stable while
- * any entry is filed under it) and the entry's slot in that value's posting list. */
+/* Where an entry is filed in one index: the hash of the value and the entry's slot in that
+ * hash's posting list. Index tables keep hashes, not values: a lookup reads the objects filed
+ * under the hash and keeps those whose index function gives the value (two values with one
+ * 64-bit hash share a posting list; the objects tell them apart). */
 typedef struct index_ref {
-    const char *val;
+    uint64_t hash;
     uint32_t pos;
     uint16_t idx;
 } index_ref;
 
-/* One cached object in a single allocation: this header, its index_refs, its resourceVersion
- * (NUL-terminated) and, in compact mode, its deflated JSON. One block per object keeps malloc's
- * per-block overhead out of the cache's size. */
+/* One cached object in a single allocation: this header, its index_refs, its key and its
+ * resourceVersion (both NUL-terminated; the rv "" when the object had none) and, in compact
+ * mode, its deflated JSON. One block per object, chained in the key table through next, keeps
+ * malloc's per-block overhead and key copies out of the cache's size. */
 typedef struct entry {
-    json_t *obj;     /* tree mode */
-    const char *key; /* the objects map's own copy of the key */
-    size_t len;      /* compact mode: bytes of the JSON once inflated */
-    uint32_t zlen;   /* compact mode: bytes of deflated text */
+    struct entry *next; /* the next entry in this one's key-table bucket */
+    json_t *obj;        /* tree mode */
+    uint32_t key_hash;
+    uint32_t len;  /* compact mode: bytes of the JSON once inflated */
+    uint32_t zlen; /* compact mode: bytes of deflated text */
     uint16_t nvals;
     bool has_rv;
 } entry;
 
 static index_ref *refs_of(entry *e) { return (index_ref *)(e + 1); }
-/* The resourceVersion bytes after the refs: always NUL-terminated ("" when the object had none). */
-static const char *rv_bytes(const entry *e) { return (const char *)((const index_ref *)(e + 1) + e->nvals); }
+static const char *key_of(const entry *e) { return (const char *)((const index_ref *)(e + 1) + e->nvals); }
+static const char *rv_bytes(const entry *e) { return key_of(e) + strlen(key_of(e)) + 1; }
 static const char *rv_of(const entry *e) { return e->has_rv ? rv_bytes(e) : NULL; }
 static const char *text_of(const entry *e) { return rv_bytes(e) + strlen(rv_bytes(e)) + 1; }
 
-/* The objects filed under one index value: NULL (none), an entry (exactly one: no allocation for
- * the common unique value), or a posting list tagged with POSTING_TAG (two or more, in any order;
- * each entry's index_ref says its slot, so removal is a swap with the last). */
+/* The objects filed under one hash: an entry (exactly one: no allocation for the common unique
+ * value), or a posting list tagged with POSTING_TAG (two or more, in any order; each entry's
+ * index_ref says its slot, so removal is a swap with the last). */
 typedef struct posting {
     uint32_t n, cap;
     entry *items[];
@@ -69,11 +72,25 @@ typedef struct posting {
 static bool is_posting(const void *v) { return ((uintptr_t)v & POSTING_TAG) != 0; }
 static posting *posting_of(void *v) { return (posting *)((uintptr_t)v & ~POSTING_TAG); }
 
+/* One index: hash → what is filed under it, open addressing with linear probing (filed == NULL
+ * marks a free cell; removal shifts the cells after it back, so there are no tombstones). */
+typedef struct hcell {
+    uint64_t hash;
+    void *filed; /* entry * | tagged posting * */
+} hcell;
+
 typedef struct store_index {
     char *name;
     mg_index_fn fn;
-    mg_strmap *by_value; /* value → NULL | entry * | tagged posting * */
+    hcell *cells;
+    size_t cap, len; /* cap: a power of two, or 0 before the first value */
 } store_index;
+
+/* The key table: chained through entry->next, power-of-two buckets. */
+typedef struct key_table {
+    entry **buckets;
+    size_t nbuckets, len;
+} key_table;
 
 struct mg_store {
     pthread_rwlock_t lock;
@@ -85,17 +102,143 @@ struct mg_store {
     z_stream deflater; /* compact mode: reset for each put, so its memory is allocated once */
     char *dict;        /* compact mode: the dictionary (the first object stored), or NULL yet */
     size_t dict_len;
-    mg_strmap *objects; /* key → entry * */
+    key_table objects;
     store_index idx[MAX_INDEXES];
     int nidx;
 };
+
+static _Atomic int weak_hashes; /* mg_store_test_weak_hashes */
+
+void mg_store_test_weak_hashes(bool on) { weak_hashes = on; }
+
+/* FNV-1a, 64 bits; two bits under mg_store_test_weak_hashes, so that tests meet collisions. */
+static uint64_t hash_of(const char *s) {
+    uint64_t h = 14695981039346656037ull;
+    for (; *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= 1099511628211ull;
+    }
+    return weak_hashes ? h & 3u : h;
+}
+
+/* ---- the key table (under the write lock for changes) ---- */
+
+static entry **key_slot(const key_table *t, const char *key, uint32_t h) {
+    if (!t->nbuckets) return NULL;
+    entry **pp = &t->buckets[h & (t->nbuckets - 1)];
+    for (; *pp; pp = &(*pp)->next)
+        if ((*pp)->key_hash == h && !strcmp(key_of(*pp), key)) return pp;
+    return pp; /* the end of the chain: *pp == NULL */
+}
+
+static entry *key_get(const key_table *t, const char *key) {
+    entry **pp = key_slot(t, key, (uint32_t)hash_of(key));
+    return pp ? *pp : NULL;
+}
+
+static void key_grow(key_table *t) {
+    size_t nb = t->nbuckets ? t->nbuckets * 2 : 8;
+    entry **b = mg_xcalloc(nb, sizeof(*b));
+    for (size_t i = 0; i < t->nbuckets; i++) {
+        for (entry *e = t->buckets[i], *next; e; e = next) {
+            next = e->next;
+            e->next = b[e->key_hash & (nb - 1)];
+            b[e->key_hash & (nb - 1)] = e;
+        }
+    }
+    free(t->buckets);
+    t->buckets = b;
+    t->nbuckets = nb;
+}
+
+/* Puts e in the table (e's key and key_hash set) in place of the entry with its key, which is
+ * returned (NULL when the key was new). */
+static entry *key_put(key_table *t, entry *e) {
+    if (t->len + 1 > t->nbuckets - t->nbuckets / 4) key_grow(t);
+    entry **pp = key_slot(t, key_of(e), e->key_hash);
+    entry *old = *pp;
+    e->next = old ? old->next : NULL;
+    *pp = e;
+    if (!old) t->len++;
+    return old;
+}
+
+static entry *key_del(key_table *t, const char *key) {
+    entry **pp = key_slot(t, key, (uint32_t)hash_of(key));
+    if (!pp || !*pp) return NULL;
+    entry *e = *pp;
+    *pp = e->next;
+    t->len--;
+    return e;
+}
+
+/* Iteration: entry *e = NULL; size_t b = 0; while ((e = key_next(t, e, &b))) ... */
+static entry *key_next(const key_table *t, entry *e, size_t *bucket) {
+    if (e && e->next) return e->next;
+    while (*bucket < t->nbuckets)
+        if ((e = t->buckets[(*bucket)++])) return e;
+    return NULL;
+}
+
+/* ---- index tables (under the write lock for changes) ---- */
+
+static hcell *cell_find(const store_index *ix, uint64_t h) {
+    if (!ix->cap) return NULL;
+    for (size_t i = h & (ix->cap - 1);; i = (i + 1) & (ix->cap - 1)) {
+        if (!ix->cells[i].filed) return NULL;
+        if (ix->cells[i].hash == h) return &ix->cells[i];
+    }
+}
+
+static void cells_grow(store_index *ix) {
+    size_t cap = ix->cap ? ix->cap * 2 : 8;
+    hcell *cells = mg_xcalloc(cap, sizeof(*cells));
+    for (size_t i = 0; i < ix->cap; i++) {
+        if (!ix->cells[i].filed) continue;
+        size_t j = ix->cells[i].hash & (cap - 1);
+        while (cells[j].filed)
+            j = (j + 1) & (cap - 1);
+        cells[j] = ix->cells[i];
+    }
+    free(ix->cells);
+    ix->cells = cells;
+    ix->cap = cap;
+}
+
+/* The cell of h, a new free one (hash set, filed NULL) when h is not filed yet. */
+static hcell *cell_insert(store_index *ix, uint64_t h) {
+    hcell *c = cell_find(ix, h);
+    if (c) return c;
+    if (ix->len + 1 > ix->cap - ix->cap / 4) cells_grow(ix);
+    size_t i = h & (ix->cap - 1);
+    while (ix->cells[i].filed)
+        i = (i + 1) & (ix->cap - 1);
+    ix->cells[i].hash = h;
+    ix->len++;
+    return &ix->cells[i];
+}
+
+/* Frees cell c (linear probing's backward shift: a later cell of the same run whose home is not
+ * between the hole and itself moves into the hole). */
+static void cell_remove(store_index *ix, hcell *c) {
+    size_t mask = ix->cap - 1, hole = (size_t)(c - ix->cells);
+    for (size_t i = (hole + 1) & mask; ix->cells[i].filed; i = (i + 1) & mask) {
+        size_t home = ix->cells[i].hash & mask;
+        bool stays = hole <= i ? (hole < home && home <= i) : (hole < home || home <= i);
+        if (stays) continue;
+        ix->cells[hole] = ix->cells[i];
+        hole = i;
+    }
+    ix->cells[hole].filed = NULL;
+    ix->cells[hole].hash = 0;
+    ix->len--;
+}
 
 mg_store *mg_store_new(void) {
     mg_store *s = mg_xcalloc(1, sizeof(*s));
     pthread_rwlock_init(&s->lock, NULL);
     pthread_mutex_init(&s->scratch_mu, NULL);
     mg_buf_init(&s->scratch, MG_BUF_UNCAPPED);
-    s->objects = mg_strmap_new();
     return s;
 }
 
@@ -159,12 +302,6 @@ static uint32_t deflate_scratch(mg_store *s) {
     return (uint32_t)s->deflater.total_out;
 }
 
-static void free_vals(index_val *vals, size_t n) {
-    for (size_t i = 0; i < n; i++)
-        free(vals[i].val);
-    free(vals);
-}
-
 static void free_entry(void *p) {
     entry *e = p;
     if (!e) return;
@@ -172,16 +309,20 @@ static void free_entry(void *p) {
     free(e);
 }
 
-static void free_filed(void *v) {
-    if (is_posting(v)) free(posting_of(v));
-}
-
 void mg_store_free(mg_store *s) {
     if (!s) return;
-    mg_strmap_free(s->objects, free_entry);
+    for (size_t b = 0; b < s->objects.nbuckets; b++) {
+        for (entry *e = s->objects.buckets[b], *next; e; e = next) {
+            next = e->next;
+            free_entry(e);
+        }
+    }
+    free(s->objects.buckets);
     for (int i = 0; i < s->nidx; i++) {
         free(s->idx[i].name);
-        mg_strmap_free(s->idx[i].by_value, free_filed);
+        for (size_t c = 0; c < s->idx[i].cap; c++)
+            if (is_posting(s->idx[i].cells[c].filed)) free(posting_of(s->idx[i].cells[c].filed));
+        free(s->idx[i].cells);
     }
     pthread_rwlock_destroy(&s->lock);
     pthread_mutex_destroy(&s->scratch_mu);
@@ -196,7 +337,7 @@ int mg_store_add_index(mg_store *s, const char *name, mg_index_fn fn) {
     if (!name || !fn) return MG_EINVAL;
     pthread_rwlock_wrlock(&s->lock);
     int rc = 0;
-    if (s->nidx >= MAX_INDEXES || mg_strmap_len(s->objects) > 0) {
+    if (s->nidx >= MAX_INDEXES || s->objects.len > 0) {
         rc = MG_EINVAL;
     } else {
         for (int i = 0; i < s->nidx; i++)
@@ -205,7 +346,6 @@ int mg_store_add_index(mg_store *s, const char *name, mg_index_fn fn) {
     if (!rc) {
         s->idx[s->nidx].name = mg_xstrdup(name);
         s->idx[s->nidx].fn = fn;
-        s->idx[s->nidx].by_value = mg_strmap_new();
         s->nidx++;
     }
     pthread_rwlock_unlock(&s->lock);
@@ -236,13 +376,14 @@ static index_val *compute_vals(mg_store *s, const json_t *obj, size_t *nvals) {
         if (k > MAX_VALUES_PER_OBJECT) k = MAX_VALUES_PER_OBJECT;
         for (size_t j = 0; j < k; j++) {
             if (!out[j]) continue;
-            bool dup = false; /* an object is filed once per distinct value */
+            uint64_t h = hash_of(out[j]);
+            bool dup = false; /* an object is filed once per distinct hash */
             for (size_t q = 0; q < n; q++)
-                if (vals[q].idx == i && !strcmp(vals[q].val, out[j])) dup = true;
+                if (vals[q].idx == i && vals[q].hash == h) dup = true;
             if (dup) continue;
             vals = mg_xrealloc(vals, (n + 1) * sizeof(*vals));
             vals[n].idx = i;
-            vals[n].val = mg_xstrdup(out[j]);
+            vals[n].hash = h;
             n++;
         }
     }
@@ -253,7 +394,9 @@ static index_val *compute_vals(mg_store *s, const json_t *obj, size_t *nvals) {
 /* Files e under vals[i] (in e's index_ref i). Under the write lock. */
 static void file_under(mg_store *s, entry *e, uint16_t i, const index_val *val) {
     index_ref *ref = &refs_of(e)[i];
-    void **slot = mg_strmap_slot(s->idx[val->idx].by_value, val->val, true, &ref->val);
+    hcell *cell = cell_insert(&s->idx[val->idx], val->hash);
+    void **slot = &cell->filed;
+    ref->hash = val->hash;
     ref->idx = (uint16_t)val->idx;
     ref->pos = 0;
     if (!*slot) {
@@ -282,30 +425,31 @@ static void file_under(mg_store *s, entry *e, uint16_t i, const index_val *val) 
 static void unindex(mg_store *s, entry *e) {
     for (uint16_t i = 0; i < e->nvals; i++) {
         const index_ref *ref = &refs_of(e)[i];
-        mg_strmap *by_value = s->idx[ref->idx].by_value;
-        void **slot = mg_strmap_slot(by_value, ref->val, false, NULL);
-        if (!slot) continue;
-        if (is_posting(*slot)) {
-            posting *p = posting_of(*slot);
+        store_index *ix = &s->idx[ref->idx];
+        hcell *cell = cell_find(ix, ref->hash);
+        if (!cell) continue;
+        if (is_posting(cell->filed)) {
+            posting *p = posting_of(cell->filed);
             entry *last = p->items[--p->n];
             if (last != e) { /* the last takes e's slot, and its ref says so */
                 p->items[ref->pos] = last;
                 for (uint16_t j = 0; j < last->nvals; j++) {
                     index_ref *lr = &refs_of(last)[j];
-                    if (lr->idx == ref->idx && lr->val == ref->val) lr->pos = ref->pos;
+                    if (lr->idx == ref->idx && lr->hash == ref->hash) lr->pos = ref->pos;
                 }
             }
             if (p->n) continue;
             free(p);
         }
-        mg_strmap_del(by_value, ref->val); /* ref->val is the node's key: compared before it is freed */
+        cell_remove(ix, cell);
     }
 }
 
-/* A new entry for obj with room for nvals index_refs (filed later, under the lock). */
-static entry *new_entry(mg_store *s, json_t *obj, size_t nvals) {
+/* A new entry for obj under key with room for nvals index_refs (filed later, under the lock). */
+static entry *new_entry(mg_store *s, json_t *obj, const char *key, size_t nvals) {
     const char *rv = json_string_value(json_object_get(json_object_get(obj, "metadata"), "resourceVersion"));
-    size_t rv_size = rv ? strlen(rv) + 1 : 1, head = sizeof(entry) + nvals * sizeof(index_ref);
+    size_t key_size = strlen(key) + 1, rv_size = rv ? strlen(rv) + 1 : 1;
+    size_t head = sizeof(entry) + nvals * sizeof(index_ref) + key_size; /* then the rv */
     entry *e;
     if (s->compact) {
         pthread_mutex_lock(&s->scratch_mu);
@@ -314,7 +458,7 @@ static entry *new_entry(mg_store *s, json_t *obj, size_t nvals) {
         uint32_t zlen = deflate_scratch(s);
         e = mg_xmalloc(head + rv_size + zlen);
         e->obj = NULL;
-        e->len = s->scratch.len;
+        e->len = (uint32_t)s->scratch.len;
         e->zlen = zlen;
         memcpy((char *)e + head + rv_size, s->zout, zlen);
         pthread_mutex_unlock(&s->scratch_mu);
@@ -324,9 +468,11 @@ static entry *new_entry(mg_store *s, json_t *obj, size_t nvals) {
         e->len = 0;
         e->zlen = 0;
     }
-    e->key = NULL;
+    e->next = NULL;
+    e->key_hash = (uint32_t)hash_of(key);
     e->nvals = (uint16_t)nvals;
     e->has_rv = rv != NULL;
+    memcpy((char *)key_of(e), key, key_size);
     memcpy((char *)e + head, rv ? rv : "", rv_size);
     return e;
 }
@@ -336,18 +482,16 @@ bool mg_store_upsert(mg_store *s, json_t *obj, json_t **old_out) {
     mg_store_key_of(obj, key, sizeof(key));
     size_t nvals;
     index_val *vals = compute_vals(s, obj, &nvals);
-    entry *e = new_entry(s, obj, nvals);
+    entry *e = new_entry(s, obj, key, nvals);
 
     pthread_rwlock_wrlock(&s->lock);
-    void **slot = mg_strmap_slot(s->objects, key, true, &e->key);
-    entry *old = *slot;
+    entry *old = key_put(&s->objects, e);
     if (old) unindex(s, old);
-    *slot = e;
     for (uint16_t i = 0; i < e->nvals; i++)
         file_under(s, e, i, &vals[i]);
     pthread_rwlock_unlock(&s->lock);
 
-    free_vals(vals, nvals);
+    free(vals);
     if (old_out) *old_out = old ? materialize(s, old) : NULL;
     free_entry(old);
     return old != NULL;
@@ -363,11 +507,8 @@ void mg_store_put(mg_store *s, json_t *obj) { mg_store_upsert(s, obj, NULL); }
 
 static entry *take(mg_store *s, const char *key) {
     pthread_rwlock_wrlock(&s->lock);
-    entry *e = mg_strmap_get(s->objects, key);
-    if (e) {
-        unindex(s, e);
-        mg_strmap_del(s->objects, key);
-    }
+    entry *e = key_del(&s->objects, key);
+    if (e) unindex(s, e);
     pthread_rwlock_unlock(&s->lock);
     return e;
 }
@@ -388,7 +529,7 @@ bool mg_store_delete(mg_store *s, const char *key) {
 
 json_t *mg_store_get(mg_store *s, const char *key) {
     pthread_rwlock_rdlock(&s->lock);
-    entry *e = mg_strmap_get(s->objects, key);
+    entry *e = key_get(&s->objects, key);
     json_t *obj = e ? materialize(s, e) : NULL;
     pthread_rwlock_unlock(&s->lock);
     return obj;
@@ -396,7 +537,7 @@ json_t *mg_store_get(mg_store *s, const char *key) {
 
 size_t mg_store_len(mg_store *s) {
     pthread_rwlock_rdlock(&s->lock);
-    size_t n = mg_strmap_len(s->objects);
+    size_t n = s->objects.len;
     pthread_rwlock_unlock(&s->lock);
     return n;
 }
@@ -404,73 +545,110 @@ size_t mg_store_len(mg_store *s) {
 json_t *mg_store_list(mg_store *s) {
     json_t *arr = json_array();
     pthread_rwlock_rdlock(&s->lock);
-    mg_strmap_iter it = {0};
-    void *v;
-    while (mg_strmap_next(s->objects, &it, NULL, &v))
-        json_array_append_new(arr, materialize(s, v));
+    size_t b = 0;
+    for (entry *e = NULL; (e = key_next(&s->objects, e, &b));)
+        json_array_append_new(arr, materialize(s, e));
     pthread_rwlock_unlock(&s->lock);
     return arr;
 }
 
-/* What index `index` files under value (NULL | entry * | tagged posting *); under the lock. */
-static void *filed_under(mg_store *s, const char *index, const char *value) {
+static store_index *index_named(mg_store *s, const char *index) {
     for (int i = 0; i < s->nidx; i++)
-        if (!strcmp(s->idx[i].name, index)) return mg_strmap_get(s->idx[i].by_value, value);
+        if (!strcmp(s->idx[i].name, index)) return &s->idx[i];
     return NULL;
 }
 
-/* The objects (or only their keys) filed under value in index `index`, as a new array. */
-static json_t *index_collect(mg_store *s, const char *index, const char *value, bool keys_only) {
-    json_t *arr = json_array();
-    pthread_rwlock_rdlock(&s->lock);
-    void *filed = filed_under(s, index, value);
-    entry *const *items =
-        is_posting(filed) ? (entry *const *)posting_of(filed)->items : (entry *const *)&filed;
-    size_t n = is_posting(filed) ? posting_of(filed)->n : filed != NULL;
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(arr, keys_only ? json_string(items[i]->key) : materialize(s, items[i]));
-    pthread_rwlock_unlock(&s->lock);
-    return arr;
+/* What index ix files under value's hash (NULL | entry * | tagged posting *); under the lock. */
+static void *filed_under(const store_index *ix, const char *value) {
+    const hcell *c = ix ? cell_find(ix, hash_of(value)) : NULL;
+    return c ? c->filed : NULL;
+}
+
+static size_t filed_count(const void *filed) {
+    return is_posting(filed) ? posting_of((void *)filed)->n : filed != NULL;
+}
+
+static entry *const *filed_items(void *const *filed) {
+    return is_posting(*filed) ? (entry *const *)posting_of(*filed)->items : (entry *const *)filed;
+}
+
+/* True when fn files obj under value. */
+static bool files_under(mg_index_fn fn, const json_t *obj, const char *value) {
+    const char *out[MAX_VALUES_PER_OBJECT];
+    size_t k = fn(obj, out, MAX_VALUES_PER_OBJECT);
+    for (size_t i = 0; i < k && i < MAX_VALUES_PER_OBJECT; i++)
+        if (out[i] && !strcmp(out[i], value)) return true;
+    return false;
 }
 
 json_t *mg_store_by_index(mg_store *s, const char *index, const char *value) {
-    return index_collect(s, index, value, false);
+    json_t *arr = json_array();
+    pthread_rwlock_rdlock(&s->lock);
+    store_index *ix = index_named(s, index);
+    void *filed = filed_under(ix, value);
+    entry *const *items = filed_items(&filed);
+    for (size_t i = 0, n = filed_count(filed); i < n; i++)
+        json_array_append_new(arr, materialize(s, items[i]));
+    mg_index_fn fn = ix ? ix->fn : NULL;
+    pthread_rwlock_unlock(&s->lock);
+    /* the objects of another value with the same hash go (index functions run without the lock) */
+    for (size_t i = json_array_size(arr); fn && i-- > 0;)
+        if (!files_under(fn, json_array_get(arr, i), value)) json_array_remove(arr, i);
+    return arr;
 }
 
 json_t *mg_store_index_keys(mg_store *s, const char *index, const char *value) {
-    return index_collect(s, index, value, true);
+    json_t *arr = json_array();
+    pthread_rwlock_rdlock(&s->lock);
+    void *filed = filed_under(index_named(s, index), value);
+    entry *const *items = filed_items(&filed);
+    for (size_t i = 0, n = filed_count(filed); i < n; i++)
+        json_array_append_new(arr, json_string(key_of(items[i])));
+    pthread_rwlock_unlock(&s->lock);
+    return arr;
 }
 
 size_t mg_store_index_count(mg_store *s, const char *index, const char *value) {
     pthread_rwlock_rdlock(&s->lock);
-    void *filed = filed_under(s, index, value);
-    size_t n = is_posting(filed) ? posting_of(filed)->n : filed != NULL;
+    size_t n = filed_count(filed_under(index_named(s, index), value));
     pthread_rwlock_unlock(&s->lock);
     return n;
 }
 
+/* Computed from the objects (the index keeps hashes only): a test and debugging aid. */
 json_t *mg_store_index_values(mg_store *s, const char *index) {
-    json_t *arr = json_array();
+    json_t *seen = json_object();
     pthread_rwlock_rdlock(&s->lock);
-    for (int i = 0; i < s->nidx; i++) {
-        if (strcmp(s->idx[i].name, index)) continue;
-        mg_strmap_iter it = {0};
-        const char *k;
-        while (mg_strmap_next(s->idx[i].by_value, &it, &k, NULL))
-            json_array_append_new(arr, json_string(k));
-        break;
-    }
+    store_index *ix = index_named(s, index);
+    mg_index_fn fn = ix ? ix->fn : NULL;
+    json_t *objs = fn ? json_array() : NULL;
+    size_t b = 0;
+    for (entry *e = NULL; objs && (e = key_next(&s->objects, e, &b));)
+        json_array_append_new(objs, materialize(s, e));
     pthread_rwlock_unlock(&s->lock);
+    size_t i;
+    json_t *o;
+    json_array_foreach(objs, i, o) {
+        const char *out[MAX_VALUES_PER_OBJECT];
+        size_t k = fn(o, out, MAX_VALUES_PER_OBJECT);
+        for (size_t j = 0; j < k && j < MAX_VALUES_PER_OBJECT; j++)
+            if (out[j]) json_object_set_new_nocheck(seen, out[j], json_true());
+    }
+    json_decref(objs);
+    json_t *arr = json_array();
+    const char *k;
+    json_t *v;
+    json_object_foreach(seen, k, v) json_array_append_new(arr, json_string_nocheck(k));
+    json_decref(seen);
     return arr;
 }
 
 json_t *mg_store_keys(mg_store *s) {
     json_t *arr = json_array();
     pthread_rwlock_rdlock(&s->lock);
-    mg_strmap_iter it = {0};
-    const char *k;
-    while (mg_strmap_next(s->objects, &it, &k, NULL))
-        json_array_append_new(arr, json_string(k));
+    size_t b = 0;
+    for (entry *e = NULL; (e = key_next(&s->objects, e, &b));)
+        json_array_append_new(arr, json_string(key_of(e)));
     pthread_rwlock_unlock(&s->lock);
     return arr;
 }
@@ -478,11 +656,9 @@ json_t *mg_store_keys(mg_store *s) {
 json_t *mg_store_snapshot(mg_store *s) {
     json_t *snap = json_object();
     pthread_rwlock_rdlock(&s->lock);
-    mg_strmap_iter it = {0};
-    const char *k;
-    void *v;
-    while (mg_strmap_next(s->objects, &it, &k, &v))
-        json_object_set_new(snap, k, materialize(s, v));
+    size_t b = 0;
+    for (entry *e = NULL; (e = key_next(&s->objects, e, &b));)
+        json_object_set_new(snap, key_of(e), materialize(s, e));
     pthread_rwlock_unlock(&s->lock);
     return snap;
 }
@@ -490,12 +666,10 @@ json_t *mg_store_snapshot(mg_store *s) {
 json_t *mg_store_versions(mg_store *s) {
     json_t *snap = json_object();
     pthread_rwlock_rdlock(&s->lock);
-    mg_strmap_iter it = {0};
-    const char *k;
-    void *v;
-    while (mg_strmap_next(s->objects, &it, &k, &v)) {
-        const char *rv = rv_of(v);
-        json_object_set_new(snap, k, json_string(rv ? rv : ""));
+    size_t b = 0;
+    for (entry *e = NULL; (e = key_next(&s->objects, e, &b));) {
+        const char *rv = rv_of(e);
+        json_object_set_new(snap, key_of(e), json_string(rv ? rv : ""));
     }
     pthread_rwlock_unlock(&s->lock);
     return snap;

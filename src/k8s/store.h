@@ -9,9 +9,11 @@
  *
  * Changes by k8s-informer: mg_store_replace (put that returns the previous object),
  * mg_store_snapshot (key → object map, what the informer's relist diff takes),
- * mg_store_index_values, mg_store_upsert, mg_store_delete and the compact mode. Index values are copied, so
- * index functions may return strings that live only as long as obj. At most 16 indexes and 64 values per
- * object per index. */
+ * mg_store_index_values, mg_store_upsert, mg_store_delete and the compact mode. An index keeps
+ * the 64-bit hashes of its values, not the values: index functions may return strings that live
+ * only as long as obj, mg_store_by_index keeps only the objects whose index function gives the
+ * value, and the key and count calls below count by hash (see there). At most 16 indexes and 64
+ * values per object per index. */
 #ifndef MG_K8S_STORE_H
 #define MG_K8S_STORE_H
 #include <jansson.h>
@@ -65,13 +67,18 @@ json_t *mg_store_snapshot(mg_store *s);
  * in both modes (what the informer's relist compares with). */
 json_t *mg_store_versions(mg_store *s);
 /* The keys of the objects whose index `index` holds `value` (a new array of strings): no object
- * is read. */
+ * is read, so objects filed under another value with the same 64-bit hash would be listed too
+ * (use it where an extra key costs no more than a needless look, as enqueueing does). */
 json_t *mg_store_index_keys(mg_store *s, const char *index, const char *value);
 /* How many objects index `index` files under `value` (0 when the index does not exist); no
- * object is read, so it is cheap in both modes. */
+ * object is read, so it is cheap in both modes and, like mg_store_index_keys, counts by hash. */
 size_t mg_store_index_count(mg_store *s, const char *index, const char *value);
 /* Every value currently present in index `index` (a new array of strings; empty when the index
- * does not exist). */
+ * does not exist), computed from the objects: slow, for tests and debugging. */
 json_t *mg_store_index_values(mg_store *s, const char *index);
+
+/* Tests only: while on, index and key hashes keep two bits, so that every path taken when two
+ * values share a hash is exercised. Switch it only while no store holds objects. */
+void mg_store_test_weak_hashes(bool on);
 
 #endif

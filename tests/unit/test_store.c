@@ -387,6 +387,84 @@ static void test_index_churn(void **state) {
     mg_store_free(s);
 }
 
+/* Values and keys that share a hash (two bits of it, under mg_store_test_weak_hashes): a lookup
+ * by index still returns exactly the objects of its value, reads by key find the right object,
+ * and puts, replacements and removals keep every table right. */
+static void test_index_collisions(void **state) {
+    (void)state;
+    mg_store_test_weak_hashes(true);
+    mg_store *s = new_store();
+    assert_int_equal(mg_store_add_index(s, "model", by_model), 0);
+    assert_int_equal(mg_store_add_index(s, "tag", by_tag), 0);
+    enum { N = 40, MODELS = 6 };
+    int model_of[N];
+    for (int i = 0; i < N; i++)
+        model_of[i] = -1;
+    char name[16], model[16], key[32];
+    unsigned rng = 11;
+    for (int step = 0; step < 800; step++) {
+        rng = rng * 1103515245u + 12345u;
+        int i = (int)((rng >> 8) % N), m = (int)((rng >> 20) % (MODELS + 1));
+        snprintf(name, sizeof(name), "o%02d", i);
+        snprintf(key, sizeof(key), "ns/o%02d", i);
+        if (m == MODELS) {
+            assert_true(mg_store_delete(s, key) == (model_of[i] >= 0));
+            model_of[i] = -1;
+        } else {
+            snprintf(model, sizeof(model), "m%d", m);
+            json_t *o = mkobj("ns", name, model, "1");
+            mg_store_put(s, o);
+            json_decref(o);
+            model_of[i] = m;
+        }
+        size_t present = 0, nonempty = 0;
+        for (int m2 = 0; m2 < MODELS; m2++) {
+            snprintf(model, sizeof(model), "m%d", m2);
+            size_t want = 0;
+            for (int j = 0; j < N; j++)
+                want += model_of[j] == m2;
+            for (int ix = 0; ix < 2; ix++) {
+                json_t *got = mg_store_by_index(s, ix ? "tag" : "model", model);
+                assert_int_equal(json_array_size(got), want);
+                size_t q;
+                json_t *o;
+                json_array_foreach(got, q, o) {
+                    const char *gm = json_string_value(json_object_get(json_object_get(o, "spec"), "model"));
+                    assert_string_equal(gm, model);
+                }
+                json_decref(got);
+            }
+            present += want;
+            nonempty += want > 0;
+        }
+        assert_int_equal(count_array(mg_store_by_index(s, "tag", "t1")), present);
+        assert_int_equal(mg_store_len(s), present);
+        for (int j = 0; j < N; j++) {
+            snprintf(key, sizeof(key), "ns/o%02d", j);
+            json_t *o = mg_store_get(s, key);
+            if (model_of[j] < 0) {
+                assert_null(o);
+                continue;
+            }
+            assert_non_null(o);
+            snprintf(model, sizeof(model), "m%d", model_of[j]);
+            assert_string_equal(json_string_value(json_object_get(json_object_get(o, "spec"), "model")),
+                                model);
+            json_decref(o);
+        }
+        assert_int_equal(count_array(mg_store_index_values(s, "model")), nonempty);
+        assert_int_equal(count_array(mg_store_keys(s)), present);
+    }
+    mg_store_free(s);
+    mg_store_test_weak_hashes(false);
+}
+
+static int strong_hashes(void **state) {
+    (void)state;
+    mg_store_test_weak_hashes(false);
+    return 0;
+}
+
 int main(void) {
     mg_mem_init();
 #define BOTH(t) cmocka_unit_test_setup(t, setup_tree), cmocka_unit_test_setup(t, setup_compact)
@@ -398,6 +476,8 @@ int main(void) {
         BOTH(test_snapshots),
         BOTH(test_concurrent),
         BOTH(test_upsert_delete_versions),
+        cmocka_unit_test_setup_teardown(test_index_collisions, setup_tree, strong_hashes),
+        cmocka_unit_test_setup_teardown(test_index_collisions, setup_compact, strong_hashes),
         BOTH(test_index_churn),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
