@@ -323,35 +323,48 @@ static void test_concurrent(void **state) {
     mg_store_free(r.s);
 }
 
+/* A store with the "model" and "tag" indexes, for the churn tests. */
+static mg_store *churn_store(void) {
+    mg_store *s = new_store();
+    assert_int_equal(mg_store_add_index(s, "model", by_model), 0);
+    assert_int_equal(mg_store_add_index(s, "tag", by_tag), 0);
+    return s;
+}
+
+/* One random step of a churn over n objects "ns/oNN": put object i with model "m<m>" or, when
+ * m == models, delete it; model_of[i] follows (-1: absent). */
+static void churn_step(mg_store *s, int *model_of, int n, int models, unsigned *rng) {
+    *rng = *rng * 1103515245u + 12345u;
+    int i = (int)((*rng >> 8) % (unsigned)n), m = (int)((*rng >> 20) % (unsigned)(models + 1));
+    char name[16], model[16], key[32];
+    snprintf(name, sizeof(name), "o%02d", i);
+    snprintf(key, sizeof(key), "ns/o%02d", i);
+    if (m == models) {
+        assert_true(mg_store_delete(s, key) == (model_of[i] >= 0));
+        model_of[i] = -1;
+        return;
+    }
+    snprintf(model, sizeof(model), "m%d", m);
+    json_t *o = mkobj("ns", name, model, "1");
+    mg_store_put(s, o);
+    json_decref(o);
+    model_of[i] = m;
+}
+
 /* The index bookkeeping against a model of it: objects moved between values, several values per
  * object (by_tag), values going from one object to many and back to none, removals in an order
  * that swaps every position; after each step every value's keys are exactly the model's. */
 static void test_index_churn(void **state) {
     (void)state;
-    mg_store *s = new_store();
-    assert_int_equal(mg_store_add_index(s, "model", by_model), 0);
-    assert_int_equal(mg_store_add_index(s, "tag", by_tag), 0);
+    mg_store *s = churn_store();
     enum { N = 60, MODELS = 4 };
     int model_of[N];
     for (int i = 0; i < N; i++)
         model_of[i] = -1;
-    char name[16], model[16], key[32];
+    char model[16], key[32];
     unsigned rng = 7;
     for (int step = 0; step < 600; step++) {
-        rng = rng * 1103515245u + 12345u;
-        int i = (int)((rng >> 8) % N), m = (int)((rng >> 20) % (MODELS + 1));
-        snprintf(name, sizeof(name), "o%02d", i);
-        snprintf(key, sizeof(key), "ns/o%02d", i);
-        if (m == MODELS) { /* remove */
-            assert_true(mg_store_delete(s, key) == (model_of[i] >= 0));
-            model_of[i] = -1;
-        } else {
-            snprintf(model, sizeof(model), "m%d", m);
-            json_t *o = mkobj("ns", name, model, "1");
-            mg_store_put(s, o);
-            json_decref(o);
-            model_of[i] = m;
-        }
+        churn_step(s, model_of, N, MODELS, &rng);
         size_t present = 0;
         for (int m2 = 0; m2 < MODELS; m2++) {
             snprintf(model, sizeof(model), "m%d", m2);
@@ -393,30 +406,15 @@ static void test_index_churn(void **state) {
 static void test_index_collisions(void **state) {
     (void)state;
     mg_store_test_weak_hashes(true);
-    mg_store *s = new_store();
-    assert_int_equal(mg_store_add_index(s, "model", by_model), 0);
-    assert_int_equal(mg_store_add_index(s, "tag", by_tag), 0);
+    mg_store *s = churn_store();
     enum { N = 40, MODELS = 6 };
     int model_of[N];
     for (int i = 0; i < N; i++)
         model_of[i] = -1;
-    char name[16], model[16], key[32];
+    char model[16], key[32];
     unsigned rng = 11;
     for (int step = 0; step < 800; step++) {
-        rng = rng * 1103515245u + 12345u;
-        int i = (int)((rng >> 8) % N), m = (int)((rng >> 20) % (MODELS + 1));
-        snprintf(name, sizeof(name), "o%02d", i);
-        snprintf(key, sizeof(key), "ns/o%02d", i);
-        if (m == MODELS) {
-            assert_true(mg_store_delete(s, key) == (model_of[i] >= 0));
-            model_of[i] = -1;
-        } else {
-            snprintf(model, sizeof(model), "m%d", m);
-            json_t *o = mkobj("ns", name, model, "1");
-            mg_store_put(s, o);
-            json_decref(o);
-            model_of[i] = m;
-        }
+        churn_step(s, model_of, N, MODELS, &rng);
         size_t present = 0, nonempty = 0;
         for (int m2 = 0; m2 < MODELS; m2++) {
             snprintf(model, sizeof(model), "m%d", m2);
