@@ -13,7 +13,8 @@
  * the new state when a handler runs. Handlers must be quick: typically they enqueue a key into
  * a workqueue. A relist (after 410) delivers only differences: adds, updates whose
  * resourceVersion changed, and deletes. Resync calls on_update(obj, obj) for every cached
- * object; it ends the open watch and resumes it from the last resourceVersion.
+ * object, on the informer's thread from inside the open watch (between its reads): the stream
+ * is neither ended nor counted as a restart.
  *
  * Objects from LIST pages get kind/apiVersion filled in from the list when missing, so cached
  * objects look the same whether they came from a LIST or a WATCH. A LIST is applied page by
