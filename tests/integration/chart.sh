@@ -151,7 +151,7 @@ it_check "generated TLS: caBundle is the CA of the Secret" check cabundle "$IT_D
 # own ServiceAccounts (tokens from the TokenRequest API); the chart's webhook configurations call
 # the local webhook through webhook.development.{url,caBundle} with their rules unchanged ------
 source "$(dirname "$0")/lib-webhook.sh" # webhook_certs, webhook_wait_port
-PORT=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+PORT=$(it_listen_port)
 it_start_cluster --kubelet
 webhook_certs # $IT_DIR/ca.crt, tls.crt, tls.key for 127.0.0.1
 kubectl create ns gov >/dev/null && kubectl label ns gov modelgov.io/governed=true >/dev/null

@@ -22,7 +22,6 @@ CHART_TLS_SECRET=$CHART_RELEASE-modelgov-webhook-tls
 CHART_AVAILABLE_S=180 # pulls and first starts on a loaded machine
 
 chart_k() { kubectl --context admin -n "$CHART_NS" "$@"; }
-chart_free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 # The Secret the chart would generate, made first for 127.0.0.1 (the URL the API server calls)
 # and labelled as Helm's so that the release adopts it.
@@ -41,7 +40,7 @@ chart_tls_secret() {
 chart_images_install() { # VALUES [HELM-ARGS...]
   local values=$1
   shift
-  CHART_WPORT=$(chart_free_port) CHART_MPORT=$(chart_free_port) CHART_HPORT=$(chart_free_port)
+  CHART_WPORT=$(it_listen_port) CHART_MPORT=$(it_listen_port) CHART_HPORT=$(it_listen_port)
   chart_tls_secret || { echo "chart: the webhook's TLS Secret could not be made"; return 1; }
   if ! helm --kube-context admin install "$CHART_RELEASE" charts/modelgov -n "$CHART_NS" -f "$values" \
     --set webhook.replicas=1 --set webhook.port="$CHART_WPORT" \

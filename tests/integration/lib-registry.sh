@@ -9,7 +9,7 @@ RPORT="" REG=""
 reg_sha() { sha256sum "$1" | cut -d' ' -f1; }
 
 reg_start() {
-  RPORT=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  RPORT=$(it_listen_port)
   REG=127.0.0.1:$RPORT
   mkdir -p "$IT_DIR/registry"
   cat >"$IT_DIR/registry.yml" <<YAML

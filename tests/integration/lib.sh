@@ -137,6 +137,31 @@ it_requests_since() { # MARK [--writes] [--agent PREFIX] [--user NAME] [--json]
 it_writes_since() { it_requests_since "$1" --writes "${@:2}"; }
 it_request_seq() { it_mark; }
 
+# it_listen_port: a free port on 127.0.0.1 for a server whose address must be known before it
+# starts (a URL written into a chart's values). It is taken below the kernel's ephemeral range
+# (ip_local_port_range), where no outgoing connection of the other suites can take it meanwhile;
+# a port chosen by binding port 0 is an ephemeral one, and in the minutes before the server
+# binds it a client connection may get it ("Address already in use").
+it_listen_port() {
+  /usr/bin/python3 - <<'PY'
+import random, socket
+low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+for _ in range(200):
+    port = random.randrange(min(20000, low // 2), low)
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", port))
+    except OSError:
+        continue
+    finally:
+        s.close()
+    print(port)
+    break
+else:
+    raise SystemExit("it_listen_port: no free port below the ephemeral range")
+PY
+}
+
 # it_sa_kubeconfig NS SERVICEACCOUNT FILE: a kubeconfig acting as the ServiceAccount, with a
 # token from the TokenRequest API (what a Pod of that ServiceAccount would be given).
 it_sa_kubeconfig() {

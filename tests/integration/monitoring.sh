@@ -8,7 +8,6 @@
 # gives the same figures as scraping, with Debian's real prometheus scraping the model server.
 source "$(dirname "$0")/lib.sh"
 cd "$IT_ROOT"
-free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 jp() { kubectl get "$1" -n mon -o jsonpath="$2" 2>/dev/null; }
 
 it_start_cluster --kubelet
@@ -17,7 +16,7 @@ kubectl wait --for condition=established --timeout=30s crd --all >/dev/null
 kubectl create ns mon >/dev/null
 
 # --- Alertmanager (real), with a receiver that drops everything -------------------------------
-AM_PORT=$(free_port)
+AM_PORT=$(it_listen_port)
 cat > "$IT_DIR/am.yml" <<YAML
 route: {receiver: devnull, group_wait: 1s, group_interval: 1s, repeat_interval: 1h}
 receivers: [{name: devnull}]
@@ -35,7 +34,7 @@ start_model() { # NAME PORT
   it_bg "model-$1" /usr/bin/python3 hack/modelserver/modelserver.py --port "$2" --rate 400 --seed "$2"
 }
 control() { curl -sf -X POST -d "$2" "http://127.0.0.1:$1/control" >/dev/null; }
-P_DRIFT=$(free_port); P_DECAY=$(free_port); P_BIAS=$(free_port)
+P_DRIFT=$(it_listen_port); P_DECAY=$(it_listen_port); P_BIAS=$(it_listen_port)
 start_model drift "$P_DRIFT"; start_model decay "$P_DECAY"; start_model bias "$P_BIAS"
 for p in $P_DRIFT $P_DECAY $P_BIAS; do it_wait "model server on $p" 10 curl -sf "http://127.0.0.1:$p/healthz"; done
 
@@ -164,7 +163,7 @@ it_wait "decay recovers: Serving, alert resolved" 40 \
   bash -c "[ \"\$(kubectl get md decay -n mon -o jsonpath='{.status.phase}')\" = Serving ] && ! ($(declare -f alerts); AM_PORT=$AM_PORT; alerts 'alertname=\"ModelPerformanceDegraded\"' | grep -q active)"
 
 # --- source: prometheus (Debian's real Prometheus scraping the model server) -------------------
-PROM_PORT=$(free_port)
+PROM_PORT=$(it_listen_port)
 cat > "$IT_DIR/prom.yml" <<YAML
 global: {scrape_interval: 1s, evaluation_interval: 1s}
 scrape_configs:

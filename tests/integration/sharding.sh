@@ -12,14 +12,13 @@ cd "$IT_ROOT"
 NS=shard
 MODELS=12
 LEASE_S=6 RENEW_S=3 RETRY_S=1
-free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 it_start_cluster --kubelet
 kubectl apply -f crds/ >/dev/null
 kubectl wait --for condition=established --timeout=30s crd --all >/dev/null
 kubectl create ns "$NS" >/dev/null
 
-PORT=$(free_port)
+PORT=$(it_listen_port)
 it_bg model /usr/bin/python3 hack/modelserver/modelserver.py --port "$PORT" --rate 400
 it_wait "model server up" 10 curl -sf "http://127.0.0.1:$PORT/healthz"
 
