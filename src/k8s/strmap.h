@@ -1,5 +1,6 @@
-/* k8s/strmap — string-keyed hash map (chained, power-of-two buckets, FNV-1a) used by the store,
- * the workqueue and the informer.
+/* k8s/strmap — string-keyed hash map (chained, power-of-two buckets, FNV-1a) used by the
+ * workqueue, the member list, the registries and the operator's bookkeeping (the store keeps
+ * its own tables: keys inside its entries, hashes in its indexes).
  *
  * Owns: a copy of every key; values are opaque pointers the caller owns (mg_strmap_free can
  * call a destructor on each). A value may be NULL, so use mg_strmap_has to test membership.
