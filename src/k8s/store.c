@@ -182,24 +182,24 @@ static entry *key_next(const key_table *t, entry *e, size_t *bucket) {
 
 /* ---- index tables (under the write lock for changes) ---- */
 
+/* The cell holding h in cells[cap] (cap > 0), or the free cell where h's run ends. */
+static hcell *probe(hcell *cells, size_t cap, uint64_t h) {
+    size_t i = h & (cap - 1);
+    while (cells[i].filed && cells[i].hash != h)
+        i = (i + 1) & (cap - 1);
+    return &cells[i];
+}
+
 static hcell *cell_find(const store_index *ix, uint64_t h) {
-    if (!ix->cap) return NULL;
-    for (size_t i = h & (ix->cap - 1);; i = (i + 1) & (ix->cap - 1)) {
-        if (!ix->cells[i].filed) return NULL;
-        if (ix->cells[i].hash == h) return &ix->cells[i];
-    }
+    hcell *c = ix->cap ? probe(ix->cells, ix->cap, h) : NULL;
+    return c && c->filed ? c : NULL;
 }
 
 static void cells_grow(store_index *ix) {
     size_t cap = ix->cap ? ix->cap * 2 : 8;
     hcell *cells = mg_xcalloc(cap, sizeof(*cells));
-    for (size_t i = 0; i < ix->cap; i++) {
-        if (!ix->cells[i].filed) continue;
-        size_t j = ix->cells[i].hash & (cap - 1);
-        while (cells[j].filed)
-            j = (j + 1) & (cap - 1);
-        cells[j] = ix->cells[i];
-    }
+    for (size_t i = 0; i < ix->cap; i++)
+        if (ix->cells[i].filed) *probe(cells, cap, ix->cells[i].hash) = ix->cells[i];
     free(ix->cells);
     ix->cells = cells;
     ix->cap = cap;
@@ -207,15 +207,13 @@ static void cells_grow(store_index *ix) {
 
 /* The cell of h, a new free one (hash set, filed NULL) when h is not filed yet. */
 static hcell *cell_insert(store_index *ix, uint64_t h) {
-    hcell *c = cell_find(ix, h);
-    if (c) return c;
     if (ix->len + 1 > ix->cap - ix->cap / 4) cells_grow(ix);
-    size_t i = h & (ix->cap - 1);
-    while (ix->cells[i].filed)
-        i = (i + 1) & (ix->cap - 1);
-    ix->cells[i].hash = h;
-    ix->len++;
-    return &ix->cells[i];
+    hcell *c = probe(ix->cells, ix->cap, h);
+    if (!c->filed) {
+        c->hash = h;
+        ix->len++;
+    }
+    return c;
 }
 
 /* Frees cell c (linear probing's backward shift: a later cell of the same run whose home is not
@@ -581,16 +579,25 @@ static bool files_under(mg_index_fn fn, const json_t *obj, const char *value) {
     return false;
 }
 
-json_t *mg_store_by_index(mg_store *s, const char *index, const char *value) {
+/* The objects (or only their keys) filed under value's hash in index `index`, as a new array;
+ * *fn (when not NULL) gets the index's function, NULL when there is no such index. */
+static json_t *index_collect(mg_store *s, const char *index, const char *value, bool keys_only,
+                             mg_index_fn *fn) {
     json_t *arr = json_array();
     pthread_rwlock_rdlock(&s->lock);
     store_index *ix = index_named(s, index);
     void *filed = filed_under(ix, value);
     entry *const *items = filed_items(&filed);
     for (size_t i = 0, n = filed_count(filed); i < n; i++)
-        json_array_append_new(arr, materialize(s, items[i]));
-    mg_index_fn fn = ix ? ix->fn : NULL;
+        json_array_append_new(arr, keys_only ? json_string(key_of(items[i])) : materialize(s, items[i]));
+    if (fn) *fn = ix ? ix->fn : NULL;
     pthread_rwlock_unlock(&s->lock);
+    return arr;
+}
+
+json_t *mg_store_by_index(mg_store *s, const char *index, const char *value) {
+    mg_index_fn fn;
+    json_t *arr = index_collect(s, index, value, false, &fn);
     /* the objects of another value with the same hash go (index functions run without the lock) */
     for (size_t i = json_array_size(arr); fn && i-- > 0;)
         if (!files_under(fn, json_array_get(arr, i), value)) json_array_remove(arr, i);
@@ -598,14 +605,7 @@ json_t *mg_store_by_index(mg_store *s, const char *index, const char *value) {
 }
 
 json_t *mg_store_index_keys(mg_store *s, const char *index, const char *value) {
-    json_t *arr = json_array();
-    pthread_rwlock_rdlock(&s->lock);
-    void *filed = filed_under(index_named(s, index), value);
-    entry *const *items = filed_items(&filed);
-    for (size_t i = 0, n = filed_count(filed); i < n; i++)
-        json_array_append_new(arr, json_string(key_of(items[i])));
-    pthread_rwlock_unlock(&s->lock);
-    return arr;
+    return index_collect(s, index, value, true, NULL);
 }
 
 size_t mg_store_index_count(mg_store *s, const char *index, const char *value) {
@@ -620,12 +620,9 @@ json_t *mg_store_index_values(mg_store *s, const char *index) {
     json_t *seen = json_object();
     pthread_rwlock_rdlock(&s->lock);
     store_index *ix = index_named(s, index);
-    mg_index_fn fn = ix ? ix->fn : NULL;
-    json_t *objs = fn ? json_array() : NULL;
-    size_t b = 0;
-    for (entry *e = NULL; objs && (e = key_next(&s->objects, e, &b));)
-        json_array_append_new(objs, materialize(s, e));
+    mg_index_fn fn = ix ? ix->fn : NULL; /* indexes never change once objects are in */
     pthread_rwlock_unlock(&s->lock);
+    json_t *objs = fn ? mg_store_list(s) : NULL;
     size_t i;
     json_t *o;
     json_array_foreach(objs, i, o) {
