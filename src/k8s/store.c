@@ -13,6 +13,7 @@
 
 #include "core/error.h"
 #include "core/mem.h"
+#include "k8s/hexpack.h"
 #include "k8s/jsonparse.h"
 
 #define MAX_INDEXES 16
@@ -31,15 +32,26 @@ typedef struct index_val {
     uint64_t hash;
 } index_val;
 
-/* Where an entry is filed in one index: the hash of the value and the entry's slot in that
- * hash's posting list. Index tables keep hashes, not values: a lookup reads the objects filed
- * under the hash and keeps those whose index function gives the value (two values with one
- * 64-bit hash share a posting list; the objects tell them apart). */
+/* Where an entry is filed in one index: the hash of the value, the entry's slot in that hash's
+ * posting list (0 when it is filed alone) and which of the entry's refs this is (how a ref finds
+ * its entry). Index tables keep hashes, not values: a lookup reads the objects filed under the
+ * hash and keeps those whose index function gives the value (two values with one 64-bit hash
+ * share a posting list; the objects tell them apart). */
 typedef struct index_ref {
     uint64_t hash;
     uint32_t pos;
-    uint16_t idx;
+    uint16_t nth;
+    uint8_t idx;
 } index_ref;
+
+/* entry.flags */
+enum {
+    HAS_RV = 1,      /* the object has a metadata.resourceVersion (else the rv bytes are "") */
+    RV_OUT = 2,      /* compact: metadata.resourceVersion left out of the text (it is the rv bytes) */
+    NAME_OUT = 4,    /* compact: metadata.name left out of the text (it is the key) */
+    NS_NAME_OUT = 8, /* compact: metadata.namespace and .name left out (the key is "ns/name") */
+    HEX_PACKED = 16  /* compact: the text was packed by k8s/hexpack before it was deflated */
+};
 
 /* One cached object in a single allocation: this header, its index_refs, its key and its
  * resourceVersion (both NUL-terminated; the rv "" when the object had none) and, in compact
@@ -47,42 +59,50 @@ typedef struct index_ref {
  * malloc's per-block overhead and key copies out of the cache's size. */
 typedef struct entry {
     struct entry *next; /* the next entry in this one's key-table bucket */
-    json_t *obj;        /* tree mode */
+    union {
+        json_t *obj; /* tree mode */
+        struct {
+            uint32_t len;  /* bytes of the JSON once inflated (and unpacked) */
+            uint32_t zlen; /* bytes of deflated text */
+        } z;               /* compact mode */
+    } u;
     uint32_t key_hash;
-    uint32_t len;  /* compact mode: bytes of the JSON once inflated */
-    uint32_t zlen; /* compact mode: bytes of deflated text */
     uint16_t nvals;
-    bool has_rv;
+    uint8_t flags;
 } entry;
 
 static index_ref *refs_of(entry *e) { return (index_ref *)(e + 1); }
+static entry *entry_of_ref(index_ref *r) { return (entry *)(r - r->nth) - 1; }
 static const char *key_of(const entry *e) { return (const char *)((const index_ref *)(e + 1) + e->nvals); }
 static const char *rv_bytes(const entry *e) { return key_of(e) + strlen(key_of(e)) + 1; }
-static const char *rv_of(const entry *e) { return e->has_rv ? rv_bytes(e) : NULL; }
+static const char *rv_of(const entry *e) { return e->flags & HAS_RV ? rv_bytes(e) : NULL; }
 static const char *text_of(const entry *e) { return rv_bytes(e) + strlen(rv_bytes(e)) + 1; }
 
-/* The objects filed under one hash: an entry (exactly one: no allocation for the common unique
- * value), or a posting list tagged with POSTING_TAG (two or more, in any order; each entry's
- * index_ref says its slot, so removal is a swap with the last). */
+/* The objects filed under one hash: an index_ref (exactly one: no allocation for the common
+ * unique value), or a posting list tagged with POSTING_TAG (two or more, in any order; each
+ * index_ref says its slot, so removal is a swap with the last; the hash is the items'; with
+ * no field of its own, a list of four takes malloc's 48-byte block). */
 typedef struct posting {
     uint32_t n, cap;
-    entry *items[];
+    index_ref *items[];
 } posting;
 #define POSTING_TAG ((uintptr_t)1)
 static bool is_posting(const void *v) { return ((uintptr_t)v & POSTING_TAG) != 0; }
 static posting *posting_of(void *v) { return (posting *)((uintptr_t)v & ~POSTING_TAG); }
 
-/* One index: hash → what is filed under it, open addressing with linear probing (filed == NULL
- * marks a free cell; removal shifts the cells after it back, so there are no tombstones). */
-typedef struct hcell {
-    uint64_t hash;
-    void *filed; /* entry * | tagged posting * */
-} hcell;
+/* The hash a cell's filing is under (the filing is not NULL). */
+static uint64_t filed_hash(void *filed) {
+    return is_posting(filed) ? posting_of(filed)->items[0]->hash : ((const index_ref *)filed)->hash;
+}
 
+/* One index: hash → what is filed under it (index_ref * | tagged posting *), open addressing with
+ * linear probing over cells that hold only that pointer (the hash is read through it: half the
+ * table a stored hash would take); NULL marks a free cell; removal shifts the cells after it
+ * back, so there are no tombstones. */
 typedef struct store_index {
     char *name;
     mg_index_fn fn;
-    hcell *cells;
+    void **cells;
     size_t cap, len; /* cap: a power of two, or 0 before the first value */
 } store_index;
 
@@ -111,13 +131,21 @@ static _Atomic int weak_hashes; /* mg_store_test_weak_hashes */
 
 void mg_store_test_weak_hashes(bool on) { weak_hashes = on; }
 
-/* FNV-1a, 64 bits; two bits under mg_store_test_weak_hashes, so that tests meet collisions. */
+/* FNV-1a, 64 bits, then MurmurHash3's finalizer: FNV's low bits, which pick a table slot, are
+ * poorly mixed (bit 0 is the parity of the bytes' bit 0), and the index tables' linear probing
+ * reads each cell's hash through a pointer, so clusters cost a cache miss a step. Two bits under
+ * mg_store_test_weak_hashes, so that tests meet collisions. */
 static uint64_t hash_of(const char *s) {
     uint64_t h = 14695981039346656037ull;
     for (; *s; s++) {
         h ^= (unsigned char)*s;
         h *= 1099511628211ull;
     }
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ull;
+    h ^= h >> 33;
     return weak_hashes ? h & 3u : h;
 }
 
@@ -183,52 +211,49 @@ static entry *key_next(const key_table *t, entry *e, size_t *bucket) {
 /* ---- index tables (under the write lock for changes) ---- */
 
 /* The cell holding h in cells[cap] (cap > 0), or the free cell where h's run ends. */
-static hcell *probe(hcell *cells, size_t cap, uint64_t h) {
+static void **probe(void **cells, size_t cap, uint64_t h) {
     size_t i = h & (cap - 1);
-    while (cells[i].filed && cells[i].hash != h)
+    while (cells[i] && filed_hash(cells[i]) != h)
         i = (i + 1) & (cap - 1);
     return &cells[i];
 }
 
-static hcell *cell_find(const store_index *ix, uint64_t h) {
-    hcell *c = ix->cap ? probe(ix->cells, ix->cap, h) : NULL;
-    return c && c->filed ? c : NULL;
+static void **cell_find(const store_index *ix, uint64_t h) {
+    void **c = ix->cap ? probe(ix->cells, ix->cap, h) : NULL;
+    return c && *c ? c : NULL;
 }
 
 static void cells_grow(store_index *ix) {
     size_t cap = ix->cap ? ix->cap * 2 : 8;
-    hcell *cells = mg_xcalloc(cap, sizeof(*cells));
+    void **cells = mg_xcalloc(cap, sizeof(*cells));
     for (size_t i = 0; i < ix->cap; i++)
-        if (ix->cells[i].filed) *probe(cells, cap, ix->cells[i].hash) = ix->cells[i];
+        if (ix->cells[i]) *probe(cells, cap, filed_hash(ix->cells[i])) = ix->cells[i];
     free(ix->cells);
     ix->cells = cells;
     ix->cap = cap;
 }
 
-/* The cell of h, a new free one (hash set, filed NULL) when h is not filed yet. */
-static hcell *cell_insert(store_index *ix, uint64_t h) {
+/* The cell of h; a free one (NULL, counted as used: the caller files into it at once) when h is
+ * not filed yet. */
+static void **cell_insert(store_index *ix, uint64_t h) {
     if (ix->len + 1 > ix->cap - ix->cap / 4) cells_grow(ix);
-    hcell *c = probe(ix->cells, ix->cap, h);
-    if (!c->filed) {
-        c->hash = h;
-        ix->len++;
-    }
+    void **c = probe(ix->cells, ix->cap, h);
+    if (!*c) ix->len++;
     return c;
 }
 
 /* Frees cell c (linear probing's backward shift: a later cell of the same run whose home is not
  * between the hole and itself moves into the hole). */
-static void cell_remove(store_index *ix, hcell *c) {
+static void cell_remove(store_index *ix, void **c) {
     size_t mask = ix->cap - 1, hole = (size_t)(c - ix->cells);
-    for (size_t i = (hole + 1) & mask; ix->cells[i].filed; i = (i + 1) & mask) {
-        size_t home = ix->cells[i].hash & mask;
+    for (size_t i = (hole + 1) & mask; ix->cells[i]; i = (i + 1) & mask) {
+        size_t home = filed_hash(ix->cells[i]) & mask;
         bool stays = hole <= i ? (hole < home && home <= i) : (hole < home || home <= i);
         if (stays) continue;
         ix->cells[hole] = ix->cells[i];
         hole = i;
     }
-    ix->cells[hole].filed = NULL;
-    ix->cells[hole].hash = 0;
+    ix->cells[hole] = NULL;
     ix->len--;
 }
 
@@ -249,30 +274,85 @@ mg_store *mg_store_new_compact(void) {
     return s;
 }
 
-/* A new reference to the entry's object: shared in tree mode, a fresh parse in compact mode. */
-/* The JSON of a compact entry, inflated into out (len + 1 bytes, NUL-terminated). */
-static void inflate_entry(const mg_store *s, const entry *e, char *out) {
-    z_stream z = {0};
-    if (inflateInit2(&z, -ZWINDOW_BITS) != Z_OK) abort(); /* out of memory */
-    if (s->dict) inflateSetDictionary(&z, (const Bytef *)s->dict, (uInt)s->dict_len);
-    z.next_in = (Bytef *)text_of(e);
-    z.avail_in = e->zlen;
-    z.next_out = (Bytef *)out;
-    z.avail_out = (uInt)e->len;
-    int rc = inflate(&z, Z_FINISH);
-    inflateEnd(&z);
-    /* we wrote these bytes ourselves: anything else means memory corruption */
-    if (rc != Z_STREAM_END || z.total_out != e->len) abort();
-    out[e->len] = '\0';
+/* The deflated bytes of a compact entry, inflated into out[cap]; returns their length. */
+/* Each reading thread keeps one inflate stream (reset for every read): a stream's ~11 KB of
+ * state and window, allocated and freed per read, made malloc consolidate its free lists on
+ * every read. Freed when the thread ends. */
+static pthread_key_t inflater_key;
+static pthread_once_t inflater_once = PTHREAD_ONCE_INIT;
+
+static void inflater_free(void *p) {
+    inflateEnd(p);
+    free(p);
+}
+static void inflater_key_init(void) {
+    if (pthread_key_create(&inflater_key, inflater_free) != 0) abort(); /* out of keys */
 }
 
+static z_stream *thread_inflater(void) {
+    pthread_once(&inflater_once, inflater_key_init);
+    z_stream *z = pthread_getspecific(inflater_key);
+    if (z) {
+        if (inflateReset(z) != Z_OK) abort(); /* only fails for a broken stream */
+        return z;
+    }
+    z = mg_xcalloc(1, sizeof(*z));
+    if (inflateInit2(z, -ZWINDOW_BITS) != Z_OK) abort(); /* out of memory */
+    if (pthread_setspecific(inflater_key, z) != 0) abort();
+    return z;
+}
+
+static size_t inflate_entry(const mg_store *s, const entry *e, char *out, size_t cap) {
+    z_stream *z = thread_inflater();
+    if (s->dict) inflateSetDictionary(z, (const Bytef *)s->dict, (uInt)s->dict_len);
+    z->next_in = (Bytef *)text_of(e);
+    z->avail_in = e->u.z.zlen;
+    z->next_out = (Bytef *)out;
+    z->avail_out = (uInt)cap;
+    int rc = inflate(z, Z_FINISH);
+    /* we wrote these bytes ourselves: anything else means memory corruption */
+    if (rc != Z_STREAM_END) abort();
+    return z->total_out;
+}
+
+/* The JSON text of a compact entry into out (len + 1 bytes, NUL-terminated). */
+static void entry_text(const mg_store *s, const entry *e, char *out) {
+    size_t len = e->u.z.len;
+    if (e->flags & HEX_PACKED) { /* packed text is never longer than the JSON */
+        char stack[4096], *packed = len <= sizeof(stack) ? stack : mg_xmalloc(len);
+        size_t plen = inflate_entry(s, e, packed, len);
+        if (mg_hexunpack(packed, plen, out, len) != len) abort(); /* corruption, as above */
+        if (packed != stack) free(packed);
+    } else if (inflate_entry(s, e, out, len) != len) {
+        abort();
+    }
+    out[len] = '\0';
+}
+
+/* Puts back into a compact entry's parsed object the metadata its text left out (see
+ * without_identity). */
+static void restore_identity(const entry *e, json_t *obj) {
+    json_t *md = json_object_get(obj, "metadata");
+    if (!json_is_object(md)) abort(); /* kept when anything was left out: corruption otherwise */
+    const char *key = key_of(e), *slash = strchr(key, '/');
+    if (e->flags & NS_NAME_OUT) {
+        json_object_set_new(md, "namespace", json_stringn(key, (size_t)(slash - key)));
+        json_object_set_new(md, "name", json_string(slash + 1));
+    } else if (e->flags & NAME_OUT) {
+        json_object_set_new(md, "name", json_string(key));
+    }
+    if (e->flags & RV_OUT) json_object_set_new(md, "resourceVersion", json_string(rv_bytes(e)));
+}
+
+/* A new reference to the entry's object: shared in tree mode, a fresh parse in compact mode. */
 static json_t *materialize(const mg_store *s, const entry *e) {
-    if (e->obj) return json_incref(e->obj);
-    char stack[4096], *text = e->len < sizeof(stack) ? stack : mg_xmalloc(e->len + 1);
-    inflate_entry(s, e, text);
-    json_t *o = mg_k8s_json_parse(text, e->len, MG_JSON_STRIP_NONE, NULL);
+    if (!s->compact) return json_incref(e->u.obj);
+    char stack[4096], *text = e->u.z.len < sizeof(stack) ? stack : mg_xmalloc(e->u.z.len + 1);
+    entry_text(s, e, text);
+    json_t *o = mg_k8s_json_parse(text, e->u.z.len, MG_JSON_STRIP_NONE, NULL);
     if (text != stack) free(text);
     if (!o) abort(); /* we wrote this text ourselves: unparsable means memory corruption */
+    if (e->flags & (RV_OUT | NAME_OUT | NS_NAME_OUT)) restore_identity(e, o);
     return o;
 }
 
@@ -300,10 +380,9 @@ static uint32_t deflate_scratch(mg_store *s) {
     return (uint32_t)s->deflater.total_out;
 }
 
-static void free_entry(void *p) {
-    entry *e = p;
+static void free_entry(const mg_store *s, entry *e) {
     if (!e) return;
-    json_decref(e->obj);
+    if (!s->compact) json_decref(e->u.obj);
     free(e);
 }
 
@@ -312,14 +391,14 @@ void mg_store_free(mg_store *s) {
     for (size_t b = 0; b < s->objects.nbuckets; b++) {
         for (entry *e = s->objects.buckets[b], *next; e; e = next) {
             next = e->next;
-            free_entry(e);
+            free_entry(s, e);
         }
     }
     free(s->objects.buckets);
     for (int i = 0; i < s->nidx; i++) {
         free(s->idx[i].name);
         for (size_t c = 0; c < s->idx[i].cap; c++)
-            if (is_posting(s->idx[i].cells[c].filed)) free(posting_of(s->idx[i].cells[c].filed));
+            if (is_posting(s->idx[i].cells[c])) free(posting_of(s->idx[i].cells[c]));
         free(s->idx[i].cells);
     }
     pthread_rwlock_destroy(&s->lock);
@@ -392,55 +471,94 @@ static index_val *compute_vals(mg_store *s, const json_t *obj, size_t *nvals) {
 /* Files e under vals[i] (in e's index_ref i). Under the write lock. */
 static void file_under(mg_store *s, entry *e, uint16_t i, const index_val *val) {
     index_ref *ref = &refs_of(e)[i];
-    hcell *cell = cell_insert(&s->idx[val->idx], val->hash);
-    void **slot = &cell->filed;
     ref->hash = val->hash;
-    ref->idx = (uint16_t)val->idx;
+    ref->idx = (uint8_t)val->idx;
+    ref->nth = i;
     ref->pos = 0;
+    void **slot = cell_insert(&s->idx[val->idx], val->hash);
     if (!*slot) {
-        *slot = e;
+        *slot = ref;
         return;
     }
     posting *p;
     if (!is_posting(*slot)) { /* a second object under this value */
-        p = mg_xmalloc(sizeof(*p) + 4 * sizeof(entry *));
+        p = mg_xmalloc(sizeof(*p) + 4 * sizeof(index_ref *));
         p->n = 1;
         p->cap = 4;
-        p->items[0] = *slot; /* its ref already says slot 0 */
+        p->items[0] = *slot; /* it already says slot 0 */
     } else {
         p = posting_of(*slot);
         if (p->n == p->cap) {
             p->cap *= 2;
-            p = mg_xrealloc(p, sizeof(*p) + p->cap * sizeof(entry *));
+            p = mg_xrealloc(p, sizeof(*p) + p->cap * sizeof(index_ref *));
         }
     }
     ref->pos = p->n;
-    p->items[p->n++] = e;
+    p->items[p->n++] = ref;
     *slot = (void *)((uintptr_t)p | POSTING_TAG);
 }
 
 /* Takes e out of every index it is filed in. Under the write lock. */
 static void unindex(mg_store *s, entry *e) {
     for (uint16_t i = 0; i < e->nvals; i++) {
-        const index_ref *ref = &refs_of(e)[i];
+        index_ref *ref = &refs_of(e)[i];
         store_index *ix = &s->idx[ref->idx];
-        hcell *cell = cell_find(ix, ref->hash);
+        void **cell = cell_find(ix, ref->hash);
         if (!cell) continue;
-        if (is_posting(cell->filed)) {
-            posting *p = posting_of(cell->filed);
-            entry *last = p->items[--p->n];
-            if (last != e) { /* the last takes e's slot, and its ref says so */
-                p->items[ref->pos] = last;
-                for (uint16_t j = 0; j < last->nvals; j++) {
-                    index_ref *lr = &refs_of(last)[j];
-                    if (lr->idx == ref->idx && lr->hash == ref->hash) lr->pos = ref->pos;
-                }
-            }
-            if (p->n) continue;
-            free(p);
+        if (!is_posting(*cell)) {
+            cell_remove(ix, cell);
+            continue;
         }
-        cell_remove(ix, cell);
+        posting *p = posting_of(*cell);
+        index_ref *last = p->items[--p->n];
+        if (last != ref) { /* the last takes ref's slot */
+            p->items[ref->pos] = last;
+            last->pos = ref->pos;
+        }
+        if (p->n > 1) continue;
+        /* one object left: filed alone again, the list freed (a list is two or more) */
+        p->items[0]->pos = 0;
+        *cell = p->items[0];
+        free(p);
     }
+}
+
+/* A plain C string: no NUL inside (what the entry's key and rv bytes can hold exactly). */
+static const char *plain_string(const json_t *v) {
+    const char *s = json_string_value(v);
+    return s && strlen(s) == json_string_length(v) ? s : NULL;
+}
+
+/* For a compact entry: obj, or a shallow copy of it without the metadata the entry keeps anyway
+ * (the name and namespace its key spells exactly, the resourceVersion its rv bytes hold), with
+ * *flags saying what was left out. Those random-looking bytes would cost ~12 of a review's ~100
+ * deflated bytes. A new reference. */
+static json_t *without_identity(json_t *obj, const char *key, uint8_t *flags) {
+    json_t *md = json_object_get(obj, "metadata");
+    if (!json_is_object(md)) return json_incref(obj);
+    const char *ns = plain_string(json_object_get(md, "namespace"));
+    const char *name = plain_string(json_object_get(md, "name"));
+    const char *rv = plain_string(json_object_get(md, "resourceVersion"));
+    size_t key_len = strlen(key);
+    uint8_t out = 0;
+    if (name && ns && *ns) { /* the key is "ns/name" unless cut short, or ns holds a slash */
+        size_t ns_len = strlen(ns);
+        if (!strchr(ns, '/') && key_len == ns_len + 1 + strlen(name) && !strncmp(key, ns, ns_len) &&
+            !strcmp(key + ns_len + 1, name))
+            out |= NS_NAME_OUT;
+    } else if (name && !ns && !strcmp(key, name)) {
+        out |= NAME_OUT; /* an empty namespace stays in the text: the key does not say it */
+    }
+    if (rv) out |= RV_OUT;
+    *flags |= out;
+    if (!out) return json_incref(obj);
+    json_t *copy = json_copy(obj), *md_copy = json_copy(md);
+    if (!copy || !md_copy) abort(); /* out of memory: the project's policy (core/mem.h) */
+    if (out & NS_NAME_OUT) json_object_del(md_copy, "namespace");
+    if (out & (NS_NAME_OUT | NAME_OUT)) json_object_del(md_copy, "name");
+    if (out & RV_OUT) json_object_del(md_copy, "resourceVersion");
+    json_object_set_new(copy, "metadata", md_copy);
+    return copy;
 }
 
 /* A new entry for obj under key with room for nvals index_refs (filed later, under the lock). */
@@ -448,28 +566,34 @@ static entry *new_entry(mg_store *s, json_t *obj, const char *key, size_t nvals)
     const char *rv = json_string_value(json_object_get(json_object_get(obj, "metadata"), "resourceVersion"));
     size_t key_size = strlen(key) + 1, rv_size = rv ? strlen(rv) + 1 : 1;
     size_t head = sizeof(entry) + nvals * sizeof(index_ref) + key_size; /* then the rv */
+    uint8_t flags = rv ? HAS_RV : 0;
     entry *e;
     if (s->compact) {
+        json_t *text_obj = without_identity(obj, key, &flags);
         pthread_mutex_lock(&s->scratch_mu);
         mg_buf_reset(&s->scratch);
-        mg_k8s_json_dump(obj, &s->scratch); /* cannot fail: scratch is uncapped */
+        mg_k8s_json_dump(text_obj, &s->scratch); /* cannot fail: scratch is uncapped */
+        uint32_t len = (uint32_t)s->scratch.len;
+        if (mg_hexpack_fits(s->scratch.data, s->scratch.len)) {
+            s->scratch.len = mg_hexpack(s->scratch.data, s->scratch.len);
+            s->scratch.data[s->scratch.len] = '\0'; /* mg_buf keeps its text terminated */
+            flags |= HEX_PACKED;
+        }
         uint32_t zlen = deflate_scratch(s);
         e = mg_xmalloc(head + rv_size + zlen);
-        e->obj = NULL;
-        e->len = (uint32_t)s->scratch.len;
-        e->zlen = zlen;
+        e->u.z.len = len;
+        e->u.z.zlen = zlen;
         memcpy((char *)e + head + rv_size, s->zout, zlen);
         pthread_mutex_unlock(&s->scratch_mu);
+        json_decref(text_obj);
     } else {
         e = mg_xmalloc(head + rv_size);
-        e->obj = json_incref(obj);
-        e->len = 0;
-        e->zlen = 0;
+        e->u.obj = json_incref(obj);
     }
     e->next = NULL;
     e->key_hash = (uint32_t)hash_of(key);
     e->nvals = (uint16_t)nvals;
-    e->has_rv = rv != NULL;
+    e->flags = flags;
     memcpy((char *)key_of(e), key, key_size);
     memcpy((char *)e + head, rv ? rv : "", rv_size);
     return e;
@@ -491,7 +615,7 @@ bool mg_store_upsert(mg_store *s, json_t *obj, json_t **old_out) {
 
     free(vals);
     if (old_out) *old_out = old ? materialize(s, old) : NULL;
-    free_entry(old);
+    free_entry(s, old);
     return old != NULL;
 }
 
@@ -515,13 +639,13 @@ json_t *mg_store_remove(mg_store *s, const char *key) {
     entry *e = take(s, key);
     if (!e) return NULL;
     json_t *obj = materialize(s, e);
-    free_entry(e);
+    free_entry(s, e);
     return obj;
 }
 
 bool mg_store_delete(mg_store *s, const char *key) {
     entry *e = take(s, key);
-    free_entry(e);
+    free_entry(s, e);
     return e != NULL;
 }
 
@@ -556,18 +680,19 @@ static store_index *index_named(mg_store *s, const char *index) {
     return NULL;
 }
 
-/* What index ix files under value's hash (NULL | entry * | tagged posting *); under the lock. */
+/* What index ix files under value's hash (NULL | index_ref * | tagged posting *); under the
+ * lock. */
 static void *filed_under(const store_index *ix, const char *value) {
-    const hcell *c = ix ? cell_find(ix, hash_of(value)) : NULL;
-    return c ? c->filed : NULL;
+    void **c = ix ? cell_find(ix, hash_of(value)) : NULL;
+    return c ? *c : NULL;
 }
 
 static size_t filed_count(const void *filed) {
     return is_posting(filed) ? posting_of((void *)filed)->n : filed != NULL;
 }
 
-static entry *const *filed_items(void *const *filed) {
-    return is_posting(*filed) ? (entry *const *)posting_of(*filed)->items : (entry *const *)filed;
+static index_ref *const *filed_items(void *const *filed) {
+    return is_posting(*filed) ? (index_ref *const *)posting_of(*filed)->items : (index_ref *const *)filed;
 }
 
 /* True when fn files obj under value. */
@@ -587,9 +712,11 @@ static json_t *index_collect(mg_store *s, const char *index, const char *value, 
     pthread_rwlock_rdlock(&s->lock);
     store_index *ix = index_named(s, index);
     void *filed = filed_under(ix, value);
-    entry *const *items = filed_items(&filed);
-    for (size_t i = 0, n = filed_count(filed); i < n; i++)
-        json_array_append_new(arr, keys_only ? json_string(key_of(items[i])) : materialize(s, items[i]));
+    index_ref *const *items = filed_items(&filed);
+    for (size_t i = 0, n = filed_count(filed); i < n; i++) {
+        const entry *e = entry_of_ref(items[i]);
+        json_array_append_new(arr, keys_only ? json_string(key_of(e)) : materialize(s, e));
+    }
     if (fn) *fn = ix ? ix->fn : NULL;
     pthread_rwlock_unlock(&s->lock);
     return arr;

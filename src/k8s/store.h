@@ -29,9 +29,12 @@ typedef size_t (*mg_index_fn)(const json_t *obj, const char **out, size_t max);
 mg_store *mg_store_new(void);
 /* A store that keeps each object as its compact JSON text deflated (zlib, raw) with the first
  * object stored as a preset dictionary: objects of one kind share keys and most values, so a
- * ~1 KB object keeps ~100 bytes (a jansson tree of it would take ~9 KB). Every read inflates and
- * parses (a few microseconds per KB) and returns a fresh tree that is not shared with other
- * readers (still treat it as read-only). Same interface otherwise. */
+ * ~1 KB object keeps ~100 bytes (a jansson tree of it would take ~9 KB). Before deflating, the
+ * text leaves out the metadata the entry holds anyway (name and namespace when its key spells
+ * them exactly, the resourceVersion) and has its uids and hex digests packed to bytes
+ * (k8s/hexpack). Every read inflates, unpacks and parses (a few microseconds per KB) and returns
+ * a fresh tree, equal to the object put (json_equal; members may come in another order), that
+ * is not shared with other readers (still treat it as read-only). Same interface otherwise. */
 mg_store *mg_store_new_compact(void);
 void mg_store_free(mg_store *s);
 /* Registers an index before the first put. name is copied. Returns 0 or MG_EINVAL. */

@@ -457,6 +457,43 @@ static void test_index_collisions(void **state) {
     mg_store_test_weak_hashes(false);
 }
 
+/* Objects come back equal whatever their metadata holds: the compact store leaves the name,
+ * namespace and resourceVersion out of its text only when its key and rv bytes give them back
+ * exactly, and packs uids and digests (k8s/hexpack). */
+static void test_identity_round_trip(void **state) {
+    (void)state;
+    char long_name[600];
+    memset(long_name, 'n', sizeof(long_name) - 1);
+    long_name[sizeof(long_name) - 1] = '\0';
+    json_t *objs[] = {
+        json_pack("{s:{s:s, s:s, s:s, s:s}, s:{s:s, s:s}}", "metadata", "name", "m-1", "namespace", "idx",
+                  "resourceVersion", "83", "uid", "365c32d3-85f1-4bdf-86ec-5899d250403e", "spec", "digest",
+                  "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+                  "modelVersionUID", "C2AD01F0-8759-46A2-9D4E-05BE83C7E935"),
+        json_pack("{s:{s:s, s:s}}", "metadata", "name", "cluster-scoped", "resourceVersion", "7"),
+        json_pack("{s:{s:s, s:s}}", "metadata", "name", "empty-ns", "namespace", ""),
+        json_pack("{s:{s:s, s:s}}", "metadata", "name", "x", "namespace", "a/b"),      /* key a/b/x */
+        json_pack("{s:{s:s, s:s}}", "metadata", "name", long_name, "namespace", "ns"), /* key cut */
+        json_pack("{s:{s:s%, s:s, s:i}}", "metadata", "name", "nul\0inside", (size_t)10, "namespace", "ns",
+                  "resourceVersion", 12),
+        json_pack("{s:{s:s, s:s%}}", "metadata", "name", "rv-nul", "resourceVersion", "1\0002", (size_t)4),
+        json_pack("{s:{s:s}}", "metadata", "namespace", "no-name"),
+        json_pack("{s:s, s:s}", "metadata", "not an object", "text", "\x01\x02 markers, escaped in JSON"),
+        json_pack("{s:{}}", "metadata"),
+    };
+    for (size_t i = 0; i < sizeof(objs) / sizeof(objs[0]); i++) {
+        assert_non_null(objs[i]);
+        mg_store *s = new_store();
+        mg_store_put(s, objs[i]);
+        json_t *all = mg_store_list(s);
+        assert_int_equal(json_array_size(all), 1);
+        if (!json_equal(json_array_get(all, 0), objs[i])) fail_msg("object %zu changed in the store", i);
+        json_decref(all);
+        json_decref(objs[i]);
+        mg_store_free(s);
+    }
+}
+
 static int strong_hashes(void **state) {
     (void)state;
     mg_store_test_weak_hashes(false);
@@ -477,6 +514,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_index_collisions, setup_tree, strong_hashes),
         cmocka_unit_test_setup_teardown(test_index_collisions, setup_compact, strong_hashes),
         BOTH(test_index_churn),
+        BOTH(test_identity_round_trip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
