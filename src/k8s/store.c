@@ -274,7 +274,6 @@ mg_store *mg_store_new_compact(void) {
     return s;
 }
 
-/* The deflated bytes of a compact entry, inflated into out[cap]; returns their length. */
 /* Each reading thread keeps one inflate stream (reset for every read): a stream's ~11 KB of
  * state and window, allocated and freed per read, made malloc consolidate its free lists on
  * every read. Freed when the thread ends. */
@@ -302,6 +301,7 @@ static z_stream *thread_inflater(void) {
     return z;
 }
 
+/* The deflated bytes of a compact entry, inflated into out[cap]; returns their length. */
 static size_t inflate_entry(const mg_store *s, const entry *e, char *out, size_t cap) {
     z_stream *z = thread_inflater();
     if (s->dict) inflateSetDictionary(z, (const Bytef *)s->dict, (uInt)s->dict_len);
