@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "core/bgq.h"
+#include "core/buf.h"
 #include "core/mem.h"
 #include "csv/record.h"
 
@@ -92,9 +93,11 @@ static uint64_t line_of_record(const char *path, uint64_t target) {
     if (fd < 0) return 0;
     lscan l = {.rec_line = 1, .target = target};
     char *buf = mg_xmalloc(LINE_CHUNK);
-    ssize_t n;
-    while (!l.found && !l.stop && (n = read(fd, buf, LINE_CHUNK)) > 0)
-        for (ssize_t i = 0; i < n && !l.found && !l.stop; i++)
+    ssize_t n, from = 0;
+    if ((n = read(fd, buf, LINE_CHUNK)) >= 3 && !memcmp(buf, "\xEF\xBB\xBF", 3))
+        from = 3; /* the parser skips it */
+    for (; n > 0 && !l.found && !l.stop; n = read(fd, buf, LINE_CHUNK), from = 0)
+        for (ssize_t i = from; i < n && !l.found && !l.stop; i++)
             ls_byte(&l, buf[i]);
     free(buf);
     close(fd);
@@ -150,11 +153,93 @@ void mg_csv_keep_columns(const mg_csv_row *header, const int *cols, size_t n) {
         if (cols[i] >= 0 && (size_t)cols[i] < header->n) p->skip[cols[i]] = 0;
 }
 
-int mg_csv_find_column(const mg_csv_row *header, const char *name) {
-    size_t n = strlen(name);
+#define COLUMN_LIST_MAX 200 /* bytes of column names an error lists */
+#define COLUMN_NAME_MAX 48  /* bytes of one column name it shows */
+
+/* Appends column f[0..n) to the list in b: as it is, or quoted with escapes when it would not
+ * read back unambiguously (spaces at either end, a comma, a quote, a control byte, empty); a
+ * long name is cut (at a UTF-8 character boundary) and ends in "...". */
+static void list_column(mg_buf *b, const char *f, size_t n) {
+    bool plain = n > 0 && f[0] != ' ' && f[n - 1] != ' ';
+    for (size_t i = 0; plain && i < n; i++)
+        plain = (unsigned char)f[i] >= 0x20 && f[i] != 0x7f && f[i] != ',' && f[i] != '"';
+    size_t shown = n;
+    if (shown > COLUMN_NAME_MAX) {
+        shown = COLUMN_NAME_MAX;
+        while (shown && ((unsigned char)f[shown] & 0xC0) == 0x80)
+            shown--;
+    }
+    if (!plain) mg_buf_append(b, "\"", 1);
+    for (size_t i = 0; i < shown; i++) {
+        unsigned char c = (unsigned char)f[i];
+        if (plain || (c >= 0x20 && c != 0x7f && c != '"'))
+            mg_buf_append(b, f + i, 1);
+        else if (c == '"')
+            mg_buf_append(b, "\\\"", 2);
+        else
+            mg_buf_printf(b, "\\x%02x", c);
+    }
+    if (shown < n) mg_buf_append(b, "...", 3);
+    if (!plain) mg_buf_append(b, "\"", 1);
+}
+
+/* Whether header field f[0..n) is name with spaces around it. */
+static bool is_name_with_spaces(const char *f, size_t n, const char *name, size_t name_len) {
+    size_t lead = 0, trail = 0;
+    while (lead < n && f[lead] == ' ')
+        lead++;
+    while (trail < n - lead && f[n - 1 - trail] == ' ')
+        trail++;
+    return lead + trail > 0 && n - lead - trail == name_len && !memcmp(f + lead, name, name_len);
+}
+
+int mg_csv_column(const mg_csv_row *header, const char *role, const char *name, int *idx, mg_error *err) {
+    size_t name_len = strlen(name), count = 0, listed = 0;
     for (size_t i = 0; i < header->n; i++)
-        if (header->len[i] == n && !memcmp(header->field[i], name, n)) return (int)i;
-    return -1;
+        if (header->len[i] == name_len && !memcmp(header->field[i], name, name_len) && count++ == 0)
+            *idx = (int)i;
+    mg_buf at; /* "2, 5 and 9" */
+    mg_buf_init(&at, MG_BUF_UNCAPPED);
+    for (size_t i = 0; i < header->n && count > 1; i++)
+        if (header->len[i] == name_len && !memcmp(header->field[i], name, name_len))
+            mg_buf_printf(&at, "%s%zu", !listed++ ? "" : listed == count ? " and " : ", ", i + 1);
+    int rc = 0;
+    if (count == 0)
+        rc = mg_csv_missing_column(header, role, name, err);
+    else if (count > 1)
+        rc =
+            mg_error_set(err, MG_EINVAL,
+                         "%s %s is in the header %zu times (columns %s, counting from 1): rename all but one",
+                         role, name, count, at.data);
+    mg_buf_free(&at);
+    return rc;
+}
+
+int mg_csv_missing_column(const mg_csv_row *header, const char *role, const char *name, mg_error *err) {
+    size_t name_len = strlen(name);
+    mg_buf b;
+    mg_buf_init(&b, MG_BUF_UNCAPPED);
+    int rc = 0;
+    for (size_t i = 0; i < header->n && !rc; i++) /* the common slip: "a, b" names its second column " b" */
+        if (is_name_with_spaces(header->field[i], header->len[i], name, name_len)) {
+            list_column(&b, header->field[i], header->len[i]);
+            rc = mg_error_set(err, MG_EINVAL,
+                              "%s %s is not in the header; its column %s has spaces around the name (in CSV "
+                              "they are part of it)",
+                              role, name, b.data);
+        }
+    if (!rc) {
+        size_t i = 0;
+        for (; i < header->n && b.len < COLUMN_LIST_MAX; i++) {
+            if (i) mg_buf_append(&b, ", ", 2);
+            list_column(&b, header->field[i], header->len[i]);
+        }
+        if (i < header->n) mg_buf_printf(&b, ", and %zu more", header->n - i);
+        rc = mg_error_set(err, MG_EINVAL, "%s %s is not in the header (its columns: %s)", role, name,
+                          b.data ? b.data : "");
+    }
+    mg_buf_free(&b);
+    return rc;
 }
 
 /* ---- reading: slots, the carried record, the digest ---- */

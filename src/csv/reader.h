@@ -3,8 +3,9 @@
  * Owns: one parse of one file (or stdin for "-"). Rules: a quote inside an unquoted field, text
  * after a closing quote and an unterminated quoted field are errors; spaces are field content;
  * LF, CRLF and CR line ends are accepted, also inside quoted fields (kept verbatim); blank lines
- * are skipped; bytes pass through unchanged (UTF-8 or not). The first record is the header;
- * every later record must have as many fields as it.
+ * are skipped; bytes pass through unchanged (UTF-8 or not), except that a UTF-8 byte order
+ * mark at the start of the file is not part of the first field (mg_csv_row.bom says it was
+ * there). The first record is the header; every later record must have as many fields as it.
  *
  * How: the file is read in MG_CSV_CHUNK pieces; csv/scan classifies each piece 64 bytes at a
  * time and the reader walks only the quote, comma, CR and LF bytes. Fields are handed out as
@@ -53,6 +54,7 @@ typedef struct mg_csv_row {
      * copied through unchanged. */
     const unsigned char *canon;
     uint64_t record;  /* 0 for the header, then 1, 2, ... for data records */
+    bool bom;         /* header only: the file began with a UTF-8 byte order mark (not in field[0]) */
     const char *path; /* the file being read (for mg_csv_row_where) */
     void *reader_;    /* private */
 } mg_csv_row;
@@ -106,7 +108,16 @@ void mg_csv_keep_columns(const mg_csv_row *header, const int *cols, size_t n);
  * the previous setting. */
 size_t mg_csv_set_read_size(size_t n);
 
-/* Index of name in the header row, or -1. */
-int mg_csv_find_column(const mg_csv_row *header, const char *name);
+/* The one column named name: 0 with *idx, or MG_EINVAL (err filled) when the header has no
+ * such column (mg_csv_missing_column) or more than one (a command reading a column must not
+ * pick one of two silently). role: "column", "label column", ... */
+int mg_csv_column(const mg_csv_row *header, const char *role, const char *name, int *idx, mg_error *err);
+
+/* Fills err for a name the header lacks and returns MG_EINVAL: "<role> <name> is not in the
+ * header", listing the header's columns (the first ~200 bytes of them; a name is quoted when it
+ * has spaces at either end, a comma, a quote or a control byte), or, when a column is the name
+ * with spaces around it ("a, b" names its second column " b"), saying so. role: "column",
+ * "label column", ... */
+int mg_csv_missing_column(const mg_csv_row *header, const char *role, const char *name, mg_error *err);
 
 #endif

@@ -134,6 +134,7 @@ static int deliver_row(mg_csv_parser *p) {
                       .rawlen = p->rawlen,
                       .canon = p->canon,
                       .record = p->record,
+                      .bom = p->record == 0 && p->bom,
                       .path = p->path,
                       .reader_ = p};
     int rc = p->fn(&row, p->ud, p->err);
@@ -338,7 +339,7 @@ static int finish_input(mg_csv_parser *p, char *b, size_t len, size_t pos, size_
     return rc ? rc : deliver_row(p);
 }
 
-int mg_csv_parse_region(mg_csv_parser *p, char *b, size_t len, bool eof, size_t *consumed) {
+static int parse_records(mg_csv_parser *p, char *b, size_t len, bool eof, size_t *consumed) {
     walk k;
     classify(p, b, len, &k);
     size_t pos = 0, fs = 0; /* start of the record, of the field */
@@ -388,4 +389,34 @@ int mg_csv_check_unfinished(mg_csv_parser *p, char *base, size_t len) {
     int rc = scalar_record(p, base, 0, len, false, &next);
     reset_record(p);
     return rc == NEED_MORE ? 0 : rc;
+}
+
+/* A UTF-8 byte order mark at the very start of the file (spreadsheets write one when they
+ * export UTF-8) is not part of the header's first field: pandas, DuckDB and R's readers skip it
+ * too, and kept it would make that column unfindable by name and a quoted first field a stray
+ * quote. Returns the bytes to skip at b (3 or 0), or SIZE_MAX when b holds only the beginning of
+ * a mark and more input follows (the region is then carried whole to the next read). */
+static size_t bom_at_start(const mg_csv_parser *p, const char *b, size_t len, bool eof) {
+    static const char mark[3] = {'\xEF', '\xBB', '\xBF'};
+    if (p->offset != 0 || p->record != 0) return 0;
+    size_t k = 0;
+    while (k < sizeof mark && k < len && b[k] == mark[k])
+        k++;
+    if (k == sizeof mark) return k;
+    return k == len && !eof ? SIZE_MAX : 0;
+}
+
+int mg_csv_parse_region(mg_csv_parser *p, char *b, size_t len, bool eof, size_t *consumed) {
+    size_t bom = bom_at_start(p, b, len, eof);
+    if (bom == SIZE_MAX) {
+        *consumed = 0;
+        return 0;
+    }
+    if (!bom) return parse_records(p, b, len, eof, consumed);
+    p->bom = true;
+    p->offset += bom; /* positions in errors stay file offsets */
+    int rc = parse_records(p, b + bom, len - bom, eof, consumed);
+    p->offset -= bom;
+    if (!rc) *consumed += bom;
+    return rc;
 }

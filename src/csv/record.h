@@ -33,6 +33,7 @@ typedef struct mg_csv_parser {
     uint64_t record; /* next record number (0 = header) */
     size_t header_n; /* field count of the header */
     uint64_t offset; /* file offset of the current region (error positions) */
+    bool bom;        /* the file began with a UTF-8 byte order mark (skipped, see record.c) */
     /* the current record */
     size_t nf, fcap, rec_bytes;
     const char **ptr, **raw;

@@ -54,9 +54,8 @@ static int on_row(const mg_csv_row *row, void *ud, mg_error *err) {
     if (row->record == 0) {
         a->idx = mg_xcalloc(a->nquasi, sizeof *a->idx);
         for (size_t i = 0; i < a->nquasi; i++) {
-            a->idx[i] = mg_csv_find_column(row, a->quasi[i]);
-            if (a->idx[i] < 0)
-                return mg_error_set(err, MG_EINVAL, "column %s is not in the header", a->quasi[i]);
+            int rc = mg_csv_column(row, "column", a->quasi[i], &a->idx[i], err);
+            if (rc) return rc;
         }
         mg_csv_keep_columns(row, a->idx, a->nquasi);
         return 0;

@@ -21,15 +21,14 @@ static bool is_pos(const blctx *b, const mg_csv_row *row, int i) {
 static int on_header(blctx *b, const mg_csv_row *row, mg_error *err) {
     const mg_baseline_spec *s = b->spec;
     b->lidx = b->pidx = -1;
-    if (s->label && (b->lidx = mg_csv_find_column(row, s->label)) < 0)
-        return mg_error_set(err, MG_EINVAL, "label column %s is not in the header", s->label);
-    if (s->prediction && (b->pidx = mg_csv_find_column(row, s->prediction)) < 0)
-        return mg_error_set(err, MG_EINVAL, "prediction column %s is not in the header", s->prediction);
+    int rc = 0;
+    if (s->label && (rc = mg_csv_column(row, "label column", s->label, &b->lidx, err))) return rc;
+    if (s->prediction && (rc = mg_csv_column(row, "prediction column", s->prediction, &b->pidx, err)))
+        return rc;
     b->gidx = mg_xcalloc(s->nattrs + 1, sizeof *b->gidx);
-    for (size_t i = 0; i < s->nattrs; i++)
-        if ((b->gidx[i] = mg_csv_find_column(row, s->attrs[i])) < 0)
-            return mg_error_set(err, MG_EINVAL, "column %s is not in the header", s->attrs[i]);
-    return 0;
+    for (size_t i = 0; i < s->nattrs && !rc; i++)
+        rc = mg_csv_column(row, "column", s->attrs[i], &b->gidx[i], err);
+    return rc;
 }
 
 static void count_confusion(mg_confusion *cm, bool lp, bool pp) {

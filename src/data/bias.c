@@ -19,13 +19,11 @@ typedef struct bctx {
 static int on_header(bctx *b, const mg_csv_row *row, mg_error *err) {
     b->idx = mg_xcalloc(b->spec->nattrs + 1, sizeof *b->idx);
     for (size_t i = 0; i < b->spec->nattrs; i++) {
-        b->idx[i] = mg_csv_find_column(row, b->spec->attrs[i]);
-        if (b->idx[i] < 0)
-            return mg_error_set(err, MG_EINVAL, "column %s is not in the header", b->spec->attrs[i]);
+        int rc = mg_csv_column(row, "column", b->spec->attrs[i], &b->idx[i], err);
+        if (rc) return rc;
     }
-    b->lidx = mg_csv_find_column(row, b->spec->label);
-    if (b->lidx < 0)
-        return mg_error_set(err, MG_EINVAL, "label column %s is not in the header", b->spec->label);
+    int rc = mg_csv_column(row, "label column", b->spec->label, &b->lidx, err);
+    if (rc) return rc;
     b->idx[b->spec->nattrs] = b->lidx; /* the columns to deliver: attributes and label */
     mg_csv_keep_columns(row, b->idx, b->spec->nattrs + 1);
     return 0;

@@ -47,9 +47,8 @@ static int on_row(const mg_csv_row *row, void *ud, mg_error *err) {
         c->idx = mg_xcalloc(n, sizeof *c->idx);
         for (size_t i = 0; i < n; i++) {
             if (c->names) {
-                c->idx[i] = mg_csv_find_column(row, c->names[i]);
-                if (c->idx[i] < 0)
-                    return mg_error_set(err, MG_EINVAL, "column %s is not in the header", c->names[i]);
+                int rc = mg_csv_column(row, "column", c->names[i], &c->idx[i], err);
+                if (rc) return rc;
                 o->col[i].name = mg_xstrdup(c->names[i]);
             } else {
                 c->idx[i] = (int)i;

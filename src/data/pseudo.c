@@ -198,10 +198,14 @@ static int on_header(pctx *c, const mg_csv_row *row, mg_error *err) {
     for (int pass = 0; pass < 2; pass++) {
         const char *const *list = pass ? c->spec->drop : c->spec->columns;
         size_t n = pass ? c->spec->ndrop : c->spec->ncolumns;
-        for (size_t i = 0; i < n; i++) {
-            int k = mg_csv_find_column(row, list[i]);
-            if (k < 0) return mg_error_set(err, MG_EINVAL, "column %s is not in the header", list[i]);
-            c->action[k] = pass ? DROP : PSEUDO;
+        for (size_t i = 0; i < n; i++) { /* every column of that name: a second "email" must not leak */
+            size_t len = strlen(list[i]), found = 0;
+            for (size_t k = 0; k < row->n; k++)
+                if (row->len[k] == len && !memcmp(row->field[k], list[i], len)) {
+                    c->action[k] = pass ? DROP : PSEUDO;
+                    found++;
+                }
+            if (!found) return mg_csv_missing_column(row, "column", list[i], err);
         }
     }
     int *keep = mg_xmalloc(row->n * sizeof *keep);
@@ -228,6 +232,7 @@ static int on_row(const mg_csv_row *row, void *ud, mg_error *err) {
     pctx *c = ud;
     int rc;
     if (row->record == 0 && (rc = on_header(c, row, err))) return rc;
+    if (row->bom) out_bytes(c, "\xEF\xBB\xBF", 3); /* the output stays as readable by spreadsheets */
     bool first = true;
     size_t kept = 0, last = 0;
     for (size_t i = 0; i < row->n; i++) {

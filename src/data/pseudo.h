@@ -1,7 +1,8 @@
 /* data/pseudo — pseudonymization of a CSV file: every value of the chosen columns replaced by
  * the 64 lowercase hex digits of HMAC-SHA256(key, value) (an empty value stays empty), the
  * dropped columns removed, the other columns copied; the output written as CSV with CRLF line
- * ends, fields quoted only when needed (comma, quote, CR or LF inside).
+ * ends, fields quoted only when needed (comma, quote, CR or LF inside), with IN's UTF-8 byte
+ * order mark first when it has one.
  *
  * Owns: the key bytes read by mg_pseudo_read_key (the caller wipes and frees them) and, during
  * mg_pseudonymize_file, a temporary output file next to OUT (renamed into place when complete,

@@ -195,6 +195,135 @@ static void test_csv_nul_bytes(void **state) {
     free(p);
 }
 
+typedef struct bom_seen {
+    collected c;
+    int header_bom, data_bom; /* rows that said bom */
+} bom_seen;
+
+static int collect_bom(const mg_csv_row *row, void *ud, mg_error *err) {
+    bom_seen *b = ud;
+    if (row->bom) *(row->record == 0 ? &b->header_bom : &b->data_bom) += 1;
+    return collect(row, &b->c, err);
+}
+
+/* Parses text at every read size (1 and 2 split the mark across reads), expecting records
+ * records, the header's first field first and whether a mark was reported. */
+static void expect_bom(const char *text, size_t n, uint64_t records, const char *first, bool bom) {
+    char *p = write_tmp(text, n);
+    static const size_t sizes[] = {0, 1, 2, 3, 5};
+    for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++) {
+        mg_csv_set_read_size(sizes[k]);
+        bom_seen b = {0};
+        mg_csv_result res;
+        mg_error err;
+        assert_int_equal(mg_csv_stream(p, true, collect_bom, &b, &res, &err), 0);
+        assert_int_equal(res.records, records);
+        assert_int_equal(res.bytes, n); /* the digest and size cover the mark */
+        assert_string_equal(b.c.cells.v[0], first);
+        assert_int_equal(b.header_bom, bom ? 1 : 0);
+        assert_int_equal(b.data_bom, 0);
+        mg_strvec_free(&b.c.cells);
+    }
+    mg_csv_set_read_size(0);
+    unlink(p);
+    free(p);
+}
+
+/* A UTF-8 byte order mark (what spreadsheets put first when they export UTF-8) is skipped at
+ * the start of the file only, whatever the read size; it lets a quoted first field be quoted;
+ * a part of one, or one anywhere else, is data; errors after it name the right lines. */
+static void test_csv_byte_order_mark(void **state) {
+    (void)state;
+    static const char plain[] = "\xEF\xBB\xBFsex,age\r\nf,30\r\nm,40\r\n";
+    expect_bom(plain, sizeof plain - 1, 2, "0:0=sex", true);
+    static const char quoted[] = "\xEF\xBB\xBF\"sex\",\"a,ge\"\nf,30\n";
+    expect_bom(quoted, sizeof quoted - 1, 1, "0:0=sex", true);
+    static const char later[] = "sex\n\xEF\xBB\xBF"
+                                "f\n";
+    expect_bom(later, sizeof later - 1, 1, "0:0=sex", false);
+    char *p = write_tmp(later, sizeof later - 1);
+    collected c = {0};
+    mg_error err;
+    assert_int_equal(mg_csv_stream(p, false, collect, &c, NULL, &err), 0);
+    assert_string_equal(c.cells.v[1], "1:0=\xEF\xBB\xBF"
+                                      "f"); /* not at the start: data */
+    mg_strvec_free(&c.cells);
+    unlink(p);
+    free(p);
+    static const char part[] = "\xEF\xBB,x\n1,2\n"; /* two bytes of a mark are a field's bytes */
+    expect_bom(part, sizeof part - 1, 1, "0:0=\xEF\xBB", false);
+    static const char two[] = "\xEF\xBB";
+    expect_bom(two, sizeof two - 1, 0, "0:0=\xEF\xBB", false);
+    expect_error("\xEF\xBB\xBF", MG_EPARSE, "no header");
+    expect_error("\xEF\xBB\xBF\"a\",b\n1,2\n3,4,5\n", MG_EPARSE, "line 3: record has 3 fields");
+    expect_error("\xEF\xBB\xBF"
+                 "a,b\n1,x\"y\n",
+                 MG_EPARSE, "line 2: malformed");
+    expect_error("\xEF\xBB\xBF\xEF\xBB\xBF\"a\"\n", MG_EPARSE, "line 1: malformed"); /* only one is skipped */
+}
+
+static int header_column(const mg_csv_row *row, void *ud, mg_error *err) {
+    int idx = -1;
+    return row->record == 0 ? mg_csv_column(row, "column", ud, &idx, err) : 0;
+}
+
+static void expect_missing(const char *text, const char *name, const char *want) {
+    char *p = write_tmp(text, strlen(text));
+    mg_error err;
+    assert_int_equal(mg_csv_stream(p, false, header_column, (void *)name, NULL, &err), MG_EINVAL);
+    assert_string_equal(err.message, want);
+    unlink(p);
+    free(p);
+}
+
+/* A name the header lacks: the error lists the columns (quoted when spaces, commas, quotes or
+ * control bytes would hide what they are; long names and long lists cut), or points at the
+ * column that is the name with spaces around it. */
+static void test_csv_missing_column(void **state) {
+    (void)state;
+    expect_missing("sex,age\n", "race", "column race is not in the header (its columns: sex, age)");
+    expect_missing("\xEF\xBB\xBFsex,age\n", "race",
+                   "column race is not in the header (its columns: sex, age)");
+    expect_missing(
+        "sex, age, approved\n", "age",
+        "column age is not in the header; its column \" age\" has spaces around the name (in CSV they "
+        "are part of it)");
+    expect_missing("\"a,b\",\"q\"\"t\",\"\",\"x\ty\",Gr\xC3\xB6\xC3\x9F"
+                   "e\n",
+                   "c",
+                   "column c is not in the header (its columns: \"a,b\", \"q\\\"t\", \"\", \"x\\x09y\", "
+                   "Gr\xC3\xB6\xC3\x9F"
+                   "e)");
+    char wide[2048] = "";
+    for (int i = 0; i < 100; i++)
+        snprintf(wide + strlen(wide), sizeof wide - strlen(wide), "%scol%02d", i ? "," : "", i);
+    snprintf(wide + strlen(wide), sizeof wide - strlen(wide), "\n");
+    char want[512];
+    snprintf(want, sizeof want, "column c is not in the header (its columns: ");
+    for (int i = 0; i < 29; i++)
+        snprintf(want + strlen(want), sizeof want - strlen(want), "%scol%02d", i ? ", " : "", i);
+    snprintf(want + strlen(want), sizeof want - strlen(want), ", and 71 more)");
+    expect_missing(wide, "c", want);
+    char longname[128];
+    snprintf(longname, sizeof longname, "%.47s\xC3\xA9tail,b\n", /* a two-byte character across the cut */
+             "nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn");
+    char want2[256];
+    snprintf(want2, sizeof want2, "column c is not in the header (its columns: %.47s..., b)", longname);
+    expect_missing(longname, "c", want2);
+    /* a name twice or more: a reader of that column must not pick one silently */
+    expect_missing(
+        "email,id,email,x,email\n", "email",
+        "column email is in the header 3 times (columns 1, 3 and 5, counting from 1): rename all but one");
+    expect_missing(
+        "a,b,a\n", "a",
+        "column a is in the header 2 times (columns 1 and 3, counting from 1): rename all but one");
+    char *p = write_tmp("a,b,c\n", 6);
+    mg_error err;
+    assert_int_equal(mg_csv_stream(p, false, header_column, "c", NULL, &err), 0);
+    unlink(p);
+    free(p);
+}
+
 static int keep_second(const mg_csv_row *row, void *ud, mg_error *err) {
     if (row->record == 0) {
         int col = 1;
@@ -437,11 +566,12 @@ static void test_csv_caps(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_scan_impls_agree), cmocka_unit_test(test_csv_rfc4180),
-        cmocka_unit_test(test_csv_read_sizes),   cmocka_unit_test(test_csv_errors),
-        cmocka_unit_test(test_csv_nul_bytes),    cmocka_unit_test(test_csv_keep_columns),
-        cmocka_unit_test(test_csv_raw_spans),    cmocka_unit_test(test_csv_differential_large),
-        cmocka_unit_test(test_csv_caps),
+        cmocka_unit_test(test_scan_impls_agree),   cmocka_unit_test(test_csv_rfc4180),
+        cmocka_unit_test(test_csv_read_sizes),     cmocka_unit_test(test_csv_errors),
+        cmocka_unit_test(test_csv_nul_bytes),      cmocka_unit_test(test_csv_keep_columns),
+        cmocka_unit_test(test_csv_raw_spans),      cmocka_unit_test(test_csv_differential_large),
+        cmocka_unit_test(test_csv_caps),           cmocka_unit_test(test_csv_byte_order_mark),
+        cmocka_unit_test(test_csv_missing_column),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
