@@ -14,6 +14,7 @@
 #include "core/bgq.h"
 #include "core/buf.h"
 #include "core/mem.h"
+#include "core/utf8.h"
 #include "csv/record.h"
 
 /* A slot is [carry][chunk][MG_CSV_PAD]: the unfinished record of the previous slot is
@@ -157,27 +158,28 @@ void mg_csv_keep_columns(const mg_csv_row *header, const int *cols, size_t n) {
 #define COLUMN_NAME_MAX 48  /* bytes of one column name it shows */
 
 /* Appends column f[0..n) to the list in b: as it is, or quoted with escapes when it would not
- * read back unambiguously (spaces at either end, a comma, a quote, a control byte, empty); a
- * long name is cut (at a UTF-8 character boundary) and ends in "...". */
+ * read back unambiguously (spaces at either end, a comma, a quote, a control byte, bytes that
+ * are not UTF-8, empty); a long name is cut (at a character boundary) and ends in "...". */
 static void list_column(mg_buf *b, const char *f, size_t n) {
-    bool plain = n > 0 && f[0] != ' ' && f[n - 1] != ' ';
-    for (size_t i = 0; plain && i < n; i++)
+    size_t shown = n > COLUMN_NAME_MAX ? COLUMN_NAME_MAX : n;
+    for (int back = 0; shown < n && back < 3 && ((unsigned char)f[shown] & 0xC0) == 0x80; back++)
+        shown--;
+    bool plain = n > 0 && f[0] != ' ' && f[n - 1] != ' ' && mg_utf8_valid_prefix(f, shown) == shown;
+    for (size_t i = 0; plain && i < shown; i++)
         plain = (unsigned char)f[i] >= 0x20 && f[i] != 0x7f && f[i] != ',' && f[i] != '"';
-    size_t shown = n;
-    if (shown > COLUMN_NAME_MAX) {
-        shown = COLUMN_NAME_MAX;
-        while (shown && ((unsigned char)f[shown] & 0xC0) == 0x80)
-            shown--;
-    }
     if (!plain) mg_buf_append(b, "\"", 1);
-    for (size_t i = 0; i < shown; i++) {
-        unsigned char c = (unsigned char)f[i];
-        if (plain || (c >= 0x20 && c != 0x7f && c != '"'))
-            mg_buf_append(b, f + i, 1);
-        else if (c == '"')
-            mg_buf_append(b, "\\\"", 2);
-        else
-            mg_buf_printf(b, "\\x%02x", c);
+    for (size_t i = 0; i < shown;) {
+        size_t valid = mg_utf8_valid_prefix(f + i, shown - i);
+        for (size_t end = i + valid; i < end; i++) {
+            unsigned char c = (unsigned char)f[i];
+            if (plain || (c >= 0x20 && c != 0x7f && c != '"'))
+                mg_buf_append(b, f + i, 1);
+            else if (c == '"')
+                mg_buf_append(b, "\\\"", 2);
+            else
+                mg_buf_printf(b, "\\x%02x", c);
+        }
+        if (i < shown) mg_buf_printf(b, "\\x%02x", (unsigned char)f[i++]); /* not UTF-8 */
     }
     if (shown < n) mg_buf_append(b, "...", 3);
     if (!plain) mg_buf_append(b, "\"", 1);
@@ -235,8 +237,13 @@ int mg_csv_missing_column(const mg_csv_row *header, const char *role, const char
             list_column(&b, header->field[i], header->len[i]);
         }
         if (i < header->n) mg_buf_printf(&b, ", and %zu more", header->n - i);
-        rc = mg_error_set(err, MG_EINVAL, "%s %s is not in the header (its columns: %s)", role, name,
-                          b.data ? b.data : "");
+        /* one column holding the others: a spreadsheet's export with another separator */
+        const char *sep = NULL;
+        if (header->n == 1 && memchr(header->field[0], ';', header->len[0])) sep = "semicolons";
+        if (header->n == 1 && memchr(header->field[0], '\t', header->len[0])) sep = "tabs";
+        rc = mg_error_set(err, MG_EINVAL, "%s %s is not in the header (its columns: %s)%s%s%s", role, name,
+                          b.data ? b.data : "", sep ? "; the file seems to separate its fields with " : "",
+                          sep ? sep : "", sep ? ", and CSV here means commas" : "");
     }
     mg_buf_free(&b);
     return rc;

@@ -113,6 +113,11 @@ size_t mg_csv_set_read_size(size_t n);
  * pick one of two silently). role: "column", "label column", ... */
 int mg_csv_column(const mg_csv_row *header, const char *role, const char *name, int *idx, mg_error *err);
 
+/* Fills err (MG_EPARSE, naming path) when the first n bytes of a file show it is not CSV text
+ * but compressed data, a zip archive (an .xlsx workbook), Parquet or UTF-16 text, saying what
+ * to do instead; else returns 0. The reader applies it to every file (10 bytes suffice). */
+int mg_csv_refuse_not_text(const char *path, const char *b, size_t n, mg_error *err);
+
 /* Fills err for a name the header lacks and returns MG_EINVAL: "<role> <name> is not in the
  * header", listing the header's columns (the first ~200 bytes of them; a name is quoted when it
  * has spaces at either end, a comma, a quote or a control byte), or, when a column is the name

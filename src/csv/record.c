@@ -391,31 +391,73 @@ int mg_csv_check_unfinished(mg_csv_parser *p, char *base, size_t len) {
     return rc == NEED_MORE ? 0 : rc;
 }
 
+/* ---- the start of the file ---- */
+
+#define SNIFF_LEN 10 /* the longest signature below (bzip2) */
+
+typedef struct signature {
+    const char *magic;
+    size_t len;
+    const char *what;   /* what the file is */
+    const char *decode; /* the command that turns it into CSV text on stdout, or NULL */
+} signature;
+
+/* What is often handed to a CSV command by mistake: compressed files, archives (an .xlsx
+ * workbook is a zip), Parquet, UTF-16 text. None can begin a CSV header that means anything, and
+ * parsed as CSV they give a stray-quote error or a header of binary bytes. */
+static const signature not_text[] = {
+    {"\x1f\x8b", 2, "gzip-compressed data", "gzip -dc"},
+    {"\x28\xb5\x2f\xfd", 4, "zstd-compressed data", "zstd -dc"},
+    {"\xfd\x37\x7a\x58\x5a\x00", 6, "xz-compressed data", "xz -dc"},
+    {"PK\x03\x04", 4, "a zip archive (an .xlsx workbook is one: save the sheet as CSV UTF-8)", NULL},
+    {"PAR1\x15", 5, "a Parquet file (export it as CSV)", NULL},
+    {"\xff\xfe", 2, "UTF-16 text", "iconv -f UTF-16 -t UTF-8"},
+    {"\xfe\xff", 2, "UTF-16 text", "iconv -f UTF-16 -t UTF-8"},
+    /* bzip2: "BZh", the block size digit (the _ matches 1-9), then the block magic (pi in BCD) */
+    {"BZh_1AY&SY", SNIFF_LEN, "bzip2-compressed data", "bzip2 -dc"},
+};
+
+static bool signature_matches(const signature *sig, const char *b, size_t n) {
+    if (n < sig->len) return false;
+    for (size_t i = 0; i < sig->len; i++)
+        if (sig->magic[i] == '_' ? b[i] < '1' || b[i] > '9' : b[i] != sig->magic[i]) return false;
+    return true;
+}
+
+int mg_csv_refuse_not_text(const char *path, const char *b, size_t n, mg_error *err) {
+    for (size_t i = 0; i < sizeof not_text / sizeof *not_text; i++) {
+        const signature *sig = &not_text[i];
+        if (!signature_matches(sig, b, n)) continue;
+        if (!sig->decode) return mg_error_set(err, MG_EPARSE, "%s: not CSV text: %s", path, sig->what);
+        return mg_error_set(
+            err, MG_EPARSE,
+            "%s: not CSV text: %s; the commands read CSV from standard input as -, e.g. %s %s | "
+            "kubectl modelgov COMMAND ... -",
+            path, sig->what, sig->decode, strcmp(path, "-") ? path : "FILE");
+    }
+    return 0;
+}
+
 /* A UTF-8 byte order mark at the very start of the file (spreadsheets write one when they
  * export UTF-8) is not part of the header's first field: pandas, DuckDB and R's readers skip it
  * too, and kept it would make that column unfindable by name and a quoted first field a stray
- * quote. Returns the bytes to skip at b (3 or 0), or SIZE_MAX when b holds only the beginning of
- * a mark and more input follows (the region is then carried whole to the next read). */
-static size_t bom_at_start(const mg_csv_parser *p, const char *b, size_t len, bool eof) {
-    static const char mark[3] = {'\xEF', '\xBB', '\xBF'};
-    if (p->offset != 0 || p->record != 0) return 0;
-    size_t k = 0;
-    while (k < sizeof mark && k < len && b[k] == mark[k])
-        k++;
-    if (k == sizeof mark) return k;
-    return k == len && !eof ? SIZE_MAX : 0;
+ * quote. Its length at b (3), or 0. */
+static size_t bom_length(const char *b, size_t len) {
+    return len >= 3 && !memcmp(b, "\xEF\xBB\xBF", 3) ? 3 : 0;
 }
 
 int mg_csv_parse_region(mg_csv_parser *p, char *b, size_t len, bool eof, size_t *consumed) {
-    size_t bom = bom_at_start(p, b, len, eof);
-    if (bom == SIZE_MAX) {
-        *consumed = 0;
-        return 0;
-    }
+    /* The start of the file. A region ending inside a signature or a mark holds no whole record
+     * (none of them holds a line end): nothing is consumed, and the next region starts here again
+     * with more bytes. */
+    bool at_start = p->offset == 0 && p->record == 0;
+    int rc = at_start ? mg_csv_refuse_not_text(p->path, b, len, p->err) : 0;
+    if (rc) return rc;
+    size_t bom = at_start ? bom_length(b, len) : 0;
     if (!bom) return parse_records(p, b, len, eof, consumed);
     p->bom = true;
     p->offset += bom; /* positions in errors stay file offsets */
-    int rc = parse_records(p, b + bom, len - bom, eof, consumed);
+    rc = parse_records(p, b + bom, len - bom, eof, consumed);
     p->offset -= bom;
     if (!rc) *consumed += bom;
     return rc;

@@ -137,6 +137,12 @@ static int ref_csv_parse(const char *path, const char *data, size_t size, ref_ro
                          uint64_t *records, mg_error *err) {
     struct csv_parser p;
     ref_init(&p, 0);
+    int refused = mg_csv_refuse_not_text(path, data, size, err); /* the reader's own check */
+    if (refused) {
+        csv_free(&p);
+        if (records) *records = 0;
+        return refused;
+    }
     if (size >= 3 && !memcmp(data, "\xEF\xBB\xBF", 3)) { /* a leading byte order mark is skipped */
         data += 3;
         size -= 3;

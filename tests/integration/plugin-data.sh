@@ -148,6 +148,19 @@ check_rc "a column named with spaces around it" 3 $K bias-scan --protected age -
 check_rc "an unknown column" 3 $K bias-scan --protected agex --label approved "$T/bom.csv" &&
   has "the error lists the header's columns" "$T/err" 'agex is not in the header (its columns: id, name, sex, race, age, zip, income, approved, pred, note)'
 
+# ---- not CSV text: a compressed file is refused by what it is, and the way the error shows works ----
+gzip -c in/people.csv > "$T/people.csv.gz"
+check_rc "bias-scan on a gzip file" 3 $K bias-scan --protected sex,race --label approved "$T/people.csv.gz" &&
+  has "the error says gzip and how to read it" "$T/err" "not CSV text: gzip-compressed data; the commands read CSV from standard input as -, e.g. gzip -dc $T/people.csv.gz |"
+gzip -dc "$T/people.csv.gz" | $K bias-scan --protected sex,race --label approved - -o json > "$T/gz.json"
+$PY - "$T/nobom.json" "$T/gz.json" <<'PY' && ok "gzip -dc FILE | bias-scan ... - reads it" || no "gzip -dc FILE | bias-scan ... - reads it"
+import json, sys
+a, b = (json.load(open(f)) for f in sys.argv[1:3])
+assert a == b, (a, b)
+PY
+printf 'PK\003\004\024\000\006\000' > "$T/book.xlsx"
+check_rc "anonymity on an .xlsx workbook" 3 $K anonymity --quasi a "$T/book.xlsx" && has "the error says zip/xlsx" "$T/err" "a zip archive (an .xlsx workbook is one"
+
 # ---- a column name twice: pseudonymize and drop take every such column (a second "email" must
 # not leak); a command that reads a column refuses to pick one ----
 printf 'id,email,sex,email\r\n1,a@x.org,f,b@y.org\r\n2,c@x.org,m,\r\n' > "$T/dup.csv"

@@ -262,6 +262,79 @@ static void test_csv_byte_order_mark(void **state) {
     expect_error("\xEF\xBB\xBF\xEF\xBB\xBF\"a\"\n", MG_EPARSE, "line 1: malformed"); /* only one is skipped */
 }
 
+static void expect_not_text(const char *text, size_t n, const char *want) {
+    char *p = write_tmp(text, n);
+    static const size_t sizes[] = {0, 1, 3};
+    for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++) {
+        mg_csv_set_read_size(sizes[k]);
+        collected c = {0};
+        mg_error err;
+        int rc = mg_csv_stream(p, true, collect, &c, NULL, &err);
+        mg_csv_set_read_size(0);
+        assert_int_equal(rc, MG_EPARSE);
+        if (!strstr(err.message, want)) fail_msg("\"%s\" not in \"%s\"", want, err.message);
+        assert_int_equal(c.cells.n, 0); /* refused before any record */
+        mg_strvec_free(&c.cells);
+    }
+    unlink(p);
+    free(p);
+}
+
+/* Compressed files, zip archives (.xlsx), Parquet and UTF-16 text are refused by what they are,
+ * with the command that makes CSV of them, whatever the read size; CSV that only looks like
+ * one (and any file shorter than a signature) is still CSV. */
+static void test_csv_not_text(void **state) {
+    (void)state;
+    static const char gz[] = "\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03";
+    expect_not_text(
+        gz, sizeof gz - 1,
+        "not CSV text: gzip-compressed data; the commands read CSV from standard input as -, e.g. "
+        "gzip -dc /tmp/test_csv_");
+    expect_not_text("\x28\xb5\x2f\xfd\x24\x05", 6, "zstd-compressed data");
+    expect_not_text("\xfd"
+                    "7zXZ\x00\x00\x04",
+                    8, "xz-compressed data");
+    expect_not_text("BZh91AY&SY\x01\x02", 12,
+                    "bzip2-compressed data; the commands read CSV from standard input");
+    expect_not_text("PK\x03\x04\x14\x00\x06\x00", 8, "not CSV text: a zip archive (an .xlsx workbook is one");
+    expect_not_text("PAR1\x15\x04\x15\x80", 8, "a Parquet file");
+    expect_not_text("\xff\xfe"
+                    "a\x00,\x00"
+                    "b\x00",
+                    8, "UTF-16 text; the commands read CSV from standard input");
+    expect_not_text("\xfe\xff\x00"
+                    "a",
+                    4, "UTF-16 text");
+    expect_not_text("\x1f\x8b", 2, "gzip-compressed data");
+    static const char *const csv[] = {"BZhello,x\n1,2\n",
+                                      "BZh0AY&SY,x\n1,2\n",
+                                      "BZh91AY\n1\n",
+                                      "PAR1,x\n1,2\n",
+                                      "PK,x\n1,2\n",
+                                      "\xEF\xBB"
+                                      "a\n1\n",
+                                      "a\n1\n",
+                                      "a",
+                                      "PK"};
+    for (size_t i = 0; i < sizeof csv / sizeof *csv; i++) {
+        char *p = write_tmp(csv[i], strlen(csv[i]));
+        for (size_t size = 0; size < 4; size++) {
+            mg_csv_set_read_size(size);
+            collected c = {0};
+            mg_error err;
+            int rc = mg_csv_stream(p, false, collect, &c, NULL, &err);
+            mg_csv_set_read_size(0);
+            if (rc) fail_msg("%s: %s", csv[i], err.message);
+            assert_true(c.cells.n > 0);
+            assert_int_equal(strncmp(c.cells.v[0], "0:0=", 4), 0);
+            assert_int_equal(c.cells.v[0][4], csv[i][0]); /* the first byte is the first field's */
+            mg_strvec_free(&c.cells);
+        }
+        unlink(p);
+        free(p);
+    }
+}
+
 static int header_column(const mg_csv_row *row, void *ud, mg_error *err) {
     int idx = -1;
     return row->record == 0 ? mg_csv_column(row, "column", ud, &idx, err) : 0;
@@ -310,6 +383,19 @@ static void test_csv_missing_column(void **state) {
     char want2[256];
     snprintf(want2, sizeof want2, "column c is not in the header (its columns: %.47s..., b)", longname);
     expect_missing(longname, "c", want2);
+    expect_missing("caf\xE9,Gr\xC3\xB6\xC3\x9F"
+                   "e\n",
+                   "c", /* not UTF-8: escaped, the rest as it is */
+                   "column c is not in the header (its columns: \"caf\\xe9\", Gr\xC3\xB6\xC3\x9F"
+                   "e)");
+    expect_missing(
+        "sex;age;approved\n", "age", /* a European spreadsheet's export */
+        "column age is not in the header (its columns: sex;age;approved); the file seems to separate "
+        "its fields with semicolons, and CSV here means commas");
+    expect_missing(
+        "sex\tage\n", "age",
+        "column age is not in the header (its columns: \"sex\\x09age\"); the file seems to separate its "
+        "fields with tabs, and CSV here means commas");
     /* a name twice or more: a reader of that column must not pick one silently */
     expect_missing(
         "email,id,email,x,email\n", "email",
@@ -571,7 +657,7 @@ int main(void) {
         cmocka_unit_test(test_csv_nul_bytes),      cmocka_unit_test(test_csv_keep_columns),
         cmocka_unit_test(test_csv_raw_spans),      cmocka_unit_test(test_csv_differential_large),
         cmocka_unit_test(test_csv_caps),           cmocka_unit_test(test_csv_byte_order_mark),
-        cmocka_unit_test(test_csv_missing_column),
+        cmocka_unit_test(test_csv_missing_column), cmocka_unit_test(test_csv_not_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
