@@ -33,6 +33,7 @@
 #define ERROR_BODY_MAX ((size_t)1 << 20)
 #define DEFAULT_MAX_LINE ((size_t)16 << 20)
 #define TOKEN_REREAD_MS 60000
+#define EXEC_EXPIRY_MARGIN_MS 5000 /* an exec credential this close to its expiry is renewed first */
 #define TOKEN_MAX_BYTES (1u << 20)
 
 struct mg_client {
@@ -58,7 +59,10 @@ struct mg_client {
     char *file_token; /* last good token read from token_file */
     struct stat token_st;
     int64_t token_read_ms;
-    bool token_stale; /* force a re-read (after a 401) */
+    bool token_stale;             /* force a re-read (after a 401) */
+    mg_exec_config *exec;         /* exec credential plugin, or NULL */
+    mg_exec_credential exec_cred; /* its last credential (exec_have) */
+    bool exec_have;
 };
 
 /* ---- configuration ---- */
@@ -130,6 +134,7 @@ int mg_client_new(const mg_rest_config *cfg, mg_client **out, mg_error *err) {
     c->insecure = cfg->insecure_skip_tls_verify;
     c->static_token = mg_xstrdup(cfg->token);
     c->token_file = mg_xstrdup(cfg->token_file);
+    c->exec = mg_exec_config_dup(cfg->exec);
     c->user_agent = mg_xstrdup("modelgov/" MG_VERSION);
     c->max_response = DEFAULT_MAX_RESPONSE;
     c->timeout_ms = DEFAULT_TIMEOUT_MS;
@@ -155,6 +160,8 @@ void mg_client_free(mg_client *c) {
     free(c->static_token);
     free(c->file_token);
     free(c->token_file);
+    mg_exec_config_free(c->exec);
+    mg_exec_credential_free(&c->exec_cred);
     free(c->user_agent);
     free(c);
 }
@@ -230,6 +237,57 @@ static void token_mark_stale(mg_client *c) {
     pthread_mutex_lock(&c->token_lock);
     c->token_stale = true;
     pthread_mutex_unlock(&c->token_lock);
+}
+
+/* What one request authenticates with (heap copies; auth_clear wipes them). */
+typedef struct auth_now {
+    char *token;
+    char *cert, *key; /* from the exec plugin; else c->cert and c->key are used */
+    size_t cert_len, key_len;
+} auth_now;
+
+static void auth_clear(auth_now *a) {
+    if (a->token) memset(a->token, 0, strlen(a->token));
+    if (a->key) memset(a->key, 0, a->key_len);
+    free(a->token);
+    free(a->cert);
+    free(a->key);
+    memset(a, 0, sizeof *a);
+}
+
+/* With an exec plugin: its credential, run again when there is none yet, when it expires within
+ * EXEC_EXPIRY_MARGIN_MS or after the API server refused it (401), one run at a time (the others
+ * wait for its answer). A failed run fails the request with the plugin's error. Without one: the
+ * token (file or static). */
+static int current_auth(mg_client *c, auth_now *a, mg_error *err) {
+    memset(a, 0, sizeof *a);
+    if (!c->exec) {
+        a->token = current_token(c);
+        return 0;
+    }
+    pthread_mutex_lock(&c->token_lock);
+    int rc = 0;
+    int64_t expires = c->exec_cred.expires_ms;
+    if (!c->exec_have || c->token_stale ||
+        (expires && mg_clock_wall_ms() >= expires - EXEC_EXPIRY_MARGIN_MS)) {
+        mg_exec_credential fresh;
+        rc = mg_exec_credential_get(c->exec, &fresh, err);
+        if (!rc) {
+            mg_exec_credential_free(&c->exec_cred);
+            c->exec_cred = fresh;
+            c->exec_have = true;
+            c->token_stale = false;
+        }
+    }
+    if (!rc) {
+        a->token = mg_xstrdup(c->exec_cred.token);
+        a->cert = c->exec_cred.cert_pem ? mg_xstrdup(c->exec_cred.cert_pem) : NULL;
+        a->cert_len = c->exec_cred.cert_len;
+        a->key = c->exec_cred.key_pem ? mg_xstrdup(c->exec_cred.key_pem) : NULL;
+        a->key_len = c->exec_cred.key_len;
+    }
+    pthread_mutex_unlock(&c->token_lock);
+    return rc;
 }
 
 /* ---- paths ---- */
@@ -456,7 +514,8 @@ static int progress_cb(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_
 
 /* Sets the options every request shares. headers is filled with the list to free later. */
 static void configure(mg_client *c, CURL *h, const char *method, const char *url, const char *content_type,
-                      const char *body, size_t body_len, struct curl_slist **headers, char *errbuf) {
+                      const char *body, size_t body_len, const auth_now *auth, struct curl_slist **headers,
+                      char *errbuf) {
     curl_easy_setopt(h, CURLOPT_URL, url);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
@@ -482,9 +541,12 @@ static void configure(mg_client *c, CURL *h, const char *method, const char *url
         curl_easy_setopt(h, CURLOPT_CAINFO, NULL);
         curl_easy_setopt(h, CURLOPT_CAPATH, NULL);
     }
-    if (c->cert && c->key) {
-        struct curl_blob cb = {c->cert, c->cert_len, CURL_BLOB_COPY};
-        struct curl_blob kb = {c->key, c->key_len, CURL_BLOB_COPY};
+    char *cert = auth->cert ? auth->cert : c->cert, *key = auth->cert ? auth->key : c->key;
+    size_t cert_len = auth->cert ? auth->cert_len : c->cert_len,
+           key_len = auth->cert ? auth->key_len : c->key_len;
+    if (cert && key) {
+        struct curl_blob cb = {cert, cert_len, CURL_BLOB_COPY};
+        struct curl_blob kb = {key, key_len, CURL_BLOB_COPY};
         curl_easy_setopt(h, CURLOPT_SSLCERT_BLOB, &cb);
         curl_easy_setopt(h, CURLOPT_SSLCERTTYPE, "PEM");
         curl_easy_setopt(h, CURLOPT_SSLKEY_BLOB, &kb);
@@ -492,14 +554,11 @@ static void configure(mg_client *c, CURL *h, const char *method, const char *url
     }
     struct curl_slist *hl = NULL;
     hl = curl_slist_append(hl, "Accept: application/json");
-    char *tok = current_token(c);
-    if (tok) {
-        char *auth = mg_xasprintf("Authorization: Bearer %s", tok);
-        hl = curl_slist_append(hl, auth);
-        memset(auth, 0, strlen(auth));
-        memset(tok, 0, strlen(tok));
-        free(auth);
-        free(tok);
+    if (auth->token) {
+        char *line = mg_xasprintf("Authorization: Bearer %s", auth->token);
+        hl = curl_slist_append(hl, line);
+        memset(line, 0, strlen(line));
+        free(line);
     }
     if (body) {
         char *ct = mg_xasprintf("Content-Type: %s", content_type ? content_type : "application/json");
@@ -539,11 +598,14 @@ typedef struct body_reading {
 } body_reading;
 
 /* Runs one request. With out == NULL the body is discarded (still capped). */
-static int perform_read(mg_client *c, const char *method, const char *path_and_query,
+static int perform_once(mg_client *c, const char *method, const char *path_and_query,
                         const char *content_type, const char *body, size_t body_len, const body_reading *rd,
                         json_t **out, mg_error *err) {
     if (out) *out = NULL;
     mg_error_clear(err);
+    auth_now auth;
+    int rc = current_auth(c, &auth, err);
+    if (rc) return rc;
     char *url = mg_xasprintf("%s%s", c->base_url, path_and_query);
     char errbuf[CURL_ERROR_SIZE] = "";
     xfer x;
@@ -552,12 +614,12 @@ static int perform_read(mg_client *c, const char *method, const char *path_and_q
     x.h = mg_curlpool_take(c->pool); /* reset, share attached */
     mg_buf_init(&x.body, c->max_response);
     struct curl_slist *headers = NULL;
-    configure(c, x.h, method, url, content_type, body, body_len, &headers, errbuf);
+    configure(c, x.h, method, url, content_type, body, body_len, &auth, &headers, errbuf);
+    auth_clear(&auth);
     curl_easy_setopt(x.h, CURLOPT_TIMEOUT_MS, c->timeout_ms);
     curl_easy_setopt(x.h, CURLOPT_WRITEFUNCTION, write_cb);
     curl_easy_setopt(x.h, CURLOPT_WRITEDATA, &x);
     CURLcode cc = curl_easy_perform(x.h);
-    int rc = 0;
     long status = 0;
     curl_easy_getinfo(x.h, CURLINFO_RESPONSE_CODE, &status);
     if (x.too_big) {
@@ -584,6 +646,17 @@ static int perform_read(mg_client *c, const char *method, const char *path_and_q
     mg_curlpool_give(c->pool, x.h);
     mg_buf_free(&x.body);
     free(url);
+    return rc;
+}
+
+/* Runs one request; with an exec plugin, a 401 runs the plugin again and the request once more
+ * (its credential was revoked or expired early: the request was not carried out). */
+static int perform_read(mg_client *c, const char *method, const char *path_and_query,
+                        const char *content_type, const char *body, size_t body_len, const body_reading *rd,
+                        json_t **out, mg_error *err) {
+    int rc = perform_once(c, method, path_and_query, content_type, body, body_len, rd, out, err);
+    if (rc && c->exec && err && err->http_status == 401)
+        rc = perform_once(c, method, path_and_query, content_type, body, body_len, rd, out, err);
     return rc;
 }
 
@@ -816,12 +889,14 @@ int mg_k8s_watch(mg_client *c, const mg_gvr *gvr, const char *ns, const mg_watch
     mg_buf_init(&x.body, ERROR_BODY_MAX);
     mg_linesplit_init(&x.ls, opts->max_line_bytes ? opts->max_line_bytes : DEFAULT_MAX_LINE);
     struct curl_slist *headers = NULL;
-    configure(c, x.h, "GET", url, NULL, NULL, 0, &headers, errbuf);
+    auth_now auth;
+    int rc = current_auth(c, &auth, err);
+    if (rc) goto out;
+    configure(c, x.h, "GET", url, NULL, NULL, 0, &auth, &headers, errbuf);
+    auth_clear(&auth);
     curl_easy_setopt(x.h, CURLOPT_TIMEOUT_MS, 0L);
     curl_easy_setopt(x.h, CURLOPT_WRITEFUNCTION, write_cb);
     curl_easy_setopt(x.h, CURLOPT_WRITEDATA, &x);
-
-    int rc = 0;
     if (x.stop && *x.stop) {
         rc = mg_error_set(err, MG_ECANCELED, "GET %s: watch stopped", url);
         goto out;

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "core/base64.h"
 #include "core/buf.h"
 #include "core/mem.h"
 #include "core/yaml.h"
@@ -290,6 +291,110 @@ static int fill_cluster(const kc_set *s, const char *name, mg_rest_config *cfg, 
     return get_pem(&fc, c, "certificate-authority", s->files[fi].dir, &cfg->ca_pem, &cfg->ca_pem_len);
 }
 
+/* ---- exec credential plugins (k8s/execcred runs them) ---- */
+
+/* A list of strings at obj[key] into a new array (*n entries); MG_EPARSE when it is not one. */
+static int get_strings(const field_ctx *fc, const json_t *obj, const char *key, char ***out, size_t *n) {
+    json_t *v = json_object_get(obj, key);
+    *out = NULL;
+    *n = 0;
+    if (!v || json_is_null(v)) return 0;
+    if (!json_is_array(v))
+        return mg_error_set(fc->err, MG_EPARSE, "kubeconfig %s: %s.%s: must be a list of strings", fc->path,
+                            fc->where, key);
+    *out = mg_xcalloc(json_array_size(v) + 1, sizeof **out);
+    size_t i;
+    json_t *item;
+    json_array_foreach(v, i, item) {
+        if (!json_is_string(item))
+            return mg_error_set(fc->err, MG_EPARSE, "kubeconfig %s: %s.%s[%zu]: must be a string", fc->path,
+                                fc->where, key, i);
+        (*out)[(*n)++] = mg_xstrdup(json_string_value(item));
+    }
+    return 0;
+}
+
+/* exec.env: a list of {name, value} into "name=value" strings. */
+static int get_exec_env(const field_ctx *fc, const json_t *ex, mg_exec_config *e) {
+    json_t *v = json_object_get(ex, "env");
+    if (!v || json_is_null(v)) return 0;
+    if (!json_is_array(v))
+        return mg_error_set(fc->err, MG_EPARSE, "kubeconfig %s: %s.env: must be a list", fc->path, fc->where);
+    e->env = mg_xcalloc(json_array_size(v) + 1, sizeof *e->env);
+    size_t i;
+    json_t *item;
+    json_array_foreach(v, i, item) {
+        const char *name = json_string_value(json_object_get(item, "name"));
+        const char *value = json_string_value(json_object_get(item, "value"));
+        if (!name || !*name || strchr(name, '=') || !value)
+            return mg_error_set(fc->err, MG_EPARSE,
+                                "kubeconfig %s: %s.env[%zu]: needs a name (without '=') and a string value",
+                                fc->path, fc->where, i);
+        e->env[e->nenv++] = mg_xasprintf("%s=%s", name, value);
+    }
+    return 0;
+}
+
+/* What KUBERNETES_EXEC_INFO's spec.cluster says with provideClusterInfo (heap JSON text). */
+static char *exec_cluster_json(const mg_rest_config *cfg) {
+    json_t *c = json_pack("{s:s}", "server", cfg->server);
+    if (cfg->tls_server_name) json_object_set_new(c, "tls-server-name", json_string(cfg->tls_server_name));
+    if (cfg->insecure_skip_tls_verify) json_object_set_new(c, "insecure-skip-tls-verify", json_true());
+    if (cfg->ca_pem) {
+        char *b64 = mg_base64_encode(cfg->ca_pem, cfg->ca_pem_len);
+        json_object_set_new(c, "certificate-authority-data", json_string(b64));
+        free(b64);
+    }
+    char *s = json_dumps(c, JSON_COMPACT);
+    json_decref(c);
+    if (!s) abort(); /* out of memory */
+    return s;
+}
+
+/* users[].user.exec, as client-go reads it: apiVersion (v1 or v1beta1) and command required, a
+ * command with a slash but not absolute relative to the kubeconfig's directory (a bare name is
+ * looked up in PATH when run), interactiveMode required by v1 (IfAvailable for v1beta1). */
+static int load_exec(const field_ctx *fc, const json_t *ex, const char *dir, mg_rest_config *cfg) {
+    if (!json_is_object(ex))
+        return mg_error_set(fc->err, MG_EPARSE, "kubeconfig %s: %s: must be a mapping", fc->path, fc->where);
+    const char *api, *command, *mode, *hint;
+    bool cluster_info;
+    int rc = get_str(fc, ex, "apiVersion", &api);
+    if (!rc) rc = get_str(fc, ex, "command", &command);
+    if (!rc) rc = get_str(fc, ex, "interactiveMode", &mode);
+    if (!rc) rc = get_str(fc, ex, "installHint", &hint);
+    if (!rc) rc = get_bool(fc, ex, "provideClusterInfo", &cluster_info);
+    if (rc) return rc;
+    bool v1 = api && !strcmp(api, "client.authentication.k8s.io/v1");
+    if (!v1 && !(api && !strcmp(api, "client.authentication.k8s.io/v1beta1")))
+        return mg_error_set(fc->err, MG_EPARSE,
+                            "kubeconfig %s: %s.apiVersion: %s%s is not supported; use "
+                            "client.authentication.k8s.io/v1 (or v1beta1)",
+                            fc->path, fc->where, api ? api : "(missing)",
+                            api && strstr(api, "v1alpha1") ? " (removed in Kubernetes 1.24)" : "");
+    if (!command)
+        return mg_error_set(fc->err, MG_EPARSE, "kubeconfig %s: %s.command: missing", fc->path, fc->where);
+    if (!mode && v1)
+        return mg_error_set(fc->err, MG_EPARSE,
+                            "kubeconfig %s: %s.interactiveMode: missing (required by %s: Never, IfAvailable "
+                            "or Always)",
+                            fc->path, fc->where, api);
+    if (mode && strcmp(mode, "Never") && strcmp(mode, "IfAvailable") && strcmp(mode, "Always"))
+        return mg_error_set(fc->err, MG_EPARSE,
+                            "kubeconfig %s: %s.interactiveMode: %s is not Never, IfAvailable or Always",
+                            fc->path, fc->where, mode);
+    mg_exec_config *e = mg_xcalloc(1, sizeof *e);
+    cfg->exec = e;
+    e->command = strchr(command, '/') ? resolve_path(dir, command) : mg_xstrdup(command);
+    e->api_version = mg_xstrdup(api);
+    e->interactive_mode = mg_xstrdup(mode ? mode : "IfAvailable");
+    e->install_hint = mg_xstrdup(hint);
+    if (cluster_info) e->cluster_json = exec_cluster_json(cfg);
+    rc = get_strings(fc, ex, "args", &e->args, &e->nargs);
+    if (!rc) rc = get_exec_env(fc, ex, e);
+    return rc;
+}
+
 static int fill_user(const kc_set *s, const char *name, mg_rest_config *cfg, const char *ctx_where,
                      const char *ctx_path, mg_error *err) {
     size_t fi, ii;
@@ -332,9 +437,19 @@ static int fill_user(const kc_set *s, const char *name, mg_rest_config *cfg, con
                                 cfg->token_file);
     }
     bool has_cred = cfg->client_cert_pem || cfg->token || cfg->token_file;
-    if (!has_cred && (json_object_get(u, "exec") || json_object_get(u, "auth-provider")))
-        return mg_error_set(err, MG_EINVAL, "kubeconfig %s: %s.%s: credential plugins are not supported",
-                            fc.path, where, json_object_get(u, "exec") ? "exec" : "auth-provider");
+    json_t *ex = json_object_get(u, "exec");
+    if (!has_cred && ex && !json_is_null(ex)) { /* a credential of the kubeconfig's own wins */
+        char exwhere[80];
+        snprintf(exwhere, sizeof exwhere, "%s.exec", where);
+        field_ctx exfc = {fc.path, exwhere, err};
+        return load_exec(&exfc, ex, s->files[fi].dir, cfg);
+    }
+    if (!has_cred && json_object_get(u, "auth-provider"))
+        return mg_error_set(
+            err, MG_EINVAL,
+            "kubeconfig %s: %s.auth-provider: auth-provider plugins are not supported (kubectl "
+            "dropped them too); use an exec credential plugin",
+            fc.path, where);
     if (!has_cred && (json_object_get(u, "username") || json_object_get(u, "password")))
         return mg_error_set(err, MG_EINVAL,
                             "kubeconfig %s: %s.username: basic authentication is not supported", fc.path,
@@ -532,5 +647,6 @@ void mg_rest_config_free(mg_rest_config *cfg) {
     free(cfg->namespace);
     free(cfg->context);
     free(cfg->user);
+    mg_exec_config_free(cfg->exec);
     memset(cfg, 0, sizeof(*cfg));
 }

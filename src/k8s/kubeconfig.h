@@ -6,9 +6,10 @@
  * at load time, except token files, which the client re-reads when they change (rotation; the
  * file must be readable and non-empty at load). Relative paths resolve against the directory of
  * the kubeconfig that defines the entry. Several $KUBECONFIG entries are merged as kubectl does
- * (first current-context, first definition of each name; missing files skipped). exec and
- * auth-provider plugins and basic auth are not supported (an error when they are the only
- * credential). Errors name the file and the field, e.g.
+ * (first current-context, first definition of each name; missing files skipped). An exec
+ * credential plugin (users[].user.exec) is loaded into cfg->exec and run by k8s/client when it
+ * needs credentials (k8s/execcred); auth-provider plugins and basic auth are not supported (an
+ * error when they are the only credential). Errors name the file and the field, e.g.
  *   kubeconfig /x/config: context "foo" not found
  *   kubeconfig /x/config: users[0].user.client-key-data: invalid base64
  * Codes: MG_ENOTFOUND (no such context/cluster/user, no kubeconfig), MG_EPARSE (malformed),
@@ -20,6 +21,7 @@
 #include <stddef.h>
 
 #include "core/error.h"
+#include "k8s/execcred.h"
 
 typedef struct mg_rest_config {
     char *server;          /* https://host:port (IPv6 hosts in brackets) */
@@ -33,9 +35,10 @@ typedef struct mg_rest_config {
     char *token;      /* static bearer token, or NULL */
     char *token_file; /* bearer token file re-read on change, or NULL */
     bool insecure_skip_tls_verify;
-    char *namespace; /* context namespace or in-cluster namespace file, or NULL */
-    char *context;   /* name of the context used, or NULL in-cluster */
-    char *user;      /* name of the kubeconfig user entry, or NULL */
+    char *namespace;      /* context namespace or in-cluster namespace file, or NULL */
+    char *context;        /* name of the context used, or NULL in-cluster */
+    char *user;           /* name of the kubeconfig user entry, or NULL */
+    mg_exec_config *exec; /* the user's exec credential plugin (when it has no other credential) */
 } mg_rest_config;
 
 /* Loads path (NULL: $KUBECONFIG's first entry, else ~/.kube/config); context NULL means the

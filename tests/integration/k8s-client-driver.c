@@ -8,9 +8,11 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "core/base64.h"
 #include "core/clock.h"
 #include "core/error.h"
 #include "core/mem.h"
@@ -101,6 +103,160 @@ static bool events_have(watcher *w, const char *want) {
     bool ok = strstr(w->events, want) != NULL;
     pthread_mutex_unlock(&w->mu);
     return ok;
+}
+
+/* ---- an exec credential plugin (kubeconfig users[].user.exec), as EKS, GKE and AKS use ---- */
+
+static void write_text(const char *path, const char *text) {
+    FILE *f = fopen(path, "w");
+    if (!f) abort();
+    fputs(text, f);
+    fclose(f);
+}
+
+static int count_runs(const char *dir) {
+    char *p = mg_xasprintf("%s/count", dir);
+    FILE *f = fopen(p, "r");
+    int n = 0;
+    if (f && fscanf(f, "%d", &n) != 1) n = -1;
+    if (f) fclose(f);
+    free(p);
+    return n;
+}
+
+/* Starts a phase: the plugin's mode, its run count back to 0, a new client from the kubeconfig. */
+static mg_client *exec_phase(const char *dir, const char *kc, const char *mode) {
+    char *p = mg_xasprintf("%s/mode", dir);
+    write_text(p, mode);
+    free(p);
+    p = mg_xasprintf("%s/count", dir);
+    unlink(p);
+    free(p);
+    mg_rest_config cfg;
+    mg_error e;
+    mg_client *c = NULL;
+    if (mg_kubeconfig_load(kc, NULL, &cfg, &e) || mg_client_new(&cfg, &c, &e)) {
+        check(false, "exec kubeconfig loads", "%s", e.message);
+        c = NULL;
+    }
+    mg_rest_config_free(&cfg);
+    return c;
+}
+
+/* The admin's own credential (token, token file or client certificate) as an ExecCredential
+ * status, with an expiry. */
+static json_t *admin_status(const mg_rest_config *admin, const char *expiry) {
+    json_t *st = json_pack("{s:s}", "expirationTimestamp", expiry);
+    if (admin->client_cert_pem) {
+        json_object_set_new(st, "clientCertificateData",
+                            json_stringn(admin->client_cert_pem, admin->client_cert_pem_len));
+        json_object_set_new(st, "clientKeyData",
+                            json_stringn(admin->client_key_pem, admin->client_key_pem_len));
+    }
+    char *tok = admin->token ? mg_xstrdup(admin->token) : NULL;
+    if (!tok && admin->token_file) {
+        FILE *f = fopen(admin->token_file, "r");
+        char buf[4096] = "";
+        if (f && fgets(buf, sizeof buf, f)) buf[strcspn(buf, "\r\n")] = 0;
+        if (f) fclose(f);
+        tok = mg_xstrdup(buf);
+    }
+    if (tok) json_object_set_new(st, "token", json_string(tok));
+    free(tok);
+    return st;
+}
+
+static void write_credential(const char *dir, const char *name, json_t *status) {
+    json_t *cred = json_pack("{s:s,s:s,s:o}", "apiVersion", "client.authentication.k8s.io/v1", "kind",
+                             "ExecCredential", "status", status);
+    char *p = mg_xasprintf("%s/%s", dir, name);
+    if (json_dump_file(cred, p, 0)) abort();
+    free(p);
+    json_decref(cred);
+}
+
+static void exec_plugin_checks(const mg_rest_config *admin, const char *ns) {
+    char dir[] = "/tmp/mg-exec-it-XXXXXX";
+    if (!mkdtemp(dir)) abort();
+    write_credential(dir, "good.json", admin_status(admin, "2099-01-01T00:00:00Z"));
+    write_credential(dir, "expired.json", admin_status(admin, "2001-01-01T00:00:00Z"));
+    write_credential(dir, "bad.json", json_pack("{s:s}", "token", "not-a-valid-token"));
+    /* mode good: its credential; bad-once: a refused token on its first run; expired: a credential
+     * already past its expiry; fail: an error on stderr and exit code 4 */
+    char *script = mg_xasprintf(
+        "#!/bin/sh\nd=%s\nn=$(( $(cat $d/count 2>/dev/null || echo 0) + 1 )); echo $n > $d/count\n"
+        "printf '%%s' \"$KUBERNETES_EXEC_INFO\" > $d/info\nmode=$(cat $d/mode)\n"
+        "[ \"$mode\" = fail ] && { echo 'token service unavailable' >&2; exit 4; }\n"
+        "[ \"$mode\" = bad-once ] && [ $n = 1 ] && exec cat $d/bad.json\n"
+        "[ \"$mode\" = expired ] && exec cat $d/expired.json\nexec cat $d/good.json\n",
+        dir);
+    char *plugin = mg_xasprintf("%s/get-credential", dir);
+    write_text(plugin, script);
+    chmod(plugin, 0755);
+    char *ca = admin->ca_pem ? mg_base64_encode(admin->ca_pem, admin->ca_pem_len) : NULL;
+    char *kc_text = mg_xasprintf(
+        "apiVersion: v1\nkind: Config\ncurrent-context: x\ncontexts:\n- name: x\n  context: {cluster: c, "
+        "user: u}\n"
+        "clusters:\n- name: c\n  cluster:\n    server: %s\n%s%s%s%s"
+        "users:\n- name: u\n  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1\n"
+        "      command: ./get-credential\n      interactiveMode: Never\n      provideClusterInfo: true\n",
+        admin->server, ca ? "    certificate-authority-data: " : "", ca ? ca : "", ca ? "\n" : "",
+        admin->insecure_skip_tls_verify ? "    insecure-skip-tls-verify: true\n" : "");
+    char *kc = mg_xasprintf("%s/kubeconfig", dir);
+    write_text(kc, kc_text);
+    mg_error e;
+    json_t *out = NULL;
+
+    mg_client *c = exec_phase(dir, kc, "good");
+    int rc1 = c ? mg_k8s_get(c, &CM, ns, "cfg-2", NULL, &out, &e) : -1;
+    json_decref(out);
+    int rc2 = c ? mg_k8s_list(c, &CM, ns, NULL, &out, &e) : -1;
+    json_decref(out);
+    check(rc1 == 0 && rc2 == 0, "exec plugin: its credential reads", "rc %d %d: %s", rc1, rc2, e.message);
+    check(count_runs(dir) == 1, "exec plugin: run once while its credential lasts", "ran %d times",
+          count_runs(dir));
+    char *info_path = mg_xasprintf("%s/info", dir);
+    json_t *info = json_load_file(info_path, 0, NULL);
+    const char *server = json_string_value(
+        json_object_get(json_object_get(json_object_get(info, "spec"), "cluster"), "server"));
+    check(server && !strcmp(server, admin->server) &&
+              json_is_false(json_object_get(json_object_get(info, "spec"), "interactive")),
+          "exec plugin: KUBERNETES_EXEC_INFO has the cluster, interactive false", "%s",
+          server ? server : "-");
+    json_decref(info);
+    free(info_path);
+    mg_client_free(c);
+
+    c = exec_phase(dir, kc, "bad-once");
+    rc1 = c ? mg_k8s_get(c, &CM, ns, "cfg-2", NULL, &out, &e) : -1;
+    json_decref(out);
+    check(rc1 == 0 && count_runs(dir) == 2, "exec plugin: a 401 runs it again and the request once more",
+          "rc %d, ran %d times: %s", rc1, count_runs(dir), e.message);
+    mg_client_free(c);
+
+    c = exec_phase(dir, kc, "expired");
+    rc1 = c ? mg_k8s_get(c, &CM, ns, "cfg-2", NULL, &out, &e) : -1;
+    json_decref(out);
+    rc2 = c ? mg_k8s_get(c, &CM, ns, "cfg-2", NULL, &out, &e) : -1;
+    json_decref(out);
+    check(rc1 == 0 && rc2 == 0 && count_runs(dir) == 2, "exec plugin: an expired credential is renewed first",
+          "rc %d %d, ran %d times", rc1, rc2, count_runs(dir));
+    mg_client_free(c);
+
+    c = exec_phase(dir, kc, "fail");
+    rc1 = c ? mg_k8s_get(c, &CM, ns, "cfg-2", NULL, &out, &e) : -1;
+    check(rc1 == MG_EIO && strstr(e.message, "get-credential: failed with exit code 4"),
+          "exec plugin: its failure fails the request, named", "rc %d: %s", rc1, e.message);
+    mg_client_free(c);
+
+    char *cmd = mg_xasprintf("rm -rf '%s'", dir);
+    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);
+    free(cmd);
+    free(kc);
+    free(kc_text);
+    free(ca);
+    free(plugin);
+    free(script);
 }
 
 int main(int argc, char **argv) {
@@ -337,6 +493,8 @@ int main(int argc, char **argv) {
         mg_client_free(ac);
         mg_rest_config_free(&acfg);
     }
+
+    exec_plugin_checks(&cfg, ns);
 
     mg_k8s_delete(c, &NS, NULL, ns, NULL, NULL);
     mg_client_free(c);

@@ -90,6 +90,30 @@ eq "lineage json path" "$(python3 -c 'import json,sys;r=json.load(open(sys.argv[
 check_rc "history" 0 $K history fraud-detector --context bob -n ml
 has "history lists the release" "$T/out" "release"
 check_rc "lineage of a missing model version" 4 $K lineage nope --context bob -n ml
+# ---- an exec credential plugin (users[].user.exec, as on EKS, GKE, AKS): bob's own credential ----
+/usr/bin/python3 - "$T" <<'PY'
+import base64, json, os, subprocess, sys
+t = sys.argv[1]
+cfg = json.loads(subprocess.check_output(["kubectl", "config", "view", "--raw", "-o", "json"]))
+ctx = next(c["context"] for c in cfg["contexts"] if c["name"] == "bob")
+user = next(u["user"] for u in cfg["users"] if u["name"] == ctx["user"])
+cluster = next(c["cluster"] for c in cfg["clusters"] if c["name"] == ctx["cluster"])
+def data(key):
+    if key + "-data" in user: return base64.b64decode(user[key + "-data"]).decode()
+    return open(user[key]).read() if key in user else None
+status = {"token": user["token"]} if "token" in user else {"clientCertificateData": data("client-certificate"), "clientKeyData": data("client-key")}
+json.dump({"apiVersion": "client.authentication.k8s.io/v1beta1", "kind": "ExecCredential", "status": status}, open(t + "/bob-cred.json", "w"))
+open(t + "/bob-cred", "w").write("#!/bin/sh\necho run >> %s/bob-cred.runs\ncat %s/bob-cred.json\n" % (t, t))
+os.chmod(t + "/bob-cred", 0o755)
+open(t + "/exec-kubeconfig", "w").write(json.dumps({"apiVersion": "v1", "kind": "Config", "current-context": "bob-exec",
+    "contexts": [{"name": "bob-exec", "context": {"cluster": "c", "user": "bob-exec", "namespace": "ml"}}],
+    "clusters": [{"name": "c", "cluster": cluster}],
+    "users": [{"name": "bob-exec", "user": {"exec": {"apiVersion": "client.authentication.k8s.io/v1beta1", "command": "./bob-cred"}}}]}))
+PY
+check_rc "status with an exec credential plugin" 0 $K status --kubeconfig "$T/exec-kubeconfig" && has "status as bob through the plugin" "$T/out" "fraud-detector"
+eq "the plugin ran once for the command" "$(wc -l < "$T/bob-cred.runs" 2>/dev/null)" "1"
+sed -i 's/command": ".\/bob-cred"/command": ".\/none-such", "installHint": "install bob-cred"/' "$T/exec-kubeconfig"
+check_rc "a missing exec plugin" 4 $K status --kubeconfig "$T/exec-kubeconfig" && has "its install hint is shown" "$T/err" "install bob-cred"
 check_rc "bad kubeconfig" 4 $K status --kubeconfig "$T/none"
 
 echo "$pass passed, $fail failed"

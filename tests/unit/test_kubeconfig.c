@@ -12,9 +12,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "core/error.h"
 #include "core/mem.h"
 #include "k8s/kubeconfig.h"
+#include "tests/unit/tmpdir_support.h"
 
 #define CA_PEM "-----BEGIN CERTIFICATE-----\nQ0EgY2VydA==\n-----END CERTIFICATE-----\n"
 #define CERT_PEM "-----BEGIN CERTIFICATE-----\nY2xpZW50\n-----END CERTIFICATE-----\n"
@@ -53,8 +56,7 @@ static char *write_file(const char *name, const char *text) {
 
 static int setup(void **state) {
     (void)state;
-    snprintf(dir, sizeof(dir), "/tmp/mg-kc-XXXXXX");
-    if (!mkdtemp(dir)) return -1;
+    if (tmpdir_make(dir, sizeof dir, "mg-kc")) return -1;
     unsetenv("KUBECONFIG");
     unsetenv("KUBERNETES_SERVICE_HOST");
     unsetenv("KUBERNETES_SERVICE_PORT");
@@ -63,10 +65,7 @@ static int setup(void **state) {
 
 static int teardown(void **state) {
     (void)state;
-    char *cmd = mg_xasprintf("rm -rf '%s'", dir);
-    int rc = system(cmd);
-    free(cmd);
-    return rc;
+    return tmpdir_remove(dir);
 }
 
 /* Loads text as a kubeconfig; expects failure with code and a message containing each part
@@ -302,10 +301,34 @@ static void test_broken_files(void **state) {
                 "clusters:\n- name: c\n  cluster: {server: 'https://h:1'}\n"
                 "users:\n- name: u\n  user: {tokenFile: /nonexistent/token}\n",
                 NULL, MG_EIO, "kubeconfig @: users[0].user.tokenFile: /nonexistent/token: No such file");
+#define EXEC_KC(user)                                                                                        \
+    "current-context: a\ncontexts:\n- name: a\n  context: {cluster: c, user: u}\n"                           \
+    "clusters:\n- name: c\n  cluster: {server: 'https://h:1'}\n"                                             \
+    "users:\n- name: u\n  user:\n    exec: " user "\n"
+    expect_fail(EXEC_KC("{command: aws}"), NULL, MG_EPARSE,
+                "kubeconfig @: users[0].user.exec.apiVersion: (missing) is not supported; use "
+                "client.authentication.k8s.io/v1 (or v1beta1)");
+    expect_fail(EXEC_KC("{apiVersion: client.authentication.k8s.io/v1alpha1, command: aws}"), NULL, MG_EPARSE,
+                "exec.apiVersion: client.authentication.k8s.io/v1alpha1 (removed in Kubernetes 1.24) is not "
+                "supported");
+    expect_fail(EXEC_KC("{apiVersion: client.authentication.k8s.io/v1, interactiveMode: Never}"), NULL,
+                MG_EPARSE, "kubeconfig @: users[0].user.exec.command: missing");
+    expect_fail(EXEC_KC("{apiVersion: client.authentication.k8s.io/v1, command: aws}"), NULL, MG_EPARSE,
+                "users[0].user.exec.interactiveMode: missing (required by client.authentication.k8s.io/v1");
+    expect_fail(
+        EXEC_KC(
+            "{apiVersion: client.authentication.k8s.io/v1beta1, command: aws, interactiveMode: Sometimes}"),
+        NULL, MG_EPARSE, "users[0].user.exec.interactiveMode: Sometimes is not Never, IfAvailable or Always");
+    expect_fail(
+        EXEC_KC("{apiVersion: client.authentication.k8s.io/v1beta1, command: aws, env: [{value: x}]}"), NULL,
+        MG_EPARSE, "users[0].user.exec.env[0]: needs a name");
+    expect_fail(EXEC_KC("{apiVersion: client.authentication.k8s.io/v1beta1, command: aws, args: [--ok, {}]}"),
+                NULL, MG_EPARSE, "users[0].user.exec.args[1]: must be a string");
     expect_fail("current-context: a\ncontexts:\n- name: a\n  context: {cluster: c, user: u}\n"
                 "clusters:\n- name: c\n  cluster: {server: 'https://h:1'}\n"
-                "users:\n- name: u\n  user:\n    exec: {command: aws}\n",
-                NULL, MG_EINVAL, "kubeconfig @: users[0].user.exec: credential plugins are not supported");
+                "users:\n- name: u\n  user:\n    auth-provider: {name: gcp}\n",
+                NULL, MG_EINVAL,
+                "kubeconfig @: users[0].user.auth-provider: auth-provider plugins are not supported");
     expect_fail("current-context: a\ncontexts:\n- name: a\n  context: {cluster: c, user: u}\n"
                 "clusters:\n- name: c\n  cluster: {server: 'https://h:1'}\n"
                 "users:\n- name: u\n  user: {token: [1]}\n",
@@ -323,6 +346,60 @@ static void test_broken_files(void **state) {
     mg_error e;
     assert_int_equal(mg_kubeconfig_load("/nonexistent/kubeconfig", NULL, &cfg, &e), MG_EIO);
     assert_non_null(strstr(e.message, "/nonexistent/kubeconfig"));
+}
+
+/* An exec credential plugin as client-go reads it: a command with a slash is relative to the
+ * kubeconfig's directory, a bare one is left for PATH; args, env, v1beta1's default interactive
+ * mode, the cluster for KUBERNETES_EXEC_INFO; a credential of the user's own wins over it. */
+static void test_exec_plugin_config(void **state) {
+    (void)state;
+    char *ca = b64(CA_PEM);
+    char *text = mg_xasprintf(
+        "current-context: a\ncontexts:\n- name: a\n  context: {cluster: c, user: u}\n"
+        "- name: b\n  context: {cluster: c, user: v}\n- name: t\n  context: {cluster: c, user: w}\n"
+        "clusters:\n- name: c\n  cluster: {server: 'https://h:1', certificate-authority-data: %s, "
+        "tls-server-name: api.example}\n"
+        "users:\n- name: u\n  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1\n"
+        "      command: ./bin/get-token\n      args: [--cluster, prod]\n"
+        "      env: [{name: REGION, value: eu-west-1}]\n      interactiveMode: Never\n"
+        "      provideClusterInfo: true\n      installHint: install get-token\n"
+        "- name: v\n  user:\n    exec: {apiVersion: client.authentication.k8s.io/v1beta1, command: aws}\n"
+        "- name: w\n  user:\n    token: mine\n    exec: {apiVersion: client.authentication.k8s.io/v1beta1, "
+        "command: aws}\n",
+        ca);
+    char *p = write_file("exec", text);
+    mg_rest_config cfg;
+    mg_error e;
+    assert_int_equal(mg_kubeconfig_load(p, NULL, &cfg, &e), 0);
+    assert_non_null(cfg.exec);
+    char *want = mg_xasprintf("%s/./bin/get-token", dir);
+    assert_string_equal(cfg.exec->command, want);
+    free(want);
+    assert_int_equal(cfg.exec->nargs, 2);
+    assert_string_equal(cfg.exec->args[1], "prod");
+    assert_int_equal(cfg.exec->nenv, 1);
+    assert_string_equal(cfg.exec->env[0], "REGION=eu-west-1");
+    assert_string_equal(cfg.exec->interactive_mode, "Never");
+    assert_string_equal(cfg.exec->install_hint, "install get-token");
+    json_t *cluster = json_loads(cfg.exec->cluster_json, 0, NULL);
+    assert_string_equal(json_string_value(json_object_get(cluster, "server")), "https://h:1");
+    assert_string_equal(json_string_value(json_object_get(cluster, "tls-server-name")), "api.example");
+    assert_string_equal(json_string_value(json_object_get(cluster, "certificate-authority-data")), ca);
+    json_decref(cluster);
+    assert_null(cfg.token);
+    mg_rest_config_free(&cfg);
+    assert_int_equal(mg_kubeconfig_load(p, "b", &cfg, &e), 0);
+    assert_string_equal(cfg.exec->command, "aws"); /* bare: PATH */
+    assert_string_equal(cfg.exec->interactive_mode, "IfAvailable");
+    assert_null(cfg.exec->cluster_json);
+    mg_rest_config_free(&cfg);
+    assert_int_equal(mg_kubeconfig_load(p, "t", &cfg, &e), 0);
+    assert_null(cfg.exec);
+    assert_string_equal(cfg.token, "mine");
+    mg_rest_config_free(&cfg);
+    free(p);
+    free(text);
+    free(ca);
 }
 
 static void test_incluster(void **state) {
@@ -402,6 +479,7 @@ int main(void) {
         cmocka_unit_test(test_insecure_and_anonymous),
         cmocka_unit_test(test_kubeconfig_env_merge),
         cmocka_unit_test(test_broken_files),
+        cmocka_unit_test(test_exec_plugin_config),
         cmocka_unit_test(test_incluster),
         cmocka_unit_test(test_auto),
     };
