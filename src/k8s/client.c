@@ -40,6 +40,7 @@ struct mg_client {
     char *server;   /* as configured, for messages */
     char *base_url; /* scheme://host:port used in request URLs (the TLS name when overridden) */
     struct curl_slist *connect_to;
+    char *proxy_url; /* the kubeconfig's proxy-url, or NULL (libcurl then reads https_proxy/no_proxy) */
     char *ca;
     size_t ca_len;
     char *cert;
@@ -132,6 +133,7 @@ int mg_client_new(const mg_rest_config *cfg, mg_client **out, mg_error *err) {
     c->key = blob_dup(cfg->client_key_pem, cfg->client_key_pem_len);
     c->key_len = cfg->client_key_pem_len;
     c->insecure = cfg->insecure_skip_tls_verify;
+    c->proxy_url = mg_xstrdup(cfg->proxy_url);
     c->static_token = mg_xstrdup(cfg->token);
     c->token_file = mg_xstrdup(cfg->token_file);
     c->exec = mg_exec_config_dup(cfg->exec);
@@ -149,6 +151,7 @@ void mg_client_free(mg_client *c) {
     mg_curlpool_free(c->pool);
     pthread_mutex_destroy(&c->token_lock);
     curl_slist_free_all(c->connect_to);
+    free(c->proxy_url);
     free(c->server);
     free(c->base_url);
     free(c->ca);
@@ -526,6 +529,10 @@ static void configure(mg_client *c, CURL *h, const char *method, const char *url
     curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https,http");
     if (c->connect_to) curl_easy_setopt(h, CURLOPT_CONNECT_TO, c->connect_to);
+    if (c->proxy_url) { /* as client-go: the kubeconfig's proxy, whatever NO_PROXY says */
+        curl_easy_setopt(h, CURLOPT_PROXY, c->proxy_url);
+        curl_easy_setopt(h, CURLOPT_NOPROXY, "");
+    }
     /* TLS: verification is on unless the kubeconfig said insecure-skip-tls-verify. */
     if (c->insecure) {
         curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);

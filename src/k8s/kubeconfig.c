@@ -274,9 +274,10 @@ static int fill_cluster(const kc_set *s, const char *name, mg_rest_config *cfg, 
     json_t *c = json_object_get(entry, "cluster");
     if (!json_is_object(c))
         return mg_error_set(err, MG_EPARSE, "kubeconfig %s: %s: missing or not a mapping", fc.path, where);
-    const char *server, *sni;
+    const char *server, *sni, *proxy;
     int rc = get_str(&fc, c, "server", &server);
     if (!rc) rc = get_str(&fc, c, "tls-server-name", &sni);
+    if (!rc) rc = get_str(&fc, c, "proxy-url", &proxy);
     if (!rc) rc = get_bool(&fc, c, "insecure-skip-tls-verify", &cfg->insecure_skip_tls_verify);
     if (rc) return rc;
     if (!server) return mg_error_set(err, MG_EPARSE, "kubeconfig %s: %s.server: missing", fc.path, where);
@@ -288,6 +289,15 @@ static int fill_cluster(const kc_set *s, const char *name, mg_rest_config *cfg, 
     while (sl > 8 && cfg->server[sl - 1] == '/')
         cfg->server[--sl] = '\0';
     cfg->tls_server_name = mg_xstrdup(sni);
+    /* client-go's schemes; socks5 resolves names at the proxy there, so socks5h for libcurl */
+    if (proxy && strncmp(proxy, "http://", 7) && strncmp(proxy, "https://", 8) &&
+        strncmp(proxy, "socks5://", 9))
+        return mg_error_set(err, MG_EPARSE,
+                            "kubeconfig %s: %s.proxy-url: \"%s\" is not an http, https or socks5 URL",
+                            fc.path, where, proxy);
+    cfg->proxy_url = !proxy                           ? NULL
+                     : strncmp(proxy, "socks5://", 9) ? mg_xstrdup(proxy)
+                                                      : mg_xasprintf("socks5h://%s", proxy + 9);
     return get_pem(&fc, c, "certificate-authority", s->files[fi].dir, &cfg->ca_pem, &cfg->ca_pem_len);
 }
 
@@ -340,6 +350,7 @@ static char *exec_cluster_json(const mg_rest_config *cfg) {
     json_t *c = json_pack("{s:s}", "server", cfg->server);
     if (cfg->tls_server_name) json_object_set_new(c, "tls-server-name", json_string(cfg->tls_server_name));
     if (cfg->insecure_skip_tls_verify) json_object_set_new(c, "insecure-skip-tls-verify", json_true());
+    if (cfg->proxy_url) json_object_set_new(c, "proxy-url", json_string(cfg->proxy_url));
     if (cfg->ca_pem) {
         char *b64 = mg_base64_encode(cfg->ca_pem, cfg->ca_pem_len);
         json_object_set_new(c, "certificate-authority-data", json_string(b64));
@@ -638,6 +649,7 @@ void mg_rest_config_free(mg_rest_config *cfg) {
     if (!cfg) return;
     free(cfg->server);
     free(cfg->tls_server_name);
+    free(cfg->proxy_url);
     free(cfg->ca_pem);
     free(cfg->client_cert_pem);
     free(cfg->client_key_pem);

@@ -26,6 +26,7 @@
 typedef struct mg_rest_config {
     char *server;          /* https://host:port (IPv6 hosts in brackets) */
     char *tls_server_name; /* SNI / verification name override, or NULL */
+    char *proxy_url;       /* the cluster's proxy-url (http, https or socks5h), or NULL: the environment's */
     char *ca_pem;          /* CA bundle PEM bytes, or NULL for the system store */
     size_t ca_pem_len;
     char *client_cert_pem; /* client certificate PEM, or NULL */

@@ -175,6 +175,62 @@ static void write_credential(const char *dir, const char *name, json_t *status) 
     json_decref(cred);
 }
 
+/* The cluster's proxy-url (corporate proxies): requests go through it, NO_PROXY or not. */
+static void proxy_checks(const mg_rest_config *admin, const char *ns) {
+    const char *proxy = getenv("MG_TEST_PROXY"), *log = getenv("MG_TEST_PROXY_LOG");
+    if (!proxy || !log) {
+        check(false, "proxy-url: the test proxy runs", "MG_TEST_PROXY and MG_TEST_PROXY_LOG unset");
+        return;
+    }
+    char dir[] = "/tmp/mg-proxy-it-XXXXXX";
+    if (!mkdtemp(dir)) abort();
+    char *ca = admin->ca_pem ? mg_base64_encode(admin->ca_pem, admin->ca_pem_len) : NULL;
+    json_t *user = json_object();
+    if (admin->token) json_object_set_new(user, "token", json_string(admin->token));
+    if (admin->token_file) json_object_set_new(user, "tokenFile", json_string(admin->token_file));
+    if (admin->client_cert_pem) {
+        char *cert = mg_base64_encode(admin->client_cert_pem, admin->client_cert_pem_len);
+        char *key = mg_base64_encode(admin->client_key_pem, admin->client_key_pem_len);
+        json_object_set_new(user, "client-certificate-data", json_string(cert));
+        json_object_set_new(user, "client-key-data", json_string(key));
+        free(cert);
+        free(key);
+    }
+    json_t *cluster = json_pack("{s:s,s:s}", "server", admin->server, "proxy-url", proxy);
+    if (ca) json_object_set_new(cluster, "certificate-authority-data", json_string(ca));
+    if (admin->insecure_skip_tls_verify)
+        json_object_set_new(cluster, "insecure-skip-tls-verify", json_true());
+    json_t *kcj = json_pack("{s:s,s:[{s:s,s:{s:s,s:s}}],s:[{s:s,s:o}],s:[{s:s,s:o}]}", "current-context", "p",
+                            "contexts", "name", "p", "context", "cluster", "c", "user", "u", "clusters",
+                            "name", "c", "cluster", cluster, "users", "name", "u", "user", user);
+    char *kc = mg_xasprintf("%s/kubeconfig", dir);
+    if (json_dump_file(kcj, kc, 0)) abort();
+    json_decref(kcj);
+    unlink(log);
+    setenv("NO_PROXY", "127.0.0.1,localhost", 1); /* the kubeconfig's proxy still applies (client-go) */
+    mg_rest_config cfg;
+    mg_error e;
+    mg_client *c = NULL;
+    int rc = mg_kubeconfig_load(kc, NULL, &cfg, &e);
+    if (!rc) rc = mg_client_new(&cfg, &c, &e);
+    json_t *out = NULL;
+    if (!rc) rc = mg_k8s_get(c, &CM, ns, "cfg-2", NULL, &out, &e);
+    json_decref(out);
+    unsetenv("NO_PROXY");
+    FILE *f = fopen(log, "r");
+    char line[256] = "";
+    if (f && !fgets(line, sizeof line, f)) line[0] = 0;
+    if (f) fclose(f);
+    check(rc == 0 && !strncmp(line, "CONNECT ", 8), "proxy-url: the request goes through the proxy",
+          "rc %d (%s), proxy log: %s", rc, rc ? e.message : "", line[0] ? line : "(empty)");
+    mg_client_free(c);
+    mg_rest_config_free(&cfg); /* zeroed when the load failed */
+    unlink(kc);
+    rmdir(dir);
+    free(kc);
+    free(ca);
+}
+
 static void exec_plugin_checks(const mg_rest_config *admin, const char *ns) {
     char dir[] = "/tmp/mg-exec-it-XXXXXX";
     if (!mkdtemp(dir)) abort();
@@ -495,6 +551,7 @@ int main(int argc, char **argv) {
     }
 
     exec_plugin_checks(&cfg, ns);
+    proxy_checks(&cfg, ns);
 
     mg_k8s_delete(c, &NS, NULL, ns, NULL, NULL);
     mg_client_free(c);

@@ -27,4 +27,10 @@ cc -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -O1 -g $SAN -Isrc $(pkg-config -
 if ! "$TC" up --dir "$T/tc" >"$T/up.log" 2>&1; then
   echo "FAIL $IT_SERVER_KIND up:"; cat "$T/up.log"; exit 1
 fi
-MG_TEST_SERVER=$IT_SERVER_KIND "$T/driver" "$T/tc/kubeconfig"
+# an HTTP CONNECT proxy for the kubeconfig's proxy-url check
+/usr/bin/python3 tests/support/connect_proxy.py "$T/proxy.port" "$T/proxy.log" &
+proxy_pid=$!
+trap 'kill $proxy_pid 2>/dev/null; cleanup' EXIT
+for _ in $(seq 1 50); do [ -s "$T/proxy.port" ] && break; sleep 0.1; done
+MG_TEST_PROXY="http://127.0.0.1:$(cat "$T/proxy.port" 2>/dev/null)" MG_TEST_PROXY_LOG="$T/proxy.log" \
+  MG_TEST_SERVER=$IT_SERVER_KIND "$T/driver" "$T/tc/kubeconfig"

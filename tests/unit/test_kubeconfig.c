@@ -402,6 +402,36 @@ static void test_exec_plugin_config(void **state) {
     free(ca);
 }
 
+/* proxy-url: http and https as they are, socks5 resolving at the proxy (socks5h, as client-go
+ * does), anything else refused; given to an exec plugin with the cluster. */
+static void test_proxy_url(void **state) {
+    (void)state;
+    static const char *const in[] = {"http://proxy:3128", "https://proxy:443", "socks5://proxy:1080"};
+    static const char *const want[] = {"http://proxy:3128", "https://proxy:443", "socks5h://proxy:1080"};
+    for (int i = 0; i < 3; i++) {
+        char *text =
+            mg_xasprintf("current-context: a\ncontexts:\n- name: a\n  context: {cluster: c, user: u}\n"
+                         "clusters:\n- name: c\n  cluster: {server: 'https://h:1', proxy-url: '%s'}\n"
+                         "users:\n- name: u\n  user:\n    exec: {apiVersion: client.authentication.k8s.io/"
+                         "v1beta1, command: aws, provideClusterInfo: true}\n",
+                         in[i]);
+        char *p = write_file("proxy", text);
+        mg_rest_config cfg;
+        mg_error e;
+        assert_int_equal(mg_kubeconfig_load(p, NULL, &cfg, &e), 0);
+        assert_string_equal(cfg.proxy_url, want[i]);
+        assert_non_null(strstr(cfg.exec->cluster_json, want[i]));
+        mg_rest_config_free(&cfg);
+        free(p);
+        free(text);
+    }
+    expect_fail(
+        "current-context: a\ncontexts:\n- name: a\n  context: {cluster: c}\n"
+        "clusters:\n- name: c\n  cluster: {server: 'https://h:1', proxy-url: 'ftp://p:21'}\n",
+        NULL, MG_EPARSE,
+        "kubeconfig @: clusters[0].cluster.proxy-url: \"ftp://p:21\" is not an http, https or socks5 URL");
+}
+
 static void test_incluster(void **state) {
     (void)state;
     char *sa = path_in("sa");
@@ -480,6 +510,7 @@ int main(void) {
         cmocka_unit_test(test_kubeconfig_env_merge),
         cmocka_unit_test(test_broken_files),
         cmocka_unit_test(test_exec_plugin_config),
+        cmocka_unit_test(test_proxy_url),
         cmocka_unit_test(test_incluster),
         cmocka_unit_test(test_auto),
     };
