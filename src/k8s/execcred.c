@@ -97,8 +97,7 @@ static int wait_for(pid_t pid, int *status) {
     return 0;
 }
 
-static int spawn(const mg_exec_config *cfg, bool interactive, int out_fd, int pipe_read, pid_t *pid,
-                 mg_error *err) {
+static int spawn(const mg_exec_config *cfg, bool interactive, int out_fd, pid_t *pid, mg_error *err) {
     char *info_json = exec_info(cfg, interactive);
     char *info = mg_xasprintf(EXEC_INFO "=%s", info_json);
     free(info_json);
@@ -110,9 +109,9 @@ static int spawn(const mg_exec_config *cfg, bool interactive, int out_fd, int pi
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     if (!interactive) posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_adddup2(&fa, out_fd, STDOUT_FILENO);
-    posix_spawn_file_actions_addclose(&fa, out_fd);
-    posix_spawn_file_actions_addclose(&fa, pipe_read);
+    if (out_fd != STDOUT_FILENO) posix_spawn_file_actions_adddup2(&fa, out_fd, STDOUT_FILENO);
+    /* none of our descriptors (API server connections, listening sockets) reach the plugin */
+    posix_spawn_file_actions_addclosefrom_np(&fa, STDERR_FILENO + 1);
     int e = posix_spawnp(pid, cfg->command, &fa, NULL, argv, env);
     posix_spawn_file_actions_destroy(&fa);
     free(argv);
@@ -134,7 +133,7 @@ int mg_exec_credential_get(const mg_exec_config *cfg, mg_exec_credential *out, m
     if (pipe2(fds, O_CLOEXEC) != 0)
         return mg_error_set(err, MG_EIO, "exec plugin %s: pipe: %s", cfg->command, strerror(errno));
     pid_t pid;
-    rc = spawn(cfg, interactive, fds[1], fds[0], &pid, err);
+    rc = spawn(cfg, interactive, fds[1], &pid, err);
     close(fds[1]);
     if (rc) {
         close(fds[0]);

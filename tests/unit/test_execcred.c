@@ -71,9 +71,10 @@ static void test_exec_runs_plugin(void **state) {
     char *body = mg_xasprintf("printf '%%s|%%s|%%s|%%s\\n' \"$1\" \"$2\" \"$REGION\" \"$HOME\" > %s\n"
                               "printf '%%s' \"$KUBERNETES_EXEC_INFO\" > %s.info\n"
                               "if [ -t 0 ]; then echo tty >> %s; fi; cat >> %s\n"
+                              "ls /proc/self/fd | wc -l > %s.fds\n"
                               "echo '{\"apiVersion\":\"" V1 "\",\"kind\":\"ExecCredential\",\"status\":"
                               "{\"token\":\"tok-1\",\"expirationTimestamp\":\"2030-01-02T03:04:05Z\"}}'",
-                              seen, seen, seen, seen);
+                              seen, seen, seen, seen, seen);
     char *p = plugin("token", body);
     char *args[] = {"--cluster", "prod one"};
     char *env[] = {"REGION=eu-west-1", "HOME=/nowhere"};
@@ -101,6 +102,19 @@ static void test_exec_runs_plugin(void **state) {
     if (!tty) assert_null(fgets(line + strlen(line), (int)(sizeof line - strlen(line)), f));
     fclose(f);
     assert_string_equal(line, "--cluster|prod one|eu-west-1|/nowhere\n");
+    /* descriptors: 0-2, and the one ls reads /proc/self/fd through; ours (this one) do not reach it */
+    char *fds_path = mg_xasprintf("%s.fds", seen);
+    FILE *open_here = fopen(seen, "r"); /* an open descriptor of ours while it runs */
+    assert_non_null(open_here);
+    assert_int_equal(mg_exec_credential_get(&cfg, &cred, &e), 0);
+    mg_exec_credential_free(&cred);
+    fclose(open_here);
+    FILE *ff = fopen(fds_path, "r");
+    int nfds = 0;
+    assert_int_equal(fscanf(ff, "%d", &nfds), 1);
+    fclose(ff);
+    assert_int_equal(nfds, 4);
+    free(fds_path);
     char *info_path = mg_xasprintf("%s.info", seen);
     json_t *info = json_load_file(info_path, 0, NULL);
     assert_non_null(info);
