@@ -199,8 +199,15 @@ void mg_cli_help(FILE *f, const char *text) {
 }
 
 int mg_cli_fail(const char *cmd, const mg_error *err, int exit_code) {
-    fprintf(stderr, "kubectl-modelgov %s: error: %s\n", cmd,
-            err->message[0] ? err->message : mg_strerror(err->code));
+    /* the API server's 401 says only "Unauthorized": say what it means for the user, as kubectl
+     * does (a Prometheus or registry 401 is not about the kubeconfig) */
+    bool api_401 =
+        exit_code == MG_EXIT_CLUSTER && err->http_status == 401 && !strcmp(err->reason, "Unauthorized");
+    const char *hint = api_401 ? " (the API server did not accept this kubeconfig's credentials: expired or "
+                                 "revoked? log in again)"
+                               : "";
+    fprintf(stderr, "kubectl-modelgov %s: error: %s%s\n", cmd,
+            err->message[0] ? err->message : mg_strerror(err->code), hint);
     return exit_code;
 }
 

@@ -114,6 +114,13 @@ check_rc "status with an exec credential plugin" 0 $K status --kubeconfig "$T/ex
 eq "the plugin ran once for the command" "$(wc -l < "$T/bob-cred.runs" 2>/dev/null)" "1"
 sed -i 's/command": ".\/bob-cred"/command": ".\/none-such", "installHint": "install bob-cred"/' "$T/exec-kubeconfig"
 check_rc "a missing exec plugin" 4 $K status --kubeconfig "$T/exec-kubeconfig" && has "its install hint is shown" "$T/err" "install bob-cred"
+# credentials the API server does not accept: say so, not just "Unauthorized"
+cp "$KUBECONFIG" "$T/kc-bogus"
+admin_cluster=$(kubectl --kubeconfig "$T/kc-bogus" config view -o jsonpath='{.contexts[?(@.name=="admin")].context.cluster}')
+kubectl --kubeconfig "$T/kc-bogus" config set-credentials bogus --token=not-a-valid-token >/dev/null
+kubectl --kubeconfig "$T/kc-bogus" config set-context bogus --cluster="$admin_cluster" --user=bogus --namespace=ml >/dev/null
+check_rc "a token the API server refuses" 4 $K status --kubeconfig "$T/kc-bogus" --context bogus &&
+  has "the 401 is explained" "$T/err" "Unauthorized (the API server did not accept this kubeconfig's credentials: expired or revoked? log in again)"
 check_rc "bad kubeconfig" 4 $K status --kubeconfig "$T/none"
 
 echo "$pass passed, $fail failed"
