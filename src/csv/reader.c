@@ -95,8 +95,9 @@ static uint64_t line_of_record(const char *path, uint64_t target) {
     lscan l = {.rec_line = 1, .target = target};
     char *buf = mg_xmalloc(LINE_CHUNK);
     ssize_t n, from = 0;
-    if ((n = read(fd, buf, LINE_CHUNK)) >= 3 && !memcmp(buf, "\xEF\xBB\xBF", 3))
-        from = 3; /* the parser skips it */
+    if ((n = read(fd, buf, LINE_CHUNK)) >= (ssize_t)MG_CSV_UTF8_BOM_LEN &&
+        !memcmp(buf, MG_CSV_UTF8_BOM, MG_CSV_UTF8_BOM_LEN))
+        from = MG_CSV_UTF8_BOM_LEN; /* the parser skips it */
     for (; n > 0 && !l.found && !l.stop; n = read(fd, buf, LINE_CHUNK), from = 0)
         for (ssize_t i = from; i < n && !l.found && !l.stop; i++)
             ls_byte(&l, buf[i]);

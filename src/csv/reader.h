@@ -39,6 +39,9 @@
 #include "data/digest.h"
 
 #define MG_CSV_CHUNK (256u * 1024u)
+/* The UTF-8 byte order mark the reader skips at the start of a file (mg_csv_row.bom). */
+#define MG_CSV_UTF8_BOM "\xEF\xBB\xBF"
+#define MG_CSV_UTF8_BOM_LEN (sizeof MG_CSV_UTF8_BOM - 1)
 #define MG_CSV_MAX_FIELD (1u << 20)       /* 1 MiB */
 #define MG_CSV_MAX_RECORD (4u << 20)      /* 4 MiB of delivered fields */
 #define MG_CSV_MAX_RAW_RECORD (16u << 20) /* 16 MiB of file bytes */

@@ -441,9 +441,11 @@ int mg_csv_refuse_not_text(const char *path, const char *b, size_t n, mg_error *
 /* A UTF-8 byte order mark at the very start of the file (spreadsheets write one when they
  * export UTF-8) is not part of the header's first field: pandas, DuckDB and R's readers skip it
  * too, and kept it would make that column unfindable by name and a quoted first field a stray
- * quote. Its length at b (3), or 0. */
+ * quote. Its length at b, or 0. */
 static size_t bom_length(const char *b, size_t len) {
-    return len >= 3 && !memcmp(b, "\xEF\xBB\xBF", 3) ? 3 : 0;
+    return len >= MG_CSV_UTF8_BOM_LEN && !memcmp(b, MG_CSV_UTF8_BOM, MG_CSV_UTF8_BOM_LEN)
+               ? MG_CSV_UTF8_BOM_LEN
+               : 0;
 }
 
 int mg_csv_parse_region(mg_csv_parser *p, char *b, size_t len, bool eof, size_t *consumed) {

@@ -232,7 +232,7 @@ static int on_row(const mg_csv_row *row, void *ud, mg_error *err) {
     pctx *c = ud;
     int rc;
     if (row->record == 0 && (rc = on_header(c, row, err))) return rc;
-    if (row->bom) out_bytes(c, "\xEF\xBB\xBF", 3); /* the output stays as readable by spreadsheets */
+    if (row->bom) out_bytes(c, MG_CSV_UTF8_BOM, MG_CSV_UTF8_BOM_LEN); /* as readable by spreadsheets */
     bool first = true;
     size_t kept = 0, last = 0;
     for (size_t i = 0; i < row->n; i++) {

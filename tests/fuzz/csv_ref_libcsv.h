@@ -143,9 +143,9 @@ static int ref_csv_parse(const char *path, const char *data, size_t size, ref_ro
         if (records) *records = 0;
         return refused;
     }
-    if (size >= 3 && !memcmp(data, "\xEF\xBB\xBF", 3)) { /* a leading byte order mark is skipped */
-        data += 3;
-        size -= 3;
+    if (size >= MG_CSV_UTF8_BOM_LEN && !memcmp(data, MG_CSV_UTF8_BOM, MG_CSV_UTF8_BOM_LEN)) { /* skipped */
+        data += MG_CSV_UTF8_BOM_LEN;
+        size -= MG_CSV_UTF8_BOM_LEN;
     }
     ref_reader r = {.path = path, .data = data, .size = size, .fn = fn, .ud = ud, .err = err};
     char w[64];
