@@ -18,6 +18,7 @@
 #include "core/buf.h"
 #include "core/clock.h"
 #include "core/curlpool.h"
+#include "core/json.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "k8s/linesplit.h"
@@ -722,6 +723,36 @@ int mg_k8s_list(mg_client *c, const mg_gvr *gvr, const char *ns, const mg_list_o
     body_reading rd = {MG_JSON_STRIP_LIST, opts ? opts->skipped : NULL, opts ? opts->skipped_ud : NULL};
     int rc = perform_read(c, "GET", q.data, NULL, NULL, 0, &rd, out, err);
     mg_buf_free(&q);
+    return rc;
+}
+
+int mg_k8s_list_items(mg_client *c, const mg_gvr *gvr, const char *ns, const mg_list_opts *opts,
+                      json_t **items, mg_error *err) {
+    mg_list_opts page = opts ? *opts : (mg_list_opts){0};
+    page.resource_version = NULL;
+    page.continue_token = NULL;
+    if (page.limit <= 0) page.limit = MG_K8S_LIST_PAGE;
+    json_t *all = json_array();
+    char *cont = NULL;
+    int rc;
+    do {
+        json_t *list = NULL;
+        page.continue_token = cont;
+        rc = mg_k8s_list(c, gvr, ns, &page, &list, err);
+        free(cont);
+        cont = NULL;
+        if (rc) break;
+        json_t *got = json_object_get(list, "items");
+        if (json_is_array(got)) json_array_extend(all, got);
+        const char *next = mg_json_str(list, "metadata", "continue", NULL);
+        if (next && *next) cont = mg_xstrdup(next);
+        json_decref(list);
+    } while (cont);
+    if (rc) {
+        json_decref(all);
+        all = NULL;
+    }
+    *items = all;
     return rc;
 }
 

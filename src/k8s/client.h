@@ -69,6 +69,14 @@ int mg_k8s_get(mg_client *c, const mg_gvr *gvr, const char *ns, const char *name
 /* One page of a LIST. out is the List object (items, metadata.continue, resourceVersion). */
 int mg_k8s_list(mg_client *c, const mg_gvr *gvr, const char *ns, const mg_list_opts *opts, json_t **out,
                 mg_error *err);
+/* Every item of a LIST (ns NULL: all namespaces), read in pages as kubectl reads them (limit
+ * opts->limit, 0 meaning MG_K8S_LIST_PAGE; each next page by metadata.continue), as one new array
+ * in *items. opts may be NULL; its selectors and skipped apply, its continue_token and
+ * resource_version are ignored. A continue token that expired between pages (410) fails the
+ * call, as in kubectl: the pages would not be one snapshot. */
+#define MG_K8S_LIST_PAGE 500
+int mg_k8s_list_items(mg_client *c, const mg_gvr *gvr, const char *ns, const mg_list_opts *opts,
+                      json_t **items, mg_error *err);
 int mg_k8s_create(mg_client *c, const mg_gvr *gvr, const char *ns, const json_t *obj, json_t **out,
                   mg_error *err);
 /* PUT of obj (its metadata.resourceVersion makes it a compare-and-swap). subresource may be

@@ -57,6 +57,7 @@ typedef struct session {
     mg_client *c;
     const char *ns;
     mg_error err;
+    bool read_failed; /* a read that was not a 404 failed: s->err says why */
 } session;
 
 static bool is_text(const char *v) { return !v || mg_utf8_valid_prefix(v, strlen(v)) == strlen(v); }
@@ -109,6 +110,24 @@ static void finish(session *s) {
 static int api_fail(session *s, const char *what) {
     mg_error_wrap(&s->err, "%s", what);
     return mg_cli_fail(s->cmd, &s->err, MG_EXIT_CLUSTER);
+}
+
+/* GET of an object that may be missing: true with *out when found; false with *out NULL when the
+ * API server says 404, or when the read failed otherwise (then s->read_failed and s->err, wrapped
+ * with what was read: a command shows that error rather than an answer built without the object —
+ * a status must not say "not quarantined" because the model version could not be read). */
+static bool get_if_found(session *s, const mg_gvr *gvr, const char *name, json_t **out) {
+    *out = NULL;
+    if (s->read_failed) return false;
+    mg_error e = {0};
+    int rc = mg_k8s_get(s->c, gvr, s->ns, name, NULL, out, &e);
+    if (!rc) return true;
+    if (rc != MG_ENOTFOUND) {
+        s->err = e;
+        mg_error_wrap(&s->err, "getting %s %s", gvr->resource, name);
+        s->read_failed = true;
+    }
+    return false;
 }
 
 /* ---- dataset register ---- */
@@ -425,15 +444,21 @@ int mg_cmd_release(int argc, char **argv) {
 /* ---- status ---- */
 
 static const char status_help[] =
-    "Usage: kubectl modelgov status [MODELDEPLOYMENT]\n"
+    "Usage: kubectl modelgov status [MODELDEPLOYMENT] [-A]\n"
     "\n"
-    "One line per ModelDeployment of the namespace (or the one named): model, version, phase,\n"
-    "accuracy and worst PSI of the last evaluation, fairness figures, quarantined.\n"
-    "-o json|yaml: [{name, model, version, modelVersion, phase, accuracy, maxPSI, worstFeature,\n"
-    "fairness, quarantined}].\n"
+    "One line per ModelDeployment of the namespace (or the one named; -A: of every namespace):\n"
+    "model, version, phase, accuracy and worst PSI of the last evaluation, fairness figures,\n"
+    "quarantined. A deployment whose ModelVersion does not exist shows - for the model, version and\n"
+    "quarantined (null in JSON); a read that fails otherwise is an error (exit 4), never a guess.\n"
+    "-o json|yaml: [{namespace, name, model, version, modelVersion, phase, accuracy, maxPSI,\n"
+    "worstFeature, fairness, quarantined}].\n"
+    "\n"
+    "Flags:\n"
+    "  -A, --all-namespaces   every namespace the kubeconfig's user may list (a namespace column)\n"
     "\n"
     "Examples:\n"
     "  kubectl modelgov status\n"
+    "  kubectl modelgov status -A\n"
     "  kubectl modelgov status credit-scorer -n credit -o json\n";
 
 static void num_cell(json_t *v, char *buf, size_t n) {
@@ -443,27 +468,52 @@ static void num_cell(json_t *v, char *buf, size_t n) {
         snprintf(buf, n, "-");
 }
 
-/* The ModelDeployments status shows: the one named by the operand, or all in the namespace, as a
- * list object ({"items": [...]}, new reference). Returns -1 to go on, else the exit code. */
-static int status_deployments(session *s, json_t **list) {
+/* "namespace/name" of an object (heap). */
+static char *ns_key(const char *ns, const char *name) {
+    return mg_xasprintf("%s/%s", ns ? ns : "", name ? name : "");
+}
+
+/* What status shows: *mds the ModelDeployments (the one named by the operand, those of the
+ * namespace, or of every namespace when ns is NULL) and *mvs "namespace/name" -> the
+ * ModelVersions they run (new references). Listing reads the ModelVersions of the same scope in
+ * pages, not one GET per deployment. Returns -1 to go on, else the exit code. */
+static int status_inputs(session *s, const char *ns, json_t **mds, json_t **mvs) {
+    *mvs = json_object();
     if (!s->ops.n) {
-        if (mg_k8s_list(s->c, &MG_GVR_MODELDEPLOYMENTS, s->ns, NULL, list, &s->err))
+        json_t *items = NULL;
+        if (mg_k8s_list_items(s->c, &MG_GVR_MODELDEPLOYMENTS, ns, NULL, mds, &s->err))
             return api_fail(s, "listing modeldeployments");
+        if (!json_array_size(*mds)) return -1;
+        if (mg_k8s_list_items(s->c, &MG_GVR_MODELVERSIONS, ns, NULL, &items, &s->err))
+            return api_fail(s, "listing modelversions");
+        size_t i;
+        json_t *mv;
+        json_array_foreach(items, i, mv) {
+            char *k = ns_key(mg_json_str(mv, "metadata", "namespace", NULL),
+                             mg_json_str(mv, "metadata", "name", NULL));
+            json_object_set(*mvs, k, mv);
+            free(k);
+        }
+        json_decref(items);
         return -1;
     }
-    json_t *one = NULL;
+    json_t *one = NULL, *mv = NULL;
     const char *md = operand_name(s->ops.v[0]);
     if (mg_k8s_get(s->c, &MG_GVR_MODELDEPLOYMENTS, s->ns, md, NULL, &one, &s->err))
         return api_fail(s, "getting modeldeployment");
-    *list = json_pack("{s:[o]}", "items", one);
-    return -1;
+    *mds = json_pack("[o]", one);
+    const char *mvname = mg_json_str(one, "spec", "modelVersion", NULL);
+    if (mvname && get_if_found(s, &MG_GVR_MODELVERSIONS, mvname, &mv)) {
+        char *k = ns_key(s->ns, mvname);
+        json_object_set_new(*mvs, k, mv);
+        free(k);
+    }
+    return s->read_failed ? mg_cli_fail(s->cmd, &s->err, MG_EXIT_CLUSTER) : -1;
 }
 
-/* One row of status for md (the -o json|yaml document's element; new reference). */
-static json_t *status_row(session *s, const json_t *md) {
-    const char *mvname = mg_json_str(md, "spec", "modelVersion", NULL);
-    json_t *mv = NULL;
-    if (mvname) mg_k8s_get(s->c, &MG_GVR_MODELVERSIONS, s->ns, mvname, NULL, &mv, NULL);
+/* One row of status for md whose ModelVersion is mv (NULL: it does not exist): the -o json|yaml
+ * document's element (new reference). */
+static json_t *status_row(const json_t *md, const json_t *mv) {
     json_t *ev = mg_json_get(md, "status", "lastEvaluation", NULL);
     json_t *fair = json_object();
     json_t *f = ev ? json_object_get(ev, "fairness") : NULL;
@@ -472,25 +522,25 @@ static json_t *status_row(session *s, const json_t *md) {
     for (size_t k = 0; ev && k < sizeof known / sizeof *known; k++)
         if (json_is_number(json_object_get(ev, known[k])))
             json_object_set(fair, known[k], json_object_get(ev, known[k]));
-    json_t *row = json_pack(
-        "{s:s?,s:s?,s:s?,s:s?,s:s?,s:O?,s:O?,s:s?,s:o,s:b}", "name",
-        mg_json_str(md, "metadata", "name", NULL), "model",
-        mv ? mg_json_str(mv, "spec", "model", NULL) : NULL, "version",
-        mv ? mg_json_str(mv, "spec", "version", NULL) : NULL, "modelVersion", mvname, "phase",
-        mg_json_str(md, "status", "phase", NULL), "accuracy", ev ? json_object_get(ev, "accuracy") : NULL,
-        "maxPSI", ev ? json_object_get(ev, "maxPSI") : NULL, "worstFeature",
+    return json_pack(
+        "{s:s?,s:s?,s:s?,s:s?,s:s?,s:s?,s:O?,s:O?,s:s?,s:o,s:o}", "namespace",
+        mg_json_str(md, "metadata", "namespace", NULL), "name", mg_json_str(md, "metadata", "name", NULL),
+        "model", mv ? mg_json_str(mv, "spec", "model", NULL) : NULL, "version",
+        mv ? mg_json_str(mv, "spec", "version", NULL) : NULL, "modelVersion",
+        mg_json_str(md, "spec", "modelVersion", NULL), "phase", mg_json_str(md, "status", "phase", NULL),
+        "accuracy", ev ? json_object_get(ev, "accuracy") : NULL, "maxPSI",
+        ev ? json_object_get(ev, "maxPSI") : NULL, "worstFeature",
         ev ? mg_json_str(ev, "worstFeature", NULL) : NULL, "fairness", fair, "quarantined",
-        mv ? mg_json_bool(mv, false, "status", "quarantined", NULL) : false);
-    json_decref(mv);
-    return row;
+        mv ? json_boolean(mg_json_bool(mv, false, "status", "quarantined", NULL)) : json_null());
 }
 
-static void print_status_table(const json_t *rows) {
-    static const char *const hdr[] = {"name",     "model",     "version",  "phase",
-                                      "accuracy", "worst-psi", "fairness", "quarantined"};
+static void print_status_rows(const json_t *rows, bool with_namespace) {
+    static const char *const hdr[] = {"namespace", "name",      "model",    "version",    "phase",
+                                      "accuracy",  "worst-psi", "fairness", "quarantined"};
     enum { NCOLS = sizeof hdr / sizeof *hdr };
+    const int first = with_namespace ? 0 : 1;
     mg_table t;
-    mg_table_init(&t, NCOLS, hdr);
+    mg_table_init(&t, NCOLS - first, hdr + first);
     size_t i;
     json_t *r;
     json_array_foreach(rows, i, r) {
@@ -508,35 +558,52 @@ static void print_status_table(const json_t *rows) {
             size_t l = strlen(fair);
             snprintf(fair + l, sizeof fair - l, "%s%s=%.3g", l ? " " : "", k, json_number_value(v));
         }
-        const char *cells[NCOLS] = {json_string_value(json_object_get(r, "name")),
+        json_t *q = json_object_get(r, "quarantined");
+        const char *cells[NCOLS] = {json_string_value(json_object_get(r, "namespace")),
+                                    json_string_value(json_object_get(r, "name")),
                                     json_string_value(json_object_get(r, "model")),
                                     json_string_value(json_object_get(r, "version")),
                                     json_string_value(json_object_get(r, "phase")),
                                     acc,
                                     psi,
                                     fair[0] ? fair : "-",
-                                    json_is_true(json_object_get(r, "quarantined")) ? "yes" : "no"};
+                                    json_is_boolean(q) ? (json_is_true(q) ? "yes" : "no") : "-"};
         for (int c = 0; c < NCOLS; c++)
             if (!cells[c]) cells[c] = "-";
-        mg_table_add(&t, cells);
+        mg_table_add(&t, cells + first);
     }
     mg_table_print(&t, stdout);
     mg_table_free(&t);
 }
 
+static void print_status_table(const json_t *rows) { print_status_rows(rows, false); }
+static void print_status_table_all(const json_t *rows) { print_status_rows(rows, true); }
+
 int mg_cmd_status(int argc, char **argv) {
-    const mg_opt opts[] = {{NULL, 0, 0, NULL}};
+    bool all = false;
+    const mg_opt opts[] = {{"all-namespaces", 'A', MG_OPT_FLAG, &all}, {NULL, 0, 0, NULL}};
     session s;
-    json_t *list = NULL, *rows = json_array();
+    json_t *mds = NULL, *mvs = NULL, *rows = json_array();
     int rc = start(&s, argc, argv, opts, status_help, 0, 1, "at most one MODELDEPLOYMENT");
-    if (rc >= 0 || (rc = sconnect(&s)) >= 0 || (rc = status_deployments(&s, &list)) >= 0) goto done;
+    if (rc < 0 && all && s.ops.n)
+        rc = mg_cli_usage_error(
+            s.cmd, "a ModelDeployment cannot be named across all namespaces: name it with -n NS, "
+                   "or list them all with -A");
+    if (rc >= 0 || (rc = sconnect(&s)) >= 0 || (rc = status_inputs(&s, all ? NULL : s.ns, &mds, &mvs)) >= 0)
+        goto done;
     size_t i;
     json_t *md;
-    json_array_foreach(json_object_get(list, "items"), i, md) json_array_append_new(rows, status_row(&s, md));
-    emit(&s, rows, print_status_table);
+    json_array_foreach(mds, i, md) {
+        const char *mvname = mg_json_str(md, "spec", "modelVersion", NULL);
+        char *k = ns_key(mg_json_str(md, "metadata", "namespace", NULL), mvname);
+        json_array_append_new(rows, status_row(md, mvname ? json_object_get(mvs, k) : NULL));
+        free(k);
+    }
+    emit(&s, rows, all ? print_status_table_all : print_status_table);
     rc = 0;
 done:
-    json_decref(list);
+    json_decref(mds);
+    json_decref(mvs);
     json_decref(rows);
     finish(&s);
     return rc;
@@ -567,7 +634,7 @@ static json_t *dsv_node(session *s, const char *name, int depth, json_t *seen) {
     }
     json_object_set_new(seen, name, json_true());
     json_t *d = NULL;
-    if (mg_k8s_get(s->c, &MG_GVR_DATASETVERSIONS, s->ns, name, NULL, &d, NULL)) {
+    if (!get_if_found(s, &MG_GVR_DATASETVERSIONS, name, &d)) {
         json_object_set_new(n, "missing", json_true());
         return n;
     }
@@ -627,7 +694,7 @@ static void print_lineage_tree(const json_t *root) { print_tree(root, "", true, 
  * marked missing. *dsvn becomes the run's dataset version when the model version names none. */
 static json_t *training_node(session *s, const char *trn, const char **dsvn, json_t **tr) {
     json_t *tnode = json_pack("{s:s,s:s,s:[]}", "kind", "TrainingRun", "name", trn, "children");
-    if (mg_k8s_get(s->c, &MG_GVR_TRAININGRUNS, s->ns, trn, NULL, tr, NULL) != 0) {
+    if (!get_if_found(s, &MG_GVR_TRAININGRUNS, trn, tr)) {
         json_object_set_new(tnode, "missing", json_true());
         return tnode;
     }
@@ -677,9 +744,11 @@ int mg_cmd_lineage(int argc, char **argv) {
         goto done;
     }
     json_t *root = lineage_of(&s, name, mv, &tr);
-    emit(&s, root, print_lineage_tree);
+    if (s.read_failed)
+        rc = mg_cli_fail(s.cmd, &s.err, MG_EXIT_CLUSTER);
+    else
+        emit(&s, root, print_lineage_tree), rc = 0;
     json_decref(root);
-    rc = 0;
 done:
     json_decref(tr);
     json_decref(mv);
@@ -702,13 +771,15 @@ static const char history_help[] =
     "  kubectl modelgov history md/credit-scorer -o json\n";
 
 /* The incident reviews of ModelDeployment name, as [{name, verdict, reviewer, comment, time}]
- * (new reference; empty when they cannot be listed). */
+ * (new reference), or NULL with s->err when the reviews cannot be listed (an empty list would
+ * say there were none). */
 static json_t *incidents_of(session *s, const char *name) {
-    json_t *inc = json_array(), *revs = NULL;
-    if (mg_k8s_list(s->c, &MG_GVR_MODELREVIEWS, s->ns, NULL, &revs, NULL) != 0) return inc;
+    json_t *revs = NULL;
+    if (mg_k8s_list_items(s->c, &MG_GVR_MODELREVIEWS, s->ns, NULL, &revs, &s->err) != 0) return NULL;
+    json_t *inc = json_array();
     size_t i;
     json_t *r;
-    json_array_foreach(json_object_get(revs, "items"), i, r) {
+    json_array_foreach(revs, i, r) {
         const char *target = mg_json_str(r, "spec", "modelDeployment", NULL);
         if (!target || strcmp(target, name)) continue;
         json_array_append_new(inc, json_pack("{s:s?,s:s?,s:s?,s:s?,s:s?}", "name",
@@ -762,9 +833,13 @@ int mg_cmd_history(int argc, char **argv) {
         goto out;
     }
     json_t *hist = mg_json_get(md, "status", "history", NULL),
-           *br = mg_json_get(md, "status", "breaches", NULL);
+           *br = mg_json_get(md, "status", "breaches", NULL), *inc = incidents_of(&s, name);
+    if (!inc) {
+        rc = api_fail(&s, "listing modelreviews");
+        goto out;
+    }
     json_t *o = json_pack("{s:o,s:o,s:o}", "history", hist ? json_incref(hist) : json_array(), "breaches",
-                          br ? json_incref(br) : json_array(), "incidents", incidents_of(&s, name));
+                          br ? json_incref(br) : json_array(), "incidents", inc);
     emit(&s, o, print_history_tables);
     json_decref(o);
     rc = 0;

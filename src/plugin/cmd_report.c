@@ -73,20 +73,13 @@ static void inputs_free(inputs *x) {
         json_decref(all[i]);
 }
 
-/* The items of a LIST (new reference; an empty array when the list failed and err is NULL). */
+/* The items of a LIST, every page (new reference in *out). */
 static int list_items(mg_client *c, const mg_gvr *gvr, const char *ns, const char *label, const char *field,
                       json_t **out, mg_error *err) {
     mg_list_opts o = {.label_selector = label, .field_selector = field};
-    json_t *l = NULL;
-    int rc = mg_k8s_list(c, gvr, ns, &o, &l, err);
-    if (rc) {
-        mg_error_wrap(err, "listing %s", gvr->resource);
-        return rc;
-    }
-    json_t *items = json_object_get(l, "items");
-    *out = json_is_array(items) ? json_incref(items) : json_array();
-    json_decref(l);
-    return 0;
+    int rc = mg_k8s_list_items(c, gvr, ns, &o, out, err);
+    if (rc) mg_error_wrap(err, "listing %s", gvr->resource);
+    return rc;
 }
 
 static bool one_of(const char *s, size_t n, const char *const *names) {

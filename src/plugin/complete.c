@@ -106,7 +106,7 @@ static const command commands[] = {
      false,
      OUT_FORMATS,
      {{"message", 'm', true, MG_ARG_NONE, NULL}, V("reviewer")}},
-    {"status", MG_ARG_MD, NULL, false, OUT_FORMATS, {{0}}},
+    {"status", MG_ARG_MD, NULL, false, OUT_FORMATS, {{"all-namespaces", 'A', false, MG_ARG_NONE, NULL}}},
     {"lineage", MG_ARG_MV, NULL, false, OUT_FORMATS, {{0}}},
     {"history", MG_ARG_MD, NULL, false, OUT_FORMATS, {{0}}},
     {"report",

@@ -416,6 +416,24 @@ int main(int argc, char **argv) {
      * continue token (kube-apiserver does when the selector is checked after reading) */
     check(rc == 0 && (pages == 3 || pages == 4) && !strcmp(seen, "cfg-1 cfg-2 cfg-3 "),
           "paginated list (limit/continue)", "rc %d pages %d seen '%s' %s", rc, pages, seen, e.message);
+    /* the same through mg_k8s_list_items: every page joined, in order */
+    mg_list_opts one_per_page = {.label_selector = "app", .limit = 1};
+    json_t *joined_items = NULL;
+    rc = mg_k8s_list_items(c, &CM, ns, &one_per_page, &joined_items, &e);
+    char joined[256] = "";
+    size_t ii;
+    json_t *it;
+    json_array_foreach(joined_items, ii, it) {
+        size_t l = strlen(joined);
+        snprintf(joined + l, sizeof(joined) - l, "%s ", str_at(it, "metadata", "name"));
+    }
+    check(rc == 0 && !strcmp(joined, "cfg-1 cfg-2 cfg-3 "), "list_items joins the pages (limit 1)",
+          "rc %d joined_items '%s' %s", rc, joined, e.message);
+    json_decref(joined_items);
+    rc = mg_k8s_list_items(c, &CM, ns, &(mg_list_opts){.label_selector = "app=mgc"}, &joined_items, &e);
+    check(rc == 0 && json_array_size(joined_items) == 2, "list_items with a selector, default page",
+          "rc %d n %zu %s", rc, json_array_size(joined_items), e.message);
+    json_decref(joined_items);
 
     /* update and optimistic concurrency */
     json_t *upd = json_deep_copy(got);

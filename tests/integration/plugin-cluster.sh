@@ -81,6 +81,21 @@ check_rc "status" 0 $K status --context bob -n ml
 has "status shows the deployment" "$T/out" "fraud-detector"
 check_rc "status -o json" 0 $K status fraud-detector --context bob -n ml -o json
 eq "status json" "$(python3 -c 'import json,sys;r=json.load(open(sys.argv[1]))[0];print(r["model"],r["version"],r["quarantined"])' "$T/out")" "fraud-detector 1.4.0 False"
+# -A: every namespace, a namespace column; a deployment whose ModelVersion does not exist shows
+# "-" for quarantined (null in JSON), never "no"
+kubectl --context admin create namespace ml2 >/dev/null
+sed 's/name: fraud-detector$/name: ghost/; s/modelVersion: fraud-detector-1-4-0/modelVersion: ghost-1-0-0/' \
+  crds/samples/05-modeldeployment.yaml | kubectl --context bob -n ml2 create -f - >/dev/null
+check_rc "status -A" 0 $K status -A --context bob
+eq "status -A rows" "$(awk 'NR > 1 {print $1 "/" $2 "/" $NF}' "$T/out" | sort | tr '\n' ' ')" "ml/fraud-detector/no ml2/ghost/- "
+has "status -A has a namespace column" "$T/out" "^NAMESPACE"
+check_rc "status --all-namespaces -o json" 0 $K status --all-namespaces --context bob -o json
+eq "status -A json" "$(python3 -c 'import json,sys;print(sorted((r["namespace"],r["name"],r["model"],r["quarantined"]) for r in json.load(open(sys.argv[1]))))' "$T/out")" \
+  "[('ml', 'fraud-detector', 'fraud-detector', False), ('ml2', 'ghost', None, None)]"
+check_rc "status of a deployment whose ModelVersion is missing" 0 $K status ghost --context bob -n ml2 -o json
+eq "its quarantined is unknown" "$(python3 -c 'import json,sys;r=json.load(open(sys.argv[1]))[0];print(r["modelVersion"],r["quarantined"])' "$T/out")" "ghost-1-0-0 None"
+check_rc "status -A with a name" 2 $K status ghost -A --context bob
+has "names the conflict" "$T/err" "cannot be named across all namespaces"
 check_rc "lineage" 0 $K lineage fraud-detector-1-4-0 --context bob -n ml
 has "lineage shows the training run" "$T/out" "TrainingRun fraud-detector-train-0142"
 has "lineage shows the dataset digest" "$T/out" "$digest"
@@ -121,6 +136,41 @@ kubectl --kubeconfig "$T/kc-bogus" config set-credentials bogus --token=not-a-va
 kubectl --kubeconfig "$T/kc-bogus" config set-context bogus --cluster="$admin_cluster" --user=bogus --namespace=ml >/dev/null
 check_rc "a token the API server refuses" 4 $K status --kubeconfig "$T/kc-bogus" --context bogus &&
   has "the 401 is explained" "$T/err" "Unauthorized (the API server did not accept this kubeconfig's credentials: expired or revoked? log in again)"
+# ---- a read that fails mid-command is an error, not an empty answer ----
+# A scripted API server (tests/support/responder.py) whose user may get the objects named but not
+# read what they lead to (403, as RBAC answers): history must not say "no incidents", lineage not
+# "training run not found", status not "quarantined: no".
+/usr/bin/python3 - "$T/script.json" <<'PY'
+import json, sys
+a = "/apis/mlops.modelgov.io/v1alpha1/namespaces/ml"
+forbidden = {"status": 403, "body": {"kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": "Forbidden",
+                                     "code": 403, "message": "forbidden: User \"dave\" cannot do that"}}
+md = {"metadata": {"name": "fd", "namespace": "ml"}, "spec": {"modelVersion": "mv1"}, "status": {"history": []}}
+json.dump([{"path": a + "/modeldeployments/fd", "body": dict(md, kind="ModelDeployment")},
+           {"path": a + "/modeldeployments?", "body": {"kind": "ModelDeploymentList", "metadata": {}, "items": [md]}},
+           {"path": a + "/modelversions/mv1", "body": {"kind": "ModelVersion", "metadata": {"name": "mv1", "namespace": "ml"},
+                                                        "spec": {"model": "m", "version": "1", "trainingRun": "tr1"}}},
+           dict(forbidden, path=a + "/modelreviews"), dict(forbidden, path=a + "/trainingruns/tr1"),
+           dict(forbidden, path=a + "/modelversions?")], open(sys.argv[1], "w"))
+PY
+/usr/bin/python3 tests/support/responder.py --dir "$T/resp" --script "$T/script.json" >"$T/resp.log" 2>&1 &
+resp_pid=$!
+for _ in $(seq 1 100); do [ -s "$T/resp/port" ] && break; sleep 0.1; done
+cat >"$T/kc-resp" <<YAML
+apiVersion: v1
+kind: Config
+clusters: [{name: r, cluster: {server: "https://127.0.0.1:$(cat "$T/resp/port")", certificate-authority: "$T/resp/ca.crt"}}]
+users: [{name: dave, user: {token: t}}]
+contexts: [{name: r, context: {cluster: r, user: dave, namespace: ml}}]
+current-context: r
+YAML
+check_rc "history when the reviews cannot be listed" 4 $K history fd --kubeconfig "$T/kc-resp" &&
+  has "says what failed" "$T/err" "listing modelreviews.*forbidden"
+check_rc "lineage when the training run cannot be read" 4 $K lineage mv1 --kubeconfig "$T/kc-resp" &&
+  has "says what failed" "$T/err" "getting trainingruns tr1.*forbidden"
+check_rc "status when the model versions cannot be listed" 4 $K status --kubeconfig "$T/kc-resp" &&
+  has "says what failed" "$T/err" "listing modelversions.*forbidden"
+kill $resp_pid 2>/dev/null
 check_rc "bad kubeconfig" 4 $K status --kubeconfig "$T/none"
 
 echo "$pass passed, $fail failed"

@@ -142,6 +142,9 @@ static void test_flags(void **state) {
     assert_int_equal(n, sizeof want / sizeof *want);
     for (size_t i = 0; i < n; i++)
         assert_string_equal(flags[i], want[i]);
+    n = mg_complete_flags("status", flags, 64);
+    assert_true(n > 0);
+    assert_string_equal(flags[0], "all-namespaces");
     assert_int_equal(mg_complete_flags("nonsense", flags, 64), 0);
     size_t ncmd = 0;
     for (const char *const *c = mg_complete_commands(); *c; c++)
