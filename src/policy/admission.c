@@ -139,7 +139,7 @@ static bool mv_quarantined(actx *c, const json_t *mv, const char **reason_out) {
 typedef struct image_result {
     bool model;       /* it is a model image */
     const json_t *mv; /* the ModelVersion it maps to (borrowed from keep) */
-    const char *pin;  /* admitted by tag: the approved digest to pin it to (borrowed from mv) */
+    const char *pin;  /* admitted by tag: the digest judged, to pin it to (borrowed from mv or keep) */
 } image_result;
 
 /* The ModelVersions of ns registered under any name of the image (policy/identity.h) with
@@ -277,6 +277,42 @@ static const json_t *check_tag(actx *c, const mg_identity *id, const char *shown
     return mv;
 }
 
+/* An image by tag on a configured registry, outside the model repositories: the registry says
+ * what the tag holds, and content decides — a tag holding the digest of a ModelVersion of the
+ * namespace is that model, under whatever repository it was pushed (whoever may push to the model
+ * registry could otherwise copy an unreviewed or quarantined model under an ordinary name). The
+ * image is pinned to the digest judged, so a tag re-pushed after admission changes nothing. A tag
+ * the registry does not have is left alone (nothing can be pulled); a registry that cannot answer
+ * refuses the tag, as for model images. */
+static image_result check_tag_content(actx *c, const mg_identity *id, const char *what,
+                                      const char *want_model) {
+    image_result res = {0};
+    mg_imageref ref = id->ref;
+    if (!ref.tag[0]) snprintf(ref.tag, sizeof ref.tag, "latest");
+    char shown[MG_IMAGEREF_NAME_MAX * 2];
+    mg_imageref_format(&id->ref, true, shown, sizeof(shown));
+    char got[MG_IMAGEREF_DIGEST_MAX + 1] = "";
+    mg_error err;
+    mg_error_clear(&err);
+    snprintf(err.message, sizeof(err.message), "no registry resolver");
+    int rc = MG_ECONNECT;
+    if (c->ix && c->ix->resolve_tag) rc = c->ix->resolve_tag(c->ix->ctx, &ref, got, sizeof(got), &err);
+    if (rc == MG_ENOTFOUND) return res;
+    if (rc != 0) {
+        deny(c, "model-image",
+             "%s: image %s is on the model registry %s, whose tags are checked by content, and its tag %s "
+             "cannot be resolved (%s); pin the image by digest",
+             what, shown, ref.domain, ref.tag, err.message);
+        return res;
+    }
+    const json_t *by_digest = arr_or_empty(IXCALL(c, mvs_of_digest, c->ns, got));
+    res.pin = kept_str(c, mg_xstrdup(got));
+    if (json_array_size(by_digest) == 0) return res;
+    res.model = true;
+    res.mv = pick_usable(c, by_digest, want_model, what);
+    return res;
+}
+
 static image_result check_image(actx *c, const char *image, const char *what, const char *want_model) {
     image_result res = {0};
     mg_identity id;
@@ -288,7 +324,10 @@ static image_result check_image(actx *c, const char *image, const char *what, co
     }
     const mg_imageref ref = id.ref;
     const json_t *by_digest = ref.digest[0] ? mvs_of_image(c, &id) : NULL;
-    if (!is_model_image(c, &id, by_digest)) return res;
+    if (!is_model_image(c, &id, by_digest)) {
+        if (!ref.digest[0] && id.configured_registry) return check_tag_content(c, &id, what, want_model);
+        return res;
+    }
     res.model = true;
     char shown[MG_IMAGEREF_NAME_MAX * 2];
     mg_imageref_format(&ref, true, shown, sizeof(shown));
@@ -312,8 +351,8 @@ static image_result check_image(actx *c, const char *image, const char *what, co
 static const char *const container_lists[] = {"initContainers", "containers", "ephemeralContainers"};
 static const char *const container_words[] = {"init container", "container", "ephemeral container"};
 
-/* The set of images of a pod spec (keys; NULL for a NULL spec): one pass, so an UPDATE costs
- * linear time in its containers, not old × new. */
+/* The set of images of a pod spec (keys; NULL for a NULL spec): one pass, so a check costs
+ * linear time in its containers. */
 static mg_strmap *images_of(const json_t *spec) {
     if (!spec) return NULL;
     mg_strmap *set = mg_strmap_new();
@@ -328,11 +367,47 @@ static mg_strmap *images_of(const json_t *spec) {
     return set;
 }
 
+/* Key of a container's image in container_images_of: its list, its name and the image, so that
+ * only the same container keeping its image is "unchanged" (an image moved from an init
+ * container or a sidecar into another container starts a new process and is judged). */
+static char *container_image_key(int list, const char *name, const char *image) {
+    return mg_xasprintf("%d\x1f%s\x1f%s", list, name ? name : "", image);
+}
+
+/* The set of (list, container name, image) keys of a pod spec (NULL for a NULL spec): one pass,
+ * so an UPDATE costs linear time in its containers, not old × new. */
+static mg_strmap *container_images_of(const json_t *spec) {
+    if (!spec) return NULL;
+    mg_strmap *set = mg_strmap_new();
+    for (int l = 0; l < 3; l++) {
+        size_t i;
+        const json_t *ct;
+        json_array_foreach(json_object_get(spec, container_lists[l]), i, ct) {
+            const char *image = json_string_value(json_object_get(ct, "image"));
+            if (!image) continue;
+            char *key = container_image_key(l, json_string_value(json_object_get(ct, "name")), image);
+            mg_strmap_put(set, key, NULL);
+            free(key);
+        }
+    }
+    return set;
+}
+
+/* True when container ct of list l had the same image in the old spec. */
+static bool image_unchanged(const mg_strmap *old, int l, const json_t *ct, const char *image) {
+    if (!old || !image) return false;
+    char *key = container_image_key(l, json_string_value(json_object_get(ct, "name")), image);
+    bool had = mg_strmap_has(old, key);
+    free(key);
+    return had;
+}
+
 typedef struct podcheck {
     size_t n_model;
     json_t *mvs;        /* distinct ModelVersions the model images map to (owned array) */
     mg_strmap *checked; /* image → image_result: each distinct image is judged once */
-    mg_strmap *old;     /* images of the old spec (UPDATE), which are not judged again */
+    mg_strmap *old;     /* (container, image) of the old spec (UPDATE): a container keeping its
+                         * image is not judged again */
 } podcheck;
 
 static void podcheck_free(podcheck *pc) {
@@ -385,22 +460,22 @@ static void check_podspec(actx *c, const char *kindname, const char *objname, co
     memset(pc, 0, sizeof(*pc));
     pc->mvs = json_array();
     pc->checked = mg_strmap_new();
-    pc->old = images_of(old_spec);
+    pc->old = container_images_of(old_spec);
     const char *want = label(meta, MG_LABEL_MODEL);
     for (int l = 0; l < 3 && !c->denied; l++) {
         size_t i;
         const json_t *ct;
         json_array_foreach(json_object_get(spec, container_lists[l]), i, ct) {
             const char *image = json_string_value(json_object_get(ct, "image"));
-            if (pc->old && image && mg_strmap_has(pc->old, image)) continue;
+            if (image_unchanged(pc->old, l, ct, image)) continue;
             char what[256];
             const char *cname = json_string_value(json_object_get(ct, "name"));
             snprintf(what, sizeof(what), "%s %s, %s '%s'", kindname, objname, container_words[l],
                      cname ? cname : "?");
             image_result r = podcheck_image(c, pc, image, what, want);
             if (c->denied) return;
-            if (!r.model) continue;
             if (c->pins && r.pin) add_pin(c, ptr, l, i, image, r.pin);
+            if (!r.model) continue;
             pc->n_model++;
             if (!r.mv) continue;
             const char *model = mg_json_str(r.mv, "spec", "model", NULL);

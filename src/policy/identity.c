@@ -22,6 +22,7 @@ int mg_identity_parse(const mg_policy_config *cfg, const char *image, mg_identit
     const mg_registry_config *r = NULL;
     for (size_t i = 0; i < cfg->n_registries && !r; i++)
         if (mg_strlist_contains(&cfg->registries[i].names, host)) r = &cfg->registries[i];
+    out->configured_registry = r != NULL;
     for (size_t i = 0; r && i < r->names.len && out->n < MG_REGISTRY_NAMES_MAX; i++) {
         if (strcmp(r->names.items[i], host) == 0) continue;
         int w = snprintf(out->names[out->n], sizeof out->names[0], "%s/%s", r->names.items[i], path);

@@ -22,6 +22,7 @@ typedef struct mg_identity {
     mg_imageref ref;
     size_t n; /* names[0] is the reference's own canonical name */
     char names[MG_REGISTRY_NAMES_MAX][MG_IMAGEREF_CANON_MAX + 1];
+    bool configured_registry; /* the host is one of cfg's registries (or an alias of one) */
 } mg_identity;
 
 /* Parses image and fills its names. Returns 0, or MG_EINVAL with err->message (the reference does

@@ -19,10 +19,53 @@ bool mg_review_bound_to(const json_t *review, const json_t *mv) {
 
 static size_t count(const json_t *a) { return json_is_array(a) ? json_array_size(a) : 0; }
 
-/* The bound security/performance/bias reviews and the persisted status.verdicts, one array. */
+/* True when some review of the digest (any uid) or persisted verdict among cands[0, n) is a later
+ * verdict of the same kind by the same reviewer than r. */
+static bool superseded(const mg_review *r, const mg_review *cands, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if (cands[i].kind == r->kind &&
+            (cands[i].reviewer == r->reviewer ||
+             (cands[i].reviewer && r->reviewer && !strcmp(cands[i].reviewer, r->reviewer))) &&
+            mg_review_later(&cands[i], r))
+            return true;
+    return false;
+}
+
+/* A rejection follows the artifact: a reviewer whose latest security/performance/bias verdict on
+ * the digest — under any ModelVersion uid, existing or deleted — is a reject stands against every
+ * ModelVersion carrying it, so registering the digest again (a new name, or the same after a
+ * delete) does not shed it. Approvals stay bound to one object. Appends those rejects (reviews
+ * not bound to mv; the bound ones are there already) to out->verdicts. */
+static void add_digest_rejects(const mg_mv_records *in, mg_mv_state *out) {
+    size_t n = count(in->incidents), nc = 0;
+    if (!n) return;
+    mg_review *cands = mg_xcalloc(n + out->n_verdicts + 1, sizeof(mg_review));
+    const json_t **src = mg_xcalloc(n + 1, sizeof(json_t *));
+    const char *digest = mg_json_str(in->mv, "spec", "digest", NULL);
+    size_t i;
+    const json_t *r;
+    json_array_foreach(in->incidents, i, r) {
+        if (streq(mg_json_str(r, "spec", MG_REVIEW_FIELD_DIGEST, NULL), digest) &&
+            mg_review_from_json(r, &cands[nc], NULL) == 0 && cands[nc].kind != MG_REVIEW_INCIDENT)
+            src[nc++] = r;
+    }
+    size_t nreviews = nc;
+    for (i = 0; i < out->n_verdicts; i++) /* the persisted and bound verdicts supersede too */
+        cands[nc++] = out->verdicts[i];
+    for (i = 0; i < nreviews; i++)
+        if (cands[i].verdict == MG_VERDICT_REJECT && !mg_review_bound_to(src[i], in->mv) &&
+            !superseded(&cands[i], cands, nc))
+            out->verdicts[out->n_verdicts++] = cands[i];
+    free(cands);
+    free(src);
+}
+
+/* The bound security/performance/bias reviews, the persisted status.verdicts and the digest's
+ * standing rejects, one array. */
 static void collect_verdicts(const mg_mv_records *in, mg_mv_state *out) {
     const json_t *persisted = mg_json_get(in->mv, "status", "verdicts", NULL);
-    out->verdicts = mg_xcalloc(count(in->reviews) + count(persisted) + 1, sizeof(mg_review));
+    out->verdicts =
+        mg_xcalloc(count(in->reviews) + count(persisted) + count(in->incidents) + 1, sizeof(mg_review));
     size_t i;
     const json_t *r;
     json_array_foreach(in->reviews, i, r) {
@@ -34,6 +77,7 @@ static void collect_verdicts(const mg_mv_records *in, mg_mv_state *out) {
     json_array_foreach(persisted, i, r) {
         if (mg_review_from_verdict_json(r, &out->verdicts[out->n_verdicts]) == 0) out->n_verdicts++;
     }
+    add_digest_rejects(in, out);
 }
 
 /* When a ModelVersion's status quarantine took effect: status.quarantinedAt, else the
@@ -125,7 +169,18 @@ void mg_mv_state_compute(const mg_mv_records *in, mg_mv_state *out) {
     if (latest && latest->verdict == MG_VERDICT_CONFIRM) {
         out->quarantined = true;
         out->quarantined_at_ms = latest->time_ms;
-        out->quarantine_reason = reason_of(in, out, latest, n_reviews);
+        /* The statuses the operator wrote are the incident's consequences, timed when written: when
+         * the latest incident review is a confirm, it is the cause to name, not whichever status
+         * of the digest was written last (that named another ModelVersion, in circles). */
+        const mg_review *cause = latest;
+        if ((size_t)(latest - out->events) >= n_reviews) {
+            const mg_review *last_review = NULL;
+            for (size_t i = 0; i < n_reviews; i++)
+                if (!last_review || mg_review_later(&out->events[i], last_review))
+                    last_review = &out->events[i];
+            if (last_review && last_review->verdict == MG_VERDICT_CONFIRM) cause = last_review;
+        }
+        out->quarantine_reason = reason_of(in, out, cause, n_reviews);
     }
 }
 

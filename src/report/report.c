@@ -218,15 +218,20 @@ static json_t *approval(const mg_mv_state *st, const json_t *mv, int nunbound) {
 /* reviews[] and approval{} of the document: policy/mvstate's view of the records, the same
  * computation the operator and the webhook make. */
 static void reviews_and_approval(json_t *doc, const mg_report_input *in) {
-    json_t *mine = json_array(), *same_digest = peers(in);
+    json_t *mine = json_array(), *of_digest = json_array(), *same_digest = peers(in);
+    const char *digest = mg_json_str(in->mv, "spec", "digest", NULL);
     int nunbound = 0;
     size_t i;
     json_t *r;
     json_array_foreach(in->reviews, i, r) {
         if (review_of(r, in->mv)) json_array_append(mine, r);
         nunbound += unbound(r, in->mv);
+        const char *d = mg_json_str(r, "spec", MG_REVIEW_FIELD_DIGEST, NULL);
+        if (d && digest && !strcmp(d, digest)) json_array_append(of_digest, r);
     }
-    mg_mv_records rec = {.mv = in->mv, .reviews = mine, .incidents = mine, .peers = same_digest};
+    /* the digest's reviews, as the operator and the webhook pass them: its incidents and the
+     * rejects that follow the artifact */
+    mg_mv_records rec = {.mv = in->mv, .reviews = mine, .incidents = of_digest, .peers = same_digest};
     mg_mv_state st;
     mg_mv_state_compute(&rec, &st);
     json_t *entries = json_array();
@@ -235,6 +240,7 @@ static void reviews_and_approval(json_t *doc, const mg_report_input *in) {
     json_object_set_new(doc, "approval", approval(&st, in->mv, nunbound));
     mg_mv_state_free(&st);
     json_decref(mine);
+    json_decref(of_digest);
     json_decref(same_digest);
 }
 

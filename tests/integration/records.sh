@@ -174,6 +174,13 @@ expect_ok "bob registers m3b with the same digest (before any quarantine)" mv m3
 approve_all m3a
 approve_all m3b
 it_wait "m3 digest approved and admitted" 20 admitted "$D3"
+# a Pod that runs the model in an init container, before the quarantine
+expect_ok "alice runs m3 in a Pod's init container" as alice create -f - <<YAML
+apiVersion: v1
+kind: Pod
+metadata: {name: p3}
+spec: {initContainers: [{name: init, image: "$REPO@$D3"}], containers: [{name: main, image: nginx:1.25}]}
+YAML
 expect_ok "carol confirms an incident on m3a" review m3a-inc m3a incident confirm carol
 it_wait "webhook: the digest is refused, also under m3b" 20 refused_for "$D3" "quarantined"
 it_wait "operator: m3b quarantined too (the digest's quarantine)" 20 \
@@ -183,6 +190,8 @@ expect_eventually_denied "bob registers the quarantined digest again as m3c: ref
 expect_denied "carol approves m3b again: refused (a quarantined digest cannot be approved)" "cannot be approved" \
   review m3b-sec2 m3b security approve carol
 expect_denied "bob deletes the quarantined m3a: refused" "cannot be deleted while quarantined" as bob delete mv m3a
+expect_denied "alice moves the quarantined model from the init container into the main one: refused" \
+  "quarantined" as alice set image pod/p3 main="$REPO@$D3"
 # monitoring's quarantine (the operator's status write) follows the digest too
 D3m=$(dg m3m)
 expect_ok "bob registers m3m" mv m3m "$D3m"
@@ -201,6 +210,16 @@ expect_ok "bias approved (carol)" review m5-bias m5 bias approve carol
 sleep 1.1
 expect_ok "security approved (carol) later" review m5-sec-carol m5 security approve carol
 it_wait "m5 refused (alice's reject)" 20 refused_for "$D5" "rejected by alice"
+# a rejection follows the artifact: the same digest registered again under another name, approved
+# by someone else, is still rejected by alice (until alice herself reviews it again)
+expect_ok "bob registers m5b with m5's digest" mv m5b "$D5"
+expect_eventually_ok "carol approves m5b's security" review m5b-sec m5b security approve carol
+expect_ok "carol approves m5b's performance" review m5b-perf m5b performance approve carol
+expect_ok "carol approves m5b's bias" review m5b-bias m5b bias approve carol
+sleep 1
+it_check "webhook: m5's digest still refused under m5b (alice's reject stands)" refused_for "$D5" "rejected by alice"
+it_wait "operator: m5b carries alice's reject in status.verdicts, not approved" 20 \
+  bash -c "kubectl -n ml get mv m5b -o jsonpath='{.status.approved}/{.status.verdicts[?(@.reviewer==\"alice\")].verdict}' | grep -qx 'false/reject'"
 expect_denied "bob deletes alice's reject: refused (append-only)" "append-only" as bob delete mrev m5-sec-alice
 expect_denied "alice deletes her own reject: refused" "append-only" as alice delete mrev m5-sec-alice
 N_REVIEWS=$(kubectl -n ml get mrev -o name | wc -l)

@@ -123,6 +123,21 @@ expect_denied "a model's digest under another registry's name refused" "is not a
   as alice run id-elsewhere --image="evil.example.com/x:latest@$DU"
 expect_ok "the approved digest under another name admitted (the same content)" \
   as alice run id-same --image="evil.example.com/x@$DM"
+# the same bytes pushed under another repository of the model registry and pulled by tag: the
+# registry says what the tag holds, and the content decides (and the image is pinned to it)
+copied=$(push_image other/thing v1 unreviewed)
+it_check "the unreviewed model copied to other/thing:v1 (same digest)" test "$copied" = "$DU"
+expect_denied "an unreviewed model copied under another repository, by tag, refused" "is not approved" \
+  as alice run id-copy --image="$REG/other/thing:v1"
+push_image other/ok v1 approved >/dev/null
+expect_ok "the approved model copied under another repository, by tag, admitted" \
+  as alice run id-copy-ok --image="$REG/other/ok:v1"
+it_eq "... and pinned to the digest judged" "$REG/other/ok:v1@$DM" \
+  "$(as alice get pod/id-copy-ok -o jsonpath='{.spec.containers[0].image}')"
+plain=$(push_image base/tool 1 "an ordinary tool")
+expect_ok "an ordinary image of the model registry, by tag, admitted" as alice run id-plain --image="$REG/base/tool:1"
+it_eq "... and pinned to what the tag held" "$REG/base/tool:1@$plain" \
+  "$(as alice get pod/id-plain -o jsonpath='{.spec.containers[0].image}')"
 for spelled in registry-1.docker.io/mlcorp index.docker.io/mlcorp Registry.Hub.Docker.com/mlcorp docker.io:443/mlcorp mlcorp; do
   expect_denied "a Docker Hub model repository spelled $spelled refused (no ModelVersion)" "has an unknown tag" \
     as alice run "hub-$RANDOM" --image="$spelled/fraud:1.0.0"

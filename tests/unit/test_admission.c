@@ -349,6 +349,13 @@ static void world_init(world *w) {
     json_object_set_new(w->tags, REPO ":1.1.0", json_string(DPUSHED));
     json_object_set_new(w->tags, CHURN ":2.0.0", json_string(DCHURN));
     json_object_set_new(w->tags, DOWN ":1.0", json_integer(MG_ECONNECT));
+    /* copies of models and an ordinary image on the model registry, outside modelRepositories */
+    json_object_set_new(w->tags, "registry.example.com/other/thing:v1", json_string(DNEW));
+    json_object_set_new(w->tags, "10.0.0.5/other/q:v1", json_string(DQ));
+    json_object_set_new(w->tags, "registry.example.com/other/ok:v1", json_string(DOK));
+    json_object_set_new(w->tags, "registry.example.com/base/python:latest", json_string("sha256:" H64("9")));
+    json_object_set_new(w->tags, "registry.internal:5000/base/down:1", json_integer(MG_ECONNECT));
+    json_object_set_new(w->tags, "elsewhere.example.com/other/thing:v1", json_string(DNEW));
     /* fraud-1-3-0 was trained by tr-1 */
     json_object_set_new(mg_json_get(json_array_get(w->mvs, 1), "spec", NULL), "trainingRun",
                         json_string("tr-1"));
@@ -500,6 +507,23 @@ static const dcase dcases[] = {
      "admin", POD(C(m, "10.0.0.5/models/fraud-detector:1.3.0")), NULL, 1, "model-image", NULL},
     {"without the alias configured, the IP is another registry", 0, "CREATE", "", "pods", "", "p", "admin",
      POD(C(m, "10.0.0.5/models/fraud-detector:1.4.0")), NULL, 1, "no-model-image", NULL},
+    /* identity by content for tags on the model registry outside modelRepositories: the tag's digest */
+    {"a copy of an unreviewed model pushed under another repository, by tag", CFG_ALIAS, "CREATE", "", "pods",
+     "", "p", "admin", POD(C(m, "registry.example.com/other/thing:v1")), NULL, 0, "model-image",
+     "not approved"},
+    {"a copy of a quarantined model under another repository, by tag (through an alias)", CFG_ALIAS, "CREATE",
+     "", "pods", "", "p", "admin", POD(C(m, "10.0.0.5/other/q:v1")), NULL, 0, "model-image", "quarantined"},
+    {"a copy of an approved model under another repository, by tag", CFG_ALIAS, "CREATE", "", "pods", "", "p",
+     "admin", POD(C(m, "registry.example.com/other/ok:v1")), NULL, 1, "model-image", NULL},
+    {"an ordinary image on the model registry", CFG_ALIAS, "CREATE", "", "pods", "", "p", "admin",
+     POD(C(m, "registry.example.com/base/python")), NULL, 1, "no-model-image", NULL},
+    {"a tag the model registry does not have", CFG_ALIAS, "CREATE", "", "pods", "", "p", "admin",
+     POD(C(m, "registry.example.com/base/none:1")), NULL, 1, "no-model-image", NULL},
+    {"the model registry unreachable for a tag outside modelRepositories", CFG_ALIAS, "CREATE", "", "pods",
+     "", "p", "admin", POD(C(m, "registry.internal:5000/base/down:1")), NULL, 0, "model-image",
+     "cannot be resolved"},
+    {"another registry's tags are not looked up", CFG_ALIAS, "CREATE", "", "pods", "", "p", "admin",
+     POD(C(m, "elsewhere.example.com/other/thing:v1")), NULL, 1, "no-model-image", NULL},
     /* identity by content: a ModelVersion's digest under any repository name */
     {"unreviewed digest under another name", 0, "CREATE", "", "pods", "", "p", "admin",
      POD(C(m, "evil.example.com/x@" DNEW)), NULL, 0, "model-image", "not approved"},
@@ -530,6 +554,17 @@ static const dcase dcases[] = {
      POD(C(n, "nginx:1.25")), 0, "model-image", "not approved"},
     {"pod update keeps a now-quarantined image", 0, "UPDATE", "", "pods", "", "p", "admin",
      POD(C(m, REPO "@" DQ)), POD(C(m, REPO "@" DQ)), 1, NULL, NULL},
+    /* a quarantined image kept by one container does not let another container take it up */
+    {"pod update moves a now-quarantined image from the init container into the main one", 0, "UPDATE", "",
+     "pods", "", "p", "admin",
+     "{kind: Pod, metadata: {name: p}, spec: {initContainers: [" C(i, REPO "@" DQ) "], containers: [" C(
+         m, REPO "@" DQ) "]}}",
+     "{kind: Pod, metadata: {name: p}, spec: {initContainers: [" C(i, REPO "@" DQ) "], containers: [" C(
+         m, "nginx:1.25") "]}}",
+     0, "model-image", "quarantined"},
+    {"pod update gives a sidecar's now-quarantined image to another container", 0, "UPDATE", "", "pods", "",
+     "p", "admin", POD(C(s, REPO "@" DQ) "," C(m, REPO "@" DQ)),
+     POD(C(s, REPO "@" DQ) "," C(m, "nginx:1.25")), 0, "model-image", "quarantined"},
     {"pod status", 0, "UPDATE", "", "pods", "status", "p", "admin", POD(C(m, REPO "@" DQ)),
      POD(C(m, REPO "@" DQ)), 1, "status-subresource", NULL},
     {"pod delete", 0, "DELETE", "", "pods", "", "p", "admin", NULL, POD(C(m, REPO "@" DQ)), 1, "delete",
