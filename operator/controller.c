@@ -19,6 +19,7 @@
 #include "operator/opctx.h"
 #include "operator/plan.h"
 #include "operator/inflight.h"
+#include "operator/lookups.h"
 #include "operator/settle.h"
 #include "operator/trim.h"
 
@@ -78,6 +79,27 @@ void mg_op_count_write(mg_operator *op) {
     if (op->m_writes) mg_metric_inc(op->m_writes);
 }
 
+/* The merge patch of want's (stamped) labels, annotations, ownerReferences and spec. */
+static int patch_owned(mg_operator *op, const mg_gvr *gvr, const char *ns, const json_t *stamped,
+                       mg_error *err) {
+    json_t *patch = json_object();
+    json_t *md = mg_json_obj_ensure(patch, "metadata");
+    static const char *const meta[] = {"labels", "annotations", "ownerReferences"};
+    for (size_t i = 0; i < sizeof(meta) / sizeof(meta[0]); i++)
+        json_object_set(md, meta[i], mg_json_get(stamped, "metadata", meta[i], NULL));
+    json_object_set(patch, "spec", json_object_get(stamped, "spec"));
+    int rc = mg_k8s_merge_patch(op->client, gvr, ns, mg_json_str(stamped, "metadata", "name", NULL), NULL,
+                                patch, NULL, err);
+    json_decref(patch);
+    return rc;
+}
+
+bool mg_op_create_pending(mg_operator *op, const mg_gvr *gvr, const char *ns, const char *name) {
+    char key[600];
+    mg_inflight_key(gvr->resource, ns, name, key, sizeof(key));
+    return mg_inflight_pending(op->inflight, key, mg_clock_mono_ms());
+}
+
 int mg_op_apply_owned(mg_operator *op, const mg_gvr *gvr, const char *ns, const json_t *want,
                       const json_t *have, bool *created, mg_error *err) {
     if (created) *created = false;
@@ -97,16 +119,17 @@ int mg_op_apply_owned(mg_operator *op, const mg_gvr *gvr, const char *ns, const 
         if (rc) mg_inflight_end(op->inflight, key);
         if (created) *created = rc == 0;
     } else {
-        json_t *patch = json_object();
-        json_t *md = mg_json_obj_ensure(patch, "metadata");
-        static const char *const meta[] = {"labels", "annotations", "ownerReferences"};
-        for (size_t i = 0; i < sizeof(meta) / sizeof(meta[0]); i++)
-            json_object_set(md, meta[i], mg_json_get(stamped, "metadata", meta[i], NULL));
-        json_object_set(patch, "spec", json_object_get(stamped, "spec"));
-        rc = mg_k8s_merge_patch(op->client, gvr, ns, mg_json_str(want, "metadata", "name", NULL), NULL, patch,
-                                NULL, err);
-        json_decref(patch);
+        rc = patch_owned(op, gvr, ns, stamped, err);
     }
+    json_decref(stamped);
+    if (rc == 0) mg_op_count_write(op);
+    return rc;
+}
+
+int mg_op_reclaim_owned(mg_operator *op, const mg_gvr *gvr, const char *ns, const json_t *want,
+                        mg_error *err) {
+    json_t *stamped = mg_applied_stamp(want);
+    int rc = patch_owned(op, gvr, ns, stamped, err);
     json_decref(stamped);
     if (rc == 0) mg_op_count_write(op);
     return rc;
@@ -255,6 +278,11 @@ static void on_md_delete(const json_t *o, void *ud) {
     char key[512];
     mg_op_key_of(ns_of(o), name_of(o), key, sizeof(key));
     mg_monitor_untrack(op->monitor, key);
+    static const char *const objects[] = {"deployments", "services"};
+    for (size_t i = 0; i < sizeof(objects) / sizeof(objects[0]); i++) {
+        mg_inflight_key(objects[i], ns_of(o), name_of(o), key, sizeof(key));
+        mg_lookups_forget(op->lookups, key);
+    }
 }
 
 /* Every ModelVersion of ns whose index `index` holds value. */
@@ -302,7 +330,7 @@ static void on_dsv(const json_t *o, void *ud) {
     json_decref(keys);
 }
 
-/* Deployments, Services and Jobs wake the object that controls them. */
+/* Jobs wake the TrainingRun that controls them. */
 static void on_owned(const json_t *o, void *ud) {
     mg_operator *op = ud;
     size_t i;
@@ -310,8 +338,6 @@ static void on_owned(const json_t *o, void *ud) {
     json_array_foreach(mg_json_get(o, "metadata", "ownerReferences", NULL), i, r) {
         if (!mg_json_bool(r, false, "controller", NULL)) continue;
         const char *kind = mg_json_str(r, "kind", NULL);
-        if (kind && !strcmp(kind, MG_KIND_MODELDEPLOYMENT))
-            mg_op_enqueue(op, Q_MD, ns_of(o), mg_json_str(r, "name", NULL));
         if (kind && !strcmp(kind, MG_KIND_TRAININGRUN))
             mg_op_enqueue(op, Q_TR, ns_of(o), mg_json_str(r, "name", NULL));
     }
@@ -328,19 +354,25 @@ UPDATE_FN(on_review)
 UPDATE_FN(on_tr)
 UPDATE_FN(on_dsv)
 
+/* A Deployment or Service wakes the ModelDeployment of its name: the owner of one it controls,
+ * and the one a same-named object of someone else's holds in conflict (operator/lookups: its
+ * remembered answer no longer holds once an event for the name arrives). */
+static void on_md_object(const json_t *o, void *ud) { mg_op_enqueue(ud, Q_MD, ns_of(o), name_of(o)); }
+
 /* Owned objects: an event for the object ends its create's wait (operator/inflight), then wakes
  * its owner. */
-#define OWNED_FNS(fn, resource)                                                                              \
+#define OWNED_FNS(fn, resource, wake)                                                                        \
     static void fn(const json_t *o, void *ud) {                                                              \
         char key[600];                                                                                       \
         mg_inflight_key(resource, ns_of(o), mg_json_str(o, "metadata", "name", NULL), key, sizeof(key));     \
         mg_inflight_end(((mg_operator *)ud)->inflight, key);                                                 \
-        on_owned(o, ud);                                                                                     \
+        mg_lookups_forget(((mg_operator *)ud)->lookups, key);                                                \
+        wake(o, ud);                                                                                         \
     }                                                                                                        \
     UPDATE_FN(fn)
-OWNED_FNS(on_deploy, "deployments")
-OWNED_FNS(on_svc, "services")
-OWNED_FNS(on_job, "jobs")
+OWNED_FNS(on_deploy, "deployments", on_md_object)
+OWNED_FNS(on_svc, "services", on_md_object)
+OWNED_FNS(on_job, "jobs", on_owned)
 
 /* ---- what the monitor needs ----------------------------------------------------------------- */
 
@@ -554,6 +586,7 @@ int mg_operator_new(mg_client *c, const mg_operator_config *cfg, mg_operator **o
         op->queue[q] = mg_wq_new(NULL);
     op->settle = mg_settle_new(MG_OPERATOR_COUNT_HOLD_MS);
     op->inflight = mg_inflight_new(MG_OPERATOR_INFLIGHT_TTL_MS);
+    op->lookups = mg_lookups_new(MG_OPERATOR_LOOKUP_RECHECK_MS);
     new_informers(op, c);
     int rc = add_indexes(op, err);
     if (!rc) rc = new_monitor(op, cfg, err);
@@ -659,6 +692,7 @@ void mg_operator_free(mg_operator *op) {
         mg_wq_free(op->queue[q]);
     mg_settle_free(op->settle);
     mg_inflight_free(op->inflight);
+    mg_lookups_free(op->lookups);
     json_decref(op->approved_scan_tools);
     free(op->namespace);
     free(op->identity);

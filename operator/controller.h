@@ -4,9 +4,10 @@
  * Services and Jobs it manages, label-filtered), three work queues (ModelDeployments: desired
  * objects, status, retraining and promotion; ModelVersions: approval status; TrainingRuns: Jobs
  * and mirrored status) and the worker threads. The client is
- * borrowed. Reconcilers read only from the informers' caches, never mutate cached objects
- * (they copy), and write only what differs from the cache, so a resync with nothing changed
- * writes nothing. A failed reconcile is retried with the queue's per-item backoff.
+ * borrowed. Reconcilers read from the informers' caches (the one exception: a ModelDeployment's
+ * Deployment or Service the label-filtered cache lacks is read by name, operator/lookups), never
+ * mutate cached objects (they copy), and write only what differs from the cache, so a resync
+ * with nothing changed writes nothing. A failed reconcile is retried with the queue's per-item backoff.
  *
  * Lifecycle: new → start_informers → wait synced → run_workers (only while leading) → stop →
  * free. Metrics go to the registry given in the config (thread-safe). */

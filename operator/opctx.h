@@ -40,6 +40,7 @@ struct mg_operator {
     struct mg_members *shard;     /* the replicas sharing the ModelDeployments, or NULL: all ours */
     struct mg_settle *settle;     /* count-only status changes held back (operator/settle.h) */
     struct mg_inflight *inflight; /* creates sent, not yet in the caches (operator/inflight.h) */
+    struct mg_lookups *lookups;   /* GETs of objects the caches lack (operator/lookups.h) */
     mg_metrics *metrics;          /* borrowed, may be NULL */
     mg_workqueue *queue[Q_COUNT];
     mg_op_queue qctx[Q_COUNT];    /* what each queue's workers are given */
@@ -72,6 +73,13 @@ bool mg_op_owns(mg_operator *op, const char *key);
  * (may be NULL) says whether this call created the object. */
 int mg_op_apply_owned(mg_operator *op, const mg_gvr *gvr, const char *ns, const json_t *want,
                       const json_t *have, bool *created, mg_error *err);
+/* True while a create of ns/name (gvr) was sent and no informer event for it has arrived. */
+bool mg_op_create_pending(mg_operator *op, const mg_gvr *gvr, const char *ns, const char *name);
+/* Merge-patches want's labels, annotations, ownerReferences and spec onto the object of its name
+ * whatever its applied hash says: it is ours but lost its managed-by label, so the informer no
+ * longer sees it and the hash says nothing about the labels. */
+int mg_op_reclaim_owned(mg_operator *op, const mg_gvr *gvr, const char *ns, const json_t *want,
+                        mg_error *err);
 /* PUTs obj with `status` through the status subresource unless equal to obj's status. */
 int mg_op_write_status(mg_operator *op, const mg_gvr *gvr, const json_t *obj, json_t *status, mg_error *err);
 /* True when obj has a controller ownerReference with owner's uid. */

@@ -12,12 +12,15 @@
 #include "core/mem.h"
 #include "k8s/conditions.h"
 #include "operator/approvals.h"
+#include "operator/inflight.h"
+#include "operator/lookups.h"
 #include "operator/mdstate.h"
 #include "operator/monitor.h"
 #include "operator/opctx.h"
 #include "operator/plan.h"
 #include "operator/settle.h"
 #include "operator/training.h"
+#include "operator/trim.h"
 
 static json_t *status_copy(const json_t *obj) {
     json_t *s = mg_json_get(obj, "status", NULL);
@@ -152,12 +155,24 @@ static void forget_monitoring(json_t *status, long long gen, const char *now) {
                              "the ModelVersion now serving has not been evaluated yet", gen, now);
 }
 
+/* The Deployment or the Service of the ModelDeployment's name. Whose it is goes by its controller
+ * ownerReference (the ModelDeployment's uid), never by the managed-by label: the label only
+ * decides what the informers see. */
+typedef struct owned_obj {
+    const mg_gvr *gvr;
+    const char *kind; /* "Deployment", "Service" */
+    json_t *obj;      /* ours, as cached or as a GET found it (trimmed); new reference or NULL */
+    bool foreign;     /* it exists and this ModelDeployment does not control it: never written */
+    bool unlabelled;  /* ours without the managed-by label: re-applied whatever its hash says */
+} owned_obj;
+
 /* What one reconcile read from the caches. */
 typedef struct md_ctx {
     mg_operator *op;
     const char *key;
-    json_t *md, *mv, *fb, *dep, *svc; /* new references (NULL when absent) */
-    const char *ns, *name, *run;      /* borrowed from md; run: status.retrainingRun */
+    json_t *md, *mv, *fb; /* new references (NULL when absent) */
+    owned_obj dep, svc;
+    const char *ns, *name, *run; /* borrowed from md; run: status.retrainingRun */
     long long gen;
     bool promoted; /* spec.modelVersion names the ModelVersion the retraining run made */
     mg_mv_verdict verdict, fb_verdict;
@@ -172,8 +187,17 @@ static void ctx_load(md_ctx *c, mg_operator *op, const char *key, json_t *md) {
     mg_clock_rfc3339(mg_clock_wall_ms(), c->now, sizeof(c->now));
     c->mv = mg_op_get(op, INF_MV, c->ns, mg_json_str(md, "spec", "modelVersion", NULL));
     c->fb = mg_op_get(op, INF_MV, c->ns, mg_json_str(md, "spec", "fallbackModelVersion", NULL));
-    c->dep = mg_op_get(op, INF_DEPLOY, c->ns, c->name);
-    c->svc = mg_op_get(op, INF_SVC, c->ns, c->name);
+    c->dep = (owned_obj){
+        .gvr = &MG_GVR_DEPLOYMENTS, .kind = "Deployment", .obj = mg_op_get(op, INF_DEPLOY, c->ns, c->name)};
+    c->svc = (owned_obj){
+        .gvr = &MG_GVR_SERVICES, .kind = "Service", .obj = mg_op_get(op, INF_SVC, c->ns, c->name)};
+    owned_obj *objs[] = {&c->dep, &c->svc};
+    for (size_t i = 0; i < 2; i++)
+        if (objs[i]->obj && !mg_op_owned_by(objs[i]->obj, md)) { /* labelled, but someone else's */
+            objs[i]->foreign = true;
+            json_decref(objs[i]->obj);
+            objs[i]->obj = NULL;
+        }
     if (c->mv) mg_op_mv_verdict(op, c->mv, &c->verdict);
     if (c->fb) mg_op_mv_verdict(op, c->fb, &c->fb_verdict);
     /* Retraining bookkeeping: a run is under way (status.retrainingRun); the model it produced
@@ -188,8 +212,8 @@ static void ctx_release(md_ctx *c) {
     mg_mv_verdict_free(&c->fb_verdict);
     json_decref(c->mv);
     json_decref(c->fb);
-    json_decref(c->dep);
-    json_decref(c->svc);
+    json_decref(c->dep.obj);
+    json_decref(c->svc.obj);
     json_decref(c->md);
 }
 
@@ -199,14 +223,88 @@ static int fence(const md_ctx *c, mg_error *err) {
     return mg_error_set(err, MG_ECANCELED, "ModelDeployment %s is no longer this replica's", c->key);
 }
 
-/* Someone else's Deployment of the same name: never take it over, say so. */
+static void lookup_key(const md_ctx *c, const owned_obj *o, char *out, size_t outlen) {
+    mg_inflight_key(o->gvr->resource, c->ns, c->name, out, outlen);
+}
+
+/* GETs the object of the ModelDeployment's name the caches lack and says whose it is: ours
+ * (o->obj, trimmed as the cache would hold it; o->unlabelled when it lost the managed-by label),
+ * someone else's (o->foreign) or none. Only the last two answers are remembered
+ * (operator/lookups): ours comes back into the cache once relabelled. */
+static int look_up(md_ctx *c, owned_obj *o, mg_error *err) {
+    char key[600];
+    lookup_key(c, o, key, sizeof(key));
+    const char *uid = mg_json_str(c->md, "metadata", "uid", NULL);
+    json_t *got = NULL;
+    int rc = mg_k8s_get(c->op->client, o->gvr, c->ns, c->name, NULL, &got, err);
+    if (rc == MG_ENOTFOUND) {
+        mg_lookups_put(c->op->lookups, key, MG_LOOKUP_ABSENT, uid, c->gen, mg_clock_mono_ms());
+        return 0;
+    }
+    if (rc) return rc;
+    if (!mg_op_owned_by(got, c->md)) {
+        o->foreign = true;
+        mg_lookups_put(c->op->lookups, key, MG_LOOKUP_FOREIGN, uid, c->gen, mg_clock_mono_ms());
+        json_decref(got);
+        return 0;
+    }
+    const char *by = mg_json_str(got, "metadata", "labels", MG_LABEL_MANAGED_BY, NULL);
+    o->unlabelled = !by || strcmp(by, MG_MANAGER_NAME);
+    if (o->unlabelled)
+        mg_log(MG_LOG_WARN, "owned object lost its managed-by label, putting it back", "kind", o->kind, "key",
+               c->key, NULL);
+    json_decref(mg_trim_owned(got, NULL)); /* trims in place */
+    o->obj = got;
+    return 0;
+}
+
+/* A Deployment or Service the caches lack: someone else's of that name remembered, or, for a
+ * ModelDeployment that has served (its objects were made, so they exist unless deleted), one GET
+ * by name. A new ModelDeployment's objects are created without one; a 409 then asks
+ * (apply_one). */
+static int find_missing(md_ctx *c, owned_obj *o, mg_error *err) {
+    if (o->obj || o->foreign) return 0;
+    char key[600];
+    lookup_key(c, o, key, sizeof(key));
+    mg_lookup_answer a = mg_lookups_get(c->op->lookups, key, mg_json_str(c->md, "metadata", "uid", NULL),
+                                        c->gen, mg_clock_mono_ms());
+    if (a == MG_LOOKUP_FOREIGN) o->foreign = true;
+    bool served = json_array_size(mg_json_get(c->md, "status", "history", NULL)) > 0;
+    if (a != MG_LOOKUP_UNKNOWN || !served || mg_op_create_pending(c->op, o->gvr, c->ns, c->name)) return 0;
+    return look_up(c, o, err);
+}
+
+/* The Ready condition says that someone else's object holds the name. Returns true when the
+ * ModelDeployment did not show it yet (an Event says it then, once). The transition time of a
+ * Ready that was already False is kept: mdstate set Ready afresh before this. */
+static bool show_conflict(md_ctx *c, json_t *status, const owned_obj *o) {
+    char reason[32], msg[160];
+    snprintf(reason, sizeof(reason), "%sConflict", o->kind);
+    snprintf(msg, sizeof(msg),
+             "a %s of this name exists and is not controlled by this ModelDeployment: it is left as it is",
+             o->kind);
+    const json_t *old = mg_condition_find(mg_json_get(c->md, "status", "conditions", NULL), "Ready");
+    const char *old_status = old ? mg_json_str(old, "status", NULL) : NULL;
+    const char *old_reason = old ? mg_json_str(old, "reason", NULL) : NULL;
+    json_t *conds = conditions_of(status);
+    mg_condition_set(conds, "Ready", "False", reason, msg, c->gen, c->now);
+    json_t *ltt = old ? json_object_get(old, "lastTransitionTime") : NULL;
+    if (old_status && !strcmp(old_status, "False") && ltt)
+        json_object_set(mg_condition_find(conds, "Ready"), "lastTransitionTime", ltt);
+    return !old_reason || strcmp(old_reason, reason);
+}
+
+/* Someone else's Deployment of the same name: never take it over, say so (status has only the
+ * Ready condition: nothing of this ModelDeployment runs). */
 static int report_conflict(md_ctx *c, mg_error *err) {
     json_t *status = status_copy(c->md);
-    mg_condition_set(conditions_of(status), "Ready", "False", "DeploymentConflict",
-                     "a Deployment of this name exists and is not controlled by this ModelDeployment", c->gen,
-                     c->now);
+    bool first = show_conflict(c, status, &c->dep);
     int rc = fence(c, err);
     if (!rc) rc = mg_op_write_status(c->op, &MG_GVR_MODELDEPLOYMENTS, c->md, status, err);
+    if (!rc && first)
+        mg_op_event(
+            c->op, c->md, "Warning", "DeploymentConflict",
+            mg_json_str(mg_condition_find(json_object_get(status, "conditions"), "Ready"), "message", NULL));
     json_decref(status);
     return rc;
 }
@@ -259,22 +357,50 @@ static void record_refusal(md_ctx *c, json_t *status, const char *what, const mg
     free(msg);
 }
 
-/* The Deployment and Service the decision wants. */
+/* Ours: applied as usual, or relabelled (reclaimed) when it lost its label. */
+static int write_ours(md_ctx *c, owned_obj *o, const json_t *want, mg_error *err) {
+    int rc = fence(c, err);
+    if (rc) return rc;
+    if (!o->unlabelled) return mg_op_apply_owned(c->op, o->gvr, c->ns, want, o->obj, NULL, err);
+    rc = mg_op_reclaim_owned(c->op, o->gvr, c->ns, want, err);
+    if (rc == 0) {
+        o->unlabelled = false;
+        char *msg = mg_xasprintf("%s %s had lost its label %s=%s: the label is back and the %s managed again",
+                                 o->kind, c->name, MG_LABEL_MANAGED_BY, MG_MANAGER_NAME, o->kind);
+        mg_op_event(c->op, c->md, "Warning", "LabelRestored", msg);
+        free(msg);
+    }
+    return rc;
+}
+
+/* Applies want to o. A create answered 409 AlreadyExists means a same-named object the caches
+ * lack: it is looked up, and written only when it is ours (o->foreign otherwise). */
+static int apply_one(md_ctx *c, owned_obj *o, const json_t *want, json_t *status, mg_error *err) {
+    bool creating = !o->obj;
+    int rc = write_ours(c, o, want, err);
+    if (rc == MG_ECONFLICT && creating && !strcmp(err->reason, "AlreadyExists")) {
+        rc = look_up(c, o, err);
+        if (rc == 0 && o->obj) rc = write_ours(c, o, want, err);
+        if (rc == 0 && !o->obj && !o->foreign) /* gone again meanwhile: the next try creates it */
+            rc = mg_error_set(err, MG_ECONFLICT, "%s %s: created by someone else, then deleted", o->kind,
+                              c->key);
+    }
+    if (rc && rc != MG_ECANCELED) record_refusal(c, status, o->kind, err);
+    return rc;
+}
+
+/* The Deployment and Service the decision wants; someone else's are left alone. */
 static int apply_objects(md_ctx *c, const mg_md_decision *d, mg_error *err) {
     int rc = 0;
-    if (d->run_mv && (c->dep || d->create_deployment)) {
+    if (d->run_mv && !c->dep.foreign && (c->dep.obj || d->create_deployment)) {
         json_t *want = mg_plan_deployment(c->md, d->run_mv, d->replicas);
-        rc = fence(c, err);
-        if (!rc) rc = mg_op_apply_owned(c->op, &MG_GVR_DEPLOYMENTS, c->ns, want, c->dep, NULL, err);
+        rc = apply_one(c, &c->dep, want, d->status, err);
         json_decref(want);
-        if (rc && rc != MG_ECANCELED) record_refusal(c, d->status, "Deployment", err);
     }
-    if (rc == 0 && (c->svc || d->create_deployment || c->dep)) {
+    if (rc == 0 && !c->dep.foreign && !c->svc.foreign && (c->svc.obj || d->create_deployment || c->dep.obj)) {
         json_t *want = mg_plan_service(c->md);
-        rc = fence(c, err);
-        if (!rc) rc = mg_op_apply_owned(c->op, &MG_GVR_SERVICES, c->ns, want, c->svc, NULL, err);
+        rc = apply_one(c, &c->svc, want, d->status, err);
         json_decref(want);
-        if (rc && rc != MG_ECANCELED) record_refusal(c, d->status, "Service", err);
     }
     return rc;
 }
@@ -304,7 +430,7 @@ static void decide(md_ctx *c, const mg_monitor_verdict *mon, mg_md_decision *d) 
                        .quarantine_reason = c->verdict.quarantine_reason,
                        .fallback_mv = c->fb,
                        .fallback_usable = c->fb && c->fb_verdict.approved && !c->fb_verdict.quarantined,
-                       .deployment = c->dep,
+                       .deployment = c->dep.obj,
                        .monitor_phase = mon->awaiting_review ? "AwaitingReview" : NULL,
                        .monitor_judged = mon->model_version[0] ? mon->model_version : NULL,
                        .retraining = c->verdict.quarantined && c->run && !c->promoted,
@@ -330,6 +456,12 @@ static int converge(md_ctx *c, mg_error *err) {
     decide(c, &mon, &d);
     mg_monitor_verdict_clear(&mon);
     int rc = apply_objects(c, &d, err);
+    if (rc == 0 && c->dep.foreign) { /* found by a create's 409 */
+        mg_md_decision_free(&d);
+        return report_conflict(c, err);
+    }
+    /* someone else's Service: what runs is still governed (a quarantine scales it to zero) */
+    bool svc_conflict_new = rc == 0 && c->svc.foreign && show_conflict(c, d.status, &c->svc);
     if (rc == 0) rc = retrain_if_needed(c, d.status, err);
     if (rc == 0) rc = fence(c, err);
     /* a change of the pod count alone waits for the next other change, or the hold time */
@@ -343,6 +475,10 @@ static int converge(md_ctx *c, mg_error *err) {
     if (rc == 0)
         for (int i = 0; i < d.n_events; i++)
             mg_op_event(c->op, c->md, d.events[i].type, d.events[i].reason, d.events[i].message);
+    if (rc == 0 && hold == 0 && svc_conflict_new)
+        mg_op_event(c->op, c->md, "Warning", "ServiceConflict",
+                    mg_json_str(mg_condition_find(json_object_get(d.status, "conditions"), "Ready"),
+                                "message", NULL));
     mg_md_decision_free(&d);
     return rc;
 }
@@ -360,11 +496,12 @@ int mg_op_reconcile_md(mg_operator *op, const char *key, mg_error *err) {
     }
     md_ctx c;
     ctx_load(&c, op, key, md);
-    int rc;
     bool promoted_now = false;
-    if (c.dep && !mg_op_owned_by(c.dep, md))
+    int rc = find_missing(&c, &c.dep, err);
+    if (rc == 0) rc = find_missing(&c, &c.svc, err);
+    if (rc == 0 && c.dep.foreign)
         rc = report_conflict(&c, err);
-    else if ((rc = promote_retrained(&c, &promoted_now, err)) == 0 && !promoted_now)
+    else if (rc == 0 && (rc = promote_retrained(&c, &promoted_now, err)) == 0 && !promoted_now)
         rc = converge(&c, err);
     ctx_release(&c);
     return rc == MG_ECANCELED ? 0 : rc; /* fenced: the new owner takes it from here */

@@ -291,6 +291,10 @@ YAML
 it_wait "scenario: approved model Serving" 30 md_is '{.status.phase}' Serving
 kubectl patch md credit -n ml --type=merge -p '{"spec":{"port":9001}}' >/dev/null
 it_wait "scenario: a new port reaches the Service" 15 bash -c "[ \"\$(kubectl get svc credit -n ml -o jsonpath='{.spec.ports[0].port}')\" = 9001 ]"
+# labels removed by hand: the operator reads its objects by name (get) and puts the labels back
+kubectl label deploy,svc credit -n ml app.kubernetes.io/managed-by- >/dev/null
+it_wait "scenario: managed-by labels removed → put back" 15 bash -c \
+  "[ \"\$(kubectl get deploy,svc credit -n ml -o jsonpath='{.items[*].metadata.labels.app\.kubernetes\.io/managed-by}')\" = 'modelgov-operator modelgov-operator' ]"
 sleep 1.1 # creationTimestamps have second precision: the fresh data must be visibly newer
 dataset credit-2026-10
 sleep 1.1

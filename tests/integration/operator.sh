@@ -190,6 +190,88 @@ kubectl delete md fraud -n ml >/dev/null
 it_wait "deleted ModelDeployment: Deployment and Service collected" 20 \
   bash -c "! kubectl get deploy fraud -n ml >/dev/null 2>&1 && ! kubectl get svc fraud -n ml >/dev/null 2>&1"
 
+# --- ownership goes by the controller ownerReference, never by the managed-by label ----------
+# The informers see only labelled objects. A Deployment of ours without the label is still
+# governed (a quarantine scales it to zero, spec changes apply) and gets its label back; a
+# same-named object of someone else's is never written, adopted or garbage-collected with the
+# ModelDeployment, whether or not it carries the label.
+MB=app.kubernetes.io/managed-by
+kubectl -n ml apply -f - >/dev/null <<YAML
+apiVersion: mlops.modelgov.io/v1alpha1
+kind: ModelDeployment
+metadata: {name: hole}
+spec: {modelVersion: fraud-1-4-0, replicas: 2, port: 9300}
+YAML
+it_wait "unlabelled: ModelDeployment hole Serving 2/2" 30 \
+  bash -c "[ \"\$(kubectl get md hole -n ml -o jsonpath='{.status.readyReplicas}/{.status.phase}')\" = 2/Serving ]"
+sleep 1.1 # the incident must be visibly later than the last release
+kubectl label deploy hole -n ml "$MB-" >/dev/null
+review inc-3 fraud-1-4-0 incident confirm carol
+it_wait "label removed, then quarantined: the Deployment is scaled to 0" 20 \
+  bash -c "[ \"\$(kubectl get deploy hole -n ml -o jsonpath='{.spec.replicas}')\" = 0 ]"
+it_wait "label removed: the operator puts it back" 15 \
+  bash -c "[ \"\$(kubectl get deploy hole -n ml -o jsonpath='{.metadata.labels.app\.kubernetes\.io/managed-by}')\" = modelgov-operator ]"
+it_wait "label removed, then quarantined: Quarantined, Ready ScaledToZero" 15 \
+  bash -c "[ \"\$(kubectl get md hole -n ml -o jsonpath='{.status.phase}/{.status.conditions[?(@.type==\"Ready\")].reason}')\" = Quarantined/ScaledToZero ]"
+it_check "label removed: a Warning event says it was put back" \
+  bash -c "kubectl get events -n ml --field-selector involvedObject.name=hole,type=Warning,reason=LabelRestored -o name | grep -q ."
+sleep 1.1
+review rel-3 fraud-1-4-0 incident release alice
+it_wait "released: hole Serving 2/2 again" 30 \
+  bash -c "[ \"\$(kubectl get md hole -n ml -o jsonpath='{.status.readyReplicas}/{.status.phase}')\" = 2/Serving ]"
+kubectl label deploy hole -n ml "$MB-" >/dev/null
+kubectl label svc hole -n ml "$MB-" >/dev/null
+kubectl scale md hole -n ml --replicas=1 >/dev/null
+it_wait "labels removed, then scaled: the Deployment follows to 1 replica" 20 \
+  bash -c "[ \"\$(kubectl get deploy hole -n ml -o jsonpath='{.spec.replicas}')\" = 1 ]"
+it_wait "labels removed, then scaled: both labels back, status observes the new generation, 1/1 Serving" 20 \
+  bash -c "[ \"\$(kubectl get deploy,svc hole -n ml -o jsonpath='{.items[*].metadata.labels.app\.kubernetes\.io/managed-by}')/\$(kubectl get md hole -n ml -o jsonpath='{.status.observedGeneration}/{.status.readyReplicas}/{.status.phase}')\" = \"modelgov-operator modelgov-operator/\$(kubectl get md hole -n ml -o jsonpath='{.metadata.generation}')/1/Serving\" ]"
+kubectl delete md hole -n ml >/dev/null
+
+# someone else's Deployment of the name, without the label; someone else's Service of the
+# name, with the label (no ownerReference)
+kubectl -n ml create deployment taken --image=registry.example.com/other/app:1 --replicas=1 >/dev/null
+kubectl -n ml apply -f - >/dev/null <<YAML
+apiVersion: v1
+kind: Service
+metadata: {name: shared, labels: {$MB: modelgov-operator}}
+spec: {selector: {app: shared}, ports: [{name: web, port: 8080, targetPort: 8080}]}
+YAML
+user_dep() { it_jp deploy/taken '{.spec.replicas}/{.spec.template.spec.containers[0].image}/{.metadata.labels}/{.metadata.ownerReferences}' -n ml; }
+user_svc() { it_jp svc/shared '{.spec.ports[*].port}/{.spec.selector}/{.metadata.ownerReferences}' -n ml; }
+dep_before=$(user_dep)
+svc_before=$(user_svc)
+new_md taken 9400
+new_md shared 9500
+it_wait "someone else's unlabelled Deployment: Ready=False, DeploymentConflict" 20 \
+  bash -c "[ \"\$(kubectl get md taken -n ml -o jsonpath='{.status.conditions[?(@.type==\"Ready\")].status}/{.status.conditions[?(@.type==\"Ready\")].reason}')\" = False/DeploymentConflict ]"
+it_wait "someone else's labelled Service: Ready=False, ServiceConflict" 20 \
+  bash -c "[ \"\$(kubectl get md shared -n ml -o jsonpath='{.status.conditions[?(@.type==\"Ready\")].status}/{.status.conditions[?(@.type==\"Ready\")].reason}')\" = False/ServiceConflict ]"
+it_check "conflicts: a Warning event for each" \
+  bash -c "kubectl get events -n ml --field-selector involvedObject.name=taken,type=Warning,reason=DeploymentConflict -o name | grep -q . && kubectl get events -n ml --field-selector involvedObject.name=shared,type=Warning,reason=ServiceConflict -o name | grep -q ."
+it_wait "someone else's Service: the ModelDeployment's own Deployment still runs (1 ready)" 30 \
+  bash -c "[ \"\$(kubectl get md shared -n ml -o jsonpath='{.status.readyReplicas}')\" = 1 ]"
+sleep 1
+seq0=$(it_mark)
+sleep 5
+it_writes_since "$seq0" --agent modelgov/ >"$IT_DIR/conflict-writes.jsonl"
+it_eq "conflicts: resyncs for 5 s made no API write" 0 "$(wc -l <"$IT_DIR/conflict-writes.jsonl")"
+if it_has_faults; then # the test server logs reads too
+  it_eq "conflicts: resyncs for 5 s looked nothing up again (the answer is remembered)" 0 \
+    "$(it_requests_since "$seq0" --agent modelgov/ | grep -c '"name": *"\(taken\|shared\)"')"
+else
+  it_skip "conflicts: no repeated GETs (the real server's audit log has no reads of the operator's user)"
+fi
+it_eq "someone else's Deployment is unchanged" "$dep_before" "$(user_dep)"
+it_eq "someone else's Service is unchanged (port, selector, no ownerReference)" "$svc_before" "$(user_svc)"
+kubectl delete md taken shared -n ml >/dev/null
+it_wait "conflicting ModelDeployments deleted: their own Deployment collected" 20 \
+  bash -c "! kubectl get deploy shared -n ml >/dev/null 2>&1"
+it_check "and someone else's Deployment and Service are still there" \
+  bash -c "kubectl get deploy taken -n ml >/dev/null && kubectl get svc shared -n ml >/dev/null"
+kubectl delete deploy taken -n ml >/dev/null
+kubectl delete svc shared -n ml >/dev/null
+
 # --- retraining: quarantine → TrainingRun on the freshest eligible data → Job → promotion ------
 dataset() { it_dataset ml "$1" credit "${2:-true}"; }
 dataset credit-2026-09 true

@@ -10,6 +10,7 @@
 #include "core/json.h"
 #include "k8s/conditions.h"
 #include "operator/inflight.h"
+#include "operator/lookups.h"
 #include "operator/mdstate.h"
 #include "operator/plan.h"
 #include "operator/settle.h"
@@ -257,6 +258,31 @@ static void test_inflight_creates(void **state) {
     mg_inflight_free(f); /* frees what is still pending */
 }
 
+/* A GET's answer holds for the ModelDeployment (uid, generation) it was asked for, until the
+ * recheck period passes or it is forgotten (an informer event for the name). */
+static void test_lookups_remembered(void **state) {
+    (void)state;
+    mg_lookups *l = mg_lookups_new(60000);
+    const char *dep = "deployments/ml/taken", *svc = "services/ml/taken";
+    assert_int_equal(mg_lookups_get(l, dep, "uid-1", 1, 0), MG_LOOKUP_UNKNOWN);
+    mg_lookups_put(l, dep, MG_LOOKUP_FOREIGN, "uid-1", 1, 1000);
+    mg_lookups_put(l, svc, MG_LOOKUP_ABSENT, "uid-1", 1, 1000);
+    assert_int_equal(mg_lookups_get(l, dep, "uid-1", 1, 60999), MG_LOOKUP_FOREIGN);
+    assert_int_equal(mg_lookups_get(l, svc, "uid-1", 1, 2000), MG_LOOKUP_ABSENT);
+    assert_int_equal(mg_lookups_get(l, dep, "uid-1", 1, 61000), MG_LOOKUP_UNKNOWN); /* recheck */
+    assert_int_equal(mg_lookups_count(l), 1);                                       /* dropped */
+    mg_lookups_put(l, dep, MG_LOOKUP_FOREIGN, "uid-1", 1, 70000);
+    assert_int_equal(mg_lookups_get(l, dep, "uid-1", 2, 70001), MG_LOOKUP_UNKNOWN); /* spec changed */
+    mg_lookups_put(l, dep, MG_LOOKUP_FOREIGN, "uid-1", 2, 70000);
+    assert_int_equal(mg_lookups_get(l, dep, "uid-2", 2, 70001), MG_LOOKUP_UNKNOWN); /* recreated MD */
+    mg_lookups_put(l, dep, MG_LOOKUP_FOREIGN, "uid-2", 1, 70000);
+    mg_lookups_forget(l, dep); /* an event for the name */
+    assert_int_equal(mg_lookups_get(l, dep, "uid-2", 1, 70001), MG_LOOKUP_UNKNOWN);
+    mg_lookups_put(l, dep, MG_LOOKUP_UNKNOWN, "uid-2", 1, 70000); /* forgets */
+    assert_int_equal(mg_lookups_count(l), 1);
+    mg_lookups_free(l); /* frees what is still recorded */
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_deployment_shape),
@@ -266,6 +292,7 @@ int main(void) {
         cmocka_unit_test(test_count_only_change),
         cmocka_unit_test(test_settle_hold),
         cmocka_unit_test(test_inflight_creates),
+        cmocka_unit_test(test_lookups_remembered),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
