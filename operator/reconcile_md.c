@@ -164,6 +164,7 @@ typedef struct owned_obj {
     json_t *obj;      /* ours, as cached or as a GET found it (trimmed); new reference or NULL */
     bool foreign;     /* it exists and this ModelDeployment does not control it: never written */
     bool unlabelled;  /* ours without the managed-by label: re-applied whatever its hash says */
+    bool pending;     /* its create was sent and no event for it had arrived before obj was read */
 } owned_obj;
 
 /* What one reconcile read from the caches. */
@@ -187,10 +188,17 @@ static void ctx_load(md_ctx *c, mg_operator *op, const char *key, json_t *md) {
     mg_clock_rfc3339(mg_clock_wall_ms(), c->now, sizeof(c->now));
     c->mv = mg_op_get(op, INF_MV, c->ns, mg_json_str(md, "spec", "modelVersion", NULL));
     c->fb = mg_op_get(op, INF_MV, c->ns, mg_json_str(md, "spec", "fallbackModelVersion", NULL));
-    c->dep = (owned_obj){
-        .gvr = &MG_GVR_DEPLOYMENTS, .kind = "Deployment", .obj = mg_op_get(op, INF_DEPLOY, c->ns, c->name)};
-    c->svc = (owned_obj){
-        .gvr = &MG_GVR_SERVICES, .kind = "Service", .obj = mg_op_get(op, INF_SVC, c->ns, c->name)};
+    /* The create's wait first, the cache second: an event updates the cache before it ends the
+     * wait, so a miss read after "pending" means the event has not arrived yet. The other way
+     * round, an event between the two reads would send the create again, for a 409. */
+    c->dep = (owned_obj){.gvr = &MG_GVR_DEPLOYMENTS,
+                         .kind = "Deployment",
+                         .pending = mg_op_create_pending(op, &MG_GVR_DEPLOYMENTS, c->ns, c->name)};
+    c->svc = (owned_obj){.gvr = &MG_GVR_SERVICES,
+                         .kind = "Service",
+                         .pending = mg_op_create_pending(op, &MG_GVR_SERVICES, c->ns, c->name)};
+    c->dep.obj = mg_op_get(op, INF_DEPLOY, c->ns, c->name);
+    c->svc.obj = mg_op_get(op, INF_SVC, c->ns, c->name);
     owned_obj *objs[] = {&c->dep, &c->svc};
     for (size_t i = 0; i < 2; i++)
         if (objs[i]->obj && !mg_op_owned_by(objs[i]->obj, md)) { /* labelled, but someone else's */
@@ -270,7 +278,7 @@ static int find_missing(md_ctx *c, owned_obj *o, mg_error *err) {
                                         c->gen, mg_clock_mono_ms());
     if (a == MG_LOOKUP_FOREIGN) o->foreign = true;
     bool served = json_array_size(mg_json_get(c->md, "status", "history", NULL)) > 0;
-    if (a != MG_LOOKUP_UNKNOWN || !served || mg_op_create_pending(c->op, o->gvr, c->ns, c->name)) return 0;
+    if (a != MG_LOOKUP_UNKNOWN || !served || o->pending) return 0;
     return look_up(c, o, err);
 }
 
@@ -377,6 +385,7 @@ static int write_ours(md_ctx *c, owned_obj *o, const json_t *want, mg_error *err
  * lack: it is looked up, and written only when it is ours (o->foreign otherwise). */
 static int apply_one(md_ctx *c, owned_obj *o, const json_t *want, json_t *status, mg_error *err) {
     bool creating = !o->obj;
+    if (creating && o->pending) return 0; /* its informer event wakes the owner */
     int rc = write_ours(c, o, want, err);
     if (rc == MG_ECONFLICT && creating && !strcmp(err->reason, "AlreadyExists")) {
         rc = look_up(c, o, err);
