@@ -205,6 +205,14 @@ static const json_t *pick_usable(actx *c, const json_t *mvs, const char *want, c
     return NULL;
 }
 
+/* The registry's digest for ref's tag (the index's resolver, cached there); MG_ECONNECT when the
+ * webhook has no resolver. */
+static int resolve_tag(actx *c, const mg_imageref *ref, char *got, size_t len, mg_error *err) {
+    mg_error_clear(err);
+    if (!c->ix || !c->ix->resolve_tag) return mg_error_set(err, MG_ECONNECT, "no registry resolver");
+    return c->ix->resolve_tag(c->ix->ctx, ref, got, len, err);
+}
+
 /* Whether the registry resolves the tag of ref to the digest of ModelVersion mv; denies when
  * not (a tag that does not exist, an unreachable registry, a re-pushed tag). */
 static bool tag_resolves_to(actx *c, const mg_imageref *ref, const char *shown, const char *what,
@@ -212,10 +220,7 @@ static bool tag_resolves_to(actx *c, const mg_imageref *ref, const char *shown, 
     mg_error err;
     const char *want_digest = mg_json_str(mv, "spec", "digest", NULL);
     char got[MG_IMAGEREF_DIGEST_MAX + 1] = "";
-    int rc = MG_ECONNECT;
-    mg_error_clear(&err);
-    snprintf(err.message, sizeof(err.message), "no registry resolver");
-    if (c->ix && c->ix->resolve_tag) rc = c->ix->resolve_tag(c->ix->ctx, ref, got, sizeof(got), &err);
+    int rc = resolve_tag(c, ref, got, sizeof(got), &err);
     if (rc == MG_ENOTFOUND) {
         deny(c, "model-image",
              "%s: model image %s: tag %s does not exist in registry %s (ModelVersion %s expects digest %s)",
@@ -293,10 +298,7 @@ static image_result check_tag_content(actx *c, const mg_identity *id, const char
     mg_imageref_format(&id->ref, true, shown, sizeof(shown));
     char got[MG_IMAGEREF_DIGEST_MAX + 1] = "";
     mg_error err;
-    mg_error_clear(&err);
-    snprintf(err.message, sizeof(err.message), "no registry resolver");
-    int rc = MG_ECONNECT;
-    if (c->ix && c->ix->resolve_tag) rc = c->ix->resolve_tag(c->ix->ctx, &ref, got, sizeof(got), &err);
+    int rc = resolve_tag(c, &ref, got, sizeof(got), &err);
     if (rc == MG_ENOTFOUND) return res;
     if (rc != 0) {
         deny(c, "model-image",
@@ -351,32 +353,17 @@ static image_result check_image(actx *c, const char *image, const char *what, co
 static const char *const container_lists[] = {"initContainers", "containers", "ephemeralContainers"};
 static const char *const container_words[] = {"init container", "container", "ephemeral container"};
 
-/* The set of images of a pod spec (keys; NULL for a NULL spec): one pass, so a check costs
- * linear time in its containers. */
-static mg_strmap *images_of(const json_t *spec) {
-    if (!spec) return NULL;
-    mg_strmap *set = mg_strmap_new();
-    for (int l = 0; l < 3; l++) {
-        size_t i;
-        const json_t *ct;
-        json_array_foreach(json_object_get(spec, container_lists[l]), i, ct) {
-            const char *image = json_string_value(json_object_get(ct, "image"));
-            if (image) mg_strmap_put(set, image, NULL);
-        }
-    }
-    return set;
-}
-
-/* Key of a container's image in container_images_of: its list, its name and the image, so that
+/* Key of a container's image in images_of(spec, true): its list, its name and the image, so that
  * only the same container keeping its image is "unchanged" (an image moved from an init
  * container or a sidecar into another container starts a new process and is judged). */
 static char *container_image_key(int list, const char *name, const char *image) {
     return mg_xasprintf("%d\x1f%s\x1f%s", list, name ? name : "", image);
 }
 
-/* The set of (list, container name, image) keys of a pod spec (NULL for a NULL spec): one pass,
- * so an UPDATE costs linear time in its containers, not old × new. */
-static mg_strmap *container_images_of(const json_t *spec) {
+/* The set of images of a pod spec (keys; NULL for a NULL spec), or with per_container the set
+ * of their container_image_keys: one pass, so a check or an UPDATE costs linear time in its
+ * containers, not old × new. */
+static mg_strmap *images_of(const json_t *spec, bool per_container) {
     if (!spec) return NULL;
     mg_strmap *set = mg_strmap_new();
     for (int l = 0; l < 3; l++) {
@@ -385,8 +372,10 @@ static mg_strmap *container_images_of(const json_t *spec) {
         json_array_foreach(json_object_get(spec, container_lists[l]), i, ct) {
             const char *image = json_string_value(json_object_get(ct, "image"));
             if (!image) continue;
-            char *key = container_image_key(l, json_string_value(json_object_get(ct, "name")), image);
-            mg_strmap_put(set, key, NULL);
+            char *key = per_container
+                            ? container_image_key(l, json_string_value(json_object_get(ct, "name")), image)
+                            : NULL;
+            mg_strmap_put(set, key ? key : image, NULL);
             free(key);
         }
     }
@@ -406,7 +395,7 @@ typedef struct podcheck {
     size_t n_model;
     json_t *mvs;        /* distinct ModelVersions the model images map to (owned array) */
     mg_strmap *checked; /* image → image_result: each distinct image is judged once */
-    mg_strmap *old;     /* (container, image) of the old spec (UPDATE): a container keeping its
+    mg_strmap *old;     /* images_of(old spec, true) (UPDATE): a container keeping its
                          * image is not judged again */
 } podcheck;
 
@@ -460,7 +449,7 @@ static void check_podspec(actx *c, const char *kindname, const char *objname, co
     memset(pc, 0, sizeof(*pc));
     pc->mvs = json_array();
     pc->checked = mg_strmap_new();
-    pc->old = container_images_of(old_spec);
+    pc->old = images_of(old_spec, true);
     const char *want = label(meta, MG_LABEL_MODEL);
     for (int l = 0; l < 3 && !c->denied; l++) {
         size_t i;
@@ -495,7 +484,7 @@ static void check_podspec(actx *c, const char *kindname, const char *objname, co
 
 /* The first quarantined ModelVersion among the model images of spec (no registry calls). */
 static const json_t *quarantined_in(actx *c, const json_t *spec, const char **reason) {
-    mg_strmap *images = images_of(spec); /* each distinct image once; NULL without a spec */
+    mg_strmap *images = images_of(spec, false); /* each distinct image once; NULL without a spec */
     if (!images) return NULL;
     mg_strmap_iter it = {0};
     const char *image;

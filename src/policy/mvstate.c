@@ -22,10 +22,9 @@ static size_t count(const json_t *a) { return json_is_array(a) ? json_array_size
 /* True when some review of the digest (any uid) or persisted verdict among cands[0, n) is a later
  * verdict of the same kind by the same reviewer than r. */
 static bool superseded(const mg_review *r, const mg_review *cands, size_t n) {
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) /* a missing reviewer is "", as policy/approval groups it */
         if (cands[i].kind == r->kind &&
-            (cands[i].reviewer == r->reviewer ||
-             (cands[i].reviewer && r->reviewer && !strcmp(cands[i].reviewer, r->reviewer))) &&
+            !strcmp(cands[i].reviewer ? cands[i].reviewer : "", r->reviewer ? r->reviewer : "") &&
             mg_review_later(&cands[i], r))
             return true;
     return false;

@@ -14,7 +14,10 @@
  *    verdicts the operator persisted in mv's status.verdicts (each reviewer's latest verdict it
  *    saw). A review that disappears later leaves its persisted verdict behind, so deleting a
  *    reject never approves (only the operator's identity may write that status: the webhook
- *    guards it).
+ *    guards it). A reject follows the digest: a reviewer whose latest verdict of a kind among the
+ *    digest's reviews (any uid, existing or deleted ModelVersion) and mv's verdicts is a reject
+ *    has that reject counted for mv too (and persisted with its verdicts), so registering the
+ *    same bytes again does not shed it; approvals stay bound to one object.
  *  - Quarantine belongs to the digest, across ModelVersions of the namespace. The events are:
  *    every incident review whose spec.digest is mv's digest (under any ModelVersion uid, existing
  *    or deleted), and, for each ModelVersion of the namespace with that digest whose
@@ -43,7 +46,7 @@ typedef struct mg_mv_records {
     const json_t *reviews;   /* array: ModelReviews whose spec.modelVersionUID is mv's uid (others
                                 and those with another digest are ignored); may be NULL */
     const json_t *incidents; /* array: ModelReviews whose spec.digest is mv's digest, any uid
-                                (non-incident ones are ignored); may be NULL */
+                                (their incidents and standing rejects count); may be NULL */
     const json_t *peers;     /* array: ModelVersions of the namespace with mv's digest (mv itself
                                 may be among them; its own status counts either way); may be NULL */
 } mg_mv_records;
