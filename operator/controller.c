@@ -79,15 +79,25 @@ void mg_op_count_write(mg_operator *op) {
     if (op->m_writes) mg_metric_inc(op->m_writes);
 }
 
-/* The merge patch of want's (stamped) labels, annotations, ownerReferences and spec. */
+/* The merge patch of want's (stamped) labels, annotations, ownerReferences and spec. A merge
+ * patch merges maps: a selector key someone added to what we own (have, as cached) is removed
+ * by name, or a Service would keep selecting pods that are not the model's. */
 static int patch_owned(mg_operator *op, const mg_gvr *gvr, const char *ns, const json_t *stamped,
-                       mg_error *err) {
+                       const json_t *have, mg_error *err) {
     json_t *patch = json_object();
     json_t *md = mg_json_obj_ensure(patch, "metadata");
     static const char *const meta[] = {"labels", "annotations", "ownerReferences"};
     for (size_t i = 0; i < sizeof(meta) / sizeof(meta[0]); i++)
         json_object_set(md, meta[i], mg_json_get(stamped, "metadata", meta[i], NULL));
-    json_object_set(patch, "spec", json_object_get(stamped, "spec"));
+    json_t *spec = json_deep_copy(json_object_get(stamped, "spec"));
+    json_t *selector = json_object_get(spec, "selector");
+    const char *key;
+    json_t *value;
+    if (json_is_object(selector))
+        json_object_foreach(mg_json_get(have, "spec", "selector", NULL), key, value) {
+            if (!json_object_get(selector, key)) json_object_set_new(selector, key, json_null());
+        }
+    json_object_set_new(patch, "spec", spec);
     int rc = mg_k8s_merge_patch(op->client, gvr, ns, mg_json_str(stamped, "metadata", "name", NULL), NULL,
                                 patch, NULL, err);
     json_decref(patch);
@@ -119,7 +129,7 @@ int mg_op_apply_owned(mg_operator *op, const mg_gvr *gvr, const char *ns, const 
         if (rc) mg_inflight_end(op->inflight, key);
         if (created) *created = rc == 0;
     } else {
-        rc = patch_owned(op, gvr, ns, stamped, err);
+        rc = patch_owned(op, gvr, ns, stamped, have, err);
     }
     json_decref(stamped);
     if (rc == 0) mg_op_count_write(op);
@@ -127,9 +137,9 @@ int mg_op_apply_owned(mg_operator *op, const mg_gvr *gvr, const char *ns, const 
 }
 
 int mg_op_reclaim_owned(mg_operator *op, const mg_gvr *gvr, const char *ns, const json_t *want,
-                        mg_error *err) {
+                        const json_t *have, mg_error *err) {
     json_t *stamped = mg_applied_stamp(want);
-    int rc = patch_owned(op, gvr, ns, stamped, err);
+    int rc = patch_owned(op, gvr, ns, stamped, have, err);
     json_decref(stamped);
     if (rc == 0) mg_op_count_write(op);
     return rc;
@@ -503,7 +513,7 @@ static void new_informers(mg_operator *op, mg_client *c) {
      * their status is written back with PUT */
     static const mg_transform_fn transforms[INF_COUNT] = {[INF_POD] = mg_trim_pod,
                                                           [INF_DEPLOY] = mg_trim_owned,
-                                                          [INF_SVC] = mg_trim_owned,
+                                                          [INF_SVC] = mg_trim_service,
                                                           [INF_JOB] = mg_trim_job};
     const mg_informer_handlers h[INF_COUNT] = {
         [INF_MV] = {on_mv, on_mv_update, on_mv, op},

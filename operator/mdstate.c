@@ -55,14 +55,16 @@ static json_t *status_copy(const json_t *old_status, json_t **conds, json_t **hi
     return status;
 }
 
-/* The Approved and Quarantined conditions, what runs (out->run_mv, out->replicas) and the phase
- * and history reason that follow from the ModelVersion's approval and quarantine. Returns the
- * Approved condition's message when not approved (heap), else NULL. */
+/* The Approved and Quarantined conditions, what runs (out->run_mv, out->replicas,
+ * out->stop_in_place) and the phase and history reason that follow from the ModelVersion's
+ * approval and quarantine. Returns the Approved condition's message when not approved (heap),
+ * else NULL. */
 static char *decide_approval(const mg_md_inputs *in, json_t *conds, long long generation, mg_md_decision *out,
                              const char **phase, const char **history_reason) {
     const char *mv_ref = mg_json_str(in->md, "spec", "modelVersion", NULL);
     long long spec_replicas = mg_json_int(in->md, 1, "spec", "replicas", NULL);
     char *approved_msg = NULL;
+    out->stop_in_place = true;
     if (!in->mv) {
         approved_msg = mg_xasprintf("ModelVersion %s not found", mv_ref ? mv_ref : "(unset)");
         mg_condition_set(conds, "Approved", "False", "ModelVersionNotFound", approved_msg, generation,
@@ -89,14 +91,18 @@ static char *decide_approval(const mg_md_inputs *in, json_t *conds, long long ge
             if (in->fallback_mv && in->fallback_usable) {
                 out->run_mv = in->fallback_mv;
                 out->replicas = spec_replicas;
+                out->stop_in_place = false;
                 *history_reason = "FallbackAfterQuarantine";
             }
         } else {
             mg_condition_set(conds, "Quarantined", "False", "NotQuarantined", "", generation, in->now);
             out->run_mv = in->mv;
             out->replicas = spec_replicas;
+            out->stop_in_place = false;
             *phase = "Progressing";
-            *history_reason = in->deploy_reason ? in->deploy_reason : "Deployed";
+            *history_reason = spec_replicas == 0  ? "ScaledToZero"
+                              : in->deploy_reason ? in->deploy_reason
+                                                  : "Deployed";
         }
     }
     return approved_msg;
@@ -146,7 +152,7 @@ static void phase_event(const mg_md_inputs *in, mg_md_decision *out, const char 
                         const char *approved_msg) {
     if ((old_phase && !strcmp(old_phase, phase)) || !strcmp(phase, "Progressing")) return;
     const char *mv_ref = mg_json_str(in->md, "spec", "modelVersion", NULL);
-    bool warn = !strcmp(phase, "Quarantined") || !strcmp(phase, "AwaitingReview");
+    bool warn = !strcmp(phase, "Quarantined") || !strcmp(phase, "AwaitingReview") || !in->mv;
     char *msg = !strcmp(phase, "Quarantined")
                     ? mg_xasprintf("ModelVersion %s quarantined: %s%s", mv_ref ? mv_ref : "",
                                    in->quarantine_reason ? in->quarantine_reason : "",
@@ -168,22 +174,29 @@ void mg_md_decide(const mg_md_inputs *in, mg_md_decision *out) {
 
     const char *phase, *history_reason;
     char *approved_msg = decide_approval(in, conds, generation, out, &phase, &history_reason);
-    if (!out->run_mv) out->run_mv = in->mv; /* keep the image pinned; only replicas drop */
-    out->create_deployment = out->replicas > 0 && !in->deployment;
+    if (!out->run_mv) out->run_mv = in->mv; /* what status names; nothing of it runs */
+    /* spec.replicas 0 of an approved version: its Deployment exists at zero, rolled out like any */
+    bool zero_by_spec = !out->stop_in_place && out->replicas == 0;
+    out->create_deployment = !out->stop_in_place && !in->deployment;
 
     /* Readiness comes from the Deployment the API server and kubelet report. */
     long long ready = mg_json_int(in->deployment, 0, "status", "readyReplicas", NULL);
     long long current = mg_json_int(in->deployment, 0, "status", "replicas", NULL);
-    bool ready_all = out->replicas > 0 && rolled_out(in->deployment, out) && ready >= out->replicas;
+    bool rolled = !out->stop_in_place && rolled_out(in->deployment, out);
+    bool ready_all = rolled && ready >= out->replicas && (out->replicas > 0 || current == 0);
     if (!strcmp(phase, "Progressing") && ready_all) phase = "Serving";
     const char *serving = out->replicas > 0 && out->run_mv ? name_of(out->run_mv) : NULL;
     out->monitoring_applies = !serving || (in->monitor_judged && !strcmp(in->monitor_judged, serving));
     if (!strcmp(phase, "Serving") && in->monitor_phase && out->monitoring_applies) phase = in->monitor_phase;
 
-    char *ready_msg = mg_xasprintf("%lld/%lld replicas ready", ready, out->replicas);
+    char *ready_msg = zero_by_spec ? mg_xasprintf("%lld/0 replicas: spec.replicas is 0", current)
+                                   : mg_xasprintf("%lld/%lld replicas ready", ready, out->replicas);
     mg_condition_set(conds, "Ready", ready_all ? "True" : "False",
-                     ready_all ? "Available" : (out->replicas ? "Progressing" : "ScaledToZero"), ready_msg,
-                     generation, in->now);
+                     zero_by_spec    ? "ZeroReplicas"
+                     : ready_all     ? "Available"
+                     : out->replicas ? "Progressing"
+                                     : "ScaledToZero",
+                     ready_msg, generation, in->now);
     free(ready_msg);
 
     update_history(history, serving, history_reason, in->now);

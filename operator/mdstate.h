@@ -41,7 +41,11 @@ typedef struct mg_md_decision {
     const json_t *run_mv;   /* the MV the Deployment should run (borrowed from inputs), or NULL */
     long long replicas;     /* desired replicas for the Deployment */
     bool create_deployment; /* true when a missing Deployment should be created */
-    json_t *status;         /* new status object (owned) */
+    /* Nothing may run (the ModelVersion is missing, not approved, or quarantined without a usable
+     * fallback): an existing Deployment is scaled to zero as it is, its pod template untouched,
+     * and none is created. run_mv is then only what status names. */
+    bool stop_in_place;
+    json_t *status; /* new status object (owned) */
     mg_md_event events[4];
     int n_events;
     /* Monitoring's verdict belongs in status: it judged the ModelVersion now serving, or none

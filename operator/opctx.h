@@ -69,7 +69,8 @@ bool mg_op_owns(mg_operator *op, const char *key);
 /* Creates `want` when `have` is NULL (unless its create is still in flight: sent, and no informer
  * event for it yet; operator/inflight), else merge-patches its labels, annotations,
  * ownerReferences and spec unless have is as want would leave it (operator/trim: the applied
- * hash, and a Deployment's replicas and image). want is stamped with its applied hash. *created
+ * hash, a Deployment's replicas and image, a Service's selector and ports; selector keys have
+ * holds and want lacks are removed). want is stamped with its applied hash. *created
  * (may be NULL) says whether this call created the object. */
 int mg_op_apply_owned(mg_operator *op, const mg_gvr *gvr, const char *ns, const json_t *want,
                       const json_t *have, bool *created, mg_error *err);
@@ -77,9 +78,10 @@ int mg_op_apply_owned(mg_operator *op, const mg_gvr *gvr, const char *ns, const 
 bool mg_op_create_pending(mg_operator *op, const mg_gvr *gvr, const char *ns, const char *name);
 /* Merge-patches want's labels, annotations, ownerReferences and spec onto the object of its name
  * whatever its applied hash says: it is ours but lost its managed-by label, so the informer no
- * longer sees it and the hash says nothing about the labels. */
+ * longer sees it and the hash says nothing about the labels. have (may be NULL): the object as
+ * read, whose selector keys that want lacks are removed. */
 int mg_op_reclaim_owned(mg_operator *op, const mg_gvr *gvr, const char *ns, const json_t *want,
-                        mg_error *err);
+                        const json_t *have, mg_error *err);
 /* PUTs obj with `status` through the status subresource unless equal to obj's status. */
 int mg_op_write_status(mg_operator *op, const mg_gvr *gvr, const json_t *obj, json_t *status, mg_error *err);
 /* True when obj has a controller ownerReference with owner's uid. */

@@ -261,7 +261,8 @@ static int look_up(md_ctx *c, owned_obj *o, mg_error *err) {
     if (o->unlabelled)
         mg_log(MG_LOG_WARN, "owned object lost its managed-by label, putting it back", "kind", o->kind, "key",
                c->key, NULL);
-    json_decref(mg_trim_owned(got, NULL)); /* trims in place */
+    json_decref(o->gvr == &MG_GVR_SERVICES ? mg_trim_service(got, NULL)
+                                           : mg_trim_owned(got, NULL)); /* in place */
     o->obj = got;
     return 0;
 }
@@ -358,10 +359,20 @@ static void record_refusal(md_ctx *c, json_t *status, const char *what, const mg
                  !strcmp(mg_json_str(old, "reason", NULL) ? mg_json_str(old, "reason", NULL) : "", reason) &&
                  !strcmp(mg_json_str(old, "message", NULL) ? mg_json_str(old, "message", NULL) : "", msg);
     mg_condition_set(conds, "Ready", "False", reason, msg, c->gen, c->now);
+    /* written on every try, not only the first: the counts and observedGeneration stay current
+     * while the refusal lasts (an unchanged status is not written) */
     mg_error werr;
-    if (!shown && fence(c, &werr) == 0 &&
-        mg_op_write_status(c->op, &MG_GVR_MODELDEPLOYMENTS, c->md, status, &werr) == 0)
+    if (fence(c, &werr) == 0 &&
+        mg_op_write_status(c->op, &MG_GVR_MODELDEPLOYMENTS, c->md, status, &werr) == 0 && !shown)
         mg_op_event(c->op, c->md, "Warning", reason, msg);
+    free(msg);
+}
+
+static void say_label_restored(md_ctx *c, owned_obj *o) {
+    o->unlabelled = false;
+    char *msg = mg_xasprintf("%s %s had lost its label %s=%s: the label is back and the %s managed again",
+                             o->kind, c->name, MG_LABEL_MANAGED_BY, MG_MANAGER_NAME, o->kind);
+    mg_op_event(c->op, c->md, "Warning", "LabelRestored", msg);
     free(msg);
 }
 
@@ -370,13 +381,31 @@ static int write_ours(md_ctx *c, owned_obj *o, const json_t *want, mg_error *err
     int rc = fence(c, err);
     if (rc) return rc;
     if (!o->unlabelled) return mg_op_apply_owned(c->op, o->gvr, c->ns, want, o->obj, NULL, err);
-    rc = mg_op_reclaim_owned(c->op, o->gvr, c->ns, want, err);
+    rc = mg_op_reclaim_owned(c->op, o->gvr, c->ns, want, o->obj, err);
+    if (rc == 0) say_label_restored(c, o);
+    return rc;
+}
+
+/* Nothing may run: our Deployment is scaled to zero as it is. Its pod template stays, so an
+ * admission webhook has no new image to judge (ours refuses an unapproved one even at zero
+ * replicas, which left the old version running) and it still says which version it ran. The
+ * applied hash stays too: when the version may run again, the next apply sees replicas that
+ * differ and writes the whole Deployment. */
+static int stop_in_place(md_ctx *c, owned_obj *o, json_t *status, mg_error *err) {
+    if (mg_json_int(o->obj, -1, "spec", "replicas", NULL) == 0 && !o->unlabelled) return 0;
+    int rc = fence(c, err);
+    if (rc) return rc;
+    json_t *patch = json_pack("{s:{s:i}}", "spec", "replicas", 0);
+    if (o->unlabelled)
+        json_object_set_new(patch, "metadata",
+                            json_pack("{s:{s:s}}", "labels", MG_LABEL_MANAGED_BY, MG_MANAGER_NAME));
+    rc = mg_k8s_merge_patch(c->op->client, o->gvr, c->ns, c->name, NULL, patch, NULL, err);
+    json_decref(patch);
     if (rc == 0) {
-        o->unlabelled = false;
-        char *msg = mg_xasprintf("%s %s had lost its label %s=%s: the label is back and the %s managed again",
-                                 o->kind, c->name, MG_LABEL_MANAGED_BY, MG_MANAGER_NAME, o->kind);
-        mg_op_event(c->op, c->md, "Warning", "LabelRestored", msg);
-        free(msg);
+        mg_op_count_write(c->op);
+        if (o->unlabelled) say_label_restored(c, o);
+    } else {
+        record_refusal(c, status, o->kind, err);
     }
     return rc;
 }
@@ -401,7 +430,9 @@ static int apply_one(md_ctx *c, owned_obj *o, const json_t *want, json_t *status
 /* The Deployment and Service the decision wants; someone else's are left alone. */
 static int apply_objects(md_ctx *c, const mg_md_decision *d, mg_error *err) {
     int rc = 0;
-    if (d->run_mv && !c->dep.foreign && (c->dep.obj || d->create_deployment)) {
+    if (d->stop_in_place) {
+        if (c->dep.obj) rc = stop_in_place(c, &c->dep, d->status, err);
+    } else if (d->run_mv && !c->dep.foreign && (c->dep.obj || d->create_deployment)) {
         json_t *want = mg_plan_deployment(c->md, d->run_mv, d->replicas);
         rc = apply_one(c, &c->dep, want, d->status, err);
         json_decref(want);

@@ -104,13 +104,19 @@ static void trim_owner(json_t *obj) {
     json_object_set_new(md, "ownerReferences", kept);
 }
 
-json_t *mg_trim_owned(json_t *obj, void *ud) {
-    (void)ud;
+/* What every owned object keeps: metadata cut to the applied annotation and the controller
+ * ownerReference. */
+static json_t *trim_owned_common(json_t *obj) {
     static const char *const top[] = {"apiVersion", "kind", "metadata", "spec", "status", NULL};
     keep_only(obj, top);
     trim_metadata(obj, NULL, MG_ANNOTATION_APPLIED);
     trim_owner(obj);
-    json_t *spec = json_object_get(obj, "spec");
+    return json_object_get(obj, "spec");
+}
+
+json_t *mg_trim_owned(json_t *obj, void *ud) {
+    (void)ud;
+    json_t *spec = trim_owned_common(obj);
     const char *image = mg_json_str(
         json_array_get(mg_json_get(spec, "template", "spec", "containers", NULL), 0), "image", NULL);
     json_t *img = image ? json_string(image) : NULL;
@@ -124,6 +130,21 @@ json_t *mg_trim_owned(json_t *obj, void *ud) {
         json_decref(img);
     static const char *const keep_status[] = {"replicas", "readyReplicas", "observedGeneration", NULL};
     keep_only(json_object_get(obj, "status"), keep_status);
+    return json_incref(obj);
+}
+
+json_t *mg_trim_service(json_t *obj, void *ud) {
+    (void)ud;
+    json_t *spec = trim_owned_common(obj);
+    static const char *const keep_spec[] = {"selector", "ports", NULL};
+    keep_only(spec, keep_spec);
+    static const char *const keep_port[] = {"name", "port", "targetPort", "protocol", NULL};
+    size_t i;
+    json_t *port;
+    json_array_foreach(json_object_get(spec, "ports"), i, port) {
+        if (json_is_object(port)) keep_only(port, keep_port);
+    }
+    json_object_del(obj, "status");
     return json_incref(obj);
 }
 
@@ -166,7 +187,13 @@ bool mg_applied_matches(const json_t *want, const json_t *have) {
     json_t *wr = mg_json_get(want, "spec", "replicas", NULL);
     if (wr && !json_equal(wr, mg_json_get(have, "spec", "replicas", NULL))) return false;
     const char *wi = first_image(want), *hi = first_image(have);
-    return !wi || (hi && !strcmp(wi, hi));
+    if (wi && (!hi || strcmp(wi, hi))) return false;
+    /* a Service's selector and ports too: they decide which pods get its traffic, and where */
+    const json_t *wports = mg_json_get(want, "spec", "ports", NULL);
+    if (!json_is_array(wports)) return true;
+    return json_equal(wports, mg_json_get(have, "spec", "ports", NULL)) &&
+           json_equal(mg_json_get(want, "spec", "selector", NULL),
+                      mg_json_get(have, "spec", "selector", NULL));
 }
 
 json_t *mg_applied_stamp(const json_t *want) {

@@ -8,21 +8,23 @@
  *    label, podIP and the Ready condition's status (~300 bytes instead of ~1.1 KB).
  *  - Deployments and Services the operator owns: metadata without labels (name, namespace, uid,
  *    resourceVersion, generation, the controller ownerReference's kind/name/uid, the applied
- *    annotation), and of a Deployment spec.replicas, the first container's image and the status
- *    counts the ModelDeployment's phase is computed from (~450 bytes instead of ~1.9 KB).
+ *    annotation); of a Deployment spec.replicas, the first container's image and the status
+ *    counts the ModelDeployment's phase is computed from (~450 bytes instead of ~1.9 KB); of a
+ *    Service its selector and each port's name, port, targetPort and protocol.
  *  - Jobs: metadata and status.
  * Owned objects carry the annotation MG_ANNOTATION_APPLIED: a hash of the labels,
  * ownerReferences and spec the operator applied. An owned object is re-applied when that hash
- * differs from the desired object's, or — for a Deployment — when its replicas or image were
- * changed by someone else (what matters for what runs); other hand edits of an owned object are
- * left until the ModelDeployment changes. */
+ * differs from the desired object's, or when someone else changed what decides what runs and
+ * who reaches it: a Deployment's replicas or image, a Service's selector or ports. Other hand
+ * edits of an owned object are left until the ModelDeployment changes. */
 #ifndef MG_OPERATOR_TRIM_H
 #define MG_OPERATOR_TRIM_H
 #include <jansson.h>
 #include <stdbool.h>
 
 json_t *mg_trim_pod(json_t *obj, void *ud);
-json_t *mg_trim_owned(json_t *obj, void *ud); /* Deployments and Services */
+json_t *mg_trim_owned(json_t *obj, void *ud);   /* Deployments */
+json_t *mg_trim_service(json_t *obj, void *ud); /* Services */
 json_t *mg_trim_job(json_t *obj, void *ud);
 
 /* The hash of want's labels, ownerReferences and spec (16 hex digits, into out[17]). */

@@ -146,6 +146,78 @@ review rel-2 fraud-1-4-0 incident release alice
 it_wait "release: back to the main version" 15 \
   bash -c "[ \"\$(kubectl get deploy fraud -n ml -o jsonpath='{.spec.template.spec.containers[0].image}')\" = 'registry.example.com/models/fraud@$DIGEST' ]"
 
+# --- what runs follows what may run ---------------------------------------------------------
+# A version that may not run (missing, not approved) scales the Deployment to zero as it is: the
+# pod template is not touched (an admission webhook would judge a new image even at zero
+# replicas) and it still names the version that ran. spec.replicas 0 of an approved version is
+# a Deployment at zero that is done rolling out, not Progressing forever.
+dep_is() { [ "$(kubectl get deploy "$1" -n ml -o jsonpath='{.spec.replicas}/{.spec.template.spec.containers[0].image}')" = "$2" ]; }
+md_is() { [ "$(kubectl get md "$1" -n ml -o jsonpath="$2")" = "$3" ]; }
+READY_REASON='{.status.conditions[?(@.type=="Ready")].reason}'
+kubectl patch md fraud -n ml --type=merge -p '{"spec":{"modelVersion":"fraud-9-9-9"}}' >/dev/null
+it_wait "a missing ModelVersion: the Deployment scaled to 0, its image untouched" 15 \
+  dep_is fraud "0/registry.example.com/models/fraud@$DIGEST"
+it_wait "a missing ModelVersion: Pending, Ready=False ScaledToZero, nothing serving" 15 \
+  md_is fraud "{.status.phase}/$READY_REASON/{.status.servingModelVersion}" Pending/ScaledToZero/
+it_check "a missing ModelVersion: a Warning event names it" bash -c \
+  "kubectl get events -n ml --field-selector involvedObject.name=fraud,type=Warning -o jsonpath='{.items[*].message}' | grep -q 'ModelVersion fraud-9-9-9 not found'"
+kubectl --context bob -n ml apply -f - >/dev/null <<YAML
+apiVersion: mlops.modelgov.io/v1alpha1
+kind: ModelVersion
+metadata: {name: fraud-1-5-0, annotations: {mlops.modelgov.io/author: bob}}
+spec: {model: fraud-detector, version: 1.5.0, image: registry.example.com/models/fraud, digest: "sha256:$(printf 'fraud-1.5.0' | sha256sum | cut -d' ' -f1)"}
+YAML
+kubectl patch md fraud -n ml --type=merge -p '{"spec":{"modelVersion":"fraud-1-5-0"}}' >/dev/null
+it_wait "an unapproved ModelVersion: Pending, Approved=False NotApproved" 15 \
+  md_is fraud '{.status.phase}/{.status.conditions[?(@.type=="Approved")].reason}' Pending/NotApproved
+it_check "an unapproved ModelVersion: the Deployment stays at 0 with the image it had" \
+  dep_is fraud "0/registry.example.com/models/fraud@$DIGEST"
+kubectl patch md fraud -n ml --type=merge -p '{"spec":{"modelVersion":"fraud-1-4-0"}}' >/dev/null
+it_wait "back to the approved version: 3/3 Serving" 30 md_is fraud '{.status.readyReplicas}/{.status.phase}' 3/Serving
+it_check "back to the approved version: the Deployment at 3" dep_is fraud "3/registry.example.com/models/fraud@$DIGEST"
+kubectl scale md fraud -n ml --replicas=0 >/dev/null
+it_wait "spec.replicas 0: the Deployment at 0, the ModelDeployment done (Serving, Ready=True ZeroReplicas)" 20 \
+  md_is fraud "{.status.phase}/$READY_REASON/{.status.replicas}/{.status.observedGeneration}" \
+  "Serving/ZeroReplicas/0/$(it_jp md/fraud '{.metadata.generation}' -n ml)"
+it_check "spec.replicas 0: the history says ScaledToZero" \
+  bash -c "kubectl get md fraud -n ml -o jsonpath='{.status.history[*].endReason}' | grep -q ScaledToZero"
+kubectl -n ml apply -f - >/dev/null <<YAML
+apiVersion: mlops.modelgov.io/v1alpha1
+kind: ModelDeployment
+metadata: {name: idle}
+spec: {modelVersion: fraud-1-4-0, replicas: 0, port: 9400}
+YAML
+it_wait "a new ModelDeployment at 0 replicas: its Deployment (at 0) and Service are made" 20 \
+  bash -c "[ \"\$(kubectl get deploy idle -n ml -o jsonpath='{.spec.replicas}')\" = 0 ] && kubectl get svc idle -n ml >/dev/null 2>&1"
+it_wait "a new ModelDeployment at 0 replicas: Serving, Ready=True ZeroReplicas" 20 \
+  md_is idle "{.status.phase}/$READY_REASON" Serving/ZeroReplicas
+kubectl delete md idle -n ml >/dev/null
+kubectl scale md fraud -n ml --replicas=3 >/dev/null
+it_wait "scaled up again: 3/3 Serving" 30 md_is fraud '{.status.readyReplicas}/{.status.phase}' 3/Serving
+
+# --- hand edits of the Service are undone: who gets the model's traffic, and on which port ----
+kubectl patch svc fraud -n ml --type=merge \
+  -p '{"spec":{"selector":{"tier":"canary"},"ports":[{"name":"http","port":80,"targetPort":"http","protocol":"TCP"}]}}' >/dev/null
+it_wait "Service selector and port edited by hand: put back (the added selector key removed)" 15 \
+  bash -c "[ \"\$(kubectl get svc fraud -n ml -o jsonpath='{.spec.selector}/{.spec.ports[0].port}')\" = '{\"mlops.modelgov.io/modeldeployment\":\"fraud\"}/9000' ]"
+
+# --- an object the API server refuses: the ModelDeployment says why, and its status stays current
+# A name that starts with a digit is a valid ModelDeployment and Deployment name but not a
+# Service name (DNS-1035 label): the Service is refused (422) on every try.
+kubectl -n ml apply -f - >/dev/null <<YAML
+apiVersion: mlops.modelgov.io/v1alpha1
+kind: ModelDeployment
+metadata: {name: 9lives}
+spec: {modelVersion: fraud-1-4-0, replicas: 1, port: 9500}
+YAML
+it_wait "refused Service: Ready=False ServiceRefused, the API server's reason in the message" 20 \
+  bash -c "kubectl get md 9lives -n ml -o jsonpath='{.status.conditions[?(@.type==\"Ready\")].reason}/{.status.conditions[?(@.type==\"Ready\")].message}' | grep -q '^ServiceRefused/the API server refused the Service: .*DNS-1035'"
+it_wait "refused Service: the ready count still follows the Deployment (1 ready)" 30 \
+  md_is 9lives '{.status.readyReplicas}/{.status.observedGeneration}' 1/1
+it_eq "refused Service: one Warning event says it" 1 \
+  "$(kubectl get events -n ml --field-selector involvedObject.name=9lives,reason=ServiceRefused -o jsonpath='{range .items[*]}{.count}{"\n"}{end}' | awk '{n += ($1 ? $1 : 1)} END {print n + 0}')"
+kubectl delete md 9lives -n ml >/dev/null
+
 # --- faults: conflicts and server errors on the operator's writes ----------------------------
 if it_has_faults; then
   it_faults '[{"match": "/modeldeployments/fraud/status$", "method": "PUT", "count": 2, "code": 409},

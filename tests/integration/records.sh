@@ -336,6 +336,24 @@ it_wait "operator: m13 released, md13 Serving with 2 replicas again" 30 \
 it_wait "webhook: m13 admitted again" 20 admitted "$D13"
 expect_ok "kubectl scale md13 up (alice) is admitted" as alice scale md md13 --replicas=3
 
+# --- the operator under the webhook it ships with ----------------------------------------------
+# A Serving ModelDeployment switched to a version not yet reviewed: nothing of it may run, and the
+# old version must stop too (the spec no longer names it). The operator scales the Deployment to
+# zero as it is; it must not try to put the unreviewed image in the pod template, which the
+# webhook refuses even at zero replicas (that left the old version running). Once reviewed, the
+# new version rolls out through the same webhook.
+D13N=$(dg m13n)
+expect_ok "bob registers m13n (not reviewed)" mv m13n "$D13N"
+expect_ok "alice switches md13 to m13n" as alice patch md md13 --type=merge -p '{"spec":{"modelVersion":"m13n"}}'
+it_wait "operator: md13 Pending, its Deployment at 0 with the image it ran" 30 \
+  bash -c "[ \"\$(kubectl -n ml get md md13 -o jsonpath='{.status.phase}')/\$(kubectl -n ml get deploy md13 -o jsonpath='{.spec.replicas}/{.spec.template.spec.containers[0].image}')\" = 'Pending/0/$REPO@$D13' ]"
+it_wait "and no pod of md13 runs" 30 bash -c "[ -z \"\$(kubectl -n ml get pods -l mlops.modelgov.io/modeldeployment=md13 -o name)\" ]"
+it_eq "the operator was never refused (no DeploymentRefused)" "" \
+  "$(kubectl -n ml get events --field-selector involvedObject.name=md13,reason=DeploymentRefused -o name)"
+approve_all m13n
+it_wait "m13n reviewed: md13 Serving 3/3 on m13n's digest" 40 \
+  bash -c "[ \"\$(kubectl -n ml get md md13 -o jsonpath='{.status.phase}/{.status.readyReplicas}')/\$(kubectl -n ml get deploy md13 -o jsonpath='{.spec.template.spec.containers[0].image}')\" = 'Serving/3/$REPO@$D13N' ]"
+
 # --- the namespace's own deletion takes its records ----------------------------------------------
 expect_ok "deleting the namespace" kubectl delete ns ml --wait=false
 it_wait "the namespace is gone, records and all" 60 bash -c "! kubectl get ns ml >/dev/null 2>&1"

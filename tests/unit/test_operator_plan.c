@@ -89,6 +89,7 @@ static void test_phases(void **state) {
     mg_md_decide(&in, &d);
     assert_int_equal(d.replicas, 0);
     assert_false(d.create_deployment);
+    assert_true(d.stop_in_place);
     assert_string_equal(mg_json_str(d.status, "phase", NULL), "Pending");
     json_t *ap = mg_condition_find(json_object_get(d.status, "conditions"), "Approved");
     assert_string_equal(mg_json_str(ap, "message", NULL), "bias review missing");
@@ -102,6 +103,9 @@ static void test_phases(void **state) {
     assert_string_equal(
         mg_json_str(mg_condition_find(json_object_get(d.status, "conditions"), "Approved"), "reason", NULL),
         "ModelVersionNotFound");
+    assert_true(d.stop_in_place); /* a Deployment that runs something else is scaled to zero as it is */
+    assert_false(d.create_deployment);
+    assert_string_equal(d.events[0].type, "Warning");
     mg_md_decision_free(&d);
 
     /* approved, no deployment yet → create, Progressing */
@@ -109,6 +113,7 @@ static void test_phases(void **state) {
     in.mv_approved = true;
     mg_md_decide(&in, &d);
     assert_true(d.create_deployment);
+    assert_false(d.stop_in_place);
     assert_int_equal(d.replicas, 3);
     assert_string_equal(mg_json_str(d.status, "phase", NULL), "Progressing");
     assert_int_equal(json_array_size(mg_json_get(d.status, "history", NULL)), 1);
@@ -139,6 +144,7 @@ static void test_phases(void **state) {
     in.now = "T3";
     mg_md_decide(&in, &d);
     assert_int_equal(d.replicas, 0);
+    assert_true(d.stop_in_place);
     assert_string_equal(mg_json_str(d.status, "phase", NULL), "Quarantined");
     assert_string_equal(d.events[0].type, "Warning");
     json_t *h0 = json_array_get(mg_json_get(d.status, "history", NULL), 0);
@@ -150,6 +156,7 @@ static void test_phases(void **state) {
     in.fallback_usable = true;
     mg_md_decide(&in, &d);
     assert_ptr_equal(d.run_mv, fb);
+    assert_false(d.stop_in_place);
     assert_int_equal(d.replicas, 3);
     json_t *hist = mg_json_get(d.status, "history", NULL);
     assert_int_equal(json_array_size(hist), 2);
@@ -157,6 +164,49 @@ static void test_phases(void **state) {
     mg_md_decision_free(&d);
 
     json_decref(dep), json_decref(md), json_decref(mv), json_decref(fb);
+}
+
+/* spec.replicas 0 of an approved version: the Deployment is made (at zero) like any other, and
+ * once the API server reports it rolled out the ModelDeployment is done, not Progressing forever.
+ * The history entry closes as ScaledToZero. */
+static void test_zero_replicas_by_spec(void **state) {
+    (void)state;
+    json_t *md = json_loads(MD, 0, NULL), *mv = json_loads(MV, 0, NULL);
+    json_object_set_new(json_object_get(md, "spec"), "replicas", json_integer(0));
+    json_object_set_new(md, "status",
+                        json_pack("{s:s, s:[{s:s, s:s, s:s}]}", "phase", "Serving", "history", "modelVersion",
+                                  "fraud-1-4-0", "from", "T0", "reason", "Deployed"));
+    mg_md_inputs in = {.md = md, .mv = mv, .mv_approved = true, .now = "T1"};
+    mg_md_decision d;
+    mg_md_decide(&in, &d);
+    assert_true(d.create_deployment);
+    assert_false(d.stop_in_place);
+    assert_int_equal(d.replicas, 0);
+    assert_string_equal(mg_json_str(d.status, "phase", NULL), "Progressing");
+    json_t *h0 = json_array_get(mg_json_get(d.status, "history", NULL), 0);
+    assert_string_equal(mg_json_str(h0, "endReason", NULL), "ScaledToZero");
+    mg_md_decision_free(&d);
+
+    const char *image = "registry.example.com/models/"
+                        "fraud@sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+    json_t *dep = deployment_with(0, 0, image);
+    in.deployment = dep;
+    mg_md_decide(&in, &d);
+    assert_string_equal(mg_json_str(d.status, "phase", NULL), "Serving");
+    json_t *ready = mg_condition_find(json_object_get(d.status, "conditions"), "Ready");
+    assert_string_equal(mg_json_str(ready, "status", NULL), "True");
+    assert_string_equal(mg_json_str(ready, "reason", NULL), "ZeroReplicas");
+    assert_null(json_object_get(d.status, "servingModelVersion"));
+    mg_md_decision_free(&d);
+    json_decref(dep);
+
+    /* pods still terminating: not done yet */
+    dep = deployment_with(0, 1, image);
+    in.deployment = dep;
+    mg_md_decide(&in, &d);
+    assert_string_equal(mg_json_str(d.status, "phase", NULL), "Progressing");
+    mg_md_decision_free(&d);
+    json_decref(dep), json_decref(md), json_decref(mv);
 }
 
 /* Monitoring judged one ModelVersion; after a promotion another one serves: that verdict is not
@@ -288,6 +338,7 @@ int main(void) {
         cmocka_unit_test(test_deployment_shape),
         cmocka_unit_test(test_pinned_image_strips_tag),
         cmocka_unit_test(test_phases),
+        cmocka_unit_test(test_zero_replicas_by_spec),
         cmocka_unit_test(test_monitoring_verdict_of_another_version),
         cmocka_unit_test(test_count_only_change),
         cmocka_unit_test(test_settle_hold),

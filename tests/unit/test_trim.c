@@ -75,8 +75,45 @@ static void test_applied(void **state) {
     json_decref(want);
 }
 
+/* A Service keeps its selector and ports: a hand edit of either is seen and undone. */
+static void test_service(void **state) {
+    (void)state;
+    json_t *want = json_pack("{s:s, s:s, s:{s:s, s:{s:s}, s:[{s:s, s:s, s:s, s:b}]}, s:{s:{s:s}, s:[{s:s, "
+                             "s:i, s:s, s:s}]}}",
+                             "apiVersion", "v1", "kind", "Service", "metadata", "name", "svc", "labels", "a",
+                             "b", "ownerReferences", "kind", "ModelDeployment", "name", "md", "uid", "u1",
+                             "controller", 1, "spec", "selector", "m", "md", "ports", "name", "http", "port",
+                             9000, "targetPort", "http", "protocol", "TCP");
+    json_t *stored = mg_applied_stamp(want);
+    json_t *spec = json_object_get(stored, "spec");
+    json_object_set_new(spec, "clusterIP", json_string("10.0.0.7"));
+    json_object_set_new(spec, "sessionAffinity", json_string("None"));
+    json_object_set_new(json_array_get(json_object_get(spec, "ports"), 0), "appProtocol",
+                        json_string("http"));
+    json_object_set_new(stored, "status", json_pack("{s:{}}", "loadBalancer"));
+    json_t *cached = mg_trim_service(stored, NULL);
+    assert_null(mg_json_get(cached, "spec", "clusterIP", NULL));
+    assert_null(mg_json_get(cached, "status", NULL));
+    assert_null(
+        json_object_get(json_array_get(mg_json_get(cached, "spec", "ports", NULL), 0), "appProtocol"));
+    assert_true(mg_applied_matches(want, cached));
+    /* someone adds a selector key: the Service no longer selects the model's pods */
+    json_object_set_new(mg_json_get(cached, "spec", "selector", NULL), "tier", json_string("canary"));
+    assert_false(mg_applied_matches(want, cached));
+    json_object_del(mg_json_get(cached, "spec", "selector", NULL), "tier");
+    assert_true(mg_applied_matches(want, cached));
+    /* or moves the port */
+    json_object_set_new(json_array_get(mg_json_get(cached, "spec", "ports", NULL), 0), "port",
+                        json_integer(80));
+    assert_false(mg_applied_matches(want, cached));
+    json_decref(cached);
+    json_decref(stored);
+    json_decref(want);
+}
+
 int main(void) {
     mg_mem_init();
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_pod), cmocka_unit_test(test_applied)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_pod), cmocka_unit_test(test_applied),
+                                       cmocka_unit_test(test_service)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
