@@ -125,6 +125,17 @@ static bool rolled_out(const json_t *deployment, const mg_md_decision *out) {
     return done;
 }
 
+/* Why the Deployment's pods do not come, in its own words: ReplicaFailure=True (a quota, a
+ * webhook refusing the pods) or Progressing=False (its progress deadline passed); NULL when it
+ * says nothing of the kind. Borrowed from deployment. */
+static const json_t *pods_failing(const json_t *deployment) {
+    json_t *conds = mg_json_get(deployment, "status", "conditions", NULL);
+    if (mg_condition_is_true(conds, "ReplicaFailure")) return mg_condition_find(conds, "ReplicaFailure");
+    const json_t *progressing = mg_condition_find(conds, "Progressing");
+    const char *status = progressing ? mg_json_str(progressing, "status", NULL) : NULL;
+    return status && !strcmp(status, "False") ? progressing : NULL;
+}
+
 /* status's phase, generation, replica counts, selector, model and servingModelVersion. */
 static void set_status_fields(json_t *status, const mg_md_inputs *in, const mg_md_decision *out,
                               const char *phase, long long generation, long long current, long long ready) {
@@ -189,14 +200,34 @@ void mg_md_decide(const mg_md_inputs *in, mg_md_decision *out) {
     out->monitoring_applies = !serving || (in->monitor_judged && !strcmp(in->monitor_judged, serving));
     if (!strcmp(phase, "Serving") && in->monitor_phase && out->monitoring_applies) phase = in->monitor_phase;
 
-    char *ready_msg = zero_by_spec ? mg_xasprintf("%lld/0 replicas: spec.replicas is 0", current)
-                                   : mg_xasprintf("%lld/%lld replicas ready", ready, out->replicas);
-    mg_condition_set(conds, "Ready", ready_all ? "True" : "False",
-                     zero_by_spec    ? "ZeroReplicas"
-                     : ready_all     ? "Available"
-                     : out->replicas ? "Progressing"
-                                     : "ScaledToZero",
-                     ready_msg, generation, in->now);
+    const json_t *failing = !ready_all && !out->stop_in_place ? pods_failing(in->deployment) : NULL;
+    const char *failing_type = failing ? mg_json_str(failing, "type", NULL) : NULL;
+    const char *failing_message = failing ? mg_json_str(failing, "message", NULL) : NULL;
+    /* ReplicaFailure, or Progressing=False's own reason (ProgressDeadlineExceeded) */
+    const char *failing_reason = !failing ? NULL
+                                 : !strcmp(failing_type, "ReplicaFailure")
+                                     ? "ReplicaFailure"
+                                     : mg_json_str(failing, "reason", NULL);
+    if (failing && !failing_reason) failing_reason = "ProgressDeadlineExceeded";
+    char *ready_msg = failing
+                          ? mg_xasprintf("%lld/%lld replicas ready; the Deployment reports %s: %s", ready,
+                                         out->replicas, failing_type, failing_message ? failing_message : "")
+                      : zero_by_spec ? mg_xasprintf("%lld/0 replicas: spec.replicas is 0", current)
+                                     : mg_xasprintf("%lld/%lld replicas ready", ready, out->replicas);
+    const char *ready_reason = failing_reason  ? failing_reason
+                               : zero_by_spec  ? "ZeroReplicas"
+                               : ready_all     ? "Available"
+                               : out->replicas ? "Progressing"
+                                               : "ScaledToZero";
+    mg_condition_set(conds, "Ready", ready_all ? "True" : "False", ready_reason, ready_msg, generation,
+                     in->now);
+    /* the pods' failure is news once: an Event when the Ready condition first shows it */
+    const json_t *old_ready = mg_condition_find(mg_json_get(old_status, "conditions", NULL), "Ready");
+    const char *old_reason = old_ready ? mg_json_str(old_ready, "reason", NULL) : NULL;
+    if (failing_reason && (!old_reason || strcmp(old_reason, failing_reason)))
+        add_event(out, "Warning",
+                  !strcmp(failing_reason, "ReplicaFailure") ? "ReplicaFailure" : "ProgressDeadlineExceeded",
+                  mg_xstrdup(ready_msg));
     free(ready_msg);
 
     update_history(history, serving, history_reason, in->now);

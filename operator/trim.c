@@ -104,6 +104,28 @@ static void trim_owner(json_t *obj) {
     json_object_set_new(md, "ownerReferences", kept);
 }
 
+/* The conditions of a Deployment that say it cannot get its pods (ReplicaFailure=True,
+ * Progressing=False; their type, status, reason and message), or NULL when there is none: the
+ * usual Deployment keeps no condition at all. New reference. */
+static json_t *deployment_failures(const json_t *conds) {
+    json_t *kept = NULL;
+    size_t i;
+    json_t *c;
+    json_array_foreach(conds, i, c) {
+        const char *type = mg_json_str(c, "type", NULL), *status = mg_json_str(c, "status", NULL);
+        if (!type || !status) continue;
+        bool failure = (!strcmp(type, "ReplicaFailure") && !strcmp(status, "True")) ||
+                       (!strcmp(type, "Progressing") && !strcmp(status, "False"));
+        if (!failure) continue;
+        static const char *const keys[] = {"type", "status", "reason", "message", NULL};
+        json_t *copy = json_deep_copy(c);
+        keep_only(copy, keys);
+        if (!kept) kept = json_array();
+        json_array_append_new(kept, copy);
+    }
+    return kept;
+}
+
 /* What every owned object keeps: metadata cut to the applied annotation and the controller
  * ownerReference. */
 static json_t *trim_owned_common(json_t *obj) {
@@ -128,8 +150,14 @@ json_t *mg_trim_owned(json_t *obj, void *ud) {
                             json_pack("{s:{s:[{s:o}]}}", "spec", "containers", "image", img));
     else
         json_decref(img);
+    json_t *status = json_object_get(obj, "status");
+    json_t *failures = deployment_failures(json_object_get(status, "conditions"));
     static const char *const keep_status[] = {"replicas", "readyReplicas", "observedGeneration", NULL};
-    keep_only(json_object_get(obj, "status"), keep_status);
+    keep_only(status, keep_status);
+    if (failures && status)
+        json_object_set_new(status, "conditions", failures);
+    else
+        json_decref(failures);
     return json_incref(obj);
 }
 

@@ -9,7 +9,9 @@
  *  - Deployments and Services the operator owns: metadata without labels (name, namespace, uid,
  *    resourceVersion, generation, the controller ownerReference's kind/name/uid, the applied
  *    annotation); of a Deployment spec.replicas, the first container's image and the status
- *    counts the ModelDeployment's phase is computed from (~450 bytes instead of ~1.9 KB); of a
+ *    counts the ModelDeployment's phase is computed from (~450 bytes instead of ~1.9 KB) and,
+ *    only while it has them, the conditions that say it cannot get its pods (ReplicaFailure=True,
+ *    Progressing=False: a quota, a webhook refusing its pods, a progress deadline); of a
  *    Service its selector and each port's name, port, targetPort and protocol.
  *  - Jobs: metadata and status.
  * Owned objects carry the annotation MG_ANNOTATION_APPLIED: a hash of the labels,

@@ -218,6 +218,38 @@ it_eq "refused Service: one Warning event says it" 1 \
   "$(kubectl get events -n ml --field-selector involvedObject.name=9lives,reason=ServiceRefused -o jsonpath='{range .items[*]}{.count}{"\n"}{end}' | awk '{n += ($1 ? $1 : 1)} END {print n + 0}')"
 kubectl delete md 9lives -n ml >/dev/null
 
+# --- pods the API server refuses (a ResourceQuota): the ModelDeployment says why -----------------
+# The Deployment is accepted; its pods are not. The ReplicaSet's ReplicaFailure reaches the
+# Deployment's conditions, and from there the ModelDeployment's Ready condition and one Event.
+kubectl create ns tight >/dev/null
+kubectl create quota pods -n tight --hard=pods=1 >/dev/null
+kubectl --context bob -n tight apply -f - >/dev/null <<YAML
+apiVersion: mlops.modelgov.io/v1alpha1
+kind: ModelVersion
+metadata: {name: fraud-1-4-0, annotations: {mlops.modelgov.io/author: bob}}
+spec: {model: fraud-detector, version: 1.4.0, image: registry.example.com/models/fraud, digest: "$DIGEST"}
+YAML
+it_review tight sec-t fraud-1-4-0 security approve alice >/dev/null
+it_review tight perf-t fraud-1-4-0 performance approve carol >/dev/null
+it_review tight bias-t fraud-1-4-0 bias approve alice >/dev/null
+it_wait "quota: in force (its status counted)" 20 \
+  bash -c "[ \"\$(kubectl get quota pods -n tight -o jsonpath='{.status.hard.pods}')\" = 1 ]"
+kubectl -n tight apply -f - >/dev/null <<YAML
+apiVersion: mlops.modelgov.io/v1alpha1
+kind: ModelDeployment
+metadata: {name: fraud}
+spec: {modelVersion: fraud-1-4-0, replicas: 2, port: 9000}
+YAML
+tight_ready() { kubectl get md fraud -n tight -o jsonpath='{.status.conditions[?(@.type=="Ready")].reason}/{.status.conditions[?(@.type=="Ready")].message}'; }
+it_wait "quota: 1 of 2 pods, Ready=False ReplicaFailure with the quota's refusal" 60 \
+  bash -c "$(declare -f tight_ready); tight_ready | grep -q '^ReplicaFailure/1/2 replicas ready; the Deployment reports ReplicaFailure: .*exceeded quota'"
+it_check "quota: a Warning event ReplicaFailure says it" bash -c \
+  "kubectl get events -n tight --field-selector involvedObject.name=fraud,reason=ReplicaFailure,type=Warning -o jsonpath='{.items[*].message}' | grep -q 'exceeded quota'"
+kubectl scale md fraud -n tight --replicas=1 >/dev/null
+it_wait "quota: scaled to what the quota allows, 1/1 Serving and Ready=True" 60 \
+  bash -c "[ \"\$(kubectl get md fraud -n tight -o jsonpath='{.status.readyReplicas}/{.status.phase}/{.status.conditions[?(@.type==\"Ready\")].status}')\" = 1/Serving/True ]"
+kubectl delete ns tight --wait=false >/dev/null
+
 # --- faults: conflicts and server errors on the operator's writes ----------------------------
 if it_has_faults; then
   it_faults '[{"match": "/modeldeployments/fraud/status$", "method": "PUT", "count": 2, "code": 409},

@@ -209,6 +209,60 @@ static void test_zero_replicas_by_spec(void **state) {
     json_decref(dep), json_decref(md), json_decref(mv);
 }
 
+/* Pods the Deployment cannot get (a quota): Ready says why in the Deployment's words, with one
+ * Warning event; fed back, the same inputs give no second event. */
+static void test_pods_failing(void **state) {
+    (void)state;
+    json_t *md = json_loads(MD, 0, NULL), *mv = json_loads(MV, 0, NULL);
+    json_t *dep =
+        deployment_with(3, 1,
+                        "registry.example.com/models/"
+                        "fraud@sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+    json_object_set_new(json_object_get(dep, "status"), "conditions",
+                        json_pack("[{s:s, s:s, s:s, s:s}]", "type", "ReplicaFailure", "status", "True",
+                                  "reason", "FailedCreate", "message",
+                                  "pods \"fraud-6d-\" is forbidden: exceeded quota: q, requested: pods=1"));
+    mg_md_inputs in = {.md = md, .mv = mv, .mv_approved = true, .deployment = dep, .now = "T1"};
+    mg_md_decision d;
+    mg_md_decide(&in, &d);
+    json_t *ready = mg_condition_find(json_object_get(d.status, "conditions"), "Ready");
+    assert_string_equal(mg_json_str(ready, "reason", NULL), "ReplicaFailure");
+    assert_non_null(strstr(mg_json_str(ready, "message", NULL),
+                           "1/3 replicas ready; the Deployment reports "
+                           "ReplicaFailure: pods \"fraud-6d-\" is forbidden: exceeded quota"));
+    int warnings = 0;
+    for (int i = 0; i < d.n_events; i++)
+        warnings += !strcmp(d.events[i].reason, "ReplicaFailure") && !strcmp(d.events[i].type, "Warning");
+    assert_int_equal(warnings, 1);
+    json_object_set(md, "status", d.status);
+    mg_md_decision_free(&d);
+    mg_md_decide(&in, &d);
+    assert_int_equal(d.n_events, 0);
+    assert_true(json_equal(d.status, json_object_get(md, "status")));
+    mg_md_decision_free(&d);
+
+    /* a progress deadline: its own reason */
+    json_object_set_new(json_object_get(dep, "status"), "conditions",
+                        json_pack("[{s:s, s:s, s:s, s:s}]", "type", "Progressing", "status", "False",
+                                  "reason", "ProgressDeadlineExceeded", "message",
+                                  "ReplicaSet \"fraud-6d\" has timed out progressing."));
+    mg_md_decide(&in, &d);
+    ready = mg_condition_find(json_object_get(d.status, "conditions"), "Ready");
+    assert_string_equal(mg_json_str(ready, "reason", NULL), "ProgressDeadlineExceeded");
+    assert_int_equal(d.n_events, 1);
+    mg_md_decision_free(&d);
+
+    /* a Progressing=True condition is no failure */
+    json_object_set_new(json_object_get(dep, "status"), "conditions",
+                        json_pack("[{s:s, s:s, s:s}]", "type", "Progressing", "status", "True", "reason",
+                                  "ReplicaSetUpdated"));
+    mg_md_decide(&in, &d);
+    ready = mg_condition_find(json_object_get(d.status, "conditions"), "Ready");
+    assert_string_equal(mg_json_str(ready, "reason", NULL), "Progressing");
+    mg_md_decision_free(&d);
+    json_decref(dep), json_decref(md), json_decref(mv);
+}
+
 /* Monitoring judged one ModelVersion; after a promotion another one serves: that verdict is not
  * the new version's (its AwaitingReview does not hold the new one, its breaches leave status). */
 static void test_monitoring_verdict_of_another_version(void **state) {
@@ -339,6 +393,7 @@ int main(void) {
         cmocka_unit_test(test_pinned_image_strips_tag),
         cmocka_unit_test(test_phases),
         cmocka_unit_test(test_zero_replicas_by_spec),
+        cmocka_unit_test(test_pods_failing),
         cmocka_unit_test(test_monitoring_verdict_of_another_version),
         cmocka_unit_test(test_count_only_change),
         cmocka_unit_test(test_settle_hold),

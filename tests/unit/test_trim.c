@@ -58,6 +58,7 @@ static void test_applied(void **state) {
         stored, "status",
         json_pack("{s:i, s:i, s:i}", "replicas", 2, "readyReplicas", 1, "observedGeneration", 1));
     json_t *cached = mg_trim_owned(stored, NULL); /* edits stored in place, returns a new reference to it */
+    assert_null(mg_json_get(cached, "status", "conditions", NULL)); /* none failing: none kept */
     assert_null(mg_json_get(cached, "metadata", "labels", NULL));
     assert_null(mg_json_get(cached, "spec", "revisionHistoryLimit", NULL));
     assert_string_equal(
@@ -73,6 +74,28 @@ static void test_applied(void **state) {
     json_decref(cached);
     json_decref(stored);
     json_decref(want);
+}
+
+/* A Deployment keeps the conditions that say its pods do not come, and only those. */
+static void test_deployment_failures(void **state) {
+    (void)state;
+    json_t *dep = deployment(2, "reg/m@sha256:aa");
+    json_object_set_new(
+        dep, "status",
+        json_pack("{s:i, s:[{s:s, s:s, s:s, s:s, s:s}, {s:s, s:s, s:s, s:s}, {s:s, s:s, s:s, s:s}]}",
+                  "replicas", 1, "conditions", "type", "ReplicaFailure", "status", "True", "reason",
+                  "FailedCreate", "message", "exceeded quota", "lastUpdateTime", "T", "type", "Available",
+                  "status", "False", "reason", "MinimumReplicasUnavailable", "message", "m", "type",
+                  "Progressing", "status", "True", "reason", "ReplicaSetUpdated", "message", "m"));
+    json_t *cached = mg_trim_owned(dep, NULL);
+    json_t *conds = mg_json_get(cached, "status", "conditions", NULL);
+    assert_int_equal(json_array_size(conds), 1);
+    json_t *c = json_array_get(conds, 0);
+    assert_string_equal(mg_json_str(c, "type", NULL), "ReplicaFailure");
+    assert_string_equal(mg_json_str(c, "message", NULL), "exceeded quota");
+    assert_null(json_object_get(c, "lastUpdateTime"));
+    json_decref(cached);
+    json_decref(dep);
 }
 
 /* A Service keeps its selector and ports: a hand edit of either is seen and undone. */
@@ -114,6 +137,7 @@ static void test_service(void **state) {
 int main(void) {
     mg_mem_init();
     const struct CMUnitTest tests[] = {cmocka_unit_test(test_pod), cmocka_unit_test(test_applied),
-                                       cmocka_unit_test(test_service)};
+                                       cmocka_unit_test(test_service),
+                                       cmocka_unit_test(test_deployment_failures)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

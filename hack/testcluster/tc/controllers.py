@@ -33,12 +33,40 @@ def gc_loop(cl):
             return
         try:
             nxt = cl.gc_step()
+            sync_quotas(cl)
         except Exception:  # pragma: no cover
             import traceback
             traceback.print_exc()
             nxt = time.time() + 0.5
         if nxt is not None:
             time.sleep(max(0.0, min(nxt - time.time(), 0.5)))
+
+
+QUOTA_USER = {'username': 'system:serviceaccount:kube-system:resourcequota-controller',
+              'groups': ['system:serviceaccounts', 'system:serviceaccounts:kube-system', 'system:authenticated']}
+
+
+def sync_quotas(cl):
+    """The resource-quota controller's part that clients see: status.hard is spec.hard and
+    status.used counts what the admission counts (pods; other resources show 0)."""
+    from .writes import pods_counted
+    with cl.store.lock:
+        quotas = list(cl.store.bucket(('', 'resourcequotas')).objs.values())
+        used_pods = {ns: pods_counted(cl.store, ns) for ns in {q['metadata']['namespace'] for q in quotas}}
+    res = cl.registry.preferred('', 'resourcequotas')
+    for q in quotas:
+        hard = dict((q.get('spec') or {}).get('hard') or {})
+        st = {'hard': hard, 'used': {k: str(used_pods[q['metadata']['namespace']]) if k in ('pods', 'count/pods')
+                                     else '0' for k in hard}}
+        if st == q.get('status'):
+            continue
+        new = dict(q)
+        new['status'] = st
+        try:
+            cl.update(objects.Ctx(QUOTA_USER, {}), res, q['metadata']['namespace'], q['metadata']['name'],
+                      json.dumps(new).encode(), 'status')
+        except errors.ApiError:
+            pass
 
 
 def template_hash(tpl):
@@ -182,6 +210,12 @@ class Kubelet:
                     pass
             cur = [p for p in cur if p not in extra]
         failure = None
+        # A create that failed stays reported (ReplicaFailure) until one succeeds or none is
+        # needed, as the ReplicaSet's condition does: not only on the step that tried.
+        old_failure = next((c for c in (d.get('status') or {}).get('conditions') or []
+                            if c.get('type') == 'ReplicaFailure' and c.get('status') == 'True'), None)
+        if len(cur) < desired and old_failure and self.backoff.get(m['uid'], 0) > now:
+            failure = old_failure.get('message')
         if len(cur) < desired and self.backoff.get(m['uid'], 0) <= now:
             for _ in range(desired - len(cur)):
                 pod = {'apiVersion': 'v1', 'kind': 'Pod', 'metadata': {

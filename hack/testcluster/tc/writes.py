@@ -18,6 +18,14 @@ from . import schema as schemamod
 from .objects import NAME_CHARS, deep, meta, new_uid, normalize, now_ts, scale_causes, strip_for_compare
 
 
+
+def pods_counted(store, ns):
+    """The pods a ResourceQuota counts in ns: not terminal (Succeeded, Failed), not being deleted.
+    The caller holds the store lock."""
+    return sum(1 for (pns, _), p in store.bucket(('', 'pods')).objs.items()
+               if pns == ns and not p['metadata'].get('deletionTimestamp')
+               and (p.get('status') or {}).get('phase') not in ('Succeeded', 'Failed'))
+
 class Writes:
     def _decode(self, res, body, name=None, ns=None):
         try:
@@ -164,7 +172,8 @@ class Writes:
             m['namespace'] = ns
         else:
             m.pop('namespace', None)
-        if not m.get('name') and m.get('generateName'):
+        generated = not m.get('name') and m.get('generateName')
+        if generated:
             m['name'] = m['generateName'] + ''.join(random.choice(NAME_CHARS) for _ in range(5))
         name = m.get('name', '')
         if not name:
@@ -191,6 +200,9 @@ class Writes:
                 raise errors.already_exists(res.group, res.plural, name)
             if res.namespaced:
                 self._check_namespace(res, ns, True)
+            if res.bucket == ('', 'pods'):
+                # admission's errors name a generated object by its generateName
+                self._pod_quota(ns, m['generateName'] if generated else name)
             obj = normalize(res, obj)
             if ctx.dry_run:
                 obj['metadata'].pop('resourceVersion', None)
@@ -202,6 +214,25 @@ class Writes:
         if res.bucket == ('', 'namespaces'):
             self._namespace_extras(name)
         return self.out(res, obj)
+
+    def _pod_quota(self, ns, name):
+        """kube-apiserver's ResourceQuota admission (the last validating plugin), for the pod
+        count only: a Pod beyond a quota's spec.hard.pods is refused 403 "exceeded quota".
+        Counted as the quota evaluator does: the namespace's Pods that are not terminal and not
+        being deleted. Other quota resources (cpu, memory, ...) are not enforced. Called under
+        the store lock, so two creates cannot both take the last slot."""
+        quotas = sorted((q for (qns, _), q in self.store.bucket(('', 'resourcequotas')).objs.items() if qns == ns),
+                        key=lambda q: q['metadata']['name'])
+        if not quotas:
+            return
+        used = pods_counted(self.store, ns)
+        for q in quotas:
+            hard = (q.get('spec') or {}).get('hard') or {}
+            for key in ('count/pods', 'pods'):
+                if key in hard and used + 1 > int(str(hard[key])):
+                    raise errors.forbidden('', 'pods', name,
+                                           'exceeded quota: %s, requested: %s=1, used: %s=%d, limited: %s=%s'
+                                           % (q['metadata']['name'], key, key, used, key, hard[key]))
 
     def _prepare_create_builtin(self, res, obj):
         bk = res.bucket

@@ -99,5 +99,24 @@ $K scale deployment api -n kk --replicas=1 >/dev/null
 for i in $(seq 1 40); do [ "$($K get pods -n kk -l app=api -o name | wc -l)" = 1 ] && break; sleep 0.2; done
 expect "scale down deletes pods" "1" "$($K get pods -n kk -l app=api -o name | wc -l)"
 
+# with the kubelet: a ResourceQuota on the pod count refuses the Pod beyond it (403, named by
+# its generateName as kube-apiserver's admission names it), the Deployment reports the
+# ReplicaSet's ReplicaFailure, and the quota's status counts the pods
+$K create ns kq >/dev/null
+$K create quota pq -n kq --hard=pods=1 >/dev/null
+for i in $(seq 1 40); do [ "$($K get quota pq -n kq -o jsonpath='{.status.hard.pods}')" = 1 ] && break; sleep 0.2; done
+expect "quota status: hard" 1 "$($K get quota pq -n kq -o jsonpath='{.status.hard.pods}')"
+$K create deployment big -n kq --image=nginx:1.25 --replicas=2 >/dev/null
+rf() { $K get deploy big -n kq -o jsonpath='{.status.conditions[?(@.type=="ReplicaFailure")].message}'; }
+for i in $(seq 1 50); do [ -n "$(rf)" ] && break; sleep 0.2; done
+expect_match "quota: ReplicaFailure on the Deployment" '^pods "big-[a-z0-9]+-" is forbidden: exceeded quota: pq, requested: pods=1, used: pods=1, limited: pods=1$' "$(rf)"
+expect "quota: one pod made" 1 "$($K get pods -n kq -o name | wc -l)"
+for i in $(seq 1 40); do [ "$($K get quota pq -n kq -o jsonpath='{.status.used.pods}')" = 1 ] && break; sleep 0.2; done
+expect "quota status: used" 1 "$($K get quota pq -n kq -o jsonpath='{.status.used.pods}')"
+expect_match "quota: a direct Pod create is refused 403" 'is forbidden: exceeded quota: pq' "$($K run extra -n kq --image=nginx:1.25 2>&1)"
+$K scale deployment big -n kq --replicas=1 >/dev/null
+for i in $(seq 1 50); do [ -z "$(rf)" ] && break; sleep 0.2; done
+expect "quota: ReplicaFailure gone once none is missing" "" "$(rf)"
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
