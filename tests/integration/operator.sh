@@ -202,21 +202,40 @@ it_wait "Service selector and port edited by hand: put back (the added selector 
   bash -c "[ \"\$(kubectl get svc fraud -n ml -o jsonpath='{.spec.selector}/{.spec.ports[0].port}')\" = '{\"mlops.modelgov.io/modeldeployment\":\"fraud\"}/9000' ]"
 
 # --- an object the API server refuses: the ModelDeployment says why, and its status stays current
-# A name that starts with a digit is a valid ModelDeployment and Deployment name but not a
-# Service name (DNS-1035 label): the Service is refused (422) on every try.
-kubectl -n ml apply -f - >/dev/null <<YAML
+# A name that can never be a Service's (DNS-1035 label) is refused by the CRD at once. A Service
+# a ResourceQuota refuses (services: 0) is refused on every try: the ModelDeployment shows it,
+# while its Deployment runs and the ready count still follows it.
+it_check "a name that cannot be a Service's (9lives) is refused by the CRD, saying why" bash -c \
+  "printf 'apiVersion: mlops.modelgov.io/v1alpha1\nkind: ModelDeployment\nmetadata: {name: 9lives}\nspec: {modelVersion: fraud-1-4-0}\n' | kubectl -n ml create -f - 2>&1 | grep -q 'must be a DNS-1035 label'"
+kubectl create ns nosvc >/dev/null
+kubectl create quota services -n nosvc --hard=services=0 >/dev/null
+kubectl --context bob -n nosvc apply -f - >/dev/null <<YAML
+apiVersion: mlops.modelgov.io/v1alpha1
+kind: ModelVersion
+metadata: {name: fraud-1-4-0, annotations: {mlops.modelgov.io/author: bob}}
+spec: {model: fraud-detector, version: 1.4.0, image: registry.example.com/models/fraud, digest: "$DIGEST"}
+YAML
+it_review nosvc sec-s fraud-1-4-0 security approve alice >/dev/null
+it_review nosvc perf-s fraud-1-4-0 performance approve carol >/dev/null
+it_review nosvc bias-s fraud-1-4-0 bias approve alice >/dev/null
+it_wait "services quota: in force (its status counted)" 20 \
+  bash -c "[ \"\$(kubectl get quota services -n nosvc -o jsonpath='{.status.hard.services}')\" = 0 ]"
+kubectl -n nosvc apply -f - >/dev/null <<YAML
 apiVersion: mlops.modelgov.io/v1alpha1
 kind: ModelDeployment
-metadata: {name: 9lives}
+metadata: {name: fraud}
 spec: {modelVersion: fraud-1-4-0, replicas: 1, port: 9500}
 YAML
 it_wait "refused Service: Ready=False ServiceRefused, the API server's reason in the message" 20 \
-  bash -c "kubectl get md 9lives -n ml -o jsonpath='{.status.conditions[?(@.type==\"Ready\")].reason}/{.status.conditions[?(@.type==\"Ready\")].message}' | grep -q '^ServiceRefused/the API server refused the Service: .*DNS-1035'"
+  bash -c "kubectl get md fraud -n nosvc -o jsonpath='{.status.conditions[?(@.type==\"Ready\")].reason}/{.status.conditions[?(@.type==\"Ready\")].message}' | grep -q '^ServiceRefused/the API server refused the Service: .*exceeded quota'"
 it_wait "refused Service: the ready count still follows the Deployment (1 ready)" 30 \
-  md_is 9lives '{.status.readyReplicas}/{.status.observedGeneration}' 1/1
+  bash -c "[ \"\$(kubectl get md fraud -n nosvc -o jsonpath='{.status.readyReplicas}/{.status.observedGeneration}')\" = 1/1 ]"
 it_eq "refused Service: one Warning event says it" 1 \
-  "$(kubectl get events -n ml --field-selector involvedObject.name=9lives,reason=ServiceRefused -o jsonpath='{range .items[*]}{.count}{"\n"}{end}' | awk '{n += ($1 ? $1 : 1)} END {print n + 0}')"
-kubectl delete md 9lives -n ml >/dev/null
+  "$(kubectl get events -n nosvc --field-selector involvedObject.name=fraud,reason=ServiceRefused -o jsonpath='{range .items[*]}{.count}{"\n"}{end}' | awk '{n += ($1 ? $1 : 1)} END {print n + 0}')"
+kubectl delete quota services -n nosvc >/dev/null
+it_wait "quota lifted: the Service is made, Ready=True" 60 \
+  bash -c "kubectl get svc fraud -n nosvc >/dev/null 2>&1 && [ \"\$(kubectl get md fraud -n nosvc -o jsonpath='{.status.conditions[?(@.type==\"Ready\")].status}')\" = True ]"
+kubectl delete ns nosvc --wait=false >/dev/null
 
 # --- pods the API server refuses (a ResourceQuota): the ModelDeployment says why -----------------
 # The Deployment is accepted; its pods are not. The ReplicaSet's ReplicaFailure reaches the

@@ -48,23 +48,27 @@ QUOTA_USER = {'username': 'system:serviceaccount:kube-system:resourcequota-contr
 
 def sync_quotas(cl):
     """The resource-quota controller's part that clients see: status.hard is spec.hard and
-    status.used counts what the admission counts (pods; other resources show 0)."""
-    from .writes import pods_counted
+    status.used counts what the admission counts (pods, services; other resources show 0)."""
+    from .writes import QUOTA_COUNTED, quota_counted
     with cl.store.lock:
         quotas = list(cl.store.bucket(('', 'resourcequotas')).objs.values())
-        used_pods = {ns: pods_counted(cl.store, ns) for ns in {q['metadata']['namespace'] for q in quotas}}
+        counts = {(ns, plural): quota_counted(cl.store, plural, ns)
+                  for ns in {q['metadata']['namespace'] for q in quotas} for plural in QUOTA_COUNTED}
     res = cl.registry.preferred('', 'resourcequotas')
     for q in quotas:
+        ns = q['metadata']['namespace']
         hard = dict((q.get('spec') or {}).get('hard') or {})
-        st = {'hard': hard, 'used': {k: str(used_pods[q['metadata']['namespace']]) if k in ('pods', 'count/pods')
-                                     else '0' for k in hard}}
+        used = {}
+        for k in hard:
+            plural = k[len('count/'):] if k.startswith('count/') else k
+            used[k] = str(counts[(ns, plural)]) if plural in QUOTA_COUNTED else '0'
+        st = {'hard': hard, 'used': used}
         if st == q.get('status'):
             continue
         new = dict(q)
         new['status'] = st
         try:
-            cl.update(objects.Ctx(QUOTA_USER, {}), res, q['metadata']['namespace'], q['metadata']['name'],
-                      json.dumps(new).encode(), 'status')
+            cl.update(objects.Ctx(QUOTA_USER, {}), res, ns, q['metadata']['name'], json.dumps(new).encode(), 'status')
         except errors.ApiError:
             pass
 

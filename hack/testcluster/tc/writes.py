@@ -19,12 +19,16 @@ from .objects import NAME_CHARS, deep, meta, new_uid, normalize, now_ts, scale_c
 
 
 
-def pods_counted(store, ns):
-    """The pods a ResourceQuota counts in ns: not terminal (Succeeded, Failed), not being deleted.
-    The caller holds the store lock."""
-    return sum(1 for (pns, _), p in store.bucket(('', 'pods')).objs.items()
-               if pns == ns and not p['metadata'].get('deletionTimestamp')
-               and (p.get('status') or {}).get('phase') not in ('Succeeded', 'Failed'))
+QUOTA_COUNTED = ('pods', 'services')  # the object counts a ResourceQuota enforces here
+
+
+def quota_counted(store, plural, ns):
+    """The objects of `plural` (pods, services) a ResourceQuota counts in ns: every Service; the
+    Pods that are not terminal (Succeeded, Failed) and not being deleted. The caller holds the
+    store lock."""
+    return sum(1 for (ons, _), o in store.bucket(('', plural)).objs.items()
+               if ons == ns and (plural != 'pods' or (not o['metadata'].get('deletionTimestamp')
+                                                      and (o.get('status') or {}).get('phase') not in ('Succeeded', 'Failed'))))
 
 class Writes:
     def _decode(self, res, body, name=None, ns=None):
@@ -200,9 +204,9 @@ class Writes:
                 raise errors.already_exists(res.group, res.plural, name)
             if res.namespaced:
                 self._check_namespace(res, ns, True)
-            if res.bucket == ('', 'pods'):
+            if res.bucket in (('', 'pods'), ('', 'services')):
                 # admission's errors name a generated object by its generateName
-                self._pod_quota(ns, m['generateName'] if generated else name)
+                self._count_quota(res.plural, ns, m['generateName'] if generated else name)
             obj = normalize(res, obj)
             if ctx.dry_run:
                 obj['metadata'].pop('resourceVersion', None)
@@ -215,22 +219,22 @@ class Writes:
             self._namespace_extras(name)
         return self.out(res, obj)
 
-    def _pod_quota(self, ns, name):
-        """kube-apiserver's ResourceQuota admission (the last validating plugin), for the pod
-        count only: a Pod beyond a quota's spec.hard.pods is refused 403 "exceeded quota".
-        Counted as the quota evaluator does: the namespace's Pods that are not terminal and not
-        being deleted. Other quota resources (cpu, memory, ...) are not enforced. Called under
-        the store lock, so two creates cannot both take the last slot."""
+    def _count_quota(self, plural, ns, name):
+        """kube-apiserver's ResourceQuota admission (the last validating plugin), for object
+        counts only: a Pod or Service beyond a quota's spec.hard (`pods`, `count/pods`,
+        `services`, `count/services`) is refused 403 "exceeded quota", counted as the quota
+        evaluators do (quota_counted). Other quota resources (cpu, memory, ...) are not
+        enforced. Called under the store lock, so two creates cannot both take the last slot."""
         quotas = sorted((q for (qns, _), q in self.store.bucket(('', 'resourcequotas')).objs.items() if qns == ns),
                         key=lambda q: q['metadata']['name'])
         if not quotas:
             return
-        used = pods_counted(self.store, ns)
+        used = quota_counted(self.store, plural, ns)
         for q in quotas:
             hard = (q.get('spec') or {}).get('hard') or {}
-            for key in ('count/pods', 'pods'):
+            for key in ('count/' + plural, plural):
                 if key in hard and used + 1 > int(str(hard[key])):
-                    raise errors.forbidden('', 'pods', name,
+                    raise errors.forbidden('', plural, name,
                                            'exceeded quota: %s, requested: %s=1, used: %s=%d, limited: %s=%s'
                                            % (q['metadata']['name'], key, key, used, key, hard[key]))
 

@@ -114,6 +114,10 @@ expect "quota: one pod made" 1 "$($K get pods -n kq -o name | wc -l)"
 for i in $(seq 1 40); do [ "$($K get quota pq -n kq -o jsonpath='{.status.used.pods}')" = 1 ] && break; sleep 0.2; done
 expect "quota status: used" 1 "$($K get quota pq -n kq -o jsonpath='{.status.used.pods}')"
 expect_match "quota: a direct Pod create is refused 403" 'is forbidden: exceeded quota: pq' "$($K run extra -n kq --image=nginx:1.25 2>&1)"
+$K create quota sq -n kq --hard=services=0 >/dev/null
+expect "quota: a Service beyond a services quota is refused 403" \
+  'error: failed to create ClusterIP service: services "web" is forbidden: exceeded quota: sq, requested: services=1, used: services=0, limited: services=0' \
+  "$($K create service clusterip web -n kq --tcp=80:80 2>&1)"
 $K scale deployment big -n kq --replicas=1 >/dev/null
 for i in $(seq 1 50); do [ -z "$(rf)" ] && break; sleep 0.2; done
 expect "quota: ReplicaFailure gone once none is missing" "" "$(rf)"
