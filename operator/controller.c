@@ -81,7 +81,8 @@ void mg_op_count_write(mg_operator *op) {
 
 /* The merge patch of want's (stamped) labels, annotations, ownerReferences and spec. A merge
  * patch merges maps: a selector key someone added to what we own (have, as cached) is removed
- * by name, or a Service would keep selecting pods that are not the model's. */
+ * by name, or a Service would keep selecting pods that are not the model's; so are the other
+ * fields below that want leaves to their defaults. */
 static int patch_owned(mg_operator *op, const mg_gvr *gvr, const char *ns, const json_t *stamped,
                        const json_t *have, mg_error *err) {
     json_t *patch = json_object();
@@ -90,6 +91,16 @@ static int patch_owned(mg_operator *op, const mg_gvr *gvr, const char *ns, const
     for (size_t i = 0; i < sizeof(meta) / sizeof(meta[0]); i++)
         json_object_set(md, meta[i], mg_json_get(stamped, "metadata", meta[i], NULL));
     json_t *spec = json_deep_copy(json_object_get(stamped, "spec"));
+    /* what a merge patch would leave of someone's edit unless named: a Deployment's pause and
+     * init containers (its containers array is replaced whole), a Service's type */
+    json_t *pod_spec = mg_json_get(spec, "template", "spec", NULL);
+    if (json_is_object(pod_spec)) {
+        json_object_set_new(spec, "paused", json_null());
+        if (!json_object_get(pod_spec, "initContainers"))
+            json_object_set_new(pod_spec, "initContainers", json_null());
+    } else if (json_is_array(json_object_get(spec, "ports")) && !json_object_get(spec, "type")) {
+        json_object_set_new(spec, "type", json_string("ClusterIP"));
+    }
     json_t *selector = json_object_get(spec, "selector");
     const char *key;
     json_t *value;

@@ -92,7 +92,7 @@ static char *decide_approval(const mg_md_inputs *in, json_t *conds, long long ge
                 out->run_mv = in->fallback_mv;
                 out->replicas = spec_replicas;
                 out->stop_in_place = false;
-                *history_reason = "FallbackAfterQuarantine";
+                *history_reason = spec_replicas == 0 ? "ScaledToZero" : "FallbackAfterQuarantine";
             }
         } else {
             mg_condition_set(conds, "Quarantined", "False", "NotQuarantined", "", generation, in->now);
@@ -109,10 +109,13 @@ static char *decide_approval(const mg_md_inputs *in, json_t *conds, long long ge
 }
 
 /* True when the Deployment the API server and kubelet report runs what out decided: its
- * generation observed, the pinned image, the replica count. */
+ * generation observed, the pinned image, the replica count, not paused, and every pod it has of
+ * the current template (updated), none of an older one left. */
 static bool rolled_out(const json_t *deployment, const mg_md_decision *out) {
     long long dep_gen = mg_json_int(deployment, 0, "metadata", "generation", NULL);
     long long dep_observed = mg_json_int(deployment, -1, "status", "observedGeneration", NULL);
+    long long current = mg_json_int(deployment, 0, "status", "replicas", NULL);
+    long long updated = mg_json_int(deployment, 0, "status", "updatedReplicas", NULL);
     const char *dep_image = json_string_value(json_object_get(
         json_array_get(mg_json_get(deployment, "spec", "template", "spec", "containers", NULL), 0), "image"));
     char *want_image = out->run_mv ? mg_xasprintf("%s@%s", mg_json_str(out->run_mv, "spec", "image", NULL),
@@ -120,7 +123,9 @@ static bool rolled_out(const json_t *deployment, const mg_md_decision *out) {
                                    : NULL;
     bool done = deployment && dep_observed >= dep_gen && dep_image && want_image &&
                 !strcmp(dep_image, want_image) &&
-                mg_json_int(deployment, -1, "spec", "replicas", NULL) == out->replicas;
+                mg_json_int(deployment, -1, "spec", "replicas", NULL) == out->replicas &&
+                !mg_json_bool(deployment, false, "spec", "paused", NULL) && current == out->replicas &&
+                updated >= out->replicas;
     free(want_image);
     return done;
 }
@@ -194,7 +199,7 @@ void mg_md_decide(const mg_md_inputs *in, mg_md_decision *out) {
     long long ready = mg_json_int(in->deployment, 0, "status", "readyReplicas", NULL);
     long long current = mg_json_int(in->deployment, 0, "status", "replicas", NULL);
     bool rolled = !out->stop_in_place && rolled_out(in->deployment, out);
-    bool ready_all = rolled && ready >= out->replicas && (out->replicas > 0 || current == 0);
+    bool ready_all = rolled && ready >= out->replicas;
     if (!strcmp(phase, "Progressing") && ready_all) phase = "Serving";
     const char *serving = out->replicas > 0 && out->run_mv ? name_of(out->run_mv) : NULL;
     out->monitoring_applies = !serving || (in->monitor_judged && !strcmp(in->monitor_judged, serving));

@@ -175,7 +175,9 @@ typedef struct md_ctx {
     owned_obj dep, svc;
     const char *ns, *name, *run; /* borrowed from md; run: status.retrainingRun */
     long long gen;
-    bool promoted; /* spec.modelVersion names the ModelVersion the retraining run made */
+    bool promoted;        /* spec.modelVersion names the ModelVersion the retraining run made */
+    bool refused;         /* a write was refused in this reconcile: Ready says so (the first refusal) */
+    bool refusal_written; /* and the status saying it was written */
     mg_mv_verdict verdict, fb_verdict;
     char now[40];
 } md_ctx;
@@ -283,24 +285,38 @@ static int find_missing(md_ctx *c, owned_obj *o, mg_error *err) {
     return look_up(c, o, err);
 }
 
+/* Sets Ready=False with reason and msg in status. The transition time of a Ready that was
+ * already False is kept: mdstate set Ready afresh before this, and a time that moved at every
+ * retry would be a status write at every retry. */
+static void set_not_ready(md_ctx *c, json_t *status, const char *reason, const char *msg) {
+    const json_t *old = mg_condition_find(mg_json_get(c->md, "status", "conditions", NULL), "Ready");
+    const char *old_status = old ? mg_json_str(old, "status", NULL) : NULL;
+    json_t *conds = conditions_of(status);
+    mg_condition_set(conds, "Ready", "False", reason, msg, c->gen, c->now);
+    json_t *ltt = old ? json_object_get(old, "lastTransitionTime") : NULL;
+    if (old_status && !strcmp(old_status, "False") && ltt)
+        json_object_set(mg_condition_find(conds, "Ready"), "lastTransitionTime", ltt);
+}
+
+/* Whether the stored Ready condition already says reason and msg. */
+static bool ready_shows(const md_ctx *c, const char *reason, const char *msg) {
+    const json_t *old = mg_condition_find(mg_json_get(c->md, "status", "conditions", NULL), "Ready");
+    const char *r = old ? mg_json_str(old, "reason", NULL) : NULL,
+               *m = old ? mg_json_str(old, "message", NULL) : NULL;
+    return r && !strcmp(r, reason) && (!msg || (m && !strcmp(m, msg)));
+}
+
 /* The Ready condition says that someone else's object holds the name. Returns true when the
- * ModelDeployment did not show it yet (an Event says it then, once). The transition time of a
- * Ready that was already False is kept: mdstate set Ready afresh before this. */
+ * ModelDeployment did not show it yet (an Event says it then, once). */
 static bool show_conflict(md_ctx *c, json_t *status, const owned_obj *o) {
     char reason[32], msg[160];
     snprintf(reason, sizeof(reason), "%sConflict", o->kind);
     snprintf(msg, sizeof(msg),
              "a %s of this name exists and is not controlled by this ModelDeployment: it is left as it is",
              o->kind);
-    const json_t *old = mg_condition_find(mg_json_get(c->md, "status", "conditions", NULL), "Ready");
-    const char *old_status = old ? mg_json_str(old, "status", NULL) : NULL;
-    const char *old_reason = old ? mg_json_str(old, "reason", NULL) : NULL;
-    json_t *conds = conditions_of(status);
-    mg_condition_set(conds, "Ready", "False", reason, msg, c->gen, c->now);
-    json_t *ltt = old ? json_object_get(old, "lastTransitionTime") : NULL;
-    if (old_status && !strcmp(old_status, "False") && ltt)
-        json_object_set(mg_condition_find(conds, "Ready"), "lastTransitionTime", ltt);
-    return !old_reason || strcmp(old_reason, reason);
+    bool shown = ready_shows(c, reason, NULL);
+    set_not_ready(c, status, reason, msg);
+    return !shown;
 }
 
 /* Someone else's Deployment of the same name: never take it over, say so (status has only the
@@ -351,20 +367,20 @@ static int promote_retrained(md_ctx *c, bool *done, mg_error *err) {
  * (when the condition first shows it). The key is retried with backoff all the same. */
 static void record_refusal(md_ctx *c, json_t *status, const char *what, const mg_error *err) {
     if (!err->http_status || err->code == MG_ECONFLICT) return; /* unreachable, or only a stale cache */
+    if (c->refused) return;                                     /* the first refusal is the one shown */
+    c->refused = true;
     char reason[32], *msg = mg_xasprintf("the API server refused the %s: %s", what, err->message);
     snprintf(reason, sizeof(reason), "%sRefused", what);
-    json_t *conds = conditions_of(status);
-    const json_t *old = mg_condition_find(mg_json_get(c->md, "status", "conditions", NULL), "Ready");
-    bool shown = old &&
-                 !strcmp(mg_json_str(old, "reason", NULL) ? mg_json_str(old, "reason", NULL) : "", reason) &&
-                 !strcmp(mg_json_str(old, "message", NULL) ? mg_json_str(old, "message", NULL) : "", msg);
-    mg_condition_set(conds, "Ready", "False", reason, msg, c->gen, c->now);
+    bool shown = ready_shows(c, reason, msg);
+    set_not_ready(c, status, reason, msg);
     /* written on every try, not only the first: the counts and observedGeneration stay current
      * while the refusal lasts (an unchanged status is not written) */
     mg_error werr;
     if (fence(c, &werr) == 0 &&
-        mg_op_write_status(c->op, &MG_GVR_MODELDEPLOYMENTS, c->md, status, &werr) == 0 && !shown)
-        mg_op_event(c->op, c->md, "Warning", reason, msg);
+        mg_op_write_status(c->op, &MG_GVR_MODELDEPLOYMENTS, c->md, status, &werr) == 0) {
+        c->refusal_written = true;
+        if (!shown) mg_op_event(c->op, c->md, "Warning", reason, msg);
+    }
     free(msg);
 }
 
@@ -427,7 +443,9 @@ static int apply_one(md_ctx *c, owned_obj *o, const json_t *want, json_t *status
     return rc;
 }
 
-/* The Deployment and Service the decision wants; someone else's are left alone. */
+/* The Deployment and Service the decision wants; someone else's are left alone. The Service is
+ * applied even when the Deployment's write failed: a hand edit of who reaches the model is
+ * undone whatever the Deployment's state. Returns the first error. */
 static int apply_objects(md_ctx *c, const mg_md_decision *d, mg_error *err) {
     int rc = 0;
     if (d->stop_in_place) {
@@ -437,10 +455,13 @@ static int apply_objects(md_ctx *c, const mg_md_decision *d, mg_error *err) {
         rc = apply_one(c, &c->dep, want, d->status, err);
         json_decref(want);
     }
-    if (rc == 0 && !c->dep.foreign && !c->svc.foreign && (c->svc.obj || d->create_deployment || c->dep.obj)) {
+    if (rc == MG_ECANCELED) return rc; /* fenced: nothing more is this replica's to write */
+    if (!c->dep.foreign && !c->svc.foreign && (c->svc.obj || d->create_deployment || c->dep.obj)) {
         json_t *want = mg_plan_service(c->md);
-        rc = apply_one(c, &c->svc, want, d->status, err);
+        mg_error svc_err;
+        int svc_rc = apply_one(c, &c->svc, want, d->status, rc ? &svc_err : err);
         json_decref(want);
+        if (rc == 0) rc = svc_rc;
     }
     return rc;
 }
@@ -512,7 +533,8 @@ static int converge(md_ctx *c, mg_error *err) {
         mg_settle_forget(c->op->settle, c->key);
     if (hold > 0) mg_wq_add_after(c->op->queue[Q_MD], c->key, hold);
     if (rc == 0 && hold == 0) rc = mg_op_write_status(c->op, &MG_GVR_MODELDEPLOYMENTS, c->md, d.status, err);
-    if (rc == 0)
+    /* the transition's Events go with the status that shows it: written here, or by a refusal */
+    if (rc == 0 || c->refusal_written)
         for (int i = 0; i < d.n_events; i++)
             mg_op_event(c->op, c->md, d.events[i].type, d.events[i].reason, d.events[i].message);
     if (rc == 0 && hold == 0 && svc_conflict_new)

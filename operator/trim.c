@@ -126,6 +126,19 @@ static json_t *deployment_failures(const json_t *conds) {
     return kept;
 }
 
+/* [{image}] for each container of a pod spec's list, or NULL when it has none. New reference. */
+static json_t *images_only(const json_t *containers) {
+    if (!json_array_size(containers)) return NULL;
+    json_t *out = json_array();
+    size_t i;
+    json_t *c;
+    json_array_foreach(containers, i, c) {
+        const char *image = mg_json_str(c, "image", NULL);
+        json_array_append_new(out, json_pack("{s:s}", "image", image ? image : ""));
+    }
+    return out;
+}
+
 /* What every owned object keeps: metadata cut to the applied annotation and the controller
  * ownerReference. */
 static json_t *trim_owned_common(json_t *obj) {
@@ -139,20 +152,27 @@ static json_t *trim_owned_common(json_t *obj) {
 json_t *mg_trim_owned(json_t *obj, void *ud) {
     (void)ud;
     json_t *spec = trim_owned_common(obj);
-    const char *image = mg_json_str(
-        json_array_get(mg_json_get(spec, "template", "spec", "containers", NULL), 0), "image", NULL);
-    json_t *img = image ? json_string(image) : NULL;
+    /* of the pod template, each container's image (mdstate reads the first; the drift check
+     * all, and that no init container was added); paused only when set */
+    json_t *pod_spec = mg_json_get(spec, "template", "spec", NULL);
+    json_t *containers = images_only(json_object_get(pod_spec, "containers"));
+    json_t *inits = images_only(json_object_get(pod_spec, "initContainers"));
+    bool paused = mg_json_bool(spec, false, "paused", NULL);
     static const char *const keep_spec[] = {"replicas", NULL};
     keep_only(spec, keep_spec);
-    /* the first container's image, where mdstate and the drift check read it */
-    if (img && spec)
-        json_object_set_new(spec, "template",
-                            json_pack("{s:{s:[{s:o}]}}", "spec", "containers", "image", img));
-    else
-        json_decref(img);
+    if (spec && containers) {
+        json_t *tpl_spec = json_pack("{s:o}", "containers", containers);
+        if (inits) json_object_set_new(tpl_spec, "initContainers", inits);
+        json_object_set_new(spec, "template", json_pack("{s:o}", "spec", tpl_spec));
+    } else {
+        json_decref(containers);
+        json_decref(inits);
+    }
+    if (spec && paused) json_object_set_new(spec, "paused", json_true());
     json_t *status = json_object_get(obj, "status");
     json_t *failures = deployment_failures(json_object_get(status, "conditions"));
-    static const char *const keep_status[] = {"replicas", "readyReplicas", "observedGeneration", NULL};
+    static const char *const keep_status[] = {"replicas", "updatedReplicas", "readyReplicas",
+                                              "observedGeneration", NULL};
     keep_only(status, keep_status);
     if (failures && status)
         json_object_set_new(status, "conditions", failures);
@@ -164,7 +184,7 @@ json_t *mg_trim_owned(json_t *obj, void *ud) {
 json_t *mg_trim_service(json_t *obj, void *ud) {
     (void)ud;
     json_t *spec = trim_owned_common(obj);
-    static const char *const keep_spec[] = {"selector", "ports", NULL};
+    static const char *const keep_spec[] = {"selector", "ports", "type", NULL};
     keep_only(spec, keep_spec);
     static const char *const keep_port[] = {"name", "port", "targetPort", "protocol", NULL};
     size_t i;
@@ -201,9 +221,30 @@ void mg_applied_hash(const json_t *want, char out[17]) {
     snprintf(out, 17, "%016llx", h);
 }
 
-static const char *first_image(const json_t *obj) {
-    return mg_json_str(json_array_get(mg_json_get(obj, "spec", "template", "spec", "containers", NULL), 0),
-                       "image", NULL);
+/* The images of a pod template's container list, in order, as one comparable array (new
+ * reference; an empty array when there is none). */
+static json_t *template_images(const json_t *obj, const char *list) {
+    json_t *out = json_array();
+    size_t i;
+    json_t *c;
+    json_array_foreach(mg_json_get(obj, "spec", "template", "spec", list, NULL), i, c) {
+        const char *image = mg_json_str(c, "image", NULL);
+        json_array_append_new(out, json_string(image ? image : ""));
+    }
+    return out;
+}
+
+static bool same_images(const json_t *want, const json_t *have, const char *list) {
+    json_t *w = template_images(want, list), *h = template_images(have, list);
+    bool same = json_equal(w, h);
+    json_decref(w);
+    json_decref(h);
+    return same;
+}
+
+static const char *service_type(const json_t *svc) {
+    const char *type = mg_json_str(svc, "spec", "type", NULL);
+    return type ? type : "ClusterIP";
 }
 
 bool mg_applied_matches(const json_t *want, const json_t *have) {
@@ -211,17 +252,22 @@ bool mg_applied_matches(const json_t *want, const json_t *have) {
     mg_applied_hash(want, hash);
     const char *applied = mg_json_str(have, "metadata", "annotations", MG_ANNOTATION_APPLIED, NULL);
     if (!applied || strcmp(applied, hash)) return false;
-    /* a Deployment's replicas and image changed by hand are put back */
+    /* what runs: a Deployment's replicas, its containers and init containers (an added sidecar
+     * runs too), and whether it is paused (a paused Deployment does not roll out what we write) */
     json_t *wr = mg_json_get(want, "spec", "replicas", NULL);
     if (wr && !json_equal(wr, mg_json_get(have, "spec", "replicas", NULL))) return false;
-    const char *wi = first_image(want), *hi = first_image(have);
-    if (wi && (!hi || strcmp(wi, hi))) return false;
-    /* a Service's selector and ports too: they decide which pods get its traffic, and where */
+    if (mg_json_get(want, "spec", "template", NULL)) {
+        if (!same_images(want, have, "containers") || !same_images(want, have, "initContainers"))
+            return false;
+        if (mg_json_bool(have, false, "spec", "paused", NULL)) return false;
+    }
+    /* who reaches it: a Service's selector, ports and type (a NodePort opens it outside) */
     const json_t *wports = mg_json_get(want, "spec", "ports", NULL);
     if (!json_is_array(wports)) return true;
     return json_equal(wports, mg_json_get(have, "spec", "ports", NULL)) &&
            json_equal(mg_json_get(want, "spec", "selector", NULL),
-                      mg_json_get(have, "spec", "selector", NULL));
+                      mg_json_get(have, "spec", "selector", NULL)) &&
+           !strcmp(service_type(want), service_type(have));
 }
 
 json_t *mg_applied_stamp(const json_t *want) {

@@ -159,8 +159,19 @@ void mg_mv_state_compute(const mg_mv_records *in, mg_mv_state *out) {
     const mg_review *latest = NULL;
     for (size_t i = 0; i < out->n_events; i++)
         if (!latest || mg_review_later(&out->events[i], latest)) latest = &out->events[i];
+    /* The statuses the operator wrote are the incident's consequences, timed when written: when
+     * the latest incident review is a confirm, it is the cause to name and to show in
+     * status.reviews (with its reviewer), not whichever status of the digest was written last
+     * (that named another ModelVersion, in circles, or this one without a reviewer). */
+    const mg_review *cause = latest;
+    if (latest && (size_t)(latest - out->events) >= n_reviews) {
+        const mg_review *last_review = NULL;
+        for (size_t i = 0; i < n_reviews; i++)
+            if (!last_review || mg_review_later(&out->events[i], last_review)) last_review = &out->events[i];
+        if (last_review && last_review->verdict == MG_VERDICT_CONFIRM) cause = last_review;
+    }
     /* the approval's incident view is the digest's */
-    out->approval.latest[MG_REVIEW_INCIDENT] = latest;
+    out->approval.latest[MG_REVIEW_INCIDENT] = cause;
     out->approval.quarantine = !latest                                 ? MG_QUARANTINE_NONE
                                : latest->verdict == MG_VERDICT_CONFIRM ? MG_QUARANTINE_CONFIRMED
                                                                        : MG_QUARANTINE_RELEASED;
@@ -168,17 +179,6 @@ void mg_mv_state_compute(const mg_mv_records *in, mg_mv_state *out) {
     if (latest && latest->verdict == MG_VERDICT_CONFIRM) {
         out->quarantined = true;
         out->quarantined_at_ms = latest->time_ms;
-        /* The statuses the operator wrote are the incident's consequences, timed when written: when
-         * the latest incident review is a confirm, it is the cause to name, not whichever status
-         * of the digest was written last (that named another ModelVersion, in circles). */
-        const mg_review *cause = latest;
-        if ((size_t)(latest - out->events) >= n_reviews) {
-            const mg_review *last_review = NULL;
-            for (size_t i = 0; i < n_reviews; i++)
-                if (!last_review || mg_review_later(&out->events[i], last_review))
-                    last_review = &out->events[i];
-            if (last_review && last_review->verdict == MG_VERDICT_CONFIRM) cause = last_review;
-        }
         out->quarantine_reason = reason_of(in, out, cause, n_reviews);
     }
 }

@@ -201,6 +201,37 @@ kubectl patch svc fraud -n ml --type=merge \
 it_wait "Service selector and port edited by hand: put back (the added selector key removed)" 15 \
   bash -c "[ \"\$(kubectl get svc fraud -n ml -o jsonpath='{.spec.selector}/{.spec.ports[0].port}')\" = '{\"mlops.modelgov.io/modeldeployment\":\"fraud\"}/9000' ]"
 
+# what runs, edited by hand: a paused Deployment (it would not roll out what the operator
+# writes), a sidecar, an init container; and a Service opened on every node (NodePort)
+kubectl rollout pause deploy/fraud -n ml >/dev/null
+it_wait "a paused Deployment: unpaused" 15 \
+  bash -c "[ -z \"\$(kubectl get deploy fraud -n ml -o jsonpath='{.spec.paused}')\" ]"
+kubectl patch deploy fraud -n ml --type=json -p '[{"op":"add","path":"/spec/template/spec/containers/-","value":{"name":"side","image":"busybox:1.36"}},{"op":"add","path":"/spec/template/spec/initContainers","value":[{"name":"init","image":"busybox:1.36"}]}]' >/dev/null
+it_wait "a sidecar and an init container added by hand: removed" 15 \
+  bash -c "[ \"\$(kubectl get deploy fraud -n ml -o jsonpath='{.spec.template.spec.containers[*].name}/{.spec.template.spec.initContainers}')\" = model/ ]"
+kubectl patch svc fraud -n ml --type=merge -p '{"spec":{"type":"NodePort"}}' >/dev/null
+it_wait "the Service made a NodePort by hand: ClusterIP again" 15 \
+  bash -c "[ \"\$(kubectl get svc fraud -n ml -o jsonpath='{.spec.type}/{.spec.ports[0].nodePort}')\" = ClusterIP/ ]"
+it_wait "after the hand edits: 3/3 Serving" 30 md_is fraud '{.status.readyReplicas}/{.status.phase}' 3/Serving
+
+# --- a Deployment the API server refuses (an env name it finds invalid): the ModelDeployment says
+# so, its status is not rewritten at every retry, and the Service is still kept as it should be
+kubectl patch md fraud -n ml --type=merge -p '{"spec":{"env":[{"name":"A=B","value":"1"}]}}' >/dev/null
+it_wait "refused Deployment: Ready=False DeploymentRefused, the API server's reason in the message" 20 \
+  bash -c "kubectl get md fraud -n ml -o jsonpath='{.status.conditions[?(@.type==\"Ready\")].reason}/{.status.conditions[?(@.type==\"Ready\")].message}' | grep -q '^DeploymentRefused/the API server refused the Deployment: .*env'"
+sleep 1
+seq0=$(it_mark)
+sleep 5
+it_writes_since "$seq0" --agent modelgov/ >"$IT_DIR/refused-writes.jsonl"
+it_eq "refused Deployment: no status write while the refusal lasts (5 s of retries)" 0 \
+  "$(writes_eval "$IT_DIR/refused-writes.jsonl" 'sum(e["resource"] == "modeldeployments" and e.get("subresource") == "status" for e in w)')"
+kubectl patch svc fraud -n ml --type=merge -p '{"spec":{"selector":{"tier":"canary"}}}' >/dev/null
+it_wait "refused Deployment: a hand edit of the Service selector is still undone" 15 \
+  bash -c "[ \"\$(kubectl get svc fraud -n ml -o jsonpath='{.spec.selector}')\" = '{\"mlops.modelgov.io/modeldeployment\":\"fraud\"}' ]"
+kubectl patch md fraud -n ml --type=json -p '[{"op":"remove","path":"/spec/env"}]' >/dev/null
+it_wait "env fixed: 3/3 Serving, Ready=True" 30 \
+  md_is fraud '{.status.readyReplicas}/{.status.phase}/{.status.conditions[?(@.type=="Ready")].status}' 3/Serving/True
+
 # --- an object the API server refuses: the ModelDeployment says why, and its status stays current
 # A name that can never be a Service's (DNS-1035 label) is refused by the CRD at once. A Service
 # a ResourceQuota refuses (services: 0) is refused on every try: the ModelDeployment shows it,
@@ -232,6 +263,8 @@ it_wait "refused Service: the ready count still follows the Deployment (1 ready)
   bash -c "[ \"\$(kubectl get md fraud -n nosvc -o jsonpath='{.status.readyReplicas}/{.status.observedGeneration}')\" = 1/1 ]"
 it_eq "refused Service: one Warning event says it" 1 \
   "$(kubectl get events -n nosvc --field-selector involvedObject.name=fraud,reason=ServiceRefused -o jsonpath='{range .items[*]}{.count}{"\n"}{end}' | awk '{n += ($1 ? $1 : 1)} END {print n + 0}')"
+it_check "refused Service: the phase change to Serving still has its Event" bash -c \
+  "kubectl get events -n nosvc --field-selector involvedObject.name=fraud,reason=Serving -o name | grep -q ."
 kubectl delete quota services -n nosvc >/dev/null
 it_wait "quota lifted: the Service is made, Ready=True" 60 \
   bash -c "kubectl get svc fraud -n nosvc >/dev/null 2>&1 && [ \"\$(kubectl get md fraud -n nosvc -o jsonpath='{.status.conditions[?(@.type==\"Ready\")].status}')\" = True ]"

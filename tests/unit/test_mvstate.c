@@ -198,6 +198,27 @@ static void test_table(void **state) {
     assert_int_equal(failures, 0);
 }
 
+/* The operator's own quarantine status, written after the confirm, does not replace the
+ * confirm in the incident entry of status.reviews: it keeps the review's name and reviewer. */
+static void test_incident_entry_keeps_the_review(void **state) {
+    (void)state;
+    json_t *mv =
+        y(MV1(", status: {quarantined: true, quarantinedAt: '2026-11-26T10:05:00Z', quarantineReason: "
+              "'incident review inc confirmed by carol'}"));
+    json_t *incidents = y("[" R("inc", "incident", "confirm", "carol", "04", U1, G1) "]");
+    mg_mv_records rec = {mv, NULL, incidents, NULL};
+    mg_mv_state s;
+    mg_mv_state_compute(&rec, &s);
+    assert_true(s.quarantined);
+    const mg_review *shown = s.approval.latest[MG_REVIEW_INCIDENT];
+    assert_non_null(shown);
+    assert_string_equal(shown->name, "inc");
+    assert_string_equal(shown->reviewer, "carol");
+    mg_mv_state_free(&s);
+    json_decref(mv);
+    json_decref(incidents);
+}
+
 /* What the operator persists and reads back gives the same approval (idempotent status). */
 static void test_persisted_round_trip(void **state) {
     (void)state;
@@ -244,6 +265,7 @@ int main(void) {
     mg_mem_init();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_table),
+        cmocka_unit_test(test_incident_entry_keeps_the_review),
         cmocka_unit_test(test_persisted_round_trip),
         cmocka_unit_test(test_binding),
     };

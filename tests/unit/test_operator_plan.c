@@ -72,9 +72,10 @@ static void test_pinned_image_strips_tag(void **state) {
 }
 
 static json_t *deployment_with(long long spec_replicas, long long ready, const char *image) {
-    return json_pack("{s:{s:i}, s:{s:I, s:{s:{s:[{s:s}]}}}, s:{s:i, s:I, s:I}}", "metadata", "generation", 1,
-                     "spec", "replicas", (json_int_t)spec_replicas, "template", "spec", "containers", "image",
-                     image, "status", "observedGeneration", 1, "replicas", (json_int_t)ready, "readyReplicas",
+    return json_pack("{s:{s:i}, s:{s:I, s:{s:{s:[{s:s}]}}}, s:{s:i, s:I, s:I, s:I}}", "metadata",
+                     "generation", 1, "spec", "replicas", (json_int_t)spec_replicas, "template", "spec",
+                     "containers", "image", image, "status", "observedGeneration", 1, "replicas",
+                     (json_int_t)ready, "updatedReplicas", (json_int_t)ready, "readyReplicas",
                      (json_int_t)ready);
 }
 
@@ -137,6 +138,23 @@ static void test_phases(void **state) {
     assert_true(mg_condition_is_true(json_object_get(d.status, "conditions"), "Ready"));
     json_object_set(md, "status", d.status);
     mg_md_decision_free(&d);
+    /* not rolled out while paused, or while pods of an older template remain (ready counts
+     * them too) */
+    json_t *paused = json_deep_copy(dep);
+    json_object_set_new(json_object_get(paused, "spec"), "paused", json_true());
+    in.deployment = paused;
+    mg_md_decide(&in, &d);
+    assert_string_equal(mg_json_str(d.status, "phase", NULL), "Progressing");
+    mg_md_decision_free(&d);
+    json_decref(paused);
+    json_t *mixed = json_deep_copy(dep);
+    json_object_set_new(json_object_get(mixed, "status"), "updatedReplicas", json_integer(1));
+    in.deployment = mixed;
+    mg_md_decide(&in, &d);
+    assert_false(mg_condition_is_true(json_object_get(d.status, "conditions"), "Ready"));
+    mg_md_decision_free(&d);
+    json_decref(mixed);
+    in.deployment = dep;
 
     /* quarantined without fallback → 0 replicas, Warning event, history closed */
     in.mv_quarantined = true;

@@ -71,6 +71,31 @@ static void test_applied(void **state) {
     /* scaled by hand: the replicas no longer match although the hash does */
     json_object_set_new(json_object_get(cached, "spec"), "replicas", json_integer(5));
     assert_false(mg_applied_matches(want, cached));
+    json_object_set_new(json_object_get(cached, "spec"), "replicas", json_integer(2));
+    assert_true(mg_applied_matches(want, cached));
+    json_decref(cached);
+    json_decref(stored);
+
+    /* a sidecar, an init container or a pause added by hand: kept by the trim, seen by the check */
+    for (int e = 0; e < 3; e++) { /* 0: a sidecar, 1: an init container, 2: paused */
+        stored = mg_applied_stamp(want);
+        json_t *pod_spec = mg_json_get(stored, "spec", "template", "spec", NULL);
+        if (e == 0)
+            json_array_append_new(json_object_get(pod_spec, "containers"),
+                                  json_pack("{s:s, s:s}", "name", "side", "image", "busybox"));
+        if (e == 1)
+            json_object_set_new(pod_spec, "initContainers",
+                                json_pack("[{s:s, s:s}]", "name", "i", "image", "x"));
+        if (e == 2) json_object_set_new(json_object_get(stored, "spec"), "paused", json_true());
+        cached = mg_trim_owned(stored, NULL);
+        if (e == 2) assert_true(mg_json_bool(cached, false, "spec", "paused", NULL));
+        if (e != 2) assert_null(mg_json_get(cached, "spec", "paused", NULL));
+        assert_false(mg_applied_matches(want, cached));
+        json_decref(cached);
+        json_decref(stored);
+    }
+    stored = mg_applied_stamp(want);
+    cached = mg_trim_owned(stored, NULL);
     json_decref(cached);
     json_decref(stored);
     json_decref(want);
@@ -124,6 +149,11 @@ static void test_service(void **state) {
     json_object_set_new(mg_json_get(cached, "spec", "selector", NULL), "tier", json_string("canary"));
     assert_false(mg_applied_matches(want, cached));
     json_object_del(mg_json_get(cached, "spec", "selector", NULL), "tier");
+    assert_true(mg_applied_matches(want, cached));
+    /* or opens it on every node */
+    json_object_set_new(json_object_get(cached, "spec"), "type", json_string("NodePort"));
+    assert_false(mg_applied_matches(want, cached));
+    json_object_set_new(json_object_get(cached, "spec"), "type", json_string("ClusterIP"));
     assert_true(mg_applied_matches(want, cached));
     /* or moves the port */
     json_object_set_new(json_array_get(mg_json_get(cached, "spec", "ports", NULL), 0), "port",
