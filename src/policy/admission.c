@@ -727,19 +727,41 @@ static void judge_workload(actx *c, const workload_kind *wk) {
 
 /* ---- ModelDeployment ------------------------------------------------------------------------- */
 
-static void md_quarantine_check(actx *c, const char *mdname, const char *mv_name, long long had,
+/* A ModelDeployment md asks for more replicas (had → want). Refused when its ModelVersion is
+ * quarantined, unless its fallbackModelVersion is approved and not quarantined: then the
+ * operator runs the fallback, and the scale-up is the fallback's (its pods are judged as any). */
+static void md_quarantine_check(actx *c, const char *mdname, const json_t *md, long long had,
                                 long long want) {
+    const char *mv_name = mg_json_str(md, "spec", "modelVersion", NULL);
     if (!mv_name) return allow(c, "quarantine-scale");
     const json_t *mv = IXCALL(c, mv_by_name, c->ns, mv_name);
     if (!mv) return allow(c, "quarantine-scale");
     const char *reason = NULL;
-    if (mv_quarantined(c, mv, &reason))
-        return deny(c, "quarantine-scale",
-                    "scale-up of ModelDeployment %s from %lld to %lld refused: model %s:%s (ModelVersion %s) "
-                    "is quarantined: %s",
-                    mdname, had, want, mg_json_str(mv, "spec", "model", NULL),
-                    mg_json_str(mv, "spec", "version", NULL), mv_name, reason);
-    allow(c, "quarantine-scale");
+    if (!mv_quarantined(c, mv, &reason)) return allow(c, "quarantine-scale");
+    const char *fb_name = mg_json_str(md, "spec", "fallbackModelVersion", NULL);
+    const json_t *fb = fb_name ? IXCALL(c, mv_by_name, c->ns, fb_name) : NULL;
+    mg_mv_state fs;
+    bool fb_usable = false;
+    if (fb) {
+        mv_state(c, fb, &fs);
+        fb_usable = fs.approval.approved && !fs.quarantined;
+        mg_mv_state_free(&fs);
+    }
+    if (fb_usable) {
+        if (c->d)
+            mg_admission_decision_warn(
+                c->d,
+                "modelgov: ModelVersion %s is quarantined; the scale-up runs the fallback "
+                "ModelVersion %s",
+                mv_name, fb_name);
+        return allow(c, "quarantine-scale");
+    }
+    deny(c, "quarantine-scale",
+         "scale-up of ModelDeployment %s from %lld to %lld refused: model %s:%s (ModelVersion %s) is "
+         "quarantined: "
+         "%s%s",
+         mdname, had, want, mg_json_str(mv, "spec", "model", NULL), mg_json_str(mv, "spec", "version", NULL),
+         mv_name, reason, fb_name ? " (its fallback is not approved or is quarantined too)" : "");
 }
 
 static void judge_modeldeployment(actx *c) {
@@ -756,14 +778,13 @@ static void judge_modeldeployment(actx *c) {
                 c->ns, r->name);
             return allow(c, "quarantine-scale");
         }
-        return md_quarantine_check(c, r->name, mg_json_str(md, "spec", "modelVersion", NULL), had, want);
+        return md_quarantine_check(c, r->name, md, had, want);
     }
     if (r->subresource[0]) return allow(c, "subresource");
     if (r->op == MG_OP_CREATE) {
         long long want = replicas_of(r->object, 1);
         if (want <= 0) return allow(c, "quarantine-scale");
-        return md_quarantine_check(c, objname(c, r->object),
-                                   mg_json_str(r->object, "spec", "modelVersion", NULL), 0, want);
+        return md_quarantine_check(c, objname(c, r->object), r->object, 0, want);
     }
     if (r->op == MG_OP_UPDATE) {
         long long want = replicas_of(r->object, 1), had = replicas_of(r->old_object, 1);
@@ -771,7 +792,7 @@ static void judge_modeldeployment(actx *c) {
         if (!streq(mvn, mg_json_str(r->old_object, "spec", "modelVersion", NULL)))
             had = 0; /* a new model starts from zero */
         if (want <= had) return allow(c, "scale-down");
-        return md_quarantine_check(c, r->name, mvn, had, want);
+        return md_quarantine_check(c, r->name, r->object, had, want);
     }
     allow(c, "default-allow");
 }

@@ -353,6 +353,16 @@ it_eq "the operator was never refused (no DeploymentRefused)" "" \
 approve_all m13n
 it_wait "m13n reviewed: md13 Serving 3/3 on m13n's digest" 40 \
   bash -c "[ \"\$(kubectl -n ml get md md13 -o jsonpath='{.status.phase}/{.status.readyReplicas}')/\$(kubectl -n ml get deploy md13 -o jsonpath='{.spec.template.spec.containers[0].image}')\" = 'Serving/3/$REPO@$D13N' ]"
+# Quarantined with an approved fallback, the ModelDeployment runs the fallback: scaling it up
+# scales the fallback, and the webhook admits it (the quarantined model's own pods stay refused).
+expect_ok "alice names m13 as md13's fallback" as alice patch md md13 --type=merge -p '{"spec":{"fallbackModelVersion":"m13"}}'
+expect_ok "plugin: carol quarantines m13n" mg carol quarantine m13n --reason "drift on income"
+it_wait "operator: md13 Quarantined, running the fallback m13 (3 replicas)" 30 \
+  bash -c "[ \"\$(kubectl -n ml get md md13 -o jsonpath='{.status.phase}')/\$(kubectl -n ml get deploy md13 -o jsonpath='{.spec.replicas}/{.spec.template.spec.containers[0].image}')\" = 'Quarantined/3/$REPO@$D13' ]"
+expect_ok "kubectl scale md13 up on its fallback (alice) is admitted" as alice scale md md13 --replicas=4
+it_wait "the fallback scaled: 4 replicas of m13" 30 \
+  bash -c "[ \"\$(kubectl -n ml get deploy md13 -o jsonpath='{.spec.replicas}/{.spec.template.spec.containers[0].image}')\" = '4/$REPO@$D13' ]"
+it_check "and m13n itself is still refused" refused_for "$D13N" "quarantined"
 
 # --- the namespace's own deletion takes its records ----------------------------------------------
 expect_ok "deleting the namespace" kubectl delete ns ml --wait=false

@@ -273,6 +273,9 @@ static const char *const world_misc[] = {
     "{kind: ModelDeployment, metadata: {name: churn, namespace: ml, uid: uid-md-churn}, spec: {modelVersion: "
     "churn-2-0-0, "
     "replicas: 1}}",
+    "{kind: ModelDeployment, metadata: {name: churnfb, namespace: ml, uid: uid-md-churnfb}, spec: "
+    "{modelVersion: "
+    "churn-2-0-0, fallbackModelVersion: fraud-1-3-0, replicas: 1}}",
     "{kind: Deployment, metadata: {name: fraud, namespace: ml}, spec: {replicas: 1, template: {spec: "
     "{containers: [{name: m, image: '" REPO "@" DOK "'}]}}}}",
     "{kind: Deployment, metadata: {name: churn, namespace: ml}, spec: {replicas: 1, template: {spec: "
@@ -411,6 +414,9 @@ typedef struct dcase {
 #define SCALE(r) "{kind: Scale, apiVersion: autoscaling/v1, metadata: {name: x}, spec: {replicas: " r "}}"
 #define MDY(mv, r)                                                                                           \
     "{kind: ModelDeployment, metadata: {name: m}, spec: {modelVersion: " mv ", replicas: " #r "}}"
+#define MDF(mv, fb, r)                                                                                       \
+    "{kind: ModelDeployment, metadata: {name: m}, spec: {modelVersion: " mv ", fallbackModelVersion: " fb    \
+    ", replicas: " #r "}}"
 #define NEWMV(author, ver)                                                                                   \
     "{kind: ModelVersion, metadata: {name: new-mv, annotations: {mlops.modelgov.io/author: " #author         \
     "}}, spec: {model: fraud-detector, version: '" #ver "', image: '" REPO "', digest: '" DOK "'}}"
@@ -643,6 +649,16 @@ static const dcase dcases[] = {
      SCALE("1"), 0, "quarantine-scale", "scale-up of ModelDeployment churn from 1 to 2 refused"},
     {"md scale up fine", 0, "UPDATE", G, "modeldeployments", "scale", "fraud", "admin", SCALE("2"),
      SCALE("1"), 1, "quarantine-scale", NULL},
+    {"md scale up quarantined, its fallback approved: the fallback scales", 0, "UPDATE", G,
+     "modeldeployments", "scale", "churnfb", "admin", SCALE("2"), SCALE("1"), 1, "quarantine-scale", NULL},
+    {"md spec replicas up quarantined, its fallback approved", 0, "UPDATE", G, "modeldeployments", "", "m",
+     "admin", MDF("churn-2-0-0", "fraud-1-3-0", 3), MDF("churn-2-0-0", "fraud-1-3-0", 1), 1,
+     "quarantine-scale", NULL},
+    {"md spec replicas up quarantined, its fallback quarantined too", 0, "UPDATE", G, "modeldeployments", "",
+     "m", "admin", MDF("churn-2-0-0", "churn-2-0-1", 3), MDF("churn-2-0-0", "churn-2-0-1", 1), 0,
+     "quarantine-scale", "(its fallback is not approved or is quarantined too)"},
+    {"md spec replicas up quarantined, its fallback missing", 0, "UPDATE", G, "modeldeployments", "", "m",
+     "admin", MDF("churn-2-0-0", "nope", 3), MDF("churn-2-0-0", "nope", 1), 0, "quarantine-scale", NULL},
     {"md scale down quarantined", 0, "UPDATE", G, "modeldeployments", "scale", "churn", "admin", SCALE("0"),
      SCALE("1"), 1, "scale-down", NULL},
     {"md spec replicas up quarantined", 0, "UPDATE", G, "modeldeployments", "", "m", "admin",
