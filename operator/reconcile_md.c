@@ -270,7 +270,8 @@ static int look_up(md_ctx *c, owned_obj *o, mg_error *err) {
 }
 
 /* A Deployment or Service the caches lack: someone else's of that name remembered, or, for a
- * ModelDeployment that has served (its objects were made, so they exist unless deleted), one GET
+ * ModelDeployment that has served or stands at zero replicas (its objects were made, so they
+ * exist unless deleted), one GET
  * by name. A new ModelDeployment's objects are created without one; a 409 then asks
  * (apply_one). */
 static int find_missing(md_ctx *c, owned_obj *o, mg_error *err) {
@@ -280,7 +281,11 @@ static int find_missing(md_ctx *c, owned_obj *o, mg_error *err) {
     mg_lookup_answer a = mg_lookups_get(c->op->lookups, key, mg_json_str(c->md, "metadata", "uid", NULL),
                                         c->gen, mg_clock_mono_ms());
     if (a == MG_LOOKUP_FOREIGN) o->foreign = true;
-    bool served = json_array_size(mg_json_get(c->md, "status", "history", NULL)) > 0;
+    /* its objects were made: it has served, or it is done at spec.replicas 0 (no history) */
+    const json_t *ready = mg_condition_find(mg_json_get(c->md, "status", "conditions", NULL), "Ready");
+    const char *ready_reason = ready ? mg_json_str(ready, "reason", NULL) : NULL;
+    bool served = json_array_size(mg_json_get(c->md, "status", "history", NULL)) > 0 ||
+                  (ready_reason && !strcmp(ready_reason, "ZeroReplicas"));
     if (a != MG_LOOKUP_UNKNOWN || !served || o->pending) return 0;
     return look_up(c, o, err);
 }

@@ -191,6 +191,12 @@ it_wait "a new ModelDeployment at 0 replicas: its Deployment (at 0) and Service 
   bash -c "[ \"\$(kubectl get deploy idle -n ml -o jsonpath='{.spec.replicas}')\" = 0 ] && kubectl get svc idle -n ml >/dev/null 2>&1"
 it_wait "a new ModelDeployment at 0 replicas: Serving, Ready=True ZeroReplicas" 20 \
   md_is idle "{.status.phase}/$READY_REASON" Serving/ZeroReplicas
+kubectl label deploy idle -n ml app.kubernetes.io/managed-by- >/dev/null
+it_wait "at 0 replicas, the Deployment's label removed: put back" 15 \
+  bash -c "[ \"\$(kubectl get deploy idle -n ml -o jsonpath='{.metadata.labels.app\.kubernetes\.io/managed-by}')\" = modelgov-operator ]"
+sleep 2 # a flap would show here
+it_eq "and the ModelDeployment stayed Serving (one Serving event, no Progressing in between)" Serving/1 \
+  "$(it_jp md/idle '{.status.phase}' -n ml)/$(kubectl get events -n ml --field-selector involvedObject.name=idle,reason=Serving -o jsonpath='{range .items[*]}{.count}{"\n"}{end}' | awk '{n += ($1 ? $1 : 1)} END {print n + 0}')"
 kubectl delete md idle -n ml >/dev/null
 kubectl scale md fraud -n ml --replicas=3 >/dev/null
 it_wait "scaled up again: 3/3 Serving" 30 md_is fraud '{.status.readyReplicas}/{.status.phase}' 3/Serving
